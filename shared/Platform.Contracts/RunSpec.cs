@@ -1,0 +1,50 @@
+namespace Platform.Contracts;
+
+/// <summary>Architecture of a GPT decoder-only Transformer, as a user asks for it.</summary>
+public sealed record ModelSpec
+{
+    public int NLayer { get; init; } = 4;
+    public int NHead { get; init; } = 4;
+    public int NEmbd { get; init; } = 128;
+    public int BlockSize { get; init; } = 64;
+    public double Dropout { get; init; } = 0.0;
+    public bool Bias { get; init; } = true;
+}
+
+/// <summary>Optimisation settings of a training run (nanoGPT names, camelCase on the wire).</summary>
+public sealed record TrainingSpec
+{
+    public int MaxSteps { get; init; } = 2000;
+    public int BatchSize { get; init; } = 12;
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Floor of the cosine decay; defaults to learningRate / 10.</summary>
+    public double? MinLearningRate { get; init; }
+    public int WarmupSteps { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.1;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.99;
+    public double GradClip { get; init; } = 1.0;
+    public int EvalInterval { get; init; } = 250;
+    public int EvalIters { get; init; } = 20;
+    public int Seed { get; init; } = 1337;
+}
+
+/// <summary>Everything needed to start a run; the run's Name is the registered model's name.</summary>
+public sealed record RunSpec
+{
+    public string Name { get; init; } = "";
+    public ModelSpec Model { get; init; } = new();
+    public TrainingSpec Training { get; init; } = new();
+}
+
+/// <summary>Which tokenizer to build for a dataset.</summary>
+public sealed record TokenizerSpec
+{
+    public string Kind { get; init; } = TokenizerKinds.Char;
+}
+
+public static class TokenizerKinds
+{
+    public const string Char = "char";
+    public static readonly IReadOnlyList<string> Supported = [Char];
+}

@@ -1,0 +1,24 @@
+namespace Platform.Contracts;
+
+/// <summary>Command: train the run now (its dataset is tokenized).</summary>
+public sealed record StartTraining(Guid RunId);
+
+/// <summary>Where a trained model and the data to judge it live.</summary>
+public sealed record TrainingCompleted(
+    Guid RunId,
+    string ModelName,
+    string CheckpointKey,
+    string CheckpointSha256,
+    string TokenizerKey,
+    string ValidationTokensKey,
+    long ValidationBytes,
+    long ValidationTokens,
+    int Steps,
+    double FinalTrainLoss,
+    double? FinalValidationLoss,
+    DateTimeOffset CompletedAt);
+
+public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
+
+/// <summary>Live progress of a run, published at most once per second.</summary>
+public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond, double? EtaSeconds, DateTimeOffset At);

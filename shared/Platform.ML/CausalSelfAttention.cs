@@ -1,0 +1,45 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Platform.ML;
+
+/// <summary>Multi-head self-attention where position t only sees positions ≤ t.</summary>
+public sealed class CausalSelfAttention : Module<Tensor, Tensor>
+{
+    // Field names are the state-dict names (nanoGPT's), so checkpoints map one to one onto PyTorch's.
+    private readonly Linear c_attn;
+    private readonly Linear c_proj;
+    private readonly Dropout resid_dropout;
+    private readonly int _nHead;
+    private readonly int _nEmbd;
+    private readonly double _dropout;
+
+    public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
+    {
+        _nHead = config.NHead;
+        _nEmbd = config.NEmbd;
+        _dropout = config.Dropout;
+        c_attn = Linear(config.NEmbd, 3 * config.NEmbd, hasBias: config.Bias);
+        c_proj = Linear(config.NEmbd, config.NEmbd, hasBias: config.Bias);
+        resid_dropout = Dropout(config.Dropout);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        long batch = x.shape[0], time = x.shape[1];
+        var qkv = c_attn.forward(x).split(_nEmbd, dim: 2);
+        var q = Heads(qkv[0], batch, time);
+        var k = Heads(qkv[1], batch, time);
+        var v = Heads(qkv[2], batch, time);
+        // Fused kernel with the causal mask built in: no T×T mask tensor is kept per layer.
+        var y = functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
+        y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
+        return resid_dropout.forward(c_proj.forward(y));
+    }
+
+    private Tensor Heads(Tensor t, long batch, long time) =>
+        t.view(batch, time, _nHead, _nEmbd / _nHead).transpose(1, 2);
+}

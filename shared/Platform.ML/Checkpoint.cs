@@ -1,0 +1,45 @@
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Platform.ML;
+
+/// <summary>
+/// One file: a magic tag, the config as JSON, then the weights in TorchSharp's format, so a checkpoint is
+/// self-describing and its sha256 covers everything needed to rebuild the model.
+/// </summary>
+public static class Checkpoint
+{
+    private const string Magic = "PLATFORM-GPT-1";
+
+    public static void Save(Gpt model, Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(JsonSerializer.Serialize(model.Config));
+        model.save(writer);
+    }
+
+    public static Gpt Load(Stream stream, Device? device = null)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        var magic = reader.ReadString();
+        if (magic != Magic)
+            throw new InvalidDataException("Not a platform GPT checkpoint.");
+        var config = JsonSerializer.Deserialize<GptConfig>(reader.ReadString())
+            ?? throw new InvalidDataException("Checkpoint has no config.");
+        var model = new Gpt(config);
+        model.load(reader);
+        if (device is not null)
+            model.to(device);
+        model.eval();
+        return model;
+    }
+
+    public static Gpt Load(string path, Device? device = null)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream, device);
+    }
+}

@@ -1,0 +1,71 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Platform.ML;
+
+/// <summary>
+/// GPT decoder-only Transformer: token + learned position embeddings, pre-LN blocks, final LayerNorm,
+/// and an output head tied to the token embedding (logits = h · wteᵀ, so there is no separate head matrix).
+/// </summary>
+public sealed class Gpt : Module<Tensor, Tensor>
+{
+    private readonly Embedding wte;
+    private readonly Embedding wpe;
+    private readonly Dropout drop;
+    private readonly ModuleList<Block> h;
+    private readonly LayerNorm ln_f;
+
+    public GptConfig Config { get; }
+
+    public Gpt(GptConfig config) : base(nameof(Gpt))
+    {
+        Config = config;
+        wte = Embedding(config.PaddedVocabSize, config.NEmbd);
+        wpe = Embedding(config.BlockSize, config.NEmbd);
+        drop = Dropout(config.Dropout);
+        h = new ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(_ => new Block(config)).ToArray());
+        ln_f = LayerNorm(config.NEmbd, bias: config.Bias);
+        RegisterComponents();
+        InitialiseWeights();
+    }
+
+    /// <summary>Logits of shape (batch, time, paddedVocab) for token ids of shape (batch, time).</summary>
+    public override Tensor forward(Tensor idx)
+    {
+        var time = idx.shape[1];
+        if (time > Config.BlockSize)
+            throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
+        var pos = arange(time, dtype: ScalarType.Int64, device: idx.device);
+        var x = drop.forward(wte.forward(idx) + wpe.forward(pos));
+        foreach (var block in h)
+            x = block.forward(x);
+        return functional.linear(ln_f.forward(x), wte.weight!);
+    }
+
+    /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
+    public static Tensor Loss(Tensor logits, Tensor targets) =>
+        functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
+
+    // nanoGPT's init: N(0, 0.02) for weights, zero biases, residual projections scaled by 1/sqrt(2·layers)
+    // so the residual stream's variance does not grow with depth.
+    private void InitialiseWeights()
+    {
+        using var _ = no_grad();
+        foreach (var (name, module) in named_modules())
+        {
+            switch (module)
+            {
+                case Linear linear:
+                    var std = name.EndsWith("c_proj", StringComparison.Ordinal) ? 0.02 / Math.Sqrt(2.0 * Config.NLayer) : 0.02;
+                    init.normal_(linear.weight!, 0.0, std);
+                    if (linear.bias is not null)
+                        init.zeros_(linear.bias);
+                    break;
+                case Embedding embedding:
+                    init.normal_(embedding.weight!, 0.0, 0.02);
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace Platform.ML;
+
+/// <summary>Shape of a GPT decoder-only Transformer (nanoGPT's GPTConfig).</summary>
+public sealed record GptConfig(int VocabSize, int BlockSize, int NLayer, int NHead, int NEmbd, double Dropout = 0.0, bool Bias = true)
+{
+    /// <summary>The embedding table is padded to a multiple of 64 rows (faster matmuls); ids past VocabSize are never produced.</summary>
+    public int PaddedVocabSize => (VocabSize + 63) / 64 * 64;
+
+    public int HeadSize => NEmbd / NHead;
+
+    /// <summary>Parameter count without position embeddings, as nanoGPT reports it.</summary>
+    public long NonEmbeddingParameters => (long)NLayer * (12L * NEmbd * NEmbd + (Bias ? 13L * NEmbd : 4L * NEmbd)) + (Bias ? 2L * NEmbd : NEmbd);
+}

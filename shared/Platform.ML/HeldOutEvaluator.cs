@@ -1,0 +1,40 @@
+using static TorchSharp.torch;
+
+namespace Platform.ML;
+
+public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsPerByte, double Top1Accuracy, double Top5Accuracy, long TokensEvaluated);
+
+/// <summary>
+/// Scores a model on consecutive, non-overlapping windows of the held-out split (deterministic: no sampling).
+/// Bits per byte converts the mean loss per token to bits per UTF-8 byte using the split's bytes-per-token
+/// ratio, so models with different tokenizers can be compared.
+/// </summary>
+public static class HeldOutEvaluator
+{
+    public static HeldOutFigures Evaluate(Gpt model, TokenBatches split, double bytesPerToken, int batchSize = 32, long maxTokens = 262_144)
+    {
+        model.eval();
+        using var _ = no_grad();
+        var block = split.BlockSize;
+        var windows = Math.Max(1, Math.Min((split.Length - 1) / block, maxTokens / block));
+        double lossSum = 0;
+        long top1 = 0, top5 = 0, count = 0;
+        for (long first = 0; first < windows; first += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var starts = Enumerable.Range(0, (int)Math.Min(batchSize, windows - first)).Select(i => (first + i) * block).ToArray();
+            var (x, y) = split.At(starts);
+            var logits = model.forward(x)[.., .., ..model.Config.VocabSize];
+            var flat = logits.reshape(-1, logits.shape[^1]);
+            var targets = y.reshape(-1);
+            lossSum += nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum).item<float>();
+            var (_, best) = topk(flat, Math.Min(5, model.Config.VocabSize));
+            var hits = best.eq(targets.unsqueeze(1));
+            top1 += hits[.., 0].sum().item<long>();
+            top5 += hits.any(1).sum().item<long>();
+            count += targets.shape[0];
+        }
+        var loss = lossSum / count;
+        return new HeldOutFigures(loss, Math.Exp(loss), loss / Math.Log(2) / bytesPerToken, (double)top1 / count, (double)top5 / count, count);
+    }
+}

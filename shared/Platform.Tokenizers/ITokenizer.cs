@@ -1,0 +1,17 @@
+namespace Platform.Tokenizers;
+
+public interface ITokenizer
+{
+    string Kind { get; }
+    int VocabSize { get; }
+    int[] Encode(string text);
+    string Decode(IEnumerable<int> ids);
+    void Save(Stream stream);
+}
+
+/// <summary>The text holds something the tokenizer has no id for (e.g. a character the char vocabulary never saw).</summary>
+public sealed class UnknownTokenException(IReadOnlyList<string> unknown)
+    : Exception($"No token for: {string.Join(", ", unknown.Select(u => $"'{u}' (U+{char.ConvertToUtf32(u, 0):X4})"))}.")
+{
+    public IReadOnlyList<string> Unknown { get; } = unknown;
+}

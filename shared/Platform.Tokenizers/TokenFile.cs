@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace Platform.Tokenizers;
+
+public enum TokenDType { UInt16, UInt32 }
+
+/// <summary>Sidecar of a token file ("{file}.json"): how to read the raw little-endian ids beside it.</summary>
+public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, Guid TokenizerId)
+{
+    public static TokenDType DTypeFor(int vocabSize) => vocabSize <= ushort.MaxValue + 1 ? TokenDType.UInt16 : TokenDType.UInt32;
+
+    public int BytesPerToken => DType == TokenDType.UInt16 ? 2 : 4;
+
+    public static string SidecarPath(string tokenFilePath) => tokenFilePath + ".json";
+
+    public static TokenFileInfo Read(string tokenFilePath) =>
+        JsonSerializer.Deserialize<TokenFileInfo>(File.ReadAllText(SidecarPath(tokenFilePath)))
+        ?? throw new InvalidDataException($"Empty sidecar for {tokenFilePath}.");
+
+    public void Write(Stream stream) => JsonSerializer.Serialize(stream, this);
+}
+
+/// <summary>Writes ids as raw little-endian uint16 (vocabulary up to 65,536) or uint32.</summary>
+public sealed class TokenFileWriter(Stream stream, TokenDType dtype) : IDisposable
+{
+    private readonly byte[] _buffer = new byte[1 << 16];
+    private int _used;
+    public long Count { get; private set; }
+
+    public void Write(ReadOnlySpan<int> ids)
+    {
+        var size = dtype == TokenDType.UInt16 ? 2 : 4;
+        foreach (var id in ids)
+        {
+            if (_used + size > _buffer.Length)
+                Flush();
+            if (dtype == TokenDType.UInt16)
+                BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(_used), checked((ushort)id));
+            else
+                BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_used), checked((uint)id));
+            _used += size;
+        }
+        Count += ids.Length;
+    }
+
+    public void Flush()
+    {
+        stream.Write(_buffer, 0, _used);
+        _used = 0;
+    }
+
+    public void Dispose() => Flush();
+}
+
+public static class TokenFile
+{
+    /// <summary>Reads every id of a token file (sidecar beside it) into memory.</summary>
+    public static int[] ReadAll(string path)
+    {
+        var info = TokenFileInfo.Read(path);
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.LongLength != info.Count * info.BytesPerToken)
+            throw new InvalidDataException($"{path} holds {bytes.LongLength} bytes, its sidecar says {info.Count} {info.DType} ids.");
+        var ids = new int[info.Count];
+        if (info.DType == TokenDType.UInt16)
+        {
+            var src = MemoryMarshal.Cast<byte, ushort>(bytes);
+            for (var i = 0; i < ids.Length; i++) ids[i] = src[i];
+        }
+        else
+        {
+            MemoryMarshal.Cast<byte, int>(bytes).CopyTo(ids);
+        }
+        return ids;
+    }
+}
