@@ -22,3 +22,9 @@ public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset Fa
 
 /// <summary>Live progress of a run, published at most once per second.</summary>
 public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond, double? EtaSeconds, DateTimeOffset At);
+
+/// <summary>Queues that commands are sent to (events are published and need no name).</summary>
+public static class Queues
+{
+    public const string StartTraining = "training-start-training";
+}

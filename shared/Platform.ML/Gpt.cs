@@ -45,7 +45,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>
-        functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
+        functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
 
     // nanoGPT's init: N(0, 0.02) for weights, zero biases, residual projections scaled by 1/sqrt(2·layers)
     // so the residual stream's variance does not grow with depth.

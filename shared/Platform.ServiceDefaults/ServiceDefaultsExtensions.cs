@@ -7,6 +7,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Platform.Storage;
 
@@ -16,7 +17,7 @@ public static class ServiceDefaultsExtensions
 {
     public const string ReadyTag = "ready";
 
-    /// <summary>Logging, problem details, JSON conventions, health checks, tracing and the artifact store: what every service has.</summary>
+    /// <summary>Logging, problem details, JSON conventions, health checks and tracing: what every service has.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Logging.AddSimpleConsole(o =>
@@ -37,6 +38,12 @@ public static class ServiceDefaultsExtensions
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
 
         builder.AddTracing();
+        return builder;
+    }
+
+    /// <summary>The shared artifact store (Artifacts:Root), for services that read or write artifacts.</summary>
+    public static IHostApplicationBuilder AddArtifactStore(this IHostApplicationBuilder builder)
+    {
         builder.Services.AddArtifactStore(builder.Configuration);
         return builder;
     }

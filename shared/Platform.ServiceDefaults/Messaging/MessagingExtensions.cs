@@ -18,6 +18,8 @@ public static class MessagingExtensions
         var broker = BrokerSettings.From(builder.Configuration);
         builder.Services.AddMassTransit(x =>
         {
+            // The platform runs self-hosted and often offline: nothing is reported to MassTransit's servers.
+            x.DisableUsageTelemetry();
             x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName, false));
             addConsumers?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>

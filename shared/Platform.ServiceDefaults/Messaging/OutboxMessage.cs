@@ -35,8 +35,9 @@ public static class OutboxExtensions
 
     private static OutboxMessage Create<T>(T message, string? queue) where T : class => new()
     {
-        MessageType = typeof(T).AssemblyQualifiedName!,
-        Body = JsonSerializer.Serialize(message),
+        // The runtime type, so a message passed as a base type is still published as what it is.
+        MessageType = message.GetType().AssemblyQualifiedName!,
+        Body = JsonSerializer.Serialize(message, message.GetType()),
         DestinationQueue = queue,
         CreatedAt = DateTimeOffset.UtcNow,
     };

@@ -1,4 +1,4 @@
-namespace Platform.ServiceDefaults.Http;
+namespace Platform.Contracts;
 
 /// <summary>Collects field errors for an RFC 7807 validation problem (400, errors keyed by field path).</summary>
 public sealed class ValidationErrors

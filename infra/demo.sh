@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The main job, from a fresh Debian 12 machine (as root): install what is missing, start PostgreSQL,
+# RabbitMQ and the six services, upload the demo corpus through the gateway with an auto-train spec,
+# follow training, then print the evaluation and a generated sample. The stack is left running:
+# stop it with infra/stop.sh.
+#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char infra/demo.sh
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/env.sh"
+started=$(date +%s)
+
+bash "$here/setup.sh"
+bash "$here/infra-up.sh"
+bash "$here/services-up.sh"
+
+corpus="${DEMO_CORPUS:-$here/demo/tinyshakespeare.txt}"
+model="${DEMO_MODEL:-tinyshakespeare-char}"
+steps="${DEMO_STEPS:-2000}"
+# nanoGPT's CPU configuration of the Shakespeare char model.
+spec=$(jq -cn --arg name "$model" --argjson steps "$steps" '{
+  name: $name,
+  model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0.0 },
+  training: { maxSteps: $steps, batchSize: 12, learningRate: 0.001, minLearningRate: 0.0001, warmupSteps: 100,
+              beta2: 0.99, evalInterval: 250, evalIters: 20, seed: 1337 } }')
+
+log "Uploading $(basename "$corpus") ($(stat -c %s "$corpus") bytes) to $GATEWAY_URL/api/datasets"
+dataset=$(curl -fsS -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" -F "name=$(basename "$corpus" .txt)" \
+  -F "validationFraction=0.1" -F "autoTrain=$spec")
+dataset_id=$(jq -r .id <<<"$dataset")
+run_id=$(jq -r .autoTrainRunId <<<"$dataset")
+jq '{id, name, state, sha256, bytes, characters, lines, trainBytes, validationBytes}' <<<"$dataset"
+
+log "Dataset $dataset_id: waiting for tokenization"
+while :; do
+  d=$(curl -fsS "$GATEWAY_URL/api/datasets/$dataset_id")
+  state=$(jq -r .state <<<"$d")
+  case "$state" in
+    Tokenized) jq -c '{state, tokenizer, trainTokens, validationTokens}' <<<"$d"; break ;;
+    Failed) jq . <<<"$d"; die "dataset failed" ;;
+  esac
+  sleep 1
+done
+
+log "Run $run_id: training $model for $steps steps (progress every 5 s)"
+while :; do
+  r=$(curl -fsS "$GATEWAY_URL/api/runs/$run_id")
+  state=$(jq -r .state <<<"$r")
+  jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
+  case "$state" in
+    Completed) break ;;
+    Failed|Cancelled) jq . <<<"$r"; die "run $state" ;;
+  esac
+  sleep 5
+done
+
+version=$(jq -r .modelVersion <<<"$r")
+log "Model $model v$version: evaluation on the held-out split"
+curl -fsS "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
+
+log "Generating 300 tokens from \"ROMEO:\" (seed 1)"
+curl -fsS -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
+  -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
+  | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens\n----\nROMEO:\(.text)\n----"'
+
+log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"

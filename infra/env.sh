@@ -1,0 +1,52 @@
+# Shared settings of the local stack; sourced by the other scripts. Every value can be overridden from the
+# environment. Data lives under .data/ in the checkout (git-ignored).
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA_DIR="${PLATFORM_DATA_DIR:-$REPO_ROOT/.data}"
+LOG_DIR="$DATA_DIR/logs"
+PID_DIR="$DATA_DIR/pids"
+
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_PORT="${PG_PORT:-55432}"
+PG_USER="${PG_USER:-platform}"
+PG_PASSWORD="${PG_PASSWORD:-platform}"
+PG_DATABASE="${PG_DATABASE:-platform}"
+PG_DATA="$DATA_DIR/postgres"
+
+RABBIT_PORT="${RABBIT_PORT:-5673}"
+RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-25673}"
+RABBIT_VHOST="${RABBIT_VHOST:-platform}"
+RABBIT_NODE="${RABBIT_NODE:-platform@localhost}"
+RABBIT_BASE="$DATA_DIR/rabbitmq"
+
+GATEWAY_URL="${GATEWAY_URL:-http://127.0.0.1:8080}"
+BUILD_CONFIGURATION="${BUILD_CONFIGURATION:-Release}"
+
+# Name, port: the six services of the platform.
+SERVICES=(Gateway:8080 Ingestion:8081 Tokenization:8082 Training:8083 Evaluation:8084 Generation:8085)
+
+export ConnectionStrings__Platform="${ConnectionStrings__Platform:-Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD}"
+export ConnectionStrings__RabbitMq="${ConnectionStrings__RabbitMq:-amqp://guest:guest@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST}"
+export Artifacts__Root="${Artifacts__Root:-$DATA_DIR/artifacts}"
+
+# RabbitMQ runs as a plain process with everything under .data/rabbitmq (HOME holds its Erlang cookie).
+rabbit_env() {
+  export HOME="$RABBIT_BASE/home"
+  export RABBITMQ_NODENAME="$RABBIT_NODE"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT="$RABBIT_PORT"
+  export RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
+  export RABBITMQ_MNESIA_BASE="$RABBIT_BASE/mnesia"
+  export RABBITMQ_LOG_BASE="$RABBIT_BASE/log"
+  export RABBITMQ_CONFIG_FILE="$RABBIT_BASE/rabbitmq"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_BASE/enabled_plugins"
+  export RABBITMQ_PID_FILE="$RABBIT_BASE/rabbitmq.pid"
+  export ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
+# patchelf (for the TorchSharp libstdc++ fix), curl and jq. The .NET 10 SDK must already be on PATH.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+missing=()
+[ -x "$PG_BIN/pg_ctl" ] || missing+=(postgresql)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+command -v g++ >/dev/null || missing+=(g++)
+command -v patchelf >/dev/null || missing+=(patchelf)
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
+command -v runuser >/dev/null || missing+=(util-linux)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them with apt-get"
+  log "Installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d stops the packages from starting their own system-wide servers: ours run from .data/.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+command -v dotnet >/dev/null || die ".NET 10 SDK not found on PATH: install dotnet-sdk-10.0 (https://dot.net) and run again"
+dotnet --list-sdks | grep -q '^10\.' || die ".NET 10 SDK required; found: $(dotnet --list-sdks | tr '\n' ' ')"
+log "Prerequisites present"

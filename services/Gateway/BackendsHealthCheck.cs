@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway;
+
+/// <summary>The gateway is ready when every service behind it answers its own /health/ready.</summary>
+public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientFactory clients) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var http = clients.CreateClient(nameof(BackendsHealthCheck));
+        var destinations = proxy.GetConfig().Clusters
+            .SelectMany(c => (c.Destinations ?? new Dictionary<string, DestinationConfig>()).Select(d => (Cluster: c.ClusterId, d.Value.Address)))
+            .ToList();
+        var results = await Task.WhenAll(destinations.Select(async d =>
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(new Uri(d.Address), "/health/ready"), cancellationToken);
+                return (d.Cluster, Ready: response.IsSuccessStatusCode);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (d.Cluster, Ready: false);
+            }
+        }));
+        var notReady = results.Where(r => !r.Ready).Select(r => r.Cluster).ToList();
+        return notReady.Count == 0
+            ? HealthCheckResult.Healthy($"{results.Length} services ready")
+            : HealthCheckResult.Unhealthy($"not ready: {string.Join(", ", notReady)}");
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Generation.Data;
+
+public sealed class GenerationDbContext(DbContextOptions<GenerationDbContext> options) : DbContext(options)
+{
+    public const string Schema = "generation";
+
+    public DbSet<ServableModel> Models => Set<ServableModel>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.Entity<ServableModel>(e =>
+        {
+            e.ToTable("servable_models");
+            e.HasKey(m => new { m.Name, m.Version });
+        });
+    }
+}

@@ -1,0 +1,13 @@
+namespace Generation.Data;
+
+/// <summary>A model version this service can serve, learned from ModelVersionRegistered.</summary>
+public sealed class ServableModel
+{
+    public string Name { get; set; } = "";
+    public int Version { get; set; }
+    public Guid RunId { get; set; }
+    public string CheckpointKey { get; set; } = "";
+    public string CheckpointSha256 { get; set; } = "";
+    public string TokenizerKey { get; set; } = "";
+    public DateTimeOffset RegisteredAt { get; set; }
+}

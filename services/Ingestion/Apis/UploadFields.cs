@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text.Json;
+using Platform.Contracts;
+
+namespace Ingestion.Apis;
+
+/// <summary>The form fields of an upload, parsed and checked against the documented limits.</summary>
+public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, RunSpec? AutoTrain)
+{
+    public const int MaxNameLength = 128;
+    public const double DefaultValidationFraction = 0.1, MaxValidationFraction = 0.5;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static (UploadFields? Fields, ValidationErrors Errors) Parse(IReadOnlyDictionary<string, string> form)
+    {
+        var errors = new ValidationErrors();
+        var name = form.GetValueOrDefault("name")?.Trim() ?? "";
+        errors.Require(name.Length is > 0 and <= MaxNameLength, "name", $"is required and must be at most {MaxNameLength} characters.");
+
+        var fraction = DefaultValidationFraction;
+        if (form.TryGetValue("validationFraction", out var rawFraction) && !string.IsNullOrWhiteSpace(rawFraction))
+        {
+            if (!double.TryParse(rawFraction, NumberStyles.Float, CultureInfo.InvariantCulture, out fraction))
+                errors.Add("validationFraction", $"must be a number (got '{rawFraction}').");
+            else
+                errors.Range(fraction, 0, MaxValidationFraction, "validationFraction", minExclusive: true);
+        }
+
+        var tokenizer = new TokenizerSpec();
+        if (form.TryGetValue("tokenizer", out var kind) && !string.IsNullOrWhiteSpace(kind))
+        {
+            tokenizer = new TokenizerSpec { Kind = kind.Trim().ToLowerInvariant() };
+            errors.Require(TokenizerKinds.Supported.Contains(tokenizer.Kind), "tokenizer",
+                $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{kind}').");
+        }
+
+        RunSpec? autoTrain = null;
+        if (form.TryGetValue("autoTrain", out var rawSpec) && !string.IsNullOrWhiteSpace(rawSpec))
+        {
+            try
+            {
+                autoTrain = JsonSerializer.Deserialize<RunSpec>(rawSpec, Json);
+                RunSpecValidator.Validate(autoTrain, "autoTrain.", errors);
+            }
+            catch (JsonException ex)
+            {
+                errors.Add("autoTrain", $"is not a valid run spec: {ex.Message}");
+            }
+        }
+
+        return errors.IsValid ? (new UploadFields(name, fraction, tokenizer, autoTrain), errors) : (null, errors);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text;
+using Platform.Contracts;
+using Platform.Storage;
+using Platform.Tokenizers;
+using Tokenization.Data;
+
+namespace Tokenization.Encoding;
+
+/// <summary>
+/// Builds the requested tokenizer from a dataset's text and encodes both splits into token files, reading the
+/// text in chunks so memory does not grow with the corpus.
+/// </summary>
+public sealed class DatasetEncoder(ArtifactStore store)
+{
+    public async Task<TokenizerRecord> EncodeAsync(DatasetIngested dataset, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var id = Guid.NewGuid();
+        var prefix = $"tokenizers/{id:N}";
+        var tokenizer = Build(dataset);
+        var record = new TokenizerRecord
+        {
+            Id = id,
+            DatasetId = dataset.DatasetId,
+            DatasetName = dataset.Name,
+            Kind = tokenizer.Kind,
+            VocabSize = tokenizer.VocabSize,
+            TokenizerKey = $"{prefix}/tokenizer.json",
+            TrainTokensKey = $"{prefix}/train.bin",
+            ValidationTokensKey = $"{prefix}/validation.bin",
+            TokenDType = TokenFileInfo.DTypeFor(tokenizer.VocabSize).ToString().ToLowerInvariant(),
+            TrainBytes = dataset.TrainBytes,
+            ValidationBytes = dataset.ValidationBytes,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        try
+        {
+            await store.WriteAsync(record.TokenizerKey, s => { tokenizer.Save(s); return Task.CompletedTask; });
+            record.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, record.TrainTokensKey, cancellationToken);
+            record.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, record.ValidationTokensKey, cancellationToken);
+        }
+        catch
+        {
+            store.DeletePrefix(prefix);
+            throw;
+        }
+        record.BuildMilliseconds = clock.ElapsedMilliseconds;
+        return record;
+    }
+
+    private ITokenizer Build(DatasetIngested dataset) => dataset.Tokenizer.Kind switch
+    {
+        // The char vocabulary covers both splits so that no validation character is unknown.
+        TokenizerKinds.Char => CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
+        var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
+    };
+
+    private StreamReader Reader(string key) => new(store.OpenRead(key), new UTF8Encoding(false, true));
+
+    private async Task<long> EncodeSplitAsync(ITokenizer tokenizer, Guid tokenizerId, string textKey, string tokensKey, CancellationToken cancellationToken)
+    {
+        var dtype = TokenFileInfo.DTypeFor(tokenizer.VocabSize);
+        long count = 0;
+        await store.WriteAsync(tokensKey, output =>
+        {
+            using var reader = Reader(textKey);
+            using var writer = new TokenFileWriter(output, dtype);
+            foreach (var chunk in TextChunks.Read(reader))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                writer.Write(tokenizer.Encode(chunk));
+            }
+            writer.Flush();
+            count = writer.Count;
+            return Task.CompletedTask;
+        });
+        var info = new TokenFileInfo(dtype, count, tokenizer.VocabSize, tokenizerId);
+        await store.WriteAsync(tokensKey + ".json", s => { info.Write(s); return Task.CompletedTask; });
+        return count;
+    }
+}

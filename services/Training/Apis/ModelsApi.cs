@@ -1,0 +1,53 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Training.Data;
+
+namespace Training.Apis;
+
+public sealed record ModelVersionResponse(
+    string Name, int Version, Guid RunId, Guid DatasetId, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
+    EvaluationFigures? Evaluation, string? Sample, DateTimeOffset CreatedAt)
+{
+    public static ModelVersionResponse From(ModelVersion v) =>
+        new(v.Name, v.Version, v.RunId, v.DatasetId, v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Sample, v.CreatedAt);
+}
+
+public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);
+
+public static class ModelsApi
+{
+    public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/models").WithTags("Models");
+        group.MapGet("/", ListAsync);
+        group.MapGet("/{name}", GetModelAsync);
+        group.MapGet("/{name}/versions/{version:int}", GetVersionAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var models = await db.ModelVersions.AsNoTracking()
+            .GroupBy(v => v.Name)
+            .Select(g => new ModelSummary(g.Key, g.Max(v => v.Version), g.Count(), g.Max(v => v.CreatedAt)))
+            .OrderBy(m => m.Name)
+            .ToListAsync(cancellationToken);
+        return Results.Ok(models);
+    }
+
+    private static async Task<IResult> GetModelAsync(string name, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var versions = await db.ModelVersions.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
+        return versions.Count == 0
+            ? NotFound($"No model is named '{name}'.")
+            : Results.Ok(new { name, latestVersion = versions[0].Version, versions = versions.Select(ModelVersionResponse.From) });
+    }
+
+    private static async Task<IResult> GetVersionAsync(string name, int version, TrainingDbContext db, CancellationToken cancellationToken) =>
+        await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken) is { } v
+            ? Results.Ok(ModelVersionResponse.From(v))
+            : NotFound($"Model '{name}' has no version {version}.");
+
+    private static IResult NotFound(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: detail);
+}

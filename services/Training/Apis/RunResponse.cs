@@ -1,0 +1,49 @@
+using Platform.Contracts;
+using Training.Data;
+
+namespace Training.Apis;
+
+public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? Model, TrainingSpec? Training)
+{
+    public RunSpec ToSpec() => new() { Name = Name ?? "", Model = Model ?? new ModelSpec(), Training = Training ?? new TrainingSpec() };
+}
+
+public sealed record CheckpointInfo(string Key, string? Sha256);
+
+public sealed record RunResponse(
+    Guid Id,
+    string Name,
+    Guid DatasetId,
+    RunState State,
+    string? FailureReason,
+    bool CancelRequested,
+    int Step,
+    int MaxSteps,
+    double Progress,
+    double? LatestTrainLoss,
+    double? LatestValidationLoss,
+    double? BestValidationLoss,
+    double? TokensPerSecond,
+    double? EtaSeconds,
+    long? Parameters,
+    ModelSpec Model,
+    TrainingSpec Training,
+    CheckpointInfo? Checkpoint,
+    int? ModelVersion,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static RunResponse From(Run r) => new(
+        r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.CancelRequested, r.Step, r.MaxSteps,
+        r.MaxSteps == 0 ? 0 : Math.Round((double)r.Step / r.MaxSteps, 4),
+        r.LatestTrainLoss, r.LatestValidationLoss, r.BestValidationLoss, r.TokensPerSecond,
+        r.State == RunState.Training ? r.EtaSeconds : null, r.Parameters, r.Spec.Model, r.Spec.Training,
+        r.CheckpointKey is null ? null : new CheckpointInfo(r.CheckpointKey, r.CheckpointSha256), r.ModelVersion,
+        r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt);
+}
+
+public sealed record MetricPointResponse(int Step, double Value, DateTimeOffset Timestamp);
+public sealed record MetricSeriesResponse(string Key, int TotalPoints, IReadOnlyList<MetricPointResponse> Points);
+public sealed record MetricsResponse(Guid RunId, IReadOnlyList<MetricSeriesResponse> Series);

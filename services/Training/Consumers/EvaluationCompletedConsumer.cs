@@ -1,0 +1,48 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Messaging;
+using Training.Data;
+
+namespace Training.Consumers;
+
+/// <summary>
+/// Registers the evaluated run as the next version of its model and completes the run. The unique index on
+/// RunId makes a redelivery a no-op; the unique (name, version) index makes two concurrent registrations of
+/// one name retry with the next number.
+/// </summary>
+public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<EvaluationCompletedConsumer> logger) : IConsumer<EvaluationCompleted>
+{
+    public async Task Consume(ConsumeContext<EvaluationCompleted> context)
+    {
+        var m = context.Message;
+        var run = await db.Runs.FindAsync([m.RunId], context.CancellationToken);
+        if (run is null || run.CheckpointKey is null || await db.ModelVersions.AnyAsync(v => v.RunId == m.RunId, context.CancellationToken))
+            return;
+        var dataset = await db.Datasets.FindAsync([run.DatasetId], context.CancellationToken);
+
+        var next = 1 + (await db.ModelVersions.Where(v => v.Name == run.Name).MaxAsync(v => (int?)v.Version, context.CancellationToken) ?? 0);
+        var version = new ModelVersion
+        {
+            Id = Guid.NewGuid(),
+            Name = run.Name,
+            Version = next,
+            RunId = run.Id,
+            DatasetId = run.DatasetId,
+            CheckpointKey = run.CheckpointKey,
+            CheckpointSha256 = run.CheckpointSha256!,
+            TokenizerKey = dataset?.TokenizerKey ?? "",
+            Evaluation = m.Figures,
+            Sample = m.Sample,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.ModelVersions.Add(version);
+        run.State = RunState.Completed;
+        run.ModelVersion = next;
+        run.FinishedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+        db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, run.Id, version.CheckpointKey,
+            version.CheckpointSha256, version.TokenizerKey, m.Figures, version.CreatedAt));
+        await db.SaveChangesAsync(context.CancellationToken);
+        logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, run.Id);
+    }
+}

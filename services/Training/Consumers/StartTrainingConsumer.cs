@@ -1,0 +1,99 @@
+using MassTransit;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Messaging;
+using Training.Data;
+using Training.Runs;
+
+namespace Training.Consumers;
+
+/// <summary>
+/// Trains the run. The message stays unacknowledged while training, so if the process dies RabbitMQ
+/// redelivers it and the run starts again; a run already past training is left alone.
+/// </summary>
+public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job, MetricsWriter metrics, ILogger<StartTrainingConsumer> logger)
+    : IConsumer<StartTraining>
+{
+    public async Task Consume(ConsumeContext<StartTraining> context)
+    {
+        var run = await db.Runs.FindAsync([context.Message.RunId], context.CancellationToken);
+        if (run is null || run.IsFinished || run.State == RunState.Evaluating)
+            return;
+        if (run.CancelRequested)
+        {
+            run.State = RunState.Cancelled;
+            run.FinishedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+            await db.SaveChangesAsync(context.CancellationToken);
+            return;
+        }
+        var dataset = await db.Datasets.FindAsync([run.DatasetId], context.CancellationToken);
+        if (dataset?.Status != DatasetStatus.Tokenized)
+        {
+            run.State = RunState.WaitingForData;
+            await db.SaveChangesAsync(context.CancellationToken);
+            return;
+        }
+
+        run.State = RunState.Training;
+        run.Step = 0;
+        run.StartedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(context.CancellationToken);
+
+        var cancelled = metrics.Track(run.Id);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancelled, context.CancellationToken);
+        try
+        {
+            var trained = await job.RunAsync(run, dataset, linked.Token);
+            await metrics.FlushAsync(context.CancellationToken);
+            await db.Entry(run).ReloadAsync(context.CancellationToken);
+            run.State = RunState.Evaluating;
+            run.Parameters = trained.Parameters;
+            run.CheckpointKey = trained.CheckpointKey;
+            run.CheckpointSha256 = trained.CheckpointSha256;
+            run.Step = trained.Outcome.Steps;
+            run.UpdatedAt = DateTimeOffset.UtcNow;
+            db.PublishViaOutbox(new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
+                dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0, dataset.ValidationTokens ?? 0,
+                trained.Outcome.Steps, trained.Outcome.FinalTrainLoss, trained.Outcome.FinalValidationLoss, run.UpdatedAt));
+            logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
+                run.Id, trained.Outcome.Elapsed, trained.Outcome.FinalTrainLoss, trained.Outcome.FinalValidationLoss);
+        }
+        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
+        {
+            await metrics.FlushAsync(CancellationToken.None);
+            await db.Entry(run).ReloadAsync(CancellationToken.None);
+            run.State = RunState.Cancelled;
+            run.FinishedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+            logger.LogInformation("run {RunId} cancelled at step {Step}", run.Id, run.Step);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "run {RunId} failed", run.Id);
+            await db.Entry(run).ReloadAsync(CancellationToken.None);
+            run.Fail($"Training failed: {ex.GetBaseException().Message}");
+            db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
+        }
+        finally
+        {
+            metrics.Untrack(run.Id);
+        }
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+}
+
+/// <summary>One run at a time per instance (a run uses every core it is given); add instances to train more at once.</summary>
+public sealed class StartTrainingConsumerDefinition : ConsumerDefinition<StartTrainingConsumer>
+{
+    public StartTrainingConsumerDefinition()
+    {
+        EndpointName = Queues.StartTraining;
+        ConcurrentMessageLimit = 1;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint, IConsumerConfigurator<StartTrainingConsumer> consumer,
+        IRegistrationContext context)
+    {
+        endpoint.PrefetchCount = 1;
+        // A failed run is recorded as Failed with its reason; retrying would only train it again.
+        endpoint.UseMessageRetry(r => r.None());
+    }
+}

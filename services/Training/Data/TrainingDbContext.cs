@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Messaging;
+
+namespace Training.Data;
+
+public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> options) : DbContext(options), IOutboxContext
+{
+    public const string Schema = "training";
+
+    public DbSet<Run> Runs => Set<Run>();
+    public DbSet<MetricPoint> Metrics => Set<MetricPoint>();
+    public DbSet<KnownDataset> Datasets => Set<KnownDataset>();
+    public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.Entity<Run>(e =>
+        {
+            e.ToTable("runs");
+            e.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(r => r.Name).HasMaxLength(64);
+            e.OwnsOne(r => r.Spec, s =>
+            {
+                s.ToJson();
+                s.OwnsOne(x => x.Model);
+                s.OwnsOne(x => x.Training);
+            });
+            e.HasIndex(r => r.DatasetId);
+            e.HasIndex(r => r.State);
+        });
+        modelBuilder.Entity<MetricPoint>(e =>
+        {
+            e.ToTable("metrics");
+            e.Property(m => m.Key).HasMaxLength(64);
+            e.HasIndex(m => new { m.RunId, m.Key, m.Step });
+        });
+        modelBuilder.Entity<KnownDataset>(e =>
+        {
+            e.ToTable("datasets");
+            e.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+        });
+        modelBuilder.Entity<ModelVersion>(e =>
+        {
+            e.ToTable("model_versions");
+            e.HasIndex(v => new { v.Name, v.Version }).IsUnique();
+            // One version per run: a redelivered EvaluationCompleted cannot register a second.
+            e.HasIndex(v => v.RunId).IsUnique();
+            e.OwnsOne(v => v.Evaluation, f => f.ToJson());
+        });
+        modelBuilder.ConfigureOutbox();
+    }
+}

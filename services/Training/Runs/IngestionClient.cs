@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace Training.Runs;
+
+public sealed record IngestionDataset(Guid Id, string Name, string State, string? FailureReason);
+
+/// <summary>
+/// Asks Ingestion's API about a dataset this service has not heard of yet (its DatasetIngested event may
+/// still be in flight), so a run created right after an upload is not refused with 404.
+/// </summary>
+public sealed class IngestionClient(HttpClient http)
+{
+    public async Task<IngestionDataset?> FindAsync(Guid datasetId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"/api/datasets/{datasetId}", cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return null;
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<IngestionDataset>(cancellationToken);
+    }
+}

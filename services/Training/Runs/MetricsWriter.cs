@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Training.Data;
+
+namespace Training.Runs;
+
+public sealed record RunProgressSnapshot(int Step, double? TrainLoss, double? ValidationLoss, double? TokensPerSecond, double? EtaSeconds);
+
+/// <summary>
+/// Takes metric points and progress from the training thread without blocking it, and writes them to
+/// PostgreSQL in batches twice a second. The same loop notices cancellation requests of the runs it tracks
+/// (set by the API of any instance) and cancels them.
+/// </summary>
+public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWriter> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
+    private readonly Channel<MetricPoint> _points = Channel.CreateUnbounded<MetricPoint>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<Guid, RunProgressSnapshot> _progress = new();
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _tracked = new();
+    private readonly SemaphoreSlim _flushGate = new(1, 1);
+
+    public void Record(Guid runId, string key, int step, double value)
+    {
+        if (double.IsFinite(value))
+            _points.Writer.TryWrite(new MetricPoint { RunId = runId, Key = key, Step = step, Value = value, Timestamp = DateTimeOffset.UtcNow });
+    }
+
+    public void UpdateProgress(Guid runId, Func<RunProgressSnapshot?, RunProgressSnapshot> update) =>
+        _progress.AddOrUpdate(runId, _ => update(null), (_, old) => update(old));
+
+    /// <summary>A token cancelled when someone asks to cancel the run.</summary>
+    public CancellationToken Track(Guid runId) => _tracked.GetOrAdd(runId, _ => new CancellationTokenSource()).Token;
+
+    public void Untrack(Guid runId)
+    {
+        if (_tracked.TryRemove(runId, out var source))
+            source.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await FlushAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A slow or absent database delays metrics; it never fails or slows a training step.
+                logger.LogWarning("Writing metrics failed, will retry: {Message}", ex.Message);
+            }
+            await Task.Delay(Interval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        await FlushAsync(CancellationToken.None);
+    }
+
+    /// <summary>Writes everything recorded so far.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flushGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+            var batch = new List<MetricPoint>();
+            while (_points.Reader.TryRead(out var point))
+                batch.Add(point);
+            db.Metrics.AddRange(batch);
+
+            var progress = _progress.ToArray();
+            foreach (var (runId, _) in progress)
+                _progress.TryRemove(runId, out _);
+            var ids = progress.Select(p => p.Key).Concat(_tracked.Keys).Distinct().ToList();
+            if (ids.Count > 0)
+            {
+                var runs = await db.Runs.Where(r => ids.Contains(r.Id)).ToListAsync(cancellationToken);
+                foreach (var run in runs)
+                {
+                    if (progress.FirstOrDefault(p => p.Key == run.Id).Value is { } snapshot)
+                        Apply(run, snapshot);
+                    if (run.CancelRequested && _tracked.TryGetValue(run.Id, out var source))
+                        await source.CancelAsync();
+                }
+            }
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
+    }
+
+    private static void Apply(Run run, RunProgressSnapshot snapshot)
+    {
+        run.Step = Math.Max(run.Step, snapshot.Step);
+        run.LatestTrainLoss = snapshot.TrainLoss ?? run.LatestTrainLoss;
+        if (snapshot.ValidationLoss is { } validation)
+        {
+            run.LatestValidationLoss = validation;
+            run.BestValidationLoss = Math.Min(run.BestValidationLoss ?? double.MaxValue, validation);
+        }
+        run.TokensPerSecond = snapshot.TokensPerSecond ?? run.TokensPerSecond;
+        run.EtaSeconds = snapshot.EtaSeconds ?? run.EtaSeconds;
+        run.UpdatedAt = DateTimeOffset.UtcNow;
+    }
+}

@@ -1,0 +1,66 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Platform.ML;
+using Platform.Storage;
+using Training.Data;
+using TorchSharp;
+
+namespace Training.Runs;
+
+public sealed class TrainingOptions
+{
+    /// <summary>LibTorch intra-op threads; ≤ 0 keeps LibTorch's default. 1 is fastest for the small demo model on 2 cores.</summary>
+    public int TorchThreads { get; set; } = 1;
+    public int LogInterval { get; set; } = 10;
+}
+
+public sealed record TrainedModel(string CheckpointKey, string CheckpointSha256, long Parameters, TrainingOutcome Outcome);
+
+/// <summary>Trains a run's GPT on its dataset's token files and stores the checkpoint.</summary>
+public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> options, MetricsWriter metrics, IBus bus, ILogger<TrainingJob> logger)
+{
+    public async Task<TrainedModel> RunAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
+    {
+        var device = TorchRuntime.Initialise(options.Value.TorchThreads);
+        var m = run.Spec.Model;
+        var t = run.Spec.Training;
+        var config = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
+        var trainerOptions = new TrainerOptions
+        {
+            MaxSteps = t.MaxSteps,
+            BatchSize = t.BatchSize,
+            LearningRate = t.LearningRate,
+            MinLearningRate = t.MinLearningRate ?? t.LearningRate / 10,
+            WarmupSteps = Math.Min(t.WarmupSteps, t.MaxSteps),
+            WeightDecay = t.WeightDecay,
+            Beta1 = t.Beta1,
+            Beta2 = t.Beta2,
+            GradClip = t.GradClip,
+            EvalInterval = t.EvalInterval,
+            EvalIters = t.EvalIters,
+            LogInterval = Math.Max(1, options.Value.LogInterval),
+            Seed = t.Seed,
+        };
+
+        // Training is CPU-bound native work: keep it off the consumer's async context.
+        return await Task.Run(async () =>
+        {
+            torch.manual_seed(t.Seed);
+            using var model = new Gpt(config);
+            model.to(device);
+            using var train = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), config.BlockSize, device);
+            using var validation = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config.BlockSize, device);
+            var parameters = model.parameters().Sum(p => p.numel());
+            logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}",
+                run.Id, parameters, m.NLayer, m.NHead, m.NEmbd, m.BlockSize, config.VocabSize, device.type);
+
+            var observer = new RunProgressObserver(run.Id, metrics, bus, logger);
+            var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken);
+
+            var key = $"runs/{run.Id:N}/checkpoint.bin";
+            await store.WriteAsync(key, s => { Checkpoint.Save(model, s); return Task.CompletedTask; });
+            var sha = await store.Sha256Async(key, cancellationToken);
+            return new TrainedModel(key, sha, parameters, outcome);
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.RegularExpressions;
+
+namespace Platform.Contracts;
+
+/// <summary>
+/// The documented limits of a run. Field paths are the JSON paths of the request ("model.nHead"), prefixed
+/// when the spec is nested (e.g. "autoTrain.").
+/// </summary>
+public static partial class RunSpecValidator
+{
+    public const int MaxLayers = 48, MaxHeads = 64, MaxEmbedding = 4096, MaxBlockSize = 4096;
+    public const int MaxSteps = 1_000_000, MaxBatchSize = 1024, MaxEvalIters = 1000;
+    public const long MaxTokensPerStep = 262_144;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex ModelName();
+
+    public static ValidationErrors Validate(RunSpec? spec, string prefix = "", ValidationErrors? errors = null)
+    {
+        errors ??= new ValidationErrors();
+        if (spec is null)
+            return errors.Add(prefix.TrimEnd('.') is { Length: > 0 } p ? p : "body", "is required.");
+
+        errors.Require(ModelName().IsMatch(spec.Name ?? ""), prefix + "name",
+            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+
+        var m = spec.Model;
+        if (m is null)
+            errors.Add(prefix + "model", "is required.");
+        else
+        {
+            errors.Range(m.NLayer, 1, MaxLayers, prefix + "model.nLayer");
+            errors.Range(m.NHead, 1, MaxHeads, prefix + "model.nHead");
+            errors.Range(m.NEmbd, 1, MaxEmbedding, prefix + "model.nEmbd");
+            if (m.NHead > 0 && m.NEmbd > 0 && m.NEmbd % m.NHead != 0)
+                errors.Add(prefix + "model.nHead", $"must divide nEmbd ({m.NEmbd}) evenly.");
+            errors.Range(m.BlockSize, 2, MaxBlockSize, prefix + "model.blockSize");
+            errors.Require(m.Dropout >= 0 && m.Dropout < 1, prefix + "model.dropout", $"must be at least 0 and below 1 (got {m.Dropout}).");
+        }
+
+        var t = spec.Training;
+        if (t is null)
+            errors.Add(prefix + "training", "is required.");
+        else
+        {
+            errors.Range(t.MaxSteps, 1, MaxSteps, prefix + "training.maxSteps");
+            errors.Range(t.BatchSize, 1, MaxBatchSize, prefix + "training.batchSize");
+            errors.Range(t.LearningRate, 0, 1, prefix + "training.learningRate", minExclusive: true);
+            if (t.MinLearningRate is { } min)
+                errors.Range(min, 0, Math.Max(0, t.LearningRate), prefix + "training.minLearningRate");
+            errors.Range(t.WarmupSteps, 0, Math.Max(0, t.MaxSteps), prefix + "training.warmupSteps");
+            errors.Range(t.WeightDecay, 0, 1, prefix + "training.weightDecay");
+            errors.Require(t.Beta1 >= 0 && t.Beta1 < 1, prefix + "training.beta1", $"must be at least 0 and below 1 (got {t.Beta1}).");
+            errors.Require(t.Beta2 >= 0 && t.Beta2 < 1, prefix + "training.beta2", $"must be at least 0 and below 1 (got {t.Beta2}).");
+            errors.Range(t.GradClip, 0, 1e6, prefix + "training.gradClip", minExclusive: true);
+            errors.Range(t.EvalInterval, 1, MaxSteps, prefix + "training.evalInterval");
+            errors.Range(t.EvalIters, 1, MaxEvalIters, prefix + "training.evalIters");
+            errors.Range(t.Seed, 0, int.MaxValue, prefix + "training.seed");
+            if (m is not null && (long)t.BatchSize * m.BlockSize > MaxTokensPerStep)
+                errors.Add(prefix + "training.batchSize", $"batchSize × blockSize must be at most {MaxTokensPerStep:N0} tokens per step.");
+        }
+        return errors;
+    }
+}
