@@ -31,7 +31,8 @@ public static class Sampler
         return ids.Skip(prompt.Count).ToArray();
     }
 
-    internal static int Pick(Tensor logits, SamplingOptions options, Generator generator)
+    /// <summary>One id from a 1-D logits vector: argmax at temperature 0, else a draw after temperature and top-k.</summary>
+    public static int Pick(Tensor logits, SamplingOptions options, Generator generator)
     {
         if (options.Temperature <= 0)
             return (int)logits.argmax().item<long>();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorchSharp.Modules;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Platform.ML;
@@ -64,14 +65,19 @@ public sealed class Trainer(TrainerOptions options)
     /// <summary>AdamW with weight decay on matrices and embeddings only; biases and LayerNorm gains are not decayed.</summary>
     public AdamW CreateOptimizer(Gpt model)
     {
-        var parameters = model.parameters().Where(p => p.requires_grad).ToList();
-        var decay = parameters.Where(p => p.dim() >= 2).ToList();
-        var noDecay = parameters.Where(p => p.dim() < 2).ToList();
+        var (decay, noDecay) = WeightDecayGroups(model);
         return optim.AdamW(
         [
             new AdamW.ParamGroup(decay, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, weight_decay: options.WeightDecay),
             new AdamW.ParamGroup(noDecay, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, weight_decay: 0.0),
         ], lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2);
+    }
+
+    /// <summary>Matrices and embeddings (≥ 2 dimensions) decay; biases and LayerNorm gains (1 dimension) do not.</summary>
+    public static (IReadOnlyList<Parameter> Decay, IReadOnlyList<Parameter> NoDecay) WeightDecayGroups(Gpt model)
+    {
+        var parameters = model.parameters().Where(p => p.requires_grad).ToList();
+        return (parameters.Where(p => p.dim() >= 2).ToList(), parameters.Where(p => p.dim() < 2).ToList());
     }
 
     /// <summary>Mean loss over EvalIters random batches of each split, without dropout or gradients.</summary>

@@ -13,6 +13,8 @@ namespace Tokenization.Encoding;
 /// </summary>
 public sealed class DatasetEncoder(ArtifactStore store)
 {
+    public const int MinTokensPerSplit = 2;
+
     public async Task<TokenizerRecord> EncodeAsync(DatasetIngested dataset, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -39,6 +41,10 @@ public sealed class DatasetEncoder(ArtifactStore store)
             await store.WriteAsync(record.TokenizerKey, s => { tokenizer.Save(s); return Task.CompletedTask; });
             record.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, record.TrainTokensKey, cancellationToken);
             record.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, record.ValidationTokensKey, cancellationToken);
+            // A split needs an input token and its target at the very least.
+            if (record.TrainTokens < MinTokensPerSplit || record.ValidationTokens < MinTokensPerSplit)
+                throw new InvalidDataException(
+                    $"The splits encode to {record.TrainTokens} train and {record.ValidationTokens} validation tokens; each needs at least {MinTokensPerSplit}.");
         }
         catch
         {

@@ -1,0 +1,32 @@
+using Platform.ML;
+
+namespace Platform.ML.Tests;
+
+public class LearningRateScheduleTests
+{
+    private static readonly LearningRateSchedule Schedule = new(PeakRate: 1e-3, MinRate: 1e-4, WarmupSteps: 100, DecaySteps: 2000);
+
+    [Fact]
+    public void Warmup_rises_linearly_to_the_peak() 
+    {
+        Assert.Equal(1e-3 * 1 / 101, Schedule.At(0), 12);
+        Assert.Equal(1e-3 * 50 / 101, Schedule.At(49), 12);
+        Assert.Equal(1e-3 * 100 / 101, Schedule.At(99), 12);
+    }
+
+    [Fact]
+    public void Decay_starts_at_the_peak_passes_the_midpoint_and_ends_at_the_floor()
+    {
+        Assert.Equal(1e-3, Schedule.At(100), 12);
+        Assert.Equal((1e-3 + 1e-4) / 2, Schedule.At(1050), 12);
+        Assert.Equal(1e-4, Schedule.At(2000), 12);
+        Assert.Equal(1e-4, Schedule.At(5000), 12);
+    }
+
+    [Fact]
+    public void Decay_is_monotonic()
+    {
+        for (var step = 101; step <= 2000; step++)
+            Assert.True(Schedule.At(step) <= Schedule.At(step - 1));
+    }
+}

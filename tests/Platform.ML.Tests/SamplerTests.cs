@@ -1,0 +1,58 @@
+using Platform.ML;
+using static TorchSharp.torch;
+
+namespace Platform.ML.Tests;
+
+public class SamplerTests
+{
+    private static Gpt Model()
+    {
+        manual_seed(11);
+        return new Gpt(new GptConfig(VocabSize: 20, BlockSize: 8, NLayer: 1, NHead: 2, NEmbd: 16));
+    }
+
+    [Fact]
+    public void Same_seed_same_tokens_and_different_seed_different_tokens()
+    {
+        using var model = Model();
+        var a = Sampler.Generate(model, [1, 2, 3], new SamplingOptions(40, 1.0, null, Seed: 7));
+        var b = Sampler.Generate(model, [1, 2, 3], new SamplingOptions(40, 1.0, null, Seed: 7));
+        var c = Sampler.Generate(model, [1, 2, 3], new SamplingOptions(40, 1.0, null, Seed: 8));
+        Assert.Equal(40, a.Length);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+    }
+
+    [Fact]
+    public void Ids_stay_inside_the_real_vocabulary_even_past_the_block_size()
+    {
+        using var model = Model();
+        var ids = Sampler.Generate(model, [0], new SamplingOptions(30, 2.0, null, Seed: 1));
+        Assert.All(ids, id => Assert.InRange(id, 0, 19));
+    }
+
+    [Fact]
+    public void Temperature_zero_is_greedy()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new float[] { 0.1f, 3f, 0.5f, 2.9f });
+        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0), new Generator(0)));
+    }
+
+    [Fact]
+    public void Top_k_never_draws_outside_the_k_most_likely()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new float[] { 1f, 5f, 0f, 4.5f, 2f });
+        var generator = new Generator(3);
+        for (var i = 0; i < 200; i++)
+            Assert.Contains(Sampler.Pick(logits, new SamplingOptions(1, 5.0, TopK: 2), generator), new[] { 1, 3 });
+    }
+
+    [Fact]
+    public void Empty_prompt_is_rejected()
+    {
+        using var model = Model();
+        Assert.Throws<ArgumentException>(() => Sampler.Generate(model, [], new SamplingOptions(5)));
+    }
+}

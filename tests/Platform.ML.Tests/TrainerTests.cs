@@ -1,0 +1,103 @@
+using Platform.ML;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Platform.ML.Tests;
+
+public class TrainerTests
+{
+    private sealed class Recorder : ITrainingObserver
+    {
+        public List<StepReport> Steps { get; } = [];
+        public List<EvalReport> Evals { get; } = [];
+        public void OnStep(StepReport report) => Steps.Add(report);
+        public void OnEval(EvalReport report) => Evals.Add(report);
+    }
+
+    private static int[] Repeating(int length) => Enumerable.Range(0, length).Select(i => "abcdefgh"[i % 8] - 'a').ToArray();
+
+    [Fact]
+    public void Weight_decay_applies_to_matrices_and_embeddings_only()
+    {
+        manual_seed(0);
+        using var model = new Gpt(new GptConfig(8, 8, 2, 2, 16));
+        var (decay, noDecay) = Trainer.WeightDecayGroups(model);
+        Assert.All(decay, p => Assert.True(p.dim() >= 2));
+        Assert.All(noDecay, p => Assert.True(p.dim() == 1));
+        // 2 layers × (attn, proj, fc, proj) matrices + wte + wpe; 2 layers × (2 LN × 2 + 4 biases) + final LN × 2.
+        Assert.Equal(2 * 4 + 2, decay.Count);
+        Assert.Equal(2 * 8 + 2, noDecay.Count);
+        Assert.Equal(model.parameters().Count(), decay.Count + noDecay.Count);
+        using var optimizer = new Trainer(new TrainerOptions { WeightDecay = 0.1 }).CreateOptimizer(model);
+        Assert.Equal(2, optimizer.ParamGroups.Count());
+    }
+
+    [Fact]
+    public void Training_on_a_repeating_sequence_drives_the_loss_down_and_reports_progress()
+    {
+        manual_seed(1);
+        using var model = new Gpt(new GptConfig(8, 16, 2, 2, 32));
+        using var train = new TokenBatches(Repeating(2000), 16, CPU);
+        using var validation = new TokenBatches(Repeating(400), 16, CPU);
+        var recorder = new Recorder();
+        var outcome = new Trainer(new TrainerOptions
+        {
+            MaxSteps = 120, BatchSize = 8, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 10,
+            EvalInterval = 60, EvalIters = 2, LogInterval = 10, Seed = 3,
+        }).Train(model, train, validation, recorder, CancellationToken.None);
+
+        Assert.Equal(120, outcome.Steps);
+        Assert.Equal(new[] { 0, 60, 120 }, recorder.Evals.Select(e => e.Step));
+        // As in nanoGPT the padded rows (8 real ids padded to 64) share the softmax at first: loss ≈ ln 64.
+        Assert.InRange(recorder.Steps[0].Loss, Math.Log(64) - 0.5, Math.Log(64) + 0.5);
+        Assert.True(outcome.FinalTrainLoss < 0.5, $"final loss {outcome.FinalTrainLoss} should be far below the initial ln 64 ≈ 4.16");
+        Assert.True(recorder.Evals[^1].ValidationLoss < recorder.Evals[0].ValidationLoss / 3);
+        Assert.All(recorder.Steps, s => Assert.True(s.TokensPerSecond > 0 && s.GradNorm >= 0));
+        Assert.Equal(119, recorder.Steps[^1].Step);
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_losses()
+    {
+        double Run()
+        {
+            manual_seed(5);
+            using var model = new Gpt(new GptConfig(8, 8, 1, 2, 16));
+            using var data = new TokenBatches(Repeating(500), 8, CPU);
+            return new Trainer(new TrainerOptions { MaxSteps = 20, BatchSize = 4, EvalInterval = 100, EvalIters = 1, Seed = 9 })
+                .Train(model, data, data, new Recorder(), CancellationToken.None).FinalTrainLoss;
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void A_cancelled_token_stops_training()
+    {
+        manual_seed(2);
+        using var model = new Gpt(new GptConfig(8, 8, 1, 2, 16));
+        using var data = new TokenBatches(Repeating(500), 8, CPU);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new Trainer(new TrainerOptions { MaxSteps = 1000, EvalInterval = 1000, EvalIters = 1 }).Train(model, data, data, new Recorder(), cancelled.Token));
+    }
+
+    [Fact]
+    public void Batches_are_windows_of_the_data_with_targets_shifted_by_one()
+    {
+        var ids = Enumerable.Range(0, 100).ToArray();
+        using var batches = new TokenBatches(ids, 10, CPU);
+        using var scope = NewDisposeScope();
+        var (x, y) = batches.Sample(6, new Generator(4));
+        Assert.Equal(new long[] { 6, 10 }, x.shape);
+        Assert.True((y - x).eq(1).all().item<bool>(), "each target is the next token");
+        Assert.True(x[.., 1..].eq(x[.., ..^1] + 1).all().item<bool>(), "each row is a contiguous window");
+    }
+
+    [Fact]
+    public void Too_little_data_for_the_block_size_is_rejected_with_a_reason()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new TokenBatches([1, 2, 3], 8, CPU));
+        Assert.Contains("too few", ex.Message);
+    }
+}

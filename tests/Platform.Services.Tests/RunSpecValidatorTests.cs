@@ -1,0 +1,70 @@
+using Platform.Contracts;
+
+namespace Platform.Services.Tests;
+
+public class RunSpecValidatorTests
+{
+    private static readonly RunSpec Valid = new()
+    {
+        Name = "shakespeare-char",
+        Model = new ModelSpec { NLayer = 4, NHead = 4, NEmbd = 128, BlockSize = 64, Dropout = 0.0 },
+        Training = new TrainingSpec { MaxSteps = 2000, BatchSize = 12, LearningRate = 1e-3, EvalInterval = 250, EvalIters = 20, Seed = 1337 },
+    };
+
+    [Fact]
+    public void The_documented_example_is_valid() => Assert.True(RunSpecValidator.Validate(Valid).IsValid);
+
+    [Theory]
+    [InlineData(4, 130, "model.nHead")]
+    [InlineData(0, 128, "model.nHead")]
+    [InlineData(65, 130, "model.nHead")]
+    public void Heads_must_divide_the_embedding(int heads, int embd, string field)
+    {
+        var errors = RunSpecValidator.Validate(Valid with { Model = Valid.Model with { NHead = heads, NEmbd = embd } });
+        Assert.Contains(field, errors.Fields);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1e-3)]
+    [InlineData(double.NaN)]
+    [InlineData(2.0)]
+    public void Learning_rate_must_be_positive_and_at_most_one(double lr)
+    {
+        var errors = RunSpecValidator.Validate(Valid with { Training = Valid.Training with { LearningRate = lr } });
+        Assert.Equal(["training.learningRate"], errors.Fields);
+    }
+
+    [Fact]
+    public void Every_out_of_range_field_is_named()
+    {
+        var spec = new RunSpec
+        {
+            Name = "bad/name",
+            Model = new ModelSpec { NLayer = 0, NHead = 4, NEmbd = 128, BlockSize = 1, Dropout = 1.0 },
+            Training = new TrainingSpec { MaxSteps = 0, BatchSize = 0, EvalInterval = 0, EvalIters = 0, Seed = -1, Beta2 = 1.0 },
+        };
+        var fields = RunSpecValidator.Validate(spec).Fields;
+        foreach (var field in new[] { "name", "model.nLayer", "model.blockSize", "model.dropout", "training.maxSteps", "training.batchSize",
+                     "training.evalInterval", "training.evalIters", "training.seed", "training.beta2" })
+            Assert.Contains(field, fields);
+    }
+
+    [Fact]
+    public void Too_many_tokens_per_step_are_refused()
+    {
+        var errors = RunSpecValidator.Validate(Valid with
+        {
+            Model = Valid.Model with { BlockSize = 4096 },
+            Training = Valid.Training with { BatchSize = 1024 },
+        });
+        Assert.Equal(["training.batchSize"], errors.Fields);
+    }
+
+    [Fact]
+    public void Nested_specs_are_reported_under_their_prefix()
+    {
+        var errors = RunSpecValidator.Validate(Valid with { Name = "" }, "autoTrain.");
+        Assert.Equal(["autoTrain.name"], errors.Fields);
+    }
+}

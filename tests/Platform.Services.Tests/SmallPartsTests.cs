@@ -1,0 +1,52 @@
+using Generation.Serving;
+using Ingestion.Apis;
+using Training.Runs;
+
+namespace Platform.Services.Tests;
+
+public class SmallPartsTests
+{
+    [Fact]
+    public void Downsampling_keeps_the_ends_and_the_extremes()
+    {
+        var points = Enumerable.Range(0, 10_000).Select(i => i == 5_000 ? 100.0 : i == 7_000 ? -100.0 : Math.Sin(i / 100.0)).ToList();
+        var thinned = SeriesDownsampler.Downsample(points, 500, p => p);
+        Assert.InRange(thinned.Count, 250, 500);
+        Assert.Equal(points[0], thinned[0]);
+        Assert.Equal(points[^1], thinned[^1]);
+        Assert.Contains(100.0, thinned);
+        Assert.Contains(-100.0, thinned);
+        Assert.Same(points, SeriesDownsampler.Downsample(points, 20_000, p => p));
+    }
+
+    [Theory]
+    [InlineData("shakespeare-char", "shakespeare-char", null)]
+    [InlineData("shakespeare-char/versions/3", "shakespeare-char", 3)]
+    public void Model_references_name_a_model_and_optionally_a_version(string text, string name, int? version) =>
+        Assert.Equal(new ModelReference(name, version), ModelReference.Parse(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a/versions/0")]
+    [InlineData("a/versions/x")]
+    [InlineData("../etc")]
+    public void Malformed_model_references_are_refused(string text) => Assert.Null(ModelReference.Parse(text));
+
+    [Fact]
+    public void Upload_fields_default_and_validate()
+    {
+        var (ok, _) = UploadFields.Parse(new Dictionary<string, string> { ["name"] = "corpus" });
+        Assert.Equal(0.1, ok!.ValidationFraction);
+        Assert.Equal("char", ok.Tokenizer.Kind);
+        Assert.Null(ok.AutoTrain);
+
+        var (bad, errors) = UploadFields.Parse(new Dictionary<string, string>
+        {
+            ["validationFraction"] = "0.9",
+            ["tokenizer"] = "sentencepiece",
+            ["autoTrain"] = "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}",
+        });
+        Assert.Null(bad);
+        Assert.Equal(new[] { "name", "validationFraction", "tokenizer", "autoTrain.model.nHead" }.Order(), errors.Fields.Order());
+    }
+}
