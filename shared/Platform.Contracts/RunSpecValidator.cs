@@ -48,7 +48,8 @@ public static partial class RunSpecValidator
             errors.Range(t.LearningRate, 0, 1, prefix + "training.learningRate", minExclusive: true);
             if (t.MinLearningRate is { } min)
                 errors.Range(min, 0, Math.Max(0, t.LearningRate), prefix + "training.minLearningRate");
-            errors.Range(t.WarmupSteps, 0, Math.Max(0, t.MaxSteps), prefix + "training.warmupSteps");
+            // A warmup longer than the run is capped at maxSteps when training, so the default never invalidates a short run.
+            errors.Range(t.WarmupSteps, 0, MaxSteps, prefix + "training.warmupSteps");
             errors.Range(t.WeightDecay, 0, 1, prefix + "training.weightDecay");
             errors.Require(t.Beta1 >= 0 && t.Beta1 < 1, prefix + "training.beta1", $"must be at least 0 and below 1 (got {t.Beta1}).");
             errors.Require(t.Beta2 >= 0 && t.Beta2 < 1, prefix + "training.beta2", $"must be at least 0 and below 1 (got {t.Beta2}).");

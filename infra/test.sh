@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The test command, from a fresh Debian 12 machine (as root): install what is missing, start PostgreSQL and
+# RabbitMQ (test database platform_test, virtual host platform-test, emptied first), build, run every test
+# project (unit tests and end-to-end tests through the gateway), and end with "N passed, N failed".
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/env.sh"
+started=$(date +%s)
+
+bash "$here/setup.sh"
+bash "$here/infra-up.sh" --test
+rabbit_env
+# A clean virtual host: no message left over from an earlier run can reach the new services.
+/usr/lib/rabbitmq/bin/rabbitmqctl -q delete_vhost platform-test >/dev/null 2>&1 || true
+/usr/lib/rabbitmq/bin/rabbitmqctl -q add_vhost platform-test >/dev/null
+/usr/lib/rabbitmq/bin/rabbitmqctl -q set_permissions -p platform-test guest '.*' '.*' '.*' >/dev/null
+
+log "Building ($BUILD_CONFIGURATION)"
+dotnet build "$REPO_ROOT/Platform.sln" -c "$BUILD_CONFIGURATION" -nologo -v q -clp:ErrorsOnly
+
+results="$DATA_DIR/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+export PLATFORM_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Database=platform_test;Username=$PG_USER;Password=$PG_PASSWORD"
+export PLATFORM_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$RABBIT_PORT/platform-test"
+log "Running tests"
+set +e
+dotnet test "$REPO_ROOT/Platform.sln" -c "$BUILD_CONFIGURATION" --no-build -nologo \
+  --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee "$results/console.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# Each test assembly ends with a block: "Total tests: T", then "Passed: P", "Failed: F", "Skipped: S" lines.
+count() { { grep -E "^ +$1: +[0-9]+\s*$" "$results/console.log" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+assemblies=$(grep -cE '^Total tests: ' "$results/console.log" || true)
+expected=$(ls -d "$REPO_ROOT"/tests/*/ | wc -l)
+if [ "$assemblies" -lt "$expected" ]; then
+  echo "only $assemblies of $expected test assemblies reported results (a test host crashed?)" >&2
+  failed=$((failed + expected - assemblies))
+  [ "$status" -ne 0 ] || status=1
+fi
+log "Tests finished in $(( $(date +%s) - started )) s"
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

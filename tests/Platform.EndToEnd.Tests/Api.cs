@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Platform.EndToEnd.Tests;
+
+/// <summary>Small helpers over the gateway's HTTP API.</summary>
+public static class Api
+{
+    public static readonly string DemoCorpus = File.ReadAllText(Path.Combine(FindRoot(), "infra", "demo", "tinyshakespeare.txt"));
+
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> UploadAsync(HttpClient http, byte[] corpus, string name,
+        string? autoTrain = null, string contentType = "text/plain", string? validationFraction = null)
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(corpus);
+        file.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        form.Add(file, "file", "corpus.txt");
+        if (name.Length > 0)
+            form.Add(new StringContent(name), "name");
+        if (autoTrain is not null)
+            form.Add(new StringContent(autoTrain), "autoTrain");
+        if (validationFraction is not null)
+            form.Add(new StringContent(validationFraction), "validationFraction");
+        using var response = await http.PostAsync("/api/datasets", form);
+        return (response.StatusCode, await ReadAsync(response));
+    }
+
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> PostJsonAsync(HttpClient http, string path, string json)
+    {
+        using var response = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        return (response.StatusCode, await ReadAsync(response));
+    }
+
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> GetAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        return (response.StatusCode, await ReadAsync(response));
+    }
+
+    public static async Task<JsonNode> GetOkAsync(HttpClient http, string path)
+    {
+        var (status, body) = await GetAsync(http, path);
+        Assert.True(status == HttpStatusCode.OK, $"GET {path} answered {(int)status}: {body}");
+        return body!;
+    }
+
+    /// <summary>Polls until the predicate holds, failing with the last value (and the services' logs) at the deadline.</summary>
+    public static async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> probe, Func<JsonNode, bool> done, TimeSpan timeout, Func<string> logs)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonNode last;
+        do
+        {
+            last = await probe();
+            if (done(last))
+                return last;
+            await Task.Delay(250);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Fail($"Condition not met within {timeout}: last value {last}\n{logs()}");
+        return last;
+    }
+
+    private static async Task<JsonNode?> ReadAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+                return dir.FullName;
+        throw new DirectoryNotFoundException("Platform.sln not found.");
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using MassTransit;
+using Platform.Contracts;
+
+namespace Platform.EndToEnd.Tests;
+
+[Collection(PlatformCollection.Name)]
+public sealed class PipelineTests(PlatformStack stack)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
+
+    // A model small enough to learn visibly from a corpus slice in seconds on two cores.
+    private const string TinyModel = "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private const string TinyTraining = "\"training\":{\"maxSteps\":150,\"batchSize\":16,\"learningRate\":0.003,\"warmupSteps\":10,\"evalInterval\":50,\"evalIters\":5,\"seed\":7}";
+
+    private HttpClient Http => stack.Gateway;
+
+    [Fact]
+    public async Task A_corpus_goes_from_upload_to_a_model_version_and_generated_text()
+    {
+        var corpus = Encoding.UTF8.GetBytes(Api.DemoCorpus[..120_000]);
+        var autoTrain = $"{{\"name\":\"e2e-char\",{TinyModel},{TinyTraining}}}";
+
+        // 1. Upload through the gateway, asking for a run as soon as the data is tokenized.
+        var (status, dataset) = await Api.UploadAsync(Http, corpus, "shakespeare-slice", autoTrain);
+        Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
+        var datasetId = dataset!["id"]!.GetValue<string>();
+        var autoRunId = dataset["autoTrainRunId"]!.GetValue<string>();
+        Assert.Equal(corpus.Length, dataset["bytes"]!.GetValue<long>());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(corpus)), dataset["sha256"]!.GetValue<string>());
+        Assert.Equal(corpus.Length, dataset["trainBytes"]!.GetValue<long>() + dataset["validationBytes"]!.GetValue<long>());
+
+        // 2. Tokenized by the Tokenization service (char tokenizer, uint16 token files).
+        dataset = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"),
+            d => d["state"]!.GetValue<string>() is "Tokenized" or "Failed", Deadline, stack.Logs);
+        Assert.Equal("Tokenized", dataset["state"]!.GetValue<string>());
+        Assert.InRange(dataset["tokenizer"]!["vocabSize"]!.GetValue<int>(), 30, 80);
+
+        // 3. A second run on the same dataset, through POST /api/runs.
+        var (runStatus, explicitRun) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"e2e-char\",{TinyModel},{TinyTraining}}}");
+        Assert.True(runStatus == HttpStatusCode.Accepted, $"run answered {(int)runStatus}: {explicitRun}");
+        var explicitRunId = explicitRun!["id"]!.GetValue<string>();
+
+        foreach (var runId in new[] { autoRunId, explicitRunId })
+        {
+            var run = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+                r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
+            Assert.True(run["state"]!.GetValue<string>() == "Completed", $"run ended {run}\n{stack.Logs()}");
+            Assert.Equal(150, run["step"]!.GetValue<int>());
+
+            // 4. The model learned: the last logged training loss is clearly below the first.
+            var metrics = await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics");
+            var loss = Series(metrics, "loss");
+            Assert.True(loss.Count >= 10, $"only {loss.Count} loss points");
+            Assert.True(loss[^1] < loss[0] - 1.0, $"loss went from {loss[0]} to {loss[^1]}");
+            Assert.Equal(4, Series(metrics, "val_loss").Count);
+            Assert.NotEmpty(Series(metrics, "tokens_per_sec"));
+        }
+
+        // 5. Two versions registered under the run name, each with finite evaluation figures.
+        var model = await Api.GetOkAsync(Http, "/api/models/e2e-char");
+        Assert.Equal(2, model["latestVersion"]!.GetValue<int>());
+        foreach (var version in new[] { 1, 2 })
+        {
+            var v = await Api.GetOkAsync(Http, $"/api/models/e2e-char/versions/{version}");
+            var evaluation = v["evaluation"]!;
+            foreach (var figure in new[] { "loss", "perplexity", "bitsPerByte", "top1Accuracy", "top5Accuracy" })
+                Assert.True(double.IsFinite(evaluation[figure]!.GetValue<double>()), $"{figure} is not finite: {evaluation}");
+            Assert.InRange(evaluation["loss"]!.GetValue<double>(), 0.5, 3.5);
+            Assert.InRange(evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(), 1.0);
+            Assert.False(string.IsNullOrEmpty(v["sample"]?.GetValue<string>()));
+        }
+
+        // 6. Generation returns the requested number of tokens, the same text for the same seed.
+        var request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"maxTokens\":60,\"temperature\":0.8,\"topK\":20,\"seed\":5}";
+        var (g1Status, g1) = await Api.PostJsonAsync(Http, "/api/generate", request);
+        Assert.True(g1Status == HttpStatusCode.OK, $"generate answered {(int)g1Status}: {g1}");
+        var (_, g2) = await Api.PostJsonAsync(Http, "/api/generate", request);
+        var (_, g3) = await Api.PostJsonAsync(Http, "/api/generate", request.Replace("\"seed\":5", "\"seed\":6"));
+        Assert.Equal(60, g1!["completionTokens"]!.GetValue<int>());
+        Assert.Equal(6, g1["promptTokens"]!.GetValue<int>());
+        Assert.Equal(2, g1["version"]!.GetValue<int>());
+        Assert.Equal(g1["text"]!.GetValue<string>(), g2!["text"]!.GetValue<string>());
+        Assert.NotEqual(g1["text"]!.GetValue<string>(), g3!["text"]!.GetValue<string>());
+        var (pinnedStatus, pinned) = await Api.PostJsonAsync(Http, "/api/generate", request.Replace("\"e2e-char\"", "\"e2e-char/versions/1\""));
+        Assert.Equal(HttpStatusCode.OK, pinnedStatus);
+        Assert.Equal(1, pinned!["version"]!.GetValue<int>());
+
+        // 7. Redelivered messages create no second tokenizer, run, evaluation or model version.
+        await RedeliverAsync(datasetId, dataset, autoRunId, autoTrain);
+        var tokenizers = await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={datasetId}");
+        Assert.Single(tokenizers.AsArray());
+        var runs = await Api.GetOkAsync(Http, $"/api/runs?datasetId={datasetId}");
+        Assert.Equal(2, runs.AsArray().Count);
+        Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}")).AsArray());
+        Assert.Equal(2, (await Api.GetOkAsync(Http, "/api/models/e2e-char"))["versions"]!.AsArray().Count);
+    }
+
+    private async Task RedeliverAsync(string datasetId, JsonNode dataset, string autoRunId, string autoTrain)
+    {
+        var evaluation = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}")).AsArray()[0]!;
+        var figures = new EvaluationFigures(evaluation["loss"]!.GetValue<double>(), evaluation["perplexity"]!.GetValue<double>(),
+            evaluation["bitsPerByte"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(),
+            evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["tokensEvaluated"]!.GetValue<long>());
+        var spec = System.Text.Json.JsonSerializer.Deserialize<RunSpec>(autoTrain, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        var id = Guid.Parse(datasetId);
+        var prefix = $"datasets/{id:N}";
+
+        var user = stack.RabbitMq.UserInfo.Split(':');
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(stack.RabbitMq.Host, (ushort)stack.RabbitMq.Port,
+            stack.RabbitMq.AbsolutePath.TrimStart('/'), h => { h.Username(user[0]); h.Password(user[1]); }));
+        await bus.StartAsync();
+        try
+        {
+            await bus.Publish(new DatasetIngested(id, "shakespeare-slice", $"{prefix}/train.txt", $"{prefix}/validation.txt",
+                dataset["trainBytes"]!.GetValue<long>(), dataset["validationBytes"]!.GetValue<long>(), new TokenizerSpec(),
+                new AutoTrainRequest(Guid.Parse(autoRunId), spec), DateTimeOffset.UtcNow));
+            await bus.Publish(new EvaluationCompleted(Guid.Parse(autoRunId), Guid.Parse(evaluation["id"]!.GetValue<string>()), figures, null, DateTimeOffset.UtcNow));
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+        // Give every consumer time to take the duplicates before counting.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_live_run_can_be_cancelled_and_keeps_its_progress()
+    {
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..50_000]), "cancel-me");
+        var datasetId = dataset!["id"]!.GetValue<string>();
+        var longTraining = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":100000");
+        var (_, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"cancelled\",{TinyModel},{longTraining}}}");
+        var runId = run!["id"]!.GetValue<string>();
+
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["step"]!.GetValue<int>() > 20, Deadline, stack.Logs);
+        var (cancelStatus, _) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/cancel", "{}");
+        Assert.Equal(HttpStatusCode.Accepted, cancelStatus);
+
+        var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["state"]!.GetValue<string>() != "Training", TimeSpan.FromSeconds(30), stack.Logs);
+        Assert.Equal("Cancelled", ended["state"]!.GetValue<string>());
+        Assert.InRange(ended["step"]!.GetValue<int>(), 21, 99_999);
+        var (againStatus, again) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/cancel", "{}");
+        Assert.Equal(HttpStatusCode.Conflict, againStatus);
+        Assert.Contains("Cancelled", again!["detail"]!.GetValue<string>());
+    }
+
+    private static List<double> Series(JsonNode metrics, string key) =>
+        metrics["series"]!.AsArray().FirstOrDefault(s => s!["key"]!.GetValue<string>() == key)?["points"]!.AsArray()
+            .Select(p => p!["value"]!.GetValue<double>()).ToList() ?? [];
+}
