@@ -11,6 +11,12 @@ PG_USER="${PG_USER:-platform}"
 PG_PASSWORD="${PG_PASSWORD:-platform}"
 PG_DATABASE="${PG_DATABASE:-platform}"
 PG_DATA="$DATA_DIR/postgres"
+# PostgreSQL refuses to run as root, so as root it runs as the 'postgres' user, who must be able to reach
+# .data/. Where the checkout's folders do not let it (e.g. a private home), its data goes under its own home.
+mkdir -p "$DATA_DIR"
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$DATA_DIR" 2>/dev/null; then
+  PG_DATA="/var/lib/postgresql/platform-$(printf %s "$REPO_ROOT" | md5sum | cut -c1-12)"
+fi
 
 RABBIT_PORT="${RABBIT_PORT:-5673}"
 RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-25673}"
