@@ -8,8 +8,12 @@ source "$here/env.sh"
 started=$(date +%s)
 
 bash "$here/setup.sh"
-bash "$here/infra-up.sh" --test
+# Stop on exit what this command started; a stack that was already running (e.g. the demo) is left alone.
 rabbit_env
+if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 && ! /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 5 status >/dev/null 2>&1; then
+  trap 'bash "$here/infra-down.sh" >/dev/null 2>&1' EXIT
+fi
+bash "$here/infra-up.sh" --test
 # A clean virtual host: no message left over from an earlier run can reach the new services.
 /usr/lib/rabbitmq/bin/rabbitmqctl -q delete_vhost platform-test >/dev/null 2>&1 || true
 /usr/lib/rabbitmq/bin/rabbitmqctl -q add_vhost platform-test >/dev/null

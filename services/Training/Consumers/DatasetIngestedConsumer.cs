@@ -11,22 +11,15 @@ namespace Training.Consumers;
 /// </summary>
 public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<DatasetIngested>
 {
-    public async Task Consume(ConsumeContext<DatasetIngested> context)
+    public Task Consume(ConsumeContext<DatasetIngested> context)
     {
         var m = context.Message;
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        await RunScheduler.LockDatasetAsync(db, m.DatasetId, context.CancellationToken);
-
-        var dataset = await db.Datasets.FindAsync([m.DatasetId], context.CancellationToken);
-        if (dataset is null)
+        // Tokenized may arrive first (separate queues): the row is created here if missing, never downgraded.
+        return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
         {
-            // Tokenized may arrive first (separate queues): only create the row here, never downgrade it.
-            dataset = new KnownDataset { Id = m.DatasetId, Name = m.Name, Status = DatasetStatus.Ingested, UpdatedAt = DateTimeOffset.UtcNow };
-            db.Datasets.Add(dataset);
-        }
-
-        if (m.AutoTrain is { } auto && await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is null)
-        {
+            dataset.Name = m.Name;
+            if (m.AutoTrain is not { } auto || await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is not null)
+                return;
             var run = new Run
             {
                 Id = auto.RunId,
@@ -38,9 +31,6 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<Da
             };
             db.Runs.Add(run);
             RunScheduler.Schedule(db, run, dataset);
-        }
-
-        await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
+        }, context.CancellationToken);
     }
 }
