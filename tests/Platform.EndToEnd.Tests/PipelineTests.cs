@@ -62,6 +62,9 @@ public sealed class PipelineTests(PlatformStack stack)
         // 5. Two versions registered under the run name, each with finite evaluation figures.
         var model = await Api.GetOkAsync(Http, "/api/models/e2e-char");
         Assert.Equal(2, model["latestVersion"]!.GetValue<int>());
+        var listed = (await Api.GetOkAsync(Http, "/api/models")).AsArray().Single(m => m!["name"]!.GetValue<string>() == "e2e-char")!;
+        Assert.Equal(2, listed["latestVersion"]!.GetValue<int>());
+        Assert.Equal(2, listed["versions"]!.GetValue<int>());
         foreach (var version in new[] { 1, 2 })
         {
             var v = await Api.GetOkAsync(Http, $"/api/models/e2e-char/versions/{version}");

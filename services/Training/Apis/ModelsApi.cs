@@ -29,8 +29,8 @@ public static class ModelsApi
     {
         var models = await db.ModelVersions.AsNoTracking()
             .GroupBy(v => v.Name)
+            .OrderBy(g => g.Key)
             .Select(g => new ModelSummary(g.Key, g.Max(v => v.Version), g.Count(), g.Max(v => v.CreatedAt)))
-            .OrderBy(m => m.Name)
             .ToListAsync(cancellationToken);
         return Results.Ok(models);
     }
