@@ -24,6 +24,8 @@ public sealed record TrainingSpec
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.99;
     public double GradClip { get; init; } = 1.0;
+    /// <summary>Micro-batches per optimiser step (effective batch = batchSize × this).</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
     public int EvalInterval { get; init; } = 250;
     public int EvalIters { get; init; } = 20;
     public int Seed { get; init; } = 1337;

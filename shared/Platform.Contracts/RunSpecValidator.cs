@@ -9,7 +9,7 @@ namespace Platform.Contracts;
 public static partial class RunSpecValidator
 {
     public const int MaxLayers = 48, MaxHeads = 64, MaxEmbedding = 4096, MaxBlockSize = 4096;
-    public const int MaxSteps = 1_000_000, MaxBatchSize = 1024, MaxEvalIters = 1000;
+    public const int MaxSteps = 1_000_000, MaxBatchSize = 1024, MaxEvalIters = 1000, MaxAccumulationSteps = 256;
     public const long MaxTokensPerStep = 262_144;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -54,6 +54,7 @@ public static partial class RunSpecValidator
             errors.Require(t.Beta1 >= 0 && t.Beta1 < 1, prefix + "training.beta1", $"must be at least 0 and below 1 (got {t.Beta1}).");
             errors.Require(t.Beta2 >= 0 && t.Beta2 < 1, prefix + "training.beta2", $"must be at least 0 and below 1 (got {t.Beta2}).");
             errors.Range(t.GradClip, 0, 1e6, prefix + "training.gradClip", minExclusive: true);
+            errors.Range(t.GradientAccumulationSteps, 1, MaxAccumulationSteps, prefix + "training.gradientAccumulationSteps");
             errors.Range(t.EvalInterval, 1, MaxSteps, prefix + "training.evalInterval");
             errors.Range(t.EvalIters, 1, MaxEvalIters, prefix + "training.evalIters");
             errors.Range(t.Seed, 0, int.MaxValue, prefix + "training.seed");

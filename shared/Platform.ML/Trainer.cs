@@ -1,34 +1,58 @@
 using System.Diagnostics;
 using TorchSharp.Modules;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-/// <summary>nanoGPT's training loop: AdamW (decay on ≥2-D tensors only), warmup + cosine LR, clipping, periodic eval.</summary>
+/// <summary>
+/// nanoGPT's training loop: AdamW (decay on ≥2-D tensors only), warmup + cosine LR, gradient accumulation,
+/// clipping, periodic evaluation followed by a resumable checkpoint. One dispose scope per step keeps native
+/// memory flat.
+/// </summary>
 public sealed class Trainer(TrainerOptions options)
 {
-    public TrainingOutcome Train(Gpt model, TokenBatches train, TokenBatches validation, ITrainingObserver observer, CancellationToken cancellationToken)
+    /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null to start.</param>
+    public TrainingOutcome Train(Gpt model, TokenBatches train, TokenBatches validation, ITrainingObserver observer,
+        CancellationToken cancellationToken, Stream? resumeFrom = null)
     {
         var generator = new Generator((ulong)options.Seed);
         using var optimizer = CreateOptimizer(model);
         var schedule = options.Schedule;
-        var tokensPerStep = (double)options.BatchSize * train.BlockSize;
+        var accumulation = Math.Max(1, options.GradientAccumulationSteps);
+        var tokensPerStep = (double)options.BatchSize * accumulation * train.BlockSize;
+
+        var startStep = 0;
+        double? best = null;
+        if (resumeFrom is not null)
+        {
+            var header = TrainingCheckpoint.Restore(resumeFrom, model, optimizer, generator);
+            (startStep, best) = (header.Step, header.BestValidationLoss);
+        }
+
         var clock = Stopwatch.StartNew();
         var windowStart = clock.Elapsed;
         var windowSteps = 0;
         double lastLoss = double.NaN;
         double? lastValidation = null;
 
-        for (var step = 0; ; step++)
+        for (var step = startStep; ; step++)
         {
-            if (step % options.EvalInterval == 0 || step == options.MaxSteps)
+            // The resume point was evaluated and saved before the interruption: evaluating it again would
+            // consume the generator differently from an uninterrupted run.
+            var evaluate = (step % options.EvalInterval == 0 || step == options.MaxSteps) && !(resumeFrom is not null && step == startStep);
+            if (evaluate)
             {
                 var eval = Evaluate(model, train, validation, generator, step);
                 lastValidation = eval.ValidationLoss;
                 observer.OnEval(eval);
+                var isBest = best is null || eval.ValidationLoss < best;
+                if (isBest)
+                    best = eval.ValidationLoss;
+                var (savedStep, savedBest) = (step, best);
+                observer.OnCheckpoint(new CheckpointReport(step, eval.ValidationLoss, isBest,
+                    stream => TrainingCheckpoint.Save(stream, model, optimizer, generator, savedStep, savedBest)));
             }
-            if (step == options.MaxSteps)
+            if (step >= options.MaxSteps)
                 break;
             cancellationToken.ThrowIfCancellationRequested();
 
@@ -38,10 +62,8 @@ public sealed class Trainer(TrainerOptions options)
 
             using var scope = NewDisposeScope();
             model.train();
-            var (x, y) = train.Sample(options.BatchSize, generator);
-            var loss = Gpt.Loss(model.forward(x), y);
             optimizer.zero_grad();
-            loss.backward();
+            var loss = AccumulateGradients(model, Enumerable.Range(0, accumulation).Select(_ => train.Sample(options.BatchSize, generator)), accumulation);
             var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
             optimizer.step();
             windowSteps++;
@@ -59,7 +81,23 @@ public sealed class Trainer(TrainerOptions options)
                 windowSteps = 0;
             }
         }
-        return new TrainingOutcome(options.MaxSteps, lastLoss, lastValidation, clock.Elapsed);
+        return new TrainingOutcome(options.MaxSteps, lastLoss, lastValidation, best, startStep, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Back-propagates each micro-batch's loss divided by the number of micro-batches, so the summed gradients
+    /// equal those of one batch holding them all. Returns the mean loss (a tensor in the caller's scope).
+    /// </summary>
+    public static Tensor AccumulateGradients(Gpt model, IEnumerable<(Tensor X, Tensor Y)> microBatches, int count)
+    {
+        Tensor? total = null;
+        foreach (var (x, y) in microBatches)
+        {
+            var loss = Gpt.Loss(model.forward(x), y) / count;
+            loss.backward();
+            total = total is null ? loss.detach() : total + loss.detach();
+        }
+        return total ?? throw new ArgumentException("At least one micro-batch is needed.", nameof(microBatches));
     }
 
     /// <summary>AdamW with weight decay on matrices and embeddings only; biases and LayerNorm gains are not decayed.</summary>

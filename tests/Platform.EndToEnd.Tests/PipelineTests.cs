@@ -151,6 +151,55 @@ public sealed class PipelineTests(PlatformStack stack)
         var (againStatus, again) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/cancel", "{}");
         Assert.Equal(HttpStatusCode.Conflict, againStatus);
         Assert.Contains("Cancelled", again!["detail"]!.GetValue<string>());
+
+        // The cancelled run kept its checkpoint: it resumes from there, and can be cancelled again.
+        Assert.NotNull(ended["latestCheckpoint"]);
+        var (resumeStatus, _) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/resume", "{}");
+        Assert.Equal(HttpStatusCode.Accepted, resumeStatus);
+        var (twiceStatus, _) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/resume", "{}");
+        Assert.Equal(HttpStatusCode.Conflict, twiceStatus);
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["state"]!.GetValue<string>() == "Training" && r["step"]!.GetValue<int>() > ended["latestCheckpoint"]!["step"]!.GetValue<int>(),
+            Deadline, stack.Logs);
+        await Api.PostJsonAsync(Http, $"/api/runs/{runId}/cancel", "{}");
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["state"]!.GetValue<string>() == "Cancelled", TimeSpan.FromSeconds(30), stack.Logs);
+    }
+
+    [Fact]
+    public async Task A_run_whose_training_process_dies_resumes_from_its_checkpoint_and_completes()
+    {
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..80_000]), "crash-me");
+        var datasetId = dataset!["id"]!.GetValue<string>();
+        var training = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":800").Replace("\"evalInterval\":50", "\"evalInterval\":100");
+        var (_, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"crash-resume\",{TinyModel},{training}}}");
+        var runId = run!["id"]!.GetValue<string>();
+
+        // Wait for a checkpoint past the first evaluations, with training already beyond it, then kill -9 the trainer.
+        var live = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["latestCheckpoint"]?["step"]?.GetValue<int>() >= 200 && r["step"]!.GetValue<int>() > r["latestCheckpoint"]!["step"]!.GetValue<int>(),
+            Deadline, stack.Logs);
+        var checkpointSeen = live["latestCheckpoint"]!["step"]!.GetValue<int>();
+        Assert.Equal(64, live["latestCheckpoint"]!["sha256"]!.GetValue<string>().Length);
+        await stack.CrashAndRestartAsync("Training");
+
+        // RabbitMQ redelivers the unacknowledged StartTraining to the new process, which continues the run.
+        var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
+        Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");
+        Assert.Equal(800, ended["step"]!.GetValue<int>());
+        var resumedAt = Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"), "resumed_at_step");
+        Assert.Single(resumedAt);
+        Assert.InRange(resumedAt[0], checkpointSeen, 700);
+        Assert.Equal(0, resumedAt[0] % 100);
+        Assert.Equal(800, ended["latestCheckpoint"]!["step"]!.GetValue<int>());
+        Assert.NotNull(ended["bestCheckpoint"]);
+        Assert.Equal(1, ended["modelVersion"]!.GetValue<int>());
+
+        // Best runs first when searching by validation loss.
+        var ranked = (await Api.GetOkAsync(Http, "/api/runs?orderBy=val_loss&state=Completed")).AsArray()
+            .Select(r => r!["bestValidationLoss"]!.GetValue<double>()).ToList();
+        Assert.Equal(ranked.Order(), ranked);
     }
 
     private static List<double> Series(JsonNode metrics, string key) =>

@@ -31,7 +31,7 @@ public sealed class PlatformStack : IAsyncLifetime
     {
         await ResetDatabaseAsync();
         Directory.CreateDirectory(ArtifactsRoot);
-        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar))); // bin/<Configuration>/net10.0
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!; // bin/<Configuration>/net10.0
         foreach (var (name, port) in Services)
             Start(name, port, configuration);
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(150));
@@ -75,6 +75,19 @@ public sealed class PlatformStack : IAsyncLifetime
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add((name, process, log));
+    }
+
+    /// <summary>Kills a service the hard way (as a crash would) and starts it again.</summary>
+    public async Task CrashAndRestartAsync(string name)
+    {
+        var index = _processes.FindIndex(p => p.Name == name);
+        var (_, process, _) = _processes[index];
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        _processes.RemoveAt(index);
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
+        Start(name, Services.Single(s => s.Name == name).Port, configuration);
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
     }
 
     private async Task WaitUntilReadyAsync(TimeSpan timeout)

@@ -8,7 +8,7 @@ public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? 
     public RunSpec ToSpec() => new() { Name = Name ?? "", Model = Model ?? new ModelSpec(), Training = Training ?? new TrainingSpec() };
 }
 
-public sealed record CheckpointInfo(string Key, string? Sha256);
+public sealed record CheckpointInfo(string Key, string? Sha256, int? Step = null);
 
 public sealed record RunResponse(
     Guid Id,
@@ -29,6 +29,8 @@ public sealed record RunResponse(
     ModelSpec Model,
     TrainingSpec Training,
     CheckpointInfo? Checkpoint,
+    CheckpointInfo? LatestCheckpoint,
+    CheckpointInfo? BestCheckpoint,
     int? ModelVersion,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
@@ -40,7 +42,10 @@ public sealed record RunResponse(
         r.MaxSteps == 0 ? 0 : Math.Round((double)r.Step / r.MaxSteps, 4),
         r.LatestTrainLoss, r.LatestValidationLoss, r.BestValidationLoss, r.TokensPerSecond,
         r.State == RunState.Training ? r.EtaSeconds : null, r.Parameters, r.Spec.Model, r.Spec.Training,
-        r.CheckpointKey is null ? null : new CheckpointInfo(r.CheckpointKey, r.CheckpointSha256), r.ModelVersion,
+        r.CheckpointKey is null ? null : new CheckpointInfo(r.CheckpointKey, r.CheckpointSha256, r.MaxSteps),
+        r.LatestCheckpointStep is null ? null : new CheckpointInfo(r.LatestCheckpointKey, r.LatestCheckpointSha256, r.LatestCheckpointStep),
+        r.BestCheckpointStep is null ? null : new CheckpointInfo(r.BestCheckpointKey, r.BestCheckpointSha256, r.BestCheckpointStep),
+        r.ModelVersion,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt);
 }
 

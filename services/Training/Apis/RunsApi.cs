@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Messaging;
 using Training.Data;
 using Training.Runs;
 
@@ -18,6 +19,7 @@ public static class RunsApi
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
         group.MapPost("/{id:guid}/cancel", CancelAsync);
+        group.MapPost("/{id:guid}/resume", ResumeAsync);
         return app;
     }
 
@@ -71,8 +73,12 @@ public static class RunsApi
         return Results.Accepted($"/api/runs/{run.Id}", RunResponse.From(run));
     }
 
-    private static async Task<IResult> ListAsync(TrainingDbContext db, Guid? datasetId, string? state, string? name, int? limit, CancellationToken cancellationToken)
+    /// <summary>Search runs: by dataset, state and name; ordered by creation (newest first), best validation loss or step.</summary>
+    private static async Task<IResult> ListAsync(TrainingDbContext db, Guid? datasetId, string? state, string? name, string? orderBy, int? limit,
+        CancellationToken cancellationToken)
     {
+        if (orderBy is not (null or "" or "created" or "val_loss" or "step"))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["orderBy"] = ["must be one of created, val_loss, step."] });
         var query = db.Runs.AsNoTracking();
         if (datasetId is { } d)
             query = query.Where(r => r.DatasetId == d);
@@ -87,7 +93,13 @@ public static class RunsApi
         }
         if (!string.IsNullOrEmpty(name))
             query = query.Where(r => r.Name == name);
-        var runs = await query.OrderByDescending(r => r.CreatedAt).Take(Math.Clamp(limit ?? 100, 1, 1000)).ToListAsync(cancellationToken);
+        query = orderBy switch
+        {
+            "val_loss" => query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt),
+            "step" => query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt),
+            _ => query.OrderByDescending(r => r.CreatedAt),
+        };
+        var runs = await query.Take(Math.Clamp(limit ?? 100, 1, 1000)).ToListAsync(cancellationToken);
         return Results.Ok(runs.Select(RunResponse.From));
     }
 
@@ -132,6 +144,28 @@ public static class RunsApi
             run.State = RunState.Cancelled;
             run.FinishedAt = run.UpdatedAt;
         }
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
+    }
+
+    /// <summary>Continues a Failed or Cancelled run from its latest checkpoint.</summary>
+    private static async Task<IResult> ResumeAsync(Guid id, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null)
+            return RunNotFound(id);
+        if (run.State is not (RunState.Failed or RunState.Cancelled))
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
+                detail: $"Run {id} is {run.State}; only Failed or Cancelled runs resume.");
+        if (job.ResumableStep(run) is null)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
+                detail: $"Run {id} has no checkpoint yet (one is written after each evaluation).");
+        run.State = RunState.Queued;
+        run.CancelRequested = false;
+        run.FailureReason = null;
+        run.FinishedAt = null;
+        run.UpdatedAt = DateTimeOffset.UtcNow;
+        db.SendViaOutbox(new StartTraining(run.Id), Queues.StartTraining);
         await db.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
     }

@@ -8,7 +8,7 @@ namespace Training.Consumers;
 
 /// <summary>
 /// Trains the run. The message stays unacknowledged while training, so if the process dies RabbitMQ
-/// redelivers it and the run starts again; a run already past training is left alone.
+/// redelivers it and the run continues from its latest checkpoint; a run already past training is left alone.
 /// </summary>
 public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job, MetricsWriter metrics, ILogger<StartTrainingConsumer> logger)
     : IConsumer<StartTraining>
@@ -33,10 +33,20 @@ public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job,
             return;
         }
 
+        // A redelivery after a crash, or a resume request, continues from the latest checkpoint.
+        var resumeStep = job.ResumableStep(run);
         run.State = RunState.Training;
-        run.Step = 0;
-        run.StartedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+        run.Step = resumeStep ?? 0;
+        run.FailureReason = null;
+        run.FinishedAt = null;
+        run.UpdatedAt = DateTimeOffset.UtcNow;
+        run.StartedAt ??= run.UpdatedAt;
         await db.SaveChangesAsync(context.CancellationToken);
+        if (resumeStep is { } step)
+        {
+            metrics.Record(run.Id, "resumed_at_step", step, step);
+            logger.LogInformation("run {RunId} continues from its checkpoint at step {Step}", run.Id, step);
+        }
 
         var cancelled = metrics.Track(run.Id);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancelled, context.CancellationToken);

@@ -23,6 +23,12 @@ public sealed class Run
     public double? EtaSeconds { get; set; }
     public string? CheckpointKey { get; set; }
     public string? CheckpointSha256 { get; set; }
+    /// <summary>Step of the latest resumable training state (runs/{id}/latest.ckpt), written after each evaluation.</summary>
+    public int? LatestCheckpointStep { get; set; }
+    public string? LatestCheckpointSha256 { get; set; }
+    /// <summary>Step and validation loss of the best training state so far (runs/{id}/best.ckpt).</summary>
+    public int? BestCheckpointStep { get; set; }
+    public string? BestCheckpointSha256 { get; set; }
     public int? ModelVersion { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
@@ -30,6 +36,9 @@ public sealed class Run
     public DateTimeOffset UpdatedAt { get; set; }
 
     public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled;
+
+    public string LatestCheckpointKey => $"runs/{Id:N}/latest.ckpt";
+    public string BestCheckpointKey => $"runs/{Id:N}/best.ckpt";
 
     public void Fail(string reason)
     {

@@ -5,7 +5,17 @@ using Training.Data;
 
 namespace Training.Runs;
 
-public sealed record RunProgressSnapshot(int Step, double? TrainLoss, double? ValidationLoss, double? TokensPerSecond, double? EtaSeconds);
+/// <summary>What changed in a run since the last flush; null fields are left as they are.</summary>
+public sealed record RunProgressSnapshot
+{
+    public int? Step { get; init; }
+    public double? TrainLoss { get; init; }
+    public double? ValidationLoss { get; init; }
+    public double? TokensPerSecond { get; init; }
+    public double? EtaSeconds { get; init; }
+    public (int Step, string Sha256)? LatestCheckpoint { get; init; }
+    public (int Step, string Sha256)? BestCheckpoint { get; init; }
+}
 
 /// <summary>
 /// Takes metric points and progress from the training thread without blocking it, and writes them to
@@ -26,8 +36,8 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
             _points.Writer.TryWrite(new MetricPoint { RunId = runId, Key = key, Step = step, Value = value, Timestamp = DateTimeOffset.UtcNow });
     }
 
-    public void UpdateProgress(Guid runId, Func<RunProgressSnapshot?, RunProgressSnapshot> update) =>
-        _progress.AddOrUpdate(runId, _ => update(null), (_, old) => update(old));
+    public void UpdateProgress(Guid runId, Func<RunProgressSnapshot, RunProgressSnapshot> update) =>
+        _progress.AddOrUpdate(runId, _ => update(new RunProgressSnapshot()), (_, old) => update(old));
 
     /// <summary>A token cancelled when someone asks to cancel the run.</summary>
     public CancellationToken Track(Guid runId) => _tracked.GetOrAdd(runId, _ => new CancellationTokenSource()).Token;
@@ -94,7 +104,8 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
 
     private static void Apply(Run run, RunProgressSnapshot snapshot)
     {
-        run.Step = Math.Max(run.Step, snapshot.Step);
+        // Step follows the trainer, including back to the checkpoint's step when a run resumes.
+        run.Step = snapshot.Step ?? run.Step;
         run.LatestTrainLoss = snapshot.TrainLoss ?? run.LatestTrainLoss;
         if (snapshot.ValidationLoss is { } validation)
         {
@@ -103,6 +114,10 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
         }
         run.TokensPerSecond = snapshot.TokensPerSecond ?? run.TokensPerSecond;
         run.EtaSeconds = snapshot.EtaSeconds ?? run.EtaSeconds;
+        if (snapshot.LatestCheckpoint is { } latest)
+            (run.LatestCheckpointStep, run.LatestCheckpointSha256) = latest;
+        if (snapshot.BestCheckpoint is { } best)
+            (run.BestCheckpointStep, run.BestCheckpointSha256) = best;
         run.UpdatedAt = DateTimeOffset.UtcNow;
     }
 }

@@ -1,32 +1,35 @@
 using MassTransit;
 using Platform.Contracts;
 using Platform.ML;
+using Platform.Storage;
+using Training.Data;
 
 namespace Training.Runs;
 
 /// <summary>
-/// Turns trainer reports into metric series, the run's live progress, a log line, and a TrainingProgressed
-/// event at most once per second. Everything here is non-blocking: it runs on the training thread.
+/// Turns trainer reports into metric series, the run's live progress, a log line, a TrainingProgressed event
+/// at most once per second, and the run's latest and best checkpoints. It runs on the training thread: the
+/// database is written by <see cref="MetricsWriter"/> in the background.
 /// </summary>
-public sealed class RunProgressObserver(Guid runId, MetricsWriter metrics, IBus bus, ILogger logger) : ITrainingObserver
+public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus, ArtifactStore store, ILogger logger) : ITrainingObserver
 {
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
 
     public void OnStep(StepReport r)
     {
-        metrics.Record(runId, "loss", r.Step, r.Loss);
-        metrics.Record(runId, "lr", r.Step, r.LearningRate);
-        metrics.Record(runId, "grad_norm", r.Step, r.GradNorm);
-        metrics.Record(runId, "tokens_per_sec", r.Step, r.TokensPerSecond);
-        metrics.UpdateProgress(runId, old => new RunProgressSnapshot(r.Step + 1, r.Loss, old?.ValidationLoss, r.TokensPerSecond, r.EtaSeconds));
+        metrics.Record(run.Id, "loss", r.Step, r.Loss);
+        metrics.Record(run.Id, "lr", r.Step, r.LearningRate);
+        metrics.Record(run.Id, "grad_norm", r.Step, r.GradNorm);
+        metrics.Record(run.Id, "tokens_per_sec", r.Step, r.TokensPerSecond);
+        metrics.UpdateProgress(run.Id, s => s with { Step = r.Step + 1, TrainLoss = r.Loss, TokensPerSecond = r.TokensPerSecond, EtaSeconds = r.EtaSeconds });
         logger.LogInformation("run {RunId} step {Step}/{MaxSteps} loss {Loss:F4} lr {Lr:E2} grad-norm {GradNorm:F2} {TokensPerSecond:N0} tokens/s ETA {Eta}",
-            runId, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond, TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
+            run.Id, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond, TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
 
         var now = DateTimeOffset.UtcNow;
         if (now - _lastPublished >= TimeSpan.FromSeconds(1))
         {
             _lastPublished = now;
-            bus.Publish(new TrainingProgressed(runId, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds, now))
+            bus.Publish(new TrainingProgressed(run.Id, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds, now))
                 .ContinueWith(t => logger.LogDebug("Progress event not published: {Message}", t.Exception?.GetBaseException().Message),
                     TaskContinuationOptions.OnlyOnFaulted);
         }
@@ -34,9 +37,28 @@ public sealed class RunProgressObserver(Guid runId, MetricsWriter metrics, IBus 
 
     public void OnEval(EvalReport r)
     {
-        metrics.Record(runId, "train_loss", r.Step, r.TrainLoss);
-        metrics.Record(runId, "val_loss", r.Step, r.ValidationLoss);
-        metrics.UpdateProgress(runId, old => (old ?? new RunProgressSnapshot(r.Step, null, null, null, null)) with { ValidationLoss = r.ValidationLoss });
-        logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}", runId, r.Step, r.TrainLoss, r.ValidationLoss);
+        metrics.Record(run.Id, "train_loss", r.Step, r.TrainLoss);
+        metrics.Record(run.Id, "val_loss", r.Step, r.ValidationLoss);
+        metrics.UpdateProgress(run.Id, s => s with { Step = r.Step, ValidationLoss = r.ValidationLoss });
+        logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}", run.Id, r.Step, r.TrainLoss, r.ValidationLoss);
+    }
+
+    /// <summary>Writes the resumable state as the latest checkpoint, and as the best one when validation improved.</summary>
+    public void OnCheckpoint(CheckpointReport r)
+    {
+        store.WriteAsync(run.LatestCheckpointKey, s => { r.Write(s); return Task.CompletedTask; }).GetAwaiter().GetResult();
+        var sha = store.Sha256Async(run.LatestCheckpointKey).GetAwaiter().GetResult();
+        if (r.IsBest)
+            store.WriteAsync(run.BestCheckpointKey, async s =>
+            {
+                await using var latest = store.OpenRead(run.LatestCheckpointKey);
+                await latest.CopyToAsync(s);
+            }).GetAwaiter().GetResult();
+        metrics.UpdateProgress(run.Id, s => s with
+        {
+            LatestCheckpoint = (r.Step, sha),
+            BestCheckpoint = r.IsBest ? (r.Step, sha) : s.BestCheckpoint,
+        });
+        logger.LogInformation("run {RunId} checkpoint at step {Step} (sha256 {Sha}){Best}", run.Id, r.Step, sha[..12], r.IsBest ? ", best so far" : "");
     }
 }

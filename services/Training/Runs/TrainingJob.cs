@@ -19,6 +19,15 @@ public sealed record TrainedModel(string CheckpointKey, string CheckpointSha256,
 /// <summary>Trains a run's GPT on its dataset's token files and stores the checkpoint.</summary>
 public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> options, MetricsWriter metrics, IBus bus, ILogger<TrainingJob> logger)
 {
+    /// <summary>The step a run would resume from (its latest checkpoint), or null when it starts afresh.</summary>
+    public int? ResumableStep(Run run)
+    {
+        if (!store.Exists(run.LatestCheckpointKey))
+            return null;
+        using var stream = store.OpenRead(run.LatestCheckpointKey);
+        return TrainingCheckpoint.ReadHeader(stream).Step;
+    }
+
     public async Task<TrainedModel> RunAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
     {
         var device = TorchRuntime.Initialise(options.Value.TorchThreads);
@@ -36,6 +45,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             Beta1 = t.Beta1,
             Beta2 = t.Beta2,
             GradClip = t.GradClip,
+            GradientAccumulationSteps = t.GradientAccumulationSteps,
             EvalInterval = t.EvalInterval,
             EvalIters = t.EvalIters,
             LogInterval = Math.Max(1, options.Value.LogInterval),
@@ -54,8 +64,12 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}",
                 run.Id, parameters, m.NLayer, m.NHead, m.NEmbd, m.BlockSize, config.VocabSize, device.type);
 
-            var observer = new RunProgressObserver(run.Id, metrics, bus, logger);
-            var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken);
+            var observer = new RunProgressObserver(run, metrics, bus, store, logger);
+            // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
+            await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
+            var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken, resume);
+            if (outcome.StartStep > 0)
+                logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
 
             var key = $"runs/{run.Id:N}/checkpoint.bin";
             await store.WriteAsync(key, s => { Checkpoint.Save(model, s); return Task.CompletedTask; });

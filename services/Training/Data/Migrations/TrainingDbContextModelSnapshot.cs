@@ -190,6 +190,12 @@ namespace Training.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("BestCheckpointSha256")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("BestCheckpointStep")
+                        .HasColumnType("integer");
+
                     b.Property<double?>("BestValidationLoss")
                         .HasColumnType("double precision");
 
@@ -216,6 +222,12 @@ namespace Training.Data.Migrations
 
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LatestCheckpointSha256")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("LatestCheckpointStep")
+                        .HasColumnType("integer");
 
                     b.Property<double?>("LatestTrainLoss")
                         .HasColumnType("double precision");
@@ -355,6 +367,8 @@ namespace Training.Data.Migrations
                                     b2.Property<int>("EvalIters");
 
                                     b2.Property<double>("GradClip");
+
+                                    b2.Property<int>("GradientAccumulationSteps");
 
                                     b2.Property<double>("LearningRate");
 
