@@ -76,6 +76,17 @@ public sealed class PipelineTests(PlatformStack stack)
             Assert.False(string.IsNullOrEmpty(v["sample"]?.GetValue<string>()));
         }
 
+        // Weights download as safetensors: an 8-byte header length, then a JSON header naming nanoGPT's tensors.
+        using (var weights = await Http.GetAsync("/api/models/e2e-char/versions/1/weights"))
+        {
+            Assert.Equal(HttpStatusCode.OK, weights.StatusCode);
+            var bytes = await weights.Content.ReadAsByteArrayAsync();
+            var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+            var header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, headerLength))!;
+            Assert.NotNull(header["transformer.wte.weight"]);
+            Assert.Contains("\"n_layer\":2", header["__metadata__"]!["config"]!.GetValue<string>());
+        }
+
         // 6. Generation returns the requested number of tokens, the same text for the same seed.
         var request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"maxTokens\":60,\"temperature\":0.8,\"topK\":20,\"seed\":5}";
         var (g1Status, g1) = await Api.PostJsonAsync(Http, "/api/generate", request);

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
+using Platform.ML;
+using Platform.Storage;
 using Training.Data;
 
 namespace Training.Apis;
@@ -22,6 +24,7 @@ public static class ModelsApi
         group.MapGet("/", ListAsync);
         group.MapGet("/{name}", GetModelAsync);
         group.MapGet("/{name}/versions/{version:int}", GetVersionAsync);
+        group.MapGet("/{name}/versions/{version:int}/weights", GetWeightsAsync);
         return app;
     }
 
@@ -47,6 +50,31 @@ public static class ModelsApi
         await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken) is { } v
             ? Results.Ok(ModelVersionResponse.From(v))
             : NotFound($"Model '{name}' has no version {version}.");
+
+    /// <summary>
+    /// The version's weights as .safetensors (nanoGPT names, GPT-2-style config in the header metadata),
+    /// exported once from the verified checkpoint and kept beside it.
+    /// </summary>
+    private static async Task<IResult> GetWeightsAsync(string name, int version, TrainingDbContext db, ArtifactStore store, CancellationToken cancellationToken)
+    {
+        var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
+        if (v is null)
+            return NotFound($"Model '{name}' has no version {version}.");
+        var key = $"runs/{v.RunId:N}/model.safetensors";
+        if (!store.Exists(key))
+        {
+            if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Checkpoint corrupted.",
+                    detail: $"The checkpoint of {name} v{version} no longer matches its sha256.");
+            await Task.Run(() => store.WriteAsync(key, s =>
+            {
+                using var model = Checkpoint.Load(store.PathOf(v.CheckpointKey));
+                SafetensorsExport.Write(model, s);
+                return Task.CompletedTask;
+            }), cancellationToken);
+        }
+        return Results.File(store.PathOf(key), "application/octet-stream", $"{name}-v{version}.safetensors");
+    }
 
     private static IResult NotFound(string detail) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: detail);

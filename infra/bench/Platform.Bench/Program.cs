@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Platform.ML;
+using Platform.Tokenizers;
+using static TorchSharp.torch;
+
+// Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all] [--threads N] [--steps N] [--corpus PATH]
+var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
+var threads = IntArg("--threads", 0);
+var corpusPath = StringArg("--corpus", Path.Combine(FindRoot(), "infra", "demo", "tinyshakespeare.txt"));
+
+var text = File.ReadAllText(corpusPath);
+var tokenizer = CharTokenizer.Train([new StringReader(text)]);
+var ids = tokenizer.Encode(text);
+var split = (int)(ids.Length * 0.9);
+Console.WriteLine($"corpus {Path.GetFileName(corpusPath)}: {text.Length:N0} characters, vocabulary {tokenizer.VocabSize}, " +
+                  $"{split:N0} train / {ids.Length - split:N0} validation tokens");
+
+if (mode is "small" or "all")
+{
+    // nanoGPT README's CPU run: n_layer 4, n_head 4, n_embd 128, block 64, batch 12, dropout 0, lr 1e-3,
+    // 2,000 iters with lr decay to 1e-4, warmup 100, beta2 0.99, eval every 250 over 20 batches.
+    Bench("small (nanoGPT CPU config)", new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128, 0.0), new TrainerOptions
+    {
+        MaxSteps = IntArg("--steps", 2000), BatchSize = 12, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
+        Beta2 = 0.99, EvalInterval = 250, EvalIters = 20, LogInterval = 1, Seed = 1337,
+    }, threads > 0 ? threads : 1);
+}
+if (mode is "baby" or "all")
+{
+    // nanoGPT's "baby GPT" (config/train_shakespeare_char.py) timed over 20 iterations.
+    Bench("baby GPT", new GptConfig(tokenizer.VocabSize, 256, 6, 6, 384, 0.2), new TrainerOptions
+    {
+        MaxSteps = IntArg("--baby-steps", 20), BatchSize = 64, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
+        Beta2 = 0.99, EvalInterval = 1_000_000, EvalIters = 1, LogInterval = 1, Seed = 1337,
+    }, threads > 0 ? threads : Environment.ProcessorCount);
+}
+
+void Bench(string name, GptConfig config, TrainerOptions options, int torchThreads)
+{
+    set_num_threads(torchThreads);
+    manual_seed(options.Seed);
+    using var model = new Gpt(config);
+    using var train = new TokenBatches(ids[..split], config.BlockSize, CPU);
+    using var validation = new TokenBatches(ids[split..], config.BlockSize, CPU);
+    var parameters = model.parameters().Sum(p => p.numel());
+    Console.WriteLine($"\n== {name}: {parameters / 1e6:F2} M parameters, {config.NLayer}×{config.NHead}×{config.NEmbd}, block {config.BlockSize}, " +
+                      $"batch {options.BatchSize}, {options.MaxSteps} iterations, {torchThreads} intra-op thread(s)");
+    var observer = new BenchObserver(options.MaxSteps);
+    var outcome = new Trainer(options).Train(model, train, validation, observer, CancellationToken.None);
+    // Iteration times exclude evaluation, like nanoGPT's per-iter "time" (the first 5 iterations are warm-up).
+    var steady = observer.StepMillis.Skip(5).ToList();
+    var msPerIter = steady.Count > 0 ? steady.Average() : observer.StepMillis.Average();
+    var tokensPerSecond = options.BatchSize * config.BlockSize * 1000.0 / msPerIter;
+    Console.WriteLine($"   {msPerIter:F1} ms/iter (median {Median(steady):F1}), {tokensPerSecond:N0} tokens/s, peak RSS {PeakRssMiB():N0} MiB, " +
+                      $"wall {outcome.Elapsed.TotalSeconds:F1} s");
+    foreach (var e in observer.Evals.Where(e => e.Step is 0 or 250 or 500 or 1000 or 2000 || e.Step == options.MaxSteps))
+        Console.WriteLine($"   iter {e.Step,5}: train loss {e.TrainLoss:F4}, val loss {e.ValidationLoss:F4}");
+}
+
+static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+
+static long PeakRssMiB()
+{
+    var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+    return line is null ? -1 : long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+}
+
+int IntArg(string flag, int fallback) => args.SkipWhile(a => a != flag).Skip(1).Select(int.Parse).DefaultIfEmpty(fallback).First();
+string StringArg(string flag, string fallback) => args.SkipWhile(a => a != flag).Skip(1).DefaultIfEmpty(fallback).First();
+
+static string FindRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+            return dir.FullName;
+    return Directory.GetCurrentDirectory();
+}
+
+/// <summary>Per-iteration wall time between step reports (LogInterval 1), without the evaluations in between.</summary>
+sealed class BenchObserver(int maxSteps) : ITrainingObserver
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private TimeSpan _last;
+    public List<double> StepMillis { get; } = [];
+    public List<EvalReport> Evals { get; } = [];
+
+    public void OnStep(StepReport report)
+    {
+        StepMillis.Add((_clock.Elapsed - _last).TotalMilliseconds);
+        _last = _clock.Elapsed;
+        if (report.Step % 100 == 0 || report.Step == maxSteps - 1)
+            Console.WriteLine($"   iter {report.Step,5}: loss {report.Loss:F4}, {StepMillis[^1]:F1} ms");
+    }
+
+    public void OnEval(EvalReport report)
+    {
+        Evals.Add(report);
+        _last = _clock.Elapsed;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace Platform.ML;
+
+/// <summary>
+/// Writes a model's weights as a .safetensors file (8-byte little-endian header length, JSON header, raw
+/// little-endian tensor bytes) under nanoGPT's state-dict names ("transformer.h.0.attn.c_attn.weight", …,
+/// torch.nn.Linear layout), so <c>safetensors.torch.load_file</c> plus nanoGPT's <c>GPT(GPTConfig(...))</c>
+/// loads them (<c>lm_head.weight</c> is tied to <c>transformer.wte.weight</c>, so it is not stored twice).
+/// The header's <c>__metadata__</c> carries a GPT-2-style config.
+/// </summary>
+public static class SafetensorsExport
+{
+    public static Dictionary<string, string> GptStyleConfig(GptConfig c) => new()
+    {
+        ["format"] = "pt",
+        ["model_type"] = "gpt2",
+        ["architecture"] = "nanoGPT",
+        ["config"] = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["vocab_size"] = c.PaddedVocabSize,
+            ["real_vocab_size"] = c.VocabSize,
+            ["block_size"] = c.BlockSize,
+            ["n_positions"] = c.BlockSize,
+            ["n_layer"] = c.NLayer,
+            ["n_head"] = c.NHead,
+            ["n_embd"] = c.NEmbd,
+            ["dropout"] = c.Dropout,
+            ["bias"] = c.Bias,
+            ["tie_word_embeddings"] = true,
+            ["activation_function"] = "gelu",
+            ["layer_norm_epsilon"] = 1e-5,
+        }),
+    };
+
+    public static void Write(Gpt model, Stream output)
+    {
+        var tensors = model.state_dict()
+            .Select(p => (Name: "transformer." + p.Key, Tensor: p.Value.detach().to(ScalarType.Float32).cpu().contiguous()))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .ToList();
+        try
+        {
+            var header = new Dictionary<string, object> { ["__metadata__"] = GptStyleConfig(model.Config) };
+            long offset = 0;
+            foreach (var (name, tensor) in tensors)
+            {
+                var bytes = tensor.numel() * 4;
+                header[name] = new { dtype = "F32", shape = tensor.shape, data_offsets = new[] { offset, offset + bytes } };
+                offset += bytes;
+            }
+            var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+            // The header is padded with spaces to a multiple of 8 bytes, as the reference implementation does.
+            var padded = (json.Length + 7) / 8 * 8;
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            output.Write(length);
+            output.Write(json);
+            for (var i = json.Length; i < padded; i++)
+                output.WriteByte((byte)' ');
+            foreach (var (_, tensor) in tensors)
+            {
+                var values = tensor.data<float>().ToArray();
+                var bytes = new byte[values.Length * 4];
+                for (var i = 0; i < values.Length; i++)
+                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+                output.Write(bytes);
+            }
+        }
+        finally
+        {
+            foreach (var (_, tensor) in tensors)
+                tensor.Dispose();
+        }
+    }
+}
