@@ -18,6 +18,9 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     public GptConfig Config { get; }
 
+    /// <summary>Recompute each block's activations in the backward pass instead of keeping them (see <see cref="RecomputedBlock"/>).</summary>
+    public bool RecomputeActivations { get; set; }
+
     public Gpt(GptConfig config) : base(nameof(Gpt))
     {
         Config = config;
@@ -38,8 +41,14 @@ public sealed class Gpt : Module<Tensor, Tensor>
             throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
         var pos = arange(time, dtype: ScalarType.Int64, device: idx.device);
         var x = drop.forward(wte.forward(idx) + wpe.forward(pos));
+        var recompute = RecomputeActivations && training && is_grad_enabled();
         foreach (var block in h)
-            x = block.forward(x);
+        {
+            // Each block's temporaries are released as soon as it returns: autograd keeps what backward needs
+            // natively, so the step's dispose scope need not hold every intermediate of every layer.
+            using var scope = NewDisposeScope();
+            x = (recompute ? RecomputedBlock.Apply(block, x) : block.forward(x)).MoveToOuterDisposeScope();
+        }
         return functional.linear(ln_f.forward(x), wte.weight!);
     }
 

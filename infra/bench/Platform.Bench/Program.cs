@@ -1,12 +1,17 @@
 using System.Diagnostics;
 using Platform.ML;
 using Platform.Tokenizers;
+using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all] [--threads N] [--steps N] [--corpus PATH]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all] [--threads N] [--steps N] [--baby-steps N]
+//                                                                 [--recompute] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
+var recompute = args.Contains("--recompute");
+var device = StringArg("--device", "cpu") == "cuda" ? CUDA : CPU;
+var peakTflops = double.Parse(StringArg("--peak-tflops", "0"), System.Globalization.CultureInfo.InvariantCulture);
 var corpusPath = StringArg("--corpus", Path.Combine(FindRoot(), "infra", "demo", "tinyshakespeare.txt"));
 
 var text = File.ReadAllText(corpusPath);
@@ -40,12 +45,14 @@ void Bench(string name, GptConfig config, TrainerOptions options, int torchThrea
 {
     set_num_threads(torchThreads);
     manual_seed(options.Seed);
-    using var model = new Gpt(config);
-    using var train = new TokenBatches(ids[..split], config.BlockSize, CPU);
-    using var validation = new TokenBatches(ids[split..], config.BlockSize, CPU);
+    using var model = new Gpt(config) { RecomputeActivations = recompute };
+    model.to(device);
+    using var train = new TokenBatches(ids[..split], config.BlockSize, device);
+    using var validation = new TokenBatches(ids[split..], config.BlockSize, device);
     var parameters = model.parameters().Sum(p => p.numel());
     Console.WriteLine($"\n== {name}: {parameters / 1e6:F2} M parameters, {config.NLayer}×{config.NHead}×{config.NEmbd}, block {config.BlockSize}, " +
-                      $"batch {options.BatchSize}, {options.MaxSteps} iterations, {torchThreads} intra-op thread(s)");
+                      $"batch {options.BatchSize}, {options.MaxSteps} iterations, {torchThreads} intra-op thread(s)" +
+                      (recompute ? ", activations recomputed" : ""));
     var observer = new BenchObserver(options.MaxSteps);
     var outcome = new Trainer(options).Train(model, train, validation, observer, CancellationToken.None);
     // Iteration times exclude evaluation, like nanoGPT's per-iter "time" (the first 5 iterations are warm-up).
@@ -54,6 +61,10 @@ void Bench(string name, GptConfig config, TrainerOptions options, int torchThrea
     var tokensPerSecond = options.BatchSize * config.BlockSize * 1000.0 / msPerIter;
     Console.WriteLine($"   {msPerIter:F1} ms/iter (median {Median(steady):F1}), {tokensPerSecond:N0} tokens/s, peak RSS {PeakRssMiB():N0} MiB, " +
                       $"wall {outcome.Elapsed.TotalSeconds:F1} s");
+    // nanoGPT's estimate: 6N + 12·L·H·Q·T FLOPs per token (N without position embeddings), against the chip's peak.
+    var flopsPerToken = 6.0 * (parameters - config.BlockSize * config.NEmbd) + 12.0 * config.NLayer * config.NHead * config.HeadSize * config.BlockSize;
+    var achievedTflops = flopsPerToken * tokensPerSecond / 1e12;
+    Console.WriteLine($"   {achievedTflops:F3} TFLOP/s model FLOPs" + (peakTflops > 0 ? $", MFU {achievedTflops / peakTflops:P1} of {peakTflops} TFLOP/s" : ""));
     foreach (var e in observer.Evals.Where(e => e.Step is 0 or 250 or 500 or 1000 or 2000 || e.Step == options.MaxSteps))
         Console.WriteLine($"   iter {e.Step,5}: train loss {e.TrainLoss:F4}, val loss {e.ValidationLoss:F4}");
 }
