@@ -1,56 +1,109 @@
+using System.IO.MemoryMappedFiles;
 using Platform.Tokenizers;
 using static TorchSharp.torch;
 
 namespace Platform.ML;
 
 /// <summary>
-/// A split's token ids as one int64 tensor; a batch is B random windows of blockSize + 1 tokens taken with
-/// a single gather (no per-sample tensors), x the first blockSize ids and y the same shifted by one.
+/// Random windows of blockSize + 1 tokens from a split, as (x, y) with y shifted by one. A token file is
+/// memory-mapped, so memory does not grow with the corpus: each batch copies just its B windows into one
+/// buffer and becomes one tensor (no per-sample tensors). Window starts come from the seeded generator.
 /// </summary>
 public sealed class TokenBatches : IDisposable
 {
-    private readonly Tensor _data;
-    private readonly Tensor _window;
+    private readonly ITokenSource _source;
     private readonly Device _device;
 
-    public long Length { get; }
+    public long Length => _source.Length;
+    public int BlockSize { get; }
 
-    public TokenBatches(int[] ids, int blockSize, Device device)
+    public TokenBatches(int[] ids, int blockSize, Device device) : this(new ArrayTokens(ids), blockSize, device)
     {
-        if (ids.Length < blockSize + 2)
-            throw new ArgumentException($"{ids.Length} tokens are too few for windows of {blockSize + 1}: need at least {blockSize + 2}.");
-        _device = device;
-        Length = ids.Length;
-        _data = tensor(ids.Select(i => (long)i).ToArray(), dtype: ScalarType.Int64);
-        _window = arange(blockSize + 1, dtype: ScalarType.Int64).unsqueeze(0);
     }
 
-    public static TokenBatches FromFile(string path, int blockSize, Device device) =>
-        new(TokenFile.ReadAll(path), blockSize, device);
+    private TokenBatches(ITokenSource source, int blockSize, Device device)
+    {
+        if (source.Length < blockSize + 2)
+        {
+            source.Dispose();
+            throw new ArgumentException($"{source.Length} tokens are too few for windows of {blockSize + 1}: need at least {blockSize + 2}.");
+        }
+        (_source, BlockSize, _device) = (source, blockSize, device);
+    }
 
-    public int BlockSize => (int)_window.shape[1] - 1;
+    /// <summary>A token file written by the tokenization service (its sidecar names the dtype), memory-mapped.</summary>
+    public static TokenBatches FromFile(string path, int blockSize, Device device) =>
+        new(new MappedTokens(path, TokenFileInfo.Read(path)), blockSize, device);
 
     /// <summary>Random (x, y), each (batch, blockSize); the caller's dispose scope owns them.</summary>
     public (Tensor X, Tensor Y) Sample(int batchSize, Generator generator)
     {
-        var starts = randint(0, Length - BlockSize - 1, [batchSize], dtype: ScalarType.Int64, generator: generator);
-        return Split(take(_data, starts.unsqueeze(1) + _window));
+        using var starts = randint(0, Length - BlockSize - 1, [batchSize], dtype: ScalarType.Int64, generator: generator);
+        return At(starts.data<long>().ToArray());
     }
 
-    /// <summary>Consecutive windows starting at the given offsets (deterministic evaluation).</summary>
-    public (Tensor X, Tensor Y) At(long[] starts) =>
-        Split(take(_data, tensor(starts, dtype: ScalarType.Int64).unsqueeze(1) + _window));
-
-    private (Tensor X, Tensor Y) Split(Tensor windows)
+    /// <summary>The windows starting at the given offsets (deterministic evaluation).</summary>
+    public (Tensor X, Tensor Y) At(long[] starts)
     {
-        var x = windows[.., ..BlockSize];
-        var y = windows[.., 1..];
-        return (x.to(_device), y.to(_device));
+        var window = BlockSize + 1;
+        var buffer = new long[starts.Length * window];
+        for (var i = 0; i < starts.Length; i++)
+            _source.Read(starts[i], buffer.AsSpan(i * window, window));
+        var windows = tensor(buffer, [starts.Length, window]);
+        return (windows[.., ..BlockSize].to(_device), windows[.., 1..].to(_device));
     }
 
-    public void Dispose()
+    public void Dispose() => _source.Dispose();
+
+    private interface ITokenSource : IDisposable
     {
-        _data.Dispose();
-        _window.Dispose();
+        long Length { get; }
+        void Read(long start, Span<long> destination);
+    }
+
+    private sealed class ArrayTokens(int[] ids) : ITokenSource
+    {
+        public long Length => ids.Length;
+
+        public void Read(long start, Span<long> destination)
+        {
+            var source = ids.AsSpan((int)start, destination.Length);
+            for (var i = 0; i < source.Length; i++)
+                destination[i] = source[i];
+        }
+
+        public void Dispose() { }
+    }
+
+    private sealed class MappedTokens : ITokenSource
+    {
+        private readonly MemoryMappedFile _file;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly TokenFileInfo _info;
+
+        public MappedTokens(string path, TokenFileInfo info)
+        {
+            var bytes = new FileInfo(path).Length;
+            if (bytes != info.Count * info.BytesPerToken)
+                throw new InvalidDataException($"{path} holds {bytes} bytes, its sidecar says {info.Count} {info.DType} ids.");
+            _info = info;
+            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        }
+
+        public long Length => _info.Count;
+
+        public void Read(long start, Span<long> destination)
+        {
+            var offset = start * _info.BytesPerToken;
+            for (var i = 0; i < destination.Length; i++, offset += _info.BytesPerToken)
+                destination[i] = _info.DType == TokenDType.UInt16 ? _view.ReadUInt16(offset) : _view.ReadUInt32(offset);
+        }
+
+        public void Dispose()
+        {
+            _view.Dispose();
+            _file.Dispose();
+        }
     }
 }

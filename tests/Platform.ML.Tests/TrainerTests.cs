@@ -101,3 +101,34 @@ public class TrainerTests
         Assert.Contains("too few", ex.Message);
     }
 }
+
+public class TokenFileBatchesTests
+{
+    [Fact]
+    public void A_memory_mapped_token_file_gives_the_same_batches_as_its_ids_in_memory()
+    {
+        var ids = Enumerable.Range(0, 300).Select(i => (i * 37) % 70_000).ToArray();
+        var path = Path.GetTempFileName();
+        try
+        {
+            using (var stream = File.Create(path))
+            using (var writer = new Platform.Tokenizers.TokenFileWriter(stream, Platform.Tokenizers.TokenDType.UInt32))
+                writer.Write(ids);
+            using (var sidecar = File.Create(Platform.Tokenizers.TokenFileInfo.SidecarPath(path)))
+                new Platform.Tokenizers.TokenFileInfo(Platform.Tokenizers.TokenDType.UInt32, ids.Length, 70_000, Guid.NewGuid()).Write(sidecar);
+
+            using var mapped = TokenBatches.FromFile(path, 16, CPU);
+            using var memory = new TokenBatches(ids, 16, CPU);
+            using var scope = NewDisposeScope();
+            var (mx, my) = mapped.Sample(5, new Generator(9));
+            var (ax, ay) = memory.Sample(5, new Generator(9));
+            Assert.True(mx.eq(ax).all().item<bool>() && my.eq(ay).all().item<bool>());
+            Assert.Equal(300, mapped.Length);
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(Platform.Tokenizers.TokenFileInfo.SidecarPath(path));
+        }
+    }
+}
