@@ -3,7 +3,7 @@
 # RabbitMQ and the six services, upload the demo corpus through the gateway with an auto-train spec,
 # follow training, then print the evaluation and a generated sample. The stack is left running:
 # stop it with infra/stop.sh.
-#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char infra/demo.sh
+#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char infra/demo.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -25,7 +25,7 @@ spec=$(jq -cn --arg name "$model" --argjson steps "$steps" '{
 
 log "Uploading $(basename "$corpus") ($(stat -c %s "$corpus") bytes) to $GATEWAY_URL/api/datasets"
 dataset=$(curl -fsS -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" -F "name=$(basename "$corpus" .txt)" \
-  -F "validationFraction=0.1" -F "autoTrain=$spec")
+  -F "validationFraction=0.1" -F "tokenizer=${DEMO_TOKENIZER:-char}" -F "autoTrain=$spec")
 dataset_id=$(jq -r .id <<<"$dataset")
 run_id=$(jq -r .autoTrainRunId <<<"$dataset")
 jq '{id, name, state, sha256, bytes, characters, lines, trainBytes, validationBytes}' <<<"$dataset"

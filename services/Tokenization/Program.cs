@@ -14,6 +14,7 @@ builder.AddServiceDatabase<TokenizationDbContext>(TokenizationDbContext.Schema);
 builder.AddServiceMessaging("tokenization", bus => bus.AddConsumer<DatasetIngestedConsumer>());
 builder.AddOutboxDispatcher<TokenizationDbContext>();
 builder.Services.AddSingleton<DatasetEncoder>();
+builder.Services.AddSingleton<TokenizerCache>();
 
 var app = builder.Build();
 

@@ -41,14 +41,36 @@ public sealed record RunSpec
     public TrainingSpec Training { get; init; } = new();
 }
 
-/// <summary>Which tokenizer to build for a dataset.</summary>
+/// <summary>Which tokenizer to build for a dataset (byte-level BPE unless asked otherwise).</summary>
 public sealed record TokenizerSpec
 {
-    public string Kind { get; init; } = TokenizerKinds.Char;
+    public const int DefaultVocabSize = 8192, MaxVocabSize = 1_000_000;
+
+    public string Kind { get; init; } = TokenizerKinds.Bpe;
+    /// <summary>BPE: vocabulary size including the 256 byte tokens and the special tokens.</summary>
+    public int VocabSize { get; init; } = DefaultVocabSize;
+    /// <summary>BPE: a pair seen fewer times than this is never merged (training may stop below VocabSize).</summary>
+    public int MinFrequency { get; init; } = 2;
+    public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>"];
+
+    public ValidationErrors Validate(string field, ValidationErrors errors)
+    {
+        if (!TokenizerKinds.Supported.Contains(Kind))
+            return errors.Add(field + ".kind", $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{Kind}').");
+        if (Kind == TokenizerKinds.Bpe)
+        {
+            var specials = SpecialTokens?.Count ?? 0;
+            errors.Range(VocabSize, 256 + specials, MaxVocabSize, field + ".vocabSize");
+            errors.Range(MinFrequency, 1, int.MaxValue, field + ".minFrequency");
+            errors.Require(SpecialTokens is null || SpecialTokens.All(t => !string.IsNullOrEmpty(t) && t.Length <= 64), field + ".specialTokens",
+                "must be non-empty strings of at most 64 characters.");
+        }
+        return errors;
+    }
 }
 
 public static class TokenizerKinds
 {
-    public const string Char = "char";
-    public static readonly IReadOnlyList<string> Supported = [Char];
+    public const string Char = "char", Bpe = "bpe";
+    public static readonly IReadOnlyList<string> Supported = [Char, Bpe];
 }

@@ -4,6 +4,37 @@ public static class TextChunks
 {
     public const int DefaultChunkChars = 1 << 16;
 
+    /// <summary>
+    /// Reads text in chunks cut only just after a newline that is followed by a non-space character, where
+    /// GPT-2's pre-tokenizer always splits: encoding the chunks separately gives the same tokens as encoding the
+    /// whole text. A text with no such place for a long stretch yields one larger chunk.
+    /// </summary>
+    public static IEnumerable<string> ReadAtSafeBreaks(TextReader reader, int chunkChars = DefaultChunkChars)
+    {
+        var pending = new System.Text.StringBuilder();
+        foreach (var piece in Read(reader, chunkChars))
+        {
+            pending.Append(piece);
+            if (pending.Length < chunkChars)
+                continue;
+            var cut = LastSafeBreak(pending);
+            if (cut <= 0)
+                continue;
+            yield return pending.ToString(0, cut);
+            pending.Remove(0, cut);
+        }
+        if (pending.Length > 0)
+            yield return pending.ToString();
+    }
+
+    private static int LastSafeBreak(System.Text.StringBuilder text)
+    {
+        for (var i = text.Length - 1; i > 0; i--)
+            if (text[i - 1] == '\n' && !char.IsWhiteSpace(text[i]))
+                return i;
+        return -1;
+    }
+
     /// <summary>Reads text in chunks that never split a surrogate pair.</summary>
     public static IEnumerable<string> Read(TextReader reader, int chunkChars = DefaultChunkChars)
     {

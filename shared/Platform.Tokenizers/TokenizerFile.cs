@@ -9,15 +9,31 @@ public static class TokenizerFile
 
     public static ITokenizer Load(Stream stream)
     {
-        using var doc = JsonDocument.Parse(stream);
-        var kind = doc.RootElement.TryGetProperty("kind", out var k) || doc.RootElement.TryGetProperty("Kind", out k)
-            ? k.GetString()
-            : null;
-        return kind switch
+        JsonDocument doc;
+        try
         {
-            "char" => CharTokenizer.FromFile(doc.RootElement.Deserialize<CharTokenizerFile>(Options)!),
-            _ => throw new InvalidDataException($"Unknown tokenizer kind '{kind}'."),
-        };
+            doc = JsonDocument.Parse(stream);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"The tokenizer file is not valid JSON: {ex.Message}");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException("The tokenizer file must be a JSON object.");
+            // A Hugging Face tokenizer.json has a "model"; the platform's char tokenizer file has a "kind".
+            if (doc.RootElement.TryGetProperty("model", out _))
+                return HuggingFaceTokenizerJson.Read(doc.RootElement);
+            var kind = doc.RootElement.TryGetProperty("kind", out var k) || doc.RootElement.TryGetProperty("Kind", out k)
+                ? k.GetString()
+                : null;
+            return kind switch
+            {
+                "char" => CharTokenizer.FromFile(doc.RootElement.Deserialize<CharTokenizerFile>(Options)!),
+                _ => throw new InvalidDataException($"Unknown tokenizer kind '{kind}'."),
+            };
+        }
     }
 
     public static ITokenizer Load(string path)

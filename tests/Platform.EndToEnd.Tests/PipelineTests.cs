@@ -24,7 +24,7 @@ public sealed class PipelineTests(PlatformStack stack)
         var autoTrain = $"{{\"name\":\"e2e-char\",{TinyModel},{TinyTraining}}}";
 
         // 1. Upload through the gateway, asking for a run as soon as the data is tokenized.
-        var (status, dataset) = await Api.UploadAsync(Http, corpus, "shakespeare-slice", autoTrain);
+        var (status, dataset) = await Api.UploadAsync(Http, corpus, "shakespeare-slice", autoTrain, tokenizer: "char");
         Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var autoRunId = dataset["autoTrainRunId"]!.GetValue<string>();
@@ -87,7 +87,11 @@ public sealed class PipelineTests(PlatformStack stack)
             Assert.Contains("\"n_layer\":2", header["__metadata__"]!["config"]!.GetValue<string>());
         }
 
-        // 6. Generation returns the requested number of tokens, the same text for the same seed.
+        // 6. Generation learns of versions from ModelVersionRegistered (eventually consistent with the registry):
+        //    once it serves v2, it returns the requested number of tokens, the same text for the same seed.
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/api/generate/models"),
+            m => m.AsArray().Any(v => v!["name"]!.GetValue<string>() == "e2e-char" && v["version"]!.GetValue<int>() == 2),
+            TimeSpan.FromSeconds(30), stack.Logs);
         var request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"maxTokens\":60,\"temperature\":0.8,\"topK\":20,\"seed\":5}";
         var (g1Status, g1) = await Api.PostJsonAsync(Http, "/api/generate", request);
         Assert.True(g1Status == HttpStatusCode.OK, $"generate answered {(int)g1Status}: {g1}");
@@ -129,7 +133,7 @@ public sealed class PipelineTests(PlatformStack stack)
         try
         {
             await bus.Publish(new DatasetIngested(id, "shakespeare-slice", $"{prefix}/train.txt", $"{prefix}/validation.txt",
-                dataset["trainBytes"]!.GetValue<long>(), dataset["validationBytes"]!.GetValue<long>(), new TokenizerSpec(),
+                dataset["trainBytes"]!.GetValue<long>(), dataset["validationBytes"]!.GetValue<long>(), new TokenizerSpec { Kind = TokenizerKinds.Char },
                 new AutoTrainRequest(Guid.Parse(autoRunId), spec), DateTimeOffset.UtcNow));
             await bus.Publish(new EvaluationCompleted(Guid.Parse(autoRunId), Guid.Parse(evaluation["id"]!.GetValue<string>()), figures, null, DateTimeOffset.UtcNow));
         }
@@ -144,7 +148,7 @@ public sealed class PipelineTests(PlatformStack stack)
     [Fact]
     public async Task A_live_run_can_be_cancelled_and_keeps_its_progress()
     {
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..50_000]), "cancel-me");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..50_000]), "cancel-me", tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var longTraining = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":100000");
         var (_, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"cancelled\",{TinyModel},{longTraining}}}");
@@ -180,7 +184,7 @@ public sealed class PipelineTests(PlatformStack stack)
     [Fact]
     public async Task A_run_whose_training_process_dies_resumes_from_its_checkpoint_and_completes()
     {
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..80_000]), "crash-me");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..80_000]), "crash-me", tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var training = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":800").Replace("\"evalInterval\":50", "\"evalInterval\":100");
         var (_, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"crash-resume\",{TinyModel},{training}}}");

@@ -37,7 +37,8 @@ public class SmallPartsTests
     {
         var (ok, _) = UploadFields.Parse(new Dictionary<string, string> { ["name"] = "corpus" });
         Assert.Equal(0.1, ok!.ValidationFraction);
-        Assert.Equal("char", ok.Tokenizer.Kind);
+        Assert.Equal("bpe", ok.Tokenizer.Kind);
+        Assert.Equal(8192, ok.Tokenizer.VocabSize);
         Assert.Null(ok.AutoTrain);
 
         var (bad, errors) = UploadFields.Parse(new Dictionary<string, string>
@@ -47,6 +48,11 @@ public class SmallPartsTests
             ["autoTrain"] = "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}",
         });
         Assert.Null(bad);
-        Assert.Equal(new[] { "name", "validationFraction", "tokenizer", "autoTrain.model.nHead" }.Order(), errors.Fields.Order());
+        Assert.Equal(new[] { "name", "validationFraction", "tokenizer.kind", "autoTrain.model.nHead" }.Order(), errors.Fields.Order());
+
+        var (_, vocabErrors) = UploadFields.Parse(new Dictionary<string, string> { ["name"] = "c", ["tokenizer"] = "{\"kind\":\"bpe\",\"vocabSize\":100}" });
+        Assert.Equal(["tokenizer.vocabSize"], vocabErrors.Fields);
+        var (bpe, _) = UploadFields.Parse(new Dictionary<string, string> { ["name"] = "c", ["tokenizer"] = "{\"kind\":\"bpe\",\"vocabSize\":512}" });
+        Assert.Equal(512, bpe!.Tokenizer.VocabSize);
     }
 }

@@ -27,12 +27,21 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
                 errors.Range(fraction, 0, MaxValidationFraction, "validationFraction", minExclusive: true);
         }
 
+        // "tokenizer" is a kind ("char", "bpe") or a JSON spec ({"kind":"bpe","vocabSize":4096,...}).
         var tokenizer = new TokenizerSpec();
-        if (form.TryGetValue("tokenizer", out var kind) && !string.IsNullOrWhiteSpace(kind))
+        if (form.TryGetValue("tokenizer", out var rawTokenizer) && !string.IsNullOrWhiteSpace(rawTokenizer))
         {
-            tokenizer = new TokenizerSpec { Kind = kind.Trim().ToLowerInvariant() };
-            errors.Require(TokenizerKinds.Supported.Contains(tokenizer.Kind), "tokenizer",
-                $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{kind}').");
+            try
+            {
+                tokenizer = rawTokenizer.TrimStart().StartsWith('{')
+                    ? JsonSerializer.Deserialize<TokenizerSpec>(rawTokenizer, Json) ?? tokenizer
+                    : new TokenizerSpec { Kind = rawTokenizer.Trim().ToLowerInvariant() };
+                tokenizer.Validate("tokenizer", errors);
+            }
+            catch (JsonException ex)
+            {
+                errors.Add("tokenizer", $"is not a valid tokenizer spec: {ex.Message}");
+            }
         }
 
         RunSpec? autoTrain = null;

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Http;
 using Platform.Storage;
+using Platform.Tokenizers;
 using Tokenization.Data;
 
 namespace Tokenization.Apis;
@@ -13,6 +15,9 @@ public sealed record TokenizerResponse(
         t.ValidationBytes == 0 ? 0 : (double)t.ValidationTokens / t.ValidationBytes, t.BuildMilliseconds, t.CreatedAt);
 }
 
+public sealed record EncodeRequest(string? Text);
+public sealed record DecodeRequest(int[]? Ids);
+
 public static class TokenizersApi
 {
     public static IEndpointRouteBuilder MapTokenizersApi(this IEndpointRouteBuilder app)
@@ -21,6 +26,8 @@ public static class TokenizersApi
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/file", GetFileAsync);
+        group.MapPost("/{id:guid}/encode", EncodeAsync);
+        group.MapPost("/{id:guid}/decode", DecodeAsync);
         return app;
     }
 
@@ -42,6 +49,49 @@ public static class TokenizersApi
         await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is { } t
             ? Results.File(store.PathOf(t.TokenizerKey), "application/json", "tokenizer.json")
             : NotFound(id);
+
+    private static async Task<IResult> EncodeAsync(Guid id, HttpRequest request, TokenizationDbContext db, TokenizerCache cache, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<EncodeRequest>(request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        if (body!.Text is null)
+            return Invalid("text", "is required.");
+        if (await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is not { } record)
+            return NotFound(id);
+        try
+        {
+            var tokenizer = cache.Get(record);
+            var ids = tokenizer.Encode(body.Text);
+            return Results.Ok(new { ids, count = ids.Length, bytes = System.Text.Encoding.UTF8.GetByteCount(body.Text) });
+        }
+        catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
+        {
+            return Invalid("text", ex.Message);
+        }
+    }
+
+    private static async Task<IResult> DecodeAsync(Guid id, HttpRequest request, TokenizationDbContext db, TokenizerCache cache, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<DecodeRequest>(request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        if (body!.Ids is null)
+            return Invalid("ids", "is required.");
+        if (await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is not { } record)
+            return NotFound(id);
+        try
+        {
+            return Results.Ok(new { text = cache.Get(record).Decode(body.Ids) });
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            return Invalid("ids", ex.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    private static IResult Invalid(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 
     private static IResult NotFound(Guid id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Tokenizer not found.", detail: $"No tokenizer has id {id}.");

@@ -26,7 +26,7 @@ public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEnc
             {
                 record = await encoder.EncodeAsync(dataset, context.CancellationToken);
             }
-            catch (Exception ex) when (ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException)
+            catch (Exception ex) when (ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException or ArgumentException)
             {
                 logger.LogWarning("Dataset {Id} cannot be tokenized: {Reason}", dataset.DatasetId, ex.Message);
                 db.PublishViaOutbox(new DatasetTokenizationFailed(dataset.DatasetId, ex.Message, DateTimeOffset.UtcNow));

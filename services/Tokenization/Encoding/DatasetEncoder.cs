@@ -55,12 +55,18 @@ public sealed class DatasetEncoder(ArtifactStore store)
         return record;
     }
 
-    private ITokenizer Build(DatasetIngested dataset) => dataset.Tokenizer.Kind switch
+    private ITokenizer Build(DatasetIngested dataset)
     {
-        // The char vocabulary covers both splits so that no validation character is unknown.
-        TokenizerKinds.Char => CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
-        var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
-    };
+        var spec = dataset.Tokenizer;
+        return spec.Kind switch
+        {
+            // The char vocabulary covers both splits so that no validation character is unknown.
+            TokenizerKinds.Char => CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
+            // BPE learns from the train split only; byte fallback encodes anything the validation split holds.
+            TokenizerKinds.Bpe => BpeTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.MinFrequency, spec.SpecialTokens),
+            var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
+        };
+    }
 
     private StreamReader Reader(string key) => new(store.OpenRead(key), new UTF8Encoding(false, true));
 
@@ -72,10 +78,13 @@ public sealed class DatasetEncoder(ArtifactStore store)
         {
             using var reader = Reader(textKey);
             using var writer = new TokenFileWriter(output, dtype);
-            foreach (var chunk in TextChunks.Read(reader))
+            // Chunks cut where tokenization cannot change, encoded on all cores a batch at a time and written in
+            // order: memory holds one batch of chunks whatever the size of the split.
+            foreach (var batch in TextChunks.ReadAtSafeBreaks(reader).Chunk(Environment.ProcessorCount * 4))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                writer.Write(tokenizer.Encode(chunk));
+                foreach (var ids in batch.AsParallel().AsOrdered().Select(tokenizer.Encode))
+                    writer.Write(ids);
             }
             writer.Flush();
             count = writer.Count;

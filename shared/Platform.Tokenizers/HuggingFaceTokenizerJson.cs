@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Platform.Tokenizers;
+
+/// <summary>
+/// Reads and writes byte-level BPE tokenizers in Hugging Face's tokenizer.json layout (model BPE with vocab and
+/// merges, ByteLevel pre-tokenizer and decoder, added tokens), which <c>tokenizers.Tokenizer.from_file</c> loads.
+/// </summary>
+public static class HuggingFaceTokenizerJson
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = false };
+
+    public static void Write(BpeTokenizer tokenizer, Stream stream)
+    {
+        var vocab = new JsonObject();
+        for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
+            if (!tokenizer.SpecialTokens.ContainsKey(tokenizer.Vocabulary[id]))
+                vocab[tokenizer.Vocabulary[id]] = id;
+        var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = new JsonArray(tokenizer.SpecialTokens.OrderBy(p => p.Value).Select(p => (JsonNode)new JsonObject
+            {
+                ["id"] = p.Value, ["content"] = p.Key, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+                ["normalized"] = false, ["special"] = true,
+            }).ToArray()),
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = byteLevel.DeepClone(),
+            ["post_processor"] = null,
+            ["decoder"] = byteLevel.DeepClone(),
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE",
+                ["dropout"] = null,
+                ["unk_token"] = null,
+                ["continuing_subword_prefix"] = null,
+                ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false,
+                ["byte_fallback"] = false,
+                ["ignore_merges"] = false,
+                ["vocab"] = vocab,
+                ["merges"] = new JsonArray(tokenizer.Merges.Select(m => (JsonNode)JsonValue.Create($"{m.Left} {m.Right}")).ToArray()),
+            },
+        };
+        using var writer = new Utf8JsonWriter(stream);
+        root.WriteTo(writer, Indented);
+    }
+
+    /// <summary>Loads a byte-level BPE tokenizer.json; anything else is refused with the reason.</summary>
+    public static BpeTokenizer Read(JsonElement root)
+    {
+        if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException("tokenizer.json has no 'model' object.");
+        var type = model.TryGetProperty("type", out var t) ? t.GetString() : null;
+        if (type != "BPE")
+            throw new InvalidDataException($"Only BPE tokenizer.json files are supported (model.type is '{type}').");
+        if (!root.TryGetProperty("pre_tokenizer", out var pre) || !IsByteLevel(pre))
+            throw new InvalidDataException("Only byte-level BPE is supported: pre_tokenizer must be ByteLevel.");
+        if (!model.TryGetProperty("vocab", out var vocabElement) || vocabElement.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
+
+        var byId = new SortedDictionary<int, string>();
+        foreach (var entry in vocabElement.EnumerateObject())
+            if (!byId.TryAdd(entry.Value.GetInt32(), entry.Name))
+                throw new InvalidDataException($"Id {entry.Value.GetInt32()} is given to two tokens.");
+        var special = new Dictionary<string, int>();
+        if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
+            foreach (var token in added.EnumerateArray())
+            {
+                var (id, content) = (token.GetProperty("id").GetInt32(), token.GetProperty("content").GetString()!);
+                byId[id] = content;
+                special[content] = id;
+            }
+        if (byId.Count == 0 || byId.Keys.First() != 0 || byId.Keys.Last() != byId.Count - 1)
+            throw new InvalidDataException("Token ids must run from 0 without gaps.");
+
+        var merges = new List<(string, string)>();
+        if (model.TryGetProperty("merges", out var mergesElement))
+            foreach (var merge in mergesElement.EnumerateArray())
+            {
+                if (merge.ValueKind == JsonValueKind.String && merge.GetString()!.Split(' ') is [var l, var r])
+                    merges.Add((l, r));
+                else if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2)
+                    merges.Add((merge[0].GetString()!, merge[1].GetString()!));
+                else
+                    throw new InvalidDataException($"Malformed merge {merge}.");
+            }
+        return new BpeTokenizer(byId.Values.ToList(), merges, special);
+    }
+
+    private static bool IsByteLevel(JsonElement pre) =>
+        pre.ValueKind == JsonValueKind.Object && pre.TryGetProperty("type", out var type) && type.GetString() switch
+        {
+            "ByteLevel" => true,
+            "Sequence" => pre.TryGetProperty("pretokenizers", out var list) && list.EnumerateArray().Any(IsByteLevel),
+            _ => false,
+        };
+}
