@@ -52,6 +52,8 @@ public sealed record TokenizerSpec
     /// <summary>BPE: a pair seen fewer times than this is never merged (training may stop below VocabSize).</summary>
     public int MinFrequency { get; init; } = 2;
     public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>"];
+    /// <summary>Kind "uploaded": the artifact key of the tokenizer file sent with the dataset.</summary>
+    public string? FileKey { get; init; }
 
     public ValidationErrors Validate(string field, ValidationErrors errors)
     {
@@ -71,6 +73,7 @@ public sealed record TokenizerSpec
 
 public static class TokenizerKinds
 {
-    public const string Char = "char", Bpe = "bpe";
+    public const string Char = "char", Bpe = "bpe", Uploaded = "uploaded";
+    /// <summary>Kinds a user may ask to train; "uploaded" is set by the platform when a tokenizer file comes with the data.</summary>
     public static readonly IReadOnlyList<string> Supported = [Char, Bpe];
 }

@@ -44,6 +44,19 @@ public sealed class TokenizerTests(PlatformStack stack)
         var (badStatus, bad) = await Api.PostJsonAsync(Http, $"/api/tokenizers/{tokenizerId}/decode", "{\"ids\":[1,999999]}");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.NotNull(bad!["errors"]!["ids"]);
+
+        // That tokenizer.json, uploaded with another corpus, is used as it is instead of training a new one.
+        var fileBytes = await Http.GetByteArrayAsync($"/api/tokenizers/{tokenizerId}/file");
+        var (reuseStatus, reused) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[300_000..340_000]), "bpe-reuse", tokenizerFile: fileBytes);
+        Assert.True(reuseStatus == HttpStatusCode.Accepted, $"{(int)reuseStatus}: {reused}");
+        var reusedId = reused!["id"]!.GetValue<string>();
+        reused = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{reusedId}"),
+            d => d["state"]!.GetValue<string>() is "Tokenized" or "Failed", TimeSpan.FromMinutes(2), stack.Logs);
+        Assert.Equal("Tokenized", reused["state"]!.GetValue<string>());
+        var reusedTokenizer = reused["tokenizer"]!["id"]!.GetValue<string>();
+        Assert.NotEqual(tokenizerId, reusedTokenizer);
+        var (_, again) = await Api.PostJsonAsync(Http, $"/api/tokenizers/{reusedTokenizer}/encode", new JsonObject { ["text"] = text }.ToJsonString());
+        Assert.Equal(ids.Select(i => i!.GetValue<int>()), again!["ids"]!.AsArray().Select(i => i!.GetValue<int>()));
     }
 
     [Fact]
@@ -55,5 +68,9 @@ public sealed class TokenizerTests(PlatformStack stack)
         (status, body) = await Api.UploadAsync(Http, "some text\n"u8.ToArray(), "bad-tokenizer", tokenizer: "wordsmith");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.NotNull(body!["errors"]!["tokenizer.kind"]);
+        (status, body) = await Api.UploadAsync(Http, "some text\n"u8.ToArray(), "bad-tokenizer",
+            tokenizerFile: "{\"model\":{\"type\":\"Unigram\"}}"u8.ToArray());
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("BPE", body!["errors"]!["tokenizerFile"]![0]!.GetValue<string>());
     }
 }

@@ -50,7 +50,9 @@ public static class DatasetsApi
         using (upload)
         {
             var (fields, errors) = UploadFields.Parse(upload.Fields);
-            if (fields is null)
+            if (upload.TokenizerFile is not null)
+                CheckTokenizerFile(upload.TokenizerFile, errors);
+            if (fields is null || !errors.IsValid)
                 return Results.ValidationProblem(errors.ToDictionary(), title: "The upload's fields are invalid.");
 
             var id = Guid.NewGuid();
@@ -68,7 +70,7 @@ public static class DatasetsApi
                 CorpusKey = $"{prefix}/corpus.txt",
                 TrainKey = $"{prefix}/train.txt",
                 ValidationKey = $"{prefix}/validation.txt",
-                TokenizerKind = fields.Tokenizer.Kind,
+                TokenizerKind = upload.TokenizerFile is null ? fields.Tokenizer.Kind : TokenizerKinds.Uploaded,
                 AutoTrainRunId = fields.AutoTrain is null ? null : Guid.NewGuid(),
                 CreatedAt = DateTimeOffset.UtcNow,
             };
@@ -82,11 +84,18 @@ public static class DatasetsApi
                 return FileProblem(ex.Message, ex.StatusCode);
             }
 
+            var tokenizer = fields.Tokenizer;
+            if (upload.TokenizerFile is not null)
+            {
+                var key = $"{prefix}/tokenizer.json";
+                upload.TokenizerFile.Commit(key);
+                tokenizer = new TokenizerSpec { Kind = TokenizerKinds.Uploaded, FileKey = key };
+            }
             dataset.State = DatasetState.Ingested;
             dataset.UpdatedAt = DateTimeOffset.UtcNow;
             db.Datasets.Add(dataset);
             db.PublishViaOutbox(new DatasetIngested(dataset.Id, dataset.Name, dataset.TrainKey, dataset.ValidationKey,
-                dataset.TrainBytes, dataset.ValidationBytes, fields.Tokenizer,
+                dataset.TrainBytes, dataset.ValidationBytes, tokenizer,
                 fields.AutoTrain is null ? null : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain),
                 dataset.UpdatedAt));
             await db.SaveChangesAsync(cancellationToken);
@@ -94,6 +103,20 @@ public static class DatasetsApi
                 "Dataset {Id} '{Name}' ingested: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}",
                 id, dataset.Name, dataset.Bytes, dataset.Characters, dataset.Lines, dataset.Sha256);
             return Results.Accepted($"/api/datasets/{id}", DatasetResponse.From(dataset));
+        }
+    }
+
+    /// <summary>An uploaded tokenizer must load (byte-level BPE tokenizer.json or the platform's char file).</summary>
+    private static void CheckTokenizerFile(StagedArtifact file, ValidationErrors errors)
+    {
+        try
+        {
+            Platform.Tokenizers.TokenizerFile.Load(file.Path);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException
+                                       or FormatException or System.Text.Json.JsonException)
+        {
+            errors.Add("tokenizerFile", $"is not a usable tokenizer: {ex.Message}");
         }
     }
 

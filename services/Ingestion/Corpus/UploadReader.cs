@@ -5,13 +5,20 @@ using Platform.Storage;
 
 namespace Ingestion.Corpus;
 
-/// <summary>An upload's normalised text, staged in the artifact store, and its form fields.</summary>
-public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDictionary<string, string> fields) : IDisposable
+/// <summary>An upload's normalised text and optional tokenizer file, staged in the artifact store, and its form fields.</summary>
+public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDictionary<string, string> fields, StagedArtifact? tokenizerFile) : IDisposable
 {
     public StagedArtifact Staged { get; } = staged;
     public CorpusStats Stats { get; } = stats;
     public IReadOnlyDictionary<string, string> Fields { get; } = fields;
-    public void Dispose() => Staged.Dispose();
+    /// <summary>A tokenizer.json sent as the multipart part "tokenizerFile", to use instead of training one.</summary>
+    public StagedArtifact? TokenizerFile { get; } = tokenizerFile;
+
+    public void Dispose()
+    {
+        Staged.Dispose();
+        TokenizerFile?.Dispose();
+    }
 }
 
 /// <summary>
@@ -21,11 +28,13 @@ public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDi
 public static class UploadReader
 {
     private const int MaxFieldBytes = 64 * 1024;
+    public const long MaxTokenizerFileBytes = 64L * 1024 * 1024;
 
     public static async Task<Upload> ReadAsync(HttpRequest request, ArtifactStore store, long maxBytes, CancellationToken cancellationToken)
     {
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var staged = store.Stage();
+        StagedArtifact? tokenizerFile = null;
         try
         {
             CorpusStats? stats = null;
@@ -40,7 +49,13 @@ public static class UploadReader
                     if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
                         continue;
                     var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
-                    if (name.Equals("file", StringComparison.OrdinalIgnoreCase) || disposition.FileName.HasValue || disposition.FileNameStar.HasValue)
+                    if (name.Equals("tokenizerFile", StringComparison.OrdinalIgnoreCase))
+                    {
+                        tokenizerFile ??= store.Stage();
+                        await using var output = tokenizerFile.OpenWrite();
+                        await CopyLimitedAsync(section.Body, output, MaxTokenizerFileBytes, "tokenizerFile", cancellationToken);
+                    }
+                    else if (name.Equals("file", StringComparison.OrdinalIgnoreCase) || disposition.FileName.HasValue || disposition.FileNameStar.HasValue)
                     {
                         if (stats is not null)
                             throw new CorpusRejectedException("Send exactly one file per upload.");
@@ -67,12 +82,27 @@ public static class UploadReader
                 throw new CorpusRejectedException("Send the corpus as multipart/form-data (field 'file') or as a text/plain body.",
                     StatusCodes.Status415UnsupportedMediaType);
             }
-            return new Upload(staged, stats, fields);
+            return new Upload(staged, stats, fields, tokenizerFile);
         }
         catch
         {
             staged.Dispose();
+            tokenizerFile?.Dispose();
             throw;
+        }
+    }
+
+    private static async Task CopyLimitedAsync(Stream input, Stream output, long limit, string field, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > limit)
+                throw new CorpusRejectedException($"{field} is larger than {limit:N0} bytes.", StatusCodes.Status413PayloadTooLarge);
+            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
     }
 
