@@ -49,9 +49,12 @@ public sealed record TokenizerSpec
     public string Kind { get; init; } = TokenizerKinds.Bpe;
     /// <summary>BPE: vocabulary size including the 256 byte tokens and the special tokens.</summary>
     public int VocabSize { get; init; } = DefaultVocabSize;
-    /// <summary>BPE: a pair seen fewer times than this is never merged (training may stop below VocabSize).</summary>
+    /// <summary>BPE and WordPiece: a pair seen fewer times than this is never merged (training may stop below VocabSize).</summary>
     public int MinFrequency { get; init; } = 2;
-    public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>"];
+    /// <summary>Null: the kind's own (BPE &lt;|endoftext|&gt;; WordPiece [PAD] [UNK] [CLS] [SEP] [MASK]).</summary>
+    public IReadOnlyList<string>? SpecialTokens { get; init; }
+    /// <summary>WordPiece: lower-case and strip accents first (BERT uncased).</summary>
+    public bool Lowercase { get; init; } = true;
     /// <summary>Kind "uploaded": the artifact key of the tokenizer file sent with the dataset.</summary>
     public string? FileKey { get; init; }
 
@@ -59,10 +62,11 @@ public sealed record TokenizerSpec
     {
         if (!TokenizerKinds.Supported.Contains(Kind))
             return errors.Add(field + ".kind", $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{Kind}').");
-        if (Kind == TokenizerKinds.Bpe)
+        if (Kind is TokenizerKinds.Bpe or TokenizerKinds.WordPiece)
         {
-            var specials = SpecialTokens?.Count ?? 0;
-            errors.Range(VocabSize, 256 + specials, MaxVocabSize, field + ".vocabSize");
+            // WordPiece's floor also depends on the corpus's alphabet, which only training sees.
+            var floor = Kind == TokenizerKinds.Bpe ? 256 + (SpecialTokens?.Count ?? 1) : 1 + (SpecialTokens?.Count ?? 5);
+            errors.Range(VocabSize, floor, MaxVocabSize, field + ".vocabSize");
             errors.Range(MinFrequency, 1, int.MaxValue, field + ".minFrequency");
             errors.Require(SpecialTokens is null || SpecialTokens.All(t => !string.IsNullOrEmpty(t) && t.Length <= 64), field + ".specialTokens",
                 "must be non-empty strings of at most 64 characters.");
@@ -73,7 +77,7 @@ public sealed record TokenizerSpec
 
 public static class TokenizerKinds
 {
-    public const string Char = "char", Bpe = "bpe", Uploaded = "uploaded";
+    public const string Char = "char", Bpe = "bpe", WordPiece = "wordpiece", Uploaded = "uploaded";
     /// <summary>Kinds a user may ask to train; "uploaded" is set by the platform when a tokenizer file comes with the data.</summary>
-    public static readonly IReadOnlyList<string> Supported = [Char, Bpe];
+    public static readonly IReadOnlyList<string> Supported = [Char, Bpe, WordPiece];
 }

@@ -50,14 +50,54 @@ public static class HuggingFaceTokenizerJson
         root.WriteTo(writer, Indented);
     }
 
-    /// <summary>Loads a byte-level BPE tokenizer.json; anything else is refused with the reason.</summary>
-    public static BpeTokenizer Read(JsonElement root)
+    public static void Write(WordPieceTokenizer tokenizer, Stream stream)
+    {
+        var vocab = new JsonObject();
+        for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
+            vocab[tokenizer.Vocabulary[id]] = id;
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = new JsonArray(tokenizer.Vocabulary.Select((t, id) => (t, id))
+                .Where(p => p.t.StartsWith('[') && p.t.EndsWith(']'))
+                .Select(p => (JsonNode)new JsonObject
+                {
+                    ["id"] = p.id, ["content"] = p.t, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+                    ["normalized"] = false, ["special"] = true,
+                }).ToArray()),
+            ["normalizer"] = new JsonObject
+            {
+                ["type"] = "BertNormalizer", ["clean_text"] = true, ["handle_chinese_chars"] = true, ["strip_accents"] = null,
+                ["lowercase"] = tokenizer.Lowercase,
+            },
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "BertPreTokenizer" },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "WordPiece", ["prefix"] = WordPieceTokenizer.Prefix, ["cleanup"] = true },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "WordPiece",
+                ["unk_token"] = WordPieceTokenizer.UnknownToken,
+                ["continuing_subword_prefix"] = WordPieceTokenizer.Prefix,
+                ["max_input_chars_per_word"] = WordPieceTokenizer.MaxInputCharsPerWord,
+                ["vocab"] = vocab,
+            },
+        };
+        using var writer = new Utf8JsonWriter(stream);
+        root.WriteTo(writer, Indented);
+    }
+
+    /// <summary>Loads a byte-level BPE or a BERT WordPiece tokenizer.json; anything else is refused with the reason.</summary>
+    public static ITokenizer Read(JsonElement root)
     {
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException("tokenizer.json has no 'model' object.");
         var type = model.TryGetProperty("type", out var t) ? t.GetString() : null;
+        if (type == "WordPiece")
+            return ReadWordPiece(root, model);
         if (type != "BPE")
-            throw new InvalidDataException($"Only BPE tokenizer.json files are supported (model.type is '{type}').");
+            throw new InvalidDataException($"Only BPE and WordPiece tokenizer.json files are supported (model.type is '{type}').");
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || !IsByteLevel(pre))
             throw new InvalidDataException("Only byte-level BPE is supported: pre_tokenizer must be ByteLevel.");
         if (!model.TryGetProperty("vocab", out var vocabElement) || vocabElement.ValueKind != JsonValueKind.Object)
@@ -90,6 +130,21 @@ public static class HuggingFaceTokenizerJson
                     throw new InvalidDataException($"Malformed merge {merge}.");
             }
         return new BpeTokenizer(byId.Values.ToList(), merges, special);
+    }
+
+    private static WordPieceTokenizer ReadWordPiece(JsonElement root, JsonElement model)
+    {
+        if (!model.TryGetProperty("vocab", out var vocabElement) || vocabElement.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
+        var byId = new SortedDictionary<int, string>();
+        foreach (var entry in vocabElement.EnumerateObject())
+            if (!byId.TryAdd(entry.Value.GetInt32(), entry.Name))
+                throw new InvalidDataException($"Id {entry.Value.GetInt32()} is given to two tokens.");
+        if (byId.Count == 0 || byId.Keys.First() != 0 || byId.Keys.Last() != byId.Count - 1)
+            throw new InvalidDataException("Token ids must run from 0 without gaps.");
+        var lowercase = root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind == JsonValueKind.Object
+            && normalizer.TryGetProperty("lowercase", out var lower) && lower.ValueKind == JsonValueKind.True;
+        return new WordPieceTokenizer(byId.Values.ToList(), lowercase);
     }
 
     private static bool IsByteLevel(JsonElement pre) =>

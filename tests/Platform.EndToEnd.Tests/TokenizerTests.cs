@@ -60,6 +60,24 @@ public sealed class TokenizerTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task A_dataset_can_get_a_BERT_WordPiece_tokenizer()
+    {
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..100_000]), "wordpiece-slice",
+            tokenizer: "{\"kind\":\"wordpiece\",\"vocabSize\":1000}");
+        var id = dataset!["id"]!.GetValue<string>();
+        dataset = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"),
+            d => d["state"]!.GetValue<string>() is "Tokenized" or "Failed", TimeSpan.FromMinutes(2), stack.Logs);
+        Assert.True(dataset["state"]!.GetValue<string>() == "Tokenized", dataset.ToJsonString());
+        var tokenizerId = dataset["tokenizer"]!["id"]!.GetValue<string>();
+        var file = await Api.GetOkAsync(Http, $"/api/tokenizers/{tokenizerId}/file");
+        Assert.Equal("WordPiece", file["model"]!["type"]!.GetValue<string>());
+        Assert.Equal("##", file["model"]!["continuing_subword_prefix"]!.GetValue<string>());
+        var (_, encoded) = await Api.PostJsonAsync(Http, $"/api/tokenizers/{tokenizerId}/encode", "{\"text\":\"First Citizen: Speak, speak.\"}");
+        var (_, decoded) = await Api.PostJsonAsync(Http, $"/api/tokenizers/{tokenizerId}/decode", new JsonObject { ["ids"] = encoded!["ids"]!.DeepClone() }.ToJsonString());
+        Assert.Equal("first citizen : speak , speak .", decoded!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Tokenizer_settings_outside_the_limits_are_named()
     {
         var (status, body) = await Api.UploadAsync(Http, "some text\n"u8.ToArray(), "bad-tokenizer", tokenizer: "{\"kind\":\"bpe\",\"vocabSize\":100}");

@@ -63,7 +63,8 @@ public sealed class DatasetEncoder(ArtifactStore store)
             // The char vocabulary covers both splits so that no validation character is unknown.
             TokenizerKinds.Char => CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
             // BPE learns from the train split only; byte fallback encodes anything the validation split holds.
-            TokenizerKinds.Bpe => BpeTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.MinFrequency, spec.SpecialTokens),
+            TokenizerKinds.Bpe => BpeTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.MinFrequency, spec.SpecialTokens ?? ["<|endoftext|>"]),
+            TokenizerKinds.WordPiece => WordPieceTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.Lowercase, spec.MinFrequency, spec.SpecialTokens),
             TokenizerKinds.Uploaded when spec.FileKey is not null => TokenizerFile.Load(store.PathOf(spec.FileKey)),
             var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
         };
