@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.ML.Tokenizers;
 using Platform.Tokenizers;
 
-// Tokenizer benchmark (see README "Benchmarks"):  bash infra/bench/tokenizers.sh [--large-mb N]
+// Tokenizer benchmark (see README "Benchmarks"):  bash infra/bench/tokenizers.sh [--large-mb N] [--encode-mb N]
 var root = FindRoot();
 var demo = File.ReadAllText(Path.Combine(root, "infra", "demo", "tinyshakespeare.txt"));
 var largeMb = args.SkipWhile(a => a != "--large-mb").Skip(1).Select(int.Parse).DefaultIfEmpty(50).First();
@@ -33,6 +33,34 @@ for (var round = 0; round < 2; round++) // the first round warms caches and the 
     Measure("Microsoft Tiktoken, 1 core", () => { foreach (var c in chunks) reference.EncodeToIds(c); }, bytes, report);
     Measure($"ours, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => ours.Encode(c)), bytes, report);
     Measure($"Microsoft Tiktoken, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => reference.EncodeToIds(c)), bytes, report);
+}
+
+// Streaming a large file through the same encoder the Tokenization service uses: memory must not grow with it.
+var encodeMb = args.SkipWhile(a => a != "--encode-mb").Skip(1).Select(int.Parse).DefaultIfEmpty(1000).First();
+if (encodeMb > 0)
+{
+    var big = Path.Combine(Path.GetTempPath(), $"platform-bench-{encodeMb}mb.txt");
+    if (!File.Exists(big) || new FileInfo(big).Length < encodeMb * 1_000_000L)
+        WriteLargeCorpus(big, demo, encodeMb * 1_000_000L);
+    var bpe = BpeTrainer.Train([new StringReader(demo)], 8192);
+    Console.WriteLine($"\n== Streaming {new FileInfo(big).Length / 1e6:F0} MB through the service's encoder (BPE 8,192, all cores) to a token file");
+    var rssBefore = CurrentRssMiB();
+    var clock = Stopwatch.StartNew();
+    using var reader = new StreamReader(big);
+    var output = Path.Combine(Path.GetTempPath(), "platform-bench-tokens.bin");
+    long tokens;
+    using (var stream = File.Create(output))
+        tokens = TokenStreamEncoder.Encode(bpe, reader, stream);
+    clock.Stop();
+    File.Delete(output);
+    Console.WriteLine($"   {tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({new FileInfo(big).Length / 1e6 / clock.Elapsed.TotalSeconds:F1} MB/s); " +
+                      $"RSS before {rssBefore:N0} MiB, peak {PeakRssMiB():N0} MiB");
+}
+
+static long CurrentRssMiB()
+{
+    var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:"));
+    return long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
 }
 
 static void Train(string name, Func<TextReader> open, long bytes)

@@ -79,17 +79,7 @@ public sealed class DatasetEncoder(ArtifactStore store)
         await store.WriteAsync(tokensKey, output =>
         {
             using var reader = Reader(textKey);
-            using var writer = new TokenFileWriter(output, dtype);
-            // Chunks cut where tokenization cannot change, encoded on all cores a batch at a time and written in
-            // order: memory holds one batch of chunks whatever the size of the split.
-            foreach (var batch in TextChunks.ReadAtSafeBreaks(reader).Chunk(Environment.ProcessorCount * 4))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                foreach (var ids in batch.AsParallel().AsOrdered().Select(tokenizer.Encode))
-                    writer.Write(ids);
-            }
-            writer.Flush();
-            count = writer.Count;
+            count = TokenStreamEncoder.Encode(tokenizer, reader, output, cancellationToken);
             return Task.CompletedTask;
         });
         var info = new TokenFileInfo(dtype, count, tokenizer.VocabSize, tokenizerId);
