@@ -62,8 +62,13 @@ public sealed class CharTokenizer : ITokenizer
         return sb.ToString();
     }
 
-    public void Save(Stream stream) =>
-        JsonSerializer.Serialize(stream, new CharTokenizerFile("char", _idToRune.Select(char.ConvertFromUtf32).ToArray()));
+    public IReadOnlyList<string> Vocabulary => _idToRune.Select(char.ConvertFromUtf32).ToArray();
+
+    /// <summary>Saved as a Hugging Face tokenizer.json: a WordLevel model over single characters.</summary>
+    public void Save(Stream stream) => HuggingFaceTokenizerJson.Write(this, stream);
+
+    internal static CharTokenizer FromVocabulary(IEnumerable<string> characters) =>
+        new(characters.Select(s => char.ConvertToUtf32(s, 0)));
 
     internal static CharTokenizer FromFile(CharTokenizerFile file) =>
         new(file.Vocab.Select(s => char.ConvertToUtf32(s, 0)));

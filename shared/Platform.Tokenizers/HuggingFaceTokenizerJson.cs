@@ -88,7 +88,37 @@ public static class HuggingFaceTokenizerJson
         root.WriteTo(writer, Indented);
     }
 
-    /// <summary>Loads a byte-level BPE or a BERT WordPiece tokenizer.json; anything else is refused with the reason.</summary>
+    /// <summary>
+    /// A char tokenizer in Hugging Face terms: every character isolated by a Split pre-tokenizer, looked up in a
+    /// WordLevel vocabulary, and fused back together when decoding.
+    /// </summary>
+    public static void Write(CharTokenizer tokenizer, Stream stream)
+    {
+        var vocab = new JsonObject();
+        for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
+            vocab[tokenizer.Vocabulary[id]] = id;
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = new JsonArray(),
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CharPattern }, ["behavior"] = "Isolated", ["invert"] = false,
+            },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "Fuse" },
+            ["model"] = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = "[UNK]" },
+        };
+        using var writer = new Utf8JsonWriter(stream);
+        root.WriteTo(writer, Indented);
+    }
+
+    private const string CharPattern = @"[\s\S]";
+
+    /// <summary>Loads a byte-level BPE, BERT WordPiece or character-level tokenizer.json; anything else is refused with the reason.</summary>
     public static ITokenizer Read(JsonElement root)
     {
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
@@ -96,6 +126,8 @@ public static class HuggingFaceTokenizerJson
         var type = model.TryGetProperty("type", out var t) ? t.GetString() : null;
         if (type == "WordPiece")
             return ReadWordPiece(root, model);
+        if (type == "WordLevel")
+            return ReadCharacterLevel(root, model);
         if (type != "BPE")
             throw new InvalidDataException($"Only BPE and WordPiece tokenizer.json files are supported (model.type is '{type}').");
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || !IsByteLevel(pre))
@@ -130,6 +162,26 @@ public static class HuggingFaceTokenizerJson
                     throw new InvalidDataException($"Malformed merge {merge}.");
             }
         return new BpeTokenizer(byId.Values.ToList(), merges, special);
+    }
+
+    private static CharTokenizer ReadCharacterLevel(JsonElement root, JsonElement model)
+    {
+        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object
+            || !pre.TryGetProperty("pattern", out var pattern) || !pattern.TryGetProperty("Regex", out var regex) || regex.GetString() != CharPattern)
+            throw new InvalidDataException("Only character-level WordLevel tokenizer.json files are supported (each character split on its own).");
+        if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
+        var byId = vocab.EnumerateObject().OrderBy(e => e.Value.GetInt32()).ToList();
+        if (byId.Select((e, i) => e.Value.GetInt32() != i).Any(gap => gap))
+            throw new InvalidDataException("Token ids must run from 0 without gaps.");
+        if (byId.Any(e => e.Name.EnumerateRunes().Count() != 1))
+            throw new InvalidDataException("Every token of a character-level vocabulary must be one character.");
+        // Ids follow code-point order in the platform's char tokenizer; a file in another order is not one of ours.
+        var characters = byId.Select(e => e.Name).ToList();
+        var tokenizer = CharTokenizer.FromVocabulary(characters);
+        if (!tokenizer.Vocabulary.SequenceEqual(characters))
+            throw new InvalidDataException("Character ids must follow code-point order.");
+        return tokenizer;
     }
 
     private static WordPieceTokenizer ReadWordPiece(JsonElement root, JsonElement model)

@@ -22,7 +22,7 @@ public static class TokenizerFile
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException("The tokenizer file must be a JSON object.");
-            // A Hugging Face tokenizer.json has a "model"; the platform's char tokenizer file has a "kind".
+            // A Hugging Face tokenizer.json has a "model"; char tokenizers saved by earlier versions have a "kind".
             if (doc.RootElement.TryGetProperty("model", out _))
                 return HuggingFaceTokenizerJson.Read(doc.RootElement);
             var kind = doc.RootElement.TryGetProperty("kind", out var k) || doc.RootElement.TryGetProperty("Kind", out k)

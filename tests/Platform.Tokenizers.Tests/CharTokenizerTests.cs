@@ -49,6 +49,7 @@ public class CharTokenizerTests
         using var stream = new MemoryStream();
         tokenizer.Save(stream);
         stream.Position = 0;
+        Assert.Contains("\"type\":\"WordLevel\"", Encoding.UTF8.GetString(stream.ToArray()));
         var loaded = TokenizerFile.Load(stream);
         Assert.Equal("char", loaded.Kind);
         Assert.Equal(tokenizer.VocabSize, loaded.VocabSize);
@@ -60,6 +61,13 @@ public class CharTokenizerTests
     {
         static byte[] Save(ITokenizer t) { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
         Assert.Equal(Save(TrainOn("the quick brown fox")), Save(TrainOn("the quick brown fox")));
+    }
+
+    [Fact]
+    public void Files_in_the_earlier_char_format_still_load()
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes("{\"kind\":\"char\",\"vocab\":[\"\\n\",\" \",\"a\"]}"));
+        Assert.Equal(new[] { 2, 1, 0 }, TokenizerFile.Load(stream).Encode("a \n"));
     }
 
     [Fact]
