@@ -18,21 +18,9 @@ public static class HuggingFaceTokenizerJson
             if (!tokenizer.SpecialTokens.ContainsKey(tokenizer.Vocabulary[id]))
                 vocab[tokenizer.Vocabulary[id]] = id;
         var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
-        var root = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = new JsonArray(tokenizer.SpecialTokens.OrderBy(p => p.Value).Select(p => (JsonNode)new JsonObject
-            {
-                ["id"] = p.Value, ["content"] = p.Key, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-                ["normalized"] = false, ["special"] = true,
-            }).ToArray()),
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = byteLevel.DeepClone(),
-            ["post_processor"] = null,
-            ["decoder"] = byteLevel.DeepClone(),
-            ["model"] = new JsonObject
+        WriteEnvelope(stream,
+            new JsonArray(tokenizer.SpecialTokens.OrderBy(p => p.Value).Select(p => (JsonNode)AddedToken(p.Value, p.Key)).ToArray()),
+            normalizer: null, byteLevel.DeepClone(), byteLevel.DeepClone(), new JsonObject
             {
                 ["type"] = "BPE",
                 ["dropout"] = null,
@@ -44,10 +32,7 @@ public static class HuggingFaceTokenizerJson
                 ["ignore_merges"] = false,
                 ["vocab"] = vocab,
                 ["merges"] = new JsonArray(tokenizer.Merges.Select(m => (JsonNode)JsonValue.Create($"{m.Left} {m.Right}")).ToArray()),
-            },
-        };
-        using var writer = new Utf8JsonWriter(stream);
-        root.WriteTo(writer, Indented);
+            });
     }
 
     public static void Write(WordPieceTokenizer tokenizer, Stream stream)
@@ -55,37 +40,24 @@ public static class HuggingFaceTokenizerJson
         var vocab = new JsonObject();
         for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
             vocab[tokenizer.Vocabulary[id]] = id;
-        var root = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = new JsonArray(tokenizer.Vocabulary.Select((t, id) => (t, id))
-                .Where(p => p.t.StartsWith('[') && p.t.EndsWith(']'))
-                .Select(p => (JsonNode)new JsonObject
-                {
-                    ["id"] = p.id, ["content"] = p.t, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-                    ["normalized"] = false, ["special"] = true,
-                }).ToArray()),
-            ["normalizer"] = new JsonObject
+        WriteEnvelope(stream,
+            new JsonArray(tokenizer.Vocabulary.Select((t, id) => (t, id)).Where(p => p.t.StartsWith('[') && p.t.EndsWith(']'))
+                .Select(p => (JsonNode)AddedToken(p.id, p.t)).ToArray()),
+            new JsonObject
             {
                 ["type"] = "BertNormalizer", ["clean_text"] = true, ["handle_chinese_chars"] = true, ["strip_accents"] = null,
                 ["lowercase"] = tokenizer.Lowercase,
             },
-            ["pre_tokenizer"] = new JsonObject { ["type"] = "BertPreTokenizer" },
-            ["post_processor"] = null,
-            ["decoder"] = new JsonObject { ["type"] = "WordPiece", ["prefix"] = WordPieceTokenizer.Prefix, ["cleanup"] = true },
-            ["model"] = new JsonObject
+            new JsonObject { ["type"] = "BertPreTokenizer" },
+            new JsonObject { ["type"] = "WordPiece", ["prefix"] = WordPieceTokenizer.Prefix, ["cleanup"] = true },
+            new JsonObject
             {
                 ["type"] = "WordPiece",
                 ["unk_token"] = WordPieceTokenizer.UnknownToken,
                 ["continuing_subword_prefix"] = WordPieceTokenizer.Prefix,
                 ["max_input_chars_per_word"] = WordPieceTokenizer.MaxInputCharsPerWord,
                 ["vocab"] = vocab,
-            },
-        };
-        using var writer = new Utf8JsonWriter(stream);
-        root.WriteTo(writer, Indented);
+            });
     }
 
     /// <summary>
@@ -97,23 +69,10 @@ public static class HuggingFaceTokenizerJson
         var vocab = new JsonObject();
         for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
             vocab[tokenizer.Vocabulary[id]] = id;
-        var root = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = new JsonArray(),
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject
-            {
-                ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CharPattern }, ["behavior"] = "Isolated", ["invert"] = false,
-            },
-            ["post_processor"] = null,
-            ["decoder"] = new JsonObject { ["type"] = "Fuse" },
-            ["model"] = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = "[UNK]" },
-        };
-        using var writer = new Utf8JsonWriter(stream);
-        root.WriteTo(writer, Indented);
+        WriteEnvelope(stream, [], normalizer: null,
+            new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CharPattern }, ["behavior"] = "Isolated", ["invert"] = false },
+            new JsonObject { ["type"] = "Fuse" },
+            new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = "[UNK]" });
     }
 
     private const string CharPattern = @"[\s\S]";
@@ -132,13 +91,7 @@ public static class HuggingFaceTokenizerJson
             throw new InvalidDataException($"Only BPE and WordPiece tokenizer.json files are supported (model.type is '{type}').");
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || !IsByteLevel(pre))
             throw new InvalidDataException("Only byte-level BPE is supported: pre_tokenizer must be ByteLevel.");
-        if (!model.TryGetProperty("vocab", out var vocabElement) || vocabElement.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
-
-        var byId = new SortedDictionary<int, string>();
-        foreach (var entry in vocabElement.EnumerateObject())
-            if (!byId.TryAdd(entry.Value.GetInt32(), entry.Name))
-                throw new InvalidDataException($"Id {entry.Value.GetInt32()} is given to two tokens.");
+        var byId = ReadVocabulary(model, checkGaps: false);
         var special = new Dictionary<string, int>();
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
             foreach (var token in added.EnumerateArray())
@@ -169,15 +122,10 @@ public static class HuggingFaceTokenizerJson
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object
             || !pre.TryGetProperty("pattern", out var pattern) || !pattern.TryGetProperty("Regex", out var regex) || regex.GetString() != CharPattern)
             throw new InvalidDataException("Only character-level WordLevel tokenizer.json files are supported (each character split on its own).");
-        if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
-        var byId = vocab.EnumerateObject().OrderBy(e => e.Value.GetInt32()).ToList();
-        if (byId.Select((e, i) => e.Value.GetInt32() != i).Any(gap => gap))
-            throw new InvalidDataException("Token ids must run from 0 without gaps.");
-        if (byId.Any(e => e.Name.EnumerateRunes().Count() != 1))
+        var characters = ReadVocabulary(model, checkGaps: true).Values.ToList();
+        if (characters.Any(c => c.EnumerateRunes().Count() != 1))
             throw new InvalidDataException("Every token of a character-level vocabulary must be one character.");
         // Ids follow code-point order in the platform's char tokenizer; a file in another order is not one of ours.
-        var characters = byId.Select(e => e.Name).ToList();
         var tokenizer = CharTokenizer.FromVocabulary(characters);
         if (!tokenizer.Vocabulary.SequenceEqual(characters))
             throw new InvalidDataException("Character ids must follow code-point order.");
@@ -186,18 +134,50 @@ public static class HuggingFaceTokenizerJson
 
     private static WordPieceTokenizer ReadWordPiece(JsonElement root, JsonElement model)
     {
-        if (!model.TryGetProperty("vocab", out var vocabElement) || vocabElement.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
-        var byId = new SortedDictionary<int, string>();
-        foreach (var entry in vocabElement.EnumerateObject())
-            if (!byId.TryAdd(entry.Value.GetInt32(), entry.Name))
-                throw new InvalidDataException($"Id {entry.Value.GetInt32()} is given to two tokens.");
-        if (byId.Count == 0 || byId.Keys.First() != 0 || byId.Keys.Last() != byId.Count - 1)
-            throw new InvalidDataException("Token ids must run from 0 without gaps.");
+        var byId = ReadVocabulary(model, checkGaps: true);
         var lowercase = root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind == JsonValueKind.Object
             && normalizer.TryGetProperty("lowercase", out var lower) && lower.ValueKind == JsonValueKind.True;
         return new WordPieceTokenizer(byId.Values.ToList(), lowercase);
     }
+
+    /// <summary>model.vocab as id → token; with checkGaps, ids must run from 0 without gaps (BPE checks after adding its added tokens).</summary>
+    private static SortedDictionary<int, string> ReadVocabulary(JsonElement model, bool checkGaps)
+    {
+        if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException("tokenizer.json model has no 'vocab' object.");
+        var byId = new SortedDictionary<int, string>();
+        foreach (var entry in vocab.EnumerateObject())
+            if (!byId.TryAdd(entry.Value.GetInt32(), entry.Name))
+                throw new InvalidDataException($"Id {entry.Value.GetInt32()} is given to two tokens.");
+        if (checkGaps && (byId.Count == 0 || byId.Keys.First() != 0 || byId.Keys.Last() != byId.Count - 1))
+            throw new InvalidDataException("Token ids must run from 0 without gaps.");
+        return byId;
+    }
+
+    /// <summary>The parts every tokenizer.json has around its model.</summary>
+    private static void WriteEnvelope(Stream stream, JsonArray addedTokens, JsonNode? normalizer, JsonNode preTokenizer, JsonNode decoder, JsonObject model)
+    {
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = addedTokens,
+            ["normalizer"] = normalizer,
+            ["pre_tokenizer"] = preTokenizer,
+            ["post_processor"] = null,
+            ["decoder"] = decoder,
+            ["model"] = model,
+        };
+        using var writer = new Utf8JsonWriter(stream);
+        root.WriteTo(writer, Indented);
+    }
+
+    private static JsonObject AddedToken(int id, string content) => new()
+    {
+        ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+        ["normalized"] = false, ["special"] = true,
+    };
 
     private static bool IsByteLevel(JsonElement pre) =>
         pre.ValueKind == JsonValueKind.Object && pre.TryGetProperty("type", out var type) && type.GetString() switch

@@ -43,6 +43,14 @@ public class CorpusTests
     }
 
     [Fact]
+    public async Task An_encoded_surrogate_half_is_rejected()
+    {
+        // U+D800 written as UTF-8 bytes (CESU-style): not valid UTF-8, so no tokenizer ever sees a lone surrogate.
+        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() => Normalise([(byte)'a', 0xED, 0xA0, 0x80, (byte)'b']));
+        Assert.Contains("not valid UTF-8", ex.Message);
+    }
+
+    [Fact]
     public async Task A_truncated_multibyte_character_at_the_end_is_rejected() =>
         await Assert.ThrowsAsync<CorpusRejectedException>(() => Normalise([(byte)'a', 0xE2, 0x82]));
 
