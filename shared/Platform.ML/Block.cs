@@ -21,6 +21,12 @@ public sealed class Block : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
+    {
+        x = x + attn.ForwardCached(ln_1.forward(x), cache, layer);
+        return x + mlp.forward(ln_2.forward(x));
+    }
+
     public override Tensor forward(Tensor x)
     {
         x = x + attn.forward(ln_1.forward(x));

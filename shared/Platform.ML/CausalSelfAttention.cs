@@ -40,6 +40,22 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         return resid_dropout.forward(c_proj.forward(y));
     }
 
+    /// <summary>
+    /// Attention for new positions appended to a cache: a prefill into an empty cache is causal among its own
+    /// positions; a single new position attends to everything cached.
+    /// </summary>
+    public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
+    {
+        long batch = x.shape[0], time = x.shape[1];
+        if (time > 1 && cache.LayerLength(layer) > 0)
+            throw new ArgumentException("Several new positions can only be prefilled into an empty cache.");
+        var qkv = c_attn.forward(x).split(_nEmbd, dim: 2);
+        var (k, v) = cache.Append(layer, Heads(qkv[1], batch, time), Heads(qkv[2], batch, time));
+        var y = functional.scaled_dot_product_attention(Heads(qkv[0], batch, time), k, v, is_casual: time > 1);
+        y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
+        return c_proj.forward(y);
+    }
+
     private Tensor Heads(Tensor t, long batch, long time) =>
         t.view(batch, time, _nHead, _nEmbd / _nHead).transpose(1, 2);
 }

@@ -52,6 +52,23 @@ public sealed class Gpt : Module<Tensor, Tensor>
         return functional.linear(ln_f.forward(x), wte.weight!);
     }
 
+    /// <summary>
+    /// Logits of the last position only, for token ids appended after what the cache holds (inference: no
+    /// dropout, no gradients). Positions continue from the cache's length.
+    /// </summary>
+    public Tensor ForwardLast(Tensor idx, KvCache cache)
+    {
+        var start = cache.Length;
+        var time = idx.shape[1];
+        if (start + time > Config.BlockSize)
+            throw new ArgumentException($"Position {start + time} is past the block size {Config.BlockSize}.");
+        var pos = arange(start, start + time, dtype: ScalarType.Int64, device: idx.device);
+        var x = wte.forward(idx) + wpe.forward(pos);
+        for (var layer = 0; layer < h.Count; layer++)
+            x = h[layer].ForwardCached(x, cache, layer);
+        return functional.linear(ln_f.forward(x[.., ^1..]), wte.weight!)[.., -1];
+    }
+
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>
         functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));

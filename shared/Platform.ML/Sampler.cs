@@ -3,33 +3,65 @@ using static TorchSharp.torch;
 namespace Platform.ML;
 
 /// <summary>
-/// Autoregressive sampling: feed the last blockSize ids, take the final position's logits, apply temperature
-/// and top-k, draw from a generator seeded per request, so the same seed and settings give the same text.
+/// Autoregressive sampling with a key/value cache: the prompt is prefilled once, then each new token costs one
+/// position. Window policy: the model sees at most blockSize positions; when the window is full, the newest half
+/// of the context is kept and prefilled again (learned absolute positions rule out sliding cached keys). The
+/// uncached path (full recomputation of the window every token) follows the same policy, so both give the same
+/// tokens. Draws come from a generator seeded per request: the same seed and settings give the same text.
 /// </summary>
 public static class Sampler
 {
-    public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default)
+    public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
+        bool useKvCache = true) =>
+        Stream(model, prompt, options, cancellationToken, useKvCache).ToArray();
+
+    /// <summary>New token ids one at a time, as they are decoded.</summary>
+    public static IEnumerable<int> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
+        bool useKvCache = true)
     {
         if (prompt.Count == 0)
             throw new ArgumentException("The prompt must hold at least one token.", nameof(prompt));
         var config = model.Config;
         var device = model.parameters().First().device;
         var generator = new Generator((ulong)options.Seed, device);
-        var ids = new List<int>(prompt);
+        var tokens = new List<int>(prompt);
+        // The window's first token; it moves forward by half a block whenever the window fills.
+        var windowStart = Math.Max(0, tokens.Count - config.BlockSize);
+        using var cache = new KvCache(config.NLayer);
         model.eval();
-        using var _ = no_grad();
         for (var i = 0; i < options.MaxNewTokens; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var context = ids.Skip(Math.Max(0, ids.Count - config.BlockSize)).Select(t => (long)t).ToArray();
-            var logits = model.forward(tensor(context, dtype: ScalarType.Int64, device: device).unsqueeze(0));
-            // Padded vocabulary rows are never real tokens.
-            var last = logits[0, -1, ..config.VocabSize].to(ScalarType.Float32);
-            ids.Add(Pick(last, options, generator));
+            if (tokens.Count - windowStart > config.BlockSize)
+            {
+                windowStart = tokens.Count - config.BlockSize / 2;
+                cache.Clear();
+            }
+            int next;
+            using (no_grad())
+            using (NewDisposeScope())
+            {
+                Tensor logits;
+                if (useKvCache)
+                {
+                    // After a (re)start the cache is empty: prefill the window; otherwise feed the last token only.
+                    var fresh = cache.Length == 0 ? tokens.Skip(windowStart) : tokens.Skip(tokens.Count - 1);
+                    logits = model.ForwardLast(Ids(fresh, device), cache)[0];
+                }
+                else
+                {
+                    logits = model.forward(Ids(tokens.Skip(windowStart), device))[0, -1];
+                }
+                // Padded vocabulary rows are never real tokens.
+                next = Pick(logits[..config.VocabSize].to(ScalarType.Float32), options, generator);
+            }
+            tokens.Add(next);
+            yield return next;
         }
-        return ids.Skip(prompt.Count).ToArray();
     }
+
+    private static Tensor Ids(IEnumerable<int> ids, Device device) =>
+        tensor(ids.Select(t => (long)t).ToArray(), dtype: ScalarType.Int64, device: device).unsqueeze(0);
 
     /// <summary>One id from a 1-D logits vector: argmax at temperature 0, else a draw after temperature and top-k.</summary>
     public static int Pick(Tensor logits, SamplingOptions options, Generator generator)

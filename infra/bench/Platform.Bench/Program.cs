@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all] [--threads N] [--steps N] [--baby-steps N]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate] [--threads N] [--steps N] [--baby-steps N]
 //                                                                 [--recompute] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -39,6 +39,34 @@ if (mode is "baby" or "all")
         MaxSteps = IntArg("--baby-steps", 20), BatchSize = 64, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
         Beta2 = 0.99, EvalInterval = 1_000_000, EvalIters = 1, LogInterval = 1, Seed = 1337,
     }, threads > 0 ? threads : Environment.ProcessorCount);
+}
+
+if (mode is "generate")
+{
+    // Decoding speed, single stream, 500 new tokens: with the KV cache and with full recomputation of the window.
+    set_num_threads(threads > 0 ? threads : 1);
+    foreach (var (name, config) in new[]
+             {
+                 ("small (4×4×128, block 64)", new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128)),
+                 ("block 256 (6×6×384)", new GptConfig(tokenizer.VocabSize, 256, 6, 6, 384)),
+             })
+    {
+        manual_seed(1);
+        using var model = new Gpt(config);
+        var prompt = ids[..8];
+        Console.WriteLine($"\n== generation, {name}, 500 new tokens, {(threads > 0 ? threads : 1)} thread(s)");
+        foreach (var cached in new[] { true, false })
+        {
+            Sampler.Generate(model, prompt, new SamplingOptions(20, 0.8, 40, 1), useKvCache: cached); // warm-up
+            var clock = Stopwatch.StartNew();
+            double firstMs = 0;
+            var count = 0;
+            foreach (var _ in Sampler.Stream(model, prompt, new SamplingOptions(500, 0.8, 40, 1), useKvCache: cached))
+                if (count++ == 0)
+                    firstMs = clock.Elapsed.TotalMilliseconds;
+            Console.WriteLine($"   {(cached ? "KV cache      " : "recomputation ")}: {count / clock.Elapsed.TotalSeconds,8:N0} tokens/s, first token after {firstMs:F1} ms");
+        }
+    }
 }
 
 void Bench(string name, GptConfig config, TrainerOptions options, int torchThreads)
