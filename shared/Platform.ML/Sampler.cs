@@ -13,10 +13,10 @@ public static class Sampler
 {
     public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
         bool useKvCache = true) =>
-        Stream(model, prompt, options, cancellationToken, useKvCache).ToArray();
+        Stream(model, prompt, options, cancellationToken, useKvCache).Select(t => t.Id).ToArray();
 
     /// <summary>New token ids one at a time, as they are decoded.</summary>
-    public static IEnumerable<int> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
+    public static IEnumerable<SampledToken> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
         bool useKvCache = true)
     {
         if (prompt.Count == 0)
@@ -28,6 +28,7 @@ public static class Sampler
         // The window's first token; it moves forward by half a block whenever the window fills.
         var windowStart = Math.Max(0, tokens.Count - config.BlockSize);
         using var cache = new KvCache(config.NLayer);
+        var generated = new int[config.VocabSize];
         model.eval();
         for (var i = 0; i < options.MaxNewTokens; i++)
         {
@@ -37,7 +38,7 @@ public static class Sampler
                 windowStart = tokens.Count - config.BlockSize / 2;
                 cache.Clear();
             }
-            int next;
+            SampledToken next;
             using (no_grad())
             using (NewDisposeScope())
             {
@@ -53,9 +54,10 @@ public static class Sampler
                     logits = model.forward(Ids(tokens.Skip(windowStart), device))[0, -1];
                 }
                 // Padded vocabulary rows are never real tokens.
-                next = Pick(logits[..config.VocabSize].to(ScalarType.Float32), options, generator);
+                next = Pick(logits[..config.VocabSize].to(ScalarType.Float32), options, generator, generated);
             }
-            tokens.Add(next);
+            tokens.Add(next.Id);
+            generated[next.Id]++;
             yield return next;
         }
     }
@@ -63,18 +65,39 @@ public static class Sampler
     private static Tensor Ids(IEnumerable<int> ids, Device device) =>
         tensor(ids.Select(t => (long)t).ToArray(), dtype: ScalarType.Int64, device: device).unsqueeze(0);
 
-    /// <summary>One id from a 1-D logits vector: argmax at temperature 0, else a draw after temperature and top-k.</summary>
-    public static int Pick(Tensor logits, SamplingOptions options, Generator generator)
+    /// <summary>
+    /// One token from a 1-D logits vector: penalties for what was generated, then argmax at temperature 0, else a
+    /// draw after temperature, top-k and top-p (the smallest set of most likely tokens holding TopP of the mass).
+    /// </summary>
+    public static SampledToken Pick(Tensor logits, SamplingOptions options, Generator generator, int[]? generated = null)
     {
+        if (generated is not null && (options.FrequencyPenalty != 0 || options.PresencePenalty != 0))
+        {
+            var counts = tensor(generated.Select(c => (float)c).ToArray(), device: logits.device);
+            logits = logits - counts * options.FrequencyPenalty - counts.gt(0).to(ScalarType.Float32) * options.PresencePenalty;
+        }
         if (options.Temperature <= 0)
-            return (int)logits.argmax().item<long>();
+        {
+            var best = (int)logits.argmax().item<long>();
+            return new SampledToken(best, nn.functional.log_softmax(logits, -1)[best].item<float>());
+        }
         logits = logits / options.Temperature;
         if (options.TopK is > 0 and var k && k < logits.shape[0])
         {
             var (values, _) = topk(logits, k);
             logits = logits.masked_fill(logits < values[-1], double.NegativeInfinity);
         }
-        var probabilities = nn.functional.softmax(logits, dim: -1);
-        return (int)multinomial(probabilities, 1, generator: generator).item<long>();
+        if (options.TopP < 1.0)
+        {
+            var (sorted, order) = sort(logits, descending: true);
+            var cumulative = nn.functional.softmax(sorted, -1).cumsum(0);
+            // Drop a token when the mass before it already reaches TopP; the most likely token always stays.
+            var dropSorted = (cumulative - nn.functional.softmax(sorted, -1)).ge(options.TopP);
+            var drop = zeros_like(dropSorted).scatter(0, order, dropSorted);
+            logits = logits.masked_fill(drop, double.NegativeInfinity);
+        }
+        var logProbabilities = nn.functional.log_softmax(logits, dim: -1);
+        var id = (int)multinomial(logProbabilities.exp(), 1, generator: generator).item<long>();
+        return new SampledToken(id, logProbabilities[id].item<float>());
     }
 }

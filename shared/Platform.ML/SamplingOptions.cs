@@ -1,4 +1,16 @@
 namespace Platform.ML;
 
-/// <summary>Temperature 0 means greedy (argmax); TopK null or 0 keeps the whole vocabulary.</summary>
-public sealed record SamplingOptions(int MaxNewTokens, double Temperature = 1.0, int? TopK = null, long Seed = 0);
+/// <summary>
+/// Temperature 0 means greedy (argmax); TopK null or 0 keeps the whole vocabulary; TopP 1 keeps all of the
+/// probability mass. Penalties (OpenAI's semantics) lower the logits of tokens already generated: by
+/// FrequencyPenalty per occurrence and PresencePenalty once.
+/// </summary>
+public sealed record SamplingOptions(int MaxNewTokens, double Temperature = 1.0, int? TopK = null, long Seed = 0)
+{
+    public double TopP { get; init; } = 1.0;
+    public double FrequencyPenalty { get; init; }
+    public double PresencePenalty { get; init; }
+}
+
+/// <summary>A decoded token and its log-probability under the distribution it was drawn from.</summary>
+public readonly record struct SampledToken(int Id, double LogProbability);

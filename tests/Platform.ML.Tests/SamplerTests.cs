@@ -36,7 +36,7 @@ public class SamplerTests
     {
         using var scope = NewDisposeScope();
         var logits = tensor(new float[] { 0.1f, 3f, 0.5f, 2.9f });
-        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0), new Generator(0)));
+        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0), new Generator(0)).Id);
     }
 
     [Fact]
@@ -46,7 +46,42 @@ public class SamplerTests
         var logits = tensor(new float[] { 1f, 5f, 0f, 4.5f, 2f });
         var generator = new Generator(3);
         for (var i = 0; i < 200; i++)
-            Assert.Contains(Sampler.Pick(logits, new SamplingOptions(1, 5.0, TopK: 2), generator), new[] { 1, 3 });
+            Assert.Contains(Sampler.Pick(logits, new SamplingOptions(1, 5.0, TopK: 2), generator).Id, new[] { 1, 3 });
+    }
+
+    [Fact]
+    public void Top_p_keeps_the_smallest_set_holding_that_much_probability()
+    {
+        using var scope = NewDisposeScope();
+        // Probabilities 0.5, 0.3, 0.15, 0.05: top-p 0.75 keeps the first two (0.5 alone is short of 0.75).
+        var logits = tensor(new[] { 0.5f, 0.3f, 0.15f, 0.05f }).log();
+        var generator = new Generator(5);
+        var seen = new HashSet<int>();
+        for (var i = 0; i < 300; i++)
+            seen.Add(Sampler.Pick(logits, new SamplingOptions(1, 1.0) { TopP = 0.75 }, generator).Id);
+        Assert.Equal(new[] { 0, 1 }, seen.Order());
+    }
+
+    [Fact]
+    public void Penalties_lower_the_logits_of_generated_tokens()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new[] { 2.0f, 1.9f, 0f });
+        var generated = new[] { 3, 0, 0 };
+        Assert.Equal(0, Sampler.Pick(logits, new SamplingOptions(1, 0.0), new Generator(0), generated).Id);
+        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0) { FrequencyPenalty = 0.1 }, new Generator(0), generated).Id);
+        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0) { PresencePenalty = 0.5 }, new Generator(0), generated).Id);
+    }
+
+    [Fact]
+    public void Log_probabilities_are_those_of_the_distribution_sampled_from()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new[] { 0.7f, 0.2f, 0.1f }).log();
+        var greedy = Sampler.Pick(logits, new SamplingOptions(1, 0.0), new Generator(0));
+        Assert.Equal(Math.Log(0.7), greedy.LogProbability, 5);
+        var drawn = Sampler.Pick(logits, new SamplingOptions(1, 1.0), new Generator(2));
+        Assert.Equal(Math.Log(new[] { 0.7, 0.2, 0.1 }[drawn.Id]), drawn.LogProbability, 5);
     }
 
     [Fact]
