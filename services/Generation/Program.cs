@@ -15,10 +15,12 @@ builder.AddServiceMessaging("generation", bus => bus.AddConsumer<ModelVersionReg
 builder.Services.Configure<GenerationOptions>(builder.Configuration.GetSection("Generation"));
 builder.Services.AddSingleton<ModelCache>();
 builder.Services.AddSingleton<GenerationGate>();
+builder.Services.AddScoped<ModelResolver>();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapGenerateApi();
+app.MapCompletionsApi();
 
 app.Run();

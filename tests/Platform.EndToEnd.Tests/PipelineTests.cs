@@ -106,6 +106,8 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.OK, pinnedStatus);
         Assert.Equal(1, pinned!["version"]!.GetValue<int>());
 
+        await OpenAiCompatibleCompletionsAsync();
+
         // 7. Redelivered messages create no second tokenizer, run, evaluation or model version.
         await RedeliverAsync(datasetId, dataset, autoRunId, autoTrain);
         var tokenizers = await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={datasetId}");
@@ -114,6 +116,68 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(2, runs.AsArray().Count);
         Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}")).AsArray());
         Assert.Equal(2, (await Api.GetOkAsync(Http, "/api/models/e2e-char"))["versions"]!.AsArray().Count);
+    }
+
+    private async Task OpenAiCompatibleCompletionsAsync()
+    {
+        const string request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"max_tokens\":40,\"temperature\":0.8,\"top_k\":20,\"seed\":3,\"logprobs\":1";
+        var (status, completion) = await Api.PostJsonAsync(Http, "/v1/completions", request + "}");
+        Assert.True(status == HttpStatusCode.OK, $"{(int)status}: {completion}");
+        Assert.StartsWith("cmpl-", completion!["id"]!.GetValue<string>());
+        Assert.Equal("text_completion", completion["object"]!.GetValue<string>());
+        Assert.True(completion["created"]!.GetValue<long>() > 1_700_000_000);
+        Assert.Equal("e2e-char", completion["model"]!.GetValue<string>());
+        var choice = completion["choices"]!.AsArray().Single()!;
+        var text = choice["text"]!.GetValue<string>();
+        Assert.Equal(40, text.Length); // a char model: one character per token
+        Assert.Equal(0, choice["index"]!.GetValue<int>());
+        Assert.Equal("length", choice["finish_reason"]!.GetValue<string>());
+        Assert.Equal(40, choice["logprobs"]!["tokens"]!.AsArray().Count);
+        Assert.All(choice["logprobs"]!["token_logprobs"]!.AsArray(), l => Assert.True(l!.GetValue<double>() <= 0));
+        var usage = completion["usage"]!;
+        Assert.Equal(6, usage["prompt_tokens"]!.GetValue<int>());
+        Assert.Equal(40, usage["completion_tokens"]!.GetValue<int>());
+        Assert.Equal(46, usage["total_tokens"]!.GetValue<int>());
+
+        // Streaming through the gateway: Server-Sent Events whose texts concatenate to the same completion.
+        using (var streamed = await Http.PostAsync("/v1/completions", new StringContent(request + ",\"stream\":true}", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal("text/event-stream", streamed.Content.Headers.ContentType!.MediaType);
+            var events = (await streamed.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("data: [DONE]", events[^1]);
+            var chunks = events[..^1].Select(e => JsonNode.Parse(e["data: ".Length..])!["choices"]![0]!).ToList();
+            Assert.True(chunks.Count > 2, $"only {chunks.Count} chunks");
+            Assert.Equal(text, string.Concat(chunks.Select(c => c["text"]!.GetValue<string>())));
+            Assert.Equal("length", chunks[^1]["finish_reason"]!.GetValue<string>());
+        }
+
+        // A stop string spanning three tokens ends the completion just before it.
+        var stop = text.Substring(10, 3);
+        var (_, stopped) = await Api.PostJsonAsync(Http, "/v1/completions", request + $",\"stop\":[{JsonValue.Create(stop).ToJsonString()}]}}");
+        var stoppedChoice = stopped!["choices"]![0]!;
+        Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stoppedChoice["text"]!.GetValue<string>());
+        Assert.Equal("stop", stoppedChoice["finish_reason"]!.GetValue<string>());
+
+        var (_, two) = await Api.PostJsonAsync(Http, "/v1/completions", request + ",\"n\":2}");
+        Assert.Equal(new[] { 0, 1 }, two!["choices"]!.AsArray().Select(c => c!["index"]!.GetValue<int>()));
+        var (badStatus, bad) = await Api.PostJsonAsync(Http, "/v1/completions", "{\"model\":\"e2e-char\",\"prompt\":\"a\",\"top_p\":1.5,\"max_tokens\":0}");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.NotNull(bad!["errors"]!["top_p"]);
+        Assert.NotNull(bad["errors"]!["max_tokens"]);
+
+        var models = (await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()).ToList();
+        Assert.Contains("e2e-char", models);
+        Assert.Contains("e2e-char/versions/1", models);
+
+        // One slot and one queue place (see PlatformStack): of six long requests at once, some must be turned away.
+        var burst = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Http.PostAsync("/api/generate",
+            new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1500,\"seed\":1}", Encoding.UTF8, "application/json"))));
+        Assert.Contains(burst, r => r.StatusCode == HttpStatusCode.OK);
+        var refused = burst.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.Equal("1", r.Headers.RetryAfter!.ToString()));
+        foreach (var response in burst)
+            response.Dispose();
     }
 
     private async Task RedeliverAsync(string datasetId, JsonNode dataset, string autoRunId, string autoTrain)

@@ -64,6 +64,9 @@ public sealed class PlatformStack : IAsyncLifetime
         env["Services__Ingestion"] = "http://127.0.0.1:18081";
         env["Training__LogInterval"] = "10";
         env["Evaluation__SampleTokens"] = "50";
+        // One decoding slot and one queue place, so the tests can see the 429 that protects the service.
+        env["Generation__MaxConcurrentGenerations"] = "1";
+        env["Generation__MaxQueuedGenerations"] = "1";
         foreach (var (cluster, clusterPort) in new[] { ("ingestion", 18081), ("tokenization", 18082), ("training", 18083), ("evaluation", 18084), ("generation", 18085) })
             env[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{clusterPort}";
 

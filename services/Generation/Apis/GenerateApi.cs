@@ -2,21 +2,22 @@ using Generation.Data;
 using Generation.Serving;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Platform.Contracts;
-using Platform.ML;
 using Platform.ServiceDefaults.Http;
 using Platform.Tokenizers;
 
 namespace Generation.Apis;
 
-public sealed record GenerateRequest(string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, long? Seed);
+public sealed record GenerateRequest(string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, long? Seed,
+    double? TopP, double? FrequencyPenalty, double? PresencePenalty, string[]? Stop)
+{
+    public SamplingRequest ToSampling() => new(Model, Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, 1);
+}
 
 public sealed record GenerateResponse(string Text, string Model, int Version, int PromptTokens, int CompletionTokens, long Seed, string FinishReason);
 
+/// <summary>The platform's native endpoint: one completion, the same options as /v1/completions.</summary>
 public static class GenerateApi
 {
-    public const int DefaultMaxTokens = 200;
-
     public static IEndpointRouteBuilder MapGenerateApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/generate", GenerateAsync).WithTags("Generation");
@@ -24,60 +25,46 @@ public static class GenerateApi
         return app;
     }
 
-    private static async Task<IResult> GenerateAsync(HttpRequest request, GenerationDbContext db, ModelCache cache, GenerationGate gate,
+    private static async Task<IResult> GenerateAsync(HttpContext http, ModelResolver resolver, GenerationGate gate,
         IOptions<GenerationOptions> options, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<GenerateRequest>(request, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<GenerateRequest>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
-        var o = options.Value;
-        var errors = new ValidationErrors();
-        var reference = ModelReference.Parse(body!.Model);
-        errors.Require(reference is not null, "model", "must be a model name or 'name/versions/N'.");
-        errors.Require(!string.IsNullOrEmpty(body.Prompt), "prompt", "is required and must not be empty.");
-        errors.Require((body.Prompt?.Length ?? 0) <= o.MaxPromptCharacters, "prompt", $"must be at most {o.MaxPromptCharacters:N0} characters.");
-        var maxTokens = body.MaxTokens ?? DefaultMaxTokens;
-        errors.Range(maxTokens, 1, o.MaxNewTokens, "maxTokens");
-        var temperature = body.Temperature ?? 1.0;
-        errors.Range(temperature, 0, o.MaxTemperature, "temperature");
-        errors.Range(body.TopK ?? 0, 0, 1_000_000, "topK");
-        errors.Require(body.Seed is null or >= 0, "seed", "must be a non-negative integer.");
+        var request = body!.ToSampling();
+        var errors = request.Validate(options.Value, snakeCase: false);
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The generation request is invalid.");
 
-        var query = db.Models.AsNoTracking().Where(m => m.Name == reference!.Name);
-        if (reference!.Version is { } v)
-            query = query.Where(m => m.Version == v);
-        var servable = await query.OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
-        if (servable is null)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}.");
-
-        LoadedModel loaded;
-        try
-        {
-            loaded = await cache.GetAsync(servable);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Model cannot be loaded.", detail: ex.Message);
-        }
-
+        var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
+        if (notFound is not null)
+            return notFound;
         int[] prompt;
         try
         {
-            prompt = loaded.Tokenizer.Encode(body.Prompt!);
+            prompt = resolved!.Loaded.Tokenizer.Encode(request.Prompt!);
         }
-        catch (UnknownTokenException ex)
+        catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
         {
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["prompt"] = [ex.Message] }, title: "The prompt cannot be encoded.");
         }
 
-        var seed = body.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var sampling = new SamplingOptions(maxTokens, temperature, body.TopK, seed);
-        var completion = await gate.RunAsync(() => Sampler.Generate(loaded.Model, prompt, sampling, cancellationToken), cancellationToken);
-        return Results.Ok(new GenerateResponse(loaded.Tokenizer.Decode(completion), servable.Name, servable.Version,
-            prompt.Length, completion.Length, seed, "length"));
+        using var ticket = gate.TryAdmit();
+        if (ticket is null)
+            return Busy(http);
+        await ticket.StartAsync(cancellationToken);
+        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? []);
+        await Task.Run(() => { foreach (var _ in runner.Run(prompt, request.ToOptions(seed, 0), cancellationToken)) { } }, cancellationToken);
+        return Results.Ok(new GenerateResponse(runner.Text, resolved.Model.Name, resolved.Model.Version, prompt.Length,
+            runner.Tokens.Count, seed, runner.FinishReason));
+    }
+
+    internal static IResult Busy(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many generations in progress.",
+            detail: "Every decoding slot and queue place is taken; retry after a second.");
     }
 
     private static async Task<IResult> ListModelsAsync(GenerationDbContext db, CancellationToken cancellationToken) =>

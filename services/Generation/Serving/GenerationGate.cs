@@ -2,21 +2,43 @@ using Microsoft.Extensions.Options;
 
 namespace Generation.Serving;
 
-/// <summary>Bounds how many generations use the CPU at once; the rest wait (and give up if the client leaves).</summary>
+/// <summary>
+/// Bounds the work: MaxConcurrentGenerations decode at once, up to MaxQueuedGenerations more wait; beyond that a
+/// request is refused at once (429 with Retry-After) rather than piling up. Waiting ends if the client leaves.
+/// </summary>
 public sealed class GenerationGate(IOptions<GenerationOptions> options)
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxConcurrentGenerations));
+    private int _admitted;
 
-    public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    /// <summary>A ticket to run, or null when both the slots and the queue are full.</summary>
+    public Ticket? TryAdmit()
     {
-        await _slots.WaitAsync(cancellationToken);
-        try
+        var limit = Math.Max(1, options.Value.MaxConcurrentGenerations) + Math.Max(0, options.Value.MaxQueuedGenerations);
+        if (Interlocked.Increment(ref _admitted) > limit)
         {
-            return await Task.Run(work, cancellationToken);
+            Interlocked.Decrement(ref _admitted);
+            return null;
         }
-        finally
+        return new Ticket(this);
+    }
+
+    public sealed class Ticket(GenerationGate gate) : IDisposable
+    {
+        private bool _running;
+
+        /// <summary>Waits for a decoding slot.</summary>
+        public async Task StartAsync(CancellationToken cancellationToken)
         {
-            _slots.Release();
+            await gate._slots.WaitAsync(cancellationToken);
+            _running = true;
+        }
+
+        public void Dispose()
+        {
+            if (_running)
+                gate._slots.Release();
+            Interlocked.Decrement(ref gate._admitted);
         }
     }
 }

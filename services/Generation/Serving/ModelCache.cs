@@ -13,8 +13,11 @@ public sealed class GenerationOptions
     public int MaxPromptCharacters { get; set; } = 8192;
     public int MaxNewTokens { get; set; } = 2048;
     public double MaxTemperature { get; set; } = 5.0;
-    /// <summary>Generations running at once; more wait their turn.</summary>
+    /// <summary>Generations running at once; up to MaxQueuedGenerations more wait their turn, the rest get 429.</summary>
     public int MaxConcurrentGenerations { get; set; } = 2;
+    public int MaxQueuedGenerations { get; set; } = 16;
+    /// <summary>Completions per request (OpenAI's n).</summary>
+    public int MaxCompletionsPerRequest { get; set; } = 8;
 }
 
 /// <summary>

@@ -1,0 +1,198 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.Channels;
+using Generation.Data;
+using Generation.Serving;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Http;
+using Platform.Tokenizers;
+
+namespace Generation.Apis;
+
+/// <summary>OpenAI's completions request (snake_case); top_k is an extension.</summary>
+public sealed record CompletionRequest(
+    [property: JsonPropertyName("model")] string? Model,
+    [property: JsonPropertyName("prompt")] string? Prompt,
+    [property: JsonPropertyName("max_tokens")] int? MaxTokens,
+    [property: JsonPropertyName("temperature")] double? Temperature,
+    [property: JsonPropertyName("top_p")] double? TopP,
+    [property: JsonPropertyName("top_k")] int? TopK,
+    [property: JsonPropertyName("n")] int? N,
+    [property: JsonPropertyName("stream")] bool? Stream,
+    [property: JsonPropertyName("logprobs")] int? Logprobs,
+    [property: JsonPropertyName("stop")] JsonElement? Stop,
+    [property: JsonPropertyName("presence_penalty")] double? PresencePenalty,
+    [property: JsonPropertyName("frequency_penalty")] double? FrequencyPenalty,
+    [property: JsonPropertyName("seed")] long? Seed);
+
+/// <summary>POST /v1/completions and GET /v1/models, shaped like OpenAI's API (streaming as Server-Sent Events).</summary>
+public static class CompletionsApi
+{
+    private static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static IEndpointRouteBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/completions", CompleteAsync).WithTags("OpenAI");
+        app.MapGet("/v1/models", ListModelsAsync).WithTags("OpenAI");
+        return app;
+    }
+
+    private static async Task<IResult> CompleteAsync(HttpContext http, ModelResolver resolver, GenerationGate gate,
+        IOptions<GenerationOptions> options, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<CompletionRequest>(http.Request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var stop = ReadStop(body!.Stop, out var stopError);
+        var request = new SamplingRequest(body.Model, body.Prompt, body.MaxTokens ?? 16, body.Temperature, body.TopK, body.TopP, body.Seed,
+            body.FrequencyPenalty, body.PresencePenalty, stop, body.N);
+        var errors = request.Validate(options.Value, snakeCase: true);
+        if (stopError is not null)
+            errors.Add("stop", stopError);
+        errors.Range(body.Logprobs ?? 0, 0, 5, "logprobs");
+        if (!errors.IsValid)
+            return Results.ValidationProblem(errors.ToDictionary(), title: "The completion request is invalid.");
+
+        var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
+        if (notFound is not null)
+            return notFound;
+        int[] prompt;
+        try
+        {
+            prompt = resolved!.Loaded.Tokenizer.Encode(request.Prompt!);
+        }
+        catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["prompt"] = [ex.Message] }, title: "The prompt cannot be encoded.");
+        }
+
+        using var ticket = gate.TryAdmit();
+        if (ticket is null)
+            return GenerateApi.Busy(http);
+        await ticket.StartAsync(cancellationToken);
+
+        var id = $"cmpl-{Guid.NewGuid():N}";
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var n = request.N ?? 1;
+        var model = request.Model!;
+        if (body.Stream == true)
+        {
+            await StreamAsync(http, resolved.Loaded, prompt, request, stop, seed, n, id, created, model, cancellationToken);
+            return Results.Empty;
+        }
+
+        var choices = new List<object>();
+        var completionTokens = 0;
+        for (var index = 0; index < n; index++)
+        {
+            var runner = new CompletionRunner(resolved.Loaded, stop);
+            await Task.Run(() => { foreach (var _ in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken)) { } }, cancellationToken);
+            completionTokens += runner.Tokens.Count;
+            choices.Add(new
+            {
+                text = runner.Text,
+                index,
+                logprobs = body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null,
+                finish_reason = runner.FinishReason,
+            });
+        }
+        return Results.Json(new
+        {
+            id,
+            @object = "text_completion",
+            created,
+            model,
+            choices,
+            usage = new { prompt_tokens = prompt.Length, completion_tokens = completionTokens, total_tokens = prompt.Length + completionTokens },
+        });
+    }
+
+    /// <summary>Per-token log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
+    private static object Logprobs(ITokenizer tokenizer, CompletionRunner runner)
+    {
+        var tokens = runner.Tokens.Select(t => tokenizer.Decode([t.Id])).ToList();
+        var offsets = new List<int>();
+        var offset = 0;
+        foreach (var token in tokens)
+        {
+            offsets.Add(offset);
+            offset += token.Length;
+        }
+        return new { tokens, token_logprobs = runner.Tokens.Select(t => t.LogProbability), top_logprobs = (object?)null, text_offset = offsets };
+    }
+
+    private static async Task StreamAsync(HttpContext http, Platform.ML.LoadedModel loaded, int[] prompt, SamplingRequest request,
+        IReadOnlyList<string> stop, long seed, int n, string id, long created, string model, CancellationToken cancellationToken)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        // Decoding runs off the request thread; each text delta is written and flushed as it arrives.
+        var chunks = Channel.CreateUnbounded<(int Index, string Text, string? Finish)>();
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                for (var index = 0; index < n; index++)
+                {
+                    var runner = new CompletionRunner(loaded, stop);
+                    foreach (var delta in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken))
+                        chunks.Writer.TryWrite((index, delta, null));
+                    chunks.Writer.TryWrite((index, "", runner.FinishReason));
+                }
+                chunks.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                chunks.Writer.Complete(ex);
+            }
+        }, cancellationToken);
+
+        await foreach (var (index, text, finish) in chunks.Reader.ReadAllAsync(cancellationToken))
+        {
+            var chunk = new
+            {
+                id,
+                @object = "text_completion",
+                created,
+                model,
+                choices = new[] { new { text, index, logprobs = (object?)null, finish_reason = finish } },
+            };
+            await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, SnakeCase)}\n\n", cancellationToken);
+            await http.Response.Body.FlushAsync(cancellationToken);
+        }
+        await producer;
+        await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
+        await http.Response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>OpenAI's stop: a string or an array of strings.</summary>
+    private static IReadOnlyList<string> ReadStop(JsonElement? stop, out string? error)
+    {
+        error = null;
+        switch (stop?.ValueKind)
+        {
+            case null or JsonValueKind.Null or JsonValueKind.Undefined:
+                return [];
+            case JsonValueKind.String:
+                return [stop.Value.GetString()!];
+            case JsonValueKind.Array when stop.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
+                return stop.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+            default:
+                error = "must be a string or an array of strings.";
+                return [];
+        }
+    }
+
+    private static async Task<IResult> ListModelsAsync(GenerationDbContext db, CancellationToken cancellationToken)
+    {
+        var versions = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).ToListAsync(cancellationToken);
+        // Each version by its own id, and each name for its latest version.
+        var data = versions.Select(v => new { id = $"{v.Name}/versions/{v.Version}", @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = "platform" })
+            .Concat(versions.GroupBy(v => v.Name).Select(g => g.MaxBy(v => v.Version)!)
+                .Select(v => new { id = v.Name, @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = "platform" }))
+            .OrderBy(m => m.id, StringComparer.Ordinal);
+        return Results.Ok(new { @object = "list", data });
+    }
+}

@@ -1,0 +1,57 @@
+using Platform.ML;
+
+namespace Generation.Serving;
+
+/// <summary>
+/// Turns sampled tokens into text: decodes the completion so far after each token, ends at the first stop string
+/// (found in the text, so one spanning token boundaries is caught) and yields only text that can no longer change:
+/// a tail that could still become a stop string, or an incomplete UTF-8 character, is held back. The deltas
+/// therefore concatenate to exactly the final text.
+/// </summary>
+public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> stop)
+{
+    private readonly int _holdBack = stop.Count == 0 ? 0 : stop.Max(s => s.Length) - 1;
+
+    public string Text { get; private set; } = "";
+    public string FinishReason { get; private set; } = "length";
+    public List<SampledToken> Tokens { get; } = [];
+
+    public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken)
+    {
+        var ids = new List<int>();
+        var emitted = 0;
+        foreach (var token in Sampler.Stream(loaded.Model, prompt, sampling, cancellationToken))
+        {
+            Tokens.Add(token);
+            ids.Add(token.Id);
+            var text = loaded.Tokenizer.Decode(ids);
+            if (FirstStop(text) is { } cut)
+            {
+                (Text, FinishReason) = (text[..cut], "stop");
+                if (cut > emitted)
+                    yield return text[emitted..cut];
+                yield break;
+            }
+            var safe = text.Length - _holdBack;
+            while (safe > emitted && text[safe - 1] == '\uFFFD')
+                safe--;
+            if (safe > emitted)
+            {
+                yield return text[emitted..safe];
+                emitted = safe;
+            }
+            Text = text;
+        }
+        if (Text.Length > emitted)
+            yield return Text[emitted..];
+    }
+
+    private int? FirstStop(string text)
+    {
+        int? first = null;
+        foreach (var s in stop)
+            if (text.IndexOf(s, StringComparison.Ordinal) is >= 0 and var at && (first is null || at < first))
+                first = at;
+        return first;
+    }
+}

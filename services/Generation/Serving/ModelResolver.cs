@@ -1,0 +1,30 @@
+using Generation.Data;
+using Microsoft.EntityFrameworkCore;
+using Platform.ML;
+
+namespace Generation.Serving;
+
+public sealed record ResolvedModel(ServableModel Model, LoadedModel Loaded);
+
+/// <summary>Finds the servable version a reference names and loads it (cached); failures are problem results.</summary>
+public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
+{
+    public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)
+    {
+        var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
+        if (reference.Version is { } v)
+            query = query.Where(m => m.Version == v);
+        var servable = await query.OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
+        if (servable is null)
+            return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
+                detail: reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}."));
+        try
+        {
+            return (new ResolvedModel(servable, await cache.GetAsync(servable)), null);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Model cannot be loaded.", detail: ex.Message));
+        }
+    }
+}

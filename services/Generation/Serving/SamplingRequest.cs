@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.ML;
+
+namespace Generation.Serving;
+
+/// <summary>
+/// The options both generation APIs share, validated once against the documented limits. Field names in errors
+/// are the API's own: camelCase for /api/generate, snake_case for the OpenAI-compatible /v1/completions.
+/// </summary>
+public sealed record SamplingRequest(
+    string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, double? TopP, long? Seed,
+    double? FrequencyPenalty, double? PresencePenalty, IReadOnlyList<string>? Stop, int? N)
+{
+    public const int DefaultMaxTokens = 200, MaxStops = 4, MaxStopLength = 64;
+
+    public ValidationErrors Validate(GenerationOptions o, bool snakeCase)
+    {
+        string F(string name) => snakeCase ? string.Concat(name.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString())) : name;
+        var errors = new ValidationErrors();
+        errors.Require(ModelReference.Parse(Model) is not null, F("model"), "must be a model name or 'name/versions/N'.");
+        errors.Require(!string.IsNullOrEmpty(Prompt), F("prompt"), "is required and must not be empty.");
+        errors.Require((Prompt?.Length ?? 0) <= o.MaxPromptCharacters, F("prompt"), $"must be at most {o.MaxPromptCharacters:N0} characters.");
+        errors.Range(MaxTokens ?? DefaultMaxTokens, 1, o.MaxNewTokens, F("maxTokens"));
+        errors.Range(Temperature ?? 1.0, 0, o.MaxTemperature, F("temperature"));
+        errors.Range(TopK ?? 0, 0, 1_000_000, F("topK"));
+        errors.Range(TopP ?? 1.0, 0, 1, F("topP"), minExclusive: true);
+        errors.Require(Seed is null or >= 0, F("seed"), "must be a non-negative integer.");
+        errors.Range(FrequencyPenalty ?? 0, -2, 2, F("frequencyPenalty"));
+        errors.Range(PresencePenalty ?? 0, -2, 2, F("presencePenalty"));
+        errors.Range(N ?? 1, 1, o.MaxCompletionsPerRequest, F("n"));
+        errors.Require(Stop is null || (Stop.Count <= MaxStops && Stop.All(s => s.Length is > 0 and <= MaxStopLength)), F("stop"),
+            $"must be at most {MaxStops} non-empty strings of at most {MaxStopLength} characters.");
+        return errors;
+    }
+
+    /// <summary>Sampling options for completion <paramref name="index"/>: each of n completions gets its own seed.</summary>
+    public SamplingOptions ToOptions(long seed, int index) =>
+        new(MaxTokens ?? DefaultMaxTokens, Temperature ?? 1.0, TopK, seed + index)
+        {
+            TopP = TopP ?? 1.0,
+            FrequencyPenalty = FrequencyPenalty ?? 0,
+            PresencePenalty = PresencePenalty ?? 0,
+        };
+}
