@@ -102,6 +102,10 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(2, g1["version"]!.GetValue<int>());
         Assert.Equal(g1["text"]!.GetValue<string>(), g2!["text"]!.GetValue<string>());
         Assert.NotEqual(g1["text"]!.GetValue<string>(), g3!["text"]!.GetValue<string>());
+        var (_, several) = await Api.PostJsonAsync(Http, "/api/generate", request.Replace("}", ",\"n\":2,\"logprobs\":true}"));
+        Assert.Equal(g1["text"]!.GetValue<string>(), several!["completions"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(2, several["completions"]!.AsArray().Count);
+        Assert.Equal(60, several["completions"]![1]!["tokenLogprobs"]!.AsArray().Count);
         var (pinnedStatus, pinned) = await Api.PostJsonAsync(Http, "/api/generate", request.Replace("\"e2e-char\"", "\"e2e-char/versions/1\""));
         Assert.Equal(HttpStatusCode.OK, pinnedStatus);
         Assert.Equal(1, pinned!["version"]!.GetValue<int>());

@@ -8,12 +8,17 @@ using Platform.Tokenizers;
 namespace Generation.Apis;
 
 public sealed record GenerateRequest(string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, long? Seed,
-    double? TopP, double? FrequencyPenalty, double? PresencePenalty, string[]? Stop)
+    double? TopP, double? FrequencyPenalty, double? PresencePenalty, string[]? Stop, int? N, bool? Logprobs)
 {
-    public SamplingRequest ToSampling() => new(Model, Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, 1);
+    public SamplingRequest ToSampling() => new(Model, Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, N);
 }
 
-public sealed record GenerateResponse(string Text, string Model, int Version, int PromptTokens, int CompletionTokens, long Seed, string FinishReason);
+/// <summary>One completion; with logprobs, each token's log-probability.</summary>
+public sealed record GeneratedCompletion(string Text, int CompletionTokens, string FinishReason, IReadOnlyList<double>? TokenLogprobs);
+
+/// <summary>The first completion's text and figures at the top level; all of them (n ≥ 1) under Completions.</summary>
+public sealed record GenerateResponse(string Text, string Model, int Version, int PromptTokens, int CompletionTokens, long Seed, string FinishReason,
+    IReadOnlyList<GeneratedCompletion> Completions);
 
 /// <summary>The platform's native endpoint: one completion, the same options as /v1/completions.</summary>
 public static class GenerateApi
@@ -54,10 +59,17 @@ public static class GenerateApi
             return Busy(http);
         await ticket.StartAsync(cancellationToken);
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? []);
-        await Task.Run(() => { foreach (var _ in runner.Run(prompt, request.ToOptions(seed, 0), cancellationToken)) { } }, cancellationToken);
-        return Results.Ok(new GenerateResponse(runner.Text, resolved.Model.Name, resolved.Model.Version, prompt.Length,
-            runner.Tokens.Count, seed, runner.FinishReason));
+        var completions = new List<GeneratedCompletion>();
+        for (var index = 0; index < (request.N ?? 1); index++)
+        {
+            var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? []);
+            await Task.Run(() => { foreach (var _ in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken)) { } }, cancellationToken);
+            completions.Add(new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
+                body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null));
+        }
+        var first = completions[0];
+        return Results.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version, prompt.Length,
+            first.CompletionTokens, seed, first.FinishReason, completions));
     }
 
     internal static IResult Busy(HttpContext http)

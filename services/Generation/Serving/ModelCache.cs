@@ -9,7 +9,8 @@ namespace Generation.Serving;
 public sealed class GenerationOptions
 {
     public int TorchThreads { get; set; } = 1;
-    public int MaxLoadedModels { get; set; } = 4;
+    /// <summary>Memory the loaded models' weights may use together (default 2 GiB); least recently used go first.</summary>
+    public long ModelMemoryBudgetBytes { get; set; } = 2L << 30;
     public int MaxPromptCharacters { get; set; } = 8192;
     public int MaxNewTokens { get; set; } = 2048;
     public double MaxTemperature { get; set; } = 5.0;
@@ -22,8 +23,8 @@ public sealed class GenerationOptions
 
 /// <summary>
 /// Loaded models by (name, version). Each is loaded once even when many requests ask for it at the same
-/// moment (they share one load task), verified against its registered sha256, and the least recently used
-/// is dropped beyond MaxLoadedModels.
+/// moment (they share one load task), verified against its registered sha256, and the least recently used are
+/// dropped while the weights held exceed ModelMemoryBudgetBytes (the model just used always stays).
 /// </summary>
 public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> options) : IDisposable
 {
@@ -45,7 +46,7 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         try
         {
             var loaded = await entry.Model.Value;
-            EvictBeyondLimit();
+            EvictBeyondBudget((model.Name, model.Version));
             return loaded;
         }
         catch
@@ -56,13 +57,23 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         }
     }
 
-    private void EvictBeyondLimit()
+    /// <summary>Bytes of weights held by the models loaded so far.</summary>
+    public long LoadedBytes => _entries.Values
+        .Where(e => e.Model.IsValueCreated && e.Model.Value.IsCompletedSuccessfully)
+        .Sum(e => WeightBytes(e.Model.Value.Result));
+
+    private static long WeightBytes(LoadedModel loaded) => loaded.Model.parameters().Sum(p => p.numel() * p.ElementSize);
+
+    private void EvictBeyondBudget((string, int) justUsed)
     {
-        while (_entries.Count > Math.Max(1, options.Value.MaxLoadedModels))
+        while (LoadedBytes > options.Value.ModelMemoryBudgetBytes)
         {
-            var oldest = _entries.OrderBy(e => e.Value.LastUsed).First();
+            var oldest = _entries.Where(e => !e.Key.Equals(justUsed) && e.Value.Model.IsValueCreated)
+                .OrderBy(e => e.Value.LastUsed).Select(e => e.Key).Cast<(string, int)?>().FirstOrDefault();
+            if (oldest is null)
+                return;
             // The evicted model is left to the GC rather than disposed: a request may still be using it.
-            _entries.TryRemove(oldest.Key, out _);
+            _entries.TryRemove(oldest.Value, out _);
         }
     }
 
