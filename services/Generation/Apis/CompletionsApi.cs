@@ -57,15 +57,9 @@ public static class CompletionsApi
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
         if (notFound is not null)
             return notFound;
-        int[] prompt;
-        try
-        {
-            prompt = resolved!.Loaded.Tokenizer.Encode(request.Prompt!);
-        }
-        catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["prompt"] = [ex.Message] }, title: "The prompt cannot be encoded.");
-        }
+        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved!, request.Prompt!);
+        if (unencodable is not null)
+            return unencodable;
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)
@@ -79,7 +73,7 @@ public static class CompletionsApi
         var model = request.Model!;
         if (body.Stream == true)
         {
-            await StreamAsync(http, resolved.Loaded, prompt, request, stop, seed, n, id, created, model, cancellationToken);
+            await StreamAsync(http, resolved.Loaded, prompt!, request, stop, seed, n, id, created, model, cancellationToken);
             return Results.Empty;
         }
 
@@ -88,7 +82,7 @@ public static class CompletionsApi
         for (var index = 0; index < n; index++)
         {
             var runner = new CompletionRunner(resolved.Loaded, stop);
-            await Task.Run(() => { foreach (var _ in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken)) { } }, cancellationToken);
+            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken);
             completionTokens += runner.Tokens.Count;
             choices.Add(new
             {
@@ -105,7 +99,7 @@ public static class CompletionsApi
             created,
             model,
             choices,
-            usage = new { prompt_tokens = prompt.Length, completion_tokens = completionTokens, total_tokens = prompt.Length + completionTokens },
+            usage = new { prompt_tokens = prompt!.Length, completion_tokens = completionTokens, total_tokens = prompt.Length + completionTokens },
         });
     }
 

@@ -3,7 +3,6 @@ using Generation.Serving;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Http;
-using Platform.Tokenizers;
 
 namespace Generation.Apis;
 
@@ -44,15 +43,9 @@ public static class GenerateApi
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
         if (notFound is not null)
             return notFound;
-        int[] prompt;
-        try
-        {
-            prompt = resolved!.Loaded.Tokenizer.Encode(request.Prompt!);
-        }
-        catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
-        {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["prompt"] = [ex.Message] }, title: "The prompt cannot be encoded.");
-        }
+        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved!, request.Prompt!);
+        if (unencodable is not null)
+            return unencodable;
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)
@@ -63,12 +56,12 @@ public static class GenerateApi
         for (var index = 0; index < (request.N ?? 1); index++)
         {
             var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? []);
-            await Task.Run(() => { foreach (var _ in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken)) { } }, cancellationToken);
+            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken);
             completions.Add(new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
                 body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null));
         }
         var first = completions[0];
-        return Results.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version, prompt.Length,
+        return Results.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version, prompt!.Length,
             first.CompletionTokens, seed, first.FinishReason, completions));
     }
 

@@ -16,6 +16,13 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     public string FinishReason { get; private set; } = "length";
     public List<SampledToken> Tokens { get; } = [];
 
+    /// <summary>Decodes the whole completion on a worker thread (native work stays off the request's context).</summary>
+    public Task RunToEndAsync(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            foreach (var _ in Run(prompt, sampling, cancellationToken)) { }
+        }, cancellationToken);
+
     public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken)
     {
         var ids = new List<int>();

@@ -9,6 +9,19 @@ public sealed record ResolvedModel(ServableModel Model, LoadedModel Loaded);
 /// <summary>Finds the servable version a reference names and loads it (cached); failures are problem results.</summary>
 public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
 {
+    /// <summary>The prompt's token ids, or a 400 naming "prompt" when the tokenizer cannot encode it.</summary>
+    public static (int[]? Ids, IResult? Problem) EncodePrompt(ResolvedModel model, string prompt)
+    {
+        try
+        {
+            return (model.Loaded.Tokenizer.Encode(prompt), null);
+        }
+        catch (Exception ex) when (ex is Platform.Tokenizers.UnknownTokenException or ArgumentException)
+        {
+            return (null, Results.ValidationProblem(new Dictionary<string, string[]> { ["prompt"] = [ex.Message] }, title: "The prompt cannot be encoded."));
+        }
+    }
+
     public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)
     {
         var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
