@@ -33,7 +33,7 @@ public sealed class TokenBatches : IDisposable
 
     /// <summary>A token file written by the tokenization service (its sidecar names the dtype), memory-mapped.</summary>
     public static TokenBatches FromFile(string path, int blockSize, Device device) =>
-        new(new MappedTokens(path, TokenFileInfo.Read(path)), blockSize, device);
+        new(new MappedTokens(path, TokenFileInfo.ReadVerified(path)), blockSize, device);
 
     /// <summary>Random (x, y), each (batch, blockSize); the caller's dispose scope owns them.</summary>
     public (Tensor X, Tensor Y) Sample(int batchSize, Generator generator)
@@ -83,9 +83,6 @@ public sealed class TokenBatches : IDisposable
 
         public MappedTokens(string path, TokenFileInfo info)
         {
-            var bytes = new FileInfo(path).Length;
-            if (bytes != info.Count * info.BytesPerToken)
-                throw new InvalidDataException($"{path} holds {bytes} bytes, its sidecar says {info.Count} {info.DType} ids.");
             _info = info;
             _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
             _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);

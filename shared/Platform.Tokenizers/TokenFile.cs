@@ -19,6 +19,16 @@ public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, 
         JsonSerializer.Deserialize<TokenFileInfo>(File.ReadAllText(SidecarPath(tokenFilePath)))
         ?? throw new InvalidDataException($"Empty sidecar for {tokenFilePath}.");
 
+    /// <summary>The sidecar, after checking the token file holds exactly the ids it announces.</summary>
+    public static TokenFileInfo ReadVerified(string tokenFilePath)
+    {
+        var info = Read(tokenFilePath);
+        var bytes = new FileInfo(tokenFilePath).Length;
+        if (bytes != info.Count * info.BytesPerToken)
+            throw new InvalidDataException($"{tokenFilePath} holds {bytes} bytes, its sidecar says {info.Count} {info.DType} ids.");
+        return info;
+    }
+
     public void Write(Stream stream) => JsonSerializer.Serialize(stream, this);
 }
 
@@ -56,13 +66,11 @@ public sealed class TokenFileWriter(Stream stream, TokenDType dtype) : IDisposab
 
 public static class TokenFile
 {
-    /// <summary>Reads every id of a token file (sidecar beside it) into memory.</summary>
+    /// <summary>Reads every id of a token file (sidecar beside it) into memory; training memory-maps instead.</summary>
     public static int[] ReadAll(string path)
     {
-        var info = TokenFileInfo.Read(path);
+        var info = TokenFileInfo.ReadVerified(path);
         var bytes = File.ReadAllBytes(path);
-        if (bytes.LongLength != info.Count * info.BytesPerToken)
-            throw new InvalidDataException($"{path} holds {bytes.LongLength} bytes, its sidecar says {info.Count} {info.DType} ids.");
         var ids = new int[info.Count];
         if (info.DType == TokenDType.UInt16)
         {

@@ -9,7 +9,7 @@ namespace Platform.EndToEnd.Tests;
 /// <summary>Small helpers over the gateway's HTTP API.</summary>
 public static class Api
 {
-    public static readonly string DemoCorpus = File.ReadAllText(Path.Combine(FindRoot(), "infra", "demo", "tinyshakespeare.txt"));
+    public static readonly string DemoCorpus = File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "infra", "demo", "tinyshakespeare.txt"));
 
     public static async Task<(HttpStatusCode Status, JsonNode? Body)> UploadAsync(HttpClient http, byte[] corpus, string name,
         string? autoTrain = null, string contentType = "text/plain", string? validationFraction = null, string? tokenizer = null, byte[]? tokenizerFile = null)
@@ -71,13 +71,5 @@ public static class Api
     {
         var text = await response.Content.ReadAsStringAsync();
         return text.Length == 0 ? null : JsonNode.Parse(text);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException("Platform.sln not found.");
     }
 }

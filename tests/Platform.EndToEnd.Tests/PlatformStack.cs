@@ -18,9 +18,13 @@ public sealed class PlatformStack : IAsyncLifetime
     ];
     private static readonly string[] Schemas = ["ingestion", "tokenization", "training", "evaluation", "generation"];
 
+    // The services are run from the same build configuration as the tests: bin/<Configuration>/net10.0.
+    private static readonly string Configuration =
+        Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
+
     private readonly List<(string Name, Process Process, StringBuilder Log)> _processes = [];
 
-    public string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot { get; } = FindRepoRoot();
     public string PostgresConnection { get; } = Environment.GetEnvironmentVariable("PLATFORM_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Database=platform_test;Username=platform;Password=platform";
     public Uri RabbitMq { get; } = new(Environment.GetEnvironmentVariable("PLATFORM_TEST_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5673/platform-test");
@@ -31,9 +35,8 @@ public sealed class PlatformStack : IAsyncLifetime
     {
         await ResetDatabaseAsync();
         Directory.CreateDirectory(ArtifactsRoot);
-        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!; // bin/<Configuration>/net10.0
         foreach (var (name, port) in Services)
-            Start(name, port, configuration);
+            Start(name, port);
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(150));
     }
 
@@ -45,12 +48,12 @@ public sealed class PlatformStack : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    private void Start(string name, int port, string configuration)
+    private void Start(string name, int port)
     {
-        var bin = Path.Combine(RepoRoot, "services", name, "bin", configuration, "net10.0");
+        var bin = Path.Combine(RepoRoot, "services", name, "bin", Configuration, "net10.0");
         var dll = Path.Combine(bin, name + ".dll");
         if (!File.Exists(dll))
-            throw new FileNotFoundException($"{dll} is missing: build the solution ({configuration}) before running the end-to-end tests.");
+            throw new FileNotFoundException($"{dll} is missing: build the solution ({Configuration}) before running the end-to-end tests.");
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = bin,
@@ -88,8 +91,7 @@ public sealed class PlatformStack : IAsyncLifetime
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         _processes.RemoveAt(index);
-        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
-        Start(name, Services.Single(s => s.Name == name).Port, configuration);
+        Start(name, Services.Single(s => s.Name == name).Port);
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
     }
 

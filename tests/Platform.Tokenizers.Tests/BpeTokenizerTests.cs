@@ -6,7 +6,7 @@ namespace Platform.Tokenizers.Tests;
 
 public class BpeTokenizerTests
 {
-    private static readonly string Demo = File.ReadAllText(Path.Combine(Root(), "infra", "demo", "tinyshakespeare.txt"));
+    private static readonly string Demo = DemoCorpus.Text;
     private static readonly Lazy<BpeTokenizer> Trained = new(() => BpeTrainer.Train([new StringReader(Demo)], 2048, specialTokens: ["<|endoftext|>"]));
 
     [Fact]
@@ -116,13 +116,5 @@ public class BpeTokenizerTests
         // Not a timing assertion (see the benchmark): the vocabulary reaches the size asked for.
         Assert.Equal(8192, tokenizer.VocabSize);
         Console.WriteLine($"BPE 8192 on the demo corpus: {clock.Elapsed.TotalSeconds:F2} s");
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException();
     }
 }

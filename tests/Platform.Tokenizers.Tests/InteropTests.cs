@@ -10,7 +10,7 @@ namespace Platform.Tokenizers.Tests;
 /// <summary>Our byte-level BPE agrees id for id with Microsoft.ML.Tokenizers, a well-kept independent implementation.</summary>
 public class InteropTests
 {
-    private static readonly string Demo = File.ReadAllText(Path.Combine(Root(), "infra", "demo", "tinyshakespeare.txt"));
+    private static readonly string Demo = DemoCorpus.Text;
 
     [Fact]
     public void With_the_GPT2_vocabulary_our_encoder_gives_the_ids_of_Microsofts_Tiktoken_GPT2_encoder()
@@ -46,13 +46,5 @@ public class InteropTests
             ?? throw new InvalidOperationException("gpt2.tiktoken.deflate is not embedded in the data package.");
         using var reader = new StreamReader(new DeflateStream(compressed, CompressionMode.Decompress));
         return TiktokenRanks.Load(reader, new Dictionary<string, int> { ["<|endoftext|>"] = 50256 });
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException();
     }
 }

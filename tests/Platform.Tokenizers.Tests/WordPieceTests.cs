@@ -6,7 +6,7 @@ namespace Platform.Tokenizers.Tests;
 
 public class WordPieceTests
 {
-    private static readonly string Demo = File.ReadAllText(Path.Combine(Root(), "infra", "demo", "tinyshakespeare.txt"));
+    private static readonly string Demo = DemoCorpus.Text;
     private static readonly Lazy<WordPieceTokenizer> Trained = new(() => WordPieceTrainer.Train([new StringReader(Demo)], 3000));
 
     [Fact]
@@ -63,13 +63,5 @@ public class WordPieceTests
         var actual = ours.Encode(text);
         var at = Enumerable.Range(0, Math.Min(expected.Count, actual.Length)).FirstOrDefault(i => expected[i] != actual[i]);
         Assert.True(expected.SequenceEqual(actual), $"first difference at {at}: theirs {string.Join(" ", expected.Skip(at - 3).Take(8).Select(i => ours.Vocabulary[i]))} | ours {string.Join(" ", actual.Skip(at - 3).Take(8).Select(i => ours.Vocabulary[i]))}");
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException();
     }
 }
