@@ -12,6 +12,13 @@ public sealed class Block : Module<Tensor, Tensor>
     private readonly LayerNorm ln_2;
     private readonly Mlp mlp;
 
+    /// <summary>Type the block's matmuls compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
+    internal ScalarType? ComputeType
+    {
+        get => attn.ComputeType;
+        set => (attn.ComputeType, mlp.ComputeType) = (value, value);
+    }
+
     public Block(GptConfig config) : base(nameof(Block))
     {
         ln_1 = LayerNorm(config.NEmbd, bias: config.Bias);

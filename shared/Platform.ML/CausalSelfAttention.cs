@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -11,10 +10,13 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     // Field names are the state-dict names (nanoGPT's), so checkpoints map one to one onto PyTorch's.
     private readonly Linear c_attn;
     private readonly Linear c_proj;
-    private readonly Dropout resid_dropout;
+    private readonly SeededDropout resid_dropout;
     private readonly int _nHead;
     private readonly int _nEmbd;
     private readonly double _dropout;
+
+    /// <summary>Type the projections and attention compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
+    internal ScalarType? ComputeType { get; set; }
 
     public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
     {
@@ -23,21 +25,23 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         _dropout = config.Dropout;
         c_attn = Linear(config.NEmbd, 3 * config.NEmbd, hasBias: config.Bias);
         c_proj = Linear(config.NEmbd, config.NEmbd, hasBias: config.Bias);
-        resid_dropout = Dropout(config.Dropout);
+        resid_dropout = new SeededDropout(config.Dropout);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         long batch = x.shape[0], time = x.shape[1];
-        var qkv = c_attn.forward(x).split(_nEmbd, dim: 2);
+        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
         var q = Heads(qkv[0], batch, time);
         var k = Heads(qkv[1], batch, time);
         var v = Heads(qkv[2], batch, time);
-        // Fused kernel with the causal mask built in: no T×T mask tensor is kept per layer.
-        var y = functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
+        var y = training && _dropout > 0 && x.device_type == TorchSharp.DeviceType.CPU
+            ? DropoutAttention.Apply(q, k, v, _dropout)
+            // Fused kernel with the causal mask built in: no T×T matrix is materialised (on GPUs, with dropout too).
+            : functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
-        return resid_dropout.forward(c_proj.forward(y));
+        return resid_dropout.forward(MixedPrecision.Linear(c_proj, y, ComputeType));
     }
 
     /// <summary>
@@ -49,11 +53,11 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         long batch = x.shape[0], time = x.shape[1];
         if (time > 1 && cache.LayerLength(layer) > 0)
             throw new ArgumentException("Several new positions can only be prefilled into an empty cache.");
-        var qkv = c_attn.forward(x).split(_nEmbd, dim: 2);
+        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
         var (k, v) = cache.Append(layer, Heads(qkv[1], batch, time), Heads(qkv[2], batch, time));
         var y = functional.scaled_dot_product_attention(Heads(qkv[0], batch, time), k, v, is_casual: time > 1);
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
-        return c_proj.forward(y);
+        return MixedPrecision.Linear(c_proj, y, ComputeType);
     }
 
     private Tensor Heads(Tensor t, long batch, long time) =>

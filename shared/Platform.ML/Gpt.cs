@@ -12,7 +12,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
 {
     private readonly Embedding wte;
     private readonly Embedding wpe;
-    private readonly Dropout drop;
+    private readonly SeededDropout drop;
     private readonly ModuleList<Block> h;
     private readonly LayerNorm ln_f;
 
@@ -21,12 +21,28 @@ public sealed class Gpt : Module<Tensor, Tensor>
     /// <summary>Recompute each block's activations in the backward pass instead of keeping them (see <see cref="RecomputedBlock"/>).</summary>
     public bool RecomputeActivations { get; set; }
 
+    /// <summary>
+    /// Type the matmuls compute in: null for the parameters' own (fp32), or bf16 (see <see cref="MixedPrecision"/>).
+    /// Logits are returned in fp32 either way.
+    /// </summary>
+    public ScalarType? ComputeType
+    {
+        get => _computeType;
+        set
+        {
+            _computeType = value;
+            foreach (var block in h)
+                block.ComputeType = value;
+        }
+    }
+    private ScalarType? _computeType;
+
     public Gpt(GptConfig config) : base(nameof(Gpt))
     {
         Config = config;
         wte = Embedding(config.PaddedVocabSize, config.NEmbd);
         wpe = Embedding(config.BlockSize, config.NEmbd);
-        drop = Dropout(config.Dropout);
+        drop = new SeededDropout(config.Dropout);
         h = new ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(_ => new Block(config)).ToArray());
         ln_f = LayerNorm(config.NEmbd, bias: config.Bias);
         RegisterComponents();
@@ -49,7 +65,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
             using var scope = NewDisposeScope();
             x = (recompute ? RecomputedBlock.Apply(block, x) : block.forward(x)).MoveToOuterDisposeScope();
         }
-        return functional.linear(ln_f.forward(x), wte.weight!);
+        return Head(ln_f.forward(x));
     }
 
     /// <summary>
@@ -66,8 +82,12 @@ public sealed class Gpt : Module<Tensor, Tensor>
         var x = wte.forward(idx) + wpe.forward(pos);
         for (var layer = 0; layer < h.Count; layer++)
             x = h[layer].ForwardCached(x, cache, layer);
-        return functional.linear(ln_f.forward(x[.., ^1..]), wte.weight!)[.., -1];
+        return Head(ln_f.forward(x[.., ^1..]))[.., -1];
     }
+
+    private Tensor Head(Tensor x) => _computeType is { } type
+        ? functional.linear(x.to(type), wte.weight!.to(type)).to(ScalarType.Float32)
+        : functional.linear(x, wte.weight!);
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>

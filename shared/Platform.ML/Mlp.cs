@@ -9,15 +9,19 @@ public sealed class Mlp : Module<Tensor, Tensor>
 {
     private readonly Linear c_fc;
     private readonly Linear c_proj;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
+
+    /// <summary>Type the projections compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
+    internal ScalarType? ComputeType { get; set; }
 
     public Mlp(GptConfig config) : base(nameof(Mlp))
     {
         c_fc = Linear(config.NEmbd, 4 * config.NEmbd, hasBias: config.Bias);
         c_proj = Linear(4 * config.NEmbd, config.NEmbd, hasBias: config.Bias);
-        dropout = Dropout(config.Dropout);
+        dropout = new SeededDropout(config.Dropout);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => dropout.forward(c_proj.forward(functional.gelu(c_fc.forward(x))));
+    public override Tensor forward(Tensor x) =>
+        dropout.forward(MixedPrecision.Linear(c_proj, functional.gelu(MixedPrecision.Linear(c_fc, x, ComputeType)), ComputeType));
 }

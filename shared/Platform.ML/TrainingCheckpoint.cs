@@ -10,12 +10,13 @@ public sealed record TrainingCheckpointHeader(GptConfig Config, int Step, double
 
 /// <summary>
 /// Everything needed to continue a run exactly: model weights, AdamW moments, the step, the best validation
-/// loss so far and the batch generator's RNG state (saved after that step's evaluation, so a resumed run
-/// draws the same batches an uninterrupted one would).
+/// loss so far, the batch generator's RNG state and the global CPU generator's, which dropout masks come from
+/// (saved after that step's evaluation, so a resumed run draws the same batches and masks an uninterrupted one
+/// would). Version 1 files, without the global state, still load.
 /// </summary>
 public static class TrainingCheckpoint
 {
-    private const string Magic = "PLATFORM-GPT-TRAIN-1";
+    private const string Magic = "PLATFORM-GPT-TRAIN-2", MagicVersion1 = "PLATFORM-GPT-TRAIN-1";
 
     public static void Save(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator, int step, double? bestValidationLoss)
     {
@@ -23,36 +24,51 @@ public static class TrainingCheckpoint
         writer.Write(Magic);
         writer.Write(JsonSerializer.Serialize(new TrainingCheckpointHeader(model.Config, step, bestValidationLoss)));
         using (var state = generator.get_state())
-        {
-            var bytes = state.data<byte>().ToArray();
-            writer.Write(bytes.Length);
-            writer.Write(bytes);
-        }
+            WriteState(writer, state);
+        using (var state = get_rng_state())
+            WriteState(writer, state);
         model.save(writer);
         optimizer.save_state_dict(writer);
     }
 
-    public static TrainingCheckpointHeader ReadHeader(Stream stream)
+    public static TrainingCheckpointHeader ReadHeader(Stream stream) => ReadHeader(stream, out _);
+
+    private static TrainingCheckpointHeader ReadHeader(Stream stream, out int version)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (reader.ReadString() != Magic)
-            throw new InvalidDataException("Not a platform training checkpoint.");
+        version = reader.ReadString() switch
+        {
+            Magic => 2,
+            MagicVersion1 => 1,
+            _ => throw new InvalidDataException("Not a platform training checkpoint."),
+        };
         return JsonSerializer.Deserialize<TrainingCheckpointHeader>(reader.ReadString())
             ?? throw new InvalidDataException("Training checkpoint has no header.");
     }
 
-    /// <summary>Loads the saved state into a model of the same config, its optimizer and the batch generator.</summary>
+    /// <summary>Loads the saved state into a model of the same config, its optimizer, the batch generator and the global generator.</summary>
     public static TrainingCheckpointHeader Restore(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator)
     {
-        var header = ReadHeader(stream);
+        var header = ReadHeader(stream, out var version);
         if (header.Config != model.Config)
             throw new InvalidDataException($"Checkpoint is for {header.Config}, not {model.Config}.");
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        var bytes = reader.ReadBytes(reader.ReadInt32());
-        using (var state = tensor(bytes, dtype: ScalarType.Byte))
+        using (var state = ReadState(reader))
             generator.set_state(state);
+        if (version >= 2)
+            using (var state = ReadState(reader))
+                set_rng_state(state);
         model.load(reader);
         optimizer.load_state_dict(reader);
         return header;
     }
+
+    private static void WriteState(BinaryWriter writer, Tensor state)
+    {
+        var bytes = state.data<byte>().ToArray();
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static Tensor ReadState(BinaryReader reader) => tensor(reader.ReadBytes(reader.ReadInt32()), dtype: ScalarType.Byte);
 }

@@ -38,8 +38,10 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal("Tokenized", dataset["state"]!.GetValue<string>());
         Assert.InRange(dataset["tokenizer"]!["vocabSize"]!.GetValue<int>(), 30, 80);
 
-        // 3. A second run on the same dataset, through POST /api/runs.
-        var (runStatus, explicitRun) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"e2e-char\",{TinyModel},{TinyTraining}}}");
+        // 3. A second run on the same dataset, through POST /api/runs: bf16 compute, with dropout.
+        var bf16Training = TinyTraining.Replace("\"seed\":7", "\"seed\":7,\"precision\":\"bf16\"");
+        var (runStatus, explicitRun) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"e2e-char\",{TinyModel.Replace("\"dropout\":0.0", "\"dropout\":0.1")},{bf16Training}}}");
         Assert.True(runStatus == HttpStatusCode.Accepted, $"run answered {(int)runStatus}: {explicitRun}");
         var explicitRunId = explicitRun!["id"]!.GetValue<string>();
 
@@ -49,6 +51,7 @@ public sealed class PipelineTests(PlatformStack stack)
                 r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
             Assert.True(run["state"]!.GetValue<string>() == "Completed", $"run ended {run}\n{stack.Logs()}");
             Assert.Equal(150, run["step"]!.GetValue<int>());
+            Assert.Equal(runId == explicitRunId ? "bf16" : "fp32", run["training"]!["precision"]!.GetValue<string>());
 
             // 4. The model learned: the last logged training loss is clearly below the first.
             var metrics = await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics");

@@ -35,6 +35,38 @@ public class GptTests
     }
 
     [Fact]
+    public void With_dropout_in_training_a_position_still_never_attends_to_a_later_one()
+    {
+        // The written-out attention (dropout on) has its own mask: the same check, with the same dropout masks.
+        using var model = new Gpt(Tiny with { Dropout = 0.3 });
+        model.train();
+        using var scope = NewDisposeScope();
+        var a = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 8 }).unsqueeze(0);
+        var b = tensor(new long[] { 1, 2, 3, 4, 10, 0, 9, 1 }).unsqueeze(0);
+        manual_seed(8);
+        var la = model.forward(a);
+        manual_seed(8);
+        var lb = model.forward(b);
+        Assert.True(la[0, ..4].allclose(lb[0, ..4], rtol: 0, atol: 1e-6), "earlier positions changed when later tokens changed");
+        Assert.False(la[0, 4..].allclose(lb[0, 4..], rtol: 0, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Attention_written_out_for_dropout_matches_the_fused_kernel()
+    {
+        manual_seed(6);
+        // A dropout below 2⁻¹⁷ rounds to dropping nothing but still takes the written-out path in training.
+        using var attention = new CausalSelfAttention(Tiny with { Dropout = 1e-9 });
+        using var scope = NewDisposeScope();
+        var x = randn(3, 8, 16);
+        attention.train();
+        var written = attention.forward(x);
+        attention.eval();
+        var fused = attention.forward(x);
+        Assert.True(written.allclose(fused, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
     public void Loss_of_uniform_logits_is_log_vocab()
     {
         // With all-zero logits every class has probability 1/V, so cross-entropy is ln V whatever the targets.

@@ -32,15 +32,17 @@ public class ResumeAndOptimiserTests
     [Fact]
     public void A_run_resumed_from_its_checkpoint_continues_exactly_as_if_never_stopped()
     {
+        // With dropout: its masks come from the global generator, which the checkpoint restores as well.
+        var config = Config with { Dropout = 0.1 };
         using var train = new TokenBatches(Data(), 16, CPU);
         manual_seed(1);
-        using var straight = new Gpt(Config);
+        using var straight = new Gpt(config);
         var uninterrupted = new Recorder();
         new Trainer(Options).Train(straight, train, train, uninterrupted, CancellationToken.None);
 
         // A different initialisation: everything must come from the checkpoint taken at step 20.
         manual_seed(99);
-        using var resumedModel = new Gpt(Config);
+        using var resumedModel = new Gpt(config);
         var resumed = new Recorder();
         using var checkpoint = new MemoryStream(uninterrupted.Checkpoints[20]);
         var outcome = new Trainer(Options).Train(resumedModel, train, train, resumed, CancellationToken.None, checkpoint);

@@ -50,6 +50,18 @@ public class RunSpecValidatorTests
             Assert.Contains(field, fields);
     }
 
+    [Theory]
+    [InlineData("fp32", true)]
+    [InlineData("bf16", true)]
+    [InlineData("fp16", false)]
+    [InlineData("BF16", false)]
+    [InlineData(null, false)]
+    public void Precision_is_fp32_or_bf16(string? precision, bool valid)
+    {
+        var errors = RunSpecValidator.Validate(Valid with { Training = Valid.Training with { Precision = precision! } });
+        Assert.Equal(valid ? [] : ["training.precision"], errors.Fields);
+    }
+
     [Fact]
     public void Too_many_tokens_per_step_are_refused()
     {

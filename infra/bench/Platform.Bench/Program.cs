@@ -6,10 +6,11 @@ using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
 //   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate] [--threads N] [--steps N] [--baby-steps N]
-//                                                                 [--recompute] [--corpus PATH]
+//                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
 var recompute = args.Contains("--recompute");
+var precision = StringArg("--precision", "fp32");
 var device = StringArg("--device", "cpu") == "cuda" ? CUDA : CPU;
 var peakTflops = double.Parse(StringArg("--peak-tflops", "0"), System.Globalization.CultureInfo.InvariantCulture);
 var corpusPath = StringArg("--corpus", Path.Combine(FindRoot(), "infra", "demo", "tinyshakespeare.txt"));
@@ -73,14 +74,14 @@ void Bench(string name, GptConfig config, TrainerOptions options, int torchThrea
 {
     set_num_threads(torchThreads);
     manual_seed(options.Seed);
-    using var model = new Gpt(config) { RecomputeActivations = recompute };
+    using var model = new Gpt(config) { RecomputeActivations = recompute, ComputeType = MixedPrecision.Parse(precision) };
     model.to(device);
     using var train = new TokenBatches(ids[..split], config.BlockSize, device);
     using var validation = new TokenBatches(ids[split..], config.BlockSize, device);
     var parameters = model.parameters().Sum(p => p.numel());
     Console.WriteLine($"\n== {name}: {parameters / 1e6:F2} M parameters, {config.NLayer}×{config.NHead}×{config.NEmbd}, block {config.BlockSize}, " +
                       $"batch {options.BatchSize}, {options.MaxSteps} iterations, {torchThreads} intra-op thread(s)" +
-                      (recompute ? ", activations recomputed" : ""));
+                      (recompute ? ", activations recomputed" : "") + $", {precision}");
     var observer = new BenchObserver(options.MaxSteps);
     var outcome = new Trainer(options).Train(model, train, validation, observer, CancellationToken.None);
     // Iteration times exclude evaluation, like nanoGPT's per-iter "time" (the first 5 iterations are warm-up).

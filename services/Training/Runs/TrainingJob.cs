@@ -59,7 +59,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         return await Task.Run(async () =>
         {
             torch.manual_seed(t.Seed);
-            using var model = new Gpt(config) { RecomputeActivations = t.RecomputeActivations };
+            using var model = new Gpt(config) { RecomputeActivations = t.RecomputeActivations, ComputeType = MixedPrecision.Parse(t.Precision) };
             model.to(device);
             using var train = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), config.BlockSize, device);
             using var validation = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config.BlockSize, device);
