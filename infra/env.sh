@@ -50,6 +50,29 @@ rabbit_env() {
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 
+# Training's allocator. LibTorch frees and reallocates the same large activation buffers every step: glibc's
+# malloc fragments its heap (and zeroes fresh pages for what it maps), jemalloc keeping freed pages for reuse
+# does neither. Baby GPT, bf16, 2 threads: 3.5 s/iter at 4.9 GiB peak with glibc, 2.7 s/iter at 2.6 GiB with
+# this. The training service hands the pages back after each run (TorchRuntime.ReleaseFreeMemory).
+# TRAINING_ALLOCATOR=glibc turns it off.
+TRAINING_ALLOCATOR="${TRAINING_ALLOCATOR:-jemalloc}"
+TRAINING_MALLOC_CONF="${TRAINING_MALLOC_CONF:-dirty_decay_ms:-1,muzzy_decay_ms:-1}"
+jemalloc_path() {
+  local f
+  for f in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2; do
+    [ -f "$f" ] && { echo "$f"; return; }
+  done
+}
+
+# Prints the environment (KEY=VALUE words for env) that runs a training process on the chosen allocator.
+training_allocator_env() {
+  local lib
+  lib="$(jemalloc_path)"
+  if [ "$TRAINING_ALLOCATOR" = jemalloc ] && [ -n "$lib" ]; then
+    echo "LD_PRELOAD=$lib MALLOC_CONF=$TRAINING_MALLOC_CONF"
+  fi
+}
+
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }

@@ -23,10 +23,13 @@ for entry in "${SERVICES[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     die "port $port is already in use: stop what holds it (infra/stop.sh) before starting $name"
   fi
+  allocator=""
+  [ "$name" = Training ] && allocator="$(training_allocator_env)"
   # exec: the recorded pid is the service itself, so services-down.sh stops the right process.
-  (cd "$bin" && exec nohup dotnet "$name.dll" --urls "http://127.0.0.1:$port" >> "$LOG_DIR/$name.log" 2>&1) &
+  # shellcheck disable=SC2086 # the allocator settings are separate words
+  (cd "$bin" && exec env $allocator nohup dotnet "$name.dll" --urls "http://127.0.0.1:$port" >> "$LOG_DIR/$name.log" 2>&1) &
   echo $! > "$pidfile"
-  log "$name started on http://127.0.0.1:$port (pid $(cat "$pidfile"), log $LOG_DIR/$name.log)"
+  log "$name started on http://127.0.0.1:$port (pid $(cat "$pidfile"), log $LOG_DIR/$name.log)${allocator:+, ${allocator%% *}}"
 done
 
 sleep 2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
-# patchelf (for the TorchSharp libstdc++ fix), curl and jq. The .NET 10 SDK must already be on PATH.
+# patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq. The .NET 10 SDK
+# must already be on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -9,6 +10,7 @@ missing=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v g++ >/dev/null || missing+=(g++)
 command -v patchelf >/dev/null || missing+=(patchelf)
+[ -n "$(jemalloc_path)" ] || missing+=(libjemalloc2)
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
 command -v runuser >/dev/null || missing+=(util-linux)

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Training benchmark: nanoGPT's CPU configuration for 2,000 iterations, then the baby GPT for 20.
-#   bash infra/bench/train.sh [small|baby|all] [--threads N] [--steps N]
+#   bash infra/bench/train.sh [small|baby|all|generate] [--threads N] [--steps N] [--baby-steps N]
+#                             [--precision fp32|bf16] [--recompute]
+# Runs on the training service's allocator (jemalloc; TRAINING_ALLOCATOR=glibc for glibc's malloc).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$root/infra/env.sh"
 dotnet build "$root/infra/bench/Platform.Bench" -c Release -nologo -v q -clp:ErrorsOnly
-exec dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" "$@"
+# shellcheck disable=SC2046 # the allocator settings are separate words
+exec env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" "$@"

@@ -31,13 +31,15 @@ public class MemoryTests
         return long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]);
     }
 
-    [Fact]
-    public void Native_memory_stays_flat_over_two_thousand_steps()
+    [Theory]
+    [InlineData(0.0, false)]
+    [InlineData(0.1, true)] // dropout attention, seeded dropout and bf16 casts
+    public void Native_memory_stays_flat_over_two_thousand_steps(double dropout, bool bf16)
     {
         // Every step allocates batches, activations and gradients natively; the per-step dispose scope must
         // release them all, or RSS would grow by megabytes per hundred steps.
         manual_seed(8);
-        using var model = new Gpt(new GptConfig(16, 32, 2, 2, 32));
+        using var model = new Gpt(new GptConfig(16, 32, 2, 2, 32, dropout)) { ComputeType = bf16 ? ScalarType.BFloat16 : null };
         var ids = Enumerable.Range(0, 5000).Select(i => (i * 5 + i / 11) % 16).ToArray();
         using var data = new TokenBatches(ids, 32, CPU);
         var sampler = new RssSampler();

@@ -19,6 +19,8 @@ var text = File.ReadAllText(corpusPath);
 var tokenizer = CharTokenizer.Train([new StringReader(text)]);
 var ids = tokenizer.Encode(text);
 var split = (int)(ids.Length * 0.9);
+var allocator = File.ReadAllText("/proc/self/maps").Contains("libjemalloc") ? $"jemalloc ({Environment.GetEnvironmentVariable("MALLOC_CONF")})" : "glibc malloc";
+Console.WriteLine($"allocator: {allocator}");
 Console.WriteLine($"corpus {Path.GetFileName(corpusPath)}: {text.Length:N0} characters, vocabulary {tokenizer.VocabSize}, " +
                   $"{split:N0} train / {ids.Length - split:N0} validation tokens");
 
@@ -88,7 +90,7 @@ void Bench(string name, GptConfig config, TrainerOptions options, int torchThrea
     var steady = observer.StepMillis.Skip(5).ToList();
     var msPerIter = steady.Count > 0 ? steady.Average() : observer.StepMillis.Average();
     var tokensPerSecond = options.BatchSize * config.BlockSize * 1000.0 / msPerIter;
-    Console.WriteLine($"   {msPerIter:F1} ms/iter (median {Median(steady):F1}), {tokensPerSecond:N0} tokens/s, peak RSS {PeakRssMiB():N0} MiB, " +
+    Console.WriteLine($"   {msPerIter:F1} ms/iter (median {Median(steady):F1}), {tokensPerSecond:N0} tokens/s, peak RSS {RssMiB("VmHWM"):N0} MiB, " +
                       $"wall {outcome.Elapsed.TotalSeconds:F1} s");
     // nanoGPT's estimate: 6N + 12·L·H·Q·T FLOPs per token (N without position embeddings), against the chip's peak.
     var flopsPerToken = 6.0 * (parameters - config.BlockSize * config.NEmbd) + 12.0 * config.NLayer * config.NHead * config.HeadSize * config.BlockSize;
@@ -96,13 +98,16 @@ void Bench(string name, GptConfig config, TrainerOptions options, int torchThrea
     Console.WriteLine($"   {achievedTflops:F3} TFLOP/s model FLOPs" + (peakTflops > 0 ? $", MFU {achievedTflops / peakTflops:P1} of {peakTflops} TFLOP/s" : ""));
     foreach (var e in observer.Evals.Where(e => e.Step is 0 or 250 or 500 or 1000 or 2000 || e.Step == options.MaxSteps))
         Console.WriteLine($"   iter {e.Step,5}: train loss {e.TrainLoss:F4}, val loss {e.ValidationLoss:F4}");
+    var before = RssMiB("VmRSS");
+    var how = TorchRuntime.ReleaseFreeMemory();
+    Console.WriteLine($"   RSS after training {before:N0} MiB, after handing freed memory back ({how}) {RssMiB("VmRSS"):N0} MiB");
 }
 
 static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
 
-static long PeakRssMiB()
+static long RssMiB(string field)
 {
-    var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+    var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":"));
     return line is null ? -1 : long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
 }
 

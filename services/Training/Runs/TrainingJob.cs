@@ -55,8 +55,22 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             Seed = t.Seed,
         };
 
+        try
+        {
+            return await TrainAsync(run, dataset, config, trainerOptions, device, cancellationToken);
+        }
+        finally
+        {
+            logger.LogInformation("run {RunId}: freed memory handed back ({How})", run.Id, TorchRuntime.ReleaseFreeMemory());
+        }
+    }
+
+    private Task<TrainedModel> TrainAsync(Run run, KnownDataset dataset, GptConfig config, TrainerOptions trainerOptions,
+        torch.Device device, CancellationToken cancellationToken)
+    {
+        var t = run.Spec.Training;
         // Training is CPU-bound native work: keep it off the consumer's async context.
-        return await Task.Run(async () =>
+        return Task.Run(async () =>
         {
             torch.manual_seed(t.Seed);
             using var model = new Gpt(config) { RecomputeActivations = t.RecomputeActivations, ComputeType = MixedPrecision.Parse(t.Precision) };
@@ -64,8 +78,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             using var train = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), config.BlockSize, device);
             using var validation = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config.BlockSize, device);
             var parameters = model.parameters().Sum(p => p.numel());
-            logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}",
-                run.Id, parameters, m.NLayer, m.NHead, m.NEmbd, m.BlockSize, config.VocabSize, device.type);
+            logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}, {Precision}",
+                run.Id, parameters, config.NLayer, config.NHead, config.NEmbd, config.BlockSize, config.VocabSize, device.type, t.Precision);
 
             var observer = new RunProgressObserver(run, metrics, bus, store, logger);
             // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
