@@ -36,10 +36,16 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         var q = Heads(qkv[0], batch, time);
         var k = Heads(qkv[1], batch, time);
         var v = Heads(qkv[2], batch, time);
-        var y = training && _dropout > 0 && x.device_type == TorchSharp.DeviceType.CPU
-            ? DropoutAttention.Apply(q, k, v, _dropout)
+        Tensor y;
+        if (training && _dropout > 0 && x.device_type == TorchSharp.DeviceType.CPU)
+            y = DropoutAttention.Apply(q, k, v, _dropout);
+        else
+        {
+            if (training && _dropout > 0)
+                SeededDropout.SeedDevice(x);
             // Fused kernel with the causal mask built in: no T×T matrix is materialised (on GPUs, with dropout too).
-            : functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
+            y = functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
+        }
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
         return resid_dropout.forward(MixedPrecision.Linear(c_proj, y, ComputeType));
     }

@@ -10,7 +10,8 @@ namespace Platform.ML;
 /// map (64×6×256×256) on this machine's 2 cores, against 13 ms here, and training such a model runs 13 dropouts
 /// per step. Same distribution (p rounded to a multiple of 2⁻¹⁶, with the matching 1/(1−p) scale), and the mask
 /// is fully determined by torch's RNG state, which checkpoints save and <see cref="RecomputedBlock"/> restores.
-/// On other devices LibTorch's own dropout (Philox, fast there) is used.
+/// On CUDA LibTorch's own dropout (Philox, fast there) is used, its generator reseeded from the same CPU draw, so
+/// GPU masks too follow the CPU state (TorchSharp cannot read or restore the CUDA generator's state).
 /// </summary>
 public sealed class SeededDropout(double p) : Module<Tensor, Tensor>(nameof(SeededDropout))
 {
@@ -21,8 +22,18 @@ public sealed class SeededDropout(double p) : Module<Tensor, Tensor>(nameof(Seed
         if (!training || p <= 0)
             return input;
         if (input.device_type != TorchSharp.DeviceType.CPU)
+        {
+            SeedDevice(input);
             return functional.dropout(input, p, training: true);
+        }
         return Apply(input, p, NextSeed());
+    }
+
+    /// <summary>Reseeds the CUDA generator from the global CPU generator before LibTorch draws a mask on the GPU.</summary>
+    public static void SeedDevice(Tensor onDevice)
+    {
+        if (onDevice.device_type == TorchSharp.DeviceType.CUDA)
+            cuda.manual_seed((long)(NextSeed() >> 1));
     }
 
     /// <summary>Dropout with the mask of the given seed: the same seed and shape give the same mask.</summary>
