@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate] [--threads N] [--steps N] [--baby-steps N]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|precision] [--threads N] [--steps N] [--baby-steps N]
 //                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -24,15 +24,26 @@ Console.WriteLine($"allocator: {allocator}");
 Console.WriteLine($"corpus {Path.GetFileName(corpusPath)}: {text.Length:N0} characters, vocabulary {tokenizer.VocabSize}, " +
                   $"{split:N0} train / {ids.Length - split:N0} validation tokens");
 
-if (mode is "small" or "all")
+// nanoGPT README's CPU run: n_layer 4, n_head 4, n_embd 128, block 64, batch 12, dropout 0, lr 1e-3,
+// 2,000 iters with lr decay to 1e-4, warmup 100, beta2 0.99, eval every 250 over 20 batches.
+var smallConfig = new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128, 0.0);
+var smallOptions = new TrainerOptions
 {
-    // nanoGPT README's CPU run: n_layer 4, n_head 4, n_embd 128, block 64, batch 12, dropout 0, lr 1e-3,
-    // 2,000 iters with lr decay to 1e-4, warmup 100, beta2 0.99, eval every 250 over 20 batches.
-    Bench("small (nanoGPT CPU config)", new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128, 0.0), new TrainerOptions
-    {
-        MaxSteps = IntArg("--steps", 2000), BatchSize = 12, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
-        Beta2 = 0.99, EvalInterval = 250, EvalIters = 20, LogInterval = 1, Seed = 1337,
-    }, threads > 0 ? threads : 1);
+    MaxSteps = IntArg("--steps", 2000), BatchSize = 12, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
+    Beta2 = 0.99, EvalInterval = 250, EvalIters = 20, LogInterval = 1, Seed = 1337,
+};
+if (mode is "small" or "all")
+    Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, precision);
+if (mode is "precision")
+{
+    // The same run in fp32 and in bf16: how far apart the evaluated losses end up (bf16 is acceptable within 0.02).
+    var fp32 = Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, "fp32");
+    var bf16 = Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, "bf16");
+    Console.WriteLine("\n== bf16 against fp32, at every evaluation");
+    foreach (var (a, b) in fp32.Zip(bf16))
+        Console.WriteLine($"   iter {a.Step,5}: val loss {a.ValidationLoss:F4} / {b.ValidationLoss:F4} (Δ {b.ValidationLoss - a.ValidationLoss:+0.0000;-0.0000}), " +
+                          $"train loss {a.TrainLoss:F4} / {b.TrainLoss:F4} (Δ {b.TrainLoss - a.TrainLoss:+0.0000;-0.0000})");
+    Console.WriteLine($"   largest difference: {fp32.Zip(bf16).Max(p => Math.Max(Math.Abs(p.First.ValidationLoss - p.Second.ValidationLoss), Math.Abs(p.First.TrainLoss - p.Second.TrainLoss))):F4}");
 }
 if (mode is "baby" or "all")
 {
@@ -41,7 +52,7 @@ if (mode is "baby" or "all")
     {
         MaxSteps = IntArg("--baby-steps", 20), BatchSize = 64, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
         Beta2 = 0.99, EvalInterval = 1_000_000, EvalIters = 1, LogInterval = 1, Seed = 1337,
-    }, threads > 0 ? threads : Environment.ProcessorCount);
+    }, threads > 0 ? threads : Environment.ProcessorCount, precision);
 }
 
 if (mode is "generate")
@@ -72,7 +83,7 @@ if (mode is "generate")
     }
 }
 
-void Bench(string name, GptConfig config, TrainerOptions options, int torchThreads)
+List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, int torchThreads, string precision)
 {
     set_num_threads(torchThreads);
     manual_seed(options.Seed);
@@ -101,6 +112,7 @@ void Bench(string name, GptConfig config, TrainerOptions options, int torchThrea
     var before = RssMiB("VmRSS");
     var how = TorchRuntime.ReleaseFreeMemory();
     Console.WriteLine($"   RSS after training {before:N0} MiB, after handing freed memory back ({how}) {RssMiB("VmRSS"):N0} MiB");
+    return observer.Evals;
 }
 
 static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
