@@ -41,8 +41,8 @@ if (mode is "precision")
     var bf16 = Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, "bf16");
     Console.WriteLine("\n== bf16 against fp32, at every evaluation");
     foreach (var (a, b) in fp32.Zip(bf16))
-        Console.WriteLine($"   iter {a.Step,5}: val loss {a.ValidationLoss:F4} / {b.ValidationLoss:F4} (Δ {b.ValidationLoss - a.ValidationLoss:+0.0000;-0.0000}), " +
-                          $"train loss {a.TrainLoss:F4} / {b.TrainLoss:F4} (Δ {b.TrainLoss - a.TrainLoss:+0.0000;-0.0000})");
+        Console.WriteLine($"   iter {a.Step,5}: val loss {a.ValidationLoss:F4} / {b.ValidationLoss:F4} (Δ {Signed(b.ValidationLoss - a.ValidationLoss)}), " +
+                          $"train loss {a.TrainLoss:F4} / {b.TrainLoss:F4} (Δ {Signed(b.TrainLoss - a.TrainLoss)})");
     Console.WriteLine($"   largest difference: {fp32.Zip(bf16).Max(p => Math.Max(Math.Abs(p.First.ValidationLoss - p.Second.ValidationLoss), Math.Abs(p.First.TrainLoss - p.Second.TrainLoss))):F4}");
 }
 if (mode is "baby" or "all")
@@ -114,6 +114,8 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
     Console.WriteLine($"   RSS after training {before:N0} MiB, after handing freed memory back ({how}) {RssMiB("VmRSS"):N0} MiB");
     return observer.Evals;
 }
+
+static string Signed(double value) => Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", System.Globalization.CultureInfo.InvariantCulture);
 
 static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
 
