@@ -57,41 +57,34 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
 
         try
         {
-            return await TrainAsync(run, dataset, config, trainerOptions, device, cancellationToken);
+            // Training is CPU-bound native work: keep it off the consumer's async context.
+            return await Task.Run(async () =>
+            {
+                torch.manual_seed(t.Seed);
+                using var model = new Gpt(config) { RecomputeActivations = t.RecomputeActivations, ComputeType = MixedPrecision.Parse(t.Precision) };
+                model.to(device);
+                using var train = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), config.BlockSize, device);
+                using var validation = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config.BlockSize, device);
+                var parameters = model.parameters().Sum(p => p.numel());
+                logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}, {Precision}",
+                    run.Id, parameters, config.NLayer, config.NHead, config.NEmbd, config.BlockSize, config.VocabSize, device.type, t.Precision);
+
+                var observer = new RunProgressObserver(run, metrics, bus, store, logger);
+                // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
+                await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
+                var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken, resume);
+                if (outcome.StartStep > 0)
+                    logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
+
+                var key = $"runs/{run.Id:N}/checkpoint.bin";
+                await store.WriteAsync(key, s => { Checkpoint.Save(model, s); return Task.CompletedTask; });
+                var sha = await store.Sha256Async(key, cancellationToken);
+                return new TrainedModel(key, sha, parameters, outcome);
+            }, cancellationToken);
         }
         finally
         {
             logger.LogInformation("run {RunId}: freed memory handed back ({How})", run.Id, TorchRuntime.ReleaseFreeMemory());
         }
-    }
-
-    private Task<TrainedModel> TrainAsync(Run run, KnownDataset dataset, GptConfig config, TrainerOptions trainerOptions,
-        torch.Device device, CancellationToken cancellationToken)
-    {
-        var t = run.Spec.Training;
-        // Training is CPU-bound native work: keep it off the consumer's async context.
-        return Task.Run(async () =>
-        {
-            torch.manual_seed(t.Seed);
-            using var model = new Gpt(config) { RecomputeActivations = t.RecomputeActivations, ComputeType = MixedPrecision.Parse(t.Precision) };
-            model.to(device);
-            using var train = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), config.BlockSize, device);
-            using var validation = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config.BlockSize, device);
-            var parameters = model.parameters().Sum(p => p.numel());
-            logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}, {Precision}",
-                run.Id, parameters, config.NLayer, config.NHead, config.NEmbd, config.BlockSize, config.VocabSize, device.type, t.Precision);
-
-            var observer = new RunProgressObserver(run, metrics, bus, store, logger);
-            // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
-            await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
-            var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken, resume);
-            if (outcome.StartStep > 0)
-                logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
-
-            var key = $"runs/{run.Id:N}/checkpoint.bin";
-            await store.WriteAsync(key, s => { Checkpoint.Save(model, s); return Task.CompletedTask; });
-            var sha = await store.Sha256Async(key, cancellationToken);
-            return new TrainedModel(key, sha, parameters, outcome);
-        }, cancellationToken);
     }
 }
