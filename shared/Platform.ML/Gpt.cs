@@ -85,9 +85,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
         return Head(ln_f.forward(x[.., ^1..]))[.., -1];
     }
 
-    private Tensor Head(Tensor x) => _computeType is { } type
-        ? functional.linear(x.to(type), wte.weight!.to(type)).to(ScalarType.Float32)
-        : functional.linear(x, wte.weight!);
+    // Tied head: logits = h · wteᵀ, returned in fp32 whatever the compute type (the loss and sampling want it).
+    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!, null, _computeType).to(ScalarType.Float32);
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>

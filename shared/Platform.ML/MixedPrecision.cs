@@ -14,9 +14,13 @@ namespace Platform.ML;
 public static class MixedPrecision
 {
     public static Tensor Linear(Linear layer, Tensor input, ScalarType? compute) =>
+        Linear(input, layer.weight!, layer.bias, compute);
+
+    /// <summary>input · weightᵀ (+ bias) in the compute type; null computes in the tensors' own type.</summary>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, ScalarType? compute) =>
         compute is not { } type
-            ? layer.forward(input)
-            : functional.linear(input.to(type), layer.weight!.to(type), layer.bias?.to(type));
+            ? functional.linear(input, weight, bias)
+            : functional.linear(input.to(type), weight.to(type), bias?.to(type));
 
     /// <summary>The compute type for a precision name: "fp32" (null: no cast) or "bf16".</summary>
     public static ScalarType? Parse(string precision) => precision switch
