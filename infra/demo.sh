@@ -12,6 +12,9 @@ started=$(date +%s)
 bash "$here/setup.sh"
 bash "$here/infra-up.sh"
 bash "$here/services-up.sh"
+# The admin key services-up.sh generated (or PLATFORM_ADMIN_KEY): every request but health checks needs a key.
+ensure_secrets
+auth=(-H "Authorization: Bearer $PLATFORM_ADMIN_KEY")
 
 corpus="${DEMO_CORPUS:-$here/demo/tinyshakespeare.txt}"
 model="${DEMO_MODEL:-tinyshakespeare-char}"
@@ -24,7 +27,7 @@ spec=$(jq -cn --arg name "$model" --argjson steps "$steps" '{
               beta2: 0.99, evalInterval: 250, evalIters: 20, seed: 1337 } }')
 
 log "Uploading $(basename "$corpus") ($(stat -c %s "$corpus") bytes) to $GATEWAY_URL/api/datasets"
-dataset=$(curl -fsS -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" -F "name=$(basename "$corpus" .txt)" \
+dataset=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" -F "name=$(basename "$corpus" .txt)" \
   -F "validationFraction=0.1" -F "tokenizer=${DEMO_TOKENIZER:-char}" -F "autoTrain=$spec")
 dataset_id=$(jq -r .id <<<"$dataset")
 run_id=$(jq -r .autoTrainRunId <<<"$dataset")
@@ -32,7 +35,7 @@ jq '{id, name, state, sha256, bytes, characters, lines, trainBytes, validationBy
 
 log "Dataset $dataset_id: waiting for tokenization"
 while :; do
-  d=$(curl -fsS "$GATEWAY_URL/api/datasets/$dataset_id")
+  d=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/datasets/$dataset_id")
   state=$(jq -r .state <<<"$d")
   case "$state" in
     Tokenized) jq -c '{state, tokenizer, trainTokens, validationTokens}' <<<"$d"; break ;;
@@ -43,7 +46,7 @@ done
 
 log "Run $run_id: training $model for $steps steps (progress every 5 s)"
 while :; do
-  r=$(curl -fsS "$GATEWAY_URL/api/runs/$run_id")
+  r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$run_id")
   state=$(jq -r .state <<<"$r")
   jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
   case "$state" in
@@ -55,11 +58,12 @@ done
 
 version=$(jq -r .modelVersion <<<"$r")
 log "Model $model v$version: evaluation on the held-out split"
-curl -fsS "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
+curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
 
 log "Generating 300 tokens from \"ROMEO:\" (seed 1)"
-curl -fsS -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
+curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
   | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens\n----\nROMEO:\(.text)\n----"'
 
 log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"
+log "Its admin API key is in ${ADMIN_KEY_FILE#"$REPO_ROOT/"} (unless PLATFORM_ADMIN_KEY was set): curl -H \"Authorization: Bearer \$(cat ${ADMIN_KEY_FILE#"$REPO_ROOT/"})\" $GATEWAY_URL/api/runs"

@@ -27,8 +27,34 @@ RABBIT_BASE="$DATA_DIR/rabbitmq"
 GATEWAY_URL="${GATEWAY_URL:-http://127.0.0.1:8080}"
 BUILD_CONFIGURATION="${BUILD_CONFIGURATION:-Release}"
 
-# Name, port: the six services of the platform.
+# Name, port: the six services of the platform. The one table of their addresses: services-up.sh derives each
+# service's ASPNETCORE_URLS, the gateway's cluster addresses and the services' addresses of each other from it.
 SERVICES=(Gateway:8080 Ingestion:8081 Tokenization:8082 Training:8083 Evaluation:8084 Generation:8085)
+service_port() { local e; for e in "${SERVICES[@]}"; do [ "${e%%:*}" = "$1" ] && { echo "${e##*:}"; return; }; done; }
+service_url() { echo "http://127.0.0.1:$(service_port "$1")"; }
+
+# Secrets, generated once into .data/ (mode 600) unless given in the environment: the first admin API key
+# (PLATFORM_ADMIN_KEY) and the secret the gateway signs callers' identities with (PLATFORM_INTERNAL_SECRET).
+ADMIN_KEY_FILE="$DATA_DIR/admin-key"
+INTERNAL_SECRET_FILE="$DATA_DIR/internal-secret"
+random_token() { head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+ensure_secrets() {
+  local mask
+  mask="$(umask)"
+  umask 077
+  if [ -z "${PLATFORM_ADMIN_KEY:-}" ]; then
+    [ -s "$ADMIN_KEY_FILE" ] || printf 'plk_%s\n' "$(random_token)" > "$ADMIN_KEY_FILE"
+    chmod 600 "$ADMIN_KEY_FILE"
+    PLATFORM_ADMIN_KEY="$(cat "$ADMIN_KEY_FILE")"
+  fi
+  if [ -z "${PLATFORM_INTERNAL_SECRET:-}" ]; then
+    [ -s "$INTERNAL_SECRET_FILE" ] || printf '%s%s\n' "$(random_token)" "$(random_token)" > "$INTERNAL_SECRET_FILE"
+    chmod 600 "$INTERNAL_SECRET_FILE"
+    PLATFORM_INTERNAL_SECRET="$(cat "$INTERNAL_SECRET_FILE")"
+  fi
+  umask "$mask"
+  export PLATFORM_ADMIN_KEY PLATFORM_INTERNAL_SECRET
+}
 
 export ConnectionStrings__Platform="${ConnectionStrings__Platform:-Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD}"
 export ConnectionStrings__RabbitMq="${ConnectionStrings__RabbitMq:-amqp://guest:guest@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST}"

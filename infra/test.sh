@@ -14,6 +14,8 @@ if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 && ! /usr
   trap 'bash "$here/infra-down.sh" >/dev/null 2>&1' EXIT
 fi
 bash "$here/infra-up.sh" --test
+# The end-to-end tests run their gateway with this admin key and the services with this internal secret.
+ensure_secrets
 # A clean virtual host: no message left over from an earlier run can reach the new services.
 /usr/lib/rabbitmq/bin/rabbitmqctl -q delete_vhost platform-test >/dev/null 2>&1 || true
 /usr/lib/rabbitmq/bin/rabbitmqctl -q add_vhost platform-test >/dev/null

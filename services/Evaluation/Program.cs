@@ -5,13 +5,19 @@ using Evaluation.Scoring;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddGatewayCallers("evaluation");
 builder.AddArtifactStore();
 builder.AddServiceDatabase<EvaluationDbContext>(EvaluationDbContext.Schema);
-builder.AddServiceMessaging("evaluation", bus => bus.AddConsumer<TrainingCompletedConsumer>());
+builder.AddServiceMessaging("evaluation", bus =>
+{
+    bus.AddConsumer<TrainingCompletedConsumer>();
+    bus.AddConsumer<RunDeletedConsumer>();
+});
 builder.AddOutboxDispatcher<EvaluationDbContext>();
 builder.Services.Configure<EvaluationOptions>(builder.Configuration.GetSection("Evaluation"));
 builder.Services.AddSingleton<CheckpointScorer>();
@@ -19,6 +25,7 @@ builder.Services.AddSingleton<CheckpointScorer>();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseGatewayCallers();
 app.MapEvaluationsApi();
 
 app.Run();

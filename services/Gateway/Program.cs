@@ -1,14 +1,27 @@
-using Gateway;
+using Gateway.Access;
+using Gateway.Apis;
+using Gateway.Audit;
+using Gateway.Proxy;
 using Platform.ServiceDefaults;
+using Platform.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddGateway();
+builder.AddCallerSignature();
+builder.AddApiKeys();
+builder.AddKeyRateLimits();
+builder.AddProxy();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseAuthentication();
+app.UseMiddleware<AuditMiddleware>();
+app.UseRateLimiter();
+app.UseAuthorization();
+app.MapKeysApi();
+app.MapAuditApi();
 app.MapReverseProxy();
 
 app.Run();

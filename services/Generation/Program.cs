@@ -5,13 +5,19 @@ using Generation.Serving;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddGatewayCallers("generation");
 builder.AddArtifactStore();
 builder.AddServiceDatabase<GenerationDbContext>(GenerationDbContext.Schema);
-builder.AddServiceMessaging("generation", bus => bus.AddConsumer<ModelVersionRegisteredConsumer>());
+builder.AddServiceMessaging("generation", bus =>
+{
+    bus.AddConsumer<ModelVersionRegisteredConsumer>();
+    bus.AddConsumer<ModelVersionDeletedConsumer>();
+});
 builder.Services.Configure<GenerationOptions>(builder.Configuration.GetSection("Generation"));
 builder.Services.AddSingleton<ModelCache>();
 builder.Services.AddSingleton<GenerationGate>();
@@ -20,6 +26,7 @@ builder.Services.AddScoped<ModelResolver>();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseGatewayCallers();
 app.MapGenerateApi();
 app.MapCompletionsApi();
 

@@ -1,6 +1,7 @@
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
 using Tokenization.Apis;
 using Tokenization.Consumers;
 using Tokenization.Data;
@@ -9,9 +10,14 @@ using Tokenization.Encoding;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddGatewayCallers("tokenization");
 builder.AddArtifactStore();
 builder.AddServiceDatabase<TokenizationDbContext>(TokenizationDbContext.Schema);
-builder.AddServiceMessaging("tokenization", bus => bus.AddConsumer<DatasetIngestedConsumer>());
+builder.AddServiceMessaging("tokenization", bus =>
+{
+    bus.AddConsumer<DatasetIngestedConsumer>();
+    bus.AddConsumer<DatasetDeletedConsumer>();
+});
 builder.AddOutboxDispatcher<TokenizationDbContext>();
 builder.Services.AddSingleton<DatasetEncoder>();
 builder.Services.AddSingleton<TokenizerCache>();
@@ -19,6 +25,7 @@ builder.Services.AddSingleton<TokenizerCache>();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseGatewayCallers();
 app.MapTokenizersApi();
 
 app.Run();

@@ -2,6 +2,7 @@ using MassTransit;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
 using Training.Apis;
 using Training.Consumers;
 using Training.Data;
@@ -10,6 +11,7 @@ using Training.Runs;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddGatewayCallers("training");
 builder.AddArtifactStore();
 builder.AddServiceDatabase<TrainingDbContext>(TrainingDbContext.Schema);
 builder.AddServiceMessaging("training", bus =>
@@ -20,6 +22,8 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<StartTrainingConsumer, StartTrainingConsumerDefinition>();
     bus.AddConsumer<EvaluationCompletedConsumer>();
     bus.AddConsumer<EvaluationFailedConsumer>();
+    bus.AddConsumer<DatasetDeletedConsumer>();
+    bus.AddConsumer<RunDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<TrainingDbContext>();
 builder.AddTrainingRuns();
@@ -27,6 +31,7 @@ builder.AddTrainingRuns();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseGatewayCallers();
 app.MapRunsApi();
 app.MapModelsApi();
 

@@ -10,7 +10,8 @@ public sealed record DatasetIngested(
     long ValidationBytes,
     TokenizerSpec Tokenizer,
     AutoTrainRequest? AutoTrain,
-    DateTimeOffset IngestedAt);
+    DateTimeOffset IngestedAt,
+    Owner? Owner = null);
 
 /// <summary>A run to start as soon as the dataset is tokenized; RunId is chosen at upload so redelivery cannot create a second run.</summary>
 public sealed record AutoTrainRequest(Guid RunId, RunSpec Spec);

@@ -22,4 +22,5 @@ public sealed record ModelVersionRegistered(
     string CheckpointSha256,
     string TokenizerKey,
     EvaluationFigures? Evaluation,
-    DateTimeOffset RegisteredAt);
+    DateTimeOffset RegisteredAt,
+    Owner? Owner = null);

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -61,17 +62,29 @@ public static class ServiceDefaultsExtensions
             otel.UseOtlpExporter();
     }
 
-    /// <summary>/health/live answers while the process runs; /health/ready only when its database and broker answer.</summary>
+    /// <summary>
+    /// /health/live answers while the process runs; /health/ready only when its database and broker answer. Both
+    /// are open to anyone (no key, no rate limit): they say nothing but whether the service works.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") })
+            .AllowAnonymous().DisableRateLimiting();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthReport,
-        });
+        }).AllowAnonymous().DisableRateLimiting();
+        return app;
+    }
+
+    /// <summary>A service behind the gateway: authenticate the gateway's signed caller, then authorize.</summary>
+    public static WebApplication UseGatewayCallers(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
         return app;
     }
 

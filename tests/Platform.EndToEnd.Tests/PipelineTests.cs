@@ -92,8 +92,8 @@ public sealed class PipelineTests(PlatformStack stack)
 
         // 6. Generation learns of versions from ModelVersionRegistered (eventually consistent with the registry):
         //    once it serves v2, it returns the requested number of tokens, the same text for the same seed.
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/api/generate/models"),
-            m => m.AsArray().Any(v => v!["name"]!.GetValue<string>() == "e2e-char" && v["version"]!.GetValue<int>() == 2),
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/v1/models"),
+            m => m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == "e2e-char/versions/2"),
             TimeSpan.FromSeconds(30), stack.Logs);
         var request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"maxTokens\":60,\"temperature\":0.8,\"topK\":20,\"seed\":5}";
         var (g1Status, g1) = await Api.PostJsonAsync(Http, "/api/generate", request);

@@ -5,31 +5,61 @@ using Npgsql;
 namespace Platform.EndToEnd.Tests;
 
 /// <summary>
-/// The whole platform as real processes: the six services built by the solution, started on test ports
+/// The whole platform as real processes: the six services built by the solution, started on test ports the way
+/// their images start them (configuration from the environment only, ASPNETCORE_URLS included, no --urls)
 /// against a real PostgreSQL (database platform_test, schemas dropped first) and a real RabbitMQ (virtual
-/// host platform-test), with a fresh artifact folder. Tests talk to the gateway only.
+/// host platform-test), with a fresh artifact folder. Tests talk to the gateway, with the admin key
+/// (PLATFORM_ADMIN_KEY, as infra/test.sh exports it from .data/admin-key) unless they say otherwise.
 /// infra/test.sh starts PostgreSQL and RabbitMQ; PLATFORM_TEST_POSTGRES and PLATFORM_TEST_RABBITMQ override where they are.
 /// </summary>
 public sealed class PlatformStack : IAsyncLifetime
 {
-    private static readonly (string Name, int Port)[] Services =
+    public static readonly (string Name, int Port)[] Services =
     [
         ("Ingestion", 18081), ("Tokenization", 18082), ("Training", 18083), ("Evaluation", 18084), ("Generation", 18085), ("Gateway", 18080),
     ];
-    private static readonly string[] Schemas = ["ingestion", "tokenization", "training", "evaluation", "generation"];
+    private static readonly string[] Schemas = ["gateway", "ingestion", "tokenization", "training", "evaluation", "generation"];
+    public static readonly Uri GatewayAddress = new("http://127.0.0.1:18080");
 
     // The services are run from the same build configuration as the tests: bin/<Configuration>/net10.0.
     private static readonly string Configuration =
         Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
 
     private readonly List<(string Name, Process Process, StringBuilder Log)> _processes = [];
+    private readonly List<string> _exited = [];
 
     public static string RepoRoot { get; } = FindRepoRoot();
     public string PostgresConnection { get; } = Environment.GetEnvironmentVariable("PLATFORM_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Database=platform_test;Username=platform;Password=platform";
     public Uri RabbitMq { get; } = new(Environment.GetEnvironmentVariable("PLATFORM_TEST_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5673/platform-test");
     public string ArtifactsRoot { get; } = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N")[..8]);
-    public HttpClient Gateway { get; } = new() { BaseAddress = new Uri("http://127.0.0.1:18080"), Timeout = TimeSpan.FromSeconds(60) };
+    public string AdminKey { get; } = Secret("PLATFORM_ADMIN_KEY", "admin-key", "plk_e2e_");
+    public string InternalSecret { get; } = Secret("PLATFORM_INTERNAL_SECRET", "internal-secret", "e2e-internal-");
+    /// <summary>The gateway with the admin key.</summary>
+    public HttpClient Gateway { get; }
+    /// <summary>The gateway without any key.</summary>
+    public HttpClient Anonymous { get; } = new() { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(60) };
+
+    public PlatformStack() => Gateway = ClientWithKey(AdminKey);
+
+    /// <summary>A client of the gateway that sends this key as "Authorization: Bearer".</summary>
+    public static HttpClient ClientWithKey(string key)
+    {
+        var client = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public static Uri ServiceAddress(string name) => new($"http://127.0.0.1:{Services.Single(s => s.Name == name).Port}");
+
+    // As infra/test.sh exports it, else the stack's own (from .data when a developer runs dotnet test by hand, else random).
+    private static string Secret(string variable, string file, string prefix)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+            return value;
+        var path = Path.Combine(RepoRoot, ".data", file);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : prefix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+    }
 
     public async Task InitializeAsync()
     {
@@ -54,17 +84,28 @@ public sealed class PlatformStack : IAsyncLifetime
         var dll = Path.Combine(bin, name + ".dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"{dll} is missing: build the solution ({Configuration}) before running the end-to-end tests.");
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
+        // As the image does: "dotnet <Service>.dll" in its folder, everything else from the environment.
+        var start = new ProcessStartInfo("dotnet", [dll])
         {
             WorkingDirectory = bin,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         var env = start.Environment;
+        foreach (var inherited in env.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("ReverseProxy__", StringComparison.Ordinal)).ToList())
+            env.Remove(inherited);
+        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        env["PLATFORM_INTERNAL_SECRET"] = InternalSecret;
+        env["PLATFORM_ADMIN_KEY"] = AdminKey;
         env["ConnectionStrings__Platform"] = PostgresConnection;
         env["ConnectionStrings__RabbitMq"] = RabbitMq.ToString();
         env["Artifacts__Root"] = ArtifactsRoot;
-        env["Services__Ingestion"] = "http://127.0.0.1:18081";
+        env["Services__Ingestion"] = ServiceAddress("Ingestion").ToString();
+        env["Services__Training"] = ServiceAddress("Training").ToString();
+        // The tests drive the platform hard with the one admin key; the rate-limit test uses keys with their own limits.
+        env["Gateway__RateLimits__RequestsPerSecond"] = "10000";
+        env["Gateway__RateLimits__Burst"] = "10000";
+        env["Gateway__RateLimits__ConcurrentGenerations"] = "64";
         env["Training__LogInterval"] = "10";
         env["Evaluation__SampleTokens"] = "50";
         // One decoding slot and one queue place, so the tests can see the 429 that protects the service.
@@ -90,6 +131,8 @@ public sealed class PlatformStack : IAsyncLifetime
         var (_, process, _) = _processes[index];
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
+        lock (_processes[index].Log)
+            _exited.Add($"--- {name} (before restart) ---\n{_processes[index].Log}");
         _processes.RemoveAt(index);
         Start(name, Services.Single(s => s.Name == name).Port);
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
@@ -116,6 +159,13 @@ public sealed class PlatformStack : IAsyncLifetime
         throw new TimeoutException("The platform did not become ready:\n" + Logs());
     }
 
+    /// <summary>Everything every service has written so far (stdout and stderr), for tests about the logs themselves.</summary>
+    public string AllLogs() => string.Join("\n", _processes.Select(p =>
+    {
+        lock (p.Log)
+            return $"--- {p.Name} ---\n{p.Log}";
+    }).Concat(_exited));
+
     /// <summary>The last lines each service wrote, to explain a failed assertion.</summary>
     public string Logs() => string.Join("\n", _processes.Select(p => $"--- {p.Name} ---\n{Tail(p.Log)}"));
 
@@ -135,6 +185,7 @@ public sealed class PlatformStack : IAsyncLifetime
             process.Dispose();
         }
         Gateway.Dispose();
+        Anonymous.Dispose();
         try { Directory.Delete(ArtifactsRoot, recursive: true); } catch (IOException) { }
     }
 

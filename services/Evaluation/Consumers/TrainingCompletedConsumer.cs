@@ -5,16 +5,22 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
 
 namespace Evaluation.Consumers;
 
-/// <summary>Evaluates a trained run once; a redelivery re-announces the recorded result.</summary>
+/// <summary>
+/// Evaluates a trained run once; a redelivery re-announces the recorded result. A run deleted before or while it
+/// is scored gets no evaluation: the result is kept only if, under the run's lock, no deletion has been recorded.
+/// </summary>
 public sealed class TrainingCompletedConsumer(EvaluationDbContext db, CheckpointScorer scorer, ILogger<TrainingCompletedConsumer> logger)
     : IConsumer<TrainingCompleted>
 {
     public async Task Consume(ConsumeContext<TrainingCompleted> context)
     {
         var trained = context.Message;
+        if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken))
+            return;
         var record = await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.RunId == trained.RunId, context.CancellationToken);
         if (record is null)
         {
@@ -44,13 +50,27 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
                 record.FailureReason = ex.GetBaseException().Message;
             }
             record.DurationMilliseconds = clock.ElapsedMilliseconds;
+
+            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+            await db.LockAsync(trained.RunId, context.CancellationToken);
+            if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken))
+                return;
             db.Evaluations.Add(record);
+            Announce(record);
+            await db.SaveChangesAsync(context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
+            return;
         }
 
+        Announce(record);
+        await db.SaveChangesAsync(context.CancellationToken);
+    }
+
+    private void Announce(EvaluationRecord record)
+    {
         db.PublishViaOutbox<object>(record.State == EvaluationState.Completed
             ? new EvaluationCompleted(record.RunId, record.Id, Figures(record), record.Sample, DateTimeOffset.UtcNow)
             : new EvaluationFailed(record.RunId, record.FailureReason ?? "unknown error", DateTimeOffset.UtcNow));
-        await db.SaveChangesAsync(context.CancellationToken);
     }
 
     internal static EvaluationFigures Figures(EvaluationRecord r) =>

@@ -8,6 +8,7 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
     public const string Schema = "evaluation";
 
     public DbSet<EvaluationRecord> Evaluations => Set<EvaluationRecord>();
+    public DbSet<DeletedRun> DeletedRuns => Set<DeletedRun>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -19,6 +20,11 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
             e.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
             // One evaluation per run: a redelivered TrainingCompleted re-announces it instead of scoring again.
             e.HasIndex(x => x.RunId).IsUnique();
+        });
+        modelBuilder.Entity<DeletedRun>(e =>
+        {
+            e.ToTable("deleted_runs");
+            e.HasKey(d => d.RunId);
         });
         modelBuilder.ConfigureOutbox();
     }

@@ -183,9 +183,9 @@ public static class CompletionsApi
     {
         var versions = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).ToListAsync(cancellationToken);
         // Each version by its own id, and each name for its latest version.
-        var data = versions.Select(v => new { id = $"{v.Name}/versions/{v.Version}", @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = "platform" })
+        var data = versions.Select(v => new { id = $"{v.Name}/versions/{v.Version}", @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform" })
             .Concat(versions.GroupBy(v => v.Name).Select(g => g.MaxBy(v => v.Version)!)
-                .Select(v => new { id = v.Name, @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = "platform" }))
+                .Select(v => new { id = v.Name, @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform" }))
             .OrderBy(m => m.id, StringComparer.Ordinal);
         return Results.Ok(new { @object = "list", data });
     }

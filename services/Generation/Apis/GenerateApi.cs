@@ -1,6 +1,4 @@
-using Generation.Data;
 using Generation.Serving;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Http;
 
@@ -25,7 +23,6 @@ public static class GenerateApi
     public static IEndpointRouteBuilder MapGenerateApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/generate", GenerateAsync).WithTags("Generation");
-        app.MapGet("/api/generate/models", ListModelsAsync).WithTags("Generation");
         return app;
     }
 
@@ -71,8 +68,4 @@ public static class GenerateApi
         return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many generations in progress.",
             detail: "Every decoding slot and queue place is taken; retry after a second.");
     }
-
-    private static async Task<IResult> ListModelsAsync(GenerationDbContext db, CancellationToken cancellationToken) =>
-        Results.Ok(await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version)
-            .Select(m => new { m.Name, m.Version, m.RunId, m.RegisteredAt }).ToListAsync(cancellationToken));
 }

@@ -20,6 +20,7 @@ public sealed class ModelVersionRegisteredConsumer(GenerationDbContext db) : ICo
             CheckpointKey = m.CheckpointKey,
             CheckpointSha256 = m.CheckpointSha256,
             TokenizerKey = m.TokenizerKey,
+            OwnerName = m.Owner?.Name,
             RegisteredAt = m.RegisteredAt,
         });
         await db.SaveChangesAsync(context.CancellationToken);

@@ -9,5 +9,7 @@ public sealed class ServableModel
     public string CheckpointKey { get; set; } = "";
     public string CheckpointSha256 { get; set; } = "";
     public string TokenizerKey { get; set; } = "";
+    /// <summary>Name of the key that owns the version (OpenAI's owned_by).</summary>
+    public string? OwnerName { get; set; }
     public DateTimeOffset RegisteredAt { get; set; }
 }

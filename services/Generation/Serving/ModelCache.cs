@@ -77,6 +77,9 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         }
     }
 
+    /// <summary>Forgets a version (deleted from the registry); a request still using it finishes with it.</summary>
+    public void Forget(string name, int version) => _entries.TryRemove((name, version), out _);
+
     public void Dispose()
     {
         foreach (var entry in _entries.Values)

@@ -4,11 +4,28 @@ namespace Ingestion.Apis;
 
 public sealed record TokenizerSummary(string Kind, Guid? Id, int? VocabSize);
 
+/// <summary>The kinds of personal data redacted at upload, and how many of each were replaced.</summary>
+public sealed record RedactionResponse(IReadOnlyList<string> Kinds, IReadOnlyDictionary<string, long> Replaced)
+{
+    public static RedactionResponse? From(RedactionSummary? r) => r is null ? null : new(r.Kinds, r.Kinds.ToDictionary(k => k, k => k switch
+    {
+        "email" => r.Email,
+        "phone" => r.Phone,
+        "ip" => r.Ip,
+        "creditCard" => r.CreditCard,
+        "cnId" => r.CnId,
+        _ => 0,
+    }));
+}
+
+public sealed record OwnerResponse(Guid Id, string Name);
+
 public sealed record DatasetResponse(
     Guid Id,
     string Name,
     DatasetState State,
     string? FailureReason,
+    OwnerResponse? Owner,
     string Sha256,
     long Bytes,
     long Characters,
@@ -20,11 +37,16 @@ public sealed record DatasetResponse(
     long? TrainTokens,
     long? ValidationTokens,
     Guid? AutoTrainRunId,
+    RedactionResponse? Redaction,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
     public static DatasetResponse From(Dataset d) => new(
-        d.Id, d.Name, d.State, d.FailureReason, d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,
+        d.Id, d.Name, d.State, d.FailureReason, d.OwnerId is { } o ? new OwnerResponse(o, d.OwnerName ?? "") : null,
+        d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,
         d.TrainBytes, d.ValidationBytes, new TokenizerSummary(d.TokenizerKind, d.TokenizerId, d.VocabSize),
-        d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, d.CreatedAt, d.UpdatedAt);
+        d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt, d.UpdatedAt);
 }
+
+/// <summary>What a deletion removes: the dataset at once, and (with cascade) the runs and model versions trained on it, as their services hear of it.</summary>
+public sealed record DatasetDeletionResponse(Guid Id, bool Cascade, IReadOnlyList<DependentRun> Runs);

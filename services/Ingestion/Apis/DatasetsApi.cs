@@ -1,19 +1,16 @@
 using Ingestion.Corpus;
 using Ingestion.Data;
+using Ingestion.Privacy;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 
 namespace Ingestion.Apis;
-
-public sealed class IngestionOptions
-{
-    /// <summary>Largest accepted corpus, in bytes of the uploaded file (default 100 MiB).</summary>
-    public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
-}
 
 public static class DatasetsApi
 {
@@ -25,26 +22,28 @@ public static class DatasetsApi
         group.MapPost("/", UploadAsync).WithMetadata(new RequestSizeLimitAttribute(maxBytes + 1024 * 1024)).DisableAntiforgery();
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
+        group.MapGet("/{id:guid}/content", GetContentAsync);
+        group.MapDelete("/{id:guid}", DeleteAsync);
         return app;
     }
 
-    private static async Task<IResult> UploadAsync(HttpRequest request, IngestionDbContext db, ArtifactStore store,
+    private static async Task<IResult> UploadAsync(HttpContext http, IngestionDbContext db, ArtifactStore store,
         IOptions<IngestionOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         Upload upload;
         try
         {
-            upload = await UploadReader.ReadAsync(request, store, options.Value.MaxUploadBytes, cancellationToken);
+            upload = await UploadReader.ReadAsync(http.Request, store, options.Value.MaxUploadBytes, cancellationToken);
         }
         catch (CorpusRejectedException ex)
         {
-            return FileProblem(ex.Message, ex.StatusCode);
+            return Rejected(ex.Message, ex.StatusCode, ex.Field);
         }
         catch (BadHttpRequestException ex)
         {
-            return FileProblem(ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+            return Rejected(ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? $"The upload is larger than the limit of {options.Value.MaxUploadBytes:N0} bytes."
-                : ex.Message, ex.StatusCode);
+                : ex.Message, ex.StatusCode, "file");
         }
 
         using (upload)
@@ -55,56 +54,55 @@ public static class DatasetsApi
             if (fields is null || !errors.IsValid)
                 return Results.ValidationProblem(errors.ToDictionary(), title: "The upload's fields are invalid.");
 
-            var id = Guid.NewGuid();
-            var prefix = $"datasets/{id:N}";
-            var dataset = new Dataset
-            {
-                Id = id,
-                Name = fields.Name,
-                State = DatasetState.Uploaded,
-                Sha256 = upload.Stats.Sha256,
-                Bytes = upload.Stats.Bytes,
-                Characters = upload.Stats.Characters,
-                Lines = upload.Stats.Lines,
-                ValidationFraction = fields.ValidationFraction,
-                CorpusKey = $"{prefix}/corpus.txt",
-                TrainKey = $"{prefix}/train.txt",
-                ValidationKey = $"{prefix}/validation.txt",
-                TokenizerKind = upload.TokenizerFile is null ? fields.Tokenizer.Kind : TokenizerKinds.Uploaded,
-                AutoTrainRunId = fields.AutoTrain is null ? null : Guid.NewGuid(),
-                CreatedAt = DateTimeOffset.UtcNow,
-            };
+            var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow);
+            dataset.Sha256 = upload.Stats.Sha256;
+            dataset.Bytes = upload.Stats.Bytes;
+            dataset.Characters = upload.Stats.Characters;
+            dataset.Lines = upload.Stats.Lines;
+            dataset.ValidationFraction = fields.ValidationFraction;
+            dataset.TokenizerKind = upload.TokenizerFile is null ? fields.Tokenizer.Kind : TokenizerKinds.Uploaded;
+            dataset.AutoTrainRunId = fields.AutoTrain is null ? null : Guid.NewGuid();
+            dataset.Redaction = Summarise(upload.Redaction);
             try
             {
                 await StoreSplitsAsync(upload, dataset, store, cancellationToken);
             }
             catch (CorpusRejectedException ex)
             {
-                store.DeletePrefix(prefix);
-                return FileProblem(ex.Message, ex.StatusCode);
+                store.DeletePrefix(Dataset.PrefixOf(dataset.Id));
+                return Rejected(ex.Message, ex.StatusCode, ex.Field);
             }
 
             var tokenizer = fields.Tokenizer;
             if (upload.TokenizerFile is not null)
             {
-                var key = $"{prefix}/tokenizer.json";
+                var key = $"{Dataset.PrefixOf(dataset.Id)}/tokenizer.json";
                 upload.TokenizerFile.Commit(key);
                 tokenizer = new TokenizerSpec { Kind = TokenizerKinds.Uploaded, FileKey = key };
             }
-            dataset.State = DatasetState.Ingested;
-            dataset.UpdatedAt = DateTimeOffset.UtcNow;
             db.Datasets.Add(dataset);
             db.PublishViaOutbox(new DatasetIngested(dataset.Id, dataset.Name, dataset.TrainKey, dataset.ValidationKey,
                 dataset.TrainBytes, dataset.ValidationBytes, tokenizer,
                 fields.AutoTrain is null ? null : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain),
-                dataset.UpdatedAt));
+                dataset.UpdatedAt, dataset.Owner));
             await db.SaveChangesAsync(cancellationToken);
             loggers.CreateLogger("Ingestion").LogInformation(
-                "Dataset {Id} '{Name}' ingested: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}",
-                id, dataset.Name, dataset.Bytes, dataset.Characters, dataset.Lines, dataset.Sha256);
-            return Results.Accepted($"/api/datasets/{id}", DatasetResponse.From(dataset));
+                "Dataset {Id} '{Name}' ingested for key {Owner}: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}{Redacted}",
+                dataset.Id, dataset.Name, dataset.OwnerId, dataset.Bytes, dataset.Characters, dataset.Lines, dataset.Sha256,
+                upload.Redaction is { } r ? $", redacted {string.Join(", ", r.Counts.Select(c => $"{c.Value} {RedactionKinds.NameOf(c.Key)}"))}" : "");
+            return Results.Accepted($"/api/datasets/{dataset.Id}", DatasetResponse.From(dataset));
         }
     }
+
+    private static RedactionSummary? Summarise(PiiRedactor? redactor) => redactor is null ? null : new RedactionSummary
+    {
+        Kinds = redactor.Kinds.OrderBy(k => k).Select(RedactionKinds.NameOf).ToList(),
+        Email = redactor.Counts.GetValueOrDefault(RedactionKind.Email),
+        Phone = redactor.Counts.GetValueOrDefault(RedactionKind.Phone),
+        Ip = redactor.Counts.GetValueOrDefault(RedactionKind.Ip),
+        CreditCard = redactor.Counts.GetValueOrDefault(RedactionKind.CreditCard),
+        CnId = redactor.Counts.GetValueOrDefault(RedactionKind.CnId),
+    };
 
     /// <summary>An uploaded tokenizer must load (byte-level BPE tokenizer.json or the platform's char file).</summary>
     private static void CheckTokenizerFile(StagedArtifact file, ValidationErrors errors)
@@ -133,20 +131,89 @@ public static class DatasetsApi
         upload.Staged.Commit(dataset.CorpusKey);
     }
 
-    private static IResult FileProblem(string message, int status) => status == StatusCodes.Status400BadRequest
-        ? Results.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [message] }, title: "The corpus was rejected.")
+    private static IResult Rejected(string message, int status, string field) => status == StatusCodes.Status400BadRequest
+        ? Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+            title: field == "file" ? "The corpus was rejected." : "The upload's fields are invalid.")
         : Results.Problem(detail: message, statusCode: status, title: "The corpus was rejected.",
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["file"] = [message] } });
+            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
 
-    private static async Task<IResult> ListAsync(IngestionDbContext db, int? limit, CancellationToken cancellationToken)
+    /// <summary>Datasets, newest first; owner= "me", a key id or a key name.</summary>
+    private static async Task<Ok<List<DatasetResponse>>> ListAsync(HttpContext http, IngestionDbContext db, int? limit, string? owner,
+        CancellationToken cancellationToken)
     {
         var take = Math.Clamp(limit ?? 100, 1, 1000);
-        var datasets = await db.Datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).Take(take).ToListAsync(cancellationToken);
-        return Results.Ok(datasets.Select(DatasetResponse.From));
+        var datasets = await db.LiveDatasets.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
+            .OrderByDescending(d => d.CreatedAt).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(datasets.Select(DatasetResponse.From).ToList());
     }
 
-    private static async Task<IResult> GetAsync(Guid id, IngestionDbContext db, CancellationToken cancellationToken) =>
-        await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken) is { } dataset
-            ? Results.Ok(DatasetResponse.From(dataset))
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {id}.");
+    private static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> GetAsync(Guid id, IngestionDbContext db, CancellationToken cancellationToken) =>
+        await db.LiveDatasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken) is { } dataset
+            ? TypedResults.Ok(DatasetResponse.From(dataset))
+            : NotFound(id);
+
+    /// <summary>The stored corpus (redacted, if the upload asked for it), to its owner or an admin only.</summary>
+    private static async Task<IResult> GetContentAsync(Guid id, HttpContext http, IngestionDbContext db, ArtifactStore store,
+        CancellationToken cancellationToken)
+    {
+        var dataset = await db.LiveDatasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (dataset is null)
+            return NotFound(id);
+        if (!http.Caller().MayChange(dataset.OwnerId))
+            return AccessProblems.NotOwner("dataset");
+        return TypedResults.PhysicalFile(store.PathOf(dataset.CorpusKey), "text/plain; charset=utf-8", $"{dataset.Name}.txt",
+            enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// Deletes a dataset by its owner or an admin: the corpus, splits and any uploaded tokenizer at once, and, by the
+    /// DatasetDeleted event, its tokenizer and token files. Runs trained on it (and their model versions) make this a
+    /// 409 listing them, unless cascade=true, which deletes them too.
+    /// </summary>
+    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, IngestionDbContext db, ArtifactStore store,
+        TrainingClient training, ILogger<DatasetDeletion> logger, CancellationToken cancellationToken)
+    {
+        var dataset = await db.LiveDatasets.FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (dataset is null)
+            return NotFound(id);
+        var caller = http.Caller();
+        if (!caller.MayChange(dataset.OwnerId))
+            return AccessProblems.NotOwner("dataset");
+
+        IReadOnlyList<DependentRun> runs;
+        try
+        {
+            runs = await training.RunsOnAsync(id, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException
+                                       or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Cannot ask Training about runs on dataset {Id}: {Message}", id, ex.Message);
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check what depends on the dataset.",
+                detail: "The training service did not answer which runs use this dataset; nothing was deleted. Try again shortly.");
+        }
+        if (runs.Count > 0 && cascade != true)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Runs were trained on this dataset.",
+                detail: $"{runs.Count} run(s) use dataset {id}{(runs.Any(r => r.ModelVersion is not null) ? ", with registered model versions" : "")}. " +
+                        "Delete with ?cascade=true to remove them (checkpoints, metrics, evaluations and versions) as well.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["runs"] = runs,
+                    ["modelVersions"] = runs.Where(r => r.ModelVersion is not null).Select(r => new { name = r.Name, version = r.ModelVersion }).ToList(),
+                });
+
+        dataset.Delete(caller);
+        db.PublishViaOutbox(new DatasetDeleted(id, cascade == true, new Owner(caller.KeyId, caller.Name), dataset.UpdatedAt));
+        await db.SaveChangesAsync(cancellationToken);
+        // Also done by this service's own DatasetDeletedConsumer, so a crash right here still removes the files.
+        store.DeletePrefix(Dataset.PrefixOf(id));
+        logger.LogInformation("Dataset {Id} deleted by key {KeyId} (cascade: {Cascade}, {Runs} runs)", id, caller.KeyId, cascade == true, runs.Count);
+        return Results.Accepted($"/api/datasets/{id}", new DatasetDeletionResponse(id, cascade == true, runs));
+    }
+
+    private static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {id}.");
 }
+
+/// <summary>Logger category of dataset deletions.</summary>
+public sealed class DatasetDeletion;

@@ -10,11 +10,7 @@ public sealed class DatasetTokenizationFailedConsumer(IngestionDbContext db) : I
     public async Task Consume(ConsumeContext<DatasetTokenizationFailed> context)
     {
         var dataset = await db.Datasets.FindAsync([context.Message.DatasetId], context.CancellationToken);
-        if (dataset is null || dataset.State is DatasetState.Tokenized or DatasetState.Failed)
-            return;
-        dataset.State = DatasetState.Failed;
-        dataset.FailureReason = $"Tokenization failed: {context.Message.Reason}";
-        dataset.UpdatedAt = DateTimeOffset.UtcNow;
-        await db.SaveChangesAsync(context.CancellationToken);
+        if (dataset is not null && dataset.MarkFailed($"Tokenization failed: {context.Message.Reason}"))
+            await db.SaveChangesAsync(context.CancellationToken);
     }
 }

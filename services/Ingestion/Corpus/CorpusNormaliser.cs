@@ -5,23 +5,25 @@ namespace Ingestion.Corpus;
 
 public sealed record CorpusStats(string Sha256, long Bytes, long Characters, long Lines);
 
-/// <summary>The upload is not acceptable text; Message says why, for the user.</summary>
-public sealed class CorpusRejectedException(string message, int statusCode = StatusCodes.Status400BadRequest) : Exception(message)
+/// <summary>The upload is not acceptable; Message says why, for the user, and Field names the part at fault.</summary>
+public sealed class CorpusRejectedException(string message, int statusCode = StatusCodes.Status400BadRequest, string field = "file") : Exception(message)
 {
     public int StatusCode { get; } = statusCode;
+    public string Field { get; } = field;
 }
 
 /// <summary>
 /// Streams an upload once: rejects anything that is not UTF-8 text, drops a byte-order mark, turns CRLF and
-/// lone CR into LF, and writes the normalised text while hashing and counting it. Memory stays at one buffer
-/// whatever the upload's size. Sha256, bytes, characters (Unicode scalar values) and lines describe the
-/// normalised text, which is what is stored and trained on.
+/// lone CR into LF, redacts personal data when asked, and writes the result while hashing and counting it. Memory
+/// stays at one buffer (plus the redactor's current line) whatever the upload's size. Sha256, bytes, characters
+/// (Unicode scalar values) and lines describe the written text, which is what is stored and trained on.
 /// </summary>
 public static class CorpusNormaliser
 {
     private const int BufferBytes = 1 << 16;
 
-    public static async Task<CorpusStats> NormaliseAsync(Stream input, Stream output, long maxBytes, CancellationToken cancellationToken)
+    public static async Task<CorpusStats> NormaliseAsync(Stream input, Stream output, long maxBytes, CancellationToken cancellationToken,
+        Privacy.StreamingRedactor? redactor = null)
     {
         var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
         var encoder = new UTF8Encoding(false).GetEncoder();
@@ -73,17 +75,22 @@ public static class CorpusNormaliser
                 previousWasCr = c == '\r';
                 if (previousWasCr)
                     c = '\n';
+                normalised[n++] = c;
+            }
+
+            ReadOnlyMemory<char> text = redactor is null ? normalised.AsMemory(0, n) : redactor.Push(normalised.AsSpan(0, n), final: read == 0).AsMemory();
+            foreach (var c in text.Span)
+            {
                 if (c == '\n')
                     lines++;
                 if (!char.IsLowSurrogate(c))
                     characters++;
-                normalised[n++] = c;
                 lastChar = c;
             }
-
-            var byteCount = encoder.GetBytes(normalised, 0, n, outBytes, 0, flush: read == 0);
-            hash.AppendData(outBytes, 0, byteCount);
-            await output.WriteAsync(outBytes.AsMemory(0, byteCount), cancellationToken);
+            var encoded = text.Length <= BufferBytes + 1 ? outBytes : new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+            var byteCount = encoder.GetBytes(text.Span, encoded, flush: read == 0);
+            hash.AppendData(encoded, 0, byteCount);
+            await output.WriteAsync(encoded.AsMemory(0, byteCount), cancellationToken);
             writtenBytes += byteCount;
             if (read == 0)
                 break;

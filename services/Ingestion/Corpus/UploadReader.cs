@@ -1,15 +1,19 @@
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
+using Ingestion.Privacy;
 using Microsoft.Net.Http.Headers;
 using Platform.Storage;
 
 namespace Ingestion.Corpus;
 
-/// <summary>An upload's normalised text and optional tokenizer file, staged in the artifact store, and its form fields.</summary>
-public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDictionary<string, string> fields, StagedArtifact? tokenizerFile) : IDisposable
+/// <summary>An upload's normalised (and, when asked, redacted) text and optional tokenizer file, staged in the artifact store, and its form fields.</summary>
+public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDictionary<string, string> fields, StagedArtifact? tokenizerFile,
+    PiiRedactor? redaction) : IDisposable
 {
     public StagedArtifact Staged { get; } = staged;
     public CorpusStats Stats { get; } = stats;
+    /// <summary>What was redacted, when the upload asked for it.</summary>
+    public PiiRedactor? Redaction { get; } = redaction;
     public IReadOnlyDictionary<string, string> Fields { get; } = fields;
     /// <summary>A tokenizer.json sent as the multipart part "tokenizerFile", to use instead of training one.</summary>
     public StagedArtifact? TokenizerFile { get; } = tokenizerFile;
@@ -23,12 +27,15 @@ public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDi
 
 /// <summary>
 /// Reads a corpus upload as it arrives, without buffering the whole request: either multipart/form-data
-/// (field "file" plus form fields) or a raw text/plain body (fields from the query string).
+/// (field "file" plus form fields) or a raw text/plain body (fields from the query string). The text is redacted
+/// as it streams, so personal data is never written anywhere: "redact" must therefore be known before the file
+/// arrives (a query parameter, or a form field sent before the "file" part).
 /// </summary>
 public static class UploadReader
 {
     private const int MaxFieldBytes = 64 * 1024;
     public const long MaxTokenizerFileBytes = 64L * 1024 * 1024;
+    public const string RedactField = "redact";
 
     public static async Task<Upload> ReadAsync(HttpRequest request, ArtifactStore store, long maxBytes, CancellationToken cancellationToken)
     {
@@ -38,6 +45,7 @@ public static class UploadReader
         try
         {
             CorpusStats? stats = null;
+            StreamingRedactor? redactor = null;
             if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             {
                 var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
@@ -59,11 +67,15 @@ public static class UploadReader
                     {
                         if (stats is not null)
                             throw new CorpusRejectedException("Send exactly one file per upload.");
+                        redactor = RedactorFor(fields, request.Query);
                         await using var output = staged.OpenWrite();
-                        stats = await CorpusNormaliser.NormaliseAsync(section.Body, output, maxBytes, cancellationToken);
+                        stats = await CorpusNormaliser.NormaliseAsync(section.Body, output, maxBytes, cancellationToken, redactor);
                     }
                     else
                     {
+                        if (stats is not null && name.Equals(RedactField, StringComparison.OrdinalIgnoreCase))
+                            throw new CorpusRejectedException("must come before the 'file' part (or be given in the query string): " +
+                                "the corpus is redacted as it arrives, so nothing unredacted is ever written.", field: RedactField);
                         fields[name] = await ReadFieldAsync(section.Body, name, cancellationToken);
                     }
                 }
@@ -74,15 +86,16 @@ public static class UploadReader
             {
                 foreach (var (key, value) in request.Query)
                     fields[key] = value.ToString();
+                redactor = RedactorFor(fields, request.Query);
                 await using var output = staged.OpenWrite();
-                stats = await CorpusNormaliser.NormaliseAsync(request.Body, output, maxBytes, cancellationToken);
+                stats = await CorpusNormaliser.NormaliseAsync(request.Body, output, maxBytes, cancellationToken, redactor);
             }
             else
             {
                 throw new CorpusRejectedException("Send the corpus as multipart/form-data (field 'file') or as a text/plain body.",
                     StatusCodes.Status415UnsupportedMediaType);
             }
-            return new Upload(staged, stats, fields, tokenizerFile);
+            return new Upload(staged, stats, fields, tokenizerFile, redactor?.Redactor);
         }
         catch
         {
@@ -90,6 +103,16 @@ public static class UploadReader
             tokenizerFile?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The redactor the "redact" option asks for (form field or query), or null when it asks for none.</summary>
+    private static StreamingRedactor? RedactorFor(Dictionary<string, string> fields, IQueryCollection query)
+    {
+        var value = fields.GetValueOrDefault(RedactField) ?? query[RedactField].ToString();
+        fields[RedactField] = value;
+        var kinds = RedactionKinds.Parse(value, out var error)
+            ?? throw new CorpusRejectedException(error!, field: RedactField);
+        return kinds.Count == 0 ? null : new StreamingRedactor(new PiiRedactor(kinds));
     }
 
     private static async Task CopyLimitedAsync(Stream input, Stream output, long limit, string field, CancellationToken cancellationToken)

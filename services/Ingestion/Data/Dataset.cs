@@ -1,15 +1,30 @@
 using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 
 namespace Ingestion.Data;
 
-public enum DatasetState { Uploaded, Ingested, Tokenized, Failed }
+/// <summary>Ingested (stored and split) → Tokenized | Failed; any of them → Deleted (its files removed, it answers 404).</summary>
+public enum DatasetState { Ingested, Tokenized, Failed, Deleted }
 
-public sealed class Dataset
+/// <summary>What was redacted from an upload: the kinds asked for and how many of each were replaced (never the values).</summary>
+public sealed class RedactionSummary
+{
+    public List<string> Kinds { get; set; } = [];
+    public long Email { get; set; }
+    public long Phone { get; set; }
+    public long Ip { get; set; }
+    public long CreditCard { get; set; }
+    public long CnId { get; set; }
+}
+
+public sealed class Dataset : IOwned
 {
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
-    public DatasetState State { get; set; }
-    public string? FailureReason { get; set; }
+    public DatasetState State { get; private set; }
+    public string? FailureReason { get; private set; }
+    public Guid? OwnerId { get; set; }
+    public string? OwnerName { get; set; }
     public string Sha256 { get; set; } = "";
     public long Bytes { get; set; }
     public long Characters { get; set; }
@@ -21,11 +36,66 @@ public sealed class Dataset
     public string TrainKey { get; set; } = "";
     public string ValidationKey { get; set; } = "";
     public string TokenizerKind { get; set; } = TokenizerKinds.Char;
-    public Guid? TokenizerId { get; set; }
-    public int? VocabSize { get; set; }
-    public long? TrainTokens { get; set; }
-    public long? ValidationTokens { get; set; }
+    public Guid? TokenizerId { get; private set; }
+    public int? VocabSize { get; private set; }
+    public long? TrainTokens { get; private set; }
+    public long? ValidationTokens { get; private set; }
     public Guid? AutoTrainRunId { get; set; }
+    public RedactionSummary? Redaction { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+    public DateTimeOffset? DeletedAt { get; private set; }
+    public string? DeletedBy { get; private set; }
+
+    /// <summary>The artifact prefix holding the corpus, its splits and an uploaded tokenizer.</summary>
+    public static string PrefixOf(Guid id) => $"datasets/{id:N}";
+
+    public bool IsDeleted => State == DatasetState.Deleted;
+    public Owner? Owner => OwnerId is { } id ? new Owner(id, OwnerName ?? "") : null;
+
+    /// <summary>A new dataset whose corpus has been stored and split.</summary>
+    public static Dataset Ingested(Guid id, string name, Caller owner, DateTimeOffset at) => new()
+    {
+        Id = id,
+        Name = name,
+        State = DatasetState.Ingested,
+        OwnerId = owner.KeyId,
+        OwnerName = owner.Name,
+        CorpusKey = $"{PrefixOf(id)}/corpus.txt",
+        TrainKey = $"{PrefixOf(id)}/train.txt",
+        ValidationKey = $"{PrefixOf(id)}/validation.txt",
+        CreatedAt = at,
+        UpdatedAt = at,
+    };
+
+    /// <summary>Tokenization finished; a repeat or a late event for a dataset already past it changes nothing.</summary>
+    public bool MarkTokenized(DatasetTokenized m)
+    {
+        if (State != DatasetState.Ingested)
+            return false;
+        State = DatasetState.Tokenized;
+        FailureReason = null;
+        (TokenizerId, TokenizerKind, VocabSize, TrainTokens, ValidationTokens) = (m.TokenizerId, m.TokenizerKind, m.VocabSize, m.TrainTokens, m.ValidationTokens);
+        UpdatedAt = DateTimeOffset.UtcNow;
+        return true;
+    }
+
+    public bool MarkFailed(string reason)
+    {
+        if (State != DatasetState.Ingested)
+            return false;
+        State = DatasetState.Failed;
+        FailureReason = reason;
+        UpdatedAt = DateTimeOffset.UtcNow;
+        return true;
+    }
+
+    public void Delete(Caller by)
+    {
+        if (IsDeleted)
+            throw new InvalidOperationException($"Dataset {Id} is already deleted.");
+        State = DatasetState.Deleted;
+        DeletedAt = UpdatedAt = DateTimeOffset.UtcNow;
+        DeletedBy = by.Name;
+    }
 }

@@ -10,6 +10,9 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
+    /// <summary>Datasets that have not been deleted: what every read sees.</summary>
+    public IQueryable<Dataset> LiveDatasets => Datasets.Where(d => d.State != DatasetState.Deleted);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);
@@ -18,7 +21,12 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
             e.ToTable("datasets");
             e.Property(d => d.State).HasConversion<string>().HasMaxLength(16);
             e.Property(d => d.Name).HasMaxLength(128);
+            e.Property(d => d.OwnerName).HasMaxLength(64);
+            e.Property(d => d.DeletedBy).HasMaxLength(64);
+            e.OwnsOne(d => d.Redaction, r => r.ToJson());
+            e.Ignore(d => d.Owner);
             e.HasIndex(d => d.CreatedAt);
+            e.HasIndex(d => d.OwnerId);
         });
         modelBuilder.ConfigureOutbox();
     }

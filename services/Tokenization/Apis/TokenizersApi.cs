@@ -1,17 +1,21 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Platform.Tokenizers;
 using Tokenization.Data;
 
 namespace Tokenization.Apis;
 
+public sealed record OwnerResponse(Guid Id, string Name);
+
 public sealed record TokenizerResponse(
-    Guid Id, Guid DatasetId, string DatasetName, string Kind, int VocabSize, string TokenDType,
+    Guid Id, Guid DatasetId, string DatasetName, OwnerResponse? Owner, string Kind, int VocabSize, string TokenDType,
     long TrainTokens, long ValidationTokens, double ValidationTokensPerByte, long BuildMilliseconds, DateTimeOffset CreatedAt)
 {
     public static TokenizerResponse From(TokenizerRecord t) => new(
-        t.Id, t.DatasetId, t.DatasetName, t.Kind, t.VocabSize, t.TokenDType, t.TrainTokens, t.ValidationTokens,
+        t.Id, t.DatasetId, t.DatasetName, t.OwnerId is { } o ? new OwnerResponse(o, t.OwnerName ?? "") : null,
+        t.Kind, t.VocabSize, t.TokenDType, t.TrainTokens, t.ValidationTokens,
         t.ValidationBytes == 0 ? 0 : (double)t.ValidationTokens / t.ValidationBytes, t.BuildMilliseconds, t.CreatedAt);
 }
 
@@ -31,9 +35,10 @@ public static class TokenizersApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(TokenizationDbContext db, Guid? datasetId, CancellationToken cancellationToken)
+    /// <summary>Tokenizers, newest first; by dataset, and by owner ("me", a key id or a key name).</summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TokenizationDbContext db, Guid? datasetId, string? owner, CancellationToken cancellationToken)
     {
-        var query = db.Tokenizers.AsNoTracking();
+        var query = db.Tokenizers.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(t => t.DatasetId == d);
         var list = await query.OrderByDescending(t => t.CreatedAt).Take(1000).ToListAsync(cancellationToken);

@@ -3,6 +3,8 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
+using Platform.Storage;
 using Platform.Tokenizers;
 using Tokenization.Data;
 using Tokenization.Encoding;
@@ -11,14 +13,17 @@ namespace Tokenization.Consumers;
 
 /// <summary>
 /// Tokenizes a newly ingested dataset. Idempotent: if the dataset already has a tokenizer (a redelivery),
-/// the existing one is announced again instead of building a second.
+/// the existing one is announced again instead of building a second. A dataset deleted before or while it is
+/// encoded gets nothing: the result is kept only if, under the dataset's lock, no deletion has been recorded.
 /// </summary>
-public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEncoder encoder, ILogger<DatasetIngestedConsumer> logger)
+public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEncoder encoder, ArtifactStore store, ILogger<DatasetIngestedConsumer> logger)
     : IConsumer<DatasetIngested>
 {
     public async Task Consume(ConsumeContext<DatasetIngested> context)
     {
         var dataset = context.Message;
+        if (await db.DeletedDatasets.AnyAsync(d => d.DatasetId == dataset.DatasetId, context.CancellationToken))
+            return;
         var record = await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.DatasetId == dataset.DatasetId, context.CancellationToken);
         if (record is null)
         {
@@ -26,21 +31,39 @@ public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEnc
             {
                 record = await encoder.EncodeAsync(dataset, context.CancellationToken);
             }
-            catch (Exception ex) when (ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException or ArgumentException)
+            catch (Exception ex) when (ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException
+                                           or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
             {
-                logger.LogWarning("Dataset {Id} cannot be tokenized: {Reason}", dataset.DatasetId, ex.Message);
+                // The reason goes to the dataset's owner; the log says only that it failed (it may quote the text).
+                logger.LogWarning("Dataset {Id} cannot be tokenized ({Error})", dataset.DatasetId, ex.GetType().Name);
                 db.PublishViaOutbox(new DatasetTokenizationFailed(dataset.DatasetId, ex.Message, DateTimeOffset.UtcNow));
                 await db.SaveChangesAsync(context.CancellationToken);
                 return;
             }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+            await db.LockAsync(dataset.DatasetId, context.CancellationToken);
+            if (await db.DeletedDatasets.AnyAsync(d => d.DatasetId == dataset.DatasetId, context.CancellationToken))
+            {
+                store.DeletePrefix(TokenizerRecord.PrefixOf(record.Id));
+                logger.LogInformation("Dataset {Id} was deleted while it was tokenized; its tokenizer is discarded", dataset.DatasetId);
+                return;
+            }
             db.Tokenizers.Add(record);
+            Announce(record);
+            await db.SaveChangesAsync(context.CancellationToken);
+            await transaction.CommitAsync(context.CancellationToken);
             logger.LogInformation("Dataset {Id}: {Kind} tokenizer, vocabulary {Vocab}, {Train} train / {Val} validation tokens in {Ms} ms",
                 dataset.DatasetId, record.Kind, record.VocabSize, record.TrainTokens, record.ValidationTokens, record.BuildMilliseconds);
+            return;
         }
 
+        Announce(record);
+        await db.SaveChangesAsync(context.CancellationToken);
+    }
+
+    private void Announce(TokenizerRecord record) =>
         db.PublishViaOutbox(new DatasetTokenized(record.DatasetId, record.Id, record.Kind, record.VocabSize, record.TokenizerKey,
             record.TrainTokensKey, record.ValidationTokensKey, record.TrainTokens, record.ValidationTokens, record.ValidationBytes,
             DateTimeOffset.UtcNow));
-        await db.SaveChangesAsync(context.CancellationToken);
-    }
 }

@@ -8,6 +8,7 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
     public const string Schema = "tokenization";
 
     public DbSet<TokenizerRecord> Tokenizers => Set<TokenizerRecord>();
+    public DbSet<DeletedDataset> DeletedDatasets => Set<DeletedDataset>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -18,6 +19,13 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
             e.ToTable("tokenizers");
             // One tokenizer per dataset: a redelivered DatasetIngested cannot create a second.
             e.HasIndex(t => t.DatasetId).IsUnique();
+            e.Property(t => t.OwnerName).HasMaxLength(64);
+            e.HasIndex(t => t.OwnerId);
+        });
+        modelBuilder.Entity<DeletedDataset>(e =>
+        {
+            e.ToTable("deleted_datasets");
+            e.HasKey(d => d.DatasetId);
         });
         modelBuilder.ConfigureOutbox();
     }

@@ -1,11 +1,15 @@
+using Platform.ServiceDefaults.Security;
+
 namespace Tokenization.Data;
 
 /// <summary>A tokenizer built for a dataset, and the token files of the dataset's two splits.</summary>
-public sealed class TokenizerRecord
+public sealed class TokenizerRecord : IOwned
 {
     public Guid Id { get; set; }
     public Guid DatasetId { get; set; }
     public string DatasetName { get; set; } = "";
+    public Guid? OwnerId { get; set; }
+    public string? OwnerName { get; set; }
     public string Kind { get; set; } = "";
     public int VocabSize { get; set; }
     public string TokenizerKey { get; set; } = "";
@@ -18,4 +22,14 @@ public sealed class TokenizerRecord
     public long ValidationBytes { get; set; }
     public long BuildMilliseconds { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The artifact prefix holding the tokenizer and both token files.</summary>
+    public static string PrefixOf(Guid id) => $"tokenizers/{id:N}";
+}
+
+/// <summary>A dataset that was deleted: nothing is built for it again, even if its ingestion event comes late or twice.</summary>
+public sealed class DeletedDataset
+{
+    public Guid DatasetId { get; set; }
+    public DateTimeOffset DeletedAt { get; set; }
 }

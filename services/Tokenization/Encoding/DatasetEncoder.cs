@@ -19,13 +19,15 @@ public sealed class DatasetEncoder(ArtifactStore store)
     {
         var clock = Stopwatch.StartNew();
         var id = Guid.NewGuid();
-        var prefix = $"tokenizers/{id:N}";
+        var prefix = TokenizerRecord.PrefixOf(id);
         var tokenizer = Build(dataset);
         var record = new TokenizerRecord
         {
             Id = id,
             DatasetId = dataset.DatasetId,
             DatasetName = dataset.Name,
+            OwnerId = dataset.Owner?.Id,
+            OwnerName = dataset.Owner?.Name,
             Kind = tokenizer.Kind,
             VocabSize = tokenizer.VocabSize,
             TokenizerKey = $"{prefix}/tokenizer.json",

@@ -1,17 +1,18 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ML;
+using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Training.Data;
 
 namespace Training.Apis;
 
 public sealed record ModelVersionResponse(
-    string Name, int Version, Guid RunId, Guid DatasetId, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
+    string Name, int Version, Guid RunId, Guid DatasetId, OwnerResponse? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
     EvaluationFigures? Evaluation, string? Sample, DateTimeOffset CreatedAt)
 {
-    public static ModelVersionResponse From(ModelVersion v) =>
-        new(v.Name, v.Version, v.RunId, v.DatasetId, v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Sample, v.CreatedAt);
+    public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, OwnerResponse.From(v.OwnerId, v.OwnerName),
+        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Sample, v.CreatedAt);
 }
 
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);
@@ -28,9 +29,10 @@ public static class ModelsApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(TrainingDbContext db, CancellationToken cancellationToken)
+    /// <summary>Model names with their latest version; owner= ("me", a key id or a key name) counts only that owner's versions.</summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, string? owner, CancellationToken cancellationToken)
     {
-        var models = await db.ModelVersions.AsNoTracking()
+        var models = await db.ModelVersions.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
             .GroupBy(v => v.Name)
             .OrderBy(g => g.Key)
             .Select(g => new ModelSummary(g.Key, g.Max(v => v.Version), g.Count(), g.Max(v => v.CreatedAt)))
@@ -60,7 +62,7 @@ public static class ModelsApi
         var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
         if (v is null)
             return NotFound($"Model '{name}' has no version {version}.");
-        var key = $"runs/{v.RunId:N}/model.safetensors";
+        var key = $"{Run.PrefixOf(v.RunId)}/model.safetensors";
         if (!store.Exists(key))
         {
             if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)

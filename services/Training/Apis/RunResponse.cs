@@ -10,12 +10,18 @@ public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? 
 
 public sealed record CheckpointInfo(string Key, string? Sha256, int? Step = null);
 
+public sealed record OwnerResponse(Guid Id, string Name)
+{
+    public static OwnerResponse? From(Guid? id, string? name) => id is { } o ? new OwnerResponse(o, name ?? "") : null;
+}
+
 public sealed record RunResponse(
     Guid Id,
     string Name,
     Guid DatasetId,
     RunState State,
     string? FailureReason,
+    OwnerResponse? Owner,
     bool CancelRequested,
     int Step,
     int MaxSteps,
@@ -38,7 +44,7 @@ public sealed record RunResponse(
     DateTimeOffset UpdatedAt)
 {
     public static RunResponse From(Run r) => new(
-        r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.CancelRequested, r.Step, r.MaxSteps,
+        r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, OwnerResponse.From(r.OwnerId, r.OwnerName), r.CancelRequested, r.Step, r.MaxSteps,
         r.MaxSteps == 0 ? 0 : Math.Round((double)r.Step / r.MaxSteps, 4),
         r.LatestTrainLoss, r.LatestValidationLoss, r.BestValidationLoss, r.TokensPerSecond,
         r.State == RunState.Training ? r.EtaSeconds : null, r.Parameters, r.Spec.Model, r.Spec.Training,
@@ -48,6 +54,9 @@ public sealed record RunResponse(
         r.ModelVersion,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt);
 }
+
+/// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>
+public sealed record RunDeletionResponse(Guid Id, string State, IReadOnlyList<string> ModelVersions);
 
 public sealed record MetricPointResponse(int Step, double Value, DateTimeOffset Timestamp);
 public sealed record MetricSeriesResponse(string Key, int TotalPoints, IReadOnlyList<MetricPointResponse> Points);

@@ -1,7 +1,9 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
 using Training.Data;
 using Training.Runs;
 
@@ -20,12 +22,13 @@ public static class RunsApi
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
         group.MapPost("/{id:guid}/cancel", CancelAsync);
         group.MapPost("/{id:guid}/resume", ResumeAsync);
+        group.MapDelete("/{id:guid}", DeleteAsync);
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, TrainingDbContext db, IngestionClient ingestion, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, IngestionClient ingestion, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(request, cancellationToken);
+        var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
         var spec = body!.ToSpec();
@@ -35,37 +38,36 @@ public static class RunsApi
             return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
         var datasetId = body.DatasetId!.Value;
 
+        // A dataset this service has not heard of yet (its event may still be in flight) is asked about over HTTP,
+        // before any transaction: a slow answer must not hold the dataset's lock.
+        IngestionDataset? remote = null;
+        if (!await db.Datasets.AnyAsync(x => x.Id == datasetId, cancellationToken))
+        {
+            remote = await ingestion.FindAsync(datasetId, cancellationToken);
+            if (remote is null)
+                return DatasetNotFound(datasetId);
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await RunScheduler.LockDatasetAsync(db, datasetId, cancellationToken);
         var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
-        if (dataset is null)
-        {
-            var remote = await ingestion.FindAsync(datasetId, cancellationToken);
-            if (remote is null)
-                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {datasetId}.");
-            dataset = new KnownDataset
+        if (dataset is null && remote is not null)
+            db.Datasets.Add(dataset = new KnownDataset
             {
                 Id = datasetId,
                 Name = remote.Name,
-                Status = remote.State == "Failed" ? DatasetStatus.Failed : DatasetStatus.Ingested,
+                Status = remote.State == nameof(DatasetStatus.Failed) ? DatasetStatus.Failed : DatasetStatus.Ingested,
                 FailureReason = remote.FailureReason,
                 UpdatedAt = DateTimeOffset.UtcNow,
-            };
-            db.Datasets.Add(dataset);
-        }
+            });
+        if (dataset is null or { Status: DatasetStatus.Deleted })
+            return DatasetNotFound(datasetId);
         if (dataset.Status == DatasetStatus.Failed)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
                 detail: $"Dataset {datasetId} cannot be trained on: {dataset.FailureReason}");
 
-        var run = new Run
-        {
-            Id = Guid.NewGuid(),
-            Name = spec.Name,
-            DatasetId = datasetId,
-            Spec = spec,
-            MaxSteps = spec.Training.MaxSteps,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
+        var caller = http.Caller();
+        var run = Run.Create(Guid.NewGuid(), spec, datasetId, new Owner(caller.KeyId, caller.Name));
         db.Runs.Add(run);
         RunScheduler.Schedule(db, run, dataset);
         await db.SaveChangesAsync(cancellationToken);
@@ -73,21 +75,24 @@ public static class RunsApi
         return Results.Accepted($"/api/runs/{run.Id}", RunResponse.From(run));
     }
 
-    /// <summary>Search runs: by dataset, state and name; ordered by creation (newest first), best validation loss or step.</summary>
-    private static async Task<IResult> ListAsync(TrainingDbContext db, Guid? datasetId, string? state, string? name, string? orderBy, int? limit,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Search runs: by dataset, state, name and owner ("me", a key id or a key name); ordered by creation (newest
+    /// first), best validation loss or step.
+    /// </summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state, string? name, string? owner,
+        string? orderBy, int? limit, CancellationToken cancellationToken)
     {
         if (orderBy is not (null or "" or "created" or "val_loss" or "step"))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["orderBy"] = ["must be one of created, val_loss, step."] });
-        var query = db.Runs.AsNoTracking();
+        var query = db.LiveRuns.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(r => r.DatasetId == d);
         if (!string.IsNullOrEmpty(state))
         {
-            if (!Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed))
+            if (!Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed) || parsed == RunState.Deleted)
                 return Results.ValidationProblem(new Dictionary<string, string[]>
                 {
-                    ["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<RunState>())}."],
+                    ["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted)))}."],
                 });
             query = query.Where(r => r.State == parsed);
         }
@@ -103,16 +108,16 @@ public static class RunsApi
         return Results.Ok(runs.Select(RunResponse.From));
     }
 
-    private static async Task<IResult> GetAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>
-        await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
-            ? Results.Ok(RunResponse.From(run))
+    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>
+        await db.LiveRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
+            ? TypedResults.Ok(RunResponse.From(run))
             : RunNotFound(id);
 
     private static async Task<IResult> MetricsAsync(Guid id, string? keys, int? maxPoints, TrainingDbContext db, CancellationToken cancellationToken)
     {
         if (maxPoints is < 4 or > MaxMaxPoints)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["maxPoints"] = [$"must be between 4 and {MaxMaxPoints}."] });
-        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken))
+        if (!await db.LiveRuns.AnyAsync(r => r.Id == id, cancellationToken))
             return RunNotFound(id);
         var wanted = keys?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var query = db.Metrics.AsNoTracking().Where(m => m.RunId == id);
@@ -128,48 +133,78 @@ public static class RunsApi
         return Results.Ok(new MetricsResponse(id, series));
     }
 
-    private static async Task<IResult> CancelAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken)
+    /// <summary>By its owner or an admin: a run not started is cancelled now, a training one at its next step.</summary>
+    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
-        var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
-        if (run.IsFinished || run.State == RunState.Evaluating)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be cancelled.",
-                detail: $"Run {id} is {run.State}.");
-        run.CancelRequested = true;
-        run.UpdatedAt = DateTimeOffset.UtcNow;
-        if (run.State is RunState.WaitingForData or RunState.Queued)
+        if (!http.Caller().MayChange(run.OwnerId))
+            return AccessProblems.NotOwner("run");
+        try
         {
-            // Not started: cancel now. A StartTraining already queued will see the flag and do nothing.
-            run.State = RunState.Cancelled;
-            run.FinishedAt = run.UpdatedAt;
+            run.RequestCancel();
+        }
+        catch (RunStateException ex)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be cancelled.", detail: ex.Message);
         }
         await db.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
     }
 
-    /// <summary>Continues a Failed or Cancelled run from its latest checkpoint.</summary>
-    private static async Task<IResult> ResumeAsync(Guid id, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
+    /// <summary>By its owner or an admin: continues a Failed or Cancelled run from its latest checkpoint.</summary>
+    private static async Task<IResult> ResumeAsync(Guid id, HttpContext http, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
     {
-        var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
-        if (run.State is not (RunState.Failed or RunState.Cancelled))
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
-                detail: $"Run {id} is {run.State}; only Failed or Cancelled runs resume.");
-        if (job.ResumableStep(run) is null)
+        if (!http.Caller().MayChange(run.OwnerId))
+            return AccessProblems.NotOwner("run");
+        if (run.State is (RunState.Failed or RunState.Cancelled) && job.ResumableStep(run) is null)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
                 detail: $"Run {id} has no checkpoint yet (one is written after each evaluation).");
-        run.State = RunState.Queued;
-        run.CancelRequested = false;
-        run.FailureReason = null;
-        run.FinishedAt = null;
-        run.UpdatedAt = DateTimeOffset.UtcNow;
+        try
+        {
+            run.Resume();
+        }
+        catch (RunStateException ex)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.", detail: ex.Message);
+        }
         db.SendViaOutbox(new StartTraining(run.Id), Queues.StartTraining);
         await db.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
     }
 
-    private static IResult RunNotFound(Guid id) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.", detail: $"No run has id {id}.");
+    /// <summary>
+    /// By its owner or an admin: deletes the run's checkpoints, metrics and evaluation. A registered version makes
+    /// this a 409 unless cascade=true, which deletes the version too. A training run stops first (202); otherwise 200.
+    /// </summary>
+    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db, RunDeletion deletion,
+        CancellationToken cancellationToken)
+    {
+        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null)
+            return RunNotFound(id);
+        if (!http.Caller().MayChange(run.OwnerId))
+            return AccessProblems.NotOwner("run");
+        var versions = await db.ModelVersions.Where(v => v.RunId == id).Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
+        if (versions.Count > 0 && cascade != true)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A model version depends on this run.",
+                detail: $"Run {id} registered {string.Join(", ", versions)}. Delete with ?cascade=true to remove the version as well.",
+                extensions: new Dictionary<string, object?> { ["modelVersions"] = versions });
+        var now = await deletion.DeleteOrScheduleAsync(run, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        if (!now)
+            return Results.Accepted($"/api/runs/{id}", new RunDeletionResponse(id, "DeleteRequested", versions));
+        deletion.RemoveFiles(id);
+        return Results.Ok(new RunDeletionResponse(id, nameof(RunState.Deleted), versions));
+    }
+
+    private static ProblemHttpResult DatasetNotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {id}.");
+
+    private static ProblemHttpResult RunNotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.", detail: $"No run has id {id}.");
 }

@@ -7,7 +7,8 @@ namespace Training.Consumers;
 
 /// <summary>
 /// Records the dataset in this service's projection and, when the upload asked for it, creates the
-/// auto-train run. The run id was chosen at upload, so a redelivery finds the run and does nothing.
+/// auto-train run, owned by the uploader. The run id was chosen at upload, so a redelivery finds the run and
+/// does nothing; a dataset deleted meanwhile gets no run.
 /// </summary>
 public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<DatasetIngested>
 {
@@ -18,17 +19,10 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<Da
         return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
         {
             dataset.Name = m.Name;
-            if (m.AutoTrain is not { } auto || await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is not null)
+            if (dataset.Status == DatasetStatus.Deleted || m.AutoTrain is not { } auto
+                || await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is not null)
                 return;
-            var run = new Run
-            {
-                Id = auto.RunId,
-                Name = auto.Spec.Name,
-                DatasetId = m.DatasetId,
-                Spec = auto.Spec,
-                MaxSteps = auto.Spec.Training.MaxSteps,
-                CreatedAt = DateTimeOffset.UtcNow,
-            };
+            var run = Run.Create(auto.RunId, auto.Spec, m.DatasetId, m.Owner);
             db.Runs.Add(run);
             RunScheduler.Schedule(db, run, dataset);
         }, context.CancellationToken);

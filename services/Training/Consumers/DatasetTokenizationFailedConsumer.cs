@@ -13,7 +13,7 @@ public sealed class DatasetTokenizationFailedConsumer(TrainingDbContext db) : IC
         var m = context.Message;
         return DatasetProjection.UpdateAsync(db, m.DatasetId, dataset =>
         {
-            if (dataset.Status == DatasetStatus.Tokenized)
+            if (dataset.Status is DatasetStatus.Tokenized or DatasetStatus.Deleted)
                 return Task.CompletedTask;
             dataset.Status = DatasetStatus.Failed;
             dataset.FailureReason = $"Tokenization failed: {m.Reason}";

@@ -13,6 +13,8 @@ public sealed class DatasetTokenizedConsumer(TrainingDbContext db) : IConsumer<D
         var m = context.Message;
         return DatasetProjection.UpdateAsync(db, m.DatasetId, dataset =>
         {
+            if (dataset.Status == DatasetStatus.Deleted)
+                return Task.CompletedTask;
             dataset.Status = DatasetStatus.Tokenized;
             dataset.FailureReason = null;
             dataset.TokenizerId = m.TokenizerId;

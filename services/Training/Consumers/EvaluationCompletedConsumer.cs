@@ -7,9 +7,9 @@ using Training.Data;
 namespace Training.Consumers;
 
 /// <summary>
-/// Registers the evaluated run as the next version of its model and completes the run. The unique index on
-/// RunId makes a redelivery a no-op; the unique (name, version) index makes two concurrent registrations of
-/// one name retry with the next number.
+/// Registers the evaluated run as the next version of its model, owned by the run's owner, and completes the run.
+/// The unique index on RunId makes a redelivery a no-op; the unique (name, version) index makes two concurrent
+/// registrations of one name retry with the next number. A run deleted meanwhile registers nothing.
 /// </summary>
 public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<EvaluationCompletedConsumer> logger) : IConsumer<EvaluationCompleted>
 {
@@ -17,7 +17,8 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
     {
         var m = context.Message;
         var run = await db.Runs.FindAsync([m.RunId], context.CancellationToken);
-        if (run is null || run.CheckpointKey is null || await db.ModelVersions.AnyAsync(v => v.RunId == m.RunId, context.CancellationToken))
+        if (run is null || run.State != RunState.Evaluating || run.CheckpointKey is null
+            || await db.ModelVersions.AnyAsync(v => v.RunId == m.RunId, context.CancellationToken))
             return;
         var dataset = await db.Datasets.FindAsync([run.DatasetId], context.CancellationToken);
 
@@ -29,6 +30,8 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
             Version = next,
             RunId = run.Id,
             DatasetId = run.DatasetId,
+            OwnerId = run.OwnerId,
+            OwnerName = run.OwnerName,
             CheckpointKey = run.CheckpointKey,
             CheckpointSha256 = run.CheckpointSha256!,
             TokenizerKey = dataset?.TokenizerKey ?? "",
@@ -37,11 +40,10 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
             CreatedAt = DateTimeOffset.UtcNow,
         };
         db.ModelVersions.Add(version);
-        run.State = RunState.Completed;
-        run.ModelVersion = next;
-        run.FinishedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+        run.Complete(next);
         db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, run.Id, version.CheckpointKey,
-            version.CheckpointSha256, version.TokenizerKey, m.Figures, version.CreatedAt));
+            version.CheckpointSha256, version.TokenizerKey, m.Figures, version.CreatedAt,
+            run.OwnerId is { } owner ? new Owner(owner, run.OwnerName ?? "") : null));
         await db.SaveChangesAsync(context.CancellationToken);
         logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, run.Id);
     }

@@ -10,7 +10,7 @@ public sealed class EvaluationFailedConsumer(TrainingDbContext db) : IConsumer<E
     public async Task Consume(ConsumeContext<EvaluationFailed> context)
     {
         var run = await db.Runs.FindAsync([context.Message.RunId], context.CancellationToken);
-        if (run is null || run.IsFinished)
+        if (run is null || run.State != RunState.Evaluating)
             return;
         run.Fail($"Evaluation failed: {context.Message.Reason}");
         await db.SaveChangesAsync(context.CancellationToken);

@@ -9,38 +9,38 @@ namespace Training.Consumers;
 /// <summary>
 /// Trains the run. The message stays unacknowledged while training, so if the process dies RabbitMQ
 /// redelivers it and the run continues from its latest checkpoint; a run already past training is left alone.
+/// A run whose deletion was asked for while it trained is deleted here, once training has stopped.
 /// </summary>
-public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job, MetricsWriter metrics, ILogger<StartTrainingConsumer> logger)
-    : IConsumer<StartTraining>
+public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job, MetricsWriter metrics, RunDeletion deletion,
+    ILogger<StartTrainingConsumer> logger) : IConsumer<StartTraining>
 {
     public async Task Consume(ConsumeContext<StartTraining> context)
     {
         var run = await db.Runs.FindAsync([context.Message.RunId], context.CancellationToken);
         if (run is null || run.IsFinished || run.State == RunState.Evaluating)
             return;
+        if (run.DeleteRequested)
+        {
+            await DeleteAsync(run, context.CancellationToken);
+            return;
+        }
         if (run.CancelRequested)
         {
-            run.State = RunState.Cancelled;
-            run.FinishedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+            run.MarkCancelled();
             await db.SaveChangesAsync(context.CancellationToken);
             return;
         }
         var dataset = await db.Datasets.FindAsync([run.DatasetId], context.CancellationToken);
         if (dataset?.Status != DatasetStatus.Tokenized)
         {
-            run.State = RunState.WaitingForData;
+            run.WaitForData();
             await db.SaveChangesAsync(context.CancellationToken);
             return;
         }
 
         // A redelivery after a crash, or a resume request, continues from the latest checkpoint.
         var resumeStep = job.ResumableStep(run);
-        run.State = RunState.Training;
-        run.Step = resumeStep ?? 0;
-        run.FailureReason = null;
-        run.FinishedAt = null;
-        run.UpdatedAt = DateTimeOffset.UtcNow;
-        run.StartedAt ??= run.UpdatedAt;
+        run.Start(resumeStep ?? 0);
         await db.SaveChangesAsync(context.CancellationToken);
         if (resumeStep is { } step)
         {
@@ -55,12 +55,12 @@ public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job,
             var trained = await job.RunAsync(run, dataset, linked.Token);
             await metrics.FlushAsync(context.CancellationToken);
             await db.Entry(run).ReloadAsync(context.CancellationToken);
-            run.State = RunState.Evaluating;
-            run.Parameters = trained.Parameters;
-            run.CheckpointKey = trained.CheckpointKey;
-            run.CheckpointSha256 = trained.CheckpointSha256;
-            run.Step = trained.Outcome.Steps;
-            run.UpdatedAt = DateTimeOffset.UtcNow;
+            if (run.DeleteRequested)
+            {
+                await DeleteAsync(run, CancellationToken.None);
+                return;
+            }
+            run.FinishTraining(trained.Parameters, trained.CheckpointKey, trained.CheckpointSha256, trained.Outcome.Steps);
             db.PublishViaOutbox(new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
                 dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0, dataset.ValidationTokens ?? 0,
                 trained.Outcome.Steps, trained.Outcome.FinalTrainLoss, trained.Outcome.FinalValidationLoss, run.UpdatedAt));
@@ -71,14 +71,23 @@ public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job,
         {
             await metrics.FlushAsync(CancellationToken.None);
             await db.Entry(run).ReloadAsync(CancellationToken.None);
-            run.State = RunState.Cancelled;
-            run.FinishedAt = run.UpdatedAt = DateTimeOffset.UtcNow;
+            if (run.DeleteRequested)
+            {
+                await DeleteAsync(run, CancellationToken.None);
+                return;
+            }
+            run.MarkCancelled();
             logger.LogInformation("run {RunId} cancelled at step {Step}", run.Id, run.Step);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogError(ex, "run {RunId} failed", run.Id);
             await db.Entry(run).ReloadAsync(CancellationToken.None);
+            if (run.DeleteRequested)
+            {
+                await DeleteAsync(run, CancellationToken.None);
+                return;
+            }
             run.Fail($"Training failed: {ex.GetBaseException().Message}");
             db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
         }
@@ -87,6 +96,13 @@ public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job,
             metrics.Untrack(run.Id);
         }
         await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    private async Task DeleteAsync(Run run, CancellationToken cancellationToken)
+    {
+        await deletion.DeleteNowAsync(run, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        deletion.RemoveFiles(run.Id);
     }
 }
 

@@ -1,50 +1,186 @@
 using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 
 namespace Training.Data;
 
-public enum RunState { Queued, WaitingForData, Training, Evaluating, Completed, Failed, Cancelled }
+/// <summary>
+/// WaitingForData ⇄ Queued → Training → Evaluating → Completed; Failed or Cancelled on the way, and from those back
+/// to Queued by a resume; Deleted from anywhere (a training run first stops).
+/// </summary>
+public enum RunState { Queued, WaitingForData, Training, Evaluating, Completed, Failed, Cancelled, Deleted }
 
-public sealed class Run
+/// <summary>A transition the run's current state does not allow; the message says why, for a 409.</summary>
+public sealed class RunStateException(string message) : InvalidOperationException(message);
+
+public sealed class Run : IOwned
 {
-    public Guid Id { get; set; }
-    public string Name { get; set; } = "";
-    public Guid DatasetId { get; set; }
-    public RunState State { get; set; }
-    public string? FailureReason { get; set; }
-    public RunSpec Spec { get; set; } = new();
-    public bool CancelRequested { get; set; }
-    public int Step { get; set; }
-    public int MaxSteps { get; set; }
-    public long? Parameters { get; set; }
-    public double? LatestTrainLoss { get; set; }
-    public double? LatestValidationLoss { get; set; }
-    public double? BestValidationLoss { get; set; }
-    public double? TokensPerSecond { get; set; }
-    public double? EtaSeconds { get; set; }
-    public string? CheckpointKey { get; set; }
-    public string? CheckpointSha256 { get; set; }
+    public Guid Id { get; private set; }
+    public string Name { get; private set; } = "";
+    public Guid DatasetId { get; private set; }
+    public RunState State { get; private set; }
+    public string? FailureReason { get; private set; }
+    public Guid? OwnerId { get; private set; }
+    public string? OwnerName { get; private set; }
+    public RunSpec Spec { get; private set; } = new();
+    public bool CancelRequested { get; private set; }
+    /// <summary>Deletion was asked for while the run trained: the trainer deletes it when it has stopped.</summary>
+    public bool DeleteRequested { get; private set; }
+    public int Step { get; private set; }
+    public int MaxSteps { get; private set; }
+    public long? Parameters { get; private set; }
+    public double? LatestTrainLoss { get; private set; }
+    public double? LatestValidationLoss { get; private set; }
+    public double? BestValidationLoss { get; private set; }
+    public double? TokensPerSecond { get; private set; }
+    public double? EtaSeconds { get; private set; }
+    public string? CheckpointKey { get; private set; }
+    public string? CheckpointSha256 { get; private set; }
     /// <summary>Step of the latest resumable training state (runs/{id}/latest.ckpt), written after each evaluation.</summary>
-    public int? LatestCheckpointStep { get; set; }
-    public string? LatestCheckpointSha256 { get; set; }
+    public int? LatestCheckpointStep { get; private set; }
+    public string? LatestCheckpointSha256 { get; private set; }
     /// <summary>Step and validation loss of the best training state so far (runs/{id}/best.ckpt).</summary>
-    public int? BestCheckpointStep { get; set; }
-    public string? BestCheckpointSha256 { get; set; }
-    public int? ModelVersion { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? StartedAt { get; set; }
-    public DateTimeOffset? FinishedAt { get; set; }
-    public DateTimeOffset UpdatedAt { get; set; }
+    public int? BestCheckpointStep { get; private set; }
+    public string? BestCheckpointSha256 { get; private set; }
+    public int? ModelVersion { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? StartedAt { get; private set; }
+    public DateTimeOffset? FinishedAt { get; private set; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+    public DateTimeOffset? DeletedAt { get; private set; }
 
-    public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled;
+    public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled or RunState.Deleted;
+    public bool IsDeleted => State == RunState.Deleted;
 
-    public string LatestCheckpointKey => $"runs/{Id:N}/latest.ckpt";
-    public string BestCheckpointKey => $"runs/{Id:N}/best.ckpt";
+    /// <summary>The artifact prefix holding the run's checkpoints and exports.</summary>
+    public static string PrefixOf(Guid id) => $"runs/{id:N}";
+    public string LatestCheckpointKey => $"{PrefixOf(Id)}/latest.ckpt";
+    public string BestCheckpointKey => $"{PrefixOf(Id)}/best.ckpt";
+
+    /// <summary>A new run of a spec on a dataset; <see cref="Training.Runs.RunScheduler"/> decides what it does first.</summary>
+    public static Run Create(Guid id, RunSpec spec, Guid datasetId, Owner? owner) => new()
+    {
+        Id = id,
+        Name = spec.Name,
+        DatasetId = datasetId,
+        Spec = spec,
+        MaxSteps = spec.Training.MaxSteps,
+        OwnerId = owner?.Id,
+        OwnerName = owner?.Name,
+        CreatedAt = DateTimeOffset.UtcNow,
+        UpdatedAt = DateTimeOffset.UtcNow,
+    };
+
+    public void Queue() => Move(RunState.Queued, from: [RunState.Queued, RunState.WaitingForData]);
+
+    public void WaitForData() => Move(RunState.WaitingForData, from: [RunState.Queued, RunState.WaitingForData]);
+
+    /// <summary>Training begins, or continues from a checkpoint's step after a crash or a resume.</summary>
+    public void Start(int fromStep)
+    {
+        Move(RunState.Training, from: [RunState.Queued, RunState.WaitingForData, RunState.Training]);
+        Step = fromStep;
+        FailureReason = null;
+        FinishedAt = null;
+        StartedAt ??= UpdatedAt;
+    }
+
+    /// <summary>Training finished; the final checkpoint goes to evaluation.</summary>
+    public void FinishTraining(long parameters, string checkpointKey, string checkpointSha256, int steps)
+    {
+        Move(RunState.Evaluating, from: [RunState.Training]);
+        (Parameters, CheckpointKey, CheckpointSha256, Step) = (parameters, checkpointKey, checkpointSha256, steps);
+    }
+
+    public void Complete(int modelVersion)
+    {
+        Move(RunState.Completed, from: [RunState.Evaluating]);
+        ModelVersion = modelVersion;
+        FinishedAt = UpdatedAt;
+    }
 
     public void Fail(string reason)
     {
+        if (IsFinished)
+            throw new RunStateException($"Run {Id} is {State} and cannot fail.");
         State = RunState.Failed;
         FailureReason = reason;
         FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>A run not started yet is cancelled now; a training run stops at its next step (see <see cref="MarkCancelled"/>).</summary>
+    public void RequestCancel()
+    {
+        if (IsFinished || State == RunState.Evaluating)
+            throw new RunStateException($"Run {Id} is {State}.");
+        CancelRequested = true;
+        if (State is RunState.WaitingForData or RunState.Queued)
+            MarkCancelled();
+        else
+            UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    public void MarkCancelled()
+    {
+        Move(RunState.Cancelled, from: [RunState.Queued, RunState.WaitingForData, RunState.Training]);
+        FinishedAt = UpdatedAt;
+    }
+
+    /// <summary>What the trainer reported since the last flush; Step follows it, back to a checkpoint's step when a run resumes.</summary>
+    public void RecordProgress(Training.Runs.RunProgressSnapshot snapshot)
+    {
+        Step = snapshot.Step ?? Step;
+        LatestTrainLoss = snapshot.TrainLoss ?? LatestTrainLoss;
+        if (snapshot.ValidationLoss is { } validation)
+        {
+            LatestValidationLoss = validation;
+            BestValidationLoss = Math.Min(BestValidationLoss ?? double.MaxValue, validation);
+        }
+        TokensPerSecond = snapshot.TokensPerSecond ?? TokensPerSecond;
+        EtaSeconds = snapshot.EtaSeconds ?? EtaSeconds;
+        if (snapshot.LatestCheckpoint is { } latest)
+            (LatestCheckpointStep, LatestCheckpointSha256) = latest;
+        if (snapshot.BestCheckpoint is { } best)
+            (BestCheckpointStep, BestCheckpointSha256) = best;
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>A Failed or Cancelled run goes back in the queue, to continue from its latest checkpoint.</summary>
+    public void Resume()
+    {
+        if (State is not (RunState.Failed or RunState.Cancelled))
+            throw new RunStateException($"Run {Id} is {State}; only Failed or Cancelled runs resume.");
+        Move(RunState.Queued, from: [RunState.Failed, RunState.Cancelled]);
+        CancelRequested = false;
+        FailureReason = null;
+        FinishedAt = null;
+    }
+
+    /// <summary>A training run must stop before its files go: it is cancelled and deleted when the trainer has stopped.</summary>
+    public void RequestDeletion()
+    {
+        if (IsDeleted)
+            return;
+        DeleteRequested = CancelRequested = true;
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>The run's checkpoints, metrics and version are being removed; it answers 404 from now on.</summary>
+    public void MarkDeleted()
+    {
+        if (State == RunState.Training)
+            throw new RunStateException($"Run {Id} is training; it is deleted once it has stopped.");
+        State = RunState.Deleted;
+        DeletedAt = UpdatedAt = DateTimeOffset.UtcNow;
+        FinishedAt ??= DeletedAt;
+        ModelVersion = null;
+    }
+
+    private void Move(RunState to, RunState[] from)
+    {
+        if (!from.Contains(State))
+            throw new RunStateException($"Run {Id} is {State} and cannot become {to}.");
+        State = to;
+        UpdatedAt = DateTimeOffset.UtcNow;
     }
 }
 
@@ -76,16 +212,19 @@ public sealed class KnownDataset
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
-public enum DatasetStatus { Ingested, Tokenized, Failed }
+/// <summary>Ingested → Tokenized | Failed, and Deleted from any of them (never left: late events change nothing).</summary>
+public enum DatasetStatus { Ingested, Tokenized, Failed, Deleted }
 
 /// <summary>A registered model version: {Name} v{Version}, produced by one run.</summary>
-public sealed class ModelVersion
+public sealed class ModelVersion : IOwned
 {
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
     public int Version { get; set; }
     public Guid RunId { get; set; }
     public Guid DatasetId { get; set; }
+    public Guid? OwnerId { get; set; }
+    public string? OwnerName { get; set; }
     public string CheckpointKey { get; set; } = "";
     public string CheckpointSha256 { get; set; } = "";
     public string TokenizerKey { get; set; } = "";

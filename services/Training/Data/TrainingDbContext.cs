@@ -13,6 +13,9 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
+    /// <summary>Runs that have not been deleted: what every read sees.</summary>
+    public IQueryable<Run> LiveRuns => Runs.Where(r => r.State != RunState.Deleted);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);
@@ -21,6 +24,8 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.ToTable("runs");
             e.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
             e.Property(r => r.Name).HasMaxLength(64);
+            e.Property(r => r.OwnerName).HasMaxLength(64);
+            e.HasIndex(r => r.OwnerId);
             e.OwnsOne(r => r.Spec, s =>
             {
                 s.ToJson();
@@ -47,6 +52,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.HasIndex(v => new { v.Name, v.Version }).IsUnique();
             // One version per run: a redelivered EvaluationCompleted cannot register a second.
             e.HasIndex(v => v.RunId).IsUnique();
+            e.Property(v => v.OwnerName).HasMaxLength(64);
             e.OwnsOne(v => v.Evaluation, f => f.ToJson());
         });
         modelBuilder.ConfigureOutbox();

@@ -89,7 +89,7 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
                 foreach (var run in runs)
                 {
                     if (progress.FirstOrDefault(p => p.Key == run.Id).Value is { } snapshot)
-                        Apply(run, snapshot);
+                        run.RecordProgress(snapshot);
                     if (run.CancelRequested && _tracked.TryGetValue(run.Id, out var source))
                         await source.CancelAsync();
                 }
@@ -100,24 +100,5 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
         {
             _flushGate.Release();
         }
-    }
-
-    private static void Apply(Run run, RunProgressSnapshot snapshot)
-    {
-        // Step follows the trainer, including back to the checkpoint's step when a run resumes.
-        run.Step = snapshot.Step ?? run.Step;
-        run.LatestTrainLoss = snapshot.TrainLoss ?? run.LatestTrainLoss;
-        if (snapshot.ValidationLoss is { } validation)
-        {
-            run.LatestValidationLoss = validation;
-            run.BestValidationLoss = Math.Min(run.BestValidationLoss ?? double.MaxValue, validation);
-        }
-        run.TokensPerSecond = snapshot.TokensPerSecond ?? run.TokensPerSecond;
-        run.EtaSeconds = snapshot.EtaSeconds ?? run.EtaSeconds;
-        if (snapshot.LatestCheckpoint is { } latest)
-            (run.LatestCheckpointStep, run.LatestCheckpointSha256) = latest;
-        if (snapshot.BestCheckpoint is { } best)
-            (run.BestCheckpointStep, run.BestCheckpointSha256) = best;
-        run.UpdatedAt = DateTimeOffset.UtcNow;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
 using Training.Data;
 
 namespace Training.Runs;
@@ -12,19 +13,15 @@ public static class RunScheduler
     /// Serialises run creation against the dataset's own events for the current transaction, so a run created
     /// while its dataset is being marked Tokenized cannot be left waiting for an event that already passed.
     /// </summary>
-    public static Task LockDatasetAsync(TrainingDbContext db, Guid datasetId, CancellationToken cancellationToken)
-    {
-        var key = BitConverter.ToInt64(datasetId.ToByteArray(), 0);
-        return db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
-    }
+    public static Task LockDatasetAsync(TrainingDbContext db, Guid datasetId, CancellationToken cancellationToken) =>
+        db.LockAsync(datasetId, cancellationToken);
 
     public static void Schedule(TrainingDbContext db, Run run, KnownDataset? dataset)
     {
-        run.UpdatedAt = DateTimeOffset.UtcNow;
         switch (dataset?.Status)
         {
             case DatasetStatus.Tokenized:
-                run.State = RunState.Queued;
+                run.Queue();
                 db.SendViaOutbox(new StartTraining(run.Id), Queues.StartTraining);
                 break;
             case DatasetStatus.Failed:
@@ -32,7 +29,7 @@ public static class RunScheduler
                 db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
                 break;
             default:
-                run.State = RunState.WaitingForData;
+                run.WaitForData();
                 break;
         }
     }

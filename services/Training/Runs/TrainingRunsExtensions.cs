@@ -1,3 +1,5 @@
+using Platform.ServiceDefaults.Http;
+
 namespace Training.Runs;
 
 public static class TrainingRunsExtensions
@@ -8,11 +10,8 @@ public static class TrainingRunsExtensions
         builder.Services.AddSingleton<MetricsWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsWriter>());
         builder.Services.AddScoped<TrainingJob>();
-        builder.Services.AddHttpClient<IngestionClient>(http =>
-        {
-            http.BaseAddress = new Uri(builder.Configuration["Services:Ingestion"] ?? "http://127.0.0.1:8081");
-            http.Timeout = TimeSpan.FromSeconds(10);
-        });
+        builder.Services.AddScoped<RunDeletion>();
+        builder.AddServiceClient<IngestionClient>("Ingestion");
         return builder;
     }
 }

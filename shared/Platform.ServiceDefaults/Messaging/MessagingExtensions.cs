@@ -50,7 +50,8 @@ public sealed record BrokerSettings(string Host, ushort Port, string VirtualHost
 {
     public static BrokerSettings From(IConfiguration configuration)
     {
-        var raw = configuration.GetConnectionString("RabbitMq") ?? "amqp://guest:guest@127.0.0.1:5672/";
+        var raw = configuration.GetConnectionString("RabbitMq")
+            ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured (e.g. ConnectionStrings__RabbitMq=amqp://user:password@host:5672/vhost).");
         var uri = new Uri(raw);
         var user = uri.UserInfo.Split(':', 2);
         var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));

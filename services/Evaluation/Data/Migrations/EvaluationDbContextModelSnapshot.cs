@@ -23,6 +23,20 @@ namespace Evaluation.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Evaluation.Data.DeletedRun", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("RunId");
+
+                    b.ToTable("deleted_runs", "evaluation");
+                });
+
             modelBuilder.Entity("Evaluation.Data.EvaluationRecord", b =>
                 {
                     b.Property<Guid>("Id")

@@ -45,6 +45,13 @@ namespace Ingestion.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DeletedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
@@ -55,6 +62,13 @@ namespace Ingestion.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("Sha256")
                         .IsRequired()
@@ -105,6 +119,8 @@ namespace Ingestion.Data.Migrations
 
                     b.HasIndex("CreatedAt");
 
+                    b.HasIndex("OwnerId");
+
                     b.ToTable("datasets", "ingestion");
                 });
 
@@ -140,6 +156,40 @@ namespace Ingestion.Data.Migrations
                         .HasFilter("\"DispatchedAt\" IS NULL");
 
                     b.ToTable("outbox_messages", "ingestion");
+                });
+
+            modelBuilder.Entity("Ingestion.Data.Dataset", b =>
+                {
+                    b.OwnsOne("Ingestion.Data.RedactionSummary", "Redaction", b1 =>
+                        {
+                            b1.Property<Guid>("DatasetId");
+
+                            b1.Property<long>("CnId");
+
+                            b1.Property<long>("CreditCard");
+
+                            b1.Property<long>("Email");
+
+                            b1.Property<long>("Ip");
+
+                            b1.PrimitiveCollection<string>("Kinds")
+                                .IsRequired();
+
+                            b1.Property<long>("Phone");
+
+                            b1.HasKey("DatasetId");
+
+                            b1.ToTable("datasets", "ingestion");
+
+                            b1
+                                .ToJson("Redaction")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("DatasetId");
+                        });
+
+                    b.Navigation("Redaction");
                 });
 #pragma warning restore 612, 618
         }

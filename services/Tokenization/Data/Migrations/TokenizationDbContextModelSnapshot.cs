@@ -57,6 +57,20 @@ namespace Tokenization.Data.Migrations
                     b.ToTable("outbox_messages", "tokenization");
                 });
 
+            modelBuilder.Entity("Tokenization.Data.DeletedDataset", b =>
+                {
+                    b.Property<Guid>("DatasetId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DatasetId");
+
+                    b.ToTable("deleted_datasets", "tokenization");
+                });
+
             modelBuilder.Entity("Tokenization.Data.TokenizerRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -79,6 +93,13 @@ namespace Tokenization.Data.Migrations
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("TokenDType")
                         .IsRequired()
@@ -115,6 +136,8 @@ namespace Tokenization.Data.Migrations
 
                     b.HasIndex("DatasetId")
                         .IsUnique();
+
+                    b.HasIndex("OwnerId");
 
                     b.ToTable("tokenizers", "tokenization");
                 });

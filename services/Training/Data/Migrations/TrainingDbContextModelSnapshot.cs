@@ -160,6 +160,13 @@ namespace Training.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid>("RunId")
                         .HasColumnType("uuid");
 
@@ -214,6 +221,12 @@ namespace Training.Data.Migrations
                     b.Property<Guid>("DatasetId")
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("DeleteRequested")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<double?>("EtaSeconds")
                         .HasColumnType("double precision");
 
@@ -246,6 +259,13 @@ namespace Training.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<long?>("Parameters")
                         .HasColumnType("bigint");
 
@@ -269,6 +289,8 @@ namespace Training.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("DatasetId");
+
+                    b.HasIndex("OwnerId");
 
                     b.HasIndex("State");
 
@@ -375,6 +397,11 @@ namespace Training.Data.Migrations
                                     b2.Property<int>("MaxSteps");
 
                                     b2.Property<double?>("MinLearningRate");
+
+                                    b2.Property<string>("Precision")
+                                        .IsRequired();
+
+                                    b2.Property<bool>("RecomputeActivations");
 
                                     b2.Property<int>("Seed");
 

@@ -1,15 +1,22 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Yarp.ReverseProxy.Configuration;
 
-namespace Gateway;
+namespace Gateway.Proxy;
 
-/// <summary>The gateway is ready when every service behind it answers its own /health/ready.</summary>
+/// <summary>
+/// The gateway is ready when every service behind it answers its own /health/ready. A cluster with no
+/// destination (its address not configured) is not ready.
+/// </summary>
 public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientFactory clients) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var http = clients.CreateClient(nameof(BackendsHealthCheck));
-        var destinations = proxy.GetConfig().Clusters
+        var clusters = proxy.GetConfig().Clusters;
+        var unconfigured = clusters.Where(c => c.Destinations is not { Count: > 0 }).Select(c => c.ClusterId).ToList();
+        if (unconfigured.Count > 0)
+            return HealthCheckResult.Unhealthy($"no address configured for: {string.Join(", ", unconfigured)}");
+        var destinations = clusters
             .SelectMany(c => (c.Destinations ?? new Dictionary<string, DestinationConfig>()).Select(d => (Cluster: c.ClusterId, d.Value.Address)))
             .ToList();
         var results = await Task.WhenAll(destinations.Select(async d =>

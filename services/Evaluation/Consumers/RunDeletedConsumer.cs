@@ -1,0 +1,23 @@
+using Evaluation.Data;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Persistence;
+
+namespace Evaluation.Consumers;
+
+/// <summary>Removes a deleted run's evaluation (its sample is text the model wrote) and records the deletion. Idempotent.</summary>
+public sealed class RunDeletedConsumer(EvaluationDbContext db) : IConsumer<RunDeleted>
+{
+    public async Task Consume(ConsumeContext<RunDeleted> context)
+    {
+        var id = context.Message.RunId;
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        await db.LockAsync(id, context.CancellationToken);
+        if (!await db.DeletedRuns.AnyAsync(d => d.RunId == id, context.CancellationToken))
+            db.DeletedRuns.Add(new DeletedRun { RunId = id, DeletedAt = context.Message.DeletedAt });
+        db.Evaluations.RemoveRange(await db.Evaluations.Where(e => e.RunId == id).ToListAsync(context.CancellationToken));
+        await db.SaveChangesAsync(context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
+    }
+}

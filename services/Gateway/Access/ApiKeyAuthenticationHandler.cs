@@ -1,0 +1,65 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Platform.ServiceDefaults.Security;
+
+namespace Gateway.Access;
+
+/// <summary>
+/// Authenticates a request by its API key, sent as "Authorization: Bearer &lt;key&gt;" (what OpenAI clients send)
+/// or "X-Api-Key: &lt;key&gt;". No key, or an unknown or revoked one, is challenged with a 401 problem; a key whose
+/// role lacks the right is forbidden with a 403 problem.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
+    ApiKeyStore keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string HeaderName = "X-Api-Key";
+    public const string RequestsPerSecondClaim = "platform:rps", ConcurrentGenerationsClaim = "platform:generations";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var secret = PresentedSecret(Request);
+        if (secret is null)
+            return AuthenticateResult.NoResult();
+        var key = await keys.FindActiveAsync(secret, Context.RequestAborted);
+        if (key is null)
+            return AuthenticateResult.Fail("unknown or revoked API key");
+        var principal = new Caller(key.Id, key.Name, key.Role).ToPrincipal(SchemeName);
+        var identity = (ClaimsIdentity)principal.Identity!;
+        if (key.RequestsPerSecond is { } rps)
+            identity.AddClaim(new Claim(RequestsPerSecondClaim, rps.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (key.MaxConcurrentGenerations is { } generations)
+            identity.AddClaim(new Claim(ConcurrentGenerationsClaim, generations.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    public static string? PresentedSecret(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7)
+            return authorization[7..].Trim();
+        var header = request.Headers[HeaderName].ToString().Trim();
+        return header.Length > 0 ? header : null;
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var presented = PresentedSecret(Request) is not null;
+        Response.Headers[HeaderNames.WWWAuthenticate] = presented ? "Bearer error=\"invalid_token\"" : "Bearer";
+        await AccessProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized,
+            presented ? "Unknown or revoked API key." : "An API key is required.",
+            presented
+                ? "The API key sent is not known or has been revoked."
+                : "Send an API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var caller = Caller.From(Context.User);
+        return AccessProblems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden.",
+            $"The key '{caller?.Name}' has the role '{caller?.Role}', which may not {Request.Method} {Request.Path}.");
+    }
+}

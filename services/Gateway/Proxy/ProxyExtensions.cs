@@ -1,0 +1,35 @@
+using Platform.ServiceDefaults;
+using Platform.ServiceDefaults.Security;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Proxy;
+
+public static class ProxyExtensions
+{
+    /// <summary>
+    /// YARP routes and clusters from the ReverseProxy section (each route names the role it needs and, for
+    /// generation, its rate-limit policy); backends' readiness is the gateway's readiness. Every forwarded request
+    /// carries the caller's identity signed with the internal secret, and never the caller's API key.
+    /// </summary>
+    public static IHostApplicationBuilder AddProxy(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddTransforms(transforms => transforms.AddRequestTransform(context =>
+            {
+                var headers = context.ProxyRequest.Headers;
+                headers.Authorization = null;
+                headers.Remove(Access.ApiKeyAuthenticationHandler.HeaderName);
+                headers.Remove(CallerSignature.HeaderName);
+                if (Caller.From(context.HttpContext.User) is { } caller)
+                    headers.Add(CallerSignature.HeaderName, context.HttpContext.RequestServices.GetRequiredService<CallerSignature>().Sign(caller));
+                return ValueTask.CompletedTask;
+            }));
+        builder.Services.AddHttpClient(nameof(BackendsHealthCheck), c => c.Timeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddHealthChecks().AddCheck<BackendsHealthCheck>("services", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        // The gateway only bounds the request size generously (uploads); each service enforces its own documented limit.
+        var maxBody = builder.Configuration.GetValue<long?>("Gateway:MaxRequestBodyBytes") ?? 1L << 30;
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = maxBody);
+        return builder;
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
+using Platform.ServiceDefaults.Security;
+
+namespace Platform.ServiceDefaults.Http;
+
+public static class ServiceClientExtensions
+{
+    /// <summary>
+    /// A typed client for another service at Services:{name} (required): its calls are signed as this service and
+    /// retried on transient failures with timeouts (Microsoft.Extensions.Http.Resilience's standard handler, with a
+    /// 5 s attempt and 15 s total budget: these are quick lookups a user is waiting on).
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceClient<TClient>(this IHostApplicationBuilder builder, string name) where TClient : class
+    {
+        var address = builder.Configuration[$"Services:{name}"]
+            ?? throw new InvalidOperationException($"Services:{name} (e.g. Services__{name}=http://127.0.0.1:8083) is not configured.");
+        builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = new Uri(address))
+            .AddHttpMessageHandler<ServiceIdentityHandler>()
+            .AddStandardResilienceHandler(o =>
+            {
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(5);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(15);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(10);
+            });
+        return builder;
+    }
+}
