@@ -63,6 +63,7 @@ export Artifacts__Root="${Artifacts__Root:-$DATA_DIR/artifacts}"
 # RabbitMQ runs as a plain process with everything under .data/rabbitmq (HOME holds its Erlang cookie).
 rabbit_env() {
   export HOME="$RABBIT_BASE/home"
+  mkdir -p "$HOME"
   export RABBITMQ_NODENAME="$RABBIT_NODE"
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   export RABBITMQ_NODE_PORT="$RABBIT_PORT"

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using YamlDotNet.RepresentationModel;
+
+namespace Platform.Services.Tests;
+
+/// <summary>
+/// docker-compose.yml as a real compose parser reads it (Debian's docker-compose 1.29, installed by infra/setup.sh;
+/// "config" needs no Docker engine): every credential from .env, only the gateway reachable from outside, every
+/// service with a healthcheck, and the gateway waiting for all of them.
+/// </summary>
+public class ComposeFileTests
+{
+    private static readonly string Root = FindRoot();
+    private static readonly string[] Backends = ["ingestion", "tokenization", "training", "evaluation", "generation"];
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
+                return dir.FullName;
+        throw new DirectoryNotFoundException("Platform.sln not found");
+    }
+
+    private static (int ExitCode, string Output, string Error) Compose(string envFile)
+    {
+        var start = new ProcessStartInfo("docker-compose", ["--env-file", envFile, "-f", Path.Combine(Root, "docker-compose.yml"), "config"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        // Nothing from this process's environment may fill in a variable: only the env file.
+        foreach (var name in new[] { "POSTGRES_USER", "POSTGRES_PASSWORD", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "PLATFORM_INTERNAL_SECRET", "PLATFORM_ADMIN_KEY", "GATEWAY_PORT" })
+            start.Environment.Remove(name);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    private static Dictionary<string, string> ExampleEnv() => File.ReadAllLines(Path.Combine(Root, ".env.example"))
+        .Where(l => l.Contains('=') && !l.TrimStart().StartsWith('#'))
+        .ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
+
+    private static YamlMappingNode Map(YamlNode node, string key) => (YamlMappingNode)((YamlMappingNode)node).Children[new YamlScalarNode(key)];
+    private static bool Has(YamlNode node, string key) => ((YamlMappingNode)node).Children.ContainsKey(new YamlScalarNode(key));
+
+    [Fact]
+    public void The_compose_file_parses_and_keeps_the_services_behind_the_gateway()
+    {
+        var (exit, output, error) = Compose(Path.Combine(Root, ".env.example"));
+        Assert.True(exit == 0, $"docker-compose config failed: {error}");
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(output));
+        var services = Map(yaml.Documents[0].RootNode, "services");
+        var names = services.Children.Keys.Select(k => k.ToString()).ToHashSet();
+        Assert.Superset(new HashSet<string>([.. Backends, "gateway", "postgres", "rabbitmq"]), names);
+
+        foreach (var (key, service) in services.Children)
+        {
+            Assert.True(Has(service, "healthcheck"), $"{key} has no healthcheck");
+            Assert.Equal(key.ToString() == "gateway", Has(service, "ports"));
+        }
+        var gateway = Map(services, "gateway");
+        var dependsOn = Map(gateway, "depends_on");
+        foreach (var backend in Backends)
+            Assert.Equal("service_healthy", Map(dependsOn, backend).Children[new YamlScalarNode("condition")].ToString());
+
+        var networks = Map(yaml.Documents[0].RootNode, "networks");
+        Assert.Equal("true", Map(networks, "internal").Children[new YamlScalarNode("internal")].ToString());
+        foreach (var backend in Backends.Concat(["postgres", "rabbitmq"]))
+            Assert.Equal(["internal"], Map(Map(services, backend), "networks").Children.Keys.Select(k => k.ToString()));
+
+        // The secrets in the services' environment are the env file's, passed in.
+        var env = ExampleEnv();
+        Assert.Equal(env["PLATFORM_ADMIN_KEY"], Map(gateway, "environment").Children[new YamlScalarNode("PLATFORM_ADMIN_KEY")].ToString());
+        foreach (var backend in Backends.Append("gateway"))
+        {
+            var environment = Map(Map(services, backend), "environment");
+            Assert.Equal(env["PLATFORM_INTERNAL_SECRET"], environment.Children[new YamlScalarNode("PLATFORM_INTERNAL_SECRET")].ToString());
+            Assert.Contains($"Password={env["POSTGRES_PASSWORD"]}", environment.Children[new YamlScalarNode("ConnectionStrings__Platform")].ToString());
+            Assert.Equal("http://+:8080", environment.Children[new YamlScalarNode("ASPNETCORE_URLS")].ToString());
+        }
+    }
+
+    [Fact]
+    public void No_credential_is_written_in_the_compose_file_and_none_is_optional()
+    {
+        var file = File.ReadAllText(Path.Combine(Root, "docker-compose.yml"));
+        foreach (var (name, value) in ExampleEnv().Where(e => e.Key.Contains("PASSWORD") || e.Key.StartsWith("PLATFORM_")))
+            Assert.DoesNotContain(value, file);
+
+        var empty = Path.GetTempFileName();
+        try
+        {
+            var (exit, _, error) = Compose(empty);
+            Assert.NotEqual(0, exit);
+            Assert.Contains("in .env", error);
+        }
+        finally
+        {
+            File.Delete(empty);
+        }
+    }
+}
