@@ -1,8 +1,11 @@
+using System.Runtime.ExceptionServices;
+
 namespace Platform.Tokenizers;
 
 /// <summary>
 /// Encodes a text stream into a token file: chunks cut where tokenization cannot change, encoded on all cores a
-/// batch at a time and written in order. Memory holds one batch of chunks, whatever the size of the text.
+/// batch at a time and written in order. Memory holds one batch of chunks, whatever the size of the text. A chunk
+/// that cannot be encoded throws the tokenizer's own exception (UnknownTokenException, say), not PLINQ's wrapper.
 /// </summary>
 public static class TokenStreamEncoder
 {
@@ -12,7 +15,17 @@ public static class TokenStreamEncoder
         foreach (var batch in TextChunks.ReadAtSafeBreaks(reader).Chunk(Environment.ProcessorCount * 4))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            foreach (var ids in batch.AsParallel().AsOrdered().Select(tokenizer.Encode))
+            List<int[]> encoded;
+            try
+            {
+                encoded = batch.AsParallel().AsOrdered().Select(tokenizer.Encode).ToList();
+            }
+            catch (AggregateException ex)
+            {
+                ExceptionDispatchInfo.Throw(ex.Flatten().InnerExceptions[0]);
+                throw;
+            }
+            foreach (var ids in encoded)
                 writer.Write(ids);
         }
         writer.Flush();

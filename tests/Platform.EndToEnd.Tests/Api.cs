@@ -32,6 +32,29 @@ public static class Api
         return (response.StatusCode, await ReadAsync(response));
     }
 
+    /// <summary>Creates an API key with the admin client; returns its id and secret.</summary>
+    public static async Task<(string Id, string Key)> CreateKeyAsync(HttpClient admin, string name, string role, int? requestsPerSecond = null,
+        int? maxConcurrentGenerations = null)
+    {
+        var body = new JsonObject { ["name"] = name, ["role"] = role };
+        if (requestsPerSecond is { } rps)
+            body["requestsPerSecond"] = rps;
+        if (maxConcurrentGenerations is { } generations)
+            body["maxConcurrentGenerations"] = generations;
+        var (status, key) = await PostJsonAsync(admin, "/api/keys", body.ToJsonString());
+        Assert.True(status == HttpStatusCode.Created, $"creating key {name} answered {(int)status}: {key}");
+        return (key!["id"]!.GetValue<string>(), key["key"]!.GetValue<string>());
+    }
+
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, await ReadAsync(response));
+    }
+
     public static async Task<(HttpStatusCode Status, JsonNode? Body)> PostJsonAsync(HttpClient http, string path, string json)
     {
         using var response = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
@@ -67,9 +90,48 @@ public static class Api
         return last;
     }
 
-    private static async Task<JsonNode?> ReadAsync(HttpResponseMessage response)
+    public static async Task<JsonNode?> ReadAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();
-        return text.Length == 0 ? null : JsonNode.Parse(text);
+        if (text.Length == 0)
+            return null;
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return JsonValue.Create(text);
+        }
+    }
+
+    /// <summary>Files under a folder whose bytes contain the marker (a file being written is read once its writer closes it).</summary>
+    public static List<string> FilesContaining(string root, string marker)
+    {
+        var needle = Encoding.UTF8.GetBytes(marker);
+        return Directory.Exists(root)
+            ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Where(f => ReadWhenClosed(f).AsSpan().IndexOf(needle) >= 0)
+                .Select(f => Path.GetRelativePath(root, f)).ToList()
+            : [];
+    }
+
+    private static byte[] ReadWhenClosed(string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return [];
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                Thread.Sleep(100);
+            }
+        }
     }
 }

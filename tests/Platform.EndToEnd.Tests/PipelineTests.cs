@@ -165,6 +165,16 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stoppedChoice["text"]!.GetValue<string>());
         Assert.Equal("stop", stoppedChoice["finish_reason"]!.GetValue<string>());
 
+        // As an OpenAI client sends it: a viewer's key as a Bearer token.
+        var (_, viewerKey) = await Api.CreateKeyAsync(Http, "openai-client", "viewer");
+        using (var openAi = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(request + "}", Encoding.UTF8, "application/json") })
+        {
+            openAi.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", viewerKey);
+            using var response = await stack.Anonymous.SendAsync(openAi);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(text, (await Api.ReadAsync(response))!["choices"]![0]!["text"]!.GetValue<string>());
+        }
+
         var (_, two) = await Api.PostJsonAsync(Http, "/v1/completions", request + ",\"n\":2}");
         Assert.Equal(new[] { 0, 1 }, two!["choices"]!.AsArray().Select(c => c!["index"]!.GetValue<int>()));
         var (badStatus, bad) = await Api.PostJsonAsync(Http, "/v1/completions", "{\"model\":\"e2e-char\",\"prompt\":\"a\",\"top_p\":1.5,\"max_tokens\":0}");
@@ -184,6 +194,19 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.NotEmpty(refused);
         Assert.All(refused, r => Assert.Equal("1", r.Headers.RetryAfter!.ToString()));
         foreach (var response in burst)
+            response.Dispose();
+
+        // A key allowed one generation at a time is refused a second while the first runs, by the gateway.
+        var (_, singleKey) = await Api.CreateKeyAsync(Http, "one-at-a-time", "viewer", maxConcurrentGenerations: 1);
+        using var single = PlatformStack.ClientWithKey(singleKey);
+        var pair = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => single.PostAsync("/api/generate",
+            new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1000,\"seed\":1}", Encoding.UTF8, "application/json"))));
+        Assert.Contains(pair, r => r.StatusCode == HttpStatusCode.OK);
+        var limited = pair.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        Assert.Contains("generations at once", (await Api.ReadAsync(limited[0]))!["detail"]!.GetValue<string>());
+        Assert.Equal("1", limited[0].Headers.RetryAfter!.ToString());
+        foreach (var response in pair)
             response.Dispose();
     }
 

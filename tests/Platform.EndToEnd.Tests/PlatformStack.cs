@@ -106,6 +106,8 @@ public sealed class PlatformStack : IAsyncLifetime
         env["Gateway__RateLimits__RequestsPerSecond"] = "10000";
         env["Gateway__RateLimits__Burst"] = "10000";
         env["Gateway__RateLimits__ConcurrentGenerations"] = "64";
+        env["Gateway__RateLimits__AnonymousRequestsPerSecond"] = "10000";
+        env["Gateway__RateLimits__AnonymousBurst"] = "10000";
         env["Training__LogInterval"] = "10";
         env["Evaluation__SampleTokens"] = "50";
         // One decoding slot and one queue place, so the tests can see the 429 that protects the service.

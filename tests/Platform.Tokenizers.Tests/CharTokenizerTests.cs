@@ -77,3 +77,16 @@ public class CharTokenizerTests
         Assert.Throws<InvalidDataException>(() => TokenizerFile.Load(stream));
     }
 }
+
+public class TokenStreamEncoderTests
+{
+    [Fact]
+    public void An_unencodable_chunk_throws_the_tokenizers_own_exception()
+    {
+        var tokenizer = CharTokenizer.Train([new StringReader("abc\n")]);
+        // Many chunks, so the failing one is encoded in parallel with others.
+        var text = string.Concat(Enumerable.Repeat("abc\ncab\n", 5_000)) + "abZ\n";
+        var ex = Assert.Throws<UnknownTokenException>(() => TokenStreamEncoder.Encode(tokenizer, new StringReader(text), new MemoryStream()));
+        Assert.Contains("'Z'", ex.Message);
+    }
+}

@@ -98,8 +98,11 @@ public sealed class StartTrainingConsumer(TrainingDbContext db, TrainingJob job,
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
+    /// <summary>Deletes a run whose deletion was asked for while it trained: it has stopped, so it is cancelled, then deleted.</summary>
     private async Task DeleteAsync(Run run, CancellationToken cancellationToken)
     {
+        if (run.State == RunState.Training)
+            run.MarkCancelled();
         await deletion.DeleteNowAsync(run, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         deletion.RemoveFiles(run.Id);

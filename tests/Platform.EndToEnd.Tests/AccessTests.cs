@@ -1,0 +1,302 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Platform.EndToEnd.Tests;
+
+/// <summary>Keys, roles, limits and the gateway as the only door.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class AccessTests(PlatformStack stack)
+{
+    private HttpClient Admin => stack.Gateway;
+    private const string ValidRun = "\"name\":\"m\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":5,\"evalInterval\":5,\"evalIters\":1}";
+
+    // One request in each route group, and paths nobody has claimed yet (they need a key too).
+    private static readonly (HttpMethod Method, string Path)[] Routes =
+    [
+        (HttpMethod.Get, "/api/datasets"), (HttpMethod.Post, "/api/datasets"), (HttpMethod.Delete, $"/api/datasets/{Guid.NewGuid()}"),
+        (HttpMethod.Get, "/api/tokenizers"), (HttpMethod.Post, $"/api/tokenizers/{Guid.NewGuid()}/encode"),
+        (HttpMethod.Get, "/api/runs"), (HttpMethod.Post, "/api/runs"), (HttpMethod.Post, $"/api/runs/{Guid.NewGuid()}/cancel"),
+        (HttpMethod.Get, "/api/models"), (HttpMethod.Get, "/api/evaluations"),
+        (HttpMethod.Post, "/api/generate"), (HttpMethod.Post, "/v1/completions"), (HttpMethod.Get, "/v1/models"),
+        (HttpMethod.Get, "/api/keys"), (HttpMethod.Post, "/api/keys"), (HttpMethod.Get, "/api/audit"),
+        (HttpMethod.Get, "/docs"), (HttpMethod.Get, "/api/not-yet-built"),
+    ];
+
+    private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response, string because)
+    {
+        Assert.True(response.Status == expected, $"{because}: expected {(int)expected}, got {(int)response.Status}: {response.Body}");
+        Assert.Equal((int)expected, response.Body?["status"]?.GetValue<int>());
+        Assert.False(string.IsNullOrEmpty(response.Body?["title"]?.GetValue<string>()), $"{because}: no title in {response.Body}");
+    }
+
+    private static HttpClient WithHeader(string name, string value)
+    {
+        var client = new HttpClient { BaseAddress = PlatformStack.GatewayAddress };
+        client.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
+        return client;
+    }
+
+    [Fact]
+    public async Task Every_route_group_refuses_a_missing_unknown_or_revoked_key_with_401()
+    {
+        var (revokedId, revokedKey) = await Api.CreateKeyAsync(Admin, "soon-revoked", "viewer");
+        using var revoked = PlatformStack.ClientWithKey(revokedKey);
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(revoked, "/api/runs")).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{revokedId}")).Status);
+
+        using var unknown = PlatformStack.ClientWithKey("plk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20)));
+        using var unknownHeader = WithHeader("X-Api-Key", "plk_not-a-real-key-" + Guid.NewGuid());
+        foreach (var (method, path) in Routes)
+        {
+            using (var request = new HttpRequestMessage(method, path))
+            using (var response = await stack.Anonymous.SendAsync(request))
+            {
+                AssertProblem(HttpStatusCode.Unauthorized, (response.StatusCode, await Api.ReadAsync(response)), $"{method} {path} without a key");
+                Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+            }
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknown, method, path), $"{method} {path} with an unknown bearer key");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknownHeader, method, path), $"{method} {path} with an unknown X-Api-Key");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(revoked, method, path), $"{method} {path} with a revoked key");
+        }
+        // Health needs nothing: probes and load balancers have no key.
+        Assert.Equal(HttpStatusCode.OK, (await stack.Anonymous.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await stack.Anonymous.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Viewers_read_and_generate_editors_change_only_their_own_and_admins_everything()
+    {
+        var (_, viewerKey) = await Api.CreateKeyAsync(Admin, "viewer", "viewer");
+        var (aliceId, aliceKey) = await Api.CreateKeyAsync(Admin, "alice", "editor");
+        var (_, bobKey) = await Api.CreateKeyAsync(Admin, "bob", "editor");
+        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        using var alice = PlatformStack.ClientWithKey(aliceKey);
+        using var bob = PlatformStack.ClientWithKey(bobKey);
+
+        // A viewer reads, generates and encodes (those pass the gateway and fail only for want of a model or tokenizer),
+        // and is forbidden every write.
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(viewer, "/api/runs")).Status);
+        Assert.Equal("viewer", (await Api.GetOkAsync(viewer, "/api/keys/me"))["role"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(viewer, "/api/generate", "{\"model\":\"nothing-here\",\"prompt\":\"a\"}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(viewer, $"/api/tokenizers/{Guid.NewGuid()}/encode", "{\"text\":\"a\"}")).Status);
+        AssertProblem(HttpStatusCode.Forbidden, await Api.UploadAsync(viewer, "viewer text\n"u8.ToArray(), "nope"), "viewer upload");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(viewer, "/api/runs", $"{{\"datasetId\":\"{Guid.NewGuid()}\",{ValidRun}}}"), "viewer run");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(viewer, "/api/keys", "{\"name\":\"x\",\"role\":\"admin\"}"), "viewer key");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, "/api/keys"), "viewer key list");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, "/api/audit"), "viewer audit");
+
+        // Alice uploads and starts a run: both record her as owner.
+        var (uploaded, dataset) = await Api.UploadAsync(alice, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), "alice-data", tokenizer: "char");
+        Assert.Equal(HttpStatusCode.Accepted, uploaded);
+        var datasetId = dataset!["id"]!.GetValue<string>();
+        Assert.Equal(aliceId, dataset["owner"]!["id"]!.GetValue<string>());
+        Assert.Equal("alice", dataset["owner"]!["name"]!.GetValue<string>());
+        var longRun = "\"name\":\"alice-run\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":100000,\"evalInterval\":1000,\"evalIters\":1}";
+        var (started, run) = await Api.PostJsonAsync(alice, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",{longRun}}}");
+        Assert.Equal(HttpStatusCode.Accepted, started);
+        var runId = run!["id"]!.GetValue<string>();
+        Assert.Equal("alice", run["owner"]!["name"]!.GetValue<string>());
+
+        // Bob may read them but not touch them.
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(bob, $"/api/runs/{runId}")).Status);
+        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(bob, $"/api/runs/{runId}/cancel", "{}"), "bob cancels alice's run");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/runs/{runId}"), "bob deletes alice's run");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/datasets/{datasetId}"), "bob deletes alice's dataset");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(bob, $"/api/datasets/{datasetId}/content"), "bob reads alice's corpus");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, $"/api/datasets/{datasetId}/content"), "a viewer reads alice's corpus");
+
+        // Lists filter by owner.
+        var mine = (await Api.GetOkAsync(alice, "/api/runs?owner=me")).AsArray();
+        Assert.Contains(mine, r => r!["id"]!.GetValue<string>() == runId);
+        Assert.DoesNotContain((await Api.GetOkAsync(bob, "/api/runs?owner=me")).AsArray(), r => r!["id"]!.GetValue<string>() == runId);
+        Assert.All((await Api.GetOkAsync(Admin, $"/api/datasets?owner={aliceId}")).AsArray(), d => Assert.Equal("alice", d!["owner"]!["name"]!.GetValue<string>()));
+        Assert.Contains((await Api.GetOkAsync(Admin, "/api/datasets?owner=alice")).AsArray(), d => d!["id"]!.GetValue<string>() == datasetId);
+
+        // Alice may cancel her own run; an admin may delete anyone's.
+        var (cancelled, _) = await Api.PostJsonAsync(alice, $"/api/runs/{runId}/cancel", "{}");
+        Assert.Equal(HttpStatusCode.Accepted, cancelled);
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, $"/api/runs/{runId}"), r => r["state"]!.GetValue<string>() == "Cancelled",
+            TimeSpan.FromMinutes(2), stack.Logs);
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(alice, $"/api/datasets/{datasetId}/content")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/runs/{runId}")).Status);
+        AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(alice, $"/api/runs/{runId}"), "a deleted run");
+    }
+
+    [Fact]
+    public async Task Keys_are_shown_once_listed_without_secrets_and_revoked_at_once()
+    {
+        var (created, body) = await Api.PostJsonAsync(Admin, "/api/keys", "{\"name\":\"ci-bot\",\"role\":\"editor\"}");
+        Assert.Equal(HttpStatusCode.Created, created);
+        var id = body!["id"]!.GetValue<string>();
+        var secret = body["key"]!.GetValue<string>();
+        Assert.StartsWith("plk_", secret);
+        Assert.Equal("editor", body["role"]!.GetValue<string>());
+        Assert.NotNull(body["createdAt"]);
+
+        using var bot = PlatformStack.ClientWithKey(secret);
+        Assert.Equal("ci-bot", (await Api.GetOkAsync(bot, "/api/keys/me"))["name"]!.GetValue<string>());
+        var listing = await Api.GetOkAsync(Admin, "/api/keys");
+        Assert.DoesNotContain(secret, listing.ToJsonString());
+        var listed = listing.AsArray().Single(k => k!["id"]!.GetValue<string>() == id)!;
+        Assert.Null(listed["key"]);
+        Assert.Equal(secret[..12], listed["prefix"]!.GetValue<string>());
+        Assert.NotNull(listed["lastUsedAt"]);
+        Assert.Contains(listing.AsArray(), k => k!["bootstrap"]!.GetValue<bool>() && k["role"]!.GetValue<string>() == "admin");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{id}")).Status);
+        AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(bot, "/api/keys/me"), "the request right after revocation");
+        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/keys")).AsArray(), k => k!["id"]!.GetValue<string>() == id);
+        Assert.NotNull((await Api.GetOkAsync(Admin, "/api/keys?includeRevoked=true")).AsArray().Single(k => k!["id"]!.GetValue<string>() == id)!["revokedAt"]);
+
+        var (badStatus, bad) = await Api.PostJsonAsync(Admin, "/api/keys", "{\"name\":\"\",\"role\":\"root\",\"requestsPerSecond\":0}");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.NotNull(bad!["errors"]!["name"]);
+        Assert.NotNull(bad["errors"]!["role"]);
+        Assert.NotNull(bad["errors"]!["requestsPerSecond"]);
+        var bootstrap = (await Api.GetOkAsync(Admin, "/api/keys")).AsArray().Single(k => k!["bootstrap"]!.GetValue<bool>())!["id"]!.GetValue<string>();
+        AssertProblem(HttpStatusCode.Conflict, await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{bootstrap}"), "revoking the bootstrap key");
+    }
+
+    [Fact]
+    public async Task A_key_past_its_rate_answers_429_with_Retry_After_and_other_keys_are_unaffected()
+    {
+        var (_, slowKey) = await Api.CreateKeyAsync(Admin, "one-per-second", "viewer", requestsPerSecond: 1);
+        using var slow = PlatformStack.ClientWithKey(slowKey);
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 8; i++)
+        {
+            var response = await slow.GetAsync("/api/keys/me");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                refused ??= response;
+            else
+                response.Dispose();
+        }
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) >= 2, string.Join(",", statuses));
+        Assert.NotNull(refused);
+        Assert.True(int.Parse(refused!.Headers.GetValues("Retry-After").Single()) >= 1);
+        AssertProblem(HttpStatusCode.TooManyRequests, (refused.StatusCode, await Api.ReadAsync(refused)), "the refused request");
+        refused.Dispose();
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(Admin, "/api/keys/me")).Status);
+    }
+
+    /// <summary>The caller header as the gateway writes it, made here independently from the format's description.</summary>
+    private static string Sign(string secret, string role, long expires)
+    {
+        var payload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            $"{{\"Kid\":\"{Guid.NewGuid()}\",\"Name\":\"direct\",\"Role\":\"{role}\",\"Exp\":{expires}}}"));
+        var mac = Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes($"v1.{payload}")));
+        return $"v1.{payload}.{mac}";
+    }
+
+    [Fact]
+    public async Task A_request_that_did_not_pass_the_gateway_is_refused_by_every_service()
+    {
+        var later = DateTimeOffset.UtcNow.AddMinutes(2).ToUnixTimeSeconds();
+        var paths = new Dictionary<string, string>
+        {
+            ["Ingestion"] = "/api/datasets", ["Tokenization"] = "/api/tokenizers", ["Training"] = "/api/runs",
+            ["Evaluation"] = "/api/evaluations", ["Generation"] = "/v1/models",
+        };
+        foreach (var (service, path) in paths)
+        {
+            using var direct = new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) };
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} without the gateway");
+            // The caller's API key means nothing to a service: only the gateway turns it into a signed identity.
+            direct.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.AdminKey);
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with an API key but no signature");
+            direct.DefaultRequestHeaders.Authorization = null;
+            direct.DefaultRequestHeaders.Add("X-Platform-Caller", Sign("a-forger-s-guess-at-the-secret-0123456789", "admin", later));
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with a forged signature");
+            direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
+            direct.DefaultRequestHeaders.Add("X-Platform-Caller", Sign(stack.InternalSecret, "admin", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds()));
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with an expired signature");
+            direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
+            direct.DefaultRequestHeaders.Add("X-Platform-Caller", Sign(stack.InternalSecret, "viewer", later));
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(direct, path)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) }.GetAsync("/health/ready")).StatusCode);
+        }
+    }
+
+    /// <summary>A body sent in chunks (no Content-Length), of the given size.</summary>
+    private sealed class ChunkedJson(long bytes) : HttpContent
+    {
+        public ChunkedJson() : this(0) { }
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var chunk = Encoding.ASCII.GetBytes(new string(' ', 64 * 1024));
+            await stream.WriteAsync("{\"name\":"u8.ToArray());
+            for (long sent = 0; sent < bytes; sent += chunk.Length)
+                await stream.WriteAsync(chunk);
+            await stream.WriteAsync("\"x\"}"u8.ToArray());
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
+    }
+
+    [Theory]
+    [InlineData("/api/runs")]
+    [InlineData("/api/keys")]
+    [InlineData("/api/generate")]
+    public async Task A_chunked_json_body_over_the_limit_is_refused_with_413(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ChunkedJson(2L << 20) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TransferEncodingChunked = true;
+        using var response = await Admin.SendAsync(request);
+        var body = await Api.ReadAsync(response);
+        AssertProblem(HttpStatusCode.RequestEntityTooLarge, (response.StatusCode, body), $"2 MiB chunked to {path}");
+        Assert.NotNull(body!["errors"]?["body"]);
+
+        // Under the limit, the same framing is read as usual: the endpoint answers about the content, not the size.
+        using var small = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ChunkedJson(64 * 1024) };
+        small.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        small.Headers.TransferEncodingChunked = true;
+        using var smallResponse = await Admin.SendAsync(small);
+        Assert.Equal(HttpStatusCode.BadRequest, smallResponse.StatusCode);
+    }
+
+    [Fact]
+    public async Task Writes_are_audited_with_who_what_when_and_outcome_and_the_log_cannot_be_rewritten()
+    {
+        var (viewerId, viewerKey) = await Api.CreateKeyAsync(Admin, "audited-viewer", "viewer");
+        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        await Api.UploadAsync(viewer, "refused\n"u8.ToArray(), "refused");
+        await Api.GetAsync(viewer, "/api/runs");
+
+        var page = await Api.GetOkAsync(Admin, "/api/audit?limit=50");
+        var entries = page["entries"]!.AsArray();
+        var creation = entries.First(e => e!["method"]!.GetValue<string>() == "POST" && e["path"]!.GetValue<string>() == "/api/keys"
+                                          && e["location"]?.GetValue<string>() == $"/api/keys/{viewerId}")!;
+        Assert.Equal(201, creation["status"]!.GetValue<int>());
+        Assert.Equal("admin", creation["keyName"]!.GetValue<string>());
+        Assert.True(DateTimeOffset.UtcNow - creation["at"]!.GetValue<DateTimeOffset>() < TimeSpan.FromMinutes(5));
+        var refusal = entries.First(e => e!["keyId"]!.GetValue<string>() == viewerId)!;
+        Assert.Equal(403, refusal["status"]!.GetValue<int>());
+        Assert.Equal("/api/datasets", refusal["path"]!.GetValue<string>());
+        Assert.DoesNotContain(entries, e => e!["keyId"]!.GetValue<string>() == viewerId && e["method"]!.GetValue<string>() == "GET");
+
+        // Pages go back in time without overlap.
+        var first = await Api.GetOkAsync(Admin, "/api/audit?limit=2");
+        var next = await Api.GetOkAsync(Admin, $"/api/audit?limit=2&before={first["nextBefore"]}");
+        Assert.True(next["entries"]![0]!["id"]!.GetValue<long>() < first["entries"]![1]!["id"]!.GetValue<long>());
+
+        await using var connection = new NpgsqlConnection(stack.PostgresConnection);
+        await connection.OpenAsync();
+        await using var update = new NpgsqlCommand("UPDATE gateway.audit_log SET \"Status\" = 200", connection);
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+        Assert.Contains("append-only", ex.MessageText);
+        await using var delete = new NpgsqlCommand("DELETE FROM gateway.audit_log", connection);
+        await Assert.ThrowsAsync<PostgresException>(() => delete.ExecuteNonQueryAsync());
+    }
+}
