@@ -12,6 +12,10 @@ var threads = IntArg("--threads", 0);
 var recompute = args.Contains("--recompute");
 var precision = StringArg("--precision", "fp32");
 var device = StringArg("--device", "cpu") == "cuda" ? CUDA : CPU;
+// With TorchSharp-cuda-linux the CUDA libraries load at start; with LibTorch's CUDA libraries from elsewhere
+// (LD_LIBRARY_PATH, e.g. a PyTorch installation's torch/lib) they load only when asked for.
+if (device.type == DeviceType.CUDA)
+    InitializeDeviceType(DeviceType.CUDA);
 var peakTflops = double.Parse(StringArg("--peak-tflops", "0"), System.Globalization.CultureInfo.InvariantCulture);
 var corpusPath = StringArg("--corpus", Path.Combine(FindRoot(), "infra", "demo", "tinyshakespeare.txt"));
 
