@@ -60,6 +60,11 @@ version=$(jq -r .modelVersion <<<"$r")
 log "Model $model v$version: evaluation on the held-out split"
 curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
 
+# Generation learns of the version from its ModelVersionRegistered event, a moment after the registry has it.
+for _ in $(seq 1 60); do
+  curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "$model/versions/$version" '.data | any(.id == $id)' >/dev/null && break
+  sleep 0.5
+done
 log "Generating 300 tokens from \"ROMEO:\" (seed 1)"
 curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
