@@ -12,12 +12,12 @@ public sealed class RunDeletedConsumer(EvaluationDbContext db) : IConsumer<RunDe
     public async Task Consume(ConsumeContext<RunDeleted> context)
     {
         var id = context.Message.RunId;
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        await db.LockAsync(id, context.CancellationToken);
-        if (!await db.DeletedRuns.AnyAsync(d => d.RunId == id, context.CancellationToken))
-            db.DeletedRuns.Add(new DeletedRun { RunId = id, DeletedAt = context.Message.DeletedAt });
-        db.Evaluations.RemoveRange(await db.Evaluations.Where(e => e.RunId == id).ToListAsync(context.CancellationToken));
-        await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
+        await db.ChangeUnderLockAsync(id, async () =>
+        {
+            if (!await db.DeletedRuns.AnyAsync(d => d.RunId == id, context.CancellationToken))
+                db.DeletedRuns.Add(new DeletedRun { RunId = id, DeletedAt = context.Message.DeletedAt });
+            db.Evaluations.RemoveRange(await db.Evaluations.Where(e => e.RunId == id).ToListAsync(context.CancellationToken));
+            return true;
+        }, context.CancellationToken);
     }
 }

@@ -51,14 +51,14 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
             }
             record.DurationMilliseconds = clock.ElapsedMilliseconds;
 
-            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-            await db.LockAsync(trained.RunId, context.CancellationToken);
-            if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken))
-                return;
-            db.Evaluations.Add(record);
-            Announce(record);
-            await db.SaveChangesAsync(context.CancellationToken);
-            await transaction.CommitAsync(context.CancellationToken);
+            await db.ChangeUnderLockAsync(trained.RunId, async () =>
+            {
+                if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken))
+                    return false;
+                db.Evaluations.Add(record);
+                Announce(record);
+                return true;
+            }, context.CancellationToken);
             return;
         }
 

@@ -16,16 +16,17 @@ public sealed class DatasetDeletedConsumer(TokenizationDbContext db, ArtifactSto
     public async Task Consume(ConsumeContext<DatasetDeleted> context)
     {
         var id = context.Message.DatasetId;
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        await db.LockAsync(id, context.CancellationToken);
-        if (!await db.DeletedDatasets.AnyAsync(d => d.DatasetId == id, context.CancellationToken))
-            db.DeletedDatasets.Add(new DeletedDataset { DatasetId = id, DeletedAt = context.Message.DeletedAt });
-        var tokenizers = await db.Tokenizers.Where(t => t.DatasetId == id).ToListAsync(context.CancellationToken);
+        List<TokenizerRecord> tokenizers = [];
+        await db.ChangeUnderLockAsync(id, async () =>
+        {
+            if (!await db.DeletedDatasets.AnyAsync(d => d.DatasetId == id, context.CancellationToken))
+                db.DeletedDatasets.Add(new DeletedDataset { DatasetId = id, DeletedAt = context.Message.DeletedAt });
+            tokenizers = await db.Tokenizers.Where(t => t.DatasetId == id).ToListAsync(context.CancellationToken);
+            db.Tokenizers.RemoveRange(tokenizers);
+            return true;
+        }, context.CancellationToken);
         foreach (var tokenizer in tokenizers)
             store.DeletePrefix(TokenizerRecord.PrefixOf(tokenizer.Id));
-        db.Tokenizers.RemoveRange(tokenizers);
-        await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
         logger.LogInformation("Dataset {Id} deleted: {Count} tokenizer(s) and their token files removed", id, tokenizers.Count);
     }
 }

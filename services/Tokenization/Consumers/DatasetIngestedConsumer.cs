@@ -41,18 +41,20 @@ public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEnc
                 return;
             }
 
-            await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-            await db.LockAsync(dataset.DatasetId, context.CancellationToken);
-            if (await db.DeletedDatasets.AnyAsync(d => d.DatasetId == dataset.DatasetId, context.CancellationToken))
+            var kept = await db.ChangeUnderLockAsync(dataset.DatasetId, async () =>
+            {
+                if (await db.DeletedDatasets.AnyAsync(d => d.DatasetId == dataset.DatasetId, context.CancellationToken))
+                    return false;
+                db.Tokenizers.Add(record);
+                Announce(record);
+                return true;
+            }, context.CancellationToken);
+            if (!kept)
             {
                 store.DeletePrefix(TokenizerRecord.PrefixOf(record.Id));
                 logger.LogInformation("Dataset {Id} was deleted while it was tokenized; its tokenizer is discarded", dataset.DatasetId);
                 return;
             }
-            db.Tokenizers.Add(record);
-            Announce(record);
-            await db.SaveChangesAsync(context.CancellationToken);
-            await transaction.CommitAsync(context.CancellationToken);
             logger.LogInformation("Dataset {Id}: {Kind} tokenizer, vocabulary {Vocab}, {Train} train / {Val} validation tokens in {Ms} ms",
                 dataset.DatasetId, record.Kind, record.VocabSize, record.TrainTokens, record.ValidationTokens, record.BuildMilliseconds);
             return;

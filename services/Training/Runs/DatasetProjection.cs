@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Persistence;
 using Training.Data;
 
 namespace Training.Runs;
@@ -11,13 +12,13 @@ public static class DatasetProjection
 {
     public static async Task UpdateAsync(TrainingDbContext db, Guid datasetId, Func<KnownDataset, Task> apply, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await RunScheduler.LockDatasetAsync(db, datasetId, cancellationToken);
-        var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
-        if (dataset is null)
-            db.Datasets.Add(dataset = new KnownDataset { Id = datasetId, Status = DatasetStatus.Ingested, UpdatedAt = DateTimeOffset.UtcNow });
-        await apply(dataset);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await db.ChangeUnderLockAsync(datasetId, async () =>
+        {
+            var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
+            if (dataset is null)
+                db.Datasets.Add(dataset = new KnownDataset { Id = datasetId, Status = DatasetStatus.Ingested, UpdatedAt = DateTimeOffset.UtcNow });
+            await apply(dataset);
+            return true;
+        }, cancellationToken);
     }
 }

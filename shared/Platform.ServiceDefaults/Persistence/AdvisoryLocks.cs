@@ -13,4 +13,19 @@ public static class AdvisoryLocks
         var key = BitConverter.ToInt64(id.ToByteArray(), 0);
         return db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
     }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> in a transaction holding the id's lock, then saves and commits, unless the change
+    /// answers false (nothing it did is kept). Consumers that must not interleave for one dataset or run use this.
+    /// </summary>
+    public static async Task<bool> ChangeUnderLockAsync(this DbContext db, Guid id, Func<Task<bool>> change, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockAsync(id, cancellationToken);
+        if (!await change())
+            return false;
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
 }
