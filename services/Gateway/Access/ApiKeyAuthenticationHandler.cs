@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -17,7 +16,6 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
-    public const string RequestsPerSecondClaim = "platform:rps", ConcurrentGenerationsClaim = "platform:generations";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -27,13 +25,9 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         var key = await keys.FindActiveAsync(secret, Context.RequestAborted);
         if (key is null)
             return AuthenticateResult.Fail("unknown or revoked API key");
-        var principal = new Caller(key.Id, key.Name, key.Role).ToPrincipal(SchemeName);
-        var identity = (ClaimsIdentity)principal.Identity!;
-        if (key.RequestsPerSecond is { } rps)
-            identity.AddClaim(new Claim(RequestsPerSecondClaim, rps.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        if (key.MaxConcurrentGenerations is { } generations)
-            identity.AddClaim(new Claim(ConcurrentGenerationsClaim, generations.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        // The key itself (with its own limits) travels on the request for the rate limiter.
+        Context.Features.Set(key);
+        return AuthenticateResult.Success(new AuthenticationTicket(new Caller(key.Id, key.Name, key.Role).ToPrincipal(SchemeName), SchemeName));
     }
 
     public static string? PresentedSecret(HttpRequest request)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -35,13 +34,11 @@ public static class KeyRateLimits
     private static RateLimitPartition<string> RequestsPartition(HttpContext context)
     {
         var options = Options(context);
-        if (Caller.From(context.User) is { } caller)
+        if (context.Features.Get<AuthenticatedKey>() is { } key)
         {
             // A key's own rate comes with a burst of two seconds' worth; the defaults name theirs.
-            var (rps, burst) = Claim(context.User, ApiKeyAuthenticationHandler.RequestsPerSecondClaim) is { } own
-                ? (own, 2 * own)
-                : (options.RequestsPerSecond, options.Burst);
-            return RateLimitPartition.GetTokenBucketLimiter($"key:{caller.KeyId}:{rps}:{burst}", _ => Bucket(rps, burst));
+            var (rps, burst) = key.RequestsPerSecond is { } own ? (own, 2 * own) : (options.RequestsPerSecond, options.Burst);
+            return RateLimitPartition.GetTokenBucketLimiter($"key:{key.Id}:{rps}:{burst}", _ => Bucket(rps, burst));
         }
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         return RateLimitPartition.GetTokenBucketLimiter($"anonymous:{address}", _ => Bucket(options.AnonymousRequestsPerSecond, options.AnonymousBurst));
@@ -49,10 +46,10 @@ public static class KeyRateLimits
 
     private static RateLimitPartition<string> GenerationsPartition(HttpContext context)
     {
-        if (Caller.From(context.User) is not { } caller)
+        if (context.Features.Get<AuthenticatedKey>() is not { } key)
             return RateLimitPartition.GetNoLimiter("anonymous");
-        var permits = Claim(context.User, ApiKeyAuthenticationHandler.ConcurrentGenerationsClaim) ?? Options(context).ConcurrentGenerations;
-        return RateLimitPartition.GetConcurrencyLimiter($"key:{caller.KeyId}:{permits}",
+        var permits = key.MaxConcurrentGenerations ?? Options(context).ConcurrentGenerations;
+        return RateLimitPartition.GetConcurrencyLimiter($"key:{key.Id}:{permits}",
             _ => new ConcurrencyLimiterOptions { PermitLimit = Math.Max(1, permits), QueueLimit = 0 });
     }
 
@@ -73,17 +70,14 @@ public static class KeyRateLimits
         };
     }
 
-    private static int? Claim(ClaimsPrincipal user, string type) =>
-        int.TryParse(user.FindFirstValue(type), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
-
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var context = rejected.HttpContext;
-        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        // Only the token bucket knows when a request would pass; the generations' concurrency limiter cannot.
+        var bucket = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait);
+        var retryAfter = bucket ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
         context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        var generation = context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == GenerationPolicy
-                         && !rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out _);
-        await AccessProblems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests.", generation
+        await AccessProblems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests.", !bucket
             ? "This key already runs as many generations at once as it may; retry when one has finished."
             : $"This key has made more requests than its limit allows; retry after {retryAfter} s.");
     }

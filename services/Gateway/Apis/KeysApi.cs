@@ -36,8 +36,11 @@ public static class KeysApi
         group.MapGet("/{id:guid}", GetAsync);
         group.MapDelete("/{id:guid}", RevokeAsync);
         // Any key may ask who it is (scripts and the CLI check their key this way).
-        app.MapGet("/api/keys/me", (HttpContext http) => TypedResults.Ok(new CallerResponse(http.Caller().KeyId, http.Caller().Name, http.Caller().Role)))
-            .WithTags("Keys").RequireAuthorization(Roles.Viewer);
+        app.MapGet("/api/keys/me", (HttpContext http) =>
+        {
+            var me = http.Caller();
+            return TypedResults.Ok(new CallerResponse(me.KeyId, me.Name, me.Role));
+        }).WithTags("Keys").RequireAuthorization(Roles.Viewer);
         return app;
     }
 
