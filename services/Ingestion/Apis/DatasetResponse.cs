@@ -1,4 +1,6 @@
 using Ingestion.Data;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 
 namespace Ingestion.Apis;
 
@@ -18,14 +20,12 @@ public sealed record RedactionResponse(IReadOnlyList<string> Kinds, IReadOnlyDic
     }));
 }
 
-public sealed record OwnerResponse(Guid Id, string Name);
-
 public sealed record DatasetResponse(
     Guid Id,
     string Name,
     DatasetState State,
     string? FailureReason,
-    OwnerResponse? Owner,
+    Owner? Owner,
     string Sha256,
     long Bytes,
     long Characters,
@@ -42,7 +42,7 @@ public sealed record DatasetResponse(
     DateTimeOffset UpdatedAt)
 {
     public static DatasetResponse From(Dataset d) => new(
-        d.Id, d.Name, d.State, d.FailureReason, d.OwnerId is { } o ? new OwnerResponse(o, d.OwnerName ?? "") : null,
+        d.Id, d.Name, d.State, d.FailureReason, d.OwnerOf(),
         d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,
         d.TrainBytes, d.ValidationBytes, new TokenizerSummary(d.TokenizerKind, d.TokenizerId, d.VocabSize),
         d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt, d.UpdatedAt);

@@ -84,7 +84,7 @@ public static class DatasetsApi
             db.PublishViaOutbox(new DatasetIngested(dataset.Id, dataset.Name, dataset.TrainKey, dataset.ValidationKey,
                 dataset.TrainBytes, dataset.ValidationBytes, tokenizer,
                 fields.AutoTrain is null ? null : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain),
-                dataset.UpdatedAt, dataset.Owner));
+                dataset.UpdatedAt, dataset.OwnerOf()));
             await db.SaveChangesAsync(cancellationToken);
             loggers.CreateLogger("Ingestion").LogInformation(
                 "Dataset {Id} '{Name}' ingested for key {Owner}: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}{Redacted}",
@@ -203,7 +203,7 @@ public static class DatasetsApi
                 });
 
         dataset.Delete(caller);
-        db.PublishViaOutbox(new DatasetDeleted(id, cascade == true, new Owner(caller.KeyId, caller.Name), dataset.UpdatedAt));
+        db.PublishViaOutbox(new DatasetDeleted(id, cascade == true, caller.AsOwner(), dataset.UpdatedAt));
         await db.SaveChangesAsync(cancellationToken);
         // Also done by this service's own DatasetDeletedConsumer, so a crash right here still removes the files.
         store.DeletePrefix(Dataset.PrefixOf(id));

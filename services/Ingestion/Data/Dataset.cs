@@ -51,7 +51,6 @@ public sealed class Dataset : IOwned
     public static string PrefixOf(Guid id) => $"datasets/{id:N}";
 
     public bool IsDeleted => State == DatasetState.Deleted;
-    public Owner? Owner => OwnerId is { } id ? new Owner(id, OwnerName ?? "") : null;
 
     /// <summary>A new dataset whose corpus has been stored and split.</summary>
     public static Dataset Ingested(Guid id, string name, Caller owner, DateTimeOffset at) => new()

@@ -24,7 +24,6 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
             e.Property(d => d.OwnerName).HasMaxLength(64);
             e.Property(d => d.DeletedBy).HasMaxLength(64);
             e.OwnsOne(d => d.Redaction, r => r.ToJson());
-            e.Ignore(d => d.Owner);
             e.HasIndex(d => d.CreatedAt);
             e.HasIndex(d => d.OwnerId);
         });

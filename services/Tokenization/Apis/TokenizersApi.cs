@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
@@ -7,14 +8,12 @@ using Tokenization.Data;
 
 namespace Tokenization.Apis;
 
-public sealed record OwnerResponse(Guid Id, string Name);
-
 public sealed record TokenizerResponse(
-    Guid Id, Guid DatasetId, string DatasetName, OwnerResponse? Owner, string Kind, int VocabSize, string TokenDType,
+    Guid Id, Guid DatasetId, string DatasetName, Owner? Owner, string Kind, int VocabSize, string TokenDType,
     long TrainTokens, long ValidationTokens, double ValidationTokensPerByte, long BuildMilliseconds, DateTimeOffset CreatedAt)
 {
     public static TokenizerResponse From(TokenizerRecord t) => new(
-        t.Id, t.DatasetId, t.DatasetName, t.OwnerId is { } o ? new OwnerResponse(o, t.OwnerName ?? "") : null,
+        t.Id, t.DatasetId, t.DatasetName, t.OwnerOf(),
         t.Kind, t.VocabSize, t.TokenDType, t.TrainTokens, t.ValidationTokens,
         t.ValidationBytes == 0 ? 0 : (double)t.ValidationTokens / t.ValidationBytes, t.BuildMilliseconds, t.CreatedAt);
 }

@@ -8,10 +8,10 @@ using Training.Data;
 namespace Training.Apis;
 
 public sealed record ModelVersionResponse(
-    string Name, int Version, Guid RunId, Guid DatasetId, OwnerResponse? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
+    string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
     EvaluationFigures? Evaluation, string? Sample, DateTimeOffset CreatedAt)
 {
-    public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, OwnerResponse.From(v.OwnerId, v.OwnerName),
+    public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
         v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Sample, v.CreatedAt);
 }
 

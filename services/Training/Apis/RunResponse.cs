@@ -1,4 +1,5 @@
 using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 using Training.Data;
 
 namespace Training.Apis;
@@ -10,18 +11,13 @@ public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? 
 
 public sealed record CheckpointInfo(string Key, string? Sha256, int? Step = null);
 
-public sealed record OwnerResponse(Guid Id, string Name)
-{
-    public static OwnerResponse? From(Guid? id, string? name) => id is { } o ? new OwnerResponse(o, name ?? "") : null;
-}
-
 public sealed record RunResponse(
     Guid Id,
     string Name,
     Guid DatasetId,
     RunState State,
     string? FailureReason,
-    OwnerResponse? Owner,
+    Owner? Owner,
     bool CancelRequested,
     int Step,
     int MaxSteps,
@@ -44,7 +40,7 @@ public sealed record RunResponse(
     DateTimeOffset UpdatedAt)
 {
     public static RunResponse From(Run r) => new(
-        r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, OwnerResponse.From(r.OwnerId, r.OwnerName), r.CancelRequested, r.Step, r.MaxSteps,
+        r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.OwnerOf(), r.CancelRequested, r.Step, r.MaxSteps,
         r.MaxSteps == 0 ? 0 : Math.Round((double)r.Step / r.MaxSteps, 4),
         r.LatestTrainLoss, r.LatestValidationLoss, r.BestValidationLoss, r.TokensPerSecond,
         r.State == RunState.Training ? r.EtaSeconds : null, r.Parameters, r.Spec.Model, r.Spec.Training,

@@ -66,8 +66,7 @@ public static class RunsApi
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
                 detail: $"Dataset {datasetId} cannot be trained on: {dataset.FailureReason}");
 
-        var caller = http.Caller();
-        var run = Run.Create(Guid.NewGuid(), spec, datasetId, new Owner(caller.KeyId, caller.Name));
+        var run = Run.Create(Guid.NewGuid(), spec, datasetId, http.Caller().AsOwner());
         db.Runs.Add(run);
         RunScheduler.Schedule(db, run, dataset);
         await db.SaveChangesAsync(cancellationToken);

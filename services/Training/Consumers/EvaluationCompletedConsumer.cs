@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
 using Training.Data;
 
 namespace Training.Consumers;
@@ -43,7 +44,7 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
         run.Complete(next);
         db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, run.Id, version.CheckpointKey,
             version.CheckpointSha256, version.TokenizerKey, m.Figures, version.CreatedAt,
-            run.OwnerId is { } owner ? new Owner(owner, run.OwnerName ?? "") : null));
+            run.OwnerOf()));
         await db.SaveChangesAsync(context.CancellationToken);
         logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, run.Id);
     }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Platform.Contracts;
 
 namespace Platform.ServiceDefaults.Security;
 
@@ -25,6 +26,9 @@ public sealed record Caller(Guid KeyId, string Name, string Role)
     public static readonly Guid ServiceKeyId = Guid.Empty;
 
     public bool IsAdmin => Role == Roles.Admin;
+
+    /// <summary>The caller as the owner of what it creates.</summary>
+    public Owner AsOwner() => new(KeyId, Name);
 
     /// <summary>Admins may change anything; others only what they own.</summary>
     public bool MayChange(Guid? ownerId) => IsAdmin || (ownerId is { } id && id == KeyId && KeyId != ServiceKeyId);

@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.ServiceDefaults.Security;
 
 /// <summary>Something created by a caller: the key id and name recorded as its owner (null for what predates keys).</summary>
@@ -17,6 +19,12 @@ public sealed record OwnerFilter(Guid? Id, string? Name)
         : owner.Trim() == "me" ? new OwnerFilter(caller.KeyId, null)
         : Guid.TryParse(owner, out var id) ? new OwnerFilter(id, null)
         : new OwnerFilter(null, owner.Trim());
+}
+
+public static class OwnedExtensions
+{
+    /// <summary>The owner as messages and responses show it (id and name), or null for what predates keys.</summary>
+    public static Owner? OwnerOf(this IOwned owned) => owned.OwnerId is { } id ? new Owner(id, owned.OwnerName ?? "") : null;
 }
 
 public static class OwnerFilterExtensions
