@@ -19,7 +19,11 @@ public sealed class StreamingRedactor(PiiRedactor redactor)
     public string Push(ReadOnlySpan<char> chunk, bool final)
     {
         _pending.Append(chunk);
-        var cut = final ? _pending.Length : SafeCut();
+        // Everything up to the last line break was cut at an earlier push, so only this chunk can hold one.
+        var newline = chunk.LastIndexOf('\n');
+        var cut = final ? _pending.Length
+            : newline >= 0 ? _pending.Length - chunk.Length + newline + 1
+            : LongLineCut();
         if (cut == 0)
             return "";
         var block = _pending.ToString(0, cut);
@@ -27,11 +31,9 @@ public sealed class StreamingRedactor(PiiRedactor redactor)
         return Redactor.Redact(block);
     }
 
-    private int SafeCut()
+    /// <summary>Where a line longer than <see cref="MaxPendingChars"/> may be cut (0: not yet that long).</summary>
+    private int LongLineCut()
     {
-        for (var i = _pending.Length - 1; i >= 0; i--)
-            if (_pending[i] == '\n')
-                return i + 1;
         if (_pending.Length < MaxPendingChars)
             return 0;
         for (var i = _pending.Length - 1; i >= _pending.Length - MaxPendingChars / 2; i--)
