@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
@@ -185,8 +186,7 @@ public static class DatasetsApi
         {
             runs = await training.RunsOnAsync(id, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException
-                                       or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
         {
             logger.LogWarning("Cannot ask Training about runs on dataset {Id}: {Message}", id, ex.Message);
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check what depends on the dataset.",

@@ -43,7 +43,15 @@ public static class RunsApi
         IngestionDataset? remote = null;
         if (!await db.Datasets.AnyAsync(x => x.Id == datasetId, cancellationToken))
         {
-            remote = await ingestion.FindAsync(datasetId, cancellationToken);
+            try
+            {
+                remote = await ingestion.FindAsync(datasetId, cancellationToken);
+            }
+            catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check the dataset.",
+                    detail: $"This service has not heard of dataset {datasetId} yet and the ingestion service did not answer; nothing was created. Try again shortly.");
+            }
             if (remote is null)
                 return DatasetNotFound(datasetId);
         }

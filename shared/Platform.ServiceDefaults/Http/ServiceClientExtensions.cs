@@ -27,4 +27,13 @@ public static class ServiceClientExtensions
             });
         return builder;
     }
+
+    /// <summary>
+    /// Whether a call through such a client failed because the other service did not answer usefully: unreachable,
+    /// timed out or refused by the resilience handler (its timeouts and open circuit breaker), or an answer that is not
+    /// what was asked for. The caller answers 503 rather than 500; a request its own client abandoned is not this.
+    /// </summary>
+    public static bool IsUnanswered(Exception exception, CancellationToken requestAborted) =>
+        exception is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or Polly.ExecutionRejectedException
+        && !requestAborted.IsCancellationRequested;
 }
