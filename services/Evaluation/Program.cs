@@ -16,6 +16,7 @@ builder.AddServiceDatabase<EvaluationDbContext>(EvaluationDbContext.Schema);
 builder.AddServiceMessaging("evaluation", bus =>
 {
     bus.AddConsumer<TrainingCompletedConsumer>();
+    bus.AddConsumer<TrainingCompletedFaultConsumer>();
     bus.AddConsumer<RunDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<EvaluationDbContext>();
@@ -27,5 +28,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapEvaluationsApi();
+app.MapOutboxAdminApi<EvaluationDbContext>();
 
 app.Run();

@@ -17,6 +17,8 @@ builder.AddServiceMessaging("ingestion", bus =>
 {
     bus.AddConsumer<DatasetTokenizedConsumer>();
     bus.AddConsumer<DatasetTokenizationFailedConsumer>();
+    bus.AddConsumer<DatasetTokenizedFaultConsumer>();
+    bus.AddConsumer<DatasetTokenizationFailedFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<IngestionDbContext>();
@@ -28,5 +30,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapDatasetsApi();
+app.MapOutboxAdminApi<IngestionDbContext>();
 
 app.Run();

@@ -16,6 +16,7 @@ builder.AddServiceDatabase<TokenizationDbContext>(TokenizationDbContext.Schema);
 builder.AddServiceMessaging("tokenization", bus =>
 {
     bus.AddConsumer<DatasetIngestedConsumer>();
+    bus.AddConsumer<DatasetIngestedFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<TokenizationDbContext>();
@@ -27,5 +28,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapTokenizersApi();
+app.MapOutboxAdminApi<TokenizationDbContext>();
 
 app.Run();

@@ -22,6 +22,13 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<StartTrainingConsumer, StartTrainingConsumerDefinition>();
     bus.AddConsumer<EvaluationCompletedConsumer>();
     bus.AddConsumer<EvaluationFailedConsumer>();
+    // A message that faults after its retries ends what it was about in Failed, whatever the exception.
+    bus.AddConsumer<DatasetIngestedFaultConsumer>();
+    bus.AddConsumer<DatasetTokenizedFaultConsumer>();
+    bus.AddConsumer<DatasetTokenizationFailedFaultConsumer>();
+    bus.AddConsumer<StartTrainingFaultConsumer>();
+    bus.AddConsumer<EvaluationCompletedFaultConsumer>();
+    bus.AddConsumer<EvaluationFailedFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
     bus.AddConsumer<RunDeletedConsumer>();
 });
@@ -34,5 +41,6 @@ app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapRunsApi();
 app.MapModelsApi();
+app.MapOutboxAdminApi<TrainingDbContext>();
 
 app.Run();

@@ -32,9 +32,11 @@ public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEnc
                 record = await encoder.EncodeAsync(dataset, context.CancellationToken);
             }
             catch (Exception ex) when (ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException
-                                           or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+                                           or ArgumentException)
             {
-                // The reason goes to the dataset's owner; the log says only that it failed (it may quote the text).
+                // Bad data fails at once: retrying cannot help, and its message may quote the text, so the reason goes to
+                // the dataset's owner while the log names only the error. Anything else (I/O, database, a bug) is retried,
+                // then ends the dataset Failed through DatasetIngestedFaultConsumer.
                 logger.LogWarning("Dataset {Id} cannot be tokenized ({Error})", dataset.DatasetId, ex.GetType().Name);
                 db.PublishViaOutbox(new DatasetTokenizationFailed(dataset.DatasetId, ex.Message, DateTimeOffset.UtcNow));
                 await db.SaveChangesAsync(context.CancellationToken);

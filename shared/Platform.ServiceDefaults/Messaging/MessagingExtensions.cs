@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Platform.ServiceDefaults.Reliability;
 
 namespace Platform.ServiceDefaults.Messaging;
 
@@ -16,6 +17,8 @@ public static class MessagingExtensions
         Action<IBusRegistrationConfigurator>? addConsumers = null)
     {
         var broker = BrokerSettings.From(builder.Configuration);
+        builder.Services.Configure<FaultInjectionOptions>(builder.Configuration.GetSection(FaultInjectionOptions.Section));
+        builder.Services.AddSingleton<FaultInjector>();
         builder.Services.AddMassTransit(x =>
         {
             // The platform runs self-hosted and often offline: nothing is reported to MassTransit's servers.
@@ -29,7 +32,11 @@ public static class MessagingExtensions
                     h.Username(broker.Username);
                     h.Password(broker.Password);
                 });
+                // After the last retry MassTransit publishes Fault<T>; each service's fault consumers end what the
+                // message was about in Failed, so no dataset, run or evaluation is stranded by a dead message.
                 cfg.UseMessageRetry(r => r.Intervals(500, 2000, 5000));
+                if (context.GetRequiredService<FaultInjector>() is { Enabled: true } faults)
+                    cfg.ConnectConsumerConfigurationObserver(new FaultInjectionObserver(faults));
                 cfg.ConfigureEndpoints(context);
             });
         });
@@ -40,6 +47,8 @@ public static class MessagingExtensions
     public static IHostApplicationBuilder AddOutboxDispatcher<TContext>(this IHostApplicationBuilder builder)
         where TContext : DbContext, IOutboxContext
     {
+        builder.Services.Configure<OutboxOptions>(builder.Configuration.GetSection(OutboxOptions.Section));
+        builder.Services.AddSingleton<OutboxMetrics>();
         builder.Services.AddHostedService<OutboxDispatcher<TContext>>();
         return builder;
     }
