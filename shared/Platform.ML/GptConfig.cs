@@ -9,5 +9,5 @@ public sealed record GptConfig(int VocabSize, int BlockSize, int NLayer, int NHe
     public int HeadSize => NEmbd / NHead;
 
     /// <summary>Parameter count without position embeddings, as nanoGPT reports it.</summary>
-    public long NonEmbeddingParameters => (long)NLayer * (12L * NEmbd * NEmbd + (Bias ? 13L * NEmbd : 4L * NEmbd)) + (Bias ? 2L * NEmbd : NEmbd);
+    public long NonEmbeddingParameters => (long)NLayer * (12L * NEmbd * NEmbd + (Bias ? 13L * NEmbd : 2L * NEmbd)) + (Bias ? 2L * NEmbd : NEmbd);
 }

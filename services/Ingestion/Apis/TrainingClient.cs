@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Ingestion.Apis;
 
 /// <summary>A run trained on a dataset, as Training reports it (and the model version it registered, if any).</summary>
@@ -13,4 +15,12 @@ public sealed class TrainingClient(HttpClient http)
 {
     public async Task<IReadOnlyList<DependentRun>> RunsOnAsync(Guid datasetId, CancellationToken cancellationToken) =>
         await http.GetFromJsonAsync<List<DependentRun>>($"/api/runs?datasetId={datasetId}&limit=1000", cancellationToken) ?? [];
+
+    /// <summary>Training's estimate of an auto-train run (it owns the rule and knows its workers' memory).</summary>
+    public async Task<System.Text.Json.Nodes.JsonObject?> EstimateAsync(RunSpec spec, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync("/api/runs/estimate", new { spec.Name, spec.Model, spec.Training }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(cancellationToken);
+    }
 }

@@ -34,6 +34,9 @@ public sealed record RunResponse(
     CheckpointInfo? LatestCheckpoint,
     CheckpointInfo? BestCheckpoint,
     int? ModelVersion,
+    RunCost? Cost,
+    int Crashes,
+    string? LeaseOwner,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -48,6 +51,7 @@ public sealed record RunResponse(
         r.LatestCheckpointStep is null ? null : new CheckpointInfo(r.LatestCheckpointKey, r.LatestCheckpointSha256, r.LatestCheckpointStep),
         r.BestCheckpointStep is null ? null : new CheckpointInfo(r.BestCheckpointKey, r.BestCheckpointSha256, r.BestCheckpointStep),
         r.ModelVersion,
+        r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt);
 }
 

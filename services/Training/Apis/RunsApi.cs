@@ -17,6 +17,7 @@ public static class RunsApi
     {
         var group = app.MapGroup("/api/runs").WithTags("Runs");
         group.MapPost("/", CreateAsync);
+        group.MapPost("/estimate", EstimateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
@@ -26,7 +27,32 @@ public static class RunsApi
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, IngestionClient ingestion, CancellationToken cancellationToken)
+    /// <summary>What the run would take (parameters, FLOPs, peak memory against the worker's, time), without starting anything.</summary>
+    private static async Task<IResult> EstimateAsync(HttpContext http, TrainingDbContext db, RunEstimator estimator, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var spec = body!.ToSpec();
+        var errors = RunSpecValidator.Validate(spec with { Name = spec.Name.Length == 0 ? "estimate" : spec.Name });
+        if (!errors.IsValid)
+            return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
+        var vocab = body.DatasetId is { } id ? (await db.Datasets.FindAsync([id], cancellationToken))?.VocabSize : null;
+        return Results.Ok(estimator.Estimate(spec, vocab, await RunEstimator.MeasuredFlopsPerSecondAsync(db, cancellationToken)));
+    }
+
+    /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it can.</summary>
+    private static async Task<IResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize, TrainingDbContext db, RunEstimator estimator,
+        CancellationToken cancellationToken)
+    {
+        var estimate = estimator.Estimate(spec, vocabSize, await RunEstimator.MeasuredFlopsPerSecondAsync(db, cancellationToken));
+        return estimate.Fits ? null : Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "The run does not fit in the training worker's memory.", detail: estimate.Explanation,
+            extensions: new Dictionary<string, object?> { ["estimate"] = estimate });
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, IngestionClient ingestion, RunEstimator estimator,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -37,11 +63,14 @@ public static class RunsApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
         var datasetId = body.DatasetId!.Value;
+        var known = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == datasetId, cancellationToken);
+        if (await RefuseIfTooBigAsync(spec, known?.VocabSize, db, estimator, cancellationToken) is { } tooBig)
+            return tooBig;
 
         // A dataset this service has not heard of yet (its event may still be in flight) is asked about over HTTP,
         // before any transaction: a slow answer must not hold the dataset's lock.
         IngestionDataset? remote = null;
-        if (!await db.Datasets.AnyAsync(x => x.Id == datasetId, cancellationToken))
+        if (known is null)
         {
             try
             {

@@ -37,6 +37,7 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
             CheckpointSha256 = run.CheckpointSha256!,
             TokenizerKey = dataset?.TokenizerKey ?? "",
             Evaluation = m.Figures,
+            Cost = run.Cost,
             Sample = m.Sample,
             CreatedAt = DateTimeOffset.UtcNow,
         };

@@ -47,6 +47,20 @@ public sealed class Run : IOwned
     public DateTimeOffset? FinishedAt { get; private set; }
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? DeletedAt { get; private set; }
+    /// <summary>The worker training the run, while it renews its lease; null when no worker holds it.</summary>
+    public string? LeaseOwner { get; private set; }
+    /// <summary>
+    /// Fencing token: raised by every claim, so a worker that lost its lease (it stalled, another took the run) is
+    /// refused when it writes (a concurrency token in the DbContext).
+    /// </summary>
+    public long LeaseToken { get; private set; }
+    public DateTimeOffset? LeaseExpiresAt { get; private set; }
+    /// <summary>What training has cost so far (null before its first attempt ends).</summary>
+    public RunCost? Cost { get; private set; }
+    /// <summary>W3C trace context of the request or message that queued the run: its training continues that trace.</summary>
+    public string? TraceParent { get; private set; }
+    /// <summary>How many times a worker died (or stalled) while training the run: leases that expired unrenewed.</summary>
+    public int Crashes { get; private set; }
 
     public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled or RunState.Deleted;
     public bool IsDeleted => State == RunState.Deleted;
@@ -70,7 +84,50 @@ public sealed class Run : IOwned
         UpdatedAt = DateTimeOffset.UtcNow,
     };
 
-    public void Queue() => Move(RunState.Queued, from: [RunState.Queued, RunState.WaitingForData]);
+    public void Queue()
+    {
+        Move(RunState.Queued, from: [RunState.Queued, RunState.WaitingForData]);
+        TraceParent = System.Diagnostics.Activity.Current?.Id ?? TraceParent;
+    }
+
+    /// <summary>A Queued run, or a Training run whose worker stopped renewing its lease, may be claimed by a worker.</summary>
+    public bool IsClaimable(DateTimeOffset now) =>
+        State == RunState.Queued || (State == RunState.Training && (LeaseExpiresAt is null || LeaseExpiresAt < now));
+
+    /// <summary>
+    /// A worker takes the run for <paramref name="lease"/>, renewable. Taking it from a worker whose lease expired counts
+    /// a crash; at <paramref name="maxCrashes"/> the run fails instead, and false says there is nothing to train.
+    /// </summary>
+    public bool Claim(string worker, DateTimeOffset now, TimeSpan lease, int maxCrashes)
+    {
+        if (!IsClaimable(now))
+            throw new RunStateException($"Run {Id} is {State} and held by {LeaseOwner} until {LeaseExpiresAt:O}.");
+        if (State == RunState.Training)
+        {
+            Crashes++;
+            if (Crashes >= maxCrashes)
+            {
+                Fail($"Training crashed {Crashes} times at step {Step}; last error: worker {LeaseOwner} stopped renewing its lease " +
+                     $"(its process died or stalled: out of memory?). Make the model or batch smaller, then resume the run.");
+                return false;
+            }
+        }
+        (LeaseOwner, LeaseToken, LeaseExpiresAt) = (worker, LeaseToken + 1, now + lease);
+        UpdatedAt = now;
+        return true;
+    }
+
+    /// <summary>An attempt at training ended (finished, cancelled, failed or handed back): its cost is added to the run's.</summary>
+    public void AddCost(RunCost attempt) => Cost = (Cost ?? new RunCost()).Add(attempt);
+
+    /// <summary>The worker stops (it is shutting down) before the run finished: another worker continues it, no crash counted.</summary>
+    public void Requeue()
+    {
+        Move(RunState.Queued, from: [RunState.Training]);
+        ReleaseLease();
+    }
+
+    private void ReleaseLease() => (LeaseOwner, LeaseExpiresAt) = (null, null);
 
     public void WaitForData() => Move(RunState.WaitingForData, from: [RunState.Queued, RunState.WaitingForData]);
 
@@ -104,6 +161,7 @@ public sealed class Run : IOwned
             throw new RunStateException($"Run {Id} is {State} and cannot fail.");
         State = RunState.Failed;
         FailureReason = reason;
+        ReleaseLease();
         FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
     }
 
@@ -150,7 +208,9 @@ public sealed class Run : IOwned
         if (State is not (RunState.Failed or RunState.Cancelled))
             throw new RunStateException($"Run {Id} is {State}; only Failed or Cancelled runs resume.");
         Move(RunState.Queued, from: [RunState.Failed, RunState.Cancelled]);
+        TraceParent = System.Diagnostics.Activity.Current?.Id ?? TraceParent;
         CancelRequested = false;
+        Crashes = 0;
         FailureReason = null;
         FinishedAt = null;
     }
@@ -179,6 +239,8 @@ public sealed class Run : IOwned
     {
         if (!from.Contains(State))
             throw new RunStateException($"Run {Id} is {State} and cannot become {to}.");
+        if (to != RunState.Training)
+            ReleaseLease();
         State = to;
         UpdatedAt = DateTimeOffset.UtcNow;
     }
@@ -229,6 +291,8 @@ public sealed class ModelVersion : IOwned
     public string CheckpointSha256 { get; set; } = "";
     public string TokenizerKey { get; set; } = "";
     public EvaluationFigures? Evaluation { get; set; }
+    /// <summary>The training cost of the run that produced the version.</summary>
+    public RunCost? Cost { get; set; }
     public string? Sample { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

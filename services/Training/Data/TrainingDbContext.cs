@@ -34,6 +34,10 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             });
             e.HasIndex(r => r.DatasetId);
             e.HasIndex(r => r.State);
+            e.Property(r => r.LeaseOwner).HasMaxLength(128);
+            e.Property(r => r.LeaseToken).IsConcurrencyToken();
+            e.Property(r => r.TraceParent).HasMaxLength(128);
+            e.OwnsOne(r => r.Cost, c => c.ToJson());
         });
         modelBuilder.Entity<MetricPoint>(e =>
         {
@@ -54,6 +58,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.HasIndex(v => v.RunId).IsUnique();
             e.Property(v => v.OwnerName).HasMaxLength(64);
             e.OwnsOne(v => v.Evaluation, f => f.ToJson());
+            e.OwnsOne(v => v.Cost, c => c.ToJson());
         });
         modelBuilder.ConfigureOutbox();
     }

@@ -27,7 +27,7 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
     private readonly Channel<MetricPoint> _points = Channel.CreateUnbounded<MetricPoint>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<Guid, RunProgressSnapshot> _progress = new();
-    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _tracked = new();
+    private readonly ConcurrentDictionary<Guid, (CancellationTokenSource Cancel, long LeaseToken)> _tracked = new();
     private readonly SemaphoreSlim _flushGate = new(1, 1);
 
     public void Record(Guid runId, string key, int step, double value)
@@ -39,13 +39,16 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
     public void UpdateProgress(Guid runId, Func<RunProgressSnapshot, RunProgressSnapshot> update) =>
         _progress.AddOrUpdate(runId, _ => update(new RunProgressSnapshot()), (_, old) => update(old));
 
-    /// <summary>A token cancelled when someone asks to cancel the run.</summary>
-    public CancellationToken Track(Guid runId) => _tracked.GetOrAdd(runId, _ => new CancellationTokenSource()).Token;
+    /// <summary>
+    /// A token cancelled when someone asks to cancel the run. Progress is written only while the run still carries
+    /// <paramref name="leaseToken"/>: a worker that lost its lease does not overwrite the new holder's progress.
+    /// </summary>
+    public CancellationToken Track(Guid runId, long leaseToken) => _tracked.GetOrAdd(runId, _ => (new CancellationTokenSource(), leaseToken)).Cancel.Token;
 
     public void Untrack(Guid runId)
     {
-        if (_tracked.TryRemove(runId, out var source))
-            source.Dispose();
+        if (_tracked.TryRemove(runId, out var tracked))
+            tracked.Cancel.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -88,10 +91,13 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
                 var runs = await db.Runs.Where(r => ids.Contains(r.Id)).ToListAsync(cancellationToken);
                 foreach (var run in runs)
                 {
+                    var isTracked = _tracked.TryGetValue(run.Id, out var tracked);
+                    if (isTracked && tracked.LeaseToken != run.LeaseToken)
+                        continue;
                     if (progress.FirstOrDefault(p => p.Key == run.Id).Value is { } snapshot)
                         run.RecordProgress(snapshot);
-                    if (run.CancelRequested && _tracked.TryGetValue(run.Id, out var source))
-                        await source.CancelAsync();
+                    if (run.CancelRequested && isTracked)
+                        await tracked.Cancel.CancelAsync();
                 }
             }
             await db.SaveChangesAsync(cancellationToken);

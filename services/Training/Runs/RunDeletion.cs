@@ -8,8 +8,8 @@ namespace Training.Runs;
 
 /// <summary>
 /// Deletes runs: their metrics and registered versions (announced as ModelVersionDeleted, so Generation stops serving
-/// them) with the caller's SaveChanges, then their checkpoints. A run that is training is only marked: the trainer
-/// deletes it when it has stopped (<see cref="Consumers.StartTrainingConsumer"/>). RunDeleted tells Evaluation, and
+/// them) with the caller's SaveChanges, then their checkpoints. A run that is training is only marked: the training
+/// worker deletes it when it has stopped (<see cref="TrainingWorker"/>). RunDeleted tells Evaluation, and
 /// this service's own RunDeletedConsumer removes the files again, so a crash after the commit loses nothing.
 /// </summary>
 public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogger<RunDeletion> logger)
@@ -36,6 +36,16 @@ public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogg
         db.Metrics.RemoveRange(await db.Metrics.Where(m => m.RunId == run.Id).ToListAsync(cancellationToken));
         run.MarkDeleted();
         db.PublishViaOutbox(new RunDeleted(run.Id, run.DatasetId, run.UpdatedAt));
+    }
+
+    /// <summary>Deletes a run whose deletion was asked for while it trained, now that it has stopped: cancelled, then deleted.</summary>
+    public async Task DeleteStoppedAsync(Run run, CancellationToken cancellationToken)
+    {
+        if (run.State == RunState.Training)
+            run.MarkCancelled();
+        await DeleteNowAsync(run, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        RemoveFiles(run.Id);
     }
 
     /// <summary>Removes a deleted run's checkpoints and exports (after the deletion committed).</summary>

@@ -1,6 +1,7 @@
 using MassTransit;
 using Platform.Contracts;
 using Platform.ML;
+using Platform.ServiceDefaults.Reliability;
 using Platform.Storage;
 using Training.Data;
 
@@ -11,12 +12,23 @@ namespace Training.Runs;
 /// at most once per second, and the run's latest and best checkpoints. It runs on the training thread: the
 /// database is written by <see cref="MetricsWriter"/> in the background.
 /// </summary>
-public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus, ArtifactStore store, ILogger logger) : ITrainingObserver
+public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus, ArtifactStore store, FaultInjector faults,
+    TrainingTelemetry telemetry, ILogger logger)
+    : ITrainingObserver
 {
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
+    private int? _lastReportedStep;
+    private readonly System.Diagnostics.Stopwatch _sinceLastStep = System.Diagnostics.Stopwatch.StartNew();
+    private readonly long _tokensPerStep = (long)run.Spec.Training.BatchSize * run.Spec.Model.BlockSize * Math.Max(1, run.Spec.Training.GradientAccumulationSteps);
 
     public void OnStep(StepReport r)
     {
+        faults.At("training-step", run.Name);
+        // Reports come every LogInterval steps: the time since the last one is spread over the steps between them.
+        var steps = Math.Max(1, r.Step - (_lastReportedStep ?? r.Step - 1));
+        telemetry.Steps(steps, _sinceLastStep.Elapsed, _tokensPerStep, r.TokensPerSecond);
+        _lastReportedStep = r.Step;
+        _sinceLastStep.Restart();
         metrics.Record(run.Id, "loss", r.Step, r.Loss);
         metrics.Record(run.Id, "lr", r.Step, r.LearningRate);
         metrics.Record(run.Id, "grad_norm", r.Step, r.GradNorm);

@@ -1,26 +1,18 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.ML;
+using Platform.ServiceDefaults.Reliability;
 using Platform.Storage;
 using Training.Data;
 using TorchSharp;
 
 namespace Training.Runs;
 
-public sealed class TrainingOptions
-{
-    /// <summary>
-    /// LibTorch intra-op threads; ≤ 0 keeps LibTorch's default (one per core). Measured with infra/bench/train.sh on
-    /// 2 cores, the nanoGPT CPU config runs 35 ms/iter on 2 threads against 57 ms/iter on 1.
-    /// </summary>
-    public int TorchThreads { get; set; }
-    public int LogInterval { get; set; } = 10;
-}
-
 public sealed record TrainedModel(string CheckpointKey, string CheckpointSha256, long Parameters, TrainingOutcome Outcome);
 
 /// <summary>Trains a run's GPT on its dataset's token files and stores the checkpoint.</summary>
-public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> options, MetricsWriter metrics, IBus bus, ILogger<TrainingJob> logger)
+public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> options, MetricsWriter metrics, IBus bus, FaultInjector faults,
+    TrainingTelemetry telemetry, ILogger<TrainingJob> logger)
 {
     /// <summary>The step a run would resume from (its latest checkpoint), or null when it starts afresh.</summary>
     public int? ResumableStep(Run run)
@@ -69,7 +61,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}, {Precision}",
                     run.Id, parameters, config.NLayer, config.NHead, config.NEmbd, config.BlockSize, config.VocabSize, device.type, t.Precision);
 
-                var observer = new RunProgressObserver(run, metrics, bus, store, logger);
+                var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger);
                 // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
                 await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
                 var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken, resume);

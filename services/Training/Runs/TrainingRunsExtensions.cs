@@ -9,6 +9,11 @@ public static class TrainingRunsExtensions
         builder.Services.Configure<TrainingOptions>(builder.Configuration.GetSection("Training"));
         builder.Services.AddSingleton<MetricsWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsWriter>());
+        builder.Services.Configure<CostOptions>(builder.Configuration.GetSection(CostOptions.Section));
+        builder.Services.AddSingleton<RunEstimator>();
+        builder.Services.AddSingleton<TrainingTelemetry>();
+        builder.Services.AddSingleton<TrainingWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainingWorker>());
         builder.Services.AddScoped<TrainingJob>();
         builder.Services.AddScoped<RunDeletion>();
         builder.AddServiceClient<IngestionClient>("Ingestion");

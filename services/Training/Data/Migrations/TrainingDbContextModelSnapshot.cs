@@ -31,6 +31,9 @@ namespace Training.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Body")
                         .IsRequired()
                         .HasColumnType("jsonb");
@@ -44,15 +47,36 @@ namespace Training.Data.Migrations
                     b.Property<DateTimeOffset?>("DispatchedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("LastError")
+                        .HasColumnType("text");
+
                     b.Property<string>("MessageType")
                         .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("ParkedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("TraceState")
                         .HasColumnType("text");
 
                     b.HasKey("Id");
 
+                    b.HasIndex("DispatchedAt")
+                        .HasDatabaseName("ix_outbox_dispatched")
+                        .HasFilter("\"DispatchedAt\" IS NOT NULL");
+
                     b.HasIndex("Id")
                         .HasDatabaseName("ix_outbox_pending")
-                        .HasFilter("\"DispatchedAt\" IS NULL");
+                        .HasFilter("\"DispatchedAt\" IS NULL AND \"ParkedAt\" IS NULL");
 
                     b.ToTable("outbox_messages", "training");
                 });
@@ -215,6 +239,9 @@ namespace Training.Data.Migrations
                     b.Property<string>("CheckpointSha256")
                         .HasColumnType("text");
 
+                    b.Property<int>("Crashes")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -247,6 +274,17 @@ namespace Training.Data.Migrations
 
                     b.Property<double?>("LatestValidationLoss")
                         .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("LeaseToken")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
 
                     b.Property<int>("MaxSteps")
                         .HasColumnType("integer");
@@ -282,6 +320,10 @@ namespace Training.Data.Migrations
 
                     b.Property<double?>("TokensPerSecond")
                         .HasColumnType("double precision");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -326,6 +368,39 @@ namespace Training.Data.Migrations
                             b1.WithOwner()
                                 .HasForeignKey("ModelVersionId");
                         });
+
+                    b.OwnsOne("Training.Data.RunCost", "Cost", b1 =>
+                        {
+                            b1.Property<Guid>("ModelVersionId");
+
+                            b1.Property<double>("CpuSeconds");
+
+                            b1.Property<string>("Currency")
+                                .IsRequired();
+
+                            b1.Property<double>("Flops");
+
+                            b1.Property<double>("GpuSeconds");
+
+                            b1.Property<decimal>("Price");
+
+                            b1.Property<long>("Tokens");
+
+                            b1.Property<double>("WallSeconds");
+
+                            b1.HasKey("ModelVersionId");
+
+                            b1.ToTable("model_versions", "training");
+
+                            b1
+                                .ToJson("Cost")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("ModelVersionId");
+                        });
+
+                    b.Navigation("Cost");
 
                     b.Navigation("Evaluation");
                 });
@@ -423,6 +498,39 @@ namespace Training.Data.Migrations
                             b1.Navigation("Training")
                                 .IsRequired();
                         });
+
+                    b.OwnsOne("Training.Data.RunCost", "Cost", b1 =>
+                        {
+                            b1.Property<Guid>("RunId");
+
+                            b1.Property<double>("CpuSeconds");
+
+                            b1.Property<string>("Currency")
+                                .IsRequired();
+
+                            b1.Property<double>("Flops");
+
+                            b1.Property<double>("GpuSeconds");
+
+                            b1.Property<decimal>("Price");
+
+                            b1.Property<long>("Tokens");
+
+                            b1.Property<double>("WallSeconds");
+
+                            b1.HasKey("RunId");
+
+                            b1.ToTable("runs", "training");
+
+                            b1
+                                .ToJson("Cost")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("RunId");
+                        });
+
+                    b.Navigation("Cost");
 
                     b.Navigation("Spec")
                         .IsRequired();

@@ -1,0 +1,106 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.ML;
+using Training.Data;
+
+namespace Training.Runs;
+
+public sealed record MemoryEstimate(long PeakBytes, long WeightsAndOptimizerBytes, long ActivationBytes, long BaselineBytes, long LimitBytes);
+
+/// <summary>
+/// What a run will take, asked before it is accepted. VocabSizeAssumed says the dataset is not tokenized yet and a
+/// vocabulary of <see cref="RunEstimator.AssumedVocabSize"/> was used (the worker checks again with the real one).
+/// Seconds come from the FLOP rate this service's workers measured on their recent runs; null until one was measured.
+/// </summary>
+public sealed record RunEstimate(
+    long Parameters,
+    int VocabSize,
+    bool VocabSizeAssumed,
+    long TokensPerStep,
+    long Tokens,
+    double TrainingFlops,
+    MemoryEstimate Memory,
+    bool Fits,
+    double? MeasuredFlopsPerSecond,
+    double? EstimatedSeconds,
+    IReadOnlyList<string> Advice)
+{
+    /// <summary>Why it does not fit and what would, in words; null when it fits.</summary>
+    public string? Explanation => Fits ? null : RunEstimator.Explain(this);
+}
+
+/// <summary>Estimates runs against this worker's memory (Training:MemoryLimitMiB, else the cgroup's or machine's limit).</summary>
+public sealed class RunEstimator(IOptions<TrainingOptions> options)
+{
+    public const int AssumedVocabSize = 256;
+
+    public long MemoryLimitBytes => options.Value.MemoryLimitMiB > 0
+        ? options.Value.MemoryLimitMiB * 1024L * 1024
+        : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    public RunEstimate Estimate(RunSpec spec, int? vocabSize, double? flopsPerSecond)
+    {
+        var estimate = Raw(spec, vocabSize ?? AssumedVocabSize);
+        var limit = MemoryLimitBytes;
+        var fits = estimate.PeakMemoryBytes <= limit;
+        return new RunEstimate(estimate.Parameters, vocabSize ?? AssumedVocabSize, vocabSize is null, estimate.TokensPerStep, estimate.Tokens,
+            estimate.TrainingFlops,
+            new MemoryEstimate(estimate.PeakMemoryBytes, estimate.WeightsAndOptimizerBytes, estimate.ActivationBytes, estimate.BaselineBytes, limit),
+            fits, flopsPerSecond, flopsPerSecond is > 0 ? estimate.TrainingFlops / flopsPerSecond : null,
+            fits ? [] : Advise(spec, vocabSize ?? AssumedVocabSize, limit));
+    }
+
+    /// <summary>"Needs 155.2 GiB of memory; this worker has 23.4 GiB." plus what would make it fit.</summary>
+    public static string Explain(RunEstimate e) =>
+        $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights and AdamW state, " +
+        $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the training worker has " +
+        $"{GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
+
+    private GptEstimate Raw(RunSpec spec, int vocabSize)
+    {
+        var m = spec.Model;
+        var t = spec.Training;
+        var config = new GptConfig(vocabSize, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
+        return GptEstimate.For(config, t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16,
+            t.RecomputeActivations, options.Value.BaselineMemoryMiB * 1024L * 1024);
+    }
+
+    // Each change on its own, cheapest to the model first; the sizes that would fit are worked out, not guessed.
+    private List<string> Advise(RunSpec spec, int vocabSize, long limit)
+    {
+        var advice = new List<string>();
+        bool Fits(RunSpec s) => Raw(s, vocabSize).PeakMemoryBytes <= limit;
+        var t = spec.Training;
+        if (!t.RecomputeActivations && Fits(spec with { Training = t with { RecomputeActivations = true } }))
+            advice.Add("It fits with training.recomputeActivations: true.");
+        if (t.Precision != Precisions.Bf16 && Fits(spec with { Training = t with { Precision = Precisions.Bf16 } }))
+            advice.Add("It fits with training.precision: \"bf16\".");
+        for (var batch = t.BatchSize / 2; batch >= 1; batch /= 2)
+            if (Fits(spec with { Training = t with { BatchSize = batch, GradientAccumulationSteps = t.GradientAccumulationSteps * (t.BatchSize / batch) } }))
+            {
+                advice.Add($"It fits with training.batchSize: {batch} and gradientAccumulationSteps: {t.GradientAccumulationSteps * (t.BatchSize / batch)} (the same tokens per step).");
+                break;
+            }
+        for (var layers = spec.Model.NLayer - 1; layers >= 1; layers--)
+            if (Fits(spec with { Model = spec.Model with { NLayer = layers } }))
+            {
+                advice.Add($"It fits with model.nLayer: {layers}.");
+                break;
+            }
+        if (advice.Count == 0)
+            advice.Add("Make the model smaller (nLayer, nEmbd) or the batch and block smaller, or give the worker more memory (Training:MemoryLimitMiB).");
+        return advice;
+    }
+
+    /// <summary>FLOPs per second of this service's recent runs (their recorded costs): what an estimate's time is based on.</summary>
+    public static async Task<double?> MeasuredFlopsPerSecondAsync(TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var recent = (await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.State != RunState.Deleted)
+            .OrderByDescending(r => r.UpdatedAt).Take(10).ToListAsync(cancellationToken)).Select(r => r.Cost!).ToList();
+        var seconds = recent.Sum(c => c.WallSeconds);
+        return seconds > 1 ? recent.Sum(c => c.Flops) / seconds : null;
+    }
+
+    private static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";
+}

@@ -1,0 +1,35 @@
+namespace Platform.ML;
+
+/// <summary>
+/// What training a GPT will take, before it starts: parameters, FLOPs and peak memory. Memory is the fp32 weights,
+/// their gradients and AdamW's two moments (16 bytes a parameter, plus a bf16 copy of the weights when computing in
+/// bf16), the activations kept for the backward pass, and the process's own baseline. The activation model (per layer
+/// and token, 16·C values plus 2·H·T for attention; bf16 keeping 0.6 of fp32's bytes; recomputation 0.58 of that)
+/// was fitted to the benchmark's measured peaks; README has the figures and the test holding it to 30%.
+/// </summary>
+public sealed record GptEstimate(long Parameters, long TokensPerStep, long Tokens, double TrainingFlops, long WeightsAndOptimizerBytes,
+    long ActivationBytes, long BaselineBytes)
+{
+    public long PeakMemoryBytes => WeightsAndOptimizerBytes + ActivationBytes + BaselineBytes;
+
+    public static GptEstimate For(GptConfig config, int batchSize, int gradientAccumulationSteps, int maxSteps, bool bf16, bool recompute,
+        long baselineBytes)
+    {
+        var parameters = (long)config.PaddedVocabSize * config.NEmbd + (long)config.BlockSize * config.NEmbd + config.NonEmbeddingParameters;
+        var tokensPerStep = (long)batchSize * config.BlockSize * Math.Max(1, gradientAccumulationSteps);
+        var tokens = tokensPerStep * maxSteps;
+        var weights = parameters * (16L + (bf16 ? 2 : 0));
+
+        // One micro-batch's activations are alive at a time (accumulation adds gradients, not activations).
+        double microTokens = (double)batchSize * config.BlockSize;
+        var perLayerPerToken = 16.0 * config.NEmbd + 2.0 * config.NHead * config.BlockSize;
+        var activations = config.NLayer * microTokens * perLayerPerToken * 4;
+        if (bf16)
+            activations *= 0.6;
+        if (recompute)
+            activations *= 0.58;
+        // Logits, their softmax and its gradient, always fp32.
+        activations += microTokens * config.PaddedVocabSize * 4 * 3;
+        return new GptEstimate(parameters, tokensPerStep, tokens, 6.0 * parameters * tokens, weights, (long)activations, baselineBytes);
+    }
+}
