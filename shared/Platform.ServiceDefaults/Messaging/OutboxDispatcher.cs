@@ -1,29 +1,41 @@
+using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Platform.ServiceDefaults.Messaging;
 
 /// <summary>
-/// Publishes pending outbox rows in order. Rows are claimed with FOR UPDATE SKIP LOCKED so several
-/// replicas can dispatch without sending a row twice; a row is marked dispatched only after the broker took it.
+/// Publishes pending outbox rows in order. Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can dispatch
+/// without sending a row twice; a row is marked dispatched only after the broker took it. A row that cannot be read is
+/// retried with a doubling delay and then parked, never holding up the rows behind it; a broker that is away stops the
+/// batch without counting against any row. Dispatched rows are deleted after the retention window. Each message is
+/// published inside the trace of the request or message that wrote it.
 /// </summary>
-internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
+internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options, OutboxMetrics metrics,
+    ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : DbContext, IOutboxContext
 {
     private static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(200);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var nextCleanup = DateTimeOffset.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
         {
             int dispatched;
             try
             {
                 dispatched = await DispatchBatchAsync(stoppingToken);
+                if (DateTimeOffset.UtcNow >= nextCleanup)
+                {
+                    await DeleteExpiredAsync(stoppingToken);
+                    nextCleanup = DateTimeOffset.UtcNow + options.Value.CleanupInterval;
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -41,26 +53,75 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, ILog
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var bus = scope.ServiceProvider.GetRequiredService<IBus>();
-        var entity = db.Model.FindEntityType(typeof(OutboxMessage))!;
-        var table = $"\"{entity.GetSchema()}\".\"{entity.GetTableName()}\"";
+        var table = db.OutboxTable();
+        var now = DateTimeOffset.UtcNow;
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var batch = await db.OutboxMessages
-            .FromSqlRaw($"SELECT * FROM {table} WHERE \"DispatchedAt\" IS NULL ORDER BY \"Id\" LIMIT 50 FOR UPDATE SKIP LOCKED")
+            .FromSqlRaw($"""
+                SELECT * FROM {table}
+                WHERE "DispatchedAt" IS NULL AND "ParkedAt" IS NULL AND ("NextAttemptAt" IS NULL OR "NextAttemptAt" <= @p0)
+                ORDER BY "Id" LIMIT 50 FOR UPDATE SKIP LOCKED
+                """, now)
             .ToListAsync(cancellationToken);
+        var sent = 0;
+        Exception? brokerError = null;
         foreach (var row in batch)
         {
-            var type = Type.GetType(row.MessageType)
-                ?? throw new InvalidOperationException($"Unknown outbox message type {row.MessageType}");
-            var message = JsonSerializer.Deserialize(row.Body, type)!;
-            if (row.DestinationQueue is null)
-                await bus.Publish(message, type, cancellationToken);
-            else
-                await (await bus.GetSendEndpoint(new Uri($"queue:{row.DestinationQueue}"))).Send(message, type, cancellationToken);
+            object message;
+            Type type;
+            try
+            {
+                type = Type.GetType(row.MessageType, throwOnError: true)!;
+                message = JsonSerializer.Deserialize(row.Body, type) ?? throw new JsonException("The body is null.");
+            }
+            catch (Exception ex) when (ex is TypeLoadException or FileNotFoundException or FileLoadException or JsonException or NotSupportedException or ArgumentException)
+            {
+                row.RecordFailure($"{ex.GetType().Name}: {ex.Message}", options.Value.MaxAttempts, options.Value.FirstRetry, now);
+                logger.LogWarning("Outbox row {Id} ({Type}) failed {Attempts} time(s){Parked}: {Error}", row.Id, row.MessageType, row.Attempts,
+                    row.IsParked ? " and is parked" : "", ex.Message);
+                if (row.IsParked)
+                    metrics.Parked();
+                continue;
+            }
+            try
+            {
+                using var activity = StartPublishActivity(row, type);
+                if (row.DestinationQueue is null)
+                    await bus.Publish(message, type, cancellationToken);
+                else
+                    await (await bus.GetSendEndpoint(new Uri($"queue:{row.DestinationQueue}"))).Send(message, type, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The broker is away: what was sent is recorded, the rest waits for the next batch unchanged.
+                brokerError = ex;
+                break;
+            }
             row.DispatchedAt = DateTimeOffset.UtcNow;
+            metrics.Dispatched(row.DispatchedAt.Value - row.CreatedAt);
+            sent++;
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return batch.Count;
+        if (brokerError is not null)
+            throw new InvalidOperationException($"publishing to the broker failed: {brokerError.Message}", brokerError);
+        return sent;
+    }
+
+    /// <summary>The publish joins the trace of whoever wrote the row (MassTransit's send activity becomes its child).</summary>
+    private static Activity? StartPublishActivity(OutboxMessage row, Type type) =>
+        ActivityContext.TryParse(row.TraceParent, row.TraceState, out var parent)
+            ? OutboxMetrics.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal, parent)
+            : OutboxMetrics.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal);
+
+    private async Task DeleteExpiredAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        var before = DateTimeOffset.UtcNow - options.Value.Retention;
+        var deleted = await db.OutboxMessages.Where(m => m.DispatchedAt != null && m.DispatchedAt < before).ExecuteDeleteAsync(cancellationToken);
+        if (deleted > 0)
+            logger.LogInformation("Outbox: deleted {Count} rows dispatched before {Before:O}", deleted, before);
     }
 }
