@@ -12,6 +12,7 @@ builder.AddCallerSignature();
 builder.AddApiKeys();
 builder.AddKeyRateLimits();
 builder.AddProxy();
+builder.AddOutboxApi();
 
 var app = builder.Build();
 
@@ -22,6 +23,7 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.MapKeysApi();
 app.MapAuditApi();
+app.MapOutboxApi();
 app.MapReverseProxy();
 
 app.Run();

@@ -20,6 +20,7 @@ builder.AddServiceMessaging("generation", bus =>
 });
 builder.Services.Configure<GenerationOptions>(builder.Configuration.GetSection("Generation"));
 builder.Services.AddSingleton<ModelCache>();
+builder.Services.AddSingleton<GenerationMetrics>();
 builder.Services.AddSingleton<GenerationGate>();
 builder.Services.AddScoped<ModelResolver>();
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Platform.Storage;
@@ -29,6 +30,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
+        builder.Services.AddExceptionHandler<Persistence.DatabaseExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -49,18 +51,30 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    // Traces are always collected in-process; they leave it only when an OTLP endpoint is configured.
+    /// <summary>The platform's own trace sources and meters ("Platform.Outbox", "Platform.Training", "Platform.Generation").</summary>
+    public const string PlatformTelemetry = "Platform.*";
+
+    // Traces and metrics are always collected in-process. Traces leave it only when an OTLP endpoint is configured
+    // (OTEL_EXPORTER_OTLP_ENDPOINT); metrics are scraped at /metrics (Prometheus text) and also go to OTLP when configured.
     private static void AddTracing(this IHostApplicationBuilder builder)
     {
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
             .WithTracing(t => t
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health"))
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsHealthOrMetrics(ctx.Request.Path))
                 .AddHttpClientInstrumentation()
-                .AddSource("MassTransit"));
+                .AddSource("MassTransit", PlatformTelemetry))
+            .WithMetrics(m => m
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("MassTransit", "Npgsql", "Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore.RateLimiting", PlatformTelemetry)
+                .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
     }
+
+    private static bool IsHealthOrMetrics(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
     /// <summary>
     /// /health/live answers while the process runs; /health/ready only when its database and broker answer. Both
@@ -77,6 +91,8 @@ public static class ServiceDefaultsExtensions
             Predicate = c => c.Tags.Contains(ReadyTag),
             ResponseWriter = WriteHealthReport,
         }).AllowAnonymous().DisableRateLimiting();
+        // Prometheus text; like every route but health it needs a caller (the gateway routes /metrics/{service} here).
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization().DisableRateLimiting();
         return app;
     }
 

@@ -73,7 +73,7 @@ public static class CompletionsApi
         var model = request.Model!;
         if (body.Stream == true)
         {
-            await StreamAsync(http, resolved.Loaded, prompt!, request, stop, seed, n, id, created, model, cancellationToken);
+            await StreamAsync(http, resolved.Loaded, prompt!, request, stop, seed, n, id, created, model, gate.Metrics, cancellationToken);
             return Results.Empty;
         }
 
@@ -81,7 +81,7 @@ public static class CompletionsApi
         var completionTokens = 0;
         for (var index = 0; index < n; index++)
         {
-            var runner = new CompletionRunner(resolved.Loaded, stop);
+            var runner = new CompletionRunner(resolved.Loaded, stop, gate.Metrics);
             await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken);
             completionTokens += runner.Tokens.Count;
             choices.Add(new
@@ -118,7 +118,8 @@ public static class CompletionsApi
     }
 
     private static async Task StreamAsync(HttpContext http, Platform.ML.LoadedModel loaded, int[] prompt, SamplingRequest request,
-        IReadOnlyList<string> stop, long seed, int n, string id, long created, string model, CancellationToken cancellationToken)
+        IReadOnlyList<string> stop, long seed, int n, string id, long created, string model, GenerationMetrics metrics,
+        CancellationToken cancellationToken)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
@@ -130,7 +131,7 @@ public static class CompletionsApi
             {
                 for (var index = 0; index < n; index++)
                 {
-                    var runner = new CompletionRunner(loaded, stop);
+                    var runner = new CompletionRunner(loaded, stop, metrics);
                     foreach (var delta in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken))
                         chunks.Writer.TryWrite((index, delta, null));
                     chunks.Writer.TryWrite((index, "", runner.FinishReason));

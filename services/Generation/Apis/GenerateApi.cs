@@ -52,7 +52,7 @@ public static class GenerateApi
         var completions = new List<GeneratedCompletion>();
         for (var index = 0; index < (request.N ?? 1); index++)
         {
-            var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? []);
+            var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? [], gate.Metrics);
             await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken);
             completions.Add(new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
                 body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null));

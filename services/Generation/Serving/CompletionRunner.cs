@@ -8,7 +8,7 @@ namespace Generation.Serving;
 /// a tail that could still become a stop string, or an incomplete UTF-8 character, is held back. The deltas
 /// therefore concatenate to exactly the final text.
 /// </summary>
-public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> stop)
+public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> stop, GenerationMetrics? metrics = null)
 {
     private readonly int _holdBack = stop.Count == 0 ? 0 : stop.Max(s => s.Length) - 1;
 
@@ -27,8 +27,17 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     {
         var ids = new List<int>();
         var emitted = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var previous = TimeSpan.Zero;
         foreach (var token in Sampler.Stream(loaded.Model, prompt, sampling, cancellationToken))
         {
+            var now = clock.Elapsed;
+            if (Tokens.Count == 0)
+                metrics?.FirstToken(now);
+            else
+                metrics?.NextToken(now - previous);
+            previous = now;
+            metrics?.Token();
             Tokens.Add(token);
             ids.Add(token.Id);
             var text = loaded.Tokenizer.Decode(ids);

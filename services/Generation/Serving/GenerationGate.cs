@@ -6,10 +6,24 @@ namespace Generation.Serving;
 /// Bounds the work: MaxConcurrentGenerations decode at once, up to MaxQueuedGenerations more wait; beyond that a
 /// request is refused at once (429 with Retry-After) rather than piling up. Waiting ends if the client leaves.
 /// </summary>
-public sealed class GenerationGate(IOptions<GenerationOptions> options)
+public sealed class GenerationGate
 {
-    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxConcurrentGenerations));
+    private readonly IOptions<GenerationOptions> options;
+    private readonly SemaphoreSlim _slots;
     private int _admitted;
+    private int _running;
+
+    public GenerationGate(IOptions<GenerationOptions> options, GenerationMetrics metrics)
+    {
+        this.options = options;
+        Metrics = metrics;
+        _slots = new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentGenerations));
+        metrics.Meter.CreateObservableGauge("platform.generation.running", () => Volatile.Read(ref _running), "{request}", "Generations decoding now");
+        metrics.Meter.CreateObservableGauge("platform.generation.queued", () => Math.Max(0, Volatile.Read(ref _admitted) - Volatile.Read(ref _running)),
+            "{request}", "Generations waiting for a decoding slot");
+    }
+
+    public GenerationMetrics Metrics { get; }
 
     /// <summary>A ticket to run, or null when both the slots and the queue are full.</summary>
     public Ticket? TryAdmit()
@@ -18,6 +32,7 @@ public sealed class GenerationGate(IOptions<GenerationOptions> options)
         if (Interlocked.Increment(ref _admitted) > limit)
         {
             Interlocked.Decrement(ref _admitted);
+            Metrics.Rejected();
             return null;
         }
         return new Ticket(this);
@@ -32,12 +47,16 @@ public sealed class GenerationGate(IOptions<GenerationOptions> options)
         {
             await gate._slots.WaitAsync(cancellationToken);
             _running = true;
+            Interlocked.Increment(ref gate._running);
         }
 
         public void Dispose()
         {
             if (_running)
+            {
+                Interlocked.Decrement(ref gate._running);
                 gate._slots.Release();
+            }
             Interlocked.Decrement(ref gate._admitted);
         }
     }
