@@ -100,6 +100,11 @@ training_allocator_env() {
   fi
 }
 
+SUPERVISOR_CONF="$PID_DIR/supervisord.conf"
+supervisor_running() {
+  [ -s "$PID_DIR/supervisord.pid" ] && kill -0 "$(cat "$PID_DIR/supervisord.pid")" 2>/dev/null
+}
+
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the solution (unless --no-build) and starts the six services in the background on 127.0.0.1,
-# logs in .data/logs/<Service>.log; waits until the gateway reports every service ready. Each service gets its
-# address from its environment (ASPNETCORE_URLS), as in a container. The admin key is PLATFORM_ADMIN_KEY, or
-# the one generated into .data/admin-key.
+# Builds the solution (unless --no-build) and starts the six services on 127.0.0.1 under supervisord (Debian's
+# supervisor package): a service that dies, whatever killed it, is started again. Logs in .data/logs/<Service>.log;
+# waits until the gateway reports every service ready. Each service gets its address from its environment
+# (ASPNETCORE_URLS), as in a container; everything else (secrets, connection strings) is inherited from this script's
+# environment by supervisord, so no secret is written into its configuration. The admin key is PLATFORM_ADMIN_KEY,
+# or the one generated into .data/admin-key.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mkdir -p "$LOG_DIR" "$PID_DIR" "$Artifacts__Root"
@@ -12,48 +14,81 @@ for cluster in Ingestion Tokenization Training Evaluation Generation; do
   lower="$(echo "$cluster" | tr '[:upper:]' '[:lower:]')"
   export "ReverseProxy__Clusters__${lower}__Destinations__primary__Address=$(service_url "$cluster")"
 done
+command -v supervisord >/dev/null || die "supervisord not found: run infra/setup.sh (it installs Debian's supervisor package)"
 
 if [ "${1:-}" != "--no-build" ]; then
   log "Building ($BUILD_CONFIGURATION)"
   dotnet build "$REPO_ROOT/Platform.sln" -c "$BUILD_CONFIGURATION" -nologo -v q -clp:ErrorsOnly
 fi
 
-for entry in "${SERVICES[@]}"; do
-  name="${entry%%:*}"; port="${entry##*:}"
-  pidfile="$PID_DIR/$name.pid"
-  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    log "$name already running (pid $(cat "$pidfile"))"
-    continue
-  fi
-  bin="$REPO_ROOT/services/$name/bin/$BUILD_CONFIGURATION/net10.0"
-  [ -f "$bin/$name.dll" ] || die "$bin/$name.dll not found: build first"
-  # The content root is the output folder, so each service reads its own appsettings.json.
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    die "port $port is already in use: stop what holds it (infra/stop.sh) before starting $name"
-  fi
-  allocator=""
-  [ "$name" = Training ] && allocator="$(training_allocator_env)"
-  # exec: the recorded pid is the service itself, so services-down.sh stops the right process.
-  # shellcheck disable=SC2086 # the allocator settings are separate words
-  (cd "$bin" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" $allocator nohup dotnet "$name.dll" >> "$LOG_DIR/$name.log" 2>&1) &
-  echo $! > "$pidfile"
-  log "$name started on http://127.0.0.1:$port (pid $(cat "$pidfile"), log $LOG_DIR/$name.log)${allocator:+, ${allocator%% *}}"
-done
+if supervisor_running; then
+  log "supervisord already running; starting any service it has stopped"
+  supervisorctl -c "$SUPERVISOR_CONF" start all >/dev/null || true
+else
+  {
+    cat <<CONF
+; Written by infra/services-up.sh: the platform's services under supervisord (restarted whenever they exit).
+[unix_http_server]
+file=$PID_DIR/supervisor.sock
+chmod=0700
 
-sleep 2
-for entry in "${SERVICES[@]}"; do
-  name="${entry%%:*}"
-  kill -0 "$(cat "$PID_DIR/$name.pid")" 2>/dev/null || { tail -20 "$LOG_DIR/$name.log" >&2; die "$name exited during start-up"; }
-done
+[supervisord]
+logfile=$LOG_DIR/supervisord.log
+pidfile=$PID_DIR/supervisord.pid
+childlogdir=$LOG_DIR
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$PID_DIR/supervisor.sock
+CONF
+    for entry in "${SERVICES[@]}"; do
+      name="${entry%%:*}"; port="${entry##*:}"
+      bin="$REPO_ROOT/services/$name/bin/$BUILD_CONFIGURATION/net10.0"
+      [ -f "$bin/$name.dll" ] || die "$bin/$name.dll not found: build first"
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        die "port $port is already in use: stop what holds it (infra/stop.sh) before starting $name"
+      fi
+      environment="ASPNETCORE_URLS=\"http://127.0.0.1:$port\""
+      if [ "$name" = Training ]; then
+        for setting in $(training_allocator_env); do environment="$environment,${setting%%=*}=\"${setting#*=}\""; done
+      fi
+      # The content root is the output folder, so each service reads its own appsettings.json.
+      cat <<CONF
+
+[program:$name]
+command=dotnet $name.dll
+directory=$bin
+environment=$environment
+autostart=true
+autorestart=true
+startsecs=3
+startretries=100
+stopsignal=TERM
+stopwaitsecs=30
+stdout_logfile=$LOG_DIR/$name.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=3
+redirect_stderr=true
+CONF
+    done
+  } > "$SUPERVISOR_CONF"
+  chmod 600 "$SUPERVISOR_CONF"
+  supervisord -c "$SUPERVISOR_CONF"
+  log "supervisord started ($SUPERVISOR_CONF): services are restarted when they exit"
+fi
 
 log "Waiting for the gateway to report every service ready"
 for _ in $(seq 1 180); do
   if curl -fsS "$GATEWAY_URL/health/ready" >/dev/null 2>&1; then
+    supervisorctl -c "$SUPERVISOR_CONF" status | sed 's/^/    /'
     log "All services ready behind $GATEWAY_URL"
     [ -s "$ADMIN_KEY_FILE" ] && log "Admin API key: $ADMIN_KEY_FILE (send it as 'Authorization: Bearer <key>')"
     exit 0
   fi
   sleep 1
 done
+supervisorctl -c "$SUPERVISOR_CONF" status || true
 curl -sS "$GATEWAY_URL/health/ready" || true
 die "services did not become ready in 180 s; see $LOG_DIR"

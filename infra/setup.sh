@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
-# patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq, and docker-compose
-# (the tests validate docker-compose.yml with it; no Docker engine is needed). The .NET 10 SDK must already be on PATH.
+# patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq, supervisor (it
+# restarts a service that dies) and docker-compose (the tests validate docker-compose.yml with it; no Docker engine
+# is needed). The .NET 10 SDK must already be on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -15,6 +16,7 @@ command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v supervisord >/dev/null || missing+=(supervisor)
 
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them with apt-get"
