@@ -292,7 +292,7 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(64, live["latestCheckpoint"]!["sha256"]!.GetValue<string>().Length);
         await stack.CrashAndRestartAsync("Training");
 
-        // RabbitMQ redelivers the unacknowledged StartTraining to the new process, which continues the run.
+        // The dead worker stops renewing its lease; once it expires the restarted worker claims the run and continues it.
         var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
             r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
         Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");

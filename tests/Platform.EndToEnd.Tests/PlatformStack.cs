@@ -25,6 +25,17 @@ public sealed class PlatformStack : IAsyncLifetime
     private static readonly string Configuration =
         Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
 
+    /// <summary>Fault rules per service (see FaultInjectionOptions): datasets, runs and models named so fail on purpose.</summary>
+    private static readonly Dictionary<string, (string Point, string Match, string Kind)[]> FaultRules = new()
+    {
+        ["Tokenization"] = [("DatasetIngested", FaultNames.Io, "io"), ("DatasetIngested", FaultNames.Database, "database"), ("DatasetIngested", FaultNames.Unknown, "unknown")],
+        ["Evaluation"] = [("TrainingCompleted", FaultNames.Evaluation, "unknown")],
+        ["Training"] = [("training-step", FaultNames.CrashLoop, "kill")],
+    };
+
+    /// <summary>Receives the services' traces over OTLP/HTTP, as any collector would.</summary>
+    public OtlpReceiver Traces { get; } = new(18090);
+
     private readonly List<(string Name, Process Process, StringBuilder Log)> _processes = [];
     private readonly List<string> _exited = [];
 
@@ -65,6 +76,7 @@ public sealed class PlatformStack : IAsyncLifetime
     {
         await ResetDatabaseAsync();
         Directory.CreateDirectory(ArtifactsRoot);
+        Traces.Start();
         foreach (var (name, port) in Services)
             Start(name, port);
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(150));
@@ -78,7 +90,7 @@ public sealed class PlatformStack : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    private void Start(string name, int port)
+    private void Start(string name, int port, string? instance = null)
     {
         var bin = Path.Combine(RepoRoot, "services", name, "bin", Configuration, "net10.0");
         var dll = Path.Combine(bin, name + ".dll");
@@ -113,6 +125,22 @@ public sealed class PlatformStack : IAsyncLifetime
         // One decoding slot and one queue place, so the tests can see the 429 that protects the service.
         env["Generation__MaxConcurrentGenerations"] = "1";
         env["Generation__MaxQueuedGenerations"] = "1";
+        // Short leases and polls so the tests see a dead worker's run taken over in seconds; quick outbox retries.
+        env["Training__LeaseSeconds"] = "6";
+        env["Training__PollSeconds"] = "1";
+        env["Training__MaxCrashes"] = "3";
+        env["Outbox__FirstRetrySeconds"] = "0.2";
+        env["Outbox__MaxAttempts"] = "3";
+        env["Outbox__RetentionHours"] = "0.01";
+        if (instance is not null)
+            env["Training__WorkerId"] = instance;
+        var rules = FaultRules.GetValueOrDefault(name) ?? [];
+        for (var i = 0; i < rules.Length; i++)
+            (env[$"FaultInjection__Rules__{i}__Point"], env[$"FaultInjection__Rules__{i}__Match"], env[$"FaultInjection__Rules__{i}__Kind"]) = rules[i];
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = Traces.Address.ToString().TrimEnd('/');
+        env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        env["OTEL_BSP_SCHEDULE_DELAY"] = "500";
+        env["OTEL_METRIC_EXPORT_INTERVAL"] = "60000";
         foreach (var (cluster, clusterPort) in new[] { ("ingestion", 18081), ("tokenization", 18082), ("training", 18083), ("evaluation", 18084), ("generation", 18085) })
             env[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{clusterPort}";
 
@@ -123,8 +151,51 @@ public sealed class PlatformStack : IAsyncLifetime
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _processes.Add((name, process, log));
+        _processes.Add((instance ?? name, process, log));
     }
+
+    /// <summary>
+    /// A second instance of a service (e.g. another training worker) on its own port, same database and virtual host;
+    /// the gateway does not route to it. Named <paramref name="instance"/> in the logs; stop it with <see cref="StopAsync"/>.
+    /// </summary>
+    public void StartInstance(string name, string instance, int port) => Start(name, port, instance);
+
+    public async Task StopAsync(string instance)
+    {
+        var index = _processes.FindIndex(p => p.Name == instance);
+        var (_, process, log) = _processes[index];
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        lock (log)
+            _exited.Add($"--- {instance} (stopped) ---\n{log}");
+        _processes.RemoveAt(index);
+    }
+
+    /// <summary>The operating-system process id of a running service (e.g. to read its peak memory).</summary>
+    public int ProcessIdOf(string name) => _processes.Single(p => p.Name == name).Process.Id;
+
+    /// <summary>Whether the service's process has exited (crashed) since it was started.</summary>
+    public bool HasExited(string name) => _processes.Single(p => p.Name == name).Process.HasExited;
+
+    /// <summary>Starts a service that died again, as a supervisor would.</summary>
+    public async Task RestartExitedAsync(string name)
+    {
+        var index = _processes.FindIndex(p => p.Name == name);
+        var (_, process, log) = _processes[index];
+        await process.WaitForExitAsync();
+        lock (log)
+            _exited.Add($"--- {name} (exited with {process.ExitCode}) ---\n{log}");
+        _processes.RemoveAt(index);
+        Start(name, Services.Single(s => s.Name == name).Port);
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>Every log line of every process of <paramref name="name"/> (and its extra instances) so far, restarts included.</summary>
+    public string LogsOf(string name) => string.Join("\n", _processes.Where(p => p.Name.StartsWith(name, StringComparison.Ordinal)).Select(p =>
+    {
+        lock (p.Log)
+            return p.Log.ToString();
+    }).Concat(_exited.Where(e => e.StartsWith($"--- {name}", StringComparison.Ordinal))));
 
     /// <summary>Kills a service the hard way (as a crash would) and starts it again.</summary>
     public async Task CrashAndRestartAsync(string name)
@@ -188,6 +259,7 @@ public sealed class PlatformStack : IAsyncLifetime
         }
         Gateway.Dispose();
         Anonymous.Dispose();
+        Traces.Dispose();
         try { Directory.Delete(ArtifactsRoot, recursive: true); } catch (IOException) { }
     }
 

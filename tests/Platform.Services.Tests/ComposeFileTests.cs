@@ -60,6 +60,8 @@ public class ComposeFileTests
         foreach (var (key, service) in services.Children)
         {
             Assert.True(Has(service, "healthcheck"), $"{key} has no healthcheck");
+            // A container that dies is started again by the engine (issue 10: faults survived).
+            Assert.Equal("unless-stopped", ((YamlMappingNode)service).Children[new YamlScalarNode("restart")].ToString());
             Assert.Equal(key.ToString() == "gateway", Has(service, "ports"));
         }
         var gateway = Map(services, "gateway");

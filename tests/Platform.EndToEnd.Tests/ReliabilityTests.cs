@@ -1,0 +1,309 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Platform.EndToEnd.Tests;
+
+/// <summary>Failures end visible, runs survive dead workers and outlive the broker's consumer timeout, and the outbox never blocks.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class ReliabilityTests(PlatformStack stack)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+    private const string TinyModel = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private static string Training(int steps, int evalInterval = 50) =>
+        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":{evalInterval},\"evalIters\":2,\"seed\":3}}";
+
+    private HttpClient Http => stack.Gateway;
+
+    private async Task<string> TokenizedDatasetAsync(string name, int characters = 30_000)
+    {
+        var (status, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..characters]), name, tokenizer: "char");
+        Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
+        var id = dataset!["id"]!.GetValue<string>();
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
+        return id;
+    }
+
+    private async Task<string> StartRunAsync(string datasetId, string name, int steps, int evalInterval = 50)
+    {
+        var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{TinyModel},{Training(steps, evalInterval)}}}");
+        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}\n{stack.Logs()}");
+        return run!["id"]!.GetValue<string>();
+    }
+
+    /// <summary>The run, or a placeholder while it does not exist yet (an auto-train run is created by a consumer).</summary>
+    private async Task<JsonNode> RunOrPendingAsync(string runId)
+    {
+        var (status, run) = await Api.GetAsync(Http, $"/api/runs/{runId}");
+        return status == HttpStatusCode.OK ? run! : new JsonObject { ["state"] = $"HTTP {(int)status}" };
+    }
+
+    private Task<JsonNode> FinishedAsync(string runId, TimeSpan? timeout = null) =>
+        Api.EventuallyAsync(() => RunOrPendingAsync(runId),
+            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", timeout ?? Deadline, stack.Logs);
+
+    [Theory]
+    [InlineData(FaultNames.Io, "IOException")]
+    [InlineData(FaultNames.Database, "NpgsqlException")]
+    [InlineData(FaultNames.Unknown, "InjectedFaultException")]
+    public async Task Any_exception_while_tokenizing_ends_the_dataset_and_its_waiting_run_failed_with_the_reason(string name, string exception)
+    {
+        var autoTrain = $"{{\"name\":\"{name}-run\",{TinyModel},{Training(10)}}}";
+        var (status, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]), $"{name}-data", autoTrain, tokenizer: "char");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var id = dataset!["id"]!.GetValue<string>();
+        var runId = dataset["autoTrainRunId"]!.GetValue<string>();
+
+        // Retried by the policy (0.5 s, 2 s, 5 s), then MassTransit's Fault<DatasetIngested> ends it Failed.
+        var failed = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"),
+            d => d["state"]!.GetValue<string>() != "Ingested", Deadline, stack.Logs);
+        Assert.Equal("Failed", failed["state"]!.GetValue<string>());
+        var reason = failed["failureReason"]!.GetValue<string>();
+        Assert.Contains(exception, reason);
+        Assert.Contains("after its retries", reason);
+        Assert.Contains("upload the dataset again", reason);
+
+        var run = await FinishedAsync(runId);
+        Assert.Equal("Failed", run["state"]!.GetValue<string>());
+        Assert.Contains(exception, run["failureReason"]!.GetValue<string>());
+        Assert.Empty((await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={id}")).AsArray());
+    }
+
+    [Fact]
+    public async Task An_exception_while_evaluating_ends_the_run_failed_with_the_reason_and_registers_nothing()
+    {
+        var datasetId = await TokenizedDatasetAsync("eval-fault-data");
+        var runId = await StartRunAsync(datasetId, $"{FaultNames.Evaluation}-run", 20, 10);
+
+        var run = await FinishedAsync(runId);
+        Assert.Equal("Failed", run["state"]!.GetValue<string>());
+        Assert.Contains("InjectedFaultException", run["failureReason"]!.GetValue<string>());
+        Assert.Contains("Evaluating the checkpoint failed after its retries", run["failureReason"]!.GetValue<string>());
+        var evaluations = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}")).AsArray();
+        Assert.Equal("Failed", Assert.Single(evaluations)!["state"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Http, $"/api/models/{FaultNames.Evaluation}-run")).Status);
+    }
+
+    [Fact]
+    public async Task A_run_whose_process_keeps_dying_ends_failed_after_the_crash_limit_and_the_worker_trains_the_next_run()
+    {
+        var datasetId = await TokenizedDatasetAsync("crash-loop-data");
+        var runId = await StartRunAsync(datasetId, $"{FaultNames.CrashLoop}-run", 50);
+
+        // The injected fault kills the training process at the run's first step; a supervisor (here, the test) restarts it.
+        var deaths = 0;
+        var clock = Stopwatch.StartNew();
+        JsonNode run;
+        while (true)
+        {
+            if (stack.HasExited("Training"))
+            {
+                deaths++;
+                await stack.RestartExitedAsync("Training");
+            }
+            run = await RunOrPendingAsync(runId);
+            if (run["state"]!.GetValue<string>() == "Failed" || clock.Elapsed > Deadline)
+                break;
+            await Task.Delay(250);
+        }
+        Assert.True(run["state"]!.GetValue<string>() == "Failed", $"after {deaths} deaths: {run}\n{stack.Logs()}");
+        Assert.Equal(3, deaths);
+        var reason = run["failureReason"]!.GetValue<string>();
+        Assert.Contains("crashed 3 times at step 0", reason);
+        Assert.Contains("stopped renewing its lease", reason);
+
+        // The worker is not blocked: the next run trains to the end.
+        var next = await FinishedAsync(await StartRunAsync(datasetId, "next-run", 20, 10));
+        Assert.Equal("Completed", next["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Two_training_workers_train_each_run_exactly_once()
+    {
+        var datasetId = await TokenizedDatasetAsync("two-workers-data");
+        stack.StartInstance("Training", "Training-2", 18086);
+        try
+        {
+            await Api.EventuallyAsync(async () => JsonValue.Create(stack.LogsOf("Training-2").Contains("Training worker Training-2 ready")),
+                ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(60), stack.Logs);
+            var runs = new List<string>();
+            for (var i = 0; i < 3; i++)
+                runs.Add(await StartRunAsync(datasetId, $"two-workers-{i}", 120, 40));
+            foreach (var runId in runs)
+            {
+                var ended = await FinishedAsync(runId);
+                Assert.Equal("Completed", ended["state"]!.GetValue<string>());
+                Assert.Equal(120, ended["step"]!.GetValue<int>());
+                var claims = CountOf(stack.LogsOf("Training"), $"run {runId} claimed by");
+                Assert.True(claims == 1, $"run {runId} was claimed {claims} times\n{stack.LogsOf("Training")}");
+                Assert.Empty(Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"), "resumed_at_step"));
+                Assert.Equal(1, (await Api.GetOkAsync(Http, $"/api/models/{ended["name"]!.GetValue<string>()}"))["versions"]!.AsArray().Count);
+            }
+            // Both workers took work: the second one is a real competing worker, not a spare.
+            Assert.Contains("claimed by Training-2", stack.LogsOf("Training-2"));
+        }
+        finally
+        {
+            await stack.StopAsync("Training-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_run_longer_than_the_brokers_consumer_timeout_trains_once_without_holding_a_delivery()
+    {
+        // New channels get a 5 s consumer timeout (RabbitMQ reads it when a channel opens): restart Training onto them.
+        Broker.Eval("application:set_env(rabbit, consumer_timeout, 5000).");
+        try
+        {
+            await stack.CrashAndRestartAsync("Training");
+            var datasetId = await TokenizedDatasetAsync("long-run-data");
+            var runId = await StartRunAsync(datasetId, "outlives-consumer-timeout", 100_000, 1000);
+            await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"), r => r["state"]!.GetValue<string>() == "Training", Deadline, stack.Logs);
+
+            // While it trains, nothing is held unacknowledged in the training queue: the worker acknowledged at once.
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(75))
+            {
+                Assert.Equal(0, Broker.Unacknowledged("training-start-training"));
+                await Task.Delay(TimeSpan.FromSeconds(5));
+            }
+            var (cancelStatus, _) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/cancel", "{}");
+            Assert.Equal(HttpStatusCode.Accepted, cancelStatus);
+            var ended = await FinishedAsync(runId);
+            Assert.Equal("Cancelled", ended["state"]!.GetValue<string>());
+            Assert.Equal(1, CountOf(stack.LogsOf("Training"), $"run {runId} claimed by"));
+            Assert.Empty(Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"), "resumed_at_step"));
+        }
+        finally
+        {
+            Broker.Eval("application:set_env(rabbit, consumer_timeout, 86400000).");
+        }
+    }
+
+    [Fact]
+    public async Task A_row_that_cannot_be_dispatched_is_parked_without_blocking_the_rows_behind_it_and_an_admin_retries_it()
+    {
+        await using var db = new NpgsqlConnection(stack.PostgresConnection);
+        await db.OpenAsync();
+        var progressed = typeof(Platform.Contracts.TrainingProgressed).AssemblyQualifiedName!;
+        var body = $"{{\"RunId\":\"{Guid.NewGuid()}\",\"Step\":1,\"MaxSteps\":2,\"Loss\":1.0,\"TokensPerSecond\":1.0,\"EtaSeconds\":null,\"At\":\"2026-01-01T00:00:00Z\"}}";
+        long Insert(string type) => (long)new NpgsqlCommand(
+            $"INSERT INTO training.outbox_messages (\"MessageType\", \"Body\", \"CreatedAt\", \"Attempts\") VALUES (@t, @b::jsonb, now(), 0) RETURNING \"Id\"", db)
+            { Parameters = { new("t", type), new("b", body) } }.ExecuteScalar()!;
+        var broken = Insert("Platform.Contracts.NoSuchMessage, Platform.Contracts");
+        var behind = Insert(progressed);
+
+        var parked = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/api/admin/outbox?state=parked"),
+            page => page["rows"]!.AsArray().Any(r => r!["id"]!.GetValue<long>() == broken && r["service"]!.GetValue<string>() == "training"),
+            TimeSpan.FromSeconds(30), stack.Logs);
+        var row = parked["rows"]!.AsArray().Single(r => r!["id"]!.GetValue<long>() == broken && r["service"]!.GetValue<string>() == "training")!;
+        Assert.Equal(3, row["attempts"]!.GetValue<int>());
+        Assert.Contains("NoSuchMessage", row["lastError"]!.GetValue<string>());
+        Assert.Empty(parked["unanswered"]!.AsArray());
+        Assert.NotNull(Scalar(db, $"SELECT \"DispatchedAt\" FROM training.outbox_messages WHERE \"Id\" = {behind}"));
+
+        // Only admins see or retry parked rows.
+        var (_, viewer) = await Api.CreateKeyAsync(Http, "outbox-viewer", "viewer");
+        Assert.Equal(HttpStatusCode.Forbidden, (await Api.GetAsync(PlatformStack.ClientWithKey(viewer), "/api/admin/outbox")).Status);
+
+        // Mend the row (as an admin would after deploying the missing type), then retry it: it is dispatched.
+        new NpgsqlCommand($"UPDATE training.outbox_messages SET \"MessageType\" = @t WHERE \"Id\" = {broken}", db) { Parameters = { new("t", progressed) } }.ExecuteNonQuery();
+        var (retryStatus, retried) = await Api.PostJsonAsync(Http, $"/api/admin/outbox/training/{broken}/retry", "{}");
+        Assert.True(retryStatus == HttpStatusCode.OK, $"retry answered {(int)retryStatus}: {retried}");
+        Assert.Equal("pending", retried!["state"]!.GetValue<string>());
+        await Api.EventuallyAsync(async () => JsonValue.Create(Scalar(db, $"SELECT \"DispatchedAt\" FROM training.outbox_messages WHERE \"Id\" = {broken}") is not null),
+            d => d.GetValue<bool>(), TimeSpan.FromSeconds(30), stack.Logs);
+        var (againStatus, _) = await Api.PostJsonAsync(Http, $"/api/admin/outbox/training/{broken}/retry", "{}");
+        Assert.Equal(HttpStatusCode.Conflict, againStatus);
+
+        // Dispatched rows go after the retention window (36 s in the test stack): one dispatched a day ago is deleted.
+        new NpgsqlCommand($"UPDATE training.outbox_messages SET \"DispatchedAt\" = now() - interval '1 day' WHERE \"Id\" = {behind}", db).ExecuteNonQuery();
+        await Api.EventuallyAsync(async () => JsonValue.Create(Scalar(db, $"SELECT count(*) FROM training.outbox_messages WHERE \"Id\" = {behind}")),
+            n => n.GetValue<long>() == 0, TimeSpan.FromSeconds(60), stack.Logs);
+    }
+
+    [Fact]
+    public async Task One_upload_is_one_trace_from_the_gateway_through_every_service_to_registration()
+    {
+        var traceId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000])), "file", "corpus.txt" },
+            { new StringContent("traced"), "name" },
+            { new StringContent("char"), "tokenizer" },
+            { new StringContent($"{{\"name\":\"traced-run\",{TinyModel},{Training(20, 10)}}}"), "autoTrain" },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/datasets") { Content = form };
+        request.Headers.Add("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}-01");
+        using var response = await Http.SendAsync(request);
+        var dataset = await Api.ReadAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"upload answered {(int)response.StatusCode}: {dataset}");
+        var run = await FinishedAsync(dataset!["autoTrainRunId"]!.GetValue<string>());
+        Assert.Equal("Completed", run["state"]!.GetValue<string>());
+
+        string[] services = ["Gateway", "Ingestion", "Tokenization", "Training", "Evaluation", "Generation"];
+        await Api.EventuallyAsync(async () => JsonValue.Create(string.Join(",", stack.Traces.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).Distinct().Order())),
+            seen => services.All(s => seen.GetValue<string>().Split(',').Contains(s)), TimeSpan.FromSeconds(30),
+            () => string.Join("\n", stack.Traces.Spans.Where(s => s.TraceId == traceId).Select(s => $"{s.Service}: {s.Name}")));
+        var spans = stack.Traces.Spans.Where(s => s.TraceId == traceId).ToList();
+        Assert.Contains(spans, s => s.Service == "Training" && s.Name == "train run");
+        Assert.Contains(spans, s => s.Service == "Training" && s.Name == "outbox publish ModelVersionRegistered");
+        Assert.Contains(spans, s => s.Service == "Evaluation" && s.Name == "outbox publish EvaluationCompleted");
+        // Every span but the client's own root has its parent in the same trace: one tree, not fragments.
+        var ids = spans.Select(s => s.SpanId).ToHashSet();
+        var orphans = spans.Where(s => s.ParentSpanId.Length > 0 && !ids.Contains(s.ParentSpanId)).ToList();
+        Assert.True(orphans.Count <= 1, "spans whose parent is missing: " + string.Join(", ", orphans.Select(o => $"{o.Service}: {o.Name}")));
+    }
+
+    [Fact]
+    public async Task Every_service_serves_prometheus_metrics_through_the_gateway_to_any_key_and_to_no_one_without()
+    {
+        var datasetId = await TokenizedDatasetAsync("metrics-data");
+        var run = await FinishedAsync(await StartRunAsync(datasetId, "metrics-run", 30, 10));
+        Assert.Equal("Completed", run["state"]!.GetValue<string>());
+        // Generation hears of the new version by its event: until then the model is unknown there (404).
+        await Api.EventuallyAsync(async () => JsonValue.Create((int)(await Api.PostJsonAsync(Http, "/api/generate",
+                "{\"model\":\"metrics-run\",\"prompt\":\"The \",\"maxTokens\":5}")).Status),
+            status => status.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+
+        var (_, viewer) = await Api.CreateKeyAsync(Http, "metrics-viewer", "viewer");
+        var scraper = PlatformStack.ClientWithKey(viewer);
+        async Task<string> ScrapeAsync(string path)
+        {
+            using var response = await scraper.GetAsync(path);
+            Assert.True(response.IsSuccessStatusCode, $"{path} answered {(int)response.StatusCode}");
+            return await response.Content.ReadAsStringAsync();
+        }
+        Assert.Contains("aspnetcore_rate_limiting_requests_total", await ScrapeAsync("/metrics"));
+        Assert.Contains("platform_outbox_dispatched_total", await ScrapeAsync("/metrics/ingestion"));
+        var training = await ScrapeAsync("/metrics/training");
+        foreach (var name in new[] { "platform_training_tokens_total", "platform_training_step_duration_seconds_bucket", "platform_training_runs_ended_total",
+                     "messaging_masstransit_consume_ea_total", "db_client_operation_duration_seconds_bucket", "http_server_request_duration_seconds_bucket" })
+            Assert.Contains(name, training);
+        var generation = await ScrapeAsync("/metrics/generation");
+        foreach (var name in new[] { "platform_generation_time_to_first_token_seconds_bucket", "platform_generation_tokens_total", "platform_generation_queued" })
+            Assert.Contains(name, generation);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stack.Anonymous.GetAsync("/metrics/training")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stack.Anonymous.GetAsync("/metrics")).StatusCode);
+    }
+
+    private static object? Scalar(NpgsqlConnection db, string sql)
+    {
+        var value = new NpgsqlCommand(sql, db).ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static int CountOf(string text, string needle)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at + needle.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
+    private static List<double> Series(JsonNode metrics, string key) =>
+        metrics["series"]!.AsArray().FirstOrDefault(s => s!["key"]!.GetValue<string>() == key)?["points"]!.AsArray()
+            .Select(p => p!["value"]!.GetValue<double>()).ToList() ?? [];
+}
