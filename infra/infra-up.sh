@@ -34,10 +34,11 @@ start_postgres() {
 start_rabbitmq() {
   rabbit_env
   mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
-  # A day-long consumer timeout: a training run holds its StartTraining message until it finishes.
+  # An hour's consumer timeout: no consumer holds a delivery that long (training runs are held by leases in
+  # PostgreSQL, not by their StartTraining message); tokenizing a very large corpus is the longest.
   cat > "$RABBITMQ_CONFIG_FILE.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$RABBIT_PORT
-consumer_timeout = 86400000
+consumer_timeout = 3600000
 loopback_users.guest = true
 log.console = false
 CONF

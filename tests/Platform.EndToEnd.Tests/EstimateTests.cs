@@ -65,11 +65,15 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
         var (datasetId, _) = await TokenizedDatasetAsync("memory-data");
         const string spec = "\"model\":{\"nLayer\":4,\"nHead\":4,\"nEmbd\":256,\"blockSize\":128,\"dropout\":0.0}," +
                             "\"training\":{\"maxSteps\":3,\"batchSize\":32,\"warmupSteps\":1,\"evalInterval\":3,\"evalIters\":1}";
+        // A fresh worker process, so its peak resident memory (VmHWM) is this test's (the probe below is smaller).
+        await stack.CrashAndRestartAsync("Training");
+        // A half-depth run of the same width first: the worker's measured speed for a model of this size, for the time estimate.
+        var (_, probe) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"speed-probe\",{spec.Replace("\"nLayer\":4", "\"nLayer\":2")}}}");
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{probe!["id"]!.GetValue<string>()}"),
+            r => r["state"]!.GetValue<string>() is "Evaluating" or "Completed" or "Failed", TimeSpan.FromMinutes(3), stack.Logs);
         var (_, estimate) = await Api.PostJsonAsync(Http, "/api/runs/estimate", $"{{\"datasetId\":\"{datasetId}\",{spec}}}");
         var predicted = estimate!["memory"]!["peakBytes"]!.GetValue<long>();
 
-        // A fresh worker process, so its peak resident memory (VmHWM) is this run's.
-        await stack.CrashAndRestartAsync("Training");
         var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"memory-check\",{spec}}}");
         Assert.Equal(HttpStatusCode.Accepted, status);
         var runId = run!["id"]!.GetValue<string>();
@@ -87,6 +91,12 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
         Assert.True(cost["wallSeconds"]!.GetValue<double>() > 0 && cost["cpuSeconds"]!.GetValue<double>() > 0, cost.ToJsonString());
         Assert.True(cost["price"]!.GetValue<decimal>() > 0);
         Assert.Equal("USD", cost["currency"]!.GetValue<string>());
+        // Time: estimated from the FLOP rate the worker reached on the half-depth probe, against this run's own wall time.
+        // A few steps on a shared two-core machine vary, so the bound is a factor of two; the figures are printed.
+        var estimatedSeconds = estimate["estimatedSeconds"]!.GetValue<double>();
+        var took = cost["wallSeconds"]!.GetValue<double>();
+        output.WriteLine($"time estimate {estimatedSeconds:F1} s, measured {took:F1} s, ratio {estimatedSeconds / took:F2}");
+        Assert.InRange(estimatedSeconds / took, 0.5, 2);
         var completed = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
             r => r["state"]!.GetValue<string>() is "Completed" or "Failed", TimeSpan.FromMinutes(2), stack.Logs);
         var version = await Api.GetOkAsync(Http, $"/api/models/memory-check/versions/{completed["modelVersion"]!.GetValue<int>()}");

@@ -126,7 +126,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
         stack.StartInstance("Training", "Training-2", 18086);
         try
         {
-            await Api.EventuallyAsync(async () => JsonValue.Create(stack.LogsOf("Training-2").Contains("Training worker Training-2 ready")),
+            await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(stack.LogsOf("Training-2").Contains("Training worker Training-2 ready"))),
                 ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(60), stack.Logs);
             var runs = new List<string>();
             for (var i = 0; i < 3; i++)
@@ -154,6 +154,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
     public async Task A_run_longer_than_the_brokers_consumer_timeout_trains_once_without_holding_a_delivery()
     {
         // New channels get a 5 s consumer timeout (RabbitMQ reads it when a channel opens): restart Training onto them.
+        var configured = Broker.Eval("application:get_env(rabbit, consumer_timeout).").Trim();
         Broker.Eval("application:set_env(rabbit, consumer_timeout, 5000).");
         try
         {
@@ -178,7 +179,11 @@ public sealed class ReliabilityTests(PlatformStack stack)
         }
         finally
         {
-            Broker.Eval("application:set_env(rabbit, consumer_timeout, 86400000).");
+            // {ok,3600000} as infra-up.sh configures it; undefined leaves RabbitMQ's default.
+            if (System.Text.RegularExpressions.Regex.Match(configured, @"\{ok,\s*(\d+)\}") is { Success: true } match)
+                Broker.Eval($"application:set_env(rabbit, consumer_timeout, {match.Groups[1].Value}).");
+            else
+                Broker.Eval("application:unset_env(rabbit, consumer_timeout).");
         }
     }
 
@@ -213,14 +218,14 @@ public sealed class ReliabilityTests(PlatformStack stack)
         var (retryStatus, retried) = await Api.PostJsonAsync(Http, $"/api/admin/outbox/training/{broken}/retry", "{}");
         Assert.True(retryStatus == HttpStatusCode.OK, $"retry answered {(int)retryStatus}: {retried}");
         Assert.Equal("pending", retried!["state"]!.GetValue<string>());
-        await Api.EventuallyAsync(async () => JsonValue.Create(Scalar(db, $"SELECT \"DispatchedAt\" FROM training.outbox_messages WHERE \"Id\" = {broken}") is not null),
+        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Scalar(db, $"SELECT \"DispatchedAt\" FROM training.outbox_messages WHERE \"Id\" = {broken}") is not null)),
             d => d.GetValue<bool>(), TimeSpan.FromSeconds(30), stack.Logs);
         var (againStatus, _) = await Api.PostJsonAsync(Http, $"/api/admin/outbox/training/{broken}/retry", "{}");
         Assert.Equal(HttpStatusCode.Conflict, againStatus);
 
         // Dispatched rows go after the retention window (36 s in the test stack): one dispatched a day ago is deleted.
         new NpgsqlCommand($"UPDATE training.outbox_messages SET \"DispatchedAt\" = now() - interval '1 day' WHERE \"Id\" = {behind}", db).ExecuteNonQuery();
-        await Api.EventuallyAsync(async () => JsonValue.Create(Scalar(db, $"SELECT count(*) FROM training.outbox_messages WHERE \"Id\" = {behind}")),
+        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Scalar(db, $"SELECT count(*) FROM training.outbox_messages WHERE \"Id\" = {behind}"))),
             n => n.GetValue<long>() == 0, TimeSpan.FromSeconds(60), stack.Logs);
     }
 
@@ -243,18 +248,23 @@ public sealed class ReliabilityTests(PlatformStack stack)
         var run = await FinishedAsync(dataset!["autoTrainRunId"]!.GetValue<string>());
         Assert.Equal("Completed", run["state"]!.GetValue<string>());
 
+        // Each service exports in its own batches: wait until every service and the spans named below have arrived.
         string[] services = ["Gateway", "Ingestion", "Tokenization", "Training", "Evaluation", "Generation"];
-        await Api.EventuallyAsync(async () => JsonValue.Create(string.Join(",", stack.Traces.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).Distinct().Order())),
-            seen => services.All(s => seen.GetValue<string>().Split(',').Contains(s)), TimeSpan.FromSeconds(30),
-            () => string.Join("\n", stack.Traces.Spans.Where(s => s.TraceId == traceId).Select(s => $"{s.Service}: {s.Name}")));
-        var spans = stack.Traces.Spans.Where(s => s.TraceId == traceId).ToList();
-        Assert.Contains(spans, s => s.Service == "Training" && s.Name == "train run");
-        Assert.Contains(spans, s => s.Service == "Training" && s.Name == "outbox publish ModelVersionRegistered");
-        Assert.Contains(spans, s => s.Service == "Evaluation" && s.Name == "outbox publish EvaluationCompleted");
-        // Every span but the client's own root has its parent in the same trace: one tree, not fragments.
-        var ids = spans.Select(s => s.SpanId).ToHashSet();
-        var orphans = spans.Where(s => s.ParentSpanId.Length > 0 && !ids.Contains(s.ParentSpanId)).ToList();
-        Assert.True(orphans.Count <= 1, "spans whose parent is missing: " + string.Join(", ", orphans.Select(o => $"{o.Service}: {o.Name}")));
+        (string Service, string Name)[] named = [("Training", "train run"), ("Training", "outbox publish ModelVersionRegistered"),
+            ("Evaluation", "outbox publish EvaluationCompleted"), ("Ingestion", "outbox publish DatasetIngested")];
+        List<ReceivedSpan> Trace() => stack.Traces.Spans.Where(s => s.TraceId == traceId).ToList();
+        // Every span but the one under the client's own root has its parent in the same trace: one tree, not fragments.
+        List<ReceivedSpan> Orphans(List<ReceivedSpan> spans) =>
+            spans.Where(s => s.ParentSpanId.Length > 0 && !spans.Any(p => p.SpanId == s.ParentSpanId)).ToList();
+        await Api.EventuallyAsync(() =>
+            {
+                var spans = Trace();
+                return Task.FromResult<JsonNode>(JsonValue.Create(services.All(name => spans.Any(s => s.Service == name))
+                    && named.All(n => spans.Any(s => s.Service == n.Service && s.Name == n.Name)) && Orphans(spans).Count <= 1));
+            },
+            complete => complete.GetValue<bool>(), TimeSpan.FromSeconds(30),
+            () => "spans: " + string.Join("; ", Trace().Select(s => $"{s.Service}: {s.Name}")) +
+                  "\norphans: " + string.Join("; ", Orphans(Trace()).Select(o => $"{o.Service}: {o.Name}")));
     }
 
     [Fact]

@@ -38,14 +38,16 @@ public static class RunsApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
         var vocab = body.DatasetId is { } id ? (await db.Datasets.FindAsync([id], cancellationToken))?.VocabSize : null;
-        return Results.Ok(estimator.Estimate(spec, vocab, await RunEstimator.MeasuredFlopsPerSecondAsync(db, cancellationToken)));
+        var rate = await RunEstimator.MeasuredFlopsPerSecondAsync(db, estimator.Parameters(spec, vocab), cancellationToken);
+        return Results.Ok(estimator.Estimate(spec, vocab, rate));
     }
 
     /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it can.</summary>
     private static async Task<IResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize, TrainingDbContext db, RunEstimator estimator,
         CancellationToken cancellationToken)
     {
-        var estimate = estimator.Estimate(spec, vocabSize, await RunEstimator.MeasuredFlopsPerSecondAsync(db, cancellationToken));
+        var rate = await RunEstimator.MeasuredFlopsPerSecondAsync(db, estimator.Parameters(spec, vocabSize), cancellationToken);
+        var estimate = estimator.Estimate(spec, vocabSize, rate);
         return estimate.Fits ? null : Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The run does not fit in the training worker's memory.", detail: estimate.Explanation,
             extensions: new Dictionary<string, object?> { ["estimate"] = estimate });

@@ -51,6 +51,9 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
             fits ? [] : Advise(spec, vocabSize ?? AssumedVocabSize, limit));
     }
 
+    /// <summary>The parameter count of the run's model: what the throughput of a similar earlier run is looked up by.</summary>
+    public long Parameters(RunSpec spec, int? vocabSize) => Raw(spec, vocabSize ?? AssumedVocabSize).Parameters;
+
     /// <summary>"Needs 155.2 GiB of memory; this worker has 23.4 GiB." plus what would make it fit.</summary>
     public static string Explain(RunEstimate e) =>
         $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights and AdamW state, " +
@@ -93,13 +96,18 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         return advice;
     }
 
-    /// <summary>FLOPs per second of this service's recent runs (their recorded costs): what an estimate's time is based on.</summary>
-    public static async Task<double?> MeasuredFlopsPerSecondAsync(TrainingDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// FLOPs per second that this service's workers reached on the recent run closest in size (parameters, on a log scale)
+    /// to the one estimated: a small model is dominated by per-step overheads, a large one by its matrix products, so
+    /// one rate for all would be wrong by an order of magnitude. Null until a run has recorded its cost.
+    /// </summary>
+    public static async Task<double?> MeasuredFlopsPerSecondAsync(TrainingDbContext db, long parameters, CancellationToken cancellationToken)
     {
-        var recent = (await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.State != RunState.Deleted)
-            .OrderByDescending(r => r.UpdatedAt).Take(10).ToListAsync(cancellationToken)).Select(r => r.Cost!).ToList();
-        var seconds = recent.Sum(c => c.WallSeconds);
-        return seconds > 1 ? recent.Sum(c => c.Flops) / seconds : null;
+        var recent = await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.Parameters != null && r.State != RunState.Deleted)
+            .OrderByDescending(r => r.UpdatedAt).Take(20).ToListAsync(cancellationToken);
+        var closest = recent.Where(r => r.Cost!.WallSeconds > 0 && r.Cost.Flops > 0)
+            .MinBy(r => Math.Abs(Math.Log(r.Parameters!.Value) - Math.Log(Math.Max(1, parameters))));
+        return closest is null ? null : closest.Cost!.Flops / closest.Cost.WallSeconds;
     }
 
     private static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";
