@@ -163,8 +163,11 @@ public sealed class PlatformStack : IAsyncLifetime
     public async Task StopAsync(string instance)
     {
         var index = _processes.FindIndex(p => p.Name == instance);
+        if (index < 0)
+            return;
         var (_, process, log) = _processes[index];
-        process.Kill(entireProcessTree: true);
+        if (!process.HasExited)
+            process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         lock (log)
             _exited.Add($"--- {instance} (stopped) ---\n{log}");
@@ -173,6 +176,14 @@ public sealed class PlatformStack : IAsyncLifetime
 
     /// <summary>The operating-system process id of a running service (e.g. to read its peak memory).</summary>
     public int ProcessIdOf(string name) => _processes.Single(p => p.Name == name).Process.Id;
+
+    /// <summary>kill -9 without a restart (a dead worker that nobody brings back); <see cref="RestartExitedAsync"/> starts it again.</summary>
+    public async Task KillAsync(string name)
+    {
+        var process = _processes.Single(p => p.Name == name).Process;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
 
     /// <summary>Whether the service's process has exited (crashed) since it was started.</summary>
     public bool HasExited(string name) => _processes.Single(p => p.Name == name).Process.HasExited;

@@ -151,6 +151,65 @@ public sealed class ReliabilityTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task When_the_worker_training_a_run_dies_another_live_worker_takes_it_over_from_its_checkpoint()
+    {
+        var datasetId = await TokenizedDatasetAsync("takeover-data");
+        stack.StartInstance("Training", "Training-2", 18086);
+        await using var db = new NpgsqlConnection(stack.PostgresConnection);
+        await db.OpenAsync();
+        try
+        {
+            await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(stack.LogsOf("Training-2").Contains("Training worker Training-2 ready"))),
+                ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(60), stack.Logs);
+            var runId = await StartRunAsync(datasetId, "takeover", 3000, 200);
+
+            // Watched in the database: with the main Training service dead, the runs API (which it serves) is away too.
+            JsonNode Row() => new JsonObject
+            {
+                ["state"] = (string)Scalar(db, $"SELECT \"State\" FROM training.runs WHERE \"Id\" = '{runId}'")!,
+                ["owner"] = (string?)Scalar(db, $"SELECT \"LeaseOwner\" FROM training.runs WHERE \"Id\" = '{runId}'"),
+                ["crashes"] = (int)Scalar(db, $"SELECT \"Crashes\" FROM training.runs WHERE \"Id\" = '{runId}'")!,
+                ["step"] = (int)Scalar(db, $"SELECT \"Step\" FROM training.runs WHERE \"Id\" = '{runId}'")!,
+                ["checkpoint"] = (int?)Scalar(db, $"SELECT \"LatestCheckpointStep\" FROM training.runs WHERE \"Id\" = '{runId}'"),
+            };
+            var live = await Api.EventuallyAsync(() => Task.FromResult(Row()),
+                r => r["checkpoint"]?.GetValue<int>() >= 200 || r["state"]!.GetValue<string>() != "Training" && r["state"]!.GetValue<string>() != "Queued",
+                Deadline, stack.Logs);
+            Assert.Equal("Training", live["state"]!.GetValue<string>());
+            var owner = live["owner"]!.GetValue<string>();
+
+            // Kill whichever worker holds it and bring nothing back: only the other, live worker can continue the run.
+            var dead = owner == "Training-2" ? "Training-2" : "Training";
+            var survivor = dead == "Training" ? "Training-2" : "Training";
+            var killedAt = DateTime.UtcNow;
+            await stack.KillAsync(dead);
+            var resumed = await Api.EventuallyAsync(() => Task.FromResult(Row()),
+                r => r["crashes"]!.GetValue<int>() == 1 || r["state"]!.GetValue<string>() is "Completed" or "Failed", Deadline, stack.Logs);
+            var takeover = DateTime.UtcNow - killedAt;
+            Assert.NotEqual(owner, resumed["owner"]?.GetValue<string>());
+            // Bound: the lease (6 s here) plus a poll (1 s), with room for a loaded machine.
+            Assert.True(takeover < TimeSpan.FromSeconds(20), $"taken over after {takeover}");
+            Assert.Contains($"run {runId} claimed by", stack.LogsOf(survivor));
+
+            // The survivor finishes it from the checkpoint: one resumption, at a checkpoint's step; registered once.
+            var ended = await Api.EventuallyAsync(() => Task.FromResult(Row()),
+                r => r["state"]!.GetValue<string>() is "Completed" or "Failed", Deadline, stack.Logs);
+            Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");
+            Assert.Equal(3000, ended["step"]!.GetValue<int>());
+            var resumedAt = (double)Scalar(db, $"SELECT \"Value\" FROM training.metrics WHERE \"RunId\" = '{runId}' AND \"Key\" = 'resumed_at_step'")!;
+            Assert.Equal(0, resumedAt % 200);
+            Assert.InRange(resumedAt, 200, 2800);
+            Assert.Equal(1L, (long)Scalar(db, $"SELECT count(*) FROM training.model_versions WHERE \"RunId\" = '{runId}'")!);
+        }
+        finally
+        {
+            await stack.StopAsync("Training-2");
+            if (stack.HasExited("Training"))
+                await stack.RestartExitedAsync("Training");
+        }
+    }
+
+    [Fact]
     public async Task A_run_longer_than_the_brokers_consumer_timeout_trains_once_without_holding_a_delivery()
     {
         // New channels get a 5 s consumer timeout (RabbitMQ reads it when a channel opens): restart Training onto them.
