@@ -286,7 +286,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
 
         // Dispatched rows go after the retention window (36 s in the test stack): one dispatched a day ago is deleted.
         new NpgsqlCommand($"UPDATE training.outbox_messages SET \"DispatchedAt\" = now() - interval '1 day' WHERE \"Id\" = {behind}", db).ExecuteNonQuery();
-        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Scalar(db, $"SELECT count(*) FROM training.outbox_messages WHERE \"Id\" = {behind}"))),
+        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create((long)Scalar(db, $"SELECT count(*) FROM training.outbox_messages WHERE \"Id\" = {behind}")!)),
             n => n.GetValue<long>() == 0, TimeSpan.FromSeconds(60), stack.Logs);
     }
 

@@ -36,10 +36,8 @@ public static class OutboxApi
         IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature, CancellationToken cancellationToken)
     {
         state ??= OutboxStates.Parked;
-        if (!OutboxStates.All.Contains(state))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"must be one of {string.Join(", ", OutboxStates.All)}."] });
-        if (limit is < 1 or > OutboxAdminApi.MaxLimit)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be between 1 and {OutboxAdminApi.MaxLimit}."] });
+        if (OutboxAdminApi.InvalidQuery(state, limit) is { } errors)
+            return TypedResults.ValidationProblem(errors);
         var query = $"/api/admin/outbox?state={state}&limit={limit ?? OutboxAdminApi.DefaultLimit}";
         var answers = await Task.WhenAll(Services.Select(async service =>
         {

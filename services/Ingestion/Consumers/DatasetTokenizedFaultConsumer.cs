@@ -1,20 +1,10 @@
 using Ingestion.Data;
-using MassTransit;
 using Platform.Contracts;
-using Platform.ServiceDefaults.Reliability;
 
 namespace Ingestion.Consumers;
 
-/// <summary>Recording the dataset's tokenization gave up after its retries: the dataset fails with the reason instead of staying Ingested.</summary>
-public sealed class DatasetTokenizedFaultConsumer(IngestionDbContext db) : IConsumer<Fault<DatasetTokenized>>
+/// <summary>Recording DatasetTokenized gave up after its retries: the dataset fails with the reason instead of staying Ingested.</summary>
+public sealed class DatasetTokenizedFaultConsumer(IngestionDbContext db) : DatasetFaultConsumer<DatasetTokenized>(db)
 {
-    public async Task Consume(ConsumeContext<Fault<DatasetTokenized>> context)
-    {
-        var fault = context.Message;
-        if (!fault.IsFromThisService())
-            return;
-        var dataset = await db.Datasets.FindAsync([fault.Message.DatasetId], context.CancellationToken);
-        if (dataset is not null && dataset.MarkFailed(fault.Reason("Recording the dataset's tokenization") + "; upload it again"))
-            await db.SaveChangesAsync(context.CancellationToken);
-    }
+    protected override Guid DatasetOf(DatasetTokenized message) => message.DatasetId;
 }

@@ -38,17 +38,18 @@ public static class RunsApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
         var vocab = body.DatasetId is { } id ? (await db.Datasets.FindAsync([id], cancellationToken))?.VocabSize : null;
-        var rate = await RunEstimator.MeasuredFlopsPerSecondAsync(db, estimator.Parameters(spec, vocab), cancellationToken);
-        return Results.Ok(estimator.Estimate(spec, vocab, rate));
+        return Results.Ok(await RunEstimator.WithMeasuredTimeAsync(estimator.Estimate(spec, vocab), db, cancellationToken));
     }
 
     /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it can.</summary>
     private static async Task<IResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize, TrainingDbContext db, RunEstimator estimator,
         CancellationToken cancellationToken)
     {
-        var rate = await RunEstimator.MeasuredFlopsPerSecondAsync(db, estimator.Parameters(spec, vocabSize), cancellationToken);
-        var estimate = estimator.Estimate(spec, vocabSize, rate);
-        return estimate.Fits ? null : Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+        var estimate = estimator.Estimate(spec, vocabSize);
+        if (estimate.Fits)
+            return null;
+        estimate = await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken);
+        return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The run does not fit in the training worker's memory.", detail: estimate.Explanation,
             extensions: new Dictionary<string, object?> { ["estimate"] = estimate });
     }

@@ -1,21 +1,14 @@
-using MassTransit;
 using Platform.Contracts;
-using Platform.ServiceDefaults.Reliability;
 using Training.Data;
-using Training.Runs;
 
 namespace Training.Consumers;
 
-/// <summary>Recording the dataset's tokenization gave up after its retries: the runs waiting for it fail with the reason.</summary>
-public sealed class DatasetTokenizationFailedFaultConsumer(TrainingDbContext db, ILogger<DatasetTokenizationFailedFaultConsumer> logger) : IConsumer<Fault<DatasetTokenizationFailed>>
+/// <summary>Recording the dataset's failed tokenization gave up after its retries: the runs waiting for it fail with the reason.</summary>
+public sealed class DatasetTokenizationFailedFaultConsumer(TrainingDbContext db, ILogger<DatasetTokenizationFailedFaultConsumer> logger) : RunFaultConsumer<DatasetTokenizationFailed>(db, logger)
 {
-    public Task Consume(ConsumeContext<Fault<DatasetTokenizationFailed>> context)
-    {
-        var fault = context.Message;
-        if (!fault.IsFromThisService())
-            return Task.CompletedTask;
-        var datasetId = fault.Message.DatasetId;
-        return RunFaults.FailAsync(db, db.Runs.Where(r => r.DatasetId == datasetId && r.State == RunState.WaitingForData),
-            fault.Reason("Recording the dataset's tokenization") + "; resume the run to try again", logger, context.CancellationToken);
-    }
+    protected override string What => "Recording the dataset's tokenization";
+    protected override string Remedy => "; resume the run to try again";
+
+    protected override IQueryable<Run> Stranded(IQueryable<Run> runs, DatasetTokenizationFailed message) =>
+        runs.Where(r => r.DatasetId == message.DatasetId && r.State == RunState.WaitingForData);
 }

@@ -1,21 +1,13 @@
-using MassTransit;
 using Platform.Contracts;
-using Platform.ServiceDefaults.Reliability;
 using Training.Data;
-using Training.Runs;
 
 namespace Training.Consumers;
 
-/// <summary>Recording the run's evaluation gave up after its retries: the run fails with the reason instead of staying Evaluating.</summary>
-public sealed class EvaluationCompletedFaultConsumer(TrainingDbContext db, ILogger<EvaluationCompletedFaultConsumer> logger) : IConsumer<Fault<EvaluationCompleted>>
+/// <summary>Registering the evaluated model gave up after its retries: the run fails with the reason instead of staying Evaluating.</summary>
+public sealed class EvaluationCompletedFaultConsumer(TrainingDbContext db, ILogger<EvaluationCompletedFaultConsumer> logger) : RunFaultConsumer<EvaluationCompleted>(db, logger)
 {
-    public Task Consume(ConsumeContext<Fault<EvaluationCompleted>> context)
-    {
-        var fault = context.Message;
-        var runId = fault.Message.RunId;
-        if (!fault.IsFromThisService())
-            return Task.CompletedTask;
-        return RunFaults.FailAsync(db, db.Runs.Where(r => r.Id == runId && r.State == RunState.Evaluating),
-            fault.Reason("Registering the evaluated model"), logger, context.CancellationToken);
-    }
+    protected override string What => "Registering the evaluated model";
+
+    protected override IQueryable<Run> Stranded(IQueryable<Run> runs, EvaluationCompleted message) =>
+        runs.Where(r => r.Id == message.RunId && r.State == RunState.Evaluating);
 }

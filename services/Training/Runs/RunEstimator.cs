@@ -39,7 +39,8 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         ? options.Value.MemoryLimitMiB * 1024L * 1024
         : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
-    public RunEstimate Estimate(RunSpec spec, int? vocabSize, double? flopsPerSecond)
+    /// <summary>Parameters, FLOPs and memory against this worker's limit; no time (see <see cref="WithMeasuredTimeAsync"/>).</summary>
+    public RunEstimate Estimate(RunSpec spec, int? vocabSize)
     {
         var estimate = Raw(spec, vocabSize ?? AssumedVocabSize);
         var limit = MemoryLimitBytes;
@@ -47,15 +48,28 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         return new RunEstimate(estimate.Parameters, vocabSize ?? AssumedVocabSize, vocabSize is null, estimate.TokensPerStep, estimate.Tokens,
             estimate.TrainingFlops,
             new MemoryEstimate(estimate.PeakMemoryBytes, estimate.WeightsAndOptimizerBytes, estimate.ActivationBytes, estimate.BaselineBytes, limit),
-            fits, flopsPerSecond, flopsPerSecond is > 0 ? estimate.TrainingFlops / flopsPerSecond : null,
-            fits ? [] : Advise(spec, vocabSize ?? AssumedVocabSize, limit));
+            fits, null, null, fits ? [] : Advise(spec, vocabSize ?? AssumedVocabSize, limit));
     }
 
-    /// <summary>The parameter count of the run's model: what the throughput of a similar earlier run is looked up by.</summary>
-    public long Parameters(RunSpec spec, int? vocabSize) => Raw(spec, vocabSize ?? AssumedVocabSize).Parameters;
+    /// <summary>
+    /// The estimate with its time: FLOPs at the rate this service's workers reached on the recent run closest in size
+    /// (parameters, on a log scale). A small model is dominated by per-step overheads, a large one by its matrix
+    /// products, so one rate for all would be wrong by an order of magnitude. No time until a run has recorded its cost.
+    /// </summary>
+    public static async Task<RunEstimate> WithMeasuredTimeAsync(RunEstimate estimate, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var recent = await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.Parameters != null && r.State != RunState.Deleted)
+            .OrderByDescending(r => r.UpdatedAt).Take(20).ToListAsync(cancellationToken);
+        var closest = recent.Where(r => r.Cost!.WallSeconds > 0 && r.Cost.Flops > 0)
+            .MinBy(r => Math.Abs(Math.Log(r.Parameters!.Value) - Math.Log(Math.Max(1, estimate.Parameters))));
+        if (closest is null)
+            return estimate;
+        var rate = closest.Cost!.Flops / closest.Cost.WallSeconds;
+        return estimate with { MeasuredFlopsPerSecond = rate, EstimatedSeconds = estimate.TrainingFlops / rate };
+    }
 
     /// <summary>"Needs 155.2 GiB of memory; this worker has 23.4 GiB." plus what would make it fit.</summary>
-    public static string Explain(RunEstimate e) =>
+    internal static string Explain(RunEstimate e) =>
         $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights and AdamW state, " +
         $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the training worker has " +
         $"{GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
@@ -94,20 +108,6 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         if (advice.Count == 0)
             advice.Add("Make the model smaller (nLayer, nEmbd) or the batch and block smaller, or give the worker more memory (Training:MemoryLimitMiB).");
         return advice;
-    }
-
-    /// <summary>
-    /// FLOPs per second that this service's workers reached on the recent run closest in size (parameters, on a log scale)
-    /// to the one estimated: a small model is dominated by per-step overheads, a large one by its matrix products, so
-    /// one rate for all would be wrong by an order of magnitude. Null until a run has recorded its cost.
-    /// </summary>
-    public static async Task<double?> MeasuredFlopsPerSecondAsync(TrainingDbContext db, long parameters, CancellationToken cancellationToken)
-    {
-        var recent = await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.Parameters != null && r.State != RunState.Deleted)
-            .OrderByDescending(r => r.UpdatedAt).Take(20).ToListAsync(cancellationToken);
-        var closest = recent.Where(r => r.Cost!.WallSeconds > 0 && r.Cost.Flops > 0)
-            .MinBy(r => Math.Abs(Math.Log(r.Parameters!.Value) - Math.Log(Math.Max(1, parameters))));
-        return closest is null ? null : closest.Cost!.Flops / closest.Cost.WallSeconds;
     }
 
     private static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";

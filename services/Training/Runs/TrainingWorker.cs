@@ -68,6 +68,16 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         return found;
     }
 
+    /// <summary>
+    /// Writes what the trainer reported and reads the run back once training stopped: a cancel, a deletion or another
+    /// worker's claim may have come meanwhile.
+    /// </summary>
+    private async Task SettleAsync(TrainingDbContext db, Run run)
+    {
+        await UntilDatabaseAnswersAsync(run.Id, () => metrics.FlushAsync(CancellationToken.None));
+        await UntilDatabaseAnswersAsync(run.Id, () => db.Entry(run).ReloadAsync(CancellationToken.None));
+    }
+
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     /// <summary>
@@ -133,10 +143,10 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         }
 
         // Checked again with the real vocabulary: a run that cannot fit fails with the estimate instead of the OOM killer ending the worker.
-        var estimate = estimator.Estimate(run.Spec, dataset.VocabSize, null);
+        var estimate = estimator.Estimate(run.Spec, dataset.VocabSize);
         if (!estimate.Fits)
         {
-            run.Fail("Not started: " + RunEstimator.Explain(estimate));
+            run.Fail("Not started: " + estimate.Explanation);
             db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
             await db.SaveChangesAsync(CancellationToken.None);
             logger.LogWarning("run {RunId} refused: needs {Need:N0} MiB, the worker has {Limit:N0} MiB", run.Id,
@@ -173,8 +183,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             var trained = await job.RunAsync(run, dataset, linked.Token);
             stepsDone = trained.Outcome.Steps - trained.Outcome.StartStep;
             // The checkpoint is on disk: a database that is away now delays the bookkeeping, it does not fail the run.
-            await UntilDatabaseAnswersAsync(run.Id, () => metrics.FlushAsync(CancellationToken.None));
-            await UntilDatabaseAnswersAsync(run.Id, () => db.Entry(run).ReloadAsync(CancellationToken.None));
+            await SettleAsync(db, run);
             if (run.LeaseToken != claim.LeaseToken)
             {
                 logger.LogWarning("run {RunId}: finished training without its lease (another worker holds it); result discarded", run.Id);
@@ -205,8 +214,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested && !cancelled.IsCancellationRequested)
         {
             // Shutting down: hand the run back so a worker continues it from its latest checkpoint, no crash counted.
-            await UntilDatabaseAnswersAsync(run.Id, () => metrics.FlushAsync(CancellationToken.None));
-            await UntilDatabaseAnswersAsync(run.Id, () => db.Entry(run).ReloadAsync(CancellationToken.None));
+            await SettleAsync(db, run);
             if (run.LeaseToken == claim.LeaseToken && run.State == RunState.Training)
                 run.Requeue();
             outcome = "handed-back";
@@ -214,8 +222,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
-            await UntilDatabaseAnswersAsync(run.Id, () => metrics.FlushAsync(CancellationToken.None));
-            await UntilDatabaseAnswersAsync(run.Id, () => db.Entry(run).ReloadAsync(CancellationToken.None));
+            await SettleAsync(db, run);
             if (run.DeleteRequested)
             {
                 await deletion.DeleteStoppedAsync(run, CancellationToken.None);
@@ -228,7 +235,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogError(ex, "run {RunId} failed", run.Id);
-            await UntilDatabaseAnswersAsync(run.Id, () => db.Entry(run).ReloadAsync(CancellationToken.None));
+            await SettleAsync(db, run);
             if (run.LeaseToken != claim.LeaseToken)
                 return;
             if (run.DeleteRequested)

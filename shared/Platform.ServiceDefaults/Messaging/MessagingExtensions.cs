@@ -48,7 +48,7 @@ public static class MessagingExtensions
         where TContext : DbContext, IOutboxContext
     {
         builder.Services.Configure<OutboxOptions>(builder.Configuration.GetSection(OutboxOptions.Section));
-        builder.Services.AddSingleton<OutboxMetrics>();
+        builder.Services.AddSingleton<OutboxTelemetry>();
         builder.Services.AddHostedService<OutboxDispatcher<TContext>>();
         return builder;
     }

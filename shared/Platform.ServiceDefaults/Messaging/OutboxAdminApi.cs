@@ -41,14 +41,18 @@ public static class OutboxAdminApi
         return app;
     }
 
+    /// <summary>The field at fault in a listing's query (a state other than pending, parked or dispatched; a limit out of range), or null.</summary>
+    public static Dictionary<string, string[]>? InvalidQuery(string state, int? limit) =>
+        !OutboxStates.All.Contains(state) ? new() { ["state"] = [$"must be one of {string.Join(", ", OutboxStates.All)}."] }
+        : limit is < 1 or > MaxLimit ? new() { ["limit"] = [$"must be between 1 and {MaxLimit}."] }
+        : null;
+
     private static async Task<Results<Ok<OutboxPage>, ValidationProblem>> ListAsync<TContext>(TContext db, string? state, int? limit,
         CancellationToken cancellationToken) where TContext : DbContext, IOutboxContext
     {
         state ??= OutboxStates.Parked;
-        if (!OutboxStates.All.Contains(state))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["state"] = [$"must be one of {string.Join(", ", OutboxStates.All)}."] });
-        if (limit is < 1 or > MaxLimit)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be between 1 and {MaxLimit}."] });
+        if (InvalidQuery(state, limit) is { } errors)
+            return TypedResults.ValidationProblem(errors);
         var rows = db.OutboxMessages.AsNoTracking();
         rows = state switch
         {

@@ -16,7 +16,7 @@ namespace Platform.ServiceDefaults.Messaging;
 /// batch without counting against any row. Dispatched rows are deleted after the retention window. Each message is
 /// published inside the trace of the request or message that wrote it.
 /// </summary>
-internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options, OutboxMetrics metrics,
+internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options, OutboxTelemetry telemetry,
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : DbContext, IOutboxContext
 {
@@ -81,7 +81,7 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
                 logger.LogWarning("Outbox row {Id} ({Type}) failed {Attempts} time(s){Parked}: {Error}", row.Id, row.MessageType, row.Attempts,
                     row.IsParked ? " and is parked" : "", ex.Message);
                 if (row.IsParked)
-                    metrics.Parked();
+                    telemetry.Parked();
                 continue;
             }
             try
@@ -99,7 +99,7 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
                 break;
             }
             row.DispatchedAt = DateTimeOffset.UtcNow;
-            metrics.Dispatched(row.DispatchedAt.Value - row.CreatedAt);
+            telemetry.Dispatched(row.DispatchedAt.Value - row.CreatedAt);
             sent++;
         }
         await db.SaveChangesAsync(cancellationToken);
@@ -112,8 +112,8 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
     /// <summary>The publish joins the trace of whoever wrote the row (MassTransit's send activity becomes its child).</summary>
     private static Activity? StartPublishActivity(OutboxMessage row, Type type) =>
         ActivityContext.TryParse(row.TraceParent, row.TraceState, out var parent)
-            ? OutboxMetrics.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal, parent)
-            : OutboxMetrics.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal);
+            ? OutboxTelemetry.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal, parent)
+            : OutboxTelemetry.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal);
 
     private async Task DeleteExpiredAsync(CancellationToken cancellationToken)
     {

@@ -3,8 +3,8 @@ using System.Diagnostics.Metrics;
 
 namespace Platform.ServiceDefaults.Messaging;
 
-/// <summary>The outbox's trace source and meters: rows dispatched, rows parked, and the lag from write to publish.</summary>
-public sealed class OutboxMetrics
+/// <summary>The outbox's trace source (each publish, in its writer's trace) and meters: rows dispatched, parked, and the lag from write to publish.</summary>
+public sealed class OutboxTelemetry
 {
     public const string Name = "Platform.Outbox";
     public static readonly ActivitySource Source = new(Name);
@@ -13,7 +13,7 @@ public sealed class OutboxMetrics
     private readonly Counter<long> _parked;
     private readonly Histogram<double> _lag;
 
-    public OutboxMetrics(IMeterFactory meters)
+    public OutboxTelemetry(IMeterFactory meters)
     {
         var meter = meters.Create(Name);
         _dispatched = meter.CreateCounter<long>("platform.outbox.dispatched", "{message}", "Outbox rows published to the broker");
