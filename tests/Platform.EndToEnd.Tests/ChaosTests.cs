@@ -1,3 +1,4 @@
+using Npgsql;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -104,6 +105,8 @@ public sealed class ChaosTests(PlatformStack stack)
             }
         });
         Chaos("restart-postgres", "5", "--test");
+        // The restart ended this test process's pooled connections too; later tests must not pick one up.
+        NpgsqlConnection.ClearAllPools();
         await Task.Delay(TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
         await asking;
