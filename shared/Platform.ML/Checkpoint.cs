@@ -11,7 +11,7 @@ namespace Platform.ML;
 /// </summary>
 public static class Checkpoint
 {
-    private const string Magic = "PLATFORM-GPT-1";
+    private const string Magic = "PLATFORM-GPT-1", EncoderDecoderMagic = "PLATFORM-ENCODER-DECODER-1";
 
     public static void Save(Gpt model, Stream stream)
     {
@@ -21,15 +21,34 @@ public static class Checkpoint
         model.save(writer);
     }
 
-    public static Gpt Load(Stream stream, Device? device = null)
+    public static void Save(EncoderDecoder model, Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(EncoderDecoderMagic);
+        writer.Write(JsonSerializer.Serialize(model.Config));
+        model.save(writer);
+    }
+
+    public static Gpt Load(Stream stream, Device? device = null) =>
+        LoadAny(stream, device) as Gpt ?? throw new InvalidDataException("Not a platform GPT checkpoint.");
+
+    public static Gpt Load(string path, Device? device = null)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream, device);
+    }
+
+    /// <summary>A GPT or an encoder-decoder, whichever the file holds, in eval mode.</summary>
+    public static nn.Module LoadAny(Stream stream, Device? device = null)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        var magic = reader.ReadString();
-        if (magic != Magic)
-            throw new InvalidDataException("Not a platform GPT checkpoint.");
-        var config = JsonSerializer.Deserialize<GptConfig>(reader.ReadString())
-            ?? throw new InvalidDataException("Checkpoint has no config.");
-        var model = new Gpt(config);
+        nn.Module model = reader.ReadString() switch
+        {
+            Magic => new Gpt(JsonSerializer.Deserialize<GptConfig>(reader.ReadString()) ?? throw new InvalidDataException("Checkpoint has no config.")),
+            EncoderDecoderMagic => new EncoderDecoder(JsonSerializer.Deserialize<EncoderDecoderConfig>(reader.ReadString())
+                                                      ?? throw new InvalidDataException("Checkpoint has no config.")),
+            _ => throw new InvalidDataException("Not a platform model checkpoint."),
+        };
         model.load(reader);
         if (device is not null)
             model.to(device);
@@ -37,9 +56,9 @@ public static class Checkpoint
         return model;
     }
 
-    public static Gpt Load(string path, Device? device = null)
+    public static nn.Module LoadAny(string path, Device? device = null)
     {
         using var stream = File.OpenRead(path);
-        return Load(stream, device);
+        return LoadAny(stream, device);
     }
 }

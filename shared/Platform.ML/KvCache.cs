@@ -29,6 +29,20 @@ public sealed class KvCache(int layers) : IDisposable
         return (_keys[layer]!, _values[layer]!);
     }
 
+    /// <summary>Row i of every layer becomes the old row index[i] (beam search).</summary>
+    internal void Reorder(Tensor index)
+    {
+        for (var layer = 0; layer < _keys.Length; layer++)
+        {
+            if (_keys[layer] is not { } k || _values[layer] is not { } v)
+                continue;
+            _keys[layer] = k.index_select(0, index).DetachFromDisposeScope();
+            _values[layer] = v.index_select(0, index).DetachFromDisposeScope();
+            k.Dispose();
+            v.Dispose();
+        }
+    }
+
     public void Clear()
     {
         for (var i = 0; i < _keys.Length; i++)

@@ -14,11 +14,15 @@ public sealed class Mlp : Module<Tensor, Tensor>
     /// <summary>Type the projections compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType { get; set; }
 
-    public Mlp(GptConfig config) : base(nameof(Mlp))
+    public Mlp(GptConfig config) : this(config.NEmbd, config.Dropout, config.Bias)
     {
-        c_fc = Linear(config.NEmbd, 4 * config.NEmbd, hasBias: config.Bias);
-        c_proj = Linear(4 * config.NEmbd, config.NEmbd, hasBias: config.Bias);
-        dropout = new SeededDropout(config.Dropout);
+    }
+
+    public Mlp(int nEmbd, double dropout, bool bias) : base(nameof(Mlp))
+    {
+        c_fc = Linear(nEmbd, 4 * nEmbd, hasBias: bias);
+        c_proj = Linear(4 * nEmbd, nEmbd, hasBias: bias);
+        this.dropout = new SeededDropout(dropout);
         RegisterComponents();
     }
 

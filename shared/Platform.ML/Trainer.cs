@@ -13,19 +13,24 @@ public sealed class Trainer(TrainerOptions options)
 {
     /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null to start.</param>
     public TrainingOutcome Train(Gpt model, TokenBatches train, TokenBatches validation, ITrainingObserver observer,
-        CancellationToken cancellationToken, Stream? resumeFrom = null)
+        CancellationToken cancellationToken, Stream? resumeFrom = null) =>
+        Train(new GptTraining(model, train, validation), observer, cancellationToken, resumeFrom);
+
+    /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null to start.</param>
+    public TrainingOutcome Train(ITrainingTask task, ITrainingObserver observer, CancellationToken cancellationToken, Stream? resumeFrom = null)
     {
+        var model = task.Model;
         var generator = new Generator((ulong)options.Seed);
         using var optimizer = CreateOptimizer(model);
         var schedule = options.Schedule;
         var accumulation = Math.Max(1, options.GradientAccumulationSteps);
-        var tokensPerStep = (double)options.BatchSize * accumulation * train.BlockSize;
+        var tokensPerStep = task.TokensPerBatch(options.BatchSize) * accumulation;
 
         var startStep = 0;
         double? best = null;
         if (resumeFrom is not null)
         {
-            var header = TrainingCheckpoint.Restore(resumeFrom, model, optimizer, generator);
+            var header = TrainingCheckpoint.Restore(resumeFrom, model, task.Config, optimizer, generator);
             (startStep, best) = (header.Step, header.BestValidationLoss);
         }
 
@@ -42,7 +47,7 @@ public sealed class Trainer(TrainerOptions options)
             var evaluate = (step % options.EvalInterval == 0 || step == options.MaxSteps) && !(resumeFrom is not null && step == startStep);
             if (evaluate)
             {
-                var eval = Evaluate(model, train, validation, generator, step);
+                var eval = Evaluate(task, generator, step);
                 lastValidation = eval.ValidationLoss;
                 observer.OnEval(eval);
                 var isBest = best is null || eval.ValidationLoss < best;
@@ -50,7 +55,7 @@ public sealed class Trainer(TrainerOptions options)
                     best = eval.ValidationLoss;
                 var (savedStep, savedBest) = (step, best);
                 observer.OnCheckpoint(new CheckpointReport(step, eval.ValidationLoss, isBest,
-                    stream => TrainingCheckpoint.Save(stream, model, optimizer, generator, savedStep, savedBest)));
+                    stream => TrainingCheckpoint.Save(stream, model, task.Config, optimizer, generator, savedStep, savedBest)));
             }
             if (step >= options.MaxSteps)
                 break;
@@ -63,7 +68,7 @@ public sealed class Trainer(TrainerOptions options)
             using var scope = NewDisposeScope();
             model.train();
             optimizer.zero_grad();
-            var loss = AccumulateGradients(model, Enumerable.Range(0, accumulation).Select(_ => train.Sample(options.BatchSize, generator)), accumulation);
+            var loss = AccumulateGradients(Enumerable.Range(0, accumulation).Select(_ => task.Loss(false, options.BatchSize, generator)), accumulation);
             var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
             optimizer.step();
             windowSteps++;
@@ -88,20 +93,24 @@ public sealed class Trainer(TrainerOptions options)
     /// Back-propagates each micro-batch's loss divided by the number of micro-batches, so the summed gradients
     /// equal those of one batch holding them all. Returns the mean loss (a tensor in the caller's scope).
     /// </summary>
-    public static Tensor AccumulateGradients(Gpt model, IEnumerable<(Tensor X, Tensor Y)> microBatches, int count)
+    public static Tensor AccumulateGradients(Gpt model, IEnumerable<(Tensor X, Tensor Y)> microBatches, int count) =>
+        AccumulateGradients(microBatches.Select(b => Gpt.Loss(model.forward(b.X), b.Y)), count);
+
+    /// <summary>The same for micro-batch losses computed as they are enumerated (each is back-propagated before the next is drawn).</summary>
+    public static Tensor AccumulateGradients(IEnumerable<Tensor> microBatchLosses, int count)
     {
         Tensor? total = null;
-        foreach (var (x, y) in microBatches)
+        foreach (var microBatchLoss in microBatchLosses)
         {
-            var loss = Gpt.Loss(model.forward(x), y) / count;
+            var loss = microBatchLoss / count;
             loss.backward();
             total = total is null ? loss.detach() : total + loss.detach();
         }
-        return total ?? throw new ArgumentException("At least one micro-batch is needed.", nameof(microBatches));
+        return total ?? throw new ArgumentException("At least one micro-batch is needed.", nameof(microBatchLosses));
     }
 
     /// <summary>AdamW with weight decay on matrices and embeddings only; biases and LayerNorm gains are not decayed.</summary>
-    public AdamW CreateOptimizer(Gpt model)
+    public AdamW CreateOptimizer(nn.Module model)
     {
         var (decay, noDecay) = WeightDecayGroups(model);
         return optim.AdamW(
@@ -112,28 +121,27 @@ public sealed class Trainer(TrainerOptions options)
     }
 
     /// <summary>Matrices and embeddings (≥ 2 dimensions) decay; biases and LayerNorm gains (1 dimension) do not.</summary>
-    public static (IReadOnlyList<Parameter> Decay, IReadOnlyList<Parameter> NoDecay) WeightDecayGroups(Gpt model)
+    public static (IReadOnlyList<Parameter> Decay, IReadOnlyList<Parameter> NoDecay) WeightDecayGroups(nn.Module model)
     {
         var parameters = model.parameters().Where(p => p.requires_grad).ToList();
         return (parameters.Where(p => p.dim() >= 2).ToList(), parameters.Where(p => p.dim() < 2).ToList());
     }
 
     /// <summary>Mean loss over EvalIters random batches of each split, without dropout or gradients.</summary>
-    private EvalReport Evaluate(Gpt model, TokenBatches train, TokenBatches validation, Generator generator, int step)
+    private EvalReport Evaluate(ITrainingTask task, Generator generator, int step)
     {
-        model.eval();
+        task.Model.eval();
         using var _ = no_grad();
-        return new EvalReport(step, MeanLoss(model, train, generator), MeanLoss(model, validation, generator));
+        return new EvalReport(step, MeanLoss(task, false, generator), MeanLoss(task, true, generator));
     }
 
-    private double MeanLoss(Gpt model, TokenBatches batches, Generator generator)
+    private double MeanLoss(ITrainingTask task, bool validation, Generator generator)
     {
         double total = 0;
         for (var i = 0; i < options.EvalIters; i++)
         {
             using var scope = NewDisposeScope();
-            var (x, y) = batches.Sample(options.BatchSize, generator);
-            total += Gpt.Loss(model.forward(x), y).item<float>();
+            total += task.Loss(validation, options.BatchSize, generator).item<float>();
         }
         return total / options.EvalIters;
     }

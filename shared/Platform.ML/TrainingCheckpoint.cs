@@ -5,8 +5,18 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-/// <summary>Where a saved training state stands.</summary>
-public sealed record TrainingCheckpointHeader(GptConfig Config, int Step, double? BestValidationLoss);
+/// <summary>Where a saved training state stands; Config is a GPT's, EncoderDecoder an encoder-decoder's.</summary>
+public sealed record TrainingCheckpointHeader(GptConfig? Config, int Step, double? BestValidationLoss, EncoderDecoderConfig? EncoderDecoder = null)
+{
+    public object ModelConfig => (object?)Config ?? EncoderDecoder ?? throw new InvalidDataException("Training checkpoint names no model.");
+
+    public static TrainingCheckpointHeader For(object config, int step, double? best) => config switch
+    {
+        GptConfig gpt => new(gpt, step, best),
+        EncoderDecoderConfig encoderDecoder => new(null, step, best, encoderDecoder),
+        _ => throw new ArgumentException($"No checkpoint format for {config.GetType().Name}.", nameof(config)),
+    };
+}
 
 /// <summary>
 /// Everything needed to continue a run exactly: model weights, AdamW moments, the step, the best validation
@@ -18,11 +28,15 @@ public static class TrainingCheckpoint
 {
     private const string Magic = "PLATFORM-GPT-TRAIN-2", MagicVersion1 = "PLATFORM-GPT-TRAIN-1";
 
-    public static void Save(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator, int step, double? bestValidationLoss)
+    public static void Save(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator, int step, double? bestValidationLoss) =>
+        Save(stream, model, model.Config, optimizer, generator, step, bestValidationLoss);
+
+    public static void Save(Stream stream, nn.Module model, object config, OptimizerHelper optimizer, Generator generator, int step,
+        double? bestValidationLoss)
     {
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         writer.Write(Magic);
-        writer.Write(JsonSerializer.Serialize(new TrainingCheckpointHeader(model.Config, step, bestValidationLoss)));
+        writer.Write(JsonSerializer.Serialize(TrainingCheckpointHeader.For(config, step, bestValidationLoss)));
         using (var state = generator.get_state())
             WriteState(writer, state);
         using (var state = get_rng_state())
@@ -47,11 +61,14 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Loads the saved state into a model of the same config, its optimizer, the batch generator and the global generator.</summary>
-    public static TrainingCheckpointHeader Restore(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator)
+    public static TrainingCheckpointHeader Restore(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator) =>
+        Restore(stream, model, model.Config, optimizer, generator);
+
+    public static TrainingCheckpointHeader Restore(Stream stream, nn.Module model, object config, OptimizerHelper optimizer, Generator generator)
     {
         var header = ReadHeader(stream, out var version);
-        if (header.Config != model.Config)
-            throw new InvalidDataException($"Checkpoint is for {header.Config}, not {model.Config}.");
+        if (!header.ModelConfig.Equals(config))
+            throw new InvalidDataException($"Checkpoint is for {header.ModelConfig}, not {config}.");
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         using (var state = ReadState(reader))
             generator.set_state(state);

@@ -1,0 +1,108 @@
+using static TorchSharp.torch;
+
+namespace Platform.ML;
+
+/// <summary>
+/// numBeams hypotheses kept per step. LengthPenalty α scores a finished hypothesis as its summed log-probability
+/// divided by length^α (length counts its tokens and &lt;/s&gt;), so α above 0 favours longer outputs. EarlyStopping stops
+/// as soon as numBeams hypotheses have finished; otherwise search goes on while a running hypothesis could still beat
+/// the worst finished one. NoRepeatNgramSize n forbids any n-gram from appearing twice in a hypothesis.
+/// </summary>
+public sealed record BeamSearchOptions(int NumBeams, int MaxNewTokens, double LengthPenalty = 1.0, bool EarlyStopping = false, int NoRepeatNgramSize = 0);
+
+/// <summary>The best hypothesis (without &lt;s&gt; and &lt;/s&gt;), its score and whether it ended with &lt;/s&gt;.</summary>
+public sealed record BeamResult(int[] Tokens, double Score, bool Finished);
+
+public static class BeamSearch
+{
+    public static BeamResult Search(IDecodingSession session, SpecialIds specials, BeamSearchOptions options, CancellationToken cancellationToken = default)
+    {
+        if (options.NumBeams < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "numBeams must be at least 1.");
+        var beams = new List<List<int>> { new() { specials.Bos } };
+        var scores = new List<double> { 0.0 };
+        var finished = new List<(int[] Tokens, double Score)>();
+        for (var step = 0; step < options.MaxNewTokens; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            float[] logProbabilities;
+            int vocab;
+            using (NewDisposeScope())
+            {
+                var logits = session.NextLogits(beams).to(ScalarType.Float32);
+                vocab = (int)logits.shape[1];
+                logProbabilities = nn.functional.log_softmax(logits, -1).data<float>().ToArray();
+            }
+            // Candidates: every (beam, token) with its running score; the best 2·numBeams are enough to refill the beams
+            // even if numBeams of them end.
+            var candidates = new List<(int Beam, int Token, double Score)>(beams.Count * vocab);
+            for (var b = 0; b < beams.Count; b++)
+            {
+                var banned = Banned(beams[b], options.NoRepeatNgramSize);
+                for (var t = 0; t < vocab; t++)
+                    if (t != specials.Pad && t != specials.Bos && (banned is null || !banned.Contains(t)))
+                        candidates.Add((b, t, scores[b] + logProbabilities[b * vocab + t]));
+            }
+            var next = new List<(int Beam, int Token, double Score)>();
+            foreach (var c in candidates.OrderByDescending(c => c.Score).Take(2 * options.NumBeams))
+            {
+                if (c.Token == specials.Eos)
+                {
+                    finished.Add((beams[c.Beam].Skip(1).ToArray(), c.Score / Math.Pow(beams[c.Beam].Count, options.LengthPenalty)));
+                    continue;
+                }
+                next.Add(c);
+                if (next.Count == options.NumBeams)
+                    break;
+            }
+            if (Done(finished, next, beams[0].Count + 1, options) || next.Count == 0)
+                break;
+            session.Reorder(next.Select(c => (long)c.Beam).ToArray());
+            beams = next.Select(c => new List<int>(beams[c.Beam]) { c.Token }).ToList();
+            scores = next.Select(c => c.Score).ToList();
+        }
+        if (finished.Count > 0)
+        {
+            var best = finished.MaxBy(f => f.Score);
+            return new BeamResult(best.Tokens, best.Score, true);
+        }
+        var (row, length) = (0, beams[0].Count - 1);
+        return new BeamResult(beams[row].Skip(1).ToArray(), scores[row] / Math.Pow(Math.Max(1, length), options.LengthPenalty), false);
+    }
+
+    /// <summary>
+    /// Whether search can stop: numBeams hypotheses finished, and (unless early stopping) no running beam could still beat
+    /// the worst of them, judged by its score if it ended now (Hugging Face's default heuristic: exact when α = 0, since
+    /// log-probabilities only fall, and close otherwise).
+    /// </summary>
+    private static bool Done(List<(int[] Tokens, double Score)> finished, List<(int Beam, int Token, double Score)> running, int length,
+        BeamSearchOptions options)
+    {
+        if (finished.Count < options.NumBeams)
+            return false;
+        if (options.EarlyStopping || running.Count == 0)
+            return true;
+        var worstKept = finished.Select(f => f.Score).OrderDescending().Take(options.NumBeams).Min();
+        var bestRunning = running.Max(r => r.Score) / Math.Pow(length, options.LengthPenalty);
+        return bestRunning <= worstKept;
+    }
+
+    /// <summary>Tokens that would repeat an n-gram already in the hypothesis (its &lt;s&gt; excluded).</summary>
+    private static HashSet<int>? Banned(List<int> beam, int n)
+    {
+        if (n <= 0 || beam.Count - 1 < n)
+            return null;
+        var tokens = beam.Skip(1).ToList();
+        var prefix = tokens.Skip(tokens.Count - (n - 1)).ToList();
+        var banned = new HashSet<int>();
+        for (var start = 0; start + n <= tokens.Count; start++)
+        {
+            var matches = true;
+            for (var i = 0; i < n - 1 && matches; i++)
+                matches = tokens[start + i] == prefix[i];
+            if (matches)
+                banned.Add(tokens[start + n - 1]);
+        }
+        return banned;
+    }
+}

@@ -1,0 +1,62 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Platform.ML;
+
+/// <summary>
+/// Multi-head self-attention for the encoder-decoder: the encoder's sees every real position of its input (a key
+/// padding mask hides the padding); the decoder's is causal and needs no mask, since targets are padded on the right.
+/// </summary>
+public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
+{
+    private readonly Linear c_attn;
+    private readonly Linear c_proj;
+    private readonly SeededDropout resid_dropout;
+    private readonly int _nHead;
+    private readonly int _nEmbd;
+    private readonly double _dropout;
+    private readonly bool _causal;
+
+    internal ScalarType? ComputeType { get; set; }
+
+    public SelfAttention(int nEmbd, int nHead, double dropout, bool bias, bool causal) : base(nameof(SelfAttention))
+    {
+        (_nHead, _nEmbd, _dropout, _causal) = (nHead, nEmbd, dropout, causal);
+        c_attn = Linear(nEmbd, 3 * nEmbd, hasBias: bias);
+        c_proj = Linear(nEmbd, nEmbd, hasBias: bias);
+        resid_dropout = new SeededDropout(dropout);
+        RegisterComponents();
+    }
+
+    /// <param name="keyMask">(batch, 1, 1, time), true where a key is real; null for the causal decoder.</param>
+    public override Tensor forward(Tensor x, Tensor? keyMask)
+    {
+        long batch = x.shape[0], time = x.shape[1];
+        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
+        if (training && _dropout > 0)
+            SeededDropout.SeedDevice(x);
+        var y = functional.scaled_dot_product_attention(Attention.Heads(qkv[0], _nHead), Attention.Heads(qkv[1], _nHead),
+            Attention.Heads(qkv[2], _nHead), keyMask, p: training ? _dropout : 0.0, is_casual: _causal);
+        return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType));
+    }
+
+    /// <summary>The decoder's attention for positions appended to its cache (see <see cref="CausalSelfAttention.ForwardCached"/>).</summary>
+    public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
+    {
+        long batch = x.shape[0], time = x.shape[1];
+        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
+        var (k, v) = cache.Append(layer, Attention.Heads(qkv[1], _nHead), Attention.Heads(qkv[2], _nHead));
+        var y = functional.scaled_dot_product_attention(Attention.Heads(qkv[0], _nHead), k, v, is_casual: time > 1);
+        return MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType);
+    }
+}
+
+internal static class Attention
+{
+    /// <summary>(batch, time, C) → (batch, heads, time, C / heads).</summary>
+    public static Tensor Heads(Tensor t, int heads) => t.view(t.shape[0], t.shape[1], heads, t.shape[2] / heads).transpose(1, 2);
+
+    /// <summary>(batch, heads, time, head size) → (batch, time, C).</summary>
+    public static Tensor Merge(Tensor y, long batch, long time, int nEmbd) => y.transpose(1, 2).contiguous().view(batch, time, nEmbd);
+}
