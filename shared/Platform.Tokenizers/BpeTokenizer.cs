@@ -47,6 +47,8 @@ public sealed class BpeTokenizer : ITokenizer
     public IReadOnlyList<(string Left, string Right)> Merges { get; }
     public IReadOnlyDictionary<string, int> SpecialTokens => _specialIds;
 
+    public int? SpecialTokenId(string token) => _specialIds.TryGetValue(token, out var id) ? id : null;
+
     public int[] Encode(string text)
     {
         var ids = new List<int>(text.Length / 3 + 1);

@@ -5,21 +5,27 @@ namespace Platform.Tokenizers;
 
 /// <summary>
 /// One id per distinct Unicode scalar value, ids in code-point order (nanoGPT's char-level tokenizer,
-/// but over runes rather than UTF-16 units so astral characters are one token, not two halves).
+/// but over runes rather than UTF-16 units so astral characters are one token, not two halves). Special tokens
+/// (e.g. &lt;pad&gt; &lt;s&gt; &lt;/s&gt; for sequence pairs) take the first ids; text never encodes to them.
 /// </summary>
 public sealed class CharTokenizer : ITokenizer
 {
     private readonly int[] _idToRune;
     private readonly Dictionary<int, int> _runeToId;
+    private readonly string[] _specialTokens;
 
-    public CharTokenizer(IEnumerable<int> runes)
+    public CharTokenizer(IEnumerable<int> runes, IReadOnlyList<string>? specialTokens = null)
     {
+        _specialTokens = specialTokens?.ToArray() ?? [];
         _idToRune = runes.Distinct().Order().ToArray();
-        _runeToId = _idToRune.Select((rune, id) => (rune, id)).ToDictionary(p => p.rune, p => p.id);
+        _runeToId = _idToRune.Select((rune, index) => (rune, index)).ToDictionary(p => p.rune, p => p.index + _specialTokens.Length);
     }
 
     public string Kind => "char";
-    public int VocabSize => _idToRune.Length;
+    public int VocabSize => _specialTokens.Length + _idToRune.Length;
+    public IReadOnlyList<string> SpecialTokens => _specialTokens;
+
+    public int? SpecialTokenId(string token) => Array.IndexOf(_specialTokens, token) is >= 0 and var id ? id : null;
 
     public int[] Encode(string text)
     {
@@ -55,33 +61,34 @@ public sealed class CharTokenizer : ITokenizer
         var sb = new StringBuilder();
         foreach (var id in ids)
         {
-            if ((uint)id >= (uint)_idToRune.Length)
+            if ((uint)id >= (uint)VocabSize)
                 throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is outside the vocabulary of {VocabSize}.");
-            sb.Append(char.ConvertFromUtf32(_idToRune[id]));
+            sb.Append(id < _specialTokens.Length ? _specialTokens[id] : char.ConvertFromUtf32(_idToRune[id - _specialTokens.Length]));
         }
         return sb.ToString();
     }
 
-    public IReadOnlyList<string> Vocabulary => _idToRune.Select(char.ConvertFromUtf32).ToArray();
+    /// <summary>Every token by id: the special tokens, then the characters.</summary>
+    public IReadOnlyList<string> Vocabulary => _specialTokens.Concat(_idToRune.Select(char.ConvertFromUtf32)).ToArray();
 
     /// <summary>Saved as a Hugging Face tokenizer.json: a WordLevel model over single characters.</summary>
     public void Save(Stream stream) => HuggingFaceTokenizerJson.Write(this, stream);
 
-    internal static CharTokenizer FromVocabulary(IEnumerable<string> characters) =>
-        new(characters.Select(s => char.ConvertToUtf32(s, 0)));
+    internal static CharTokenizer FromVocabulary(IEnumerable<string> characters, IReadOnlyList<string>? specialTokens = null) =>
+        new(characters.Select(s => char.ConvertToUtf32(s, 0)), specialTokens);
 
     internal static CharTokenizer FromFile(CharTokenizerFile file) =>
         new(file.Vocab.Select(s => char.ConvertToUtf32(s, 0)));
 
     /// <summary>Builds the vocabulary from text read in chunks, never holding the whole corpus.</summary>
-    public static CharTokenizer Train(IEnumerable<TextReader> sources)
+    public static CharTokenizer Train(IEnumerable<TextReader> sources, IReadOnlyList<string>? specialTokens = null)
     {
         var runes = new HashSet<int>();
         foreach (var source in sources)
         foreach (var chunk in TextChunks.Read(source))
         foreach (var rune in chunk.EnumerateRunes())
             runes.Add(rune.Value);
-        return new CharTokenizer(runes);
+        return new CharTokenizer(runes, specialTokens);
     }
 }
 

@@ -69,7 +69,7 @@ public static class HuggingFaceTokenizerJson
         var vocab = new JsonObject();
         for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
             vocab[tokenizer.Vocabulary[id]] = id;
-        WriteEnvelope(stream, [], normalizer: null,
+        WriteEnvelope(stream, new JsonArray(tokenizer.SpecialTokens.Select((t, id) => (JsonNode)AddedToken(id, t)).ToArray()), normalizer: null,
             new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CharPattern }, ["behavior"] = "Isolated", ["invert"] = false },
             new JsonObject { ["type"] = "Fuse" },
             new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = "[UNK]" });
@@ -122,12 +122,16 @@ public static class HuggingFaceTokenizerJson
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object
             || !pre.TryGetProperty("pattern", out var pattern) || !pattern.TryGetProperty("Regex", out var regex) || regex.GetString() != CharPattern)
             throw new InvalidDataException("Only character-level WordLevel tokenizer.json files are supported (each character split on its own).");
-        var characters = ReadVocabulary(model, checkGaps: true).Values.ToList();
+        var vocabulary = ReadVocabulary(model, checkGaps: true).Values.ToList();
+        var specials = root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array
+            ? added.EnumerateArray().OrderBy(t => t.GetProperty("id").GetInt32()).Select(t => t.GetProperty("content").GetString()!).ToList()
+            : [];
+        var characters = vocabulary.Skip(specials.Count).ToList();
         if (characters.Any(c => c.EnumerateRunes().Count() != 1))
             throw new InvalidDataException("Every token of a character-level vocabulary must be one character.");
-        // Ids follow code-point order in the platform's char tokenizer; a file in another order is not one of ours.
-        var tokenizer = CharTokenizer.FromVocabulary(characters);
-        if (!tokenizer.Vocabulary.SequenceEqual(characters))
+        // Ids follow code-point order in the platform's char tokenizer, after its special tokens; a file in another order is not one of ours.
+        var tokenizer = CharTokenizer.FromVocabulary(characters, specials);
+        if (!tokenizer.Vocabulary.SequenceEqual(vocabulary))
             throw new InvalidDataException("Character ids must follow code-point order.");
         return tokenizer;
     }

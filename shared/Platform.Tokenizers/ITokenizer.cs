@@ -7,6 +7,9 @@ public interface ITokenizer
     int[] Encode(string text);
     string Decode(IEnumerable<int> ids);
     void Save(Stream stream);
+
+    /// <summary>The id of a special token (e.g. "&lt;pad&gt;"), or null when the vocabulary has none by that name.</summary>
+    int? SpecialTokenId(string token);
 }
 
 /// <summary>The text holds something the tokenizer has no id for (e.g. a character the char vocabulary never saw).</summary>

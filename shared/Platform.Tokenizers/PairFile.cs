@@ -119,3 +119,14 @@ public sealed class PairReader : IDisposable
         _file.Dispose();
     }
 }
+
+public static class PairSpecials
+{
+    /// <summary>The &lt;pad&gt;, &lt;s&gt; and &lt;/s&gt; ids of a tokenizer built for pairs; InvalidDataException when it lacks one.</summary>
+    public static PairSpecialIds Of(ITokenizer tokenizer)
+    {
+        int Id(string token) => tokenizer.SpecialTokenId(token)
+                                ?? throw new InvalidDataException($"The tokenizer has no {token} token, which sequence pairs need.");
+        return new PairSpecialIds(Id(PairSpecialIds.PadToken), Id(PairSpecialIds.BosToken), Id(PairSpecialIds.EosToken));
+    }
+}

@@ -35,6 +35,8 @@ public sealed class WordPieceTokenizer : ITokenizer
     public bool Lowercase { get; }
     public IReadOnlyList<string> Vocabulary => _idToToken;
 
+    public int? SpecialTokenId(string token) => _tokenToId.TryGetValue(token, out var id) ? id : null;
+
     public int[] Encode(string text)
     {
         var ids = new List<int>();

@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|precision] [--threads N] [--steps N] [--baby-steps N]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|precision|seq2seq] [--threads N] [--steps N] [--baby-steps N]
 //                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -58,6 +58,9 @@ if (mode is "baby" or "all")
         Beta2 = 0.99, EvalInterval = 1_000_000, EvalIters = 1, LogInterval = 1, Seed = 1337,
     }, threads > 0 ? threads : Environment.ProcessorCount, precision);
 }
+
+if (mode is "seq2seq")
+    Seq2SeqBench.Run(IntArg("--steps", 1500), threads > 0 ? threads : Environment.ProcessorCount, precision);
 
 if (mode is "generate")
 {
