@@ -11,7 +11,8 @@ public sealed record DatasetIngested(
     TokenizerSpec Tokenizer,
     AutoTrainRequest? AutoTrain,
     DateTimeOffset IngestedAt,
-    Owner? Owner = null);
+    Owner? Owner = null,
+    string Format = DatasetFormats.Text);
 
 /// <summary>A run to start as soon as the dataset is tokenized; RunId is chosen at upload so redelivery cannot create a second run.</summary>
 public sealed record AutoTrainRequest(Guid RunId, RunSpec Spec);
@@ -28,7 +29,14 @@ public sealed record DatasetTokenized(
     long TrainTokens,
     long ValidationTokens,
     long ValidationBytes,
-    DateTimeOffset TokenizedAt);
+    DateTimeOffset TokenizedAt,
+    PairedTokens? Pairs = null);
+
+/// <summary>
+/// A paired dataset's encoding: the token keys of DatasetTokenized then name pair files, TokenizerKey the target
+/// side's tokenizer (both sides' when SourceTokenizerKey is null) and VocabSize its vocabulary.
+/// </summary>
+public sealed record PairedTokens(string? SourceTokenizerKey, int SourceVocabSize, long TrainPairs, long ValidationPairs);
 
 /// <summary>Tokenization could not be done; Reason is shown to the user.</summary>
 public sealed record DatasetTokenizationFailed(Guid DatasetId, string Reason, DateTimeOffset FailedAt);

@@ -1,14 +1,43 @@
 namespace Platform.Contracts;
 
-/// <summary>Architecture of a GPT decoder-only Transformer, as a user asks for it.</summary>
+/// <summary>
+/// Architecture of the model to train, as a user asks for it: a decoder-only GPT ("gpt", the default; nLayer and
+/// blockSize) or an encoder-decoder Transformer for paired data ("encoder-decoder"; nEncoderLayer, nDecoderLayer,
+/// maxSourceLength, maxTargetLength). nHead, nEmbd, dropout and bias apply to both.
+/// </summary>
 public sealed record ModelSpec
 {
+    public string Architecture { get; init; } = Architectures.Gpt;
     public int NLayer { get; init; } = 4;
     public int NHead { get; init; } = 4;
     public int NEmbd { get; init; } = 128;
     public int BlockSize { get; init; } = 64;
     public double Dropout { get; init; } = 0.0;
     public bool Bias { get; init; } = true;
+    public int NEncoderLayer { get; init; } = 2;
+    public int NDecoderLayer { get; init; } = 2;
+    /// <summary>Source tokens the encoder takes, its &lt;/s&gt; included; longer sources are cut.</summary>
+    public int MaxSourceLength { get; init; } = 64;
+    /// <summary>Decoder positions: the target and its &lt;s&gt; (or &lt;/s&gt;); longer targets are cut.</summary>
+    public int MaxTargetLength { get; init; } = 64;
+    /// <summary>One embedding for source and target: null follows the dataset's tokenizer (shared when it is).</summary>
+    public bool? SharedEmbeddings { get; init; }
+}
+
+public static class Architectures
+{
+    public const string Gpt = "gpt", EncoderDecoder = "encoder-decoder";
+    public static readonly IReadOnlyList<string> Supported = [Gpt, EncoderDecoder];
+}
+
+/// <summary>What a dataset holds: running text, or source/target pairs (JSON lines or two-column TSV).</summary>
+public static class DatasetFormats
+{
+    public const string Text = "text", Pairs = "pairs";
+    public static readonly IReadOnlyList<string> Supported = [Text, Pairs];
+
+    /// <summary>The dataset format an architecture trains on.</summary>
+    public static string For(string architecture) => architecture == Architectures.EncoderDecoder ? Pairs : Text;
 }
 
 /// <summary>Optimisation settings of a training run (nanoGPT names, camelCase on the wire).</summary>
@@ -36,6 +65,8 @@ public sealed record TrainingSpec
     public int EvalInterval { get; init; } = 250;
     public int EvalIters { get; init; } = 20;
     public int Seed { get; init; } = 1337;
+    /// <summary>Encoder-decoder: the share ε of the target distribution spread evenly over the vocabulary (0 for none).</summary>
+    public double LabelSmoothing { get; init; }
 }
 
 public static class Precisions
@@ -68,6 +99,8 @@ public sealed record TokenizerSpec
     public bool Lowercase { get; init; } = true;
     /// <summary>Kind "uploaded": the artifact key of the tokenizer file sent with the dataset.</summary>
     public string? FileKey { get; init; }
+    /// <summary>Paired datasets: one tokenizer over both sides (true), or one per side.</summary>
+    public bool Shared { get; init; } = true;
 
     public ValidationErrors Validate(string field, ValidationErrors errors)
     {

@@ -29,6 +29,8 @@ public static partial class RunSpecValidator
             errors.Add(prefix + "model", "is required.");
         else
         {
+            errors.Require(Architectures.Supported.Contains(m.Architecture ?? ""), prefix + "model.architecture",
+                $"must be one of: {string.Join(", ", Architectures.Supported)} (got '{m.Architecture}').");
             errors.Range(m.NLayer, 1, MaxLayers, prefix + "model.nLayer");
             errors.Range(m.NHead, 1, MaxHeads, prefix + "model.nHead");
             errors.Range(m.NEmbd, 1, MaxEmbedding, prefix + "model.nEmbd");
@@ -36,6 +38,13 @@ public static partial class RunSpecValidator
                 errors.Add(prefix + "model.nHead", $"must divide nEmbd ({m.NEmbd}) evenly.");
             errors.Range(m.BlockSize, 2, MaxBlockSize, prefix + "model.blockSize");
             errors.Require(m.Dropout >= 0 && m.Dropout < 1, prefix + "model.dropout", $"must be at least 0 and below 1 (got {m.Dropout}).");
+            if (m.Architecture == Architectures.EncoderDecoder)
+            {
+                errors.Range(m.NEncoderLayer, 1, MaxLayers, prefix + "model.nEncoderLayer");
+                errors.Range(m.NDecoderLayer, 1, MaxLayers, prefix + "model.nDecoderLayer");
+                errors.Range(m.MaxSourceLength, 2, MaxBlockSize, prefix + "model.maxSourceLength");
+                errors.Range(m.MaxTargetLength, 2, MaxBlockSize, prefix + "model.maxTargetLength");
+            }
         }
 
         var t = spec.Training;
@@ -60,8 +69,12 @@ public static partial class RunSpecValidator
             errors.Range(t.EvalInterval, 1, MaxSteps, prefix + "training.evalInterval");
             errors.Range(t.EvalIters, 1, MaxEvalIters, prefix + "training.evalIters");
             errors.Range(t.Seed, 0, int.MaxValue, prefix + "training.seed");
-            if (m is not null && (long)t.BatchSize * m.BlockSize > MaxTokensPerStep)
+            errors.Require(t.LabelSmoothing >= 0 && t.LabelSmoothing < 1, prefix + "training.labelSmoothing",
+                $"must be at least 0 and below 1 (got {t.LabelSmoothing}).");
+            if (m is not null && m.Architecture != Architectures.EncoderDecoder && (long)t.BatchSize * m.BlockSize > MaxTokensPerStep)
                 errors.Add(prefix + "training.batchSize", $"batchSize × blockSize must be at most {MaxTokensPerStep:N0} tokens per step.");
+            if (m is not null && m.Architecture == Architectures.EncoderDecoder && (long)t.BatchSize * (m.MaxSourceLength + m.MaxTargetLength) > MaxTokensPerStep)
+                errors.Add(prefix + "training.batchSize", $"batchSize × (maxSourceLength + maxTargetLength) must be at most {MaxTokensPerStep:N0} tokens per step.");
         }
         return errors;
     }

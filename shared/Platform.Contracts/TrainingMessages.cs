@@ -16,7 +16,9 @@ public sealed record TrainingCompleted(
     int Steps,
     double FinalTrainLoss,
     double? FinalValidationLoss,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    string Architecture = Architectures.Gpt,
+    string? SourceTokenizerKey = null);
 
 public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
 
