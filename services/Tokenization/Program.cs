@@ -20,6 +20,7 @@ builder.AddServiceMessaging("tokenization", bus =>
     bus.AddConsumer<DatasetDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<TokenizationDbContext>();
+builder.Services.AddSingleton<PairEncoder>();
 builder.Services.AddSingleton<DatasetEncoder>();
 builder.Services.AddSingleton<TokenizerCache>();
 

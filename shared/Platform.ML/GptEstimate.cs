@@ -32,4 +32,24 @@ public sealed record GptEstimate(long Parameters, long TokensPerStep, long Token
         activations += microTokens * config.PaddedVocabSize * 4 * 3;
         return new GptEstimate(parameters, tokensPerStep, tokens, 6.0 * parameters * tokens, weights, (long)activations, baselineBytes);
     }
+
+    /// <summary>
+    /// The same model of memory applied to an encoder-decoder at its longest lengths: per encoder layer and source
+    /// token 16·C + 2·H·S values; per decoder layer and target position 22·C (the cross-attention's projections too)
+    /// plus 2·H·(T + S) for its two attention maps; logits over the target vocabulary. Not separately fitted.
+    /// </summary>
+    public static GptEstimate For(EncoderDecoderConfig config, int batchSize, int gradientAccumulationSteps, int maxSteps, bool bf16,
+        long baselineBytes)
+    {
+        var (source, target) = ((double)config.MaxSourceLength, (double)config.MaxTargetLength);
+        var tokensPerStep = (long)batchSize * (config.MaxSourceLength + config.MaxTargetLength) * Math.Max(1, gradientAccumulationSteps);
+        var tokens = tokensPerStep * maxSteps;
+        var weights = config.Parameters * (16L + (bf16 ? 2 : 0));
+        var activations = batchSize * 4.0 * (config.NEncoderLayer * source * (16.0 * config.NEmbd + 2.0 * config.NHead * source)
+                                             + config.NDecoderLayer * target * (22.0 * config.NEmbd + 2.0 * config.NHead * (target + source)));
+        if (bf16)
+            activations *= 0.6;
+        activations += batchSize * target * config.PaddedTargetVocabSize * 4 * 3;
+        return new GptEstimate(config.Parameters, tokensPerStep, tokens, 6.0 * config.Parameters * tokens, weights, (long)activations, baselineBytes);
+    }
 }

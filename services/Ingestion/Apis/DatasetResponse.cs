@@ -39,13 +39,16 @@ public sealed record DatasetResponse(
     Guid? AutoTrainRunId,
     RedactionResponse? Redaction,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string Format,
+    PairSummary? Pairs)
 {
     public static DatasetResponse From(Dataset d) => new(
         d.Id, d.Name, d.State, d.FailureReason, d.OwnerOf(),
         d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,
         d.TrainBytes, d.ValidationBytes, new TokenizerSummary(d.TokenizerKind, d.TokenizerId, d.VocabSize),
-        d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt, d.UpdatedAt);
+        d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt, d.UpdatedAt,
+        d.Format, d.Pairs);
 }
 
 /// <summary>What a deletion removes: the dataset at once, and (with cascade) the runs and model versions trained on it, as their services hear of it.</summary>

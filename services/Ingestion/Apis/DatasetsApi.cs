@@ -79,7 +79,7 @@ public static class DatasetsApi
             if (fields.AutoTrain is { } autoTrain && await RefuseIfTooBigAsync(training, autoTrain, loggers, cancellationToken) is { } tooBig)
                 return tooBig;
 
-            var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow);
+            var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow, fields.Format);
             dataset.Sha256 = upload.Stats.Sha256;
             dataset.Bytes = upload.Stats.Bytes;
             dataset.Characters = upload.Stats.Characters;
@@ -109,7 +109,7 @@ public static class DatasetsApi
             db.PublishViaOutbox(new DatasetIngested(dataset.Id, dataset.Name, dataset.TrainKey, dataset.ValidationKey,
                 dataset.TrainBytes, dataset.ValidationBytes, tokenizer,
                 fields.AutoTrain is null ? null : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain),
-                dataset.UpdatedAt, dataset.OwnerOf()));
+                dataset.UpdatedAt, dataset.OwnerOf(), dataset.Format));
             await db.SaveChangesAsync(cancellationToken);
             loggers.CreateLogger("Ingestion").LogInformation(
                 "Dataset {Id} '{Name}' ingested for key {Owner}: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}{Redacted}",
@@ -145,6 +145,20 @@ public static class DatasetsApi
 
     private static async Task StoreSplitsAsync(Upload upload, Dataset dataset, ArtifactStore store, CancellationToken cancellationToken)
     {
+        if (dataset.Format == DatasetFormats.Pairs)
+        {
+            var stats = await PairCorpus.SplitAsync(upload.Staged.Path, dataset.ValidationFraction, store, dataset.TrainKey, dataset.ValidationKey, cancellationToken);
+            dataset.Pairs = new PairSummary
+            {
+                Pairs = stats.Pairs, TrainPairs = stats.TrainPairs, ValidationPairs = stats.ValidationPairs,
+                MeanSourceCharacters = Math.Round(stats.MeanSourceCharacters, 2), MaxSourceCharacters = stats.MaxSourceCharacters,
+                MeanTargetCharacters = Math.Round(stats.MeanTargetCharacters, 2), MaxTargetCharacters = stats.MaxTargetCharacters,
+            };
+            dataset.TrainBytes = new FileInfo(store.PathOf(dataset.TrainKey)).Length;
+            dataset.ValidationBytes = new FileInfo(store.PathOf(dataset.ValidationKey)).Length;
+            upload.Staged.Commit(dataset.CorpusKey);
+            return;
+        }
         await using (var corpus = File.OpenRead(upload.Staged.Path))
         {
             var split = CorpusSplitter.FindSplit(corpus, dataset.Bytes, dataset.ValidationFraction);

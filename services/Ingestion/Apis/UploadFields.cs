@@ -5,7 +5,7 @@ using Platform.Contracts;
 namespace Ingestion.Apis;
 
 /// <summary>The form fields of an upload, parsed and checked against the documented limits.</summary>
-public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, RunSpec? AutoTrain)
+public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, RunSpec? AutoTrain, string Format)
 {
     public const int MaxNameLength = 128;
     public const double DefaultValidationFraction = 0.1, MaxValidationFraction = 0.5;
@@ -44,6 +44,9 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
             }
         }
 
+        var format = form.GetValueOrDefault("format")?.Trim().ToLowerInvariant() is { Length: > 0 } f ? f : DatasetFormats.Text;
+        errors.Require(DatasetFormats.Supported.Contains(format), "format", $"must be one of: {string.Join(", ", DatasetFormats.Supported)} (got '{format}').");
+
         RunSpec? autoTrain = null;
         if (form.TryGetValue("autoTrain", out var rawSpec) && !string.IsNullOrWhiteSpace(rawSpec))
         {
@@ -51,6 +54,8 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
             {
                 autoTrain = JsonSerializer.Deserialize<RunSpec>(rawSpec, Json);
                 RunSpecValidator.Validate(autoTrain, "autoTrain.", errors);
+                if (autoTrain?.Model is { } model && DatasetFormats.Supported.Contains(format) && DatasetFormats.For(model.Architecture) != format)
+                    errors.Add("autoTrain.model.architecture", $"'{model.Architecture}' does not train on a '{format}' dataset.");
             }
             catch (JsonException ex)
             {
@@ -58,6 +63,6 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
             }
         }
 
-        return errors.IsValid ? (new UploadFields(name, fraction, tokenizer, autoTrain), errors) : (null, errors);
+        return errors.IsValid ? (new UploadFields(name, fraction, tokenizer, autoTrain, format), errors) : (null, errors);
     }
 }

@@ -17,6 +17,18 @@ public sealed class RedactionSummary
     public long CnId { get; set; }
 }
 
+/// <summary>A paired dataset's pair counts and side lengths (characters).</summary>
+public sealed class PairSummary
+{
+    public long Pairs { get; set; }
+    public long TrainPairs { get; set; }
+    public long ValidationPairs { get; set; }
+    public double MeanSourceCharacters { get; set; }
+    public int MaxSourceCharacters { get; set; }
+    public double MeanTargetCharacters { get; set; }
+    public int MaxTargetCharacters { get; set; }
+}
+
 public sealed class Dataset : IOwned
 {
     public Guid Id { get; set; }
@@ -42,6 +54,9 @@ public sealed class Dataset : IOwned
     public long? ValidationTokens { get; private set; }
     public Guid? AutoTrainRunId { get; set; }
     public RedactionSummary? Redaction { get; set; }
+    /// <summary>"text" or "pairs" (see <see cref="DatasetFormats"/>).</summary>
+    public string Format { get; set; } = DatasetFormats.Text;
+    public PairSummary? Pairs { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? DeletedAt { get; private set; }
@@ -52,17 +67,18 @@ public sealed class Dataset : IOwned
 
     public bool IsDeleted => State == DatasetState.Deleted;
 
-    /// <summary>A new dataset whose corpus has been stored and split.</summary>
-    public static Dataset Ingested(Guid id, string name, Caller owner, DateTimeOffset at) => new()
+    /// <summary>A new dataset whose corpus has been stored and split (text splits as .txt, pair splits as JSON lines).</summary>
+    public static Dataset Ingested(Guid id, string name, Caller owner, DateTimeOffset at, string format = DatasetFormats.Text) => new()
     {
         Id = id,
         Name = name,
         State = DatasetState.Ingested,
         OwnerId = owner.KeyId,
         OwnerName = owner.Name,
+        Format = format,
         CorpusKey = $"{PrefixOf(id)}/corpus.txt",
-        TrainKey = $"{PrefixOf(id)}/train.txt",
-        ValidationKey = $"{PrefixOf(id)}/validation.txt",
+        TrainKey = $"{PrefixOf(id)}/train.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
+        ValidationKey = $"{PrefixOf(id)}/validation.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
         CreatedAt = at,
         UpdatedAt = at,
     };

@@ -24,6 +24,8 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
             e.Property(d => d.OwnerName).HasMaxLength(64);
             e.Property(d => d.DeletedBy).HasMaxLength(64);
             e.OwnsOne(d => d.Redaction, r => r.ToJson());
+            e.OwnsOne(d => d.Pairs, p => p.ToJson());
+            e.Property(d => d.Format).HasMaxLength(16).HasDefaultValue(Platform.Contracts.DatasetFormats.Text);
             e.HasIndex(d => d.CreatedAt);
             e.HasIndex(d => d.OwnerId);
         });

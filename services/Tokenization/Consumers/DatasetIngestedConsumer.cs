@@ -69,5 +69,8 @@ public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEnc
     private void Announce(TokenizerRecord record) =>
         db.PublishViaOutbox(new DatasetTokenized(record.DatasetId, record.Id, record.Kind, record.VocabSize, record.TokenizerKey,
             record.TrainTokensKey, record.ValidationTokensKey, record.TrainTokens, record.ValidationTokens, record.ValidationBytes,
-            DateTimeOffset.UtcNow));
+            DateTimeOffset.UtcNow,
+            record.Format == DatasetFormats.Pairs
+                ? new PairedTokens(record.SourceTokenizerKey, record.SourceVocabSize ?? record.VocabSize, record.TrainPairs ?? 0, record.ValidationPairs ?? 0)
+                : null));
 }

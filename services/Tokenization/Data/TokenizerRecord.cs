@@ -21,6 +21,13 @@ public sealed class TokenizerRecord : IOwned
     public long TrainBytes { get; set; }
     public long ValidationBytes { get; set; }
     public long BuildMilliseconds { get; set; }
+    /// <summary>"text", or "pairs": the token keys then name pair files and TokenizerKey is the target side's tokenizer.</summary>
+    public string Format { get; set; } = Platform.Contracts.DatasetFormats.Text;
+    /// <summary>Pairs with one tokenizer per side: the source side's tokenizer.</summary>
+    public string? SourceTokenizerKey { get; set; }
+    public int? SourceVocabSize { get; set; }
+    public long? TrainPairs { get; set; }
+    public long? ValidationPairs { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>The artifact prefix holding the tokenizer and both token files.</summary>

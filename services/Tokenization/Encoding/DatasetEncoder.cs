@@ -11,12 +11,14 @@ namespace Tokenization.Encoding;
 /// Builds the requested tokenizer from a dataset's text and encodes both splits into token files, reading the
 /// text in chunks so memory does not grow with the corpus.
 /// </summary>
-public sealed class DatasetEncoder(ArtifactStore store)
+public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
 {
     public const int MinTokensPerSplit = 2;
 
     public async Task<TokenizerRecord> EncodeAsync(DatasetIngested dataset, CancellationToken cancellationToken)
     {
+        if (dataset.Format == DatasetFormats.Pairs)
+            return await pairs.EncodeAsync(dataset, cancellationToken);
         var clock = Stopwatch.StartNew();
         var id = Guid.NewGuid();
         var prefix = TokenizerRecord.PrefixOf(id);

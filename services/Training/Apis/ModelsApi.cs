@@ -9,10 +9,10 @@ namespace Training.Apis;
 
 public sealed record ModelVersionResponse(
     string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
-    EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt)
+    EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt, string Architecture, string? SourceTokenizerKey)
 {
     public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
-        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt);
+        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt, v.Architecture, v.SourceTokenizerKey);
 }
 
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);

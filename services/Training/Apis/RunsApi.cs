@@ -98,6 +98,7 @@ public static class RunsApi
                 Name = remote.Name,
                 Status = remote.State == nameof(DatasetStatus.Failed) ? DatasetStatus.Failed : DatasetStatus.Ingested,
                 FailureReason = remote.FailureReason,
+                Format = remote.Format ?? DatasetFormats.Text,
                 UpdatedAt = DateTimeOffset.UtcNow,
             });
         if (dataset is null or { Status: DatasetStatus.Deleted })
@@ -105,6 +106,13 @@ public static class RunsApi
         if (dataset.Status == DatasetStatus.Failed)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
                 detail: $"Dataset {datasetId} cannot be trained on: {dataset.FailureReason}");
+
+        if (DatasetFormats.For(spec.Model.Architecture) != dataset.Format)
+            return Results.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which holds {dataset.Format}: " +
+                                          $"use \"{(dataset.Format == DatasetFormats.Pairs ? Architectures.EncoderDecoder : Architectures.Gpt)}\"."],
+            }, title: "The run is invalid.");
 
         var run = Run.Create(Guid.NewGuid(), spec, datasetId, http.Caller().AsOwner());
         db.Runs.Add(run);

@@ -19,6 +19,7 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<Da
         return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
         {
             dataset.Name = m.Name;
+            dataset.Format = m.Format;
             if (dataset.Status == DatasetStatus.Deleted || m.AutoTrain is not { } auto
                 || await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is not null)
                 return;

@@ -36,6 +36,8 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
             CheckpointKey = run.CheckpointKey,
             CheckpointSha256 = run.CheckpointSha256!,
             TokenizerKey = dataset?.TokenizerKey ?? "",
+            Architecture = run.Spec.Model.Architecture,
+            SourceTokenizerKey = dataset?.SourceTokenizerKey,
             Evaluation = m.Figures,
             Cost = run.Cost,
             Sample = m.Sample,
@@ -45,7 +47,7 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
         run.Complete(next);
         db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, run.Id, version.CheckpointKey,
             version.CheckpointSha256, version.TokenizerKey, m.Figures, version.CreatedAt,
-            run.OwnerOf()));
+            run.OwnerOf(), version.Architecture, version.SourceTokenizerKey));
         await db.SaveChangesAsync(context.CancellationToken);
         logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, run.Id);
     }

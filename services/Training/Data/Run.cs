@@ -269,6 +269,11 @@ public sealed class KnownDataset
     public string? TrainTokensKey { get; set; }
     public string? ValidationTokensKey { get; set; }
     public int? VocabSize { get; set; }
+    /// <summary>"text" or "pairs"; pairs datasets train encoder-decoders only.</summary>
+    public string Format { get; set; } = DatasetFormats.Text;
+    /// <summary>Pairs with one tokenizer per side: the source side's (TokenizerKey is then the target side's).</summary>
+    public string? SourceTokenizerKey { get; set; }
+    public int? SourceVocabSize { get; set; }
     public long? ValidationTokens { get; set; }
     public long? ValidationBytes { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
@@ -290,6 +295,9 @@ public sealed class ModelVersion : IOwned
     public string CheckpointKey { get; set; } = "";
     public string CheckpointSha256 { get; set; } = "";
     public string TokenizerKey { get; set; } = "";
+    /// <summary>"gpt" or "encoder-decoder".</summary>
+    public string Architecture { get; set; } = Architectures.Gpt;
+    public string? SourceTokenizerKey { get; set; }
     public EvaluationFigures? Evaluation { get; set; }
     /// <summary>The training cost of the run that produced the version.</summary>
     public RunCost? Cost { get; set; }

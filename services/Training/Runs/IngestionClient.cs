@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Training.Runs;
 
-public sealed record IngestionDataset(Guid Id, string Name, string State, string? FailureReason);
+public sealed record IngestionDataset(Guid Id, string Name, string State, string? FailureReason, string? Format = null);
 
 /// <summary>
 /// Asks Ingestion's API about a dataset this service has not heard of yet (its DatasetIngested event may

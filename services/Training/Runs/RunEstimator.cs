@@ -74,10 +74,17 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the training worker has " +
         $"{GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
 
+    /// <summary>Token positions a step processes at most: batch × accumulation × block (GPT) or × (maxSourceLength + maxTargetLength).</summary>
+    public static long TokensPerStep(RunSpec spec) => (long)spec.Training.BatchSize * Math.Max(1, spec.Training.GradientAccumulationSteps) *
+        (spec.Model.Architecture == Architectures.EncoderDecoder ? spec.Model.MaxSourceLength + spec.Model.MaxTargetLength : spec.Model.BlockSize);
+
     private GptEstimate Raw(RunSpec spec, int vocabSize)
     {
         var m = spec.Model;
         var t = spec.Training;
+        if (m.Architecture == Architectures.EncoderDecoder)
+            return GptEstimate.For(TrainingJob.EncoderDecoderConfig(spec, vocabSize, vocabSize, new SpecialIds(0, 1, 2), new SpecialIds(0, 1, 2), shared: true),
+                t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16, options.Value.BaselineMemoryMiB * 1024L * 1024);
         var config = new GptConfig(vocabSize, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
         return GptEstimate.For(config, t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16,
             t.RecomputeActivations, options.Value.BaselineMemoryMiB * 1024L * 1024);

@@ -19,7 +19,7 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
     private int? _lastReportedStep;
     private readonly System.Diagnostics.Stopwatch _sinceLastStep = System.Diagnostics.Stopwatch.StartNew();
-    private readonly long _tokensPerStep = (long)run.Spec.Training.BatchSize * run.Spec.Model.BlockSize * Math.Max(1, run.Spec.Training.GradientAccumulationSteps);
+    private readonly long _tokensPerStep = RunEstimator.TokensPerStep(run.Spec);
 
     public void OnStep(StepReport r)
     {

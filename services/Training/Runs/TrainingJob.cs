@@ -4,7 +4,10 @@ using Platform.ML;
 using Platform.ServiceDefaults.Reliability;
 using Platform.Storage;
 using Training.Data;
+using Platform.Contracts;
+using Platform.Tokenizers;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Training.Runs;
 
@@ -26,9 +29,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
     public async Task<TrainedModel> RunAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
     {
         var device = TorchRuntime.Initialise(options.Value.TorchThreads);
-        var m = run.Spec.Model;
         var t = run.Spec.Training;
-        var config = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
         var trainerOptions = new TrainerOptions
         {
             MaxSteps = t.MaxSteps,
@@ -46,6 +47,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             LogInterval = Math.Max(1, options.Value.LogInterval),
             Seed = t.Seed,
         };
+        if (DatasetFormats.For(run.Spec.Model.Architecture) != dataset.Format)
+            throw new InvalidDataException($"A {run.Spec.Model.Architecture} model does not train on a dataset of {dataset.Format}.");
 
         try
         {
@@ -53,23 +56,20 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             return await Task.Run(async () =>
             {
                 torch.manual_seed(t.Seed);
-                using var model = new Gpt(config) { RecomputeActivations = t.RecomputeActivations, ComputeType = MixedPrecision.Parse(t.Precision) };
-                model.to(device);
-                using var train = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), config.BlockSize, device);
-                using var validation = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config.BlockSize, device);
-                var parameters = model.parameters().Sum(p => p.numel());
-                logger.LogInformation("run {RunId}: {Parameters:N0} parameters, {Layers} layers × {Heads} heads × {Embd}, block {Block}, vocabulary {Vocab}, on {Device}, {Precision}",
-                    run.Id, parameters, config.NLayer, config.NHead, config.NEmbd, config.BlockSize, config.VocabSize, device.type, t.Precision);
+                using var task = OpenTask(run, dataset, device);
+                var parameters = task.Model.parameters().Sum(p => p.numel());
+                logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} parameters, {Shape}, on {Device}, {Precision}",
+                    run.Id, run.Spec.Model.Architecture, parameters, task.Shape, device.type, t.Precision);
 
                 var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger);
                 // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
                 await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
-                var outcome = new Trainer(trainerOptions).Train(model, train, validation, observer, cancellationToken, resume);
+                var outcome = new Trainer(trainerOptions).Train(task, observer, cancellationToken, resume);
                 if (outcome.StartStep > 0)
                     logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
 
                 var key = $"runs/{run.Id:N}/checkpoint.bin";
-                await store.WriteAsync(key, s => { Checkpoint.Save(model, s); return Task.CompletedTask; });
+                await store.WriteAsync(key, s => { task.SaveModel(s); return Task.CompletedTask; });
                 var sha = await store.Sha256Async(key, cancellationToken);
                 return new TrainedModel(key, sha, parameters, outcome);
             }, cancellationToken);
@@ -77,6 +77,66 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         finally
         {
             logger.LogInformation("run {RunId}: freed memory handed back ({How})", run.Id, TorchRuntime.ReleaseFreeMemory());
+        }
+    }
+
+    /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>
+    public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize, SpecialIds sourceSpecials,
+        SpecialIds targetSpecials, bool shared)
+    {
+        var m = spec.Model;
+        return new EncoderDecoderConfig(sourceVocabSize, targetVocabSize, m.NEncoderLayer, m.NDecoderLayer, m.NHead, m.NEmbd, m.MaxSourceLength,
+            m.MaxTargetLength, sourceSpecials, targetSpecials, shared && (m.SharedEmbeddings ?? true), m.Dropout, m.Bias);
+    }
+
+    /// <summary>The run's model (fresh: the checkpoint, if any, is restored by the trainer) and its batches, on the device.</summary>
+    private OpenedTask OpenTask(Run run, KnownDataset dataset, Device device)
+    {
+        var m = run.Spec.Model;
+        var t = run.Spec.Training;
+        var compute = MixedPrecision.Parse(t.Precision);
+        if (m.Architecture == Architectures.EncoderDecoder)
+        {
+            var trainPath = store.PathOf(dataset.TrainTokensKey!);
+            var info = PairFileInfo.Read(trainPath);
+            static SpecialIds Ids(PairSpecialIds s) => new(s.Pad, s.Bos, s.Eos);
+            if (m.SharedEmbeddings == true && dataset.SourceTokenizerKey is not null)
+                throw new InvalidDataException("model.sharedEmbeddings needs one tokenizer for both sides; this dataset has one per side.");
+            var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, Ids(info.SourceSpecials), Ids(info.TargetSpecials),
+                shared: dataset.SourceTokenizerKey is null);
+            var model = new EncoderDecoder(config) { ComputeType = compute };
+            model.to(device);
+            var train = PairBatches.FromFile(trainPath, config, device);
+            var validation = PairBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config, device);
+            return new OpenedTask(new EncoderDecoderTraining(model, train, validation, t.LabelSmoothing), s => Checkpoint.Save(model, s),
+                $"{config.NEncoderLayer}+{config.NDecoderLayer} layers × {config.NHead} heads × {config.NEmbd}, sources ≤ {config.MaxSourceLength}, " +
+                $"targets ≤ {config.MaxTargetLength}, vocabulary {config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
+                $"{train.Count} train pairs", [model, train, validation]);
+        }
+        var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
+        var gpt = new Gpt(gptConfig) { RecomputeActivations = t.RecomputeActivations, ComputeType = compute };
+        gpt.to(device);
+        var tokens = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
+        var held = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
+        return new OpenedTask(new GptTraining(gpt, tokens, held), s => Checkpoint.Save(gpt, s),
+            $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}",
+            [gpt, tokens, held]);
+    }
+
+    /// <summary>A training task with what it holds open, and how to save its final model.</summary>
+    private sealed class OpenedTask(ITrainingTask task, Action<Stream> save, string shape, IDisposable[] owned) : ITrainingTask, IDisposable
+    {
+        public string Shape => shape;
+        public void SaveModel(Stream stream) => save(stream);
+        public nn.Module Model => task.Model;
+        public object Config => task.Config;
+        public double TokensPerBatch(int batchSize) => task.TokensPerBatch(batchSize);
+        public Tensor Loss(bool fromValidation, int batchSize, Generator generator) => task.Loss(fromValidation, batchSize, generator);
+
+        public void Dispose()
+        {
+            foreach (var item in owned)
+                item.Dispose();
         }
     }
 }

@@ -201,7 +201,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             var finalValidation = Finite(trained.Outcome.FinalValidationLoss) ?? run.LatestValidationLoss;
             db.PublishViaOutbox(new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
                 dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0, dataset.ValidationTokens ?? 0,
-                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt));
+                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt, run.Spec.Model.Architecture, dataset.SourceTokenizerKey));
             logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
                 run.Id, trained.Outcome.Elapsed, finalLoss, finalValidation);
         }

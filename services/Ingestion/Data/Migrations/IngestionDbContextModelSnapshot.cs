@@ -55,6 +55,13 @@ namespace Ingestion.Data.Migrations
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("text");
+
                     b.Property<long>("Lines")
                         .HasColumnType("bigint");
 
@@ -184,6 +191,36 @@ namespace Ingestion.Data.Migrations
 
             modelBuilder.Entity("Ingestion.Data.Dataset", b =>
                 {
+                    b.OwnsOne("Ingestion.Data.PairSummary", "Pairs", b1 =>
+                        {
+                            b1.Property<Guid>("DatasetId");
+
+                            b1.Property<int>("MaxSourceCharacters");
+
+                            b1.Property<int>("MaxTargetCharacters");
+
+                            b1.Property<double>("MeanSourceCharacters");
+
+                            b1.Property<double>("MeanTargetCharacters");
+
+                            b1.Property<long>("Pairs");
+
+                            b1.Property<long>("TrainPairs");
+
+                            b1.Property<long>("ValidationPairs");
+
+                            b1.HasKey("DatasetId");
+
+                            b1.ToTable("datasets", "ingestion");
+
+                            b1
+                                .ToJson("Pairs")
+                                .HasColumnType("jsonb");
+
+                            b1.WithOwner()
+                                .HasForeignKey("DatasetId");
+                        });
+
                     b.OwnsOne("Ingestion.Data.RedactionSummary", "Redaction", b1 =>
                         {
                             b1.Property<Guid>("DatasetId");
@@ -212,6 +249,8 @@ namespace Ingestion.Data.Migrations
                             b1.WithOwner()
                                 .HasForeignKey("DatasetId");
                         });
+
+                    b.Navigation("Pairs");
 
                     b.Navigation("Redaction");
                 });

@@ -114,6 +114,10 @@ namespace Tokenization.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("text");
@@ -124,6 +128,12 @@ namespace Tokenization.Data.Migrations
                     b.Property<string>("OwnerName")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("SourceTokenizerKey")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("SourceVocabSize")
+                        .HasColumnType("integer");
 
                     b.Property<string>("TokenDType")
                         .IsRequired()
@@ -136,6 +146,9 @@ namespace Tokenization.Data.Migrations
                     b.Property<long>("TrainBytes")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("TrainPairs")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("TrainTokens")
                         .HasColumnType("bigint");
 
@@ -144,6 +157,9 @@ namespace Tokenization.Data.Migrations
                         .HasColumnType("text");
 
                     b.Property<long>("ValidationBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ValidationPairs")
                         .HasColumnType("bigint");
 
                     b.Property<long>("ValidationTokens")

@@ -90,9 +90,19 @@ namespace Training.Data.Migrations
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("SourceTokenizerKey")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("SourceVocabSize")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -166,6 +176,10 @@ namespace Training.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Architecture")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -195,6 +209,9 @@ namespace Training.Data.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<string>("Sample")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SourceTokenizerKey")
                         .HasColumnType("text");
 
                     b.Property<string>("TokenizerKey")
@@ -347,7 +364,25 @@ namespace Training.Data.Migrations
 
                             b1.Property<double>("BitsPerByte");
 
+                            b1.Property<double?>("Bleu");
+
+                            b1.Property<string>("BleuTokenize");
+
+                            b1.Property<double?>("ChrF");
+
+                            b1.Property<double?>("ExactMatch");
+
+                            b1.Property<double?>("ExpectedCalibrationError");
+
                             b1.Property<double>("Loss");
+
+                            b1.Property<double?>("MacroF1");
+
+                            b1.Property<double?>("MacroPrecision");
+
+                            b1.Property<double?>("MacroRecall");
+
+                            b1.Property<long?>("PairsEvaluated");
 
                             b1.Property<double>("Perplexity");
 
@@ -429,17 +464,30 @@ namespace Training.Data.Migrations
                                 {
                                     b2.Property<Guid>("RunSpecRunId");
 
+                                    b2.Property<string>("Architecture")
+                                        .IsRequired();
+
                                     b2.Property<bool>("Bias");
 
                                     b2.Property<int>("BlockSize");
 
                                     b2.Property<double>("Dropout");
 
+                                    b2.Property<int>("MaxSourceLength");
+
+                                    b2.Property<int>("MaxTargetLength");
+
+                                    b2.Property<int>("NDecoderLayer");
+
                                     b2.Property<int>("NEmbd");
+
+                                    b2.Property<int>("NEncoderLayer");
 
                                     b2.Property<int>("NHead");
 
                                     b2.Property<int>("NLayer");
+
+                                    b2.Property<bool?>("SharedEmbeddings");
 
                                     b2.HasKey("RunSpecRunId");
 
@@ -466,6 +514,8 @@ namespace Training.Data.Migrations
                                     b2.Property<double>("GradClip");
 
                                     b2.Property<int>("GradientAccumulationSteps");
+
+                                    b2.Property<double>("LabelSmoothing");
 
                                     b2.Property<double>("LearningRate");
 

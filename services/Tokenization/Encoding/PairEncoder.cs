@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Platform.Contracts;
+using Platform.Storage;
+using Platform.Tokenizers;
+using Tokenization.Data;
+
+namespace Tokenization.Encoding;
+
+/// <summary>
+/// Builds the tokenizer of a paired dataset (one over both sides, or one per side when tokenizer.shared is false),
+/// with &lt;pad&gt;, &lt;s&gt; and &lt;/s&gt; added as special tokens, and encodes both splits into pair files sorted by length
+/// (see <see cref="PairFile"/>). An uploaded tokenizer must already hold the three special tokens.
+/// </summary>
+public sealed class PairEncoder(ArtifactStore store)
+{
+    private sealed record StoredPair(string Source, string Target);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<TokenizerRecord> EncodeAsync(DatasetIngested dataset, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var train = ReadPairs(dataset.TrainTextKey);
+        var validation = ReadPairs(dataset.ValidationTextKey);
+        var spec = dataset.Tokenizer;
+        ITokenizer target, source;
+        if (spec.Shared || spec.Kind == TokenizerKinds.Uploaded)
+            target = source = Build(spec, train.SelectMany(p => new[] { p.Source, p.Target }), validation.SelectMany(p => new[] { p.Source, p.Target }));
+        else
+        {
+            source = Build(spec, train.Select(p => p.Source), validation.Select(p => p.Source));
+            target = Build(spec, train.Select(p => p.Target), validation.Select(p => p.Target));
+        }
+        // A tokenizer without the pair tokens (an uploaded one) is refused here, with the reason, before anything is written.
+        PairSpecials.Of(source);
+        PairSpecials.Of(target);
+
+        var id = Guid.NewGuid();
+        var prefix = TokenizerRecord.PrefixOf(id);
+        var separate = !ReferenceEquals(source, target);
+        var record = new TokenizerRecord
+        {
+            Id = id,
+            DatasetId = dataset.DatasetId,
+            DatasetName = dataset.Name,
+            OwnerId = dataset.Owner?.Id,
+            OwnerName = dataset.Owner?.Name,
+            Kind = target.Kind,
+            VocabSize = target.VocabSize,
+            Format = DatasetFormats.Pairs,
+            TokenizerKey = $"{prefix}/tokenizer.json",
+            SourceTokenizerKey = separate ? $"{prefix}/source-tokenizer.json" : null,
+            SourceVocabSize = source.VocabSize,
+            TrainTokensKey = $"{prefix}/train.pairs",
+            ValidationTokensKey = $"{prefix}/validation.pairs",
+            TokenDType = "uint32",
+            TrainBytes = dataset.TrainBytes,
+            ValidationBytes = dataset.ValidationBytes,
+            TrainPairs = train.Count,
+            ValidationPairs = validation.Count,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        try
+        {
+            await store.WriteAsync(record.TokenizerKey, s => { target.Save(s); return Task.CompletedTask; });
+            if (record.SourceTokenizerKey is { } sourceKey)
+                await store.WriteAsync(sourceKey, s => { source.Save(s); return Task.CompletedTask; });
+            record.TrainTokens = await WriteAsync(record.TrainTokensKey, train, source, target, id, cancellationToken);
+            record.ValidationTokens = await WriteAsync(record.ValidationTokensKey, validation, source, target, id, cancellationToken);
+        }
+        catch
+        {
+            store.DeletePrefix(prefix);
+            throw;
+        }
+        record.BuildMilliseconds = clock.ElapsedMilliseconds;
+        return record;
+    }
+
+    private List<StoredPair> ReadPairs(string key)
+    {
+        using var reader = new StreamReader(store.OpenRead(key), new UTF8Encoding(false, true));
+        var pairs = new List<StoredPair>();
+        while (reader.ReadLine() is { } line)
+            if (line.Length > 0)
+                pairs.Add(JsonSerializer.Deserialize<StoredPair>(line, Json) ?? throw new InvalidDataException("A stored pair is empty."));
+        return pairs;
+    }
+
+    private ITokenizer Build(TokenizerSpec spec, IEnumerable<string> train, IEnumerable<string> validation)
+    {
+        TextReader Text(IEnumerable<string> lines) => new StringReader(string.Join('\n', lines));
+        var specials = PairSpecialIds.Tokens;
+        return spec.Kind switch
+        {
+            // As for text: the char vocabulary covers both splits, BPE and WordPiece learn from the train split.
+            TokenizerKinds.Char => CharTokenizer.Train([Text(train), Text(validation)], specials),
+            TokenizerKinds.Bpe => BpeTrainer.Train([Text(train)], spec.VocabSize, spec.MinFrequency, [.. specials, .. spec.SpecialTokens ?? []]),
+            TokenizerKinds.WordPiece => WordPieceTrainer.Train([Text(train)], spec.VocabSize, spec.Lowercase, spec.MinFrequency,
+                [.. specials, WordPieceTokenizer.UnknownToken, .. (spec.SpecialTokens ?? []).Where(t => t != WordPieceTokenizer.UnknownToken)]),
+            TokenizerKinds.Uploaded when spec.FileKey is not null => TokenizerFile.Load(store.PathOf(spec.FileKey)),
+            var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
+        };
+    }
+
+    private async Task<long> WriteAsync(string key, List<StoredPair> pairs, ITokenizer source, ITokenizer target, Guid tokenizerId,
+        CancellationToken cancellationToken)
+    {
+        var encoded = pairs.Select(p =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return (source.Encode(p.Source), target.Encode(p.Target));
+        }).ToList();
+        var empty = encoded.FindIndex(p => p.Item1.Length == 0 || p.Item2.Length == 0);
+        if (empty >= 0)
+            throw new InvalidDataException($"Pair {empty + 1} of {Path.GetFileNameWithoutExtension(key)} encodes to no tokens on one side.");
+        (long Source, long Target) counts = default;
+        await store.WriteAsync(key, s => { counts = PairFile.Write(s, encoded); return Task.CompletedTask; });
+        var info = new PairFileInfo(encoded.Count, counts.Source, counts.Target, source.VocabSize, target.VocabSize,
+            PairSpecials.Of(source), PairSpecials.Of(target), tokenizerId);
+        await store.WriteAsync(key + ".json", s => { info.Write(s); return Task.CompletedTask; });
+        return counts.Source + counts.Target;
+    }
+}
