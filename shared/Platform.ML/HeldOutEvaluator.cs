@@ -2,7 +2,8 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsPerByte, double Top1Accuracy, double Top5Accuracy, long TokensEvaluated);
+public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsPerByte, double Top1Accuracy, double Top5Accuracy, long TokensEvaluated,
+    TokenClassificationFigures? Classes = null);
 
 /// <summary>
 /// Scores a model on consecutive, non-overlapping windows of the held-out split (deterministic: no sampling).
@@ -19,6 +20,7 @@ public static class HeldOutEvaluator
         var windows = Math.Max(1, Math.Min((split.Length - 1) / block, maxTokens / block));
         double lossSum = 0;
         long top1 = 0, top5 = 0, count = 0;
+        var classes = new TokenClassification(model.Config.VocabSize);
         for (long first = 0; first < windows; first += batchSize)
         {
             using var scope = NewDisposeScope();
@@ -33,8 +35,10 @@ public static class HeldOutEvaluator
             top1 += hits[.., 0].sum().item<long>();
             top5 += hits.any(1).sum().item<long>();
             count += targets.shape[0];
+            classes.Add(flat, targets);
         }
         var loss = lossSum / count;
-        return new HeldOutFigures(loss, Math.Exp(loss), loss / Math.Log(2) / bytesPerToken, (double)top1 / count, (double)top5 / count, count);
+        return new HeldOutFigures(loss, Math.Exp(loss), loss / Math.Log(2) / bytesPerToken, (double)top1 / count, (double)top5 / count, count,
+            classes.Figures());
     }
 }

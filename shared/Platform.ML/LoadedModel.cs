@@ -4,14 +4,28 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-/// <summary>A checkpoint and its tokenizer, ready to score or sample.</summary>
-public sealed class LoadedModel(Gpt model, ITokenizer tokenizer) : IDisposable
+/// <summary>
+/// A checkpoint and its tokenizer(s), ready to score or sample: a GPT (<see cref="Model"/>) or an encoder-decoder
+/// (<see cref="EncoderDecoder"/>, whose source side may have its own tokenizer).
+/// </summary>
+public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokenizer? sourceTokenizer = null) : IDisposable
 {
-    public Gpt Model { get; } = model;
+    public nn.Module Network { get; } = network;
+
+    /// <summary>The GPT; an encoder-decoder has none.</summary>
+    public Gpt Model => Network as Gpt ?? throw new InvalidOperationException("This model is an encoder-decoder, not a GPT.");
+
+    public EncoderDecoder? EncoderDecoder => Network as EncoderDecoder;
+
+    /// <summary>The tokenizer of the model's output (the target side of an encoder-decoder).</summary>
     public ITokenizer Tokenizer { get; } = tokenizer;
 
+    /// <summary>The tokenizer of an encoder-decoder's input: its own when the dataset had one per side.</summary>
+    public ITokenizer SourceTokenizer { get; } = sourceTokenizer ?? tokenizer;
+
     /// <summary>Loads a checkpoint after checking it is byte for byte the one that was registered.</summary>
-    public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath, Device? device = null)
+    public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath, Device? device = null,
+        string? sourceTokenizerPath = null)
     {
         using (var stream = File.OpenRead(checkpointPath))
         {
@@ -20,14 +34,21 @@ public sealed class LoadedModel(Gpt model, ITokenizer tokenizer) : IDisposable
                 throw new InvalidDataException($"Checkpoint {Path.GetFileName(checkpointPath)} has sha256 {actual}, expected {expectedSha256}: it was changed or corrupted.");
         }
         var tokenizer = TokenizerFile.Load(tokenizerPath);
-        var model = Checkpoint.Load(checkpointPath, device);
-        if (model.Config.VocabSize != tokenizer.VocabSize)
+        var sourceTokenizer = sourceTokenizerPath is null ? tokenizer : TokenizerFile.Load(sourceTokenizerPath);
+        var network = Checkpoint.LoadAny(checkpointPath, device);
+        var (vocab, sourceVocab) = network switch
         {
-            model.Dispose();
-            throw new InvalidDataException($"Checkpoint vocabulary {model.Config.VocabSize} does not match its tokenizer's {tokenizer.VocabSize}.");
+            Gpt gpt => (gpt.Config.VocabSize, gpt.Config.VocabSize),
+            EncoderDecoder e => (e.Config.TargetVocabSize, e.Config.SourceVocabSize),
+            _ => (-1, -1),
+        };
+        if (vocab != tokenizer.VocabSize || sourceVocab != sourceTokenizer.VocabSize)
+        {
+            network.Dispose();
+            throw new InvalidDataException($"Checkpoint vocabulary {vocab} (source {sourceVocab}) does not match its tokenizers' {tokenizer.VocabSize} (source {sourceTokenizer.VocabSize}).");
         }
-        return new LoadedModel(model, tokenizer);
+        return new LoadedModel(network, tokenizer, sourceTokenizerPath is null ? null : sourceTokenizer);
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose() => Network.Dispose();
 }

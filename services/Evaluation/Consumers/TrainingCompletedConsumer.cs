@@ -30,18 +30,18 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
                 RunId = trained.RunId,
                 ModelName = trained.ModelName,
                 CheckpointKey = trained.CheckpointKey,
+                Architecture = trained.Architecture,
                 CreatedAt = DateTimeOffset.UtcNow,
             };
             var clock = Stopwatch.StartNew();
             try
             {
                 var (f, sample) = await scorer.ScoreAsync(trained, context.CancellationToken);
-                record.State = EvaluationState.Completed;
-                (record.Loss, record.Perplexity, record.BitsPerByte) = (f.Loss, f.Perplexity, f.BitsPerByte);
-                (record.Top1Accuracy, record.Top5Accuracy, record.TokensEvaluated) = (f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated);
-                record.Sample = sample;
-                logger.LogInformation("run {RunId}: validation loss {Loss:F4}, perplexity {Ppl:F2}, {Bpb:F3} bits/byte, top-1 {Top1:P1}, top-5 {Top5:P1}",
-                    trained.RunId, f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy);
+                record.Complete(f, sample);
+                logger.LogInformation("run {RunId}: validation loss {Loss:F4}, perplexity {Ppl:F2}, {Bpb:F3} bits/byte, top-1 {Top1:P1}, top-5 {Top5:P1}, " +
+                                      "macro recall {Recall:P1}, F1 {F1:P1}, ECE {Ece:F3}{Sequences}",
+                    trained.RunId, f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.MacroRecall, f.MacroF1, f.ExpectedCalibrationError,
+                    f.Bleu is { } bleu ? $", BLEU {bleu:F2} ({f.BleuTokenize}), chrF {f.ChrF:F2}, exact match {f.ExactMatch:P1} of {f.PairsEvaluated} pairs" : "");
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -69,10 +69,8 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
     private void Announce(EvaluationRecord record)
     {
         db.PublishViaOutbox<object>(record.State == EvaluationState.Completed
-            ? new EvaluationCompleted(record.RunId, record.Id, Figures(record), record.Sample, DateTimeOffset.UtcNow)
+            ? new EvaluationCompleted(record.RunId, record.Id, record.Figures(), record.Sample, DateTimeOffset.UtcNow)
             : new EvaluationFailed(record.RunId, record.FailureReason ?? "unknown error", DateTimeOffset.UtcNow));
     }
 
-    internal static EvaluationFigures Figures(EvaluationRecord r) =>
-        new(r.Loss ?? double.NaN, r.Perplexity ?? double.NaN, r.BitsPerByte ?? double.NaN, r.Top1Accuracy ?? 0, r.Top5Accuracy ?? 0, r.TokensEvaluated ?? 0);
 }

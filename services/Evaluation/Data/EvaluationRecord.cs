@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Evaluation.Data;
 
 public enum EvaluationState { Completed, Failed }
@@ -16,7 +18,34 @@ public sealed class EvaluationRecord
     public double? Top1Accuracy { get; set; }
     public double? Top5Accuracy { get; set; }
     public long? TokensEvaluated { get; set; }
+    public double? MacroPrecision { get; set; }
+    public double? MacroRecall { get; set; }
+    public double? MacroF1 { get; set; }
+    public double? ExpectedCalibrationError { get; set; }
+    public double? Bleu { get; set; }
+    public string? BleuTokenize { get; set; }
+    public double? ChrF { get; set; }
+    public double? ExactMatch { get; set; }
+    public long? PairsEvaluated { get; set; }
+    /// <summary>"gpt" or "encoder-decoder".</summary>
+    public string Architecture { get; set; } = Architectures.Gpt;
     public string? Sample { get; set; }
     public long DurationMilliseconds { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    public void Complete(EvaluationFigures f, string? sample)
+    {
+        State = EvaluationState.Completed;
+        (Loss, Perplexity, BitsPerByte, Top1Accuracy, Top5Accuracy, TokensEvaluated) = (f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated);
+        (MacroPrecision, MacroRecall, MacroF1, ExpectedCalibrationError) = (f.MacroPrecision, f.MacroRecall, f.MacroF1, f.ExpectedCalibrationError);
+        (Bleu, BleuTokenize, ChrF, ExactMatch, PairsEvaluated) = (f.Bleu, f.BleuTokenize, f.ChrF, f.ExactMatch, f.PairsEvaluated);
+        Sample = sample;
+    }
+
+    public EvaluationFigures Figures() =>
+        new(Loss ?? double.NaN, Perplexity ?? double.NaN, BitsPerByte ?? double.NaN, Top1Accuracy ?? 0, Top5Accuracy ?? 0, TokensEvaluated ?? 0)
+        {
+            MacroPrecision = MacroPrecision, MacroRecall = MacroRecall, MacroF1 = MacroF1, ExpectedCalibrationError = ExpectedCalibrationError,
+            Bleu = Bleu, BleuTokenize = BleuTokenize, ChrF = ChrF, ExactMatch = ExactMatch, PairsEvaluated = PairsEvaluated,
+        };
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.ML;
@@ -13,33 +14,80 @@ public sealed class EvaluationOptions
     public int BatchSize { get; set; } = 32;
     /// <summary>Length of the sample stored with the evaluation (0 for none).</summary>
     public int SampleTokens { get; set; } = 200;
+    /// <summary>Encoder-decoder: held-out pairs scored and decoded at most.</summary>
+    public int MaxPairs { get; set; } = 500;
+    /// <summary>Encoder-decoder: the beam the sequence metrics decode with (the served default).</summary>
+    public int NumBeams { get; set; } = 4;
 }
 
-/// <summary>Scores a trained checkpoint on its dataset's held-out split and draws a short sample.</summary>
+/// <summary>
+/// Scores a trained checkpoint on its dataset's held-out split and keeps a short sample. A GPT is scored on windows of
+/// the token stream and samples a continuation; an encoder-decoder is scored teacher-forced on the held-out pairs, then
+/// decodes their sources with beam search for BLEU, chrF and exact match, and shows its first output.
+/// </summary>
 public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOptions> options)
 {
     public Task<(EvaluationFigures Figures, string? Sample)> ScoreAsync(TrainingCompleted trained, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
-            var o = options.Value;
-            var device = TorchRuntime.Initialise(o.TorchThreads);
-            using var loaded = LoadedModel.Load(store.PathOf(trained.CheckpointKey), trained.CheckpointSha256, store.PathOf(trained.TokenizerKey), device);
-            using var validation = TokenBatches.FromFile(store.PathOf(trained.ValidationTokensKey), loaded.Model.Config.BlockSize, device);
-            var bytesPerToken = trained.ValidationTokens > 0 && trained.ValidationBytes > 0
-                ? (double)trained.ValidationBytes / trained.ValidationTokens
-                : 1.0;
-            var f = HeldOutEvaluator.Evaluate(loaded.Model, validation, bytesPerToken, o.BatchSize, o.MaxTokens);
-            cancellationToken.ThrowIfCancellationRequested();
-
-            string? sample = null;
-            if (o.SampleTokens > 0)
-            {
-                // Seeded from the first held-out token, so the same checkpoint always shows the same sample.
-                var (first, _) = validation.At([0]);
-                var prompt = new[] { (int)first[0, 0].item<long>() };
-                var ids = Sampler.Generate(loaded.Model, prompt, new SamplingOptions(o.SampleTokens, 0.8, 40, Seed: 0), cancellationToken);
-                sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
-            }
-            return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated), sample);
+            var device = TorchRuntime.Initialise(options.Value.TorchThreads);
+            using var loaded = LoadedModel.Load(store.PathOf(trained.CheckpointKey), trained.CheckpointSha256, store.PathOf(trained.TokenizerKey), device,
+                trained.SourceTokenizerKey is { } source ? store.PathOf(source) : null);
+            return loaded.EncoderDecoder is { } model
+                ? ScorePairs(loaded, model, trained, device, cancellationToken)
+                : ScoreText(loaded, trained, device, cancellationToken);
         }, cancellationToken);
+
+    private (EvaluationFigures, string?) ScoreText(LoadedModel loaded, TrainingCompleted trained, TorchSharp.torch.Device device, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        using var validation = TokenBatches.FromFile(store.PathOf(trained.ValidationTokensKey), loaded.Model.Config.BlockSize, device);
+        var bytesPerToken = trained.ValidationTokens > 0 && trained.ValidationBytes > 0
+            ? (double)trained.ValidationBytes / trained.ValidationTokens
+            : 1.0;
+        var f = HeldOutEvaluator.Evaluate(loaded.Model, validation, bytesPerToken, o.BatchSize, o.MaxTokens);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        string? sample = null;
+        if (o.SampleTokens > 0)
+        {
+            // Seeded from the first held-out token, so the same checkpoint always shows the same sample.
+            var (first, _) = validation.At([0]);
+            var prompt = new[] { (int)first[0, 0].item<long>() };
+            var ids = Sampler.Generate(loaded.Model, prompt, new SamplingOptions(o.SampleTokens, 0.8, 40, Seed: 0), cancellationToken);
+            sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
+        }
+        return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated)
+        {
+            MacroPrecision = f.Classes?.MacroPrecision, MacroRecall = f.Classes?.MacroRecall, MacroF1 = f.Classes?.MacroF1,
+            ExpectedCalibrationError = f.Classes?.ExpectedCalibrationError,
+        }, sample);
+    }
+
+    private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, TrainingCompleted trained, TorchSharp.torch.Device device,
+        CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        using var pairs = PairBatches.FromFile(store.PathOf(trained.ValidationTokensKey), model.Config, device);
+        var f = PairEvaluator.Score(model, pairs, o.BatchSize, o.MaxPairs);
+        cancellationToken.ThrowIfCancellationRequested();
+        var outputs = PairEvaluator.Decode(model, pairs, new BeamSearchOptions(o.NumBeams, model.Config.MaxTargetLength - 1, EarlyStopping: true),
+            o.MaxPairs, cancellationToken);
+        var hypotheses = outputs.Select(ids => loaded.Tokenizer.Decode(ids)).ToList();
+        var references = Enumerable.Range(0, outputs.Count).Select(i => loaded.Tokenizer.Decode(pairs.Pair(i).Target)).ToList();
+        var tokenize = BleuTokenizers.For(references);
+        var exact = hypotheses.Zip(references).Count(p => p.First == p.Second);
+        // Bits per byte of the targets: the loss per target position over the UTF-8 bytes each position stands for.
+        var targetBytes = references.Sum(r => Encoding.UTF8.GetByteCount(r)) + outputs.Count;
+        var targetPositions = Enumerable.Range(0, outputs.Count).Sum(i => pairs.Pair(i).Target.Length + 1);
+        var sample = outputs.Count == 0 ? null : $"{loaded.SourceTokenizer.Decode(pairs.Pair(0).Source)} → {hypotheses[0]}";
+        return (new EvaluationFigures(f.Loss, Math.Exp(f.Loss), f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy,
+            f.Top5Accuracy, f.TokensEvaluated)
+        {
+            MacroPrecision = f.Classes.MacroPrecision, MacroRecall = f.Classes.MacroRecall, MacroF1 = f.Classes.MacroF1,
+            ExpectedCalibrationError = f.Classes.ExpectedCalibrationError,
+            Bleu = Bleu.Corpus(hypotheses, [references], tokenize).Score, BleuTokenize = tokenize, ChrF = ChrF.Corpus(hypotheses, [references]),
+            ExactMatch = outputs.Count == 0 ? 0 : (double)exact / outputs.Count, PairsEvaluated = outputs.Count,
+        }, sample);
+    }
 }

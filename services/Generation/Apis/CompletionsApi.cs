@@ -10,7 +10,10 @@ using Platform.Tokenizers;
 
 namespace Generation.Apis;
 
-/// <summary>OpenAI's completions request (snake_case); top_k is an extension.</summary>
+/// <summary>
+/// OpenAI's completions request (snake_case); top_k and the beam settings (encoder-decoder models, whose source is the
+/// prompt) are extensions.
+/// </summary>
 public sealed record CompletionRequest(
     [property: JsonPropertyName("model")] string? Model,
     [property: JsonPropertyName("prompt")] string? Prompt,
@@ -24,7 +27,11 @@ public sealed record CompletionRequest(
     [property: JsonPropertyName("stop")] JsonElement? Stop,
     [property: JsonPropertyName("presence_penalty")] double? PresencePenalty,
     [property: JsonPropertyName("frequency_penalty")] double? FrequencyPenalty,
-    [property: JsonPropertyName("seed")] long? Seed);
+    [property: JsonPropertyName("seed")] long? Seed,
+    [property: JsonPropertyName("num_beams")] int? NumBeams = null,
+    [property: JsonPropertyName("length_penalty")] double? LengthPenalty = null,
+    [property: JsonPropertyName("early_stopping")] bool? EarlyStopping = null,
+    [property: JsonPropertyName("no_repeat_ngram_size")] int? NoRepeatNgramSize = null);
 
 /// <summary>POST /v1/completions and GET /v1/models, shaped like OpenAI's API (streaming as Server-Sent Events).</summary>
 public static class CompletionsApi
@@ -46,7 +53,10 @@ public static class CompletionsApi
             return problem;
         var stop = ReadStop(body!.Stop, out var stopError);
         var request = new SamplingRequest(body.Model, body.Prompt, body.MaxTokens ?? 16, body.Temperature, body.TopK, body.TopP, body.Seed,
-            body.FrequencyPenalty, body.PresencePenalty, stop, body.N);
+            body.FrequencyPenalty, body.PresencePenalty, stop, body.N)
+        {
+            NumBeams = body.NumBeams, LengthPenalty = body.LengthPenalty, EarlyStopping = body.EarlyStopping, NoRepeatNgramSize = body.NoRepeatNgramSize,
+        };
         var errors = request.Validate(options.Value, snakeCase: true);
         if (stopError is not null)
             errors.Add("stop", stopError);
@@ -57,9 +67,13 @@ public static class CompletionsApi
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
         if (notFound is not null)
             return notFound;
-        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved!, request.Prompt!);
+        var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase: true);
+        if (!architectureErrors.IsValid)
+            return Results.ValidationProblem(architectureErrors.ToDictionary(), title: "The completion request is invalid.");
+        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved, request.Prompt!);
         if (unencodable is not null)
             return unencodable;
+        var beam = request.Beam(resolved.Model.Architecture);
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)
@@ -73,7 +87,7 @@ public static class CompletionsApi
         var model = request.Model!;
         if (body.Stream == true)
         {
-            await StreamAsync(http, resolved.Loaded, prompt!, request, stop, seed, n, id, created, model, gate.Metrics, cancellationToken);
+            await StreamAsync(http, resolved.Loaded, prompt!, request, beam, stop, seed, n, id, created, model, gate.Metrics, cancellationToken);
             return Results.Empty;
         }
 
@@ -82,7 +96,7 @@ public static class CompletionsApi
         for (var index = 0; index < n; index++)
         {
             var runner = new CompletionRunner(resolved.Loaded, stop, gate.Metrics);
-            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken);
+            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken, beam);
             completionTokens += runner.Tokens.Count;
             choices.Add(new
             {
@@ -117,7 +131,7 @@ public static class CompletionsApi
         return new { tokens, token_logprobs = runner.Tokens.Select(t => t.LogProbability), top_logprobs = (object?)null, text_offset = offsets };
     }
 
-    private static async Task StreamAsync(HttpContext http, Platform.ML.LoadedModel loaded, int[] prompt, SamplingRequest request,
+    private static async Task StreamAsync(HttpContext http, Platform.ML.LoadedModel loaded, int[] prompt, SamplingRequest request, Platform.ML.BeamSearchOptions? beam,
         IReadOnlyList<string> stop, long seed, int n, string id, long created, string model, GenerationMetrics metrics,
         CancellationToken cancellationToken)
     {
@@ -132,7 +146,7 @@ public static class CompletionsApi
                 for (var index = 0; index < n; index++)
                 {
                     var runner = new CompletionRunner(loaded, stop, metrics);
-                    foreach (var delta in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken))
+                    foreach (var delta in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken, beam))
                         chunks.Writer.TryWrite((index, delta, null));
                     chunks.Writer.TryWrite((index, "", runner.FinishReason));
                 }
@@ -183,10 +197,10 @@ public static class CompletionsApi
     private static async Task<IResult> ListModelsAsync(GenerationDbContext db, CancellationToken cancellationToken)
     {
         var versions = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).ToListAsync(cancellationToken);
-        // Each version by its own id, and each name for its latest version.
-        var data = versions.Select(v => new { id = $"{v.Name}/versions/{v.Version}", @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform" })
+        // Each version by its own id, and each name for its latest version; "architecture" (gpt, encoder-decoder) is an extension.
+        var data = versions.Select(v => new { id = $"{v.Name}/versions/{v.Version}", @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform", architecture = v.Architecture })
             .Concat(versions.GroupBy(v => v.Name).Select(g => g.MaxBy(v => v.Version)!)
-                .Select(v => new { id = v.Name, @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform" }))
+                .Select(v => new { id = v.Name, @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform", architecture = v.Architecture }))
             .OrderBy(m => m.id, StringComparer.Ordinal);
         return Results.Ok(new { @object = "list", data });
     }

@@ -4,10 +4,15 @@ using Platform.ServiceDefaults.Http;
 
 namespace Generation.Apis;
 
+/// <summary>A GPT continues Prompt; an encoder-decoder transforms Input (or Prompt), with beam search by default.</summary>
 public sealed record GenerateRequest(string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, long? Seed,
-    double? TopP, double? FrequencyPenalty, double? PresencePenalty, string[]? Stop, int? N, bool? Logprobs)
+    double? TopP, double? FrequencyPenalty, double? PresencePenalty, string[]? Stop, int? N, bool? Logprobs,
+    string? Input = null, int? NumBeams = null, double? LengthPenalty = null, bool? EarlyStopping = null, int? NoRepeatNgramSize = null)
 {
-    public SamplingRequest ToSampling() => new(Model, Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, N);
+    public SamplingRequest ToSampling() => new(Model, Input ?? Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, N)
+    {
+        NumBeams = NumBeams, LengthPenalty = LengthPenalty, EarlyStopping = EarlyStopping, NoRepeatNgramSize = NoRepeatNgramSize,
+    };
 }
 
 /// <summary>One completion; with logprobs, each token's log-probability.</summary>
@@ -40,9 +45,13 @@ public static class GenerateApi
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
         if (notFound is not null)
             return notFound;
-        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved!, request.Prompt!);
+        var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase: false);
+        if (!architectureErrors.IsValid)
+            return Results.ValidationProblem(architectureErrors.ToDictionary(), title: "The generation request is invalid.");
+        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved, request.Prompt!, body.Input is null ? "prompt" : "input");
         if (unencodable is not null)
             return unencodable;
+        var beam = request.Beam(resolved.Model.Architecture);
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)
@@ -53,7 +62,7 @@ public static class GenerateApi
         for (var index = 0; index < (request.N ?? 1); index++)
         {
             var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? [], gate.Metrics);
-            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken);
+            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken, beam);
             completions.Add(new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
                 body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null));
         }

@@ -20,6 +20,8 @@ public sealed class ModelVersionRegisteredConsumer(GenerationDbContext db) : ICo
             CheckpointKey = m.CheckpointKey,
             CheckpointSha256 = m.CheckpointSha256,
             TokenizerKey = m.TokenizerKey,
+            Architecture = m.Architecture,
+            SourceTokenizerKey = m.SourceTokenizerKey,
             OwnerName = m.Owner?.Name,
             RegisteredAt = m.RegisteredAt,
         });

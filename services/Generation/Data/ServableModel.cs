@@ -9,6 +9,10 @@ public sealed class ServableModel
     public string CheckpointKey { get; set; } = "";
     public string CheckpointSha256 { get; set; } = "";
     public string TokenizerKey { get; set; } = "";
+    /// <summary>"gpt" or "encoder-decoder".</summary>
+    public string Architecture { get; set; } = Platform.Contracts.Architectures.Gpt;
+    /// <summary>An encoder-decoder trained with one tokenizer per side: the source side's.</summary>
+    public string? SourceTokenizerKey { get; set; }
     /// <summary>Name of the key that owns the version (OpenAI's owned_by).</summary>
     public string? OwnerName { get; set; }
     public DateTimeOffset RegisteredAt { get; set; }

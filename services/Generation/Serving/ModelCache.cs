@@ -41,7 +41,7 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
     {
         var entry = _entries.GetOrAdd((model.Name, model.Version), _ => new Entry(new Lazy<Task<LoadedModel>>(() => Task.Run(() =>
             LoadedModel.Load(store.PathOf(model.CheckpointKey), model.CheckpointSha256, store.PathOf(model.TokenizerKey),
-                TorchRuntime.Initialise(options.Value.TorchThreads))))));
+                TorchRuntime.Initialise(options.Value.TorchThreads), model.SourceTokenizerKey is { } source ? store.PathOf(source) : null)))));
         entry.LastUsed = Interlocked.Increment(ref _clock);
         try
         {
@@ -62,7 +62,7 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         .Where(e => e.Model.IsValueCreated && e.Model.Value.IsCompletedSuccessfully)
         .Sum(e => WeightBytes(e.Model.Value.Result));
 
-    private static long WeightBytes(LoadedModel loaded) => loaded.Model.parameters().Sum(p => p.numel() * p.ElementSize);
+    private static long WeightBytes(LoadedModel loaded) => loaded.Network.parameters().Sum(p => p.numel() * p.ElementSize);
 
     private void EvictBeyondBudget((string, int) justUsed)
     {

@@ -9,16 +9,28 @@ public sealed record ResolvedModel(ServableModel Model, LoadedModel Loaded);
 /// <summary>Finds the servable version a reference names and loads it (cached); failures are problem results.</summary>
 public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
 {
-    /// <summary>The prompt's token ids, or a 400 naming "prompt" when the tokenizer cannot encode it.</summary>
-    public static (int[]? Ids, IResult? Problem) EncodePrompt(ResolvedModel model, string prompt)
+    /// <summary>
+    /// The prompt's token ids (an encoder-decoder's source, with its &lt;/s&gt;), or a 400 naming the field when the
+    /// tokenizer cannot encode it or it is longer than the encoder takes.
+    /// </summary>
+    public static (int[]? Ids, IResult? Problem) EncodePrompt(ResolvedModel model, string prompt, string field = "prompt")
     {
         try
         {
-            return (model.Loaded.Tokenizer.Encode(prompt), null);
+            if (model.Loaded.EncoderDecoder is not { } encoderDecoder)
+                return (model.Loaded.Tokenizer.Encode(prompt), null);
+            var source = model.Loaded.SourceTokenizer.Encode(prompt);
+            var limit = encoderDecoder.Config.MaxSourceLength - 1;
+            if (source.Length > limit)
+                return (null, Results.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    [field] = [$"encodes to {source.Length} tokens; the model's encoder takes at most {limit}."],
+                }, title: "The input is too long."));
+            return ([.. source, encoderDecoder.Config.SourceSpecials.Eos], null);
         }
         catch (Exception ex) when (ex is Platform.Tokenizers.UnknownTokenException or ArgumentException)
         {
-            return (null, Results.ValidationProblem(new Dictionary<string, string[]> { ["prompt"] = [ex.Message] }, title: "The prompt cannot be encoded."));
+            return (null, Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [ex.Message] }, title: "The prompt cannot be encoded."));
         }
     }
 

@@ -12,7 +12,13 @@ public sealed record SamplingRequest(
     string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, double? TopP, long? Seed,
     double? FrequencyPenalty, double? PresencePenalty, IReadOnlyList<string>? Stop, int? N)
 {
-    public const int DefaultMaxTokens = 200, MaxStops = 4, MaxStopLength = 64;
+    public const int DefaultMaxTokens = 200, MaxStops = 4, MaxStopLength = 64, MaxBeams = 16, DefaultEncoderDecoderBeams = 4;
+
+    /// <summary>Beam search (encoder-decoder models): hypotheses kept per step; null: 4 unless a temperature is given.</summary>
+    public int? NumBeams { get; init; }
+    public double? LengthPenalty { get; init; }
+    public bool? EarlyStopping { get; init; }
+    public int? NoRepeatNgramSize { get; init; }
 
     public ValidationErrors Validate(GenerationOptions o, bool snakeCase)
     {
@@ -29,8 +35,33 @@ public sealed record SamplingRequest(
         errors.Range(FrequencyPenalty ?? 0, -2, 2, F("frequencyPenalty"));
         errors.Range(PresencePenalty ?? 0, -2, 2, F("presencePenalty"));
         errors.Range(N ?? 1, 1, o.MaxCompletionsPerRequest, F("n"));
+        errors.Range(NumBeams ?? 1, 1, MaxBeams, F("numBeams"));
+        errors.Range(LengthPenalty ?? 1.0, -5, 5, F("lengthPenalty"));
+        errors.Range(NoRepeatNgramSize ?? 0, 0, 16, F("noRepeatNgramSize"));
         errors.Require(Stop is null || (Stop.Count <= MaxStops && Stop.All(s => s.Length is > 0 and <= MaxStopLength)), F("stop"),
             $"must be at most {MaxStops} non-empty strings of at most {MaxStopLength} characters.");
+        return errors;
+    }
+
+    /// <summary>
+    /// Beam search for an encoder-decoder: numBeams as asked, else 4 when no temperature is given (the evaluated
+    /// default), else none (sampling). GPTs never beam (a request asking them to is refused by <see cref="CheckArchitecture"/>).
+    /// </summary>
+    public BeamSearchOptions? Beam(string architecture)
+    {
+        if (architecture != Architectures.EncoderDecoder)
+            return null;
+        var beams = NumBeams ?? (Temperature is null ? DefaultEncoderDecoderBeams : 1);
+        return beams <= 1 && NoRepeatNgramSize is null or 0 ? null
+            : new BeamSearchOptions(beams, MaxTokens ?? DefaultMaxTokens, LengthPenalty ?? 1.0, EarlyStopping ?? false, NoRepeatNgramSize ?? 0);
+    }
+
+    /// <summary>Beam settings name the field when the model is a GPT.</summary>
+    public ValidationErrors CheckArchitecture(string architecture, bool snakeCase)
+    {
+        var errors = new ValidationErrors();
+        if (architecture != Architectures.EncoderDecoder && (NumBeams is > 1 || NoRepeatNgramSize is > 0))
+            errors.Add(snakeCase ? "num_beams" : "numBeams", "beam search is for encoder-decoder models; this model is a GPT.");
         return errors;
     }
 

@@ -10,8 +10,8 @@ namespace Platform.ML;
 /// </summary>
 public sealed record BeamSearchOptions(int NumBeams, int MaxNewTokens, double LengthPenalty = 1.0, bool EarlyStopping = false, int NoRepeatNgramSize = 0);
 
-/// <summary>The best hypothesis (without &lt;s&gt; and &lt;/s&gt;), its score and whether it ended with &lt;/s&gt;.</summary>
-public sealed record BeamResult(int[] Tokens, double Score, bool Finished);
+/// <summary>The best hypothesis (without &lt;s&gt; and &lt;/s&gt;), each token's log-probability, its score and whether it ended with &lt;/s&gt;.</summary>
+public sealed record BeamResult(int[] Tokens, double[] LogProbabilities, double Score, bool Finished);
 
 public static class BeamSearch
 {
@@ -21,7 +21,8 @@ public static class BeamSearch
             throw new ArgumentOutOfRangeException(nameof(options), "numBeams must be at least 1.");
         var beams = new List<List<int>> { new() { specials.Bos } };
         var scores = new List<double> { 0.0 };
-        var finished = new List<(int[] Tokens, double Score)>();
+        var steps = new List<List<double>> { new() };
+        var finished = new List<(int[] Tokens, double[] LogProbabilities, double Score)>();
         for (var step = 0; step < options.MaxNewTokens; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -35,20 +36,20 @@ public static class BeamSearch
             }
             // Candidates: every (beam, token) with its running score; the best 2·numBeams are enough to refill the beams
             // even if numBeams of them end.
-            var candidates = new List<(int Beam, int Token, double Score)>(beams.Count * vocab);
+            var candidates = new List<(int Beam, int Token, double Score, double LogProbability)>(beams.Count * vocab);
             for (var b = 0; b < beams.Count; b++)
             {
                 var banned = Banned(beams[b], options.NoRepeatNgramSize);
                 for (var t = 0; t < vocab; t++)
                     if (t != specials.Pad && t != specials.Bos && (banned is null || !banned.Contains(t)))
-                        candidates.Add((b, t, scores[b] + logProbabilities[b * vocab + t]));
+                        candidates.Add((b, t, scores[b] + logProbabilities[b * vocab + t], logProbabilities[b * vocab + t]));
             }
-            var next = new List<(int Beam, int Token, double Score)>();
+            var next = new List<(int Beam, int Token, double Score, double LogProbability)>();
             foreach (var c in candidates.OrderByDescending(c => c.Score).Take(2 * options.NumBeams))
             {
                 if (c.Token == specials.Eos)
                 {
-                    finished.Add((beams[c.Beam].Skip(1).ToArray(), c.Score / Math.Pow(beams[c.Beam].Count, options.LengthPenalty)));
+                    finished.Add((beams[c.Beam].Skip(1).ToArray(), [.. steps[c.Beam]], c.Score / Math.Pow(beams[c.Beam].Count, options.LengthPenalty)));
                     continue;
                 }
                 next.Add(c);
@@ -60,14 +61,15 @@ public static class BeamSearch
             session.Reorder(next.Select(c => (long)c.Beam).ToArray());
             beams = next.Select(c => new List<int>(beams[c.Beam]) { c.Token }).ToList();
             scores = next.Select(c => c.Score).ToList();
+            steps = next.Select(c => new List<double>(steps[c.Beam]) { c.LogProbability }).ToList();
         }
         if (finished.Count > 0)
         {
             var best = finished.MaxBy(f => f.Score);
-            return new BeamResult(best.Tokens, best.Score, true);
+            return new BeamResult(best.Tokens, best.LogProbabilities, best.Score, true);
         }
-        var (row, length) = (0, beams[0].Count - 1);
-        return new BeamResult(beams[row].Skip(1).ToArray(), scores[row] / Math.Pow(Math.Max(1, length), options.LengthPenalty), false);
+        var length = beams[0].Count - 1;
+        return new BeamResult(beams[0].Skip(1).ToArray(), [.. steps[0]], scores[0] / Math.Pow(Math.Max(1, length), options.LengthPenalty), false);
     }
 
     /// <summary>
@@ -75,7 +77,8 @@ public static class BeamSearch
     /// the worst of them, judged by its score if it ended now (Hugging Face's default heuristic: exact when α = 0, since
     /// log-probabilities only fall, and close otherwise).
     /// </summary>
-    private static bool Done(List<(int[] Tokens, double Score)> finished, List<(int Beam, int Token, double Score)> running, int length,
+    private static bool Done(List<(int[] Tokens, double[] LogProbabilities, double Score)> finished,
+        List<(int Beam, int Token, double Score, double LogProbability)> running, int length,
         BeamSearchOptions options)
     {
         if (finished.Count < options.NumBeams)

@@ -43,12 +43,25 @@ namespace Evaluation.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Architecture")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<double?>("BitsPerByte")
                         .HasColumnType("double precision");
+
+                    b.Property<double?>("Bleu")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("BleuTokenize")
+                        .HasColumnType("text");
 
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<double?>("ChrF")
+                        .HasColumnType("double precision");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -56,15 +69,33 @@ namespace Evaluation.Data.Migrations
                     b.Property<long>("DurationMilliseconds")
                         .HasColumnType("bigint");
 
+                    b.Property<double?>("ExactMatch")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("ExpectedCalibrationError")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
                     b.Property<double?>("Loss")
                         .HasColumnType("double precision");
 
+                    b.Property<double?>("MacroF1")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MacroPrecision")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MacroRecall")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("ModelName")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<long?>("PairsEvaluated")
+                        .HasColumnType("bigint");
 
                     b.Property<double?>("Perplexity")
                         .HasColumnType("double precision");

@@ -31,6 +31,10 @@ namespace Generation.Data.Migrations
                     b.Property<int>("Version")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Architecture")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -47,6 +51,9 @@ namespace Generation.Data.Migrations
 
                     b.Property<Guid>("RunId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("SourceTokenizerKey")
+                        .HasColumnType("text");
 
                     b.Property<string>("TokenizerKey")
                         .IsRequired()
