@@ -12,7 +12,7 @@ public static class Api
     public static readonly string DemoCorpus = File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "infra", "demo", "tinyshakespeare.txt"));
 
     public static async Task<(HttpStatusCode Status, JsonNode? Body)> UploadAsync(HttpClient http, byte[] corpus, string name,
-        string? autoTrain = null, string contentType = "text/plain", string? validationFraction = null, string? tokenizer = null, byte[]? tokenizerFile = null)
+        string? autoTrain = null, string contentType = "text/plain", string? validationFraction = null, string? tokenizer = null, byte[]? tokenizerFile = null, string? format = null)
     {
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(corpus);
@@ -28,6 +28,8 @@ public static class Api
             form.Add(new StringContent(tokenizer), "tokenizer");
         if (tokenizerFile is not null)
             form.Add(new ByteArrayContent(tokenizerFile), "tokenizerFile", "tokenizer.json");
+        if (format is not null)
+            form.Add(new StringContent(format), "format");
         using var response = await http.PostAsync("/api/datasets", form);
         return (response.StatusCode, await ReadAsync(response));
     }
