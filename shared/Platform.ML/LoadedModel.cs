@@ -23,6 +23,10 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
     /// <summary>The tokenizer of an encoder-decoder's input: its own when the dataset had one per side.</summary>
     public ITokenizer SourceTokenizer { get; } = sourceTokenizer ?? tokenizer;
 
+    /// <summary>The UTF-8 guard for sampling a byte-level BPE model's output (null for other tokenizers), built on first use.</summary>
+    public Utf8Constraint? Utf8 => _utf8.Value;
+    private readonly Lazy<Utf8Constraint?> _utf8 = new(() => Utf8Constraint.For(tokenizer));
+
     /// <summary>Loads a checkpoint after checking it is byte for byte the one that was registered.</summary>
     public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath, Device? device = null,
         string? sourceTokenizerPath = null)
@@ -50,5 +54,10 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
         return new LoadedModel(network, tokenizer, sourceTokenizerPath is null ? null : sourceTokenizer);
     }
 
-    public void Dispose() => Network.Dispose();
+    public void Dispose()
+    {
+        Network.Dispose();
+        if (_utf8.IsValueCreated)
+            _utf8.Value?.Dispose();
+    }
 }

@@ -1,3 +1,4 @@
+using Platform.Tokenizers;
 using static TorchSharp.torch;
 
 namespace Platform.ML;
@@ -7,17 +8,18 @@ namespace Platform.ML;
 /// position. Window policy: the model sees at most blockSize positions; when the window is full, the newest half
 /// of the context is kept and prefilled again (learned absolute positions rule out sliding cached keys). The
 /// uncached path (full recomputation of the window every token) follows the same policy, so both give the same
-/// tokens. Draws come from a generator seeded per request: the same seed and settings give the same text.
+/// tokens. Draws come from a generator seeded per request: the same seed and settings give the same text. With a
+/// <see cref="Utf8Constraint"/> (byte-level BPE), tokens that would break UTF-8 are never drawn.
 /// </summary>
 public static class Sampler
 {
     public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
-        bool useKvCache = true) =>
-        Stream(model, prompt, options, cancellationToken, useKvCache).Select(t => t.Id).ToArray();
+        bool useKvCache = true, Utf8Constraint? utf8 = null) =>
+        Stream(model, prompt, options, cancellationToken, useKvCache, utf8).Select(t => t.Id).ToArray();
 
     /// <summary>New token ids one at a time, as they are decoded.</summary>
     public static IEnumerable<SampledToken> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
-        bool useKvCache = true)
+        bool useKvCache = true, Utf8Constraint? utf8 = null)
     {
         if (prompt.Count == 0)
             throw new ArgumentException("The prompt must hold at least one token.", nameof(prompt));
@@ -29,6 +31,9 @@ public static class Sampler
         var windowStart = Math.Max(0, tokens.Count - config.BlockSize);
         using var cache = new KvCache(config.NLayer);
         var generated = new int[config.VocabSize];
+        if (!options.ValidUtf8)
+            utf8 = null;
+        var utf8State = utf8?.Mask.After(prompt) ?? Utf8TokenMask.Complete;
         model.eval();
         for (var i = 0; i < options.MaxNewTokens; i++)
         {
@@ -54,10 +59,15 @@ public static class Sampler
                     logits = model.forward(Ids(tokens.Skip(windowStart), device))[0, -1];
                 }
                 // Padded vocabulary rows are never real tokens.
-                next = Pick(logits[..config.VocabSize].to(ScalarType.Float32), options, generator, generated);
+                var real = logits[..config.VocabSize].to(ScalarType.Float32);
+                if (utf8 is not null)
+                    real = utf8.Apply(real, utf8State, last: i == options.MaxNewTokens - 1);
+                next = Pick(real, options, generator, generated);
             }
             tokens.Add(next.Id);
             generated[next.Id]++;
+            if (utf8 is not null)
+                utf8State = utf8.Mask.Next(utf8State, next.Id);
             yield return next;
         }
     }

@@ -73,6 +73,9 @@ public static class BertPreTokenization
     private static bool IsControl(Rune rune) =>
         rune.Value is not ('\t' or '\n' or '\r') && Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
 
+    /// <summary>A CJK ideograph, or CJK or full-width punctuation (、。，「」…): text that Chinese writes without spaces.</summary>
+    public static bool IsCjkText(int cp) => IsCjk(cp) || cp is >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF or >= 0xFE30 and <= 0xFE4F;
+
     private static bool IsCjk(int cp) =>
         cp is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
             or >= 0x2B740 and <= 0x2B81F or >= 0x2B820 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;

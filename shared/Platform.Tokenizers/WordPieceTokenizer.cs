@@ -5,7 +5,10 @@ namespace Platform.Tokenizers;
 /// <summary>
 /// BERT-style WordPiece: BERT normalisation and pre-tokenization, then each word split greedily into the longest
 /// vocabulary pieces from the left, pieces after the first carrying the "##" prefix; a word that cannot be split
-/// (or is longer than 100 characters) becomes [UNK]. Decoding joins pieces; it restores spacing, not casing.
+/// (or is longer than 100 characters) becomes [UNK]. Decoding joins pieces with Hugging Face's WordPiece decoder
+/// (a space before each word, then its clean-up of " ." " ," " !" " ?" and English contractions), except that no
+/// space goes next to Chinese text: BERT splits every ideograph into a word of its own, and Chinese is written without
+/// spaces. It restores spacing, not casing; a space the text had between Chinese and Latin is not restored.
 /// </summary>
 public sealed class WordPieceTokenizer : ITokenizer
 {
@@ -87,15 +90,25 @@ public sealed class WordPieceTokenizer : ITokenizer
             var token = _idToToken[id];
             if (token.StartsWith(Prefix, StringComparison.Ordinal))
                 sb.Append(token, Prefix.Length, token.Length - Prefix.Length);
-            else
-            {
-                if (sb.Length > 0)
-                    sb.Append(' ');
+            else if (sb.Length == 0 || IsCjkAt(sb.ToString(), sb.Length - 1, before: true) || IsCjkAt(token, 0, before: false))
                 sb.Append(token);
-            }
+            else
+                sb.Append(CleanUp(" " + token));
         }
         return sb.ToString();
     }
+
+    private static bool IsCjkAt(string text, int index, bool before)
+    {
+        if (before && index > 0 && char.IsLowSurrogate(text[index]))
+            index--;
+        return Rune.TryGetRuneAt(text, index, out var rune) && BertPreTokenization.IsCjkText(rune.Value);
+    }
+
+    // Hugging Face tokenizers' WordPiece decoder clean-up (cleanup: true in the tokenizer.json this class writes).
+    private static string CleanUp(string piece) => piece
+        .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",").Replace(" ' ", "'").Replace(" n't", "n't")
+        .Replace(" 'm", "'m").Replace(" do not", " don't").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're", "'re");
 
     public void Save(Stream stream) => HuggingFaceTokenizerJson.Write(this, stream);
 }

@@ -15,7 +15,8 @@ public class WordPieceTests
         var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "un", "##aff", "##able", "aff", "!", "##a"], lowercase: true);
         Assert.Equal(new[] { 2, 3, 4, 6 }, tokenizer.Encode("UnAffable!"));
         Assert.Equal(new[] { 1 }, tokenizer.Encode("xyz"));
-        Assert.Equal("unaffable !", tokenizer.Decode(tokenizer.Encode("UnAffable!")));
+        // Hugging Face's WordPiece decoder (cleanup on) gives "unaffable!" for BERT's tokens un ##aff ##able !.
+        Assert.Equal("unaffable!", tokenizer.Decode(tokenizer.Encode("UnAffable!")));
     }
 
     [Fact]
@@ -34,8 +35,39 @@ public class WordPieceTests
         var ids = tokenizer.Encode(sample);
         Assert.DoesNotContain(1, ids); // [UNK]
         Assert.True(ids.Length < BertPreTokenization.Split(BertPreTokenization.Normalise(sample, true)).Count() * 1.5);
+        // Decoding restores the words (spacing around punctuation follows Hugging Face's clean-up, so compare words).
         var words = BertPreTokenization.Split(BertPreTokenization.Normalise(sample, true));
-        Assert.Equal(string.Join(' ', words), tokenizer.Decode(ids));
+        Assert.Equal(words, BertPreTokenization.Split(BertPreTokenization.Normalise(tokenizer.Decode(ids), true)));
+    }
+
+    private const string Bilingual = """
+        大模型的训练需要大量的数据和计算资源。我们用GPU训练模型，然后评估它的准确率和召回率。
+        The model learns from text, then it writes new text. It is evaluated by accuracy and recall.
+        我喜欢用中文写作，也喜欢读英文书。Transformer模型由编码器和解码器组成。
+        Data privacy matters: personal data is removed before training, and costs are tracked.
+        """;
+
+    [Theory]
+    [InlineData("我喜欢大模型。")]
+    [InlineData("我们用GPU训练模型，然后评估它的准确率和召回率。")]
+    [InlineData("The model learns from text, then it writes new text.")]
+    [InlineData("大模型的训练需要数据。The model learns, and it is evaluated by accuracy.")]
+    [InlineData("Transformer模型由编码器和解码器组成。")]
+    public void Mixed_Chinese_and_English_text_decodes_back_without_spaces_between_Chinese_characters(string text)
+    {
+        var tokenizer = WordPieceTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat(Bilingual, 20)))], 500, lowercase: false);
+        var ids = tokenizer.Encode(text);
+        Assert.DoesNotContain(1, ids); // [UNK]: every character was seen
+        Assert.Equal(text, tokenizer.Decode(ids));
+    }
+
+    [Fact]
+    public void Generated_Chinese_pieces_join_without_spaces_and_English_words_keep_theirs()
+    {
+        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "我", "，", "和", "大", "模", "型", "。", "large", "model", "##s", "GPU"], lowercase: false);
+        Assert.Equal("我，和大模型。", tokenizer.Decode([2, 3, 4, 5, 6, 7, 8]));
+        Assert.Equal("large models", tokenizer.Decode([9, 10, 11]));
+        Assert.Equal("大模型GPU和large models。", tokenizer.Decode([5, 6, 7, 12, 4, 9, 10, 11, 8]));
     }
 
     [Fact]

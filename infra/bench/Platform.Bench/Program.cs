@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|precision|seq2seq] [--threads N] [--steps N] [--baby-steps N]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|utf8|precision|seq2seq] [--threads N] [--steps N] [--baby-steps N]
 //                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -87,6 +87,36 @@ if (mode is "generate")
                     firstMs = clock.Elapsed.TotalMilliseconds;
             Console.WriteLine($"   {(cached ? "KV cache      " : "recomputation ")}: {count / clock.Elapsed.TotalSeconds,8:N0} tokens/s, first token after {firstMs:F1} ms");
         }
+    }
+}
+
+if (mode is "generate" or "utf8")
+{
+    // The UTF-8 guard's cost: the same byte-level BPE model decoding 300 tokens with and without it, alternated, 5 rounds each.
+    set_num_threads(threads > 0 ? threads : 1);
+    var bpe = BpeTrainer.Train([new StringReader(text)], 8192);
+    using var utf8 = Utf8Constraint.For(bpe)!;
+    var prompt = bpe.Encode(text[..40]);
+    foreach (var (name, config) in new[]
+             {
+                 ("small (4×4×128, block 64)", new GptConfig(bpe.VocabSize, 64, 4, 4, 128)),
+                 ("block 256 (6×6×384)", new GptConfig(bpe.VocabSize, 256, 6, 6, 384)),
+             })
+    {
+        manual_seed(1);
+        using var model = new Gpt(config);
+        Sampler.Generate(model, prompt, new SamplingOptions(20, 0.8, 40, 1), utf8: utf8); // warm-up
+        var rates = new Dictionary<bool, List<double>> { [true] = [], [false] = [] };
+        for (var round = 0; round < 5; round++)
+            foreach (var guarded in new[] { false, true })
+            {
+                var clock = Stopwatch.StartNew();
+                var count = Sampler.Generate(model, prompt, new SamplingOptions(300, 0.8, 40, round), utf8: guarded ? utf8 : null).Length;
+                rates[guarded].Add(count / clock.Elapsed.TotalSeconds);
+            }
+        var (plain, safe) = (Median(rates[false]), Median(rates[true]));
+        Console.WriteLine($"\n== UTF-8 guard, byte-level BPE (vocabulary {bpe.VocabSize:N0}), {name}, 300 new tokens, median of 5");
+        Console.WriteLine($"   unguarded {plain,8:N0} tokens/s, guarded {safe,8:N0} tokens/s: the guard costs {(plain - safe) / plain:P1}");
     }
 }
 

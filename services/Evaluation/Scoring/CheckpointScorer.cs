@@ -54,7 +54,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
             // Seeded from the first held-out token, so the same checkpoint always shows the same sample.
             var (first, _) = validation.At([0]);
             var prompt = new[] { (int)first[0, 0].item<long>() };
-            var ids = Sampler.Generate(loaded.Model, prompt, new SamplingOptions(o.SampleTokens, 0.8, 40, Seed: 0), cancellationToken);
+            var ids = Sampler.Generate(loaded.Model, prompt, new SamplingOptions(o.SampleTokens, 0.8, 40, Seed: 0), cancellationToken, utf8: loaded.Utf8);
             sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
         }
         return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated)

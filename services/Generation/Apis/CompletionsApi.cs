@@ -31,7 +31,8 @@ public sealed record CompletionRequest(
     [property: JsonPropertyName("num_beams")] int? NumBeams = null,
     [property: JsonPropertyName("length_penalty")] double? LengthPenalty = null,
     [property: JsonPropertyName("early_stopping")] bool? EarlyStopping = null,
-    [property: JsonPropertyName("no_repeat_ngram_size")] int? NoRepeatNgramSize = null);
+    [property: JsonPropertyName("no_repeat_ngram_size")] int? NoRepeatNgramSize = null,
+    [property: JsonPropertyName("valid_utf8")] bool? ValidUtf8 = null);
 
 /// <summary>POST /v1/completions and GET /v1/models, shaped like OpenAI's API (streaming as Server-Sent Events).</summary>
 public static class CompletionsApi
@@ -56,6 +57,7 @@ public static class CompletionsApi
             body.FrequencyPenalty, body.PresencePenalty, stop, body.N)
         {
             NumBeams = body.NumBeams, LengthPenalty = body.LengthPenalty, EarlyStopping = body.EarlyStopping, NoRepeatNgramSize = body.NoRepeatNgramSize,
+            ValidUtf8 = body.ValidUtf8,
         };
         var errors = request.Validate(options.Value, snakeCase: true);
         if (stopError is not null)

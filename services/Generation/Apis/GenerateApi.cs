@@ -7,11 +7,13 @@ namespace Generation.Apis;
 /// <summary>A GPT continues Prompt; an encoder-decoder transforms Input (or Prompt), with beam search by default.</summary>
 public sealed record GenerateRequest(string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, long? Seed,
     double? TopP, double? FrequencyPenalty, double? PresencePenalty, string[]? Stop, int? N, bool? Logprobs,
-    string? Input = null, int? NumBeams = null, double? LengthPenalty = null, bool? EarlyStopping = null, int? NoRepeatNgramSize = null)
+    string? Input = null, int? NumBeams = null, double? LengthPenalty = null, bool? EarlyStopping = null, int? NoRepeatNgramSize = null,
+    bool? ValidUtf8 = null)
 {
     public SamplingRequest ToSampling() => new(Model, Input ?? Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, N)
     {
         NumBeams = NumBeams, LengthPenalty = LengthPenalty, EarlyStopping = EarlyStopping, NoRepeatNgramSize = NoRepeatNgramSize,
+        ValidUtf8 = ValidUtf8,
     };
 }
 

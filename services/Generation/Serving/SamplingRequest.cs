@@ -19,6 +19,8 @@ public sealed record SamplingRequest(
     public double? LengthPenalty { get; init; }
     public bool? EarlyStopping { get; init; }
     public int? NoRepeatNgramSize { get; init; }
+    /// <summary>Byte-level BPE models: mask tokens that would produce invalid UTF-8 (default true).</summary>
+    public bool? ValidUtf8 { get; init; }
 
     public ValidationErrors Validate(GenerationOptions o, bool snakeCase)
     {
@@ -72,5 +74,6 @@ public sealed record SamplingRequest(
             TopP = TopP ?? 1.0,
             FrequencyPenalty = FrequencyPenalty ?? 0,
             PresencePenalty = PresencePenalty ?? 0,
+            ValidUtf8 = ValidUtf8 ?? true,
         };
 }
