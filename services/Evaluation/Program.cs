@@ -18,10 +18,16 @@ builder.AddServiceMessaging("evaluation", bus =>
     bus.AddConsumer<TrainingCompletedConsumer>();
     bus.AddConsumer<TrainingCompletedFaultConsumer>();
     bus.AddConsumer<RunDeletedConsumer>();
+    bus.AddConsumer<DatasetIngestedConsumer>();
+    bus.AddConsumer<DatasetDeletedConsumer>();
+    bus.AddConsumer<ModelVersionRegisteredConsumer>();
+    bus.AddConsumer<ModelVersionDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<EvaluationDbContext>();
 builder.Services.Configure<EvaluationOptions>(builder.Configuration.GetSection("Evaluation"));
 builder.Services.AddSingleton<CheckpointScorer>();
+builder.Services.AddSingleton<SplitEncoder>();
+builder.Services.AddHostedService<RequestedEvaluationWorker>();
 
 var app = builder.Build();
 

@@ -88,6 +88,34 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         var models = await Api.GetOkAsync(Http, "/v1/models");
         Assert.Contains(models["data"]!.AsArray(), m => m!["id"]!.GetValue<string>() == "e2e-dates" && m["architecture"]!.GetValue<string>() == "encoder-decoder");
 
+        // The version evaluated on another dataset of the same task (its validation split encoded with the version's tokenizer).
+        var (otherStatus, other) = await Api.UploadAsync(Http, DatePairs(600, 99), "dates-other", tokenizer: "char", format: "pairs");
+        Assert.Equal(HttpStatusCode.Accepted, otherStatus);
+        var otherId = other!["id"]!.GetValue<string>();
+        var requested = await Api.EventuallyAsync(async () =>
+        {
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $$"""{"model":"e2e-dates/versions/{{version}}","datasetId":"{{otherId}}"}""");
+            return code == HttpStatusCode.Accepted ? body! : new JsonObject { ["pending"] = (int)code, ["body"] = body?.ToJsonString() };
+        }, e => e["id"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
+        var evaluationId = requested["id"]!.GetValue<string>();
+        var scored = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/evaluations/{evaluationId}"),
+            e => e["state"]!.ToString() is "Completed" or "Failed", Deadline, stack.Logs);
+        Assert.True(scored["state"]!.ToString() == "Completed", $"{scored}");
+        Assert.Equal(otherId, scored["datasetId"]!.GetValue<string>());
+        Assert.Equal(60, scored["pairsEvaluated"]!.GetValue<long>());
+        Assert.True(scored["exactMatch"]!.GetValue<double>() >= 0.9, $"{scored}");
+
+        // A text dataset does not suit an encoder-decoder: refused, naming the field.
+        var (textStatus, text) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]), "plain-text", tokenizer: "char");
+        Assert.Equal(HttpStatusCode.Accepted, textStatus);
+        var mismatch = await Api.EventuallyAsync(async () =>
+        {
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $$"""{"model":"e2e-dates","datasetId":"{{text!["id"]}}"}""");
+            return new JsonObject { ["status"] = (int)code, ["body"] = body?.DeepClone() };
+        }, r => r["status"]!.GetValue<int>() != 404, TimeSpan.FromSeconds(30), stack.Logs);
+        Assert.Equal(400, mismatch["status"]!.GetValue<int>());
+        Assert.NotNull(mismatch["body"]!["errors"]!["datasetId"]);
+
         // Beam settings are refused for a GPT-shaped request to this model's dataset, and a GPT run on pairs is refused too.
         var (refused, problem) = await Api.PostJsonAsync(Http, "/api/runs",
             $$"""{"datasetId":"{{datasetId}}","name":"wrong-family","model":{"architecture":"gpt"} }""");

@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Generation.Serving;
 using Ingestion.Apis;
 using Training.Runs;

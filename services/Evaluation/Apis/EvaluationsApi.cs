@@ -1,7 +1,13 @@
 using Evaluation.Data;
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Security;
 
 namespace Evaluation.Apis;
+
+/// <summary>Evaluate a registered version on a dataset: "name" (latest version) or "name/versions/N".</summary>
+public sealed record EvaluationRequest(string? Model, Guid? DatasetId);
 
 public static class EvaluationsApi
 {
@@ -10,16 +16,19 @@ public static class EvaluationsApi
         var group = app.MapGroup("/api/evaluations").WithTags("Evaluations");
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
+        group.MapPost("/", RequestAsync);
         return app;
     }
 
-    private static async Task<IResult> ListAsync(EvaluationDbContext db, Guid? runId, string? model, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(EvaluationDbContext db, Guid? runId, string? model, Guid? datasetId, CancellationToken cancellationToken)
     {
         var query = db.Evaluations.AsNoTracking();
         if (runId is { } r)
             query = query.Where(e => e.RunId == r);
         if (!string.IsNullOrEmpty(model))
             query = query.Where(e => e.ModelName == model);
+        if (datasetId is { } d)
+            query = query.Where(e => e.DatasetId == d);
         return Results.Ok(await query.OrderByDescending(e => e.CreatedAt).Take(1000).ToListAsync(cancellationToken));
     }
 
@@ -27,4 +36,46 @@ public static class EvaluationsApi
         await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken) is { } evaluation
             ? Results.Ok(evaluation)
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Evaluation not found.", detail: $"No evaluation has id {id}.");
+
+    /// <summary>
+    /// Queues an evaluation of any registered version on any dataset of the family it was trained for (text for a GPT,
+    /// pairs for an encoder-decoder), its validation split encoded with the version's own tokenizer. The dataset's owner
+    /// or an admin may ask (the evaluation's sample shows the dataset's text). 202 with the evaluation, then poll it.
+    /// </summary>
+    private static async Task<IResult> RequestAsync(HttpContext http, EvaluationDbContext db, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<EvaluationRequest>(http.Request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var errors = new ValidationErrors();
+        var reference = ModelReference.Parse(body!.Model);
+        errors.Require(reference is not null, "model", "must be a model name or 'name/versions/N'.");
+        errors.Require(body.DatasetId is { } given && given != Guid.Empty, "datasetId", "is required.");
+        if (!errors.IsValid)
+            return Results.ValidationProblem(errors.ToDictionary(), title: "The evaluation request is invalid.");
+
+        var versions = db.ModelVersions.AsNoTracking().Where(v => v.Name == reference!.Name);
+        if (reference!.Version is { } number)
+            versions = versions.Where(v => v.Version == number);
+        var version = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
+        if (version is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
+                detail: reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}.");
+        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted, cancellationToken);
+        if (dataset is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {body.DatasetId}.");
+        var caller = http.Caller();
+        if (!caller.MayChange(dataset.OwnerId))
+            return AccessProblems.NotOwner("dataset");
+        if (DatasetFormats.For(version.Architecture) != dataset.Format)
+            return Results.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["datasetId"] = [$"holds {dataset.Format}; {version.Name} v{version.Version} is a {version.Architecture} model, which is evaluated on {DatasetFormats.For(version.Architecture)}."],
+            }, title: "The dataset does not suit the model.");
+
+        var record = EvaluationRecord.Requested(version, dataset, caller.KeyId, DateTimeOffset.UtcNow);
+        db.Evaluations.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Accepted($"/api/evaluations/{record.Id}", record);
+    }
 }

@@ -21,7 +21,7 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
         var trained = context.Message;
         if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken))
             return;
-        var record = await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.RunId == trained.RunId, context.CancellationToken);
+        var record = await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.RunId == trained.RunId && e.DatasetId == null, context.CancellationToken);
         if (record is null)
         {
             record = new EvaluationRecord
@@ -36,7 +36,7 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
             var clock = Stopwatch.StartNew();
             try
             {
-                var (f, sample) = await scorer.ScoreAsync(trained, context.CancellationToken);
+                var (f, sample) = await scorer.ScoreAsync(EvaluationTarget.Of(trained), context.CancellationToken);
                 record.Complete(f, sample);
                 logger.LogInformation("run {RunId}: validation loss {Loss:F4}, perplexity {Ppl:F2}, {Bpb:F3} bits/byte, top-1 {Top1:P1}, top-5 {Top5:P1}, " +
                                       "macro recall {Recall:P1}, F1 {F1:P1}, ECE {Ece:F3}{Sequences}",

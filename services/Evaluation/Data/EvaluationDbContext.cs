@@ -9,6 +9,8 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
 
     public DbSet<EvaluationRecord> Evaluations => Set<EvaluationRecord>();
     public DbSet<DeletedRun> DeletedRuns => Set<DeletedRun>();
+    public DbSet<KnownDataset> Datasets => Set<KnownDataset>();
+    public DbSet<KnownModelVersion> ModelVersions => Set<KnownModelVersion>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -18,8 +20,22 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
         {
             e.ToTable("evaluations");
             e.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
-            // One evaluation per run: a redelivered TrainingCompleted re-announces it instead of scoring again.
-            e.HasIndex(x => x.RunId).IsUnique();
+            // One own evaluation per run: a redelivered TrainingCompleted re-announces it instead of scoring again.
+            // Requested evaluations (with a dataset) of the run's version are any number.
+            e.HasIndex(x => x.RunId).IsUnique().HasFilter("\"DatasetId\" IS NULL");
+            e.HasIndex(x => new { x.State, x.CreatedAt });
+            e.HasIndex(x => x.DatasetId);
+        });
+        modelBuilder.Entity<KnownDataset>(e =>
+        {
+            e.ToTable("datasets");
+            e.Property(d => d.Format).HasMaxLength(16);
+        });
+        modelBuilder.Entity<KnownModelVersion>(e =>
+        {
+            e.ToTable("model_versions");
+            e.HasKey(v => new { v.Name, v.Version });
+            e.Property(v => v.Architecture).HasMaxLength(32);
         });
         modelBuilder.Entity<DeletedRun>(e =>
         {

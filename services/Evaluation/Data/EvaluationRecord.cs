@@ -2,7 +2,8 @@ using Platform.Contracts;
 
 namespace Evaluation.Data;
 
-public enum EvaluationState { Completed, Failed }
+/// <summary>A run's own evaluation is Completed or Failed when stored; a requested one goes Pending → Running → Completed | Failed.</summary>
+public enum EvaluationState { Completed, Failed, Pending, Running }
 
 public sealed class EvaluationRecord
 {
@@ -12,6 +13,11 @@ public sealed class EvaluationRecord
     public EvaluationState State { get; set; }
     public string? FailureReason { get; set; }
     public string CheckpointKey { get; set; } = "";
+    /// <summary>Requested evaluations (POST /api/evaluations): the version and the dataset asked for. Null for a run's own.</summary>
+    public int? ModelVersion { get; set; }
+    public Guid? DatasetId { get; set; }
+    public Guid? RequestedBy { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
     public double? Loss { get; set; }
     public double? Perplexity { get; set; }
     public double? BitsPerByte { get; set; }
@@ -32,6 +38,26 @@ public sealed class EvaluationRecord
     public string? Sample { get; set; }
     public long DurationMilliseconds { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    public static EvaluationRecord Requested(KnownModelVersion version, KnownDataset dataset, Guid? by, DateTimeOffset at) => new()
+    {
+        Id = Guid.NewGuid(),
+        RunId = version.RunId,
+        ModelName = version.Name,
+        ModelVersion = version.Version,
+        DatasetId = dataset.Id,
+        CheckpointKey = version.CheckpointKey,
+        Architecture = version.Architecture,
+        RequestedBy = by,
+        State = EvaluationState.Pending,
+        CreatedAt = at,
+    };
+
+    public void Fail(string reason)
+    {
+        State = EvaluationState.Failed;
+        FailureReason = reason;
+    }
 
     public void Complete(EvaluationFigures f, string? sample)
     {

@@ -6,20 +6,6 @@ using Platform.Storage;
 
 namespace Evaluation.Scoring;
 
-public sealed class EvaluationOptions
-{
-    public int TorchThreads { get; set; } = 1;
-    /// <summary>Held-out tokens scored at most (consecutive windows from the start of the split).</summary>
-    public long MaxTokens { get; set; } = 262_144;
-    public int BatchSize { get; set; } = 32;
-    /// <summary>Length of the sample stored with the evaluation (0 for none).</summary>
-    public int SampleTokens { get; set; } = 200;
-    /// <summary>Encoder-decoder: held-out pairs scored and decoded at most.</summary>
-    public int MaxPairs { get; set; } = 500;
-    /// <summary>Encoder-decoder: the beam the sequence metrics decode with (the served default).</summary>
-    public int NumBeams { get; set; } = 4;
-}
-
 /// <summary>
 /// Scores a trained checkpoint on its dataset's held-out split and keeps a short sample. A GPT is scored on windows of
 /// the token stream and samples a continuation; an encoder-decoder is scored teacher-forced on the held-out pairs, then
@@ -27,7 +13,7 @@ public sealed class EvaluationOptions
 /// </summary>
 public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOptions> options)
 {
-    public Task<(EvaluationFigures Figures, string? Sample)> ScoreAsync(TrainingCompleted trained, CancellationToken cancellationToken) =>
+    public Task<(EvaluationFigures Figures, string? Sample)> ScoreAsync(EvaluationTarget trained, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
             var device = TorchRuntime.Initialise(options.Value.TorchThreads);
@@ -38,10 +24,10 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
                 : ScoreText(loaded, trained, device, cancellationToken);
         }, cancellationToken);
 
-    private (EvaluationFigures, string?) ScoreText(LoadedModel loaded, TrainingCompleted trained, TorchSharp.torch.Device device, CancellationToken cancellationToken)
+    private (EvaluationFigures, string?) ScoreText(LoadedModel loaded, EvaluationTarget trained, TorchSharp.torch.Device device, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        using var validation = TokenBatches.FromFile(store.PathOf(trained.ValidationTokensKey), loaded.Model.Config.BlockSize, device);
+        using var validation = TokenBatches.FromFile(store.PathOf(trained.ValidationKey), loaded.Model.Config.BlockSize, device);
         var bytesPerToken = trained.ValidationTokens > 0 && trained.ValidationBytes > 0
             ? (double)trained.ValidationBytes / trained.ValidationTokens
             : 1.0;
@@ -64,11 +50,11 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         }, sample);
     }
 
-    private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, TrainingCompleted trained, TorchSharp.torch.Device device,
+    private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, EvaluationTarget trained, TorchSharp.torch.Device device,
         CancellationToken cancellationToken)
     {
         var o = options.Value;
-        using var pairs = PairBatches.FromFile(store.PathOf(trained.ValidationTokensKey), model.Config, device);
+        using var pairs = PairBatches.FromFile(store.PathOf(trained.ValidationKey), model.Config, device);
         var f = PairEvaluator.Score(model, pairs, o.BatchSize, o.MaxPairs);
         cancellationToken.ThrowIfCancellationRequested();
         var outputs = PairEvaluator.Decode(model, pairs, new BeamSearchOptions(o.NumBeams, model.Config.MaxTargetLength - 1, EarlyStopping: true),

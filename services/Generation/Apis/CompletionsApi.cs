@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;

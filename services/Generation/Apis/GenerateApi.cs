@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Generation.Serving;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Http;

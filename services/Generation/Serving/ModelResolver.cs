@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Generation.Data;
 using Microsoft.EntityFrameworkCore;
 using Platform.ML;

@@ -66,6 +66,9 @@ namespace Evaluation.Data.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("DatasetId")
+                        .HasColumnType("uuid");
+
                     b.Property<long>("DurationMilliseconds")
                         .HasColumnType("bigint");
 
@@ -94,17 +97,26 @@ namespace Evaluation.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<int?>("ModelVersion")
+                        .HasColumnType("integer");
+
                     b.Property<long?>("PairsEvaluated")
                         .HasColumnType("bigint");
 
                     b.Property<double?>("Perplexity")
                         .HasColumnType("double precision");
 
+                    b.Property<Guid?>("RequestedBy")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("RunId")
                         .HasColumnType("uuid");
 
                     b.Property<string>("Sample")
                         .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -122,10 +134,84 @@ namespace Evaluation.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("DatasetId");
+
                     b.HasIndex("RunId")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"DatasetId\" IS NULL");
+
+                    b.HasIndex("State", "CreatedAt");
 
                     b.ToTable("evaluations", "evaluation");
+                });
+
+            modelBuilder.Entity("Evaluation.Data.KnownDataset", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Deleted")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("ValidationBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationTextKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("datasets", "evaluation");
+                });
+
+            modelBuilder.Entity("Evaluation.Data.KnownModelVersion", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Architecture")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("CheckpointKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("CheckpointSha256")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("SourceTokenizerKey")
+                        .HasColumnType("text");
+
+                    b.Property<string>("TokenizerKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Name", "Version");
+
+                    b.ToTable("model_versions", "evaluation");
                 });
 
             modelBuilder.Entity("Platform.ServiceDefaults.Messaging.OutboxMessage", b =>

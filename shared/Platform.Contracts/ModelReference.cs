@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Generation.Serving;
+namespace Platform.Contracts;
 
 /// <summary>"name" (latest version) or "name/versions/N".</summary>
 public sealed partial record ModelReference(string Name, int? Version)
