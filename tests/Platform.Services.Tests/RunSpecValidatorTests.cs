@@ -79,4 +79,20 @@ public class RunSpecValidatorTests
         var errors = RunSpecValidator.Validate(Valid with { Name = "" }, "autoTrain.");
         Assert.Equal(["autoTrain.name"], errors.Fields);
     }
+
+    [Fact]
+    public void Encoder_decoder_fields_are_checked_only_for_that_architecture()
+    {
+        var seq2seq = Valid with
+        {
+            Model = Valid.Model with { Architecture = Architectures.EncoderDecoder, NEncoderLayer = 0, NDecoderLayer = 49, MaxSourceLength = 1, MaxTargetLength = 5000 },
+            Training = Valid.Training with { LabelSmoothing = 1.0 },
+        };
+        Assert.Equal(
+            ["model.nEncoderLayer", "model.nDecoderLayer", "model.maxSourceLength", "model.maxTargetLength", "training.labelSmoothing", "training.batchSize"],
+            RunSpecValidator.Validate(seq2seq with { Training = seq2seq.Training with { BatchSize = 1000 } }).Fields);
+        // The same out-of-range encoder-decoder fields mean nothing to a GPT.
+        Assert.True(RunSpecValidator.Validate(seq2seq with { Model = seq2seq.Model with { Architecture = Architectures.Gpt }, Training = Valid.Training }).IsValid);
+        Assert.Equal(["model.architecture"], RunSpecValidator.Validate(Valid with { Model = Valid.Model with { Architecture = "lstm" } }).Fields);
+    }
 }
