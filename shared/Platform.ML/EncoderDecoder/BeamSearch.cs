@@ -26,26 +26,26 @@ public static class BeamSearch
         for (var step = 0; step < options.MaxNewTokens; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // Candidates: the best 2·numBeams (beam, token) pairs by running score, enough to refill the beams even if
+            // numBeams of them end; padding, <s> and n-grams that would repeat are never candidates.
             float[] logProbabilities;
             int vocab;
             using (NewDisposeScope())
             {
                 var logits = session.NextLogits(beams).to(ScalarType.Float32);
                 vocab = (int)logits.shape[1];
-                logProbabilities = nn.functional.log_softmax(logits, -1).data<float>().ToArray();
+                logProbabilities = nn.functional.log_softmax(logits, -1).cpu().data<float>().ToArray();
             }
-            // Candidates: every (beam, token) with its running score; the best 2·numBeams are enough to refill the beams
-            // even if numBeams of them end.
-            var candidates = new List<(int Beam, int Token, double Score, double LogProbability)>(beams.Count * vocab);
+            var candidates = new TopCandidates(2 * options.NumBeams);
             for (var b = 0; b < beams.Count; b++)
             {
                 var banned = Banned(beams[b], options.NoRepeatNgramSize);
                 for (var t = 0; t < vocab; t++)
                     if (t != specials.Pad && t != specials.Bos && (banned is null || !banned.Contains(t)))
-                        candidates.Add((b, t, scores[b] + logProbabilities[b * vocab + t], logProbabilities[b * vocab + t]));
+                        candidates.Offer(b, t, scores[b] + logProbabilities[b * vocab + t], logProbabilities[b * vocab + t]);
             }
             var next = new List<(int Beam, int Token, double Score, double LogProbability)>();
-            foreach (var c in candidates.OrderByDescending(c => c.Score).Take(2 * options.NumBeams))
+            foreach (var c in candidates.Best)
             {
                 if (c.Token == specials.Eos)
                 {
@@ -107,5 +107,25 @@ public static class BeamSearch
                 banned.Add(tokens[start + n - 1]);
         }
         return banned;
+    }
+
+    /// <summary>The k best (beam, token) pairs by score, kept sorted as they are offered; ties keep the earlier offer.</summary>
+    private sealed class TopCandidates(int k)
+    {
+        private readonly List<(int Beam, int Token, double Score, double LogProbability)> _best = new(k + 1);
+
+        public IReadOnlyList<(int Beam, int Token, double Score, double LogProbability)> Best => _best;
+
+        public void Offer(int beam, int token, double score, double logProbability)
+        {
+            if (_best.Count == k && score <= _best[^1].Score)
+                return;
+            var at = _best.Count;
+            while (at > 0 && _best[at - 1].Score < score)
+                at--;
+            _best.Insert(at, (beam, token, score, logProbability));
+            if (_best.Count > k)
+                _best.RemoveAt(k);
+        }
     }
 }
