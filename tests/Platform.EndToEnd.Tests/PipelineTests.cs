@@ -72,8 +72,12 @@ public sealed class PipelineTests(PlatformStack stack)
         {
             var v = await Api.GetOkAsync(Http, $"/api/models/e2e-char/versions/{version}");
             var evaluation = v["evaluation"]!;
-            foreach (var figure in new[] { "loss", "perplexity", "bitsPerByte", "top1Accuracy", "top5Accuracy" })
+            foreach (var figure in new[] { "loss", "perplexity", "bitsPerByte", "top1Accuracy", "top5Accuracy", "macroPrecision", "macroRecall", "macroF1",
+                         "expectedCalibrationError" })
                 Assert.True(double.IsFinite(evaluation[figure]!.GetValue<double>()), $"{figure} is not finite: {evaluation}");
+            Assert.InRange(evaluation["macroRecall"]!.GetValue<double>(), 0.0, 1.0);
+            Assert.InRange(evaluation["expectedCalibrationError"]!.GetValue<double>(), 0.0, 1.0);
+            Assert.Null(evaluation["bleu"]);
             Assert.InRange(evaluation["loss"]!.GetValue<double>(), 0.5, 3.5);
             Assert.InRange(evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(), 1.0);
             Assert.False(string.IsNullOrEmpty(v["sample"]?.GetValue<string>()));
