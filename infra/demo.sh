@@ -3,7 +3,8 @@
 # RabbitMQ and the six services, upload the demo corpus through the gateway with an auto-train spec,
 # follow training, then print the evaluation and a generated sample. The stack is left running:
 # stop it with infra/stop.sh.
-#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char infra/demo.sh
+# Then the same for an encoder-decoder on the bundled paired dataset (dates), served with beam search.
+#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char DEMO_SEQ2SEQ=1 infra/demo.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -69,6 +70,39 @@ log "Generating 300 tokens from \"ROMEO:\" (seed 1)"
 curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
   | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens\n----\nROMEO:\(.text)\n----"'
+
+if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
+  # The second model family: an encoder-decoder on paired data (dates "15 April 2023" → "2023-04-15"), served with beam search.
+  pairs="$here/demo/dates.tsv"
+  seq_spec='{"name":"dates","model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
+    "maxSourceLength":24,"maxTargetLength":16},"training":{"maxSteps":600,"batchSize":32,"learningRate":0.002,"warmupSteps":50,
+    "evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}'
+  log "Uploading $(basename "$pairs") ($(wc -l <"$pairs") pairs) as a paired dataset, with an encoder-decoder to train"
+  pair_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$pairs;type=text/plain" -F "name=dates" -F "format=pairs"     -F "tokenizer=char" -F "autoTrain=$seq_spec")
+  jq -c '{id, format, pairs}' <<<"$pair_set"
+  seq_run=$(jq -r .autoTrainRunId <<<"$pair_set")
+  while :; do
+    r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$seq_run" 2>/dev/null || echo '{"state":"Queued","step":0,"maxSteps":600}')
+    state=$(jq -r .state <<<"$r")
+    jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])"' <<<"$r"
+    case "$state" in
+      Completed) break ;;
+      Failed|Cancelled) jq . <<<"$r"; die "run $state" ;;
+    esac
+    sleep 5
+  done
+  seq_version=$(jq -r .modelVersion <<<"$r")
+  log "Model dates v$seq_version: evaluation on the held-out pairs (decoded with beam 4)"
+  curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/dates/versions/$seq_version" \
+    | jq '{name, version, architecture, sample, evaluation: (.evaluation | {loss, top1Accuracy, macroPrecision, macroRecall, macroF1, expectedCalibrationError, exactMatch, bleu, bleuTokenize, chrF, pairsEvaluated})}'
+  for _ in $(seq 1 60); do
+    curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "dates/versions/$seq_version" '.data | any(.id == $id)' >/dev/null && break
+    sleep 0.5
+  done
+  log "Rewriting \"4 July 2031\" with beam search (4 beams)"
+  curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
+    -d '{"model":"dates","input":"4 July 2031","numBeams":4}' | jq -c '{text, finishReason, model, version}'
+fi
 
 log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"
 log "Its admin API key is in ${ADMIN_KEY_FILE#"$REPO_ROOT/"} (unless PLATFORM_ADMIN_KEY was set): curl -H \"Authorization: Bearer \$(cat ${ADMIN_KEY_FILE#"$REPO_ROOT/"})\" $GATEWAY_URL/api/runs"

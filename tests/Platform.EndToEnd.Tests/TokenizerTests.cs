@@ -74,7 +74,8 @@ public sealed class TokenizerTests(PlatformStack stack)
         Assert.Equal("##", file["model"]!["continuing_subword_prefix"]!.GetValue<string>());
         var (_, encoded) = await Api.PostJsonAsync(Http, $"/api/tokenizers/{tokenizerId}/encode", "{\"text\":\"First Citizen: Speak, speak.\"}");
         var (_, decoded) = await Api.PostJsonAsync(Http, $"/api/tokenizers/{tokenizerId}/decode", new JsonObject { ["ids"] = encoded!["ids"]!.DeepClone() }.ToJsonString());
-        Assert.Equal("first citizen : speak , speak .", decoded!["text"]!.GetValue<string>());
+        // Hugging Face's WordPiece decoder with clean-up: " ," and " ." close up, " :" does not.
+        Assert.Equal("first citizen : speak, speak.", decoded!["text"]!.GetValue<string>());
     }
 
     [Fact]

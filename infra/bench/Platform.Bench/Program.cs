@@ -59,6 +59,14 @@ if (mode is "baby" or "all")
     }, threads > 0 ? threads : Environment.ProcessorCount, precision);
 }
 
+if (mode is "dates-file")
+{
+    // The demo's paired dataset: infra/demo/dates.tsv is this mode's output for 4,000 pairs, seed 1.
+    var path = args.SkipWhile(a => a != "dates-file").Skip(1).FirstOrDefault() ?? "dates.tsv";
+    File.WriteAllLines(path, Seq2SeqBench.Dates(IntArg("--pairs", 4000), 1).Select(p => $"{p.Source}\t{p.Target}"));
+    Console.WriteLine($"wrote {path}");
+    return;
+}
 if (mode is "seq2seq")
     Seq2SeqBench.Run(IntArg("--steps", 1500), threads > 0 ? threads : Environment.ProcessorCount, precision);
 
