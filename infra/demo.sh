@@ -45,27 +45,35 @@ while :; do
   sleep 1
 done
 
+# Prints a run's progress every 5 s until it completes (it may not exist for a moment after an upload); sets $r to the run.
+follow_run() {
+  while :; do
+    r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$1" 2>/dev/null || echo '{"state":"Queued","step":0,"maxSteps":0}')
+    jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
+    case "$(jq -r .state <<<"$r")" in
+      Completed) return ;;
+      Failed|Cancelled) jq . <<<"$r"; die "run $(jq -r .state <<<"$r")" ;;
+    esac
+    sleep 5
+  done
+}
+
+# Waits until Generation has heard of a version (from its ModelVersionRegistered event, a moment after the registry has it).
+wait_servable() {
+  for _ in $(seq 1 60); do
+    curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "$1" '.data | any(.id == $id)' >/dev/null && return
+    sleep 0.5
+  done
+}
+
 log "Run $run_id: training $model for $steps steps (progress every 5 s)"
-while :; do
-  r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$run_id")
-  state=$(jq -r .state <<<"$r")
-  jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
-  case "$state" in
-    Completed) break ;;
-    Failed|Cancelled) jq . <<<"$r"; die "run $state" ;;
-  esac
-  sleep 5
-done
+follow_run "$run_id"
 
 version=$(jq -r .modelVersion <<<"$r")
 log "Model $model v$version: evaluation on the held-out split"
 curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
 
-# Generation learns of the version from its ModelVersionRegistered event, a moment after the registry has it.
-for _ in $(seq 1 60); do
-  curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "$model/versions/$version" '.data | any(.id == $id)' >/dev/null && break
-  sleep 0.5
-done
+wait_servable "$model/versions/$version"
 log "Generating 300 tokens from \"ROMEO:\" (seed 1)"
 curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
@@ -80,25 +88,12 @@ if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
   log "Uploading $(basename "$pairs") ($(wc -l <"$pairs") pairs) as a paired dataset, with an encoder-decoder to train"
   pair_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$pairs;type=text/plain" -F "name=dates" -F "format=pairs"     -F "tokenizer=char" -F "autoTrain=$seq_spec")
   jq -c '{id, format, pairs}' <<<"$pair_set"
-  seq_run=$(jq -r .autoTrainRunId <<<"$pair_set")
-  while :; do
-    r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$seq_run" 2>/dev/null || echo '{"state":"Queued","step":0,"maxSteps":600}')
-    state=$(jq -r .state <<<"$r")
-    jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])"' <<<"$r"
-    case "$state" in
-      Completed) break ;;
-      Failed|Cancelled) jq . <<<"$r"; die "run $state" ;;
-    esac
-    sleep 5
-  done
+  follow_run "$(jq -r .autoTrainRunId <<<"$pair_set")"
   seq_version=$(jq -r .modelVersion <<<"$r")
   log "Model dates v$seq_version: evaluation on the held-out pairs (decoded with beam 4)"
   curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/dates/versions/$seq_version" \
     | jq '{name, version, architecture, sample, evaluation: (.evaluation | {loss, top1Accuracy, macroPrecision, macroRecall, macroF1, expectedCalibrationError, exactMatch, bleu, bleuTokenize, chrF, pairsEvaluated})}'
-  for _ in $(seq 1 60); do
-    curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "dates/versions/$seq_version" '.data | any(.id == $id)' >/dev/null && break
-    sleep 0.5
-  done
+  wait_servable "dates/versions/$seq_version"
   log "Rewriting \"4 July 2031\" with beam search (4 beams)"
   curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
     -d '{"model":"dates","input":"4 July 2031","numBeams":4}' | jq -c '{text, finishReason, model, version}'

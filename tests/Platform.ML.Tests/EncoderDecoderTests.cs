@@ -136,11 +136,11 @@ public class EncoderDecoderTests
             };
             using var batches = PairBatches.FromFile(path, config, CPU);
             using var straight = Model(config with { }, seed: 1);
-            var uninterrupted = new Recorder();
+            var uninterrupted = new CheckpointRecorder();
             new Trainer(options).Train(new EncoderDecoderTraining(straight, batches, batches, 0.1), uninterrupted, CancellationToken.None);
 
             using var resumedModel = Model(config, seed: 77);
-            var resumed = new Recorder();
+            var resumed = new CheckpointRecorder();
             using var checkpoint = new MemoryStream(uninterrupted.Checkpoints[10]);
             var outcome = new Trainer(options).Train(new EncoderDecoderTraining(resumedModel, batches, batches, 0.1), resumed, CancellationToken.None, checkpoint);
             Assert.Equal(10, outcome.StartStep);
@@ -170,19 +170,6 @@ public class EncoderDecoderTests
         Assert.Throws<InvalidDataException>(() => { stream.Position = 0; Checkpoint.Load(stream); });
     }
 
-    internal sealed class Recorder : ITrainingObserver
-    {
-        public List<StepReport> Steps { get; } = [];
-        public Dictionary<int, byte[]> Checkpoints { get; } = [];
-        public void OnStep(StepReport report) => Steps.Add(report);
-        public void OnEval(EvalReport report) { }
-        public void OnCheckpoint(CheckpointReport report)
-        {
-            using var stream = new MemoryStream();
-            report.Write(stream);
-            Checkpoints[report.Step] = stream.ToArray();
-        }
-    }
 }
 
 public class PairFileTests

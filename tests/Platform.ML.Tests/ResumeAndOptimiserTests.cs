@@ -6,20 +6,6 @@ namespace Platform.ML.Tests;
 
 public class ResumeAndOptimiserTests
 {
-    private sealed class Recorder : ITrainingObserver
-    {
-        public List<StepReport> Steps { get; } = [];
-        public Dictionary<int, byte[]> Checkpoints { get; } = [];
-        public void OnStep(StepReport report) => Steps.Add(report);
-        public void OnEval(EvalReport report) { }
-        public void OnCheckpoint(CheckpointReport report)
-        {
-            using var stream = new MemoryStream();
-            report.Write(stream);
-            Checkpoints[report.Step] = stream.ToArray();
-        }
-    }
-
     private static readonly GptConfig Config = new(8, 16, 2, 2, 32);
     private static readonly TrainerOptions Options = new()
     {
@@ -37,13 +23,13 @@ public class ResumeAndOptimiserTests
         using var train = new TokenBatches(Data(), 16, CPU);
         manual_seed(1);
         using var straight = new Gpt(config);
-        var uninterrupted = new Recorder();
+        var uninterrupted = new CheckpointRecorder();
         new Trainer(Options).Train(straight, train, train, uninterrupted, CancellationToken.None);
 
         // A different initialisation: everything must come from the checkpoint taken at step 20.
         manual_seed(99);
         using var resumedModel = new Gpt(config);
-        var resumed = new Recorder();
+        var resumed = new CheckpointRecorder();
         using var checkpoint = new MemoryStream(uninterrupted.Checkpoints[20]);
         var outcome = new Trainer(Options).Train(resumedModel, train, train, resumed, CancellationToken.None, checkpoint);
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Evaluation.Data;
 using Platform.Contracts;
 using Platform.Storage;
@@ -14,10 +13,6 @@ namespace Evaluation.Scoring;
 /// </summary>
 public sealed class SplitEncoder(ArtifactStore store)
 {
-    private sealed record StoredPair(string Source, string Target);
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static string PrefixOf(Guid evaluationId) => $"evaluations/{evaluationId:N}";
 
     public async Task<EvaluationTarget> EncodeAsync(Guid evaluationId, KnownModelVersion version, KnownDataset dataset, CancellationToken cancellationToken)
@@ -28,11 +23,9 @@ public sealed class SplitEncoder(ArtifactStore store)
         if (dataset.Format == DatasetFormats.Pairs)
         {
             var source = version.SourceTokenizerKey is { } key ? TokenizerFile.Load(store.PathOf(key)) : tokenizer;
-            var pairs = new List<(int[], int[])>();
+            List<(int[], int[])> pairs;
             using (var reader = new StreamReader(store.OpenRead(dataset.ValidationTextKey), new UTF8Encoding(false, true)))
-                while (await reader.ReadLineAsync(cancellationToken) is { } line)
-                    if (line.Length > 0 && JsonSerializer.Deserialize<StoredPair>(line, Json) is { } pair)
-                        pairs.Add((source.Encode(pair.Source), tokenizer.Encode(pair.Target)));
+                pairs = PairLines.Read(reader).Select(p => (source.Encode(p.Source), tokenizer.Encode(p.Target))).ToList();
             var pairsKey = $"{PrefixOf(evaluationId)}/validation.pairs";
             (long Source, long Target) counts = default;
             await store.WriteAsync(pairsKey, s => { counts = PairFile.Write(s, pairs); return Task.CompletedTask; });

@@ -67,16 +67,10 @@ public static class CompletionsApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The completion request is invalid.");
 
-        var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
-        if (notFound is not null)
-            return notFound;
-        var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase: true);
-        if (!architectureErrors.IsValid)
-            return Results.ValidationProblem(architectureErrors.ToDictionary(), title: "The completion request is invalid.");
-        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved, request.Prompt!);
-        if (unencodable is not null)
-            return unencodable;
-        var beam = request.Beam(resolved.Model.Architecture);
+        var (prepared, notPrepared) = await resolver.PrepareAsync(request, snakeCase: true, "prompt", "The completion request is invalid.", cancellationToken);
+        if (notPrepared is not null)
+            return notPrepared;
+        var (resolved, prompt, beam) = prepared!;
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)

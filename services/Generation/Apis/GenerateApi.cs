@@ -45,16 +45,11 @@ public static class GenerateApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The generation request is invalid.");
 
-        var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
-        if (notFound is not null)
-            return notFound;
-        var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase: false);
-        if (!architectureErrors.IsValid)
-            return Results.ValidationProblem(architectureErrors.ToDictionary(), title: "The generation request is invalid.");
-        var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved, request.Prompt!, body.Input is null ? "prompt" : "input");
-        if (unencodable is not null)
-            return unencodable;
-        var beam = request.Beam(resolved.Model.Architecture);
+        var (prepared, notPrepared) = await resolver.PrepareAsync(request, snakeCase: false, body.Input is null ? "prompt" : "input",
+            "The generation request is invalid.", cancellationToken);
+        if (notPrepared is not null)
+            return notPrepared;
+        var (resolved, prompt, beam) = prepared!;
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)

@@ -7,6 +7,9 @@ namespace Generation.Serving;
 
 public sealed record ResolvedModel(ServableModel Model, LoadedModel Loaded);
 
+/// <summary>What both generation APIs decode from: the model, the encoded prompt (or source) and beam search, if any.</summary>
+public sealed record PreparedGeneration(ResolvedModel Resolved, int[] Prompt, BeamSearchOptions? Beam);
+
 /// <summary>Finds the servable version a reference names and loads it (cached); failures are problem results.</summary>
 public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
 {
@@ -33,6 +36,25 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
         {
             return (null, Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [ex.Message] }, title: "The prompt cannot be encoded."));
         }
+    }
+
+    /// <summary>
+    /// The steps both APIs share after validating their own wire format: resolve the model, check the request suits its
+    /// architecture, encode the prompt (field names in the API's own case) and choose beam search.
+    /// </summary>
+    public async Task<(PreparedGeneration? Prepared, IResult? Problem)> PrepareAsync(SamplingRequest request, bool snakeCase, string promptField,
+        string title, CancellationToken cancellationToken)
+    {
+        var (resolved, notFound) = await ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
+        if (notFound is not null)
+            return (null, notFound);
+        var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase);
+        if (!architectureErrors.IsValid)
+            return (null, Results.ValidationProblem(architectureErrors.ToDictionary(), title: title));
+        var (prompt, unencodable) = EncodePrompt(resolved, request.Prompt!, promptField);
+        if (unencodable is not null)
+            return (null, unencodable);
+        return (new PreparedGeneration(resolved, prompt!, request.Beam(resolved.Model.Architecture)), null);
     }
 
     public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Platform.Storage;
+using Platform.Tokenizers;
 
 namespace Ingestion.Corpus;
 
@@ -18,7 +19,6 @@ public static class PairCorpus
 {
     public const int MaxErrorsReported = 10;
     private const int ShuffleSeed = 20_261_130;
-    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private sealed record StoredPair(string source, string target);
 
@@ -64,7 +64,7 @@ public static class PairCorpus
             foreach (var (line, _) in Lines(corpusPath))
             {
                 var (pair, _) = Parse(line, json!.Value);
-                await (validation.Contains(index++) ? heldWriter : trainWriter).WriteLineAsync(JsonSerializer.Serialize(pair, Json).AsMemory(), cancellationToken);
+                await (validation.Contains(index++) ? heldWriter : trainWriter).WriteLineAsync(PairLines.Format(pair!.source, pair.target).AsMemory(), cancellationToken);
             }
         }));
         return new PairStatistics(count, count - validationCount, validationCount, (double)sourceCharacters / count, maxSource,

@@ -30,6 +30,28 @@ public sealed class TokenizerRecord : IOwned
     public long? ValidationPairs { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>A new record for a dataset's tokenizer, its files named under the tokenizer's prefix with the given extension.</summary>
+    public static TokenizerRecord For(Guid id, Platform.Contracts.DatasetIngested dataset, Platform.Tokenizers.ITokenizer tokenizer, string fileExtension)
+    {
+        var prefix = PrefixOf(id);
+        return new TokenizerRecord
+        {
+            Id = id,
+            DatasetId = dataset.DatasetId,
+            DatasetName = dataset.Name,
+            OwnerId = dataset.Owner?.Id,
+            OwnerName = dataset.Owner?.Name,
+            Kind = tokenizer.Kind,
+            VocabSize = tokenizer.VocabSize,
+            TokenizerKey = $"{prefix}/tokenizer.json",
+            TrainTokensKey = $"{prefix}/train.{fileExtension}",
+            ValidationTokensKey = $"{prefix}/validation.{fileExtension}",
+            TrainBytes = dataset.TrainBytes,
+            ValidationBytes = dataset.ValidationBytes,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+    }
+
     /// <summary>The artifact prefix holding the tokenizer and both token files.</summary>
     public static string PrefixOf(Guid id) => $"tokenizers/{id:N}";
 }

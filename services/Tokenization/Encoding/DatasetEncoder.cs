@@ -23,23 +23,8 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         var id = Guid.NewGuid();
         var prefix = TokenizerRecord.PrefixOf(id);
         var tokenizer = Build(dataset);
-        var record = new TokenizerRecord
-        {
-            Id = id,
-            DatasetId = dataset.DatasetId,
-            DatasetName = dataset.Name,
-            OwnerId = dataset.Owner?.Id,
-            OwnerName = dataset.Owner?.Name,
-            Kind = tokenizer.Kind,
-            VocabSize = tokenizer.VocabSize,
-            TokenizerKey = $"{prefix}/tokenizer.json",
-            TrainTokensKey = $"{prefix}/train.bin",
-            ValidationTokensKey = $"{prefix}/validation.bin",
-            TokenDType = TokenFileInfo.DTypeFor(tokenizer.VocabSize).ToString().ToLowerInvariant(),
-            TrainBytes = dataset.TrainBytes,
-            ValidationBytes = dataset.ValidationBytes,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
+        var record = TokenizerRecord.For(id, dataset, tokenizer, "bin");
+        record.TokenDType = TokenFileInfo.DTypeFor(tokenizer.VocabSize).ToString().ToLowerInvariant();
         try
         {
             await store.WriteAsync(record.TokenizerKey, s => { tokenizer.Save(s); return Task.CompletedTask; });

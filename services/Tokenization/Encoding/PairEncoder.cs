@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using Platform.Contracts;
 using Platform.Storage;
 using Platform.Tokenizers;
@@ -15,10 +14,6 @@ namespace Tokenization.Encoding;
 /// </summary>
 public sealed class PairEncoder(ArtifactStore store)
 {
-    private sealed record StoredPair(string Source, string Target);
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task<TokenizerRecord> EncodeAsync(DatasetIngested dataset, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -39,29 +34,12 @@ public sealed class PairEncoder(ArtifactStore store)
 
         var id = Guid.NewGuid();
         var prefix = TokenizerRecord.PrefixOf(id);
-        var separate = !ReferenceEquals(source, target);
-        var record = new TokenizerRecord
-        {
-            Id = id,
-            DatasetId = dataset.DatasetId,
-            DatasetName = dataset.Name,
-            OwnerId = dataset.Owner?.Id,
-            OwnerName = dataset.Owner?.Name,
-            Kind = target.Kind,
-            VocabSize = target.VocabSize,
-            Format = DatasetFormats.Pairs,
-            TokenizerKey = $"{prefix}/tokenizer.json",
-            SourceTokenizerKey = separate ? $"{prefix}/source-tokenizer.json" : null,
-            SourceVocabSize = source.VocabSize,
-            TrainTokensKey = $"{prefix}/train.pairs",
-            ValidationTokensKey = $"{prefix}/validation.pairs",
-            TokenDType = "uint32",
-            TrainBytes = dataset.TrainBytes,
-            ValidationBytes = dataset.ValidationBytes,
-            TrainPairs = train.Count,
-            ValidationPairs = validation.Count,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
+        var record = TokenizerRecord.For(id, dataset, target, "pairs");
+        record.Format = DatasetFormats.Pairs;
+        record.SourceTokenizerKey = ReferenceEquals(source, target) ? null : $"{prefix}/source-tokenizer.json";
+        record.SourceVocabSize = source.VocabSize;
+        record.TokenDType = "uint32";
+        (record.TrainPairs, record.ValidationPairs) = (train.Count, validation.Count);
         try
         {
             await store.WriteAsync(record.TokenizerKey, s => { target.Save(s); return Task.CompletedTask; });
@@ -79,14 +57,10 @@ public sealed class PairEncoder(ArtifactStore store)
         return record;
     }
 
-    private List<StoredPair> ReadPairs(string key)
+    private List<(string Source, string Target)> ReadPairs(string key)
     {
         using var reader = new StreamReader(store.OpenRead(key), new UTF8Encoding(false, true));
-        var pairs = new List<StoredPair>();
-        while (reader.ReadLine() is { } line)
-            if (line.Length > 0)
-                pairs.Add(JsonSerializer.Deserialize<StoredPair>(line, Json) ?? throw new InvalidDataException("A stored pair is empty."));
-        return pairs;
+        return PairLines.Read(reader).ToList();
     }
 
     private ITokenizer Build(TokenizerSpec spec, IEnumerable<string> train, IEnumerable<string> validation)
@@ -105,7 +79,7 @@ public sealed class PairEncoder(ArtifactStore store)
         };
     }
 
-    private async Task<long> WriteAsync(string key, List<StoredPair> pairs, ITokenizer source, ITokenizer target, Guid tokenizerId,
+    private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source, ITokenizer target, Guid tokenizerId,
         CancellationToken cancellationToken)
     {
         var encoded = pairs.Select(p =>
