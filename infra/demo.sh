@@ -83,7 +83,7 @@ if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
   # The second model family: an encoder-decoder on paired data (dates "15 April 2023" → "2023-04-15"), served with beam search.
   pairs="$here/demo/dates.tsv"
   seq_spec='{"name":"dates","model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
-    "maxSourceLength":24,"maxTargetLength":16},"training":{"maxSteps":600,"batchSize":32,"learningRate":0.002,"warmupSteps":50,
+    "maxSourceLength":24,"maxTargetLength":16},"training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,
     "evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}'
   log "Uploading $(basename "$pairs") ($(wc -l <"$pairs") pairs) as a paired dataset, with an encoder-decoder to train"
   pair_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$pairs;type=text/plain" -F "name=dates" -F "format=pairs"     -F "tokenizer=char" -F "autoTrain=$seq_spec")

@@ -10,7 +10,9 @@ namespace Platform.ML;
 /// little-endian tensor bytes) under nanoGPT's state-dict names ("transformer.h.0.attn.c_attn.weight", …,
 /// torch.nn.Linear layout), so <c>safetensors.torch.load_file</c> plus nanoGPT's <c>GPT(GPTConfig(...))</c>
 /// loads them (<c>lm_head.weight</c> is tied to <c>transformer.wte.weight</c>, so it is not stored twice).
-/// The header's <c>__metadata__</c> carries a GPT-2-style config.
+/// The header's <c>__metadata__</c> carries a GPT-2-style config. An encoder-decoder is written under its own
+/// state-dict names ("encoder.0.attn.c_attn.weight", "decoder.0.cross_attn.c_kv.weight", "wte.weight", …) with
+/// <c>architecture</c> "encoder-decoder" and its <see cref="EncoderDecoderConfig"/> as JSON in the metadata.
 /// </summary>
 public static class SafetensorsExport
 {
@@ -36,15 +38,35 @@ public static class SafetensorsExport
         }),
     };
 
-    public static void Write(Gpt model, Stream output)
+    public static void Write(Gpt model, Stream output) => Write(model, "transformer.", GptStyleConfig(model.Config), output);
+
+    public static void Write(EncoderDecoder model, Stream output) => Write(model, "", new Dictionary<string, string>
+    {
+        ["format"] = "pt",
+        ["architecture"] = "encoder-decoder",
+        ["config"] = JsonSerializer.Serialize(model.Config),
+    }, output);
+
+    /// <summary>Either family, whichever the module is.</summary>
+    public static void Write(nn.Module model, Stream output)
+    {
+        switch (model)
+        {
+            case Gpt gpt: Write(gpt, output); break;
+            case EncoderDecoder encoderDecoder: Write(encoderDecoder, output); break;
+            default: throw new ArgumentException($"No safetensors layout for {model.GetType().Name}.", nameof(model));
+        }
+    }
+
+    private static void Write(nn.Module model, string prefix, Dictionary<string, string> metadata, Stream output)
     {
         var tensors = model.state_dict()
-            .Select(p => (Name: "transformer." + p.Key, Tensor: p.Value.detach().to(ScalarType.Float32).cpu().contiguous()))
+            .Select(p => (Name: prefix + p.Key, Tensor: p.Value.detach().to(ScalarType.Float32).cpu().contiguous()))
             .OrderBy(p => p.Name, StringComparer.Ordinal)
             .ToList();
         try
         {
-            var header = new Dictionary<string, object> { ["__metadata__"] = GptStyleConfig(model.Config) };
+            var header = new Dictionary<string, object> { ["__metadata__"] = metadata };
             long offset = 0;
             foreach (var (name, tensor) in tensors)
             {

@@ -36,7 +36,7 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         const string autoTrain = """
             {"name":"e2e-dates","model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
              "maxSourceLength":24,"maxTargetLength":16},
-             "training":{"maxSteps":600,"batchSize":32,"learningRate":0.002,"warmupSteps":50,"evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}
+             "training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,"evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}
             """;
         var (status, dataset) = await Api.UploadAsync(Http, DatePairs(4000, 11), "dates", autoTrain, tokenizer: "char", format: "pairs");
         Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
@@ -73,8 +73,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         var (unseen, expected) = Date(new DateOnly(2031, 7, 4));
         var generated = await Api.EventuallyAsync(async () =>
         {
-            var (code, body) = await Api.PostJsonAsync(Http, "/api/generate", $$"""{"model":"e2e-dates","input":"{{unseen}}","numBeams":4,"maxTokens":15}""");
-            return code == HttpStatusCode.OK ? body! : new JsonObject { ["pending"] = (int)code };
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/generate", $$"""{"model":"e2e-dates/versions/{{version}}","input":"{{unseen}}","numBeams":4,"maxTokens":15}""");
+            return code == HttpStatusCode.OK ? body! : new JsonObject { ["pending"] = (int)code, ["body"] = body?.DeepClone() };
         }, g => g["text"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(expected, generated["text"]!.GetValue<string>());
         Assert.Equal("stop", generated["finishReason"]!.GetValue<string>());

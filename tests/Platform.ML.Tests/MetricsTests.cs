@@ -31,7 +31,7 @@ public class MetricsTests
     [Fact]
     public void Identical_output_scores_100_and_empty_output_0()
     {
-        Assert.Equal(100, Bleu.Corpus(Sys, [Sys]).Score, 6);
+        Assert.InRange(Bleu.Corpus(Sys, [Sys]).Score, 100 - 1e-9, 100);
         Assert.Equal(100, ChrF.Corpus(Sys, [Sys]), 6);
         Assert.Equal(0, Bleu.Corpus(["", "", ""], [Sys]).Score);
     }

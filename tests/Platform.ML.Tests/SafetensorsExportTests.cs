@@ -51,4 +51,28 @@ public class SafetensorsExportTests
         }
         Assert.Equal(file.Length, dataStart + expectedOffset);
     }
+
+    [Fact]
+    public void An_encoder_decoder_is_stored_under_its_own_names_with_its_config()
+    {
+        var config = EncoderDecoderTests.Config(shared: false);
+        manual_seed(2);
+        using var model = new EncoderDecoder(config);
+        using var stream = new MemoryStream();
+        SafetensorsExport.Write((nn.Module)model, stream);
+        var file = stream.ToArray();
+        var headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        using var header = JsonDocument.Parse(Encoding.UTF8.GetString(file, 8, headerLength).TrimEnd(' '));
+        var metadata = header.RootElement.GetProperty("__metadata__");
+        Assert.Equal("encoder-decoder", metadata.GetProperty("architecture").GetString());
+        Assert.Equal(config, JsonSerializer.Deserialize<EncoderDecoderConfig>(metadata.GetProperty("config").GetString()!));
+
+        var names = header.RootElement.EnumerateObject().Select(p => p.Name).Where(n => n != "__metadata__").ToList();
+        Assert.Equal(model.state_dict().Keys.Order(StringComparer.Ordinal), names);
+        Assert.Contains("decoder.1.cross_attn.c_kv.weight", names);
+        Assert.Contains("wte_source.weight", names);
+        var values = names.Sum(n => header.RootElement.GetProperty(n).GetProperty("shape").EnumerateArray().Aggregate(1L, (a, d) => a * d.GetInt64()));
+        Assert.Equal(config.Parameters, values);
+        Assert.Equal(file.Length, 8 + headerLength + values * 4);
+    }
 }

@@ -68,7 +68,8 @@ if (mode is "dates-file")
     return;
 }
 if (mode is "seq2seq")
-    Seq2SeqBench.Run(IntArg("--steps", 1500), threads > 0 ? threads : Environment.ProcessorCount, precision);
+    Seq2SeqBench.Run(IntArg("--steps", 900), threads > 0 ? threads : Environment.ProcessorCount, precision,
+        double.Parse(StringArg("--label-smoothing", "0"), System.Globalization.CultureInfo.InvariantCulture), IntArg("--pairs", 5000));
 
 if (mode is "generate")
 {

@@ -25,17 +25,18 @@ static class Seq2SeqBench
         }).ToList();
     }
 
-    public static void Run(int steps, int threads, string precision)
+    public static void Run(int steps, int threads, string precision, double labelSmoothing, int count)
     {
         set_num_threads(threads);
-        var pairs = Dates(5000, 1);
+        var pairs = Dates(count, 1);
+        var held = count / 10;
         var tokenizer = CharTokenizer.Train([new StringReader(string.Concat(pairs.Select(p => p.Source + p.Target)))], PairSpecialIds.Tokens);
         var specials = PairSpecials.Of(tokenizer);
         var ids = new SpecialIds(specials.Pad, specials.Bos, specials.Eos);
         var encoded = pairs.Select(p => (tokenizer.Encode(p.Source), tokenizer.Encode(p.Target))).ToList();
         var (trainPath, validationPath) = (Path.GetTempFileName(), Path.GetTempFileName());
-        using (var s = File.Create(trainPath)) PairFile.Write(s, encoded[..4500]);
-        using (var s = File.Create(validationPath)) PairFile.Write(s, encoded[4500..]);
+        using (var s = File.Create(trainPath)) PairFile.Write(s, encoded[..^held]);
+        using (var s = File.Create(validationPath)) PairFile.Write(s, encoded[^held..]);
 
         var config = new EncoderDecoderConfig(tokenizer.VocabSize, tokenizer.VocabSize, 2, 2, 4, 128, 32, 32, ids, ids);
         var options = new TrainerOptions
@@ -49,9 +50,9 @@ static class Seq2SeqBench
         using var validation = PairBatches.FromFile(validationPath, config, CPU);
         Console.WriteLine($"\n== encoder-decoder on dates: {model.parameters().Sum(p => p.numel()) / 1e6:F2} M parameters, {config.NEncoderLayer}+{config.NDecoderLayer} layers × " +
                           $"{config.NHead} heads × {config.NEmbd}, vocabulary {tokenizer.VocabSize}, {train.Count} train / {validation.Count} held-out pairs, " +
-                          $"batch {options.BatchSize}, {steps} steps, {threads} thread(s), {precision}");
+                          $"batch {options.BatchSize}, {steps} steps, {threads} thread(s), {precision}, label smoothing {labelSmoothing}");
         var observer = new BenchObserver(steps);
-        var outcome = new Trainer(options).Train(new EncoderDecoderTraining(model, train, validation), observer, CancellationToken.None);
+        var outcome = new Trainer(options).Train(new EncoderDecoderTraining(model, train, validation, labelSmoothing), observer, CancellationToken.None);
         var msPerStep = observer.StepMillis.Skip(5).DefaultIfEmpty(observer.StepMillis.Average()).Average();
         Console.WriteLine($"   {msPerStep:F1} ms/step, {options.BatchSize * train.MeanTokensPerPair * 1000 / msPerStep:N0} tokens/s " +
                           $"(source + decoder positions), wall {outcome.Elapsed.TotalSeconds:F1} s");

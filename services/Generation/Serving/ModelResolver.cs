@@ -11,7 +11,7 @@ public sealed record ResolvedModel(ServableModel Model, LoadedModel Loaded);
 public sealed record PreparedGeneration(ResolvedModel Resolved, int[] Prompt, BeamSearchOptions? Beam);
 
 /// <summary>Finds the servable version a reference names and loads it (cached); failures are problem results.</summary>
-public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
+public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILogger<ModelResolver> logger)
 {
     /// <summary>
     /// The prompt's token ids (an encoder-decoder's source, with its &lt;/s&gt;), or a 400 naming the field when the
@@ -72,6 +72,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache)
         }
         catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
+            logger.LogWarning("Model {Name} v{Version} cannot be loaded: {Reason}", servable.Name, servable.Version, ex.Message);
             return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Model cannot be loaded.", detail: ex.Message));
         }
     }

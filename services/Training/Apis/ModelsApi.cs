@@ -54,8 +54,8 @@ public static class ModelsApi
             : NotFound($"Model '{name}' has no version {version}.");
 
     /// <summary>
-    /// The version's weights as .safetensors (nanoGPT names, GPT-2-style config in the header metadata),
-    /// exported once from the verified checkpoint and kept beside it.
+    /// The version's weights as .safetensors (a GPT under nanoGPT's names with a GPT-2-style config in the header metadata,
+    /// an encoder-decoder under its own names with its config), exported once from the verified checkpoint and kept beside it.
     /// </summary>
     private static async Task<IResult> GetWeightsAsync(string name, int version, TrainingDbContext db, ArtifactStore store, CancellationToken cancellationToken)
     {
@@ -70,7 +70,7 @@ public static class ModelsApi
                     detail: $"The checkpoint of {name} v{version} no longer matches its sha256.");
             await Task.Run(() => store.WriteAsync(key, s =>
             {
-                using var model = Checkpoint.Load(store.PathOf(v.CheckpointKey));
+                using var model = Checkpoint.LoadAny(store.PathOf(v.CheckpointKey));
                 SafetensorsExport.Write(model, s);
                 return Task.CompletedTask;
             }), cancellationToken);

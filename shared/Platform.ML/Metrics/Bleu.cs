@@ -57,7 +57,8 @@ public static class Bleu
                 precisions[n] = 100.0 * correct[n] / total[n];
         }
         var brevity = hypothesisLength >= referenceLength ? 1.0 : hypothesisLength > 0 ? Math.Exp(1 - (double)referenceLength / hypothesisLength) : 0.0;
-        var score = precisions.Any(p => p == 0) ? 0.0 : brevity * Math.Exp(precisions.Average(p => Math.Log(p)));
+        // exp(mean log 100) rounds to 100.00000000000004: a perfect score is 100.
+        var score = precisions.Any(p => p == 0) ? 0.0 : Math.Min(100.0, brevity * Math.Exp(precisions.Average(p => Math.Log(p))));
         return new BleuScore(score, precisions, brevity, hypothesisLength, referenceLength);
     }
 
