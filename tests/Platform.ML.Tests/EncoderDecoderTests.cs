@@ -155,6 +155,23 @@ public class EncoderDecoderTests
     }
 
     [Fact]
+    public void Bf16_compute_gives_nearly_the_fp32_loss_and_gradients_reach_every_parameter()
+    {
+        using var model = Model(Config(shared: false));
+        model.train();
+        using var scope = NewDisposeScope();
+        var (source, input, labels) = (Ids([7, 8, 9, 2, 0], [3, 4, 5, 6, 2]), Ids([1, 5, 6, 0], [1, 9, 9, 9]), Ids([5, 6, 2, 0], [9, 9, 9, 2]));
+        // Target ids stay below the separate target vocabulary (17).
+        var fp32 = model.Loss(model.forward(source, input), labels);
+        model.ComputeType = ScalarType.BFloat16;
+        var bf16 = model.Loss(model.forward(source, input), labels);
+        Assert.Equal(fp32.item<float>(), bf16.item<float>(), 1);
+        bf16.backward();
+        // Every parameter learns, the unshared source embedding and the cross-attention included (padding rows aside).
+        Assert.All(model.named_parameters(), p => Assert.True(p.parameter.grad is not null && p.parameter.grad.abs().sum().item<float>() > 0, p.name));
+    }
+
+    [Fact]
     public void A_saved_encoder_decoder_loads_back_with_the_same_logits()
     {
         using var model = Model(Config(shared: false));
