@@ -24,15 +24,7 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
         var record = await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.RunId == trained.RunId && e.DatasetId == null, context.CancellationToken);
         if (record is null)
         {
-            record = new EvaluationRecord
-            {
-                Id = Guid.NewGuid(),
-                RunId = trained.RunId,
-                ModelName = trained.ModelName,
-                CheckpointKey = trained.CheckpointKey,
-                Architecture = trained.Architecture,
-                CreatedAt = DateTimeOffset.UtcNow,
-            };
+            record = EvaluationRecord.OfRun(trained);
             var clock = Stopwatch.StartNew();
             try
             {
@@ -46,8 +38,7 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogError(ex, "Evaluating run {RunId} failed", trained.RunId);
-                record.State = EvaluationState.Failed;
-                record.FailureReason = ex.GetBaseException().Message;
+                record.Fail(ex.GetBaseException().Message);
             }
             record.DurationMilliseconds = clock.ElapsedMilliseconds;
 

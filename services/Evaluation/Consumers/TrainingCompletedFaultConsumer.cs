@@ -24,20 +24,12 @@ public sealed class TrainingCompletedFaultConsumer(EvaluationDbContext db, ILogg
         await db.ChangeUnderLockAsync(trained.RunId, async () =>
         {
             if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken)
-                || await db.Evaluations.AnyAsync(e => e.RunId == trained.RunId, context.CancellationToken))
+                || await db.Evaluations.AnyAsync(e => e.RunId == trained.RunId && e.DatasetId == null, context.CancellationToken))
                 return false;
-            var record = new EvaluationRecord
-            {
-                Id = Guid.NewGuid(),
-                RunId = trained.RunId,
-                ModelName = trained.ModelName,
-                CheckpointKey = trained.CheckpointKey,
-                CreatedAt = DateTimeOffset.UtcNow,
-                State = EvaluationState.Failed,
-                FailureReason = fault.Reason("Evaluating the checkpoint"),
-            };
+            var record = EvaluationRecord.OfRun(trained);
+            record.Fail(fault.Reason("Evaluating the checkpoint"));
             db.Evaluations.Add(record);
-            db.PublishViaOutbox(new EvaluationFailed(record.RunId, record.FailureReason, DateTimeOffset.UtcNow));
+            db.PublishViaOutbox(new EvaluationFailed(record.RunId, record.FailureReason!, DateTimeOffset.UtcNow));
             logger.LogWarning("Evaluating run {RunId} faulted after its retries; recorded as failed", trained.RunId);
             return true;
         }, context.CancellationToken);

@@ -39,6 +39,17 @@ public sealed class EvaluationRecord
     public long DurationMilliseconds { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>A run's own evaluation, about to be scored (or failed).</summary>
+    public static EvaluationRecord OfRun(TrainingCompleted trained) => new()
+    {
+        Id = Guid.NewGuid(),
+        RunId = trained.RunId,
+        ModelName = trained.ModelName,
+        CheckpointKey = trained.CheckpointKey,
+        Architecture = trained.Architecture,
+        CreatedAt = DateTimeOffset.UtcNow,
+    };
+
     public static EvaluationRecord Requested(KnownModelVersion version, KnownDataset dataset, Guid? by, DateTimeOffset at) => new()
     {
         Id = Guid.NewGuid(),
