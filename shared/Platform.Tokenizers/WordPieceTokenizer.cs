@@ -90,7 +90,7 @@ public sealed class WordPieceTokenizer : ITokenizer
             var token = _idToToken[id];
             if (token.StartsWith(Prefix, StringComparison.Ordinal))
                 sb.Append(token, Prefix.Length, token.Length - Prefix.Length);
-            else if (sb.Length == 0 || IsCjkAt(sb.ToString(), sb.Length - 1, before: true) || IsCjkAt(token, 0, before: false))
+            else if (sb.Length == 0 || EndsWithCjk(sb) || StartsWithCjk(token))
                 sb.Append(token);
             else
                 sb.Append(CleanUp(" " + token));
@@ -98,12 +98,15 @@ public sealed class WordPieceTokenizer : ITokenizer
         return sb.ToString();
     }
 
-    private static bool IsCjkAt(string text, int index, bool before)
+    // The last character decoded so far, read in place: copying the builder for every word would make decoding quadratic.
+    private static bool EndsWithCjk(StringBuilder sb)
     {
-        if (before && index > 0 && char.IsLowSurrogate(text[index]))
-            index--;
-        return Rune.TryGetRuneAt(text, index, out var rune) && BertPreTokenization.IsCjkText(rune.Value);
+        var last = sb[^1];
+        var codePoint = char.IsLowSurrogate(last) && sb.Length > 1 && char.IsHighSurrogate(sb[^2]) ? char.ConvertToUtf32(sb[^2], last) : last;
+        return BertPreTokenization.IsCjkText(codePoint);
     }
+
+    private static bool StartsWithCjk(string token) => Rune.TryGetRuneAt(token, 0, out var rune) && BertPreTokenization.IsCjkText(rune.Value);
 
     // Hugging Face tokenizers' WordPiece decoder clean-up (cleanup: true in the tokenizer.json this class writes).
     private static string CleanUp(string piece) => piece
