@@ -13,19 +13,26 @@ public static class Checkpoint
 {
     private const string Magic = "PLATFORM-GPT-1", EncoderDecoderMagic = "PLATFORM-ENCODER-DECODER-1";
 
-    public static void Save(Gpt model, Stream stream)
+    public static void Save(Gpt model, Stream stream) => Save(model, Magic, JsonSerializer.Serialize(model.Config), stream);
+
+    public static void Save(EncoderDecoder model, Stream stream) => Save(model, EncoderDecoderMagic, JsonSerializer.Serialize(model.Config), stream);
+
+    /// <summary>Either family, whichever the module is (the counterpart of <see cref="LoadAny(Stream, Device?)"/>).</summary>
+    public static void Save(nn.Module model, Stream stream)
     {
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
-        writer.Write(JsonSerializer.Serialize(model.Config));
-        model.save(writer);
+        switch (model)
+        {
+            case Gpt gpt: Save(gpt, stream); break;
+            case EncoderDecoder encoderDecoder: Save(encoderDecoder, stream); break;
+            default: throw new ArgumentException($"No checkpoint format for {model.GetType().Name}.", nameof(model));
+        }
     }
 
-    public static void Save(EncoderDecoder model, Stream stream)
+    private static void Save(nn.Module model, string magic, string config, Stream stream)
     {
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(EncoderDecoderMagic);
-        writer.Write(JsonSerializer.Serialize(model.Config));
+        writer.Write(magic);
+        writer.Write(config);
         model.save(writer);
     }
 

@@ -81,7 +81,7 @@ public sealed class Trainer(TrainerOptions options)
                 var seconds = (clock.Elapsed - windowStart).TotalSeconds;
                 var tokensPerSecond = windowSteps * tokensPerStep / Math.Max(seconds, 1e-9);
                 var eta = (options.MaxSteps - step - 1) * tokensPerStep / Math.Max(tokensPerSecond, 1e-9);
-                observer.OnStep(new StepReport(step, options.MaxSteps, lastLoss, lr, gradNorm, tokensPerSecond, eta));
+                observer.OnStep(new StepReport(step, options.MaxSteps, lastLoss, lr, gradNorm, tokensPerSecond, eta, tokensPerStep));
                 windowStart = clock.Elapsed;
                 windowSteps = 0;
             }

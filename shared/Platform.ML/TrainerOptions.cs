@@ -21,7 +21,9 @@ public sealed record TrainerOptions
     public LearningRateSchedule Schedule => new(LearningRate, MinLearningRate, WarmupSteps, MaxSteps);
 }
 
-public sealed record StepReport(int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond, double EtaSeconds);
+/// <summary>TokensPerStep: the token positions one optimiser step processes (for pairs, their mean count per batch).</summary>
+public sealed record StepReport(int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond, double EtaSeconds,
+    double TokensPerStep);
 
 public sealed record EvalReport(int Step, double TrainLoss, double ValidationLoss);
 

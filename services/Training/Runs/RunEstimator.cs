@@ -74,10 +74,6 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the training worker has " +
         $"{GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
 
-    /// <summary>Token positions a step processes at most: batch × accumulation × block (GPT) or × (maxSourceLength + maxTargetLength).</summary>
-    public static long TokensPerStep(RunSpec spec) => (long)spec.Training.BatchSize * Math.Max(1, spec.Training.GradientAccumulationSteps) *
-        (spec.Model.Architecture == Architectures.EncoderDecoder ? spec.Model.MaxSourceLength + spec.Model.MaxTargetLength : spec.Model.BlockSize);
-
     private GptEstimate Raw(RunSpec spec, int vocabSize)
     {
         var m = spec.Model;

@@ -19,14 +19,13 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
     private int? _lastReportedStep;
     private readonly System.Diagnostics.Stopwatch _sinceLastStep = System.Diagnostics.Stopwatch.StartNew();
-    private readonly long _tokensPerStep = RunEstimator.TokensPerStep(run.Spec);
 
     public void OnStep(StepReport r)
     {
         faults.At("training-step", run.Name);
         // Reports come every LogInterval steps: the time since the last one is spread over the steps between them.
         var steps = Math.Max(1, r.Step - (_lastReportedStep ?? r.Step - 1));
-        telemetry.Steps(steps, _sinceLastStep.Elapsed, _tokensPerStep, r.TokensPerSecond);
+        telemetry.Steps(steps, _sinceLastStep.Elapsed, (long)r.TokensPerStep, r.TokensPerSecond);
         _lastReportedStep = r.Step;
         _sinceLastStep.Restart();
         metrics.Record(run.Id, "loss", r.Step, r.Loss);

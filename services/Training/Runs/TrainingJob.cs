@@ -69,7 +69,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                     logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
 
                 var key = $"runs/{run.Id:N}/checkpoint.bin";
-                await store.WriteAsync(key, s => { task.SaveModel(s); return Task.CompletedTask; });
+                await store.WriteAsync(key, s => { Checkpoint.Save(task.Model, s); return Task.CompletedTask; });
                 var sha = await store.Sha256Async(key, cancellationToken);
                 return new TrainedModel(key, sha, parameters, outcome);
             }, cancellationToken);
@@ -108,7 +108,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             model.to(device);
             var train = PairBatches.FromFile(trainPath, config, device);
             var validation = PairBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config, device);
-            return new OpenedTask(new EncoderDecoderTraining(model, train, validation, t.LabelSmoothing), s => Checkpoint.Save(model, s),
+            return new OpenedTask(new EncoderDecoderTraining(model, train, validation, t.LabelSmoothing),
                 $"{config.NEncoderLayer}+{config.NDecoderLayer} layers × {config.NHead} heads × {config.NEmbd}, sources ≤ {config.MaxSourceLength}, " +
                 $"targets ≤ {config.MaxTargetLength}, vocabulary {config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
                 $"{train.Count} train pairs", [model, train, validation]);
@@ -118,16 +118,15 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         gpt.to(device);
         var tokens = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
         var held = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
-        return new OpenedTask(new GptTraining(gpt, tokens, held), s => Checkpoint.Save(gpt, s),
+        return new OpenedTask(new GptTraining(gpt, tokens, held),
             $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}",
             [gpt, tokens, held]);
     }
 
-    /// <summary>A training task with what it holds open, and how to save its final model.</summary>
-    private sealed class OpenedTask(ITrainingTask task, Action<Stream> save, string shape, IDisposable[] owned) : ITrainingTask, IDisposable
+    /// <summary>A training task with what it holds open, and its shape in words for the log.</summary>
+    private sealed class OpenedTask(ITrainingTask task, string shape, IDisposable[] owned) : ITrainingTask, IDisposable
     {
         public string Shape => shape;
-        public void SaveModel(Stream stream) => save(stream);
         public nn.Module Model => task.Model;
         public object Config => task.Config;
         public double TokensPerBatch(int batchSize) => task.TokensPerBatch(batchSize);
