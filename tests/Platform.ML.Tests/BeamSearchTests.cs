@@ -14,6 +14,7 @@ public class BeamSearchTests
     private sealed class MarkovSession(Dictionary<int, double[]> table) : IDecodingSession
     {
         public List<long[]> Reorders { get; } = [];
+        public int VocabSize => 5;
 
         public Tensor NextLogits(IReadOnlyList<IReadOnlyList<int>> rows) =>
             tensor(rows.SelectMany(r => table[r[^1]].Select(p => (float)Math.Log(p))).ToArray(), [rows.Count, 5]);

@@ -8,6 +8,9 @@ namespace Platform.ML;
 /// </summary>
 public interface IDecodingSession : IDisposable
 {
+    /// <summary>Columns of <see cref="NextLogits"/>: the real target vocabulary.</summary>
+    int VocabSize { get; }
+
     /// <summary>Logits (rows, vocabulary) of the next token after each row's tokens; the caller's dispose scope owns them.</summary>
     Tensor NextLogits(IReadOnlyList<IReadOnlyList<int>> rows);
 
@@ -25,7 +28,7 @@ public sealed class EncoderDecoderSession : IDecodingSession
     private readonly EncoderDecoder _model;
     private readonly Device _device;
     private readonly DecoderState? _state;
-    private Tensor _source;
+    private readonly Tensor _source;
 
     public EncoderDecoderSession(EncoderDecoder model, IReadOnlyList<int> source, bool useCache = true)
     {
