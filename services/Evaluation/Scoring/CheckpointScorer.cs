@@ -60,12 +60,13 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         var outputs = PairEvaluator.Decode(model, pairs, new BeamSearchOptions(o.NumBeams, model.Config.MaxTargetLength - 1, EarlyStopping: true),
             o.MaxPairs, cancellationToken);
         var hypotheses = outputs.Select(ids => loaded.Tokenizer.Decode(ids)).ToList();
-        var references = Enumerable.Range(0, outputs.Count).Select(i => loaded.Tokenizer.Decode(pairs.Pair(i).Target)).ToList();
+        var targets = Enumerable.Range(0, outputs.Count).Select(i => pairs.Pair(i).Target).ToList();
+        var references = targets.Select(ids => loaded.Tokenizer.Decode(ids)).ToList();
         var tokenize = BleuTokenizers.For(references);
         var exact = hypotheses.Zip(references).Count(p => p.First == p.Second);
         // Bits per byte of the targets: the loss per target position over the UTF-8 bytes each position stands for.
         var targetBytes = references.Sum(r => Encoding.UTF8.GetByteCount(r)) + outputs.Count;
-        var targetPositions = Enumerable.Range(0, outputs.Count).Sum(i => pairs.Pair(i).Target.Length + 1);
+        var targetPositions = targets.Sum(ids => ids.Length + 1);
         var sample = outputs.Count == 0 ? null : $"{loaded.SourceTokenizer.Decode(pairs.Pair(0).Source)} → {hypotheses[0]}";
         return (new EvaluationFigures(f.Loss, Math.Exp(f.Loss), f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy,
             f.Top5Accuracy, f.TokensEvaluated)
