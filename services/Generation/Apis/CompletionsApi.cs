@@ -195,10 +195,14 @@ public static class CompletionsApi
     {
         var versions = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).ToListAsync(cancellationToken);
         // Each version by its own id, and each name for its latest version; "architecture" (gpt, encoder-decoder) is an extension.
-        var data = versions.Select(v => new { id = $"{v.Name}/versions/{v.Version}", @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform", architecture = v.Architecture })
-            .Concat(versions.GroupBy(v => v.Name).Select(g => g.MaxBy(v => v.Version)!)
-                .Select(v => new { id = v.Name, @object = "model", created = v.RegisteredAt.ToUnixTimeSeconds(), owned_by = v.OwnerName ?? "platform", architecture = v.Architecture }))
-            .OrderBy(m => m.id, StringComparer.Ordinal);
+        var data = versions.Select(v => (Id: $"{v.Name}/versions/{v.Version}", Version: v))
+            .Concat(versions.GroupBy(v => v.Name).Select(g => (Id: g.Key, Version: g.MaxBy(v => v.Version)!)))
+            .OrderBy(e => e.Id, StringComparer.Ordinal)
+            .Select(e => new
+            {
+                id = e.Id, @object = "model", created = e.Version.RegisteredAt.ToUnixTimeSeconds(), owned_by = e.Version.OwnerName ?? "platform",
+                architecture = e.Version.Architecture,
+            });
         return Results.Ok(new { @object = "list", data });
     }
 }
