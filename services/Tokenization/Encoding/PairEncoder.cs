@@ -29,8 +29,7 @@ public sealed class PairEncoder(ArtifactStore store)
             target = Build(spec, train.Select(p => p.Target), validation.Select(p => p.Target));
         }
         // A tokenizer without the pair tokens (an uploaded one) is refused here, with the reason, before anything is written.
-        PairSpecials.Of(source);
-        PairSpecials.Of(target);
+        var specials = (Source: PairSpecials.Of(source), Target: PairSpecials.Of(target));
 
         var id = Guid.NewGuid();
         var prefix = TokenizerRecord.PrefixOf(id);
@@ -45,8 +44,8 @@ public sealed class PairEncoder(ArtifactStore store)
             await store.WriteAsync(record.TokenizerKey, s => { target.Save(s); return Task.CompletedTask; });
             if (record.SourceTokenizerKey is { } sourceKey)
                 await store.WriteAsync(sourceKey, s => { source.Save(s); return Task.CompletedTask; });
-            record.TrainTokens = await WriteAsync(record.TrainTokensKey, train, source, target, id, cancellationToken);
-            record.ValidationTokens = await WriteAsync(record.ValidationTokensKey, validation, source, target, id, cancellationToken);
+            record.TrainTokens = await WriteAsync(record.TrainTokensKey, train, source, target, specials, id, cancellationToken);
+            record.ValidationTokens = await WriteAsync(record.ValidationTokensKey, validation, source, target, specials, id, cancellationToken);
         }
         catch
         {
@@ -79,8 +78,8 @@ public sealed class PairEncoder(ArtifactStore store)
         };
     }
 
-    private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source, ITokenizer target, Guid tokenizerId,
-        CancellationToken cancellationToken)
+    private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source, ITokenizer target,
+        (PairSpecialIds Source, PairSpecialIds Target) specials, Guid tokenizerId, CancellationToken cancellationToken)
     {
         var encoded = pairs.Select(p =>
         {
@@ -93,7 +92,7 @@ public sealed class PairEncoder(ArtifactStore store)
         (long Source, long Target) counts = default;
         await store.WriteAsync(key, s => { counts = PairFile.Write(s, encoded); return Task.CompletedTask; });
         var info = new PairFileInfo(encoded.Count, counts.Source, counts.Target, source.VocabSize, target.VocabSize,
-            PairSpecials.Of(source), PairSpecials.Of(target), tokenizerId);
+            specials.Source, specials.Target, tokenizerId);
         await store.WriteAsync(key + ".json", s => { info.Write(s); return Task.CompletedTask; });
         return counts.Source + counts.Target;
     }
