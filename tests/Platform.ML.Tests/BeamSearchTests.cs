@@ -1,3 +1,4 @@
+using Platform.Tokenizers;
 using Platform.ML;
 using static TorchSharp.torch;
 
@@ -5,7 +6,7 @@ namespace Platform.ML.Tests;
 
 public class BeamSearchTests
 {
-    private static readonly SpecialIds Specials = new(0, 1, 2);
+    private static readonly PairSpecialIds Specials = new(0, 1, 2);
 
     /// <summary>
     /// A toy model whose next-token distribution depends only on the last token (a Markov chain over

@@ -7,7 +7,7 @@ namespace Platform.ML.Tests;
 public class EncoderDecoderTests
 {
     // Ids 0-2 are <pad>, <s>, </s> on both sides, as the tokenization service lays them out.
-    private static readonly SpecialIds Specials = new(0, 1, 2);
+    private static readonly PairSpecialIds Specials = new(0, 1, 2);
 
     internal static EncoderDecoderConfig Config(bool shared = true, double dropout = 0.0, bool bias = true) =>
         new(SourceVocabSize: 20, TargetVocabSize: shared ? 20 : 17, NEncoderLayer: 2, NDecoderLayer: 2, NHead: 2, NEmbd: 32,

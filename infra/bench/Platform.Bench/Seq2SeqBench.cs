@@ -31,8 +31,7 @@ static class Seq2SeqBench
         var pairs = Dates(count, 1);
         var held = count / 10;
         var tokenizer = CharTokenizer.Train([new StringReader(string.Concat(pairs.Select(p => p.Source + p.Target)))], PairSpecialIds.Tokens);
-        var specials = PairSpecials.Of(tokenizer);
-        var ids = new SpecialIds(specials.Pad, specials.Bos, specials.Eos);
+        var ids = PairSpecials.Of(tokenizer);
         var encoded = pairs.Select(p => (tokenizer.Encode(p.Source), tokenizer.Encode(p.Target))).ToList();
         var (trainPath, validationPath) = (Path.GetTempFileName(), Path.GetTempFileName());
         using (var s = File.Create(trainPath)) PairFile.Write(s, encoded[..^held]);

@@ -1,3 +1,4 @@
+using Platform.Tokenizers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
@@ -79,7 +80,7 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         var m = spec.Model;
         var t = spec.Training;
         if (m.Architecture == Architectures.EncoderDecoder)
-            return GptEstimate.For(TrainingJob.EncoderDecoderConfig(spec, vocabSize, vocabSize, new SpecialIds(0, 1, 2), new SpecialIds(0, 1, 2), shared: true),
+            return GptEstimate.For(TrainingJob.EncoderDecoderConfig(spec, vocabSize, vocabSize, new PairSpecialIds(0, 1, 2), new PairSpecialIds(0, 1, 2), shared: true),
                 t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16, options.Value.BaselineMemoryMiB * 1024L * 1024);
         var config = new GptConfig(vocabSize, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
         return GptEstimate.For(config, t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16,

@@ -81,8 +81,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
     }
 
     /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>
-    public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize, SpecialIds sourceSpecials,
-        SpecialIds targetSpecials, bool shared)
+    public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize, PairSpecialIds sourceSpecials,
+        PairSpecialIds targetSpecials, bool shared)
     {
         var m = spec.Model;
         return new EncoderDecoderConfig(sourceVocabSize, targetVocabSize, m.NEncoderLayer, m.NDecoderLayer, m.NHead, m.NEmbd, m.MaxSourceLength,
@@ -99,10 +99,9 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         {
             var trainPath = store.PathOf(dataset.TrainTokensKey!);
             var info = PairFileInfo.Read(trainPath);
-            static SpecialIds Ids(PairSpecialIds s) => new(s.Pad, s.Bos, s.Eos);
             if (m.SharedEmbeddings == true && dataset.SourceTokenizerKey is not null)
                 throw new InvalidDataException("model.sharedEmbeddings needs one tokenizer for both sides; this dataset has one per side.");
-            var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, Ids(info.SourceSpecials), Ids(info.TargetSpecials),
+            var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, info.SourceSpecials, info.TargetSpecials,
                 shared: dataset.SourceTokenizerKey is null);
             var model = new EncoderDecoder(config) { ComputeType = compute };
             model.to(device);

@@ -1,3 +1,4 @@
+using Platform.Tokenizers;
 using static TorchSharp.torch;
 
 namespace Platform.ML;
@@ -15,7 +16,7 @@ public sealed record BeamResult(int[] Tokens, double[] LogProbabilities, double 
 
 public static class BeamSearch
 {
-    public static BeamResult Search(IDecodingSession session, SpecialIds specials, BeamSearchOptions options, CancellationToken cancellationToken = default)
+    public static BeamResult Search(IDecodingSession session, PairSpecialIds specials, BeamSearchOptions options, CancellationToken cancellationToken = default)
     {
         if (options.NumBeams < 1)
             throw new ArgumentOutOfRangeException(nameof(options), "numBeams must be at least 1.");

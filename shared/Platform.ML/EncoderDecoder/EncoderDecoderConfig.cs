@@ -1,7 +1,5 @@
+using Platform.Tokenizers;
 namespace Platform.ML;
-
-/// <summary>Token ids a side of a paired dataset reserves: padding, start of sequence, end of sequence.</summary>
-public sealed record SpecialIds(int Pad, int Bos, int Eos);
 
 /// <summary>
 /// Shape of an encoder-decoder Transformer (the founding document's worked example). Lengths count the special
@@ -18,8 +16,8 @@ public sealed record EncoderDecoderConfig(
     int NEmbd,
     int MaxSourceLength,
     int MaxTargetLength,
-    SpecialIds SourceSpecials,
-    SpecialIds TargetSpecials,
+    PairSpecialIds SourceSpecials,
+    PairSpecialIds TargetSpecials,
     bool SharedEmbeddings = true,
     double Dropout = 0.0,
     bool Bias = true)

@@ -1,3 +1,4 @@
+using Platform.Tokenizers;
 using static TorchSharp.torch;
 
 namespace Platform.ML;
@@ -8,7 +9,7 @@ namespace Platform.ML;
 /// </summary>
 public static class Seq2SeqGeneration
 {
-    public static IEnumerable<SampledToken> Stream(IDecodingSession session, SpecialIds specials, SamplingOptions options,
+    public static IEnumerable<SampledToken> Stream(IDecodingSession session, PairSpecialIds specials, SamplingOptions options,
         CancellationToken cancellationToken = default)
     {
         var generator = new Generator((ulong)options.Seed, CPU);
