@@ -128,8 +128,16 @@ public sealed class ReliabilityTests(PlatformStack stack)
         {
             await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(stack.LogsOf("Training-2").Contains("Training worker Training-2 ready"))),
                 ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(60), stack.Logs);
+
+            // A run that trains until it is cancelled keeps one worker busy, so the other must take the next runs: which
+            // worker takes what is then decided by the platform, not by which one happened to poll first.
+            var busy = await StartRunAsync(datasetId, "two-workers-busy", Platform.Contracts.RunSpecValidator.MaxSteps, 1_000);
+            await Api.EventuallyAsync(() => RunOrPendingAsync(busy), r => r["state"]!.GetValue<string>() == "Training", Deadline, stack.Logs);
+            var busyOnSecond = stack.LogsOf("Training-2").Contains($"run {busy} claimed by Training-2");
+            var other = busyOnSecond ? "the first worker" : "Training-2";
+
             var runs = new List<string>();
-            for (var i = 0; i < 3; i++)
+            for (var i = 0; i < 2; i++)
                 runs.Add(await StartRunAsync(datasetId, $"two-workers-{i}", 120, 40));
             foreach (var runId in runs)
             {
@@ -138,11 +146,18 @@ public sealed class ReliabilityTests(PlatformStack stack)
                 Assert.Equal(120, ended["step"]!.GetValue<int>());
                 var claims = CountOf(stack.LogsOf("Training"), $"run {runId} claimed by");
                 Assert.True(claims == 1, $"run {runId} was claimed {claims} times\n{stack.LogsOf("Training")}");
+                // Both workers took work: the second one is a real competing worker, not a spare.
+                Assert.True(stack.LogsOf("Training-2").Contains($"run {runId} claimed by Training-2") != busyOnSecond,
+                    $"run {runId} was not trained by {other}, the worker that was free\n{stack.LogsOf("Training")}");
                 Assert.Empty(Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"), "resumed_at_step"));
                 Assert.Equal(1, (await Api.GetOkAsync(Http, $"/api/models/{ended["name"]!.GetValue<string>()}"))["versions"]!.AsArray().Count);
             }
-            // Both workers took work: the second one is a real competing worker, not a spare.
-            Assert.Contains("claimed by Training-2", stack.LogsOf("Training-2"));
+
+            var (cancel, _) = await Api.PostJsonAsync(Http, $"/api/runs/{busy}/cancel", "{}");
+            Assert.Equal(HttpStatusCode.Accepted, cancel);
+            var cancelled = await FinishedAsync(busy);
+            Assert.Equal("Cancelled", cancelled["state"]!.GetValue<string>());
+            Assert.Equal(1, CountOf(stack.LogsOf("Training"), $"run {busy} claimed by"));
         }
         finally
         {
