@@ -19,24 +19,36 @@ public sealed class Block : Module<Tensor, Tensor>
         set => (attn.ComputeType, mlp.ComputeType) = (value, value);
     }
 
-    public Block(GptConfig config) : base(nameof(Block))
+    /// <param name="layer">The block's index in the stack (its LoRA adapters are found by it).</param>
+    public Block(GptConfig config, int layer = 0) : base(nameof(Block))
     {
         ln_1 = LayerNorm(config.NEmbd, bias: config.Bias);
-        attn = new CausalSelfAttention(config);
+        attn = new CausalSelfAttention(config, layer);
         ln_2 = LayerNorm(config.NEmbd, bias: config.Bias);
-        mlp = new Mlp(config);
+        mlp = new Mlp(config, layer);
         RegisterComponents();
     }
 
-    public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
+    public Tensor ForwardCached(Tensor x, KvCache cache, int layer, LoraAdapter? adapter = null)
     {
-        x = x + attn.ForwardCached(ln_1.forward(x), cache, layer);
-        return x + mlp.forward(ln_2.forward(x));
+        x = x + attn.ForwardCached(ln_1.forward(x), cache, layer, adapter);
+        return x + mlp.Forward(ln_2.forward(x), adapter);
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
+    public Tensor Forward(Tensor x, LoraAdapter? adapter)
     {
-        x = x + attn.forward(ln_1.forward(x));
-        return x + mlp.forward(ln_2.forward(x));
+        x = x + attn.Forward(ln_1.forward(x), adapter);
+        return x + mlp.Forward(ln_2.forward(x), adapter);
+    }
+
+    /// <summary>The block with its attention weights (batch, head, query, key) kept, for explanations.</summary>
+    public (Tensor Output, Tensor Attention) ForwardExplained(Tensor x, LoraAdapter? adapter)
+    {
+        var (attended, weights) = attn.ForwardExplained(ln_1.forward(x), adapter);
+        x = x + attended;
+        return (x + mlp.Forward(ln_2.forward(x), adapter), weights);
     }
 }

@@ -14,12 +14,15 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     private readonly int _nHead;
     private readonly int _nEmbd;
     private readonly double _dropout;
+    private readonly int _layer;
 
     /// <summary>Type the projections and attention compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType { get; set; }
 
-    public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
+    /// <param name="layer">The block this attention belongs to (it finds its LoRA adapters by it).</param>
+    public CausalSelfAttention(GptConfig config, int layer = 0) : base(nameof(CausalSelfAttention))
     {
+        _layer = layer;
         _nHead = config.NHead;
         _nEmbd = config.NEmbd;
         _dropout = config.Dropout;
@@ -29,10 +32,13 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
+    public Tensor Forward(Tensor x, LoraAdapter? adapter)
     {
         long batch = x.shape[0], time = x.shape[1];
-        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var q = Heads(qkv[0], batch, time);
         var k = Heads(qkv[1], batch, time);
         var v = Heads(qkv[2], batch, time);
@@ -47,23 +53,45 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
             y = functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
         }
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
-        return resid_dropout.forward(MixedPrecision.Linear(c_proj, y, ComputeType));
+        return resid_dropout.forward(Project(c_proj, "attn.c_proj", y, adapter));
+    }
+
+    /// <summary>
+    /// The same attention written out (inference, no dropout), also returning its weights (batch, head, query, key):
+    /// what explanations show. Each row sums to 1 and puts no weight on later positions.
+    /// </summary>
+    public (Tensor Output, Tensor Weights) ForwardExplained(Tensor x, LoraAdapter? adapter)
+    {
+        long batch = x.shape[0], time = x.shape[1];
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
+        var (q, k, v) = (Heads(qkv[0], batch, time), Heads(qkv[1], batch, time), Heads(qkv[2], batch, time));
+        var scores = q.matmul(k.transpose(-2, -1)).to(ScalarType.Float32) / Math.Sqrt(_nEmbd / _nHead);
+        var future = ones(time, time, dtype: ScalarType.Bool, device: x.device).triu(1);
+        var weights = functional.softmax(scores.masked_fill(future, double.NegativeInfinity), -1);
+        var y = weights.to(v.dtype).matmul(v).transpose(1, 2).contiguous().view(batch, time, _nEmbd);
+        return (Project(c_proj, "attn.c_proj", y, adapter), weights);
+    }
+
+    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter)
+    {
+        var y = MixedPrecision.Linear(linear, x, ComputeType);
+        return adapter?.Delta(_layer, name, x, ComputeType) is { } delta ? y + delta : y;
     }
 
     /// <summary>
     /// Attention for new positions appended to a cache: a prefill into an empty cache is causal among its own
     /// positions; a single new position attends to everything cached.
     /// </summary>
-    public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
+    public Tensor ForwardCached(Tensor x, KvCache cache, int layer, LoraAdapter? adapter = null)
     {
         long batch = x.shape[0], time = x.shape[1];
         if (time > 1 && cache.LayerLength(layer) > 0)
             throw new ArgumentException("Several new positions can only be prefilled into an empty cache.");
-        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var (k, v) = cache.Append(layer, Heads(qkv[1], batch, time), Heads(qkv[2], batch, time));
         var y = functional.scaled_dot_product_attention(Heads(qkv[0], batch, time), k, v, is_casual: time > 1);
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
-        return MixedPrecision.Linear(c_proj, y, ComputeType);
+        return Project(c_proj, "attn.c_proj", y, adapter);
     }
 
     private Tensor Heads(Tensor t, long batch, long time) =>

@@ -63,6 +63,25 @@ public static class Checkpoint
         return model;
     }
 
+    /// <summary>
+    /// The config a model file describes without loading its weights: a GPT's or an encoder-decoder's, and for a LoRA
+    /// adapter its base's (with the adapter's header).
+    /// </summary>
+    public static (object Config, LoraHeader? Lora) ReadConfig(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        var magic = reader.ReadString();
+        var json = reader.ReadString();
+        return magic switch
+        {
+            Magic => (JsonSerializer.Deserialize<GptConfig>(json)!, null),
+            EncoderDecoderMagic => (JsonSerializer.Deserialize<EncoderDecoderConfig>(json)!, null),
+            LoraCheckpoint.Magic when JsonSerializer.Deserialize<LoraHeader>(json) is { } lora => (lora.Base, lora),
+            _ => throw new InvalidDataException("Not a platform model checkpoint."),
+        };
+    }
+
     public static nn.Module LoadAny(string path, Device? device = null)
     {
         using var stream = File.OpenRead(path);

@@ -43,14 +43,26 @@ public sealed class Gpt : Module<Tensor, Tensor>
         wte = Embedding(config.PaddedVocabSize, config.NEmbd);
         wpe = Embedding(config.BlockSize, config.NEmbd);
         drop = new SeededDropout(config.Dropout);
-        h = new ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(_ => new Block(config)).ToArray());
+        h = new ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(layer => new Block(config, layer)).ToArray());
         ln_f = LayerNorm(config.NEmbd, bias: config.Bias);
         RegisterComponents();
         InitialiseWeights();
     }
 
-    /// <summary>Logits of shape (batch, time, paddedVocab) for token ids of shape (batch, time).</summary>
-    public override Tensor forward(Tensor idx)
+    /// <summary>
+    /// LoRA adapters that <see cref="forward"/> adds (what a LoRA fine-tune trains); not part of this module's state, so
+    /// the base's checkpoint stays the base's. Null: the base alone.
+    /// </summary>
+    public LoraAdapter? Adapter { get; set; }
+
+    /// <summary>The token embedding table (padded rows included), which the output head shares.</summary>
+    public Tensor TokenEmbedding => wte.weight!;
+
+    /// <summary>Logits of shape (batch, time, vocab) for token ids of shape (batch, time): the real vocabulary only.</summary>
+    public override Tensor forward(Tensor idx) => Forward(idx, Adapter);
+
+    /// <summary>The same with the given LoRA adapters (null: the base alone), whatever is attached: one base serves many adapters.</summary>
+    public Tensor Forward(Tensor idx, LoraAdapter? adapter)
     {
         var time = idx.shape[1];
         if (time > Config.BlockSize)
@@ -63,16 +75,52 @@ public sealed class Gpt : Module<Tensor, Tensor>
             // Each block's temporaries are released as soon as it returns: autograd keeps what backward needs
             // natively, so the step's dispose scope need not hold every intermediate of every layer.
             using var scope = NewDisposeScope();
-            x = (recompute ? RecomputedBlock.Apply(block, x) : block.forward(x)).MoveToOuterDisposeScope();
+            x = (recompute ? RecomputedBlock.Apply(block, x, adapter) : block.Forward(x, adapter)).MoveToOuterDisposeScope();
         }
         return Head(ln_f.forward(x));
+    }
+
+    /// <summary>
+    /// One inference pass kept open for explanations: the token embeddings (a leaf that gradients reach, for
+    /// gradient × input saliency), the logits of every position, and every layer's attention weights (batch, head, query, key).
+    /// </summary>
+    public (Tensor Logits, Tensor TokenEmbeddings, Tensor[] Attention) Explain(Tensor idx, LoraAdapter? adapter = null)
+    {
+        var time = idx.shape[1];
+        if (time > Config.BlockSize)
+            throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
+        var embeddings = wte.forward(idx).detach().requires_grad_(true);
+        var x = embeddings + wpe.forward(arange(time, dtype: ScalarType.Int64, device: idx.device));
+        var attention = new Tensor[h.Count];
+        for (var layer = 0; layer < h.Count; layer++)
+            (x, attention[layer]) = h[layer].ForwardExplained(x, adapter);
+        return (Head(ln_f.forward(x)), embeddings, attention);
+    }
+
+    /// <summary>
+    /// Copies another GPT's weights into this one (fine-tuning starts from them). The shapes must agree, except that a
+    /// smaller block takes the first rows of the position table; dropout is not a weight and may differ.
+    /// </summary>
+    public void LoadWeightsFrom(Gpt source)
+    {
+        if (Config.VocabSize != source.Config.VocabSize || Config.NLayer != source.Config.NLayer || Config.NHead != source.Config.NHead
+            || Config.NEmbd != source.Config.NEmbd || Config.Bias != source.Config.Bias || Config.BlockSize > source.Config.BlockSize)
+            throw new ArgumentException($"Cannot start {Config} from {source.Config}.", nameof(source));
+        using var _ = no_grad();
+        var from = source.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, parameter) in named_parameters())
+        {
+            var value = from[name];
+            parameter.copy_(name == "wpe.weight" ? value.narrow(0, 0, Config.BlockSize) : value);
+        }
     }
 
     /// <summary>
     /// Logits of the last position only, for token ids appended after what the cache holds (inference: no
     /// dropout, no gradients). Positions continue from the cache's length.
     /// </summary>
-    public Tensor ForwardLast(Tensor idx, KvCache cache)
+    /// <param name="adapter">LoRA adapters for this call (null: the attached ones, if any).</param>
+    public Tensor ForwardLast(Tensor idx, KvCache cache, LoraAdapter? adapter = null)
     {
         var start = cache.Length;
         var time = idx.shape[1];
@@ -81,12 +129,14 @@ public sealed class Gpt : Module<Tensor, Tensor>
         var pos = arange(start, start + time, dtype: ScalarType.Int64, device: idx.device);
         var x = wte.forward(idx) + wpe.forward(pos);
         for (var layer = 0; layer < h.Count; layer++)
-            x = h[layer].ForwardCached(x, cache, layer);
+            x = h[layer].ForwardCached(x, cache, layer, adapter ?? Adapter);
         return Head(ln_f.forward(x[.., ^1..]))[.., -1];
     }
 
-    // Tied head: logits = h · wteᵀ, returned in fp32 whatever the compute type (the loss and sampling want it).
-    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!, null, _computeType).to(ScalarType.Float32);
+    // Tied head: logits = h · wteᵀ over the real rows only, so the softmax of training, evaluation and sampling is over
+    // the same tokens (the padding rows would otherwise take probability mass the real tokens must first win back).
+    // Returned in fp32 whatever the compute type (the loss and sampling want it).
+    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null, _computeType).to(ScalarType.Float32);
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>

@@ -28,8 +28,8 @@ public sealed record GptEstimate(long Parameters, long TokensPerStep, long Token
             activations *= 0.6;
         if (recompute)
             activations *= 0.58;
-        // Logits, their softmax and its gradient, always fp32.
-        activations += microTokens * config.PaddedVocabSize * 4 * 3;
+        // Logits over the real vocabulary, their softmax and its gradient, always fp32.
+        activations += microTokens * config.VocabSize * 4 * 3;
         return new GptEstimate(parameters, tokensPerStep, tokens, 6.0 * parameters * tokens, weights, (long)activations, baselineBytes);
     }
 
@@ -49,7 +49,7 @@ public sealed record GptEstimate(long Parameters, long TokensPerStep, long Token
                                              + config.NDecoderLayer * target * (22.0 * config.NEmbd + 2.0 * config.NHead * (target + source)));
         if (bf16)
             activations *= 0.6;
-        activations += batchSize * target * config.PaddedTargetVocabSize * 4 * 3;
+        activations += batchSize * target * config.TargetVocabSize * 4 * 3;
         return new GptEstimate(config.Parameters, tokensPerStep, tokens, 6.0 * config.Parameters * tokens, weights, (long)activations, baselineBytes);
     }
 }

@@ -26,7 +26,7 @@ public static class HeldOutEvaluator
             using var scope = NewDisposeScope();
             var starts = Enumerable.Range(0, (int)Math.Min(batchSize, windows - first)).Select(i => (first + i) * block).ToArray();
             var (x, y) = split.At(starts);
-            var logits = model.forward(x)[.., .., ..model.Config.VocabSize];
+            var logits = model.forward(x);
             var flat = logits.reshape(-1, logits.shape[^1]);
             var targets = y.reshape(-1);
             lossSum += nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum).item<float>();

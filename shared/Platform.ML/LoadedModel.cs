@@ -8,9 +8,13 @@ namespace Platform.ML;
 /// A checkpoint and its tokenizer(s), ready to score or sample: a GPT (<see cref="Model"/>) or an encoder-decoder
 /// (<see cref="EncoderDecoder"/>, whose source side may have its own tokenizer).
 /// </summary>
-public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokenizer? sourceTokenizer = null) : IDisposable
+public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokenizer? sourceTokenizer = null, LoraAdapter? adapter = null,
+    bool ownsNetwork = true) : IDisposable
 {
     public nn.Module Network { get; } = network;
+
+    /// <summary>A LoRA version served on a shared base: the adapters every forward pass adds (the base is <see cref="Network"/>, not owned).</summary>
+    public LoraAdapter? Adapter { get; } = adapter;
 
     /// <summary>The GPT; an encoder-decoder has none.</summary>
     public Gpt Model => Network as Gpt ?? throw new InvalidOperationException("This model is an encoder-decoder, not a GPT.");
@@ -27,19 +31,28 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
     public Utf8Constraint? Utf8 => _utf8.Value;
     private readonly Lazy<Utf8Constraint?> _utf8 = new(() => Utf8Constraint.For(tokenizer));
 
-    /// <summary>Loads a checkpoint after checking it is byte for byte the one that was registered.</summary>
-    public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath, Device? device = null,
-        string? sourceTokenizerPath = null)
+    /// <summary>Throws unless the file is byte for byte the one that was registered.</summary>
+    public static void Verify(string path, string expectedSha256)
     {
-        using (var stream = File.OpenRead(checkpointPath))
-        {
-            var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-            if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidDataException($"Checkpoint {Path.GetFileName(checkpointPath)} has sha256 {actual}, expected {expectedSha256}: it was changed or corrupted.");
-        }
+        using var stream = File.OpenRead(path);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+        if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"Checkpoint {Path.GetFileName(path)} has sha256 {actual}, expected {expectedSha256}: it was changed or corrupted.");
+    }
+
+    /// <summary>
+    /// Loads a checkpoint after checking it is byte for byte the one that was registered. A LoRA version's file is
+    /// loaded on its base (found through <paramref name="artifactPath"/> and verified too) and merged into it.
+    /// </summary>
+    public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath, Device? device = null,
+        string? sourceTokenizerPath = null, Func<string, string>? artifactPath = null)
+    {
+        Verify(checkpointPath, expectedSha256);
         var tokenizer = TokenizerFile.Load(tokenizerPath);
         var sourceTokenizer = sourceTokenizerPath is null ? tokenizer : TokenizerFile.Load(sourceTokenizerPath);
-        var network = Checkpoint.LoadAny(checkpointPath, device);
+        var network = LoraCheckpoint.ReadHeader(checkpointPath) is { } lora
+            ? LoadMerged(checkpointPath, lora, artifactPath ?? throw new InvalidDataException("A LoRA version needs its base's checkpoint."), device)
+            : Checkpoint.LoadAny(checkpointPath, device);
         var (vocab, sourceVocab) = network switch
         {
             Gpt gpt => (gpt.Config.VocabSize, gpt.Config.VocabSize),
@@ -54,9 +67,26 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
         return new LoadedModel(network, tokenizer, sourceTokenizerPath is null ? null : sourceTokenizer);
     }
 
+    /// <summary>The base GPT with the adapter's B·A added to its weights: computes what base + adapter computes.</summary>
+    public static Gpt LoadMerged(string adapterPath, LoraHeader header, Func<string, string> artifactPath, Device? device = null)
+    {
+        var basePath = artifactPath(header.BaseCheckpointKey);
+        Verify(basePath, header.BaseCheckpointSha256);
+        var model = Checkpoint.LoadAny(basePath, device) as Gpt ?? throw new InvalidDataException("A LoRA adapter's base must be a GPT.");
+        var (_, adapter) = LoraCheckpoint.Load(adapterPath, device);
+        using (adapter)
+            adapter.MergeInto(model);
+        return model;
+    }
+
+    /// <summary>A LoRA version served on a loaded base: shares the base's network and tokenizers, owns only its adapter.</summary>
+    public LoadedModel WithAdapter(LoraAdapter adapter) => new(Network, Tokenizer, SourceTokenizer == Tokenizer ? null : SourceTokenizer, adapter, ownsNetwork: false);
+
     public void Dispose()
     {
-        Network.Dispose();
+        Adapter?.Dispose();
+        if (ownsNetwork)
+            Network.Dispose();
         if (_utf8.IsValueCreated)
             _utf8.Value?.Dispose();
     }

@@ -11,11 +11,15 @@ public sealed class Mlp : Module<Tensor, Tensor>
     private readonly Linear c_proj;
     private readonly SeededDropout dropout;
 
+    private readonly int _layer;
+
     /// <summary>Type the projections compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType { get; set; }
 
-    public Mlp(GptConfig config) : this(config.NEmbd, config.Dropout, config.Bias)
+    /// <param name="layer">The block this MLP belongs to (it finds its LoRA adapters by it).</param>
+    public Mlp(GptConfig config, int layer = 0) : this(config.NEmbd, config.Dropout, config.Bias)
     {
+        _layer = layer;
     }
 
     public Mlp(int nEmbd, double dropout, bool bias) : base(nameof(Mlp))
@@ -26,6 +30,15 @@ public sealed class Mlp : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) =>
-        dropout.forward(MixedPrecision.Linear(c_proj, functional.gelu(MixedPrecision.Linear(c_fc, x, ComputeType)), ComputeType));
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
+    public Tensor Forward(Tensor x, LoraAdapter? adapter) =>
+        dropout.forward(Project(c_proj, "mlp.c_proj", functional.gelu(Project(c_fc, "mlp.c_fc", x, adapter)), adapter));
+
+    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter)
+    {
+        var y = MixedPrecision.Linear(linear, x, ComputeType);
+        return adapter?.Delta(_layer, name, x, ComputeType) is { } delta ? y + delta : y;
+    }
 }

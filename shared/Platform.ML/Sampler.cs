@@ -14,12 +14,13 @@ namespace Platform.ML;
 public static class Sampler
 {
     public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
-        bool useKvCache = true, Utf8Constraint? utf8 = null) =>
-        Stream(model, prompt, options, cancellationToken, useKvCache, utf8).Select(t => t.Id).ToArray();
+        bool useKvCache = true, Utf8Constraint? utf8 = null, LoraAdapter? adapter = null) =>
+        Stream(model, prompt, options, cancellationToken, useKvCache, utf8, adapter).Select(t => t.Id).ToArray();
 
     /// <summary>New token ids one at a time, as they are decoded.</summary>
+    /// <param name="adapter">LoRA adapters to decode with (a LoRA version served on its shared base); null: the model's own.</param>
     public static IEnumerable<SampledToken> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
-        bool useKvCache = true, Utf8Constraint? utf8 = null)
+        bool useKvCache = true, Utf8Constraint? utf8 = null, LoraAdapter? adapter = null)
     {
         if (prompt.Count == 0)
             throw new ArgumentException("The prompt must hold at least one token.", nameof(prompt));
@@ -52,14 +53,13 @@ public static class Sampler
                 {
                     // After a (re)start the cache is empty: prefill the window; otherwise feed the last token only.
                     var fresh = cache.Length == 0 ? tokens.Skip(windowStart) : tokens.Skip(tokens.Count - 1);
-                    logits = model.ForwardLast(Ids(fresh, device), cache)[0];
+                    logits = model.ForwardLast(Ids(fresh, device), cache, adapter)[0];
                 }
                 else
                 {
-                    logits = model.forward(Ids(tokens.Skip(windowStart), device))[0, -1];
+                    logits = model.Forward(Ids(tokens.Skip(windowStart), device), adapter ?? model.Adapter)[0, -1];
                 }
-                // Padded vocabulary rows are never real tokens.
-                var real = logits[..config.VocabSize].to(ScalarType.Float32);
+                var real = logits.to(ScalarType.Float32);
                 if (utf8 is not null)
                     real = utf8.Apply(real, utf8State, last: i == options.MaxNewTokens - 1);
                 next = Pick(real, options, generator, generated);

@@ -69,7 +69,7 @@ public sealed class Trainer(TrainerOptions options)
             model.train();
             optimizer.zero_grad();
             var loss = AccumulateGradients(Enumerable.Range(0, accumulation).Select(_ => task.Loss(false, options.BatchSize, generator)), accumulation);
-            var gradNorm = nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
+            var gradNorm = nn.utils.clip_grad_norm_(model.parameters().Where(p => p.requires_grad), options.GradClip);
             optimizer.step();
             windowSteps++;
 

@@ -21,10 +21,10 @@ public interface ITrainingTask
     Tensor Loss(bool validation, int batchSize, Generator generator);
 }
 
-/// <summary>A GPT on random windows of a token stream.</summary>
-public sealed class GptTraining(Gpt model, TokenBatches train, TokenBatches validation) : ITrainingTask
+/// <summary>A GPT on random windows of a token stream; with <paramref name="lora"/>, only its adapter trains.</summary>
+public sealed class GptTraining(Gpt model, TokenBatches train, TokenBatches validation, LoraGpt? lora = null) : ITrainingTask
 {
-    public nn.Module Model => model;
+    public nn.Module Model => (nn.Module?)lora ?? model;
     public object Config => model.Config;
     public double TokensPerBatch(int batchSize) => (double)batchSize * train.BlockSize;
 

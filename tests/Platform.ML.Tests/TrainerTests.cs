@@ -33,6 +33,35 @@ public class TrainerTests
     }
 
     [Fact]
+    public void The_training_validation_loss_and_the_evaluation_loss_are_one_quantity_over_the_real_vocabulary()
+    {
+        // A validation split of exactly one window (blockSize + 2 tokens: random starts can only be 0, and the held-out
+        // evaluation takes one window at 0): the trainer's estimate and the evaluation both score the same 8 predictions.
+        manual_seed(4);
+        var config = new GptConfig(VocabSize: 5, BlockSize: 8, NLayer: 1, NHead: 2, NEmbd: 16);
+        using var model = new Gpt(config);
+        var window = new[] { 0, 3, 1, 4, 2, 2, 0, 1, 3, 4 };
+        using var train = new TokenBatches(Repeating(200).Select(t => t % 5).ToArray(), 8, CPU);
+        using var validation = new TokenBatches(window, 8, CPU);
+        var recorder = new Recorder();
+        new Trainer(new TrainerOptions { MaxSteps = 0, BatchSize = 2, EvalIters = 1, EvalInterval = 1 }).Train(model, train, validation, recorder, CancellationToken.None);
+        var evaluated = HeldOutEvaluator.Evaluate(model, validation, bytesPerToken: 1);
+
+        // Hand computation: log-softmax over the 5 real tokens of logits h·wteᵀ, taken from the padded table's first 5 rows.
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = tensor(window[..8].Select(t => (long)t).ToArray()).unsqueeze(0);
+        var logits = model.forward(x)[0];
+        var expected = -Enumerable.Range(0, 8).Average(t => nn.functional.log_softmax(logits[t], 0)[window[t + 1]].item<float>());
+
+        Assert.Equal(expected, recorder.Evals.Single().ValidationLoss, 4);
+        Assert.Equal(expected, evaluated.Loss, 4);
+        // At initialisation the loss is near ln 5 (the real vocabulary), not ln 64 (the padded table).
+        Assert.InRange(expected, Math.Log(5) - 0.3, Math.Log(5) + 0.3);
+    }
+
+    [Fact]
     public void Training_on_a_repeating_sequence_drives_the_loss_down_and_reports_progress()
     {
         manual_seed(1);
@@ -48,9 +77,9 @@ public class TrainerTests
 
         Assert.Equal(120, outcome.Steps);
         Assert.Equal(new[] { 0, 60, 120 }, recorder.Evals.Select(e => e.Step));
-        // As in nanoGPT the padded rows (8 real ids padded to 64) share the softmax at first: loss ≈ ln 64.
-        Assert.InRange(recorder.Steps[0].Loss, Math.Log(64) - 0.5, Math.Log(64) + 0.5);
-        Assert.True(outcome.FinalTrainLoss < 0.5, $"final loss {outcome.FinalTrainLoss} should be far below the initial ln 64 ≈ 4.16");
+        // The softmax covers the 8 real ids, not the table's 64 padded rows: the first loss is near ln 8.
+        Assert.InRange(recorder.Steps[0].Loss, Math.Log(8) - 0.5, Math.Log(8) + 0.5);
+        Assert.True(outcome.FinalTrainLoss < 0.5, $"final loss {outcome.FinalTrainLoss} should be far below the initial ln 8 ≈ 2.08");
         Assert.True(recorder.Evals[^1].ValidationLoss < recorder.Evals[0].ValidationLoss / 3);
         Assert.All(recorder.Steps, s => Assert.True(s.TokensPerSecond > 0 && s.GradNorm >= 0));
         Assert.Equal(119, recorder.Steps[^1].Step);

@@ -37,6 +37,15 @@ public sealed class DecoderBlock : Module<Tensor, Tensor, Tensor, Tensor>
         return x + mlp.forward(ln_3.forward(x));
     }
 
+    public (Tensor Output, Tensor SelfAttention, Tensor CrossAttention) ForwardExplained(Tensor x, Tensor memory, Tensor sourceMask)
+    {
+        var (attended, self) = attn.ForwardExplained(ln_1.forward(x), null);
+        x = x + attended;
+        var (crossed, cross) = cross_attn.ForwardExplained(ln_2.forward(x), memory, sourceMask);
+        x = x + crossed;
+        return (x + mlp.forward(ln_3.forward(x)), self, cross);
+    }
+
     /// <summary>Keys and values of the encoder output for this block's cross-attention, computed once per input.</summary>
     public (Tensor Keys, Tensor Values) CrossKeysValues(Tensor memory) => cross_attn.KeysValues(memory);
 

@@ -57,11 +57,11 @@ public sealed class EncoderDecoderSession : IDecodingSession
                 : rows.Select(r => new[] { (long)r[^1] }.AsEnumerable()).ToArray();
             var width = fresh[0].Count();
             var ids = tensor(fresh.SelectMany(r => r).ToArray(), [rows.Count, width], dtype: ScalarType.Int64, device: _device);
-            return _model.ForwardLast(ids, state)[.., ..VocabSize];
+            return _model.ForwardLast(ids, state);
         }
         var time = rows[0].Count;
         var input = tensor(rows.SelectMany(r => r.Select(t => (long)t)).ToArray(), [rows.Count, time], dtype: ScalarType.Int64, device: _device);
-        return _model.forward(_source.expand(rows.Count, -1), input)[.., -1, ..VocabSize];
+        return _model.forward(_source.expand(rows.Count, -1), input)[.., -1];
     }
 
     public void Reorder(long[] rows) => _state?.Reorder(rows);

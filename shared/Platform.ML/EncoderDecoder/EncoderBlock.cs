@@ -26,6 +26,13 @@ public sealed class EncoderBlock : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    public (Tensor Output, Tensor Attention) ForwardExplained(Tensor x, Tensor sourceMask)
+    {
+        var (attended, weights) = attn.ForwardExplained(ln_1.forward(x), sourceMask);
+        x = x + attended;
+        return (x + mlp.forward(ln_2.forward(x)), weights);
+    }
+
     public override Tensor forward(Tensor x, Tensor sourceMask)
     {
         x = x + attn.forward(ln_1.forward(x), sourceMask);

@@ -77,7 +77,7 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         return ln_encoder.forward(x);
     }
 
-    /// <summary>Logits (batch, target time, padded target vocabulary) for source ids and decoder inputs (&lt;s&gt; then the target).</summary>
+    /// <summary>Logits (batch, target time, target vocabulary) for source ids and decoder inputs (&lt;s&gt; then the target).</summary>
     public override Tensor forward(Tensor source, Tensor decoderInput)
     {
         var mask = SourceMask(source);
@@ -96,6 +96,26 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>
+    /// One inference pass kept open for explanations: the source token embeddings (a leaf gradients reach), the logits of
+    /// every decoder position, and every layer's encoder self-attention, decoder self-attention and cross-attention weights.
+    /// </summary>
+    public (Tensor Logits, Tensor SourceEmbeddings, Tensor[] Encoder, Tensor[] Decoder, Tensor[] Cross) Explain(Tensor source, Tensor decoderInput)
+    {
+        var mask = SourceMask(source);
+        var embeddings = (wte_source ?? wte).forward(source).detach().requires_grad_(true);
+        var x = embeddings + wpe_source.forward(arange(source.shape[1], dtype: ScalarType.Int64, device: source.device));
+        var encoderAttention = new Tensor[encoder.Count];
+        for (var layer = 0; layer < encoder.Count; layer++)
+            (x, encoderAttention[layer]) = encoder[layer].ForwardExplained(x, mask);
+        var memory = ln_encoder.forward(x);
+        var y = wte.forward(decoderInput) + wpe_target.forward(arange(decoderInput.shape[1], dtype: ScalarType.Int64, device: decoderInput.device));
+        var (self, cross) = (new Tensor[decoder.Count], new Tensor[decoder.Count]);
+        for (var layer = 0; layer < decoder.Count; layer++)
+            (y, self[layer], cross[layer]) = decoder[layer].ForwardExplained(y, memory, mask);
+        return (Head(ln_f.forward(y)), embeddings, encoderAttention, self, cross);
+    }
+
+    /// <summary>
     /// Encodes a batch of sources once and computes every decoder layer's cross-attention keys and values from it,
     /// for decoding step by step with <see cref="ForwardLast"/>.
     /// </summary>
@@ -108,7 +128,7 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         return new DecoderState(decoder.Count, mask, cross.Select(c => c.Keys).ToArray(), cross.Select(c => c.Values).ToArray());
     }
 
-    /// <summary>Logits (batch, padded vocabulary) of the position after the given decoder ids, appended to the state's cache.</summary>
+    /// <summary>Logits (batch, target vocabulary) of the position after the given decoder ids, appended to the state's cache.</summary>
     public Tensor ForwardLast(Tensor decoderInput, DecoderState state)
     {
         var start = state.Cache.Length;
@@ -122,7 +142,8 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         return Head(ln_f.forward(x[.., ^1..]))[.., -1];
     }
 
-    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!, null, _computeType).to(ScalarType.Float32);
+    // Tied to the target embedding's real rows: the padding rows are never a prediction.
+    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.TargetVocabSize), null, _computeType).to(ScalarType.Float32);
 
     /// <summary>
     /// Mean cross-entropy over the real (non-padding) label positions, over the real vocabulary. With label smoothing
@@ -131,8 +152,19 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
     public Tensor Loss(Tensor logits, Tensor labels, double labelSmoothing = 0.0)
     {
         var vocab = Config.TargetVocabSize;
-        return functional.cross_entropy(logits[.., .., ..vocab].reshape(-1, vocab), labels.reshape(-1),
+        return functional.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1),
             ignore_index: Config.TargetSpecials.Pad, label_smoothing: labelSmoothing);
+    }
+
+    /// <summary>Copies another encoder-decoder's weights into this one (a fine-tune starts from them); every shape must agree.</summary>
+    public void LoadWeightsFrom(EncoderDecoder source)
+    {
+        if (Config with { Dropout = 0 } != source.Config with { Dropout = 0 })
+            throw new ArgumentException($"Cannot start {Config} from {source.Config}.", nameof(source));
+        using var _ = no_grad();
+        var from = source.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, parameter) in named_parameters())
+            parameter.copy_(from[name]);
     }
 
     // nanoGPT's init: N(0, 0.02), zero biases, output projections scaled by 1/sqrt(2·layers of their stack).

@@ -26,7 +26,7 @@ public static class PairEvaluator
         {
             using var scope = NewDisposeScope();
             var batch = pairs.At(Enumerable.Range(first, Math.Min(batchSize, count - first)).ToArray());
-            var logits = model.forward(batch.Source, batch.DecoderInput)[.., .., ..vocab];
+            var logits = model.forward(batch.Source, batch.DecoderInput);
             var real = batch.Labels.ne(pad);
             var flat = logits[real];
             var targets = batch.Labels[real];

@@ -41,6 +41,16 @@ public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
         return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType));
     }
 
+    /// <summary>The same attention written out (inference), with its weights (batch, head, query, key) kept for explanations.</summary>
+    public (Tensor Output, Tensor Weights) ForwardExplained(Tensor x, Tensor? keyMask)
+    {
+        long batch = x.shape[0], time = x.shape[1];
+        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
+        var weights = Attention.Weights(Attention.Heads(qkv[0], _nHead), Attention.Heads(qkv[1], _nHead), keyMask, _causal);
+        var y = weights.to(qkv[2].dtype).matmul(Attention.Heads(qkv[2], _nHead));
+        return (MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType), weights);
+    }
+
     /// <summary>The decoder's attention for positions appended to its cache (see <see cref="CausalSelfAttention.ForwardCached"/>).</summary>
     public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
     {
@@ -56,6 +66,20 @@ internal static class Attention
 {
     /// <summary>(batch, time, C) → (batch, heads, time, C / heads).</summary>
     public static Tensor Heads(Tensor t, int heads) => t.view(t.shape[0], t.shape[1], heads, t.shape[2] / heads).transpose(1, 2);
+
+    /// <summary>
+    /// softmax(q·kᵀ/√d) in fp32, with keys outside <paramref name="keyMask"/> (true where real) and, when causal, later
+    /// positions given no weight: what the fused kernel computes, written out so it can be shown.
+    /// </summary>
+    public static Tensor Weights(Tensor q, Tensor k, Tensor? keyMask, bool causal)
+    {
+        var scores = q.matmul(k.transpose(-2, -1)).to(ScalarType.Float32) / Math.Sqrt(q.shape[^1]);
+        if (keyMask is not null)
+            scores = scores.masked_fill(keyMask.logical_not(), double.NegativeInfinity);
+        if (causal)
+            scores = scores.masked_fill(ones(q.shape[2], k.shape[2], dtype: ScalarType.Bool, device: q.device).triu(1), double.NegativeInfinity);
+        return functional.softmax(scores, -1);
+    }
 
     /// <summary>(batch, heads, time, head size) → (batch, time, C).</summary>
     public static Tensor Merge(Tensor y, long batch, long time, int nEmbd) => y.transpose(1, 2).contiguous().view(batch, time, nEmbd);
