@@ -30,5 +30,6 @@ app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapGenerateApi();
 app.MapCompletionsApi();
+app.MapExplainApi();
 
 app.Run();

@@ -1,3 +1,4 @@
+using MassTransit;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
@@ -18,6 +19,8 @@ builder.AddServiceMessaging("tokenization", bus =>
     bus.AddConsumer<DatasetIngestedConsumer>();
     bus.AddConsumer<DatasetIngestedFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
+    bus.AddConsumer<EncodeDatasetConsumer, EncodeDatasetConsumerDefinition>();
+    bus.AddConsumer<EncodeDatasetFaultConsumer>();
 });
 builder.AddOutboxDispatcher<TokenizationDbContext>();
 builder.Services.AddSingleton<PairEncoder>();

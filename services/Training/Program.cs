@@ -19,6 +19,8 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<DatasetIngestedConsumer>();
     bus.AddConsumer<DatasetTokenizedConsumer>();
     bus.AddConsumer<DatasetTokenizationFailedConsumer>();
+    bus.AddConsumer<DatasetEncodedConsumer>();
+    bus.AddConsumer<DatasetEncodingFailedConsumer>();
     bus.AddConsumer<StartTrainingConsumer, StartTrainingConsumerDefinition>();
     bus.AddConsumer<EvaluationCompletedConsumer>();
     bus.AddConsumer<EvaluationFailedConsumer>();
@@ -26,6 +28,8 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<DatasetIngestedFaultConsumer>();
     bus.AddConsumer<DatasetTokenizedFaultConsumer>();
     bus.AddConsumer<DatasetTokenizationFailedFaultConsumer>();
+    bus.AddConsumer<DatasetEncodedFaultConsumer>();
+    bus.AddConsumer<DatasetEncodingFailedFaultConsumer>();
     bus.AddConsumer<StartTrainingFaultConsumer>();
     bus.AddConsumer<EvaluationCompletedFaultConsumer>();
     bus.AddConsumer<EvaluationFailedFaultConsumer>();

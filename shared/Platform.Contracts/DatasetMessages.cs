@@ -40,3 +40,24 @@ public sealed record PairedTokens(string? SourceTokenizerKey, int SourceVocabSiz
 
 /// <summary>Tokenization could not be done; Reason is shown to the user.</summary>
 public sealed record DatasetTokenizationFailed(Guid DatasetId, string Reason, DateTimeOffset FailedAt);
+
+/// <summary>
+/// Command: encode a text dataset's splits with a tokenizer other than its own (a base version's, or another
+/// dataset's), so a run can train on it. Answered by DatasetEncoded or DatasetEncodingFailed; cached per (dataset, tokenizer).
+/// </summary>
+public sealed record EncodeDataset(Guid DatasetId, string TokenizerKey);
+
+/// <summary>A dataset's splits encoded with the named tokenizer (the counterpart of DatasetTokenized for a tokenizer not its own).</summary>
+public sealed record DatasetEncoded(
+    Guid DatasetId,
+    string TokenizerKey,
+    int VocabSize,
+    string TrainTokensKey,
+    string ValidationTokensKey,
+    long TrainTokens,
+    long ValidationTokens,
+    long ValidationBytes,
+    DateTimeOffset EncodedAt);
+
+/// <summary>The dataset could not be encoded with the named tokenizer; Reason is shown to the user.</summary>
+public sealed record DatasetEncodingFailed(Guid DatasetId, string TokenizerKey, string Reason, DateTimeOffset FailedAt);

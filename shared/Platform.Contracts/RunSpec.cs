@@ -81,6 +81,39 @@ public sealed record RunSpec
     public string Name { get; init; } = "";
     public ModelSpec Model { get; init; } = new();
     public TrainingSpec Training { get; init; } = new();
+    /// <summary>Start from a registered version's weights (and its tokenizer) instead of random ones.</summary>
+    public InitFromSpec? InitFrom { get; init; }
+    /// <summary>How a run that starts from a version adapts it: all weights (the default) or LoRA adapters.</summary>
+    public FineTuneSpec? FineTune { get; init; }
+    /// <summary>Train on the dataset encoded with this tokenizer (another dataset's) instead of the dataset's own.</summary>
+    public Guid? TokenizerId { get; init; }
+}
+
+/// <summary>The version a run starts from: "name" (latest) or "name/versions/N".</summary>
+public sealed record InitFromSpec
+{
+    public string Model { get; init; } = "";
+}
+
+/// <summary>
+/// Fine-tuning method: "full" trains every weight; "lora" freezes the base and trains rank-r adapters scaled by alpha/r
+/// on the attention's and/or the MLP's projections ("attn", "mlp"), with dropout on the adapters' input.
+/// </summary>
+public sealed record FineTuneSpec
+{
+    public string Method { get; init; } = FineTuneMethods.Full;
+    public int Rank { get; init; } = 8;
+    public double Alpha { get; init; } = 16;
+    public double Dropout { get; init; }
+    public IReadOnlyList<string> Targets { get; init; } = ["attn"];
+}
+
+public static class FineTuneMethods
+{
+    public const string Full = "full", Lora = "lora";
+    public static readonly IReadOnlyList<string> Supported = [Full, Lora];
+    public static readonly IReadOnlyList<string> LoraTargets = ["attn", "mlp"];
+    public const int MaxRank = 256;
 }
 
 /// <summary>Which tokenizer to build for a dataset (byte-level BPE unless asked otherwise).</summary>

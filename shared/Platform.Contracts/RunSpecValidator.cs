@@ -76,6 +76,25 @@ public static partial class RunSpecValidator
             if (m is not null && m.Architecture == Architectures.EncoderDecoder && (long)t.BatchSize * (m.MaxSourceLength + m.MaxTargetLength) > MaxTokensPerStep)
                 errors.Add(prefix + "training.batchSize", $"batchSize × (maxSourceLength + maxTargetLength) must be at most {MaxTokensPerStep:N0} tokens per step.");
         }
+
+        if (spec.InitFrom is { } init)
+            errors.Require(ModelReference.Parse(init.Model) is not null, prefix + "initFrom.model", "must be \"name\" or \"name/versions/N\".");
+        if (spec.FineTune is { } f)
+        {
+            errors.Require(spec.InitFrom is not null, prefix + "fineTune", "applies to a run that starts from a version: set initFrom.");
+            errors.Require(FineTuneMethods.Supported.Contains(f.Method ?? ""), prefix + "fineTune.method",
+                $"must be one of: {string.Join(", ", FineTuneMethods.Supported)} (got '{f.Method}').");
+            if (f.Method == FineTuneMethods.Lora)
+            {
+                errors.Range(f.Rank, 1, FineTuneMethods.MaxRank, prefix + "fineTune.rank");
+                errors.Require(f.Alpha > 0 && f.Alpha <= 1e4, prefix + "fineTune.alpha", $"must be above 0 and at most 10000 (got {f.Alpha}).");
+                errors.Require(f.Dropout >= 0 && f.Dropout < 1, prefix + "fineTune.dropout", $"must be at least 0 and below 1 (got {f.Dropout}).");
+                errors.Require(f.Targets is { Count: > 0 } targets && targets.All(FineTuneMethods.LoraTargets.Contains) && targets.Distinct().Count() == targets.Count,
+                    prefix + "fineTune.targets", $"must name one or both of: {string.Join(", ", FineTuneMethods.LoraTargets)}.");
+                errors.Require(m?.Architecture != Architectures.EncoderDecoder, prefix + "fineTune.method",
+                    "LoRA adapts GPT models; fine-tune an encoder-decoder with \"full\".");
+            }
+        }
         return errors;
     }
 }

@@ -29,4 +29,5 @@ public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, doub
 public static class Queues
 {
     public const string StartTraining = "training-start-training";
+    public const string EncodeDataset = "tokenization-encode-dataset";
 }

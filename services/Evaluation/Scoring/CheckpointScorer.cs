@@ -18,7 +18,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         {
             var device = TorchRuntime.Initialise(options.Value.TorchThreads);
             using var loaded = LoadedModel.Load(store.PathOf(trained.CheckpointKey), trained.CheckpointSha256, store.PathOf(trained.TokenizerKey), device,
-                trained.SourceTokenizerKey is { } source ? store.PathOf(source) : null);
+                trained.SourceTokenizerKey is { } source ? store.PathOf(source) : null, store.PathOf);
             return loaded.EncoderDecoder is { } model
                 ? ScorePairs(loaded, model, trained, device, cancellationToken)
                 : ScoreText(loaded, trained, device, cancellationToken);

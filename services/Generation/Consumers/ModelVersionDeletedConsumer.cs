@@ -15,7 +15,7 @@ public sealed class ModelVersionDeletedConsumer(GenerationDbContext db, ModelCac
         {
             db.Models.Remove(model);
             await db.SaveChangesAsync(context.CancellationToken);
+            cache.Forget(model.CheckpointKey);
         }
-        cache.Forget(m.Name, m.Version);
     }
 }

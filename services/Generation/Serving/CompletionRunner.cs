@@ -29,7 +29,7 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     {
         if (loaded.EncoderDecoder is not { } model)
         {
-            foreach (var token in Sampler.Stream(loaded.Model, prompt, sampling, cancellationToken, utf8: loaded.Utf8))
+            foreach (var token in Sampler.Stream(loaded.Model, prompt, sampling, cancellationToken, utf8: loaded.Utf8, adapter: loaded.Adapter))
                 yield return token;
             yield break;
         }

@@ -56,6 +56,10 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
                 RunSpecValidator.Validate(autoTrain, "autoTrain.", errors);
                 if (autoTrain?.Model is { } model && DatasetFormats.Supported.Contains(format) && DatasetFormats.For(model.Architecture) != format)
                     errors.Add("autoTrain.model.architecture", $"'{model.Architecture}' does not train on a '{format}' dataset.");
+                // What a fine-tune starts from is checked against the registry when it is created: start one with POST /api/runs.
+                if (autoTrain?.InitFrom is not null || autoTrain?.FineTune is not null || autoTrain?.TokenizerId is not null)
+                    errors.Add(autoTrain.InitFrom is not null ? "autoTrain.initFrom" : autoTrain.FineTune is not null ? "autoTrain.fineTune" : "autoTrain.tokenizerId",
+                        "applies to runs created with POST /api/runs once the dataset is uploaded; autoTrain trains from scratch on the dataset's own tokenizer.");
             }
             catch (JsonException ex)
             {

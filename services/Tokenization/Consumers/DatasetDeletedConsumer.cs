@@ -23,6 +23,8 @@ public sealed class DatasetDeletedConsumer(TokenizationDbContext db, ArtifactSto
                 db.DeletedDatasets.Add(new DeletedDataset { DatasetId = id, DeletedAt = context.Message.DeletedAt });
             tokenizers = await db.Tokenizers.Where(t => t.DatasetId == id).ToListAsync(context.CancellationToken);
             db.Tokenizers.RemoveRange(tokenizers);
+            // The encodings' files lie under the dataset tokenizer's prefix, removed below.
+            db.Encodings.RemoveRange(await db.Encodings.Where(e => e.DatasetId == id).ToListAsync(context.CancellationToken));
             return true;
         }, context.CancellationToken);
         foreach (var tokenizer in tokenizers)

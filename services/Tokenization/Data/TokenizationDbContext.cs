@@ -9,6 +9,7 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
 
     public DbSet<TokenizerRecord> Tokenizers => Set<TokenizerRecord>();
     public DbSet<DeletedDataset> DeletedDatasets => Set<DeletedDataset>();
+    public DbSet<DatasetEncoding> Encodings => Set<DatasetEncoding>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -21,6 +22,13 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
             e.HasIndex(t => t.DatasetId).IsUnique();
             e.Property(t => t.OwnerName).HasMaxLength(64);
             e.HasIndex(t => t.OwnerId);
+        });
+        modelBuilder.Entity<DatasetEncoding>(e =>
+        {
+            e.ToTable("encodings");
+            // One encoding per dataset and tokenizer: a repeated request announces the one that exists.
+            e.HasIndex(x => new { x.DatasetId, x.TokenizerKey }).IsUnique();
+            e.Property(x => x.TokenizerKey).HasMaxLength(256);
         });
         modelBuilder.Entity<DeletedDataset>(e =>
         {

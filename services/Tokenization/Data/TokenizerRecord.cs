@@ -29,6 +29,9 @@ public sealed class TokenizerRecord : IOwned
     public long? TrainPairs { get; set; }
     public long? ValidationPairs { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The dataset's text splits, kept so the dataset can be encoded again with another tokenizer.</summary>
+    public string TrainTextKey { get; set; } = "";
+    public string ValidationTextKey { get; set; } = "";
 
     /// <summary>A new record for a dataset's tokenizer, its files named under the tokenizer's prefix with the given extension.</summary>
     public static TokenizerRecord For(Guid id, Platform.Contracts.DatasetIngested dataset, Platform.Tokenizers.ITokenizer tokenizer, string fileExtension)
@@ -48,12 +51,33 @@ public sealed class TokenizerRecord : IOwned
             ValidationTokensKey = $"{prefix}/validation.{fileExtension}",
             TrainBytes = dataset.TrainBytes,
             ValidationBytes = dataset.ValidationBytes,
+            TrainTextKey = dataset.TrainTextKey,
+            ValidationTextKey = dataset.ValidationTextKey,
             CreatedAt = DateTimeOffset.UtcNow,
         };
     }
 
     /// <summary>The artifact prefix holding the tokenizer and both token files.</summary>
     public static string PrefixOf(Guid id) => $"tokenizers/{id:N}";
+}
+
+/// <summary>
+/// A dataset's splits encoded with a tokenizer not its own (a base version's, or another dataset's), kept under the
+/// dataset tokenizer's prefix so deleting the dataset removes them too.
+/// </summary>
+public sealed class DatasetEncoding
+{
+    public Guid Id { get; set; }
+    public Guid DatasetId { get; set; }
+    public string TokenizerKey { get; set; } = "";
+    public int VocabSize { get; set; }
+    public string TrainTokensKey { get; set; } = "";
+    public string ValidationTokensKey { get; set; } = "";
+    public long TrainTokens { get; set; }
+    public long ValidationTokens { get; set; }
+    public long ValidationBytes { get; set; }
+    public long BuildMilliseconds { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 }
 
 /// <summary>A dataset that was deleted: nothing is built for it again, even if its ingestion event comes late or twice.</summary>

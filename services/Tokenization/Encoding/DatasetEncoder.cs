@@ -44,6 +44,51 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         return record;
     }
 
+    /// <summary>
+    /// Encodes a tokenized text dataset's splits again with another tokenizer (a base version's or another dataset's),
+    /// under the dataset tokenizer's prefix so the dataset's deletion removes them too.
+    /// </summary>
+    public async Task<DatasetEncoding> EncodeWithAsync(TokenizerRecord dataset, string tokenizerKey, CancellationToken cancellationToken)
+    {
+        if (dataset.Format != DatasetFormats.Text)
+            throw new NotSupportedException("Only text datasets are encoded with another tokenizer; a paired dataset trains on its own tokenizers.");
+        if (dataset.TrainTextKey.Length == 0)
+            throw new NotSupportedException("This dataset was tokenized before its text was kept for re-encoding; upload it again.");
+        if (!store.Exists(tokenizerKey))
+            throw new InvalidDataException($"Tokenizer {tokenizerKey} does not exist.");
+        var clock = Stopwatch.StartNew();
+        var tokenizer = TokenizerFile.Load(store.PathOf(tokenizerKey));
+        var id = Guid.NewGuid();
+        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tokenizerKey)))[..16];
+        var prefix = $"{TokenizerRecord.PrefixOf(dataset.Id)}/encodings/{name}";
+        var encoding = new DatasetEncoding
+        {
+            Id = id,
+            DatasetId = dataset.DatasetId,
+            TokenizerKey = tokenizerKey,
+            VocabSize = tokenizer.VocabSize,
+            TrainTokensKey = $"{prefix}/train.bin",
+            ValidationTokensKey = $"{prefix}/validation.bin",
+            ValidationBytes = dataset.ValidationBytes,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        try
+        {
+            encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, encoding.TrainTokensKey, cancellationToken);
+            encoding.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, encoding.ValidationTokensKey, cancellationToken);
+            if (encoding.TrainTokens < MinTokensPerSplit || encoding.ValidationTokens < MinTokensPerSplit)
+                throw new InvalidDataException(
+                    $"The splits encode to {encoding.TrainTokens} train and {encoding.ValidationTokens} validation tokens; each needs at least {MinTokensPerSplit}.");
+        }
+        catch
+        {
+            store.DeletePrefix(prefix);
+            throw;
+        }
+        encoding.BuildMilliseconds = clock.ElapsedMilliseconds;
+        return encoding;
+    }
+
     private ITokenizer Build(DatasetIngested dataset)
     {
         var spec = dataset.Tokenizer;

@@ -9,10 +9,12 @@ namespace Training.Apis;
 
 public sealed record ModelVersionResponse(
     string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
-    EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt, string Architecture, string? SourceTokenizerKey)
+    EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt, string Architecture, string? SourceTokenizerKey,
+    string? BaseModel, string? FineTuneMethod)
 {
     public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
-        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt, v.Architecture, v.SourceTokenizerKey);
+        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt, v.Architecture, v.SourceTokenizerKey,
+        v.BaseModel, v.FineTuneMethod);
 }
 
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);
@@ -56,6 +58,7 @@ public static class ModelsApi
     /// <summary>
     /// The version's weights as .safetensors (a GPT under nanoGPT's names with a GPT-2-style config in the header metadata,
     /// an encoder-decoder under its own names with its config), exported once from the verified checkpoint and kept beside it.
+    /// A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
     /// </summary>
     private static async Task<IResult> GetWeightsAsync(string name, int version, TrainingDbContext db, ArtifactStore store, CancellationToken cancellationToken)
     {
@@ -70,7 +73,8 @@ public static class ModelsApi
                     detail: $"The checkpoint of {name} v{version} no longer matches its sha256.");
             await Task.Run(() => store.WriteAsync(key, s =>
             {
-                using var model = Checkpoint.LoadAny(store.PathOf(v.CheckpointKey));
+                var path = store.PathOf(v.CheckpointKey);
+                using var model = LoraCheckpoint.ReadHeader(path) is { } lora ? LoadedModel.LoadMerged(path, lora, store.PathOf) : Checkpoint.LoadAny(path);
                 SafetensorsExport.Write(model, s);
                 return Task.CompletedTask;
             }), cancellationToken);

@@ -4,9 +4,14 @@ using Training.Data;
 
 namespace Training.Apis;
 
-public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? Model, TrainingSpec? Training)
+public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? Model, TrainingSpec? Training, InitFromSpec? InitFrom = null,
+    FineTuneSpec? FineTune = null, Guid? TokenizerId = null)
 {
-    public RunSpec ToSpec() => new() { Name = Name ?? "", Model = Model ?? new ModelSpec(), Training = Training ?? new TrainingSpec() };
+    public RunSpec ToSpec() => new()
+    {
+        Name = Name ?? "", Model = Model ?? new ModelSpec(), Training = Training ?? new TrainingSpec(), InitFrom = InitFrom, FineTune = FineTune,
+        TokenizerId = TokenizerId,
+    };
 }
 
 public sealed record CheckpointInfo(string Key, string? Sha256, int? Step = null);
@@ -40,7 +45,10 @@ public sealed record RunResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? BaseModel = null,
+    FineTuneSpec? FineTune = null,
+    string? TokenizerKey = null)
 {
     public static RunResponse From(Run r) => new(
         r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.OwnerOf(), r.CancelRequested, r.Step, r.MaxSteps,
@@ -52,7 +60,8 @@ public sealed record RunResponse(
         r.BestCheckpointStep is null ? null : new CheckpointInfo(r.BestCheckpointKey, r.BestCheckpointSha256, r.BestCheckpointStep),
         r.ModelVersion,
         r.Cost, r.Crashes, r.LeaseOwner,
-        r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt);
+        r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
+        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey);
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>

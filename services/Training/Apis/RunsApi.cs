@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
+using Platform.Storage;
 using Training.Data;
 using Training.Runs;
 
@@ -55,16 +57,51 @@ public static class RunsApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, IngestionClient ingestion, RunEstimator estimator,
-        CancellationToken cancellationToken)
+        ArtifactStore store, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
+        // Read raw first: a fine-tune must know which model fields the request set, not just their values after defaults.
+        var (json, problem) = await JsonBody.ReadAsync<JsonObject>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
+        var (body, unbound) = JsonBody.Bind<CreateRunRequest>(json!, http.Request);
+        if (unbound is not null)
+            return unbound;
         var spec = body!.ToSpec();
         var errors = RunSpecValidator.Validate(spec);
         errors.Require(body.DatasetId is { } d && d != Guid.Empty, "datasetId", "is required.");
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
+
+        // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's.
+        FineTuneBase? fineTuneBase = null;
+        string? tokenizerKey = null;
+        if (spec.InitFrom is { } init)
+        {
+            fineTuneBase = await FineTuneBase.FindAsync(db, store, ModelReference.Parse(init.Model)!, cancellationToken);
+            if (fineTuneBase is null)
+                return Invalid("initFrom.model", $"names no registered version ('{init.Model}').");
+            if (fineTuneBase.Lora is not null && spec.FineTune?.Method == FineTuneMethods.Lora)
+                return Invalid("initFrom.model", $"{fineTuneBase.Reference} is itself a LoRA adapter: start a LoRA fine-tune from its base ({fineTuneBase.Lora.BaseModel}), or fine-tune it fully.");
+            var (model, conflicts) = fineTuneBase.Merge(json!["model"] as JsonObject, JsonBody.Options(http.Request));
+            if (model is null)
+                return Results.ValidationProblem(conflicts, title: "The run is invalid.");
+            spec = spec with { Model = model };
+            tokenizerKey = fineTuneBase.Version.TokenizerKey;
+            if (spec.FineTune?.Method == FineTuneMethods.Lora && model.Architecture != Architectures.Gpt)
+                return Invalid("fineTune.method", "LoRA adapts GPT models; fine-tune an encoder-decoder with \"full\".");
+        }
+        if (spec.TokenizerId is { } tokenizerId)
+        {
+            var named = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.TokenizerId == tokenizerId && x.Status == DatasetStatus.Tokenized, cancellationToken);
+            if (named is null)
+                return Invalid("tokenizerId", $"names no tokenizer of a tokenized dataset ({tokenizerId}).");
+            if (named.Format != DatasetFormats.Text)
+                return Invalid("tokenizerId", "names a paired dataset's tokenizer; runs on another tokenizer train GPTs on text.");
+            if (tokenizerKey is not null && tokenizerKey != named.TokenizerKey)
+                return Invalid("tokenizerId", $"differs from the tokenizer of {fineTuneBase!.Reference}, which a fine-tune must keep.");
+            tokenizerKey = named.TokenizerKey;
+        }
+
         var datasetId = body.DatasetId!.Value;
         var known = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == datasetId, cancellationToken);
         if (await RefuseIfTooBigAsync(spec, known?.VocabSize, db, estimator, cancellationToken) is { } tooBig)
@@ -114,9 +151,18 @@ public static class RunsApi
                                           $"use \"{(dataset.Format == DatasetFormats.Pairs ? Architectures.EncoderDecoder : Architectures.Gpt)}\"."],
             }, title: "The run is invalid.");
 
+        if (tokenizerKey is not null && dataset.Format == DatasetFormats.Pairs && dataset.Status == DatasetStatus.Tokenized
+            && (tokenizerKey != dataset.TokenizerKey || fineTuneBase?.Version.SourceTokenizerKey != dataset.SourceTokenizerKey))
+            return Invalid("initFrom.model", $"{fineTuneBase?.Reference} was trained on other tokenizers than dataset {datasetId}'s: an encoder-decoder " +
+                                             "fine-tunes on a paired dataset tokenized with its base's tokenizers (only text datasets are encoded again).");
+
         var run = Run.Create(Guid.NewGuid(), spec, datasetId, http.Caller().AsOwner());
+        if (fineTuneBase is not null)
+            run.StartFrom(fineTuneBase.Reference, fineTuneBase.Version.CheckpointKey, fineTuneBase.Version.CheckpointSha256, tokenizerKey!);
+        else if (tokenizerKey is not null)
+            run.UseTokenizer(tokenizerKey);
         db.Runs.Add(run);
-        RunScheduler.Schedule(db, run, dataset);
+        await RunScheduler.ScheduleAsync(db, run, dataset, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return Results.Accepted($"/api/runs/{run.Id}", RunResponse.From(run));
@@ -126,6 +172,9 @@ public static class RunsApi
     /// Search runs: by dataset, state, name and owner ("me", a key id or a key name); ordered by creation (newest
     /// first), best validation loss or step.
     /// </summary>
+    private static IResult Invalid(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run is invalid.");
+
     private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state, string? name, string? owner,
         string? orderBy, int? limit, CancellationToken cancellationToken)
     {
@@ -237,6 +286,13 @@ public static class RunsApi
         if (!http.Caller().MayChange(run.OwnerId))
             return AccessProblems.NotOwner("run");
         var versions = await db.ModelVersions.Where(v => v.RunId == id).Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
+        // A LoRA version holds only its adapters: its base's checkpoint must outlive it.
+        var adapters = await db.ModelVersions.Where(v => v.FineTuneMethod == FineTuneMethods.Lora && versions.Contains(v.BaseModel!))
+            .Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
+        if (adapters.Count > 0)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "LoRA versions run on this run's model.",
+                detail: $"{string.Join(", ", adapters)} adapt {string.Join(", ", versions)} and hold no weights of their own: delete them first.",
+                extensions: new Dictionary<string, object?> { ["modelVersions"] = adapters });
         if (versions.Count > 0 && cascade != true)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A model version depends on this run.",
                 detail: $"Run {id} registered {string.Join(", ", versions)}. Delete with ?cascade=true to remove the version as well.",

@@ -25,7 +25,7 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<Da
                 return;
             var run = Run.Create(auto.RunId, auto.Spec, m.DatasetId, m.Owner);
             db.Runs.Add(run);
-            RunScheduler.Schedule(db, run, dataset);
+            await RunScheduler.ScheduleAsync(db, run, dataset, context.CancellationToken);
         }, context.CancellationToken);
     }
 }

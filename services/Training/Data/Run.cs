@@ -61,6 +61,12 @@ public sealed class Run : IOwned
     public string? TraceParent { get; private set; }
     /// <summary>How many times a worker died (or stalled) while training the run: leases that expired unrenewed.</summary>
     public int Crashes { get; private set; }
+    /// <summary>The tokenizer the run trains with when it is not its dataset's own (a base version's, or a named one).</summary>
+    public string? TokenizerKey { get; private set; }
+    /// <summary>The version the run starts from ("name/versions/N") and its checkpoint, verified by sha256 before training.</summary>
+    public string? BaseModel { get; private set; }
+    public string? BaseCheckpointKey { get; private set; }
+    public string? BaseCheckpointSha256 { get; private set; }
 
     public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled or RunState.Deleted;
     public bool IsDeleted => State == RunState.Deleted;
@@ -83,6 +89,22 @@ public sealed class Run : IOwned
         CreatedAt = DateTimeOffset.UtcNow,
         UpdatedAt = DateTimeOffset.UtcNow,
     };
+
+    /// <summary>A fine-tune: the run starts from a registered version's checkpoint, on that version's tokenizer.</summary>
+    public void StartFrom(string baseModel, string checkpointKey, string checkpointSha256, string tokenizerKey)
+    {
+        if (State != RunState.Queued || StartedAt is not null)
+            throw new RunStateException($"Run {Id} has started; what it starts from cannot change.");
+        (BaseModel, BaseCheckpointKey, BaseCheckpointSha256, TokenizerKey) = (baseModel, checkpointKey, checkpointSha256, tokenizerKey);
+    }
+
+    /// <summary>The run trains on its dataset encoded with this tokenizer instead of the dataset's own.</summary>
+    public void UseTokenizer(string tokenizerKey)
+    {
+        if (State != RunState.Queued || StartedAt is not null)
+            throw new RunStateException($"Run {Id} has started; its tokenizer cannot change.");
+        TokenizerKey = tokenizerKey;
+    }
 
     public void Queue()
     {
@@ -279,6 +301,43 @@ public sealed class KnownDataset
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
+/// <summary>
+/// A dataset's splits encoded with a tokenizer not its own, as Tokenization announced them (Pending from the request
+/// until DatasetEncoded or DatasetEncodingFailed).
+/// </summary>
+public sealed class KnownEncoding
+{
+    public Guid DatasetId { get; set; }
+    public string TokenizerKey { get; set; } = "";
+    public EncodingStatus Status { get; set; }
+    public string? FailureReason { get; set; }
+    public int? VocabSize { get; set; }
+    public string? TrainTokensKey { get; set; }
+    public string? ValidationTokensKey { get; set; }
+    public long? ValidationTokens { get; set; }
+    public long? ValidationBytes { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The dataset as a run on this encoding sees it: its own fields, with this tokenizer's files and vocabulary (not tracked).</summary>
+    public KnownDataset Apply(KnownDataset dataset) => new()
+    {
+        Id = dataset.Id,
+        Name = dataset.Name,
+        Status = dataset.Status,
+        Format = dataset.Format,
+        TokenizerId = null,
+        TokenizerKey = TokenizerKey,
+        TrainTokensKey = TrainTokensKey,
+        ValidationTokensKey = ValidationTokensKey,
+        VocabSize = VocabSize,
+        ValidationTokens = ValidationTokens,
+        ValidationBytes = ValidationBytes,
+        UpdatedAt = UpdatedAt,
+    };
+}
+
+public enum EncodingStatus { Pending, Ready, Failed }
+
 /// <summary>Ingested → Tokenized | Failed, and Deleted from any of them (never left: late events change nothing).</summary>
 public enum DatasetStatus { Ingested, Tokenized, Failed, Deleted }
 
@@ -298,6 +357,9 @@ public sealed class ModelVersion : IOwned
     /// <summary>"gpt" or "encoder-decoder".</summary>
     public string Architecture { get; set; } = Architectures.Gpt;
     public string? SourceTokenizerKey { get; set; }
+    /// <summary>A fine-tune's base version ("name/versions/N") and method ("full" or "lora"); null for a model trained from scratch.</summary>
+    public string? BaseModel { get; set; }
+    public string? FineTuneMethod { get; set; }
     public EvaluationFigures? Evaluation { get; set; }
     /// <summary>The training cost of the run that produced the version.</summary>
     public RunCost? Cost { get; set; }

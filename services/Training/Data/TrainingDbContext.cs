@@ -11,6 +11,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<MetricPoint> Metrics => Set<MetricPoint>();
     public DbSet<KnownDataset> Datasets => Set<KnownDataset>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<KnownEncoding> Encodings => Set<KnownEncoding>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     /// <summary>Runs that have not been deleted: what every read sees.</summary>
@@ -31,7 +32,11 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
                 s.ToJson();
                 s.OwnsOne(x => x.Model);
                 s.OwnsOne(x => x.Training);
+                s.OwnsOne(x => x.InitFrom);
+                s.OwnsOne(x => x.FineTune);
             });
+            e.Property(r => r.TokenizerKey).HasMaxLength(256);
+            e.Property(r => r.BaseModel).HasMaxLength(128);
             e.HasIndex(r => r.DatasetId);
             e.HasIndex(r => r.State);
             e.Property(r => r.LeaseOwner).HasMaxLength(128);
@@ -49,6 +54,13 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
         {
             e.ToTable("datasets");
             e.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+        });
+        modelBuilder.Entity<KnownEncoding>(e =>
+        {
+            e.ToTable("encodings");
+            e.HasKey(x => new { x.DatasetId, x.TokenizerKey });
+            e.Property(x => x.TokenizerKey).HasMaxLength(256);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         });
         modelBuilder.Entity<ModelVersion>(e =>
         {

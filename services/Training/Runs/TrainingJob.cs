@@ -57,8 +57,9 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             {
                 torch.manual_seed(t.Seed);
                 using var task = OpenTask(run, dataset, device);
-                var parameters = task.Model.parameters().Sum(p => p.numel());
-                logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} parameters, {Shape}, on {Device}, {Precision}",
+                // A LoRA fine-tune trains its adapters only: those are the run's parameters.
+                var parameters = task.Model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+                logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} trained parameters, {Shape}, on {Device}, {Precision}",
                     run.Id, run.Spec.Model.Architecture, parameters, task.Shape, device.type, t.Precision);
 
                 var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger);
@@ -69,7 +70,16 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                     logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
 
                 var key = $"runs/{run.Id:N}/checkpoint.bin";
-                await store.WriteAsync(key, s => { Checkpoint.Save(task.Model, s); return Task.CompletedTask; });
+                await store.WriteAsync(key, s =>
+                {
+                    // A LoRA version's file holds its adapters and which base they adapt, never the base's weights.
+                    if (task.Model is LoraGpt lora)
+                        LoraCheckpoint.Save(lora.Adapter, new LoraHeader(lora.Adapter.Config, lora.Adapter.Base, run.BaseCheckpointKey!,
+                            run.BaseCheckpointSha256!, run.BaseModel!), s);
+                    else
+                        Checkpoint.Save(task.Model, s);
+                    return Task.CompletedTask;
+                });
                 var sha = await store.Sha256Async(key, cancellationToken);
                 return new TrainedModel(key, sha, parameters, outcome);
             }, cancellationToken);
@@ -104,6 +114,9 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, info.SourceSpecials, info.TargetSpecials,
                 shared: dataset.SourceTokenizerKey is null);
             var model = new EncoderDecoder(config) { ComputeType = compute };
+            if (OpenBase(run) is { } start)
+                using (start)
+                    model.LoadWeightsFrom(start as EncoderDecoder ?? throw new InvalidDataException($"{run.BaseModel} is not an encoder-decoder."));
             model.to(device);
             var train = PairBatches.FromFile(trainPath, config, device);
             var validation = PairBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config, device);
@@ -114,12 +127,34 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         }
         var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
         var gpt = new Gpt(gptConfig) { RecomputeActivations = t.RecomputeActivations, ComputeType = compute };
-        gpt.to(device);
+        LoraGpt? lora = null;
+        if (OpenBase(run) is { } baseModel)
+        {
+            using (baseModel)
+                gpt.LoadWeightsFrom(baseModel as Gpt ?? throw new InvalidDataException($"{run.BaseModel} is not a GPT."));
+            if (run.Spec.FineTune is { Method: FineTuneMethods.Lora } f)
+                lora = new LoraGpt(gpt, new LoraAdapter(gptConfig, new LoraConfig(f.Rank, f.Alpha, f.Dropout, f.Targets.ToArray())));
+        }
+        ((nn.Module?)lora ?? gpt).to(device);
         var tokens = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
         var held = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
-        return new OpenedTask(new GptTraining(gpt, tokens, held),
-            $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}",
-            [gpt, tokens, held]);
+        return new OpenedTask(new GptTraining(gpt, tokens, held, lora),
+            $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}" +
+            (run.BaseModel is null ? "" : $", from {run.BaseModel} ({(lora is null ? "full" : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters")})"),
+            [(nn.Module?)lora ?? gpt, tokens, held]);
+    }
+
+    /// <summary>
+    /// The model a fine-tune starts from, verified against its registered sha256 (a LoRA version merged into its base);
+    /// null for a run from scratch. The caller copies its weights and disposes it.
+    /// </summary>
+    private nn.Module? OpenBase(Run run)
+    {
+        if (run.BaseCheckpointKey is not { } key)
+            return null;
+        var path = store.PathOf(key);
+        LoadedModel.Verify(path, run.BaseCheckpointSha256!);
+        return LoraCheckpoint.ReadHeader(path) is { } header ? LoadedModel.LoadMerged(path, header, store.PathOf) : Checkpoint.LoadAny(path);
     }
 
     /// <summary>A training task with what it holds open, and its shape in words for the log.</summary>

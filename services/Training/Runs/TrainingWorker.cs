@@ -134,10 +134,12 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             await db.SaveChangesAsync(CancellationToken.None);
             return;
         }
-        var dataset = await db.Datasets.FindAsync([run.DatasetId], stoppingToken);
-        if (dataset?.Status != DatasetStatus.Tokenized)
+        var known = await db.Datasets.FindAsync([run.DatasetId], stoppingToken);
+        // The dataset as this run trains on it: its own tokens, or its encoding with the run's tokenizer.
+        var dataset = known?.Status == DatasetStatus.Tokenized ? await RunScheduler.TrainingDataAsync(db, run, known, stoppingToken) : null;
+        if (dataset is null)
         {
-            RunScheduler.Schedule(db, run, dataset);
+            await RunScheduler.ScheduleAsync(db, run, known, CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
             return;
         }

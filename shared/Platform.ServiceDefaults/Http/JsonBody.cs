@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,7 +27,7 @@ public static class JsonBody
         // before anything is read, bounds whatever arrives.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxBodyBytes;
-        var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var options = Options(request);
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, options, cancellationToken);
@@ -41,6 +42,29 @@ public static class JsonBody
             var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
             var reason = ex.Message.Split(" Path:", 2)[0];
             return (null, Invalid(field, reason));
+        }
+    }
+
+    /// <summary>The JSON options the application binds request bodies with (web defaults: camelCase, case-insensitive).</summary>
+    public static JsonSerializerOptions Options(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+
+    /// <summary>
+    /// Binds a body already read as JSON (a caller that also needs the raw fields, e.g. to know which ones were sent) to
+    /// <typeparamref name="T"/>, with the same 400 naming the field when a value has the wrong type.
+    /// </summary>
+    public static (T? Value, ProblemHttpResult? Problem) Bind<T>(JsonNode node, HttpRequest request) where T : class
+    {
+        var options = Options(request);
+        try
+        {
+            var value = node.Deserialize<T>(options);
+            return value is null ? (null, Invalid("body", "is required.")) : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
+            return (null, Invalid(field, ex.Message.Split(" Path:", 2)[0]));
         }
     }
 

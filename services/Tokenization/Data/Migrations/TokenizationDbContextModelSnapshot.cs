@@ -81,6 +81,54 @@ namespace Tokenization.Data.Migrations
                     b.ToTable("outbox_messages", "tokenization");
                 });
 
+            modelBuilder.Entity("Tokenization.Data.DatasetEncoding", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("BuildMilliseconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("DatasetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("TokenizerKey")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("TrainTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TrainTokensKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("ValidationBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ValidationTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationTokensKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("VocabSize")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "TokenizerKey")
+                        .IsUnique();
+
+                    b.ToTable("encodings", "tokenization");
+                });
+
             modelBuilder.Entity("Tokenization.Data.DeletedDataset", b =>
                 {
                     b.Property<Guid>("DatasetId")
@@ -149,6 +197,10 @@ namespace Tokenization.Data.Migrations
                     b.Property<long?>("TrainPairs")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("TrainTextKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<long>("TrainTokens")
                         .HasColumnType("bigint");
 
@@ -161,6 +213,10 @@ namespace Tokenization.Data.Migrations
 
                     b.Property<long?>("ValidationPairs")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationTextKey")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<long>("ValidationTokens")
                         .HasColumnType("bigint");

@@ -138,6 +138,46 @@ namespace Training.Data.Migrations
                     b.ToTable("datasets", "training");
                 });
 
+            modelBuilder.Entity("Training.Data.KnownEncoding", b =>
+                {
+                    b.Property<Guid>("DatasetId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("TokenizerKey")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("FailureReason")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("TrainTokensKey")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("ValidationBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ValidationTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationTokensKey")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("VocabSize")
+                        .HasColumnType("integer");
+
+                    b.HasKey("DatasetId", "TokenizerKey");
+
+                    b.ToTable("encodings", "training");
+                });
+
             modelBuilder.Entity("Training.Data.MetricPoint", b =>
                 {
                     b.Property<long>("Id")
@@ -180,6 +220,9 @@ namespace Training.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("BaseModel")
+                        .HasColumnType("text");
+
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -193,6 +236,9 @@ namespace Training.Data.Migrations
 
                     b.Property<Guid>("DatasetId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("FineTuneMethod")
+                        .HasColumnType("text");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -237,6 +283,16 @@ namespace Training.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<string>("BaseCheckpointKey")
+                        .HasColumnType("text");
+
+                    b.Property<string>("BaseCheckpointSha256")
+                        .HasColumnType("text");
+
+                    b.Property<string>("BaseModel")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.Property<string>("BestCheckpointSha256")
                         .HasColumnType("text");
@@ -334,6 +390,10 @@ namespace Training.Data.Migrations
 
                     b.Property<int>("Step")
                         .HasColumnType("integer");
+
+                    b.Property<string>("TokenizerKey")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<double?>("TokensPerSecond")
                         .HasColumnType("double precision");
@@ -449,6 +509,8 @@ namespace Training.Data.Migrations
                             b1.Property<string>("Name")
                                 .IsRequired();
 
+                            b1.Property<Guid?>("TokenizerId");
+
                             b1.HasKey("RunId");
 
                             b1.ToTable("runs", "training");
@@ -459,6 +521,45 @@ namespace Training.Data.Migrations
 
                             b1.WithOwner()
                                 .HasForeignKey("RunId");
+
+                            b1.OwnsOne("Platform.Contracts.FineTuneSpec", "FineTune", b2 =>
+                                {
+                                    b2.Property<Guid>("RunSpecRunId");
+
+                                    b2.Property<double>("Alpha");
+
+                                    b2.Property<double>("Dropout");
+
+                                    b2.Property<string>("Method")
+                                        .IsRequired();
+
+                                    b2.Property<int>("Rank");
+
+                                    b2.PrimitiveCollection<string>("Targets")
+                                        .IsRequired();
+
+                                    b2.HasKey("RunSpecRunId");
+
+                                    b2.ToTable("runs", "training");
+
+                                    b2.WithOwner()
+                                        .HasForeignKey("RunSpecRunId");
+                                });
+
+                            b1.OwnsOne("Platform.Contracts.InitFromSpec", "InitFrom", b2 =>
+                                {
+                                    b2.Property<Guid>("RunSpecRunId");
+
+                                    b2.Property<string>("Model")
+                                        .IsRequired();
+
+                                    b2.HasKey("RunSpecRunId");
+
+                                    b2.ToTable("runs", "training");
+
+                                    b2.WithOwner()
+                                        .HasForeignKey("RunSpecRunId");
+                                });
 
                             b1.OwnsOne("Platform.Contracts.ModelSpec", "Model", b2 =>
                                 {
@@ -541,6 +642,10 @@ namespace Training.Data.Migrations
                                     b2.WithOwner()
                                         .HasForeignKey("RunSpecRunId");
                                 });
+
+                            b1.Navigation("FineTune");
+
+                            b1.Navigation("InitFrom");
 
                             b1.Navigation("Model")
                                 .IsRequired();

@@ -1,0 +1,20 @@
+namespace Generation.Serving;
+
+public sealed class GenerationOptions
+{
+    public int TorchThreads { get; set; } = 1;
+    /// <summary>Memory the loaded models' weights may use together (default 2 GiB); least recently used go first.</summary>
+    public long ModelMemoryBudgetBytes { get; set; } = 2L << 30;
+    public int MaxPromptCharacters { get; set; } = 8192;
+    public int MaxNewTokens { get; set; } = 2048;
+    public double MaxTemperature { get; set; } = 5.0;
+    /// <summary>Generations running at once; up to MaxQueuedGenerations more wait their turn, the rest get 429.</summary>
+    public int MaxConcurrentGenerations { get; set; } = 2;
+    public int MaxQueuedGenerations { get; set; } = 16;
+    /// <summary>Completions per request (OpenAI's n).</summary>
+    public int MaxCompletionsPerRequest { get; set; } = 8;
+    /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>
+    public int MaxExplainTokens { get; set; } = 256;
+    /// <summary>Attention weights an explanation returns at most (layers × heads × positions² over every map; 4 M is about 40 MB of JSON).</summary>
+    public long MaxExplainAttentionValues { get; set; } = 4_000_000;
+}

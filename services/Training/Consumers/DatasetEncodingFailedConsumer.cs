@@ -1,0 +1,26 @@
+using MassTransit;
+using Platform.Contracts;
+using Training.Data;
+using Training.Runs;
+
+namespace Training.Consumers;
+
+/// <summary>Records that a dataset cannot be encoded with a tokenizer and fails the runs that were waiting for it, with the reason.</summary>
+public sealed class DatasetEncodingFailedConsumer(TrainingDbContext db) : IConsumer<DatasetEncodingFailed>
+{
+    public Task Consume(ConsumeContext<DatasetEncodingFailed> context)
+    {
+        var m = context.Message;
+        return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
+        {
+            var encoding = await db.Encodings.FindAsync([m.DatasetId, m.TokenizerKey], context.CancellationToken);
+            if (encoding is null)
+                db.Encodings.Add(encoding = new KnownEncoding { DatasetId = m.DatasetId, TokenizerKey = m.TokenizerKey });
+            if (encoding.Status == EncodingStatus.Ready)
+                return;
+            (encoding.Status, encoding.FailureReason, encoding.UpdatedAt) = (EncodingStatus.Failed, m.Reason, DateTimeOffset.UtcNow);
+            if (dataset.Status == DatasetStatus.Tokenized)
+                await RunScheduler.ReleaseWaitingRunsAsync(db, dataset, context.CancellationToken);
+        }, context.CancellationToken);
+    }
+}
