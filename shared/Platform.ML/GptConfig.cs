@@ -1,8 +1,14 @@
 namespace Platform.ML;
 
-/// <summary>Shape of a GPT decoder-only Transformer (nanoGPT's GPTConfig).</summary>
-public sealed record GptConfig(int VocabSize, int BlockSize, int NLayer, int NHead, int NEmbd, double Dropout = 0.0, bool Bias = true)
+/// <summary>
+/// Shape of a GPT decoder-only Transformer (nanoGPT's GPTConfig). Activation is the MLP's: "gelu" (exact, nanoGPT's) or
+/// "gelu_new" (the tanh approximation OpenAI's GPT-2 was trained with, kept for imported GPT-2 weights).
+/// </summary>
+public sealed record GptConfig(int VocabSize, int BlockSize, int NLayer, int NHead, int NEmbd, double Dropout = 0.0, bool Bias = true,
+    string Activation = GptConfig.Gelu)
 {
+    public const string Gelu = "gelu", GeluTanh = "gelu_new";
+
     /// <summary>The embedding table is padded to a multiple of 64 rows (faster matmuls); ids past VocabSize are never produced.</summary>
     public int PaddedVocabSize => (VocabSize + 63) / 64 * 64;
 

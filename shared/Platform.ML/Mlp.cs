@@ -12,6 +12,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
     private readonly SeededDropout dropout;
 
     private readonly int _layer;
+    private readonly bool _tanhGelu;
 
     /// <summary>Type the projections compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType { get; set; }
@@ -20,6 +21,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
     public Mlp(GptConfig config, int layer = 0) : this(config.NEmbd, config.Dropout, config.Bias)
     {
         _layer = layer;
+        _tanhGelu = config.Activation == GptConfig.GeluTanh;
     }
 
     public Mlp(int nEmbd, double dropout, bool bias) : base(nameof(Mlp))
@@ -34,7 +36,11 @@ public sealed class Mlp : Module<Tensor, Tensor>
 
     /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
     public Tensor Forward(Tensor x, LoraAdapter? adapter) =>
-        dropout.forward(Project(c_proj, "mlp.c_proj", functional.gelu(Project(c_fc, "mlp.c_fc", x, adapter)), adapter));
+        dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter)), adapter));
+
+    // GPT-2's "gelu_new": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    private Tensor Activation(Tensor x) =>
+        _tanhGelu ? 0.5 * x * (1 + tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x.pow(3)))) : functional.gelu(x);
 
     private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter)
     {

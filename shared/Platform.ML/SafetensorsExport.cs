@@ -33,7 +33,7 @@ public static class SafetensorsExport
             ["dropout"] = c.Dropout,
             ["bias"] = c.Bias,
             ["tie_word_embeddings"] = true,
-            ["activation_function"] = "gelu",
+            ["activation_function"] = c.Activation,
             ["layer_norm_epsilon"] = 1e-5,
         }),
     };
