@@ -38,6 +38,7 @@ builder.AddServiceMessaging("training", bus =>
 });
 builder.AddOutboxDispatcher<TrainingDbContext>();
 builder.AddTrainingRuns();
+builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection("Imports"));
 
 var app = builder.Build();
 
@@ -45,6 +46,7 @@ app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapRunsApi();
 app.MapModelsApi();
+app.MapImportApi();
 app.MapOutboxAdminApi<TrainingDbContext>();
 
 app.Run();

@@ -87,6 +87,8 @@ public sealed record RunSpec
     public FineTuneSpec? FineTune { get; init; }
     /// <summary>Train on the dataset encoded with this tokenizer (another dataset's) instead of the dataset's own.</summary>
     public Guid? TokenizerId { get; init; }
+    /// <summary>Initialise the token embedding from these uploaded word vectors (POST /api/vectors) where a token has one.</summary>
+    public Guid? VectorsId { get; init; }
 }
 
 /// <summary>The version a run starts from: "name" (latest) or "name/versions/N".</summary>

@@ -15,6 +15,9 @@ public static partial class RunSpecValidator
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex ModelName();
 
+    /// <summary>A model name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
+    public static bool IsModelName(string? name) => ModelName().IsMatch(name ?? "");
+
     public static ValidationErrors Validate(RunSpec? spec, string prefix = "", ValidationErrors? errors = null)
     {
         errors ??= new ValidationErrors();
@@ -77,6 +80,8 @@ public static partial class RunSpecValidator
                 errors.Add(prefix + "training.batchSize", $"batchSize × (maxSourceLength + maxTargetLength) must be at most {MaxTokensPerStep:N0} tokens per step.");
         }
 
+        if (spec.VectorsId is not null && spec.InitFrom is not null)
+            errors.Add(prefix + "vectorsId", "initialises a run from scratch; a fine-tune starts from its base's embedding.");
         if (spec.InitFrom is { } init)
             errors.Require(ModelReference.Parse(init.Model) is not null, prefix + "initFrom.model", "must be \"name\" or \"name/versions/N\".");
         if (spec.FineTune is { } f)

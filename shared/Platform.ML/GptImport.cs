@@ -56,10 +56,11 @@ public static class GptImport
         var activation = Setting("activation_function") is { Length: > 0 } a ? a : conv1d ? GptConfig.GeluTanh : GptConfig.Gelu;
         if (activation is not (GptConfig.Gelu or GptConfig.GeluTanh))
             problems.Add($"config: activation_function '{activation}' is not supported (gelu, gelu_new)");
-        if (problems.Count > 0)
-            throw new ImportException(problems);
-
-        var gptConfig = new GptConfig(vocabSize, blockSize, layers, nHead, (int)nEmbd, 0.0, bias, activation);
+        // The tensors are checked even when a setting is wrong (one head stands in: shapes do not depend on it), so one
+        // answer names every problem.
+        var settingsValid = problems.Count == 0;
+        var gptConfig = new GptConfig(Math.Min(vocabSize, (int)rows), blockSize, layers, settingsValid ? nHead : 1, (int)nEmbd, 0.0, bias,
+            settingsValid ? activation : GptConfig.Gelu);
         var model = new Gpt(gptConfig);
         try
         {
@@ -85,7 +86,7 @@ public static class GptImport
                     }
                     using var value = file.Read(external);
                     if (name == "wte.weight")
-                        parameter.narrow(0, 0, vocabSize).copy_(value.narrow(0, 0, vocabSize));
+                        parameter.narrow(0, 0, gptConfig.VocabSize).copy_(value.narrow(0, 0, gptConfig.VocabSize));
                     else
                         parameter.copy_(transposed ? value.t() : value);
                 }

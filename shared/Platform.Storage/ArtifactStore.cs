@@ -59,6 +59,9 @@ public sealed class ArtifactStore
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
     }
 
+    /// <summary>Removes one artifact; nothing happens when it does not exist.</summary>
+    public void Delete(string key) => File.Delete(PathOf(key));
+
     public void DeletePrefix(string prefix)
     {
         var dir = PathOf(prefix);

@@ -10,11 +10,11 @@ namespace Training.Apis;
 public sealed record ModelVersionResponse(
     string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
     EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt, string Architecture, string? SourceTokenizerKey,
-    string? BaseModel, string? FineTuneMethod)
+    string? BaseModel, string? FineTuneMethod, string? ImportedFrom)
 {
     public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
         v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt, v.Architecture, v.SourceTokenizerKey,
-        v.BaseModel, v.FineTuneMethod);
+        v.BaseModel, v.FineTuneMethod, v.ImportedFrom);
 }
 
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);

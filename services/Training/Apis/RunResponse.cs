@@ -5,12 +5,12 @@ using Training.Data;
 namespace Training.Apis;
 
 public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? Model, TrainingSpec? Training, InitFromSpec? InitFrom = null,
-    FineTuneSpec? FineTune = null, Guid? TokenizerId = null)
+    FineTuneSpec? FineTune = null, Guid? TokenizerId = null, Guid? VectorsId = null)
 {
     public RunSpec ToSpec() => new()
     {
         Name = Name ?? "", Model = Model ?? new ModelSpec(), Training = Training ?? new TrainingSpec(), InitFrom = InitFrom, FineTune = FineTune,
-        TokenizerId = TokenizerId,
+        TokenizerId = TokenizerId, VectorsId = VectorsId,
     };
 }
 
@@ -48,7 +48,8 @@ public sealed record RunResponse(
     DateTimeOffset UpdatedAt,
     string? BaseModel = null,
     FineTuneSpec? FineTune = null,
-    string? TokenizerKey = null)
+    string? TokenizerKey = null,
+    Guid? VectorsId = null)
 {
     public static RunResponse From(Run r) => new(
         r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.OwnerOf(), r.CancelRequested, r.Step, r.MaxSteps,
@@ -61,7 +62,7 @@ public sealed record RunResponse(
         r.ModelVersion,
         r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
-        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey);
+        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey, r.Spec.VectorsId);
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>

@@ -90,6 +90,10 @@ public static class RunsApi
             if (spec.FineTune?.Method == FineTuneMethods.Lora && model.Architecture != Architectures.Gpt)
                 return Invalid("fineTune.method", "LoRA adapts GPT models; fine-tune an encoder-decoder with \"full\".");
         }
+        if (spec.VectorsId is { } vectorsId && !await db.Vectors.AnyAsync(v => v.Id == vectorsId, cancellationToken))
+            return Invalid("vectorsId", $"names no uploaded vectors ({vectorsId}); upload them with POST /api/vectors.");
+        if (spec.VectorsId is not null && spec.Model.Architecture != Architectures.Gpt)
+            return Invalid("vectorsId", "initialises a GPT's embedding; encoder-decoders start from their own initialisation.");
         if (spec.TokenizerId is { } tokenizerId)
         {
             var named = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.TokenizerId == tokenizerId && x.Status == DatasetStatus.Tokenized, cancellationToken);

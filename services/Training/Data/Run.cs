@@ -341,7 +341,23 @@ public enum EncodingStatus { Pending, Ready, Failed }
 /// <summary>Ingested → Tokenized | Failed, and Deleted from any of them (never left: late events change nothing).</summary>
 public enum DatasetStatus { Ingested, Tokenized, Failed, Deleted }
 
-/// <summary>A registered model version: {Name} v{Version}, produced by one run.</summary>
+/// <summary>Word vectors a user uploaded (word2vec or GloVe text), which runs may initialise their embedding from.</summary>
+public sealed class VectorsFile : IOwned
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public Guid? OwnerId { get; set; }
+    public string? OwnerName { get; set; }
+    public string Key { get; set; } = "";
+    public int Dimension { get; set; }
+    public int Words { get; set; }
+    public long Bytes { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public static string PrefixOf(Guid id) => $"vectors/{id:N}";
+}
+
+/// <summary>A registered model version: {Name} v{Version}, produced by one run (or imported).</summary>
 public sealed class ModelVersion : IOwned
 {
     public Guid Id { get; set; }
@@ -357,6 +373,8 @@ public sealed class ModelVersion : IOwned
     /// <summary>"gpt" or "encoder-decoder".</summary>
     public string Architecture { get; set; } = Architectures.Gpt;
     public string? SourceTokenizerKey { get; set; }
+    /// <summary>Set for a version imported from a weights file: its layout ("platform", "nanogpt" or "hf-gpt2"); RunId is then the import's id.</summary>
+    public string? ImportedFrom { get; set; }
     /// <summary>A fine-tune's base version ("name/versions/N") and method ("full" or "lora"); null for a model trained from scratch.</summary>
     public string? BaseModel { get; set; }
     public string? FineTuneMethod { get; set; }

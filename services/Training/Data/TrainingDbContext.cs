@@ -12,6 +12,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<KnownDataset> Datasets => Set<KnownDataset>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<KnownEncoding> Encodings => Set<KnownEncoding>();
+    public DbSet<VectorsFile> Vectors => Set<VectorsFile>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     /// <summary>Runs that have not been deleted: what every read sees.</summary>
@@ -61,6 +62,12 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.HasKey(x => new { x.DatasetId, x.TokenizerKey });
             e.Property(x => x.TokenizerKey).HasMaxLength(256);
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        });
+        modelBuilder.Entity<VectorsFile>(e =>
+        {
+            e.ToTable("vectors");
+            e.Property(v => v.Name).HasMaxLength(128);
+            e.Property(v => v.OwnerName).HasMaxLength(64);
         });
         modelBuilder.Entity<ModelVersion>(e =>
         {

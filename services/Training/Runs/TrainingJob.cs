@@ -125,16 +125,21 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 $"targets ≤ {config.MaxTargetLength}, vocabulary {config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
                 $"{train.Count} train pairs", [model, train, validation]);
         }
-        var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
-        var gpt = new Gpt(gptConfig) { RecomputeActivations = t.RecomputeActivations, ComputeType = compute };
+        var baseModel = OpenBase(run);
         LoraGpt? lora = null;
-        if (OpenBase(run) is { } baseModel)
+        // A fine-tune keeps its base's activation (an imported GPT-2 computes gelu_new).
+        var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias,
+            (baseModel as Gpt)?.Config.Activation ?? GptConfig.Gelu);
+        var gpt = new Gpt(gptConfig) { RecomputeActivations = t.RecomputeActivations, ComputeType = compute };
+        if (baseModel is not null)
         {
             using (baseModel)
                 gpt.LoadWeightsFrom(baseModel as Gpt ?? throw new InvalidDataException($"{run.BaseModel} is not a GPT."));
             if (run.Spec.FineTune is { Method: FineTuneMethods.Lora } f)
                 lora = new LoraGpt(gpt, new LoraAdapter(gptConfig, new LoraConfig(f.Rank, f.Alpha, f.Dropout, f.Targets.ToArray())));
         }
+        else if (run.Spec.VectorsId is { } vectorsId)
+            InitialiseFromVectors(run, gpt, dataset, vectorsId);
         ((nn.Module?)lora ?? gpt).to(device);
         var tokens = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
         var held = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
@@ -142,6 +147,26 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}" +
             (run.BaseModel is null ? "" : $", from {run.BaseModel} ({(lora is null ? "full" : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters")})"),
             [(nn.Module?)lora ?? gpt, tokens, held]);
+    }
+
+    /// <summary>
+    /// Embedding rows whose token has a pre-trained vector start from it (a resumed run's checkpoint overwrites them
+    /// anyway); the share of the vocabulary covered is the run's vectors_coverage metric.
+    /// </summary>
+    private void InitialiseFromVectors(Run run, Gpt gpt, KnownDataset dataset, Guid vectorsId)
+    {
+        var key = $"{VectorsFile.PrefixOf(vectorsId)}/vectors.txt";
+        if (!store.Exists(key))
+            throw new InvalidDataException($"Vectors {vectorsId} no longer exist.");
+        WordVectors vectors;
+        using (var reader = new StreamReader(store.OpenRead(key)))
+            vectors = WordVectors.Read(reader);
+        var tokenizer = TokenizerFile.Load(store.PathOf(dataset.TokenizerKey!));
+        var coverage = vectors.InitialiseEmbedding(gpt, tokenizer);
+        if (!store.Exists(run.LatestCheckpointKey))
+            metrics.Record(run.Id, "vectors_coverage", 0, coverage);
+        logger.LogInformation("run {RunId}: {Covered:P1} of the vocabulary starts from {Words:N0} pre-trained vectors of dimension {Dimension}{Projected}",
+            run.Id, coverage, vectors.Vectors.Count, vectors.Dimension, vectors.Dimension == gpt.Config.NEmbd ? "" : $", projected to {gpt.Config.NEmbd}");
     }
 
     /// <summary>

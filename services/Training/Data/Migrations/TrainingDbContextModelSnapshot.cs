@@ -240,6 +240,9 @@ namespace Training.Data.Migrations
                     b.Property<string>("FineTuneMethod")
                         .HasColumnType("text");
 
+                    b.Property<string>("ImportedFrom")
+                        .HasColumnType("text");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");
@@ -416,6 +419,45 @@ namespace Training.Data.Migrations
                     b.ToTable("runs", "training");
                 });
 
+            modelBuilder.Entity("Training.Data.VectorsFile", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Dimension")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Words")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("vectors", "training");
+                });
+
             modelBuilder.Entity("Training.Data.ModelVersion", b =>
                 {
                     b.OwnsOne("Platform.Contracts.EvaluationFigures", "Evaluation", b1 =>
@@ -510,6 +552,8 @@ namespace Training.Data.Migrations
                                 .IsRequired();
 
                             b1.Property<Guid?>("TokenizerId");
+
+                            b1.Property<Guid?>("VectorsId");
 
                             b1.HasKey("RunId");
 
