@@ -79,6 +79,31 @@ curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: app
   -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
   | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens\n----\nROMEO:\(.text)\n----"'
 
+log "Explaining \"ROMEO:\" → \" Ay\": each target token's log-probability, and how much each prompt token mattered"
+curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/explain" -H 'Content-Type: application/json' \
+  -d "{\"model\":\"$model/versions/$version\",\"prompt\":\"ROMEO:\",\"target\":\" Ay\"}" \
+  | jq -c '{predictions: [.predictions[] | select(.position >= 6) | {token: .text, logprob: (.logprob * 1000 | round / 1000), top: [.top[].text]}],
+            saliency: [.saliency.scores[] | {token: .text, share: (.share * 1000 | round / 1000)}],
+            layers: (.attention | length), heads: (.attention[0] | length)}'
+
+if [ "${DEMO_LORA:-1}" != 0 ]; then
+  # Fine-tune the version with LoRA adapters (rank 8 on the attention and MLP projections): the base stays as it is,
+  # the new version stores only its adapters, and Generation serves it on the base it already holds.
+  log "LoRA fine-tune of $model v$version (200 steps, adapters only)"
+  lora_run=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/runs" -H 'Content-Type: application/json' \
+    -d "{\"datasetId\":\"$(jq -r .datasetId <<<"$r")\",\"name\":\"$model-lora\",\"initFrom\":{\"model\":\"$model/versions/$version\"},
+         \"fineTune\":{\"method\":\"lora\",\"rank\":8,\"alpha\":16,\"targets\":[\"attn\",\"mlp\"]},
+         \"training\":{\"maxSteps\":200,\"learningRate\":0.002,\"warmupSteps\":20,\"evalInterval\":100,\"evalIters\":20}}")
+  follow_run "$(jq -r .id <<<"$lora_run")"
+  lora_version=$(jq -r .modelVersion <<<"$r")
+  curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model-lora/versions/$lora_version" \
+    | jq -c '{name, version, baseModel, fineTuneMethod, trainedParameters: '"$(jq .parameters <<<"$r")"', evaluation: (.evaluation | {loss, top1Accuracy})}'
+  wait_servable "$model-lora/versions/$lora_version"
+  curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$model-lora\",\"prompt\":\"ROMEO:\",\"maxTokens\":100,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
+    | jq -r '"----\nROMEO:\(.text)\n----"'
+fi
+
 if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
   # The second model family: an encoder-decoder on paired data (dates "15 April 2023" → "2023-04-15"), served with beam search.
   pairs="$here/demo/dates.tsv"

@@ -95,4 +95,40 @@ public class RunSpecValidatorTests
         Assert.True(RunSpecValidator.Validate(seq2seq with { Model = seq2seq.Model with { Architecture = Architectures.Gpt }, Training = Valid.Training }).IsValid);
         Assert.Equal(["model.architecture"], RunSpecValidator.Validate(Valid with { Model = Valid.Model with { Architecture = "lstm" } }).Fields);
     }
+
+    [Fact]
+    public void A_lora_fine_tune_of_a_version_is_valid_and_each_bad_setting_is_named()
+    {
+        var lora = Valid with
+        {
+            InitFrom = new InitFromSpec { Model = "shakespeare-char/versions/2" },
+            FineTune = new FineTuneSpec { Method = "lora", Rank = 8, Alpha = 16, Dropout = 0.05, Targets = ["attn", "mlp"] },
+        };
+        Assert.True(RunSpecValidator.Validate(lora).IsValid);
+
+        var bad = lora with
+        {
+            InitFrom = new InitFromSpec { Model = "shakespeare char" },
+            FineTune = new FineTuneSpec { Method = "lora", Rank = 0, Alpha = 0, Dropout = 1, Targets = ["attn", "attn"] },
+        };
+        Assert.Equal(["fineTune.alpha", "fineTune.dropout", "fineTune.rank", "fineTune.targets", "initFrom.model"],
+            RunSpecValidator.Validate(bad).Fields.Order());
+        Assert.Contains("fineTune.method", RunSpecValidator.Validate(lora with { FineTune = new FineTuneSpec { Method = "adapter" } }).Fields);
+        Assert.Contains("fineTune.targets", RunSpecValidator.Validate(lora with { FineTune = new FineTuneSpec { Method = "lora", Targets = ["ffn"] } }).Fields);
+    }
+
+    [Fact]
+    public void Fine_tune_settings_need_a_base_and_vectors_need_a_run_from_scratch()
+    {
+        Assert.Equal(["fineTune"], RunSpecValidator.Validate(Valid with { FineTune = new FineTuneSpec() }).Fields);
+        Assert.Equal(["vectorsId"], RunSpecValidator.Validate(Valid with { VectorsId = Guid.NewGuid(), InitFrom = new InitFromSpec { Model = "base" } }).Fields);
+        Assert.True(RunSpecValidator.Validate(Valid with { VectorsId = Guid.NewGuid() }).IsValid);
+        var encoderDecoderLora = Valid with
+        {
+            Model = Valid.Model with { Architecture = Architectures.EncoderDecoder },
+            InitFrom = new InitFromSpec { Model = "dates" },
+            FineTune = new FineTuneSpec { Method = "lora" },
+        };
+        Assert.Equal(["fineTune.method"], RunSpecValidator.Validate(encoderDecoderLora).Fields);
+    }
 }

@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|utf8|precision|seq2seq] [--threads N] [--steps N] [--baby-steps N]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|utf8|precision|seq2seq|lora] [--threads N] [--steps N] [--baby-steps N]
 //                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -67,6 +67,9 @@ if (mode is "dates-file")
     Console.WriteLine($"wrote {path}");
     return;
 }
+if (mode is "lora")
+    LoraBench.Run(args.SkipWhile(a => a != "--phase").Skip(1).FirstOrDefault(), ids, split, tokenizer.VocabSize, threads > 0 ? threads : 1,
+        IntArg("--steps", 200), IntArg("--base-steps", 500), args);
 if (mode is "seq2seq")
     Seq2SeqBench.Run(IntArg("--steps", 900), threads > 0 ? threads : Environment.ProcessorCount, precision,
         double.Parse(StringArg("--label-smoothing", "0"), System.Globalization.CultureInfo.InvariantCulture), IntArg("--pairs", 5000));
