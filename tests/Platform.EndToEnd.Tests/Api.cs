@@ -76,6 +76,27 @@ public static class Api
         return body!;
     }
 
+    /// <summary>Creates a run (POST /api/runs) and waits for it to end, failing unless it ends Completed.</summary>
+    public static async Task<JsonNode> TrainToEndAsync(HttpClient http, string json, Func<string> logs)
+    {
+        var (status, run) = await PostJsonAsync(http, "/api/runs", json);
+        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}");
+        var id = run!["id"]!.GetValue<string>();
+        var ended = await EventuallyAsync(() => GetOkAsync(http, $"/api/runs/{id}"),
+            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", TimeSpan.FromMinutes(3), logs);
+        Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{logs()}");
+        return ended;
+    }
+
+    /// <summary>How many times needle occurs in text (e.g. a log line).</summary>
+    public static int CountOf(string text, string needle)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at + needle.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
     /// <summary>Polls until the predicate holds, failing with the last value (and the services' logs) at the deadline.</summary>
     public static async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> probe, Func<JsonNode, bool> done, TimeSpan timeout, Func<string> logs)
     {

@@ -25,16 +25,7 @@ public sealed class FineTuneTests(PlatformStack stack)
             Deadline, stack.Logs);
     }
 
-    private async Task<JsonNode> TrainedAsync(string json)
-    {
-        var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", json);
-        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}");
-        var id = run!["id"]!.GetValue<string>();
-        var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{id}"),
-            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
-        Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");
-        return ended;
-    }
+    private Task<JsonNode> TrainedAsync(string json) => Api.TrainToEndAsync(Http, json, stack.Logs);
 
     private static List<double> Series(JsonNode metrics, string key) =>
         metrics["series"]!.AsArray().FirstOrDefault(s => s!["key"]!.GetValue<string>() == key)?["points"]!.AsArray()
@@ -142,14 +133,6 @@ public sealed class FineTuneTests(PlatformStack stack)
         var named = await TrainedAsync($"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-named\",\"tokenizerId\":\"{firstData["tokenizer"]!["id"]}\"," +
                                        $"{TinyModel},{Training(20)}}}");
         Assert.Equal(baseVersion["tokenizerKey"]!.GetValue<string>(), named["tokenizerKey"]!.GetValue<string>());
-        Assert.Equal(1, CountOf(stack.LogsOf("Tokenization"), $"Dataset {secondId} encoded with another tokenizer"));
-    }
-
-    private static int CountOf(string text, string needle)
-    {
-        var count = 0;
-        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at + needle.Length, StringComparison.Ordinal))
-            count++;
-        return count;
+        Assert.Equal(1, Api.CountOf(stack.LogsOf("Tokenization"), $"Dataset {secondId} encoded with another tokenizer"));
     }
 }

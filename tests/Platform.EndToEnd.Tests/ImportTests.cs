@@ -19,16 +19,7 @@ public sealed class ImportTests(PlatformStack stack)
 
     private HttpClient Http => stack.Gateway;
 
-    private async Task<JsonNode> TrainedAsync(string json)
-    {
-        var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", json);
-        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}");
-        var id = run!["id"]!.GetValue<string>();
-        var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{id}"),
-            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
-        Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");
-        return ended;
-    }
+    private Task<JsonNode> TrainedAsync(string json) => Api.TrainToEndAsync(Http, json, stack.Logs);
 
     /// <summary>
     /// Rewrites the platform's export (nanoGPT names, Linear (out, in) matrices) in Hugging Face GPT-2's layout: no

@@ -144,7 +144,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
                 var ended = await FinishedAsync(runId);
                 Assert.Equal("Completed", ended["state"]!.GetValue<string>());
                 Assert.Equal(120, ended["step"]!.GetValue<int>());
-                var claims = CountOf(stack.LogsOf("Training"), $"run {runId} claimed by");
+                var claims = Api.CountOf(stack.LogsOf("Training"), $"run {runId} claimed by");
                 Assert.True(claims == 1, $"run {runId} was claimed {claims} times\n{stack.LogsOf("Training")}");
                 // Both workers took work: the second one is a real competing worker, not a spare.
                 Assert.True(stack.LogsOf("Training-2").Contains($"run {runId} claimed by Training-2") != busyOnSecond,
@@ -157,7 +157,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
             Assert.Equal(HttpStatusCode.Accepted, cancel);
             var cancelled = await FinishedAsync(busy);
             Assert.Equal("Cancelled", cancelled["state"]!.GetValue<string>());
-            Assert.Equal(1, CountOf(stack.LogsOf("Training"), $"run {busy} claimed by"));
+            Assert.Equal(1, Api.CountOf(stack.LogsOf("Training"), $"run {busy} claimed by"));
         }
         finally
         {
@@ -250,7 +250,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
             Assert.Equal(HttpStatusCode.Accepted, cancelStatus);
             var ended = await FinishedAsync(runId);
             Assert.Equal("Cancelled", ended["state"]!.GetValue<string>());
-            Assert.Equal(1, CountOf(stack.LogsOf("Training"), $"run {runId} claimed by"));
+            Assert.Equal(1, Api.CountOf(stack.LogsOf("Training"), $"run {runId} claimed by"));
             Assert.Empty(Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"), "resumed_at_step"));
         }
         finally
@@ -379,14 +379,6 @@ public sealed class ReliabilityTests(PlatformStack stack)
     {
         var value = new NpgsqlCommand(sql, db).ExecuteScalar();
         return value is DBNull ? null : value;
-    }
-
-    private static int CountOf(string text, string needle)
-    {
-        var count = 0;
-        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at + needle.Length, StringComparison.Ordinal))
-            count++;
-        return count;
     }
 
     private static List<double> Series(JsonNode metrics, string key) =>
