@@ -46,9 +46,10 @@ public sealed class ModelCacheTests : IDisposable
     {
         var (baseVersion, first, second, baseBytes, adapterBytes) = await RegistryAsync();
         using var cache = new ModelCache(_store, Options.Create(new GenerationOptions()));
-        var a = await cache.GetAsync(first);
-        var b = await cache.GetAsync(second);
-        var plain = await cache.GetAsync(baseVersion);
+        using var firstLease = await cache.GetAsync(first);
+        using var secondLease = await cache.GetAsync(second);
+        using var plainLease = await cache.GetAsync(baseVersion);
+        var (a, b, plain) = (firstLease.Model, secondLease.Model, plainLease.Model);
 
         Assert.Same(a.Network, b.Network);
         Assert.Same(plain.Network, a.Network);
@@ -65,11 +66,20 @@ public sealed class ModelCacheTests : IDisposable
         var (_, first, second, baseBytes, adapterBytes) = await RegistryAsync();
         // Room for the base and one adapter only.
         using var cache = new ModelCache(_store, Options.Create(new GenerationOptions { ModelMemoryBudgetBytes = baseBytes + adapterBytes }));
-        await cache.GetAsync(first);
-        var b = await cache.GetAsync(second);
+        var firstLease = await cache.GetAsync(first);
+        var firstWeight = firstLease.Model.Adapter!.parameters().First();
+        using var secondLease = await cache.GetAsync(second);
         Assert.Equal(baseBytes + adapterBytes, cache.LoadedBytes);
-        // The second adapter, just used, and its base stay; the first adapter was dropped.
-        var again = await cache.GetAsync(second);
-        Assert.Same(b, again);
+        // The second adapter, just used, and its base stay; the first adapter was dropped, but is freed only when the
+        // request holding it ends.
+        using (var again = await cache.GetAsync(second))
+            Assert.Same(secondLease.Model, again.Model);
+        Assert.False(firstWeight.IsInvalid);
+        firstLease.Dispose();
+        Assert.True(firstWeight.IsInvalid);
+        // The base, which the second adapter runs on, is alive.
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Assert.Equal(5, secondLease.Model.Model.forward(tensor(new long[] { 1, 2 }).unsqueeze(0)).shape[^1]);
     }
 }

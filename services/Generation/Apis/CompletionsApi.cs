@@ -71,6 +71,7 @@ public static class CompletionsApi
         if (notPrepared is not null)
             return notPrepared;
         var (resolved, prompt, beam) = prepared!;
+        using var _ = resolved;
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)

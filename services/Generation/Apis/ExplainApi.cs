@@ -59,6 +59,7 @@ public static class ExplainApi
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(body.Model)!, cancellationToken);
         if (notFound is not null)
             return notFound;
+        using var _ = resolved;
         var loaded = resolved!.Loaded;
         var (prompt, unencodable) = ModelResolver.EncodePrompt(resolved, body.Prompt!);
         if (unencodable is not null)

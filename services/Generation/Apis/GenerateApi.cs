@@ -50,6 +50,7 @@ public static class GenerateApi
         if (notPrepared is not null)
             return notPrepared;
         var (resolved, prompt, beam) = prepared!;
+        using var _ = resolved;
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)

@@ -5,7 +5,13 @@ using Platform.ML;
 
 namespace Generation.Serving;
 
-public sealed record ResolvedModel(ServableModel Model, LoadedModel Loaded);
+/// <summary>A version and its loaded model, held (see <see cref="ModelLease"/>) until the request disposes it.</summary>
+public sealed record ResolvedModel(ServableModel Model, ModelLease Lease) : IDisposable
+{
+    public LoadedModel Loaded => Lease.Model;
+
+    public void Dispose() => Lease.Dispose();
+}
 
 /// <summary>What both generation APIs decode from: the model, the encoded prompt (or source) and beam search, if any.</summary>
 public sealed record PreparedGeneration(ResolvedModel Resolved, int[] Prompt, BeamSearchOptions? Beam);
@@ -50,10 +56,16 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
             return (null, notFound);
         var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase);
         if (!architectureErrors.IsValid)
+        {
+            resolved.Dispose();
             return (null, Results.ValidationProblem(architectureErrors.ToDictionary(), title: title));
+        }
         var (prompt, unencodable) = EncodePrompt(resolved, request.Prompt!, promptField);
         if (unencodable is not null)
+        {
+            resolved.Dispose();
             return (null, unencodable);
+        }
         return (new PreparedGeneration(resolved, prompt!, request.Beam(resolved.Model.Architecture)), null);
     }
 
