@@ -90,11 +90,16 @@ public sealed class FineTuneTests(PlatformStack stack)
         Assert.NotNull(loraVersion["evaluation"]);
 
         // Both serve; the LoRA version shares its base in the generation service.
+        // Generation hears of a version from its ModelVersionRegistered event, a moment after the registry has it.
         foreach (var name in new[] { "ft-full", "ft-lora", "ft-base" })
         {
-            var (served, generated) = await Api.PostJsonAsync(Http, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"ROMEO:\",\"maxTokens\":20,\"seed\":1}}");
-            Assert.True(served == HttpStatusCode.OK, $"{name} answered {(int)served}: {generated}");
-            Assert.Equal(20, generated!["completionTokens"]!.GetValue<int>());
+            var generated = await Api.EventuallyAsync(async () =>
+            {
+                var (served, body) = await Api.PostJsonAsync(Http, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"ROMEO:\",\"maxTokens\":20,\"seed\":1}}");
+                return new JsonObject { ["status"] = (int)served, ["body"] = body?.DeepClone() };
+            }, r => r["status"]!.GetValue<int>() != 404, TimeSpan.FromSeconds(30), stack.Logs);
+            Assert.True(generated["status"]!.GetValue<int>() == 200, $"{name}: {generated}");
+            Assert.Equal(20, generated["body"]!["completionTokens"]!.GetValue<int>());
         }
 
         // Explain the LoRA version: attention rows sum to 1 and see no future; every token scored; saliency per prompt token.
