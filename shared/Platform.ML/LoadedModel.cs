@@ -50,9 +50,7 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
         Verify(checkpointPath, expectedSha256);
         var tokenizer = TokenizerFile.Load(tokenizerPath);
         var sourceTokenizer = sourceTokenizerPath is null ? tokenizer : TokenizerFile.Load(sourceTokenizerPath);
-        var network = LoraCheckpoint.ReadHeader(checkpointPath) is { } lora
-            ? LoadMerged(checkpointPath, lora, artifactPath ?? throw new InvalidDataException("A LoRA version needs its base's checkpoint."), device)
-            : Checkpoint.LoadAny(checkpointPath, device);
+        var network = LoadNetwork(checkpointPath, artifactPath, device);
         var (vocab, sourceVocab) = network switch
         {
             Gpt gpt => (gpt.Config.VocabSize, gpt.Config.VocabSize),
@@ -66,6 +64,15 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
         }
         return new LoadedModel(network, tokenizer, sourceTokenizerPath is null ? null : sourceTokenizer);
     }
+
+    /// <summary>
+    /// The model a version's file describes (not verified here): a GPT or an encoder-decoder, or a LoRA adapter merged into
+    /// its base, which is found through <paramref name="artifactPath"/> and verified against its sha256.
+    /// </summary>
+    public static nn.Module LoadNetwork(string path, Func<string, string>? artifactPath, Device? device = null) =>
+        LoraCheckpoint.ReadHeader(path) is { } lora
+            ? LoadMerged(path, lora, artifactPath ?? throw new InvalidDataException("A LoRA version needs its base's checkpoint."), device)
+            : Checkpoint.LoadAny(path, device);
 
     /// <summary>The base GPT with the adapter's B·A added to its weights: computes what base + adapter computes.</summary>
     public static Gpt LoadMerged(string adapterPath, LoraHeader header, Func<string, string> artifactPath, Device? device = null)

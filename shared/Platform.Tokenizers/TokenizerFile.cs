@@ -36,6 +36,10 @@ public static class TokenizerFile
         }
     }
 
+    /// <summary>Whether an exception from <see cref="Load(Stream)"/> means the file is not a usable tokenizer (rather than an I/O fault).</summary>
+    public static bool IsUnusable(Exception ex) =>
+        ex is InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException or FormatException or JsonException;
+
     public static ITokenizer Load(string path)
     {
         using var stream = File.OpenRead(path);

@@ -136,8 +136,7 @@ public static class DatasetsApi
         {
             Platform.Tokenizers.TokenizerFile.Load(file.Path);
         }
-        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException
-                                       or FormatException or System.Text.Json.JsonException)
+        catch (Exception ex) when (Platform.Tokenizers.TokenizerFile.IsUnusable(ex))
         {
             errors.Add("tokenizerFile", $"is not a usable tokenizer: {ex.Message}");
         }

@@ -30,10 +30,7 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
             await store.WriteAsync(record.TokenizerKey, s => { tokenizer.Save(s); return Task.CompletedTask; });
             record.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, record.TrainTokensKey, cancellationToken);
             record.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, record.ValidationTokensKey, cancellationToken);
-            // A split needs an input token and its target at the very least.
-            if (record.TrainTokens < MinTokensPerSplit || record.ValidationTokens < MinTokensPerSplit)
-                throw new InvalidDataException(
-                    $"The splits encode to {record.TrainTokens} train and {record.ValidationTokens} validation tokens; each needs at least {MinTokensPerSplit}.");
+            RequireEnoughTokens(record.TrainTokens, record.ValidationTokens);
         }
         catch
         {
@@ -76,9 +73,7 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         {
             encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, encoding.TrainTokensKey, cancellationToken);
             encoding.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, encoding.ValidationTokensKey, cancellationToken);
-            if (encoding.TrainTokens < MinTokensPerSplit || encoding.ValidationTokens < MinTokensPerSplit)
-                throw new InvalidDataException(
-                    $"The splits encode to {encoding.TrainTokens} train and {encoding.ValidationTokens} validation tokens; each needs at least {MinTokensPerSplit}.");
+            RequireEnoughTokens(encoding.TrainTokens, encoding.ValidationTokens);
         }
         catch
         {
@@ -87,6 +82,13 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         }
         encoding.BuildMilliseconds = clock.ElapsedMilliseconds;
         return encoding;
+    }
+
+    /// <summary>A split needs an input token and its target at the very least.</summary>
+    private static void RequireEnoughTokens(long train, long validation)
+    {
+        if (train < MinTokensPerSplit || validation < MinTokensPerSplit)
+            throw new InvalidDataException($"The splits encode to {train} train and {validation} validation tokens; each needs at least {MinTokensPerSplit}.");
     }
 
     private ITokenizer Build(DatasetIngested dataset)

@@ -102,7 +102,7 @@ public static class ImportApi
             {
                 tokenizer = TokenizerFile.Load(store.PathOf(tokenizerKey));
             }
-            catch (Exception ex) when (ex is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            catch (Exception ex) when (TokenizerFile.IsUnusable(ex))
             {
                 store.DeletePrefix(prefix);
                 return Invalid("tokenizer", ex.Message);
@@ -160,12 +160,8 @@ public static class ImportApi
         if (v.ImportedFrom is null)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A run produced this version.",
                 detail: $"Delete run {v.RunId} (DELETE /api/runs/{v.RunId}?cascade=true) to delete {name} v{version}.");
-        var reference = $"{name}/versions/{version}";
-        var adapters = await db.ModelVersions.Where(m => m.FineTuneMethod == FineTuneMethods.Lora && m.BaseModel == reference)
-            .Select(m => $"{m.Name}/versions/{m.Version}").ToListAsync(cancellationToken);
-        if (adapters.Count > 0)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "LoRA versions run on this version.",
-                detail: $"{string.Join(", ", adapters)} adapt {reference} and hold no weights of their own: delete them first.");
+        if (await LoraDependents.RefuseIfAdaptedAsync(db, [$"{name}/versions/{version}"], cancellationToken) is { } adapted)
+            return adapted;
         db.ModelVersions.Remove(v);
         db.PublishViaOutbox(new ModelVersionDeleted(name, version, v.RunId, DateTimeOffset.UtcNow));
         await db.SaveChangesAsync(cancellationToken);

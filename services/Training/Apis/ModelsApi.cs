@@ -73,8 +73,7 @@ public static class ModelsApi
                     detail: $"The checkpoint of {name} v{version} no longer matches its sha256.");
             await Task.Run(() => store.WriteAsync(key, s =>
             {
-                var path = store.PathOf(v.CheckpointKey);
-                using var model = LoraCheckpoint.ReadHeader(path) is { } lora ? LoadedModel.LoadMerged(path, lora, store.PathOf) : Checkpoint.LoadAny(path);
+                using var model = LoadedModel.LoadNetwork(store.PathOf(v.CheckpointKey), store.PathOf);
                 SafetensorsExport.Write(model, s);
                 return Task.CompletedTask;
             }), cancellationToken);

@@ -87,8 +87,10 @@ public static class RunsApi
                 return Results.ValidationProblem(conflicts, title: "The run is invalid.");
             spec = spec with { Model = model };
             tokenizerKey = fineTuneBase.Version.TokenizerKey;
-            if (spec.FineTune?.Method == FineTuneMethods.Lora && model.Architecture != Architectures.Gpt)
-                return Invalid("fineTune.method", "LoRA adapts GPT models; fine-tune an encoder-decoder with \"full\".");
+            // The spec as it will train (the base's architecture included) meets the same rules as any run's.
+            var merged = RunSpecValidator.Validate(spec);
+            if (!merged.IsValid)
+                return Results.ValidationProblem(merged.ToDictionary(), title: "The run is invalid.");
         }
         if (spec.VectorsId is { } vectorsId && !await db.Vectors.AnyAsync(v => v.Id == vectorsId, cancellationToken))
             return Invalid("vectorsId", $"names no uploaded vectors ({vectorsId}); upload them with POST /api/vectors.");
@@ -290,13 +292,8 @@ public static class RunsApi
         if (!http.Caller().MayChange(run.OwnerId))
             return AccessProblems.NotOwner("run");
         var versions = await db.ModelVersions.Where(v => v.RunId == id).Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
-        // A LoRA version holds only its adapters: its base's checkpoint must outlive it.
-        var adapters = await db.ModelVersions.Where(v => v.FineTuneMethod == FineTuneMethods.Lora && versions.Contains(v.BaseModel!))
-            .Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
-        if (adapters.Count > 0)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "LoRA versions run on this run's model.",
-                detail: $"{string.Join(", ", adapters)} adapt {string.Join(", ", versions)} and hold no weights of their own: delete them first.",
-                extensions: new Dictionary<string, object?> { ["modelVersions"] = adapters });
+        if (await LoraDependents.RefuseIfAdaptedAsync(db, versions, cancellationToken) is { } adapted)
+            return adapted;
         if (versions.Count > 0 && cascade != true)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A model version depends on this run.",
                 detail: $"Run {id} registered {string.Join(", ", versions)}. Delete with ?cascade=true to remove the version as well.",

@@ -13,13 +13,7 @@ public sealed class DatasetEncodedConsumer(TrainingDbContext db) : IConsumer<Dat
         var m = context.Message;
         return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
         {
-            var encoding = await db.Encodings.FindAsync([m.DatasetId, m.TokenizerKey], context.CancellationToken);
-            if (encoding is null)
-                db.Encodings.Add(encoding = new KnownEncoding { DatasetId = m.DatasetId, TokenizerKey = m.TokenizerKey });
-            encoding.Status = EncodingStatus.Ready;
-            encoding.FailureReason = null;
-            (encoding.VocabSize, encoding.TrainTokensKey, encoding.ValidationTokensKey) = (m.VocabSize, m.TrainTokensKey, m.ValidationTokensKey);
-            (encoding.ValidationTokens, encoding.ValidationBytes, encoding.UpdatedAt) = (m.ValidationTokens, m.ValidationBytes, DateTimeOffset.UtcNow);
+            (await KnownEncoding.FindOrAddAsync(db, m.DatasetId, m.TokenizerKey, context.CancellationToken)).MarkReady(m);
             if (dataset.Status == DatasetStatus.Tokenized)
                 await RunScheduler.ReleaseWaitingRunsAsync(db, dataset, context.CancellationToken);
         }, context.CancellationToken);

@@ -13,12 +13,8 @@ public sealed class DatasetEncodingFailedConsumer(TrainingDbContext db) : IConsu
         var m = context.Message;
         return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
         {
-            var encoding = await db.Encodings.FindAsync([m.DatasetId, m.TokenizerKey], context.CancellationToken);
-            if (encoding is null)
-                db.Encodings.Add(encoding = new KnownEncoding { DatasetId = m.DatasetId, TokenizerKey = m.TokenizerKey });
-            if (encoding.Status == EncodingStatus.Ready)
+            if (!(await KnownEncoding.FindOrAddAsync(db, m.DatasetId, m.TokenizerKey, context.CancellationToken)).MarkFailed(m.Reason))
                 return;
-            (encoding.Status, encoding.FailureReason, encoding.UpdatedAt) = (EncodingStatus.Failed, m.Reason, DateTimeOffset.UtcNow);
             if (dataset.Status == DatasetStatus.Tokenized)
                 await RunScheduler.ReleaseWaitingRunsAsync(db, dataset, context.CancellationToken);
         }, context.CancellationToken);

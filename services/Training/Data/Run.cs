@@ -318,6 +318,32 @@ public sealed class KnownEncoding
     public long? ValidationBytes { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The row for a dataset and tokenizer, added (tracked) when there is none yet.</summary>
+    public static async Task<KnownEncoding> FindOrAddAsync(Training.Data.TrainingDbContext db, Guid datasetId, string tokenizerKey,
+        CancellationToken cancellationToken)
+    {
+        var encoding = await db.Encodings.FindAsync([datasetId, tokenizerKey], cancellationToken);
+        if (encoding is null)
+            db.Encodings.Add(encoding = new KnownEncoding { DatasetId = datasetId, TokenizerKey = tokenizerKey, UpdatedAt = DateTimeOffset.UtcNow });
+        return encoding;
+    }
+
+    /// <summary>Tokenization announced the encoding: its files, vocabulary and sizes.</summary>
+    public void MarkReady(DatasetEncoded m)
+    {
+        (Status, FailureReason, VocabSize, TrainTokensKey, ValidationTokensKey) = (EncodingStatus.Ready, null, m.VocabSize, m.TrainTokensKey, m.ValidationTokensKey);
+        (ValidationTokens, ValidationBytes, UpdatedAt) = (m.ValidationTokens, m.ValidationBytes, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>The encoding cannot be made; false (and nothing changes) when it is already Ready.</summary>
+    public bool MarkFailed(string reason)
+    {
+        if (Status == EncodingStatus.Ready)
+            return false;
+        (Status, FailureReason, UpdatedAt) = (EncodingStatus.Failed, reason, DateTimeOffset.UtcNow);
+        return true;
+    }
+
     /// <summary>The dataset as a run on this encoding sees it: its own fields, with this tokenizer's files and vocabulary (not tracked).</summary>
     public KnownDataset Apply(KnownDataset dataset) => new()
     {

@@ -179,7 +179,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             return null;
         var path = store.PathOf(key);
         LoadedModel.Verify(path, run.BaseCheckpointSha256!);
-        return LoraCheckpoint.ReadHeader(path) is { } header ? LoadedModel.LoadMerged(path, header, store.PathOf) : Checkpoint.LoadAny(path);
+        return LoadedModel.LoadNetwork(path, store.PathOf);
     }
 
     /// <summary>A training task with what it holds open, and its shape in words for the log.</summary>
