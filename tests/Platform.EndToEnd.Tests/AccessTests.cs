@@ -118,8 +118,9 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.Contains((await Api.GetOkAsync(Admin, "/api/datasets?owner=alice")).AsArray(), d => d!["id"]!.GetValue<string>() == datasetId);
 
         // Alice may cancel her own run; an admin may delete anyone's.
-        var (cancelled, _) = await Api.PostJsonAsync(alice, $"/api/runs/{runId}/cancel", "{}");
-        Assert.Equal(HttpStatusCode.Accepted, cancelled);
+        var (cancelled, answer) = await Api.PostJsonAsync(alice, $"/api/runs/{runId}/cancel", "{}");
+        Assert.True(cancelled == HttpStatusCode.Accepted,
+            $"cancel answered {(int)cancelled}: {answer}\nrun: {await Api.GetOkAsync(Admin, $"/api/runs/{runId}")}\n{stack.Logs()}");
         await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, $"/api/runs/{runId}"), r => r["state"]!.GetValue<string>() == "Cancelled",
             TimeSpan.FromMinutes(2), stack.Logs);
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(alice, $"/api/datasets/{datasetId}/content")).Status);
