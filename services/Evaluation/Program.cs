@@ -22,6 +22,7 @@ builder.AddServiceMessaging("evaluation", bus =>
     bus.AddConsumer<DatasetDeletedConsumer>();
     bus.AddConsumer<ModelVersionRegisteredConsumer>();
     bus.AddConsumer<ModelVersionDeletedConsumer>();
+    bus.AddConsumer<ModelAliasMovedConsumer>();
 });
 builder.AddOutboxDispatcher<EvaluationDbContext>();
 builder.Services.Configure<EvaluationOptions>(builder.Configuration.GetSection("Evaluation"));

@@ -17,6 +17,7 @@ builder.AddServiceMessaging("generation", bus =>
 {
     bus.AddConsumer<ModelVersionRegisteredConsumer>();
     bus.AddConsumer<ModelVersionDeletedConsumer>();
+    bus.AddConsumer<ModelAliasMovedConsumer>();
 });
 builder.Services.Configure<GenerationOptions>(builder.Configuration.GetSection("Generation"));
 builder.Services.AddSingleton<ModelCache>();

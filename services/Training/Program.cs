@@ -46,6 +46,7 @@ app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapRunsApi();
 app.MapModelsApi();
+app.MapAliasesApi();
 app.MapImportApi();
 app.MapOutboxAdminApi<TrainingDbContext>();
 

@@ -46,3 +46,9 @@ public sealed record ModelVersionRegistered(
     Owner? Owner = null,
     string Architecture = Architectures.Gpt,
     string? SourceTokenizerKey = null);
+
+/// <summary>
+/// An alias of a model now points to <paramref name="Version"/> (null: removed). <paramref name="Sequence"/> grows with
+/// every move, so a projection keeps the newest and ignores a redelivered or late older move.
+/// </summary>
+public sealed record ModelAliasMoved(string Name, string Alias, int? Version, long Sequence, DateTimeOffset MovedAt);

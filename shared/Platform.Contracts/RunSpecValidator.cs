@@ -83,7 +83,7 @@ public static partial class RunSpecValidator
         if (spec.VectorsId is not null && spec.InitFrom is not null)
             errors.Add(prefix + "vectorsId", "initialises a run from scratch; a fine-tune starts from its base's embedding.");
         if (spec.InitFrom is { } init)
-            errors.Require(ModelReference.Parse(init.Model) is not null, prefix + "initFrom.model", "must be \"name\" or \"name/versions/N\".");
+            errors.Require(ModelReference.Parse(init.Model) is not null, prefix + "initFrom.model", $"must be {ModelReference.Forms}.");
         if (spec.FineTune is { } f)
         {
             errors.Require(spec.InitFrom is not null, prefix + "fineTune", "applies to a run that starts from a version: set initFrom.");

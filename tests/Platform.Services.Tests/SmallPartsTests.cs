@@ -21,16 +21,23 @@ public class SmallPartsTests
     }
 
     [Theory]
-    [InlineData("shakespeare-char", "shakespeare-char", null)]
-    [InlineData("shakespeare-char/versions/3", "shakespeare-char", 3)]
-    public void Model_references_name_a_model_and_optionally_a_version(string text, string name, int? version) =>
-        Assert.Equal(new ModelReference(name, version), ModelReference.Parse(text));
+    [InlineData("shakespeare-char", "shakespeare-char", null, null)]
+    [InlineData("shakespeare-char/versions/3", "shakespeare-char", 3, null)]
+    [InlineData("shakespeare-char@production", "shakespeare-char", null, "production")]
+    [InlineData("shakespeare-char@latest", "shakespeare-char", null, null)]
+    [InlineData("m@canary_2", "m", null, "canary_2")]
+    public void Model_references_name_a_model_and_optionally_a_version_or_an_alias(string text, string name, int? version, string? alias) =>
+        Assert.Equal(new ModelReference(name, version, alias), ModelReference.Parse(text));
 
     [Theory]
     [InlineData("")]
     [InlineData("a/versions/0")]
     [InlineData("a/versions/x")]
     [InlineData("../etc")]
+    [InlineData("a@Production")]
+    [InlineData("a@")]
+    [InlineData("a@1")]
+    [InlineData("a/versions/2@production")]
     public void Malformed_model_references_are_refused(string text) => Assert.Null(ModelReference.Parse(text));
 
     [Fact]

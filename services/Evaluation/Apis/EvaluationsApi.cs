@@ -2,11 +2,12 @@ using Evaluation.Data;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Security;
 
 namespace Evaluation.Apis;
 
-/// <summary>Evaluate a registered version on a dataset: "name" (latest version) or "name/versions/N".</summary>
+/// <summary>Evaluate a registered version on a dataset: "name" (latest version), "name/versions/N" or "name@alias".</summary>
 public sealed record EvaluationRequest(string? Model, Guid? DatasetId);
 
 public static class EvaluationsApi
@@ -49,18 +50,19 @@ public static class EvaluationsApi
             return problem;
         var errors = new ValidationErrors();
         var reference = ModelReference.Parse(body!.Model);
-        errors.Require(reference is not null, "model", "must be a model name or 'name/versions/N'.");
+        errors.Require(reference is not null, "model", $"must be {ModelReference.Forms}.");
         errors.Require(body.DatasetId is { } given && given != Guid.Empty, "datasetId", "is required.");
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The evaluation request is invalid.");
 
         var versions = db.ModelVersions.AsNoTracking().Where(v => v.Name == reference!.Name);
-        if (reference!.Version is { } number)
+        if (await db.VersionOfAsync(reference!, cancellationToken) is { } number)
             versions = versions.Where(v => v.Version == number);
         var version = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
         if (version is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}.");
+                detail: reference.Alias is { } alias ? $"Model '{reference.Name}' has no alias '{alias}'."
+                    : reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}.");
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted, cancellationToken);
         if (dataset is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {body.DatasetId}.");

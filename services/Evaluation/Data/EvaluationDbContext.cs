@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
 
@@ -43,5 +44,6 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
             e.HasKey(d => d.RunId);
         });
         modelBuilder.ConfigureOutbox();
+        modelBuilder.ConfigureProjectedAliases();
     }
 }

@@ -7,6 +7,7 @@ using Generation.Serving;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Persistence;
 using Platform.Tokenizers;
 
 namespace Generation.Apis;
@@ -195,9 +196,13 @@ public static class CompletionsApi
     private static async Task<IResult> ListModelsAsync(GenerationDbContext db, CancellationToken cancellationToken)
     {
         var versions = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).ToListAsync(cancellationToken);
-        // Each version by its own id, and each name for its latest version; "architecture" (gpt, encoder-decoder) is an extension.
+        var aliases = await db.Set<ProjectedAlias>().AsNoTracking().Where(a => a.Version != null).ToListAsync(cancellationToken);
+        // Each version by its own id, each name for its latest version, and each alias ("name@production") for the version it
+        // points to; "architecture" (gpt, encoder-decoder) is an extension.
         var data = versions.Select(v => (Id: $"{v.Name}/versions/{v.Version}", Version: v))
             .Concat(versions.GroupBy(v => v.Name).Select(g => (Id: g.Key, Version: g.MaxBy(v => v.Version)!)))
+            .Concat(aliases.Select(a => (Id: $"{a.Name}@{a.Alias}", Version: versions.FirstOrDefault(v => v.Name == a.Name && v.Version == a.Version)!))
+                .Where(e => e.Version is not null))
             .OrderBy(e => e.Id, StringComparer.Ordinal)
             .Select(e => new
             {

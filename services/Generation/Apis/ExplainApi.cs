@@ -49,7 +49,7 @@ public static class ExplainApi
             return problem;
         var o = options.Value;
         var errors = new ValidationErrors();
-        errors.Require(ModelReference.Parse(body!.Model) is not null, "model", "must be \"name\" or \"name/versions/N\".");
+        errors.Require(ModelReference.Parse(body!.Model) is not null, "model", $"must be {ModelReference.Forms}.");
         errors.Require(!string.IsNullOrEmpty(body.Prompt), "prompt", "is required.");
         errors.Require((body.Prompt?.Length ?? 0) + (body.Target?.Length ?? 0) <= o.MaxPromptCharacters, "prompt",
             $"and target together must be at most {o.MaxPromptCharacters} characters.");

@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Generation.Data;
@@ -16,5 +17,6 @@ public sealed class GenerationDbContext(DbContextOptions<GenerationDbContext> op
             e.ToTable("servable_models");
             e.HasKey(m => new { m.Name, m.Version });
         });
+        modelBuilder.ConfigureProjectedAliases();
     }
 }

@@ -2,6 +2,7 @@ using Platform.Contracts;
 using Generation.Data;
 using Microsoft.EntityFrameworkCore;
 using Platform.ML;
+using Platform.ServiceDefaults.Persistence;
 
 namespace Generation.Serving;
 
@@ -69,15 +70,23 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         return (new PreparedGeneration(resolved, prompt!, request.Beam(resolved.Model.Architecture)), null);
     }
 
+    public static string NotFoundDetail(ModelReference reference) => reference switch
+    {
+        { Alias: { } alias } => $"Model '{reference.Name}' has no alias '{alias}'.",
+        { Version: { } version } => $"Model '{reference.Name}' has no version {version}.",
+        _ => $"No model is named '{reference.Name}'.",
+    };
+
     public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)
     {
+        // An alias is read on every request, so a moved alias is followed as soon as its ModelAliasMoved has arrived.
+        var number = await db.VersionOfAsync(reference, cancellationToken);
         var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
-        if (reference.Version is { } v)
+        if (number is { } v)
             query = query.Where(m => m.Version == v);
         var servable = await query.OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
         if (servable is null)
-            return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}."));
+            return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: NotFoundDetail(reference)));
         try
         {
             return (new ResolvedModel(servable, await cache.GetAsync(servable)), null);

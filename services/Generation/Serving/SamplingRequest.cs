@@ -26,7 +26,7 @@ public sealed record SamplingRequest(
     {
         string F(string name) => snakeCase ? string.Concat(name.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString())) : name;
         var errors = new ValidationErrors();
-        errors.Require(ModelReference.Parse(Model) is not null, F("model"), "must be a model name or 'name/versions/N'.");
+        errors.Require(ModelReference.Parse(Model) is not null, F("model"), $"must be {ModelReference.Forms}.");
         errors.Require(!string.IsNullOrEmpty(Prompt), F("prompt"), "is required and must not be empty.");
         errors.Require((Prompt?.Length ?? 0) <= o.MaxPromptCharacters, F("prompt"), $"must be at most {o.MaxPromptCharacters:N0} characters.");
         errors.Range(MaxTokens ?? DefaultMaxTokens, 1, o.MaxNewTokens, F("maxTokens"));

@@ -160,7 +160,7 @@ public static class ImportApi
         if (v.ImportedFrom is null)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A run produced this version.",
                 detail: $"Delete run {v.RunId} (DELETE /api/runs/{v.RunId}?cascade=true) to delete {name} v{version}.");
-        if (await LoraDependents.RefuseIfAdaptedAsync(db, [$"{name}/versions/{version}"], cancellationToken) is { } adapted)
+        if (await VersionDependents.RefuseDeletionAsync(db, [$"{name}/versions/{version}"], cancellationToken) is { } adapted)
             return adapted;
         db.ModelVersions.Remove(v);
         db.PublishViaOutbox(new ModelVersionDeleted(name, version, v.RunId, DateTimeOffset.UtcNow));

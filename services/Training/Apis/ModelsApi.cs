@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ML;
+using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Training.Data;
@@ -10,12 +11,17 @@ namespace Training.Apis;
 public sealed record ModelVersionResponse(
     string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
     EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt, string Architecture, string? SourceTokenizerKey,
-    string? BaseModel, string? FineTuneMethod, string? ImportedFrom)
+    string? BaseModel, string? FineTuneMethod, string? ImportedFrom, double? ValidationLoss, string? Description, IReadOnlyList<string> Tags,
+    IReadOnlyList<string> Aliases)
 {
-    public static ModelVersionResponse From(ModelVersion v) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
+    public static ModelVersionResponse From(ModelVersion v, IEnumerable<ModelAlias>? aliases = null) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
         v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt, v.Architecture, v.SourceTokenizerKey,
-        v.BaseModel, v.FineTuneMethod, v.ImportedFrom);
+        v.BaseModel, v.FineTuneMethod, v.ImportedFrom, v.ValidationLoss, v.Description, v.Tags,
+        [.. (aliases ?? []).Where(a => a.Name == v.Name && a.Version == v.Version).Select(a => a.Alias).Order(StringComparer.Ordinal)]);
 }
+
+/// <summary>PATCH body for a version: a description and/or its tags (null leaves one as it is).</summary>
+public sealed record VersionPatch(string? Description, List<string>? Tags);
 
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);
 
@@ -28,6 +34,7 @@ public static class ModelsApi
         group.MapGet("/{name}", GetModelAsync);
         group.MapGet("/{name}/versions/{version:int}", GetVersionAsync);
         group.MapGet("/{name}/versions/{version:int}/weights", GetWeightsAsync);
+        group.MapPatch("/{name}/versions/{version:int}", PatchVersionAsync);
         return app;
     }
 
@@ -45,15 +52,48 @@ public static class ModelsApi
     private static async Task<IResult> GetModelAsync(string name, TrainingDbContext db, CancellationToken cancellationToken)
     {
         var versions = await db.ModelVersions.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).ToListAsync(cancellationToken);
         return versions.Count == 0
             ? NotFound($"No model is named '{name}'.")
-            : Results.Ok(new { name, latestVersion = versions[0].Version, versions = versions.Select(ModelVersionResponse.From) });
+            : Results.Ok(new
+            {
+                name, latestVersion = versions[0].Version,
+                aliases = aliases.OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a => a.Version),
+                versions = versions.Select(v => ModelVersionResponse.From(v, aliases)),
+            });
     }
 
-    private static async Task<IResult> GetVersionAsync(string name, int version, TrainingDbContext db, CancellationToken cancellationToken) =>
-        await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken) is { } v
-            ? Results.Ok(ModelVersionResponse.From(v))
-            : NotFound($"Model '{name}' has no version {version}.");
+    private static async Task<IResult> GetVersionAsync(string name, int version, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
+        if (v is null)
+            return NotFound($"Model '{name}' has no version {version}.");
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version).ToListAsync(cancellationToken);
+        return Results.Ok(ModelVersionResponse.From(v, aliases));
+    }
+
+    /// <summary>By the version's owner or an admin: sets its description and/or tags.</summary>
+    private static async Task<IResult> PatchVersionAsync(string name, int version, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<VersionPatch>(http.Request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var errors = Annotations.Validate(body!.Tags, body.Description, "description");
+        if (!errors.IsValid)
+            return Results.ValidationProblem(errors.ToDictionary(), title: "The version update is invalid.");
+        var v = await db.ModelVersions.FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
+        if (v is null)
+            return NotFound($"Model '{name}' has no version {version}.");
+        if (!http.Caller().MayChange(v.OwnerId))
+            return AccessProblems.NotOwner("model version");
+        if (body.Description is not null)
+            v.Description = body.Description.Length == 0 ? null : body.Description;
+        if (body.Tags is not null)
+            v.Tags = [.. body.Tags.Distinct(StringComparer.Ordinal)];
+        await db.SaveChangesAsync(cancellationToken);
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version).ToListAsync(cancellationToken);
+        return Results.Ok(ModelVersionResponse.From(v, aliases));
+    }
 
     /// <summary>
     /// The version's weights as .safetensors (a GPT under nanoGPT's names with a GPT-2-style config in the header metadata,

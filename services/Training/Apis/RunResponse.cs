@@ -49,7 +49,9 @@ public sealed record RunResponse(
     string? BaseModel = null,
     FineTuneSpec? FineTune = null,
     string? TokenizerKey = null,
-    Guid? VectorsId = null)
+    Guid? VectorsId = null,
+    IReadOnlyList<string>? Tags = null,
+    string? Note = null)
 {
     public static RunResponse From(Run r) => new(
         r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.OwnerOf(), r.CancelRequested, r.Step, r.MaxSteps,
@@ -62,7 +64,7 @@ public sealed record RunResponse(
         r.ModelVersion,
         r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
-        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey, r.Spec.VectorsId);
+        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey, r.Spec.VectorsId, r.Tags, r.Note);
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>
@@ -71,3 +73,14 @@ public sealed record RunDeletionResponse(Guid Id, string State, IReadOnlyList<st
 public sealed record MetricPointResponse(int Step, double Value, DateTimeOffset Timestamp);
 public sealed record MetricSeriesResponse(string Key, int TotalPoints, IReadOnlyList<MetricPointResponse> Points);
 public sealed record MetricsResponse(Guid RunId, IReadOnlyList<MetricSeriesResponse> Series);
+
+/// <summary>PATCH body for a run: its tags and/or its note (null leaves one as it is; an empty note clears it).</summary>
+public sealed record RunPatch(List<string>? Tags, string? Note);
+
+/// <summary>One hyper-parameter across the compared runs; Differs when not every run has the same value.</summary>
+public sealed record ParameterRow(string Parameter, IReadOnlyList<System.Text.Json.Nodes.JsonNode?> Values, bool Differs);
+
+/// <summary>A metric across the compared runs, aligned on the union of their steps (null where a run has no point).</summary>
+public sealed record AlignedSeries(string Key, IReadOnlyList<int> Steps, IReadOnlyList<IReadOnlyList<double?>> Values);
+
+public sealed record RunComparison(IReadOnlyList<RunResponse> Runs, IReadOnlyList<ParameterRow> Parameters, IReadOnlyList<AlignedSeries> Metrics);

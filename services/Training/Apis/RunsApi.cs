@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
@@ -21,7 +22,9 @@ public static class RunsApi
         group.MapPost("/", CreateAsync);
         group.MapPost("/estimate", EstimateAsync);
         group.MapGet("/", ListAsync);
+        group.MapGet("/compare", CompareAsync);
         group.MapGet("/{id:guid}", GetAsync);
+        group.MapPatch("/{id:guid}", PatchAsync);
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
         group.MapPost("/{id:guid}/cancel", CancelAsync);
         group.MapPost("/{id:guid}/resume", ResumeAsync);
@@ -182,7 +185,7 @@ public static class RunsApi
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run is invalid.");
 
     private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state, string? name, string? owner,
-        string? orderBy, int? limit, CancellationToken cancellationToken)
+        string? tag, string? orderBy, int? limit, CancellationToken cancellationToken)
     {
         if (orderBy is not (null or "" or "created" or "val_loss" or "step"))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["orderBy"] = ["must be one of created, val_loss, step."] });
@@ -200,6 +203,8 @@ public static class RunsApi
         }
         if (!string.IsNullOrEmpty(name))
             query = query.Where(r => r.Name == name);
+        if (!string.IsNullOrEmpty(tag))
+            query = query.Where(r => r.Tags.Contains(tag));
         query = orderBy switch
         {
             "val_loss" => query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt),
@@ -214,6 +219,84 @@ public static class RunsApi
         await db.LiveRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
             ? TypedResults.Ok(RunResponse.From(run))
             : RunNotFound(id);
+
+    /// <summary>By the run's owner or an admin: replaces its tags and/or its note.</summary>
+    private static async Task<Results<Ok<RunResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(Guid id, HttpContext http, TrainingDbContext db,
+        CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<RunPatch>(http.Request, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var errors = Annotations.Validate(body!.Tags, body.Note, "note");
+        if (!errors.IsValid)
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The run update is invalid.");
+        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null)
+            return RunNotFound(id);
+        if (!http.Caller().MayChange(run.OwnerId))
+            return (ProblemHttpResult)AccessProblems.NotOwner("run");
+        run.Annotate(body.Tags, body.Note);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(RunResponse.From(run));
+    }
+
+    /// <summary>
+    /// Two to ten runs side by side: every hyper-parameter with the differing ones marked, and each metric's series on
+    /// one step axis (the union of the runs' steps; a run without a point at a step has null there).
+    /// </summary>
+    private static async Task<Results<Ok<RunComparison>, ValidationProblem, ProblemHttpResult>> CompareAsync(string? ids, string? keys, HttpContext http,
+        TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var parts = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parsed = parts.Select(p => Guid.TryParse(p, out var g) ? g : Guid.Empty).ToList();
+        if (parsed.Count is < 2 or > 10 || parsed.Contains(Guid.Empty) || parsed.Distinct().Count() != parsed.Count)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be 2 to 10 distinct run ids, separated by commas."] },
+                title: "The comparison is invalid.");
+        var runs = await db.LiveRuns.AsNoTracking().Where(r => parsed.Contains(r.Id)).ToListAsync(cancellationToken);
+        if (parsed.FirstOrDefault(id => runs.All(r => r.Id != id)) is var missing && missing != Guid.Empty)
+            return RunNotFound(missing);
+        runs = [.. parsed.Select(id => runs.First(r => r.Id == id))];
+
+        var options = JsonBody.Options(http.Request);
+        var flattened = runs.Select(r => Flatten(JsonSerializer.SerializeToNode(new { r.Spec.Model, r.Spec.Training, r.Spec.InitFrom, r.Spec.FineTune }, options)!, "")).ToList();
+        var parameters = flattened.SelectMany(f => f.Keys).Distinct().Order(StringComparer.Ordinal).Select(key =>
+        {
+            var values = flattened.Select(f => f.GetValueOrDefault(key)?.DeepClone()).ToList();
+            return new ParameterRow(key, values, values.Any(v => !JsonNode.DeepEquals(v, values[0])));
+        }).ToList();
+
+        var wanted = (keys ?? "loss,val_loss,lr").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var points = await db.Metrics.AsNoTracking().Where(m => parsed.Contains(m.RunId) && wanted.Contains(m.Key))
+            .Select(m => new { m.RunId, m.Key, m.Step, m.Value, m.Id }).ToListAsync(cancellationToken);
+        var metrics = points.GroupBy(p => p.Key).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var steps = g.Select(p => p.Step).Distinct().Order().ToList();
+            var aligned = runs.Select(r =>
+            {
+                // The last value recorded at a step wins (a resumed run may record a step twice).
+                var byStep = g.Where(p => p.RunId == r.Id).OrderBy(p => p.Id).GroupBy(p => p.Step).ToDictionary(s => s.Key, s => s.Last().Value);
+                return (IReadOnlyList<double?>)[.. steps.Select(s => byStep.TryGetValue(s, out var v) ? v : (double?)null)];
+            }).ToList();
+            return new AlignedSeries(g.Key, steps, aligned);
+        }).ToList();
+        return TypedResults.Ok(new RunComparison([.. runs.Select(RunResponse.From)], parameters, metrics));
+    }
+
+    private static Dictionary<string, JsonNode?> Flatten(JsonNode node, string prefix)
+    {
+        var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (node is JsonObject obj)
+            foreach (var (key, value) in obj)
+            {
+                var path = prefix.Length == 0 ? key : $"{prefix}.{key}";
+                if (value is JsonObject)
+                    foreach (var (k, v) in Flatten(value, path))
+                        result[k] = v;
+                else
+                    result[path] = value;
+            }
+        return result;
+    }
 
     private static async Task<IResult> MetricsAsync(Guid id, string? keys, int? maxPoints, TrainingDbContext db, CancellationToken cancellationToken)
     {
@@ -292,7 +375,7 @@ public static class RunsApi
         if (!http.Caller().MayChange(run.OwnerId))
             return AccessProblems.NotOwner("run");
         var versions = await db.ModelVersions.Where(v => v.RunId == id).Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
-        if (await LoraDependents.RefuseIfAdaptedAsync(db, versions, cancellationToken) is { } adapted)
+        if (await VersionDependents.RefuseDeletionAsync(db, versions, cancellationToken) is { } adapted)
             return adapted;
         if (versions.Count > 0 && cascade != true)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A model version depends on this run.",

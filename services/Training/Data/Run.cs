@@ -67,6 +67,9 @@ public sealed class Run : IOwned
     public string? BaseModel { get; private set; }
     public string? BaseCheckpointKey { get; private set; }
     public string? BaseCheckpointSha256 { get; private set; }
+    /// <summary>Labels for finding and grouping runs ("baseline", "lr:3e-4"); set by <see cref="Annotate"/>.</summary>
+    public List<string> Tags { get; private set; } = [];
+    public string? Note { get; private set; }
 
     public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled or RunState.Deleted;
     public bool IsDeleted => State == RunState.Deleted;
@@ -188,6 +191,18 @@ public sealed class Run : IOwned
     }
 
     /// <summary>A run not started yet is cancelled now; a training run stops at its next step (see <see cref="MarkCancelled"/>).</summary>
+    /// <summary>Replaces the tags and/or the note (null leaves one as it is); allowed in any state but Deleted.</summary>
+    public void Annotate(IReadOnlyList<string>? tags, string? note)
+    {
+        if (State == RunState.Deleted)
+            throw new RunStateException($"Run {Id} is deleted.");
+        if (tags is not null)
+            Tags = [.. tags.Distinct(StringComparer.Ordinal)];
+        if (note is not null)
+            Note = note.Length == 0 ? null : note;
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
     public void RequestCancel()
     {
         if (IsFinished || State == RunState.Evaluating)
@@ -405,6 +420,10 @@ public sealed class ModelVersion : IOwned
     public string? BaseModel { get; set; }
     public string? FineTuneMethod { get; set; }
     public EvaluationFigures? Evaluation { get; set; }
+    /// <summary>The run's final validation loss, as recorded in training (null for an import).</summary>
+    public double? ValidationLoss { get; set; }
+    public string? Description { get; set; }
+    public List<string> Tags { get; set; } = [];
     /// <summary>The training cost of the run that produced the version.</summary>
     public RunCost? Cost { get; set; }
     public string? Sample { get; set; }

@@ -5,6 +5,7 @@ using Platform.Contracts;
 using Platform.ML;
 using Platform.Storage;
 using Training.Data;
+using Training.Registry;
 
 namespace Training.Runs;
 
@@ -14,15 +15,12 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
     public string Reference => $"{Version.Name}/versions/{Version.Version}";
 
     /// <summary>
-    /// The version a reference names ("name": the latest), with the config read from its checkpoint's header; null when
+    /// The version a reference names ("name": the latest; "name@alias": where the alias points now), with the config read from its checkpoint's header; null when
     /// there is no such version.
     /// </summary>
     public static async Task<FineTuneBase?> FindAsync(TrainingDbContext db, ArtifactStore store, ModelReference reference, CancellationToken cancellationToken)
     {
-        var query = db.ModelVersions.AsNoTracking().Where(v => v.Name == reference.Name);
-        if (reference.Version is { } number)
-            query = query.Where(v => v.Version == number);
-        var version = await query.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
+        var version = await ModelVersions.FindAsync(db, reference, cancellationToken);
         if (version is null || !store.Exists(version.CheckpointKey))
             return null;
         var (config, lora) = Checkpoint.ReadConfig(store.PathOf(version.CheckpointKey));

@@ -3,6 +3,7 @@ using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
 using Platform.Storage;
 using Training.Data;
+using Training.Registry;
 
 namespace Training.Runs;
 
@@ -31,6 +32,7 @@ public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogg
         foreach (var version in await db.ModelVersions.Where(v => v.RunId == run.Id).ToListAsync(cancellationToken))
         {
             db.ModelVersions.Remove(version);
+            await AliasBook.RemoveAllToAsync(db, version.Name, version.Version, "deletion of run " + run.Id, cancellationToken);
             db.PublishViaOutbox(new ModelVersionDeleted(version.Name, version.Version, run.Id, DateTimeOffset.UtcNow));
         }
         db.Metrics.RemoveRange(await db.Metrics.Where(m => m.RunId == run.Id).ToListAsync(cancellationToken));

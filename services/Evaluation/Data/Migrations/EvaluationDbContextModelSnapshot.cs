@@ -271,6 +271,26 @@ namespace Evaluation.Data.Migrations
 
                     b.ToTable("outbox_messages", "evaluation");
                 });
+
+            modelBuilder.Entity("Platform.ServiceDefaults.Persistence.ProjectedAlias", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Alias")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Name", "Alias");
+
+                    b.ToTable("model_aliases", "evaluation");
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -63,6 +63,26 @@ namespace Generation.Data.Migrations
 
                     b.ToTable("servable_models", "generation");
                 });
+
+            modelBuilder.Entity("Platform.ServiceDefaults.Persistence.ProjectedAlias", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Alias")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Name", "Alias");
+
+                    b.ToTable("model_aliases", "generation");
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -1,0 +1,28 @@
+using System.Text.RegularExpressions;
+using Platform.Contracts;
+
+namespace Training.Apis;
+
+/// <summary>The rules for tags and notes on runs and model versions.</summary>
+public static partial class Annotations
+{
+    public const int MaxTags = 20;
+    public const int MaxText = 4000;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:=/-]{0,63}$")]
+    private static partial Regex TagPattern();
+
+    public static ValidationErrors Validate(IReadOnlyList<string>? tags, string? text, string textField)
+    {
+        var errors = new ValidationErrors();
+        if (tags is not null)
+        {
+            errors.Require(tags.Count <= MaxTags, "tags", $"must be at most {MaxTags} tags.");
+            for (var i = 0; i < tags.Count; i++)
+                errors.Require(tags[i] is not null && TagPattern().IsMatch(tags[i]), $"tags[{i}]",
+                    "must be 1-64 letters, digits, '.', '_', ':', '=', '/' or '-', starting with a letter or digit.");
+        }
+        errors.Require(text is null || text.Length <= MaxText, textField, $"must be at most {MaxText} characters.");
+        return errors;
+    }
+}

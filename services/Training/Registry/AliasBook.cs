@@ -1,0 +1,48 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Messaging;
+using Training.Data;
+
+namespace Training.Registry;
+
+/// <summary>
+/// Sets, moves and removes aliases. Each change takes a transaction-scoped lock on the model's name first, so moves of
+/// one model happen one after another; it is recorded as a <see cref="ModelAliasMove"/> and announced as ModelAliasMoved
+/// through the outbox, all in the caller's SaveChanges.
+/// </summary>
+public static class AliasBook
+{
+    /// <summary>Serialises alias changes of <paramref name="name"/> until the current transaction ends.</summary>
+    public static Task LockAsync(TrainingDbContext db, string name, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"alias:" + name}, 0))", cancellationToken);
+
+    /// <summary>Points <paramref name="alias"/> at <paramref name="version"/> (null: removes it); a no-op when it already does.</summary>
+    public static async Task<ModelAliasMove?> MoveAsync(TrainingDbContext db, string name, string alias, int? version, string by, Guid byKeyId,
+        CancellationToken cancellationToken)
+    {
+        var current = await db.ModelAliases.FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
+        if (current?.Version == version)
+            return null;
+        var id = await db.Database.SqlQueryRaw<long>($"SELECT nextval('{TrainingDbContext.Schema}.{ModelAliasMove.Sequence}') AS \"Value\"")
+            .SingleAsync(cancellationToken);
+        var move = ModelAliasMove.Of(id, name, alias, current?.Version, version, by, byKeyId, DateTimeOffset.UtcNow);
+        db.ModelAliasMoves.Add(move);
+        if (version is null)
+            db.ModelAliases.Remove(current!);
+        else
+        {
+            if (current is null)
+                db.ModelAliases.Add(current = ModelAlias.Create(name, alias));
+            current.MoveTo(move);
+        }
+        db.PublishViaOutbox(move.Event());
+        return move;
+    }
+
+    /// <summary>Removes every alias pointing to a version being deleted (a dataset's cascade deletion takes its versions).</summary>
+    public static async Task RemoveAllToAsync(TrainingDbContext db, string name, int version, string by, CancellationToken cancellationToken)
+    {
+        await LockAsync(db, name, cancellationToken);
+        foreach (var alias in await db.ModelAliases.Where(a => a.Name == name && a.Version == version).Select(a => a.Alias).ToListAsync(cancellationToken))
+            await MoveAsync(db, name, alias, null, by, Guid.Empty, cancellationToken);
+    }
+}
