@@ -67,6 +67,17 @@ public sealed record TrainingSpec
     public int Seed { get; init; } = 1337;
     /// <summary>Encoder-decoder: the share ε of the target distribution spread evenly over the vocabulary (0 for none).</summary>
     public double LabelSmoothing { get; init; }
+    /// <summary>
+    /// What is registered when the run ends: "last" (the weights after the last step; null means this) or "best" (the
+    /// weights at the evaluation with the lowest validation loss).
+    /// </summary>
+    public string? Registration { get; init; }
+}
+
+public static class Registrations
+{
+    public const string Last = "last", Best = "best";
+    public static readonly IReadOnlyList<string> Supported = [Last, Best];
 }
 
 public static class Precisions

@@ -67,6 +67,8 @@ public static partial class RunSpecValidator
             errors.Require(t.Beta2 >= 0 && t.Beta2 < 1, prefix + "training.beta2", $"must be at least 0 and below 1 (got {t.Beta2}).");
             errors.Range(t.GradClip, 0, 1e6, prefix + "training.gradClip", minExclusive: true);
             errors.Range(t.GradientAccumulationSteps, 1, MaxAccumulationSteps, prefix + "training.gradientAccumulationSteps");
+            errors.Require(t.Registration is null || Registrations.Supported.Contains(t.Registration), prefix + "training.registration",
+                $"must be one of: {string.Join(", ", Registrations.Supported)} (got '{t.Registration}').");
             errors.Require(Precisions.Supported.Contains(t.Precision ?? ""), prefix + "training.precision",
                 $"must be one of: {string.Join(", ", Precisions.Supported)} (got '{t.Precision}').");
             errors.Range(t.EvalInterval, 1, MaxSteps, prefix + "training.evalInterval");

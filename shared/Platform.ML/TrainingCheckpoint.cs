@@ -80,6 +80,19 @@ public static class TrainingCheckpoint
         return header;
     }
 
+    /// <summary>Loads only the model's weights from a training checkpoint (e.g. the best one, to register it); the rest is skipped.</summary>
+    public static TrainingCheckpointHeader RestoreWeights(Stream stream, nn.Module model, object config)
+    {
+        var header = ReadHeader(stream, out var version);
+        if (!header.ModelConfig.Equals(config))
+            throw new InvalidDataException($"Checkpoint is for {header.ModelConfig}, not {config}.");
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        for (var states = version >= 2 ? 2 : 1; states > 0; states--)
+            reader.ReadBytes(reader.ReadInt32());
+        model.load(reader);
+        return header;
+    }
+
     private static void WriteState(BinaryWriter writer, Tensor state)
     {
         var bytes = state.data<byte>().ToArray();

@@ -209,6 +209,18 @@ public sealed class RegistryTests(PlatformStack stack)
         }
         Assert.Contains(steps, s => !ownA.ContainsKey(s));
 
+        // registration: "best" registers the weights of the evaluation with the lowest validation loss.
+        var (badRegistration, badRegistrationBody) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"x\",{TinyModel},\"training\":{{\"maxSteps\":5,\"registration\":\"worst\"}}}}");
+        Assert.Equal(HttpStatusCode.BadRequest, badRegistration);
+        Assert.Equal(["training.registration"], badRegistrationBody!["errors"]!.AsObject().Select(e => e.Key));
+        var best = await Api.TrainToEndAsync(Http, $"{{\"datasetId\":\"{datasetId}\",\"name\":\"compare-best\",{TinyModel}," +
+            "\"training\":{\"maxSteps\":40,\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":2,\"evalInterval\":10,\"evalIters\":2,\"seed\":11,\"registration\":\"best\"}}",
+            stack.Logs);
+        var bestVersion = await Api.GetOkAsync(Http, "/api/models/compare-best/versions/1");
+        Assert.Equal(best["bestValidationLoss"]!.GetValue<double>(), bestVersion["validationLoss"]!.GetValue<double>());
+        Assert.Contains($"run {best["id"]} registers its best weights: step {best["bestCheckpoint"]!["step"]}", stack.LogsOf("Training"));
+
         var (one, oneBody) = await Api.GetAsync(Http, $"/api/runs/compare?ids={aId}");
         Assert.Equal(HttpStatusCode.BadRequest, one);
         Assert.Equal(["ids"], oneBody!["errors"]!.AsObject().Select(e => e.Key));

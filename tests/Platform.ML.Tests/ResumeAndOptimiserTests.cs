@@ -43,6 +43,33 @@ public class ResumeAndOptimiserTests
     }
 
     [Fact]
+    public void Restoring_only_the_weights_of_a_training_checkpoint_gives_the_model_a_full_restore_gives()
+    {
+        using var train = new TokenBatches(Data(), 16, CPU);
+        manual_seed(1);
+        using var trained = new Gpt(Config);
+        var recorder = new CheckpointRecorder();
+        new Trainer(Options).Train(trained, train, train, recorder, CancellationToken.None);
+
+        manual_seed(7);
+        using var full = new Gpt(Config);
+        var trainer = new Trainer(Options);
+        using (var optimizer = trainer.CreateOptimizer(full))
+            TrainingCheckpoint.Restore(new MemoryStream(recorder.Checkpoints[20]), full, optimizer, new Generator(0));
+        manual_seed(8);
+        using var weightsOnly = new Gpt(Config);
+        var header = TrainingCheckpoint.RestoreWeights(new MemoryStream(recorder.Checkpoints[20]), weightsOnly, Config);
+
+        Assert.Equal(20, header.Step);
+        foreach (var (a, b) in full.parameters().Zip(weightsOnly.parameters()))
+            Assert.True(a.detach().allclose(b.detach(), rtol: 0, atol: 0));
+        // And not the weights at the end: step 20's are not step 40's.
+        Assert.False(full.parameters().First().detach().allclose(trained.parameters().First().detach(), rtol: 0, atol: 0));
+        Assert.Throws<InvalidDataException>(() =>
+            TrainingCheckpoint.RestoreWeights(new MemoryStream(recorder.Checkpoints[20]), weightsOnly, Config with { Dropout = 0.2 }));
+    }
+
+    [Fact]
     public void Accumulating_k_micro_batches_gives_the_gradients_of_one_batch_k_times_larger()
     {
         manual_seed(3);

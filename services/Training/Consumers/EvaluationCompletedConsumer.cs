@@ -41,7 +41,7 @@ public sealed class EvaluationCompletedConsumer(TrainingDbContext db, ILogger<Ev
             BaseModel = run.BaseModel,
             FineTuneMethod = run.BaseModel is null ? null : run.Spec.FineTune?.Method ?? FineTuneMethods.Full,
             Evaluation = m.Figures,
-            ValidationLoss = run.LatestValidationLoss,
+            ValidationLoss = run.Spec.Training.Registration == Registrations.Best ? run.BestValidationLoss : run.LatestValidationLoss,
             Cost = run.Cost,
             Sample = m.Sample,
             CreatedAt = DateTimeOffset.UtcNow,

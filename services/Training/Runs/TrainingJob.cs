@@ -69,6 +69,13 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 if (outcome.StartStep > 0)
                     logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
 
+                if (t.Registration == Registrations.Best && store.Exists(run.BestCheckpointKey))
+                {
+                    await using var best = store.OpenRead(run.BestCheckpointKey);
+                    var header = TrainingCheckpoint.RestoreWeights(best, task.Model, task.Config);
+                    logger.LogInformation("run {RunId} registers its best weights: step {Step}, validation loss {Loss:F4}", run.Id, header.Step,
+                        header.BestValidationLoss);
+                }
                 var key = $"runs/{run.Id:N}/checkpoint.bin";
                 await store.WriteAsync(key, s =>
                 {
