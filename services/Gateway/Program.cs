@@ -13,6 +13,7 @@ builder.AddApiKeys();
 builder.AddKeyRateLimits();
 builder.AddProxy();
 builder.AddOutboxApi();
+builder.AddApiDocuments();
 
 var app = builder.Build();
 
@@ -24,6 +25,7 @@ app.UseAuthorization();
 app.MapKeysApi();
 app.MapAuditApi();
 app.MapOutboxApi();
+app.MapDocsApi();
 app.MapReverseProxy();
 
 app.Run();

@@ -39,6 +39,8 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
+        // Each service describes its own endpoints (typed results describe their responses); the gateway merges them.
+        builder.Services.AddOpenApi();
 
         builder.AddTracing();
         return builder;
@@ -93,6 +95,8 @@ public static class ServiceDefaultsExtensions
         }).AllowAnonymous().DisableRateLimiting();
         // Prometheus text; like every route but health it needs a caller (the gateway routes /metrics/{service} here).
         app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization().DisableRateLimiting();
+        // /openapi/v1.json, for the gateway's merged document; like every route but health it needs a caller.
+        app.MapOpenApi().RequireAuthorization().DisableRateLimiting();
         return app;
     }
 

@@ -64,12 +64,12 @@ public static class OutboxAdminApi
         return TypedResults.Ok(new OutboxPage(page.Select(OutboxRowResponse.From).ToList()));
     }
 
-    private static async Task<Results<Ok<OutboxRowResponse>, NotFound, ProblemHttpResult>> RetryAsync<TContext>(TContext db, long id,
+    private static async Task<Results<Ok<OutboxRowResponse>, ProblemHttpResult>> RetryAsync<TContext>(TContext db, long id,
         CancellationToken cancellationToken) where TContext : DbContext, IOutboxContext
     {
         var row = await db.OutboxMessages.FindAsync([id], cancellationToken);
         if (row is null)
-            return TypedResults.NotFound();
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Outbox row not found.", detail: $"This service's outbox has no row {id}.");
         if (!row.IsParked || row.DispatchedAt is not null)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Only a parked row can be retried.",
                 detail: $"Outbox row {id} is {OutboxStates.Of(row)}.");
