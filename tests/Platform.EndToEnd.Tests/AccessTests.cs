@@ -24,7 +24,7 @@ public sealed class AccessTests(PlatformStack stack)
         (HttpMethod.Get, "/api/models"), (HttpMethod.Get, "/api/evaluations"),
         (HttpMethod.Post, "/api/generate"), (HttpMethod.Post, "/v1/completions"), (HttpMethod.Get, "/v1/models"),
         (HttpMethod.Get, "/api/keys"), (HttpMethod.Post, "/api/keys"), (HttpMethod.Get, "/api/audit"),
-        (HttpMethod.Get, "/docs"), (HttpMethod.Get, "/api/not-yet-built"),
+        (HttpMethod.Get, "/openapi.json"), (HttpMethod.Get, "/api/not-yet-built"),
     ];
 
     private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response, string because)
@@ -111,11 +111,11 @@ public sealed class AccessTests(PlatformStack stack)
         AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, $"/api/datasets/{datasetId}/content"), "a viewer reads alice's corpus");
 
         // Lists filter by owner.
-        var mine = (await Api.GetOkAsync(alice, "/api/runs?owner=me")).AsArray();
+        var mine = (await Api.GetOkAsync(alice, "/api/runs?owner=me"))["items"]!.AsArray();
         Assert.Contains(mine, r => r!["id"]!.GetValue<string>() == runId);
-        Assert.DoesNotContain((await Api.GetOkAsync(bob, "/api/runs?owner=me")).AsArray(), r => r!["id"]!.GetValue<string>() == runId);
-        Assert.All((await Api.GetOkAsync(Admin, $"/api/datasets?owner={aliceId}")).AsArray(), d => Assert.Equal("alice", d!["owner"]!["name"]!.GetValue<string>()));
-        Assert.Contains((await Api.GetOkAsync(Admin, "/api/datasets?owner=alice")).AsArray(), d => d!["id"]!.GetValue<string>() == datasetId);
+        Assert.DoesNotContain((await Api.GetOkAsync(bob, "/api/runs?owner=me"))["items"]!.AsArray(), r => r!["id"]!.GetValue<string>() == runId);
+        Assert.All((await Api.GetOkAsync(Admin, $"/api/datasets?owner={aliceId}"))["items"]!.AsArray(), d => Assert.Equal("alice", d!["owner"]!["name"]!.GetValue<string>()));
+        Assert.Contains((await Api.GetOkAsync(Admin, "/api/datasets?owner=alice"))["items"]!.AsArray(), d => d!["id"]!.GetValue<string>() == datasetId);
 
         // Alice may cancel her own run; an admin may delete anyone's.
         var (cancelled, answer) = await Api.PostJsonAsync(alice, $"/api/runs/{runId}/cancel", "{}");
@@ -141,7 +141,7 @@ public sealed class AccessTests(PlatformStack stack)
 
         using var bot = PlatformStack.ClientWithKey(secret);
         Assert.Equal("ci-bot", (await Api.GetOkAsync(bot, "/api/keys/me"))["name"]!.GetValue<string>());
-        var listing = await Api.GetOkAsync(Admin, "/api/keys");
+        var listing = (await Api.GetOkAsync(Admin, "/api/keys"))["items"]!;
         Assert.DoesNotContain(secret, listing.ToJsonString());
         var listed = listing.AsArray().Single(k => k!["id"]!.GetValue<string>() == id)!;
         Assert.Null(listed["key"]);
@@ -151,15 +151,15 @@ public sealed class AccessTests(PlatformStack stack)
 
         Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{id}")).Status);
         AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(bot, "/api/keys/me"), "the request right after revocation");
-        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/keys")).AsArray(), k => k!["id"]!.GetValue<string>() == id);
-        Assert.NotNull((await Api.GetOkAsync(Admin, "/api/keys?includeRevoked=true")).AsArray().Single(k => k!["id"]!.GetValue<string>() == id)!["revokedAt"]);
+        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/keys"))["items"]!.AsArray(), k => k!["id"]!.GetValue<string>() == id);
+        Assert.NotNull((await Api.GetOkAsync(Admin, "/api/keys?includeRevoked=true"))["items"]!.AsArray().Single(k => k!["id"]!.GetValue<string>() == id)!["revokedAt"]);
 
         var (badStatus, bad) = await Api.PostJsonAsync(Admin, "/api/keys", "{\"name\":\"\",\"role\":\"root\",\"requestsPerSecond\":0}");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.NotNull(bad!["errors"]!["name"]);
         Assert.NotNull(bad["errors"]!["role"]);
         Assert.NotNull(bad["errors"]!["requestsPerSecond"]);
-        var bootstrap = (await Api.GetOkAsync(Admin, "/api/keys")).AsArray().Single(k => k!["bootstrap"]!.GetValue<bool>())!["id"]!.GetValue<string>();
+        var bootstrap = (await Api.GetOkAsync(Admin, "/api/keys"))["items"]!.AsArray().Single(k => k!["bootstrap"]!.GetValue<bool>())!["id"]!.GetValue<string>();
         AssertProblem(HttpStatusCode.Conflict, await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{bootstrap}"), "revoking the bootstrap key");
     }
 
@@ -276,7 +276,7 @@ public sealed class AccessTests(PlatformStack stack)
         await Api.GetAsync(viewer, "/api/runs");
 
         var page = await Api.GetOkAsync(Admin, "/api/audit?limit=50");
-        var entries = page["entries"]!.AsArray();
+        var entries = page["items"]!.AsArray();
         var creation = entries.First(e => e!["method"]!.GetValue<string>() == "POST" && e["path"]!.GetValue<string>() == "/api/keys"
                                           && e["location"]?.GetValue<string>() == $"/api/keys/{viewerId}")!;
         Assert.Equal(201, creation["status"]!.GetValue<int>());
@@ -289,8 +289,8 @@ public sealed class AccessTests(PlatformStack stack)
 
         // Pages go back in time without overlap.
         var first = await Api.GetOkAsync(Admin, "/api/audit?limit=2");
-        var next = await Api.GetOkAsync(Admin, $"/api/audit?limit=2&before={first["nextBefore"]}");
-        Assert.True(next["entries"]![0]!["id"]!.GetValue<long>() < first["entries"]![1]!["id"]!.GetValue<long>());
+        var next = await Api.GetOkAsync(Admin, $"/api/audit?limit=2&cursor={first["nextCursor"]}");
+        Assert.True(next["items"]![0]!["id"]!.GetValue<long>() < first["items"]![1]!["id"]!.GetValue<long>());
 
         await using var connection = new NpgsqlConnection(stack.PostgresConnection);
         await connection.OpenAsync();

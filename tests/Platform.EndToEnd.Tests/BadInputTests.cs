@@ -24,7 +24,7 @@ public sealed class BadInputTests(PlatformStack stack)
     [Fact]
     public async Task Uploads_that_are_not_text_are_refused_and_leave_nothing_behind()
     {
-        var before = (await Api.GetOkAsync(Http, "/api/datasets")).AsArray().Count;
+        var before = (await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray().Count;
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, [], "empty"), "file");
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, [0x61, 0xC3, 0x28, 0x62], "latin1"), "file");
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, "ok text"u8.ToArray(), ""), "name");
@@ -35,7 +35,7 @@ public sealed class BadInputTests(PlatformStack stack)
         octets.Headers.ContentType = new("application/octet-stream");
         using var response = await Http.PostAsync("/api/datasets", octets);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
-        Assert.Equal(before, (await Api.GetOkAsync(Http, "/api/datasets")).AsArray().Count);
+        Assert.Equal(before, (await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray().Count);
         Assert.Empty(Directory.Exists(Path.Combine(stack.ArtifactsRoot, ".staging")) ? Directory.GetFiles(Path.Combine(stack.ArtifactsRoot, ".staging")) : []);
     }
 

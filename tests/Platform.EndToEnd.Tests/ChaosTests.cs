@@ -36,8 +36,8 @@ public sealed class ChaosTests(PlatformStack stack)
     {
         var run = await UntilAsync(runId, Ended);
         Assert.True(run["state"]!.GetValue<string>() == "Completed", $"run ended {run}\n{stack.Logs()}");
-        Assert.Single((await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={datasetId}")).AsArray());
-        Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}")).AsArray());
+        Assert.Single((await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={datasetId}"))["items"]!.AsArray());
+        Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}"))["items"]!.AsArray());
         var versions = (await Api.GetOkAsync(Http, $"/api/models/{model}"))["versions"]!.AsArray();
         Assert.Equal(runId, Assert.Single(versions)!["runId"]!.GetValue<string>());
         // Generation hears of the version by its event (queued while it was down): it serves the model once that arrives.

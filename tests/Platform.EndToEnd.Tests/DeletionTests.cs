@@ -39,9 +39,9 @@ public sealed class DeletionTests(PlatformStack stack)
         Assert.Equal("data-owner", (await Api.GetOkAsync(Admin, $"/api/models/{name}/versions/1"))["owner"]!["name"]!.GetValue<string>());
         await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, "/v1/models"), m => m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == name),
             TimeSpan.FromSeconds(30), stack.Logs);
-        var tokenizer = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}")).AsArray().Single()!;
+        var tokenizer = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Single()!;
         Assert.Equal("data-owner", tokenizer["owner"]!["name"]!.GetValue<string>());
-        Assert.Single((await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}")).AsArray());
+        Assert.Single((await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}"))["items"]!.AsArray());
         // Before: the marker is in the corpus, both splits and the tokenizer's vocabulary.
         var before = Api.FilesContaining(stack.ArtifactsRoot, marker);
         Assert.Contains(before, f => f.EndsWith("corpus.txt"));
@@ -60,15 +60,15 @@ public sealed class DeletionTests(PlatformStack stack)
         Assert.True(deleted == HttpStatusCode.Accepted, $"{(int)deleted}: {deletion}");
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Admin, $"/api/datasets/{id}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(owner, $"/api/datasets/{id}/content")).Status);
-        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/datasets?limit=1000")).AsArray(), d => d!["id"]!.GetValue<string>() == id);
+        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray(), d => d!["id"]!.GetValue<string>() == id);
 
         // The rest follows by events, within seconds.
         await Api.EventuallyAsync(async () => new JsonObject
             {
                 ["run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{runId}")).Status,
                 ["model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{name}")).Status,
-                ["tokenizers"] = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}")).AsArray().Count,
-                ["evaluations"] = (await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}")).AsArray().Count,
+                ["tokenizers"] = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Count,
+                ["evaluations"] = (await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count,
                 ["served"] = (await Api.GetOkAsync(Admin, "/v1/models"))["data"]!.AsArray().Count(v => v!["id"]!.GetValue<string>().StartsWith(name)),
                 ["files"] = new JsonArray(Api.FilesContaining(stack.ArtifactsRoot, marker).Select(f => (JsonNode)f).ToArray()),
             },
@@ -79,7 +79,7 @@ public sealed class DeletionTests(PlatformStack stack)
         Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "tokenizers", Guid.Parse(tokenizer["id"]!.GetValue<string>()).ToString("N"))));
         Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(Admin, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"a\"}}")).Status);
 
-        var audit = (await Api.GetOkAsync(Admin, "/api/audit?limit=100"))["entries"]!.AsArray();
+        var audit = (await Api.GetOkAsync(Admin, "/api/audit?limit=100"))["items"]!.AsArray();
         Assert.Contains(audit, e => e!["method"]!.GetValue<string>() == "DELETE" && e["path"]!.GetValue<string>() == $"/api/datasets/{id}?cascade=true"
                                     && e["status"]!.GetValue<int>() == 202 && e["keyName"]!.GetValue<string>() == "data-owner");
     }

@@ -148,6 +148,6 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.NotNull(mismatchProblem!["errors"]!["autoTrain.model.architecture"]);
 
         var datasets = await Api.GetOkAsync(Http, "/api/datasets?limit=1000");
-        Assert.DoesNotContain(datasets.AsArray(), d => d!["name"]!.GetValue<string>() is "broken-pairs" or "broken-tsv" or "bad-format" or "mismatch");
+        Assert.DoesNotContain(datasets["items"]!.AsArray(), d => d!["name"]!.GetValue<string>() is "broken-pairs" or "broken-tsv" or "bad-format" or "mismatch");
     }
 }

@@ -41,14 +41,14 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
         Assert.True(estimate["memory"]!["weightsAndOptimizerBytes"]!.GetValue<long>() >= 16 * n, "weights, gradients and two AdamW moments in fp32");
         Assert.Contains("GiB", problem["detail"]!.GetValue<string>());
         Assert.NotEmpty(estimate["advice"]!.AsArray());
-        Assert.Empty((await Api.GetOkAsync(Http, "/api/runs?name=huge")).AsArray());
+        Assert.Empty((await Api.GetOkAsync(Http, "/api/runs?name=huge"))["items"]!.AsArray());
 
         // The same refusal at upload, for an auto-train run: nothing is stored.
         var (uploadStatus, uploadProblem) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes("some text\n"), "huge-upload",
             autoTrain: $"{{\"name\":\"huge-auto\",{huge}}}");
         Assert.True(uploadStatus == HttpStatusCode.UnprocessableEntity, $"upload answered {(int)uploadStatus}: {uploadProblem}");
         Assert.Equal("autoTrain", uploadProblem!["field"]!.GetValue<string>());
-        Assert.DoesNotContain((await Api.GetOkAsync(Http, "/api/datasets")).AsArray(), d => d!["name"]!.GetValue<string>() == "huge-upload");
+        Assert.DoesNotContain((await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray(), d => d!["name"]!.GetValue<string>() == "huge-upload");
 
         // Asking only: 200 with the figures, nothing created.
         var (askStatus, asked) = await Api.PostJsonAsync(Http, "/api/runs/estimate",

@@ -65,7 +65,7 @@ public sealed class PipelineTests(PlatformStack stack)
         // 5. Two versions registered under the run name, each with finite evaluation figures.
         var model = await Api.GetOkAsync(Http, "/api/models/e2e-char");
         Assert.Equal(2, model["latestVersion"]!.GetValue<int>());
-        var listed = (await Api.GetOkAsync(Http, "/api/models")).AsArray().Single(m => m!["name"]!.GetValue<string>() == "e2e-char")!;
+        var listed = (await Api.GetOkAsync(Http, "/api/models"))["items"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == "e2e-char")!;
         Assert.Equal(2, listed["latestVersion"]!.GetValue<int>());
         Assert.Equal(2, listed["versions"]!.GetValue<int>());
         foreach (var version in new[] { 1, 2 })
@@ -122,10 +122,10 @@ public sealed class PipelineTests(PlatformStack stack)
         // 7. Redelivered messages create no second tokenizer, run, evaluation or model version.
         await RedeliverAsync(datasetId, dataset, autoRunId, autoTrain);
         var tokenizers = await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={datasetId}");
-        Assert.Single(tokenizers.AsArray());
+        Assert.Single(tokenizers["items"]!.AsArray());
         var runs = await Api.GetOkAsync(Http, $"/api/runs?datasetId={datasetId}");
-        Assert.Equal(2, runs.AsArray().Count);
-        Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}")).AsArray());
+        Assert.Equal(2, runs["items"]!.AsArray().Count);
+        Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}"))["items"]!.AsArray());
         Assert.Equal(2, (await Api.GetOkAsync(Http, "/api/models/e2e-char"))["versions"]!.AsArray().Count);
     }
 
@@ -216,7 +216,7 @@ public sealed class PipelineTests(PlatformStack stack)
 
     private async Task RedeliverAsync(string datasetId, JsonNode dataset, string autoRunId, string autoTrain)
     {
-        var evaluation = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}")).AsArray()[0]!;
+        var evaluation = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}"))["items"]!.AsArray()[0]!;
         var figures = new EvaluationFigures(evaluation["loss"]!.GetValue<double>(), evaluation["perplexity"]!.GetValue<double>(),
             evaluation["bitsPerByte"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(),
             evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["tokensEvaluated"]!.GetValue<long>());
@@ -310,7 +310,7 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(1, ended["modelVersion"]!.GetValue<int>());
 
         // Best runs first when searching by validation loss.
-        var ranked = (await Api.GetOkAsync(Http, "/api/runs?orderBy=val_loss&state=Completed")).AsArray()
+        var ranked = (await Api.GetOkAsync(Http, "/api/runs?orderBy=val_loss&state=Completed"))["items"]!.AsArray()
             .Select(r => r!["bestValidationLoss"]!.GetValue<double>()).ToList();
         Assert.Equal(ranked.Order(), ranked);
     }

@@ -76,7 +76,7 @@ public sealed class PrivacyTests(PlatformStack stack)
     [Fact]
     public async Task A_redact_option_that_comes_too_late_or_names_no_kind_is_refused_and_stores_nothing()
     {
-        var before = (await Api.GetOkAsync(Admin, "/api/datasets?limit=1000")).AsArray().Count;
+        var before = (await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray().Count;
         var email = $"late.{Guid.NewGuid():N}@example.com";
         var text = $"Mail {email} today.\n{Api.DemoCorpus[..2_000]}";
         var (late, lateBody) = await UploadWithRedactAsync(Admin, text, "all", redactAfterFile: true);
@@ -85,7 +85,7 @@ public sealed class PrivacyTests(PlatformStack stack)
         var (unknown, unknownBody) = await UploadWithRedactAsync(Admin, text, "email,passport");
         Assert.Equal(HttpStatusCode.BadRequest, unknown);
         Assert.Contains("'passport'", unknownBody!["errors"]!["redact"]![0]!.GetValue<string>());
-        Assert.Equal(before, (await Api.GetOkAsync(Admin, "/api/datasets?limit=1000")).AsArray().Count);
+        Assert.Equal(before, (await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray().Count);
         Assert.Empty(Api.FilesContaining(stack.ArtifactsRoot, email));
     }
 }

@@ -132,14 +132,15 @@ public sealed class RegistryTests(PlatformStack stack)
         Assert.All(production, m => Assert.False(string.IsNullOrEmpty(m!["by"]!.GetValue<string>())));
 
         // name@alias in a fine-tune's initFrom and in an evaluation request: pinned to the version the alias names now.
-        await MoveAsync(Http, "reg-model", "staging", 1);
+        // A fresh alias: the Evaluation service's copy has either no value yet (404) or this one, never an older move's.
+        await MoveAsync(Http, "reg-model", "candidate", 1);
         var (fineTune, fineTuneBody) = await Api.PostJsonAsync(Http, "/api/runs",
-            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"reg-fine-tune\",\"initFrom\":{{\"model\":\"reg-model@staging\"}},{Training(4)}}}");
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"reg-fine-tune\",\"initFrom\":{{\"model\":\"reg-model@candidate\"}},{Training(4)}}}");
         Assert.True(fineTune == HttpStatusCode.Accepted, $"{(int)fineTune}: {fineTuneBody}");
         Assert.Equal("reg-model/versions/1", fineTuneBody!["baseModel"]!.GetValue<string>());
         var evaluation = await Api.EventuallyAsync(async () =>
         {
-            var (status, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $"{{\"model\":\"reg-model@staging\",\"datasetId\":\"{datasetId}\"}}");
+            var (status, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $"{{\"model\":\"reg-model@candidate\",\"datasetId\":\"{datasetId}\"}}");
             return new JsonObject { ["status"] = (int)status, ["body"] = body?.DeepClone() };
         }, a => a["status"]!.GetValue<int>() == 202, Deadline, stack.Logs);
         Assert.Equal(1, evaluation["body"]!["modelVersion"]!.GetValue<int>());
@@ -177,7 +178,7 @@ public sealed class RegistryTests(PlatformStack stack)
         var (_, editorKey) = await Api.CreateKeyAsync(Http, "compare-editor", "editor");
         using var editor = PlatformStack.ClientWithKey(editorKey);
         AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(editor, HttpMethod.Patch, $"/api/runs/{aId}", "{\"note\":\"mine now\"}"), "an editor annotates another's run");
-        var tagged = (await Api.GetOkAsync(Http, "/api/runs?tag=baseline")).AsArray().Select(r => r!["id"]!.GetValue<string>()).ToList();
+        var tagged = (await Api.GetOkAsync(Http, "/api/runs?tag=baseline"))["items"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()).ToList();
         Assert.Contains(aId, tagged);
         Assert.DoesNotContain(bId, tagged);
 

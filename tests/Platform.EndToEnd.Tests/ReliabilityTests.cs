@@ -68,7 +68,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
         var run = await FinishedAsync(runId);
         Assert.Equal("Failed", run["state"]!.GetValue<string>());
         Assert.Contains(exception, run["failureReason"]!.GetValue<string>());
-        Assert.Empty((await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={id}")).AsArray());
+        Assert.Empty((await Api.GetOkAsync(Http, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray());
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
         Assert.Equal("Failed", run["state"]!.GetValue<string>());
         Assert.Contains("InjectedFaultException", run["failureReason"]!.GetValue<string>());
         Assert.Contains("Evaluating the checkpoint failed after its retries", run["failureReason"]!.GetValue<string>());
-        var evaluations = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}")).AsArray();
+        var evaluations = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}"))["items"]!.AsArray();
         Assert.Equal("Failed", Assert.Single(evaluations)!["state"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Http, $"/api/models/{FaultNames.Evaluation}-run")).Status);
     }

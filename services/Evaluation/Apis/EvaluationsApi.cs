@@ -21,8 +21,13 @@ public static class EvaluationsApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(EvaluationDbContext db, Guid? runId, string? model, Guid? datasetId, CancellationToken cancellationToken)
+    /// <summary>Evaluations, newest first, a page at a time (limit, cursor); by run, model name and dataset.</summary>
+    private static async Task<IResult> ListAsync(EvaluationDbContext db, Guid? runId, string? model, Guid? datasetId, int? limit, string? cursor,
+        CancellationToken cancellationToken)
     {
+        var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
+        if (!errors.IsValid)
+            return Pages.Invalid(errors);
         var query = db.Evaluations.AsNoTracking();
         if (runId is { } r)
             query = query.Where(e => e.RunId == r);
@@ -30,7 +35,7 @@ public static class EvaluationsApi
             query = query.Where(e => e.ModelName == model);
         if (datasetId is { } d)
             query = query.Where(e => e.DatasetId == d);
-        return Results.Ok(await query.OrderByDescending(e => e.CreatedAt).Take(1000).ToListAsync(cancellationToken));
+        return Results.Ok(await query.NewestFirstPageAsync(take, after, e => e, cancellationToken));
     }
 
     private static async Task<IResult> GetAsync(Guid id, EvaluationDbContext db, CancellationToken cancellationToken) =>

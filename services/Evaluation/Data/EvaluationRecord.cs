@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using Platform.Contracts;
 
 namespace Evaluation.Data;
@@ -5,7 +6,7 @@ namespace Evaluation.Data;
 /// <summary>A run's own evaluation is Completed or Failed when stored; a requested one goes Pending → Running → Completed | Failed.</summary>
 public enum EvaluationState { Completed, Failed, Pending, Running }
 
-public sealed class EvaluationRecord
+public sealed class EvaluationRecord : IListed
 {
     public Guid Id { get; set; }
     public Guid RunId { get; set; }

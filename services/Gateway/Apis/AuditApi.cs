@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using Gateway.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -13,31 +14,30 @@ public sealed record AuditEntryResponse(long Id, DateTimeOffset At, Guid KeyId, 
 }
 
 /// <summary>A page of entries, newest first; pass NextBefore as before= for the next (older) page.</summary>
-public sealed record AuditPage(IReadOnlyList<AuditEntryResponse> Entries, long? NextBefore);
+
+/// <summary>Where a page of the audit log ended.</summary>
+public sealed record AuditPosition(long Id);
 
 public static class AuditApi
 {
-    public const int DefaultLimit = 100, MaxLimit = 1000;
-
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/audit", ListAsync).WithTags("Audit").RequireAuthorization(Roles.Admin);
         return app;
     }
 
-    /// <summary>The audit log, newest first: limit (1–1000, default 100) entries with ids below before; keyId filters by key.</summary>
-    private static async Task<Results<Ok<AuditPage>, ValidationProblem>> ListAsync(AccessDbContext db, int? limit, long? before, Guid? keyId,
-        CancellationToken cancellationToken)
+    /// <summary>The audit log, newest first, a page at a time (limit 1–1000, default 100; cursor); keyId filters by key.</summary>
+    private static async Task<Results<Ok<Page<AuditEntryResponse>>, ValidationProblem>> ListAsync(AccessDbContext db, int? limit, string? cursor,
+        Guid? keyId, CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > MaxLimit)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"must be between 1 and {MaxLimit}."] });
+        var (take, after, errors) = Pages.Read<AuditPosition>(limit, cursor);
+        if (!errors.IsValid)
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
         var query = db.Audit.AsNoTracking();
-        if (before is { } b)
-            query = query.Where(a => a.Id < b);
+        if (after is { } position)
+            query = query.Where(a => a.Id < position.Id);
         if (keyId is { } k)
             query = query.Where(a => a.KeyId == k);
-        var take = limit ?? DefaultLimit;
-        var entries = await query.OrderByDescending(a => a.Id).Take(take).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new AuditPage(entries.Select(AuditEntryResponse.From).ToList(), entries.Count == take ? entries[^1].Id : null));
+        return TypedResults.Ok(await query.OrderByDescending(a => a.Id).PageAsync(take, a => new AuditPosition(a.Id), AuditEntryResponse.From, cancellationToken));
     }
 }

@@ -69,13 +69,17 @@ public static class KeysApi
             key.RequestsPerSecond, key.MaxConcurrentGenerations, key.CreatedAt));
     }
 
-    private static async Task<Ok<List<KeyResponse>>> ListAsync(AccessDbContext db, bool? includeRevoked, CancellationToken cancellationToken)
+    /// <summary>Keys, newest first, a page at a time (limit, cursor); revoked ones only when asked for.</summary>
+    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem>> ListAsync(AccessDbContext db, bool? includeRevoked, int? limit,
+        string? cursor, CancellationToken cancellationToken)
     {
+        var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
+        if (!errors.IsValid)
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
         var query = db.Keys.AsNoTracking();
         if (includeRevoked != true)
             query = query.Where(k => k.RevokedAt == null);
-        var keys = await query.OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);
-        return TypedResults.Ok(keys.Select(KeyResponse.From).ToList());
+        return TypedResults.Ok(await query.NewestFirstPageAsync(take, after, KeyResponse.From, cancellationToken));
     }
 
     private static async Task<Results<Ok<KeyResponse>, ProblemHttpResult>> GetAsync(Guid id, AccessDbContext db, CancellationToken cancellationToken) =>

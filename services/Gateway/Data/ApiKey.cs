@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using Gateway.Access;
 using Platform.ServiceDefaults.Security;
 
@@ -7,7 +8,7 @@ namespace Gateway.Data;
 /// An API key. Only the SHA-256 of its secret is stored: the secret is shown once, when the key is created.
 /// A revoked key stays (audit entries name it) but no longer authenticates.
 /// </summary>
-public sealed class ApiKey
+public sealed class ApiKey : IListed
 {
     /// <summary>The row of the key configured by PLATFORM_ADMIN_KEY; its hash follows that setting at every start.</summary>
     public static readonly Guid BootstrapId = new("a0000000-0000-0000-0000-000000000001");

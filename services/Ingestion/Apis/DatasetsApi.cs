@@ -175,14 +175,15 @@ public static class DatasetsApi
         : Results.Problem(detail: message, statusCode: status, title: "The corpus was rejected.",
             extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
 
-    /// <summary>Datasets, newest first; owner= "me", a key id or a key name.</summary>
-    private static async Task<Ok<List<DatasetResponse>>> ListAsync(HttpContext http, IngestionDbContext db, int? limit, string? owner,
-        CancellationToken cancellationToken)
+    /// <summary>Datasets, newest first, a page at a time (limit, cursor); owner= "me", a key id or a key name.</summary>
+    private static async Task<Results<Ok<Page<DatasetResponse>>, ValidationProblem>> ListAsync(HttpContext http, IngestionDbContext db, int? limit,
+        string? cursor, string? owner, CancellationToken cancellationToken)
     {
-        var take = Math.Clamp(limit ?? 100, 1, 1000);
-        var datasets = await db.LiveDatasets.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
-            .OrderByDescending(d => d.CreatedAt).Take(take).ToListAsync(cancellationToken);
-        return TypedResults.Ok(datasets.Select(DatasetResponse.From).ToList());
+        var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
+        if (!errors.IsValid)
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
+        return TypedResults.Ok(await db.LiveDatasets.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
+            .NewestFirstPageAsync(take, after, DatasetResponse.From, cancellationToken));
     }
 
     private static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> GetAsync(Guid id, IngestionDbContext db, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Security;
 
@@ -29,7 +30,7 @@ public sealed class PairSummary
     public int MaxTargetCharacters { get; set; }
 }
 
-public sealed class Dataset : IOwned
+public sealed class Dataset : IOwned, IListed
 {
     public Guid Id { get; set; }
     public string Name { get; set; } = "";

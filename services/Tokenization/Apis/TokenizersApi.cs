@@ -34,14 +34,17 @@ public static class TokenizersApi
         return app;
     }
 
-    /// <summary>Tokenizers, newest first; by dataset, and by owner ("me", a key id or a key name).</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TokenizationDbContext db, Guid? datasetId, string? owner, CancellationToken cancellationToken)
+    /// <summary>Tokenizers, newest first, a page at a time (limit, cursor); by dataset, and by owner ("me", a key id or a key name).</summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TokenizationDbContext db, Guid? datasetId, string? owner, int? limit, string? cursor,
+        CancellationToken cancellationToken)
     {
+        var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
+        if (!errors.IsValid)
+            return Pages.Invalid(errors);
         var query = db.Tokenizers.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(t => t.DatasetId == d);
-        var list = await query.OrderByDescending(t => t.CreatedAt).Take(1000).ToListAsync(cancellationToken);
-        return Results.Ok(list.Select(TokenizerResponse.From));
+        return Results.Ok(await query.NewestFirstPageAsync(take, after, TokenizerResponse.From, cancellationToken));
     }
 
     private static async Task<IResult> GetAsync(Guid id, TokenizationDbContext db, CancellationToken cancellationToken) =>

@@ -1,9 +1,10 @@
+using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 
 namespace Tokenization.Data;
 
 /// <summary>A tokenizer built for a dataset, and the token files of the dataset's two splits.</summary>
-public sealed class TokenizerRecord : IOwned
+public sealed class TokenizerRecord : IOwned, IListed
 {
     public Guid Id { get; set; }
     public Guid DatasetId { get; set; }

@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
@@ -213,8 +214,14 @@ public static class ImportApi
         return Results.Created($"/api/vectors/{id}", VectorsResponse.From(record));
     }
 
-    private static async Task<IResult> ListVectorsAsync(TrainingDbContext db, CancellationToken cancellationToken) =>
-        Results.Ok((await db.Vectors.AsNoTracking().OrderByDescending(v => v.CreatedAt).ToListAsync(cancellationToken)).Select(VectorsResponse.From));
+    /// <summary>Word-vector files, newest first, a page at a time (limit, cursor).</summary>
+    private static async Task<IResult> ListVectorsAsync(TrainingDbContext db, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
+        return errors.IsValid
+            ? Results.Ok(await db.Vectors.AsNoTracking().NewestFirstPageAsync(take, after, VectorsResponse.From, cancellationToken))
+            : Pages.Invalid(errors);
+    }
 
     private static async Task<IResult> GetVectorsAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>
         await db.Vectors.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken) is { } v

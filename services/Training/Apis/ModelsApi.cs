@@ -25,6 +25,9 @@ public sealed record VersionPatch(string? Description, List<string>? Tags);
 
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);
 
+/// <summary>Where a page of models ended: names are unique and listed in order.</summary>
+public sealed record ModelPosition(string Name);
+
 public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
@@ -38,15 +41,23 @@ public static class ModelsApi
         return app;
     }
 
-    /// <summary>Model names with their latest version; owner= ("me", a key id or a key name) counts only that owner's versions.</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, string? owner, CancellationToken cancellationToken)
+    /// <summary>
+    /// Model names with their latest version, by name, a page at a time (limit, cursor); owner= ("me", a key id or a key
+    /// name) counts only that owner's versions.
+    /// </summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, string? owner, int? limit, string? cursor,
+        CancellationToken cancellationToken)
     {
-        var models = await db.ModelVersions.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
-            .GroupBy(v => v.Name)
-            .OrderBy(g => g.Key)
+        var (take, after, errors) = Pages.Read<ModelPosition>(limit, cursor);
+        if (!errors.IsValid)
+            return Pages.Invalid(errors);
+        var versions = db.ModelVersions.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
+        if (after is { } p)
+            versions = versions.Where(v => string.Compare(v.Name, p.Name) > 0);
+        var page = await versions.GroupBy(v => v.Name).OrderBy(g => g.Key)
             .Select(g => new ModelSummary(g.Key, g.Max(v => v.Version), g.Count(), g.Max(v => v.CreatedAt)))
-            .ToListAsync(cancellationToken);
-        return Results.Ok(models);
+            .PageAsync(take, m => new ModelPosition(m.Name), m => m, cancellationToken);
+        return Results.Ok(page);
     }
 
     private static async Task<IResult> GetModelAsync(string name, TrainingDbContext db, CancellationToken cancellationToken)

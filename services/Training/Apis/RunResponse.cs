@@ -84,3 +84,6 @@ public sealed record ParameterRow(string Parameter, IReadOnlyList<System.Text.Js
 public sealed record AlignedSeries(string Key, IReadOnlyList<int> Steps, IReadOnlyList<IReadOnlyList<double?>> Values);
 
 public sealed record RunComparison(IReadOnlyList<RunResponse> Runs, IReadOnlyList<ParameterRow> Parameters, IReadOnlyList<AlignedSeries> Metrics);
+
+/// <summary>Where a page of runs ended: the order it was in, the sort value (val_loss or step), and the tie-breakers.</summary>
+public sealed record RunPosition(string Order, double? Value, DateTimeOffset At, Guid Id);

@@ -184,35 +184,55 @@ public static class RunsApi
     private static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run is invalid.");
 
+    /// <summary>
+    /// Runs, a page at a time (limit, cursor), newest first or by best validation loss (runs without one last) or by step;
+    /// filtered by dataset, state, name, tag and owner.
+    /// </summary>
     private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state, string? name, string? owner,
-        string? tag, string? orderBy, int? limit, CancellationToken cancellationToken)
+        string? tag, string? orderBy, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        if (orderBy is not (null or "" or "created" or "val_loss" or "step"))
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["orderBy"] = ["must be one of created, val_loss, step."] });
+        var (take, after, errors) = Pages.Read<RunPosition>(limit, cursor);
+        errors.Require(orderBy is null or "" or "created" or "val_loss" or "step", "orderBy", "must be one of created, val_loss, step.");
+        var order = string.IsNullOrEmpty(orderBy) ? "created" : orderBy;
+        errors.Require(after is null || after.Order == order, "cursor", $"was given out for orderBy={after?.Order}, not {order}.");
+        RunState? parsedState = null;
+        if (!string.IsNullOrEmpty(state))
+        {
+            if (Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed) && parsed != RunState.Deleted)
+                parsedState = parsed;
+            else
+                errors.Add("state", $"must be one of {string.Join(", ", Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted)))}.");
+        }
+        if (!errors.IsValid)
+            return Pages.Invalid(errors);
+
         var query = db.LiveRuns.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(r => r.DatasetId == d);
-        if (!string.IsNullOrEmpty(state))
-        {
-            if (!Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed) || parsed == RunState.Deleted)
-                return Results.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    ["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted)))}."],
-                });
-            query = query.Where(r => r.State == parsed);
-        }
+        if (parsedState is { } s)
+            query = query.Where(r => r.State == s);
         if (!string.IsNullOrEmpty(name))
             query = query.Where(r => r.Name == name);
         if (!string.IsNullOrEmpty(tag))
             query = query.Where(r => r.Tags.Contains(tag));
-        query = orderBy switch
+        // Keyset pagination: each order ends in (CreatedAt, Id) descending, so a cursor names exactly one place.
+        if (after is { } p)
+            query = order switch
+            {
+                "val_loss" when p.Value is { } v => query.Where(r => r.BestValidationLoss == null || r.BestValidationLoss > v
+                    || r.BestValidationLoss == v && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                "val_loss" => query.Where(r => r.BestValidationLoss == null && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                "step" => query.Where(r => r.Step < p.Value || r.Step == p.Value && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                _ => query.Where(r => r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0),
+            };
+        var ordered = order switch
         {
-            "val_loss" => query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt),
-            "step" => query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt),
-            _ => query.OrderByDescending(r => r.CreatedAt),
+            "val_loss" => query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
+            "step" => query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
+            _ => query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
         };
-        var runs = await query.Take(Math.Clamp(limit ?? 100, 1, 1000)).ToListAsync(cancellationToken);
-        return Results.Ok(runs.Select(RunResponse.From));
+        return Results.Ok(await ordered.PageAsync(take, r => new RunPosition(order,
+            order switch { "val_loss" => r.BestValidationLoss, "step" => r.Step, _ => null }, r.CreatedAt, r.Id), RunResponse.From, cancellationToken));
     }
 
     private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>

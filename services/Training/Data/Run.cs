@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Security;
 
@@ -12,7 +13,7 @@ public enum RunState { Queued, WaitingForData, Training, Evaluating, Completed, 
 /// <summary>A transition the run's current state does not allow; the message says why, for a 409.</summary>
 public sealed class RunStateException(string message) : InvalidOperationException(message);
 
-public sealed class Run : IOwned
+public sealed class Run : IOwned, IListed
 {
     public Guid Id { get; private set; }
     public string Name { get; private set; } = "";
@@ -383,7 +384,7 @@ public enum EncodingStatus { Pending, Ready, Failed }
 public enum DatasetStatus { Ingested, Tokenized, Failed, Deleted }
 
 /// <summary>Word vectors a user uploaded (word2vec or GloVe text), which runs may initialise their embedding from.</summary>
-public sealed class VectorsFile : IOwned
+public sealed class VectorsFile : IOwned, IListed
 {
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
