@@ -1,6 +1,7 @@
 using Gateway.Access;
 using Gateway.Apis;
 using Gateway.Audit;
+using Gateway.Idempotency;
 using Gateway.Proxy;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Security;
@@ -14,6 +15,7 @@ builder.AddKeyRateLimits();
 builder.AddProxy();
 builder.AddOutboxApi();
 builder.AddApiDocuments();
+builder.Services.Configure<IdempotencyOptions>(builder.Configuration.GetSection("Idempotency"));
 
 var app = builder.Build();
 
@@ -22,6 +24,7 @@ app.UseAuthentication();
 app.UseMiddleware<AuditMiddleware>();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseMiddleware<IdempotencyMiddleware>();
 app.MapKeysApi();
 app.MapAuditApi();
 app.MapOutboxApi();

@@ -1,9 +1,10 @@
 using Gateway.Access;
+using Gateway.Idempotency;
 using Microsoft.EntityFrameworkCore;
 
 namespace Gateway.Data;
 
-/// <summary>The gateway's own schema: API keys and the audit log. No other service reads it.</summary>
+/// <summary>The gateway's own schema: API keys, the audit log and idempotency records. No other service reads it.</summary>
 public sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) : DbContext(options)
 {
     public const string Schema = "gateway";
@@ -22,6 +23,18 @@ public sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) :
             e.Property(k => k.SecretHash).HasMaxLength(64);
             e.Property(k => k.Prefix).HasMaxLength(16);
             e.HasIndex(k => k.SecretHash).IsUnique();
+        });
+        modelBuilder.Entity<IdempotencyRecord>(e =>
+        {
+            e.ToTable("idempotency_records");
+            e.HasKey(r => new { r.KeyId, r.IdempotencyKey });
+            e.Property(r => r.IdempotencyKey).HasMaxLength(255);
+            e.Property(r => r.Method).HasMaxLength(16);
+            e.Property(r => r.Path).HasMaxLength(2048);
+            e.Property(r => r.RequestSha256).HasMaxLength(64);
+            e.Property(r => r.ContentType).HasMaxLength(256);
+            e.Property(r => r.Location).HasMaxLength(2048);
+            e.HasIndex(r => r.CreatedAt);
         });
         modelBuilder.Entity<AuditEntry>(e =>
         {
