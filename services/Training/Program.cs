@@ -35,6 +35,12 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<EvaluationFailedFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
     bus.AddConsumer<RunDeletedConsumer>();
+    // Progress for live views: a temporary queue of this instance's own, so every instance hears every run.
+    bus.AddConsumer<TrainingProgressedConsumer>().Endpoint(e =>
+    {
+        e.Temporary = true;
+        e.InstanceId = Guid.NewGuid().ToString("N")[..12];
+    });
 });
 builder.AddOutboxDispatcher<TrainingDbContext>();
 builder.AddTrainingRuns();

@@ -23,7 +23,13 @@ public sealed record TrainingCompleted(
 public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
 
 /// <summary>Live progress of a run, published at most once per second.</summary>
-public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond, double? EtaSeconds, DateTimeOffset At);
+public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond, double? EtaSeconds, DateTimeOffset At)
+{
+    /// <summary>Every metric point recorded since the previous event (loss, lr, val_loss, train_loss), for live charts.</summary>
+    public IReadOnlyList<MetricSample> Points { get; init; } = [];
+}
+
+public sealed record MetricSample(string Key, int Step, double Value);
 
 /// <summary>Queues that commands are sent to (events are published and need no name).</summary>
 public static class Queues

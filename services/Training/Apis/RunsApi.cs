@@ -26,6 +26,7 @@ public static class RunsApi
         group.MapGet("/{id:guid}", GetAsync);
         group.MapPatch("/{id:guid}", PatchAsync);
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
+        group.MapGet("/{id:guid}/events", EventsAsync);
         group.MapPost("/{id:guid}/cancel", CancelAsync);
         group.MapPost("/{id:guid}/resume", ResumeAsync);
         group.MapDelete("/{id:guid}", DeleteAsync);
@@ -317,6 +318,61 @@ public static class RunsApi
             }
         return result;
     }
+
+    /// <summary>
+    /// Server-Sent Events for live views: "run" (the run as GET returns it) first and whenever its state may have changed,
+    /// "progress" (TrainingProgressed, with every metric point since the last) as the trainer reports. The stream ends
+    /// with the run's final "run" event; a run that has already ended sends just that one.
+    /// </summary>
+    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> EventsAsync(Guid id, TrainingDbContext db,
+        RunProgressFeed feed, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    {
+        var run = await db.LiveRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null)
+            return RunNotFound(id);
+        return TypedResults.ServerSentEvents(RunEventsAsync(run, feed, scopes, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<object>> RunEventsAsync(Run first, RunProgressFeed feed,
+        IServiceScopeFactory scopes, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var subscription = feed.Subscribe(first.Id);
+        yield return new(RunResponse.From(first), "run");
+        if (first.IsFinished)
+            yield break;
+        // The row is read again after each quiet spell or a few seconds of progress: states change without a progress event.
+        var refreshAt = DateTimeOffset.UtcNow + RefreshInterval;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            TrainingProgressed? progress = null;
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                wait.CancelAfter(RefreshInterval);
+                try
+                {
+                    if (await subscription.Reader.WaitToReadAsync(wait.Token))
+                        subscription.Reader.TryRead(out progress);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+            }
+            if (progress is not null)
+                yield return new(progress, "progress");
+            if (progress is not null && DateTimeOffset.UtcNow < refreshAt)
+                continue;
+            refreshAt = DateTimeOffset.UtcNow + RefreshInterval;
+            await using var scope = scopes.CreateAsyncScope();
+            var run = await scope.ServiceProvider.GetRequiredService<TrainingDbContext>().Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == first.Id, cancellationToken);
+            if (run is null)
+                yield break;
+            yield return new(RunResponse.From(run), "run");
+            if (run.IsFinished)
+                yield break;
+        }
+    }
+
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(3);
 
     private static async Task<IResult> MetricsAsync(Guid id, string? keys, int? maxPoints, TrainingDbContext db, CancellationToken cancellationToken)
     {

@@ -17,6 +17,7 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
     : ITrainingObserver
 {
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
+    private List<MetricSample> _unpublished = [];
     private int? _lastReportedStep;
     private readonly System.Diagnostics.Stopwatch _sinceLastStep = System.Diagnostics.Stopwatch.StartNew();
 
@@ -30,6 +31,8 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
         _sinceLastStep.Restart();
         metrics.Record(run.Id, "loss", r.Step, r.Loss);
         metrics.Record(run.Id, "lr", r.Step, r.LearningRate);
+        _unpublished.Add(new MetricSample("loss", r.Step, r.Loss));
+        _unpublished.Add(new MetricSample("lr", r.Step, r.LearningRate));
         metrics.Record(run.Id, "grad_norm", r.Step, r.GradNorm);
         metrics.Record(run.Id, "tokens_per_sec", r.Step, r.TokensPerSecond);
         metrics.UpdateProgress(run.Id, s => s with { Step = r.Step + 1, TrainLoss = r.Loss, TokensPerSecond = r.TokensPerSecond, EtaSeconds = r.EtaSeconds });
@@ -37,10 +40,13 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
             run.Id, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond, TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
 
         var now = DateTimeOffset.UtcNow;
-        if (now - _lastPublished >= TimeSpan.FromSeconds(1))
+        if (now - _lastPublished >= TimeSpan.FromSeconds(1) || r.Step + 1 >= r.MaxSteps)
         {
             _lastPublished = now;
-            bus.Publish(new TrainingProgressed(run.Id, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds, now))
+            // Live views get every point since the last event; a lost event loses only its share of a live chart (the series are stored).
+            var points = _unpublished;
+            _unpublished = [];
+            bus.Publish(new TrainingProgressed(run.Id, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds, now) { Points = points })
                 .ContinueWith(t => logger.LogDebug("Progress event not published: {Message}", t.Exception?.GetBaseException().Message),
                     TaskContinuationOptions.OnlyOnFaulted);
         }
@@ -50,6 +56,8 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
     {
         metrics.Record(run.Id, "train_loss", r.Step, r.TrainLoss);
         metrics.Record(run.Id, "val_loss", r.Step, r.ValidationLoss);
+        _unpublished.Add(new MetricSample("train_loss", r.Step, r.TrainLoss));
+        _unpublished.Add(new MetricSample("val_loss", r.Step, r.ValidationLoss));
         metrics.UpdateProgress(run.Id, s => s with { Step = r.Step, ValidationLoss = r.ValidationLoss });
         logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}", run.Id, r.Step, r.TrainLoss, r.ValidationLoss);
     }

@@ -8,6 +8,7 @@ public static class TrainingRunsExtensions
     {
         builder.Services.Configure<TrainingOptions>(builder.Configuration.GetSection("Training"));
         builder.Services.AddSingleton<MetricsWriter>();
+        builder.Services.AddSingleton<RunProgressFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsWriter>());
         builder.Services.Configure<CostOptions>(builder.Configuration.GetSection(CostOptions.Section));
         builder.Services.AddSingleton<RunEstimator>();
