@@ -2,7 +2,7 @@
 # Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
 # patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq, supervisor (it
 # restarts a service that dies) and docker-compose (the tests validate docker-compose.yml with it; no Docker engine
-# is needed). The .NET 10 SDK must already be on PATH.
+# is needed); with --test also Chromium and a CJK font for the browser tests. The .NET 10 SDK must already be on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -17,6 +17,11 @@ command -v jq >/dev/null || missing+=(jq)
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v supervisord >/dev/null || missing+=(supervisor)
+# The browser tests (setup.sh --test): Debian's Chromium, driven by Playwright, and a CJK font for Chinese text.
+if [ "${1:-}" = --test ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them with apt-get"

@@ -7,7 +7,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 started=$(date +%s)
 
-bash "$here/setup.sh"
+bash "$here/setup.sh" --test
 # Stop on exit what this command started; a stack that was already running (e.g. the demo) is left alone.
 rabbit_env
 if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 && ! /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 5 status >/dev/null 2>&1; then

@@ -20,6 +20,7 @@ builder.Services.Configure<IdempotencyOptions>(builder.Configuration.GetSection(
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseDashboard();
 app.UseAuthentication();
 app.UseMiddleware<AuditMiddleware>();
 app.UseRateLimiter();

@@ -86,7 +86,12 @@ public static class ExplainApi
             return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too much to explain.",
                 detail: $"The prompt and target make {positions} positions and {values:N0} attention values; explanations cover at most " +
                         $"{Math.Min(o.MaxExplainTokens, limitOf)} positions and {o.MaxExplainAttentionValues:N0} attention values.",
-                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["prompt"] = ["is too long to explain."] } });
+                extensions: new Dictionary<string, object?>
+                {
+                    ["errors"] = new Dictionary<string, string[]> { ["prompt"] = ["is too long to explain."] },
+                    // What a client needs to trim its request to fit (the dashboard explains a long completion's window).
+                    ["promptTokens"] = prompt.Length, ["targetTokens"] = target.Length, ["maxPositions"] = Math.Min(o.MaxExplainTokens, limitOf),
+                });
 
         using var ticket = gate.TryAdmit();
         if (ticket is null)

@@ -1,0 +1,570 @@
+// The platform's dashboard: plain JavaScript over the public API, with the user's key (kept for the browser session).
+(function () {
+  'use strict';
+
+  const KEY = 'platform.apiKey', LANG = 'platform.language';
+  const state = { key: sessionStorage.getItem(KEY), me: null, lang: localStorage.getItem(LANG) || 'en', stop: null };
+
+  // ---- text, in English and Chinese -------------------------------------------------------------------------------
+  const TEXT = {
+    en: {
+      datasets: 'Datasets', runs: 'Runs', models: 'Models', playground: 'Playground', attention: 'Attention', api: 'API', signOut: 'Sign out',
+      signIn: 'Sign in', apiKey: 'API key', upload: 'Upload', dropHere: 'Drop a UTF-8 text file here, or choose one',
+      redact: 'Redact before storing', autoTrain: 'Train a model when tokenized', steps: 'steps', name: 'Name', tokenizer: 'Tokenizer',
+      compare: 'Compare selected', cancel: 'Cancel run', resume: 'Resume run', state: 'State', step: 'Step', generate: 'Generate',
+      explain: 'Explain', prompt: 'Prompt', model: 'Model', moveAlias: 'Move alias', download: 'Download', alias: 'Alias', version: 'Version',
+      noPermission: 'You do not have permission to do this.', yourRole: 'Your key\'s role is', askAdmin: 'Ask an admin for a key with more rights.',
+      signedOutKey: 'This key was not accepted. Sign in again with a valid key.', loading: 'Loading…', none: 'Nothing here yet.',
+      alternatives: 'Top alternatives for', layer: 'Layer', head: 'Head', saliency: 'Saliency of each prompt token',
+    },
+    zh: {
+      datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
+      signIn: '登录', apiKey: 'API 密钥', upload: '上传', dropHere: '将 UTF-8 文本文件拖到这里，或选择文件',
+      redact: '存储前脱敏', autoTrain: '分词后训练模型', steps: '步', name: '名称', tokenizer: '分词器',
+      compare: '比较所选', cancel: '取消运行', resume: '继续运行', state: '状态', step: '步数', generate: '生成',
+      explain: '解释', prompt: '提示词', model: '模型', moveAlias: '移动别名', download: '下载', alias: '别名', version: '版本',
+      noPermission: '您没有执行此操作的权限。', yourRole: '您的密钥角色是', askAdmin: '请向管理员申请权限更高的密钥。',
+      signedOutKey: '此密钥未被接受，请使用有效的密钥重新登录。', loading: '加载中…', none: '暂无内容。',
+      alternatives: '候选词：', layer: '层', head: '头', saliency: '各提示词元的显著性',
+    },
+  };
+  const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
+
+  // ---- DOM ----------------------------------------------------------------------------------------------------------
+  // Everything users or models wrote is set as text, never as HTML.
+  function h(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (k === 'dataset') Object.assign(e.dataset, v);
+      else if (k === 'style') e.setAttribute('style', v);
+      else if (k in e && k !== 'list') e[k] = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c instanceof Node ? c : String(c));
+    return e;
+  }
+  const view = () => document.getElementById('view');
+  const fmt = (x, digits) => x === null || x === undefined ? '—' : typeof x === 'number' ? (Number.isInteger(x) ? x.toLocaleString() : x.toFixed(digits ?? 4)) : String(x);
+  const when = iso => iso ? new Date(iso).toLocaleString() : '—';
+  const duration = s => s === null || s === undefined ? '—' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+  function toast(text) { const e = document.getElementById('toast'); e.textContent = text; e.hidden = false; clearTimeout(toast.timer); toast.timer = setTimeout(() => { e.hidden = true; }, 3500); }
+
+  // ---- API ----------------------------------------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, problem) { super((problem && (problem.detail || problem.title)) || `HTTP ${status}`); this.status = status; this.problem = problem || {}; }
+  }
+  const auth = () => ({ Authorization: 'Bearer ' + state.key });
+  async function api(method, path, body) {
+    const init = { method, headers: auth() };
+    if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    const response = await fetch(path, init);
+    const text = await response.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = { title: text.slice(0, 200) }; }
+    if (!response.ok) throw new ApiError(response.status, json);
+    return json;
+  }
+  const get = path => api('GET', path);
+
+  /** A refusal, said politely: what happened and what to do, never a raw response. */
+  function problemBox(error) {
+    const box = h('div', { className: 'problem', role: 'alert' });
+    if (error.status === 403) {
+      box.append(h('strong', {}, t('noPermission')), h('span', {}, `${t('yourRole')} ${state.me ? state.me.role : '?'}. ${t('askAdmin')}`));
+      if (error.problem.detail) box.append(h('div', { className: 'muted' }, error.problem.detail));
+    } else if (error.status === 401) {
+      box.append(h('strong', {}, t('signedOutKey')));
+    } else {
+      box.append(h('strong', {}, error.problem.title || error.message));
+      if (error.problem.detail && error.problem.detail !== error.problem.title) box.append(h('div', {}, error.problem.detail));
+      for (const [field, messages] of Object.entries(error.problem.errors || {})) box.append(h('div', {}, h('code', {}, field), ': ', [].concat(messages).join(' ')));
+    }
+    box.dataset.status = String(error.status);
+    return box;
+  }
+  function showProblem(container, error) { container.replaceChildren(problemBox(error)); }
+
+  /** Reads Server-Sent Events from a fetch (EventSource cannot send the key). */
+  async function readEvents(response, onEvent) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value.replace(/\r\n/g, '\n');
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = 'message', data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) name = line.slice(6).trim();
+          else if (line.startsWith('data:')) data += line.slice(5).replace(/^ /, '');
+        }
+        if (data) onEvent(name, data);
+      }
+    }
+  }
+
+  async function allPages(path, limit) {
+    const items = [];
+    let cursor = null;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page = await get(`${path}${sep}limit=${limit || 200}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && items.length < 1000);
+    return items;
+  }
+
+  // ---- sign-in and frame ---------------------------------------------------------------------------------------------
+  async function signIn(key) {
+    state.key = key;
+    state.me = await get('/api/keys/me');
+    sessionStorage.setItem(KEY, key);
+  }
+  function signOut() { sessionStorage.removeItem(KEY); state.key = null; state.me = null; location.hash = '#/'; render(); }
+  const mayEdit = () => state.me && (state.me.role === 'editor' || state.me.role === 'admin');
+  const isAdmin = () => state.me && state.me.role === 'admin';
+
+  function loginView() {
+    const problem = h('div');
+    const input = h('input', { id: 'login-key', type: 'password', placeholder: 'plk_…', autocomplete: 'off', style: 'width:100%' });
+    const form = h('form', { className: 'card login', onsubmit: async e => {
+      e.preventDefault();
+      try { await signIn(input.value.trim()); render(); } catch (error) { state.key = null; showProblem(problem, error); }
+    } }, h('h1', {}, 'Platform'), h('p', { className: 'muted' }, t('apiKey')), input, h('p'), h('button', { id: 'login-submit', type: 'submit' }, t('signIn')), problem);
+    return form;
+  }
+
+  function frame() {
+    document.getElementById('top').hidden = !state.me;
+    document.getElementById('who').textContent = state.me ? `${state.me.name} (${state.me.role})` : '';
+    document.querySelectorAll('[data-i18n]').forEach(e => { e.textContent = t(e.dataset.i18n); });
+    document.getElementById('language').textContent = state.lang === 'en' ? '中文' : 'English';
+    document.documentElement.lang = state.lang === 'en' ? 'en' : 'zh-CN';
+    const section = (location.hash.split('/')[1] || '').split('?')[0];
+    document.querySelectorAll('header nav a').forEach(a => a.classList.toggle('active', a.getAttribute('href') === '#/' + section));
+  }
+
+  // ---- datasets ------------------------------------------------------------------------------------------------------
+  async function datasetsView() {
+    const progress = h('progress', { id: 'ds-progress', max: 1, value: 0, hidden: true });
+    const result = h('div', { id: 'ds-result' });
+    const file = h('input', { id: 'file', type: 'file', accept: '.txt,.tsv,.jsonl,text/plain' });
+    const drop = h('div', { id: 'drop' }, t('dropHere'), h('div', {}, file));
+    const chosen = { file: null };
+    file.addEventListener('change', () => { chosen.file = file.files[0]; drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
+    drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', e => { e.preventDefault(); drop.classList.remove('over'); chosen.file = e.dataTransfer.files[0]; drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
+    const name = h('input', { id: 'ds-name', placeholder: 'corpus' });
+    const tokenizer = h('select', { id: 'ds-tokenizer' }, ['char', 'bpe', 'wordpiece'].map(k => h('option', { value: k }, k)));
+    const kinds = ['email', 'phone', 'ip', 'creditCard', 'cnId'];
+    const redactions = kinds.map(k => h('input', { type: 'checkbox', name: 'redact', value: k }));
+    const autoTrain = h('input', { id: 'ds-autotrain', type: 'checkbox' });
+    const steps = h('input', { id: 'ds-steps', type: 'number', value: 500, min: 1, style: 'width:6rem' });
+    const button = h('button', { id: 'ds-upload', type: 'button', onclick: () => {
+      if (!chosen.file) { toast(t('dropHere')); return; }
+      const form = new FormData();
+      const datasetName = name.value.trim() || chosen.file.name.replace(/\.[^.]+$/, '');
+      form.append('name', datasetName);
+      form.append('tokenizer', tokenizer.value);
+      if (autoTrain.checked)
+        form.append('autoTrain', JSON.stringify({ name: datasetName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'model',
+          model: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, dropout: 0 },
+          training: { maxSteps: +steps.value, batchSize: 16, learningRate: 0.003, warmupSteps: 20, evalInterval: Math.max(1, Math.floor(+steps.value / 5)), evalIters: 5 } }));
+      form.append('file', chosen.file);
+      const redact = redactions.filter(r => r.checked).map(r => r.value);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/datasets' + (redact.length ? '?redact=' + redact.join(',') : ''));
+      xhr.setRequestHeader('Authorization', 'Bearer ' + state.key);
+      progress.hidden = false; progress.value = 0; button.disabled = true; result.replaceChildren();
+      xhr.upload.onprogress = e => { if (e.lengthComputable) progress.value = e.loaded / e.total; };
+      xhr.onload = () => {
+        button.disabled = false;
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch { body = { title: xhr.responseText.slice(0, 200) }; }
+        if (xhr.status >= 300) { progress.hidden = true; showProblem(result, new ApiError(xhr.status, body)); return; }
+        progress.value = 1;
+        result.replaceChildren(h('div', { className: 'card' }, `${body.name}: ${body.state}, ${fmt(body.characters)} characters`,
+          body.autoTrainRunId ? h('div', {}, h('a', { id: 'ds-run-link', href: `#/runs/${body.autoTrainRunId}` }, 'Watch its training run →')) : null));
+        refresh();
+      };
+      xhr.onerror = () => { button.disabled = false; showProblem(result, new ApiError(0, { title: 'The upload did not reach the platform.' })); };
+      xhr.send(form);
+    } }, t('upload'));
+    const table = h('div', { id: 'datasets-table' }, t('loading'));
+    async function refresh() {
+      try {
+        const items = (await get('/api/datasets?limit=100')).items;
+        table.replaceChildren(items.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
+          h('tr', {}, ['Name', 'State', 'Characters', 'Tokenizer', 'Vocabulary', 'Train tokens', 'Redacted', 'Owner', 'Created'].map(c => h('th', {}, c))),
+          items.map(d => h('tr', { dataset: { id: d.id } },
+            h('td', {}, d.name), h('td', { className: 'state-' + d.state }, d.state), h('td', {}, fmt(d.characters)),
+            h('td', {}, d.tokenizer ? d.tokenizer.kind : '—'), h('td', {}, fmt(d.tokenizer && d.tokenizer.vocabSize)), h('td', {}, fmt(d.trainTokens)),
+            h('td', {}, d.redaction ? Object.entries(d.redaction.counts || {}).map(([k, v]) => `${k} ${v}`).join(', ') || (d.redaction.kinds || []).join(', ') : '—'),
+            h('td', {}, d.owner ? d.owner.name : '—'), h('td', {}, when(d.createdAt))))));
+      } catch (error) { showProblem(table, error); }
+    }
+    refresh();
+    return h('div', {}, h('h1', {}, t('datasets')),
+      h('div', { className: 'card' }, drop, h('p'),
+        h('div', { className: 'row' }, h('label', {}, t('name'), name), h('label', {}, t('tokenizer'), tokenizer)),
+        h('p', {}, h('span', { className: 'muted' }, t('redact') + ': '), kinds.map((k, i) => h('label', {}, redactions[i], k))),
+        h('p', {}, h('label', {}, autoTrain, t('autoTrain')), h('label', {}, steps, t('steps'))),
+        button, h('p'), progress, result),
+      table);
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------------------------
+  async function runsView(query) {
+    const stateFilter = h('select', { id: 'f-state' }, ['', 'Queued', 'WaitingForData', 'Training', 'Evaluating', 'Completed', 'Failed', 'Cancelled'].map(s => h('option', { value: s, selected: s === (query.get('state') || '') }, s || 'any state')));
+    const nameFilter = h('input', { id: 'f-name', placeholder: 'name', value: query.get('name') || '' });
+    const tagFilter = h('input', { id: 'f-tag', placeholder: 'tag', value: query.get('tag') || '' });
+    const apply = () => { const q = new URLSearchParams(); if (stateFilter.value) q.set('state', stateFilter.value); if (nameFilter.value) q.set('name', nameFilter.value); if (tagFilter.value) q.set('tag', tagFilter.value); location.hash = '#/runs?' + q; };
+    [stateFilter, nameFilter, tagFilter].forEach(e => e.addEventListener('change', apply));
+    const table = h('div', { id: 'runs-table' }, t('loading'));
+    const compare = h('button', { id: 'compare', type: 'button', onclick: () => {
+      const ids = [...table.querySelectorAll('input.pick:checked')].map(c => c.value);
+      if (ids.length < 2) { toast('Pick two or more runs.'); return; }
+      location.hash = '#/compare?ids=' + ids.join(',');
+    } }, t('compare'));
+    try {
+      const q = new URLSearchParams(query); q.set('limit', '100');
+      const runs = (await get('/api/runs?' + q)).items;
+      table.replaceChildren(runs.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
+        h('tr', {}, ['', 'Name', 'State', 'Progress', 'Best val loss', 'Tags', 'Owner', 'Created'].map(c => h('th', {}, c))),
+        runs.map(r => h('tr', {},
+          h('td', {}, h('input', { type: 'checkbox', className: 'pick', value: r.id })),
+          h('td', {}, h('a', { href: `#/runs/${r.id}` }, r.name)),
+          h('td', { className: 'state-' + r.state }, r.state),
+          h('td', {}, `${fmt(r.step)} / ${fmt(r.maxSteps)}`),
+          h('td', {}, fmt(r.bestValidationLoss)),
+          h('td', {}, (r.tags || []).map(tag => h('span', { className: 'badge' }, tag))),
+          h('td', {}, r.owner ? r.owner.name : '—'), h('td', {}, when(r.createdAt))))));
+    } catch (error) { showProblem(table, error); }
+    return h('div', {}, h('h1', {}, t('runs')), h('div', { className: 'row' }, stateFilter, nameFilter, tagFilter, compare), h('p'), table);
+  }
+
+  async function runView(id) {
+    const header = h('div', { className: 'grid', id: 'run-stats' });
+    const title = h('h1', {}, t('loading'));
+    const problem = h('div', { id: 'run-problem' });
+    const lossChart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    lossChart.id = 'loss-chart';
+    const lrChart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    lrChart.id = 'lr-chart';
+    const lossLegend = h('div'), params = h('div'), actions = h('div', { className: 'row' });
+    const series = { loss: new Map(), val_loss: new Map(), lr: new Map() };
+    let run = null;
+    const draw = () => {
+      const loss = [{ name: 'loss', points: [...series.loss].sort((a, b) => a[0] - b[0]) }, { name: 'val_loss', points: [...series.val_loss].sort((a, b) => a[0] - b[0]), dashed: true }];
+      Charts.lineChart(lossChart, loss);
+      Charts.legend(lossLegend, loss);
+      Charts.lineChart(lrChart, [{ name: 'lr', points: [...series.lr].sort((a, b) => a[0] - b[0]), color: '#2f9e44' }], { height: 160, format: v => v.toExponential(1) });
+    };
+    const stat = (label, value, idName) => h('div', { className: 'stat' }, h('b', { id: idName }, value), h('span', {}, label));
+    const show = r => {
+      run = r;
+      title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state));
+      header.replaceChildren(
+        stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'), stat('loss', fmt(r.latestTrainLoss)), stat('val loss', fmt(r.latestValidationLoss)),
+        stat('tokens/s', fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))), stat('ETA', duration(r.etaSeconds)),
+        stat('parameters', fmt(r.parameters)), stat('cost', r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'), stat('version', r.modelVersion ? `v${r.modelVersion}` : '—'));
+      params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, 'Parameter'), h('th', {}, 'Value')),
+        Object.entries(Object.assign({}, ...['model', 'training'].map(k => Object.fromEntries(Object.entries(r[k] || {}).filter(([, v]) => v !== null).map(([p, v]) => [`${k}.${p}`, v])))))
+          .map(([p, v]) => h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
+      actions.replaceChildren();
+      if (mayEdit() && ['Queued', 'WaitingForData', 'Training'].includes(r.state)) actions.append(h('button', { id: 'cancel', className: 'danger', onclick: () => act('cancel') }, t('cancel')));
+      if (mayEdit() && ['Failed', 'Cancelled'].includes(r.state)) actions.append(h('button', { id: 'resume', onclick: () => act('resume') }, t('resume')));
+    };
+    async function act(what) {
+      try { show(await api('POST', `/api/runs/${id}/${what}`, {})); toast(`${what}: ${run.state}`); watch(); } catch (error) { showProblem(problem, error); }
+    }
+    async function loadSeries() {
+      const metrics = await get(`/api/runs/${id}/metrics?keys=loss,val_loss,lr&maxPoints=2000`);
+      for (const s of metrics.series) for (const p of s.points) series[s.key].set(p.step, p.value);
+      draw();
+    }
+    async function watch() {
+      if (state.stop) state.stop.abort();
+      const controller = new AbortController();
+      state.stop = controller;
+      try {
+        const response = await fetch(`/api/runs/${id}/events`, { headers: auth(), signal: controller.signal });
+        if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+        await readEvents(response, (name, data) => {
+          const payload = JSON.parse(data);
+          if (name === 'run') show(payload);
+          else if (name === 'progress') {
+            for (const p of payload.points || []) if (series[p.key]) series[p.key].set(p.step, p.value);
+            draw();
+            const step = document.getElementById('run-step');
+            if (step) step.textContent = `${fmt(payload.step)} / ${fmt(payload.maxSteps)}`;
+          }
+        });
+        if (!controller.signal.aborted) await loadSeries();   // the final evaluation's points, and any the stream missed
+      } catch (error) { if (!controller.signal.aborted) showProblem(problem, error); }
+    }
+    try {
+      // A run an upload asked for is created when its dataset's message arrives: wait for it a little.
+      for (let attempt = 0; ; attempt++) {
+        try { show(await get(`/api/runs/${id}`)); break; } catch (error) {
+          if (error.status !== 404 || attempt >= 30) throw error;
+          title.textContent = 'Waiting for the run to be created…';
+          await new Promise(resolve => setTimeout(resolve, 1000));
+        }
+      }
+      problem.replaceChildren();
+      await loadSeries();
+      watch();
+    } catch (error) { showProblem(problem, error); }
+    return h('div', {}, title, problem, header, h('p'), actions, h('h2', {}, 'Loss'), lossLegend, lossChart, h('h2', {}, 'Learning rate'), lrChart, h('h2', {}, 'Parameters'), params);
+  }
+
+  async function compareView(query) {
+    const ids = (query.get('ids') || '').split(',').filter(Boolean);
+    const container = h('div', {}, t('loading'));
+    try {
+      const comparison = await get(`/api/runs/compare?ids=${ids.join(',')}&keys=loss,val_loss`);
+      const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+      chart.id = 'cmp-chart';
+      const lines = [];
+      comparison.runs.forEach((r, i) => {
+        for (const m of comparison.metrics) {
+          const values = m.values[i];
+          lines.push({ name: `${r.name} ${m.key}`, color: Charts.palette[i % Charts.palette.length], dashed: m.key === 'val_loss',
+            points: m.steps.map((s, j) => [s, values[j]]).filter(p => p[1] !== null) });
+        }
+      });
+      const legend = h('div');
+      Charts.lineChart(chart, lines, { width: 760, height: 300 });
+      Charts.legend(legend, lines);
+      container.replaceChildren(legend, chart, h('h2', {}, 'Parameters'), h('table', { id: 'cmp-params' },
+        h('tr', {}, h('th', {}, 'Parameter'), comparison.runs.map(r => h('th', {}, r.name))),
+        comparison.parameters.map(p => h('tr', { className: p.differs ? 'differs' : '' }, h('td', {}, p.parameter),
+          p.values.map(v => h('td', {}, v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v)))))));
+    } catch (error) { showProblem(container, error); }
+    return h('div', {}, h('h1', {}, t('compare')), container);
+  }
+
+  // ---- models --------------------------------------------------------------------------------------------------------
+  async function modelsView() {
+    const list = h('div', {}, t('loading'));
+    try {
+      const models = await allPages('/api/models');
+      list.replaceChildren(models.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', { id: 'models-table' },
+        h('tr', {}, ['Name', 'Latest', 'Versions', 'Updated'].map(c => h('th', {}, c))),
+        models.map(m => h('tr', {}, h('td', {}, h('a', { href: `#/models/${encodeURIComponent(m.name)}` }, m.name)), h('td', {}, `v${m.latestVersion}`),
+          h('td', {}, fmt(m.versions)), h('td', {}, when(m.updatedAt))))));
+    } catch (error) { showProblem(list, error); }
+    return h('div', {}, h('h1', {}, t('models')), list);
+  }
+
+  async function modelView(name) {
+    const container = h('div', {}, t('loading'));
+    const problem = h('div', { id: 'alias-problem' });
+    async function load() {
+      try {
+        const model = await get(`/api/models/${encodeURIComponent(name)}`);
+        const book = await get(`/api/models/${encodeURIComponent(name)}/aliases`);
+        const aliasName = h('input', { id: 'alias-name', value: 'production', style: 'width:9rem' });
+        const aliasVersion = h('select', { id: 'alias-version' }, model.versions.map(v => h('option', { value: v.version }, `v${v.version}`)));
+        const move = h('button', { id: 'alias-move', type: 'button', onclick: async () => {
+          try {
+            await api('PUT', `/api/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(aliasName.value.trim())}`, { version: +aliasVersion.value });
+            toast(`${name}@${aliasName.value} → v${aliasVersion.value}`);
+            problem.replaceChildren();
+            load();
+          } catch (error) { showProblem(problem, error); }
+        } }, t('moveAlias'));
+        const figure = (v, k, d) => fmt(v.evaluation ? v.evaluation[k] : null, d);
+        container.replaceChildren(
+          h('p', {}, Object.entries(model.aliases || {}).map(([a, v]) => h('span', { className: 'badge alias-badge', dataset: { alias: a, version: v } }, `@${a} → v${v}`))),
+          isAdmin() || mayEdit() ? h('div', { className: 'card row' }, h('label', {}, t('alias'), aliasName), h('label', {}, t('version'), aliasVersion), move) : null,
+          problem,
+          h('table', { id: 'versions-table' },
+            h('tr', {}, ['Version', 'Aliases', 'Eval loss', 'Top-1', 'Top-5', 'Macro recall', 'Val loss', 'Architecture', 'Base', 'Created', ''].map(c => h('th', {}, c))),
+            model.versions.map(v => h('tr', {},
+              h('td', {}, `v${v.version}`), h('td', {}, (v.aliases || []).map(a => h('span', { className: 'badge' }, '@' + a))),
+              h('td', {}, figure(v, 'loss')), h('td', {}, figure(v, 'top1Accuracy', 3)), h('td', {}, figure(v, 'top5Accuracy', 3)), h('td', {}, figure(v, 'macroRecall', 3)),
+              h('td', {}, fmt(v.validationLoss)), h('td', {}, v.architecture), h('td', {}, v.baseModel || '—'), h('td', {}, when(v.createdAt)),
+              h('td', {}, h('button', { className: 'secondary', type: 'button', onclick: () => download(v.version) }, t('download')))))),
+          h('h2', {}, 'Alias history'),
+          book.history.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {}, h('tr', {}, ['When', 'Alias', 'From', 'To', 'By'].map(c => h('th', {}, c))),
+            book.history.map(m => h('tr', {}, h('td', {}, when(m.at)), h('td', {}, '@' + m.alias), h('td', {}, m.fromVersion ? `v${m.fromVersion}` : '—'),
+              h('td', {}, m.toVersion ? `v${m.toVersion}` : 'removed'), h('td', {}, m.by)))));
+      } catch (error) { showProblem(container, error); }
+    }
+    async function download(version) {
+      try {
+        const response = await fetch(`/api/models/${encodeURIComponent(name)}/versions/${version}/weights`, { headers: auth() });
+        if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+        const url = URL.createObjectURL(await response.blob());
+        h('a', { href: url, download: `${name}-v${version}.safetensors` }).click();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } catch (error) { showProblem(problem, error); }
+    }
+    load();
+    return h('div', {}, h('h1', {}, name), container);
+  }
+
+  // ---- playground and attention --------------------------------------------------------------------------------------
+  async function modelPicker(id) {
+    const select = h('select', { id });
+    try {
+      const models = (await get('/v1/models')).data.map(m => m.id);
+      const names = models.filter(m => !m.includes('/versions/'));
+      select.append(...names.concat(models.filter(m => m.includes('/versions/'))).map(m => h('option', { value: m }, m)));
+    } catch (error) { select.append(h('option', { value: '' }, error.message)); }
+    return select;
+  }
+
+  /** Colour of a probability: red (unlikely) through amber to green (likely). */
+  const shade = p => `hsl(${Math.round(120 * p)}, 70%, ${88 - 18 * p}%)`;
+
+  /**
+   * Explains as much of a completion as fits the model's window: the prompt is cut from the left and, if the completion
+   * alone is too long, the completion from the right, using the sizes a 413 reports (approximate for subword tokens).
+   */
+  async function explainWindow(model, prompt, text) {
+    let context = prompt, target = text;
+    for (let attempt = 0; ; attempt++) {
+      try { return { explained: await api('POST', '/api/explain', { model, prompt: context, target }), target }; } catch (error) {
+        const p = error.problem;
+        if (error.status !== 413 || !p.maxPositions || attempt >= 4) throw error;
+        const window = p.maxPositions, contextRoom = Math.min(p.promptTokens, Math.ceil(window / 4));
+        const targetRoom = Math.max(1, window - contextRoom - attempt);
+        if (p.targetTokens > targetRoom) target = target.slice(0, Math.max(1, Math.floor(target.length * targetRoom / p.targetTokens)));
+        const promptRoom = Math.max(1, window - Math.min(p.targetTokens, targetRoom) - attempt);
+        if (p.promptTokens > promptRoom) context = context.slice(context.length - Math.max(1, Math.floor(context.length * promptRoom / p.promptTokens)));
+      }
+    }
+  }
+
+  async function playgroundView() {
+    const model = await modelPicker('pg-model');
+    const prompt = h('textarea', { id: 'pg-prompt', placeholder: 'ROMEO:' });
+    const maxTokens = h('input', { id: 'pg-max', type: 'number', value: 80, min: 1, max: 1000, style: 'width:5rem' });
+    const temperature = h('input', { id: 'pg-temperature', type: 'number', value: 0.8, step: 0.1, min: 0, max: 2, style: 'width:5rem' });
+    const topK = h('input', { id: 'pg-topk', type: 'number', value: 40, min: 0, style: 'width:5rem' });
+    const topP = h('input', { id: 'pg-topp', type: 'number', value: 1, step: 0.05, min: 0, max: 1, style: 'width:5rem' });
+    const seed = h('input', { id: 'pg-seed', type: 'number', placeholder: 'random', style: 'width:7rem' });
+    const output = h('div', { id: 'pg-output', className: 'tokens' });
+    const alternatives = h('div', { id: 'pg-alternatives', className: 'alternatives' });
+    const problem = h('div', { id: 'pg-problem' });
+    const generate = h('button', { id: 'pg-generate', type: 'button', onclick: async () => {
+      generate.disabled = true; problem.replaceChildren(); alternatives.replaceChildren();
+      const completion = h('span', { id: 'pg-completion' });
+      output.replaceChildren(h('span', { className: 'prompt' }, prompt.value), completion);
+      output.dataset.done = 'false';
+      let text = '';
+      try {
+        const body = { model: model.value, prompt: prompt.value, max_tokens: +maxTokens.value, temperature: +temperature.value, top_k: +topK.value, top_p: +topP.value, stream: true };
+        if (seed.value !== '') body.seed = +seed.value;
+        const response = await fetch('/v1/completions', { method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, auth()), body: JSON.stringify(body) });
+        if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+        await readEvents(response, (name, data) => {
+          if (data === '[DONE]') return;
+          const chunk = JSON.parse(data);
+          text += chunk.choices[0].text;
+          completion.textContent = text;
+          output.dataset.chunks = String(+(output.dataset.chunks || 0) + 1);
+        });
+        // Each generated token coloured by the model's probability of it, with its likeliest alternatives on click.
+        if (text.length > 0) {
+          const { explained, target } = await explainWindow(model.value, prompt.value, text);
+          const rest = text.slice(target.length);
+          completion.replaceChildren(...explained.predictions.map(p => {
+            const probability = Math.exp(p.logprob);
+            return h('span', { className: 'token', title: `p = ${probability.toFixed(3)}`, style: `background:${shade(probability)}`, dataset: { prob: probability.toFixed(4) },
+              onclick: () => alternatives.replaceChildren(h('strong', {}, `${t('alternatives')} “${p.text}”`),
+                h('table', {}, p.top.map(a => h('tr', {}, h('td', {}, JSON.stringify(a.text)), h('td', {}, Math.exp(a.logprob).toFixed(3)))))) }, p.text);
+          }), rest ? h('span', { className: 'muted', title: 'beyond the window the model can explain at once' }, rest) : '');
+        }
+      } catch (error) { showProblem(problem, error); }
+      output.dataset.done = 'true';
+      generate.disabled = false;
+    } }, t('generate'));
+    return h('div', {}, h('h1', {}, t('playground')),
+      h('div', { className: 'card' }, h('div', { className: 'row' }, h('label', {}, t('model'), model)), h('p'), prompt, h('p'),
+        h('div', { className: 'row' }, h('label', {}, 'max tokens', maxTokens), h('label', {}, 'temperature', temperature), h('label', {}, 'top-k', topK),
+          h('label', {}, 'top-p', topP), h('label', {}, 'seed', seed), generate)),
+      problem, output, alternatives);
+  }
+
+  async function attentionView() {
+    const model = await modelPicker('at-model');
+    const prompt = h('textarea', { id: 'at-prompt', placeholder: 'ROMEO:' });
+    const layer = h('select', { id: 'at-layer' }), head = h('select', { id: 'at-head' });
+    const heatmap = h('div', { id: 'at-heatmap' }), saliency = h('div', { id: 'at-saliency', className: 'saliency' }), problem = h('div');
+    let explained = null;
+    const drawHeatmap = () => {
+      const matrix = explained.attention[+layer.value][+head.value];
+      const tokens = explained.tokens.map(x => x.text);
+      const grid = h('div', { className: 'heatmap', style: `grid-template-columns: auto repeat(${tokens.length}, 22px)` });
+      grid.append(h('div', { className: 'label' }, ''), ...tokens.map(x => h('div', { className: 'label', title: x }, JSON.stringify(x).slice(1, -1).slice(0, 2))));
+      matrix.forEach((row, q) => {
+        grid.append(h('div', { className: 'label' }, JSON.stringify(tokens[q]).slice(1, -1)));
+        row.forEach((w, k) => grid.append(h('div', { className: 'cell', title: `${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${w.toFixed(3)}`, style: `background: rgba(48, 86, 211, ${Math.min(1, w).toFixed(3)})` })));
+      });
+      heatmap.replaceChildren(grid);
+    };
+    const explain = h('button', { id: 'at-explain', type: 'button', onclick: async () => {
+      problem.replaceChildren();
+      try {
+        explained = await api('POST', '/api/explain', { model: model.value, prompt: prompt.value });
+        layer.replaceChildren(...explained.attention.map((_, i) => h('option', { value: i }, `${t('layer')} ${i}`)));
+        head.replaceChildren(...explained.attention[0].map((_, i) => h('option', { value: i }, `${t('head')} ${i}`)));
+        drawHeatmap();
+        const max = Math.max(...explained.saliency.scores.map(s => Math.abs(s.share)), 1e-9);
+        saliency.replaceChildren(h('p', { className: 'muted' }, `${t('saliency')} (${explained.saliency.of})`),
+          ...explained.saliency.scores.map(s => h('span', { title: `${(100 * s.share).toFixed(1)}%`, style: `background: rgba(232, 89, 12, ${(Math.abs(s.share) / max).toFixed(3)})` }, s.text)),
+          h('p', {}, `Next token: ${JSON.stringify(explained.next.text)} (p = ${Math.exp(explained.next.logprob).toFixed(3)})`));
+      } catch (error) { showProblem(problem, error); }
+    } }, t('explain'));
+    layer.addEventListener('change', drawHeatmap);
+    head.addEventListener('change', drawHeatmap);
+    return h('div', {}, h('h1', {}, t('attention')),
+      h('div', { className: 'card' }, h('label', {}, t('model'), model), h('p'), prompt, h('p'), h('div', { className: 'row' }, explain, layer, head)),
+      problem, heatmap, h('p'), saliency);
+  }
+
+  // ---- router --------------------------------------------------------------------------------------------------------
+  let rendering = 0;
+  async function render() {
+    // A later navigation wins: a slower view that was asked for earlier is dropped when it arrives.
+    const ticket = ++rendering;
+    if (state.stop) { state.stop.abort(); state.stop = null; }
+    if (state.key && !state.me) {
+      try { state.me = await get('/api/keys/me'); } catch { sessionStorage.removeItem(KEY); state.key = null; }
+    }
+    frame();
+    if (!state.me) { view().replaceChildren(loginView()); return; }
+    const [path, search] = location.hash.replace(/^#/, '').split('?');
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const query = new URLSearchParams(search || '');
+    let content;
+    switch (parts[0]) {
+      case 'datasets': content = await datasetsView(); break;
+      case 'runs': content = parts[1] ? await runView(parts[1]) : await runsView(query); break;
+      case 'compare': content = await compareView(query); break;
+      case 'models': content = parts[1] ? await modelView(parts[1]) : await modelsView(); break;
+      case 'playground': content = await playgroundView(); break;
+      case 'attention': content = await attentionView(); break;
+      default: location.hash = '#/runs'; return;
+    }
+    if (ticket !== rendering) return;
+    view().replaceChildren(content);
+    frame();
+  }
+
+  document.getElementById('sign-out').addEventListener('click', signOut);
+  document.getElementById('language').addEventListener('click', () => { state.lang = state.lang === 'en' ? 'zh' : 'en'; localStorage.setItem(LANG, state.lang); render(); });
+  window.addEventListener('hashchange', render);
+  render();
+})();
