@@ -22,7 +22,7 @@ public sealed class PlatformStack : IAsyncLifetime
     public static readonly Uri GatewayAddress = new("http://127.0.0.1:18080");
 
     // The services are run from the same build configuration as the tests: bin/<Configuration>/net10.0.
-    private static readonly string Configuration =
+    public static readonly string Configuration =
         Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
 
     /// <summary>Fault rules per service (see FaultInjectionOptions): datasets, runs and models named so fail on purpose.</summary>

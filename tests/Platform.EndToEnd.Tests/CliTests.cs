@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Platform.EndToEnd.Tests;
+
+/// <summary>The `platform` command line, built as README builds it, against the running stack.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class CliTests(PlatformStack stack) : IDisposable
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("platform-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
+
+    private static string Cli => Path.Combine(PlatformStack.RepoRoot, "tools", "Platform.Cli", "bin", PlatformStack.Configuration, "net10.0", "platform.dll");
+
+    /// <summary>Runs the CLI with only what it is given: the address, and a key when one is passed (else its login file).</summary>
+    private async Task<(int Exit, string Out, string Err)> RunAsync(string? key, string? stdin, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Cli, .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.Environment["XDG_CONFIG_HOME"] = _home;
+        start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString();
+        start.Environment.Remove("PLATFORM_API_KEY");
+        if (key is not null)
+            start.Environment["PLATFORM_API_KEY"] = key;
+        using var process = Process.Start(start)!;
+        if (stdin is not null)
+            await process.StandardInput.WriteLineAsync(stdin);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task The_cli_logs_in_uploads_watches_promotes_generates_and_explains_with_exit_codes_scripts_can_rely_on()
+    {
+        Assert.True(File.Exists(Cli), $"{Cli} is missing: build the solution");
+
+        // Login keeps the key for later commands, in a file only its owner can read.
+        var (loginExit, loginOut, loginErr) = await RunAsync(null, stack.AdminKey, "login");
+        Assert.True(loginExit == 0, loginErr);
+        Assert.Contains("(admin)", loginOut);
+        var file = Path.Combine(_home, "platform", "config.json");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        var (listExit, listOut, _) = await RunAsync(null, null, "runs", "ls", "--json");
+        Assert.Equal(0, listExit);
+        Assert.NotNull(JsonNode.Parse(listOut)!["items"]);
+
+        // Upload with auto-train, then follow the run to its end.
+        var corpus = Path.Combine(_home, "corpus.txt");
+        await File.WriteAllTextAsync(corpus, Api.DemoCorpus[..30_000]);
+        var spec = Path.Combine(_home, "spec.json");
+        await File.WriteAllTextAsync(spec, "{\"name\":\"cli-model\",\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32},\"training\":{\"maxSteps\":300,\"batchSize\":8,\"evalInterval\":100,\"evalIters\":2}}");
+        var (uploadExit, uploadOut, uploadErr) = await RunAsync(null, null, "datasets", "upload", corpus, "--tokenizer", "char", "--auto-train", spec, "--json");
+        Assert.True(uploadExit == 0, uploadErr);
+        var runId = JsonNode.Parse(uploadOut)!["autoTrainRunId"]!.GetValue<string>();
+        await Api.EventuallyAsync(async () => JsonValue.Create((await Api.GetAsync(stack.Gateway, $"/api/runs/{runId}")).Status == System.Net.HttpStatusCode.OK),
+            exists => exists.GetValue<bool>(), TimeSpan.FromMinutes(2), stack.Logs);
+        var (watchExit, watchOut, watchErr) = await RunAsync(null, null, "runs", "watch", runId, "--json");
+        Assert.True(watchExit == 0, watchErr + watchOut);
+        var events = watchOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal("Completed", events[^1]["data"]!["state"]!.GetValue<string>());
+        Assert.Contains(events, e => e["event"]!.GetValue<string>() == "progress");
+        var (showExit, showOut, _) = await RunAsync(null, null, "runs", "show", runId);
+        Assert.Equal(0, showExit);
+        Assert.Contains("Completed", showOut);
+
+        // Promote, then generate (streamed) and explain through the alias.
+        var (promoteExit, promoteOut, promoteErr) = await RunAsync(null, null, "models", "promote", "cli-model", "1", "--alias", "production");
+        Assert.True(promoteExit == 0, promoteErr);
+        Assert.Contains("cli-model@production → v1", promoteOut);
+        Assert.Equal(1, (await Api.GetOkAsync(stack.Gateway, "/api/models/cli-model"))["aliases"]!["production"]!.GetValue<int>());
+        var generated = await Api.EventuallyAsync(async () =>
+        {
+            var (exit, output, error) = await RunAsync(null, null, "generate", "cli-model@production", "ROMEO:", "--stream", "--max-tokens", "20", "--seed", "1");
+            return new JsonObject { ["exit"] = exit, ["out"] = output, ["err"] = error };
+        }, r => r["exit"]!.GetValue<int>() == 0, TimeSpan.FromMinutes(1), stack.Logs);
+        Assert.True(generated["out"]!.GetValue<string>().Trim().Length > 0);
+        var (explainExit, explainOut, explainErr) = await RunAsync(null, null, "explain", "cli-model@production", "ROMEO:");
+        Assert.True(explainExit == 0, explainErr);
+        Assert.Contains("Next token", explainOut);
+
+        // Exit codes: not found 4, refused 3, invalid 5, usage 2, unreachable 6; each with the platform's reason on stderr.
+        var missing = await RunAsync(null, null, "runs", "show", Guid.NewGuid().ToString());
+        Assert.Equal(4, missing.Exit);
+        Assert.Contains("Run not found", missing.Err);
+        Assert.Equal(3, (await RunAsync("plk_not_a_key", null, "runs", "ls")).Exit);
+        var conflict = await RunAsync(null, null, "runs", "cancel", runId);
+        Assert.Equal(5, conflict.Exit);
+        Assert.Contains("cannot be cancelled", conflict.Err);
+        Assert.Equal(4, (await RunAsync(null, null, "models", "promote", "cli-model", "99")).Exit);
+        Assert.Equal(2, (await RunAsync(null, null, "runs", "compare", runId)).Exit);
+        Assert.Equal(2, (await RunAsync(null, null, "datasets", "upload", Path.Combine(_home, "no-such-file.txt"))).Exit);
+        Assert.Equal(6, (await RunAsync(null, null, "runs", "ls", "--url", "http://127.0.0.1:9")).Exit);
+    }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace Platform.Cli;
+
+public static class ModelsCommands
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var list = new Command("ls", "List models with their latest version");
+        list.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var page = await client.GetAsync("/api/models?limit=1000", cancellationToken);
+            if (globals.WantsJson(result))
+            {
+                GlobalOptions.Print(page);
+                return ExitCodes.Ok;
+            }
+            var table = GlobalOptions.Table("Name", "Latest", "Versions", "Updated");
+            foreach (var m in page!["items"]!.AsArray())
+                GlobalOptions.Row(table, m!["name"], $"v{m["latestVersion"]}", m["versions"], m["updatedAt"]);
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+
+        var name = new Argument<string>("name") { Description = "The model's name" };
+        var version = new Argument<int>("version") { Description = "The version the alias will point to" };
+        var alias = new Option<string>("--alias") { Description = "The alias to move", DefaultValueFactory = _ => "production" };
+        var promote = new Command("promote", "Point an alias (default production) at a version; its gate, if any, must pass") { name, version, alias };
+        promote.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var moved = await client.SendJsonAsync(HttpMethod.Put, $"/api/models/{Uri.EscapeDataString(result.GetValue(name)!)}/aliases/{Uri.EscapeDataString(result.GetValue(alias)!)}",
+                new JsonObject { ["version"] = result.GetValue(version) }, cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(moved);
+            else
+                Console.WriteLine($"{moved!["name"]}@{moved["alias"]} → v{moved["version"]}");
+            return ExitCodes.Ok;
+        }));
+        return new Command("models", "List models and move their aliases") { list, promote };
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Platform.Cli;
+
+/// <summary>An answer other than success: its status and RFC 7807 problem, said plainly by <see cref="Describe"/>.</summary>
+public sealed class PlatformException(int status, JsonNode? problem, string? message = null)
+    : Exception(message ?? problem?["detail"]?.ToString() ?? problem?["title"]?.ToString() ?? $"HTTP {status}")
+{
+    public int Status { get; } = status;
+    public JsonNode? Problem { get; } = problem;
+    public int ExitCode => Status == 0 ? ExitCodes.Unavailable : ExitCodes.ForStatus(Status);
+
+    public string Describe()
+    {
+        var lines = new List<string> { Status == 0 ? Message : $"{Status}: {Problem?["title"] ?? Message}" };
+        if (Problem?["detail"]?.ToString() is { Length: > 0 } detail && detail != Problem?["title"]?.ToString())
+            lines.Add(detail);
+        foreach (var (field, messages) in Problem?["errors"]?.AsObject() ?? [])
+            lines.Add($"  {field}: {string.Join(" ", messages!.AsArray().Select(m => m!.ToString()))}");
+        return string.Join(Environment.NewLine, lines);
+    }
+}
+
+/// <summary>The public API through the gateway, with the caller's key.</summary>
+public sealed class PlatformClient(CliConfig config) : IDisposable
+{
+    private readonly HttpClient _http = Create(config);
+
+    private static HttpClient Create(CliConfig config)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(config.Url + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        if (config.Key is { Length: > 0 } key)
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("platform-cli/1.0");
+        return http;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<JsonNode?> SendJsonAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken) =>
+        SendAsync(method, path, body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), cancellationToken);
+
+    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = content };
+        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    /// <summary>Server-Sent Events: (event, data) as they arrive, until the stream ends.</summary>
+    public async IAsyncEnumerable<(string Event, string Data)> StreamAsync(HttpMethod method, string path, JsonNode? body,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'))
+        {
+            Content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+        var name = "message";
+        var data = new StringBuilder();
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("event:", StringComparison.Ordinal))
+                name = line[6..].Trim();
+            else if (line.StartsWith("data:", StringComparison.Ordinal))
+                data.Append(line[5..].TrimStart());
+            else if (line.Length == 0 && data.Length > 0)
+            {
+                yield return (name, data.ToString());
+                (name, data) = ("message", new StringBuilder());
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendRequestAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        if (config.Key is not { Length: > 0 })
+            throw new PlatformException(401, null, "No API key: run `platform login`, or set PLATFORM_API_KEY.");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new PlatformException(0, null, $"The platform at {config.Url} did not answer: {ex.Message}");
+        }
+        if (response.IsSuccessStatusCode)
+            return response;
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            JsonNode? problem = null;
+            try
+            {
+                problem = text.Length > 0 ? JsonNode.Parse(text) : null;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+            throw new PlatformException((int)response.StatusCode, problem, response.StatusCode == HttpStatusCode.TooManyRequests
+                ? $"Too many requests; retry after {response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1} s." : null);
+        }
+    }
+}
