@@ -136,11 +136,13 @@ public sealed class DashboardTests(PlatformStack stack)
         await page.WaitForSelectorAsync("#pg-output[data-done='true']");
         Assert.True(await page.Locator("#pg-problem .problem").CountAsync() == 0, await page.TextContentAsync("#pg-problem") + "\n" + BrowserLog);
         Assert.True(int.Parse(await page.GetAttributeAsync("#pg-output", "data-chunks") ?? "0") > 1, "the completion did not arrive in several chunks");
+        // The coloured tokens (and any tail beyond the explained window) are exactly the streamed completion.
+        Assert.Equal(await page.GetAttributeAsync("#pg-output", "data-text"), await page.TextContentAsync("#pg-completion"));
         var tokens = page.Locator("#pg-completion .token");
         Assert.True(await tokens.CountAsync() > 0);
         var probability = double.Parse((await tokens.First.GetAttributeAsync("data-prob"))!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(probability, 0, 1);
-        await tokens.First.ClickAsync();
+        await tokens.Filter(new LocatorFilterOptions { HasTextRegex = new System.Text.RegularExpressions.Regex(@"\S") }).First.ClickAsync();
         Assert.Equal(5, await page.Locator("#pg-alternatives tr").CountAsync());
         await ShotAsync(page, "playground");
 

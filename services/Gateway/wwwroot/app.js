@@ -476,10 +476,12 @@
           output.dataset.chunks = String(+(output.dataset.chunks || 0) + 1);
         });
         // Each generated token coloured by the model's probability of it, with its likeliest alternatives on click.
+        output.dataset.text = text;
         if (text.length > 0) {
           const { explained, target } = await explainWindow(model.value, prompt.value, text);
           const rest = text.slice(target.length);
-          completion.replaceChildren(...explained.predictions.map(p => {
+          // Predictions cover every position after the first; the completion's tokens are those after the prompt.
+          completion.replaceChildren(...explained.predictions.filter(p => p.position >= explained.promptTokens).map(p => {
             const probability = Math.exp(p.logprob);
             return h('span', { className: 'token', title: `p = ${probability.toFixed(3)}`, style: `background:${shade(probability)}`, dataset: { prob: probability.toFixed(4) },
               onclick: () => alternatives.replaceChildren(h('strong', {}, `${t('alternatives')} “${p.text}”`),
