@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Http;
 using Platform.Contracts;
 
 namespace Ingestion.Apis;
@@ -13,8 +14,21 @@ public sealed record DependentOwner(Guid Id, string Name);
 /// </summary>
 public sealed class TrainingClient(HttpClient http)
 {
-    public async Task<IReadOnlyList<DependentRun>> RunsOnAsync(Guid datasetId, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<List<DependentRun>>($"/api/runs?datasetId={datasetId}&limit=1000", cancellationToken) ?? [];
+    /// <summary>Every run on the dataset, page by page.</summary>
+    public async Task<IReadOnlyList<DependentRun>> RunsOnAsync(Guid datasetId, CancellationToken cancellationToken)
+    {
+        var runs = new List<DependentRun>();
+        string? cursor = null;
+        do
+        {
+            var page = await http.GetFromJsonAsync<Page<DependentRun>>(
+                $"/api/runs?datasetId={datasetId}&limit={Pages.MaxLimit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"), cancellationToken)
+                ?? throw new System.Text.Json.JsonException("Training answered no page of runs.");
+            runs.AddRange(page.Items);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        return runs;
+    }
 
     /// <summary>Training's estimate of an auto-train run (it owns the rule and knows its workers' memory).</summary>
     public async Task<System.Text.Json.Nodes.JsonObject?> EstimateAsync(RunSpec spec, CancellationToken cancellationToken)
