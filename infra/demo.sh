@@ -73,10 +73,13 @@ version=$(jq -r .modelVersion <<<"$r")
 log "Model $model v$version: evaluation on the held-out split"
 curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
 
-wait_servable "$model/versions/$version"
-log "Generating 300 tokens from \"ROMEO:\" (seed 1)"
+log "Promoting $model v$version: the alias $model@production points to it"
+curl -fsS "${auth[@]}" -X PUT "$GATEWAY_URL/api/models/$model/aliases/production" -H 'Content-Type: application/json' \
+  -d "{\"version\":$version}" | jq -c '{name, alias, version, updatedBy}'
+wait_servable "$model@production"
+log "Generating 300 tokens from \"ROMEO:\" with $model@production (seed 1)"
 curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
-  -d "{\"model\":\"$model\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
+  -d "{\"model\":\"$model@production\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
   | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens\n----\nROMEO:\(.text)\n----"'
 
 log "Explaining \"ROMEO:\" → \" Ay\": each target token's log-probability, and how much each prompt token mattered"
@@ -125,4 +128,5 @@ if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
 fi
 
 log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"
+log "Dashboard: $GATEWAY_URL/ (sign in with a key); API reference: $GATEWAY_URL/docs; command line: infra/platform login"
 log "Its admin API key is in ${ADMIN_KEY_FILE#"$REPO_ROOT/"} (unless PLATFORM_ADMIN_KEY was set): curl -H \"Authorization: Bearer \$(cat ${ADMIN_KEY_FILE#"$REPO_ROOT/"})\" $GATEWAY_URL/api/runs"
