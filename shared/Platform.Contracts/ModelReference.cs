@@ -24,6 +24,14 @@ public sealed partial record ModelReference(string Name, int? Version, string? A
             alias == ModelAliases.Latest ? null : alias);
     }
 
+    /// <summary>Why nothing answers to this reference: the words every service's 404 uses.</summary>
+    public string NotFoundDetail => this switch
+    {
+        { Alias: { } alias } => $"Model '{Name}' has no alias '{alias}'.",
+        { Version: { } version } => $"Model '{Name}' has no version {version}.",
+        _ => $"No model is named '{Name}'.",
+    };
+
     public override string ToString() => Version is { } v ? $"{Name}/versions/{v}" : Alias is { } a ? $"{Name}@{a}" : Name;
 }
 

@@ -66,8 +66,7 @@ public static class EvaluationsApi
         var version = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
         if (version is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference.Alias is { } alias ? $"Model '{reference.Name}' has no alias '{alias}'."
-                    : reference.Version is null ? $"No model is named '{reference.Name}'." : $"Model '{reference.Name}' has no version {reference.Version}.");
+                detail: reference.NotFoundDetail);
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted, cancellationToken);
         if (dataset is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {body.DatasetId}.");

@@ -32,7 +32,7 @@ public static class AuditApi
     {
         var (take, after, errors) = Pages.Read<AuditPosition>(limit, cursor);
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
+            return Pages.Invalid(errors);
         var query = db.Audit.AsNoTracking();
         if (after is { } position)
             query = query.Where(a => a.Id < position.Id);

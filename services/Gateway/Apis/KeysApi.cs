@@ -75,7 +75,7 @@ public static class KeysApi
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
+            return Pages.Invalid(errors);
         var query = db.Keys.AsNoTracking();
         if (includeRevoked != true)
             query = query.Where(k => k.RevokedAt == null);

@@ -70,13 +70,6 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         return (new PreparedGeneration(resolved, prompt!, request.Beam(resolved.Model.Architecture)), null);
     }
 
-    public static string NotFoundDetail(ModelReference reference) => reference switch
-    {
-        { Alias: { } alias } => $"Model '{reference.Name}' has no alias '{alias}'.",
-        { Version: { } version } => $"Model '{reference.Name}' has no version {version}.",
-        _ => $"No model is named '{reference.Name}'.",
-    };
-
     public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)
     {
         // An alias is read on every request, so a moved alias is followed as soon as its ModelAliasMoved has arrived.
@@ -86,7 +79,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
             query = query.Where(m => m.Version == v);
         var servable = await query.OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
         if (servable is null)
-            return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: NotFoundDetail(reference)));
+            return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: reference.NotFoundDetail));
         try
         {
             return (new ResolvedModel(servable, await cache.GetAsync(servable)), null);

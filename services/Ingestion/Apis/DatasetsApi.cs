@@ -181,7 +181,7 @@ public static class DatasetsApi
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
+            return Pages.Invalid(errors);
         return TypedResults.Ok(await db.LiveDatasets.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
             .NewestFirstPageAsync(take, after, DatasetResponse.From, cancellationToken));
     }

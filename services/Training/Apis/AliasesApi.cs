@@ -108,11 +108,10 @@ public static class AliasesApi
                     extensions: new Dictionary<string, object?> { ["checks"] = checks });
         }
 
-        await AliasBook.MoveAsync(db, name, alias, number, caller.Name, caller.KeyId, cancellationToken);
+        var moved = await AliasBook.MoveAsync(db, name, alias, number, caller.Name, caller.KeyId, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        var moved = await db.ModelAliases.AsNoTracking().FirstAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
-        return TypedResults.Ok(AliasResponse.From(moved));
+        return TypedResults.Ok(AliasResponse.From(moved!));
     }
 
     private static string Bounds(GateCheck c) => (c.Min, c.Max) switch

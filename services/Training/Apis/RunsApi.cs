@@ -216,23 +216,25 @@ public static class RunsApi
             query = query.Where(r => r.Name == name);
         if (!string.IsNullOrEmpty(tag))
             query = query.Where(r => r.Tags.Contains(tag));
-        // Keyset pagination: each order ends in (CreatedAt, Id) descending, so a cursor names exactly one place.
-        if (after is { } p)
-            query = order switch
-            {
-                "val_loss" when p.Value is { } v => query.Where(r => r.BestValidationLoss == null || r.BestValidationLoss > v
-                    || r.BestValidationLoss == v && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
-                "val_loss" => query.Where(r => r.BestValidationLoss == null && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
-                "step" => query.Where(r => r.Step < p.Value || r.Step == p.Value && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
-                _ => query.Where(r => r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0),
-            };
-        var ordered = order switch
+        // Keyset pagination: each order ends in (CreatedAt, Id) descending, so a cursor names exactly one place; newest
+        // first is the order every list shares.
+        if (order == "created")
+            query = query.NewestFirst(after is { } c ? new CreatedPosition(c.At, c.Id) : null);
+        else
         {
-            "val_loss" => query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
-            "step" => query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
-            _ => query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
-        };
-        return Results.Ok(await ordered.PageAsync(take, r => new RunPosition(order,
+            if (after is { } p)
+                query = order switch
+                {
+                    "val_loss" when p.Value is { } v => query.Where(r => r.BestValidationLoss == null || r.BestValidationLoss > v
+                        || r.BestValidationLoss == v && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                    "val_loss" => query.Where(r => r.BestValidationLoss == null && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                    _ => query.Where(r => r.Step < p.Value || r.Step == p.Value && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                };
+            query = order == "val_loss"
+                ? query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+                : query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id);
+        }
+        return Results.Ok(await query.PageAsync(take, r => new RunPosition(order,
             order switch { "val_loss" => r.BestValidationLoss, "step" => r.Step, _ => null }, r.CreatedAt, r.Id), RunResponse.From, cancellationToken));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
 using Training.Data;
 
 namespace Training.Registry;
@@ -13,15 +14,18 @@ public static class AliasBook
 {
     /// <summary>Serialises alias changes of <paramref name="name"/> until the current transaction ends.</summary>
     public static Task LockAsync(TrainingDbContext db, string name, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"alias:" + name}, 0))", cancellationToken);
+        db.LockAsync("alias:" + name, cancellationToken);
 
-    /// <summary>Points <paramref name="alias"/> at <paramref name="version"/> (null: removes it); a no-op when it already does.</summary>
-    public static async Task<ModelAliasMove?> MoveAsync(TrainingDbContext db, string name, string alias, int? version, string by, Guid byKeyId,
+    /// <summary>
+    /// Points <paramref name="alias"/> at <paramref name="version"/> (null: removes it); a no-op when it already does.
+    /// Returns the alias as it now is (tracked, so it reads as saved after SaveChanges), or null once removed.
+    /// </summary>
+    public static async Task<ModelAlias?> MoveAsync(TrainingDbContext db, string name, string alias, int? version, string by, Guid byKeyId,
         CancellationToken cancellationToken)
     {
         var current = await db.ModelAliases.FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
         if (current?.Version == version)
-            return null;
+            return current;
         var id = await db.Database.SqlQueryRaw<long>($"SELECT nextval('{TrainingDbContext.Schema}.{ModelAliasMove.Sequence}') AS \"Value\"")
             .SingleAsync(cancellationToken);
         var move = ModelAliasMove.Of(id, name, alias, current?.Version, version, by, byKeyId, DateTimeOffset.UtcNow);
@@ -35,7 +39,7 @@ public static class AliasBook
             current.MoveTo(move);
         }
         db.PublishViaOutbox(move.Event());
-        return move;
+        return version is null ? null : current;
     }
 
     /// <summary>Removes every alias pointing to a version being deleted (a dataset's cascade deletion takes its versions).</summary>

@@ -26,8 +26,6 @@ public sealed class RunProgressFeed
                 channel.Writer.TryWrite(progress);
     }
 
-    public int Watchers(Guid runId) => _watchers.TryGetValue(runId, out var channels) ? channels.Count : 0;
-
     public sealed class Subscription(RunProgressFeed feed, Guid runId, Channel<TrainingProgressed> channel) : IDisposable
     {
         public ChannelReader<TrainingProgressed> Reader => channel.Reader;

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 
@@ -47,7 +48,7 @@ public static class Pages
         return (limit ?? DefaultLimit, position, errors);
     }
 
-    public static IResult Invalid(ValidationErrors errors) => Results.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
+    public static ValidationProblem Invalid(ValidationErrors errors) => TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
 
     /// <summary>Newest first, after <paramref name="position"/>.</summary>
     public static IQueryable<T> NewestFirst<T>(this IQueryable<T> query, CreatedPosition? position) where T : class, IListed
