@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Training.Data;
@@ -24,12 +25,12 @@ public static class RunsApi
         group.MapGet("/", ListAsync);
         group.MapGet("/compare", CompareAsync);
         group.MapGet("/{id:guid}", GetAsync);
-        group.MapPatch("/{id:guid}", PatchAsync);
+        group.MapPatch("/{id:guid}", PatchAsync).RetriedOnConflict<TrainingDbContext>();
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
         group.MapGet("/{id:guid}/events", EventsAsync);
-        group.MapPost("/{id:guid}/cancel", CancelAsync);
-        group.MapPost("/{id:guid}/resume", ResumeAsync);
-        group.MapDelete("/{id:guid}", DeleteAsync);
+        group.MapPost("/{id:guid}/cancel", CancelAsync).RetriedOnConflict<TrainingDbContext>();
+        group.MapPost("/{id:guid}/resume", ResumeAsync).RetriedOnConflict<TrainingDbContext>();
+        group.MapDelete("/{id:guid}", DeleteAsync).RetriedOnConflict<TrainingDbContext>();
         return app;
     }
 
