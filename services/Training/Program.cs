@@ -6,6 +6,7 @@ using Platform.ServiceDefaults.Security;
 using Training.Apis;
 using Training.Consumers;
 using Training.Data;
+using Training.Registry;
 using Training.Runs;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddGatewayCallers("training");
 builder.AddArtifactStore();
+// The model registry, a module with its own schema, outbox and queues, hosted here (see Registry/RegistryModule.cs).
+// Registered first: its first migration takes the versions and aliases over from the training schema before
+// Training's migration drops them there.
+builder.AddModelRegistry();
 builder.AddServiceDatabase<TrainingDbContext>(TrainingDbContext.Schema);
 builder.AddServiceMessaging("training", bus =>
 {
@@ -22,8 +27,9 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<DatasetEncodedConsumer>();
     bus.AddConsumer<DatasetEncodingFailedConsumer>();
     bus.AddConsumer<StartTrainingConsumer, StartTrainingConsumerDefinition>();
-    bus.AddConsumer<EvaluationCompletedConsumer>();
     bus.AddConsumer<EvaluationFailedConsumer>();
+    bus.AddConsumer<ModelVersionRegisteredConsumer>();
+    bus.AddConsumer<ModelVersionDeletedConsumer>();
     // A message that faults after its retries ends what it was about in Failed, whatever the exception.
     bus.AddConsumer<DatasetIngestedFaultConsumer>();
     bus.AddConsumer<DatasetTokenizedFaultConsumer>();
@@ -33,6 +39,8 @@ builder.AddServiceMessaging("training", bus =>
     bus.AddConsumer<StartTrainingFaultConsumer>();
     bus.AddConsumer<EvaluationCompletedFaultConsumer>();
     bus.AddConsumer<EvaluationFailedFaultConsumer>();
+    bus.AddConsumer<TrainingCompletedFaultConsumer>();
+    bus.AddConsumer<ModelVersionRegisteredFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
     bus.AddConsumer<RunDeletedConsumer>();
     // Progress for live views: a temporary queue of this instance's own, so every instance hears every run.
@@ -41,6 +49,7 @@ builder.AddServiceMessaging("training", bus =>
         e.Temporary = true;
         e.InstanceId = Guid.NewGuid().ToString("N")[..12];
     });
+    bus.AddRegistryConsumers();
 });
 builder.AddOutboxDispatcher<TrainingDbContext>();
 builder.AddTrainingRuns();
@@ -51,9 +60,8 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapRunsApi();
-app.MapModelsApi();
-app.MapAliasesApi();
-app.MapImportApi();
+app.MapVectorsApi();
+app.MapModelRegistry();
 app.MapOutboxAdminApi<TrainingDbContext>();
 
 app.Run();

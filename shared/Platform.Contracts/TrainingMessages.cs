@@ -3,7 +3,11 @@ namespace Platform.Contracts;
 /// <summary>Command: train the run now (its dataset is tokenized).</summary>
 public sealed record StartTraining(Guid RunId);
 
-/// <summary>Where a trained model and the data to judge it live.</summary>
+/// <summary>
+/// Where a trained model and the data to judge it live, and what the registry records of it once it is evaluated: its
+/// dataset, owner, base model (a fine-tune's "name/versions/N" and method), the validation loss its registration policy
+/// picked (best or last) and what training cost.
+/// </summary>
 public sealed record TrainingCompleted(
     Guid RunId,
     string ModelName,
@@ -18,7 +22,15 @@ public sealed record TrainingCompleted(
     double? FinalValidationLoss,
     DateTimeOffset CompletedAt,
     string Architecture = Architectures.Gpt,
-    string? SourceTokenizerKey = null);
+    string? SourceTokenizerKey = null)
+{
+    public Guid DatasetId { get; init; }
+    public Owner? Owner { get; init; }
+    public string? BaseModel { get; init; }
+    public string? FineTuneMethod { get; init; }
+    public double? RegisteredValidationLoss { get; init; }
+    public RunCost? Cost { get; init; }
+}
 
 public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
 

@@ -18,7 +18,7 @@ public sealed class PlatformStack : IAsyncLifetime
     [
         ("Ingestion", 18081), ("Tokenization", 18082), ("Training", 18083), ("Evaluation", 18084), ("Generation", 18085), ("Gateway", 18080),
     ];
-    private static readonly string[] Schemas = ["gateway", "ingestion", "tokenization", "training", "evaluation", "generation"];
+    private static readonly string[] Schemas = ["gateway", "ingestion", "tokenization", "training", "registry", "evaluation", "generation"];
     public static readonly Uri GatewayAddress = new("http://127.0.0.1:18080");
 
     // The services are run from the same build configuration as the tests: bin/<Configuration>/net10.0.
@@ -30,7 +30,7 @@ public sealed class PlatformStack : IAsyncLifetime
     {
         ["Tokenization"] = [("DatasetIngested", FaultNames.Io, "io"), ("DatasetIngested", FaultNames.Database, "database"), ("DatasetIngested", FaultNames.Unknown, "unknown")],
         ["Evaluation"] = [("TrainingCompleted", FaultNames.Evaluation, "unknown")],
-        ["Training"] = [("training-step", FaultNames.CrashLoop, "kill")],
+        ["Training"] = [("training-step", FaultNames.CrashLoop, "kill"), ("TrainingCompleted", FaultNames.Registration, "database")],
     };
 
     /// <summary>Receives the services' traces over OTLP/HTTP, as any collector would.</summary>

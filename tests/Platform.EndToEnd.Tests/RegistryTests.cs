@@ -159,6 +159,46 @@ public sealed class RegistryTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task A_trained_version_is_registered_from_events_and_deleted_on_its_own_after_which_its_run_deletes_without_cascade()
+    {
+        var datasetId = await TokenizedAsync("version-delete-data");
+        var run = await TrainedAsync(datasetId, "version-delete", 6);
+        var runId = run["id"]!.GetValue<string>();
+        // The registry assembled the version from TrainingCompleted and EvaluationCompleted: the run's figures and cost are on it.
+        var version = await Api.GetOkAsync(Http, "/api/models/version-delete/versions/1");
+        Assert.Equal(runId, version["runId"]!.GetValue<string>());
+        Assert.Equal(datasetId, version["datasetId"]!.GetValue<string>());
+        Assert.Equal(run["cost"]!["tokens"]!.GetValue<long>(), version["cost"]!["tokens"]!.GetValue<long>());
+        Assert.True(version["cost"]!["tokens"]!.GetValue<long>() > 0);
+        Assert.Equal(run["latestValidationLoss"]!.GetValue<double>(), version["validationLoss"]!.GetValue<double>());
+        Assert.NotNull(version["evaluation"]!["loss"]);
+        Assert.Equal(1, run["modelVersion"]!.GetValue<int>());
+        Assert.Equal(200, (await GeneratedAsync("version-delete", a => a["status"]!.GetValue<int>() == 200))["status"]!.GetValue<int>());
+
+        // The run is kept while its version exists; the version is kept while an alias points to it.
+        var (runBlocked, runBlockedBody) = await Api.SendAsync(Http, HttpMethod.Delete, $"/api/runs/{runId}");
+        AssertProblem(HttpStatusCode.Conflict, (runBlocked, runBlockedBody), "deleting a run with a version");
+        Assert.Equal(["version-delete/versions/1"], runBlockedBody!["modelVersions"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.OK, (await MoveAsync(Http, "version-delete", "production", 1)).Status);
+        var (versionBlocked, versionBlockedBody) = await Api.SendAsync(Http, HttpMethod.Delete, "/api/models/version-delete/versions/1");
+        AssertProblem(HttpStatusCode.Conflict, (versionBlocked, versionBlockedBody), "deleting a version an alias points to");
+        Assert.Equal(["version-delete@production"], versionBlockedBody!["aliases"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Http, HttpMethod.Delete, "/api/models/version-delete/aliases/production")).Status);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Http, HttpMethod.Delete, "/api/models/version-delete/versions/1")).Status);
+        AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(Http, "/api/models/version-delete/versions/1"), "a deleted version");
+        AssertProblem(HttpStatusCode.NotFound, await Api.SendAsync(Http, HttpMethod.Delete, "/api/models/version-delete/versions/1"), "a version deleted twice");
+        // By events: Training forgets the run's version, Generation stops serving it.
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"), r => r["modelVersion"] is null, Deadline, stack.Logs);
+        await GeneratedAsync("version-delete", a => a["status"]!.GetValue<int>() == 404);
+        // The run's checkpoints stayed with the run until now.
+        Assert.True(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "runs", Guid.Parse(runId).ToString("N"))));
+        var (runDeleted, runDeletedBody) = await Api.SendAsync(Http, HttpMethod.Delete, $"/api/runs/{runId}");
+        Assert.True(runDeleted == HttpStatusCode.OK, $"{(int)runDeleted}: {runDeletedBody}");
+        Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "runs", Guid.Parse(runId).ToString("N"))));
+    }
+
+    [Fact]
     public async Task Runs_take_tags_and_a_note_filter_by_tag_and_compare_side_by_side_with_their_metrics_aligned_by_step()
     {
         var datasetId = await TokenizedAsync("compare-data");

@@ -87,6 +87,22 @@ public sealed class ReliabilityTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task A_registry_that_cannot_record_a_trained_run_ends_the_run_failed_with_the_reason_and_registers_nothing()
+    {
+        // The registry's TrainingCompleted consumer (in the Training process) meets a database error on every attempt.
+        var datasetId = await TokenizedDatasetAsync("register-fault-data");
+        var runId = await StartRunAsync(datasetId, $"{FaultNames.Registration}-run", 20, 10);
+
+        var run = await FinishedAsync(runId);
+        Assert.Equal("Failed", run["state"]!.GetValue<string>());
+        Assert.Contains("Recording the trained model in the registry failed after its retries (NpgsqlException", run["failureReason"]!.GetValue<string>());
+        // Evaluation itself succeeded: only the registry's half is missing, so no version exists.
+        var evaluations = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}"))["items"]!.AsArray();
+        Assert.Equal("Completed", Assert.Single(evaluations)!["state"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Http, $"/api/models/{FaultNames.Registration}-run")).Status);
+    }
+
+    [Fact]
     public async Task A_run_whose_process_keeps_dying_ends_failed_after_the_crash_limit_and_the_worker_trains_the_next_run()
     {
         var datasetId = await TokenizedDatasetAsync("crash-loop-data");
@@ -216,7 +232,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
             var resumedAt = (double)Scalar(db, $"SELECT \"Value\" FROM training.metrics WHERE \"RunId\" = '{runId}' AND \"Key\" = 'resumed_at_step'")!;
             Assert.Equal(0, resumedAt % 200);
             Assert.InRange(resumedAt, 200, 2800);
-            Assert.Equal(1L, (long)Scalar(db, $"SELECT count(*) FROM training.model_versions WHERE \"RunId\" = '{runId}'")!);
+            Assert.Equal(1L, (long)Scalar(db, $"SELECT count(*) FROM registry.model_versions WHERE \"RunId\" = '{runId}'")!);
         }
         finally
         {

@@ -1,6 +1,6 @@
 using Platform.Contracts;
 using Platform.ServiceDefaults.Persistence;
-using Training.Data;
+using Training.Registry.Data;
 
 namespace Platform.Services.Tests;
 

@@ -16,7 +16,17 @@ public sealed record OutboxOverview(IReadOnlyList<JsonObject> Rows, IReadOnlyLis
 /// </summary>
 public static class OutboxApi
 {
-    public static readonly string[] Services = ["ingestion", "tokenization", "training", "evaluation"];
+    /// <summary>Each outbox: the name rows carry, the cluster that holds it and its admin path there (the registry's lives in Training).</summary>
+    public static readonly IReadOnlyList<(string Name, string Cluster, string Path)> Outboxes =
+    [
+        ("ingestion", "ingestion", OutboxAdminApi.DefaultPath),
+        ("tokenization", "tokenization", OutboxAdminApi.DefaultPath),
+        ("training", "training", OutboxAdminApi.DefaultPath),
+        ("registry", "training", "/api/admin/registry-outbox"),
+        ("evaluation", "evaluation", OutboxAdminApi.DefaultPath),
+    ];
+
+    public static IEnumerable<string> Services => Outboxes.Select(o => o.Name);
 
     public static IEndpointRouteBuilder MapOutboxApi(this IEndpointRouteBuilder app)
     {
@@ -38,12 +48,13 @@ public static class OutboxApi
         state ??= OutboxStates.Parked;
         if (OutboxAdminApi.InvalidQuery(state, limit) is { } errors)
             return TypedResults.ValidationProblem(errors);
-        var query = $"/api/admin/outbox?state={state}&limit={limit ?? OutboxAdminApi.DefaultLimit}";
-        var answers = await Task.WhenAll(Services.Select(async service =>
+        var query = $"?state={state}&limit={limit ?? OutboxAdminApi.DefaultLimit}";
+        var answers = await Task.WhenAll(Outboxes.Select(async outbox =>
         {
+            var service = outbox.Name;
             try
             {
-                using var response = await SendAsync(http, service, HttpMethod.Get, query, proxy, clients, signature, cancellationToken);
+                using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Get, outbox.Path + query, proxy, clients, signature, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                     return (service, rows: (JsonArray?)null);
                 var page = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
@@ -69,11 +80,11 @@ public static class OutboxApi
     private static async Task<IResult> RetryAsync(HttpContext http, string service, long id, IProxyStateLookup proxy, IHttpClientFactory clients,
         CallerSignature signature, CancellationToken cancellationToken)
     {
-        if (!Services.Contains(service))
+        if (Outboxes.FirstOrDefault(o => o.Name == service) is not { Name: not null } outbox)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["service"] = [$"must be one of {string.Join(", ", Services)}."] });
         try
         {
-            using var response = await SendAsync(http, service, HttpMethod.Post, $"/api/admin/outbox/{id}/retry", proxy, clients, signature, cancellationToken);
+            using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Post, $"{outbox.Path}/{id}/retry", proxy, clients, signature, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
         }
@@ -83,11 +94,11 @@ public static class OutboxApi
         }
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpContext http, string service, HttpMethod method, string pathAndQuery,
+    private static Task<HttpResponseMessage> SendAsync(HttpContext http, string clusterId, HttpMethod method, string pathAndQuery,
         IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature, CancellationToken cancellationToken)
     {
-        if (!proxy.TryGetCluster(service, out var cluster) || cluster.Destinations.Values.FirstOrDefault() is not { } destination)
-            throw new HttpRequestException($"No destination is configured for the {service} cluster.");
+        if (!proxy.TryGetCluster(clusterId, out var cluster) || cluster.Destinations.Values.FirstOrDefault() is not { } destination)
+            throw new HttpRequestException($"No destination is configured for the {clusterId} cluster.");
         var request = new HttpRequestMessage(method, new Uri(new Uri(destination.Model.Config.Address), pathAndQuery));
         request.Headers.Add(CallerSignature.HeaderName, signature.Sign(http.Caller()));
         return clients.CreateClient(nameof(OutboxApi)).SendAsync(request, cancellationToken);

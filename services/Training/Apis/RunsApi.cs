@@ -9,6 +9,7 @@ using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Training.Data;
+using Training.Registry;
 using Training.Runs;
 
 namespace Training.Apis;
@@ -62,7 +63,7 @@ public static class RunsApi
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, IngestionClient ingestion, RunEstimator estimator,
-        ArtifactStore store, CancellationToken cancellationToken)
+        ArtifactStore store, ModelRegistry registry, CancellationToken cancellationToken)
     {
         // Read raw first: a fine-tune must know which model fields the request set, not just their values after defaults.
         var (json, problem) = await JsonBody.ReadAsync<JsonObject>(http.Request, cancellationToken);
@@ -82,7 +83,7 @@ public static class RunsApi
         string? tokenizerKey = null;
         if (spec.InitFrom is { } init)
         {
-            fineTuneBase = await FineTuneBase.FindAsync(db, store, ModelReference.Parse(init.Model)!, cancellationToken);
+            fineTuneBase = await FineTuneBase.FindAsync(registry, store, ModelReference.Parse(init.Model)!, cancellationToken);
             if (fineTuneBase is null)
                 return Invalid("initFrom.model", $"names no registered version ('{init.Model}').");
             if (fineTuneBase.Lora is not null && spec.FineTune?.Method == FineTuneMethods.Lora)
@@ -443,18 +444,20 @@ public static class RunsApi
 
     /// <summary>
     /// By its owner or an admin: deletes the run's checkpoints, metrics and evaluation. A registered version makes
-    /// this a 409 unless cascade=true, which deletes the version too. A training run stops first (202); otherwise 200.
+    /// this a 409 until the version is deleted (DELETE /api/models/{name}/versions/{n}), or with cascade=true, which
+    /// takes the version along: the registry deletes it when it hears RunDeleted. An alias or a LoRA version resting on
+    /// that version refuses both. A training run stops first (202); otherwise 200.
     /// </summary>
     private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db, RunDeletion deletion,
-        CancellationToken cancellationToken)
+        ModelRegistry registry, CancellationToken cancellationToken)
     {
         var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
         if (!http.Caller().MayChange(run.OwnerId))
             return AccessProblems.NotOwner("run");
-        var versions = await db.ModelVersions.Where(v => v.RunId == id).Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
-        if (await VersionDependents.RefuseDeletionAsync(db, versions, cancellationToken) is { } adapted)
+        List<string> versions = run.ModelVersion is { } registered ? [$"{run.Name}/versions/{registered}"] : [];
+        if (await registry.RefuseDeletionAsync(versions, cancellationToken) is { } adapted)
             return adapted;
         if (versions.Count > 0 && cascade != true)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A model version depends on this run.",

@@ -3,7 +3,7 @@ using Training.Data;
 
 namespace Training.Consumers;
 
-/// <summary>Registering the evaluated model gave up after its retries: the run fails with the reason instead of staying Evaluating.</summary>
+/// <summary>The registry gave up registering the evaluated model after its retries: the run fails with the reason instead of staying Evaluating.</summary>
 public sealed class EvaluationCompletedFaultConsumer(TrainingDbContext db, ILogger<EvaluationCompletedFaultConsumer> logger) : RunFaultConsumer<EvaluationCompleted>(db, logger)
 {
     protected override string What => "Registering the evaluated model";

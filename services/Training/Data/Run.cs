@@ -262,6 +262,16 @@ public sealed class Run : IOwned, IListed
         UpdatedAt = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>The registry deleted the version this run registered; false when it is not the run's version (or already forgotten).</summary>
+    public bool ForgetVersion(int version)
+    {
+        if (ModelVersion != version)
+            return false;
+        ModelVersion = null;
+        UpdatedAt = DateTimeOffset.UtcNow;
+        return true;
+    }
+
     /// <summary>The run's checkpoints, metrics and version are being removed; it answers 404 from now on.</summary>
     public void MarkDeleted()
     {
@@ -397,36 +407,4 @@ public sealed class VectorsFile : IOwned, IListed
     public DateTimeOffset CreatedAt { get; set; }
 
     public static string PrefixOf(Guid id) => $"vectors/{id:N}";
-}
-
-/// <summary>A registered model version: {Name} v{Version}, produced by one run (or imported).</summary>
-public sealed class ModelVersion : IOwned
-{
-    public Guid Id { get; set; }
-    public string Name { get; set; } = "";
-    public int Version { get; set; }
-    public Guid RunId { get; set; }
-    public Guid DatasetId { get; set; }
-    public Guid? OwnerId { get; set; }
-    public string? OwnerName { get; set; }
-    public string CheckpointKey { get; set; } = "";
-    public string CheckpointSha256 { get; set; } = "";
-    public string TokenizerKey { get; set; } = "";
-    /// <summary>"gpt" or "encoder-decoder".</summary>
-    public string Architecture { get; set; } = Architectures.Gpt;
-    public string? SourceTokenizerKey { get; set; }
-    /// <summary>Set for a version imported from a weights file: its layout ("platform", "nanogpt" or "hf-gpt2"); RunId is then the import's id.</summary>
-    public string? ImportedFrom { get; set; }
-    /// <summary>A fine-tune's base version ("name/versions/N") and method ("full" or "lora"); null for a model trained from scratch.</summary>
-    public string? BaseModel { get; set; }
-    public string? FineTuneMethod { get; set; }
-    public EvaluationFigures? Evaluation { get; set; }
-    /// <summary>The run's final validation loss, as recorded in training (null for an import).</summary>
-    public double? ValidationLoss { get; set; }
-    public string? Description { get; set; }
-    public List<string> Tags { get; set; } = [];
-    /// <summary>The training cost of the run that produced the version.</summary>
-    public RunCost? Cost { get; set; }
-    public string? Sample { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
 }

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
-using Training.Data;
+using Training.Registry.Data;
 
 namespace Training.Registry;
 
@@ -13,20 +13,20 @@ namespace Training.Registry;
 public static class AliasBook
 {
     /// <summary>Serialises alias changes of <paramref name="name"/> until the current transaction ends.</summary>
-    public static Task LockAsync(TrainingDbContext db, string name, CancellationToken cancellationToken) =>
+    public static Task LockAsync(RegistryDbContext db, string name, CancellationToken cancellationToken) =>
         db.LockAsync("alias:" + name, cancellationToken);
 
     /// <summary>
     /// Points <paramref name="alias"/> at <paramref name="version"/> (null: removes it); a no-op when it already does.
     /// Returns the alias as it now is (tracked, so it reads as saved after SaveChanges), or null once removed.
     /// </summary>
-    public static async Task<ModelAlias?> MoveAsync(TrainingDbContext db, string name, string alias, int? version, string by, Guid byKeyId,
+    public static async Task<ModelAlias?> MoveAsync(RegistryDbContext db, string name, string alias, int? version, string by, Guid byKeyId,
         CancellationToken cancellationToken)
     {
         var current = await db.ModelAliases.FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
         if (current?.Version == version)
             return current;
-        var id = await db.Database.SqlQueryRaw<long>($"SELECT nextval('{TrainingDbContext.Schema}.{ModelAliasMove.Sequence}') AS \"Value\"")
+        var id = await db.Database.SqlQueryRaw<long>($"SELECT nextval('{RegistryDbContext.Schema}.{ModelAliasMove.Sequence}') AS \"Value\"")
             .SingleAsync(cancellationToken);
         var move = ModelAliasMove.Of(id, name, alias, current?.Version, version, by, byKeyId, DateTimeOffset.UtcNow);
         db.ModelAliasMoves.Add(move);
@@ -43,7 +43,7 @@ public static class AliasBook
     }
 
     /// <summary>Removes every alias pointing to a version being deleted (a dataset's cascade deletion takes its versions).</summary>
-    public static async Task RemoveAllToAsync(TrainingDbContext db, string name, int version, string by, CancellationToken cancellationToken)
+    public static async Task RemoveAllToAsync(RegistryDbContext db, string name, int version, string by, CancellationToken cancellationToken)
     {
         await LockAsync(db, name, cancellationToken);
         foreach (var alias in await db.ModelAliases.Where(a => a.Name == name && a.Version == version).Select(a => a.Alias).ToListAsync(cancellationToken))

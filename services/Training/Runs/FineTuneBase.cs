@@ -4,8 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ML;
 using Platform.Storage;
-using Training.Data;
 using Training.Registry;
+using Training.Registry.Data;
 
 namespace Training.Runs;
 
@@ -18,9 +18,9 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
     /// The version a reference names ("name": the latest; "name@alias": where the alias points now), with the config read from its checkpoint's header; null when
     /// there is no such version.
     /// </summary>
-    public static async Task<FineTuneBase?> FindAsync(TrainingDbContext db, ArtifactStore store, ModelReference reference, CancellationToken cancellationToken)
+    public static async Task<FineTuneBase?> FindAsync(ModelRegistry registry, ArtifactStore store, ModelReference reference, CancellationToken cancellationToken)
     {
-        var version = await ModelVersions.FindAsync(db, reference, cancellationToken);
+        var version = await registry.FindAsync(reference, cancellationToken);
         if (version is null || !store.Exists(version.CheckpointKey))
             return null;
         var (config, lora) = Checkpoint.ReadConfig(store.PathOf(version.CheckpointKey));

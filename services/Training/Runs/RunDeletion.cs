@@ -3,15 +3,14 @@ using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
 using Platform.Storage;
 using Training.Data;
-using Training.Registry;
 
 namespace Training.Runs;
 
 /// <summary>
-/// Deletes runs: their metrics and registered versions (announced as ModelVersionDeleted, so Generation stops serving
-/// them) with the caller's SaveChanges, then their checkpoints. A run that is training is only marked: the training
-/// worker deletes it when it has stopped (<see cref="TrainingWorker"/>). RunDeleted tells Evaluation, and
-/// this service's own RunDeletedConsumer removes the files again, so a crash after the commit loses nothing.
+/// Deletes runs: their metrics with the caller's SaveChanges, then their checkpoints. A run that is training is only
+/// marked: the training worker deletes it when it has stopped (<see cref="TrainingWorker"/>). RunDeleted tells the
+/// registry (which deletes the versions the run registered, announced as ModelVersionDeleted) and Evaluation, and this
+/// service's own RunDeletedConsumer removes the files again, so a crash after the commit loses nothing.
 /// </summary>
 public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogger<RunDeletion> logger)
 {
@@ -29,12 +28,6 @@ public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogg
 
     public async Task DeleteNowAsync(Run run, CancellationToken cancellationToken)
     {
-        foreach (var version in await db.ModelVersions.Where(v => v.RunId == run.Id).ToListAsync(cancellationToken))
-        {
-            db.ModelVersions.Remove(version);
-            await AliasBook.RemoveAllToAsync(db, version.Name, version.Version, "deletion of run " + run.Id, cancellationToken);
-            db.PublishViaOutbox(new ModelVersionDeleted(version.Name, version.Version, run.Id, DateTimeOffset.UtcNow));
-        }
         db.Metrics.RemoveRange(await db.Metrics.Where(m => m.RunId == run.Id).ToListAsync(cancellationToken));
         run.MarkDeleted();
         db.PublishViaOutbox(new RunDeleted(run.Id, run.DatasetId, run.UpdatedAt));

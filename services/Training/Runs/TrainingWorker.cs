@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Security;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
@@ -177,6 +178,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         var outcome = "failed";
         var startStep = run.Step;
         var stepsDone = (int?)null;
+        TrainingCompleted? completed = null;
         var wall = Stopwatch.StartNew();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancelled, heartbeat.Lost, stoppingToken);
@@ -201,9 +203,16 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             // A run taken over at its last step trains no step: its losses are the ones already recorded.
             var finalLoss = Finite(trained.Outcome.FinalTrainLoss) ?? run.LatestTrainLoss ?? 0;
             var finalValidation = Finite(trained.Outcome.FinalValidationLoss) ?? run.LatestValidationLoss;
-            db.PublishViaOutbox(new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
+            completed = new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
                 dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0, dataset.ValidationTokens ?? 0,
-                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt, run.Spec.Model.Architecture, dataset.SourceTokenizerKey));
+                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt, run.Spec.Model.Architecture, dataset.SourceTokenizerKey)
+            {
+                DatasetId = run.DatasetId,
+                Owner = run.OwnerOf(),
+                BaseModel = run.BaseModel,
+                FineTuneMethod = run.BaseModel is null ? null : run.Spec.FineTune?.Method ?? FineTuneMethods.Full,
+                RegisteredValidationLoss = run.Spec.Training.Registration == Registrations.Best ? run.BestValidationLoss : run.LatestValidationLoss,
+            };
             logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
                 run.Id, trained.Outcome.Elapsed, finalLoss, finalValidation);
         }
@@ -256,6 +265,9 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         if (!run.IsDeleted && run.LeaseToken == claim.LeaseToken)
             run.AddCost(AttemptCost(estimate, stepsDone ?? Math.Max(0, run.Step - startStep), wall.Elapsed,
                 Process.GetCurrentProcess().TotalProcessorTime - cpuBefore));
+        // Announced with the cost of every attempt, this one included: the registry records it on the version.
+        if (completed is not null)
+            db.PublishViaOutbox(completed with { Cost = run.Cost });
         try
         {
             await UntilDatabaseAnswersAsync(run.Id, () => db.SaveChangesAsync(CancellationToken.None));

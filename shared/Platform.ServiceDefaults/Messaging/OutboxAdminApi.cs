@@ -33,9 +33,12 @@ public static class OutboxAdminApi
 {
     public const int DefaultLimit = 100, MaxLimit = 1000;
 
-    public static IEndpointRouteBuilder MapOutboxAdminApi<TContext>(this IEndpointRouteBuilder app) where TContext : DbContext, IOutboxContext
+    public const string DefaultPath = "/api/admin/outbox";
+
+    /// <summary>The admin endpoints of one outbox, at <paramref name="path"/> (a module with its own outbox, like the registry, has its own path).</summary>
+    public static IEndpointRouteBuilder MapOutboxAdminApi<TContext>(this IEndpointRouteBuilder app, string path = DefaultPath) where TContext : DbContext, IOutboxContext
     {
-        var group = app.MapGroup("/api/admin/outbox").WithTags("Outbox").RequireAuthorization(p => p.RequireRole(Roles.Admin));
+        var group = app.MapGroup(path).WithTags("Outbox").RequireAuthorization(p => p.RequireRole(Roles.Admin));
         group.MapGet("", ListAsync<TContext>);
         group.MapPost("/{id:long}/retry", RetryAsync<TContext>);
         return app;

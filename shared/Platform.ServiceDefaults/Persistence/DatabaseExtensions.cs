@@ -11,16 +11,18 @@ public static class DatabaseExtensions
 
     /// <summary>
     /// Registers the service's own DbContext on the shared PostgreSQL server, keeping its tables and
-    /// migration history inside its own schema, and applies its migrations at start-up.
+    /// migration history inside its own schema, and applies its migrations at start-up (in the order contexts are
+    /// added). A module with a schema of its own in the same service (the model registry) names its own health check.
     /// </summary>
-    public static IHostApplicationBuilder AddServiceDatabase<TContext>(this IHostApplicationBuilder builder, string schema)
+    public static IHostApplicationBuilder AddServiceDatabase<TContext>(this IHostApplicationBuilder builder, string schema,
+        string healthCheck = "database")
         where TContext : DbContext
     {
         var connectionString = WithBoundedPool(builder.Configuration.GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionStringName} is not configured."), builder.Configuration);
         builder.Services.AddDbContext<TContext>(o => o.UseNpgsql(connectionString,
             npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history", schema)));
-        builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("database", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        builder.Services.AddHealthChecks().AddDbContextCheck<TContext>(healthCheck, tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.Services.AddHostedService<MigrateOnStart<TContext>>();
         return builder;
     }

@@ -24,8 +24,6 @@ namespace Training.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.HasSequence("model_alias_move_ids");
-
             modelBuilder.Entity("Platform.ServiceDefaults.Messaging.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -211,182 +209,6 @@ namespace Training.Data.Migrations
                     b.HasIndex("RunId", "Key", "Step");
 
                     b.ToTable("metrics", "training");
-                });
-
-            modelBuilder.Entity("Training.Data.ModelAlias", b =>
-                {
-                    b.Property<string>("Name")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Alias")
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.Property<long>("Sequence")
-                        .HasColumnType("bigint");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("UpdatedBy")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<int>("Version")
-                        .HasColumnType("integer");
-
-                    b.HasKey("Name", "Alias");
-
-                    b.ToTable("model_aliases", "training");
-                });
-
-            modelBuilder.Entity("Training.Data.ModelAliasMove", b =>
-                {
-                    b.Property<long>("Id")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Alias")
-                        .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.Property<DateTimeOffset>("At")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("By")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<Guid>("ByKeyId")
-                        .HasColumnType("uuid");
-
-                    b.Property<int?>("FromVersion")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<int?>("ToVersion")
-                        .HasColumnType("integer");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Name", "Alias");
-
-                    b.ToTable("model_alias_moves", "training");
-                });
-
-            modelBuilder.Entity("Training.Data.ModelVersion", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Architecture")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("BaseModel")
-                        .HasColumnType("text");
-
-                    b.Property<string>("CheckpointKey")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("CheckpointSha256")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<Guid>("DatasetId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Description")
-                        .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)");
-
-                    b.Property<string>("FineTuneMethod")
-                        .HasColumnType("text");
-
-                    b.Property<string>("ImportedFrom")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<Guid?>("OwnerId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("OwnerName")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<Guid>("RunId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Sample")
-                        .HasColumnType("text");
-
-                    b.Property<string>("SourceTokenizerKey")
-                        .HasColumnType("text");
-
-                    b.PrimitiveCollection<List<string>>("Tags")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("text[]")
-                        .HasDefaultValueSql("'{}'::text[]");
-
-                    b.Property<string>("TokenizerKey")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<double?>("ValidationLoss")
-                        .HasColumnType("double precision");
-
-                    b.Property<int>("Version")
-                        .HasColumnType("integer");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("RunId")
-                        .IsUnique();
-
-                    b.HasIndex("Name", "Version")
-                        .IsUnique();
-
-                    b.ToTable("model_versions", "training");
-                });
-
-            modelBuilder.Entity("Training.Data.PromotionGate", b =>
-                {
-                    b.Property<string>("Name")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Alias")
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
-
-                    b.Property<string>("Requires")
-                        .IsRequired()
-                        .HasColumnType("jsonb");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("UpdatedBy")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.HasKey("Name", "Alias");
-
-                    b.ToTable("promotion_gates", "training");
                 });
 
             modelBuilder.Entity("Training.Data.Run", b =>
@@ -576,57 +398,11 @@ namespace Training.Data.Migrations
                     b.ToTable("vectors", "training");
                 });
 
-            modelBuilder.Entity("Training.Data.ModelVersion", b =>
+            modelBuilder.Entity("Training.Data.Run", b =>
                 {
-                    b.OwnsOne("Platform.Contracts.EvaluationFigures", "Evaluation", b1 =>
+                    b.OwnsOne("Platform.Contracts.RunCost", "Cost", b1 =>
                         {
-                            b1.Property<Guid>("ModelVersionId");
-
-                            b1.Property<double>("BitsPerByte");
-
-                            b1.Property<double?>("Bleu");
-
-                            b1.Property<string>("BleuTokenize");
-
-                            b1.Property<double?>("ChrF");
-
-                            b1.Property<double?>("ExactMatch");
-
-                            b1.Property<double?>("ExpectedCalibrationError");
-
-                            b1.Property<double>("Loss");
-
-                            b1.Property<double?>("MacroF1");
-
-                            b1.Property<double?>("MacroPrecision");
-
-                            b1.Property<double?>("MacroRecall");
-
-                            b1.Property<long?>("PairsEvaluated");
-
-                            b1.Property<double>("Perplexity");
-
-                            b1.Property<long>("TokensEvaluated");
-
-                            b1.Property<double>("Top1Accuracy");
-
-                            b1.Property<double>("Top5Accuracy");
-
-                            b1.HasKey("ModelVersionId");
-
-                            b1.ToTable("model_versions", "training");
-
-                            b1
-                                .ToJson("Evaluation")
-                                .HasColumnType("jsonb");
-
-                            b1.WithOwner()
-                                .HasForeignKey("ModelVersionId");
-                        });
-
-                    b.OwnsOne("Training.Data.RunCost", "Cost", b1 =>
-                        {
-                            b1.Property<Guid>("ModelVersionId");
+                            b1.Property<Guid>("RunId");
 
                             b1.Property<double>("CpuSeconds");
 
@@ -643,25 +419,18 @@ namespace Training.Data.Migrations
 
                             b1.Property<double>("WallSeconds");
 
-                            b1.HasKey("ModelVersionId");
+                            b1.HasKey("RunId");
 
-                            b1.ToTable("model_versions", "training");
+                            b1.ToTable("runs", "training");
 
                             b1
                                 .ToJson("Cost")
                                 .HasColumnType("jsonb");
 
                             b1.WithOwner()
-                                .HasForeignKey("ModelVersionId");
+                                .HasForeignKey("RunId");
                         });
 
-                    b.Navigation("Cost");
-
-                    b.Navigation("Evaluation");
-                });
-
-            modelBuilder.Entity("Training.Data.Run", b =>
-                {
                     b.OwnsOne("Platform.Contracts.RunSpec", "Spec", b1 =>
                         {
                             b1.Property<Guid>("RunId");
@@ -791,6 +560,8 @@ namespace Training.Data.Migrations
 
                                     b2.Property<bool>("RecomputeActivations");
 
+                                    b2.Property<string>("Registration");
+
                                     b2.Property<int>("Seed");
 
                                     b2.Property<int>("WarmupSteps");
@@ -814,37 +585,6 @@ namespace Training.Data.Migrations
 
                             b1.Navigation("Training")
                                 .IsRequired();
-                        });
-
-                    b.OwnsOne("Training.Data.RunCost", "Cost", b1 =>
-                        {
-                            b1.Property<Guid>("RunId");
-
-                            b1.Property<double>("CpuSeconds");
-
-                            b1.Property<string>("Currency")
-                                .IsRequired();
-
-                            b1.Property<double>("Flops");
-
-                            b1.Property<double>("GpuSeconds");
-
-                            b1.Property<decimal>("Price");
-
-                            b1.Property<long>("Tokens");
-
-                            b1.Property<double>("WallSeconds");
-
-                            b1.HasKey("RunId");
-
-                            b1.ToTable("runs", "training");
-
-                            b1
-                                .ToJson("Cost")
-                                .HasColumnType("jsonb");
-
-                            b1.WithOwner()
-                                .HasForeignKey("RunId");
                         });
 
                     b.Navigation("Cost");

@@ -1,6 +1,6 @@
 using Platform.Contracts;
 
-namespace Training.Data;
+namespace Training.Registry.Data;
 
 /// <summary>
 /// A named pointer to one version of a model ("production" → v3). Moved only through <see cref="MoveTo"/>, under a lock

@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
-using Training.Data;
+using Training.Registry.Data;
 
-namespace Training.Apis;
+namespace Training.Registry.Apis;
 
 /// <summary>
 /// What must go before a version may be deleted: an alias that points to it (serving follows aliases), and LoRA versions
@@ -11,7 +11,7 @@ namespace Training.Apis;
 public static class VersionDependents
 {
     /// <summary>409 naming what depends on any of <paramref name="versions"/> ("name/versions/N"), or null when nothing does.</summary>
-    public static async Task<IResult?> RefuseDeletionAsync(TrainingDbContext db, IReadOnlyCollection<string> versions, CancellationToken cancellationToken)
+    public static async Task<IResult?> RefuseDeletionAsync(RegistryDbContext db, IReadOnlyCollection<string> versions, CancellationToken cancellationToken)
     {
         var names = versions.Select(v => ModelReference.Parse(v)!.Name).Distinct().ToList();
         var aliases = (await db.ModelAliases.AsNoTracking().Where(a => names.Contains(a.Name)).ToListAsync(cancellationToken))

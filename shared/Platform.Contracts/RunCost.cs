@@ -1,4 +1,4 @@
-namespace Training.Data;
+namespace Platform.Contracts;
 
 /// <summary>
 /// What training a run has cost so far, summed over its attempts (a resumed or taken-over run adds each): wall time, CPU

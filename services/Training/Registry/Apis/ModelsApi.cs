@@ -4,9 +4,10 @@ using Platform.ML;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
-using Training.Data;
+using Training.Apis;
+using Training.Registry.Data;
 
-namespace Training.Apis;
+namespace Training.Registry.Apis;
 
 public sealed record ModelVersionResponse(
     string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
@@ -38,6 +39,7 @@ public static class ModelsApi
         group.MapGet("/{name}/versions/{version:int}", GetVersionAsync);
         group.MapGet("/{name}/versions/{version:int}/weights", GetWeightsAsync);
         group.MapPatch("/{name}/versions/{version:int}", PatchVersionAsync);
+        group.MapDelete("/{name}/versions/{version:int}", DeleteVersionAsync);
         return app;
     }
 
@@ -45,7 +47,7 @@ public static class ModelsApi
     /// Model names with their latest version, by name, a page at a time (limit, cursor); owner= ("me", a key id or a key
     /// name) counts only that owner's versions.
     /// </summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, string? owner, int? limit, string? cursor,
+    private static async Task<IResult> ListAsync(HttpContext http, RegistryDbContext db, string? owner, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<ModelPosition>(limit, cursor);
@@ -60,7 +62,7 @@ public static class ModelsApi
         return Results.Ok(page);
     }
 
-    private static async Task<IResult> GetModelAsync(string name, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetModelAsync(string name, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var versions = await db.ModelVersions.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).ToListAsync(cancellationToken);
@@ -74,7 +76,7 @@ public static class ModelsApi
             });
     }
 
-    private static async Task<IResult> GetVersionAsync(string name, int version, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetVersionAsync(string name, int version, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
         if (v is null)
@@ -84,7 +86,7 @@ public static class ModelsApi
     }
 
     /// <summary>By the version's owner or an admin: sets its description and/or tags.</summary>
-    private static async Task<IResult> PatchVersionAsync(string name, int version, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> PatchVersionAsync(string name, int version, HttpContext http, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<VersionPatch>(http.Request, cancellationToken);
         if (problem is not null)
@@ -111,12 +113,12 @@ public static class ModelsApi
     /// an encoder-decoder under its own names with its config), exported once from the verified checkpoint and kept beside it.
     /// A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
     /// </summary>
-    private static async Task<IResult> GetWeightsAsync(string name, int version, TrainingDbContext db, ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetWeightsAsync(string name, int version, RegistryDbContext db, ArtifactStore store, CancellationToken cancellationToken)
     {
         var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
         if (v is null)
             return NotFound($"Model '{name}' has no version {version}.");
-        var key = $"{Run.PrefixOf(v.RunId)}/model.safetensors";
+        var key = v.ExportKey;
         if (!store.Exists(key))
         {
             if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)
@@ -130,6 +132,34 @@ public static class ModelsApi
             }), cancellationToken);
         }
         return Results.File(store.PathOf(key), "application/octet-stream", $"{name}-v{version}.safetensors");
+    }
+
+    /// <summary>
+    /// By the version's owner or an admin: removes a version from the registry, refused with 409 while an alias points to
+    /// it or a LoRA version rests on it. An imported version's files go with it; a trained one's stay with its run, which
+    /// may then be deleted without cascade. ModelVersionDeleted tells Training, Generation and Evaluation.
+    /// </summary>
+    private static async Task<IResult> DeleteVersionAsync(string name, int version, HttpContext http, RegistryDbContext db, Registrar registrar,
+        ArtifactStore store, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Under the alias lock, so no alias can be moved onto the version between the check and the delete.
+        await AliasBook.LockAsync(db, name, cancellationToken);
+        var v = await db.ModelVersions.FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
+        if (v is null)
+            return NotFound($"Model '{name}' has no version {version}.");
+        if (!http.Caller().MayChange(v.OwnerId))
+            return AccessProblems.NotOwner("model version");
+        if (await VersionDependents.RefuseDeletionAsync(db, [$"{name}/versions/{version}"], cancellationToken) is { } refused)
+            return refused;
+        await registrar.RemoveAsync(v, $"deleted by {http.Caller().Name}", cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (v.ImportPrefix is { } files)
+            store.DeletePrefix(files);
+        else
+            store.Delete(v.ExportKey);
+        return Results.NoContent();
     }
 
     private static IResult NotFound(string detail) =>

@@ -3,10 +3,10 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
-using Training.Data;
+using Training.Registry.Data;
 using Training.Registry;
 
-namespace Training.Apis;
+namespace Training.Registry.Apis;
 
 public sealed record MoveAliasRequest(int? Version);
 
@@ -56,7 +56,7 @@ public static class AliasesApi
             detail: "alias: must be 1-40 lower-case letters, digits, '_' or '-', starting with a letter, and not 'latest' (always the highest version).",
             extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["alias"] = ["is not a valid alias name."] } });
 
-    private static async Task<Results<Ok<AliasesResponse>, ProblemHttpResult>> ListAsync(string name, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AliasesResponse>, ProblemHttpResult>> ListAsync(string name, RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (!await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken))
             return ModelNotFound(name);
@@ -72,7 +72,7 @@ public static class AliasesApi
     /// figures (409 naming each failing figure), the move is recorded, and the event leaves with the same commit.
     /// </summary>
     private static async Task<Results<Ok<AliasResponse>, ValidationProblem, ProblemHttpResult>> MoveAsync(string name, string alias, HttpContext http,
-        TrainingDbContext db, CancellationToken cancellationToken)
+        RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
             return invalid;
@@ -122,7 +122,7 @@ public static class AliasesApi
         _ => "a value",
     };
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string name, string alias, HttpContext http, TrainingDbContext db,
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string name, string alias, HttpContext http, RegistryDbContext db,
         CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
@@ -144,7 +144,7 @@ public static class AliasesApi
 
     /// <summary>Admins only: {"requires": {"val_loss": {"max": 1.9}, "top1_accuracy": {"min": 0.4}}} for moves onto the alias from now on.</summary>
     private static async Task<Results<Ok<GateResponse>, ValidationProblem, ProblemHttpResult>> SetGateAsync(string name, string alias, HttpContext http,
-        TrainingDbContext db, CancellationToken cancellationToken)
+        RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
             return invalid;
@@ -177,7 +177,7 @@ public static class AliasesApi
         return TypedResults.Ok(GateResponse.From(gate));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveGateAsync(string name, string alias, HttpContext http, TrainingDbContext db,
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveGateAsync(string name, string alias, HttpContext http, RegistryDbContext db,
         CancellationToken cancellationToken)
     {
         if (!http.Caller().IsAdmin)

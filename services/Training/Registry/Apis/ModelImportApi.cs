@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.ML;
+using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
+using Platform.Storage;
+using Platform.Tokenizers;
+using Training.Apis;
+using Training.Registry.Data;
+
+namespace Training.Registry.Apis;
+
+/// <summary>Bring your own model: weights (POST /api/models/import) registered as a version like any trained one.</summary>
+public static class ModelImportApi
+{
+    public static IEndpointRouteBuilder MapModelImportApi(this IEndpointRouteBuilder app)
+    {
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<ImportOptions>>().Value;
+        // Kestrel's own limit sits just above ours so the multipart framing and the small parts fit.
+        app.MapPost("/api/models/import", ImportAsync).WithTags("Models")
+            .WithMetadata(new RequestSizeLimitAttribute(limits.MaxWeightsBytes + (16 << 20))).DisableAntiforgery();
+        return app;
+    }
+
+    private static IResult Invalid(string field, params string[] messages) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages }, title: "The import is invalid.");
+
+    /// <summary>
+    /// Registers weights (the platform's export, nanoGPT's or Hugging Face GPT-2's safetensors layout) and their tokenizer
+    /// as the next version of Name. Every missing, surplus or misshapen tensor is named in the 400; nothing is kept then.
+    /// </summary>
+    private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, ArtifactStore store, IOptions<ImportOptions> options,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.MaxWeightsBytes;
+        var (form, problem) = await MultipartUpload.ReadFormAsync(http.Request, limit, cancellationToken);
+        if (problem is not null)
+            return problem;
+        var errors = new ValidationErrors();
+        var name = form!["name"].ToString().Trim();
+        errors.Require(RunSpecValidator.IsModelName(name), "name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        var weights = form.Files.GetFile("weights");
+        errors.Require(weights is { Length: > 0 }, "weights", "is required: a .safetensors file.");
+        errors.Require(weights is null || weights.Length <= limit, "weights", $"must be at most {limit:N0} bytes.");
+        var tokenizerFile = form.Files.GetFile("tokenizer");
+        errors.Require(tokenizerFile is { Length: > 0 }, "tokenizer", "is required: a tokenizer.json file.");
+        JsonObject? config = null;
+        var configText = form.Files.GetFile("config") is { } configFile ? await new StreamReader(configFile.OpenReadStream()).ReadToEndAsync(cancellationToken)
+            : form["config"].ToString();
+        if (!string.IsNullOrWhiteSpace(configText))
+        {
+            try
+            {
+                config = JsonNode.Parse(configText) as JsonObject;
+                errors.Require(config is not null, "config", "must be a JSON object.");
+            }
+            catch (JsonException ex)
+            {
+                errors.Add("config", $"is not valid JSON: {ex.Message}");
+            }
+        }
+        if (!errors.IsValid)
+            return Results.ValidationProblem(errors.ToDictionary(), title: "The import is invalid.");
+
+        var id = Guid.NewGuid();
+        var prefix = $"imports/{id:N}";
+        var (weightsKey, tokenizerKey, checkpointKey) = ($"{prefix}/weights.safetensors", $"{prefix}/tokenizer.json", $"{prefix}/checkpoint.bin");
+        ImportedGpt imported;
+        try
+        {
+            await store.WriteAsync(tokenizerKey, s => tokenizerFile!.CopyToAsync(s, cancellationToken));
+            ITokenizer tokenizer;
+            try
+            {
+                tokenizer = TokenizerFile.Load(store.PathOf(tokenizerKey));
+            }
+            catch (Exception ex) when (TokenizerFile.IsUnusable(ex))
+            {
+                store.DeletePrefix(prefix);
+                return Invalid("tokenizer", ex.Message);
+            }
+            await store.WriteAsync(weightsKey, s => weights!.CopyToAsync(s, cancellationToken));
+            try
+            {
+                imported = await Task.Run(() => GptImport.Import(store.PathOf(weightsKey), tokenizer.VocabSize, config), cancellationToken);
+            }
+            catch (ImportException ex)
+            {
+                store.DeletePrefix(prefix);
+                return Invalid("weights", [.. ex.Problems]);
+            }
+            catch (InvalidDataException ex)
+            {
+                store.DeletePrefix(prefix);
+                return Invalid("weights", ex.Message);
+            }
+            using (imported.Model)
+                await store.WriteAsync(checkpointKey, s => { Checkpoint.Save(imported.Model, s); return Task.CompletedTask; });
+            store.Delete(weightsKey);
+        }
+        catch
+        {
+            store.DeletePrefix(prefix);
+            throw;
+        }
+
+        var owner = http.Caller().AsOwner();
+        var sha = await store.Sha256Async(checkpointKey, cancellationToken);
+        var next = 1 + (await db.ModelVersions.Where(v => v.Name == name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
+        var version = new ModelVersion
+        {
+            Id = Guid.NewGuid(), Name = name, Version = next, RunId = id, DatasetId = Guid.Empty, OwnerId = owner?.Id, OwnerName = owner?.Name,
+            CheckpointKey = checkpointKey, CheckpointSha256 = sha, TokenizerKey = tokenizerKey, Architecture = Architectures.Gpt,
+            ImportedFrom = imported.Layout, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.ModelVersions.Add(version);
+        db.PublishViaOutbox(new ModelVersionRegistered(name, next, id, checkpointKey, sha, tokenizerKey, null, version.CreatedAt, owner, Architectures.Gpt));
+        await db.SaveChangesAsync(cancellationToken);
+        loggers.CreateLogger(nameof(ModelImportApi)).LogInformation("Imported {Name} v{Version} ({Layout} layout)", name, next, imported.Layout);
+        return Results.Created($"/api/models/{name}/versions/{next}", ModelVersionResponse.From(version));
+    }
+}

@@ -1,0 +1,42 @@
+using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
+
+namespace Training.Registry.Data;
+
+/// <summary>A registered model version: {Name} v{Version}, produced by one run (or imported).</summary>
+public sealed class ModelVersion : IOwned
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public int Version { get; set; }
+    public Guid RunId { get; set; }
+    public Guid DatasetId { get; set; }
+    public Guid? OwnerId { get; set; }
+    public string? OwnerName { get; set; }
+    public string CheckpointKey { get; set; } = "";
+    public string CheckpointSha256 { get; set; } = "";
+    public string TokenizerKey { get; set; } = "";
+    /// <summary>"gpt" or "encoder-decoder".</summary>
+    public string Architecture { get; set; } = Architectures.Gpt;
+    public string? SourceTokenizerKey { get; set; }
+    /// <summary>Set for a version imported from a weights file: its layout ("platform", "nanogpt" or "hf-gpt2"); RunId is then the import's id.</summary>
+    public string? ImportedFrom { get; set; }
+    /// <summary>A fine-tune's base version ("name/versions/N") and method ("full" or "lora"); null for a model trained from scratch.</summary>
+    public string? BaseModel { get; set; }
+    public string? FineTuneMethod { get; set; }
+    public EvaluationFigures? Evaluation { get; set; }
+    /// <summary>The run's final validation loss, as recorded in training (null for an import).</summary>
+    public double? ValidationLoss { get; set; }
+    public string? Description { get; set; }
+    public List<string> Tags { get; set; } = [];
+    /// <summary>The training cost of the run that produced the version.</summary>
+    public RunCost? Cost { get; set; }
+    public string? Sample { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Where its .safetensors export is kept: beside its checkpoint, so it goes with the run's or the import's files.</summary>
+    public string ExportKey => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/model.safetensors";
+
+    /// <summary>The files of an imported version (a trained version's files are its run's).</summary>
+    public string? ImportPrefix => ImportedFrom is null ? null : $"imports/{RunId:N}";
+}

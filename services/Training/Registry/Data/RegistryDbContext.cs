@@ -1,0 +1,80 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Messaging;
+
+namespace Training.Registry.Data;
+
+/// <summary>
+/// The model registry's own schema: versions, aliases with their history, promotion gates, the registration candidates
+/// it assembles from events, and its own outbox. Nothing outside the registry module reads these tables; the Training
+/// side asks <see cref="ModelRegistry"/>.
+/// </summary>
+public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> options) : DbContext(options), IOutboxContext
+{
+    public const string Schema = "registry";
+
+    public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
+    public DbSet<ModelAliasMove> ModelAliasMoves => Set<ModelAliasMove>();
+    public DbSet<PromotionGate> PromotionGates => Set<PromotionGate>();
+    public DbSet<RegistrationCandidate> Candidates => Set<RegistrationCandidate>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.Entity<ModelVersion>(e =>
+        {
+            e.ToTable("model_versions");
+            e.HasIndex(v => new { v.Name, v.Version }).IsUnique();
+            // One version per run: a redelivered EvaluationCompleted cannot register a second.
+            e.HasIndex(v => v.RunId).IsUnique();
+            e.Property(v => v.OwnerName).HasMaxLength(64);
+            e.OwnsOne(v => v.Evaluation, f => f.ToJson());
+            e.OwnsOne(v => v.Cost, c => c.ToJson());
+            e.Property(v => v.Description).HasMaxLength(4000);
+            e.Property(v => v.Tags).HasDefaultValueSql("'{}'::text[]");
+        });
+        modelBuilder.HasSequence<long>(ModelAliasMove.Sequence);
+        modelBuilder.Entity<ModelAlias>(e =>
+        {
+            e.ToTable("model_aliases");
+            e.HasKey(a => new { a.Name, a.Alias });
+            e.Property(a => a.Alias).HasMaxLength(40);
+            e.Property(a => a.UpdatedBy).HasMaxLength(64);
+        });
+        modelBuilder.Entity<ModelAliasMove>(e =>
+        {
+            e.ToTable("model_alias_moves");
+            // Ids come from the sequence before the insert: the ModelAliasMoved event carries the id as its ordering.
+            e.Property(m => m.Id).ValueGeneratedNever();
+            e.Property(m => m.Alias).HasMaxLength(40);
+            e.Property(m => m.By).HasMaxLength(64);
+            e.HasIndex(m => new { m.Name, m.Alias });
+        });
+        modelBuilder.Entity<PromotionGate>(e =>
+        {
+            e.ToTable("promotion_gates");
+            e.HasKey(g => new { g.Name, g.Alias });
+            e.Property(g => g.Alias).HasMaxLength(40);
+            e.Property(g => g.UpdatedBy).HasMaxLength(64);
+            e.Property(g => g.Requires).HasColumnType("jsonb").HasConversion(
+                v => System.Text.Json.JsonSerializer.Serialize(v, (System.Text.Json.JsonSerializerOptions?)null),
+                v => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, GateBound>>(v, (System.Text.Json.JsonSerializerOptions?)null) ?? new(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, GateBound>>(
+                    (a, b) => a!.Count == b!.Count && a.All(p => b.ContainsKey(p.Key) && Equals(b[p.Key], p.Value)),
+                    d => d.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key, p.Value)),
+                    d => new Dictionary<string, GateBound>(d)));
+        });
+        modelBuilder.Entity<RegistrationCandidate>(e =>
+        {
+            e.ToTable("registration_candidates");
+            e.HasKey(c => c.RunId);
+            e.Property(c => c.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(c => c.Name).HasMaxLength(64);
+            e.Property(c => c.OwnerName).HasMaxLength(64);
+            e.OwnsOne(c => c.Cost, c => c.ToJson());
+            e.OwnsOne(c => c.Evaluation, f => f.ToJson());
+        });
+        modelBuilder.ConfigureOutbox();
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
+using Training.Registry.Data;
+
+namespace Training.Registry;
+
+/// <summary>
+/// Turns a run into a registered version once its candidate has both halves (see <see cref="RegistrationCandidate"/>).
+/// Each change happens under the run's advisory lock, so the two halves arriving at once register it once; the unique
+/// (name, version) index makes two runs of one name registering at once retry with the next number.
+/// </summary>
+public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
+{
+    /// <summary>Applies <paramref name="record"/> to the run's candidate (made if new), then registers it if it is ready.</summary>
+    public Task RecordAsync(Guid runId, Action<RegistrationCandidate> record, CancellationToken cancellationToken) =>
+        db.ChangeUnderLockAsync(runId, async () =>
+        {
+            var candidate = await db.Candidates.FindAsync([runId], cancellationToken);
+            if (candidate is null)
+                db.Candidates.Add(candidate = RegistrationCandidate.For(runId));
+            record(candidate);
+            if (candidate.IsReady)
+            {
+                var next = 1 + (await db.ModelVersions.Where(v => v.Name == candidate.Name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
+                var version = candidate.Register(next, DateTimeOffset.UtcNow);
+                db.ModelVersions.Add(version);
+                db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, runId, version.CheckpointKey,
+                    version.CheckpointSha256, version.TokenizerKey, version.Evaluation, version.CreatedAt,
+                    version.OwnerOf(), version.Architecture, version.SourceTokenizerKey));
+                logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, runId);
+            }
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// A deleted run registers nothing more, and the versions it registered go: their aliases are removed (each move
+    /// recorded) and ModelVersionDeleted tells Training, Generation and Evaluation.
+    /// </summary>
+    public Task ForgetRunAsync(Guid runId, CancellationToken cancellationToken) =>
+        db.ChangeUnderLockAsync(runId, async () =>
+        {
+            var candidate = await db.Candidates.FindAsync([runId], cancellationToken);
+            if (candidate is null)
+                db.Candidates.Add(candidate = RegistrationCandidate.For(runId));
+            candidate.MarkDeleted();
+            foreach (var version in await db.ModelVersions.Where(v => v.RunId == runId).ToListAsync(cancellationToken))
+                await RemoveAsync(version, "deletion of run " + runId, cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Removes a version with the aliases that point to it, announced as ModelVersionDeleted; the caller saves.</summary>
+    public async Task RemoveAsync(ModelVersion version, string reason, CancellationToken cancellationToken)
+    {
+        db.ModelVersions.Remove(version);
+        await AliasBook.RemoveAllToAsync(db, version.Name, version.Version, reason, cancellationToken);
+        db.PublishViaOutbox(new ModelVersionDeleted(version.Name, version.Version, version.RunId, DateTimeOffset.UtcNow));
+        logger.LogInformation("Model {Name} v{Version} deleted ({Reason})", version.Name, version.Version, reason);
+    }
+}
