@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,10 +47,13 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>The shared artifact store (Artifacts:Root), for services that read or write artifacts.</summary>
+    /// <summary>The shared artifact store (Artifacts:Root), for services that read or write artifacts, with its staging area swept.</summary>
     public static IHostApplicationBuilder AddArtifactStore(this IHostApplicationBuilder builder)
     {
         builder.Services.AddArtifactStore(builder.Configuration);
+        builder.Services.Configure<Storage.StagingSweepOptions>(builder.Configuration.GetSection(Storage.StagingSweepOptions.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<Storage.StagingSweeper>();
         return builder;
     }
 

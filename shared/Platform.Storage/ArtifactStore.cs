@@ -62,6 +62,31 @@ public sealed class ArtifactStore
     /// <summary>Removes one artifact; nothing happens when it does not exist.</summary>
     public void Delete(string key) => File.Delete(PathOf(key));
 
+    /// <summary>
+    /// Deletes staged files nobody has written to since <paramref name="olderThan"/> before <paramref name="nowUtc"/>:
+    /// what a process killed mid-write (out of memory, kill -9) leaves behind, since its dispose never ran. A writer
+    /// still at work touches its file as it writes, so it is never taken. Returns how many were deleted.
+    /// </summary>
+    public int SweepStaging(TimeSpan olderThan, DateTime nowUtc)
+    {
+        var swept = 0;
+        foreach (var file in new DirectoryInfo(Path.Combine(Root, ".staging")).EnumerateFiles())
+        {
+            if (file.LastWriteTimeUtc > nowUtc - olderThan)
+                continue;
+            try
+            {
+                file.Delete();
+                swept++;
+            }
+            catch (IOException)
+            {
+                // Another service sharing the store swept it first.
+            }
+        }
+        return swept;
+    }
+
     public void DeletePrefix(string prefix)
     {
         var dir = PathOf(prefix);
