@@ -87,4 +87,52 @@ public sealed class PaginationTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.BadRequest, mixed);
         Assert.Equal(["cursor"], mixedBody!["errors"]!.AsObject().Select(e => e.Key));
     }
+
+    [Fact]
+    public async Task The_outbox_overview_pages_across_every_outbox_in_one_order_with_ties_between_outboxes_neither_repeated_nor_skipped()
+    {
+        // Parked rows written straight into four outboxes: seven at one instant (a tie across outboxes), two a second earlier.
+        var marker = $"Test.PagingMarker{Guid.NewGuid():N}";
+        var instant = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await using var db = new Npgsql.NpgsqlConnection(stack.PostgresConnection);
+        await db.OpenAsync();
+        async Task<(string Service, long Id)> ParkAsync(string service, string schema, DateTimeOffset at)
+        {
+            await using var insert = new Npgsql.NpgsqlCommand(
+                $"INSERT INTO {schema}.outbox_messages (\"MessageType\", \"Body\", \"CreatedAt\", \"Attempts\", \"ParkedAt\", \"LastError\") " +
+                "VALUES (@t, '{}'::jsonb, @at, 5, now(), 'parked by the test') RETURNING \"Id\"", db)
+            { Parameters = { new("t", marker), new("at", at) } };
+            return (service, (long)(await insert.ExecuteScalarAsync())!);
+        }
+        var rows = new List<(string Service, long Id)>();
+        foreach (var (service, schema) in new[] { ("training", "training"), ("ingestion", "ingestion"), ("registry", "registry"), ("evaluation", "evaluation") })
+            for (var i = 0; i < (service == "registry" ? 1 : 2); i++)
+                rows.Add(await ParkAsync(service, schema, instant));
+        rows.Add(await ParkAsync("tokenization", "tokenization", instant.AddSeconds(-1)));
+        rows.Add(await ParkAsync("tokenization", "tokenization", instant.AddSeconds(-1)));
+        // Independent of the gateway's code: newest first, then outbox name, then highest id.
+        var expected = rows.Take(7).OrderBy(r => r.Service, StringComparer.Ordinal).ThenByDescending(r => r.Id)
+            .Concat(rows.Skip(7).OrderByDescending(r => r.Id)).ToList();
+
+        var seen = new List<(string Service, long Id)>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Api.GetOkAsync(Http, "/api/admin/outbox?state=parked&limit=2" + (cursor is null ? "" : $"&cursor={cursor}"));
+            Assert.Empty(page["unanswered"]!.AsArray());
+            var items = page["items"]!.AsArray();
+            Assert.InRange(items.Count, 0, 2);
+            seen.AddRange(items.Where(r => r!["messageType"]!.GetValue<string>() == marker)
+                .Select(r => (r!["service"]!.GetValue<string>(), r["id"]!.GetValue<long>())));
+            cursor = page["nextCursor"]?.GetValue<string>();
+            if (pages++ == 0)
+                await ParkAsync("ingestion", "ingestion", DateTimeOffset.UtcNow);   // newer than every page still to come
+        } while (cursor is not null && pages < 500);
+        Assert.Equal(expected, seen);
+
+        var (badCursor, badCursorBody) = await Api.GetAsync(Http, "/api/admin/outbox?cursor=not-a-cursor");
+        Assert.Equal(HttpStatusCode.BadRequest, badCursor);
+        Assert.Equal(["cursor"], badCursorBody!["errors"]!.AsObject().Select(e => e.Key));
+    }
 }

@@ -293,9 +293,9 @@ public sealed class ReliabilityTests(PlatformStack stack)
         var behind = Insert(progressed);
 
         var parked = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/api/admin/outbox?state=parked"),
-            page => page["rows"]!.AsArray().Any(r => r!["id"]!.GetValue<long>() == broken && r["service"]!.GetValue<string>() == "training"),
+            page => page["items"]!.AsArray().Any(r => r!["id"]!.GetValue<long>() == broken && r["service"]!.GetValue<string>() == "training"),
             TimeSpan.FromSeconds(30), stack.Logs);
-        var row = parked["rows"]!.AsArray().Single(r => r!["id"]!.GetValue<long>() == broken && r["service"]!.GetValue<string>() == "training")!;
+        var row = parked["items"]!.AsArray().Single(r => r!["id"]!.GetValue<long>() == broken && r["service"]!.GetValue<string>() == "training")!;
         Assert.Equal(3, row["attempts"]!.GetValue<int>());
         Assert.Contains("NoSuchMessage", row["lastError"]!.GetValue<string>());
         Assert.Empty(parked["unanswered"]!.AsArray());

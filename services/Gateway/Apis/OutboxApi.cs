@@ -1,14 +1,21 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
 using Yarp.ReverseProxy;
 
 namespace Gateway.Apis;
 
-/// <summary>Every service's outbox rows in one list, each row naming its service; services that did not answer are named too.</summary>
-public sealed record OutboxOverview(IReadOnlyList<JsonObject> Rows, IReadOnlyList<string> Unanswered);
+/// <summary>
+/// A page of every outbox's rows in one list, each row naming its outbox, newest first; the outboxes that did not answer
+/// are named (their rows are missing from this page, not from the next).
+/// </summary>
+public sealed record OutboxOverview(IReadOnlyList<JsonObject> Items, string? NextCursor, IReadOnlyList<string> Unanswered);
+
+/// <summary>Where a page of the overview ended: rows are ordered by creation time (newest first), then outbox name, then id (highest first).</summary>
+public sealed record OverviewPosition(DateTimeOffset At, string Service, long Id);
 
 /// <summary>
 /// The outboxes of all services with one (admins only): the gateway asks each service's own /api/admin/outbox, at the
@@ -42,39 +49,60 @@ public static class OutboxApi
         return builder;
     }
 
-    private static async Task<Results<Ok<OutboxOverview>, ValidationProblem>> ListAsync(HttpContext http, string? state, int? limit,
+    /// <summary>
+    /// One page of the merged outboxes (limit, cursor). Each outbox is asked for a page that starts where the merged
+    /// order left off (its own cursor, derived from the overview's), so a page never repeats or skips a row.
+    /// </summary>
+    private static async Task<Results<Ok<OutboxOverview>, ValidationProblem>> ListAsync(HttpContext http, string? state, int? limit, string? cursor,
         IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature, CancellationToken cancellationToken)
     {
         state ??= OutboxStates.Parked;
-        if (OutboxAdminApi.InvalidQuery(state, limit) is { } errors)
-            return TypedResults.ValidationProblem(errors);
-        var query = $"?state={state}&limit={limit ?? OutboxAdminApi.DefaultLimit}";
+        var (take, after, errors) = OutboxAdminApi.ReadQuery<OverviewPosition>(state, limit, cursor);
+        if (!errors.IsValid)
+            return Pages.Invalid(errors);
         var answers = await Task.WhenAll(Outboxes.Select(async outbox =>
         {
             var service = outbox.Name;
+            var query = $"?state={state}&limit={take}" + (after is null ? "" : $"&cursor={Pages.Encode(ContinuationOf(after, service))}");
             try
             {
                 using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Get, outbox.Path + query, proxy, clients, signature, cancellationToken);
                 if (!response.IsSuccessStatusCode)
-                    return (service, rows: (JsonArray?)null);
-                var page = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
-                return (service, rows: page?["rows"] as JsonArray);
+                    return (service, page: (JsonObject?)null);
+                return (service, page: await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken));
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                return (service, rows: (JsonArray?)null);
+                return (service, page: (JsonObject?)null);
             }
         }));
-        var rows = answers.Where(a => a.rows is not null)
-            .SelectMany(a => a.rows!.OfType<JsonObject>().Select(row =>
+        var merged = answers.Where(a => a.page?["items"] is JsonArray)
+            .SelectMany(a => a.page!["items"]!.AsArray().OfType<JsonObject>().Select(row =>
             {
                 var copy = (JsonObject)row.DeepClone();
                 copy.Insert(0, "service", a.service);
                 return copy;
             }))
-            .OrderByDescending(r => r["createdAt"]?.GetValue<DateTimeOffset>())
+            .OrderByDescending(r => r["createdAt"]!.GetValue<DateTimeOffset>())
+            .ThenBy(r => r["service"]!.GetValue<string>(), StringComparer.Ordinal)
+            .ThenByDescending(r => r["id"]!.GetValue<long>())
             .ToList();
-        return TypedResults.Ok(new OutboxOverview(rows, answers.Where(a => a.rows is null).Select(a => a.service).ToList()));
+        var more = merged.Count > take || answers.Any(a => a.page?["nextCursor"] is not null);
+        var items = merged.Take(take).ToList();
+        var next = more && items.Count > 0
+            ? Pages.Encode(new OverviewPosition(items[^1]["createdAt"]!.GetValue<DateTimeOffset>(), items[^1]["service"]!.GetValue<string>(), items[^1]["id"]!.GetValue<long>()))
+            : null;
+        return TypedResults.Ok(new OutboxOverview(items, next, answers.Where(a => a.page?["items"] is not JsonArray).Select(a => a.service).ToList()));
+    }
+
+    /// <summary>
+    /// Where one outbox continues after the overview's last row: rows created before it, and at the same instant those
+    /// that sort after it (a later outbox name: all of them; the same outbox: lower ids; an earlier name: none).
+    /// </summary>
+    public static OutboxPosition ContinuationOf(OverviewPosition last, string service)
+    {
+        var order = string.CompareOrdinal(service, last.Service);
+        return new OutboxPosition(last.At, order == 0 ? last.Id : order > 0 ? long.MaxValue : long.MinValue);
     }
 
     private static async Task<IResult> RetryAsync(HttpContext http, string service, long id, IProxyStateLookup proxy, IHttpClientFactory clients,

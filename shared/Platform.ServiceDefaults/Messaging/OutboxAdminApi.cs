@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 
 namespace Platform.ServiceDefaults.Messaging;
@@ -15,7 +17,12 @@ public sealed record OutboxRowResponse(long Id, string MessageType, string? Dest
         OutboxStates.Of(m), m.CreatedAt, m.DispatchedAt, m.Attempts, m.NextAttemptAt, m.LastError, m.ParkedAt, m.TraceParent);
 }
 
-public sealed record OutboxPage(IReadOnlyList<OutboxRowResponse> Rows);
+/// <summary>
+/// Where a page of an outbox ended, newest first by creation time and then id. The gateway also builds one per outbox
+/// to continue its merged overview: <see cref="Id"/> = long.MaxValue takes every row created at <see cref="At"/>,
+/// long.MinValue none of them.
+/// </summary>
+public sealed record OutboxPosition(DateTimeOffset At, long Id);
 
 public static class OutboxStates
 {
@@ -31,8 +38,6 @@ public static class OutboxStates
 /// </summary>
 public static class OutboxAdminApi
 {
-    public const int DefaultLimit = 100, MaxLimit = 1000;
-
     public const string DefaultPath = "/api/admin/outbox";
 
     /// <summary>The admin endpoints of one outbox, at <paramref name="path"/> (a module with its own outbox, like the registry, has its own path).</summary>
@@ -44,18 +49,23 @@ public static class OutboxAdminApi
         return app;
     }
 
-    /// <summary>The field at fault in a listing's query (a state other than pending, parked or dispatched; a limit out of range), or null.</summary>
-    public static Dictionary<string, string[]>? InvalidQuery(string state, int? limit) =>
-        !OutboxStates.All.Contains(state) ? new() { ["state"] = [$"must be one of {string.Join(", ", OutboxStates.All)}."] }
-        : limit is < 1 or > MaxLimit ? new() { ["limit"] = [$"must be between 1 and {MaxLimit}."] }
-        : null;
+    /// <summary>The query's limit and cursor, or the fields at fault (a state other than pending, parked or dispatched; a limit out of range; a cursor not ours).</summary>
+    public static (int Limit, TPosition? Position, ValidationErrors Errors) ReadQuery<TPosition>(string state, int? limit, string? cursor)
+        where TPosition : class
+    {
+        var (take, position, errors) = Pages.Read<TPosition>(limit, cursor);
+        errors.Require(OutboxStates.All.Contains(state), "state", $"must be one of {string.Join(", ", OutboxStates.All)}.");
+        return (take, position, errors);
+    }
 
-    private static async Task<Results<Ok<OutboxPage>, ValidationProblem>> ListAsync<TContext>(TContext db, string? state, int? limit,
-        CancellationToken cancellationToken) where TContext : DbContext, IOutboxContext
+    /// <summary>Rows in one state, newest first, a page at a time (limit, cursor).</summary>
+    private static async Task<Results<Ok<Page<OutboxRowResponse>>, ValidationProblem>> ListAsync<TContext>(TContext db, string? state, int? limit,
+        string? cursor, CancellationToken cancellationToken) where TContext : DbContext, IOutboxContext
     {
         state ??= OutboxStates.Parked;
-        if (InvalidQuery(state, limit) is { } errors)
-            return TypedResults.ValidationProblem(errors);
+        var (take, after, errors) = ReadQuery<OutboxPosition>(state, limit, cursor);
+        if (!errors.IsValid)
+            return Pages.Invalid(errors);
         var rows = db.OutboxMessages.AsNoTracking();
         rows = state switch
         {
@@ -63,8 +73,10 @@ public static class OutboxAdminApi
             OutboxStates.Pending => rows.Where(m => m.ParkedAt == null && m.DispatchedAt == null),
             _ => rows.Where(m => m.DispatchedAt != null),
         };
-        var page = await rows.OrderByDescending(m => m.Id).Take(limit ?? DefaultLimit).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new OutboxPage(page.Select(OutboxRowResponse.From).ToList()));
+        if (after is { } p)
+            rows = rows.Where(m => m.CreatedAt < p.At || m.CreatedAt == p.At && m.Id < p.Id);
+        return TypedResults.Ok(await rows.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
+            .PageAsync(take, m => new OutboxPosition(m.CreatedAt, m.Id), OutboxRowResponse.From, cancellationToken));
     }
 
     private static async Task<Results<Ok<OutboxRowResponse>, ProblemHttpResult>> RetryAsync<TContext>(TContext db, long id,
