@@ -1,11 +1,13 @@
 using Platform.ML;
+using Platform.Tokenizers;
 
 namespace Generation.Serving;
 
 /// <summary>
-/// Turns sampled tokens into text: decodes the completion so far after each token, ends at the first stop string
-/// (found in the text, so one spanning token boundaries is caught) and yields only text that can no longer change:
-/// a tail that could still become a stop string, or an incomplete UTF-8 character, is held back. The deltas
+/// Turns sampled tokens into text: decodes each token as it comes (<see cref="IncrementalDecoder"/>: linear in the
+/// completion's length), ends at the first stop string (searched in the new text and the overlap before it, so one
+/// spanning token boundaries is caught) and yields only text that can no longer change: a tail that could still become
+/// a stop string, or an incomplete UTF-8 character, is held back. The deltas
 /// therefore concatenate to exactly the final text. An encoder-decoder decodes its source greedily, by sampling, or
 /// with beam search (whose tokens are known only at the end, so its text comes in one piece); it finishes with "stop"
 /// when it produces &lt;/s&gt;.
@@ -58,8 +60,10 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
 
     public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken, BeamSearchOptions? beam = null)
     {
-        var ids = new List<int>();
+        var decoder = new IncrementalDecoder(loaded.Tokenizer);
+        var text = decoder.Text;
         var emitted = 0;
+        var searched = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var previous = TimeSpan.Zero;
         foreach (var token in Decode(prompt, sampling, beam, cancellationToken))
@@ -72,29 +76,48 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
             previous = now;
             metrics?.Token();
             Tokens.Add(token);
-            ids.Add(token.Id);
-            var text = loaded.Tokenizer.Decode(ids);
-            if (FirstStop(text) is { } cut)
+            if (decoder.Add(token.Id).Length == 0)
+                continue;
+            if (Stopped(text, ref searched) is { } cut)
             {
-                (Text, FinishReason) = (text[..cut], "stop");
+                (Text, FinishReason) = (text.ToString(0, cut), "stop");
                 if (cut > emitted)
-                    yield return text[emitted..cut];
+                    yield return text.ToString(emitted, cut - emitted);
                 yield break;
             }
             var safe = text.Length - _holdBack;
-            while (safe > emitted && text[safe - 1] == '\uFFFD')
-                safe--;
             if (safe > emitted)
             {
-                yield return text[emitted..safe];
+                yield return text.ToString(emitted, safe - emitted);
                 emitted = safe;
             }
-            Text = text;
         }
+        decoder.Flush();
+        if (Stopped(text, ref searched) is { } end)
+        {
+            (Text, FinishReason) = (text.ToString(0, end), "stop");
+            if (end > emitted)
+                yield return text.ToString(emitted, end - emitted);
+            yield break;
+        }
+        Text = text.ToString();
         if (_ended)
             FinishReason = "stop";
         if (Text.Length > emitted)
             yield return Text[emitted..];
+    }
+
+    /// <summary>
+    /// Where the first stop string begins, looking only at text not searched before (and the stop length's overlap with
+    /// it), so the whole completion is searched once, not once per token.
+    /// </summary>
+    private int? Stopped(System.Text.StringBuilder text, ref int searched)
+    {
+        if (stop.Count == 0)
+            return null;
+        var from = Math.Max(0, searched - _holdBack);
+        searched = text.Length;
+        return FirstStop(text.ToString(from, text.Length - from)) is { } at ? from + at : null;
     }
 
     private int? FirstStop(string text)
