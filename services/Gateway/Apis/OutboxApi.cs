@@ -29,7 +29,7 @@ public static class OutboxApi
         ("ingestion", "ingestion", OutboxAdminApi.DefaultPath),
         ("tokenization", "tokenization", OutboxAdminApi.DefaultPath),
         ("training", "training", OutboxAdminApi.DefaultPath),
-        ("registry", "training", "/api/admin/registry-outbox"),
+        ("registry", "training", OutboxAdminApi.ModulePath("registry")),
         ("evaluation", "evaluation", OutboxAdminApi.DefaultPath),
     ];
 

@@ -18,22 +18,29 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
     public Task RecordAsync(Guid runId, Action<RegistrationCandidate> record, CancellationToken cancellationToken) =>
         db.ChangeUnderLockAsync(runId, async () =>
         {
-            var candidate = await db.Candidates.FindAsync([runId], cancellationToken);
-            if (candidate is null)
-                db.Candidates.Add(candidate = RegistrationCandidate.For(runId));
+            var candidate = await CandidateAsync(runId, cancellationToken);
             record(candidate);
             if (candidate.IsReady)
             {
-                var next = 1 + (await db.ModelVersions.Where(v => v.Name == candidate.Name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
-                var version = candidate.Register(next, DateTimeOffset.UtcNow);
-                db.ModelVersions.Add(version);
-                db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, runId, version.CheckpointKey,
-                    version.CheckpointSha256, version.TokenizerKey, version.Evaluation, version.CreatedAt,
-                    version.OwnerOf(), version.Architecture, version.SourceTokenizerKey));
+                var version = Add(candidate.Register(await NextVersionAsync(candidate.Name, cancellationToken), DateTimeOffset.UtcNow));
                 logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, runId);
             }
             return true;
         }, cancellationToken);
+
+    /// <summary>The number the next version of <paramref name="name"/> takes.</summary>
+    public async Task<int> NextVersionAsync(string name, CancellationToken cancellationToken) =>
+        1 + (await db.ModelVersions.Where(v => v.Name == name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
+
+    /// <summary>Adds a version (a trained run's or an import's), announced as ModelVersionRegistered; the caller saves.</summary>
+    public ModelVersion Add(ModelVersion version)
+    {
+        db.ModelVersions.Add(version);
+        db.PublishViaOutbox(new ModelVersionRegistered(version.Name, version.Version, version.RunId, version.CheckpointKey,
+            version.CheckpointSha256, version.TokenizerKey, version.Evaluation, version.CreatedAt,
+            version.OwnerOf(), version.Architecture, version.SourceTokenizerKey));
+        return version;
+    }
 
     /// <summary>
     /// A deleted run registers nothing more, and the versions it registered go: their aliases are removed (each move
@@ -42,14 +49,14 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
     public Task ForgetRunAsync(Guid runId, CancellationToken cancellationToken) =>
         db.ChangeUnderLockAsync(runId, async () =>
         {
-            var candidate = await db.Candidates.FindAsync([runId], cancellationToken);
-            if (candidate is null)
-                db.Candidates.Add(candidate = RegistrationCandidate.For(runId));
-            candidate.MarkDeleted();
+            (await CandidateAsync(runId, cancellationToken)).MarkDeleted();
             foreach (var version in await db.ModelVersions.Where(v => v.RunId == runId).ToListAsync(cancellationToken))
                 await RemoveAsync(version, "deletion of run " + runId, cancellationToken);
             return true;
         }, cancellationToken);
+
+    private async Task<RegistrationCandidate> CandidateAsync(Guid runId, CancellationToken cancellationToken) =>
+        await db.Candidates.FindAsync([runId], cancellationToken) ?? db.Candidates.Add(RegistrationCandidate.For(runId)).Entity;
 
     /// <summary>Removes a version with the aliases that point to it, announced as ModelVersionDeleted; the caller saves.</summary>
     public async Task RemoveAsync(ModelVersion version, string reason, CancellationToken cancellationToken)

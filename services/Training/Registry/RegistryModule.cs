@@ -35,10 +35,8 @@ public static class RegistryModule
         app.MapModelsApi();
         app.MapAliasesApi();
         app.MapModelImportApi();
-        app.MapOutboxAdminApi<RegistryDbContext>(OutboxPath);
+        // The gateway lists it beside each service's own, as "registry".
+        app.MapOutboxAdminApi<RegistryDbContext>(OutboxAdminApi.ModulePath("registry"));
         return app;
     }
-
-    /// <summary>Where the registry's outbox is administered (the gateway lists it beside each service's own).</summary>
-    public const string OutboxPath = "/api/admin/registry-outbox";
 }

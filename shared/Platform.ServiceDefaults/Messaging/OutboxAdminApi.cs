@@ -40,6 +40,9 @@ public static class OutboxAdminApi
 {
     public const string DefaultPath = "/api/admin/outbox";
 
+    /// <summary>Where the outbox of a module with one of its own is administered in its host (the registry's: /api/admin/registry-outbox).</summary>
+    public static string ModulePath(string module) => $"/api/admin/{module}-outbox";
+
     /// <summary>The admin endpoints of one outbox, at <paramref name="path"/> (a module with its own outbox, like the registry, has its own path).</summary>
     public static IEndpointRouteBuilder MapOutboxAdminApi<TContext>(this IEndpointRouteBuilder app, string path = DefaultPath) where TContext : DbContext, IOutboxContext
     {

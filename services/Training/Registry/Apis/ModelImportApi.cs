@@ -33,7 +33,7 @@ public static class ModelImportApi
     /// Registers weights (the platform's export, nanoGPT's or Hugging Face GPT-2's safetensors layout) and their tokenizer
     /// as the next version of Name. Every missing, surplus or misshapen tensor is named in the 400; nothing is kept then.
     /// </summary>
-    private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, ArtifactStore store, IOptions<ImportOptions> options,
+    private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, Registrar registrar, ArtifactStore store, IOptions<ImportOptions> options,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxWeightsBytes;
@@ -110,15 +110,13 @@ public static class ModelImportApi
 
         var owner = http.Caller().AsOwner();
         var sha = await store.Sha256Async(checkpointKey, cancellationToken);
-        var next = 1 + (await db.ModelVersions.Where(v => v.Name == name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
-        var version = new ModelVersion
+        var next = await registrar.NextVersionAsync(name, cancellationToken);
+        var version = registrar.Add(new ModelVersion
         {
             Id = Guid.NewGuid(), Name = name, Version = next, RunId = id, DatasetId = Guid.Empty, OwnerId = owner?.Id, OwnerName = owner?.Name,
             CheckpointKey = checkpointKey, CheckpointSha256 = sha, TokenizerKey = tokenizerKey, Architecture = Architectures.Gpt,
             ImportedFrom = imported.Layout, CreatedAt = DateTimeOffset.UtcNow,
-        };
-        db.ModelVersions.Add(version);
-        db.PublishViaOutbox(new ModelVersionRegistered(name, next, id, checkpointKey, sha, tokenizerKey, null, version.CreatedAt, owner, Architectures.Gpt));
+        });
         await db.SaveChangesAsync(cancellationToken);
         loggers.CreateLogger(nameof(ModelImportApi)).LogInformation("Imported {Name} v{Version} ({Layout} layout)", name, next, imported.Layout);
         return Results.Created($"/api/models/{name}/versions/{next}", ModelVersionResponse.From(version));

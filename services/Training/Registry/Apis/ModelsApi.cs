@@ -67,7 +67,7 @@ public static class ModelsApi
         var versions = await db.ModelVersions.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).ToListAsync(cancellationToken);
         return versions.Count == 0
-            ? NotFound($"No model is named '{name}'.")
+            ? NotFound(new ModelReference(name, null, null))
             : Results.Ok(new
             {
                 name, latestVersion = versions[0].Version,
@@ -80,7 +80,7 @@ public static class ModelsApi
     {
         var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
         if (v is null)
-            return NotFound($"Model '{name}' has no version {version}.");
+            return NotFound(new ModelReference(name, version, null));
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version).ToListAsync(cancellationToken);
         return Results.Ok(ModelVersionResponse.From(v, aliases));
     }
@@ -96,7 +96,7 @@ public static class ModelsApi
             return Results.ValidationProblem(errors.ToDictionary(), title: "The version update is invalid.");
         var v = await db.ModelVersions.FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
         if (v is null)
-            return NotFound($"Model '{name}' has no version {version}.");
+            return NotFound(new ModelReference(name, version, null));
         if (!http.Caller().MayChange(v.OwnerId))
             return AccessProblems.NotOwner("model version");
         if (body.Description is not null)
@@ -117,7 +117,7 @@ public static class ModelsApi
     {
         var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
         if (v is null)
-            return NotFound($"Model '{name}' has no version {version}.");
+            return NotFound(new ModelReference(name, version, null));
         var key = v.ExportKey;
         if (!store.Exists(key))
         {
@@ -147,7 +147,7 @@ public static class ModelsApi
         await AliasBook.LockAsync(db, name, cancellationToken);
         var v = await db.ModelVersions.FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
         if (v is null)
-            return NotFound($"Model '{name}' has no version {version}.");
+            return NotFound(new ModelReference(name, version, null));
         if (!http.Caller().MayChange(v.OwnerId))
             return AccessProblems.NotOwner("model version");
         if (await VersionDependents.RefuseDeletionAsync(db, [$"{name}/versions/{version}"], cancellationToken) is { } refused)
@@ -162,6 +162,6 @@ public static class ModelsApi
         return Results.NoContent();
     }
 
-    private static IResult NotFound(string detail) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: detail);
+    private static IResult NotFound(ModelReference reference) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: reference.NotFoundDetail);
 }
