@@ -60,10 +60,6 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
 
     public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken, BeamSearchOptions? beam = null)
     {
-        var decoder = new IncrementalDecoder(loaded.Tokenizer);
-        var text = decoder.Text;
-        var emitted = 0;
-        var searched = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var previous = TimeSpan.Zero;
         foreach (var token in Decode(prompt, sampling, beam, cancellationToken))
@@ -76,47 +72,60 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
             previous = now;
             metrics?.Token();
             Tokens.Add(token);
-            if (decoder.Add(token.Id).Length == 0)
+            if (_decoder.Add(token.Id).Length == 0)
                 continue;
-            if (Stopped(text, ref searched) is { } cut)
-            {
-                (Text, FinishReason) = (text.ToString(0, cut), "stop");
-                if (cut > emitted)
-                    yield return text.ToString(emitted, cut - emitted);
+            var (piece, stopped) = Advance(final: false);
+            if (piece is not null)
+                yield return piece;
+            if (stopped)
                 yield break;
-            }
-            var safe = text.Length - _holdBack;
-            if (safe > emitted)
-            {
-                yield return text.ToString(emitted, safe - emitted);
-                emitted = safe;
-            }
         }
-        decoder.Flush();
-        if (Stopped(text, ref searched) is { } end)
+        _decoder.Flush();
+        var (rest, _) = Advance(final: true);
+        if (rest is not null)
+            yield return rest;
+    }
+
+    private readonly IncrementalDecoder _decoder = new(loaded.Tokenizer);
+    private int _emitted, _searched;
+
+    /// <summary>
+    /// After new text: ends the completion at a stop string in it (the text before the stop is the last piece), or
+    /// releases what can no longer change: all but a tail that could still begin a stop string, or all of it once
+    /// <paramref name="final"/>.
+    /// </summary>
+    private (string? Piece, bool Stopped) Advance(bool final)
+    {
+        var text = _decoder.Text;
+        var stopped = false;
+        int end;
+        if (Stopped(text) is { } cut)
+            (Text, FinishReason, end, stopped) = (text.ToString(0, cut), "stop", cut, true);
+        else if (final)
         {
-            (Text, FinishReason) = (text.ToString(0, end), "stop");
-            if (end > emitted)
-                yield return text.ToString(emitted, end - emitted);
-            yield break;
+            (Text, end) = (text.ToString(), text.Length);
+            if (_ended)
+                FinishReason = "stop";
         }
-        Text = text.ToString();
-        if (_ended)
-            FinishReason = "stop";
-        if (Text.Length > emitted)
-            yield return Text[emitted..];
+        else
+            end = text.Length - _holdBack;
+        if (end <= _emitted)
+            return (null, stopped);
+        var piece = text.ToString(_emitted, end - _emitted);
+        _emitted = end;
+        return (piece, stopped);
     }
 
     /// <summary>
     /// Where the first stop string begins, looking only at text not searched before (and the stop length's overlap with
     /// it), so the whole completion is searched once, not once per token.
     /// </summary>
-    private int? Stopped(System.Text.StringBuilder text, ref int searched)
+    private int? Stopped(System.Text.StringBuilder text)
     {
         if (stop.Count == 0)
             return null;
-        var from = Math.Max(0, searched - _holdBack);
-        searched = text.Length;
+        var from = Math.Max(0, _searched - _holdBack);
+        _searched = text.Length;
         return FirstStop(text.ToString(from, text.Length - from)) is { } at ? from + at : null;
     }
 
