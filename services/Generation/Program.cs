@@ -23,6 +23,8 @@ builder.Services.Configure<GenerationOptions>(builder.Configuration.GetSection("
 builder.Services.AddSingleton<ModelCache>();
 builder.Services.AddSingleton<GenerationMetrics>();
 builder.Services.AddSingleton<GenerationGate>();
+builder.Services.AddSingleton<ModelBatchers>();
+builder.Services.AddSingleton<CompletionScheduler>();
 builder.Services.AddScoped<ModelResolver>();
 
 var app = builder.Build();

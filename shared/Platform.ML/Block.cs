@@ -35,6 +35,18 @@ public sealed class Block : Module<Tensor, Tensor>
         return x + mlp.Forward(ln_2.forward(x), adapter);
     }
 
+    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter)
+    {
+        x = x + attn.ForwardPrefill(ln_1.forward(x), cache, layer, slot, adapter);
+        return x + mlp.Forward(ln_2.forward(x), adapter);
+    }
+
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor visible, LoraAdapter? adapter)
+    {
+        x = x + attn.ForwardDecode(ln_1.forward(x), cache, layer, rows, positions, visible, adapter);
+        return x + mlp.Forward(ln_2.forward(x), adapter);
+    }
+
     public override Tensor forward(Tensor x) => Forward(x, null);
 
     /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>

@@ -94,6 +94,39 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         return Project(c_proj, "attn.c_proj", y, adapter);
     }
 
+    /// <summary>
+    /// A sequence's window into its slot of a <see cref="SlotKvCache"/> (positions 0..time-1, causal among themselves):
+    /// the same computation as a prefill into a <see cref="KvCache"/>, whatever else the cache holds.
+    /// </summary>
+    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter)
+    {
+        long time = x.shape[1];
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
+        var (q, k, v) = (Heads(qkv[0], 1, time), Heads(qkv[1], 1, time), Heads(qkv[2], 1, time));
+        cache.Keys(layer)[slot].narrow(1, 0, time).copy_(k[0]);
+        cache.Values(layer)[slot].narrow(1, 0, time).copy_(v[0]);
+        var y = functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(1, time, _nEmbd), adapter);
+    }
+
+    /// <summary>
+    /// One new position for each of the rows 0..M-1 of the cache (x: M, 1, embedding), row r at positions[r]: its key and
+    /// value are written there, and it attends over its whole slot with <paramref name="visible"/> (M, 1, 1, block) hiding
+    /// what lies after it. Attending over the whole block, not the longest sequence present, keeps a row's arithmetic the
+    /// same whatever the other rows hold.
+    /// </summary>
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor visible, LoraAdapter? adapter)
+    {
+        long batch = x.shape[0];
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
+        var (q, k, v) = (Heads(qkv[0], batch, 1), Heads(qkv[1], batch, 1), Heads(qkv[2], batch, 1));
+        var (keys, values) = (cache.Keys(layer), cache.Values(layer));
+        keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
+        values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
+        var y = functional.scaled_dot_product_attention(q, keys.narrow(0, 0, batch), values.narrow(0, 0, batch), attn_mask: visible);
+        return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(batch, 1, _nEmbd), adapter);
+    }
+
     private Tensor Heads(Tensor t, long batch, long time) =>
         t.view(batch, time, _nHead, _nEmbd / _nHead).transpose(1, 2);
 }

@@ -133,6 +133,37 @@ public sealed class Gpt : Module<Tensor, Tensor>
         return Head(ln_f.forward(x[.., ^1..]))[.., -1];
     }
 
+    /// <summary>
+    /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with a window of token ids (1, time) at positions
+    /// 0..time-1 and returns the logits after its last position (vocab) in fp32.
+    /// </summary>
+    public Tensor PrefillSlot(Tensor idx, SlotKvCache cache, int slot, LoraAdapter? adapter = null)
+    {
+        var time = idx.shape[1];
+        if (time > Config.BlockSize)
+            throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
+        var x = wte.forward(idx) + wpe.forward(arange(time, dtype: ScalarType.Int64, device: idx.device));
+        for (var layer = 0; layer < h.Count; layer++)
+            x = h[layer].ForwardPrefill(x, cache, layer, slot, adapter ?? Adapter);
+        return Head(ln_f.forward(x[.., ^1..]))[0, -1];
+    }
+
+    /// <summary>
+    /// One decoding step for the cache's rows 0..M-1 at once: row r feeds token ids[r] at position positions[r] (both of
+    /// length M) and gets its next-token logits, (M, vocab) in fp32.
+    /// </summary>
+    public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null)
+    {
+        var rows = arange(ids.shape[0], dtype: ScalarType.Int64, device: ids.device);
+        // Row r sees positions 0..positions[r]: (M, 1, 1, block), broadcast over heads and the single query.
+        var visible = arange(Config.BlockSize, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).le(positions.unsqueeze(1))
+            .unsqueeze(1).unsqueeze(1);
+        var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
+        for (var layer = 0; layer < h.Count; layer++)
+            x = h[layer].ForwardDecode(x, cache, layer, rows, positions, visible, adapter ?? Adapter);
+        return Head(ln_f.forward(x))[.., 0];
+    }
+
     // Tied head: logits = h · wteᵀ over the real rows only, so the softmax of training, evaluation and sampling is over
     // the same tokens (the padding rows would otherwise take probability mass the real tokens must first win back).
     // Returned in fp32 whatever the compute type (the loss and sampling want it).

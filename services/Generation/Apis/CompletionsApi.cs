@@ -1,7 +1,6 @@
 using Platform.Contracts;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Threading.Channels;
 using Generation.Data;
 using Generation.Serving;
 using Microsoft.EntityFrameworkCore;
@@ -48,7 +47,7 @@ public static class CompletionsApi
         return app;
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext http, ModelResolver resolver, GenerationGate gate,
+    private static async Task<IResult> CompleteAsync(HttpContext http, ModelResolver resolver, CompletionScheduler scheduler,
         IOptions<GenerationOptions> options, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CompletionRequest>(http.Request, cancellationToken);
@@ -74,37 +73,28 @@ public static class CompletionsApi
         var (resolved, prompt, beam) = prepared!;
         using var _ = resolved;
 
-        using var ticket = gate.TryAdmit();
-        if (ticket is null)
-            return GenerateApi.Busy(http);
-        await ticket.StartAsync(cancellationToken);
-
         var id = $"cmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var n = request.N ?? 1;
+        var sampling = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToList();
+        if (await scheduler.StartAsync(resolved.Loaded, prompt!, sampling, beam, stop, cancellationToken) is not { } running)
+            return GenerateApi.Busy(http);
         var model = request.Model!;
         if (body.Stream == true)
         {
-            await StreamAsync(http, resolved.Loaded, prompt!, request, beam, stop, seed, n, id, created, model, gate.Metrics, cancellationToken);
+            await StreamAsync(http, running, id, created, model, cancellationToken);
             return Results.Empty;
         }
 
-        var choices = new List<object>();
-        var completionTokens = 0;
-        for (var index = 0; index < n; index++)
+        await running.RunToEndAsync(cancellationToken);
+        var choices = running.Runners.Select((runner, index) => new
         {
-            var runner = new CompletionRunner(resolved.Loaded, stop, gate.Metrics);
-            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken, beam);
-            completionTokens += runner.Tokens.Count;
-            choices.Add(new
-            {
-                text = runner.Text,
-                index,
-                logprobs = body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null,
-                finish_reason = runner.FinishReason,
-            });
-        }
+            text = runner.Text,
+            index,
+            logprobs = body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null,
+            finish_reason = runner.FinishReason,
+        }).ToList();
+        var completionTokens = running.Runners.Sum(r => r.Tokens.Count);
         return Results.Json(new
         {
             id,
@@ -130,34 +120,13 @@ public static class CompletionsApi
         return new { tokens, token_logprobs = runner.Tokens.Select(t => t.LogProbability), top_logprobs = (object?)null, text_offset = offsets };
     }
 
-    private static async Task StreamAsync(HttpContext http, Platform.ML.LoadedModel loaded, int[] prompt, SamplingRequest request, Platform.ML.BeamSearchOptions? beam,
-        IReadOnlyList<string> stop, long seed, int n, string id, long created, string model, GenerationMetrics metrics,
+    private static async Task StreamAsync(HttpContext http, RunningCompletions running, string id, long created, string model,
         CancellationToken cancellationToken)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
-        // Decoding runs off the request thread; each text delta is written and flushed as it arrives.
-        var chunks = Channel.CreateUnbounded<(int Index, string Text, string? Finish)>();
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                for (var index = 0; index < n; index++)
-                {
-                    var runner = new CompletionRunner(loaded, stop, metrics);
-                    foreach (var delta in runner.Run(prompt, request.ToOptions(seed, index), cancellationToken, beam))
-                        chunks.Writer.TryWrite((index, delta, null));
-                    chunks.Writer.TryWrite((index, "", runner.FinishReason));
-                }
-                chunks.Writer.Complete();
-            }
-            catch (Exception ex)
-            {
-                chunks.Writer.Complete(ex);
-            }
-        }, cancellationToken);
-
-        await foreach (var (index, text, finish) in chunks.Reader.ReadAllAsync(cancellationToken))
+        // Each text delta is written and flushed as it arrives; the n completions' chunks interleave as they decode.
+        await foreach (var (index, text, finish) in running.ReadAllAsync(cancellationToken))
         {
             var chunk = new
             {
@@ -170,7 +139,6 @@ public static class CompletionsApi
             await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, SnakeCase)}\n\n", cancellationToken);
             await http.Response.Body.FlushAsync(cancellationToken);
         }
-        await producer;
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
     }

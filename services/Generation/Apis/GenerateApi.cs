@@ -34,7 +34,7 @@ public static class GenerateApi
         return app;
     }
 
-    private static async Task<IResult> GenerateAsync(HttpContext http, ModelResolver resolver, GenerationGate gate,
+    private static async Task<IResult> GenerateAsync(HttpContext http, ModelResolver resolver, CompletionScheduler scheduler,
         IOptions<GenerationOptions> options, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<GenerateRequest>(http.Request, cancellationToken);
@@ -52,19 +52,13 @@ public static class GenerateApi
         var (resolved, prompt, beam) = prepared!;
         using var _ = resolved;
 
-        using var ticket = gate.TryAdmit();
-        if (ticket is null)
-            return Busy(http);
-        await ticket.StartAsync(cancellationToken);
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var completions = new List<GeneratedCompletion>();
-        for (var index = 0; index < (request.N ?? 1); index++)
-        {
-            var runner = new CompletionRunner(resolved.Loaded, request.Stop ?? [], gate.Metrics);
-            await runner.RunToEndAsync(prompt!, request.ToOptions(seed, index), cancellationToken, beam);
-            completions.Add(new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
-                body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null));
-        }
+        var sampling = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToList();
+        if (await scheduler.StartAsync(resolved.Loaded, prompt!, sampling, beam, request.Stop ?? [], cancellationToken) is not { } running)
+            return Busy(http);
+        await running.RunToEndAsync(cancellationToken);
+        var completions = running.Runners.Select(runner => new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
+            body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null)).ToList();
         var first = completions[0];
         return Results.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version, prompt!.Length,
             first.CompletionTokens, seed, first.FinishReason, completions));

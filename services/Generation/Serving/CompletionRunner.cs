@@ -20,21 +20,9 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     public string FinishReason { get; private set; } = "length";
     public List<SampledToken> Tokens { get; } = [];
 
-    /// <summary>Decodes the whole completion on a worker thread (native work stays off the request's context).</summary>
-    public Task RunToEndAsync(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken, BeamSearchOptions? beam = null) =>
-        Task.Run(() =>
-        {
-            foreach (var _ in Run(prompt, sampling, cancellationToken, beam)) { }
-        }, cancellationToken);
-
     private IEnumerable<SampledToken> Decode(int[] prompt, SamplingOptions sampling, BeamSearchOptions? beam, CancellationToken cancellationToken)
     {
-        if (loaded.EncoderDecoder is not { } model)
-        {
-            foreach (var token in Sampler.Stream(loaded.Model, prompt, sampling, cancellationToken, utf8: loaded.Utf8, adapter: loaded.Adapter))
-                yield return token;
-            yield break;
-        }
+        var model = loaded.EncoderDecoder ?? throw new InvalidOperationException("A GPT decodes in its continuous batch (RunAsync).");
         using var session = new EncoderDecoderSession(model, prompt);
         var specials = model.Config.TargetSpecials;
         // The decoder has MaxTargetLength positions, <s> included.
@@ -58,32 +46,68 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
 
     private bool _ended;
 
+    /// <summary>An encoder-decoder's completion, decoded on the calling thread; yields text deltas.</summary>
     public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken, BeamSearchOptions? beam = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var previous = TimeSpan.Zero;
         foreach (var token in Decode(prompt, sampling, beam, cancellationToken))
         {
-            var now = clock.Elapsed;
-            if (Tokens.Count == 0)
-                metrics?.FirstToken(now);
-            else
-                metrics?.NextToken(now - previous);
-            previous = now;
-            metrics?.Token();
-            Tokens.Add(token);
-            if (_decoder.Add(token.Id).Length == 0)
-                continue;
-            var (piece, stopped) = Advance(final: false);
+            var (piece, stopped) = Accept(token, clock);
             if (piece is not null)
                 yield return piece;
             if (stopped)
                 yield break;
         }
-        _decoder.Flush();
-        var (rest, _) = Advance(final: true);
-        if (rest is not null)
+        if (Finish() is { } rest)
             yield return rest;
+    }
+
+    /// <summary>
+    /// A GPT's completion, its tokens read from its sequence in a continuous batch as they are sampled; yields text
+    /// deltas. A stop string ends the sequence, which frees its slot at the batch's next step.
+    /// </summary>
+    public async IAsyncEnumerable<string> RunAsync(DecodingSequence sequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            await foreach (var token in sequence.Tokens.ReadAllAsync(cancellationToken))
+            {
+                var (piece, stopped) = Accept(token, clock);
+                if (piece is not null)
+                    yield return piece;
+                if (stopped)
+                    yield break;
+            }
+        }
+        finally
+        {
+            // Also when the reader leaves early (a stop string, a disconnect): the batch drops the sequence.
+            sequence.Stop();
+        }
+        if (Finish() is { } rest)
+            yield return rest;
+    }
+
+    private TimeSpan _previous;
+
+    private (string? Piece, bool Stopped) Accept(SampledToken token, System.Diagnostics.Stopwatch clock)
+    {
+        var now = clock.Elapsed;
+        if (Tokens.Count == 0)
+            metrics?.FirstToken(now);
+        else
+            metrics?.NextToken(now - _previous);
+        _previous = now;
+        metrics?.Token();
+        Tokens.Add(token);
+        return _decoder.Add(token.Id).Length == 0 ? (null, false) : Advance(final: false);
+    }
+
+    private string? Finish()
+    {
+        _decoder.Flush();
+        return Advance(final: true).Piece;
     }
 
     private readonly IncrementalDecoder _decoder = new(loaded.Tokenizer);

@@ -8,9 +8,19 @@ public sealed class GenerationOptions
     public int MaxPromptCharacters { get; set; } = 8192;
     public int MaxNewTokens { get; set; } = 2048;
     public double MaxTemperature { get; set; } = 5.0;
-    /// <summary>Generations running at once; up to MaxQueuedGenerations more wait their turn, the rest get 429.</summary>
+    /// <summary>
+    /// Encoder-decoder generations and explanations running at once (GPTs decode in continuous batches instead); up to
+    /// MaxQueuedGenerations more wait their turn, the rest get 429.
+    /// </summary>
     public int MaxConcurrentGenerations { get; set; } = 2;
+    /// <summary>Requests waiting for a slot, per continuous batch and for the encoder-decoder slots; beyond, 429.</summary>
     public int MaxQueuedGenerations { get; set; } = 16;
+    /// <summary>The KV cache of one GPT's continuous batch (default 512 MiB): with the model's shape it sets the sequences decoded at once.</summary>
+    public long KvCacheBytes { get; set; } = 512L << 20;
+    /// <summary>Sequences a continuous batch decodes at once at most.</summary>
+    public int MaxBatchSequences { get; set; } = 64;
+    /// <summary>Rows a decoding step computes at least, so a request's tokens do not depend on the load (see ContinuousBatchingOptions.MinimumRows).</summary>
+    public int MinimumDecodeRows { get; set; } = 16;
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>

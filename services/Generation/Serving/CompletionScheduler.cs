@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Platform.ML;
+
+namespace Generation.Serving;
+
+/// <summary>A piece of completion <paramref name="Index"/>'s text; the last piece of each is empty and carries its finish reason.</summary>
+public readonly record struct CompletionDelta(int Index, string Text, string? FinishReason);
+
+/// <summary>
+/// Where a request's completions decode: a GPT's n completions join its model's continuous batch together and decode
+/// side by side; an encoder-decoder's decode one after another in a slot of the <see cref="GenerationGate"/>.
+/// </summary>
+public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate gate)
+{
+    /// <summary>The completions under way, or null when the batch (or the gate) and its queue are full: answer 429.</summary>
+    public async Task<RunningCompletions?> StartAsync(LoadedModel loaded, int[] prompt, IReadOnlyList<SamplingOptions> completions,
+        BeamSearchOptions? beam, IReadOnlyList<string> stop, CancellationToken cancellationToken)
+    {
+        var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics)).ToArray();
+        if (loaded.EncoderDecoder is null)
+        {
+            if (batchers.For(loaded).TrySubmit(prompt, completions, cancellationToken) is not { } sequences)
+            {
+                gate.Metrics.Rejected();
+                return null;
+            }
+            return new RunningCompletions(runners, (writer, token) =>
+                Task.WhenAll(runners.Select((runner, index) => PumpAsync(runner.RunAsync(sequences[index], token), index, runner, writer))));
+        }
+
+        if (gate.TryAdmit() is not { } ticket)
+            return null;
+        try
+        {
+            await ticket.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            ticket.Dispose();
+            throw;
+        }
+        // Native decoding stays off the request's context; the ticket is given back however it ends.
+        return new RunningCompletions(runners, (writer, token) => Task.Run(() =>
+        {
+            using (ticket)
+                for (var index = 0; index < runners.Length; index++)
+                {
+                    foreach (var delta in runners[index].Run(prompt, completions[index], token, beam))
+                        writer.TryWrite(new CompletionDelta(index, delta, null));
+                    writer.TryWrite(new CompletionDelta(index, "", runners[index].FinishReason));
+                }
+        }, CancellationToken.None));
+    }
+
+    private static async Task PumpAsync(IAsyncEnumerable<string> deltas, int index, CompletionRunner runner, ChannelWriter<CompletionDelta> writer)
+    {
+        await foreach (var delta in deltas)
+            writer.TryWrite(new CompletionDelta(index, delta, null));
+        writer.TryWrite(new CompletionDelta(index, "", runner.FinishReason));
+    }
+}
+
+/// <summary>A request's completions as they decode: read their deltas once, then each runner's text, tokens and finish reason.</summary>
+public sealed class RunningCompletions(IReadOnlyList<CompletionRunner> runners, Func<ChannelWriter<CompletionDelta>, CancellationToken, Task> produce)
+{
+    public IReadOnlyList<CompletionRunner> Runners { get; } = runners;
+
+    public async IAsyncEnumerable<CompletionDelta> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var deltas = Channel.CreateUnbounded<CompletionDelta>();
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                await produce(deltas.Writer, cancellationToken);
+                deltas.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                deltas.Writer.Complete(ex);
+            }
+        }, CancellationToken.None);
+        await foreach (var delta in deltas.Reader.ReadAllAsync(cancellationToken))
+            yield return delta;
+        await producer;
+    }
+
+    public async Task RunToEndAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var _ in ReadAllAsync(cancellationToken)) { }
+    }
+}

@@ -1,0 +1,257 @@
+using static TorchSharp.torch;
+
+namespace Platform.ML;
+
+/// <summary>
+/// Continuous batching for one GPT (with its LoRA adapter, if any): every sequence in flight advances by one token per
+/// step, and all of them that are past their prefill go through the model as one batch. A request's sequences join at
+/// the next step once there are slots for all of them, and each leaves as soon as it ends, its slot going to the next
+/// waiting request (FIFO). Each keeps its own sampling settings, seed, penalties and UTF-8 guard, and the window policy
+/// of <see cref="Sampler"/> (a full window keeps its newest half and is prefilled again).
+/// <para>
+/// A request's tokens do not depend on what decodes beside it: a prefill runs alone, a decoding step computes at least
+/// <see cref="ContinuousBatchingOptions.MinimumRows"/> rows and attends over the whole block (masked), and each
+/// sequence draws from its own seeded generator.
+/// </para>
+/// Work runs on one dedicated thread, started by the first request and ended (freeing the cache) after
+/// <see cref="ContinuousBatchingOptions.IdleRelease"/> without work.
+/// </summary>
+public sealed class ContinuousBatcher : IDisposable
+{
+    private readonly Gpt _model;
+    private readonly LoraAdapter? _adapter;
+    private readonly Utf8Constraint? _utf8;
+    private readonly ContinuousBatchingOptions _options;
+    private readonly Device _device;
+    private readonly ScalarType _cacheType;
+    // A plain object: the decoding thread waits on it (Monitor.Wait) for work.
+    private readonly object _lock = new();
+    private readonly Queue<DecodingSequence[]> _waiting = new();
+    private readonly DecodingSequence?[] _slots;
+    private int _active;
+    private int _waitingSequences;
+    private Thread? _thread;
+    private bool _disposed;
+
+    public ContinuousBatcher(Gpt model, LoraAdapter? adapter, Utf8Constraint? utf8, ContinuousBatchingOptions options)
+    {
+        (_model, _adapter, _utf8, _options) = (model, adapter, utf8, options);
+        var weight = model.TokenEmbedding;
+        _device = weight.device;
+        _cacheType = model.ComputeType ?? weight.dtype;
+        var fit = options.CacheBytes / SlotKvCache.BytesPerSlot(model.Config, _cacheType);
+        Capacity = (int)Math.Clamp(fit, Math.Max(1, options.MinimumRows), Math.Max(options.MaxSequences, options.MinimumRows));
+        _slots = new DecodingSequence?[Capacity];
+    }
+
+    /// <summary>Sequences that decode at once (the cache's slots).</summary>
+    public int Capacity { get; }
+
+    /// <summary>Sequences decoding now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>Sequences waiting for a slot.</summary>
+    public int Waiting => Volatile.Read(ref _waitingSequences);
+
+    /// <summary>
+    /// Queues one request's completions (one sequence each; they are admitted together). Null when they do not fit in
+    /// the free slots and <see cref="ContinuousBatchingOptions.MaxWaiting"/> requests already wait, or when they
+    /// could never fit.
+    /// </summary>
+    public IReadOnlyList<DecodingSequence>? TrySubmit(IReadOnlyList<int> prompt, IReadOnlyList<SamplingOptions> completions,
+        CancellationToken cancellationToken = default)
+    {
+        if (completions.Count == 0 || completions.Count > Capacity)
+            return null;
+        var config = _model.Config;
+        var sequences = completions.Select(o => new DecodingSequence(prompt, o, config.BlockSize, config.VocabSize, _utf8, cancellationToken)).ToArray();
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (QueuedBeyondCapacity(sequences.Length) > _options.MaxWaiting)
+                return null;
+            _waiting.Enqueue(sequences);
+            _waitingSequences += sequences.Length;
+            if (_thread is null)
+            {
+                _thread = new Thread(Run) { IsBackground = true, Name = "continuous-batcher" };
+                _thread.Start();
+            }
+            else
+                Monitor.Pulse(_lock);
+        }
+        // A request cancelled while it waits leaves the queue at once (its slots were never taken).
+        cancellationToken.Register(() => { lock (_lock) Monitor.Pulse(_lock); });
+        return sequences;
+    }
+
+    /// <summary>Requests that would wait for slots (FIFO) if one of <paramref name="length"/> sequences joined now. Under the lock.</summary>
+    private int QueuedBeyondCapacity(int length)
+    {
+        var free = Capacity - _active;
+        var queued = 0;
+        foreach (var n in _waiting.Select(r => r.Length).Append(length))
+        {
+            if (queued == 0 && n <= free)
+                free -= n;
+            else
+                queued++;
+        }
+        return queued;
+    }
+
+    private void Run()
+    {
+        SlotKvCache? cache = null;
+        try
+        {
+            while (true)
+            {
+                lock (_lock)
+                {
+                    Admit();
+                    while (_active == 0)
+                    {
+                        if (_disposed || !Monitor.Wait(_lock, _options.IdleRelease) && _waiting.Count == 0)
+                        {
+                            _thread = null;
+                            return;
+                        }
+                        Admit();
+                    }
+                }
+                cache ??= new SlotKvCache(_model.Config, Capacity, _cacheType, _device);
+                try
+                {
+                    Step(cache);
+                }
+                catch (Exception ex)
+                {
+                    // A failed step fails the sequences in it, not the batcher.
+                    lock (_lock)
+                        for (var slot = _active - 1; slot >= 0; slot--)
+                            Retire(slot, ex);
+                }
+            }
+        }
+        finally
+        {
+            cache?.Dispose();
+        }
+    }
+
+    /// <summary>Moves waiting requests into free slots in arrival order; a cancelled one is dropped. Under the lock.</summary>
+    private void Admit()
+    {
+        while (_waiting.TryPeek(out var request))
+        {
+            if (request.All(s => s.CancellationToken.IsCancellationRequested))
+            {
+                _waiting.Dequeue();
+                _waitingSequences -= request.Length;
+                foreach (var s in request)
+                    s.End();
+                continue;
+            }
+            if (_active + request.Length > Capacity)
+                return;
+            _waiting.Dequeue();
+            _waitingSequences -= request.Length;
+            foreach (var sequence in request)
+            {
+                sequence.Slot = _active;
+                sequence.Generator = new Generator((ulong)sequence.Options.Seed, _device);
+                _slots[_active++] = sequence;
+            }
+        }
+    }
+
+    /// <summary>Ends the sequence in a slot and packs the last one into it, so the batch stays rows 0..active-1. Under the lock.</summary>
+    private void Retire(int slot, Exception? error = null, SlotKvCache? cache = null)
+    {
+        var sequence = _slots[slot]!;
+        sequence.End(error);
+        var last = --_active;
+        if (slot != last)
+        {
+            var moved = _slots[last]!;
+            if (moved.Cached > 0)
+                cache?.Move(last, slot);
+            moved.Slot = slot;
+            _slots[slot] = moved;
+        }
+        _slots[last] = null;
+    }
+
+    private void Step(SlotKvCache cache)
+    {
+        lock (_lock)
+            for (var slot = _active - 1; slot >= 0; slot--)
+                if (_slots[slot]!.Ended)
+                    Retire(slot, cache: cache);
+        var active = _active;
+        var block = _model.Config.BlockSize;
+        var sequences = _slots.Take(active).Select(s => s!).ToArray();
+        foreach (var s in sequences)
+        {
+            // The window is full: keep its newest half and prefill it again (learned positions rule out sliding the cache).
+            if (s.Cached > 0 && s.Context.Count - s.WindowStart > block)
+                (s.WindowStart, s.Cached) = (s.Context.Count - block / 2, 0);
+        }
+
+        using var noGrad = no_grad();
+        using (NewDisposeScope())
+        {
+            // Decode first: its padding rows write into position 0 of idle slots, which a prefill below then overwrites.
+            if (sequences.Any(s => s.Cached > 0))
+            {
+                var rows = Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
+                var ids = new long[rows];
+                var positions = new long[rows];
+                foreach (var s in sequences.Where(s => s.Cached > 0))
+                    (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
+                var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache, _adapter);
+                foreach (var s in sequences.Where(s => s.Cached > 0))
+                {
+                    s.Cached++;
+                    s.Add(Sample(s, logits[s.Slot]));
+                }
+            }
+        }
+        foreach (var s in sequences.Where(s => s.Cached == 0 && s.Produced < s.Options.MaxNewTokens))
+        {
+            using var scope = NewDisposeScope();
+            var window = s.Context.Skip(s.WindowStart).Select(t => (long)t).ToArray();
+            var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter);
+            s.Cached = window.Length;
+            s.Add(Sample(s, logits));
+        }
+    }
+
+    private static SampledToken Sample(DecodingSequence s, Tensor logits)
+    {
+        if (s.Utf8 is not null)
+            logits = s.Utf8.Apply(logits, s.Utf8State, last: s.Produced == s.Options.MaxNewTokens - 1);
+        return Sampler.Pick(logits, s.Options, s.Generator!, s.Generated);
+    }
+
+    /// <summary>Ends the decoding thread (after its current step); sequences still waiting or decoding are cancelled.</summary>
+    public void Dispose()
+    {
+        Thread? thread;
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            while (_waiting.TryDequeue(out var request))
+                foreach (var s in request)
+                    s.End(new ObjectDisposedException(nameof(ContinuousBatcher)));
+            for (var slot = 0; slot < _active; slot++)
+                _slots[slot]!.Stop();
+            thread = _thread;
+            Monitor.PulseAll(_lock);
+        }
+        thread?.Join();
+    }
+}

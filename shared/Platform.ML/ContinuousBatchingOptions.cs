@@ -1,0 +1,25 @@
+namespace Platform.ML;
+
+/// <summary>How a <see cref="ContinuousBatcher"/> sizes its batch and its queue.</summary>
+public sealed record ContinuousBatchingOptions
+{
+    /// <summary>Memory the KV cache takes (allocated once): it sets how many sequences decode at once.</summary>
+    public long CacheBytes { get; init; } = 512L << 20;
+
+    /// <summary>Sequences decoded at once at most, whatever the cache could hold.</summary>
+    public int MaxSequences { get; init; } = 64;
+
+    /// <summary>
+    /// Rows every decoding step computes at least (idle slots are padding). Below some row count the CPU's matrix
+    /// product takes other paths (a matrix-vector kernel for one row, another split over threads for a few), whose
+    /// rounding differs; from here on a row gets the same bits at any count, so a request's tokens do not depend on
+    /// how many others decode beside it. The cache always has at least this many slots.
+    /// </summary>
+    public int MinimumRows { get; init; } = 16;
+
+    /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/> refuses.</summary>
+    public int MaxWaiting { get; init; } = 16;
+
+    /// <summary>How long the decoding thread waits for work before it ends and frees the cache.</summary>
+    public TimeSpan IdleRelease { get; init; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,52 @@
+using static TorchSharp.torch;
+
+namespace Platform.ML;
+
+/// <summary>
+/// The key/value cache of many sequences decoded together: per layer one tensor of (slots, heads, block, head size) for
+/// keys and one for values, allocated once, so its memory is fixed whatever the load. A sequence owns one slot (row) and
+/// writes its position p at index p. A decoding step reads rows 0..M-1 as one batch (a view, not a copy), which is why
+/// the decoder keeps its sequences packed at the low rows (<see cref="Move"/>). Unwritten positions hold zeros, so a
+/// masked position never carries a NaN into the attention's weighted sum.
+/// </summary>
+public sealed class SlotKvCache : IDisposable
+{
+    private readonly Tensor[] _keys;
+    private readonly Tensor[] _values;
+
+    public SlotKvCache(GptConfig config, int slots, ScalarType dtype, Device device)
+    {
+        Slots = slots;
+        BlockSize = config.BlockSize;
+        var shape = new long[] { slots, config.NHead, config.BlockSize, config.NEmbd / config.NHead };
+        _keys = Enumerable.Range(0, config.NLayer).Select(_ => zeros(shape, dtype, device)).ToArray();
+        _values = Enumerable.Range(0, config.NLayer).Select(_ => zeros(shape, dtype, device)).ToArray();
+    }
+
+    public int Slots { get; }
+    public int BlockSize { get; }
+
+    /// <summary>Bytes one slot takes: keys and values of every layer for a whole block.</summary>
+    public static long BytesPerSlot(GptConfig config, ScalarType dtype) =>
+        2L * config.NLayer * config.BlockSize * config.NEmbd * (dtype is ScalarType.BFloat16 or ScalarType.Float16 ? 2 : 4);
+
+    internal Tensor Keys(int layer) => _keys[layer];
+    internal Tensor Values(int layer) => _values[layer];
+
+    /// <summary>Copies slot <paramref name="from"/> into slot <paramref name="to"/> in every layer (packing after a sequence leaves).</summary>
+    public void Move(int from, int to)
+    {
+        using var _ = no_grad();
+        for (var layer = 0; layer < _keys.Length; layer++)
+        {
+            _keys[layer][to].copy_(_keys[layer][from]);
+            _values[layer][to].copy_(_values[layer][from]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _keys.Concat(_values))
+            t.Dispose();
+    }
+}
