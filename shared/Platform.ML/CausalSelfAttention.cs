@@ -123,7 +123,11 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         var (keys, values) = (cache.Keys(layer), cache.Values(layer));
         keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
         values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
-        var y = functional.scaled_dot_product_attention(q, keys.narrow(0, 0, batch), values.narrow(0, 0, batch), attn_mask: visible);
+        // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's size,
+        // which changes a row's rounding; these products and the softmax treat every row alike at any batch size.
+        var scores = q.matmul(keys.narrow(0, 0, batch).transpose(-2, -1)) / Math.Sqrt(_nEmbd / _nHead);
+        var weights = functional.softmax(scores.masked_fill(visible.logical_not(), double.NegativeInfinity), -1);
+        var y = weights.matmul(values.narrow(0, 0, batch));
         return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(batch, 1, _nEmbd), adapter);
     }
 
