@@ -28,6 +28,8 @@ public sealed class ContinuousBatcher : IDisposable
     private readonly object _lock = new();
     private readonly Queue<DecodingSequence[]> _waiting = new();
     private readonly DecodingSequence?[] _slots;
+    /// <summary>Rows of the cache: the capacity, and at least MinimumRows (the padding rows write there too).</summary>
+    private readonly int _cacheSlots;
     private int _active;
     private int _waitingSequences;
     private Thread? _thread;
@@ -40,7 +42,8 @@ public sealed class ContinuousBatcher : IDisposable
         _device = weight.device;
         _cacheType = model.ComputeType ?? weight.dtype;
         var fit = options.CacheBytes / SlotKvCache.BytesPerSlot(model.Config, _cacheType);
-        Capacity = (int)Math.Clamp(fit, Math.Max(1, options.MinimumRows), Math.Max(options.MaxSequences, options.MinimumRows));
+        Capacity = (int)Math.Clamp(fit, 1, Math.Max(1, options.MaxSequences));
+        _cacheSlots = Math.Max(Capacity, options.MinimumRows);
         _slots = new DecodingSequence?[Capacity];
     }
 
@@ -120,7 +123,7 @@ public sealed class ContinuousBatcher : IDisposable
                         Admit();
                     }
                 }
-                cache ??= new SlotKvCache(_model.Config, Capacity, _cacheType, _device);
+                cache ??= new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device);
                 try
                 {
                     Step(cache);

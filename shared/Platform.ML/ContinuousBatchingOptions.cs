@@ -13,7 +13,8 @@ public sealed record ContinuousBatchingOptions
     /// Rows every decoding step computes at least (idle slots are padding). Below some row count the CPU's matrix
     /// product takes other paths (a matrix-vector kernel for one row, another split over threads for a few), whose
     /// rounding differs; from here on a row gets the same bits at any count, so a request's tokens do not depend on
-    /// how many others decode beside it. The cache always has at least this many slots.
+    /// how many others decode beside it. The cache always has at least this many slots (beyond CacheBytes if need be),
+    /// though fewer may be admitted.
     /// </summary>
     public int MinimumRows { get; init; } = 16;
 

@@ -181,6 +181,19 @@ public sealed class PipelineTests(PlatformStack stack)
 
         var (_, two) = await Api.PostJsonAsync(Http, "/v1/completions", request + ",\"n\":2}");
         Assert.Equal(new[] { 0, 1 }, two!["choices"]!.AsArray().Select(c => c!["index"]!.GetValue<int>()));
+        Assert.Equal(text, two["choices"]![0]!["text"]!.GetValue<string>());
+
+        // Decoded beside other requests in the continuous batch (they join and leave around it), the same seed gives
+        // the same text, token log-probabilities included.
+        var logprobs = choice["logprobs"]!["token_logprobs"]!.ToJsonString();
+        var crowd = await Task.WhenAll(new[] { request + "}", "{\"model\":\"e2e-char\",\"prompt\":\"JULIET:\",\"max_tokens\":25,\"seed\":9}", request + "}" }
+            .Select(body => Api.PostJsonAsync(Http, "/v1/completions", body)));
+        Assert.All(crowd, c => Assert.Equal(HttpStatusCode.OK, c.Item1));
+        foreach (var index in new[] { 0, 2 })
+        {
+            Assert.Equal(text, crowd[index].Item2!["choices"]![0]!["text"]!.GetValue<string>());
+            Assert.Equal(logprobs, crowd[index].Item2!["choices"]![0]!["logprobs"]!["token_logprobs"]!.ToJsonString());
+        }
         var (badStatus, bad) = await Api.PostJsonAsync(Http, "/v1/completions", "{\"model\":\"e2e-char\",\"prompt\":\"a\",\"top_p\":1.5,\"max_tokens\":0}");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.NotNull(bad!["errors"]!["top_p"]);
@@ -190,7 +203,7 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Contains("e2e-char", models);
         Assert.Contains("e2e-char/versions/1", models);
 
-        // One slot and one queue place (see PlatformStack): of six long requests at once, some must be turned away.
+        // Two batch slots and one queue place (see PlatformStack): of six long requests at once, some must be turned away.
         var burst = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Http.PostAsync("/api/generate",
             new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1500,\"seed\":1}", Encoding.UTF8, "application/json"))));
         Assert.Contains(burst, r => r.StatusCode == HttpStatusCode.OK);

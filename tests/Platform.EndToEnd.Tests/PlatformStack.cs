@@ -122,9 +122,11 @@ public sealed class PlatformStack : IAsyncLifetime
         env["Gateway__RateLimits__AnonymousBurst"] = "10000";
         env["Training__LogInterval"] = "10";
         env["Evaluation__SampleTokens"] = "50";
-        // One decoding slot and one queue place, so the tests can see the 429 that protects the service.
+        // Few decoding slots (one per encoder-decoder, two sequences per GPT batch, enough for n = 2) and one queue
+        // place, so the tests can see the 429 that protects the service.
         env["Generation__MaxConcurrentGenerations"] = "1";
         env["Generation__MaxQueuedGenerations"] = "1";
+        env["Generation__MaxBatchSequences"] = "2";
         // Short leases and polls so the tests see a dead worker's run taken over in seconds; quick outbox retries.
         env["Training__LeaseSeconds"] = "6";
         env["Training__PollSeconds"] = "1";

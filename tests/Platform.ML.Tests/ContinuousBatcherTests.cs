@@ -116,7 +116,7 @@ public class ContinuousBatcherTests
     }
 
     private static ContinuousBatcher TwoSlots(Gpt model, int maxWaiting = 16) =>
-        new(model, null, null, new ContinuousBatchingOptions { CacheBytes = 1, MinimumRows = 2, MaxSequences = 2, MaxWaiting = maxWaiting });
+        new(model, null, null, new ContinuousBatchingOptions { MaxSequences = 2, MaxWaiting = maxWaiting });
 
     private static async Task<bool> Eventually(Func<bool> condition)
     {
@@ -174,5 +174,20 @@ public class ContinuousBatcherTests
         Assert.Equal(9, (await ReadAll(second)).Length);
         laterClientLeft.Cancel();
         Assert.True(await Eventually(() => batcher.Active == 0 && batcher.Waiting == 0));
+    }
+
+    [Fact]
+    public void The_cache_budget_sets_the_capacity_within_the_limits()
+    {
+        using var model = Model(64);
+        var perSlot = SlotKvCache.BytesPerSlot(model.Config, ScalarType.Float32);
+        // 2 layers × (keys + values) × 64 positions × 32 wide × 4 bytes.
+        Assert.Equal(2 * 2 * 64 * 32 * 4, perSlot);
+        using (var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { CacheBytes = 5 * perSlot + perSlot / 2 }))
+            Assert.Equal(5, batcher.Capacity);
+        using (var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { CacheBytes = 1000 * perSlot }))
+            Assert.Equal(64, batcher.Capacity);
+        using (var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { CacheBytes = 1 }))
+            Assert.Equal(1, batcher.Capacity);
     }
 }

@@ -7,6 +7,10 @@ using Platform.ServiceDefaults.Security;
 
 // Serving benchmark against a running stack (e.g. after infra/demo.sh):
 //   bash infra/bench/serve.sh [--model NAME] [--clients 8] [--requests 10] [--max-tokens 100]
+//                             [--batching 1,4,16,64] [--block256-model bench-block256] [--seconds 20]
+// The continuous-batching table streams /v1/completions through the gateway from 1, 4, 16 and 64 clients at once, for
+// the demo's small model and for a block-256 model (6×6×384), which it trains for a few steps first when it is missing
+// (the weights' quality does not change the cost of a step).
 // With the admin key (PLATFORM_ADMIN_KEY) it creates a viewer key of its own, with limits that do not throttle it,
 // and revokes it at the end; the direct calls to Generation carry a caller signed with PLATFORM_INTERNAL_SECRET.
 string Arg(string flag, string fallback) => args.SkipWhile(a => a != flag).Skip(1).DefaultIfEmpty(fallback).First();
@@ -99,7 +103,104 @@ wall.Stop();
 Console.WriteLine($"== {clients} concurrent clients × {requests} requests × {maxTokens} tokens through the gateway: " +
                   $"p50 {P(latencies, 50):F0} ms, p99 {P(latencies, 99):F0} ms, total {tokens / wall.Elapsed.TotalSeconds:N0} tokens/s");
 
+// 4. Continuous batching: streamed completions from N clients at once, each sending its next request when one ends.
+var block256 = Arg("--block256-model", "bench-block256");
+await EnsureBlock256Async();
+var seconds = double.Parse(Arg("--seconds", "20"), System.Globalization.CultureInfo.InvariantCulture);
+var levels = Arg("--batching", "1,4,16,64").Split(',').Select(int.Parse).ToArray();
+foreach (var name in new[] { model, block256 })
+{
+    Console.WriteLine($"\n== continuous batching, {name}: streamed /v1/completions through the gateway, {maxTokens} tokens each, {seconds:F0} s per level");
+    Console.WriteLine("   clients   tokens/s   × 1 client   TTFT p50   TTFT p99   ITL p50   ITL p99   requests");
+    double? single = null;
+    foreach (var level in levels)
+    {
+        var (rate, firsts, gaps, done) = await StreamLoadAsync(name, level, TimeSpan.FromSeconds(seconds));
+        single ??= rate;
+        Console.WriteLine($"   {level,7}   {rate,8:N0}   {rate / single,10:F2}×   {P(firsts, 50),6:F0} ms   {P(firsts, 99),6:F0} ms   {P(gaps, 50),5:F1} ms   {P(gaps, 99),5:F1} ms   {done,8}");
+    }
+}
+
 await admin.DeleteAsync($"/api/keys/{benchKey["id"]}");
+
+// Clients stream completions back to back for the given time; a token is a streamed chunk with text (a character for the
+// char tokenizer). Time to first token: request sent to first chunk; inter-token latency: between a stream's chunks.
+async Task<(double Rate, List<double> Firsts, List<double> Gaps, int Done)> StreamLoadAsync(string name, int clientCount, TimeSpan duration)
+{
+    var firsts = new List<double>();
+    var gaps = new List<double>();
+    long tokenCount = 0;
+    var done = 0;
+    var wall = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clientCount).Select(async client =>
+    {
+        for (var i = 0; wall.Elapsed < duration; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+            {
+                Content = JsonContent.Create(new { model = name, prompt = "ROMEO:", max_tokens = maxTokens, temperature = 0.8, top_k = 40, stream = true, seed = client * 100_000 + i }),
+            };
+            using var response = await gateway.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            response.EnsureSuccessStatusCode();
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            double? previous = null;
+            var mine = new List<double>();
+            double first = 0;
+            var count = 0;
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith("data: {", StringComparison.Ordinal))
+                    continue;
+                var text = JsonNode.Parse(line[6..])!["choices"]![0]!["text"]!.GetValue<string>();
+                if (text.Length == 0)
+                    continue;
+                var now = clock.Elapsed.TotalMilliseconds;
+                if (previous is { } p)
+                    mine.Add(now - p);
+                else
+                    first = now;
+                previous = now;
+                count++;
+            }
+            lock (gaps)
+            {
+                firsts.Add(first);
+                gaps.AddRange(mine);
+                tokenCount += count;
+                done++;
+            }
+        }
+    }));
+    return (tokenCount / wall.Elapsed.TotalSeconds, firsts, gaps, done);
+}
+
+// The block-256 model: trained for a few steps on the demo's dataset when /v1/models does not list it.
+async Task EnsureBlock256Async()
+{
+    async Task<bool> Listed() => JsonNode.Parse(await gateway.GetStringAsync("/v1/models"))!["data"]!.AsArray().Any(m => m!["id"]!.GetValue<string>() == block256);
+    if (await Listed())
+        return;
+    var datasets = JsonNode.Parse(await admin.GetStringAsync("/api/datasets"))!;
+    var items = (datasets as JsonArray) ?? datasets["items"]!.AsArray();
+    var dataset = items.First(d => d!["state"]!.GetValue<string>() == "Tokenized" && d["format"]?.GetValue<string>() is null or "text")!;
+    Console.WriteLine($"\n== training {block256} (6×6×384, block 256) for 10 steps on dataset {dataset["name"]} to serve it");
+    using var run = await admin.PostAsJsonAsync("/api/runs", new
+    {
+        datasetId = dataset["id"]!.GetValue<string>(),
+        name = block256,
+        model = new { nLayer = 6, nHead = 6, nEmbd = 384, blockSize = 256, dropout = 0.0 },
+        training = new { maxSteps = 10, batchSize = 4, warmupSteps = 2, evalInterval = 10, evalIters = 2 },
+    });
+    run.EnsureSuccessStatusCode();
+    var deadline = Stopwatch.StartNew();
+    while (!await Listed())
+    {
+        if (deadline.Elapsed > TimeSpan.FromMinutes(20))
+            throw new TimeoutException($"{block256} was not registered within 20 minutes.");
+        await Task.Delay(5000);
+    }
+}
 
 static double P(List<double> values, int percentile)
 {
