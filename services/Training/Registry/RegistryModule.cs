@@ -15,6 +15,7 @@ public static class RegistryModule
 {
     public static IHostApplicationBuilder AddModelRegistry(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddHostedService<TrainingSchemaBeforeRegistry>();
         builder.AddServiceDatabase<RegistryDbContext>(RegistryDbContext.Schema, healthCheck: "registry-database");
         builder.AddOutboxDispatcher<RegistryDbContext>();
         builder.Services.AddScoped<Registrar>();

@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Training.Data;
+
+namespace Training.Registry.Data;
+
+/// <summary>
+/// Upgrading an installation older than the release before the registry had its own schema: the registry's first
+/// migration copies the versions and aliases out of Training's tables as that release left them, so Training's schema
+/// must first be brought to that release (its migrations up to <see cref="LastWithRegistryTables"/>). Runs before the
+/// registry's migrations; does nothing on a new database or one already past that point.
+/// </summary>
+internal sealed class TrainingSchemaBeforeRegistry(IServiceProvider services, ILogger<TrainingSchemaBeforeRegistry> logger) : IHostedService
+{
+    /// <summary>Training's last migration that still holds the registry's tables.</summary>
+    internal const string LastWithRegistryTables = "20261201050150_AliasesAndAnnotations";
+    private const string RegistryMoved = "20261201080927_RegistryMovedToItsOwnSchema";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                var training = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+                var applied = (await training.Database.GetAppliedMigrationsAsync(cancellationToken)).ToList();
+                if (applied.Count == 0 || applied.Contains(RegistryMoved) || applied.Contains(LastWithRegistryTables))
+                    return;
+                logger.LogInformation("Bringing Training's schema to {Migration} before the registry takes its versions and aliases", LastWithRegistryTables);
+                await training.Database.GetService<IMigrator>().MigrateAsync(LastWithRegistryTables, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (attempt < 30 && !cancellationToken.IsCancellationRequested)
+            {
+                // The database may still be starting, as for MigrateOnStart.
+                logger.LogWarning("Training schema upgrade attempt {Attempt} failed: {Message}", attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
