@@ -103,7 +103,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         long time = x.shape[1];
         var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], 1, time), Heads(qkv[1], 1, time), Heads(qkv[2], 1, time));
-        cache.Keys(layer)[slot].narrow(1, 0, time).copy_(k[0]);
+        cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
         cache.Values(layer)[slot].narrow(1, 0, time).copy_(v[0]);
         var y = functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(1, time, _nEmbd), adapter);
@@ -111,9 +111,9 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     /// <summary>
     /// One new position for each of the rows 0..M-1 of the cache (x: M, 1, embedding), row r at positions[r]: its key and
-    /// value are written there, and it attends over its whole slot with <paramref name="visible"/> (M, 1, 1, block) hiding
-    /// what lies after it. Attending over the whole block, not the longest sequence present, keeps a row's arithmetic the
-    /// same whatever the other rows hold.
+    /// value are written there, and it attends over the first span positions of its slot with <paramref name="visible"/>
+    /// (M, 1, 1, span) hiding what lies after it. The span is set by the furthest row, in whole runs of 64 positions: the
+    /// positions a row does not see get weight exactly 0, so its result does not depend on the other rows.
     /// </summary>
     internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor visible, LoraAdapter? adapter)
     {
@@ -121,13 +121,14 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], batch, 1), Heads(qkv[1], batch, 1), Heads(qkv[2], batch, 1));
         var (keys, values) = (cache.Keys(layer), cache.Values(layer));
-        keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
+        keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(positions));
         values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
         // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's size,
         // which changes a row's rounding; these products and the softmax treat every row alike at any batch size.
-        var scores = q.matmul(keys.narrow(0, 0, batch).transpose(-2, -1)) / Math.Sqrt(_nEmbd / _nHead);
+        var span = visible.shape[^1];
+        var scores = q.matmul(keys.narrow(0, 0, batch).narrow(3, 0, span)) / Math.Sqrt(_nEmbd / _nHead);
         var weights = functional.softmax(scores.masked_fill(visible.logical_not(), double.NegativeInfinity), -1);
-        var y = weights.matmul(values.narrow(0, 0, batch));
+        var y = weights.matmul(values.narrow(0, 0, batch).narrow(2, 0, span));
         return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(batch, 1, _nEmbd), adapter);
     }
 

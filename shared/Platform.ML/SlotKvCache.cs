@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Platform.ML;
 
 /// <summary>
-/// The key/value cache of many sequences decoded together: per layer one tensor of (slots, heads, block, head size) for
-/// keys and one for values, allocated once, so its memory is fixed whatever the load. A sequence owns one slot (row) and
+/// The key/value cache of many sequences decoded together: per layer one tensor of keys, (slots, heads, head size, block),
+/// and one of values, (slots, heads, block, head size), allocated once, so its memory is fixed whatever the load. A sequence owns one slot (row) and
 /// writes its position p at index p. A decoding step reads rows 0..M-1 as one batch (a view, not a copy), which is why
 /// the decoder keeps its sequences packed at the low rows (<see cref="Move"/>). Unwritten positions hold zeros, so a
 /// masked position never carries a NaN into the attention's weighted sum.
@@ -18,9 +18,12 @@ public sealed class SlotKvCache : IDisposable
     {
         Slots = slots;
         BlockSize = config.BlockSize;
-        var shape = new long[] { slots, config.NHead, config.BlockSize, config.NEmbd / config.NHead };
-        _keys = Enumerable.Range(0, config.NLayer).Select(_ => zeros(shape, dtype, device)).ToArray();
-        _values = Enumerable.Range(0, config.NLayer).Select(_ => zeros(shape, dtype, device)).ToArray();
+        // Keys are stored transposed: the attention's q·kᵀ then reads them as they lie, instead of copying the batch's
+        // keys into that layout at every layer of every step.
+        var keys = new long[] { slots, config.NHead, config.HeadSize, config.BlockSize };
+        var values = new long[] { slots, config.NHead, config.BlockSize, config.HeadSize };
+        _keys = Enumerable.Range(0, config.NLayer).Select(_ => zeros(keys, dtype, device)).ToArray();
+        _values = Enumerable.Range(0, config.NLayer).Select(_ => zeros(values, dtype, device)).ToArray();
     }
 
     public int Slots { get; }

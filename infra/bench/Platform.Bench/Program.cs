@@ -102,6 +102,40 @@ if (mode is "generate")
     }
 }
 
+if (mode is "batching")
+{
+    // Continuous batching in-process (no HTTP): N sequences of 200 tokens decoded together by one ContinuousBatcher,
+    // against one stream of Sampler.Stream (KV cache), random weights.
+    set_num_threads(threads > 0 ? threads : 1);
+    foreach (var (name, config) in new[]
+             {
+                 ("small (4×4×128, block 64)", new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128)),
+                 ("block 256 (6×6×384)", new GptConfig(tokenizer.VocabSize, 256, 6, 6, 384)),
+             })
+    {
+        manual_seed(1);
+        using var model = new Gpt(config);
+        model.eval();
+        var prompt = ids[..8];
+        Sampler.Generate(model, prompt, new SamplingOptions(20, 0.8, 40, 1)); // warm-up
+        var clock = Stopwatch.StartNew();
+        var single = Sampler.Generate(model, prompt, new SamplingOptions(200, 0.8, 40, 1)).Length / clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"\n== continuous batching, {name}, 200 new tokens per sequence, {(threads > 0 ? threads : 1)} thread(s); Sampler.Stream alone: {single:N0} tokens/s");
+        foreach (var minimumRows in new[] { 16, 1 })
+        {
+            using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { MinimumRows = minimumRows });
+            foreach (var sequences in new[] { 1, 4, 16, 64 })
+            {
+                clock.Restart();
+                var all = Enumerable.Range(0, sequences).Select(i => batcher.TrySubmit(prompt, [new SamplingOptions(200, 0.8, 40, i)])![0]).ToList();
+                var counts = await Task.WhenAll(all.Select(async s => { var n = 0; await foreach (var _ in s.Tokens.ReadAllAsync()) n++; return n; }));
+                var rate = counts.Sum() / clock.Elapsed.TotalSeconds;
+                Console.WriteLine($"   minimum rows {minimumRows,2}, {sequences,2} sequences: {rate,8:N0} tokens/s ({rate / single:F2}× one Sampler stream), {clock.Elapsed.TotalMilliseconds / 200:F2} ms a step");
+            }
+        }
+    }
+}
+
 if (mode is "generate" or "utf8")
 {
     // The UTF-8 guard's cost: the same byte-level BPE model decoding 300 tokens with and without it, alternated, 5 rounds each.
