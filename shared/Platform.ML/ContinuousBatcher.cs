@@ -214,10 +214,15 @@ public sealed class ContinuousBatcher : IDisposable
                 foreach (var s in sequences.Where(s => s.Cached > 0))
                     (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
                 var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache, _adapter);
-                foreach (var s in sequences.Where(s => s.Cached > 0))
+                var decoding = sequences.Where(s => s.Cached > 0).ToArray();
+                var decoded = decoding.Any(s => s.Utf8 is not null)
+                    ? stack(decoding.Select(s => Guarded(s, logits[s.Slot])).ToArray())
+                    : logits.index_select(0, tensor(decoding.Select(s => (long)s.Slot).ToArray(), device: _device));
+                var tokens = Sampler.PickRows(decoded, decoding.Select(s => new RowSampling(s.Options, s.Generator!, s.Generated)).ToArray());
+                for (var i = 0; i < decoding.Length; i++)
                 {
-                    s.Cached++;
-                    s.Add(Sample(s, logits[s.Slot]));
+                    decoding[i].Cached++;
+                    decoding[i].Add(tokens[i]);
                 }
             }
         }
@@ -227,16 +232,13 @@ public sealed class ContinuousBatcher : IDisposable
             var window = s.Context.Skip(s.WindowStart).Select(t => (long)t).ToArray();
             var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter);
             s.Cached = window.Length;
-            s.Add(Sample(s, logits));
+            s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0), [new RowSampling(s.Options, s.Generator!, s.Generated)])[0]);
         }
     }
 
-    private static SampledToken Sample(DecodingSequence s, Tensor logits)
-    {
-        if (s.Utf8 is not null)
-            logits = s.Utf8.Apply(logits, s.Utf8State, last: s.Produced == s.Options.MaxNewTokens - 1);
-        return Sampler.Pick(logits, s.Options, s.Generator!, s.Generated);
-    }
+    /// <summary>The logits with the tokens that would break UTF-8 masked, for a sequence with the guard.</summary>
+    private static Tensor Guarded(DecodingSequence s, Tensor logits) =>
+        s.Utf8?.Apply(logits, s.Utf8State, last: s.Produced == s.Options.MaxNewTokens - 1) ?? logits;
 
     /// <summary>Ends the decoding thread (after its current step); sequences still waiting or decoding are cancelled.</summary>
     public void Dispose()

@@ -76,6 +76,73 @@ public static class Sampler
         tensor(ids.Select(t => (long)t).ToArray(), dtype: ScalarType.Int64, device: device).unsqueeze(0);
 
     /// <summary>
+    /// One token for each row of a (rows, vocab) logits matrix, row i with rows[i]'s settings and generator: what
+    /// <see cref="Pick"/> does to each row, computed for all rows at once (penalties, temperature, top-k and top-p as
+    /// tensors of per-row values), with only the draw made row by row, from the row's own generator.
+    /// </summary>
+    public static SampledToken[] PickRows(Tensor logits, IReadOnlyList<RowSampling> rows)
+    {
+        var count = rows.Count;
+        var vocab = (int)logits.shape[1];
+        var device = logits.device;
+        Tensor Column(Func<RowSampling, double> value) =>
+            tensor(rows.Select(r => (float)value(r)).ToArray(), device: device).unsqueeze(1);
+
+        if (rows.Any(r => r.Generated is not null && (r.Options.FrequencyPenalty != 0 || r.Options.PresencePenalty != 0)))
+        {
+            var counts = new float[count * vocab];
+            for (var i = 0; i < count; i++)
+                if (rows[i].Generated is { } generated)
+                    for (var t = 0; t < vocab; t++)
+                        counts[i * vocab + t] = generated[t];
+            var c = tensor(counts, device: device).view(count, vocab);
+            logits = logits - c * Column(r => r.Generated is null ? 0 : r.Options.FrequencyPenalty)
+                     - c.gt(0).to(ScalarType.Float32) * Column(r => r.Generated is null ? 0 : r.Options.PresencePenalty);
+        }
+        var result = new SampledToken[count];
+        var greedy = Enumerable.Range(0, count).Where(i => rows[i].Options.Temperature <= 0).ToArray();
+        if (greedy.Length > 0)
+        {
+            var best = logits.argmax(1);
+            var logProbabilities = nn.functional.log_softmax(logits, -1).gather(1, best.unsqueeze(1)).squeeze(1);
+            var (ids, lps) = (best.data<long>().ToArray(), logProbabilities.data<float>().ToArray());
+            foreach (var i in greedy)
+                result[i] = new SampledToken((int)ids[i], lps[i]);
+        }
+        if (greedy.Length == count)
+            return result;
+
+        logits = logits / Column(r => r.Options.Temperature <= 0 ? 1 : r.Options.Temperature);
+        var topK = rows.Select(r => r.Options.TopK is > 0 and var k && k < vocab ? k : 0).ToArray();
+        if (topK.Max() is > 0 and var largest)
+        {
+            var (values, _) = topk(logits, largest);
+            var kth = values.gather(1, tensor(topK.Select(k => (long)Math.Max(0, k - 1)).ToArray(), device: device).unsqueeze(1));
+            var threshold = kth.masked_fill(tensor(topK.Select(k => k == 0).ToArray(), device: device).unsqueeze(1), double.NegativeInfinity);
+            logits = logits.masked_fill(logits < threshold, double.NegativeInfinity);
+        }
+        if (rows.Any(r => r.Options.TopP < 1.0))
+        {
+            var (sorted, order) = sort(logits, 1, descending: true);
+            var probabilities = nn.functional.softmax(sorted, -1);
+            // Drop a token when the mass before it already reaches TopP; a row without top-p (2) never drops one.
+            var dropSorted = (probabilities.cumsum(1) - probabilities).ge(Column(r => r.Options.TopP < 1.0 ? r.Options.TopP : 2.0));
+            logits = logits.masked_fill(zeros_like(dropSorted).scatter(1, order, dropSorted), double.NegativeInfinity);
+        }
+        var all = nn.functional.log_softmax(logits, dim: -1);
+        var exp = all.exp();
+        var drawn = new long[count];
+        for (var i = 0; i < count; i++)
+            if (rows[i].Options.Temperature > 0)
+                drawn[i] = multinomial(exp[i], 1, generator: rows[i].Generator).item<long>();
+        var chosen = all.gather(1, tensor(drawn, device: device).unsqueeze(1)).squeeze(1).data<float>().ToArray();
+        for (var i = 0; i < count; i++)
+            if (rows[i].Options.Temperature > 0)
+                result[i] = new SampledToken((int)drawn[i], chosen[i]);
+        return result;
+    }
+
+    /// <summary>
     /// One token from a 1-D logits vector: penalties for what was generated, then argmax at temperature 0, else a
     /// draw after temperature, top-k and top-p (the smallest set of most likely tokens holding TopP of the mass).
     /// </summary>
@@ -111,3 +178,6 @@ public static class Sampler
         return new SampledToken(id, logProbabilities[id].item<float>());
     }
 }
+
+/// <summary>One row's sampling in <see cref="Sampler.PickRows"/>: its settings, its generator, and its counts of generated tokens (for penalties).</summary>
+public sealed record RowSampling(SamplingOptions Options, Generator Generator, int[]? Generated);

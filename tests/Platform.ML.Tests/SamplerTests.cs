@@ -90,4 +90,36 @@ public class SamplerTests
         using var model = Model();
         Assert.Throws<ArgumentException>(() => Sampler.Generate(model, [], new SamplingOptions(5)));
     }
+
+    [Fact]
+    public void Picking_rows_together_draws_what_picking_each_row_alone_draws()
+    {
+        // Oracle: Pick, one row at a time, with generators seeded alike. Rows mix every setting, so each per-row tensor
+        // of the batched version (temperature, top-k, top-p, penalties) meets rows that do not use it.
+        manual_seed(3);
+        var logits = randn(9, 70) * 3;
+        var generated = Enumerable.Range(0, 9).Select(i => Enumerable.Range(0, 70).Select(t => (t * 7 + i) % 5 == 0 ? t % 3 : 0).ToArray()).ToArray();
+        SamplingOptions[] options =
+        [
+            new(10, 0.0),
+            new(10, 1.0),
+            new(10, 0.7, TopK: 5),
+            new(10, 1.3) { TopP = 0.8 },
+            new(10, 0.9, TopK: 20) { TopP = 0.5, FrequencyPenalty = 0.5 },
+            new(10, 0.0) { PresencePenalty = 1.5 },
+            new(10, 1.0, TopK: 70) { PresencePenalty = -0.5, FrequencyPenalty = 0.2 },
+            new(10, 2.0, TopK: 1),
+            new(10, 0.5) { TopP = 0.05 },
+        ];
+        for (var round = 0; round < 20; round++)
+        {
+            var batch = Sampler.PickRows(logits, options.Select((o, i) => new RowSampling(o, new Generator((ulong)(round * 100 + i)), generated[i])).ToArray());
+            for (var i = 0; i < options.Length; i++)
+            {
+                var alone = Sampler.Pick(logits[i], options[i], new Generator((ulong)(round * 100 + i)), generated[i]);
+                Assert.Equal(alone.Id, batch[i].Id);
+                Assert.Equal(alone.LogProbability, batch[i].LogProbability, 5);
+            }
+        }
+    }
 }
