@@ -5,10 +5,53 @@
 # parameters, ms/step, peak RSS, validation loss).
 #   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora] [--threads N] [--steps N] [--baby-steps N] [--base-steps N]
 #                             [--precision fp32|bf16] [--recompute]
+#   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]
+# "service" runs the small configuration here, then posts the same run to the running stack through the gateway
+# (infra/demo.sh first) and prints both medians side by side. --threads (default: all cores) should match the
+# service's Training:TorchThreads (0, its default, means all cores).
 # Runs on the training service's allocator (jemalloc; TRAINING_ALLOCATOR=glibc for glibc's malloc).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/infra/env.sh"
 dotnet build "$root/infra/bench/Platform.Bench" -c Release -nologo -v q -clp:ErrorsOnly
+if [ "${1:-}" = service ]; then
+  shift
+  steps=500 precision=fp32 threads=$(nproc)
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --steps) steps="$2"; shift 2 ;;
+      --precision) precision="$2"; shift 2 ;;
+      --threads) threads="$2"; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  ensure_secrets
+  auth=(-H "Authorization: Bearer $PLATFORM_ADMIN_KEY")
+  dataset=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/datasets?limit=100" \
+    | jq -r '[.items[] | select(.state == "Tokenized" and .format == "text" and .tokenizer.kind == "char")][0].id // empty')
+  [ -n "$dataset" ] || die "no tokenized char dataset in the stack: run infra/demo.sh first"
+  # shellcheck disable=SC2046
+  bench=$(env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" small \
+    --steps "$steps" --threads "$threads" --precision "$precision" | tee /dev/stderr | sed -n 's/.*(median \([0-9.]*\)).*/\1/p')
+  spec=$(jq -cn --arg ds "$dataset" --argjson steps "$steps" --arg precision "$precision" '{
+    datasetId: $ds, name: "bench-service-speed",
+    model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0.0 },
+    training: { maxSteps: $steps, batchSize: 12, learningRate: 0.001, minLearningRate: 0.0001, warmupSteps: 100,
+                beta2: 0.99, evalInterval: 250, evalIters: 20, seed: 1337, precision: $precision } }')
+  run=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/runs" -H 'Content-Type: application/json' -d "$spec" | jq -r .id)
+  log "run $run: the same configuration through the gateway"
+  while :; do
+    state=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$run" | jq -r .state)
+    case "$state" in Evaluating|Completed) break ;; Failed|Cancelled) die "run $state" ;; esac
+    sleep 2
+  done
+  service=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$run/metrics?names=tokens_per_sec" \
+    | jq -r '.series[] | select(.key == "tokens_per_sec") | [.points[].value] | sort | .[length / 2 | floor]')
+  awk -v ms="$bench" -v svc="$service" -v t="$threads" -v p="$precision" -v s="$steps" 'BEGIN {
+    b = 12 * 64 * 1000 / ms
+    printf "\n== small configuration, %s, %d steps: in-process benchmark (%d threads) vs the Training service (through the gateway), medians\n", p, s, t
+    printf "   benchmark %8.0f tokens/s   service %8.0f tokens/s   service / benchmark %.1f%%\n", b, svc, 100 * svc / b }'
+  exit 0
+fi
 # shellcheck disable=SC2046 # the allocator settings are separate words
 exec env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" "$@"

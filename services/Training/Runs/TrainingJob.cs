@@ -28,7 +28,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
 
     public async Task<TrainedModel> RunAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
     {
-        var device = TorchRuntime.Initialise(options.Value.TorchThreads);
+        var device = TorchRuntime.Initialise(options.Value.IntraOpThreads);
         var t = run.Spec.Training;
         var trainerOptions = new TrainerOptions
         {

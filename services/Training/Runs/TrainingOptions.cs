@@ -3,8 +3,15 @@ namespace Training.Runs;
 /// <summary>The training worker (section "Training").</summary>
 public sealed class TrainingOptions
 {
-    /// <summary>LibTorch intra-op threads; ≤ 0 keeps LibTorch's default (one per core). README has the measured figures.</summary>
+    /// <summary>
+    /// LibTorch intra-op threads; ≤ 0: every core but one (at least one). The core left over runs the service's own
+    /// threads (lease heartbeats, metrics, messaging, HTTP); when LibTorch's threads share every core with them, its
+    /// parallel regions wait on descheduled threads. README has the measured figures.
+    /// </summary>
     public int TorchThreads { get; set; }
+
+    /// <summary>The intra-op threads a run uses: <see cref="TorchThreads"/>, or every core but one.</summary>
+    public int IntraOpThreads => TorchThreads > 0 ? TorchThreads : Math.Max(1, Environment.ProcessorCount - 1);
     public int LogInterval { get; set; } = 10;
     /// <summary>
     /// A worker holds the run it trains for this long and renews it every third of it. A worker that dies is noticed
