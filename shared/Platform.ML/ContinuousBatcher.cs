@@ -83,8 +83,7 @@ public sealed class ContinuousBatcher : IDisposable
             else
                 Monitor.Pulse(_lock);
         }
-        // A request cancelled while it waits leaves the queue at once (its slots were never taken).
-        cancellationToken.Register(() => { lock (_lock) Monitor.Pulse(_lock); });
+        // A request cancelled while it waits is dropped at the next step (requests wait only while others decode).
         return sequences;
     }
 

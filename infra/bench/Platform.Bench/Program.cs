@@ -78,11 +78,7 @@ if (mode is "generate")
 {
     // Decoding speed, single stream, 500 new tokens: with the KV cache and with full recomputation of the window.
     set_num_threads(threads > 0 ? threads : 1);
-    foreach (var (name, config) in new[]
-             {
-                 ("small (4×4×128, block 64)", new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128)),
-                 ("block 256 (6×6×384)", new GptConfig(tokenizer.VocabSize, 256, 6, 6, 384)),
-             })
+    foreach (var (name, config) in DecodingShapes(tokenizer.VocabSize))
     {
         manual_seed(1);
         using var model = new Gpt(config);
@@ -107,11 +103,7 @@ if (mode is "batching")
     // Continuous batching in-process (no HTTP): N sequences of 200 tokens decoded together by one ContinuousBatcher,
     // against one stream of Sampler.Stream (KV cache), random weights.
     set_num_threads(threads > 0 ? threads : 1);
-    foreach (var (name, config) in new[]
-             {
-                 ("small (4×4×128, block 64)", new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128)),
-                 ("block 256 (6×6×384)", new GptConfig(tokenizer.VocabSize, 256, 6, 6, 384)),
-             })
+    foreach (var (name, config) in DecodingShapes(tokenizer.VocabSize))
     {
         manual_seed(1);
         using var model = new Gpt(config);
@@ -143,11 +135,7 @@ if (mode is "generate" or "utf8")
     var bpe = BpeTrainer.Train([new StringReader(text)], 8192);
     using var utf8 = Utf8Constraint.For(bpe)!;
     var prompt = bpe.Encode(text[..40]);
-    foreach (var (name, config) in new[]
-             {
-                 ("small (4×4×128, block 64)", new GptConfig(bpe.VocabSize, 64, 4, 4, 128)),
-                 ("block 256 (6×6×384)", new GptConfig(bpe.VocabSize, 256, 6, 6, 384)),
-             })
+    foreach (var (name, config) in DecodingShapes(bpe.VocabSize))
     {
         manual_seed(1);
         using var model = new Gpt(config);
@@ -199,6 +187,13 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
 }
 
 static string Signed(double value) => Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", System.Globalization.CultureInfo.InvariantCulture);
+
+// The two shapes the decoding benchmarks measure: the demo's small model and a block-256 one.
+static (string Name, GptConfig Config)[] DecodingShapes(int vocabulary) =>
+[
+    ("small (4×4×128, block 64)", new GptConfig(vocabulary, 64, 4, 4, 128)),
+    ("block 256 (6×6×384)", new GptConfig(vocabulary, 256, 6, 6, 384)),
+];
 
 static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
 

@@ -75,9 +75,7 @@ public static class CompletionsApi
 
         var id = $"cmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var sampling = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToList();
-        if (await scheduler.StartAsync(resolved.Loaded, prompt!, sampling, beam, stop, cancellationToken) is not { } running)
+        if (await scheduler.StartAsync(resolved.Loaded, prompt!, request, beam, cancellationToken) is not { } running)
             return GenerateApi.Busy(http);
         var model = request.Model!;
         if (body.Stream == true)

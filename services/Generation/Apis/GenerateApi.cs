@@ -52,16 +52,14 @@ public static class GenerateApi
         var (resolved, prompt, beam) = prepared!;
         using var _ = resolved;
 
-        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var sampling = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToList();
-        if (await scheduler.StartAsync(resolved.Loaded, prompt!, sampling, beam, request.Stop ?? [], cancellationToken) is not { } running)
+        if (await scheduler.StartAsync(resolved.Loaded, prompt!, request, beam, cancellationToken) is not { } running)
             return Busy(http);
         await running.RunToEndAsync(cancellationToken);
         var completions = running.Runners.Select(runner => new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
             body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null)).ToList();
         var first = completions[0];
         return Results.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version, prompt!.Length,
-            first.CompletionTokens, seed, first.FinishReason, completions));
+            first.CompletionTokens, running.Seed, first.FinishReason, completions));
     }
 
     internal static IResult Busy(HttpContext http)

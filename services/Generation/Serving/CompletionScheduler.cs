@@ -13,10 +13,16 @@ public readonly record struct CompletionDelta(int Index, string Text, string? Fi
 /// </summary>
 public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate gate)
 {
-    /// <summary>The completions under way, or null when the batch (or the gate) and its queue are full: answer 429.</summary>
-    public async Task<RunningCompletions?> StartAsync(LoadedModel loaded, int[] prompt, IReadOnlyList<SamplingOptions> completions,
-        BeamSearchOptions? beam, IReadOnlyList<string> stop, CancellationToken cancellationToken)
+    /// <summary>
+    /// The request's n completions under way (each with its own seed: the request's, or a random one, plus its index),
+    /// or null when the batch (or the gate) and its queue are full: answer 429.
+    /// </summary>
+    public async Task<RunningCompletions?> StartAsync(LoadedModel loaded, int[] prompt, SamplingRequest request, BeamSearchOptions? beam,
+        CancellationToken cancellationToken)
     {
+        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var completions = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToArray();
+        var stop = request.Stop ?? [];
         var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics)).ToArray();
         if (loaded.EncoderDecoder is null)
         {
@@ -25,7 +31,7 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
                 gate.Metrics.Rejected();
                 return null;
             }
-            return new RunningCompletions(runners, (writer, token) =>
+            return new RunningCompletions(seed, runners, (writer, token) =>
                 Task.WhenAll(runners.Select((runner, index) => PumpAsync(runner.RunAsync(sequences[index], token), index, runner, writer))));
         }
 
@@ -41,7 +47,7 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
             throw;
         }
         // Native decoding stays off the request's context; the ticket is given back however it ends.
-        return new RunningCompletions(runners, (writer, token) => Task.Run(() =>
+        return new RunningCompletions(seed, runners, (writer, token) => Task.Run(() =>
         {
             using (ticket)
                 for (var index = 0; index < runners.Length; index++)
@@ -62,8 +68,11 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
 }
 
 /// <summary>A request's completions as they decode: read their deltas once, then each runner's text, tokens and finish reason.</summary>
-public sealed class RunningCompletions(IReadOnlyList<CompletionRunner> runners, Func<ChannelWriter<CompletionDelta>, CancellationToken, Task> produce)
+public sealed class RunningCompletions(long seed, IReadOnlyList<CompletionRunner> runners,
+    Func<ChannelWriter<CompletionDelta>, CancellationToken, Task> produce)
 {
+    /// <summary>The seed of the first completion (completion i has seed + i).</summary>
+    public long Seed { get; } = seed;
     public IReadOnlyList<CompletionRunner> Runners { get; } = runners;
 
     public async IAsyncEnumerable<CompletionDelta> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
