@@ -11,10 +11,10 @@ namespace Training.Registry.Data;
 /// must first be brought to that release (its migrations up to <see cref="LastWithRegistryTables"/>). Runs before the
 /// registry's migrations; does nothing on a new database or one already past that point.
 /// </summary>
-internal sealed class TrainingSchemaBeforeRegistry(IServiceProvider services, ILogger<TrainingSchemaBeforeRegistry> logger) : IHostedService
+public sealed class TrainingSchemaBeforeRegistry(IServiceProvider services, ILogger<TrainingSchemaBeforeRegistry> logger) : IHostedService
 {
     /// <summary>Training's last migration that still holds the registry's tables.</summary>
-    internal const string LastWithRegistryTables = "20261201050150_AliasesAndAnnotations";
+    public const string LastWithRegistryTables = "20261201050150_AliasesAndAnnotations";
     private const string RegistryMoved = "20261201080927_RegistryMovedToItsOwnSchema";
 
     public async Task StartAsync(CancellationToken cancellationToken)
