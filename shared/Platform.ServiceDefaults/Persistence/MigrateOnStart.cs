@@ -12,26 +12,12 @@ namespace Platform.ServiceDefaults.Persistence;
 internal sealed class MigrateOnStart<TContext>(IServiceProvider services, ILogger<MigrateOnStart<TContext>> logger) : IHostedService
     where TContext : DbContext
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => StartupRetry.RunAsync(async token =>
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<TContext>();
-                await db.Database.MigrateAsync(cancellationToken);
-                logger.LogInformation("Database schema of {Context} is up to date", typeof(TContext).Name);
-                return;
-            }
-            catch (Exception ex) when (attempt < 30 && !cancellationToken.IsCancellationRequested)
-            {
-                // The database may still be starting (compose, CI): wait rather than crash-loop.
-                logger.LogWarning("Migration attempt {Attempt} failed: {Message}", attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-            }
-        }
-    }
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<TContext>().Database.MigrateAsync(token);
+        logger.LogInformation("Database schema of {Context} is up to date", typeof(TContext).Name);
+    }, logger, "Migration", cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Platform.ServiceDefaults.Persistence;
 using Training.Data;
 
 namespace Training.Registry.Data;
@@ -15,31 +16,18 @@ public sealed class TrainingSchemaBeforeRegistry(IServiceProvider services, ILog
 {
     /// <summary>Training's last migration that still holds the registry's tables.</summary>
     public const string LastWithRegistryTables = "20261201050150_AliasesAndAnnotations";
-    private const string RegistryMoved = "20261201080927_RegistryMovedToItsOwnSchema";
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => StartupRetry.RunAsync(async token =>
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                var training = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
-                var applied = (await training.Database.GetAppliedMigrationsAsync(cancellationToken)).ToList();
-                if (applied.Count == 0 || applied.Contains(RegistryMoved) || applied.Contains(LastWithRegistryTables))
-                    return;
-                logger.LogInformation("Bringing Training's schema to {Migration} before the registry takes its versions and aliases", LastWithRegistryTables);
-                await training.Database.GetService<IMigrator>().MigrateAsync(LastWithRegistryTables, cancellationToken);
-                return;
-            }
-            catch (Exception ex) when (attempt < 30 && !cancellationToken.IsCancellationRequested)
-            {
-                // The database may still be starting, as for MigrateOnStart.
-                logger.LogWarning("Training schema upgrade attempt {Attempt} failed: {Message}", attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-            }
-        }
-    }
+        await using var scope = services.CreateAsyncScope();
+        var training = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+        // Migrations apply in order: a database past that point has it applied too.
+        var applied = (await training.Database.GetAppliedMigrationsAsync(token)).ToList();
+        if (applied.Count == 0 || applied.Contains(LastWithRegistryTables))
+            return;
+        logger.LogInformation("Bringing Training's schema to {Migration} before the registry takes its versions and aliases", LastWithRegistryTables);
+        await training.Database.GetService<IMigrator>().MigrateAsync(LastWithRegistryTables, token);
+    }, logger, "Training schema upgrade", cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
