@@ -41,9 +41,9 @@ public sealed class Block : Module<Tensor, Tensor>
         return x + mlp.Forward(ln_2.forward(x), adapter);
     }
 
-    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor visible, LoraAdapter? adapter)
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor hidden, LoraAdapter? adapter)
     {
-        x = x + attn.ForwardDecode(ln_1.forward(x), cache, layer, rows, positions, visible, adapter);
+        x = x + attn.ForwardDecode(ln_1.forward(x), cache, layer, rows, positions, hidden, adapter);
         return x + mlp.Forward(ln_2.forward(x), adapter);
     }
 

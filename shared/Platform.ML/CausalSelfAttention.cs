@@ -111,11 +111,11 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     /// <summary>
     /// One new position for each of the rows 0..M-1 of the cache (x: M, 1, embedding), row r at positions[r]: its key and
-    /// value are written there, and it attends over the first span positions of its slot with <paramref name="visible"/>
-    /// (M, 1, 1, span) hiding what lies after it. The span is set by the furthest row, in whole runs of 64 positions: the
+    /// value are written there, and it attends over the first span positions of its slot, <paramref name="hidden"/>
+    /// (M, 1, 1, span) masking what lies after it. The span is set by the furthest row, in whole runs of 64 positions: the
     /// positions a row does not see get weight exactly 0, so its result does not depend on the other rows.
     /// </summary>
-    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor visible, LoraAdapter? adapter)
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor hidden, LoraAdapter? adapter)
     {
         long batch = x.shape[0];
         var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
@@ -125,9 +125,9 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
         // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's size,
         // which changes a row's rounding; these products and the softmax treat every row alike at any batch size.
-        var span = visible.shape[^1];
+        var span = hidden.shape[^1];
         var scores = q.matmul(keys.narrow(0, 0, batch).narrow(3, 0, span)) / Math.Sqrt(_nEmbd / _nHead);
-        var weights = functional.softmax(scores.masked_fill(visible.logical_not(), double.NegativeInfinity), -1);
+        var weights = functional.softmax(scores.masked_fill(hidden, double.NegativeInfinity), -1);
         var y = weights.matmul(values.narrow(0, 0, batch).narrow(2, 0, span));
         return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(batch, 1, _nEmbd), adapter);
     }

@@ -205,15 +205,15 @@ public sealed class ContinuousBatcher : IDisposable
         using (NewDisposeScope())
         {
             // Decode first: its padding rows write into position 0 of idle slots, which a prefill below then overwrites.
-            if (sequences.Any(s => s.Cached > 0))
+            var decoding = sequences.Where(s => s.Cached > 0).ToArray();
+            if (decoding.Length > 0)
             {
                 var rows = Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
                 var ids = new long[rows];
                 var positions = new long[rows];
-                foreach (var s in sequences.Where(s => s.Cached > 0))
+                foreach (var s in decoding)
                     (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
                 var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache, _adapter);
-                var decoding = sequences.Where(s => s.Cached > 0).ToArray();
                 var decoded = decoding.Any(s => s.Utf8 is not null)
                     ? stack(decoding.Select(s => Guarded(s, logits[s.Slot])).ToArray())
                     : logits.index_select(0, tensor(decoding.Select(s => (long)s.Slot).ToArray(), device: _device));

@@ -158,12 +158,13 @@ public sealed class Gpt : Module<Tensor, Tensor>
         // The positions attended: the furthest row's, rounded up to a multiple of 64 so that what a row sums over
         // changes only by whole runs of masked (exactly zero) weights, which leave its sums as they were.
         var span = (int)Math.Min(Config.BlockSize, (positions.max().item<long>() + 64) / 64 * 64);
-        // Row r sees positions 0..positions[r]: (M, 1, 1, span), broadcast over heads and the single query.
-        var visible = arange(span, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).le(positions.unsqueeze(1))
+        // Row r does not see positions after positions[r]: (M, 1, 1, span), broadcast over heads and the single query,
+        // made once for every layer.
+        var hidden = arange(span, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).gt(positions.unsqueeze(1))
             .unsqueeze(1).unsqueeze(1);
         var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
         for (var layer = 0; layer < h.Count; layer++)
-            x = h[layer].ForwardDecode(x, cache, layer, rows, positions, visible, adapter ?? Adapter);
+            x = h[layer].ForwardDecode(x, cache, layer, rows, positions, hidden, adapter ?? Adapter);
         return Head(ln_f.forward(x))[.., 0];
     }
 

@@ -78,7 +78,13 @@ public sealed class RunningCompletions(long seed, IReadOnlyList<CompletionRunner
     public async IAsyncEnumerable<CompletionDelta> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var deltas = Channel.CreateUnbounded<CompletionDelta>();
-        var producer = Task.Run(async () =>
+        // produce returns at its first wait (the batch's channel, or the encoder-decoder's worker thread).
+        var producer = ProduceAsync();
+        await foreach (var delta in deltas.Reader.ReadAllAsync(cancellationToken))
+            yield return delta;
+        await producer;
+
+        async Task ProduceAsync()
         {
             try
             {
@@ -89,10 +95,7 @@ public sealed class RunningCompletions(long seed, IReadOnlyList<CompletionRunner
             {
                 deltas.Writer.Complete(ex);
             }
-        }, CancellationToken.None);
-        await foreach (var delta in deltas.Reader.ReadAllAsync(cancellationToken))
-            yield return delta;
-        await producer;
+        }
     }
 
     public async Task RunToEndAsync(CancellationToken cancellationToken)
