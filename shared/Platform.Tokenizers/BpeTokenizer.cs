@@ -18,6 +18,7 @@ public sealed class BpeTokenizer : ITokenizer
     private readonly Dictionary<(int, int), (int Rank, int Id)> _merges = [];
     private readonly Dictionary<string, int> _specialIds;
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
+    private int _cachedWords;
 
     public BpeTokenizer(IReadOnlyList<string> idToToken, IReadOnlyList<(string Left, string Right)> merges, IReadOnlyDictionary<string, int> specialTokens)
     {
@@ -51,7 +52,7 @@ public sealed class BpeTokenizer : ITokenizer
 
     public int[] Encode(string text)
     {
-        var ids = new List<int>(text.Length / 3 + 1);
+        var ids = new List<int>(text.Length / 2 + 1); // English BPE runs about 0.3–0.5 tokens a character
         var start = 0;
         while (start < text.Length)
         {
@@ -79,15 +80,19 @@ public sealed class BpeTokenizer : ITokenizer
 
     private void EncodeOrdinary(ReadOnlySpan<char> text, List<int> ids)
     {
-        foreach (var match in ByteLevel.Gpt2Pattern().EnumerateMatches(text))
+        var lookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var match in ByteLevel.Gpt2PatternForThisThread().EnumerateMatches(text))
         {
             var piece = text.Slice(match.Index, match.Length);
-            var lookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
             if (!lookup.TryGetValue(piece, out var pieceIds))
             {
                 pieceIds = EncodePiece(piece);
-                if (_cache.Count > MaxCachedWords)
+                // Counted here rather than with _cache.Count, which takes every one of the dictionary's locks.
+                if (Interlocked.Increment(ref _cachedWords) > MaxCachedWords)
+                {
                     _cache.Clear();
+                    Interlocked.Exchange(ref _cachedWords, 0);
+                }
                 lookup.TryAdd(piece, pieceIds);
             }
             ids.AddRange(pieceIds);

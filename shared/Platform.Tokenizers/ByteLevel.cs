@@ -15,6 +15,17 @@ public static partial class ByteLevel
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
     public static partial Regex Gpt2Pattern();
 
+    [ThreadStatic] private static Regex? t_gpt2Pattern;
+
+    /// <summary>
+    /// GPT-2's pattern for the calling thread's own use. A Regex keeps one matcher for reuse; a thread that finds it
+    /// taken by another builds a new one for that match, so threads sharing one instance allocate at nearly every match
+    /// and encoding on two cores ran no faster than on one (README, "Benchmarks"). Each thread therefore matches with
+    /// an instance of its own, compiled from the same pattern.
+    /// </summary>
+    public static Regex Gpt2PatternForThisThread() =>
+        t_gpt2Pattern ??= new Regex(Gpt2Pattern().ToString(), Gpt2Pattern().Options | RegexOptions.Compiled);
+
     private static char[] BuildByteToChar()
     {
         var map = new char[256];

@@ -5,9 +5,11 @@ public static class TextChunks
     public const int DefaultChunkChars = 1 << 16;
 
     /// <summary>
-    /// Reads text in chunks cut only just after a newline that is followed by a non-space character, where
+    /// Reads text in chunks cut only just before a newline that is followed by a non-space character, where
     /// GPT-2's pre-tokenizer always splits: encoding the chunks separately gives the same tokens as encoding the
-    /// whole text. A text with no such place for a long stretch yields one larger chunk.
+    /// whole text. (Not just after that newline: a run of whitespace before a word ends in a piece of its own, its
+    /// last character, so "\n\nFirst" splits as "\n", "\n", "First", whereas "\n\n" at the end of a chunk would be
+    /// one piece.) A text with no such place for a long stretch yields one larger chunk.
     /// </summary>
     public static IEnumerable<string> ReadAtSafeBreaks(TextReader reader, int chunkChars = DefaultChunkChars)
     {
@@ -31,7 +33,7 @@ public static class TextChunks
     {
         for (var i = text.Length - 1; i > 0; i--)
             if (text[i - 1] == '\n' && !char.IsWhiteSpace(text[i]))
-                return i;
+                return i - 1;
         return -1;
     }
 

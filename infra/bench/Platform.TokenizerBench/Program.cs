@@ -33,6 +33,10 @@ for (var round = 0; round < 2; round++) // the first round warms caches and the 
     Measure("Microsoft Tiktoken, 1 core", () => { foreach (var c in chunks) reference.EncodeToIds(c); }, bytes, report);
     Measure($"ours, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => ours.Encode(c)), bytes, report);
     Measure($"Microsoft Tiktoken, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => reference.EncodeToIds(c)), bytes, report);
+    // The cause of the old multi-core loss, alone: GPT-2's pre-tokenizing pattern matched on all cores through one
+    // shared Regex (as the encoder did) and through one instance per thread (as it does now).
+    Measure($"pattern only, {Environment.ProcessorCount} cores, one shared Regex", () => chunks.AsParallel().ForAll(c => CountMatches(ByteLevel.Gpt2Pattern(), c)), bytes, report);
+    Measure($"pattern only, {Environment.ProcessorCount} cores, Regex per thread", () => chunks.AsParallel().ForAll(c => CountMatches(ByteLevel.Gpt2PatternForThisThread(), c)), bytes, report);
 }
 
 // Streaming a large file through the same encoder the Tokenization service uses: memory must not grow with it.
@@ -43,18 +47,33 @@ if (encodeMb > 0)
     if (!File.Exists(big) || new FileInfo(big).Length < encodeMb * 1_000_000L)
         WriteLargeCorpus(big, demo, encodeMb * 1_000_000L);
     var bpe = BpeTrainer.Train([new StringReader(demo)], 8192);
-    Console.WriteLine($"\n== Streaming {new FileInfo(big).Length / 1e6:F0} MB through the service's encoder (BPE 8,192, all cores) to a token file");
-    var rssBefore = CurrentRssMiB();
-    var clock = Stopwatch.StartNew();
-    using var reader = new StreamReader(big);
+    var size = new FileInfo(big).Length;
+    Console.WriteLine($"\n== Streaming {size / 1e6:F0} MB through the service's encoder (BPE 8,192) to a token file, on 1 core then on all {Environment.ProcessorCount}");
     var output = Path.Combine(Path.GetTempPath(), "platform-bench-tokens.bin");
-    long tokens;
-    using (var stream = File.Create(output))
-        tokens = TokenStreamEncoder.Encode(bpe, reader, stream);
-    clock.Stop();
-    File.Delete(output);
-    Console.WriteLine($"   {tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({new FileInfo(big).Length / 1e6 / clock.Elapsed.TotalSeconds:F1} MB/s); " +
-                      $"RSS before {rssBefore:N0} MiB, peak {PeakRssMiB():N0} MiB");
+    foreach (var threads in new[] { 1, Environment.ProcessorCount })
+    {
+        GC.Collect();
+        var rssBefore = CurrentRssMiB();
+        var (gen0, allocated) = (GC.CollectionCount(0), GC.GetTotalAllocatedBytes());
+        var clock = Stopwatch.StartNew();
+        long tokens;
+        using (var reader = new StreamReader(big))
+        using (var stream = File.Create(output))
+            tokens = TokenStreamEncoder.Encode(bpe, reader, stream, threads: threads);
+        clock.Stop();
+        File.Delete(output);
+        Console.WriteLine($"   {threads} thread(s): {tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({size / 1e6 / clock.Elapsed.TotalSeconds:F1} MB/s); " +
+                          $"allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6:N0} MB, {GC.CollectionCount(0) - gen0} gen-0 collections; " +
+                          $"RSS before {rssBefore:N0} MiB, peak {PeakRssMiB():N0} MiB");
+    }
+}
+
+static int CountMatches(System.Text.RegularExpressions.Regex pattern, string text)
+{
+    var count = 0;
+    foreach (var _ in pattern.EnumerateMatches(text))
+        count++;
+    return count;
 }
 
 static long CurrentRssMiB()
@@ -76,11 +95,13 @@ static void Train(string name, Func<TextReader> open, long bytes)
 
 static void Measure(string name, Action encode, long bytes, bool report)
 {
+    var (gen0, allocated) = (GC.CollectionCount(0), GC.GetTotalAllocatedBytes());
     var clock = Stopwatch.StartNew();
     encode();
     clock.Stop();
     if (report)
-        Console.WriteLine($"   {name,-32} {bytes / 1e6 / clock.Elapsed.TotalSeconds,7:F1} MB/s");
+        Console.WriteLine($"   {name,-44} {bytes / 1e6 / clock.Elapsed.TotalSeconds,7:F1} MB/s, allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6,5:N0} MB, " +
+                          $"{GC.CollectionCount(0) - gen0} gen-0 collections");
 }
 
 static void WriteLargeCorpus(string path, string demo, long target)
