@@ -3,12 +3,15 @@
 # runs the CPU configuration in fp32 and in bf16 and prints how far apart their losses are.
 # "lora" fine-tunes a base of the CPU configuration fully and with LoRA, each in its own process (trainable
 # parameters, ms/step, peak RSS, validation loss).
-#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora] [--threads N] [--steps N] [--baby-steps N] [--base-steps N]
+#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch] [--threads N] [--steps N] [--baby-steps N] [--base-steps N]
 #                             [--precision fp32|bf16] [--recompute]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]
 # "service" runs the small configuration here, then posts the same run to the running stack through the gateway
 # (infra/demo.sh first) and prints both medians side by side. --threads (default: all cores) should match the
 # service's Training:TorchThreads (0, its default, means all cores).
+# "pytorch" runs nanoGPT's configurations here and in PyTorch (infra/bench/torch_reference.py, Debian's python3-torch
+# 1.13 with OpenBLAS, both installed on first use as root) side by side, same threads, same iterations:
+#   bash infra/bench/train.sh pytorch [--config small|baby] [--precision fp32|bf16] [--steps N] [--threads N]
 # Runs on the training service's allocator (jemalloc; TRAINING_ALLOCATOR=glibc for glibc's malloc).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -51,6 +54,33 @@ if [ "${1:-}" = service ]; then
     b = 12 * 64 * 1000 / ms
     printf "\n== small configuration, %s, %d steps: in-process benchmark (%d threads) vs the Training service (through the gateway), medians\n", p, s, t
     printf "   benchmark %8.0f tokens/s   service %8.0f tokens/s   service / benchmark %.1f%%\n", b, svc, 100 * svc / b }'
+  exit 0
+fi
+if [ "${1:-}" = pytorch ]; then
+  shift
+  config=small precision=fp32 steps=200 threads=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --config) config="$2"; shift 2 ;;
+      --precision) precision="$2"; shift 2 ;;
+      --steps) steps="$2"; shift 2 ;;
+      --threads) threads="$2"; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  # Debian's PyTorch links the system BLAS: without OpenBLAS that is the reference BLAS, about 10× slower.
+  if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
+    [ "$(id -u)" = 0 ] || die "the PyTorch reference needs python3-torch and libopenblas0-pthread: run as root or install them"
+    log "Installing python3-torch and libopenblas0-pthread for the PyTorch reference"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread >/dev/null
+  fi
+  # One thread pool each: PyTorch's own, with OpenBLAS single-threaded inside it.
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/infra/bench/torch_reference.py" "$root/infra/demo/tinyshakespeare.txt" \
+    --device cpu --config "$config" --precision "$precision" --steps "$steps" --threads "$threads" 2>&1 | grep -v Warning
+  [ "$config" = small ] && set -- small --steps "$steps" || set -- baby --baby-steps "$steps"
+  # shellcheck disable=SC2046
+  env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" "$@" \
+    --threads "$threads" --precision "$precision" | grep -E '^==|ms/iter|s/iter'
   exit 0
 fi
 # shellcheck disable=SC2046 # the allocator settings are separate words

@@ -113,13 +113,13 @@ if (mode is "batching")
         var clock = Stopwatch.StartNew();
         var single = Sampler.Generate(model, prompt, new SamplingOptions(200, 0.8, 40, 1)).Length / clock.Elapsed.TotalSeconds;
         Console.WriteLine($"\n== continuous batching, {name}, 200 new tokens per sequence, {(threads > 0 ? threads : 1)} thread(s); Sampler.Stream alone: {single:N0} tokens/s");
-        // The ceiling batching can reach: a step is mostly the layers' four matrix products, so N rows can gain at most
+        // The ceiling batching can reach: a step is mostly the model's matrix products, so N rows can gain at most
         // N × (one row's product time) / (N rows' product time) over one stream, whatever the decoder does around them.
-        var oneRow = LayerProductsMicros(config, 1);
+        var oneRow = StepProductsMicros(model, 1);
         foreach (var rows in new[] { 16, 64 })
         {
-            var many = LayerProductsMicros(config, rows);
-            Console.WriteLine($"   a layer's matrix products (fp32): 1 row {oneRow:F0} µs, {rows} rows {many:F0} µs: batching {rows} rows gains at most {rows * oneRow / many:F2}×");
+            var many = StepProductsMicros(model, rows);
+            Console.WriteLine($"   the model's matrix products (fp32): 1 row {oneRow:F0} µs, {rows} rows {many:F0} µs: {rows} rows at once gain at most {rows * oneRow / many:F2}×");
         }
         foreach (var minimumRows in new[] { 16, 1 })
         {
@@ -203,22 +203,23 @@ static (string Name, GptConfig Config)[] DecodingShapes(int vocabulary) =>
     ("block 256 (6×6×384)", new GptConfig(vocabulary, 256, 6, 6, 384)),
 ];
 
-// One layer's matrix products (attention's qkv and output projections, the MLP's two) on random inputs of the given
-// rows, as a decoding step runs them: the median of 200 timings of the four, in µs.
-static double LayerProductsMicros(GptConfig config, int rows)
+// The model's matrix products (every layer's attention qkv and output projections and its MLP's two, with its own
+// weights, so that they come from memory as in a step) on random inputs of the given rows: the median of 100 timings, in µs.
+static double StepProductsMicros(Gpt model, int rows)
 {
     using var _ = no_grad();
     using var scope = NewDisposeScope();
-    var e = config.NEmbd;
-    var shapes = new (long In, long Out)[] { (e, 3 * e), (e, e), (e, 4 * e), (4 * e, e) };
-    var weights = shapes.Select(s => (W: randn(s.Out, s.In), B: randn(s.Out), X: randn(rows, s.In))).ToList();
+    var weights = model.named_parameters()
+        .Where(p => p.name.EndsWith(".weight") && (p.name.Contains("c_attn") || p.name.Contains("c_proj") || p.name.Contains("c_fc")))
+        .Select(p => (W: p.parameter, X: randn(rows, p.parameter.shape[1])))
+        .ToList();
     var timings = new List<double>();
-    for (var round = 0; round < 220; round++)
+    for (var round = 0; round < 110; round++)
     {
         var clock = Stopwatch.StartNew();
-        foreach (var (w, b, x) in weights)
-            nn.functional.linear(x, w, b).Dispose();
-        if (round >= 20)
+        foreach (var (w, x) in weights)
+            nn.functional.linear(x, w).Dispose();
+        if (round >= 10)
             timings.Add(clock.Elapsed.TotalMicroseconds);
     }
     return Median(timings);
