@@ -21,6 +21,8 @@ command -v supervisord >/dev/null || missing+=(supervisor)
 if [ "${1:-}" = --test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+  # The Kubernetes manifests' tests render infra/k8s with `kubectl kustomize` (Debian's kubectl 1.20 or any newer one).
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
