@@ -30,6 +30,12 @@ app.MapKeysApi();
 app.MapAuditApi();
 app.MapOutboxApi();
 app.MapDocsApi();
-app.MapReverseProxy();
+app.MapReverseProxy(pipeline =>
+{
+    pipeline.UseTransportFailureRetry();
+    pipeline.UseSessionAffinity();
+    pipeline.UseLoadBalancing();
+    pipeline.UsePassiveHealthChecks();
+});
 
 app.Run();

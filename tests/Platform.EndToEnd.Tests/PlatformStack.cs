@@ -90,7 +90,7 @@ public sealed class PlatformStack : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    private void Start(string name, int port, string? instance = null)
+    private void Start(string name, int port, string? instance = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         var bin = Path.Combine(RepoRoot, "services", name, "bin", Configuration, "net10.0");
         var dll = Path.Combine(bin, name + ".dll");
@@ -146,6 +146,9 @@ public sealed class PlatformStack : IAsyncLifetime
         foreach (var (cluster, clusterPort) in new[] { ("ingestion", 18081), ("tokenization", 18082), ("training", 18083), ("evaluation", 18084), ("generation", 18085) })
             env[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{clusterPort}";
 
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            env[key] = value;
+
         var process = new Process { StartInfo = start };
         var log = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
@@ -159,8 +162,10 @@ public sealed class PlatformStack : IAsyncLifetime
     /// <summary>
     /// A second instance of a service (e.g. another training worker) on its own port, same database and virtual host;
     /// the gateway does not route to it. Named <paramref name="instance"/> in the logs; stop it with <see cref="StopAsync"/>.
+    /// <paramref name="settings"/> are environment variables set on top of the stack's own.
     /// </summary>
-    public void StartInstance(string name, string instance, int port) => Start(name, port, instance);
+    public void StartInstance(string name, string instance, int port, IReadOnlyDictionary<string, string>? settings = null) =>
+        Start(name, port, instance, settings);
 
     public async Task StopAsync(string instance)
     {

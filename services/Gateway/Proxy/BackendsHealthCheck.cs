@@ -4,8 +4,9 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Proxy;
 
 /// <summary>
-/// The gateway is ready when every service behind it answers its own /health/ready. A cluster with no
-/// destination (its address not configured) is not ready.
+/// The gateway is ready when every service behind it answers its own /health/ready: for a service with several
+/// replicas (destinations), when one of them does, since the gateway sends requests only to those that answer. A cluster
+/// with no destination (its address not configured) is not ready.
 /// </summary>
 public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientFactory clients) : IHealthCheck
 {
@@ -31,9 +32,9 @@ public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientF
                 return (d.Cluster, Ready: false);
             }
         }));
-        var notReady = results.Where(r => !r.Ready).Select(r => r.Cluster).ToList();
+        var notReady = results.GroupBy(r => r.Cluster).Where(g => !g.Any(r => r.Ready)).Select(g => g.Key).ToList();
         return notReady.Count == 0
-            ? HealthCheckResult.Healthy($"{results.Length} services ready")
+            ? HealthCheckResult.Healthy($"{results.Count(r => r.Ready)} of {results.Length} destinations ready")
             : HealthCheckResult.Unhealthy($"not ready: {string.Join(", ", notReady)}");
     }
 }
