@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 namespace Platform.EndToEnd.Tests;
 
 /// <summary>
-/// Two Generation replicas behind one gateway, as configuration alone sets them up (a second destination in the
+/// Second instances of the workers (same database, same virtual host, their own ports), started and stopped by the
+/// tests. Two Generation replicas behind one gateway, as configuration alone sets them up (a second destination in the
 /// generation cluster; its load balancing, health checks and retry come from the gateway's appsettings.json): requests
 /// spread over both, and a replica killed with kill -9 under load costs the clients no more than the requests it was
 /// serving at that moment.
@@ -92,6 +93,82 @@ public sealed class ReplicaTests(PlatformStack stack)
             await stack.StopAsync("Generation-2");
             await stack.StopAsync("Gateway-2");
         }
+    }
+
+    [Fact]
+    public async Task Second_workers_share_the_work_each_piece_is_done_once_and_a_worker_added_later_takes_queued_runs()
+    {
+        var http = stack.Gateway;
+        var deadline = TimeSpan.FromMinutes(4);
+        stack.StartInstance("Tokenization", "Tokenization-2", 18089);
+        stack.StartInstance("Evaluation", "Evaluation-2", 18091);
+        try
+        {
+            await Api.EventuallyAsync(async () => JsonValue.Create(await ReadyAsync(18089) && await ReadyAsync(18091)),
+                ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
+
+            // Six datasets uploaded at once: each is tokenized exactly once, and both tokenization instances take some.
+            var uploads = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+                Api.UploadAsync(http, Encoding.UTF8.GetBytes(Api.DemoCorpus[(i * 5_000)..((i + 1) * 5_000 + 10_000)]), $"scale-out-{i}", tokenizer: "char")));
+            Assert.All(uploads, u => Assert.Equal(HttpStatusCode.Accepted, u.Status));
+            var datasets = uploads.Select(u => u.Body!["id"]!.GetValue<string>()).ToList();
+            foreach (var id in datasets)
+            {
+                await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized", deadline, stack.Logs);
+                Assert.Single((await Api.GetOkAsync(http, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray());
+                Assert.Equal(1, Api.CountOf(stack.LogsOf("Tokenization"), $"Dataset {id}: char tokenizer"));
+            }
+            var bySecond = datasets.Count(id => stack.LogsOf("Tokenization-2").Contains($"Dataset {id}: char tokenizer"));
+            Assert.True(bySecond is > 0 and < 6, $"Tokenization-2 tokenized {bySecond} of the 6 datasets\n{stack.LogsOf("Tokenization")}");
+
+            // One worker is busy with a long run, so the next two wait in the queue; a worker started now takes them.
+            var busy = await StartRunAsync(datasets[0], "scale-out-busy", Platform.Contracts.RunSpecValidator.MaxSteps, 1_000);
+            await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/runs/{busy}"), r => r["state"]!.GetValue<string>() == "Training", deadline, stack.Logs);
+            var queued = new[] { await StartRunAsync(datasets[1], "scale-out-a", 40, 20), await StartRunAsync(datasets[2], "scale-out-b", 40, 20) };
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            foreach (var runId in queued)
+                Assert.Equal("Queued", (await Api.GetOkAsync(http, $"/api/runs/{runId}"))["state"]!.GetValue<string>());
+
+            stack.StartInstance("Training", "Training-2", 18086);
+            try
+            {
+                foreach (var runId in queued)
+                {
+                    var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/runs/{runId}"),
+                        r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", deadline, stack.Logs);
+                    Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");
+                    // Trained once, by the new worker while the first one stayed busy, evaluated once, registered once.
+                    Assert.Equal(1, Api.CountOf(stack.LogsOf("Training"), $"run {runId} claimed by"));
+                    Assert.Contains($"run {runId} claimed by Training-2", stack.LogsOf("Training-2"));
+                    Assert.Equal(1, Api.CountOf(stack.LogsOf("Evaluation"), $"run {runId}: validation loss"));
+                    Assert.Single((await Api.GetOkAsync(http, $"/api/evaluations?runId={runId}"))["items"]!.AsArray());
+                    Assert.Single((await Api.GetOkAsync(http, $"/api/models/{ended["name"]!.GetValue<string>()}"))["versions"]!.AsArray());
+                }
+                Assert.Equal("Training", (await Api.GetOkAsync(http, $"/api/runs/{busy}"))["state"]!.GetValue<string>());
+                foreach (var instance in new[] { "Tokenization-2", "Evaluation-2", "Training-2" })
+                    Assert.False(stack.HasExited(instance), $"{instance} exited\n{stack.LogsOf(instance)}");
+            }
+            finally
+            {
+                await Api.PostJsonAsync(http, $"/api/runs/{busy}/cancel", "{}");
+                await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/runs/{busy}"), r => r["state"]!.GetValue<string>() == "Cancelled", deadline, stack.Logs);
+                await stack.StopAsync("Training-2");
+            }
+        }
+        finally
+        {
+            await stack.StopAsync("Tokenization-2");
+            await stack.StopAsync("Evaluation-2");
+        }
+    }
+
+    private async Task<string> StartRunAsync(string datasetId, string name, int steps, int evalInterval)
+    {
+        var (status, run) = await Api.PostJsonAsync(stack.Gateway, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",\"model\":{{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}}," +
+            $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":{evalInterval},\"evalIters\":2,\"seed\":5}}}}");
+        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}\n{stack.Logs()}");
+        return run!["id"]!.GetValue<string>();
     }
 
     private int ServedByReplica() =>
