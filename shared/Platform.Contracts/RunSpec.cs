@@ -59,7 +59,8 @@ public sealed record TrainingSpec
     public bool RecomputeActivations { get; init; }
     /// <summary>
     /// "fp32", or "bf16": matmuls and attention in bfloat16 with fp32 master weights, LayerNorm and loss
-    /// (a baby-GPT step measured 2.75× faster on an AVX512-BF16 CPU, with half the activation memory).
+    /// (faster, with half the activation memory, where the hardware computes in bf16: GPUs, CPUs with AVX512-BF16 or AMX;
+    /// emulated and much slower on other CPUs; README, "Benchmarks").
     /// </summary>
     public string Precision { get; init; } = Precisions.Fp32;
     public int EvalInterval { get; init; } = 250;

@@ -8,8 +8,8 @@ namespace Platform.ML;
 /// bf16 compute without autocast (TorchSharp has none), following PyTorch's CPU autocast lists: parameters stay
 /// fp32 (the optimizer's master copy, so small updates are not rounded away) and are cast at each use; matmuls,
 /// attention and GELU run in the compute type; LayerNorm, the residual stream, logits and the loss stay fp32.
-/// On a CPU with AVX512-BF16 a baby-GPT matmul runs 3.6–4.8× faster in bf16, and saved activations take half
-/// the memory.
+/// Each weight is cast once a step, at its one use in the forward pass, as autocast's per-forward cache would
+/// (README, "Benchmarks", has the speed against PyTorch's autocast and on which CPUs bf16 pays).
 /// </summary>
 public static class MixedPrecision
 {
