@@ -88,6 +88,14 @@ public static class Api
         return ended;
     }
 
+    /// <summary>Posts a run on a dataset (<paramref name="spec"/>: its "model" and "training" members) and returns its id.</summary>
+    public static async Task<string> StartRunAsync(HttpClient http, string datasetId, string name, string spec, Func<string> logs)
+    {
+        var (status, run) = await PostJsonAsync(http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{spec}}}");
+        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}\n{logs()}");
+        return run!["id"]!.GetValue<string>();
+    }
+
     /// <summary>How many times needle occurs in text (e.g. a log line).</summary>
     public static int CountOf(string text, string needle)
     {

@@ -26,12 +26,8 @@ public sealed class ReliabilityTests(PlatformStack stack)
         return id;
     }
 
-    private async Task<string> StartRunAsync(string datasetId, string name, int steps, int evalInterval = 50)
-    {
-        var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{TinyModel},{Training(steps, evalInterval)}}}");
-        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}\n{stack.Logs()}");
-        return run!["id"]!.GetValue<string>();
-    }
+    private Task<string> StartRunAsync(string datasetId, string name, int steps, int evalInterval = 50) =>
+        Api.StartRunAsync(Http, datasetId, name, $"{TinyModel},{Training(steps, evalInterval)}", stack.Logs);
 
     /// <summary>The run, or a placeholder while it does not exist yet (an auto-train run is created by a consumer).</summary>
     private async Task<JsonNode> RunOrPendingAsync(string runId)

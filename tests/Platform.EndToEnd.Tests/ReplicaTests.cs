@@ -18,12 +18,14 @@ public sealed class ReplicaTests(PlatformStack stack)
     private const string Model = "replicas";
     private const int ReplicaPort = 18087, SecondGatewayPort = 18088;
     private const string Request = $"{{\"model\":\"{Model}\",\"prompt\":\"The \",\"maxTokens\":20,\"seed\":1}}";
+    private const string TinyModel = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private static string Training(int steps, int evalInterval = 100) =>
+        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":{evalInterval},\"evalIters\":2,\"seed\":5}}";
 
     [Fact]
     public async Task Generation_requests_spread_over_two_replicas_and_a_killed_one_costs_only_its_requests_in_flight()
     {
-        var autoTrain = $"{{\"name\":\"{Model}\",\"model\":{{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}}," +
-                        "\"training\":{\"maxSteps\":30,\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":100,\"evalIters\":2,\"seed\":5}}";
+        var autoTrain = $"{{\"name\":\"{Model}\",{TinyModel},{Training(30)}}}";
         var (status, _) = await Api.UploadAsync(stack.Gateway, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), "replicas-data", autoTrain, tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, status);
         await Api.EventuallyAsync(async () => JsonValue.Create((int)(await Api.PostJsonAsync(stack.Gateway, "/api/generate", Request)).Status),
@@ -42,7 +44,7 @@ public sealed class ReplicaTests(PlatformStack stack)
         try
         {
             // The second gateway is ready once a replica of every service is; the new replica, once it serves.
-            await Api.EventuallyAsync(async () => JsonValue.Create(await ReadyAsync(gateway) && await ReadyAsync(ReplicaPort)),
+            await Api.EventuallyAsync(async () => JsonValue.Create(await ReadyAsync(SecondGatewayPort) && await ReadyAsync(ReplicaPort)),
                 ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
 
             // Spread: of 30 requests one after another, each replica serves some (all on one: odds of 2 in 2^30).
@@ -162,31 +164,13 @@ public sealed class ReplicaTests(PlatformStack stack)
         }
     }
 
-    private async Task<string> StartRunAsync(string datasetId, string name, int steps, int evalInterval)
-    {
-        var (status, run) = await Api.PostJsonAsync(stack.Gateway, "/api/runs",
-            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",\"model\":{{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}}," +
-            $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":{evalInterval},\"evalIters\":2,\"seed\":5}}}}");
-        Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}\n{stack.Logs()}");
-        return run!["id"]!.GetValue<string>();
-    }
+    private Task<string> StartRunAsync(string datasetId, string name, int steps, int evalInterval) =>
+        Api.StartRunAsync(stack.Gateway, datasetId, name, $"{TinyModel},{Training(steps, evalInterval)}", stack.Logs);
 
     private int ServedByReplica() =>
         Api.CountOf(stack.LogsOf("Generation-2"), $"POST http://127.0.0.1:{ReplicaPort}/api/generate - 200");
 
-    private static async Task<bool> ReadyAsync(HttpClient gateway)
-    {
-        try
-        {
-            using var response = await gateway.GetAsync("/health/ready");
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-    }
-
+    /// <summary>Whether the process at that address answers /health/ready (the gateway's: a replica of every service does).</summary>
     private static async Task<bool> ReadyAsync(int port)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };

@@ -10,16 +10,8 @@ namespace Platform.Services.Tests;
 /// </summary>
 public class ComposeFileTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepoRoot.Path;
     private static readonly string[] Backends = ["ingestion", "tokenization", "training", "evaluation", "generation"];
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException("Platform.sln not found");
-    }
 
     private static (int ExitCode, string Output, string Error) Compose(string envFile)
     {

@@ -14,7 +14,7 @@ namespace Platform.Services.Tests;
 /// </summary>
 public class KubernetesManifestTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepoRoot.Path;
     private static readonly string[] Workers = ["ingestion", "tokenization", "training", "evaluation", "generation"];
     private static readonly Lazy<string> Rendered = new(() => RenderAll());
 
@@ -235,13 +235,5 @@ public class KubernetesManifestTests
         }
         Walk(stream.Documents[0].RootNode, "");
         return string.Join('\n', lines.Order(StringComparer.Ordinal));
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException("Platform.sln not found");
     }
 }
