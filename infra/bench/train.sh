@@ -7,8 +7,8 @@
 #                             [--precision fp32|bf16] [--recompute]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]
 # "service" runs the small configuration here, then posts the same run to the running stack through the gateway
-# (infra/demo.sh first) and prints both medians side by side. --threads (default: all cores) should match the
-# service's Training:TorchThreads (0, its default, means all cores).
+# (infra/demo.sh first) and prints both medians side by side. --threads (default: every core but one, which is what
+# the service's Training:TorchThreads 0, its default, uses) should match the service's.
 # "pytorch" runs nanoGPT's configurations here and in PyTorch (infra/bench/torch_reference.py, Debian's python3-torch
 # 1.13 with OpenBLAS, both installed on first use as root) side by side, same threads, same iterations:
 #   bash infra/bench/train.sh pytorch [--config small|baby] [--precision fp32|bf16] [--steps N] [--threads N]
@@ -17,17 +17,21 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/infra/env.sh"
 dotnet build "$root/infra/bench/Platform.Bench" -c Release -nologo -v q -clp:ErrorsOnly
+# Reads "--name value" pairs into the variables of the allowed names ($1, space-separated); anything else is refused.
+read_options() {
+  local allowed=" $1 " name
+  shift
+  while [ $# -gt 0 ]; do
+    name="${1#--}"
+    [[ "$1" == --* && "$allowed" == *" $name "* ]] || die "unknown option $1"
+    printf -v "$name" '%s' "$2"
+    shift 2
+  done
+}
 if [ "${1:-}" = service ]; then
   shift
-  steps=500 precision=fp32 threads=$(nproc)
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --steps) steps="$2"; shift 2 ;;
-      --precision) precision="$2"; shift 2 ;;
-      --threads) threads="$2"; shift 2 ;;
-      *) die "unknown option $1" ;;
-    esac
-  done
+  steps=500 precision=fp32 threads=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
+  read_options "steps precision threads" "$@"
   ensure_secrets
   auth=(-H "Authorization: Bearer $PLATFORM_ADMIN_KEY")
   dataset=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/datasets?limit=100" \
@@ -59,15 +63,7 @@ fi
 if [ "${1:-}" = pytorch ]; then
   shift
   config=small precision=fp32 steps=200 threads=1
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --config) config="$2"; shift 2 ;;
-      --precision) precision="$2"; shift 2 ;;
-      --steps) steps="$2"; shift 2 ;;
-      --threads) threads="$2"; shift 2 ;;
-      *) die "unknown option $1" ;;
-    esac
-  done
+  read_options "config precision steps threads" "$@"
   # Debian's PyTorch links the system BLAS: without OpenBLAS that is the reference BLAS, about 10× slower.
   if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
     [ "$(id -u)" = 0 ] || die "the PyTorch reference needs python3-torch and libopenblas0-pthread: run as root or install them"
