@@ -60,6 +60,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapRunsApi();
+app.MapSweepsApi();
 app.MapVectorsApi();
 app.MapModelRegistry();
 app.MapOutboxAdminApi<TrainingDbContext>();

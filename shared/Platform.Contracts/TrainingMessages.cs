@@ -49,3 +49,11 @@ public static class Queues
     public const string StartTraining = "training-start-training";
     public const string EncodeDataset = "tokenization-encode-dataset";
 }
+
+/// <summary>
+/// Every run of a sweep has ended. <paramref name="State"/> is Completed, Failed or Cancelled; the best run (lowest
+/// validation loss among the completed ones) registered <paramref name="BestModelName"/> v<paramref name="BestVersion"/>,
+/// to which the registry moves <paramref name="PromoteAlias"/> when the sweep completed and asked for it.
+/// </summary>
+public sealed record SweepCompleted(Guid SweepId, string State, Guid? BestRunId, string? BestModelName, int? BestVersion, double? BestValue,
+    string? PromoteAlias, Owner? Owner, DateTimeOffset CompletedAt);

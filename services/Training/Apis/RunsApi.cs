@@ -49,149 +49,29 @@ public static class RunsApi
         return Results.Ok(await RunEstimator.WithMeasuredTimeAsync(estimator.Estimate(spec, vocab), db, cancellationToken));
     }
 
-    /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it can.</summary>
-    private static async Task<IResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize, TrainingDbContext db, RunEstimator estimator,
-        CancellationToken cancellationToken)
-    {
-        var estimate = estimator.Estimate(spec, vocabSize);
-        if (estimate.Fits)
-            return null;
-        estimate = await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken);
-        return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
-            title: "The run does not fit in the training worker's memory.", detail: estimate.Explanation,
-            extensions: new Dictionary<string, object?> { ["estimate"] = estimate });
-    }
-
-    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, IngestionClient ingestion, RunEstimator estimator,
-        ArtifactStore store, ModelRegistry registry, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation, CancellationToken cancellationToken)
     {
         // Read raw first: a fine-tune must know which model fields the request set, not just their values after defaults.
         var (json, problem) = await JsonBody.ReadAsync<JsonObject>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
-        var (body, unbound) = JsonBody.Bind<CreateRunRequest>(json!, http.Request);
-        if (unbound is not null)
-            return unbound;
-        var spec = body!.ToSpec();
-        var errors = RunSpecValidator.Validate(spec);
-        errors.Require(body.DatasetId is { } d && d != Guid.Empty, "datasetId", "is required.");
-        if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
-
-        // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's.
-        FineTuneBase? fineTuneBase = null;
-        string? tokenizerKey = null;
-        if (spec.InitFrom is { } init)
-        {
-            fineTuneBase = await FineTuneBase.FindAsync(registry, store, ModelReference.Parse(init.Model)!, cancellationToken);
-            if (fineTuneBase is null)
-                return Invalid("initFrom.model", $"names no registered version ('{init.Model}').");
-            if (fineTuneBase.Lora is not null && spec.FineTune?.Method == FineTuneMethods.Lora)
-                return Invalid("initFrom.model", $"{fineTuneBase.Reference} is itself a LoRA adapter: start a LoRA fine-tune from its base ({fineTuneBase.Lora.BaseModel}), or fine-tune it fully.");
-            var (model, conflicts) = fineTuneBase.Merge(json!["model"] as JsonObject, JsonBody.Options(http.Request));
-            if (model is null)
-                return Results.ValidationProblem(conflicts, title: "The run is invalid.");
-            spec = spec with { Model = model };
-            tokenizerKey = fineTuneBase.Version.TokenizerKey;
-            // The spec as it will train (the base's architecture included) meets the same rules as any run's.
-            var merged = RunSpecValidator.Validate(spec);
-            if (!merged.IsValid)
-                return Results.ValidationProblem(merged.ToDictionary(), title: "The run is invalid.");
-        }
-        if (spec.VectorsId is { } vectorsId && !await db.Vectors.AnyAsync(v => v.Id == vectorsId, cancellationToken))
-            return Invalid("vectorsId", $"names no uploaded vectors ({vectorsId}); upload them with POST /api/vectors.");
-        if (spec.VectorsId is not null && spec.Model.Architecture != Architectures.Gpt)
-            return Invalid("vectorsId", "initialises a GPT's embedding; encoder-decoders start from their own initialisation.");
-        if (spec.TokenizerId is { } tokenizerId)
-        {
-            var named = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.TokenizerId == tokenizerId && x.Status == DatasetStatus.Tokenized, cancellationToken);
-            if (named is null)
-                return Invalid("tokenizerId", $"names no tokenizer of a tokenized dataset ({tokenizerId}).");
-            if (named.Format != DatasetFormats.Text)
-                return Invalid("tokenizerId", "names a paired dataset's tokenizer; runs on another tokenizer train GPTs on text.");
-            if (tokenizerKey is not null && tokenizerKey != named.TokenizerKey)
-                return Invalid("tokenizerId", $"differs from the tokenizer of {fineTuneBase!.Reference}, which a fine-tune must keep.");
-            tokenizerKey = named.TokenizerKey;
-        }
-
-        var datasetId = body.DatasetId!.Value;
-        var known = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == datasetId, cancellationToken);
-        if (await RefuseIfTooBigAsync(spec, known?.VocabSize, db, estimator, cancellationToken) is { } tooBig)
-            return tooBig;
-
-        // A dataset this service has not heard of yet (its event may still be in flight) is asked about over HTTP,
-        // before any transaction: a slow answer must not hold the dataset's lock.
-        IngestionDataset? remote = null;
-        if (known is null)
-        {
-            try
-            {
-                remote = await ingestion.FindAsync(datasetId, cancellationToken);
-            }
-            catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
-            {
-                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check the dataset.",
-                    detail: $"This service has not heard of dataset {datasetId} yet and the ingestion service did not answer; nothing was created. Try again shortly.");
-            }
-            if (remote is null)
-                return DatasetNotFound(datasetId);
-        }
-
+        var (prepared, refused) = await creation.PrepareAsync(json!, http.Request, cancellationToken);
+        if (refused is not null)
+            return refused;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await RunScheduler.LockDatasetAsync(db, datasetId, cancellationToken);
-        var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
-        if (dataset is null && remote is not null)
-            db.Datasets.Add(dataset = new KnownDataset
-            {
-                Id = datasetId,
-                Name = remote.Name,
-                Status = remote.State == nameof(DatasetStatus.Failed) ? DatasetStatus.Failed : DatasetStatus.Ingested,
-                FailureReason = remote.FailureReason,
-                Format = remote.Format ?? DatasetFormats.Text,
-                UpdatedAt = DateTimeOffset.UtcNow,
-            });
-        if (dataset is null or { Status: DatasetStatus.Deleted })
-            return DatasetNotFound(datasetId);
-        if (dataset.Status == DatasetStatus.Failed)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
-                detail: $"Dataset {datasetId} cannot be trained on: {dataset.FailureReason}");
-
-        if (DatasetFormats.For(spec.Model.Architecture) != dataset.Format)
-            return Results.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which holds {dataset.Format}: " +
-                                          $"use \"{(dataset.Format == DatasetFormats.Pairs ? Architectures.EncoderDecoder : Architectures.Gpt)}\"."],
-            }, title: "The run is invalid.");
-
-        if (tokenizerKey is not null && dataset.Format == DatasetFormats.Pairs && dataset.Status == DatasetStatus.Tokenized
-            && (tokenizerKey != dataset.TokenizerKey || fineTuneBase?.Version.SourceTokenizerKey != dataset.SourceTokenizerKey))
-            return Invalid("initFrom.model", $"{fineTuneBase?.Reference} was trained on other tokenizers than dataset {datasetId}'s: an encoder-decoder " +
-                                             "fine-tunes on a paired dataset tokenized with its base's tokenizers (only text datasets are encoded again).");
-
-        var run = Run.Create(Guid.NewGuid(), spec, datasetId, http.Caller().AsOwner());
-        if (fineTuneBase is not null)
-            run.StartFrom(fineTuneBase.Reference, fineTuneBase.Version.CheckpointKey, fineTuneBase.Version.CheckpointSha256, tokenizerKey!);
-        else if (tokenizerKey is not null)
-            run.UseTokenizer(tokenizerKey);
-        db.Runs.Add(run);
-        await RunScheduler.ScheduleAsync(db, run, dataset, cancellationToken);
+        var (run, rejected) = await creation.AddAsync(prepared!, http.Caller().AsOwner(), sweepId: null, cancellationToken);
+        if (rejected is not null)
+            return rejected;
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Results.Accepted($"/api/runs/{run.Id}", RunResponse.From(run));
+        return Results.Accepted($"/api/runs/{run!.Id}", RunResponse.From(run));
     }
 
     /// <summary>
-    /// Search runs: by dataset, state, name and owner ("me", a key id or a key name); ordered by creation (newest
-    /// first), best validation loss or step.
-    /// </summary>
-    private static IResult Invalid(string field, string message) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run is invalid.");
-
-    /// <summary>
     /// Runs, a page at a time (limit, cursor), newest first or by best validation loss (runs without one last) or by step;
-    /// filtered by dataset, state, name, tag and owner.
+    /// filtered by dataset, sweep, state, name, tag and owner.
     /// </summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state, string? name, string? owner,
+    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, Guid? sweepId, string? state, string? name, string? owner,
         string? tag, string? orderBy, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<RunPosition>(limit, cursor);
@@ -212,6 +92,8 @@ public static class RunsApi
         var query = db.LiveRuns.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(r => r.DatasetId == d);
+        if (sweepId is { } sweep)
+            query = query.Where(r => r.SweepId == sweep);
         if (parsedState is { } s)
             query = query.Where(r => r.State == s);
         if (!string.IsNullOrEmpty(name))
@@ -470,9 +352,6 @@ public static class RunsApi
         deletion.RemoveFiles(id);
         return Results.Ok(new RunDeletionResponse(id, nameof(RunState.Deleted), versions));
     }
-
-    private static ProblemHttpResult DatasetNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {id}.");
 
     private static ProblemHttpResult RunNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.", detail: $"No run has id {id}.");

@@ -71,6 +71,8 @@ public sealed class Run : IOwned, IListed
     /// <summary>Labels for finding and grouping runs ("baseline", "lr:3e-4"); set by <see cref="Annotate"/>.</summary>
     public List<string> Tags { get; private set; } = [];
     public string? Note { get; private set; }
+    /// <summary>The sweep that created the run, if one did (see <see cref="Sweep"/>).</summary>
+    public Guid? SweepId { get; private set; }
 
     public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled or RunState.Deleted;
     public bool IsDeleted => State == RunState.Deleted;
@@ -81,9 +83,10 @@ public sealed class Run : IOwned, IListed
     public string BestCheckpointKey => $"{PrefixOf(Id)}/best.ckpt";
 
     /// <summary>A new run of a spec on a dataset; <see cref="Training.Runs.RunScheduler"/> decides what it does first.</summary>
-    public static Run Create(Guid id, RunSpec spec, Guid datasetId, Owner? owner) => new()
+    public static Run Create(Guid id, RunSpec spec, Guid datasetId, Owner? owner, Guid? sweepId = null) => new()
     {
         Id = id,
+        SweepId = sweepId,
         Name = spec.Name,
         DatasetId = datasetId,
         Spec = spec,

@@ -12,6 +12,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<KnownDataset> Datasets => Set<KnownDataset>();
     public DbSet<KnownEncoding> Encodings => Set<KnownEncoding>();
     public DbSet<VectorsFile> Vectors => Set<VectorsFile>();
+    public DbSet<Sweep> Sweeps => Set<Sweep>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     /// <summary>Runs that have not been deleted: what every read sees.</summary>
@@ -68,6 +69,20 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.Property(v => v.Name).HasMaxLength(128);
             e.Property(v => v.OwnerName).HasMaxLength(64);
         });
+        modelBuilder.Entity<Sweep>(e =>
+        {
+            e.ToTable("sweeps");
+            e.Property(x => x.Name).HasMaxLength(64);
+            e.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Strategy).HasMaxLength(16);
+            e.Property(x => x.Space).HasColumnType("jsonb");
+            e.Property(x => x.Objective).HasMaxLength(32);
+            e.Property(x => x.PromoteAlias).HasMaxLength(40);
+            e.Property(x => x.OwnerName).HasMaxLength(64);
+            e.HasIndex(x => x.State);
+            e.HasIndex(x => x.OwnerId);
+        });
+        modelBuilder.Entity<Run>().HasIndex(r => r.SweepId);
         modelBuilder.Entity<Run>().Property(r => r.Note).HasMaxLength(4000);
         modelBuilder.Entity<Run>().Property(r => r.Tags).HasDefaultValueSql("'{}'::text[]");
         modelBuilder.ConfigureOutbox();

@@ -29,6 +29,7 @@ public static class RegistryModule
         bus.AddConsumer<Consumers.TrainingCompletedConsumer>().Endpoint(e => e.Name = "registry-training-completed");
         bus.AddConsumer<Consumers.EvaluationCompletedConsumer>().Endpoint(e => e.Name = "registry-evaluation-completed");
         bus.AddConsumer<Consumers.RunDeletedConsumer>().Endpoint(e => e.Name = "registry-run-deleted");
+        bus.AddConsumer<Consumers.SweepCompletedConsumer>().Endpoint(e => e.Name = "registry-sweep-completed");
     }
 
     public static IEndpointRouteBuilder MapModelRegistry(this IEndpointRouteBuilder app)

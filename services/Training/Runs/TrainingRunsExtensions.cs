@@ -17,6 +17,9 @@ public static class TrainingRunsExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainingWorker>());
         builder.Services.AddScoped<TrainingJob>();
         builder.Services.AddScoped<RunDeletion>();
+        builder.Services.AddScoped<RunCreation>();
+        builder.Services.Configure<Sweeps.SweepOptions>(builder.Configuration.GetSection(Sweeps.SweepOptions.Section));
+        builder.Services.AddHostedService<Sweeps.SweepMonitor>();
         builder.AddServiceClient<IngestionClient>("Ingestion");
         return builder;
     }
