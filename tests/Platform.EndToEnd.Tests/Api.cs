@@ -96,6 +96,21 @@ public static class Api
         return run!["id"]!.GetValue<string>();
     }
 
+    /// <summary>Whether the process at that address answers /health/ready (the gateway's: a replica of every service does).</summary>
+    public static async Task<bool> ReadyAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{port}/health/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>How many times needle occurs in text (e.g. a log line).</summary>
     public static int CountOf(string text, string needle)
     {

@@ -44,7 +44,7 @@ public sealed class ReplicaTests(PlatformStack stack)
         try
         {
             // The second gateway is ready once a replica of every service is; the new replica, once it serves.
-            await Api.EventuallyAsync(async () => JsonValue.Create(await ReadyAsync(SecondGatewayPort) && await ReadyAsync(ReplicaPort)),
+            await Api.EventuallyAsync(async () => JsonValue.Create(await Api.ReadyAsync(SecondGatewayPort) && await Api.ReadyAsync(ReplicaPort)),
                 ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
 
             // Spread: of 30 requests one after another, each replica serves some (all on one: odds of 2 in 2^30).
@@ -106,7 +106,7 @@ public sealed class ReplicaTests(PlatformStack stack)
         stack.StartInstance("Evaluation", "Evaluation-2", 18091);
         try
         {
-            await Api.EventuallyAsync(async () => JsonValue.Create(await ReadyAsync(18089) && await ReadyAsync(18091)),
+            await Api.EventuallyAsync(async () => JsonValue.Create(await Api.ReadyAsync(18089) && await Api.ReadyAsync(18091)),
                 ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
 
             // Six datasets uploaded at once: each is tokenized exactly once, and both tokenization instances take some.
@@ -169,19 +169,4 @@ public sealed class ReplicaTests(PlatformStack stack)
 
     private int ServedByReplica() =>
         Api.CountOf(stack.LogsOf("Generation-2"), $"POST http://127.0.0.1:{ReplicaPort}/api/generate - 200");
-
-    /// <summary>Whether the process at that address answers /health/ready (the gateway's: a replica of every service does).</summary>
-    private static async Task<bool> ReadyAsync(int port)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        try
-        {
-            using var response = await http.GetAsync($"http://127.0.0.1:{port}/health/ready");
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-    }
 }
