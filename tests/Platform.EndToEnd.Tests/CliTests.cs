@@ -72,6 +72,24 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.Equal(0, showExit);
         Assert.Contains("Completed", showOut);
 
+        // A sweep on the same dataset from a file, followed to its end, then shown with its best run.
+        var datasetId = JsonNode.Parse(uploadOut)!["id"]!.GetValue<string>();
+        var sweepFile = Path.Combine(_home, "sweep.json");
+        await File.WriteAllTextAsync(sweepFile, "{\"base\":{\"name\":\"cli-sweep\",\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}," +
+            "\"training\":{\"maxSteps\":30,\"batchSize\":8,\"evalInterval\":10,\"evalIters\":2}},\"grid\":{\"training.learningRate\":[0.001,0.01]}}");
+        var (sweepExit, sweepOut, sweepErr) = await RunAsync(null, null, "sweeps", "start", sweepFile, "--dataset", datasetId, "--json");
+        Assert.True(sweepExit == 0, sweepErr);
+        var sweepId = JsonNode.Parse(sweepOut)!["id"]!.GetValue<string>();
+        var (sweepWatchExit, sweepWatchOut, sweepWatchErr) = await RunAsync(null, null, "sweeps", "watch", sweepId, "--json");
+        Assert.True(sweepWatchExit == 0, sweepWatchErr + sweepWatchOut);
+        Assert.Equal("Completed", JsonNode.Parse(sweepWatchOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!["state"]!.GetValue<string>());
+        var (sweepShowExit, sweepShowOut, _) = await RunAsync(null, null, "sweeps", "show", sweepId);
+        Assert.Equal(0, sweepShowExit);
+        Assert.True(sweepShowOut.Contains("learningRate"), sweepShowOut);   // the column of the swept parameter
+        Assert.Contains("best", sweepShowOut);
+        var shown = JsonNode.Parse((await RunAsync(null, null, "sweeps", "show", sweepId, "--json")).Out)!;
+        Assert.Equal(shown["runs"]!.AsArray().Min(r => r!["bestValidationLoss"]!.GetValue<double>()), shown["best"]!["value"]!.GetValue<double>());
+
         // Promote, then generate (streamed) and explain through the alias.
         var (promoteExit, promoteOut, promoteErr) = await RunAsync(null, null, "models", "promote", "cli-model", "1", "--alias", "production");
         Assert.True(promoteExit == 0, promoteErr);

@@ -60,8 +60,9 @@ public sealed class SweepTests(PlatformStack stack)
                 Assert.Equal(1, Api.CountOf(stack.LogsOf("Training"), $"run {run["id"]} claimed by"));
             var bySecond = runs.Count(r => stack.LogsOf("Training-2").Contains($"run {r["id"]} claimed by Training-2"));
             Assert.True(bySecond is > 0 and < 4, $"Training-2 trained {bySecond} of the 4 runs\n{stack.Logs()}");
-            // Side by side, not one after another: some two runs' spans (start to end) overlap, which one worker cannot do.
-            var spans = runs.Select(r => (Start: r["startedAt"]!.GetValue<DateTimeOffset>(), End: r["finishedAt"]!.GetValue<DateTimeOffset>())).ToList();
+            // Side by side, not one after another: some two runs' training spans (start to the end of training) overlap,
+            // which one worker cannot do.
+            var spans = runs.Select(r => (Start: r["startedAt"]!.GetValue<DateTimeOffset>(), End: r["trainedAt"]!.GetValue<DateTimeOffset>())).ToList();
             var overlapping = spans.SelectMany((a, i) => spans.Skip(i + 1).Where(b => a.Start < b.End && b.Start < a.End)).Count();
             Assert.True(overlapping > 0, $"no two runs overlapped: {string.Join(", ", spans)}");
             Assert.InRange(sweep["peakRunsAtOnce"]!.GetValue<int>(), 2, 4);

@@ -179,11 +179,27 @@ public class HyperparameterSweepTests
         Assert.Equal(0, SweepResponse.PeakAtOnce([]));
     }
 
-    /// <summary>A completed run whose StartedAt and FinishedAt are <paramref name="from"/> and <paramref name="to"/> seconds after t.</summary>
+    [Fact]
+    public void Evaluation_after_training_does_not_count_as_training_at_once()
+    {
+        // One worker: run A trains [0,10] and is evaluated until 14, while run B trains [10,20]. Never two in training.
+        var t = DateTimeOffset.UnixEpoch;
+        var a = Span(t, 0, 10);
+        typeof(Run).GetProperty(nameof(Run.FinishedAt))!.SetValue(a, t.AddSeconds(14));
+        Assert.Equal(1, SweepResponse.PeakAtOnce([a, Span(t, 10, 20)]));
+        // A run that failed in training never reached evaluation: its end is when it stopped.
+        var failed = RunWith(RunState.Failed, 1.0);
+        typeof(Run).GetProperty(nameof(Run.StartedAt))!.SetValue(failed, t.AddSeconds(5));
+        typeof(Run).GetProperty(nameof(Run.FinishedAt))!.SetValue(failed, t.AddSeconds(12));
+        Assert.Equal(2, SweepResponse.PeakAtOnce([a, Span(t, 10, 20), failed]));
+    }
+
+    /// <summary>A completed run that trained from <paramref name="from"/> to <paramref name="to"/> seconds after t (and ended then).</summary>
     private static Run Span(DateTimeOffset t, int from, int to)
     {
         var run = RunWith(RunState.Completed, 1.0);
         typeof(Run).GetProperty(nameof(Run.StartedAt))!.SetValue(run, t.AddSeconds(from));
+        typeof(Run).GetProperty(nameof(Run.TrainedAt))!.SetValue(run, t.AddSeconds(to));
         typeof(Run).GetProperty(nameof(Run.FinishedAt))!.SetValue(run, t.AddSeconds(to));
         return run;
     }

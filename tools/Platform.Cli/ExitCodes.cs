@@ -16,7 +16,7 @@ public static class ExitCodes
     public const int Invalid = 5;
     /// <summary>The platform could not be reached or did not answer (network errors, 429, 5xx).</summary>
     public const int Unavailable = 6;
-    /// <summary>`runs watch`: the run ended Failed or Cancelled.</summary>
+    /// <summary>`runs watch`: the run ended Failed or Cancelled; `sweeps watch`: the sweep did.</summary>
     public const int RunDidNotComplete = 7;
 
     public static int ForStatus(int status) => status switch

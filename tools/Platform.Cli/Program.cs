@@ -7,12 +7,13 @@ var key = new Option<string?>("--key") { Description = "An API key (default: PLA
 var json = new Option<bool>("--json") { Description = "Print the platform's JSON instead of tables, for scripts", Recursive = true };
 var globals = new GlobalOptions(url, key, json);
 
-var root = new RootCommand("The platform from a terminal: datasets, runs, models, generation and explanations, through the gateway.")
+var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps, models, generation and explanations, through the gateway.")
 {
     url, key, json,
     LoginCommand.Create(globals),
     DatasetsCommands.Create(globals),
     RunsCommands.Create(globals),
+    SweepsCommands.Create(globals),
     ModelsCommands.Create(globals),
     GenerateCommands.CreateGenerate(globals),
     GenerateCommands.CreateExplain(globals),

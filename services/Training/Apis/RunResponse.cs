@@ -52,7 +52,8 @@ public sealed record RunResponse(
     Guid? VectorsId = null,
     IReadOnlyList<string>? Tags = null,
     string? Note = null,
-    Guid? SweepId = null)
+    Guid? SweepId = null,
+    DateTimeOffset? TrainedAt = null)
 {
     public static RunResponse From(Run r) => new(
         r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.OwnerOf(), r.CancelRequested, r.Step, r.MaxSteps,
@@ -65,7 +66,7 @@ public sealed record RunResponse(
         r.ModelVersion,
         r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
-        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey, r.Spec.VectorsId, r.Tags, r.Note, r.SweepId);
+        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey, r.Spec.VectorsId, r.Tags, r.Note, r.SweepId, r.TrainedAt);
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>

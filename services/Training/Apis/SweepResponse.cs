@@ -16,7 +16,7 @@ public sealed record CreateSweepRequest(Guid? DatasetId, string? Name, JsonObjec
 
 /// <summary>One run of a sweep: its values of the swept parameters and where it stands.</summary>
 public sealed record SweepRunResponse(Guid Id, RunState State, IReadOnlyDictionary<string, JsonNode?> Parameters, double? BestValidationLoss,
-    int Step, int MaxSteps, int? ModelVersion, string? FailureReason, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+    int Step, int MaxSteps, int? ModelVersion, string? FailureReason, DateTimeOffset? StartedAt, DateTimeOffset? TrainedAt, DateTimeOffset? FinishedAt);
 
 /// <summary>The best run so far by the sweep's objective (once the sweep has ended: the best completed run).</summary>
 public sealed record SweepBestResponse(Guid RunId, double Value, IReadOnlyDictionary<string, JsonNode?> Parameters, string Model, int? ModelVersion);
@@ -35,6 +35,8 @@ public sealed record SweepResponse(
     bool CancelRequested,
     Owner? Owner,
     IReadOnlyDictionary<string, int>? RunsByState,
+    /// <summary>The best completed run's objective, once the sweep has ended (lists show this; GET shows the best so far too).</summary>
+    double? BestValue,
     SweepBestResponse? Best,
     int? PeakRunsAtOnce,
     IReadOnlyList<SweepRunResponse>? Runs,
@@ -43,7 +45,7 @@ public sealed record SweepResponse(
 {
     /// <summary>The sweep without its runs (lists).</summary>
     public static SweepResponse Summary(Sweep s) => new(s.Id, s.Name, s.DatasetId, s.State, s.Strategy, JsonNode.Parse(s.Space), s.Seed, s.MaxRuns,
-        s.Objective, s.PromoteAlias, s.CancelRequested, s.OwnerOf(), null, null, null, null, s.CreatedAt, s.FinishedAt);
+        s.Objective, s.PromoteAlias, s.CancelRequested, s.OwnerOf(), null, s.BestValue, null, null, null, s.CreatedAt, s.FinishedAt);
 
     /// <summary>The sweep with its runs, the best so far, and how many of them were in training or evaluation at once.</summary>
     public static SweepResponse From(Sweep s, IReadOnlyList<Run> runs)
@@ -60,7 +62,7 @@ public sealed record SweepResponse(
             Best = best is null ? null : new SweepBestResponse(best.Id, best.BestValidationLoss!.Value, ParametersOf(best, paths), best.Name, best.ModelVersion),
             PeakRunsAtOnce = PeakAtOnce(runs),
             Runs = [.. runs.Select(r => new SweepRunResponse(r.Id, r.State, ParametersOf(r, paths), r.BestValidationLoss, r.Step, r.MaxSteps,
-                r.ModelVersion, r.FailureReason, r.StartedAt, r.FinishedAt))],
+                r.ModelVersion, r.FailureReason, r.StartedAt, r.TrainedAt, r.FinishedAt))],
         };
     }
 
@@ -80,14 +82,14 @@ public sealed record SweepResponse(
     }
 
     /// <summary>
-    /// The most runs that were between their start and their end (training, then evaluation) at one moment: above one
+    /// The most runs in training at one moment (from their start to the end of training, not of evaluation): above one
     /// only when several workers trained the sweep's runs side by side.
     /// </summary>
     public static int PeakAtOnce(IEnumerable<Run> runs)
     {
         var now = DateTimeOffset.UtcNow;
         var edges = runs.Where(r => r.StartedAt is not null)
-            .SelectMany(r => new[] { (At: r.StartedAt!.Value, Delta: 1), (At: r.FinishedAt ?? now, Delta: -1) })
+            .SelectMany(r => new[] { (At: r.StartedAt!.Value, Delta: 1), (At: r.TrainedAt ?? r.FinishedAt ?? now, Delta: -1) })
             // An end and a start at the same instant do not overlap: ends count first.
             .OrderBy(e => e.At).ThenBy(e => e.Delta);
         var (current, peak) = (0, 0);

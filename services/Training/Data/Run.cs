@@ -46,6 +46,8 @@ public sealed class Run : IOwned, IListed
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? StartedAt { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }
+    /// <summary>When training ended and evaluation began (null before, and for runs that never finished training).</summary>
+    public DateTimeOffset? TrainedAt { get; private set; }
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? DeletedAt { get; private set; }
     /// <summary>The worker training the run, while it renews its lease; null when no worker holds it.</summary>
@@ -175,6 +177,7 @@ public sealed class Run : IOwned, IListed
     {
         Move(RunState.Evaluating, from: [RunState.Training]);
         (Parameters, CheckpointKey, CheckpointSha256, Step) = (parameters, checkpointKey, checkpointSha256, steps);
+        TrainedAt = UpdatedAt;
     }
 
     public void Complete(int modelVersion)

@@ -18,6 +18,13 @@ namespace Training.Data.Migrations
                 type: "uuid",
                 nullable: true);
 
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "TrainedAt",
+                schema: "training",
+                table: "runs",
+                type: "timestamp with time zone",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "sweeps",
                 schema: "training",
@@ -80,6 +87,11 @@ namespace Training.Data.Migrations
 
             migrationBuilder.DropColumn(
                 name: "SweepId",
+                schema: "training",
+                table: "runs");
+
+            migrationBuilder.DropColumn(
+                name: "TrainedAt",
                 schema: "training",
                 table: "runs");
         }

@@ -13,7 +13,7 @@ using Training.Data;
 namespace Training.Data.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261201161851_Sweeps")]
+    [Migration("20261201163046_Sweeps")]
     partial class Sweeps
     {
         /// <inheritdoc />
@@ -350,6 +350,9 @@ namespace Training.Data.Migrations
                     b.Property<string>("TraceParent")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset?>("TrainedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
