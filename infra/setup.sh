@@ -2,7 +2,7 @@
 # Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
 # patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq, supervisor (it
 # restarts a service that dies) and docker-compose (the tests validate docker-compose.yml with it; no Docker engine
-# is needed); with --test also Chromium and a CJK font for the browser tests. The .NET 10 SDK must already be on PATH.
+# is needed); with --test also Chromium and a CJK font for the browser tests, kubectl, and s3rver (Node.js) for the S3 tests. The .NET 10 SDK must already be on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -23,6 +23,8 @@ if [ "${1:-}" = --test ]; then
   [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
   # The Kubernetes manifests' tests render infra/k8s with `kubectl kustomize` (Debian's kubectl 1.20 or any newer one).
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  # The S3 artifact store's tests run against s3rver, an S3-compatible server on Node.js (installed from npm below).
+  command -v npm >/dev/null || missing+=(nodejs npm)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -34,6 +36,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   rm -f /usr/sbin/policy-rc.d
+fi
+
+# s3rver 3.7.1 for the S3 artifact store's tests, into .data/s3rver (the tests find it there).
+if [ "${1:-}" = --test ] && [ ! -x "$DATA_DIR/s3rver/node_modules/.bin/s3rver" ]; then
+  log "Installing s3rver (an S3-compatible test server) into $DATA_DIR/s3rver"
+  mkdir -p "$DATA_DIR/s3rver"
+  npm install --prefix "$DATA_DIR/s3rver" --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null
 fi
 
 command -v dotnet >/dev/null || die ".NET 10 SDK not found on PATH: install dotnet-sdk-10.0 (https://dot.net) and run again"
