@@ -22,6 +22,7 @@ public class KubernetesManifestTests
     [InlineData("base")]
     [InlineData("overlays/dev")]
     [InlineData("overlays/gpu")]
+    [InlineData("overlays/s3")]
     public void Every_rendered_object_reads_into_the_Kubernetes_models_with_no_field_left_over(string target)
     {
         var documents = Render(target);
@@ -148,6 +149,33 @@ public class KubernetesManifestTests
         }
     }
 
+    [Fact]
+    public void The_s3_overlay_claims_no_shared_volume_and_gives_every_worker_a_cache_the_bucket_settings_and_its_keys()
+    {
+        var s3 = Objects("overlays/s3");
+        Assert.DoesNotContain(s3, o => o is V1PersistentVolumeClaim);
+        var config = s3.OfType<V1ConfigMap>().Single(c => c.Metadata.Name == "platform-config").Data;
+        Assert.Equal("s3", config["Artifacts__Store"]);
+        // Every Artifacts__S3__ setting names a property the services bind (Artifacts:S3 → S3ArtifactOptions).
+        var bound = typeof(Platform.Storage.S3ArtifactOptions).GetProperties().Select(p => p.Name).ToHashSet();
+        var settings = config.Keys.Where(k => k.StartsWith("Artifacts__S3__", StringComparison.Ordinal)).ToList();
+        Assert.Contains("Artifacts__S3__Bucket", settings);
+        Assert.All(settings, k => Assert.Contains(k["Artifacts__S3__".Length..], bound));
+        foreach (var deployment in s3.OfType<V1Deployment>().Where(d => Workers.Contains(d.Metadata.Name)))
+        {
+            var pod = deployment.Spec.Template.Spec;
+            var volume = pod.Volumes.Single(v => v.Name == "artifacts");
+            Assert.Null(volume.PersistentVolumeClaim);
+            Assert.NotNull(volume.EmptyDir);
+            Assert.Equal("/artifacts", pod.Containers.Single().VolumeMounts.Single(m => m.Name == "artifacts").MountPath);
+            var sources = pod.Containers.Single().EnvFrom;
+            Assert.Equal(["platform-config"], sources.Where(e => e.ConfigMapRef is not null).Select(e => e.ConfigMapRef.Name));
+            Assert.Equal(["platform-secrets", "platform-s3"], sources.Where(e => e.SecretRef is not null).Select(e => e.SecretRef.Name));
+        }
+        Assert.DoesNotContain(s3.OfType<V1Deployment>().Single(d => d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single().EnvFrom ?? [],
+            e => e.SecretRef?.Name == "platform-s3");
+    }
+
     private static List<object> Objects(string target) => Render(target).Select(Load).ToList();
 
     // Strict: a field the model does not have is an error, not a field silently dropped; a kind it does not know too.
@@ -178,7 +206,7 @@ public class KubernetesManifestTests
             CopyDirectory(Path.Combine(Root, "infra", "k8s"), copy.FullName);
             Run("bash", [Path.Combine(copy.FullName, "overlays", "dev", "make-secrets.sh")]);
             var output = new System.Text.StringBuilder();
-            foreach (var target in new[] { "base", "overlays/dev", "overlays/gpu" })
+            foreach (var target in new[] { "base", "overlays/dev", "overlays/gpu", "overlays/s3" })
                 output.Append($"#### {target}\n").Append(Run("kubectl", ["kustomize", Path.Combine(copy.FullName, target)]));
             return output.ToString();
         }
