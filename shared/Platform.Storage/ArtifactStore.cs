@@ -43,6 +43,19 @@ public sealed class ArtifactStore
         return path;
     }
 
+    /// <summary>
+    /// The path of a token or pair file whose description is a sidecar beside it ("{key}.json"), which readers open by
+    /// path: both are fetched, so the pair is there even in a folder that held neither.
+    /// </summary>
+    public string PathOfWithSidecar(string key)
+    {
+        PathOf(key + SidecarSuffix);
+        return PathOf(key);
+    }
+
+    /// <summary>The suffix of a token or pair file's sidecar (Platform.Tokenizers' TokenFileInfo and PairFileInfo).</summary>
+    public const string SidecarSuffix = ".json";
+
     private string LocalPathOf(string key)
     {
         var full = Path.GetFullPath(Path.Combine(Root, key));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Npgsql;
+using Platform.Tests.Shared;
 
 namespace Platform.EndToEnd.Tests;
 
@@ -8,7 +9,10 @@ namespace Platform.EndToEnd.Tests;
 /// The whole platform as real processes: the six services built by the solution, started on test ports the way
 /// their images start them (configuration from the environment only, ASPNETCORE_URLS included, no --urls)
 /// against a real PostgreSQL (database platform_test, schemas dropped first) and a real RabbitMQ (virtual
-/// host platform-test), with a fresh artifact folder. Tests talk to the gateway, with the admin key
+/// host platform-test), with the artifacts in an S3 bucket (s3rver, see <see cref="S3Server"/>). The six services share
+/// one cache folder of it (<see cref="ArtifactsRoot"/>), so tests can look at the files as the services see them; a
+/// second instance of a service has a folder of its own and so fetches from the bucket whatever another process wrote,
+/// as a replica on another machine does. Tests talk to the gateway, with the admin key
 /// (PLATFORM_ADMIN_KEY, as infra/test.sh exports it from .data/admin-key) unless they say otherwise.
 /// infra/test.sh starts PostgreSQL and RabbitMQ; PLATFORM_TEST_POSTGRES and PLATFORM_TEST_RABBITMQ override where they are.
 /// </summary>
@@ -32,6 +36,9 @@ public sealed class PlatformStack : IAsyncLifetime
         ["Evaluation"] = [("TrainingCompleted", FaultNames.Evaluation, "unknown")],
         ["Training"] = [("training-step", FaultNames.CrashLoop, "kill"), ("TrainingCompleted", FaultNames.Registration, "database")],
     };
+
+    /// <summary>The S3-compatible server holding the artifacts.</summary>
+    public S3Server Bucket { get; } = new();
 
     /// <summary>Receives the services' traces over OTLP/HTTP, as any collector would.</summary>
     public OtlpReceiver Traces { get; } = new(18090);
@@ -76,6 +83,7 @@ public sealed class PlatformStack : IAsyncLifetime
     {
         await ResetDatabaseAsync();
         Directory.CreateDirectory(ArtifactsRoot);
+        await Bucket.InitializeAsync();
         Traces.Start();
         foreach (var (name, port) in Services)
             Start(name, port);
@@ -111,7 +119,9 @@ public sealed class PlatformStack : IAsyncLifetime
         env["PLATFORM_ADMIN_KEY"] = AdminKey;
         env["ConnectionStrings__Platform"] = PostgresConnection;
         env["ConnectionStrings__RabbitMq"] = RabbitMq.ToString();
-        env["Artifacts__Root"] = ArtifactsRoot;
+        foreach (var (key, value) in Bucket.ServiceSettings())
+            env[key] = value;
+        env["Artifacts__Root"] = instance is null ? ArtifactsRoot : ArtifactsRoot + "-" + instance;
         env["Services__Ingestion"] = ServiceAddress("Ingestion").ToString();
         env["Services__Training"] = ServiceAddress("Training").ToString();
         // The tests drive the platform hard with the one admin key; the rate-limit test uses keys with their own limits.
@@ -278,7 +288,9 @@ public sealed class PlatformStack : IAsyncLifetime
         Gateway.Dispose();
         Anonymous.Dispose();
         Traces.Dispose();
-        try { Directory.Delete(ArtifactsRoot, recursive: true); } catch (IOException) { }
+        await Bucket.DisposeAsync();
+        foreach (var folder in Directory.GetDirectories(Path.GetDirectoryName(ArtifactsRoot)!, Path.GetFileName(ArtifactsRoot) + "*"))
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
     }
 
     private static string FindRepoRoot()

@@ -62,6 +62,7 @@ public sealed class PrivacyTests(PlatformStack stack)
         {
             Assert.DoesNotContain(value, stored);
             Assert.Empty(Api.FilesContaining(stack.ArtifactsRoot, value));
+            Assert.Empty(Api.FilesContaining(stack.Bucket.DataDirectory, value));   // nor in the bucket
         }
 
         // Only the kinds asked for: the query string works for a raw text body too.
@@ -87,5 +88,6 @@ public sealed class PrivacyTests(PlatformStack stack)
         Assert.Contains("'passport'", unknownBody!["errors"]!["redact"]![0]!.GetValue<string>());
         Assert.Equal(before, (await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray().Count);
         Assert.Empty(Api.FilesContaining(stack.ArtifactsRoot, email));
+        Assert.Empty(Api.FilesContaining(stack.Bucket.DataDirectory, email));
     }
 }

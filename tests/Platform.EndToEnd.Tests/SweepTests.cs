@@ -67,6 +67,19 @@ public sealed class SweepTests(PlatformStack stack)
             Assert.True(overlapping > 0, $"no two runs overlapped: {string.Join(", ", spans)}");
             Assert.InRange(sweep["peakRunsAtOnce"]!.GetValue<int>(), 2, 4);
 
+            // Across machines through the bucket: Training-2 keeps its own artifacts folder, so it trained on token files it
+            // fetched from the bucket, and the checkpoints it wrote reached the bucket, from which Evaluation fetched them.
+            var secondFolder = stack.ArtifactsRoot + "-Training-2";
+            foreach (var run in runs.Where(r => stack.LogsOf("Training-2").Contains($"run {r["id"]} claimed by Training-2")))
+            {
+                var key = run["checkpoint"]!["key"]!.GetValue<string>();
+                var written = await File.ReadAllBytesAsync(Path.Combine(secondFolder, key));
+                Assert.Equal(written, await stack.Bucket.RawObjectAsync(key));
+                Assert.Equal(written, await File.ReadAllBytesAsync(Path.Combine(stack.ArtifactsRoot, key)));
+            }
+            var tokenizer = Guid.Parse((await Api.GetOkAsync(http, $"/api/tokenizers?datasetId={dataset}"))["items"]![0]!["id"]!.GetValue<string>());
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(secondFolder, "tokenizers", tokenizer.ToString("N")), "train.*"));
+
             // The best is the run with the lowest validation loss, and the alias "best" points to its version.
             var best = runs.MinBy(r => r["bestValidationLoss"]!.GetValue<double>())!;
             Assert.Equal(best["id"]!.GetValue<string>(), sweep["best"]!["runId"]!.GetValue<string>());

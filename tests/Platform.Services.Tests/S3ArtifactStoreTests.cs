@@ -1,80 +1,11 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Storage;
+using Platform.Tests.Shared;
 
 namespace Platform.Services.Tests;
-
-/// <summary>
-/// s3rver, an S3-compatible server on Node.js, on a free loopback port with one bucket ("artifacts"); infra/setup.sh
-/// --test installs it into .data/s3rver.
-/// </summary>
-public sealed class S3Server : IAsyncLifetime
-{
-    public const string Bucket = "artifacts", AccessKey = "S3RVER", SecretKey = "S3RVER";
-    private readonly string _data = Directory.CreateTempSubdirectory("s3rver-").FullName;
-    private Process? _process;
-    public int Port { get; } = FreePort();
-    public string Url => $"http://127.0.0.1:{Port}";
-
-    public async Task InitializeAsync()
-    {
-        var server = Environment.GetEnvironmentVariable("PLATFORM_TEST_S3RVER")
-                     ?? Path.Combine(RepoRoot.Path, ".data", "s3rver", "node_modules", ".bin", "s3rver");
-        Assert.True(File.Exists(server), $"{server} is missing: run `bash infra/setup.sh --test` (it installs s3rver from npm).");
-        _process = Process.Start(new ProcessStartInfo(server,
-            ["-d", _data, "-a", "127.0.0.1", "-p", Port.ToString(), "--configure-bucket", Bucket, "--no-vhost-buckets", "--silent"])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-        })!;
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(200))
-        {
-            try
-            {
-                using var response = await http.GetAsync($"{Url}/{Bucket}");
-                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Forbidden)
-                    return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !_process.HasExited)
-            {
-            }
-            if (DateTime.UtcNow >= deadline || _process.HasExited)
-            {
-                if (!_process.HasExited)
-                    _process.Kill(entireProcessTree: true);
-                Assert.Fail($"s3rver did not start: {await _process.StandardError.ReadToEndAsync()}");
-            }
-        }
-    }
-
-    public Task DisposeAsync()
-    {
-        if (_process is { HasExited: false })
-            _process.Kill(entireProcessTree: true);
-        _process?.WaitForExit();
-        Directory.Delete(_data, recursive: true);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>The object as the server holds it, read without the SDK: null when there is none.</summary>
-    public async Task<byte[]?> RawObjectAsync(string key)
-    {
-        using var http = new HttpClient();
-        using var response = await http.GetAsync($"{Url}/{Bucket}/{key}");
-        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
 
 /// <summary>
 /// The artifact store with an S3 bucket behind it, as two replicas with their own local folders use it: what one
@@ -93,17 +24,13 @@ public sealed class S3ArtifactStoreTests(S3Server s3) : IClassFixture<S3Server>,
     }
 
     /// <summary>A store built as the services build theirs, from configuration.</summary>
-    private ArtifactStore Replica(string root) => new ServiceCollection().AddArtifactStore(new ConfigurationBuilder().AddInMemoryCollection(
-        new Dictionary<string, string?>
-        {
-            ["Artifacts:Root"] = root,
-            ["Artifacts:Store"] = "s3",
-            ["Artifacts:S3:ServiceUrl"] = s3.Url,
-            ["Artifacts:S3:Bucket"] = S3Server.Bucket,
-            ["Artifacts:S3:Prefix"] = _prefix,
-            ["Artifacts:S3:AccessKey"] = S3Server.AccessKey,
-            ["Artifacts:S3:SecretKey"] = S3Server.SecretKey,
-        }).Build()).BuildServiceProvider().GetRequiredService<ArtifactStore>();
+    private ArtifactStore Replica(string root)
+    {
+        var settings = s3.ServiceSettings(_prefix).ToDictionary(s => s.Key.Replace("__", ":"), s => (string?)s.Value);
+        settings["Artifacts:Root"] = root;
+        return new ServiceCollection().AddArtifactStore(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .BuildServiceProvider().GetRequiredService<ArtifactStore>();
+    }
 
     [Fact]
     public async Task What_one_replica_commits_the_other_reads_from_the_bucket()
@@ -129,6 +56,13 @@ public sealed class S3ArtifactStoreTests(S3Server s3) : IClassFixture<S3Server>,
         using (var reader = new StreamReader(b.OpenRead("tokenizers/t1/tokenizer.json")))
             Assert.Equal("{\"vocab\": 65}", await reader.ReadToEndAsync());
         Assert.False(b.Exists("runs/r1/best.ckpt"));
+
+        // A token file comes with its sidecar, which readers open by path beside it.
+        await a.WriteAsync("tokenizers/t1/train.bin", s => s.WriteAsync(new byte[] { 1, 0, 2, 0 }).AsTask());
+        await a.WriteAsync("tokenizers/t1/train.bin.json", s => s.WriteAsync("{\"count\": 2}"u8.ToArray()).AsTask());
+        var tokens = b.PathOfWithSidecar("tokenizers/t1/train.bin");
+        Assert.Equal([1, 0, 2, 0], await File.ReadAllBytesAsync(tokens));
+        Assert.Equal("{\"count\": 2}", await File.ReadAllTextAsync(tokens + ".json"));
     }
 
     [Fact]

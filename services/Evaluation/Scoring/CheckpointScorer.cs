@@ -27,7 +27,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
     private (EvaluationFigures, string?) ScoreText(LoadedModel loaded, EvaluationTarget trained, TorchSharp.torch.Device device, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        using var validation = TokenBatches.FromFile(store.PathOf(trained.ValidationKey), loaded.Model.Config.BlockSize, device);
+        using var validation = TokenBatches.FromFile(store.PathOfWithSidecar(trained.ValidationKey), loaded.Model.Config.BlockSize, device);
         var bytesPerToken = trained.ValidationTokens > 0 && trained.ValidationBytes > 0
             ? (double)trained.ValidationBytes / trained.ValidationTokens
             : 1.0;
@@ -54,7 +54,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         CancellationToken cancellationToken)
     {
         var o = options.Value;
-        using var pairs = PairBatches.FromFile(store.PathOf(trained.ValidationKey), model.Config, device);
+        using var pairs = PairBatches.FromFile(store.PathOfWithSidecar(trained.ValidationKey), model.Config, device);
         var f = PairEvaluator.Score(model, pairs, o.BatchSize, o.MaxPairs);
         cancellationToken.ThrowIfCancellationRequested();
         var outputs = PairEvaluator.Decode(model, pairs, new BeamSearchOptions(o.NumBeams, model.Config.MaxTargetLength - 1, EarlyStopping: true),

@@ -114,7 +114,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         var compute = MixedPrecision.Parse(t.Precision);
         if (m.Architecture == Architectures.EncoderDecoder)
         {
-            var trainPath = store.PathOf(dataset.TrainTokensKey!);
+            var trainPath = store.PathOfWithSidecar(dataset.TrainTokensKey!);
             var info = PairFileInfo.Read(trainPath);
             if (m.SharedEmbeddings == true && dataset.SourceTokenizerKey is not null)
                 throw new InvalidDataException("model.sharedEmbeddings needs one tokenizer for both sides; this dataset has one per side.");
@@ -126,7 +126,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                     model.LoadWeightsFrom(start as EncoderDecoder ?? throw new InvalidDataException($"{run.BaseModel} is not an encoder-decoder."));
             model.to(device);
             var train = PairBatches.FromFile(trainPath, config, device);
-            var validation = PairBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), config, device);
+            var validation = PairBatches.FromFile(store.PathOfWithSidecar(dataset.ValidationTokensKey!), config, device);
             return new OpenedTask(new EncoderDecoderTraining(model, train, validation, t.LabelSmoothing),
                 $"{config.NEncoderLayer}+{config.NDecoderLayer} layers × {config.NHead} heads × {config.NEmbd}, sources ≤ {config.MaxSourceLength}, " +
                 $"targets ≤ {config.MaxTargetLength}, vocabulary {config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
@@ -148,8 +148,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         else if (run.Spec.VectorsId is { } vectorsId)
             InitialiseFromVectors(run, gpt, dataset, vectorsId);
         ((nn.Module?)lora ?? gpt).to(device);
-        var tokens = TokenBatches.FromFile(store.PathOf(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
-        var held = TokenBatches.FromFile(store.PathOf(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
+        var tokens = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
+        var held = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
         return new OpenedTask(new GptTraining(gpt, tokens, held, lora),
             $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}" +
             (run.BaseModel is null ? "" : $", from {run.BaseModel} ({(lora is null ? "full" : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters")})"),
