@@ -34,7 +34,9 @@ log "Running tests"
 # libtorch threads and the services' trainers share the two cores, and the end-to-end timings stop meaning anything.
 status=0
 : >"$results/console.log"
-for project in $(cd "$REPO_ROOT/tests" && ls -d */ | tr -d / | grep -vx Platform.EndToEnd.Tests) Platform.EndToEnd.Tests; do
+# Test projects are the folders of tests/ with a project file (tests/Shared holds sources the projects link).
+projects=$(cd "$REPO_ROOT/tests" && for d in */; do d=${d%/}; if [ -f "$d/$d.csproj" ]; then echo "$d"; fi; done)
+for project in $(echo "$projects" | grep -vx Platform.EndToEnd.Tests) Platform.EndToEnd.Tests; do
   set +e
   dotnet test "$REPO_ROOT/tests/$project" -c "$BUILD_CONFIGURATION" --no-build -nologo \
     --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee -a "$results/console.log"
@@ -47,7 +49,7 @@ done
 count() { { grep -E "^ +$1: +[0-9]+\s*$" "$results/console.log" || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
 assemblies=$(grep -cE '^Total tests: ' "$results/console.log" || true)
-expected=$(ls -d "$REPO_ROOT"/tests/*/ | wc -l)
+expected=$(echo "$projects" | wc -l)
 if [ "$assemblies" -lt "$expected" ]; then
   echo "only $assemblies of $expected test assemblies reported results (a test host crashed?)" >&2
   failed=$((failed + expected - assemblies))
