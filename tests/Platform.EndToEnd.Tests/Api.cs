@@ -88,6 +88,16 @@ public static class Api
         return ended;
     }
 
+    /// <summary>Uploads <paramref name="text"/> as a dataset with the char tokenizer, waits until it is tokenized, and returns its id.</summary>
+    public static async Task<string> TokenizedDatasetAsync(HttpClient http, string text, string name, TimeSpan deadline, Func<string> logs)
+    {
+        var (status, dataset) = await UploadAsync(http, Encoding.UTF8.GetBytes(text), name, tokenizer: "char");
+        Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
+        var id = dataset!["id"]!.GetValue<string>();
+        await EventuallyAsync(() => GetOkAsync(http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized", deadline, logs);
+        return id;
+    }
+
     /// <summary>Posts a run on a dataset (<paramref name="spec"/>: its "model" and "training" members) and returns its id.</summary>
     public static async Task<string> StartRunAsync(HttpClient http, string datasetId, string name, string spec, Func<string> logs)
     {

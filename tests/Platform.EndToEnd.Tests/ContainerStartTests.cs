@@ -22,13 +22,6 @@ public sealed class ContainerStartTests(PlatformStack stack)
             .ToDictionary(p => p.Item1, p => p.Item2);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Theory]
     [InlineData("Gateway")]
     [InlineData("Ingestion")]
@@ -40,7 +33,7 @@ public sealed class ContainerStartTests(PlatformStack stack)
     {
         var image = DockerfileEnv();
         Assert.Equal("http://+:8080", image["ASPNETCORE_URLS"]);
-        var port = FreePort();
+        var port = Platform.Tests.Shared.LoopbackPort.Free();
         var bin = Path.GetDirectoryName(Path.GetFullPath(Path.Combine(PlatformStack.RepoRoot, "services", service, "bin",
             Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!, "net10.0", service + ".dll")))!;
         var start = new ProcessStartInfo("dotnet", [Path.Combine(bin, service + ".dll")])

@@ -46,7 +46,7 @@ public sealed class PlatformStack : IAsyncLifetime
     private readonly List<(string Name, Process Process, StringBuilder Log)> _processes = [];
     private readonly List<string> _exited = [];
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => Platform.Tests.Shared.RepoRoot.Path;
     public string PostgresConnection { get; } = Environment.GetEnvironmentVariable("PLATFORM_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Database=platform_test;Username=platform;Password=platform";
     public Uri RabbitMq { get; } = new(Environment.GetEnvironmentVariable("PLATFORM_TEST_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5673/platform-test");
@@ -291,14 +291,6 @@ public sealed class PlatformStack : IAsyncLifetime
         await Bucket.DisposeAsync();
         foreach (var folder in Directory.GetDirectories(Path.GetDirectoryName(ArtifactsRoot)!, Path.GetFileName(ArtifactsRoot) + "*"))
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException("Platform.sln not found above the test assembly.");
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
@@ -15,14 +14,7 @@ public sealed class RegistryTests(PlatformStack stack)
 
     private HttpClient Http => stack.Gateway;
 
-    private async Task<string> TokenizedAsync(string name)
-    {
-        var (status, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..30_000]), name, tokenizer: "char");
-        Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
-        var id = dataset!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
-        return id;
-    }
+    private Task<string> TokenizedAsync(string name) => Api.TokenizedDatasetAsync(Http, Api.DemoCorpus[..30_000], name, Deadline, stack.Logs);
 
     private Task<JsonNode> TrainedAsync(string datasetId, string name, int steps, double learningRate = 0.003) =>
         Api.TrainToEndAsync(Http, $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{TinyModel},{Training(steps, learningRate)}}}", stack.Logs);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
@@ -16,14 +15,8 @@ public sealed class SweepTests(PlatformStack stack)
     private const string TinyModel = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
 
-    private async Task<string> TokenizedDatasetAsync(string name, int from)
-    {
-        var (status, body) = await Api.UploadAsync(stack.Gateway, Encoding.UTF8.GetBytes(Api.DemoCorpus[from..(from + 20_000)]), name, tokenizer: "char");
-        Assert.Equal(HttpStatusCode.Accepted, status);
-        var id = body!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(stack.Gateway, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
-        return id;
-    }
+    private Task<string> TokenizedDatasetAsync(string name, int from) =>
+        Api.TokenizedDatasetAsync(stack.Gateway, Api.DemoCorpus[from..(from + 20_000)], name, Deadline, stack.Logs);
 
     [Fact]
     public async Task A_grid_sweep_trains_on_two_workers_side_by_side_ranks_its_runs_and_aliases_the_best()

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Storage;
-using Platform.Tests.Shared;
 
 namespace Platform.Services.Tests;
 

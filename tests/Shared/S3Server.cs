@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Xunit;
 
 namespace Platform.Tests.Shared;
@@ -27,13 +26,13 @@ public sealed class S3Server : IAsyncLifetime
     /// <summary>Where the server keeps the bucket's objects on disk (each object's bytes in a file of its own).</summary>
     public string DataDirectory => _data;
     private Process? _process;
-    public int Port { get; } = FreePort();
+    public int Port { get; } = LoopbackPort.Free();
     public string Url => $"http://127.0.0.1:{Port}";
 
     public async Task InitializeAsync()
     {
         var server = Environment.GetEnvironmentVariable("PLATFORM_TEST_S3RVER")
-                     ?? Path.Combine(RepoRoot(), ".data", "s3rver", "node_modules", ".bin", "s3rver");
+                     ?? Path.Combine(RepoRoot.Path, ".data", "s3rver", "node_modules", ".bin", "s3rver");
         Assert.True(File.Exists(server), $"{server} is missing: run `bash infra/setup.sh --test` (it installs s3rver from npm).");
         _process = Process.Start(new ProcessStartInfo(server,
             ["-d", _data, "-a", "127.0.0.1", "-p", Port.ToString(), "--configure-bucket", Bucket, "--no-vhost-buckets", "--silent"])
@@ -76,20 +75,5 @@ public sealed class S3Server : IAsyncLifetime
         using var http = new HttpClient();
         using var response = await http.GetAsync($"{Url}/{Bucket}/{key}");
         return response.StatusCode == HttpStatusCode.NotFound ? null : await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Platform.sln")))
-                return dir.FullName;
-        throw new DirectoryNotFoundException("Platform.sln not found");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
