@@ -16,19 +16,19 @@ namespace Platform.Storage;
 /// </summary>
 public sealed class ArtifactStore
 {
-    private readonly IArtifactBackend _backend;
     /// <summary>Key → version tag of the local copy, for a backend that is not the folder: a copy is used while its tag is current.</summary>
     private readonly ConcurrentDictionary<string, string> _copies = new(StringComparer.Ordinal);
 
     public string Root { get; }
-    public IArtifactBackend Backend => _backend;
+    /// <summary>Where the artifacts live for good: this folder (a shared volume) or a bucket it caches.</summary>
+    public IArtifactBackend Backend { get; }
 
     public ArtifactStore(string root, IArtifactBackend? backend = null)
     {
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(Path.Combine(Root, ".staging"));
-        _backend = backend ?? new SharedVolumeBackend(Root);
+        Backend = backend ?? new SharedVolumeBackend(Root);
     }
 
     /// <summary>
@@ -38,7 +38,7 @@ public sealed class ArtifactStore
     public string PathOf(string key)
     {
         var path = LocalPathOf(key);
-        if (!_backend.IsLocalFolder)
+        if (!Backend.IsLocalFolder)
             Wait(FetchAsync(key, path, CancellationToken.None));
         return path;
     }
@@ -67,7 +67,7 @@ public sealed class ArtifactStore
     /// <summary>Brings the local copy up to the backend's version; removes it when the backend no longer has the artifact.</summary>
     private async Task FetchAsync(string key, string path, CancellationToken cancellationToken)
     {
-        var version = await _backend.VersionOfAsync(key, cancellationToken);
+        var version = await Backend.VersionOfAsync(key, cancellationToken);
         if (version is null)
         {
             _copies.TryRemove(key, out _);
@@ -79,7 +79,7 @@ public sealed class ArtifactStore
         var staged = Path.Combine(Root, ".staging", Guid.NewGuid().ToString("N"));
         try
         {
-            if (await _backend.DownloadAsync(key, staged, cancellationToken) is not { } fetched)
+            if (await Backend.DownloadAsync(key, staged, cancellationToken) is not { } fetched)
                 return;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // A reader that has the previous copy open (or memory-mapped) keeps it: the rename replaces the name only.
@@ -92,9 +92,9 @@ public sealed class ArtifactStore
         }
     }
 
-    public bool Exists(string key) => _backend.IsLocalFolder
+    public bool Exists(string key) => Backend.IsLocalFolder
         ? File.Exists(LocalPathOf(key))
-        : Wait(_backend.VersionOfAsync(key, CancellationToken.None)) is not null;
+        : Wait(Backend.VersionOfAsync(key, CancellationToken.None)) is not null;
 
     public Stream OpenRead(string key) =>
         new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
@@ -110,8 +110,8 @@ public sealed class ArtifactStore
         var target = LocalPathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         File.Move(stagedPath, target, overwrite: true);
-        if (!_backend.IsLocalFolder)
-            _copies[key] = await _backend.UploadAsync(key, target, cancellationToken);
+        if (!Backend.IsLocalFolder)
+            _copies[key] = await Backend.UploadAsync(key, target, cancellationToken);
     }
 
     public async Task WriteAsync(string key, Func<Stream, Task> write)
@@ -134,8 +134,8 @@ public sealed class ArtifactStore
     {
         File.Delete(LocalPathOf(key));
         _copies.TryRemove(key, out _);
-        if (!_backend.IsLocalFolder)
-            Wait(_backend.DeleteAsync(key, CancellationToken.None));
+        if (!Backend.IsLocalFolder)
+            Wait(Backend.DeleteAsync(key, CancellationToken.None));
     }
 
     /// <summary>
@@ -171,8 +171,8 @@ public sealed class ArtifactStore
             Directory.Delete(dir, recursive: true);
         foreach (var key in _copies.Keys.Where(k => k.StartsWith(prefix.TrimEnd('/') + "/", StringComparison.Ordinal)))
             _copies.TryRemove(key, out _);
-        if (!_backend.IsLocalFolder)
-            Wait(_backend.DeletePrefixAsync(prefix, CancellationToken.None));
+        if (!Backend.IsLocalFolder)
+            Wait(Backend.DeletePrefixAsync(prefix, CancellationToken.None));
     }
 
     // The store's API is synchronous where its callers are (paths for memory-mapping, commits from training threads);

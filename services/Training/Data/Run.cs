@@ -76,7 +76,10 @@ public sealed class Run : IOwned, IListed
     /// <summary>The sweep that created the run, if one did (see <see cref="Sweep"/>).</summary>
     public Guid? SweepId { get; private set; }
 
-    public bool IsFinished => State is RunState.Completed or RunState.Failed or RunState.Cancelled or RunState.Deleted;
+    /// <summary>The states a run ends in; a query can ask for them (IsFinished cannot be translated to SQL).</summary>
+    public static readonly RunState[] EndStates = [RunState.Completed, RunState.Failed, RunState.Cancelled, RunState.Deleted];
+
+    public bool IsFinished => EndStates.Contains(State);
     public bool IsDeleted => State == RunState.Deleted;
 
     /// <summary>The artifact prefix holding the run's checkpoints and exports.</summary>

@@ -14,8 +14,6 @@ namespace Training.Sweeps;
 /// </summary>
 public sealed class SweepMonitor(IServiceScopeFactory scopes, IOptions<SweepOptions> options, ILogger<SweepMonitor> logger) : BackgroundService
 {
-    private static readonly RunState[] Ended = [RunState.Completed, RunState.Failed, RunState.Cancelled, RunState.Deleted];
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.PollInterval);
@@ -38,7 +36,7 @@ public sealed class SweepMonitor(IServiceScopeFactory scopes, IOptions<SweepOpti
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
         var candidates = await db.Sweeps.AsNoTracking()
-            .Where(s => s.State == SweepState.Running && !db.Runs.Any(r => r.SweepId == s.Id && !Ended.Contains(r.State)))
+            .Where(s => s.State == SweepState.Running && !db.Runs.Any(r => r.SweepId == s.Id && !Run.EndStates.Contains(r.State)))
             .Select(s => s.Id).ToListAsync(cancellationToken);
         var finished = 0;
         foreach (var id in candidates)
