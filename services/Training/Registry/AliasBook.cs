@@ -42,6 +42,19 @@ public static class AliasBook
         return version is null ? null : current;
     }
 
+    /// <summary>The version <paramref name="alias"/> points to now; null when it points nowhere.</summary>
+    public static async Task<ModelVersion?> TargetAsync(RegistryDbContext db, string name, string alias, CancellationToken cancellationToken) =>
+        await db.ModelAliases.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken) is { } current
+            ? await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == current.Version, cancellationToken)
+            : null;
+
+    /// <summary>Each check of the alias's promotion gate on <paramref name="version"/>, passed or not; none when the alias has no gate.</summary>
+    public static async Task<IReadOnlyList<GateCheck>> GateChecksAsync(RegistryDbContext db, string name, string alias, ModelVersion version,
+        CancellationToken cancellationToken) =>
+        await db.PromotionGates.AsNoTracking().FirstOrDefaultAsync(g => g.Name == name && g.Alias == alias, cancellationToken) is { } gate
+            ? gate.Check(version)
+            : [];
+
     /// <summary>Removes every alias pointing to a version being deleted (a dataset's cascade deletion takes its versions).</summary>
     public static async Task RemoveAllToAsync(RegistryDbContext db, string name, int version, string by, CancellationToken cancellationToken)
     {

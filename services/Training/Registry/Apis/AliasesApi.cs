@@ -91,22 +91,17 @@ public static class AliasesApi
                 ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model version not found.", detail: $"Model '{name}' has no version {number}.")
                 : ModelNotFound(name);
         var caller = http.Caller();
-        var current = await db.ModelAliases.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
-        var from = current is null ? null : await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == current.Version, cancellationToken);
+        var from = await AliasBook.TargetAsync(db, name, alias, cancellationToken);
         if (!caller.MayChange(version.OwnerId) || from is not null && !caller.MayChange(from.OwnerId))
             return (ProblemHttpResult)AccessProblems.NotOwner("model version");
 
-        if (await db.PromotionGates.AsNoTracking().FirstOrDefaultAsync(g => g.Name == name && g.Alias == alias, cancellationToken) is { } gate)
-        {
-            var checks = gate.Check(version);
-            var failing = checks.Where(c => !c.Passes).ToList();
-            if (failing.Count > 0)
-                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The version does not pass the alias's gate.",
-                    detail: string.Join("; ", failing.Select(c => c.Value is { } v
-                        ? $"{c.Figure} is {v:G6}, the gate requires {Bounds(c)}"
-                        : $"{name} v{number} has no {c.Figure}, the gate requires {Bounds(c)}")),
-                    extensions: new Dictionary<string, object?> { ["checks"] = checks });
-        }
+        var checks = await AliasBook.GateChecksAsync(db, name, alias, version, cancellationToken);
+        if (checks.Where(c => !c.Passes).ToList() is { Count: > 0 } failing)
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The version does not pass the alias's gate.",
+                detail: string.Join("; ", failing.Select(c => c.Value is { } v
+                    ? $"{c.Figure} is {v:G6}, the gate requires {Bounds(c)}"
+                    : $"{name} v{number} has no {c.Figure}, the gate requires {Bounds(c)}")),
+                extensions: new Dictionary<string, object?> { ["checks"] = checks });
 
         var moved = await AliasBook.MoveAsync(db, name, alias, number, caller.Name, caller.KeyId, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);

@@ -26,15 +26,13 @@ public sealed class SweepCompletedConsumer(RegistryDbContext db, ILogger<SweepCo
             logger.LogWarning("Sweep {SweepId}: {Name} v{Version} is no longer registered; alias {Alias} not moved", m.SweepId, name, number, alias);
             return;
         }
-        var current = await db.ModelAliases.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
-        var from = current is null ? null : await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == current.Version, cancellationToken);
+        var from = await AliasBook.TargetAsync(db, name, alias, cancellationToken);
         if (from is not null && from.OwnerId != m.Owner?.Id)
         {
             logger.LogWarning("Sweep {SweepId}: alias {Alias} of {Name} points to another owner's v{Version}; not moved", m.SweepId, alias, name, from.Version);
             return;
         }
-        if (await db.PromotionGates.AsNoTracking().FirstOrDefaultAsync(g => g.Name == name && g.Alias == alias, cancellationToken) is { } gate
-            && gate.Check(version).Where(c => !c.Passes).Select(c => c.Figure).ToList() is { Count: > 0 } failing)
+        if ((await AliasBook.GateChecksAsync(db, name, alias, version, cancellationToken)).Where(c => !c.Passes).Select(c => c.Figure).ToList() is { Count: > 0 } failing)
         {
             logger.LogWarning("Sweep {SweepId}: {Name} v{Version} fails the gate of alias {Alias} on {Figures}; not moved", m.SweepId, name, number, alias,
                 string.Join(", ", failing));
