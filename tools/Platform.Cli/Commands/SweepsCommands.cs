@@ -15,15 +15,9 @@ public static class SweepsCommands
         {
             var path = result.GetValue(file)!;
             if (!path.Exists)
-            {
-                Console.Error.WriteLine($"{path.FullName} does not exist.");
-                return ExitCodes.Usage;
-            }
+                throw new UsageException($"{path.FullName} does not exist.");
             if (JsonNode.Parse(await File.ReadAllTextAsync(path.FullName, cancellationToken)) is not JsonObject body)
-            {
-                Console.Error.WriteLine($"{path.FullName} does not hold a JSON object.");
-                return ExitCodes.Usage;
-            }
+                throw new UsageException($"{path.FullName} does not hold a JSON object.");
             if (result.GetValue(dataset) is { } id)
                 body["datasetId"] = id.ToString();
             var sweep = await client.SendJsonAsync(HttpMethod.Post, "/api/sweeps", body, cancellationToken);
