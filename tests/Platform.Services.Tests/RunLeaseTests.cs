@@ -31,6 +31,24 @@ public class RunLeaseTests
     }
 
     [Fact]
+    public void Cancelling_a_claimed_run_that_has_not_started_raises_the_token_so_its_worker_cannot_start_it()
+    {
+        var run = QueuedRun();
+        run.Claim("a", T0, Lease, 3);
+        var claimed = run.LeaseToken;
+        run.RequestCancel();   // still Queued: the worker has not called Start yet
+        Assert.Equal(RunState.Cancelled, run.State);
+        Assert.NotEqual(claimed, run.LeaseToken);
+
+        // A training run keeps its worker's token: the worker sees CancelRequested and stops by itself.
+        var training = QueuedRun();
+        training.Claim("a", T0, Lease, 3);
+        training.Start(0);
+        training.RequestCancel();
+        Assert.Equal((RunState.Training, 1L), (training.State, training.LeaseToken));
+    }
+
+    [Fact]
     public void Taking_over_an_expired_lease_counts_a_crash_and_raises_the_token()
     {
         var run = QueuedRun();

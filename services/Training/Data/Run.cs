@@ -219,7 +219,12 @@ public sealed class Run : IOwned, IListed
             throw new RunStateException($"Run {Id} is {State}.");
         CancelRequested = true;
         if (State is RunState.WaitingForData or RunState.Queued)
+        {
+            // A worker may have claimed the run without starting it yet (it is still Queued): raising the fencing
+            // token makes that worker's next write fail, so it cannot start a cancelled run.
+            LeaseToken++;
             MarkCancelled();
+        }
         else
             UpdatedAt = DateTimeOffset.UtcNow;
     }

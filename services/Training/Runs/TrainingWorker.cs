@@ -166,7 +166,15 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         // A run taken over from a dead worker, or resumed, continues from its latest checkpoint.
         var resumeStep = job.ResumableStep(run);
         run.Start(resumeStep ?? 0);
-        await db.SaveChangesAsync(stoppingToken);
+        try
+        {
+            await db.SaveChangesAsync(stoppingToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            logger.LogInformation("run {RunId}: cancelled (or taken by another worker) after this worker claimed it; not started", run.Id);
+            return;
+        }
         logger.LogInformation("run {RunId} claimed by {Worker} (lease {Token}){From}", run.Id, Id, claim.LeaseToken,
             resumeStep is { } s ? $", continuing from its checkpoint at step {s}" : "");
         if (resumeStep is { } step)
