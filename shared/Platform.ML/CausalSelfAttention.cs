@@ -45,6 +45,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         Tensor y;
         if (training && _dropout > 0 && x.device_type == TorchSharp.DeviceType.CPU)
             y = DropoutAttention.Apply(q, k, v, _dropout);
+        else if (WritesOutTrainingAttention(q))
+            y = DropoutAttention.Probabilities(q, k).matmul(v);
         else
         {
             if (training && _dropout > 0)
@@ -55,6 +57,17 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
         return resid_dropout.forward(Project(c_proj, "attn.c_proj", y, adapter));
     }
+
+    /// <summary>
+    /// Whether CPU training computes attention as written-out products rather than LibTorch's fused kernel: the fused
+    /// CPU kernel is the slower of the two for its forward and backward pass in bf16 at every size measured, and in fp32
+    /// up to 256 positions; beyond that in fp32 it is faster and keeps no attention map (figures: README, Benchmarks).
+    /// </summary>
+    private bool WritesOutTrainingAttention(Tensor q) =>
+        training && is_grad_enabled() && q.device_type == TorchSharp.DeviceType.CPU
+        && (q.dtype == ScalarType.BFloat16 || q.shape[2] <= WrittenOutFp32Positions);
+
+    private const long WrittenOutFp32Positions = 256;
 
     /// <summary>
     /// The same attention written out (inference, no dropout), also returning its weights (batch, head, query, key):

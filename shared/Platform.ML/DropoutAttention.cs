@@ -41,7 +41,8 @@ public sealed class DropoutAttention : SingleTensorFunction<DropoutAttention>
         return SeededDropout.Apply(probabilities, p, seed).matmul(v).MoveToOuterDisposeScope();
     }
 
-    private static Tensor Probabilities(Tensor q, Tensor k)
+    /// <summary>softmax(q·kᵀ/√d) over the causal positions, in q's type; differentiable when q and k are.</summary>
+    internal static Tensor Probabilities(Tensor q, Tensor k)
     {
         var time = q.shape[2];
         using var future = ones(time, time, dtype: ScalarType.Bool, device: q.device).triu(1);

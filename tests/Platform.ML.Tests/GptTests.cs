@@ -67,6 +67,35 @@ public class GptTests
         Assert.True(written.allclose(fused, rtol: 1e-4, atol: 1e-5));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, 1e-5)]
+    [InlineData(ScalarType.BFloat16, 2e-2)]
+    public void Training_attention_without_dropout_matches_the_fused_kernel_forward_and_backward(ScalarType compute, double tolerance)
+    {
+        // Training on the CPU writes attention out where the fused kernel is slower (bf16; fp32 up to 256 positions);
+        // outside training the fused kernel runs. Both must give the same logits and the same gradients.
+        manual_seed(7);
+        using var model = new Gpt(Tiny) { ComputeType = compute == ScalarType.Float32 ? null : compute };
+        using var scope = NewDisposeScope();
+        var idx = randint(0, 11, [3, 8], dtype: ScalarType.Int64);
+        var gradLogits = randn(3, 8, 11);
+
+        (Tensor Logits, Tensor[] Grads) Pass(bool training)
+        {
+            model.train(training);
+            model.zero_grad();
+            var logits = model.forward(idx);
+            logits.backward([gradLogits]);
+            return (logits.detach(), model.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var (written, writtenGrads) = Pass(training: true);
+        var (fused, fusedGrads) = Pass(training: false);
+
+        Assert.True(written.allclose(fused, rtol: tolerance, atol: tolerance), "logits differ");
+        for (var i = 0; i < writtenGrads.Length; i++)
+            Assert.True(writtenGrads[i].allclose(fusedGrads[i], rtol: tolerance, atol: tolerance), $"gradient {i} differs");
+    }
+
     [Fact]
     public void Loss_of_uniform_logits_is_log_vocab()
     {

@@ -5,7 +5,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|utf8|precision|seq2seq|lora] [--threads N] [--steps N] [--baby-steps N]
+//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|utf8|precision|seq2seq|lora|attention] [--threads N] [--steps N] [--baby-steps N]
 //                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -36,6 +36,8 @@ var smallOptions = new TrainerOptions
     MaxSteps = IntArg("--steps", 2000), BatchSize = 12, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
     Beta2 = 0.99, EvalInterval = 250, EvalIters = 20, LogInterval = 1, Seed = 1337,
 };
+if (mode is "attention")
+    AttentionBench(threads > 0 ? threads : Environment.ProcessorCount);
 if (mode is "small" or "all")
     Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, precision);
 if (mode is "precision")
@@ -192,6 +194,40 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
     var how = TorchRuntime.ReleaseFreeMemory();
     Console.WriteLine($"   RSS after training {before:N0} MiB, after handing freed memory back ({how}) {RssMiB("VmRSS"):N0} MiB");
     return observer.Evals;
+}
+
+// Causal attention's forward and backward pass, LibTorch's fused kernel against the written-out products that CPU
+// training uses where they are faster (CausalSelfAttention): the median of 10 timings per shape and type.
+static void AttentionBench(int torchThreads)
+{
+    set_num_threads(torchThreads);
+    Console.WriteLine($"\n== causal attention, forward + backward, {torchThreads} intra-op thread(s), median of 10: fused kernel / written out");
+    foreach (var (name, batch, heads, time, headSize) in new[] { ("small", 12, 4, 64, 32), ("baby GPT", 64, 6, 256, 64), ("block 1024", 8, 12, 1024, 64) })
+    foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+    {
+        double Millis(bool fused)
+        {
+            var timings = new List<double>();
+            for (var round = 0; round < 12; round++)
+            {
+                using var scope = NewDisposeScope();
+                var (q, k, v) = (Input(), Input(), Input());
+                var clock = Stopwatch.StartNew();
+                var y = fused
+                    ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+                    : q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headSize))
+                        .masked_fill_(ones(time, time, dtype: ScalarType.Bool).triu(1), double.NegativeInfinity).softmax(-1).matmul(v);
+                y.sum().backward();
+                if (round >= 2)
+                    timings.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            return Median(timings);
+        }
+        Tensor Input() => randn(batch, heads, time, headSize, dtype: type).requires_grad_(true);
+        var (fusedMs, writtenMs) = (Millis(true), Millis(false));
+        Console.WriteLine($"   {name,-10} ({batch}×{heads}×{time}×{headSize}) {(type == ScalarType.BFloat16 ? "bf16" : "fp32")}: " +
+                          $"{fusedMs,8:F2} / {writtenMs,8:F2} ms ({fusedMs / writtenMs:F2}×)");
+    }
 }
 
 static string Signed(double value) => Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", System.Globalization.CultureInfo.InvariantCulture);
