@@ -3,7 +3,7 @@
 # runs the CPU configuration in fp32 and in bf16 and prints how far apart their losses are.
 # "lora" fine-tunes a base of the CPU configuration fully and with LoRA, each in its own process (trainable
 # parameters, ms/step, peak RSS, validation loss).
-#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch] [--threads N] [--steps N] [--baby-steps N] [--base-steps N]
+#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention] [--threads N] [--steps N] [--baby-steps N] [--base-steps N]
 #                             [--precision fp32|bf16] [--recompute]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]
 # "service" runs the small configuration here, then posts the same run to the running stack through the gateway
