@@ -11,7 +11,7 @@
 # the service's Training:TorchThreads 0, its default, uses) should match the service's.
 # "pytorch" runs nanoGPT's configurations here and in PyTorch (infra/bench/torch_reference.py, Debian's python3-torch
 # 1.13 with OpenBLAS, both installed on first use as root) side by side, same threads, same iterations:
-#   bash infra/bench/train.sh pytorch [--config small|baby] [--precision fp32|bf16] [--steps N] [--threads N]
+#   bash infra/bench/train.sh pytorch [--config small|baby] [--precision fp32|bf16] [--steps N] [--threads N] [--repeat N]
 # Runs on the training service's allocator (jemalloc; TRAINING_ALLOCATOR=glibc for glibc's malloc).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,21 +62,37 @@ if [ "${1:-}" = service ]; then
 fi
 if [ "${1:-}" = pytorch ]; then
   shift
-  config=small precision=fp32 steps=200 threads=1
-  read_options "config precision steps threads" "$@"
+  config=small precision=fp32 steps=200 threads=1 repeat=1
+  read_options "config precision steps threads repeat" "$@"
   # Debian's PyTorch links the system BLAS: without OpenBLAS that is the reference BLAS, about 10× slower.
   if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
     [ "$(id -u)" = 0 ] || die "the PyTorch reference needs python3-torch and libopenblas0-pthread: run as root or install them"
     log "Installing python3-torch and libopenblas0-pthread for the PyTorch reference"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread >/dev/null
   fi
-  # One thread pool each: PyTorch's own, with OpenBLAS single-threaded inside it.
-  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/infra/bench/torch_reference.py" "$root/infra/demo/tinyshakespeare.txt" \
-    --device cpu --config "$config" --precision "$precision" --steps "$steps" --threads "$threads" 2>&1 | grep -v Warning
-  [ "$config" = small ] && set -- small --steps "$steps" || set -- baby --baby-steps "$steps"
-  # shellcheck disable=SC2046
-  env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" "$@" \
-    --threads "$threads" --precision "$precision" | grep -E '^==|ms/iter|s/iter'
+  [ "$config" = small ] && platform_mode=(small --steps "$steps") || platform_mode=(baby --baby-steps "$steps")
+  # Each round runs PyTorch, then this platform straight after it, and prints the ratio of their medians: this
+  # machine's speed drifts within minutes, so only a ratio measured side by side means anything.
+  ratios=()
+  for round in $(seq 1 "$repeat"); do
+    # One thread pool each: PyTorch's own, with OpenBLAS single-threaded inside it.
+    reference=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/infra/bench/torch_reference.py" "$root/infra/demo/tinyshakespeare.txt" \
+      --device cpu --config "$config" --precision "$precision" --steps "$steps" --threads "$threads" 2>&1 | grep -v Warning)
+    echo "$reference"
+    # shellcheck disable=SC2046
+    platform=$(env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" \
+      "${platform_mode[@]}" --threads "$threads" --precision "$precision" | grep -E '^==|ms/iter|s/iter')
+    echo "$platform"
+    ratio=$(awk -v r="$(sed -n 's/.*(median \([0-9.]*\)).*/\1/p' <<<"$reference")" \
+                -v p="$(sed -n 's/.*(median \([0-9.]*\)).*/\1/p' <<<"$platform")" 'BEGIN { printf "%.2f", r / p }')
+    ratios+=("$ratio")
+    echo "-- round $round of $repeat: platform / PyTorch speed, from the medians: ${ratio}×"
+  done
+  if [ "$repeat" -gt 1 ]; then
+    printf '%s\n' "${ratios[@]}" | sort -n | awk -v c="$config" -v p="$precision" '{ v[NR] = $1 } END {
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "\n== %s, %s: platform / PyTorch speed over %d side-by-side rounds: median %.2f× (lowest %.2f×, highest %.2f×)\n", c, p, NR, m, v[1], v[NR] }'
+  fi
   exit 0
 fi
 # shellcheck disable=SC2046 # the allocator settings are separate words
