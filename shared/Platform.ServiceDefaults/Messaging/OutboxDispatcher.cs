@@ -12,8 +12,8 @@ namespace Platform.ServiceDefaults.Messaging;
 /// <summary>
 /// Publishes pending outbox rows in order. Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can dispatch
 /// without sending a row twice; a row is marked dispatched only after the broker took it. A row that cannot be read is
-/// retried with a doubling delay and then parked, never holding up the rows behind it; a broker that is away stops the
-/// batch without counting against any row. Dispatched rows are deleted after the retention window. Each message is
+/// retried with a doubling delay and then parked, never holding up the rows behind it; a broker that is away, or a publish
+/// that the broker does not take within the publish timeout, stops the batch without counting against any row. Dispatched rows are deleted after the retention window. Each message is
 /// published inside the trace of the request or message that wrote it.
 /// </summary>
 internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options, OutboxTelemetry telemetry,
@@ -87,10 +87,13 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
             try
             {
                 using var activity = StartPublishActivity(row, type);
-                if (row.DestinationQueue is null)
-                    await bus.Publish(message, type, cancellationToken);
-                else
-                    await (await bus.GetSendEndpoint(new Uri($"queue:{row.DestinationQueue}"))).Send(message, type, cancellationToken);
+                using var publishing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                publishing.CancelAfter(options.Value.PublishTimeout);
+                var publish = row.DestinationQueue is null
+                    ? bus.Publish(message, type, publishing.Token)
+                    : SendAsync(bus, row.DestinationQueue, message, type, publishing.Token);
+                // WaitAsync bounds the wait even where the transport does not observe the token.
+                await publish.WaitAsync(options.Value.PublishTimeout, cancellationToken);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -108,6 +111,9 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
             throw new InvalidOperationException($"publishing to the broker failed: {brokerError.Message}", brokerError);
         return sent;
     }
+
+    private static async Task SendAsync(IBus bus, string queue, object message, Type type, CancellationToken cancellationToken) =>
+        await (await bus.GetSendEndpoint(new Uri($"queue:{queue}"))).Send(message, type, cancellationToken);
 
     /// <summary>The publish joins the trace of whoever wrote the row (MassTransit's send activity becomes its child).</summary>
     private static Activity? StartPublishActivity(OutboxMessage row, Type type) =>
