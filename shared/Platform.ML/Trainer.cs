@@ -33,6 +33,7 @@ public sealed class Trainer(TrainerOptions options)
             var header = TrainingCheckpoint.Restore(resumeFrom, model, task.Config, optimizer, generator);
             (startStep, best) = (header.Step, header.BestValidationLoss);
         }
+        using var update = new FlatAdamW(optimizer);
 
         var clock = Stopwatch.StartNew();
         var windowStart = clock.Elapsed;
@@ -67,10 +68,10 @@ public sealed class Trainer(TrainerOptions options)
 
             using var scope = NewDisposeScope();
             model.train();
-            optimizer.zero_grad();
+            update.ZeroGrad();
             var loss = AccumulateGradients(Enumerable.Range(0, accumulation).Select(_ => task.Loss(false, options.BatchSize, generator)), accumulation);
-            var gradNorm = nn.utils.clip_grad_norm_(model.parameters().Where(p => p.requires_grad), options.GradClip);
-            optimizer.step();
+            var gradNorm = update.ClipGradNorm(options.GradClip);
+            update.Step();
             windowSteps++;
 
             var isLast = step == options.MaxSteps - 1;
