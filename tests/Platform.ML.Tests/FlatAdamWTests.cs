@@ -13,12 +13,8 @@ public class FlatAdamWTests
     public void Its_clipping_matches_torch_clip_grad_norm()
     {
         // The oracle is TorchSharp's clip_grad_norm_ on an identical model with the same gradients.
-        manual_seed(5);
-        using var reference = new Gpt(Config);
-        manual_seed(5);
-        using var flatModel = new Gpt(Config);
-        using var flatOptimizer = Trainer.CreateOptimizer(flatModel);
-        using var flat = new FlatAdamW(flatOptimizer);
+        using var twins = new Twins(seed: 5);
+        var (reference, flatModel, flat) = (twins.Reference, twins.FlatModel, twins.Flat);
         using var scope = NewDisposeScope();
         var x = randint(0, 8, [4, 16], dtype: ScalarType.Int64);
         Trainer.AccumulateGradients(reference, [(x, x)], 1);
@@ -41,13 +37,9 @@ public class FlatAdamWTests
     [Fact]
     public void Without_clipping_the_update_is_bit_for_bit_TorchSharps()
     {
-        manual_seed(6);
-        using var reference = new Gpt(Config);
-        manual_seed(6);
-        using var flatModel = new Gpt(Config);
-        using var referenceOptimizer = Trainer.CreateOptimizer(reference);
-        using var flatOptimizer = Trainer.CreateOptimizer(flatModel);
-        using var flat = new FlatAdamW(flatOptimizer);
+        using var twins = new Twins(seed: 6);
+        var (reference, flatModel, flat) = (twins.Reference, twins.FlatModel, twins.Flat);
+        var (referenceOptimizer, flatOptimizer) = (twins.ReferenceOptimizer, twins.FlatOptimizer);
         for (var step = 0; step < 3; step++)
         {
             using var scope = NewDisposeScope();
@@ -112,5 +104,35 @@ public class FlatAdamWTests
         TrainingCheckpoint.Restore(saved, again, againOptimizer, new Generator(1));
         foreach (var (expected, actual) in model.parameters().Zip(again.parameters()))
             Assert.True(actual.eq(expected).all().item<bool>());
+    }
+
+    /// <summary>Two identical models (the same seed): one with TorchSharp's AdamW, one with the same AdamW under FlatAdamW.</summary>
+    private sealed class Twins : IDisposable
+    {
+        public Gpt Reference { get; }
+        public Gpt FlatModel { get; }
+        public TorchSharp.Modules.AdamW ReferenceOptimizer { get; }
+        public TorchSharp.Modules.AdamW FlatOptimizer { get; }
+        public FlatAdamW Flat { get; }
+
+        public Twins(int seed)
+        {
+            manual_seed(seed);
+            Reference = new Gpt(Config);
+            manual_seed(seed);
+            FlatModel = new Gpt(Config);
+            ReferenceOptimizer = Trainer.CreateOptimizer(Reference);
+            FlatOptimizer = Trainer.CreateOptimizer(FlatModel);
+            Flat = new FlatAdamW(FlatOptimizer);
+        }
+
+        public void Dispose()
+        {
+            Flat.Dispose();
+            FlatOptimizer.Dispose();
+            ReferenceOptimizer.Dispose();
+            FlatModel.Dispose();
+            Reference.Dispose();
+        }
     }
 }
