@@ -42,7 +42,7 @@ public sealed class DropoutAttention : SingleTensorFunction<DropoutAttention>
     }
 
     /// <summary>softmax(q·kᵀ/√d) over the causal positions, in q's type; differentiable when q and k are.</summary>
-    internal static Tensor Probabilities(Tensor q, Tensor k)
+    public static Tensor Probabilities(Tensor q, Tensor k)
     {
         var time = q.shape[2];
         using var future = ones(time, time, dtype: ScalarType.Bool, device: q.device).triu(1);
