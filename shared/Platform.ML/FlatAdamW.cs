@@ -107,12 +107,10 @@ public sealed class FlatAdamW : IDisposable
             var options = group.Source.Options;
             var (lr, beta1, beta2) = (options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value);
             var step = group.States[0].step + 1;
+            if (group.States.Any(state => state.step + 1 != step))
+                throw new InvalidOperationException("A parameter group's tensors have taken different numbers of steps.");
             foreach (var state in group.States)
-            {
-                if (state.step + 1 != step)
-                    throw new InvalidOperationException("A parameter group's tensors have taken different numbers of steps.");
                 state.step = step;
-            }
             // TorchSharp's AdamW.step, on the whole group at once.
             group.Parameters.mul_(1 - lr * options.weight_decay!.Value);
             var biasCorrection1 = 1 - Math.Pow(beta1, step);
