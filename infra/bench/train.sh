@@ -28,6 +28,8 @@ read_options() {
     shift 2
   done
 }
+# The median ms/iter of a benchmark's output: both benchmarks print "… ms/iter (median M) …".
+median_of() { sed -n 's/.*(median \([0-9.]*\)).*/\1/p'; }
 if [ "${1:-}" = service ]; then
   shift
   steps=500 precision=fp32 threads=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
@@ -39,7 +41,7 @@ if [ "${1:-}" = service ]; then
   [ -n "$dataset" ] || die "no tokenized char dataset in the stack: run infra/demo.sh first"
   # shellcheck disable=SC2046
   bench=$(env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" small \
-    --steps "$steps" --threads "$threads" --precision "$precision" | tee /dev/stderr | sed -n 's/.*(median \([0-9.]*\)).*/\1/p')
+    --steps "$steps" --threads "$threads" --precision "$precision" | tee /dev/stderr | median_of)
   spec=$(jq -cn --arg ds "$dataset" --argjson steps "$steps" --arg precision "$precision" '{
     datasetId: $ds, name: "bench-service-speed",
     model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0.0 },
@@ -83,8 +85,7 @@ if [ "${1:-}" = pytorch ]; then
     platform=$(env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" \
       "${platform_mode[@]}" --threads "$threads" --precision "$precision" | grep -E '^==|ms/iter|s/iter')
     echo "$platform"
-    ratio=$(awk -v r="$(sed -n 's/.*(median \([0-9.]*\)).*/\1/p' <<<"$reference")" \
-                -v p="$(sed -n 's/.*(median \([0-9.]*\)).*/\1/p' <<<"$platform")" 'BEGIN { printf "%.2f", r / p }')
+    ratio=$(awk -v r="$(median_of <<<"$reference")" -v p="$(median_of <<<"$platform")" 'BEGIN { printf "%.2f", r / p }')
     ratios+=("$ratio")
     echo "-- round $round of $repeat: platform / PyTorch speed, from the medians: ${ratio}×"
   done
