@@ -13,8 +13,9 @@ namespace Platform.ServiceDefaults.Messaging;
 /// Publishes pending outbox rows in order. Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can dispatch
 /// without sending a row twice; a row is marked dispatched only after the broker took it. A row that cannot be read is
 /// retried with a doubling delay and then parked, never holding up the rows behind it; a broker that is away, or a publish
-/// that the broker does not take within the publish timeout, stops the batch without counting against any row. Dispatched rows are deleted after the retention window. Each message is
-/// published inside the trace of the request or message that wrote it.
+/// that the broker does not take within the publish timeout, stops the batch without counting against any row.
+/// Dispatched rows are deleted after the retention window. Each message is published inside the trace of the request or
+/// message that wrote it.
 /// </summary>
 internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options, OutboxTelemetry telemetry,
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
