@@ -85,9 +85,9 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         return (Project(c_proj, "attn.c_proj", y, adapter), weights);
     }
 
-    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter)
+    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed = null)
     {
-        var y = MixedPrecision.Linear(linear, x, ComputeType);
+        var y = packed is null ? MixedPrecision.Linear(linear, x, ComputeType) : packed[_layer, name].Apply(x);
         return adapter?.Delta(_layer, name, x, ComputeType) is { } delta ? y + delta : y;
     }
 
@@ -111,15 +111,15 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     /// A sequence's window into its slot of a <see cref="SlotKvCache"/> (positions 0..time-1, causal among themselves):
     /// the same computation as a prefill into a <see cref="KvCache"/>, whatever else the cache holds.
     /// </summary>
-    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter)
+    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter, PackedGpt? packed)
     {
         long time = x.shape[1];
-        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter, packed).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], 1, time), Heads(qkv[1], 1, time), Heads(qkv[2], 1, time));
         cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
         cache.Values(layer)[slot].narrow(1, 0, time).copy_(v[0]);
         var y = functional.scaled_dot_product_attention(q, k, v, is_casual: true);
-        return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(1, time, _nEmbd), adapter);
+        return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(1, time, _nEmbd), adapter, packed);
     }
 
     /// <summary>
@@ -143,6 +143,17 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         var weights = functional.softmax(scores.masked_fill(hidden, double.NegativeInfinity), -1);
         var y = weights.matmul(values.narrow(0, 0, batch).narrow(2, 0, span));
         return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(batch, 1, _nEmbd), adapter);
+    }
+
+    /// <summary>
+    /// The same step with packed weights: row r (x: M, 1, embedding) at positions[r] writes its key and value there and
+    /// attends over its own positions only (<see cref="DecodeAttention"/>), so it needs no mask.
+    /// </summary>
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, long[] positions, LoraAdapter? adapter, PackedGpt packed)
+    {
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter, packed);
+        var y = DecodeAttention.Apply(qkv, cache.Keys(layer), cache.Values(layer), positions, _nHead);
+        return Project(c_proj, "attn.c_proj", y, adapter, packed);
     }
 
     private Tensor Heads(Tensor t, long batch, long time) =>

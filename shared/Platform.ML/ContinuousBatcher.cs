@@ -9,9 +9,10 @@ namespace Platform.ML;
 /// waiting request (FIFO). Each keeps its own sampling settings, seed, penalties and UTF-8 guard, and the window policy
 /// of <see cref="Sampler"/> (a full window keeps its newest half and is prefilled again).
 /// <para>
-/// A request's tokens do not depend on what decodes beside it: a prefill runs alone, a decoding step computes at least
-/// <see cref="ContinuousBatchingOptions.MinimumRows"/> rows and attends over the whole block (masked), and each
-/// sequence draws from its own seeded generator.
+/// A request's tokens do not depend on what decodes beside it: a prefill runs alone, a decoding step computes its
+/// matrix products with packed weights (<see cref="PackedGpt"/>), whose rows are exact at any count, or else at least
+/// <see cref="ContinuousBatchingOptions.MinimumRows"/> rows; it attends over whole runs of 64 positions (masked), and
+/// each sequence draws from its own seeded generator.
 /// </para>
 /// Work runs on one dedicated thread, started by the first request and ended (freeing the cache) after
 /// <see cref="ContinuousBatchingOptions.IdleRelease"/> without work.
@@ -105,6 +106,7 @@ public sealed class ContinuousBatcher : IDisposable
     private void Run()
     {
         SlotKvCache? cache = null;
+        PackedGpt? packed = null;
         try
         {
             while (true)
@@ -123,9 +125,10 @@ public sealed class ContinuousBatcher : IDisposable
                     }
                 }
                 cache ??= new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device);
+                packed ??= _options.PackedWeights && PackedGpt.Supports(_model) ? new PackedGpt(_model) : null;
                 try
                 {
-                    Step(cache);
+                    Step(cache, packed);
                 }
                 catch (Exception ex)
                 {
@@ -139,6 +142,7 @@ public sealed class ContinuousBatcher : IDisposable
         finally
         {
             cache?.Dispose();
+            packed?.Dispose();
         }
     }
 
@@ -185,7 +189,7 @@ public sealed class ContinuousBatcher : IDisposable
         _slots[last] = null;
     }
 
-    private void Step(SlotKvCache cache)
+    private void Step(SlotKvCache cache, PackedGpt? packed)
     {
         lock (_lock)
             for (var slot = _active - 1; slot >= 0; slot--)
@@ -208,12 +212,14 @@ public sealed class ContinuousBatcher : IDisposable
             var decoding = sequences.Where(s => s.Cached > 0).ToArray();
             if (decoding.Length > 0)
             {
-                var rows = Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
+                // Packed products treat every row alike; LibTorch's (and a LoRA adapter's, which it computes) need padding.
+                var exact = packed is not null && _adapter is null;
+                var rows = exact ? active : Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
                 var ids = new long[rows];
                 var positions = new long[rows];
                 foreach (var s in decoding)
                     (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
-                var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache, _adapter);
+                var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache, _adapter, packed);
                 var decoded = decoding.Any(s => s.Utf8 is not null)
                     ? stack(decoding.Select(s => Guarded(s, logits[s.Slot])).ToArray())
                     : logits.index_select(0, tensor(decoding.Select(s => (long)s.Slot).ToArray(), device: _device));
@@ -229,7 +235,7 @@ public sealed class ContinuousBatcher : IDisposable
         {
             using var scope = NewDisposeScope();
             var window = s.Context.Skip(s.WindowStart).Select(t => (long)t).ToArray();
-            var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter);
+            var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter, packed);
             s.Cached = window.Length;
             s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0), [new RowSampling(s.Options, s.Generator!, s.Generated)])[0]);
         }

@@ -10,13 +10,21 @@ public sealed record ContinuousBatchingOptions
     public int MaxSequences { get; init; } = 64;
 
     /// <summary>
-    /// Rows every decoding step computes at least (idle slots are padding). Below some row count the CPU's matrix
-    /// product takes other paths (a matrix-vector kernel for one row, another split over threads for a few), whose
-    /// rounding differs; from here on a row gets the same bits at any count, so a request's tokens do not depend on
-    /// how many others decode beside it. The cache always has at least this many slots (beyond CacheBytes if need be),
-    /// though fewer may be admitted.
+    /// Rows every decoding step computes at least (idle slots are padding) where LibTorch computes the matrix products
+    /// (no <see cref="PackedWeights"/>, or a LoRA adapter). Below some row count the CPU's matrix product takes other
+    /// paths (a matrix-vector kernel for one row, another split over threads for a few), whose rounding differs; from
+    /// here on a row gets the same bits at any count, so a request's tokens do not depend on how many others decode
+    /// beside it. The cache always has at least this many slots (beyond CacheBytes if need be), though fewer may be
+    /// admitted.
     /// </summary>
     public int MinimumRows { get; init; } = 16;
+
+    /// <summary>
+    /// Decode with the model's weights packed (<see cref="PackedGpt"/>) where the model is fp32 on a CPU with 256-bit
+    /// fused multiply-add: faster at every row count, and a row's result is the same at any count, so a base model's
+    /// steps need no padding rows. The packed copy takes the weights' size again while the batch has work.
+    /// </summary>
+    public bool PackedWeights { get; init; } = true;
 
     /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/> refuses.</summary>
     public int MaxWaiting { get; init; } = 16;

@@ -137,23 +137,34 @@ public sealed class Gpt : Module<Tensor, Tensor>
     /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with a window of token ids (1, time) at positions
     /// 0..time-1 and returns the logits after its last position (vocab) in fp32.
     /// </summary>
-    public Tensor PrefillSlot(Tensor idx, SlotKvCache cache, int slot, LoraAdapter? adapter = null)
+    /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
+    public Tensor PrefillSlot(Tensor idx, SlotKvCache cache, int slot, LoraAdapter? adapter = null, PackedGpt? packed = null)
     {
         var time = idx.shape[1];
         if (time > Config.BlockSize)
             throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
         var x = wte.forward(idx) + wpe.forward(arange(time, dtype: ScalarType.Int64, device: idx.device));
         for (var layer = 0; layer < h.Count; layer++)
-            x = h[layer].ForwardPrefill(x, cache, layer, slot, adapter ?? Adapter);
-        return Head(ln_f.forward(x[.., ^1..]))[0, -1];
+            x = h[layer].ForwardPrefill(x, cache, layer, slot, adapter ?? Adapter, packed);
+        return Head(ln_f.forward(x[.., ^1..]), packed)[0, -1];
     }
 
     /// <summary>
     /// One decoding step for the cache's rows 0..M-1 at once: row r feeds token ids[r] at position positions[r] (both of
     /// length M) and gets its next-token logits, (M, vocab) in fp32.
     /// </summary>
-    public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null)
+    /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
+    public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null, PackedGpt? packed = null)
     {
+        var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
+        if (packed is not null)
+        {
+            // Packed decoding attends row by row, each over its own positions (DecodeAttention): no mask, no common span.
+            var at = positions.data<long>().ToArray();
+            for (var layer = 0; layer < h.Count; layer++)
+                x = h[layer].ForwardDecode(x, cache, layer, at, adapter ?? Adapter, packed);
+            return Head(ln_f.forward(x), packed)[.., 0];
+        }
         var rows = arange(ids.shape[0], dtype: ScalarType.Int64, device: ids.device);
         // The positions attended: the furthest row's, rounded up to a multiple of 64 so that what a row sums over
         // changes only by whole runs of masked (exactly zero) weights, which leave its sums as they were.
@@ -162,7 +173,6 @@ public sealed class Gpt : Module<Tensor, Tensor>
         // made once for every layer.
         var hidden = arange(span, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).gt(positions.unsqueeze(1))
             .unsqueeze(1).unsqueeze(1);
-        var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
         for (var layer = 0; layer < h.Count; layer++)
             x = h[layer].ForwardDecode(x, cache, layer, rows, positions, hidden, adapter ?? Adapter);
         return Head(ln_f.forward(x))[.., 0];
@@ -171,7 +181,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
     // Tied head: logits = h · wteᵀ over the real rows only, so the softmax of training, evaluation and sampling is over
     // the same tokens (the padding rows would otherwise take probability mass the real tokens must first win back).
     // Returned in fp32 whatever the compute type (the loss and sampling want it).
-    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null, _computeType).to(ScalarType.Float32);
+    private Tensor Head(Tensor x, PackedGpt? packed = null) =>
+        packed?.Head.Apply(x) ?? MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null, _computeType).to(ScalarType.Float32);
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>

@@ -35,16 +35,17 @@ public sealed class Mlp : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => Forward(x, null);
 
     /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
-    public Tensor Forward(Tensor x, LoraAdapter? adapter) =>
-        dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter)), adapter));
+    /// <param name="packed">The model's weights packed for decoding (null: LibTorch's products).</param>
+    public Tensor Forward(Tensor x, LoraAdapter? adapter, PackedGpt? packed = null) =>
+        dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter, packed)), adapter, packed));
 
     // GPT-2's "gelu_new": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
     private Tensor Activation(Tensor x) =>
         _tanhGelu ? 0.5 * x * (1 + tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x.pow(3)))) : functional.gelu(x);
 
-    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter)
+    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed)
     {
-        var y = MixedPrecision.Linear(linear, x, ComputeType);
+        var y = packed is null ? MixedPrecision.Linear(linear, x, ComputeType) : packed[_layer, name].Apply(x);
         return adapter?.Delta(_layer, name, x, ComputeType) is { } delta ? y + delta : y;
     }
 }

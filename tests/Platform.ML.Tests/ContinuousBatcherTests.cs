@@ -25,50 +25,63 @@ public class ContinuousBatcherTests
 
     private static int[] Prompt(int seed, int length) => Enumerable.Range(0, length).Select(i => (seed * 7 + i * 13) % 50).ToArray();
 
-    [Fact]
-    public void A_decoding_step_gives_each_row_the_logits_of_a_full_forward_pass_over_its_own_window()
+    public static TheoryData<bool> PackedOrNot => new() { false, true };
+
+    [Theory]
+    [MemberData(nameof(PackedOrNot))]
+    public void A_decoding_step_gives_each_row_the_logits_of_a_full_forward_pass_over_its_own_window(bool packedWeights)
     {
-        // Oracle: the plain forward pass over each sequence alone. Rows sit at different positions in one step.
-        using var model = Model(32);
+        // Oracle: the plain forward pass over each sequence alone. Rows sit at different positions in one step; the
+        // head size (48 / 3 = 16) and the 50-token vocabulary leave part of a vector and of a packed panel over.
+        manual_seed(31);
+        using var model = new Gpt(new GptConfig(VocabSize: 50, BlockSize: 36, NLayer: 2, NHead: 3, NEmbd: 48));
+        model.eval();
+        using var packed = packedWeights ? new PackedGpt(model) : null;
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         using var cache = new SlotKvCache(model.Config, 4, ScalarType.Float32, CPU);
-        int[][] windows = [Prompt(1, 5), Prompt(2, 17), Prompt(3, 2), Prompt(4, 31)];
+        int[][] windows = [Prompt(1, 5), Prompt(2, 17), Prompt(3, 2), Prompt(4, 36)];
         for (var slot = 0; slot < windows.Length; slot++)
         {
-            var prefilled = model.PrefillSlot(Ids(windows[slot][..^1]), cache, slot);
+            var prefilled = model.PrefillSlot(Ids(windows[slot][..^1]), cache, slot, packed: packed);
             Assert.True(prefilled.allclose(model.forward(Ids(windows[slot][..^1]))[0, -1], atol: 1e-5));
         }
         // Every row feeds its window's last token at its own position.
         var ids = windows.Select(w => (long)w[^1]).ToArray();
         var positions = windows.Select(w => (long)w.Length - 1).ToArray();
-        var logits = model.DecodeSlots(tensor(ids), tensor(positions), cache);
+        var logits = model.DecodeSlots(tensor(ids), tensor(positions), cache, packed: packed);
         for (var row = 0; row < windows.Length; row++)
             Assert.True(logits[row].allclose(model.forward(Ids(windows[row]))[0, -1], atol: 1e-5), $"row {row}");
     }
 
     private static Tensor Ids(int[] ids) => tensor(ids.Select(t => (long)t).ToArray()).unsqueeze(0);
 
-    public static TheoryData<double, int, int> Cases => new()
+    public static TheoryData<double, int, int, bool> Cases()
     {
-        { 0.0, 128, 1 },  // greedy, one intra-op thread
-        { 0.9, 128, 1 },  // seeded sampling
-        { 0.0, 128, 2 },  // two threads: the matrix products split their rows between them
-        { 0.9, 128, 2 },
-        { 0.0, 24, 2 },   // greedy across several window restarts (each 24 positions, restarting at 12)
-        { 0.8, 24, 1 },   // seeded sampling across window restarts
-    };
+        var cases = new TheoryData<double, int, int, bool>();
+        // Packed weights (no padding rows), and LibTorch's products (padded to MinimumRows).
+        foreach (var packed in new[] { true, false })
+        {
+            cases.Add(0.0, 128, 1, packed); // greedy, one intra-op thread
+            cases.Add(0.9, 128, 1, packed); // seeded sampling
+            cases.Add(0.0, 128, 2, packed); // two threads: LibTorch's products split their rows between them
+            cases.Add(0.9, 128, 2, packed);
+            cases.Add(0.0, 24, 2, packed);  // greedy across several window restarts (each 24 positions, restarting at 12)
+            cases.Add(0.8, 24, 1, packed);  // seeded sampling across window restarts
+        }
+        return cases;
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task A_requests_tokens_are_the_same_alone_and_in_a_batch_of_16(double temperature, int blockSize, int threads)
+    public async Task A_requests_tokens_are_the_same_alone_and_in_a_batch_of_16(double temperature, int blockSize, int threads, bool packedWeights)
     {
         var threadsBefore = get_num_threads();
         set_num_threads(threads);
         try
         {
             using var model = Model(blockSize, embedding: 128);
-            var options = new ContinuousBatchingOptions();
+            var options = new ContinuousBatchingOptions { PackedWeights = packedWeights };
             var target = new SamplingOptions(80, temperature, TopK: 20, Seed: 11) { FrequencyPenalty = 0.3 };
             int[] prompt = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7];
 

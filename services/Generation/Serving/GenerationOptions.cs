@@ -19,8 +19,13 @@ public sealed class GenerationOptions
     public long KvCacheBytes { get; set; } = 512L << 20;
     /// <summary>Sequences a continuous batch decodes at once at most.</summary>
     public int MaxBatchSequences { get; set; } = 64;
-    /// <summary>Rows a decoding step computes at least, so a request's tokens do not depend on the load (see ContinuousBatchingOptions.MinimumRows).</summary>
+    /// <summary>
+    /// Rows a decoding step computes at least where LibTorch computes its products (no packed weights, or a LoRA
+    /// adapter), so a request's tokens do not depend on the load (see ContinuousBatchingOptions.MinimumRows).
+    /// </summary>
     public int MinimumDecodeRows { get; set; } = 16;
+    /// <summary>Decode fp32 GPTs with their weights packed (ContinuousBatchingOptions.PackedWeights): a second copy of the weights while a batch has work.</summary>
+    public bool PackedDecoding { get; set; } = true;
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>

@@ -22,6 +22,7 @@ public sealed class ModelBatchers : IDisposable
             CacheBytes = o.KvCacheBytes,
             MaxSequences = o.MaxBatchSequences,
             MinimumRows = o.MinimumDecodeRows,
+            PackedWeights = o.PackedDecoding,
             MaxWaiting = o.MaxQueuedGenerations,
         };
         metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () => _batchers.Sum(b => b.Value.Active), "{sequence}",
