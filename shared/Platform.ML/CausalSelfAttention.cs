@@ -116,7 +116,10 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         long time = x.shape[1];
         var qkv = Project(c_attn, "attn.c_attn", x, adapter, packed).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], 1, time), Heads(qkv[1], 1, time), Heads(qkv[2], 1, time));
-        cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
+        if (cache.KeysTransposed)
+            cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
+        else
+            cache.Keys(layer)[slot].narrow(1, 0, time).copy_(k[0]);
         cache.Values(layer)[slot].narrow(1, 0, time).copy_(v[0]);
         var y = functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         return Project(c_proj, "attn.c_proj", y.transpose(1, 2).contiguous().view(1, time, _nEmbd), adapter, packed);
@@ -134,6 +137,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], batch, 1), Heads(qkv[1], batch, 1), Heads(qkv[2], batch, 1));
         var (keys, values) = (cache.Keys(layer), cache.Values(layer));
+        if (!cache.KeysTransposed)
+            throw new ArgumentException("LibTorch's decoding step reads keys transposed.", nameof(cache));
         keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(positions));
         values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
         // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's size,

@@ -124,8 +124,11 @@ public sealed class ContinuousBatcher : IDisposable
                         Admit();
                     }
                 }
-                cache ??= new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device);
-                packed ??= _options.PackedWeights && PackedGpt.Supports(_model) ? new PackedGpt(_model) : null;
+                if (cache is null)
+                {
+                    packed = _options.PackedWeights && PackedGpt.Supports(_model) ? new PackedGpt(_model) : null;
+                    cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device, keysTransposed: packed is null);
+                }
                 try
                 {
                     Step(cache, packed);

@@ -14,7 +14,7 @@ namespace Platform.ML;
 internal static unsafe class DecodeAttention
 {
     /// <param name="qkv">(rows, 1, 3·embedding) fp32: each row's query, key and value, heads side by side.</param>
-    /// <param name="keys">The layer's keys, (slots, heads, head size, block), fp32.</param>
+    /// <param name="keys">The layer's keys, (slots, heads, block, head size), fp32 (a cache whose keys are not transposed).</param>
     /// <param name="values">The layer's values, (slots, heads, block, head size), fp32.</param>
     /// <param name="positions">Row r's position (its slot is r).</param>
     /// <returns>(rows, 1, embedding): each row's attention output, heads side by side.</returns>
@@ -23,7 +23,7 @@ internal static unsafe class DecodeAttention
         var rows = positions.Length;
         var width = (int)qkv.shape[^1] / 3;
         var headSize = width / heads;
-        var block = (int)keys.shape[^1];
+        var block = (int)keys.shape[^2];
         var input = qkv.contiguous();
         var output = empty(rows, 1, width, ScalarType.Float32);
         // Scores for one row and head, padded to whole vectors with -∞ (weight 0 after the softmax).
@@ -41,43 +41,28 @@ internal static unsafe class DecodeAttention
                 for (var head = 0; head < heads; head++)
                 {
                     var slice = (nint)(row * heads + head) * headSize * block;
-                    var k = (float*)k0 + slice; // (head size, block)
+                    var k = (float*)k0 + slice; // (block, head size)
                     var v = (float*)v0 + slice; // (block, head size)
                     var q = x + head * headSize;
-                    for (var d = 0; d < headSize; d++)
-                        k[d * block + position] = x[width + head * headSize + d];
+                    new Span<float>(x + width + head * headSize, headSize).CopyTo(new Span<float>(k + position * headSize, headSize));
                     new Span<float>(x + 2 * width + head * headSize, headSize).CopyTo(new Span<float>(v + position * headSize, headSize));
-                    Attend(q, k, v, position + 1, headSize, block, scale, scores, (float*)y0 + (nint)row * width + head * headSize);
+                    Attend(q, k, v, position + 1, headSize, scale, scores, (float*)y0 + (nint)row * width + head * headSize);
                 }
             }
         }
         return output;
     }
 
-    /// <summary>y = softmax(q·K[:, ..count] · scale) · V[..count]: one row's attention in one head.</summary>
-    private static void Attend(float* q, float* k, float* v, int count, int headSize, int block, float scale, float* scores, float* y)
+    /// <summary>y = softmax(q·K[..count]ᵀ · scale) · V[..count]: one row's attention in one head.</summary>
+    private static void Attend(float* q, float* k, float* v, int count, int headSize, float scale, float* scores, float* y)
     {
         var padded = (count + 7) / 8 * 8;
-        // q·kₜ for every position t < count: for each, one chain of multiply-adds over the head's dimensions. Eight
-        // chains of eight positions run side by side (one chain alone waits on its own latency), each dimension
-        // reading 64 contiguous keys.
+        // q·kₜ for every position t < count, the keys read in order: four positions side by side, each its own chains.
         int t;
-        for (t = 0; t + 64 <= block && t < count; t += 64)
-            Scores64(q, k + t, headSize, block, scale, scores + t);
-        for (; t + 8 <= block && t < count; t += 8)
-        {
-            var sum = Vector256<float>.Zero;
-            for (var d = 0; d < headSize; d++)
-                sum = Vector256.FusedMultiplyAdd(Vector256.Create(q[d]), Vector256.Load(k + d * block + t), sum);
-            (sum * scale).Store(scores + t);
-        }
+        for (t = 0; t + 4 <= count; t += 4)
+            Dot4(q, k + t * headSize, headSize, scale, scores + t);
         for (; t < count; t++)
-        {
-            var sum = 0f;
-            for (var d = 0; d < headSize; d++)
-                sum = MathF.FusedMultiplyAdd(q[d], k[d * block + t], sum);
-            scores[t] = sum * scale;
-        }
+            scores[t] = Dot(q, k + t * headSize, headSize) * scale;
         for (t = count; t < padded; t++)
             scores[t] = float.NegativeInfinity;
 
@@ -114,29 +99,42 @@ internal static unsafe class DecodeAttention
         }
     }
 
-    private static void Scores64(float* q, float* k, int headSize, int block, float scale, float* scores)
+    /// <summary>q·k: eight lanes of multiply-add chains over the dimensions, summed, then the dimensions left over.</summary>
+    private static float Dot(float* q, float* k, int headSize)
     {
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-        for (var d = 0; d < headSize; d++, k += block)
+        var sum = Vector256<float>.Zero;
+        var d = 0;
+        for (; d + 8 <= headSize; d += 8)
+            sum = Vector256.FusedMultiplyAdd(Vector256.Load(q + d), Vector256.Load(k + d), sum);
+        var total = Vector256.Sum(sum);
+        for (; d < headSize; d++)
+            total = MathF.FusedMultiplyAdd(q[d], k[d], total);
+        return total;
+    }
+
+    /// <summary><see cref="Dot"/> for four consecutive keys at once, each computed exactly as Dot computes it.</summary>
+    private static void Dot4(float* q, float* k, int headSize, float scale, float* scores)
+    {
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        float* k1 = k + headSize, k2 = k + 2 * headSize, k3 = k + 3 * headSize;
+        var d = 0;
+        for (; d + 8 <= headSize; d += 8)
         {
-            var qd = Vector256.Create(q[d]);
-            s0 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k), s0);
-            s1 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 8), s1);
-            s2 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 16), s2);
-            s3 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 24), s3);
-            s4 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 32), s4);
-            s5 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 40), s5);
-            s6 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 48), s6);
-            s7 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + 56), s7);
+            var qd = Vector256.Load(q + d);
+            s0 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k + d), s0);
+            s1 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k1 + d), s1);
+            s2 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k2 + d), s2);
+            s3 = Vector256.FusedMultiplyAdd(qd, Vector256.Load(k3 + d), s3);
         }
-        (s0 * scale).Store(scores);
-        (s1 * scale).Store(scores + 8);
-        (s2 * scale).Store(scores + 16);
-        (s3 * scale).Store(scores + 24);
-        (s4 * scale).Store(scores + 32);
-        (s5 * scale).Store(scores + 40);
-        (s6 * scale).Store(scores + 48);
-        (s7 * scale).Store(scores + 56);
+        float t0 = Vector256.Sum(s0), t1 = Vector256.Sum(s1), t2 = Vector256.Sum(s2), t3 = Vector256.Sum(s3);
+        for (; d < headSize; d++)
+        {
+            t0 = MathF.FusedMultiplyAdd(q[d], k[d], t0);
+            t1 = MathF.FusedMultiplyAdd(q[d], k1[d], t1);
+            t2 = MathF.FusedMultiplyAdd(q[d], k2[d], t2);
+            t3 = MathF.FusedMultiplyAdd(q[d], k3[d], t3);
+        }
+        (scores[0], scores[1], scores[2], scores[3]) = (t0 * scale, t1 * scale, t2 * scale, t3 * scale);
     }
 
     private static void Values64(float* weights, float* v, int count, int headSize, float inverse, float* y)

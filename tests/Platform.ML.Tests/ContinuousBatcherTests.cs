@@ -39,7 +39,7 @@ public class ContinuousBatcherTests
         using var packed = packedWeights ? new PackedGpt(model) : null;
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        using var cache = new SlotKvCache(model.Config, 4, ScalarType.Float32, CPU);
+        using var cache = new SlotKvCache(model.Config, 4, ScalarType.Float32, CPU, keysTransposed: !packedWeights);
         int[][] windows = [Prompt(1, 5), Prompt(2, 17), Prompt(3, 2), Prompt(4, 36)];
         for (var slot = 0; slot < windows.Length; slot++)
         {
