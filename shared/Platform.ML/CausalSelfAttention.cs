@@ -85,11 +85,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         return (Project(c_proj, "attn.c_proj", y, adapter), weights);
     }
 
-    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed = null)
-    {
-        var y = packed is null ? MixedPrecision.Linear(linear, x, ComputeType) : packed[_layer, name].Apply(x);
-        return adapter?.Delta(_layer, name, x, ComputeType) is { } delta ? y + delta : y;
-    }
+    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed = null) =>
+        BlockProjection.Apply(linear, _layer, name, x, ComputeType, adapter, packed);
 
     /// <summary>
     /// Attention for new positions appended to a cache: a prefill into an empty cache is causal among its own

@@ -43,9 +43,6 @@ public sealed class Mlp : Module<Tensor, Tensor>
     private Tensor Activation(Tensor x) =>
         _tanhGelu ? 0.5 * x * (1 + tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x.pow(3)))) : functional.gelu(x);
 
-    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed)
-    {
-        var y = packed is null ? MixedPrecision.Linear(linear, x, ComputeType) : packed[_layer, name].Apply(x);
-        return adapter?.Delta(_layer, name, x, ComputeType) is { } delta ? y + delta : y;
-    }
+    private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed) =>
+        BlockProjection.Apply(linear, _layer, name, x, ComputeType, adapter, packed);
 }
