@@ -134,8 +134,6 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], batch, 1), Heads(qkv[1], batch, 1), Heads(qkv[2], batch, 1));
         var (keys, values) = (cache.Keys(layer), cache.Values(layer));
-        if (!cache.KeysTransposed)
-            throw new ArgumentException("LibTorch's decoding step reads keys transposed.", nameof(cache));
         keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(positions));
         values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
         // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's size,

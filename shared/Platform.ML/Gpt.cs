@@ -156,6 +156,9 @@ public sealed class Gpt : Module<Tensor, Tensor>
     /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
     public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null, PackedGpt? packed = null)
     {
+        // LibTorch's q·kᵀ reads keys transposed; the packed attention reads each position's key as it lies.
+        if (cache.KeysTransposed != (packed is null))
+            throw new ArgumentException(packed is null ? "LibTorch's decoding step reads keys transposed." : "Packed decoding reads keys untransposed.", nameof(cache));
         var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
         if (packed is not null)
         {
