@@ -34,9 +34,6 @@ public sealed class PackedGpt : IDisposable
     /// <summary>Layer <paramref name="layer"/>'s projection by its state-dict name within the block ("attn.c_attn", "mlp.c_fc", …).</summary>
     public PackedLinear this[int layer, string name] => _layers[(layer, name)];
 
-    /// <summary>Bytes the packed copy takes.</summary>
-    public long Bytes => _layers.Values.Sum(l => l.Bytes) + Head.Bytes;
-
     public void Dispose()
     {
         foreach (var layer in _layers.Values)

@@ -61,9 +61,6 @@ public sealed unsafe class PackedLinear : IDisposable
     public int In { get; }
     public int Out { get; }
 
-    /// <summary>Bytes the packed copy takes.</summary>
-    public long Bytes => (long)(Out + Width - 1) / Width * In * Width * sizeof(float);
-
     /// <summary>x·Wᵀ + b for x of shape (…, in), fp32 on the CPU: a new tensor (…, out).</summary>
     public Tensor Apply(Tensor x)
     {
@@ -86,11 +83,11 @@ public sealed unsafe class PackedLinear : IDisposable
         {
             var panel = _panels + (nuint)column * (nuint)In;
             var columns = Math.Min(Width, Out - column);
+            // A full panel writes straight into y; the last, partial one goes through a tile and is cut to size.
+            var full = columns == Width;
             for (var row = 0; row < rows; row += RowTile)
             {
                 var count = Math.Min(RowTile, rows - row);
-                var full = columns == Width;
-                // A full panel writes straight into y; the last, partial one goes through a tile and is cut to size.
                 var target = full ? y + (nuint)row * (nuint)Out + (nuint)column : tile;
                 var stride = full ? Out : Width;
                 if (Vector512.IsHardwareAccelerated && count == RowTile)
