@@ -283,6 +283,9 @@ static double StepProductsMicros(Gpt model, int rows, bool packed = false)
         if (round >= 10)
             timings.Add(clock.Elapsed.TotalMicroseconds);
     }
+    // The packed copies live in native memory, outside the dispose scope.
+    foreach (var (_, p, _) in weights)
+        p?.Dispose();
     return Median(timings);
 }
 
