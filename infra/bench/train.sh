@@ -2,9 +2,12 @@
 # Training benchmark: nanoGPT's CPU configuration for 2,000 iterations, then the baby GPT for 20; "precision"
 # runs the CPU configuration in fp32 and in bf16 and prints how far apart their losses are.
 # "lora" fine-tunes a base of the CPU configuration fully and with LoRA, each in its own process (trainable
-# parameters, ms/step, peak RSS, validation loss).
-#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention] [--threads N] [--steps N] [--baby-steps N] [--base-steps N]
-#                             [--precision fp32|bf16] [--recompute]
+# parameters, ms/step, peak RSS, validation loss). "memory" trains the CPU configuration for --steps (10,000) and
+# prints RSS, native memory (RSS less the GC's committed bytes, after a full collection) and live tensors every
+# --every (500) steps, then the native growth in each half after warm-up.
+#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory]
+#                             [--threads N] [--steps N] [--baby-steps N] [--base-steps N] [--precision fp32|bf16]
+#                             [--recompute] [--every N]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]
 # "service" runs the small configuration here, then posts the same run to the running stack through the gateway
 # (infra/demo.sh first) and prints both medians side by side. --threads (default: every core but one, which is what

@@ -5,8 +5,9 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
-//   dotnet run -c Release --project infra/bench/Platform.Bench -- [small|baby|all|generate|utf8|precision|seq2seq|lora|attention] [--threads N] [--steps N] [--baby-steps N]
-//                                                                 [--recompute] [--precision fp32|bf16] [--corpus PATH]
+//   dotnet run -c Release --project infra/bench/Platform.Bench --
+//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory] [--threads N] [--steps N]
+//       [--baby-steps N] [--recompute] [--precision fp32|bf16] [--corpus PATH] [--every N]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
 var recompute = args.Contains("--recompute");
@@ -38,6 +39,14 @@ var smallOptions = new TrainerOptions
 };
 if (mode is "attention")
     AttentionBench(threads > 0 ? threads : Environment.ProcessorCount);
+if (mode is "memory")
+{
+    using var train = new TokenBatches(ids[..split], smallConfig.BlockSize, device);
+    using var validation = new TokenBatches(ids[split..], smallConfig.BlockSize, device);
+    var options = smallOptions with { MaxSteps = IntArg("--steps", 10_000), LogInterval = 1 };
+    MemoryBench.Run(smallConfig, options, train, validation, threads > 0 ? threads : 1, MixedPrecision.Parse(precision),
+        IntArg("--every", 500));
+}
 if (mode is "small" or "all")
     Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, precision);
 if (mode is "precision")
