@@ -58,11 +58,12 @@ public sealed record TrainingSpec
     /// <summary>Recompute activations in the backward pass: far less memory for large blocks, about a third more compute.</summary>
     public bool RecomputeActivations { get; init; }
     /// <summary>
-    /// "fp32", or "bf16": matmuls and attention in bfloat16 with fp32 master weights, LayerNorm and loss
-    /// (faster, with half the activation memory, where the hardware computes in bf16: GPUs, CPUs with AVX512-BF16 or AMX;
-    /// emulated and much slower on other CPUs; README, "Benchmarks").
+    /// "auto" (the default): the worker trains in whichever of fp32 and bf16 is faster for this shape on its machine,
+    /// measured there once and remembered, and records which and why. "fp32"; or "bf16": matmuls and attention in
+    /// bfloat16 with fp32 master weights, LayerNorm and loss (half the activation memory; faster where the hardware
+    /// computes in bf16 fast enough, which depends on the CPU: docs/benchmarks.md).
     /// </summary>
-    public string Precision { get; init; } = Precisions.Fp32;
+    public string Precision { get; init; } = Precisions.Auto;
     public int EvalInterval { get; init; } = 250;
     public int EvalIters { get; init; } = 20;
     public int Seed { get; init; } = 1337;
@@ -83,8 +84,8 @@ public static class Registrations
 
 public static class Precisions
 {
-    public const string Fp32 = "fp32", Bf16 = "bf16";
-    public static readonly IReadOnlyList<string> Supported = [Fp32, Bf16];
+    public const string Auto = "auto", Fp32 = "fp32", Bf16 = "bf16";
+    public static readonly IReadOnlyList<string> Supported = [Auto, Fp32, Bf16];
 }
 
 /// <summary>Everything needed to start a run; the run's Name is the registered model's name.</summary>
@@ -101,6 +102,9 @@ public sealed record RunSpec
     public Guid? TokenizerId { get; init; }
     /// <summary>Initialise the token embedding from these uploaded word vectors (POST /api/vectors) where a token has one.</summary>
     public Guid? VectorsId { get; init; }
+
+    /// <summary>The same spec, training in the given precision.</summary>
+    public RunSpec WithPrecision(string precision) => this with { Training = Training with { Precision = precision } };
 }
 
 /// <summary>The version a run starts from: "name" (latest) or "name/versions/N".</summary>

@@ -27,6 +27,30 @@ public static class TorchRuntime
     }
 
     /// <summary>
+    /// What makes training speed differ between machines, in words: the CPU's vendor, model and the instruction sets
+    /// LibTorch's kernels choose by (bf16 and AMX among them), the intra-op threads, and the GPUs when there are any.
+    /// Machines with the same description train a shape at the same speed, as far as the choice of precision goes.
+    /// </summary>
+    public static string DescribeMachine(Device device, int threads)
+    {
+        string? Field(string name) => CpuInfo
+            .FirstOrDefault(l => l.StartsWith(name) && l[name.Length..].TrimStart().StartsWith(':'))
+            ?.Split(':', 2)[1].Trim();
+        var flags = (Field("flags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var isa = new[] { "avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16" }.Where(flags.Contains);
+        var vendor = Field("vendor_id") ?? RuntimeInformation.ProcessArchitecture.ToString();
+        var cpu = $"{vendor} {Field("model name") ?? "CPU"} " +
+                  $"(family {Field("cpu family") ?? "?"}, model {Field("model") ?? "?"}; {string.Join(' ', isa)})";
+        var gpus = device.type == TorchSharp.DeviceType.CUDA ? $", {cuda.device_count()} CUDA device(s)" : "";
+        return $"{cpu}, {threads} thread{(threads == 1 ? "" : "s")}{gpus}";
+    }
+
+    // The first processor's block of /proc/cpuinfo (empty where there is none).
+    private static IEnumerable<string> CpuInfo => File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Trim().Length > 0)
+        : [];
+
+    /// <summary>
     /// Hands memory that a finished run freed back to the system. Training runs on jemalloc set to keep freed
     /// pages for reuse (infra/env.sh: reusing them is what makes it fast), so without this a trainer would hold
     /// its peak between runs; under glibc's malloc this trims what the heap can give back. Returns which ran.

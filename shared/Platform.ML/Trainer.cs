@@ -23,8 +23,7 @@ public sealed class Trainer(TrainerOptions options)
         var generator = new Generator((ulong)options.Seed);
         using var optimizer = CreateOptimizer(model);
         var schedule = options.Schedule;
-        var accumulation = Math.Max(1, options.GradientAccumulationSteps);
-        var tokensPerStep = task.TokensPerBatch(options.BatchSize) * accumulation;
+        var tokensPerStep = task.TokensPerBatch(options.BatchSize) * Math.Max(1, options.GradientAccumulationSteps);
 
         var startStep = 0;
         double? best = null;
@@ -67,11 +66,7 @@ public sealed class Trainer(TrainerOptions options)
                 group.LearningRate = lr;
 
             using var scope = NewDisposeScope();
-            model.train();
-            update.ZeroGrad();
-            var loss = AccumulateGradients(Enumerable.Range(0, accumulation).Select(_ => task.Loss(false, options.BatchSize, generator)), accumulation);
-            var gradNorm = update.ClipGradNorm(options.GradClip);
-            update.Step();
+            var (loss, gradNorm) = Step(task, update, generator);
             windowSteps++;
 
             var isLast = step == options.MaxSteps - 1;
@@ -88,6 +83,51 @@ public sealed class Trainer(TrainerOptions options)
             }
         }
         return new TrainingOutcome(options.MaxSteps, lastLoss, lastValidation, best, startStep, clock.Elapsed);
+    }
+
+    /// <summary>One optimiser step over the micro-batches: the mean loss (caller's scope) and gradient norm.</summary>
+    private (Tensor Loss, double GradNorm) Step(ITrainingTask task, FlatAdamW update, Generator generator)
+    {
+        var accumulation = Math.Max(1, options.GradientAccumulationSteps);
+        task.Model.train();
+        update.ZeroGrad();
+        var microBatches = Enumerable.Range(0, accumulation)
+            .Select(_ => task.Loss(false, options.BatchSize, generator));
+        var loss = AccumulateGradients(microBatches, accumulation);
+        var gradNorm = update.ClipGradNorm(options.GradClip);
+        update.Step();
+        return (loss, gradNorm);
+    }
+
+    /// <summary>
+    /// Wall time of training steps as <see cref="Train"/> takes them (batches, forward, backward, clipping, AdamW),
+    /// in milliseconds, after <paramref name="warmupSteps"/> untimed ones: at least <paramref name="minSteps"/> timed
+    /// steps and <paramref name="minTime"/> of them, at most <paramref name="maxSteps"/>. The task's weights change;
+    /// nothing else is kept (the optimiser state is dropped, and batches come from a generator of their own).
+    /// </summary>
+    public List<double> TimeSteps(ITrainingTask task, int warmupSteps, int minSteps, TimeSpan minTime, int maxSteps,
+        CancellationToken cancellationToken)
+    {
+        var generator = new Generator((ulong)options.Seed);
+        using var optimizer = CreateOptimizer(task.Model);
+        foreach (var group in optimizer.ParamGroups)
+            group.LearningRate = options.Schedule.At(options.WarmupSteps);
+        using var update = new FlatAdamW(optimizer);
+        var millis = new List<double>();
+        var timed = TimeSpan.Zero;
+        for (var step = 0; step < warmupSteps + maxSteps && (millis.Count < minSteps || timed < minTime); step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            using (NewDisposeScope())
+                // Reading the loss synchronises, so a GPU's queued work is inside the timing.
+                Step(task, update, generator).Loss.item<float>();
+            if (step < warmupSteps)
+                continue;
+            millis.Add(clock.Elapsed.TotalMilliseconds);
+            timed += clock.Elapsed;
+        }
+        return millis;
     }
 
     /// <summary>

@@ -103,6 +103,61 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
         Assert.Equal(cost["tokens"]!.GetValue<long>(), version["cost"]!["tokens"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task Auto_precision_times_a_shape_once_per_machine_then_runs_and_estimates_of_it_take_the_faster()
+    {
+        var (datasetId, _) = await TokenizedDatasetAsync("precision-data");
+        const string spec = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":48,\"blockSize\":24,\"dropout\":0.0}," +
+                            "\"training\":{\"maxSteps\":5,\"batchSize\":4,\"warmupSteps\":1,\"evalInterval\":5," +
+                            "\"evalIters\":1}";
+        async Task<JsonNode> TrainAsync(string name)
+        {
+            var body = $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{spec}}}";
+            var (status, created) = await Api.PostJsonAsync(Http, "/api/runs", body);
+            Assert.True(status == HttpStatusCode.Accepted, $"answered {(int)status}: {created}");
+            var id = created!["id"]!.GetValue<string>();
+            return await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{id}"),
+                r => r["state"]!.GetValue<string>() is "Evaluating" or "Completed" or "Failed", TimeSpan.FromMinutes(3),
+                stack.Logs);
+        }
+        async Task<JsonNode> EstimateAsync(string body) =>
+            (await Api.PostJsonAsync(Http, "/api/runs/estimate", $"{{\"datasetId\":\"{datasetId}\",{body}}}")).Body!;
+        static string Text(JsonNode node, string key) => node[key]!.GetValue<string>();
+        // "fp32 12.3 ms/step, bf16 4.5 ms/step": the two step times a reason reports.
+        static (double Fp32, double Bf16) Timings(string reason)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(reason,
+                @"fp32 ([0-9.]+) ms/step, bf16 ([0-9.]+) ms/step");
+            Assert.True(m.Success, reason);
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            return (double.Parse(m.Groups[1].Value, culture), double.Parse(m.Groups[2].Value, culture));
+        }
+
+        var first = await TrainAsync("precision-first");
+        Assert.NotEqual("Failed", Text(first, "state"));
+        var reason = Text(first, "precisionReason");
+        output.WriteLine(reason);
+        Assert.Contains("measured now", reason);
+        // The worker took the faster of the two it reports (bf16 only when more than 2 % faster).
+        var (fp32, bf16) = Timings(reason);
+        Assert.Equal(bf16 < fp32 * 0.98 ? "bf16" : "fp32", Text(first, "precision"));
+
+        // The same shape again: the estimate and the next run take the measurement, without timing again.
+        var measuredBy = $"measured by run {Text(first, "id")}";
+        var estimate = await EstimateAsync(spec);
+        Assert.Equal(Text(first, "precision"), Text(estimate, "precision"));
+        Assert.Contains(measuredBy, Text(estimate, "precisionReason"));
+        var second = await TrainAsync("precision-second");
+        Assert.Equal(Text(first, "precision"), Text(second, "precision"));
+        Assert.Contains(measuredBy, Text(second, "precisionReason"));
+        Assert.Equal((fp32, bf16), Timings(Text(second, "precisionReason")));
+
+        // Another shape has not been timed: its estimate says so, and is fp32's (the larger memory).
+        var other = await EstimateAsync(spec.Replace("\"nEmbd\":48", "\"nEmbd\":64"));
+        Assert.Equal("fp32", Text(other, "precision"));
+        Assert.Contains("not timed on this machine yet", Text(other, "precisionReason"));
+    }
+
     private static long PeakResidentBytes(int pid)
     {
         var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));

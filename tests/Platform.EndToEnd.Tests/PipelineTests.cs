@@ -51,7 +51,14 @@ public sealed class PipelineTests(PlatformStack stack)
                 r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
             Assert.True(run["state"]!.GetValue<string>() == "Completed", $"run ended {run}\n{stack.Logs()}");
             Assert.Equal(150, run["step"]!.GetValue<int>());
-            Assert.Equal(runId == explicitRunId ? "bf16" : "fp32", run["training"]!["precision"]!.GetValue<string>());
+            // The spec's precision as asked ("auto" by default), and what the worker trains in, with why.
+            Assert.Equal(runId == explicitRunId ? "bf16" : "auto", run["training"]!["precision"]!.GetValue<string>());
+            Assert.Contains(run["precision"]!.GetValue<string>(), (string[])["fp32", "bf16"]);
+            var reason = run["precisionReason"]!.GetValue<string>();
+            if (runId == explicitRunId)
+                Assert.Equal(("bf16", "training.precision asks for bf16"), (Text(run, "precision"), reason));
+            else
+                Assert.Matches(@"^auto: (fp32|bf16), .*fp32 [0-9.]+ ms/step, bf16 [0-9.]+ ms/step", reason);
 
             // 4. The model learned: the last logged training loss is clearly below the first.
             var metrics = await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics");
@@ -327,6 +334,8 @@ public sealed class PipelineTests(PlatformStack stack)
             .Select(r => r!["bestValidationLoss"]!.GetValue<double>()).ToList();
         Assert.Equal(ranked.Order(), ranked);
     }
+
+    private static string Text(JsonNode node, string key) => node[key]!.GetValue<string>();
 
     private static List<double> Series(JsonNode metrics, string key) =>
         metrics["series"]!.AsArray().FirstOrDefault(s => s!["key"]!.GetValue<string>() == key)?["points"]!.AsArray()

@@ -51,16 +51,20 @@ public class RunSpecValidatorTests
     }
 
     [Theory]
+    [InlineData("auto", true)]
     [InlineData("fp32", true)]
     [InlineData("bf16", true)]
     [InlineData("fp16", false)]
     [InlineData("BF16", false)]
     [InlineData(null, false)]
-    public void Precision_is_fp32_or_bf16(string? precision, bool valid)
+    public void Precision_is_auto_fp32_or_bf16(string? precision, bool valid)
     {
         var errors = RunSpecValidator.Validate(Valid with { Training = Valid.Training with { Precision = precision! } });
         Assert.Equal(valid ? [] : ["training.precision"], errors.Fields);
     }
+
+    [Fact]
+    public void A_new_run_trains_in_the_precision_auto_chooses() => Assert.Equal("auto", new TrainingSpec().Precision);
 
     [Fact]
     public void Too_many_tokens_per_step_are_refused()

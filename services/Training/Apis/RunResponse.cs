@@ -53,8 +53,12 @@ public sealed record RunResponse(
     IReadOnlyList<string>? Tags = null,
     string? Note = null,
     Guid? SweepId = null,
-    DateTimeOffset? TrainedAt = null)
+    DateTimeOffset? TrainedAt = null,
+    string? Precision = null,
+    string? PrecisionReason = null)
 {
+    // Precision: what the run trains in ("fp32" or "bf16"), decided by the worker that starts it, with the reason;
+    // Training.Precision is what the spec asked for ("auto" by default).
     public static RunResponse From(Run r) => new(
         r.Id, r.Name, r.DatasetId, r.State, r.FailureReason, r.OwnerOf(), r.CancelRequested, r.Step, r.MaxSteps,
         r.MaxSteps == 0 ? 0 : Math.Round((double)r.Step / r.MaxSteps, 4),
@@ -66,7 +70,8 @@ public sealed record RunResponse(
         r.ModelVersion,
         r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
-        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey, r.Spec.VectorsId, r.Tags, r.Note, r.SweepId, r.TrainedAt);
+        r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey,
+        r.Spec.VectorsId, r.Tags, r.Note, r.SweepId, r.TrainedAt, r.Precision, r.PrecisionReason);
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>

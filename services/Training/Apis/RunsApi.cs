@@ -36,7 +36,8 @@ public static class RunsApi
     }
 
     /// <summary>What the run would take (parameters, FLOPs, peak memory against the worker's, time), without starting anything.</summary>
-    private static async Task<IResult> EstimateAsync(HttpContext http, TrainingDbContext db, RunEstimator estimator, CancellationToken cancellationToken)
+    private static async Task<IResult> EstimateAsync(HttpContext http, TrainingDbContext db, RunEstimator estimator,
+        PrecisionChoice precisions, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -46,7 +47,9 @@ public static class RunsApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
         var vocab = body.DatasetId is { } id ? (await db.Datasets.FindAsync([id], cancellationToken))?.VocabSize : null;
-        return Results.Ok(await RunEstimator.WithMeasuredTimeAsync(estimator.Estimate(spec, vocab), db, cancellationToken));
+        var measured = await precisions.MeasuredAsync(spec, vocab ?? RunEstimator.AssumedVocabSize, cancellationToken);
+        var estimate = estimator.Estimate(spec, vocab, measured);
+        return Results.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation, CancellationToken cancellationToken)

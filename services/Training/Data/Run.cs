@@ -75,6 +75,10 @@ public sealed class Run : IOwned, IListed
     public string? Note { get; private set; }
     /// <summary>The sweep that created the run, if one did (see <see cref="Sweep"/>).</summary>
     public Guid? SweepId { get; private set; }
+    /// <summary>What it trains in, "fp32" or "bf16": the spec's, or auto's choice once a worker made it.</summary>
+    public string? Precision { get; private set; }
+    /// <summary>Why it trains in <see cref="Precision"/>: asked for, only one fits, or measured step times.</summary>
+    public string? PrecisionReason { get; private set; }
 
     /// <summary>The states a run ends in; a query can ask for them (IsFinished cannot be translated to SQL).</summary>
     public static readonly RunState[] EndStates = [RunState.Completed, RunState.Failed, RunState.Cancelled, RunState.Deleted];
@@ -175,6 +179,20 @@ public sealed class Run : IOwned, IListed
         StartedAt ??= UpdatedAt;
     }
 
+    /// <summary>
+    /// The worker that starts the run decides its precision once; a resumed run keeps it, so its checkpoints and its
+    /// losses continue in the precision they began in.
+    /// </summary>
+    public void UsePrecision(string precision, string reason)
+    {
+        if (State != RunState.Training)
+            throw new RunStateException($"Run {Id} is {State}; its precision is decided when it starts training.");
+        if (Precision is not null && Precision != precision)
+            throw new RunStateException($"Run {Id} trains in {Precision}; it cannot change to {precision}.");
+        (Precision, PrecisionReason) = (precision, reason);
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
     /// <summary>Training finished; the final checkpoint goes to evaluation.</summary>
     public void FinishTraining(long parameters, string checkpointKey, string checkpointSha256, int steps)
     {
@@ -200,7 +218,6 @@ public sealed class Run : IOwned, IListed
         FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
     }
 
-    /// <summary>A run not started yet is cancelled now; a training run stops at its next step (see <see cref="MarkCancelled"/>).</summary>
     /// <summary>Replaces the tags and/or the note (null leaves one as it is); allowed in any state but Deleted.</summary>
     public void Annotate(IReadOnlyList<string>? tags, string? note)
     {
@@ -213,6 +230,9 @@ public sealed class Run : IOwned, IListed
         UpdatedAt = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>
+    /// A run not started yet is cancelled now; a training run stops at its next step (see <see cref="MarkCancelled"/>).
+    /// </summary>
     public void RequestCancel()
     {
         if (IsFinished || State == RunState.Evaluating)

@@ -13,6 +13,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<KnownEncoding> Encodings => Set<KnownEncoding>();
     public DbSet<VectorsFile> Vectors => Set<VectorsFile>();
     public DbSet<Sweep> Sweeps => Set<Sweep>();
+    public DbSet<PrecisionMeasurement> PrecisionMeasurements => Set<PrecisionMeasurement>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     /// <summary>Runs that have not been deleted: what every read sees.</summary>
@@ -43,6 +44,8 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.Property(r => r.LeaseOwner).HasMaxLength(128);
             e.Property(r => r.LeaseToken).IsConcurrencyToken();
             e.Property(r => r.TraceParent).HasMaxLength(128);
+            e.Property(r => r.Precision).HasMaxLength(8);
+            e.Property(r => r.PrecisionReason).HasMaxLength(512);
             e.OwnsOne(r => r.Cost, c => c.ToJson());
         });
         modelBuilder.Entity<MetricPoint>(e =>
@@ -68,6 +71,13 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.ToTable("vectors");
             e.Property(v => v.Name).HasMaxLength(128);
             e.Property(v => v.OwnerName).HasMaxLength(64);
+        });
+        modelBuilder.Entity<PrecisionMeasurement>(e =>
+        {
+            e.ToTable("precision_measurements");
+            e.HasKey(m => new { m.Machine, m.Shape });
+            e.Property(m => m.Machine).HasMaxLength(256);
+            e.Property(m => m.Shape).HasMaxLength(256);
         });
         modelBuilder.Entity<Sweep>(e =>
         {

@@ -30,23 +30,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
     {
         var device = TorchRuntime.Initialise(options.Value.IntraOpThreads);
         var t = run.Spec.Training;
-        var trainerOptions = new TrainerOptions
-        {
-            MaxSteps = t.MaxSteps,
-            BatchSize = t.BatchSize,
-            LearningRate = t.LearningRate,
-            MinLearningRate = t.MinLearningRate ?? t.LearningRate / 10,
-            WarmupSteps = Math.Min(t.WarmupSteps, t.MaxSteps),
-            WeightDecay = t.WeightDecay,
-            Beta1 = t.Beta1,
-            Beta2 = t.Beta2,
-            GradClip = t.GradClip,
-            GradientAccumulationSteps = t.GradientAccumulationSteps,
-            EvalInterval = t.EvalInterval,
-            EvalIters = t.EvalIters,
-            LogInterval = Math.Max(1, options.Value.LogInterval),
-            Seed = t.Seed,
-        };
+        var precision = run.Precision ?? throw new InvalidOperationException($"Run {run.Id} has no precision decided.");
+        var trainerOptions = TrainerOptionsOf(run);
         if (DatasetFormats.For(run.Spec.Model.Architecture) != dataset.Format)
             throw new InvalidDataException($"A {run.Spec.Model.Architecture} model does not train on a dataset of {dataset.Format}.");
 
@@ -56,11 +41,11 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             return await Task.Run(async () =>
             {
                 torch.manual_seed(t.Seed);
-                using var task = OpenTask(run, dataset, device);
+                using var task = OpenTask(run, dataset, device, MixedPrecision.Parse(precision));
                 // A LoRA fine-tune trains its adapters only: those are the run's parameters.
                 var parameters = task.Model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
                 logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} trained parameters, {Shape}, on {Device}, {Precision}",
-                    run.Id, run.Spec.Model.Architecture, parameters, task.Shape, device.type, t.Precision);
+                    run.Id, run.Spec.Model.Architecture, parameters, task.Shape, device.type, precision);
 
                 var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger);
                 // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
@@ -97,6 +82,43 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         }
     }
 
+    /// <summary>
+    /// Times a few training steps of the run's shape in fp32 and in bf16 on this machine (models of the run's shape,
+    /// with weights of their own: the run's start is untouched, since training seeds its generator afresh).
+    /// </summary>
+    public Task<PrecisionTiming> TimePrecisionsAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
+        =>
+        Task.Run(() =>
+        {
+            var device = TorchRuntime.Initialise(options.Value.IntraOpThreads);
+            var timing = PrecisionTrial.Measure(compute => OpenTask(run, dataset, device, compute, trial: true),
+                new Trainer(TrainerOptionsOf(run)), cancellationToken);
+            logger.LogInformation("run {RunId}: {Timing}", run.Id, timing.Describe());
+            return timing;
+        }, cancellationToken);
+
+    private TrainerOptions TrainerOptionsOf(Run run)
+    {
+        var t = run.Spec.Training;
+        return new TrainerOptions
+        {
+            MaxSteps = t.MaxSteps,
+            BatchSize = t.BatchSize,
+            LearningRate = t.LearningRate,
+            MinLearningRate = t.MinLearningRate ?? t.LearningRate / 10,
+            WarmupSteps = Math.Min(t.WarmupSteps, t.MaxSteps),
+            WeightDecay = t.WeightDecay,
+            Beta1 = t.Beta1,
+            Beta2 = t.Beta2,
+            GradClip = t.GradClip,
+            GradientAccumulationSteps = t.GradientAccumulationSteps,
+            EvalInterval = t.EvalInterval,
+            EvalIters = t.EvalIters,
+            LogInterval = Math.Max(1, options.Value.LogInterval),
+            Seed = t.Seed,
+        };
+    }
+
     /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>
     public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize, PairSpecialIds sourceSpecials,
         PairSpecialIds targetSpecials, bool shared)
@@ -106,12 +128,15 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             m.MaxTargetLength, sourceSpecials, targetSpecials, shared && (m.SharedEmbeddings ?? true), m.Dropout, m.Bias);
     }
 
-    /// <summary>The run's model (fresh: the checkpoint, if any, is restored by the trainer) and its batches, on the device.</summary>
-    private OpenedTask OpenTask(Run run, KnownDataset dataset, Device device)
+    /// <summary>
+    /// The run's model (fresh: the checkpoint, if any, is restored by the trainer) and its batches, on the device,
+    /// computing in <paramref name="compute"/>. A <paramref name="trial"/> (timing steps only) skips initialising from
+    /// word vectors.
+    /// </summary>
+    private OpenedTask OpenTask(Run run, KnownDataset dataset, Device device, ScalarType? compute, bool trial = false)
     {
         var m = run.Spec.Model;
         var t = run.Spec.Training;
-        var compute = MixedPrecision.Parse(t.Precision);
         if (m.Architecture == Architectures.EncoderDecoder)
         {
             var trainPath = store.PathOfWithSidecar(dataset.TrainTokensKey!);
@@ -145,7 +170,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             if (run.Spec.FineTune is { Method: FineTuneMethods.Lora } f)
                 lora = new LoraGpt(gpt, new LoraAdapter(gptConfig, new LoraConfig(f.Rank, f.Alpha, f.Dropout, f.Targets.ToArray())));
         }
-        else if (run.Spec.VectorsId is { } vectorsId)
+        else if (run.Spec.VectorsId is { } vectorsId && !trial)
             InitialiseFromVectors(run, gpt, dataset, vectorsId);
         ((nn.Module?)lora ?? gpt).to(device);
         var tokens = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.TrainTokensKey!), gptConfig.BlockSize, device);

@@ -16,6 +16,7 @@ public static class TrainingRunsExtensions
         builder.Services.AddSingleton<TrainingWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainingWorker>());
         builder.Services.AddScoped<TrainingJob>();
+        builder.Services.AddScoped<PrecisionChoice>();
         builder.Services.AddScoped<RunDeletion>();
         builder.Services.AddScoped<RunCreation>();
         builder.Services.Configure<Sweeps.SweepOptions>(builder.Configuration.GetSection(Sweeps.SweepOptions.Section));

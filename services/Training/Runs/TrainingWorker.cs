@@ -192,6 +192,15 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancelled, heartbeat.Lost, stoppingToken);
         try
         {
+            // Inside the lease and the run's cancellation: "auto" may time both precisions first.
+            var precisions = services.GetRequiredService<PrecisionChoice>();
+            var (precision, reason) = await precisions.DecideAsync(run, dataset, linked.Token);
+            run.UsePrecision(precision, reason);
+            await db.SaveChangesAsync(linked.Token);
+            logger.LogInformation("run {RunId} trains in {Precision}: {Reason}", run.Id, precision, reason);
+            // A trial of both precisions is done once per shape and machine, not by this run: its cost starts here.
+            wall.Restart();
+            cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var trained = await job.RunAsync(run, dataset, linked.Token);
             stepsDone = trained.Outcome.Steps - trained.Outcome.StartStep;
             // The checkpoint is on disk: a database that is away now delays the bookkeeping, it does not fail the run.

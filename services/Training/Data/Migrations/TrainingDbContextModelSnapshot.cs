@@ -211,6 +211,36 @@ namespace Training.Data.Migrations
                     b.ToTable("metrics", "training");
                 });
 
+            modelBuilder.Entity("Training.Data.PrecisionMeasurement", b =>
+                {
+                    b.Property<string>("Machine")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Shape")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<double>("Bf16Millis")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("Fp32Millis")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTimeOffset>("MeasuredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("StepsEach")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Machine", "Shape");
+
+                    b.ToTable("precision_measurements", "training");
+                });
+
             modelBuilder.Entity("Training.Data.Run", b =>
                 {
                     b.Property<Guid>("Id")
@@ -316,6 +346,14 @@ namespace Training.Data.Migrations
 
                     b.Property<long?>("Parameters")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("Precision")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("PrecisionReason")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
