@@ -59,6 +59,10 @@ ensure_secrets() {
 export ConnectionStrings__Platform="${ConnectionStrings__Platform:-Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD}"
 export ConnectionStrings__RabbitMq="${ConnectionStrings__RabbitMq:-amqp://guest:guest@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST}"
 export Artifacts__Root="${Artifacts__Root:-$DATA_DIR/artifacts}"
+# oneDNN keeps each compiled kernel (primitive) it made, one per shape and type, up to this many per process: about
+# 190 KiB each (docs/operations.md, "Memory"). Training needs a few dozen; decoding through LibTorch with bf16, LoRA or
+# an encoder-decoder needs two a layer's shape per sequence length. 1,024 is oneDNN's default, stated here as the bound.
+export ONEDNN_PRIMITIVE_CACHE_CAPACITY="${ONEDNN_PRIMITIVE_CACHE_CAPACITY:-1024}"
 
 # RabbitMQ runs as a plain process with everything under .data/rabbitmq (HOME holds its Erlang cookie).
 rabbit_env() {
