@@ -47,8 +47,14 @@ done
 
 # Prints a run's progress every 5 s until it completes (it may not exist for a moment after an upload); sets $r to the run.
 follow_run() {
+  local told_precision=""
   while :; do
     r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$1" 2>/dev/null || echo '{"state":"Queued","step":0,"maxSteps":0}')
+    # The precision the worker chose ("auto" times fp32 and bf16 on this machine first), once it has.
+    if [ -z "$told_precision" ] && [ "$(jq -r '.precision // empty' <<<"$r")" != "" ]; then
+      jq -r '"  trains in \(.precision): \(.precisionReason)"' <<<"$r"
+      told_precision=yes
+    fi
     jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
     case "$(jq -r .state <<<"$r")" in
       Completed) return ;;

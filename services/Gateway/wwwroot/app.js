@@ -275,7 +275,10 @@
         stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'), stat('loss', fmt(r.latestTrainLoss)), stat('val loss', fmt(r.latestValidationLoss)),
         stat('tokens/s', fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))), stat('ETA', duration(r.etaSeconds)),
         stat('parameters', fmt(r.parameters)), stat('cost', r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'), stat('version', r.modelVersion ? `v${r.modelVersion}` : '—'));
-      params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, 'Parameter'), h('th', {}, 'Value')),
+      // What the run trains in ("auto" picks one on the worker's machine) and why, above what the spec asked for.
+      const precision = r.precision ? [h('tr', {}, h('td', {}, 'precision'),
+        h('td', { id: 'run-precision' }, `${r.precision}: ${r.precisionReason || ''}`))] : [];
+      params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, 'Parameter'), h('th', {}, 'Value')), precision,
         Object.entries(Object.assign({}, ...['model', 'training'].map(k => Object.fromEntries(Object.entries(r[k] || {}).filter(([, v]) => v !== null).map(([p, v]) => [`${k}.${p}`, v])))))
           .map(([p, v]) => h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
       actions.replaceChildren();

@@ -90,7 +90,8 @@ public static class RunsCommands
     {
         var table = GlobalOptions.Table("Field", "Value");
         foreach (var field in new[] { "id", "name", "state", "failureReason", "step", "maxSteps", "latestTrainLoss", "latestValidationLoss", "bestValidationLoss",
-                     "tokensPerSecond", "etaSeconds", "parameters", "modelVersion", "baseModel", "note", "createdAt", "finishedAt" })
+                     "tokensPerSecond", "etaSeconds", "parameters", "precision", "precisionReason", "modelVersion", "baseModel", "note",
+                     "createdAt", "finishedAt" })
             if (run[field] is { } value)
                 GlobalOptions.Row(table, field, value);
         if (run["tags"] is JsonArray { Count: > 0 } tags)
