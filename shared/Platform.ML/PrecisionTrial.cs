@@ -27,7 +27,7 @@ public static class PrecisionTrial
 {
     /// <param name="open">The task of the shape in a compute type (null: fp32); the trial disposes it.</param>
     public static PrecisionTiming Measure(Func<ScalarType?, ITrainingTask> open, Trainer trainer,
-        CancellationToken cancellationToken, int warmupSteps = 2, int minSteps = 3, double minSecondsPerRound = 0.3)
+        CancellationToken cancellationToken, double minSecondsPerRound = 0.5)
     {
         var millis = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
         foreach (var bf16 in new[] { false, true, true, false })
@@ -35,8 +35,9 @@ public static class PrecisionTrial
             var task = open(bf16 ? ScalarType.BFloat16 : null);
             try
             {
-                millis[bf16].AddRange(trainer.TimeSteps(task, warmupSteps, minSteps,
-                    TimeSpan.FromSeconds(minSecondsPerRound), maxSteps: 50, cancellationToken));
+                var seconds = TimeSpan.FromSeconds(minSecondsPerRound);
+                millis[bf16].AddRange(trainer.TimeSteps(task, warmupSteps: 2, warmupTime: seconds, minSteps: 3,
+                    minTime: seconds, maxSteps: 50, cancellationToken));
             }
             finally
             {

@@ -101,33 +101,38 @@ public sealed class Trainer(TrainerOptions options)
 
     /// <summary>
     /// Wall time of training steps as <see cref="Train"/> takes them (batches, forward, backward, clipping, AdamW),
-    /// in milliseconds, after <paramref name="warmupSteps"/> untimed ones: at least <paramref name="minSteps"/> timed
-    /// steps and <paramref name="minTime"/> of them, at most <paramref name="maxSteps"/>. The task's weights change;
-    /// nothing else is kept (the optimiser state is dropped, and batches come from a generator of their own).
+    /// in milliseconds, after untimed ones (at least <paramref name="warmupSteps"/> and <paramref name="warmupTime"/>
+    /// of them: a fresh process compiles kernels and code in its first steps): at least <paramref name="minSteps"/>
+    /// timed steps and <paramref name="minTime"/> of them, each phase at most <paramref name="maxSteps"/>. The task's
+    /// weights change; nothing else is kept (the optimiser state is dropped, and batches have a generator of their
+    /// own).
     /// </summary>
-    public List<double> TimeSteps(ITrainingTask task, int warmupSteps, int minSteps, TimeSpan minTime, int maxSteps,
-        CancellationToken cancellationToken)
+    public List<double> TimeSteps(ITrainingTask task, int warmupSteps, TimeSpan warmupTime, int minSteps,
+        TimeSpan minTime, int maxSteps, CancellationToken cancellationToken)
     {
         var generator = new Generator((ulong)options.Seed);
         using var optimizer = CreateOptimizer(task.Model);
         foreach (var group in optimizer.ParamGroups)
             group.LearningRate = options.Schedule.At(options.WarmupSteps);
         using var update = new FlatAdamW(optimizer);
-        var millis = new List<double>();
-        var timed = TimeSpan.Zero;
-        for (var step = 0; step < warmupSteps + maxSteps && (millis.Count < minSteps || timed < minTime); step++)
+        List<double> Run(int steps, TimeSpan time)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var clock = Stopwatch.StartNew();
-            using (NewDisposeScope())
-                // Reading the loss synchronises, so a GPU's queued work is inside the timing.
-                Step(task, update, generator).Loss.item<float>();
-            if (step < warmupSteps)
-                continue;
-            millis.Add(clock.Elapsed.TotalMilliseconds);
-            timed += clock.Elapsed;
+            var millis = new List<double>();
+            var spent = TimeSpan.Zero;
+            while (millis.Count < maxSteps && (millis.Count < steps || spent < time))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
+                using (NewDisposeScope())
+                    // Reading the loss synchronises, so a GPU's queued work is inside the timing.
+                    Step(task, update, generator).Loss.item<float>();
+                millis.Add(clock.Elapsed.TotalMilliseconds);
+                spent += clock.Elapsed;
+            }
+            return millis;
         }
-        return millis;
+        Run(warmupSteps, warmupTime);
+        return Run(minSteps, minTime);
     }
 
     /// <summary>

@@ -67,7 +67,7 @@ public class PrecisionTrialTests
         using var before = model.parameters().First().clone();
 
         var millis = new Trainer(new TrainerOptions { BatchSize = 4 }).TimeSteps(new GptTraining(model, data, data),
-            warmupSteps: 2, minSteps: 3, TimeSpan.Zero, maxSteps: 10, CancellationToken.None);
+            warmupSteps: 2, TimeSpan.Zero, minSteps: 3, TimeSpan.Zero, maxSteps: 10, CancellationToken.None);
 
         Assert.Equal(3, millis.Count);
         Assert.All(millis, m => Assert.True(m > 0));
