@@ -73,6 +73,27 @@ public sealed class ImportTests(PlatformStack stack)
         return file.ToArray();
     }
 
+    /// <summary>GPT-2's names at 16,384 wide and 400 layers, every tensor's byte range empty: about 40 KB.</summary>
+    private static byte[] HostileHeader()
+    {
+        var header = new JsonObject();
+        void Add(string name, params long[] shape) => header[name] = new JsonObject
+        {
+            ["dtype"] = "F32",
+            ["shape"] = new JsonArray([.. shape.Select(d => (JsonNode)d)]),
+            ["data_offsets"] = new JsonArray(0, 0),
+        };
+        Add("wte.weight", 50304, 16384);
+        Add("wpe.weight", 1024, 16384);
+        for (var layer = 0; layer < 400; layer++)
+            Add($"h.{layer}.attn.c_attn.weight", 16384, 3 * 16384);
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        var file = new byte[8 + json.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)json.Length);
+        json.CopyTo(file, 8);
+        return file;
+    }
+
     private async Task<(HttpStatusCode Status, JsonNode? Body)> ImportAsync(string name, byte[] weights, byte[] tokenizer, string? config)
     {
         using var form = new MultipartFormDataContent();
@@ -107,6 +128,12 @@ public sealed class ImportTests(PlatformStack stack)
         Assert.Contains(problems, p => p.StartsWith("config: n_head is needed", StringComparison.Ordinal));
         Assert.Contains("h.1.mlp.c_fc.bias: missing", problems);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Http, "/api/models/import-gpt2")).Status);
+
+        // A kilobyte header declaring a 400-layer, 16,384-wide model over empty byte ranges: refused from the header,
+        // before anything is allocated (the import below, in the same Training process, shows it is still there).
+        var (hostile, hostileBody) = await ImportAsync("import-gpt2", HostileHeader(), tokenizer, """{"n_head":128}""");
+        Assert.True(hostile == HttpStatusCode.BadRequest, $"{(int)hostile}: {hostileBody}");
+        Assert.Contains("holds 0 bytes", hostileBody!["errors"]!["weights"]![0]!.GetValue<string>());
 
         // The model was trained with nanoGPT's exact GELU, which the config says (GPT-2's own would be gelu_new).
         var (imported, version) = await ImportAsync("import-gpt2", ToGpt2Layout(export), tokenizer, """{"n_head":2,"activation_function":"gelu"}""");

@@ -60,6 +60,18 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
             fits, null, null, fits ? [] : Advise(spec, vocab, limit), precision, reason);
     }
 
+    /// <summary>
+    /// The memory an import takes before its model is built: the model in fp32 and the largest tensor's read buffers
+    /// (<see cref="ImportPlan.PeakBytes"/>), plus the worker's baseline, against this worker's limit.
+    /// </summary>
+    public MemoryEstimate ImportMemory(ImportPlan plan)
+    {
+        var baseline = options.Value.BaselineMemoryMiB * 1024L * 1024;
+        var weights = plan.Parameters * 4;
+        return new MemoryEstimate(plan.PeakBytes + baseline, weights, plan.PeakBytes - weights, baseline,
+            MemoryLimitBytes);
+    }
+
     /// <summary>Whether the run fits in memory in fp32 and in bf16 alike (then only speed decides "auto").</summary>
     public bool BothFit(RunSpec spec, int vocabSize) =>
         Precisions.Supported.Where(p => p != Precisions.Auto)

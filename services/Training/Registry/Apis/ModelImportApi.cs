@@ -11,6 +11,7 @@ using Platform.Storage;
 using Platform.Tokenizers;
 using Training.Apis;
 using Training.Registry.Data;
+using Training.Runs;
 
 namespace Training.Registry.Apis;
 
@@ -26,6 +27,25 @@ public static class ModelImportApi
         return app;
     }
 
+    /// <summary>422 with the estimate, in the shape a run's refusal has.</summary>
+    private static IResult TooBig(ImportPlan plan, MemoryEstimate memory)
+    {
+        static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";
+        var c = plan.Config;
+        return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "The model does not fit in the training worker's memory.",
+            detail: $"The {c.NLayer}-layer, {c.NEmbd}-wide model has {plan.Parameters:N0} parameters and needs about " +
+                    $"{GiB(memory.PeakBytes)} to import ({GiB(memory.WeightsAndOptimizerBytes)} weights, " +
+                    $"{GiB(memory.ActivationBytes)} to read its largest tensor, {GiB(memory.BaselineBytes)} the " +
+                    "worker itself); " +
+                    $"the training worker has {GiB(memory.LimitBytes)}.",
+            extensions: new Dictionary<string, object?>
+            {
+                ["field"] = "weights",
+                ["estimate"] = new { parameters = plan.Parameters, memory },
+            });
+    }
+
     private static IResult Invalid(string field, params string[] messages) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages }, title: "The import is invalid.");
 
@@ -34,7 +54,7 @@ public static class ModelImportApi
     /// as the next version of Name. Every missing, surplus or misshapen tensor is named in the 400; nothing is kept then.
     /// </summary>
     private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, Registrar registrar, ArtifactStore store, IOptions<ImportOptions> options,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        RunEstimator estimator, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxWeightsBytes;
         var (form, problem) = await MultipartUpload.ReadFormAsync(http.Request, limit, cancellationToken);
@@ -84,9 +104,12 @@ public static class ModelImportApi
                 return Invalid("tokenizer", ex.Message);
             }
             await store.WriteAsync(weightsKey, s => weights!.CopyToAsync(s, cancellationToken));
+            ImportPlan plan;
             try
             {
-                imported = await Task.Run(() => GptImport.Import(store.PathOf(weightsKey), tokenizer.VocabSize, config), cancellationToken);
+                // The header is checked against the file and the model it describes before anything is allocated.
+                var path = store.PathOf(weightsKey);
+                plan = await Task.Run(() => GptImport.Plan(path, tokenizer.VocabSize, config), cancellationToken);
             }
             catch (ImportException ex)
             {
@@ -98,6 +121,14 @@ public static class ModelImportApi
                 store.DeletePrefix(prefix);
                 return Invalid("weights", ex.Message);
             }
+            // Training and the registry share this process: a model that cannot fit is refused as a run would be.
+            var memory = estimator.ImportMemory(plan);
+            if (memory.PeakBytes > memory.LimitBytes)
+            {
+                store.DeletePrefix(prefix);
+                return TooBig(plan, memory);
+            }
+            imported = await Task.Run(() => GptImport.Import(plan), cancellationToken);
             using (imported.Model)
                 await store.WriteAsync(checkpointKey, s => { Checkpoint.Save(imported.Model, s); return Task.CompletedTask; });
             store.Delete(weightsKey);
