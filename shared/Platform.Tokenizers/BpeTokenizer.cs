@@ -12,6 +12,16 @@ public sealed class BpeTokenizer : ITokenizer
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
     private const int MaxCachedWords = 200_000;
+    // Pieces are cached for reuse only up to this length: a long run without spaces is seldom seen twice, and caching
+    // it would keep its text.
+    private const int MaxCachedPieceChars = 256;
+
+    /// <summary>
+    /// A pre-token longer than this many UTF-8 bytes is encoded in parts of this size (cut between characters), so
+    /// that one unbroken run (a base64 blob, a line with no spaces) costs memory in proportion to the part, not the
+    /// run. Merges do not cross a cut; natural text has no word this long, so its tokens are the reference's.
+    /// </summary>
+    public const int MaxPieceBytes = 1 << 16;
 
     private readonly string[] _idToToken;
     private readonly int[] _byteIds = new int[256];
@@ -50,14 +60,18 @@ public sealed class BpeTokenizer : ITokenizer
 
     public int? SpecialTokenId(string token) => _specialIds.TryGetValue(token, out var id) ? id : null;
 
-    public int[] Encode(string text)
+    public int[] Encode(string text) => Encode(text, CancellationToken.None);
+
+    /// <summary>The same, stopping with <see cref="OperationCanceledException"/> between pieces once cancelled.
+    /// </summary>
+    public int[] Encode(string text, CancellationToken cancellationToken)
     {
         var ids = new List<int>(text.Length / 2 + 1); // English BPE runs about 0.3–0.5 tokens a character
         var start = 0;
         while (start < text.Length)
         {
             var (at, special) = NextSpecial(text, start);
-            EncodeOrdinary(text.AsSpan(start, at - start), ids);
+            EncodeOrdinary(text.AsSpan(start, at - start), ids, cancellationToken);
             if (special is null)
                 break;
             ids.Add(_specialIds[special]);
@@ -78,12 +92,18 @@ public sealed class BpeTokenizer : ITokenizer
         return best;
     }
 
-    private void EncodeOrdinary(ReadOnlySpan<char> text, List<int> ids)
+    private void EncodeOrdinary(ReadOnlySpan<char> text, List<int> ids, CancellationToken cancellationToken)
     {
         var lookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var match in ByteLevel.Gpt2PatternForThisThread().EnumerateMatches(text))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var piece = text.Slice(match.Index, match.Length);
+            if (piece.Length > MaxCachedPieceChars)
+            {
+                EncodeLongPiece(piece, ids, cancellationToken);
+                continue;
+            }
             if (!lookup.TryGetValue(piece, out var pieceIds))
             {
                 pieceIds = EncodePiece(piece);
@@ -99,41 +119,83 @@ public sealed class BpeTokenizer : ITokenizer
         }
     }
 
-    /// <summary>Applies merges to one pre-token: repeatedly merge the adjacent pair of lowest rank.</summary>
-    private int[] EncodePiece(ReadOnlySpan<char> piece)
+    /// <summary>A long pre-token, uncached, in parts of at most <see cref="MaxPieceBytes"/> bytes.</summary>
+    private void EncodeLongPiece(ReadOnlySpan<char> piece, List<int> ids, CancellationToken cancellationToken)
     {
-        byte[] bytes;
+        var bytes = Utf8Of(piece);
+        var start = 0;
+        while (start < bytes.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var end = Math.Min(bytes.Length, start + MaxPieceBytes);
+            // Back up to a character's first byte (not a continuation byte 10xxxxxx).
+            while (end < bytes.Length && (bytes[end] & 0xC0) == 0x80)
+                end--;
+            ids.AddRange(Merge(bytes.AsSpan(start, end - start)));
+            start = end;
+        }
+    }
+
+    private int[] EncodePiece(ReadOnlySpan<char> piece) => Merge(Utf8Of(piece));
+
+    private static byte[] Utf8Of(ReadOnlySpan<char> piece)
+    {
         try
         {
-            bytes = StrictUtf8.GetBytes(piece.ToArray());
+            return StrictUtf8.GetBytes(piece.ToArray());
         }
         catch (EncoderFallbackException)
         {
             throw new ArgumentException("The text holds an unpaired surrogate: it is not valid Unicode.");
         }
-        var symbols = new List<int>(bytes.Length);
-        foreach (var b in bytes)
-            symbols.Add(_byteIds[b]);
-        while (symbols.Count > 1)
+    }
+
+    /// <summary>
+    /// Applies merges to one pre-token's bytes: the adjacent pair of lowest rank first, the leftmost among equals,
+    /// until none applies (Hugging Face's and tiktoken's order). The symbols form a linked list over the byte
+    /// positions, and the candidate pairs a priority queue keyed by (rank, position): a merge joins two list nodes and
+    /// queues the pairs it makes with its neighbours, and a queued pair whose symbols have changed since is skipped
+    /// when it comes up. That is O(n log n) in the piece's length, where merging by rescanning the piece is O(n²).
+    /// </summary>
+    private int[] Merge(ReadOnlySpan<byte> bytes)
+    {
+        var n = bytes.Length;
+        if (n <= 1)
+            return n == 0 ? [] : [_byteIds[bytes[0]]];
+        // ids[i] is the symbol starting at byte i, or -1 once it was merged into its left neighbour.
+        var ids = new int[n];
+        var next = new int[n];
+        var previous = new int[n];
+        for (var i = 0; i < n; i++)
+            (ids[i], next[i], previous[i]) = (_byteIds[bytes[i]], i + 1 < n ? i + 1 : -1, i - 1);
+        var queue = new PriorityQueue<(int At, int Left, int Right), (int Rank, int At)>();
+        void Queue(int at)
         {
-            var bestRank = int.MaxValue;
-            var bestId = -1;
-            (int, int) bestPair = default;
-            for (var i = 0; i < symbols.Count - 1; i++)
-                if (_merges.TryGetValue((symbols[i], symbols[i + 1]), out var merge) && merge.Rank < bestRank)
-                    (bestRank, bestId, bestPair) = (merge.Rank, merge.Id, (symbols[i], symbols[i + 1]));
-            if (bestId < 0)
-                break;
-            for (var i = 0; i < symbols.Count - 1; i++)
-            {
-                if (symbols[i] == bestPair.Item1 && symbols[i + 1] == bestPair.Item2)
-                {
-                    symbols[i] = bestId;
-                    symbols.RemoveAt(i + 1);
-                }
-            }
+            var right = next[at];
+            if (right >= 0 && _merges.TryGetValue((ids[at], ids[right]), out var merge))
+                queue.Enqueue((at, ids[at], ids[right]), (merge.Rank, at));
         }
-        return symbols.ToArray();
+        for (var i = 0; i + 1 < n; i++)
+            Queue(i);
+        while (queue.TryDequeue(out var pair, out _))
+        {
+            var right = next[pair.At];
+            // Stale: a symbol of the pair was merged with another since it was queued (merged symbols never recur).
+            if (ids[pair.At] != pair.Left || right < 0 || ids[right] != pair.Right)
+                continue;
+            ids[pair.At] = _merges[(pair.Left, pair.Right)].Id;
+            ids[right] = -1;
+            next[pair.At] = next[right];
+            if (next[right] >= 0)
+                previous[next[right]] = pair.At;
+            if (previous[pair.At] >= 0)
+                Queue(previous[pair.At]);
+            Queue(pair.At);
+        }
+        var symbols = new List<int>();
+        for (var i = 0; i >= 0; i = next[i])
+            symbols.Add(ids[i]);
+        return [.. symbols];
     }
 
     public string Decode(IEnumerable<int> ids)

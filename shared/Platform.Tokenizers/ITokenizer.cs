@@ -5,6 +5,13 @@ public interface ITokenizer
     string Kind { get; }
     int VocabSize { get; }
     int[] Encode(string text);
+
+    /// <summary>The same, stopping with <see cref="OperationCanceledException"/> once cancelled.</summary>
+    int[] Encode(string text, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Encode(text);
+    }
     string Decode(IEnumerable<int> ids);
     void Save(Stream stream);
 

@@ -6,8 +6,14 @@ using Microsoft.ML.Tokenizers;
 using Platform.Tokenizers;
 
 // Tokenizer benchmark (see README "Benchmarks"):  bash infra/bench/tokenizers.sh [--large-mb N] [--encode-mb N]
+//                                                  bash infra/bench/tokenizers.sh --long-pieces
 var root = FindRoot();
 var demo = File.ReadAllText(Path.Combine(root, "infra", "demo", "tinyshakespeare.txt"));
+if (args.Contains("--long-pieces"))
+{
+    LongPieces();
+    return;
+}
 var largeMb = args.SkipWhile(a => a != "--large-mb").Skip(1).Select(int.Parse).DefaultIfEmpty(50).First();
 
 Console.WriteLine($"== BPE training, vocabulary 8,192 (minFrequency 2)");
@@ -65,6 +71,46 @@ if (encodeMb > 0)
         Console.WriteLine($"   {threads} thread(s): {tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({size / 1e6 / clock.Elapsed.TotalSeconds:F1} MB/s); " +
                           $"allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6:N0} MB, {GC.CollectionCount(0) - gen0} gen-0 collections; " +
                           $"RSS before {rssBefore:N0} MiB, peak {PeakRssMiB():N0} MiB");
+    }
+}
+
+// Text without a space is one pre-token: encoding speed must not fall with its length (docs/benchmarks.md).
+static void LongPieces()
+{
+    var gpt2 = LoadGpt2();
+    var reference = TiktokenTokenizer.CreateForModel("gpt2");
+    var random = new Random(5);
+    string Letters(int n) => new([.. Enumerable.Range(0, n).Select(_ => (char)('a' + random.Next(26)))]);
+    for (var warm = 0; warm < 5; warm++)
+        gpt2.Encode(Letters(100_000));
+    const int bound = Platform.Tokenizers.BpeTokenizer.MaxPieceBytes;
+    Console.WriteLine($"== One piece without a space, GPT-2's vocabulary; parts of {bound:N0} bytes");
+    foreach (var (name, text) in new[]
+             {
+                 ("\"th\" × 10,000", string.Concat(Enumerable.Repeat("th", 10_000))),
+                 ("\"th\" × 100,000", string.Concat(Enumerable.Repeat("th", 100_000))),
+                 ("\"th\" × 1,000,000", string.Concat(Enumerable.Repeat("th", 1_000_000))),
+                 ("random letters, 10,000", Letters(10_000)),
+                 ("random letters, 100,000", Letters(100_000)),
+                 ("random letters, 1,000,000", Letters(1_000_000)),
+                 ("random letters, 50 MB", Letters(50_000_000)),
+             })
+    {
+        // The median of 3 (the first of the whole run also warms the JIT up).
+        int[] ids = [];
+        var times = new List<double>();
+        for (var round = 0; round < 3; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            ids = gpt2.Encode(text);
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        var seconds = times.Order().ElementAt(1);
+        // Under the bound the tokens are the reference's (over it, merges stop at each part's end).
+        var same = text.Length > bound ? ""
+            : reference.EncodeToIds(text).SequenceEqual(ids) ? ", as Tiktoken" : ", NOT as Tiktoken";
+        Console.WriteLine($"   {name,-28} {ids.Length,12:N0} tokens in {seconds,7:F3} s: " +
+                          $"{ids.Length / seconds,12:N0} tokens/s{same}");
     }
 }
 

@@ -69,7 +69,9 @@ public static class TokenizersApi
         try
         {
             var tokenizer = cache.Get(record);
-            var ids = tokenizer.Encode(body.Text);
+            // A client that hangs up stops the work its text would still cost (the CPU-bound encoding runs off the
+            // request's thread, and checks the token between pieces).
+            var ids = await Task.Run(() => tokenizer.Encode(body.Text, cancellationToken), cancellationToken);
             return Results.Ok(new { ids, count = ids.Length, bytes = System.Text.Encoding.UTF8.GetByteCount(body.Text) });
         }
         catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
