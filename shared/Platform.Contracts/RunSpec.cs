@@ -86,6 +86,8 @@ public static class Precisions
 {
     public const string Auto = "auto", Fp32 = "fp32", Bf16 = "bf16";
     public static readonly IReadOnlyList<string> Supported = [Auto, Fp32, Bf16];
+    /// <summary>The precisions a run computes in ("auto" chooses one of them).</summary>
+    public static readonly IReadOnlyList<string> Computed = [Fp32, Bf16];
 }
 
 /// <summary>Everything needed to start a run; the run's Name is the registered model's name.</summary>

@@ -33,22 +33,25 @@ public static class TorchRuntime
     /// </summary>
     public static string DescribeMachine(Device device, int threads)
     {
-        string? Field(string name) => CpuInfo
+        var gpus = device.type == TorchSharp.DeviceType.CUDA ? $", {cuda.device_count()} CUDA device(s)" : "";
+        return $"{Cpu.Value}, {threads} thread{(threads == 1 ? "" : "s")}{gpus}";
+    }
+
+    // The CPU in words, from the first processor's block of /proc/cpuinfo, read once: it does not change.
+    private static readonly Lazy<string> Cpu = new(() =>
+    {
+        var block = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Trim().Length > 0).ToList()
+            : [];
+        string? Field(string name) => block
             .FirstOrDefault(l => l.StartsWith(name) && l[name.Length..].TrimStart().StartsWith(':'))
             ?.Split(':', 2)[1].Trim();
         var flags = (Field("flags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         var isa = new[] { "avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16" }.Where(flags.Contains);
         var vendor = Field("vendor_id") ?? RuntimeInformation.ProcessArchitecture.ToString();
-        var cpu = $"{vendor} {Field("model name") ?? "CPU"} " +
-                  $"(family {Field("cpu family") ?? "?"}, model {Field("model") ?? "?"}; {string.Join(' ', isa)})";
-        var gpus = device.type == TorchSharp.DeviceType.CUDA ? $", {cuda.device_count()} CUDA device(s)" : "";
-        return $"{cpu}, {threads} thread{(threads == 1 ? "" : "s")}{gpus}";
-    }
-
-    // The first processor's block of /proc/cpuinfo (empty where there is none).
-    private static IEnumerable<string> CpuInfo => File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Trim().Length > 0)
-        : [];
+        return $"{vendor} {Field("model name") ?? "CPU"} " +
+               $"(family {Field("cpu family") ?? "?"}, model {Field("model") ?? "?"}; {string.Join(' ', isa)})";
+    });
 
     /// <summary>
     /// Hands memory that a finished run freed back to the system. Training runs on jemalloc set to keep freed

@@ -47,11 +47,11 @@ public sealed class PrecisionChoice(TrainingDbContext db, RunEstimator estimator
 
     /// <summary>The timing of this shape on this machine, if one was made (what an estimate can tell).</summary>
     public Task<PrecisionMeasurement?> MeasuredAsync(RunSpec spec, int vocabSize, CancellationToken cancellationToken)
-    {
-        var (machine, shape) = (Machine, ShapeOf(spec, vocabSize));
-        return db.PrecisionMeasurements.AsNoTracking()
+        => FindAsync(Machine, ShapeOf(spec, vocabSize), cancellationToken);
+
+    private Task<PrecisionMeasurement?> FindAsync(string machine, string shape, CancellationToken cancellationToken) =>
+        db.PrecisionMeasurements.AsNoTracking()
             .FirstOrDefaultAsync(m => m.Machine == machine && m.Shape == shape, cancellationToken);
-    }
 
     /// <summary>
     /// The run's precision: the one it already trains in when it resumes, the spec's, or auto's choice (timing both
@@ -62,18 +62,18 @@ public sealed class PrecisionChoice(TrainingDbContext db, RunEstimator estimator
         if (run.Precision is { } kept)
             return new PrecisionDecision(kept, run.PrecisionReason ?? "");
         var vocab = dataset.VocabSize ?? RunEstimator.AssumedVocabSize;
-        var measured = await MeasuredAsync(run.Spec, vocab, cancellationToken);
+        var (machine, shape) = (Machine, ShapeOf(run.Spec, vocab));
+        var measured = await FindAsync(machine, shape, cancellationToken);
         var estimate = estimator.Estimate(run.Spec, vocab, measured);
         var auto = run.Spec.Training.Precision == Precisions.Auto;
         if (!auto || measured is not null || !estimator.BothFit(run.Spec, vocab))
             return new PrecisionDecision(estimate.Precision, estimate.PrecisionReason);
 
-        var shape = ShapeOf(run.Spec, vocab);
-        logger.LogInformation("run {RunId}: timing fp32 and bf16 for {Shape} on {Machine}", run.Id, shape, Machine);
+        logger.LogInformation("run {RunId}: timing fp32 and bf16 for {Shape} on {Machine}", run.Id, shape, machine);
         var timing = await job.TimePrecisionsAsync(run, dataset, cancellationToken);
         var measurement = new PrecisionMeasurement
         {
-            Machine = Machine,
+            Machine = machine,
             Shape = shape,
             Fp32Millis = Math.Round(timing.Fp32Millis, 3),
             Bf16Millis = Math.Round(timing.Bf16Millis, 3),

@@ -74,8 +74,7 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
 
     /// <summary>Whether the run fits in memory in fp32 and in bf16 alike (then only speed decides "auto").</summary>
     public bool BothFit(RunSpec spec, int vocabSize) =>
-        Precisions.Supported.Where(p => p != Precisions.Auto)
-            .All(p => Raw(spec.WithPrecision(p), vocabSize).PeakMemoryBytes <= MemoryLimitBytes);
+        Precisions.Computed.All(p => Raw(spec.WithPrecision(p), vocabSize).PeakMemoryBytes <= MemoryLimitBytes);
 
     /// <summary>"auto: bf16, the faster for this shape on this machine: fp32 40.0 ms/step, bf16 21.7 ms/step"</summary>
     public static string MeasuredReason(PrecisionTiming timing, string when)
@@ -92,8 +91,7 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         var asked = spec.Training.Precision;
         if (asked != Precisions.Auto)
             return (asked, $"training.precision asks for {asked}");
-        var peak = Precisions.Supported.Where(p => p != Precisions.Auto)
-            .ToDictionary(p => p, p => Raw(spec.WithPrecision(p), vocab).PeakMemoryBytes);
+        var peak = Precisions.Computed.ToDictionary(p => p, p => Raw(spec.WithPrecision(p), vocab).PeakMemoryBytes);
         var limit = MemoryLimitBytes;
         if (peak[Precisions.Fp32] > limit && peak[Precisions.Bf16] <= limit)
             return (Precisions.Bf16, $"auto: only bf16 fits in the worker's memory (fp32 needs " +
@@ -151,9 +149,7 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         // "auto" trains in bf16 when only bf16 fits: a change fits when either precision does.
         bool Fits(RunSpec s)
         {
-            var precisions = s.Training.Precision == Precisions.Auto
-                ? [Precisions.Fp32, Precisions.Bf16]
-                : new[] { s.Training.Precision };
+            var precisions = s.Training.Precision == Precisions.Auto ? Precisions.Computed : [s.Training.Precision];
             return precisions.Any(p => Raw(s.WithPrecision(p), vocabSize).PeakMemoryBytes <= limit);
         }
         var t = spec.Training;
