@@ -18,8 +18,7 @@ public sealed class ImportException(IReadOnlyList<string> problems) : Exception(
 /// shape and readable bytes, nothing else is, and the settings are valid. Nothing is allocated for the model until
 /// <see cref="GptImport.Import(ImportPlan)"/>, so its size can be checked against the memory first.
 /// </summary>
-public sealed record ImportPlan(SafetensorsFile File, string Prefix, GptConfig Config, long EmbeddingRows, bool Conv1d,
-    string Layout)
+public sealed record ImportPlan(SafetensorsFile File, string Prefix, GptConfig Config, bool Conv1d, string Layout)
 {
     /// <summary>The model's parameters (its embedding padded as the platform pads it).</summary>
     public long Parameters => (long)Config.PaddedVocabSize * Config.NEmbd + (long)Config.BlockSize * Config.NEmbd
@@ -131,7 +130,7 @@ public static class GptImport
             problems = [.. problems.Take(MaxProblems), $"and {problems.Count - MaxProblems} more problems"];
         if (problems.Count > 0)
             throw new ImportException(problems);
-        return new ImportPlan(file, prefix, gptConfig, rows, conv1d, layout);
+        return new ImportPlan(file, prefix, gptConfig, conv1d, layout);
     }
 
     /// <summary>Builds the model a plan describes and copies the file's weights into it.</summary>

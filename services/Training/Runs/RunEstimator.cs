@@ -124,6 +124,13 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         return estimate with { MeasuredFlopsPerSecond = rate, EstimatedSeconds = estimate.TrainingFlops / rate };
     }
 
+    /// <summary>An import's <see cref="ImportMemory"/> in words, as <see cref="Explain"/> words a run's.</summary>
+    public static string ExplainImport(ImportPlan plan, MemoryEstimate memory) =>
+        $"The {plan.Config.NLayer}-layer, {plan.Config.NEmbd}-wide model has {plan.Parameters:N0} parameters and " +
+        $"needs about {GiB(memory.PeakBytes)} to import ({GiB(memory.WeightsAndOptimizerBytes)} weights, " +
+        $"{GiB(memory.ActivationBytes)} to read its largest tensor, {GiB(memory.BaselineBytes)} the worker itself); " +
+        $"the training worker has {GiB(memory.LimitBytes)}.";
+
     /// <summary>"Needs 155.2 GiB of memory; this worker has 23.4 GiB." plus what would make it fit.</summary>
     internal static string Explain(RunEstimate e) =>
         $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights and AdamW state, " +

@@ -28,23 +28,15 @@ public static class ModelImportApi
     }
 
     /// <summary>422 with the estimate, in the shape a run's refusal has.</summary>
-    private static IResult TooBig(ImportPlan plan, MemoryEstimate memory)
-    {
-        static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";
-        var c = plan.Config;
-        return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+    private static IResult TooBig(ImportPlan plan, MemoryEstimate memory) =>
+        Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The model does not fit in the training worker's memory.",
-            detail: $"The {c.NLayer}-layer, {c.NEmbd}-wide model has {plan.Parameters:N0} parameters and needs about " +
-                    $"{GiB(memory.PeakBytes)} to import ({GiB(memory.WeightsAndOptimizerBytes)} weights, " +
-                    $"{GiB(memory.ActivationBytes)} to read its largest tensor, {GiB(memory.BaselineBytes)} the " +
-                    "worker itself); " +
-                    $"the training worker has {GiB(memory.LimitBytes)}.",
+            detail: RunEstimator.ExplainImport(plan, memory),
             extensions: new Dictionary<string, object?>
             {
                 ["field"] = "weights",
                 ["estimate"] = new { parameters = plan.Parameters, memory },
             });
-    }
 
     private static IResult Invalid(string field, params string[] messages) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages }, title: "The import is invalid.");
