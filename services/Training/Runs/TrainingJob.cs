@@ -87,10 +87,12 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
     /// with weights of their own: the run's start is untouched, since training seeds its generator afresh).
     /// </summary>
     public Task<PrecisionTiming> TimePrecisionsAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
-        =>
-        Task.Run(() =>
+        => Task.Run(() =>
         {
             var device = TorchRuntime.Initialise(options.Value.IntraOpThreads);
+            // A fine-tune's base is checked once here, not in each of the trial's four rounds.
+            if (run.BaseCheckpointKey is { } baseKey)
+                LoadedModel.Verify(store.PathOf(baseKey), run.BaseCheckpointSha256!);
             var timing = PrecisionTrial.Measure(compute => OpenTask(run, dataset, device, compute, trial: true),
                 new Trainer(TrainerOptionsOf(run)), cancellationToken);
             logger.LogInformation("run {RunId}: {Timing}", run.Id, timing.Describe());
@@ -131,7 +133,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
     /// <summary>
     /// The run's model (fresh: the checkpoint, if any, is restored by the trainer) and its batches, on the device,
     /// computing in <paramref name="compute"/>. A <paramref name="trial"/> (timing steps only) skips initialising from
-    /// word vectors.
+    /// word vectors and checking the base, which its caller checked once.
     /// </summary>
     private OpenedTask OpenTask(Run run, KnownDataset dataset, Device device, ScalarType? compute, bool trial = false)
     {
@@ -146,7 +148,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, info.SourceSpecials, info.TargetSpecials,
                 shared: dataset.SourceTokenizerKey is null);
             var model = new EncoderDecoder(config) { ComputeType = compute };
-            if (OpenBase(run) is { } start)
+            if (OpenBase(run, verify: !trial) is { } start)
                 using (start)
                     model.LoadWeightsFrom(start as EncoderDecoder ?? throw new InvalidDataException($"{run.BaseModel} is not an encoder-decoder."));
             model.to(device);
@@ -157,7 +159,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 $"targets ≤ {config.MaxTargetLength}, vocabulary {config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
                 $"{train.Count} train pairs", [model, train, validation]);
         }
-        var baseModel = OpenBase(run);
+        var baseModel = OpenBase(run, verify: !trial);
         LoraGpt? lora = null;
         // A fine-tune keeps its base's activation (an imported GPT-2 computes gelu_new).
         var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias,
@@ -205,12 +207,13 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
     /// The model a fine-tune starts from, verified against its registered sha256 (a LoRA version merged into its base);
     /// null for a run from scratch. The caller copies its weights and disposes it.
     /// </summary>
-    private nn.Module? OpenBase(Run run)
+    private nn.Module? OpenBase(Run run, bool verify = true)
     {
         if (run.BaseCheckpointKey is not { } key)
             return null;
         var path = store.PathOf(key);
-        LoadedModel.Verify(path, run.BaseCheckpointSha256!);
+        if (verify)
+            LoadedModel.Verify(path, run.BaseCheckpointSha256!);
         return LoadedModel.LoadNetwork(path, store.PathOf);
     }
 
