@@ -129,6 +129,85 @@ public sealed class AccessTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task A_model_name_is_its_first_owners_and_another_editor_gets_409_at_creation_until_it_is_shared()
+    {
+        var (aliceId, aliceKey) = await Api.CreateKeyAsync(Admin, "name-alice", "editor");
+        var (bobId, bobKey) = await Api.CreateKeyAsync(Admin, "name-bob", "editor");
+        var (_, viewerKey) = await Api.CreateKeyAsync(Admin, "name-viewer", "viewer");
+        using var alice = PlatformStack.ClientWithKey(aliceKey);
+        using var bob = PlatformStack.ClientWithKey(bobKey);
+        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        var name = "owned-" + Guid.NewGuid().ToString("N")[..8];
+        var corpus = Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]);
+        var (uploaded, dataset) = await Api.UploadAsync(alice, corpus, "names-data", tokenizer: "char");
+        Assert.Equal(HttpStatusCode.Accepted, uploaded);
+        var datasetId = dataset!["id"]!.GetValue<string>();
+        const string Spec = "\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}," +
+                            "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}";
+        string Run(string model) => $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{model}\",{Spec}}}";
+        async Task<int> RunsNamedAsync() =>
+            (await Api.GetOkAsync(Admin, $"/api/runs?name={name}"))["items"]!.AsArray().Count;
+        Task<(HttpStatusCode Status, JsonNode? Body)> ShareAsync(HttpClient who, params string[] editors) =>
+            Api.SendAsync(who, HttpMethod.Put, $"/api/models/{name}/sharing",
+                new JsonObject { ["editors"] = new JsonArray([.. editors.Select(e => (JsonNode?)e)]) }.ToJsonString());
+        void AssertTaken((HttpStatusCode Status, JsonNode? Body) response, string field, string because)
+        {
+            AssertProblem(HttpStatusCode.Conflict, response, because);
+            Assert.Contains("name-alice", response.Body!["errors"]![field]![0]!.GetValue<string>());
+        }
+
+        // Alice's first run claims the name; anyone may read who holds it.
+        Assert.Equal(HttpStatusCode.Accepted, (await Api.PostJsonAsync(alice, "/api/runs", Run(name))).Status);
+        var claimed = await Api.GetOkAsync(viewer, $"/api/models/{name}/sharing");
+        Assert.Equal(aliceId, claimed["owner"]!["id"]!.GetValue<string>());
+        Assert.Empty(claimed["editors"]!.AsArray());
+
+        // Bob is refused at creation, before anything trains, whichever way he comes: a run, a sweep, an import.
+        AssertTaken(await Api.PostJsonAsync(bob, "/api/runs", Run(name)), "name", "bob's run under alice's name");
+        var sweep = $"{{\"datasetId\":\"{datasetId}\",\"base\":{{\"name\":\"{name}\",{Spec}}}," +
+                    "\"grid\":{\"training.learningRate\":[0.001,0.002]}}";
+        AssertTaken(await Api.PostJsonAsync(bob, "/api/sweeps", sweep), "base.name", "bob's sweep under alice's name");
+        using (var form = new MultipartFormDataContent())
+        {
+            form.Add(new StringContent(name), "name");
+            form.Add(new ByteArrayContent([1, 2, 3]), "weights", "model.safetensors");
+            form.Add(new ByteArrayContent("{}"u8.ToArray()), "tokenizer", "tokenizer.json");
+            using var response = await bob.PostAsync("/api/models/import", form);
+            AssertTaken((response.StatusCode, await Api.ReadAsync(response)), "name", "bob's import");
+        }
+        Assert.Equal(1, await RunsNamedAsync());
+        // An upload's auto-train run under the name is failed at once, saying why.
+        var autoTrain = $"{{\"name\":\"{name}\",{Spec}}}";
+        var (bobUpload, bobDataset) = await Api.UploadAsync(bob, corpus[..5_000], "bob-data", autoTrain,
+            tokenizer: "char");
+        Assert.Equal(HttpStatusCode.Accepted, bobUpload);
+        var autoRunPath = $"/api/runs/{bobDataset!["autoTrainRunId"]!.GetValue<string>()}";
+        var autoRun = await Api.EventuallyAsync(
+            async () => await Api.GetAsync(Admin, autoRunPath) is (HttpStatusCode.OK, { } r) ? r
+                : new JsonObject { ["state"] = "not created yet" },
+            r => r["state"]!.GetValue<string>() == "Failed", TimeSpan.FromMinutes(1), stack.Logs);
+        Assert.Contains($"'{name}' belongs to another key", autoRun["failureReason"]!.GetValue<string>());
+
+        // Only its owner or an admin shares the name; shared, Bob's run is accepted; unshared, refused again.
+        AssertProblem(HttpStatusCode.Forbidden, await ShareAsync(bob, bobId), "bob shares alice's name with himself");
+        var (shared, sharing) = await ShareAsync(alice, bobId);
+        Assert.True(shared == HttpStatusCode.OK, $"{(int)shared}: {sharing}");
+        Assert.Equal([bobId], sharing!["editors"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Accepted, (await Api.PostJsonAsync(bob, "/api/runs", Run(name))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await ShareAsync(alice)).Status);
+        AssertTaken(await Api.PostJsonAsync(bob, "/api/runs", Run(name)), "name", "bob's run once unshared");
+        // An admin may use any name.
+        Assert.Equal(HttpStatusCode.Accepted, (await Api.PostJsonAsync(Admin, "/api/runs", Run(name))).Status);
+        Assert.Equal(4, await RunsNamedAsync()); // Alice's, Bob's failed auto-train run, Bob's shared one, the admin's
+
+        var (invalid, invalidBody) = await Api.SendAsync(alice, HttpMethod.Put, $"/api/models/{name}/sharing", "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, invalid);
+        Assert.NotNull(invalidBody!["errors"]!["editors"]);
+        var unused = await Api.GetAsync(viewer, $"/api/models/never-{name}/sharing");
+        AssertProblem(HttpStatusCode.NotFound, unused, "a name nobody used");
+    }
+
+    [Fact]
     public async Task Keys_are_shown_once_listed_without_secrets_and_revoked_at_once()
     {
         var (created, body) = await Api.PostJsonAsync(Admin, "/api/keys", "{\"name\":\"ci-bot\",\"role\":\"editor\"}");

@@ -105,6 +105,15 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.True(explainExit == 0, explainErr);
         Assert.Contains("Next token", explainOut);
 
+        // Share the name with another key, then with nobody again.
+        var (teammateId, _) = await Api.CreateKeyAsync(stack.Gateway, "cli-teammate", "editor");
+        var (shareExit, shareOut, shareErr) = await RunAsync(null, null, "models", "share", "cli-model", teammateId);
+        Assert.True(shareExit == 0, shareErr);
+        Assert.Contains("shared with 1 key(s)", shareOut);
+        var sharing = await Api.GetOkAsync(stack.Gateway, "/api/models/cli-model/sharing");
+        Assert.Equal([teammateId], sharing["editors"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.Contains("shared with nobody", (await RunAsync(null, null, "models", "share", "cli-model")).Out);
+
         // Exit codes: not found 4, refused 3, invalid 5, usage 2, unreachable 6; each with the platform's reason on stderr.
         var missing = await RunAsync(null, null, "runs", "show", Guid.NewGuid().ToString());
         Assert.Equal(4, missing.Exit);

@@ -59,8 +59,11 @@ public sealed class IdempotencyTests(PlatformStack stack)
         Assert.Single((await Api.GetOkAsync(Http, "/api/runs?name=idempotent-run"))["items"]!.AsArray());
 
         // Keys are per API key: another caller's identical key is its own first request.
-        var (_, editorKey) = await Api.CreateKeyAsync(Http, "idempotency-editor", "editor");
+        var (editorId, editorKey) = await Api.CreateKeyAsync(Http, "idempotency-editor", "editor");
         using var editor = PlatformStack.ClientWithKey(editorKey);
+        // The model name is the admin's: shared, so the editor's run may use it too.
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Http, HttpMethod.Put, "/api/models/idempotent-run/sharing",
+            $"{{\"editors\":[\"{editorId}\"]}}")).Status);
         var theirs = await PostAsync(editor, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), runKey);
         Assert.Equal(HttpStatusCode.Accepted, theirs.Status);
         Assert.NotEqual(again.Body!["id"]!.GetValue<string>(), theirs.Body!["id"]!.GetValue<string>());

@@ -164,6 +164,13 @@ public sealed class ImportTests(PlatformStack stack)
                                        $"\"fineTune\":{{\"method\":\"lora\",\"rank\":2}},{Training(20)}}}");
         Assert.Equal($"import-gpt2/versions/{version["version"]}", tuned["baseModel"]!.GetValue<string>());
 
+        // Three imports of one new name at once take one number each.
+        const string Config = """{"n_head":2,"activation_function":"gelu"}""";
+        var race = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+            ImportAsync("import-race", ToGpt2Layout(export), tokenizer, Config)));
+        Assert.All(race, r => Assert.True(r.Status == HttpStatusCode.Created, $"{(int)r.Status}: {r.Body}"));
+        Assert.Equal([1, 2, 3], race.Select(r => r.Body!["version"]!.GetValue<int>()).Order());
+
         async Task<string?> TryGreedyAsync(string model)
         {
             var (status, body) = await Api.PostJsonAsync(Http, "/api/generate", $"{{\"model\":\"{model}\",\"prompt\":\"KING:\",\"maxTokens\":30,\"temperature\":0}}");

@@ -77,4 +77,30 @@ public sealed class RegistryRuleTests
     [InlineData("2nd", false)]
     [InlineData("", false)]
     public void Alias_names_are_lower_case_words_and_latest_is_reserved(string alias, bool valid) => Assert.Equal(valid, ModelAliases.IsValid(alias));
+
+    [Fact]
+    public void A_name_takes_versions_from_its_owner_the_keys_it_is_shared_with_and_admins_only()
+    {
+        var (alice, bob, carol) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var name = ModelName.Claim("support-bot", new Owner(alice, "alice"), DateTimeOffset.UnixEpoch);
+        Assert.True(name.AllowsRegistrationBy(alice, isAdmin: false));
+        Assert.False(name.AllowsRegistrationBy(bob, isAdmin: false));
+        Assert.True(name.AllowsRegistrationBy(bob, isAdmin: true));
+        // A service call (the empty key id) is nobody's: it never inherits a name.
+        Assert.False(name.AllowsRegistrationBy(Platform.ServiceDefaults.Security.Caller.ServiceKeyId, isAdmin: false));
+
+        name.ShareWith([bob, bob, alice]);
+        Assert.Equal([bob], name.Editors);   // once each, and not the owner
+        Assert.True(name.AllowsRegistrationBy(bob, isAdmin: false));
+        Assert.False(name.AllowsRegistrationBy(carol, isAdmin: false));
+        name.ShareWith([]);
+        Assert.False(name.AllowsRegistrationBy(bob, isAdmin: false));
+        var tooMany = Enumerable.Range(0, ModelName.MaxEditors + 1).Select(_ => Guid.NewGuid()).ToList();
+        Assert.Throws<ArgumentException>(() => name.ShareWith(tooMany));
+
+        // A name from before keys has no owner: only admins register under it.
+        var legacy = ModelName.Claim("old-model", null, DateTimeOffset.UnixEpoch);
+        Assert.False(legacy.AllowsRegistrationBy(alice, isAdmin: false));
+        Assert.True(legacy.AllowsRegistrationBy(alice, isAdmin: true));
+    }
 }

@@ -60,6 +60,15 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
             await SqlAsync(Connection,
                 "INSERT INTO training.model_versions (\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\",\"CheckpointKey\",\"CheckpointSha256\",\"TokenizerKey\",\"CreatedAt\") " +
                 $"VALUES ('{id}', 'old-model', 3, '{Guid.NewGuid()}', '{Guid.NewGuid()}', 'runs/x/model.pt', 'abc', 'datasets/x/tokenizer.json', now())");
+            // A name with two owners' versions belongs, after the upgrade, to the owner of its first.
+            var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+            foreach (var (version, owner) in new[] { (2, second), (1, first) })
+                await SqlAsync(Connection,
+                    "INSERT INTO training.model_versions (\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\"," +
+                    "\"OwnerId\",\"OwnerName\",\"CheckpointKey\",\"CheckpointSha256\",\"TokenizerKey\"," +
+                    "\"CreatedAt\") " +
+                    $"VALUES ('{Guid.NewGuid()}', 'shared-model', {version}, '{Guid.NewGuid()}', '{Guid.NewGuid()}', " +
+                    $"'{owner}', 'k{version}', 'runs/y/model.pt', 'abc', 'datasets/y/tokenizer.json', now())");
 
             await new TrainingSchemaBeforeRegistry(services, services.GetRequiredService<ILogger<TrainingSchemaBeforeRegistry>>())
                 .StartAsync(CancellationToken.None);
@@ -72,6 +81,11 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
             Assert.Equal("old-model 3 gpt", await ScalarAsync(Connection,
                 $"SELECT \"Name\" || ' ' || \"Version\" || ' ' || \"Architecture\" FROM registry.model_versions WHERE \"Id\" = '{id}'"));
             Assert.Equal(true, await ScalarAsync(Connection, "SELECT to_regclass('training.model_versions') IS NULL"));
+            Assert.Equal($"{first} k1", await ScalarAsync(Connection,
+                "SELECT \"OwnerId\" || ' ' || \"OwnerName\" FROM registry.model_names " +
+                "WHERE \"Name\" = 'shared-model'"));
+            Assert.Equal(true, await ScalarAsync(Connection,
+                "SELECT \"OwnerId\" IS NULL FROM registry.model_names WHERE \"Name\" = 'old-model'"));
         }
     }
 }

@@ -52,7 +52,8 @@ public static class RunsApi
         return Results.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation,
+        ModelRegistry registry, CancellationToken cancellationToken)
     {
         // Read raw first: a fine-tune must know which model fields the request set, not just their values after defaults.
         var (json, problem) = await JsonBody.ReadAsync<JsonObject>(http.Request, cancellationToken);
@@ -61,8 +62,11 @@ public static class RunsApi
         var (prepared, refused) = await creation.PrepareAsync(json!, http.Request, cancellationToken);
         if (refused is not null)
             return refused;
+        var caller = http.Caller();
+        if (await registry.RefuseNameAsync(prepared!.Spec.Name, caller, "name", cancellationToken) is { } taken)
+            return taken;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var (run, rejected) = await creation.AddAsync(prepared!, http.Caller().AsOwner(), sweepId: null, cancellationToken);
+        var (run, rejected) = await creation.AddAsync(prepared, caller.AsOwner(), sweepId: null, cancellationToken);
         if (rejected is not null)
             return rejected;
         await db.SaveChangesAsync(cancellationToken);

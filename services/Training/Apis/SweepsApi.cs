@@ -6,6 +6,7 @@ using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Security;
 using Training.Data;
+using Training.Registry;
 using Training.Runs;
 using Training.Sweeps;
 
@@ -31,7 +32,8 @@ public static class SweepsApi
     /// Checks the whole sweep first (its space, then every run it makes, as POST /api/runs would), then creates the sweep
     /// and all its runs in one transaction: a sweep is created whole or not at all.
     /// </summary>
-    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation,
+        ModelRegistry registry, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateSweepRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -80,7 +82,11 @@ public static class SweepsApi
         var space = new JsonObject(parameters.Select(p => KeyValuePair.Create(p.Path, (JsonNode?)(p.Values is { } v
             ? new JsonArray([.. v.Select(x => x.DeepClone())])
             : new JsonObject { ["min"] = p.Range!.Min, ["max"] = p.Range.Max, ["scale"] = p.Range.Log ? "log" : "linear" }))));
-        var owner = http.Caller().AsOwner();
+        var caller = http.Caller();
+        var owner = caller.AsOwner();
+        var nameField = body.Name is null ? "base.name" : "name";
+        if (await registry.RefuseNameAsync(name!, caller, nameField, cancellationToken) is { } taken)
+            return taken;
         var sweep = Sweep.Create(Guid.NewGuid(), name!, body.DatasetId!.Value, spaceField, space.ToJsonString(), seed, prepared.Count,
             body.Objective ?? Sweep.ValidationLoss, alias, owner);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -1,16 +1,18 @@
 using MassTransit;
 using Platform.Contracts;
 using Training.Data;
+using Platform.ServiceDefaults.Messaging;
+using Training.Registry;
 using Training.Runs;
 
 namespace Training.Consumers;
 
 /// <summary>
-/// Records the dataset in this service's projection and, when the upload asked for it, creates the
-/// auto-train run, owned by the uploader. The run id was chosen at upload, so a redelivery finds the run and
-/// does nothing; a dataset deleted meanwhile gets no run.
+/// Records the dataset in this service's projection and, when the upload asked for it, creates the auto-train run,
+/// owned by the uploader (failed at once when its model name is another key's). The run id was chosen at upload, so a
+/// redelivery finds the run and does nothing; a dataset deleted meanwhile gets no run.
 /// </summary>
-public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<DatasetIngested>
+public sealed class DatasetIngestedConsumer(TrainingDbContext db, ModelRegistry registry) : IConsumer<DatasetIngested>
 {
     public Task Consume(ConsumeContext<DatasetIngested> context)
     {
@@ -25,6 +27,15 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db) : IConsumer<Da
                 return;
             var run = Run.Create(auto.RunId, auto.Spec, m.DatasetId, m.Owner);
             db.Runs.Add(run);
+            // The uploader's name is checked as a run's is at creation (an upload carries no role: as an editor's).
+            var name = m.Owner is null ? null
+                : await registry.ClaimNameAsync(auto.Spec.Name, m.Owner, context.CancellationToken);
+            if (name is not null && !name.AllowsRegistrationBy(m.Owner!.Id, isAdmin: false))
+            {
+                run.Fail($"The model name '{name.Name}' belongs to another key; the auto-train run was not started.");
+                db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
+                return;
+            }
             await RunScheduler.ScheduleAsync(db, run, dataset, context.CancellationToken);
         }, context.CancellationToken);
     }

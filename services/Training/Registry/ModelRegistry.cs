@@ -1,3 +1,5 @@
+using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 using Training.Registry.Apis;
 using Training.Registry.Data;
 
@@ -10,8 +12,20 @@ namespace Training.Registry;
 public sealed class ModelRegistry(RegistryDbContext db)
 {
     /// <summary>The version "name", "name/versions/N" or "name@alias" names now (not tracked), or null.</summary>
-    public Task<ModelVersion?> FindAsync(Platform.Contracts.ModelReference reference, CancellationToken cancellationToken) =>
+    public Task<ModelVersion?> FindAsync(ModelReference reference, CancellationToken cancellationToken) =>
         ModelVersions.FindAsync(db, reference, cancellationToken);
+
+    /// <summary>
+    /// Claims the model name for the caller if nobody holds it; a 409 naming <paramref name="field"/> when it belongs
+    /// to another key that has not shared it with the caller, else null.
+    /// </summary>
+    public Task<IResult?> RefuseNameAsync(string name, Caller caller, string field,
+        CancellationToken cancellationToken) =>
+        ModelNames.RefuseUnlessMayRegisterAsync(db, name, caller, field, cancellationToken);
+
+    /// <summary>The name's record, claimed for <paramref name="owner"/> if nobody holds it.</summary>
+    public Task<ModelName> ClaimNameAsync(string name, Owner? owner, CancellationToken cancellationToken) =>
+        ModelNames.ClaimAsync(db, name, owner, cancellationToken);
 
     /// <summary>A 409 naming the aliases or LoRA versions that depend on any of <paramref name="versions"/>, or null.</summary>
     public Task<IResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions, CancellationToken cancellationToken) =>

@@ -9,8 +9,8 @@ namespace Training.Registry;
 
 /// <summary>
 /// Turns a run into a registered version once its candidate has both halves (see <see cref="RegistrationCandidate"/>).
-/// Each change happens under the run's advisory lock, so the two halves arriving at once register it once; the unique
-/// (name, version) index makes two runs of one name registering at once retry with the next number.
+/// Each change happens under the run's advisory lock, so the two halves arriving at once register it once; a version is
+/// numbered under its name's lock, so two runs (or a run and an import) of one name registering at once take turns.
 /// </summary>
 public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
 {
@@ -22,6 +22,11 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
             record(candidate);
             if (candidate.IsReady)
             {
+                // A run created before names were claimed claims its own here; a claimed name is not checked
+                // again: the run was refused at creation if the name was not its owner's.
+                await ModelNames.ClaimAsync(db, candidate.Name, candidate.OwnerId is { } ownerId
+                    ? new Owner(ownerId, candidate.OwnerName ?? "") : null, cancellationToken);
+                await ModelNames.LockVersionsAsync(db, candidate.Name, cancellationToken);
                 var version = Add(candidate.Register(await NextVersionAsync(candidate.Name, cancellationToken), DateTimeOffset.UtcNow));
                 logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, runId);
             }

@@ -35,6 +35,7 @@ public static class RegistryModule
     public static IEndpointRouteBuilder MapModelRegistry(this IEndpointRouteBuilder app)
     {
         app.MapModelsApi();
+        app.MapModelNamesApi();
         app.MapAliasesApi();
         app.MapModelImportApi();
         // The gateway lists it beside each service's own, as "registry".

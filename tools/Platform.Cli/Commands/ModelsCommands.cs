@@ -38,6 +38,31 @@ public static class ModelsCommands
                 Console.WriteLine($"{moved!["name"]}@{moved["alias"]} → v{moved["version"]}");
             return ExitCodes.Ok;
         }));
-        return new Command("models", "List models and move their aliases") { list, promote };
+
+        var shareName = new Argument<string>("name") { Description = "The model name" };
+        var editors = new Argument<string[]>("key-ids")
+        {
+            Description = "The ids of the keys that may register versions under the name (none: shared with nobody)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var share = new Command("share", "Say which keys, beside its owner, may register versions under a model name")
+            { shareName, editors };
+        share.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var ids = new JsonArray([.. result.GetValue(editors)!.Select(e => (JsonNode?)e)]);
+            var shared = await client.SendJsonAsync(HttpMethod.Put,
+                $"/api/models/{Uri.EscapeDataString(result.GetValue(shareName)!)}/sharing",
+                new JsonObject { ["editors"] = ids }, cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(shared);
+            else
+            {
+                var editorCount = shared!["editors"]!.AsArray().Count;
+                Console.WriteLine($"{shared["name"]}: owned by {shared["owner"]?["name"] ?? "admins"}, shared with " +
+                                  (editorCount > 0 ? $"{editorCount} key(s)" : "nobody"));
+            }
+            return ExitCodes.Ok;
+        }));
+        return new Command("models", "List models, move their aliases and share their names") { list, promote, share };
     }
 }

@@ -77,6 +77,9 @@ public static class ModelImportApi
         }
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The import is invalid.");
+        var caller = http.Caller();
+        if (await ModelNames.RefuseUnlessMayRegisterAsync(db, name, caller, "name", cancellationToken) is { } taken)
+            return taken;
 
         var id = Guid.NewGuid();
         var prefix = $"imports/{id:N}";
@@ -131,17 +134,32 @@ public static class ModelImportApi
             throw;
         }
 
-        var owner = http.Caller().AsOwner();
+        var owner = caller.AsOwner();
         var sha = await store.Sha256Async(checkpointKey, cancellationToken);
-        var next = await registrar.NextVersionAsync(name, cancellationToken);
-        var version = registrar.Add(new ModelVersion
+        ModelVersion version;
+        try
         {
-            Id = Guid.NewGuid(), Name = name, Version = next, RunId = id, DatasetId = Guid.Empty, OwnerId = owner?.Id, OwnerName = owner?.Name,
-            CheckpointKey = checkpointKey, CheckpointSha256 = sha, TokenizerKey = tokenizerKey, Architecture = Architectures.Gpt,
-            ImportedFrom = imported.Layout, CreatedAt = DateTimeOffset.UtcNow,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        loggers.CreateLogger(nameof(ModelImportApi)).LogInformation("Imported {Name} v{Version} ({Layout} layout)", name, next, imported.Layout);
-        return Results.Created($"/api/models/{name}/versions/{next}", ModelVersionResponse.From(version));
+            // Numbered under the name's lock: two imports of one name (or an import and a run registering) take turns.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await ModelNames.LockVersionsAsync(db, name, cancellationToken);
+            version = registrar.Add(new ModelVersion
+            {
+                Id = Guid.NewGuid(), Name = name, Version = await registrar.NextVersionAsync(name, cancellationToken),
+                RunId = id, DatasetId = Guid.Empty, OwnerId = owner.Id, OwnerName = owner.Name,
+                CheckpointKey = checkpointKey, CheckpointSha256 = sha, TokenizerKey = tokenizerKey,
+                Architecture = Architectures.Gpt, ImportedFrom = imported.Layout, CreatedAt = DateTimeOffset.UtcNow,
+            });
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            // Nothing was registered: the files go too, so no orphan stays in the store.
+            store.DeletePrefix(prefix);
+            throw;
+        }
+        loggers.CreateLogger(nameof(ModelImportApi)).LogInformation("Imported {Name} v{Version} ({Layout} layout)",
+            name, version.Version, imported.Layout);
+        return Results.Created($"/api/models/{name}/versions/{version.Version}", ModelVersionResponse.From(version));
     }
 }

@@ -4,15 +4,16 @@ using Platform.ServiceDefaults.Messaging;
 namespace Training.Registry.Data;
 
 /// <summary>
-/// The model registry's own schema: versions, aliases with their history, promotion gates, the registration candidates
-/// it assembles from events, and its own outbox. Nothing outside the registry module reads these tables; the Training
-/// side asks <see cref="ModelRegistry"/>.
+/// The model registry's own schema: names and their owners, versions, aliases with their history, promotion gates, the
+/// registration candidates it assembles from events, and its own outbox. Nothing outside the registry module reads
+/// these tables; the Training side asks <see cref="ModelRegistry"/>.
 /// </summary>
 public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> options) : DbContext(options), IOutboxContext
 {
     public const string Schema = "registry";
 
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<ModelName> ModelNames => Set<ModelName>();
     public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
     public DbSet<ModelAliasMove> ModelAliasMoves => Set<ModelAliasMove>();
     public DbSet<PromotionGate> PromotionGates => Set<PromotionGate>();
@@ -33,6 +34,13 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.OwnsOne(v => v.Cost, c => c.ToJson());
             e.Property(v => v.Description).HasMaxLength(4000);
             e.Property(v => v.Tags).HasDefaultValueSql("'{}'::text[]");
+        });
+        modelBuilder.Entity<ModelName>(e =>
+        {
+            e.ToTable("model_names");
+            e.HasKey(n => n.Name);
+            e.Property(n => n.OwnerName).HasMaxLength(64);
+            e.Property(n => n.Editors).HasDefaultValueSql("'{}'::uuid[]");
         });
         modelBuilder.HasSequence<long>(ModelAliasMove.Sequence);
         modelBuilder.Entity<ModelAlias>(e =>

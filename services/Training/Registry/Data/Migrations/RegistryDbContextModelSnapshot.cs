@@ -150,6 +150,32 @@ namespace Training.Registry.Data.Migrations
                     b.ToTable("model_alias_moves", "registry");
                 });
 
+            modelBuilder.Entity("Training.Registry.Data.ModelName", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.PrimitiveCollection<List<Guid>>("Editors")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid[]")
+                        .HasDefaultValueSql("'{}'::uuid[]");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("model_names", "registry");
+                });
+
             modelBuilder.Entity("Training.Registry.Data.ModelVersion", b =>
                 {
                     b.Property<Guid>("Id")
