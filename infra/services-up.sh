@@ -90,5 +90,6 @@ for _ in $(seq 1 180); do
   sleep 1
 done
 supervisorctl -c "$SUPERVISOR_CONF" status || true
-curl -sS "$GATEWAY_URL/health/ready" || true
+# Which service is not ready is told to an admin only.
+curl -sS -H "Authorization: Bearer $PLATFORM_ADMIN_KEY" "$GATEWAY_URL/health/ready" || true
 die "services did not become ready in 180 s; see $LOG_DIR"

@@ -12,6 +12,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 
 namespace Platform.ServiceDefaults;
@@ -84,7 +85,8 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// /health/live answers while the process runs; /health/ready only when its database and broker answer. Both
-    /// are open to anyone (no key, no rate limit): they say nothing but whether the service works.
+    /// are open to anyone (no key, no rate limit) and say only whether the service works; which check failed, and why,
+    /// is shown to an admin caller alone.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -113,9 +115,12 @@ public static class ServiceDefaultsExtensions
     }
 
     private static Task WriteHealthReport(HttpContext context, HealthReport report) =>
-        context.Response.WriteAsJsonAsync(new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
-        });
+        Caller.From(context.User) is { IsAdmin: true }
+            ? context.Response.WriteAsJsonAsync(new
+            {
+                status = report.Status.ToString(),
+                checks = report.Entries.ToDictionary(e => e.Key,
+                    e => new { status = e.Value.Status.ToString(), e.Value.Description }),
+            })
+            : context.Response.WriteAsJsonAsync(new { status = report.Status.ToString() });
 }

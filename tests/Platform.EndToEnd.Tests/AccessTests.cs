@@ -63,9 +63,77 @@ public sealed class AccessTests(PlatformStack stack)
             AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknownHeader, method, path), $"{method} {path} with an unknown X-Api-Key");
             AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(revoked, method, path), $"{method} {path} with a revoked key");
         }
-        // Health needs nothing: probes and load balancers have no key.
+        // Health needs nothing: probes and load balancers have no key. They learn only the status; an admin, which
+        // check answered what.
         Assert.Equal(HttpStatusCode.OK, (await stack.Anonymous.GetAsync("/health/live")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await stack.Anonymous.GetAsync("/health/ready")).StatusCode);
+        var (ready, readiness) = await Api.GetAsync(stack.Anonymous, "/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready);
+        Assert.Equal(["status"], readiness!.AsObject().Select(p => p.Key));
+        Assert.Contains("destinations ready", (await Api.GetOkAsync(Admin, "/health/ready"))["checks"]!["services"]!
+            ["description"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Guessed_keys_are_refused_unlooked_past_a_budget_and_a_revocation_reaches_every_replica()
+    {
+        const int Port = 18092, CacheSeconds = 2, Budget = 5;
+        stack.StartInstance("Gateway", "Gateway-3", Port, new Dictionary<string, string>
+        {
+            ["Gateway__RateLimits__FailedAuthenticationsPerSecond"] = "1",
+            ["Gateway__RateLimits__FailedAuthenticationsBurst"] = Budget.ToString(),
+            ["Gateway__RateLimits__KeyCacheSeconds"] = CacheSeconds.ToString(),
+        });
+        try
+        {
+            await Api.EventuallyAsync(async () => JsonValue.Create(await Api.ReadyAsync(Port)), r => r.GetValue<bool>(),
+                TimeSpan.FromSeconds(90), stack.Logs);
+            HttpClient On(string key) => new() { BaseAddress = new Uri($"http://127.0.0.1:{Port}"),
+                DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", key) } };
+            using var admin = On(stack.AdminKey);
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "/api/keys/me")).Status);
+
+            // A key revoked through one replica is refused by another once its cached lookup expires.
+            var (id, key) = await Api.CreateKeyAsync(Admin, "revoked-elsewhere", "viewer");
+            using var revoked = On(key);
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(revoked, "/api/keys/me")).Status);
+            var revocation = await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{id}");
+            Assert.Equal(HttpStatusCode.NoContent, revocation.Status);
+            var revokedAt = DateTime.UtcNow;
+            await Api.EventuallyAsync(
+                async () => JsonValue.Create((int)(await Api.GetAsync(revoked, "/api/keys/me")).Status),
+                s => s.GetValue<int>() == 401, TimeSpan.FromSeconds(10), stack.Logs);
+            var took = DateTime.UtcNow - revokedAt;
+            Assert.True(took < TimeSpan.FromSeconds(CacheSeconds + 1.5), $"the other replica refused it after {took}");
+
+            // Random keys: the address's budget of failures is looked up and refused with 401, the rest with 429 and
+            // Retry-After, unlooked; a key the replica knows still passes from the same address.
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "/api/keys/me")).Status); // looked up: cached
+            var statuses = new List<HttpStatusCode>();
+            HttpResponseMessage? throttled = null;
+            for (var i = 0; i < Budget + 10; i++)
+            {
+                using var guesser = On("plk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20)));
+                var response = await guesser.GetAsync("/api/runs");
+                statuses.Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                    throttled ??= response;
+                else
+                    response.Dispose();
+            }
+            // The key revoked above was this replica's first failure.
+            Assert.All(statuses.Take(Budget - 1), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+            Assert.True(statuses.Count(s => s == HttpStatusCode.TooManyRequests) >= 8, string.Join(",", statuses));
+            Assert.NotNull(throttled);
+            Assert.True(int.Parse(throttled!.Headers.GetValues("Retry-After").Single()) >= 1);
+            var refusal = (throttled.StatusCode, await Api.ReadAsync(throttled));
+            AssertProblem(HttpStatusCode.TooManyRequests, refusal, "a guess past the budget");
+            throttled.Dispose();
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "/api/keys/me")).Status);
+        }
+        finally
+        {
+            await stack.StopAsync("Gateway-3");
+        }
     }
 
     [Fact]

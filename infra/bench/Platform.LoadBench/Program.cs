@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 // Load benchmark against a running stack (after infra/demo.sh): parallel uploads of small corpora, then concurrent
 // generations, all through the gateway with an editor key of the benchmark's own (the key's default limits).
 //   bash infra/bench/load.sh [--uploads 100] [--generations 50] [--model tinyshakespeare-char] [--corpus-bytes 20000]
+//   bash infra/bench/load.sh --auth [--guesses 500] [--samples 200]   (see AuthBench)
 // Reports p50/p99 latency and the answers by status; anything but 2xx and 429 is an error. Every upload must reach Tokenized.
 string Arg(string flag, string fallback) => args.SkipWhile(a => a != flag).Skip(1).DefaultIfEmpty(fallback).First();
 var gatewayAddress = new Uri(Arg("--gateway", "http://127.0.0.1:8080"));
@@ -21,6 +22,8 @@ var adminKey = Environment.GetEnvironmentVariable("PLATFORM_ADMIN_KEY") ?? throw
 
 using var admin = new HttpClient { BaseAddress = gatewayAddress };
 admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+if (args.Contains("--auth"))
+    return await AuthBench.RunAsync(admin, int.Parse(Arg("--guesses", "500")), int.Parse(Arg("--samples", "200")));
 using var created = await admin.PostAsJsonAsync("/api/keys", new { name = $"load-bench-{DateTime.UtcNow:HHmmss}", role = "editor" });
 var key = JsonNode.Parse(await created.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!;
 using var http = new HttpClient { BaseAddress = gatewayAddress, Timeout = TimeSpan.FromMinutes(5) };

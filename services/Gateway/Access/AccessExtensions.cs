@@ -18,7 +18,9 @@ public static class AccessExtensions
     {
         builder.AddServiceDatabase<AccessDbContext>(AccessDbContext.Schema);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<FailedAuthentications>();
         builder.Services.AddHostedService<BootstrapAdminKey>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

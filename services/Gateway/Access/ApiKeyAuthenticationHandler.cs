@@ -11,9 +11,13 @@ namespace Gateway.Access;
 /// or "X-Api-Key: &lt;key&gt;". No key, or an unknown or revoked one, is challenged with a 401 problem; a key whose
 /// role lacks the right is forbidden with a 403 problem.
 /// </summary>
-public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiKeyStore keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys, FailedAuthentications failures)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    /// <summary>Set on a request whose key was not looked up: its address had spent its failures.</summary>
+    private sealed record Throttled(TimeSpan RetryAfter);
+
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
 
@@ -22,9 +26,22 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         var secret = PresentedSecret(Request);
         if (secret is null)
             return AuthenticateResult.NoResult();
-        var key = await keys.FindActiveAsync(secret, Context.RequestAborted);
+        var key = await keys.FindCachedAsync(secret, Context.RequestAborted);
         if (key is null)
-            return AuthenticateResult.Fail("unknown or revoked API key");
+        {
+            var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (failures.IsExhausted(address, out var retryAfter))
+            {
+                Context.Features.Set(new Throttled(retryAfter));
+                return AuthenticateResult.Fail("too many failed authentications from this address");
+            }
+            key = await keys.FindActiveAsync(secret, Context.RequestAborted);
+            if (key is null)
+            {
+                failures.Record(address);
+                return AuthenticateResult.Fail("unknown or revoked API key");
+            }
+        }
         // The key itself (with its own limits) travels on the request for the rate limiter.
         Context.Features.Set(key);
         return AuthenticateResult.Success(new AuthenticationTicket(new Caller(key.Id, key.Name, key.Role).ToPrincipal(SchemeName), SchemeName));
@@ -41,6 +58,15 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Features.Get<Throttled>() is { } throttled)
+        {
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(throttled.RetryAfter.TotalSeconds))
+                .ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await AccessProblems.WriteAsync(Context, StatusCodes.Status429TooManyRequests,
+                "Too many failed authentications.",
+                "This address presented too many unknown or revoked API keys; none is checked until Retry-After.");
+            return;
+        }
         var presented = PresentedSecret(Request) is not null;
         Response.Headers[HeaderNames.WWWAuthenticate] = presented ? "Bearer error=\"invalid_token\"" : "Bearer";
         await AccessProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized,

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Gateway.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Access;
 
@@ -8,11 +10,14 @@ namespace Gateway.Access;
 public sealed record AuthenticatedKey(Guid Id, string Name, string Role, int? RequestsPerSecond, int? MaxConcurrentGenerations);
 
 /// <summary>
-/// Finds active keys by the hash of their secret. Every request asks the database (one indexed lookup), so a
-/// revoked key is refused from the very next request, on every gateway replica. Last-used times are written at
-/// most once a minute per key.
+/// Finds active keys by the hash of their secret: from a short-lived cache (Gateway:RateLimits:KeyCacheSeconds), else
+/// one indexed query. A key revoked here is dropped from this replica's cache at once; another replica refuses it once
+/// its cached entry expires. Only keys that exist are cached: an unknown secret is asked of the database every time,
+/// within the address's failed-authentication budget (<see cref="FailedAuthentications"/>). Last-used times are
+/// written at most once a minute per key.
 /// </summary>
-public sealed class ApiKeyStore(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class ApiKeyStore(IServiceScopeFactory scopes, TimeProvider clock, IMemoryCache cache,
+    IOptions<RateLimitOptions> options)
 {
     private static readonly TimeSpan UsageResolution = TimeSpan.FromMinutes(1);
 
@@ -24,22 +29,43 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, TimeProvider clock)
 
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _usageWritten = new();
 
-    public async Task<AuthenticatedKey?> FindActiveAsync(string secret, CancellationToken cancellationToken)
+    /// <summary>The key looked up recently (its use recorded), without a query; null when not cached.</summary>
+    public async Task<AuthenticatedKey?> FindCachedAsync(string secret, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AccessDbContext>();
-        var key = await FindActive(db, ApiKeySecret.Hash(secret), cancellationToken);
-        if (key is not null)
-            await RecordUseAsync(db, key.Id, cancellationToken);
+        if (!cache.TryGetValue(CacheKey(ApiKeySecret.Hash(secret)), out AuthenticatedKey? key))
+            return null;
+        await RecordUseAsync(key!.Id, cancellationToken);
         return key;
     }
 
-    private async Task RecordUseAsync(AccessDbContext db, Guid id, CancellationToken cancellationToken)
+    /// <summary>The active key with this secret, asked of the database (and then cached), or null.</summary>
+    public async Task<AuthenticatedKey?> FindActiveAsync(string secret, CancellationToken cancellationToken)
+    {
+        var hash = ApiKeySecret.Hash(secret);
+        AuthenticatedKey? key;
+        await using (var scope = scopes.CreateAsyncScope())
+            key = await FindActive(scope.ServiceProvider.GetRequiredService<AccessDbContext>(), hash,
+                cancellationToken);
+        if (key is null)
+            return null;
+        cache.Set(CacheKey(hash), key, TimeSpan.FromSeconds(Math.Max(0, options.Value.KeyCacheSeconds)));
+        await RecordUseAsync(key.Id, cancellationToken);
+        return key;
+    }
+
+    /// <summary>Drops a revoked key from this replica's cache, so its next request here is refused.</summary>
+    public void Forget(string secretHash) => cache.Remove(CacheKey(secretHash));
+
+    private static string CacheKey(string hash) => "api-key:" + hash;
+
+    private async Task RecordUseAsync(Guid id, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         if (_usageWritten.TryGetValue(id, out var last) && now - last < UsageResolution)
             return;
         _usageWritten[id] = now;
-        await db.Keys.Where(k => k.Id == id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<AccessDbContext>().Keys.Where(k => k.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
     }
 }

@@ -54,7 +54,7 @@ public static class KeyRateLimits
     }
 
     /// <summary>A bucket of <paramref name="burst"/> tokens refilled at <paramref name="perSecond"/> a second (one at a time up to 100/s).</summary>
-    private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst)
+    public static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst)
     {
         perSecond = Math.Max(1, perSecond);
         var (tokens, period) = perSecond <= 100

@@ -12,4 +12,15 @@ public sealed class RateLimitOptions
     /// <summary>Requests per second from one address without a valid key (they are all refused; this bounds the work).</summary>
     public int AnonymousRequestsPerSecond { get; set; } = 10;
     public int AnonymousBurst { get; set; } = 50;
+    /// <summary>
+    /// Unknown or revoked keys one address may present per second, on average, before its next presented key is
+    /// refused (429) without being looked up: guessing keys costs the database nothing past this.
+    /// </summary>
+    public int FailedAuthenticationsPerSecond { get; set; } = 10;
+    public int FailedAuthenticationsBurst { get; set; } = 100;
+    /// <summary>
+    /// How long a gateway replica keeps a key it looked up before asking the database again: a key revoked on another
+    /// replica is refused here within this time (at once on the replica that revoked it).
+    /// </summary>
+    public int KeyCacheSeconds { get; set; } = 5;
 }

@@ -87,8 +87,12 @@ public static class KeysApi
             ? TypedResults.Ok(KeyResponse.From(key))
             : KeyNotFound(id);
 
-    /// <summary>Revoked at once: the next request with the key is refused (every request looks its key up).</summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(Guid id, HttpContext http, AccessDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// Revoked at once on this replica (its cached lookup is dropped); other replicas refuse the key once their cached
+    /// lookups expire.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(Guid id, HttpContext http,
+        AccessDbContext db, ApiKeyStore keys, CancellationToken cancellationToken)
     {
         var key = await db.Keys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
         if (key is null)
@@ -102,6 +106,7 @@ public static class KeysApi
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The key cannot be revoked here.", detail: ex.Message);
         }
         await db.SaveChangesAsync(cancellationToken);
+        keys.Forget(key.SecretHash);
         return TypedResults.NoContent();
     }
 

@@ -6,11 +6,32 @@ namespace Gateway.Proxy;
 /// <summary>
 /// The gateway is ready when every service behind it answers its own /health/ready: for a service with several
 /// replicas (destinations), when one of them does, since the gateway sends requests only to those that answer. A cluster
-/// with no destination (its address not configured) is not ready.
+/// with no destination (its address not configured) is not ready. Anyone may ask, so the answer is shared: callers
+/// within <see cref="Freshness"/> of a check (or while one runs) get its result, and a flood of anonymous probes makes
+/// one round of requests to the services a second, not one each.
 /// </summary>
-public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientFactory clients) : IHealthCheck
+public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientFactory clients, TimeProvider clock)
+    : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _gate = new();
+    private (Task<HealthCheckResult> Check, DateTimeOffset StartedAt)? _last;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
+        CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            if (_last is not { } last || last.Check.IsCompleted && now - last.StartedAt >= Freshness)
+                // Not the caller's token: the check is shared, and one caller going away must not cancel it for others.
+                _last = last = (AskServicesAsync(CancellationToken.None), now);
+            return last.Check.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task<HealthCheckResult> AskServicesAsync(CancellationToken cancellationToken)
     {
         var http = clients.CreateClient(nameof(BackendsHealthCheck));
         var clusters = proxy.GetConfig().Clusters;

@@ -26,6 +26,8 @@ public static class ProxyExtensions
                 return ValueTask.CompletedTask;
             }));
         builder.Services.AddHttpClient(nameof(BackendsHealthCheck), c => c.Timeout = TimeSpan.FromSeconds(5));
+        // One instance, so callers within a second share its answer (see BackendsHealthCheck).
+        builder.Services.AddSingleton<BackendsHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<BackendsHealthCheck>("services", tags: [ServiceDefaultsExtensions.ReadyTag]);
         // The gateway only bounds the request size generously (uploads); each service enforces its own documented limit.
         var maxBody = builder.Configuration.GetValue<long?>("Gateway:MaxRequestBodyBytes") ?? 1L << 30;
