@@ -106,11 +106,27 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
-    /// <summary>A service behind the gateway: authenticate the gateway's signed caller, then authorize.</summary>
+    /// <summary>
+    /// A service behind the gateway: authenticate the gateway's signed caller, authorize, and require the role the
+    /// route table gives the request's route, as the gateway did: a validly signed caller of too weak a role (another
+    /// pod, a leaked secret's holder with a viewer's identity) is refused here too.
+    /// </summary>
     public static WebApplication UseGatewayCallers(this WebApplication app)
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        var routes = app.Services.GetRequiredService<RouteRoles>();
+        app.Use(async (context, next) =>
+        {
+            if (Caller.From(context.User) is { } caller
+                && !RouteRoles.Allows(routes.RoleFor(context.Request.Method, context.Request.Path), caller.Role))
+            {
+                await AccessProblems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden.",
+                    $"The role '{caller.Role}' may not {context.Request.Method} {context.Request.Path}.");
+                return;
+            }
+            await next(context);
+        });
         return app;
     }
 

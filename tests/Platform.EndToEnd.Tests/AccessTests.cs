@@ -335,18 +335,20 @@ public sealed class AccessTests(PlatformStack stack)
     }
 
     /// <summary>The caller header as the gateway writes it, made here independently from the format's description.</summary>
-    private static string Sign(string secret, string role, long expires)
+    private static string Sign(string secret, string role, long expires, string method, string path, string service)
     {
         var payload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
-            $"{{\"Kid\":\"{Guid.NewGuid()}\",\"Name\":\"direct\",\"Role\":\"{role}\",\"Exp\":{expires}}}"));
-        var mac = Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes($"v1.{payload}")));
-        return $"v1.{payload}.{mac}";
+            $"{{\"Kid\":\"{Guid.NewGuid()}\",\"Name\":\"direct\",\"Role\":\"{role}\",\"Exp\":{expires}," +
+            $"\"Method\":\"{method}\",\"Path\":\"{path}\",\"Aud\":\"{service}\"}}"));
+        var mac = Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret),
+            Encoding.ASCII.GetBytes($"v2.{payload}")));
+        return $"v2.{payload}.{mac}";
     }
 
     [Fact]
     public async Task A_request_that_did_not_pass_the_gateway_is_refused_by_every_service()
     {
-        var later = DateTimeOffset.UtcNow.AddMinutes(2).ToUnixTimeSeconds();
+        var later = DateTimeOffset.UtcNow.AddSeconds(20).ToUnixTimeSeconds();
         var paths = new Dictionary<string, string>
         {
             ["Ingestion"] = "/api/datasets", ["Tokenization"] = "/api/tokenizers", ["Training"] = "/api/runs",
@@ -354,22 +356,45 @@ public sealed class AccessTests(PlatformStack stack)
         };
         foreach (var (service, path) in paths)
         {
+            var target = service.ToLowerInvariant();
+            string For(string role, long expires) => Sign(stack.InternalSecret, role, expires, "GET", path, target);
             using var direct = new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) };
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} without the gateway");
             // The caller's API key means nothing to a service: only the gateway turns it into a signed identity.
             direct.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.AdminKey);
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with an API key but no signature");
             direct.DefaultRequestHeaders.Authorization = null;
-            direct.DefaultRequestHeaders.Add("X-Platform-Caller", Sign("a-forger-s-guess-at-the-secret-0123456789", "admin", later));
+            direct.DefaultRequestHeaders.Add("X-Platform-Caller",
+                Sign("a-forger-s-guess-at-the-secret-0123456789", "admin", later, "GET", path, target));
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with a forged signature");
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
-            direct.DefaultRequestHeaders.Add("X-Platform-Caller", Sign(stack.InternalSecret, "admin", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds()));
+            var past = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds();
+            direct.DefaultRequestHeaders.Add("X-Platform-Caller", For("admin", past));
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with an expired signature");
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
-            direct.DefaultRequestHeaders.Add("X-Platform-Caller", Sign(stack.InternalSecret, "viewer", later));
+            // A genuine signature seen once is good for its own request only: not another path, nor another service.
+            direct.DefaultRequestHeaders.Add("X-Platform-Caller", For("viewer", later));
             Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(direct, path)).Status);
+            var replayed = await Api.GetAsync(direct, path + "/" + Guid.NewGuid());
+            AssertProblem(HttpStatusCode.Unauthorized, replayed, $"{service}, replayed on another path");
+            var elsewhere = paths.First(p => p.Key != service);
+            using (var other = new HttpClient { BaseAddress = PlatformStack.ServiceAddress(elsewhere.Key) })
+            {
+                other.DefaultRequestHeaders.Add("X-Platform-Caller", For("viewer", later));
+                var misdirected = await Api.GetAsync(other, path);
+                AssertProblem(HttpStatusCode.Unauthorized, misdirected, $"{service}'s, at {elsewhere.Key}");
+            }
+            direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
             Assert.Equal(HttpStatusCode.OK, (await new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) }.GetAsync("/health/ready")).StatusCode);
         }
+
+        // A service enforces the role of its own routes too: a genuinely signed viewer may not start a run.
+        using var training = new HttpClient { BaseAddress = PlatformStack.ServiceAddress("Training") };
+        training.DefaultRequestHeaders.Add("X-Platform-Caller",
+            Sign(stack.InternalSecret, "viewer", later, "POST", "/api/runs", "training"));
+        var run = $"{{\"datasetId\":\"{Guid.NewGuid()}\",{ValidRun}}}";
+        var viewerRun = await Api.PostJsonAsync(training, "/api/runs", run);
+        AssertProblem(HttpStatusCode.Forbidden, viewerRun, "a signed viewer starting a run at Training itself");
     }
 
     /// <summary>A body sent in chunks (no Content-Length), of the given size.</summary>

@@ -78,7 +78,9 @@ public sealed class DocsTests(PlatformStack stack)
     {
         var document = await DocumentAsync(stack.Gateway);
         var operations = Operations(document).ToList();
-        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "services", "Gateway", "appsettings.json")))!;
+        var table = Path.Combine(PlatformStack.RepoRoot, "shared", "Platform.ServiceDefaults", "Security",
+            "routes.json");
+        var config = JsonNode.Parse(File.ReadAllText(table))!;
         var missing = new List<string>();
         foreach (var (id, route) in config["ReverseProxy"]!["Routes"]!.AsObject())
         {

@@ -8,6 +8,7 @@ public class CallerSignatureTests
 {
     private const string Secret = "a-test-secret-that-is-long-enough-0123456789";
     private static readonly Caller Editor = new(Guid.NewGuid(), "ci-bot", Roles.Editor);
+    private static readonly SignedRequest CancelRun = new("POST", "/api/runs/7/cancel", "training");
 
     private sealed class Clock(DateTimeOffset now) : TimeProvider
     {
@@ -19,39 +20,56 @@ public class CallerSignatureTests
     public void A_signed_caller_verifies_as_itself()
     {
         var signature = new CallerSignature(Secret);
-        Assert.Equal(Editor, signature.Verify(signature.Sign(Editor), out var reason));
+        Assert.Equal(Editor, signature.Verify(signature.Sign(Editor, CancelRun), CancelRun, out var reason));
         Assert.Null(reason);
+    }
+
+    [Fact]
+    public void A_signature_is_good_for_its_own_request_only_not_another_method_path_or_service()
+    {
+        var signature = new CallerSignature(Secret);
+        var header = signature.Sign(Editor, CancelRun);
+        foreach (var other in new[]
+                 {
+                     CancelRun with { Method = "DELETE" }, CancelRun with { Path = "/api/runs/8/cancel" },
+                     CancelRun with { Path = "/api/runs/7/cancel/" }, CancelRun with { Service = "ingestion" },
+                 })
+        {
+            Assert.Null(signature.Verify(header, other, out var reason));
+            Assert.Equal("signed for another request", reason);
+        }
+        Assert.NotNull(signature.Verify(header, CancelRun with { Method = "post" }, out _));
     }
 
     [Fact]
     public void Another_secret_a_changed_payload_or_garbage_is_refused()
     {
-        var header = new CallerSignature(Secret).Sign(Editor);
-        Assert.Null(new CallerSignature(Secret + "x").Verify(header, out var reason));
+        var header = new CallerSignature(Secret).Sign(Editor, CancelRun);
+        Assert.Null(new CallerSignature(Secret + "x").Verify(header, CancelRun, out var reason));
         Assert.Equal("bad signature", reason);
 
         // Promote oneself to admin by rewriting the payload: the MAC no longer matches.
         var parts = header.Split('.');
         var payload = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(parts[1])).Replace("\"editor\"", "\"admin\"");
         var forged = $"{parts[0]}.{Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload))}.{parts[2]}";
-        Assert.Null(new CallerSignature(Secret).Verify(forged, out reason));
+        Assert.Null(new CallerSignature(Secret).Verify(forged, CancelRun, out reason));
         Assert.Equal("bad signature", reason);
 
-        Assert.Null(new CallerSignature(Secret).Verify("not-a-header", out reason));
+        Assert.Null(new CallerSignature(Secret).Verify("not-a-header", CancelRun, out reason));
         Assert.Equal("malformed", reason);
-        Assert.Null(new CallerSignature(Secret).Verify(null, out _));
+        Assert.Null(new CallerSignature(Secret).Verify(null, CancelRun, out _));
     }
 
     [Fact]
-    public void A_signature_expires_after_five_minutes()
+    public void A_signature_expires_after_thirty_seconds()
     {
         var clock = new Clock(DateTimeOffset.UnixEpoch.AddDays(20_000));
         var signature = new CallerSignature(Secret, clock);
-        var header = signature.Sign(Editor);
-        clock.Now += TimeSpan.FromMinutes(4);
-        Assert.NotNull(signature.Verify(header, out _));
-        clock.Now += TimeSpan.FromMinutes(2);
-        Assert.Null(signature.Verify(header, out var reason));
+        var header = signature.Sign(Editor, CancelRun);
+        clock.Now += TimeSpan.FromSeconds(29);
+        Assert.NotNull(signature.Verify(header, CancelRun, out _));
+        clock.Now += TimeSpan.FromSeconds(2);
+        Assert.Null(signature.Verify(header, CancelRun, out var reason));
         Assert.Equal("expired", reason);
     }
 

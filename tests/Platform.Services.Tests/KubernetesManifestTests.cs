@@ -176,6 +176,47 @@ public class KubernetesManifestTests
             e => e.SecretRef?.Name == "platform-s3");
     }
 
+    [Fact]
+    public void Only_the_gateway_is_reachable_from_outside_and_only_the_platform_reaches_its_services_and_data()
+    {
+        var objects = Objects("overlays/dev");
+        var policies = objects.OfType<V1NetworkPolicy>().ToList();
+        var pods = PodTemplates(objects).ToDictionary(p => p.Name, p => p.Labels);
+        // Whether a connection from a pod with these labels (null: from outside the platform) to the pod is admitted.
+        bool Admits(string to, string? from) => policies
+            .Where(p => Selects(p.Spec.PodSelector, pods[to]))
+            .SelectMany(p => p.Spec.Ingress ?? [])
+            .Any(rule => rule.FromProperty is null || from is not null
+                         && rule.FromProperty.Any(peer => peer.PodSelector is { } selector
+                                                          && Selects(selector, pods[from])));
+
+        Assert.All(pods.Keys, pod => Assert.Contains(policies, p => Selects(p.Spec.PodSelector, pods[pod])));
+        Assert.True(Admits("gateway", null), "the gateway must take requests from outside");
+        foreach (var service in Workers)
+        {
+            Assert.False(Admits(service, null), $"{service} is reachable from outside the platform");
+            Assert.True(Admits(service, "gateway"), $"the gateway cannot reach {service}");
+        }
+        Assert.True(Admits("ingestion", "training") && Admits("training", "ingestion"),
+            "Training and Ingestion ask each other");
+        foreach (var data in new[] { "postgres", "rabbitmq" })
+        {
+            Assert.False(Admits(data, null), $"{data} is reachable from outside the platform");
+            Assert.All(Workers, service => Assert.True(Admits(data, service), $"{service} cannot reach {data}"));
+        }
+    }
+
+    private static bool Selects(V1LabelSelector selector, IDictionary<string, string> labels) =>
+        (selector.MatchLabels ?? new Dictionary<string, string>())
+            .All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value)
+        && (selector.MatchExpressions ?? []).All(e => e.OperatorProperty switch
+        {
+            "In" => labels.TryGetValue(e.Key, out var v) && e.Values.Contains(v),
+            "NotIn" => !labels.TryGetValue(e.Key, out var v) || !e.Values.Contains(v),
+            "Exists" => labels.ContainsKey(e.Key),
+            _ => !labels.ContainsKey(e.Key),
+        });
+
     private static List<object> Objects(string target) => Render(target).Select(Load).ToList();
 
     // Strict: a field the model does not have is an error, not a field silently dropped; a kind it does not know too.

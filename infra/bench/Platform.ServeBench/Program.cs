@@ -24,7 +24,8 @@ using var created = await admin.PostAsJsonAsync("/api/keys", new { name = "serve
 var benchKey = JsonNode.Parse(await created.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!;
 var gateway = new HttpClient { BaseAddress = gatewayAddress, Timeout = TimeSpan.FromMinutes(5) };
 gateway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", benchKey["key"]!.GetValue<string>());
-var direct = new HttpClient(new ServiceIdentityHandler(new CallerSignature(Env("PLATFORM_INTERNAL_SECRET")), new ServiceName("serve-bench"))
+var direct = new HttpClient(new ServiceIdentityHandler(new CallerSignature(Env("PLATFORM_INTERNAL_SECRET")),
+        new ServiceName("serve-bench"), "generation")
     { InnerHandler = new HttpClientHandler() })
 {
     BaseAddress = new Uri(Arg("--direct", "http://127.0.0.1:8085")),

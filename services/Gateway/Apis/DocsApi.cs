@@ -69,7 +69,8 @@ public static class DocsApi
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(address!), "/openapi/v1.json"));
-                request.Headers.Add(CallerSignature.HeaderName, signature.Sign(new Caller(Caller.ServiceKeyId, "service:gateway", Roles.Viewer)));
+                request.Headers.Add(CallerSignature.HeaderName, signature.Sign(new ServiceName("gateway").AsCaller(),
+                    SignedRequest.For(request, cluster.ClusterId)));
                 using var response = await client.SendAsync(request, cancellationToken);
                 response.EnsureSuccessStatusCode();
                 services[cluster.ClusterId] = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!.AsObject();

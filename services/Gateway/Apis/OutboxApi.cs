@@ -128,7 +128,8 @@ public static class OutboxApi
         if (!proxy.TryGetCluster(clusterId, out var cluster) || cluster.Destinations.Values.FirstOrDefault() is not { } destination)
             throw new HttpRequestException($"No destination is configured for the {clusterId} cluster.");
         var request = new HttpRequestMessage(method, new Uri(new Uri(destination.Model.Config.Address), pathAndQuery));
-        request.Headers.Add(CallerSignature.HeaderName, signature.Sign(http.Caller()));
+        request.Headers.Add(CallerSignature.HeaderName,
+            signature.Sign(http.Caller(), SignedRequest.For(request, clusterId)));
         return clients.CreateClient(nameof(OutboxApi)).SendAsync(request, cancellationToken);
     }
 }

@@ -18,7 +18,9 @@ public static class ServiceClientExtensions
         var address = builder.Configuration[$"Services:{name}"]
             ?? throw new InvalidOperationException($"Services:{name} (e.g. Services__{name}=http://127.0.0.1:8083) is not configured.");
         builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = new Uri(address))
-            .AddHttpMessageHandler<ServiceIdentityHandler>()
+            .AddHttpMessageHandler(services => new ServiceIdentityHandler(
+                services.GetRequiredService<CallerSignature>(), services.GetRequiredService<ServiceName>(),
+                name.ToLowerInvariant()))
             .AddStandardResilienceHandler(o =>
             {
                 o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(5);

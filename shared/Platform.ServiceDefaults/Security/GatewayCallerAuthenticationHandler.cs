@@ -10,8 +10,9 @@ namespace Platform.ServiceDefaults.Security;
 /// Authenticates the requests a service receives by the gateway's signed caller header. A request without
 /// one did not come through the gateway and is refused with 401.
 /// </summary>
-public sealed class GatewayCallerAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger,
-    UrlEncoder encoder, CallerSignature signature) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+public sealed class GatewayCallerAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger, UrlEncoder encoder, CallerSignature signature, ServiceName service)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "GatewayCaller";
 
@@ -19,7 +20,8 @@ public sealed class GatewayCallerAuthenticationHandler(IOptionsMonitor<Authentic
     {
         if (!Request.Headers.TryGetValue(CallerSignature.HeaderName, out var header))
             return Task.FromResult(AuthenticateResult.NoResult());
-        return Task.FromResult(signature.Verify(header.ToString(), out var reason) is { } caller
+        var request = new SignedRequest(Request.Method, (Request.PathBase + Request.Path).Value ?? "/", service.Value);
+        return Task.FromResult(signature.Verify(header.ToString(), request, out var reason) is { } caller
             ? AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(SchemeName), SchemeName))
             : AuthenticateResult.Fail($"caller header refused: {reason}"));
     }

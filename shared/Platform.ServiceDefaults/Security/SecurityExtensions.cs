@@ -42,7 +42,8 @@ public static class SecurityExtensions
     {
         builder.AddCallerSignature();
         builder.Services.AddSingleton(new ServiceName(serviceName));
-        builder.Services.AddTransient<ServiceIdentityHandler>();
+        builder.Configuration.AddRouteTable();
+        builder.Services.AddSingleton(services => new RouteRoles(builder.Configuration, serviceName));
         builder.Services.AddAuthentication(GatewayCallerAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, GatewayCallerAuthenticationHandler>(GatewayCallerAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
