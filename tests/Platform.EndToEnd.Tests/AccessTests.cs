@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -194,6 +195,69 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(alice, $"/api/datasets/{datasetId}/content")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/runs/{runId}")).Status);
         AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(alice, $"/api/runs/{runId}"), "a deleted run");
+    }
+
+    [Fact]
+    public async Task Given_a_certificate_the_gateway_serves_https_only_and_keys_travel_encrypted()
+    {
+        // A self-signed certificate for 127.0.0.1, as PEM files, the way an operator mounts a CA's.
+        const int Port = 18093;
+        var folder = Directory.CreateTempSubdirectory("platform-tls-");
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1),
+            DateTimeOffset.UtcNow.AddDays(1));
+        await File.WriteAllTextAsync(Path.Combine(folder.FullName, "tls.crt"), certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(folder.FullName, "tls.key"), rsa.ExportPkcs8PrivateKeyPem());
+        stack.StartInstance("Gateway", "Gateway-tls", Port, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"https://127.0.0.1:{Port}",
+            ["Kestrel__Certificates__Default__Path"] = Path.Combine(folder.FullName, "tls.crt"),
+            ["Kestrel__Certificates__Default__KeyPath"] = Path.Combine(folder.FullName, "tls.key"),
+        });
+        try
+        {
+            // The client trusts exactly this certificate: the connection is the one the gateway presented it on.
+            using var handler = new HttpClientHandler
+            {
+                ServerCertificateCustomValidationCallback = (_, presented, _, _) =>
+                    presented?.Thumbprint == certificate.Thumbprint,
+            };
+            using var https = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{Port}") };
+            https.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.AdminKey);
+            await Api.EventuallyAsync(async () =>
+            {
+                try
+                {
+                    return JsonValue.Create((int)(await Api.GetAsync(https, "/api/keys/me")).Status);
+                }
+                catch (HttpRequestException)
+                {
+                    return JsonValue.Create(0);
+                }
+            }, s => s.GetValue<int>() == 200, TimeSpan.FromSeconds(90), () => stack.LogsOf("Gateway-tls"));
+            Assert.Equal("admin", (await Api.GetOkAsync(https, "/api/keys/me"))["role"]!.GetValue<string>());
+            // Plain HTTP on that port is not served: a key sent that way reaches no handler.
+            using var plain = PlatformStack.ClientWithKey(stack.AdminKey);
+            plain.BaseAddress = new Uri($"http://127.0.0.1:{Port}");
+            try
+            {
+                using var answer = await plain.GetAsync("/api/keys/me");
+                Assert.NotEqual(HttpStatusCode.OK, answer.StatusCode);
+            }
+            catch (HttpRequestException)
+            {
+                // The connection closed: refused all the same.
+            }
+        }
+        finally
+        {
+            await stack.StopAsync("Gateway-tls");
+            folder.Delete(recursive: true);
+        }
     }
 
     [Fact]

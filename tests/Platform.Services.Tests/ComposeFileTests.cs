@@ -13,9 +13,11 @@ public class ComposeFileTests
     private static readonly string Root = RepoRoot.Path;
     private static readonly string[] Backends = ["ingestion", "tokenization", "training", "evaluation", "generation"];
 
-    private static (int ExitCode, string Output, string Error) Compose(string envFile)
+    private static (int ExitCode, string Output, string Error) Compose(string envFile, params string[] overrides)
     {
-        var start = new ProcessStartInfo("docker-compose", ["--env-file", envFile, "-f", Path.Combine(Root, "docker-compose.yml"), "config"])
+        string[] files = ["docker-compose.yml", .. overrides];
+        var start = new ProcessStartInfo("docker-compose",
+            ["--env-file", envFile, .. files.SelectMany(f => new[] { "-f", Path.Combine(Root, f) }), "config"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -76,6 +78,30 @@ public class ComposeFileTests
             Assert.Contains($"Password={env["POSTGRES_PASSWORD"]}", environment.Children[new YamlScalarNode("ConnectionStrings__Platform")].ToString());
             Assert.Equal("http://+:8080", environment.Children[new YamlScalarNode("ASPNETCORE_URLS")].ToString());
         }
+    }
+
+    [Fact]
+    public void The_tls_override_serves_the_gateway_on_https_from_mounted_pem_files_and_leaves_the_services_on_http()
+    {
+        var (exit, output, error) = Compose(Path.Combine(Root, ".env.example"), "docker-compose.tls.yml");
+        Assert.True(exit == 0, $"docker-compose config failed: {error}");
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(output));
+        var services = Map(yaml.Documents[0].RootNode, "services");
+        var gateway = Map(services, "gateway");
+        var environment = Map(gateway, "environment");
+        string Setting(string name) => environment.Children[new YamlScalarNode(name)].ToString();
+        Assert.Equal("https://+:8080", Setting("ASPNETCORE_URLS"));
+        var mounted = ((YamlSequenceNode)gateway.Children[new YamlScalarNode("volumes")]).Children.Single().ToString();
+        Assert.EndsWith(":/certs:ro", mounted);
+        Assert.StartsWith("/certs/", Setting("Kestrel__Certificates__Default__Path"));
+        Assert.StartsWith("/certs/", Setting("Kestrel__Certificates__Default__KeyPath"));
+        var probe = ((YamlSequenceNode)Map(gateway, "healthcheck").Children[new YamlScalarNode("test")]).Children
+            .Select(c => c.ToString()).ToList();
+        Assert.Contains("https://127.0.0.1:8080/health/ready", probe);
+        foreach (var backend in Backends)
+            Assert.Equal("http://+:8080",
+                Map(Map(services, backend), "environment").Children[new YamlScalarNode("ASPNETCORE_URLS")].ToString());
     }
 
     [Fact]

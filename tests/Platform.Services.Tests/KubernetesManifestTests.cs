@@ -23,6 +23,7 @@ public class KubernetesManifestTests
     [InlineData("overlays/dev")]
     [InlineData("overlays/gpu")]
     [InlineData("overlays/s3")]
+    [InlineData("overlays/tls")]
     public void Every_rendered_object_reads_into_the_Kubernetes_models_with_no_field_left_over(string target)
     {
         var documents = Render(target);
@@ -217,6 +218,30 @@ public class KubernetesManifestTests
             _ => !labels.ContainsKey(e.Key),
         });
 
+    [Fact]
+    public void The_tls_overlay_serves_the_gateway_on_https_from_its_secret_behind_an_ingress_that_terminates_tls()
+    {
+        var objects = Objects("overlays/tls");
+        var pod = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "gateway").Spec.Template.Spec;
+        var container = pod.Containers.Single();
+        string? Setting(string name) => container.Env.SingleOrDefault(e => e.Name == name)?.Value;
+        Assert.Equal("https://+:8080", Setting("ASPNETCORE_URLS"));
+        var volume = pod.Volumes.Single(v => v.Secret?.SecretName == "platform-tls");
+        var mount = container.VolumeMounts.Single(m => m.Name == volume.Name);
+        Assert.Equal($"{mount.MountPath}/tls.crt", Setting("Kestrel__Certificates__Default__Path"));
+        Assert.Equal($"{mount.MountPath}/tls.key", Setting("Kestrel__Certificates__Default__KeyPath"));
+        Assert.All(new[] { container.ReadinessProbe, container.LivenessProbe, container.StartupProbe },
+            probe => Assert.Equal("HTTPS", probe.HttpGet.Scheme));
+        var ingress = Assert.Single(objects.OfType<V1Ingress>());
+        Assert.Equal("platform-tls", ingress.Spec.Tls.Single().SecretName);
+        Assert.Equal("gateway", ingress.Spec.Rules.Single().Http.Paths.Single().Backend.Service.Name);
+        Assert.Equal("HTTPS", ingress.Metadata.Annotations["nginx.ingress.kubernetes.io/backend-protocol"]);
+        // The services behind the gateway are untouched.
+        Assert.All(objects.OfType<V1Deployment>().Where(d => d.Metadata.Name != "gateway"),
+            d => Assert.DoesNotContain(d.Spec.Template.Spec.Containers.Single().Env ?? [],
+                e => e.Name == "ASPNETCORE_URLS"));
+    }
+
     private static List<object> Objects(string target) => Render(target).Select(Load).ToList();
 
     // Strict: a field the model does not have is an error, not a field silently dropped; a kind it does not know too.
@@ -247,7 +272,7 @@ public class KubernetesManifestTests
             CopyDirectory(Path.Combine(Root, "infra", "k8s"), copy.FullName);
             Run("bash", [Path.Combine(copy.FullName, "overlays", "dev", "make-secrets.sh")]);
             var output = new System.Text.StringBuilder();
-            foreach (var target in new[] { "base", "overlays/dev", "overlays/gpu", "overlays/s3" })
+            foreach (var target in new[] { "base", "overlays/dev", "overlays/gpu", "overlays/s3", "overlays/tls" })
                 output.Append($"#### {target}\n").Append(Run("kubectl", ["kustomize", Path.Combine(copy.FullName, target)]));
             return output.ToString();
         }
