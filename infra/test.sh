@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command, from a fresh Debian 12 machine (as root): install what is missing, start PostgreSQL and
 # RabbitMQ (test database platform_test, virtual host platform-test, emptied first), build, run every test
-# project (unit tests and end-to-end tests through the gateway), and end with "N passed, N failed".
+# project (unit tests and end-to-end tests through the gateway), run the restore drill, and end with "N passed, N
+# failed".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -48,6 +49,14 @@ done
 # Each test assembly ends with a block: "Total tests: T", then "Passed: P", "Failed: F", "Skipped: S" lines.
 count() { { grep -E "^ +$1: +[0-9]+\s*$" "$results/console.log" || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+
+# The restore drill (one more test): back up, wipe, restore, and the same model gives the same text.
+log "Restore drill"
+set +e
+bash "$here/restore-drill.sh" 2>&1 | tee "$results/restore-drill.log"
+drill_status=${PIPESTATUS[0]}
+set -e
+if [ "$drill_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 assemblies=$(grep -cE '^Total tests: ' "$results/console.log" || true)
 expected=$(echo "$projects" | wc -l)
 if [ "$assemblies" -lt "$expected" ]; then
