@@ -74,4 +74,34 @@ public sealed class IdempotencyTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.BadRequest, badKey);
         Assert.Equal(["Idempotency-Key"], badKeyBody!["errors"]!.AsObject().Select(e => e.Key));
     }
+
+    [Fact]
+    public async Task A_first_request_left_in_flight_by_a_gateway_that_died_does_not_block_its_retry()
+    {
+        var datasetId = await Api.TokenizedDatasetAsync(Http, Api.DemoCorpus[..5_000], "abandoned-data",
+            TimeSpan.FromMinutes(2), stack.Logs);
+        var me = await Api.GetOkAsync(Http, "/api/keys/me");
+        var key = "abandoned-" + Guid.NewGuid();
+        // What a gateway killed mid-request leaves: the key taken, no answer, an hour ago.
+        await using (var connection = new Npgsql.NpgsqlConnection(stack.PostgresConnection))
+        {
+            await connection.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand(
+                "INSERT INTO gateway.idempotency_records " +
+                "(\"KeyId\", \"IdempotencyKey\", \"Method\", \"Path\", \"CreatedAt\") " +
+                "VALUES (@key, @idempotency, 'POST', '/api/runs', now() - interval '1 hour')", connection);
+            insert.Parameters.AddWithValue("key", Guid.Parse(me["id"]!.GetValue<string>()));
+            insert.Parameters.AddWithValue("idempotency", key);
+            await insert.ExecuteNonQueryAsync();
+        }
+        var run = $"{{\"datasetId\":\"{datasetId}\",\"name\":\"abandoned-run\"," +
+                  "\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}," +
+                  "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}}";
+        StringContent Body() => new(run, Encoding.UTF8, "application/json");
+        var retried = await PostAsync(Http, "/api/runs", Body(), key);
+        Assert.True(retried.Status == HttpStatusCode.Accepted, $"{(int)retried.Status}: {retried.Body}");
+        // And from then on the key is the retry's: a second retry replays it.
+        var again = await PostAsync(Http, "/api/runs", Body(), key);
+        Assert.Equal(retried.Body!["id"]!.GetValue<string>(), again.Body!["id"]!.GetValue<string>());
+    }
 }

@@ -12,7 +12,8 @@ namespace Gateway.Idempotency;
 /// Idempotency-Key on the configured POST routes (IETF draft "The Idempotency-Key HTTP Header Field"): the first request
 /// with a key is forwarded and its response kept; a retry with the same key, path and body gets that response again and
 /// creates nothing; the same key with another body is a 422, and while the first is still in flight a 409. Keys are
-/// per API key. A first request that ends in a 5xx, or throws, keeps nothing, so it can be retried.
+/// per API key. A first request that ends in a 5xx, or throws, keeps nothing, so it can be retried; one left in flight
+/// by a gateway that died is taken over by a retry after Idempotency:InFlightTimeout.
 /// </summary>
 public sealed partial class IdempotencyMiddleware(RequestDelegate next, IOptions<IdempotencyOptions> options, ILogger<IdempotencyMiddleware> logger)
 {
@@ -40,6 +41,12 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IOptions
         var path = context.Request.Path.Value!.TrimEnd('/');
         var now = DateTimeOffset.UtcNow;
         await db.Set<IdempotencyRecord>().Where(r => r.CreatedAt < now - options.Value.Retention).ExecuteDeleteAsync(context.RequestAborted);
+        // A first request still unanswered long after any request could last died with its gateway: a retry takes over.
+        var abandoned = now - options.Value.InFlightTimeout;
+        await db.Set<IdempotencyRecord>()
+            .Where(r => r.KeyId == caller.KeyId && r.IdempotencyKey == key && r.Status == null
+                        && r.CreatedAt < abandoned)
+            .ExecuteDeleteAsync(context.RequestAborted);
 
         var record = IdempotencyRecord.Start(caller.KeyId, key, context.Request.Method, path, now);
         db.Add(record);
