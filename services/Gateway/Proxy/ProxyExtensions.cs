@@ -7,6 +7,12 @@ namespace Gateway.Proxy;
 public static class ProxyExtensions
 {
     /// <summary>
+    /// The largest request any service takes (an import: 2 GiB of weights, plus its tokenizer and the multipart
+    /// framing), so no documented limit is cut short at the door.
+    /// </summary>
+    public const long DefaultMaxRequestBodyBytes = (2L << 30) + (64L << 20);
+
+    /// <summary>
     /// YARP routes (the shared route table, <see cref="RouteTable"/>: each route names the role it needs and, for
     /// generation, its rate-limit policy) and clusters from the ReverseProxy section; backends' readiness is the
     /// gateway's readiness. Every forwarded request carries the caller's identity signed with the internal secret for
@@ -40,7 +46,8 @@ public static class ProxyExtensions
         builder.Services.AddSingleton<BackendsHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<BackendsHealthCheck>("services", tags: [ServiceDefaultsExtensions.ReadyTag]);
         // The gateway only bounds the request size generously (uploads); each service enforces its own documented limit.
-        var maxBody = builder.Configuration.GetValue<long?>("Gateway:MaxRequestBodyBytes") ?? 1L << 30;
+        var maxBody = builder.Configuration.GetValue<long?>("Gateway:MaxRequestBodyBytes")
+                      ?? DefaultMaxRequestBodyBytes;
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = maxBody);
         return builder;
     }
