@@ -13,7 +13,7 @@ namespace Training.Runs;
 /// database is written by <see cref="MetricsWriter"/> in the background.
 /// </summary>
 public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus, ArtifactStore store, FaultInjector faults,
-    TrainingTelemetry telemetry, ILogger logger)
+    TrainingTelemetry telemetry, ILogger logger, Func<bool> holdsLease)
     : ITrainingObserver
 {
     private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
@@ -62,9 +62,18 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
         logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}", run.Id, r.Step, r.TrainLoss, r.ValidationLoss);
     }
 
-    /// <summary>Writes the resumable state as the latest checkpoint, and as the best one when validation improved.</summary>
+    /// <summary>
+    /// Writes the resumable state as the latest checkpoint, and as the best one when validation improved; nothing while
+    /// the lease is not confirmed (another worker may hold the run and write its own).
+    /// </summary>
     public void OnCheckpoint(CheckpointReport r)
     {
+        if (!holdsLease())
+        {
+            logger.LogWarning("run {RunId}: checkpoint at step {Step} not written: this worker's lease is not " +
+                              "confirmed (lost to another worker, or the database does not answer)", run.Id, r.Step);
+            return;
+        }
         store.WriteAsync(run.LatestCheckpointKey, s => { r.Write(s); return Task.CompletedTask; }).GetAwaiter().GetResult();
         var sha = store.Sha256Async(run.LatestCheckpointKey).GetAwaiter().GetResult();
         if (r.IsBest)

@@ -26,7 +26,12 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         return TrainingCheckpoint.ReadHeader(stream).Step;
     }
 
-    public async Task<TrainedModel> RunAsync(Run run, KnownDataset dataset, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains the run to its end. Checkpoints are written only while <paramref name="holdsLease"/> confirms this
+    /// worker's lease, so a worker that may have lost the run never overwrites the checkpoint of the one that took it.
+    /// </summary>
+    public async Task<TrainedModel> RunAsync(Run run, KnownDataset dataset, Func<bool> holdsLease,
+        CancellationToken cancellationToken)
     {
         var device = TorchRuntime.Initialise(options.Value.IntraOpThreads);
         var t = run.Spec.Training;
@@ -47,7 +52,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} trained parameters, {Shape}, on {Device}, {Precision}",
                     run.Id, run.Spec.Model.Architecture, parameters, task.Shape, device.type, precision);
 
-                var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger);
+                var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger, holdsLease);
                 // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
                 await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
                 var outcome = new Trainer(trainerOptions).Train(task, observer, cancellationToken, resume);
@@ -61,7 +66,9 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                     logger.LogInformation("run {RunId} registers its best weights: step {Step}, validation loss {Loss:F4}", run.Id, header.Step,
                         header.BestValidationLoss);
                 }
-                var key = $"runs/{run.Id:N}/checkpoint.bin";
+                // A file of this attempt's own (its lease token): a worker that lost the run never overwrites the file
+                // the one that took it registers.
+                var key = $"runs/{run.Id:N}/checkpoint-{run.LeaseToken}.bin";
                 await store.WriteAsync(key, s =>
                 {
                     // A LoRA version's file holds its adapters and which base they adapt, never the base's weights.

@@ -201,7 +201,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             // A trial of both precisions is done once per shape and machine, not by this run: its cost starts here.
             wall.Restart();
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var trained = await job.RunAsync(run, dataset, linked.Token);
+            var trained = await job.RunAsync(run, dataset, heartbeat.Confirm, linked.Token);
             stepsDone = trained.Outcome.Steps - trained.Outcome.StartStep;
             // The checkpoint is on disk: a database that is away now delays the bookkeeping, it does not fail the run.
             await SettleAsync(db, run);
