@@ -4,5 +4,5 @@ namespace Platform.EndToEnd.Tests;
 public static class FaultNames
 {
     public const string Io = "fault-io", Database = "fault-db", Unknown = "fault-bug", Evaluation = "fault-eval", CrashLoop = "crash-loop",
-        Registration = "fault-register";
+        Registration = "fault-register", UploadSave = "fault-save";
 }

@@ -35,6 +35,7 @@ public sealed class PlatformStack : IAsyncLifetime
         ["Tokenization"] = [("DatasetIngested", FaultNames.Io, "io"), ("DatasetIngested", FaultNames.Database, "database"), ("DatasetIngested", FaultNames.Unknown, "unknown")],
         ["Evaluation"] = [("TrainingCompleted", FaultNames.Evaluation, "unknown")],
         ["Training"] = [("training-step", FaultNames.CrashLoop, "kill"), ("TrainingCompleted", FaultNames.Registration, "database")],
+        ["Ingestion"] = [("dataset-save", FaultNames.UploadSave, "database")],
     };
 
     /// <summary>The S3-compatible server holding the artifacts.</summary>

@@ -38,6 +38,19 @@ public sealed class PrivacyTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task An_upload_the_database_fails_to_record_leaves_no_text_behind()
+    {
+        var marker = "unrecorded" + Guid.NewGuid().ToString("N")[..12];
+        var corpus = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat($"a line with {marker} in it\n", 200)));
+        var (status, problem) = await Api.UploadAsync(Admin, corpus, FaultNames.UploadSave);
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status}: {problem}");
+        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/datasets"))["items"]!.AsArray(),
+            d => d!["name"]!.GetValue<string>() == FaultNames.UploadSave);
+        Assert.Empty(Api.FilesContaining(stack.ArtifactsRoot, marker));
+        Assert.Empty(Api.FilesContaining(stack.Bucket.DataDirectory, marker));
+    }
+
+    [Fact]
     public async Task Redaction_replaces_each_kind_before_anything_is_stored_and_counts_it()
     {
         var (status, dataset) = await UploadWithRedactAsync(Admin, Corpus(), "all");

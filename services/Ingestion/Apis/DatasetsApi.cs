@@ -9,6 +9,7 @@ using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
+using Platform.ServiceDefaults.Reliability;
 using Platform.Storage;
 
 namespace Ingestion.Apis;
@@ -51,7 +52,8 @@ public static class DatasetsApi
     }
 
     private static async Task<IResult> UploadAsync(HttpContext http, IngestionDbContext db, ArtifactStore store,
-        IOptions<IngestionOptions> options, TrainingClient training, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IOptions<IngestionOptions> options, TrainingClient training, ILoggerFactory loggers, FaultInjector faults,
+        CancellationToken cancellationToken)
     {
         Upload upload;
         try
@@ -98,19 +100,32 @@ public static class DatasetsApi
                 return Rejected(ex.Message, ex.StatusCode, ex.Field);
             }
 
-            var tokenizer = fields.Tokenizer;
-            if (upload.TokenizerFile is not null)
+            try
             {
-                var key = $"{Dataset.PrefixOf(dataset.Id)}/tokenizer.json";
-                upload.TokenizerFile.Commit(key);
-                tokenizer = new TokenizerSpec { Kind = TokenizerKinds.Uploaded, FileKey = key };
+                var tokenizer = fields.Tokenizer;
+                if (upload.TokenizerFile is not null)
+                {
+                    var key = $"{Dataset.PrefixOf(dataset.Id)}/tokenizer.json";
+                    upload.TokenizerFile.Commit(key);
+                    tokenizer = new TokenizerSpec { Kind = TokenizerKinds.Uploaded, FileKey = key };
+                }
+                db.Datasets.Add(dataset);
+                var autoTrainRequest = fields.AutoTrain is null
+                    ? null
+                    : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain);
+                db.PublishViaOutbox(new DatasetIngested(dataset.Id, dataset.Name, dataset.TrainKey,
+                    dataset.ValidationKey, dataset.TrainBytes, dataset.ValidationBytes, tokenizer, autoTrainRequest,
+                    dataset.UpdatedAt, dataset.OwnerOf(), dataset.Format));
+                faults.At("dataset-save", dataset.Name);
+                await db.SaveChangesAsync(cancellationToken);
             }
-            db.Datasets.Add(dataset);
-            db.PublishViaOutbox(new DatasetIngested(dataset.Id, dataset.Name, dataset.TrainKey, dataset.ValidationKey,
-                dataset.TrainBytes, dataset.ValidationBytes, tokenizer,
-                fields.AutoTrain is null ? null : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain),
-                dataset.UpdatedAt, dataset.OwnerOf(), dataset.Format));
-            await db.SaveChangesAsync(cancellationToken);
+            catch
+            {
+                // Not recorded (the database failed, or the client went away): the stored text goes too, so no corpus
+                // outlives the dataset that would have owned it.
+                store.DeletePrefix(Dataset.PrefixOf(dataset.Id));
+                throw;
+            }
             loggers.CreateLogger("Ingestion").LogInformation(
                 "Dataset {Id} '{Name}' ingested for key {Owner}: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}{Redacted}",
                 dataset.Id, dataset.Name, dataset.OwnerId, dataset.Bytes, dataset.Characters, dataset.Lines, dataset.Sha256,

@@ -21,7 +21,9 @@ public sealed class FaultInjector(IOptions<FaultInjectionOptions> options, ILogg
             throw rule.Kind.ToLowerInvariant() switch
             {
                 "io" => new IOException($"Injected I/O fault at {point}: no space left on device"),
-                "database" => new NpgsqlException($"Injected database fault at {point}: connection reset by peer"),
+                // As Npgsql reports a reset connection: transient, with the socket's error inside.
+                "database" => new NpgsqlException($"Injected database fault at {point}: connection reset by peer",
+                    new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)),
                 "kill" => Kill(),
                 _ => new InjectedFaultException($"Injected fault at {point}"),
             };
