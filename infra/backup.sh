@@ -16,13 +16,7 @@ artifacts="${Artifacts__Root:-$DATA_DIR/artifacts}"
 mkdir -p "$target"
 target="$(cd "$target" && pwd)"
 
-restart=0
-if [ "$stop" = 1 ] && supervisor_running; then
-  log "Stopping the services, so the database and the artifacts are taken at one moment"
-  supervisorctl -c "$SUPERVISOR_CONF" stop all >/dev/null
-  restart=1
-fi
-trap 'if [ "$restart" = 1 ]; then supervisorctl -c "$SUPERVISOR_CONF" start all >/dev/null; fi' EXIT
+[ "$stop" = 0 ] || pause_services
 
 log "Dumping database $PG_DATABASE (every schema)"
 PGPASSWORD="$PG_PASSWORD" "$PG_BIN/pg_dump" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$PG_DATABASE" \

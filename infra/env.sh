@@ -113,5 +113,13 @@ as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Stops the services under supervisord until the calling script exits, when they start again (backup and restore
+# take the database and the artifacts while nothing writes them).
+pause_services() {
+  supervisor_running || return 0
+  log "Stopping the services while the database and the artifacts are taken"
+  supervisorctl -c "$SUPERVISOR_CONF" stop all >/dev/null
+  trap 'supervisorctl -c "$SUPERVISOR_CONF" start all >/dev/null' EXIT
+}
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

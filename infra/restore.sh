@@ -16,13 +16,7 @@ artifacts="${Artifacts__Root:-$DATA_DIR/artifacts}"
 (cd "$source_dir" && grep -E '^[0-9a-f]{64}  ' manifest.txt | sha256sum --check --quiet) \
   || die "the backup in $source_dir does not match its manifest: nothing restored"
 
-restart=0
-if [ "$stop" = 1 ] && supervisor_running; then
-  log "Stopping the services"
-  supervisorctl -c "$SUPERVISOR_CONF" stop all >/dev/null
-  restart=1
-fi
-trap 'if [ "$restart" = 1 ]; then supervisorctl -c "$SUPERVISOR_CONF" start all >/dev/null; fi' EXIT
+[ "$stop" = 0 ] || pause_services
 
 export PGPASSWORD="$PG_PASSWORD"
 psql_admin() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -qX -v ON_ERROR_STOP=1 "$@"; }
