@@ -26,7 +26,9 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         var secret = PresentedSecret(Request);
         if (secret is null)
             return AuthenticateResult.NoResult();
-        var key = await keys.FindCachedAsync(secret, Context.RequestAborted);
+        // Hashed once: the cache and the database are both keyed by the hash.
+        var hash = ApiKeySecret.Hash(secret);
+        var key = await keys.FindCachedAsync(hash, Context.RequestAborted);
         if (key is null)
         {
             var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
@@ -35,7 +37,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
                 Context.Features.Set(new Throttled(retryAfter));
                 return AuthenticateResult.Fail("too many failed authentications from this address");
             }
-            key = await keys.FindActiveAsync(secret, Context.RequestAborted);
+            key = await keys.FindActiveAsync(hash, Context.RequestAborted);
             if (key is null)
             {
                 failures.Record(address);

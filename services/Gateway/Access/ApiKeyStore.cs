@@ -29,19 +29,21 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, TimeProvider clock,
 
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _usageWritten = new();
 
-    /// <summary>The key looked up recently (its use recorded), without a query; null when not cached.</summary>
-    public async Task<AuthenticatedKey?> FindCachedAsync(string secret, CancellationToken cancellationToken)
+    /// <summary>
+    /// The key with this secret's hash (<see cref="ApiKeySecret.Hash"/>) looked up recently (its use recorded), without
+    /// a query; null when not cached.
+    /// </summary>
+    public async Task<AuthenticatedKey?> FindCachedAsync(string hash, CancellationToken cancellationToken)
     {
-        if (!cache.TryGetValue(CacheKey(ApiKeySecret.Hash(secret)), out AuthenticatedKey? key))
+        if (!cache.TryGetValue(CacheKey(hash), out AuthenticatedKey? key))
             return null;
         await RecordUseAsync(key!.Id, cancellationToken);
         return key;
     }
 
-    /// <summary>The active key with this secret, asked of the database (and then cached), or null.</summary>
-    public async Task<AuthenticatedKey?> FindActiveAsync(string secret, CancellationToken cancellationToken)
+    /// <summary>The active key with this secret's hash, asked of the database (and then cached), or null.</summary>
+    public async Task<AuthenticatedKey?> FindActiveAsync(string hash, CancellationToken cancellationToken)
     {
-        var hash = ApiKeySecret.Hash(secret);
         AuthenticatedKey? key;
         await using (var scope = scopes.CreateAsyncScope())
             key = await FindActive(scope.ServiceProvider.GetRequiredService<AccessDbContext>(), hash,

@@ -40,11 +40,12 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, IOptions
         }
         var path = context.Request.Path.Value!.TrimEnd('/');
         var now = DateTimeOffset.UtcNow;
-        await db.Set<IdempotencyRecord>().Where(r => r.CreatedAt < now - options.Value.Retention).ExecuteDeleteAsync(context.RequestAborted);
-        // A first request still unanswered long after any request could last died with its gateway: a retry takes over.
-        var abandoned = now - options.Value.InFlightTimeout;
+        // One query clears the expired records and, for this key, a first request still unanswered long after any
+        // request could last: it died with its gateway, and the retry takes over.
+        var (expired, abandoned) = (now - options.Value.Retention, now - options.Value.InFlightTimeout);
         await db.Set<IdempotencyRecord>()
-            .Where(r => r.KeyId == caller.KeyId && r.IdempotencyKey == key && r.Status == null
+            .Where(r => r.CreatedAt < expired
+                        || r.KeyId == caller.KeyId && r.IdempotencyKey == key && r.Status == null
                         && r.CreatedAt < abandoned)
             .ExecuteDeleteAsync(context.RequestAborted);
 

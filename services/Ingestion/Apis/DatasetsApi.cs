@@ -93,15 +93,6 @@ public static class DatasetsApi
             try
             {
                 await StoreSplitsAsync(upload, dataset, store, cancellationToken);
-            }
-            catch (CorpusRejectedException ex)
-            {
-                store.DeletePrefix(Dataset.PrefixOf(dataset.Id));
-                return Rejected(ex.Message, ex.StatusCode, ex.Field);
-            }
-
-            try
-            {
                 var tokenizer = fields.Tokenizer;
                 if (upload.TokenizerFile is not null)
                 {
@@ -119,11 +110,13 @@ public static class DatasetsApi
                 faults.At("dataset-save", dataset.Name);
                 await db.SaveChangesAsync(cancellationToken);
             }
-            catch
+            catch (Exception ex)
             {
-                // Not recorded (the database failed, or the client went away): the stored text goes too, so no corpus
-                // outlives the dataset that would have owned it.
+                // Refused, or not recorded (the database failed, or the client went away): the stored text goes too,
+                // so no corpus outlives the dataset that would have owned it.
                 store.DeletePrefix(Dataset.PrefixOf(dataset.Id));
+                if (ex is CorpusRejectedException rejected)
+                    return Rejected(rejected.Message, rejected.StatusCode, rejected.Field);
                 throw;
             }
             loggers.CreateLogger("Ingestion").LogInformation(

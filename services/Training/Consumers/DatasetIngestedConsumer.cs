@@ -28,11 +28,10 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db, ModelRegistry 
             var run = Run.Create(auto.RunId, auto.Spec, m.DatasetId, m.Owner);
             db.Runs.Add(run);
             // The uploader's name is checked as a run's is at creation (an upload carries no role: as an editor's).
-            var name = m.Owner is null ? null
-                : await registry.ClaimNameAsync(auto.Spec.Name, m.Owner, context.CancellationToken);
-            if (name is not null && !name.AllowsRegistrationBy(m.Owner!.Id, isAdmin: false))
+            if (m.Owner is { } owner && await registry.NameTakenAsync(auto.Spec.Name, owner, isAdmin: false,
+                    context.CancellationToken) is { } taken)
             {
-                run.Fail($"The model name '{name.Name}' belongs to another key; the auto-train run was not started.");
+                run.Fail($"The model name '{taken.Name}' belongs to another key; the auto-train run was not started.");
                 db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
                 return;
             }

@@ -28,15 +28,25 @@ public static class ModelNames
     }
 
     /// <summary>
-    /// Claims <paramref name="name"/> for the key (see <see cref="ClaimAsync"/>) and answers null when it may register
-    /// versions under it, or a 409 naming the field <paramref name="field"/> when the name is another key's.
+    /// Claims <paramref name="name"/> for <paramref name="owner"/> (see <see cref="ClaimAsync"/>) and answers null when
+    /// the key may register versions under it, or the record of the other key's name when it may not.
+    /// </summary>
+    public static async Task<ModelName?> TakenAsync(RegistryDbContext db, string name, Owner owner, bool isAdmin,
+        CancellationToken cancellationToken)
+    {
+        var claimed = await ClaimAsync(db, name, owner, cancellationToken);
+        return claimed.AllowsRegistrationBy(owner.Id, isAdmin) ? null : claimed;
+    }
+
+    /// <summary>
+    /// <see cref="TakenAsync"/> for a request: null when the caller may register under <paramref name="name"/>, or a
+    /// 409 naming the field <paramref name="field"/> when the name is another key's.
     /// </summary>
     public static async Task<IResult?> RefuseUnlessMayRegisterAsync(RegistryDbContext db, string name, Caller caller,
-        string field, CancellationToken cancellationToken)
-    {
-        var claimed = await ClaimAsync(db, name, caller.AsOwner(), cancellationToken);
-        return claimed.AllowsRegistrationBy(caller.KeyId, caller.IsAdmin) ? null : Taken(claimed, field);
-    }
+        string field, CancellationToken cancellationToken) =>
+        await TakenAsync(db, name, caller.AsOwner(), caller.IsAdmin, cancellationToken) is { } taken
+            ? Taken(taken, field)
+            : null;
 
     /// <summary>
     /// Takes the transaction-scoped lock under which a version of <paramref name="name"/> is numbered and added, so two

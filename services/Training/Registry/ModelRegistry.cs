@@ -23,9 +23,13 @@ public sealed class ModelRegistry(RegistryDbContext db)
         CancellationToken cancellationToken) =>
         ModelNames.RefuseUnlessMayRegisterAsync(db, name, caller, field, cancellationToken);
 
-    /// <summary>The name's record, claimed for <paramref name="owner"/> if nobody holds it.</summary>
-    public Task<ModelName> ClaimNameAsync(string name, Owner? owner, CancellationToken cancellationToken) =>
-        ModelNames.ClaimAsync(db, name, owner, cancellationToken);
+    /// <summary>
+    /// Claims the model name for <paramref name="owner"/> if nobody holds it; the other key's name record when it
+    /// belongs to one that has not shared it with the owner, else null.
+    /// </summary>
+    public Task<ModelName?> NameTakenAsync(string name, Owner owner, bool isAdmin,
+        CancellationToken cancellationToken) =>
+        ModelNames.TakenAsync(db, name, owner, isAdmin, cancellationToken);
 
     /// <summary>A 409 naming the aliases or LoRA versions that depend on any of <paramref name="versions"/>, or null.</summary>
     public Task<IResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions, CancellationToken cancellationToken) =>

@@ -25,14 +25,13 @@ public sealed class LeaseHeartbeat : IAsyncDisposable
     public LeaseHeartbeat(IServiceScopeFactory scopes, RunClaim claim, TimeSpan lease, ILogger logger,
         TimeProvider? clock = null)
     {
-        var (runId, token) = (claim.Run.Id, claim.LeaseToken);
         _clock = clock ?? TimeProvider.System;
         _lease = lease;
         // The claim set the lease a moment ago; until the first renewal it runs from there.
         _confirmedUntil = (claim.Run.LeaseExpiresAt ?? _clock.GetUtcNow() + lease).UtcTicks;
         _scopes = scopes;
-        _runId = runId;
-        _token = token;
+        _runId = claim.Run.Id;
+        _token = claim.LeaseToken;
         _logger = logger;
         _loop = Task.Run(async () =>
         {
@@ -46,7 +45,8 @@ public sealed class LeaseHeartbeat : IAsyncDisposable
                 }
                 catch (Exception ex) when (!_stop.IsCancellationRequested)
                 {
-                    logger.LogWarning("run {RunId}: renewing the lease failed, will retry: {Message}", runId, ex.Message);
+                    logger.LogWarning("run {RunId}: renewing the lease failed, will retry: {Message}", _runId,
+                        ex.Message);
                 }
             }
         });

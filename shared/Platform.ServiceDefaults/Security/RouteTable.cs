@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Template;
@@ -22,29 +21,10 @@ public static class RouteTable
     {
         using var stream = typeof(RouteTable).Assembly.GetManifestResourceStream(Resource)
             ?? throw new InvalidOperationException($"{Resource} is not embedded.");
-        using var json = JsonDocument.Parse(stream);
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        Flatten(json.RootElement, null, values);
+        // Read once by the JSON provider into keys and values: an in-memory source can be rebuilt, a stream cannot.
+        var values = new ConfigurationBuilder().AddJsonStream(stream).Build().AsEnumerable()
+            .Where(pair => pair.Value is not null).ToList();
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = values });
-    }
-
-    private static void Flatten(JsonElement element, string? prefix, Dictionary<string, string?> values)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                    Flatten(property.Value, prefix is null ? property.Name : $"{prefix}:{property.Name}", values);
-                break;
-            case JsonValueKind.Array:
-                var index = 0;
-                foreach (var item in element.EnumerateArray())
-                    Flatten(item, $"{prefix}:{index++}", values);
-                break;
-            default:
-                values[prefix!] = element.ValueKind == JsonValueKind.Null ? null : element.ToString();
-                break;
-        }
     }
 }
 
