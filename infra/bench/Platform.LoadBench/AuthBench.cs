@@ -37,13 +37,14 @@ public static class AuthBench
             }));
             var underFlood = await SampleAsync(valid, samples);
             await flood;
-            Console.WriteLine($"== valid key alone, {samples} requests one after another: p50 {P(alone, 50):F1} ms, " +
-                              $"p99 {P(alone, 99):F1} ms");
+            Console.WriteLine($"== valid key alone, {samples} requests one after another: " +
+                              $"p50 {Percentile.Of(alone, 50):F1} ms, p99 {Percentile.Of(alone, 99):F1} ms");
             Console.WriteLine($"== the same during {guesses} concurrent requests with random keys: p50 " +
-                              $"{P(underFlood, 50):F1} ms, p99 {P(underFlood, 99):F1} ms " +
-                              $"(p99 ratio {P(underFlood, 99) / P(alone, 99):F2})");
+                              $"{Percentile.Of(underFlood, 50):F1} ms, p99 {Percentile.Of(underFlood, 99):F1} ms " +
+                              $"(p99 ratio {Percentile.Of(underFlood, 99) / Percentile.Of(alone, 99):F2})");
             var byStatus = string.Join(", ", guessed.GroupBy(g => (int)g.Status).OrderBy(g => g.Key)
-                .Select(g => $"{g.Key}: {g.Count()} (p50 {P([.. g.Select(x => x.Ms).Order()], 50):F1} ms)"));
+                .Select(g => $"{g.Key}: {g.Count()} " +
+                             $"(p50 {Percentile.Of([.. g.Select(x => x.Ms).Order()], 50):F1} ms)"));
             Console.WriteLine($"   random keys answered {byStatus}");
             return guessed.All(g => g.Status is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests) ? 0 : 1;
         }
@@ -66,8 +67,4 @@ public static class AuthBench
         times.Sort();
         return times;
     }
-
-    private static double P(List<double> sorted, int percentile) => sorted.Count == 0
-        ? 0
-        : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
 }
