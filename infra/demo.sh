@@ -27,12 +27,19 @@ spec=$(jq -cn --arg name "$model" --argjson steps "$steps" '{
   training: { maxSteps: $steps, batchSize: 12, learningRate: 0.001, minLearningRate: 0.0001, warmupSteps: 100,
               beta2: 0.99, evalInterval: 250, evalIters: 20, seed: 1337 } }')
 
+# Uploads are private to their key; the demo's corpora are public-domain, so any viewer key may use what they teach.
+share_with_everyone() {
+  curl -fsS "${auth[@]}" -X PUT "$GATEWAY_URL/api/datasets/$1/sharing" -H 'Content-Type: application/json' \
+    -d '{"everyone":true}' | jq -c '{sharedWithEveryone: .everyone}'
+}
+
 log "Uploading $(basename "$corpus") ($(stat -c %s "$corpus") bytes) to $GATEWAY_URL/api/datasets"
 dataset=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" -F "name=$(basename "$corpus" .txt)" \
   -F "validationFraction=0.1" -F "tokenizer=${DEMO_TOKENIZER:-char}" -F "autoTrain=$spec")
 dataset_id=$(jq -r .id <<<"$dataset")
 run_id=$(jq -r .autoTrainRunId <<<"$dataset")
 jq '{id, name, state, sha256, bytes, characters, lines, trainBytes, validationBytes}' <<<"$dataset"
+share_with_everyone "$dataset_id"
 
 log "Dataset $dataset_id: waiting for tokenization"
 while :; do
@@ -122,6 +129,7 @@ if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
   log "Uploading $(basename "$pairs") ($(wc -l <"$pairs") pairs) as a paired dataset, with an encoder-decoder to train"
   pair_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$pairs;type=text/plain" -F "name=dates" -F "format=pairs"     -F "tokenizer=char" -F "autoTrain=$seq_spec")
   jq -c '{id, format, pairs}' <<<"$pair_set"
+  share_with_everyone "$(jq -r .id <<<"$pair_set")"
   follow_run "$(jq -r .autoTrainRunId <<<"$pair_set")"
   seq_version=$(jq -r .modelVersion <<<"$r")
   log "Model dates v$seq_version: evaluation on the held-out pairs (decoded with beam 4)"

@@ -23,6 +23,7 @@ builder.AddServiceMessaging("evaluation", bus =>
     bus.AddConsumer<ModelVersionRegisteredConsumer>();
     bus.AddConsumer<ModelVersionDeletedConsumer>();
     bus.AddConsumer<ModelAliasMovedConsumer>();
+    bus.AddConsumer<DatasetSharingChangedConsumer>();
 });
 builder.AddOutboxDispatcher<EvaluationDbContext>();
 builder.Services.Configure<EvaluationOptions>(builder.Configuration.GetSection("Evaluation"));

@@ -22,6 +22,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseDashboard();
 app.UseAuthentication();
+app.UseOpenRequestTracking();
 app.UseMiddleware<AuditMiddleware>();
 app.UseRateLimiter();
 app.UseAuthorization();

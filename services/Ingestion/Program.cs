@@ -22,6 +22,7 @@ builder.AddServiceMessaging("ingestion", bus =>
     bus.AddConsumer<DatasetDeletedConsumer>();
 });
 builder.AddOutboxDispatcher<IngestionDbContext>();
+builder.Services.AddHostedService<ReachAnnouncement>();
 builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection("Ingestion"));
 builder.AddServiceClient<TrainingClient>("Training");
 

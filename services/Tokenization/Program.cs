@@ -19,6 +19,7 @@ builder.AddServiceMessaging("tokenization", bus =>
     bus.AddConsumer<DatasetIngestedConsumer>();
     bus.AddConsumer<DatasetIngestedFaultConsumer>();
     bus.AddConsumer<DatasetDeletedConsumer>();
+    bus.AddConsumer<DatasetSharingChangedConsumer>();
     bus.AddConsumer<EncodeDatasetConsumer, EncodeDatasetConsumerDefinition>();
     bus.AddConsumer<EncodeDatasetFaultConsumer>();
 });

@@ -22,6 +22,7 @@ builder.AddServiceDatabase<TrainingDbContext>(TrainingDbContext.Schema);
 builder.AddServiceMessaging("training", bus =>
 {
     bus.AddConsumer<DatasetIngestedConsumer>();
+    bus.AddConsumer<DatasetSharingChangedConsumer>();
     bus.AddConsumer<DatasetTokenizedConsumer>();
     bus.AddConsumer<DatasetTokenizationFailedConsumer>();
     bus.AddConsumer<DatasetEncodedConsumer>();

@@ -61,3 +61,11 @@ public sealed record DatasetEncoded(
 
 /// <summary>The dataset could not be encoded with the named tokenizer; Reason is shown to the user.</summary>
 public sealed record DatasetEncodingFailed(Guid DatasetId, string TokenizerKey, string Reason, DateTimeOffset FailedAt);
+
+/// <summary>
+/// Who may now read a dataset and what was learned from it: its owner, admins, and <paramref name="Readers"/> (key
+/// ids), or every key when <paramref name="Everyone"/>. Published at upload and on every change; Sequence grows with
+/// each, so a projection keeps the newest and ignores a redelivered or late older one.
+/// </summary>
+public sealed record DatasetSharingChanged(
+    Guid DatasetId, Guid? OwnerId, bool Everyone, IReadOnlyList<Guid> Readers, long Sequence, DateTimeOffset ChangedAt);

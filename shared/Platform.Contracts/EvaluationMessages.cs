@@ -45,7 +45,14 @@ public sealed record ModelVersionRegistered(
     DateTimeOffset RegisteredAt,
     Owner? Owner = null,
     string Architecture = Architectures.Gpt,
-    string? SourceTokenizerKey = null);
+    string? SourceTokenizerKey = null)
+{
+    /// <summary>
+    /// The datasets the weights learned from (its run's and its base's; none for an import): whoever may read them all
+    /// may use the version. A version registered before sharing is announced again with it.
+    /// </summary>
+    public IReadOnlyList<Guid>? Lineage { get; init; }
+}
 
 /// <summary>
 /// An alias of a model now points to <paramref name="Version"/> (null: removed). <paramref name="Sequence"/> grows with

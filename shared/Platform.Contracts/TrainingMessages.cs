@@ -30,6 +30,8 @@ public sealed record TrainingCompleted(
     public string? FineTuneMethod { get; init; }
     public double? RegisteredValidationLoss { get; init; }
     public RunCost? Cost { get; init; }
+    /// <summary>The datasets the weights learned from: the run's, and its base's lineage for a fine-tune.</summary>
+    public IReadOnlyList<Guid>? Lineage { get; init; }
 }
 
 public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 
@@ -142,7 +143,7 @@ public sealed class AccessTests(PlatformStack stack)
     {
         var (_, viewerKey) = await Api.CreateKeyAsync(Admin, "viewer", "viewer");
         var (aliceId, aliceKey) = await Api.CreateKeyAsync(Admin, "alice", "editor");
-        var (_, bobKey) = await Api.CreateKeyAsync(Admin, "bob", "editor");
+        var (bobId, bobKey) = await Api.CreateKeyAsync(Admin, "bob", "editor");
         using var viewer = PlatformStack.ClientWithKey(viewerKey);
         using var alice = PlatformStack.ClientWithKey(aliceKey);
         using var bob = PlatformStack.ClientWithKey(bobKey);
@@ -171,13 +172,58 @@ public sealed class AccessTests(PlatformStack stack)
         var runId = run!["id"]!.GetValue<string>();
         Assert.Equal("alice", run["owner"]!["name"]!.GetValue<string>());
 
-        // Bob may read them but not touch them.
-        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(bob, $"/api/runs/{runId}")).Status);
+        // Private until shared: to Bob and the viewer, her dataset and run do not exist, listed or asked for by id.
+        foreach (var (who, path) in new[]
+                 {
+                     (bob, $"/api/datasets/{datasetId}"), (bob, $"/api/datasets/{datasetId}/content"), (bob,
+                         $"/api/runs/{runId}"),
+                     (bob, $"/api/runs/{runId}/metrics"), (viewer, $"/api/datasets/{datasetId}/content"),
+                     (viewer, $"/api/datasets/{datasetId}/sharing"),
+                 })
+            AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(who, path),
+                $"GET {path} of another key's private data");
+        Assert.DoesNotContain((await Api.GetOkAsync(bob, "/api/datasets?limit=100"))["items"]!.AsArray(),
+            d => d!["id"]!.GetValue<string>() == datasetId);
+        Assert.DoesNotContain((await Api.GetOkAsync(viewer, "/api/runs?limit=100"))["items"]!.AsArray(),
+            r => r!["id"]!.GetValue<string>() == runId);
+        AssertProblem(HttpStatusCode.NotFound, await Api.PostJsonAsync(bob, $"/api/runs/{runId}/cancel", "{}"),
+            "bob cancels a run he cannot see");
+        AssertProblem(HttpStatusCode.NotFound, await Api.SendAsync(bob, HttpMethod.Delete,
+            $"/api/datasets/{datasetId}"), "bob deletes a dataset he cannot see");
+        AssertProblem(HttpStatusCode.NotFound, await Api.PostJsonAsync(bob, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",{ValidRun}}}"),
+            "bob trains on a dataset he cannot read");
+        AssertProblem(HttpStatusCode.NotFound, await Api.SendAsync(bob, HttpMethod.Put,
+            $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":true}"), "bob shares a dataset he cannot see");
+        var (badShare, badShareBody) = await Api.SendAsync(alice, HttpMethod.Put, $"/api/datasets/{datasetId}/sharing",
+            "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, badShare);
+        Assert.NotNull(badShareBody!["errors"]!["everyone"]);
+
+        // Shared with Bob by his key's id: he reads (at once at Ingestion, as soon as the change has travelled
+        // elsewhere), trains on it, but still may not touch what is hers; the viewer still sees nothing.
+        var (shared, sharing) = await Api.SendAsync(alice, HttpMethod.Put, $"/api/datasets/{datasetId}/sharing",
+            $"{{\"everyone\":false,\"readers\":[\"{bobId}\"]}}");
+        Assert.True(shared == HttpStatusCode.OK, $"{(int)shared}: {sharing}");
+        Assert.Equal([bobId], sharing!["readers"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(bob, $"/api/datasets/{datasetId}/content")).Status);
+        await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(bob,
+            $"/api/runs/{runId}")).Status },
+            r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
         AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(bob, $"/api/runs/{runId}/cancel", "{}"), "bob cancels alice's run");
         AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/runs/{runId}"), "bob deletes alice's run");
         AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/datasets/{datasetId}"), "bob deletes alice's dataset");
-        AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(bob, $"/api/datasets/{datasetId}/content"), "bob reads alice's corpus");
-        AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, $"/api/datasets/{datasetId}/content"), "a viewer reads alice's corpus");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Put,
+            $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":true}"), "bob shares alice's dataset");
+        AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(viewer, $"/api/runs/{runId}"),
+            "the viewer reads a run not shared with it");
+        var (bobRuns, bobRun) = await Api.PostJsonAsync(bob, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",{ValidRun.Replace("\"m\"", "\"bob-on-alice\"")}}}");
+        Assert.True(bobRuns == HttpStatusCode.Accepted, $"{(int)bobRuns}: {bobRun}");
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Admin, HttpMethod.Delete,
+            $"/api/runs/{bobRun!["id"]}")).Status);
 
         // Lists filter by owner.
         var mine = (await Api.GetOkAsync(alice, "/api/runs?owner=me"))["items"]!.AsArray();
@@ -261,6 +307,106 @@ public sealed class AccessTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task What_is_learned_from_private_data_stays_as_private_as_the_data_until_it_is_shared()
+    {
+        var (_, aliceKey) = await Api.CreateKeyAsync(Admin, "lineage-alice", "editor");
+        var (_, bobKey) = await Api.CreateKeyAsync(Admin, "lineage-bob", "editor");
+        var (_, viewerKey) = await Api.CreateKeyAsync(Admin, "lineage-viewer", "viewer");
+        using var alice = PlatformStack.ClientWithKey(aliceKey);
+        using var bob = PlatformStack.ClientWithKey(bobKey);
+        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        var name = "private-" + Guid.NewGuid().ToString("N")[..8];
+        var autoTrain = $"{{\"name\":\"{name}\",\"model\":{{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}}," +
+                        "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}}";
+        var (uploaded, dataset) = await Api.UploadAsync(alice, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]),
+            "lineage-data",
+            autoTrain, tokenizer: "char");
+        Assert.True(uploaded == HttpStatusCode.Accepted, $"{(int)uploaded}: {dataset}");
+        var datasetId = dataset!["id"]!.GetValue<string>();
+        var runId = dataset["autoTrainRunId"]!.GetValue<string>();
+        var run = await Api.EventuallyAsync(async () => (await Api.GetAsync(Admin,
+            $"/api/runs/{runId}")).Body ?? new JsonObject(),
+            r => r["state"]?.GetValue<string>() is "Completed" or "Failed", TimeSpan.FromMinutes(3), stack.Logs);
+        Assert.True(run["state"]!.GetValue<string>() == "Completed", $"{run}\n{stack.Logs()}");
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, "/v1/models"),
+            m => m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == name), TimeSpan.FromSeconds(30),
+                stack.Logs);
+        var tokenizerId = (await Api.GetOkAsync(Admin,
+            $"/api/datasets/{datasetId}"))["tokenizer"]!["id"]!.GetValue<string>();
+        var evaluationId = (await Api.GetOkAsync(Admin,
+            $"/api/evaluations?runId={runId}"))["items"]![0]!["id"]!.GetValue<string>();
+        var generate = $"{{\"model\":\"{name}\",\"prompt\":\"RO\",\"maxTokens\":2}}";
+
+        // Everything that carries the text (tokenizer, evaluation sample, weights, generations) is as unknown to
+        // other keys as a thing that never existed, and lists leave it out.
+        async Task<Dictionary<string, HttpStatusCode>> WhatTheViewerGetsAsync() => new()
+        {
+            ["version"] = (await Api.GetAsync(viewer, $"/api/models/{name}/versions/1")).Status,
+            ["model"] = (await Api.GetAsync(viewer, $"/api/models/{name}")).Status,
+            ["weights"] = (await Api.GetAsync(viewer, $"/api/models/{name}/versions/1/weights")).Status,
+            ["tokenizer"] = (await Api.GetAsync(viewer, $"/api/tokenizers/{tokenizerId}")).Status,
+            ["tokenizer file"] = (await Api.GetAsync(viewer, $"/api/tokenizers/{tokenizerId}/file")).Status,
+            ["encode"] = (await Api.PostJsonAsync(viewer, $"/api/tokenizers/{tokenizerId}/encode",
+                "{\"text\":\"RO\"}")).Status,
+            ["evaluation"] = (await Api.GetAsync(viewer, $"/api/evaluations/{evaluationId}")).Status,
+            ["generate"] = (await Api.PostJsonAsync(viewer, "/api/generate", generate)).Status,
+            ["explain"] = (await Api.PostJsonAsync(viewer, "/api/explain",
+                $"{{\"model\":\"{name}\",\"prompt\":\"RO\"}}")).Status,
+            ["completions"] = (await Api.PostJsonAsync(viewer, "/v1/completions",
+                $"{{\"model\":\"{name}\",\"prompt\":\"RO\",\"max_tokens\":2}}")).Status,
+        };
+        async Task<bool> ListedToViewerAsync() =>
+            (await Api.GetOkAsync(viewer, "/v1/models"))["data"]!.AsArray().Any(m
+                => m!["id"]!.GetValue<string>() == name)
+            || (await Api.GetOkAsync(viewer, "/api/models?limit=100"))["items"]!.AsArray().Any(m
+                => m!["name"]!.GetValue<string>() == name)
+            || (await Api.GetOkAsync(viewer, $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count > 0
+            || (await Api.GetOkAsync(viewer, $"/api/tokenizers?datasetId={datasetId}"))["items"]!.AsArray().Count > 0;
+        Assert.All(await WhatTheViewerGetsAsync(), e => Assert.True(e.Value == HttpStatusCode.NotFound,
+            $"{e.Key}: {(int)e.Value}"));
+        Assert.False(await ListedToViewerAsync());
+        // Bob can neither fine-tune from it nor evaluate it, though both requests are otherwise sound.
+        var (fineTune, fineTuneBody) = await Api.PostJsonAsync(bob, "/api/runs",
+            $"{{\"datasetId\":\"{Guid.NewGuid()}\",\"name\":\"bob-tune\",\"initFrom\":{{\"model\":\"{name}/versions/1\"}}," +
+            "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}}");
+        Assert.True(fineTune == HttpStatusCode.BadRequest, $"{(int)fineTune}: {fineTuneBody}");
+        Assert.NotNull(fineTuneBody!["errors"]!["initFrom.model"]);
+        AssertProblem(HttpStatusCode.NotFound, await Api.PostJsonAsync(bob, "/api/evaluations",
+            $"{{\"model\":\"{name}\",\"datasetId\":\"{datasetId}\"}}"), "bob evaluates what he cannot read");
+        // Its owner still sees all of it.
+        Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(alice, $"/api/evaluations/{evaluationId}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Api.PostJsonAsync(alice, "/api/generate", generate)).Status);
+
+        // Shared with everyone: each service follows within a message's delivery.
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(alice, HttpMethod.Put,
+            $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":true}")).Status);
+        var open = await Api.EventuallyAsync(async () => JsonSerializer.SerializeToNode(
+                (await WhatTheViewerGetsAsync()).ToDictionary(e => e.Key, e => (int)e.Value))!,
+            r => r.AsObject().All(e => e.Value!.GetValue<int>() == 200), TimeSpan.FromSeconds(30), stack.Logs);
+        Assert.True(await ListedToViewerAsync(), $"{open}");
+        // Where its files lie in the store is for admins: other readers get everything else.
+        var seenVersion = await Api.GetOkAsync(viewer, $"/api/models/{name}/versions/1");
+        var seenRun = await Api.GetOkAsync(viewer, $"/api/runs/{runId}");
+        var seenEvaluation = await Api.GetOkAsync(viewer, $"/api/evaluations/{evaluationId}");
+        Assert.All(new[] { seenVersion["checkpointKey"], seenVersion["tokenizerKey"], seenRun["checkpoint"]!["key"],
+            seenEvaluation["checkpointKey"] }, Assert.Null);
+        Assert.Equal(64, seenRun["checkpoint"]!["sha256"]!.GetValue<string>().Length);
+        Assert.NotNull(seenVersion["evaluation"]);
+        Assert.StartsWith("runs/", (await Api.GetOkAsync(Admin,
+            $"/api/models/{name}/versions/1"))["checkpointKey"]!.GetValue<string>());
+
+        // And private again: a revocation closes every door.
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(alice, HttpMethod.Put,
+            $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":false}")).Status);
+        await Api.EventuallyAsync(async () => JsonSerializer.SerializeToNode(
+                (await WhatTheViewerGetsAsync()).ToDictionary(e => e.Key, e => (int)e.Value))!,
+            r => r.AsObject().All(e => e.Value!.GetValue<int>() == 404), TimeSpan.FromSeconds(30), stack.Logs);
+        Assert.False(await ListedToViewerAsync());
+    }
+
+    [Fact]
     public async Task A_model_name_is_its_first_owners_and_another_editor_gets_409_at_creation_until_it_is_shared()
     {
         var (aliceId, aliceKey) = await Api.CreateKeyAsync(Admin, "name-alice", "editor");
@@ -274,6 +420,10 @@ public sealed class AccessTests(PlatformStack stack)
         var (uploaded, dataset) = await Api.UploadAsync(alice, corpus, "names-data", tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
         var datasetId = dataset!["id"]!.GetValue<string>();
+        // Bob may read the data (so only the name stands in his way).
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(alice, HttpMethod.Put,
+            $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":true}")).Status);
         const string Spec = "\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}," +
                             "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}";
         string Run(string model) => $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{model}\",{Spec}}}";
@@ -289,7 +439,12 @@ public sealed class AccessTests(PlatformStack stack)
         }
 
         // Alice's first run claims the name; anyone may read who holds it.
-        Assert.Equal(HttpStatusCode.Accepted, (await Api.PostJsonAsync(alice, "/api/runs", Run(name))).Status);
+        var (first, firstRun) = await Api.PostJsonAsync(alice, "/api/runs", Run(name));
+        Assert.Equal(HttpStatusCode.Accepted, first);
+        await Api.EventuallyAsync(async () => new JsonObject
+            {
+                ["status"] = (int)(await Api.GetAsync(bob, $"/api/runs/{firstRun!["id"]}")).Status,
+            }, r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
         var claimed = await Api.GetOkAsync(viewer, $"/api/models/{name}/sharing");
         Assert.Equal(aliceId, claimed["owner"]!["id"]!.GetValue<string>());
         Assert.Empty(claimed["editors"]!.AsArray());
@@ -337,6 +492,57 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.NotNull(invalidBody!["errors"]!["editors"]);
         var unused = await Api.GetAsync(viewer, $"/api/models/never-{name}/sharing");
         AssertProblem(HttpStatusCode.NotFound, unused, "a name nobody used");
+    }
+
+    [Fact]
+    public async Task Revoking_a_key_ends_the_event_streams_it_has_open()
+    {
+        var (viewerId, viewerKey) = await Api.CreateKeyAsync(Admin, "stream-viewer", "viewer");
+        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        viewer.Timeout = Timeout.InfiniteTimeSpan;
+        var datasetId = await Api.TokenizedDatasetAsync(Admin, Api.DemoCorpus[..20_000], "stream-data", TimeSpan
+            .FromMinutes(2), stack.Logs);
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Admin, HttpMethod.Put,
+            $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":true}")).Status);
+        var runId = await Api.StartRunAsync(Admin, datasetId, "stream-run",
+            "\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8," +
+            "\"blockSize\":8},\"training\":{\"maxSteps\":100000,\"evalInterval\":1000,\"evalIters\":1}", stack.Logs);
+        try
+        {
+            await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(viewer,
+                $"/api/runs/{runId}")).Status },
+                r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+            using var response = await viewer.GetAsync($"/api/runs/{runId}/events",
+                HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var events = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[4096];
+            Assert.True(await events.ReadAsync(buffer) > 0, "the stream sent its first event");
+
+            Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Admin, HttpMethod.Delete,
+                $"/api/keys/{viewerId}")).Status);
+            // The run trains on for a long while, so only the revocation can end the stream this soon.
+            async Task DrainAsync()
+            {
+                try
+                {
+                    while (await events.ReadAsync(buffer) > 0)
+                    {
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+                {
+                }
+            }
+            var drained = DrainAsync();
+            Assert.True(await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(15))) == drained,
+                "the revoked key's event stream was still open 15 s after the revocation");
+        }
+        finally
+        {
+            await Api.PostJsonAsync(Admin, $"/api/runs/{runId}/cancel", "{}");
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using MassTransit;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -49,15 +50,44 @@ public sealed class DeletionTests(PlatformStack stack)
         Assert.True(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "runs", Guid.Parse(runId).ToString("N"))));
 
         // Only the owner or an admin; with runs on it, only with cascade.
+        // A dataset another key may not read is unknown to it; one it may read, it still may not delete.
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.SendAsync(other, HttpMethod.Delete,
+            $"/api/datasets/{id}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(owner, HttpMethod.Put, $"/api/datasets/{id}/sharing",
+            "{\"everyone\":true}")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Api.SendAsync(other, HttpMethod.Delete, $"/api/datasets/{id}")).Status);
+
+        // Shared, the data teaches another key too: its run, its version and the alias it moved onto it.
+        var otherName = name + "-theirs";
+        await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(other,
+            $"/api/runs/{runId}")).Status },
+            r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+        var otherRunId = await Api.StartRunAsync(other, id, otherName,
+            $"{Tiny},\"training\":{{\"maxSteps\":10,\"batchSize\":8,\"evalInterval\":10,\"evalIters\":1}}", stack.Logs);
+        var otherRun = await Api.EventuallyAsync(async () => (await Api.GetAsync(Admin,
+            $"/api/runs/{otherRunId}")).Body!,
+            r => r["state"]?.GetValue<string>() is "Completed" or "Failed", Deadline, stack.Logs);
+        Assert.True(otherRun["state"]!.GetValue<string>() == "Completed", $"{otherRun}\n{stack.Logs()}");
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(other, HttpMethod.Put,
+            $"/api/models/{otherName}/aliases/production",
+            "{\"version\":1}")).Status);
+
+        // Without cascade: a 409 listing everything of every owner that a cascade would take.
         var (conflict, listing) = await Api.SendAsync(owner, HttpMethod.Delete, $"/api/datasets/{id}");
         Assert.Equal(HttpStatusCode.Conflict, conflict);
-        Assert.Equal(runId, listing!["runs"]!.AsArray().Single()!["id"]!.GetValue<string>());
-        Assert.Equal(1, listing["modelVersions"]!.AsArray().Single()!["version"]!.GetValue<int>());
+        Assert.Equal([runId, otherRunId], listing!["runs"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()));
+        Assert.Equal(["data-owner", "other-editor"], listing["runs"]!.AsArray().Select(r
+            => r!["owner"]!["name"]!.GetValue<string>()));
+        var listed = listing["modelVersions"]!.AsArray().ToDictionary(v => v!["name"]!.GetValue<string>(), v => v!);
+        Assert.Equal([name, otherName], listed.Keys.Order());
+        Assert.Equal("other-editor", listed[otherName]["owner"]!["name"]!.GetValue<string>());
+        Assert.Equal(["production"], listed[otherName]["aliases"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Contains("other-editor", listing["detail"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(Admin, $"/api/datasets/{id}")).Status);
 
         var (deleted, deletion) = await Api.SendAsync(owner, HttpMethod.Delete, $"/api/datasets/{id}?cascade=true");
         Assert.True(deleted == HttpStatusCode.Accepted, $"{(int)deleted}: {deletion}");
+        Assert.Equal(2, deletion!["modelVersions"]!.AsArray().Count);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Admin, $"/api/datasets/{id}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(owner, $"/api/datasets/{id}/content")).Status);
         Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray(), d => d!["id"]!.GetValue<string>() == id);
@@ -66,22 +96,65 @@ public sealed class DeletionTests(PlatformStack stack)
         await Api.EventuallyAsync(async () => new JsonObject
             {
                 ["run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{runId}")).Status,
+                ["their run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{otherRunId}")).Status,
                 ["model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{name}")).Status,
+                ["their model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{otherName}")).Status,
                 ["tokenizers"] = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Count,
                 ["evaluations"] = (await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count,
                 ["served"] = (await Api.GetOkAsync(Admin, "/v1/models"))["data"]!.AsArray().Count(v => v!["id"]!.GetValue<string>().StartsWith(name)),
                 ["files"] = new JsonArray(Api.FilesContaining(stack.ArtifactsRoot, marker).Select(f => (JsonNode)f).ToArray()),
             },
             s => s["run"]!.GetValue<int>() == 404 && s["model"]!.GetValue<int>() == 404 && s["tokenizers"]!.GetValue<int>() == 0
+                 && s["their run"]!.GetValue<int>() == 404 && s["their model"]!.GetValue<int>() == 404
                  && s["evaluations"]!.GetValue<int>() == 0 && s["served"]!.GetValue<int>() == 0 && s["files"]!.AsArray().Count == 0,
             TimeSpan.FromSeconds(60), stack.Logs);
         Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "runs", Guid.Parse(runId).ToString("N"))));
         Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "tokenizers", Guid.Parse(tokenizer["id"]!.GetValue<string>()).ToString("N"))));
         Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(Admin, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"a\"}}")).Status);
 
+        // The audit log keeps what the cascade took, of whom; the client never saw the header that carried it.
         var audit = (await Api.GetOkAsync(Admin, "/api/audit?limit=100"))["items"]!.AsArray();
-        Assert.Contains(audit, e => e!["method"]!.GetValue<string>() == "DELETE" && e["path"]!.GetValue<string>() == $"/api/datasets/{id}?cascade=true"
-                                    && e["status"]!.GetValue<int>() == 202 && e["keyName"]!.GetValue<string>() == "data-owner");
+        var entry = audit.Single(e => e!["method"]!.GetValue<string>() == "DELETE"
+                                      && e["path"]!.GetValue<string>() == $"/api/datasets/{id}?cascade=true")!;
+        Assert.Equal((202, "data-owner"), (entry["status"]!.GetValue<int>(), entry["keyName"]!.GetValue<string>()));
+        var detail = entry["detail"]!.GetValue<string>();
+        foreach (var expected in new[] { runId, otherRunId, name, otherName, "other-editor", "production" })
+            Assert.Contains(expected, detail);
+    }
+
+    [Fact]
+    public async Task A_run_its_deleter_was_not_shown_is_cancelled_not_deleted_and_without_cascade_nothing_is_deleted()
+    {
+        var datasetId = await Api.TokenizedDatasetAsync(Admin, Api.DemoCorpus[..20_000], "late-run-data", Deadline,
+            stack.Logs);
+        var spec = $"{Tiny},\"training\":{{\"maxSteps\":100000,\"evalInterval\":1000,\"evalIters\":1}}";
+        var listedRun = await Api.StartRunAsync(Admin, datasetId, "late-listed", spec, stack.Logs);
+        var lateRun = await Api.StartRunAsync(Admin, datasetId, "late-unlisted", spec, stack.Logs);
+        // What Ingestion sends when a run was created after its list was made: only the listed run is to go.
+        var user = stack.RabbitMq.UserInfo.Split(':');
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(stack.RabbitMq.Host, (ushort)stack.RabbitMq.Port,
+            stack.RabbitMq.AbsolutePath.TrimStart('/'), h => { h.Username(user[0]); h.Password(user[1]); }));
+        await bus.StartAsync();
+        try
+        {
+            await bus.Publish(new Platform.Contracts.DatasetDeleted(Guid.Parse(datasetId), Cascade: true,
+                new Platform.Contracts.Owner(Guid.NewGuid(), "deleter"), DateTimeOffset.UtcNow)
+            {
+                Runs = [Guid.Parse(listedRun)],
+                ModelVersions = [],
+            });
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+        var states = await Api.EventuallyAsync(async () => new JsonObject
+            {
+                ["listed"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{listedRun}")).Status,
+                ["unlisted"] = (await Api.GetAsync(Admin, $"/api/runs/{lateRun}")).Body?["state"]?.GetValue<string>(),
+            }, s => s["listed"]!.GetValue<int>() == 404 && s["unlisted"]?.GetValue<string>() == "Cancelled",
+            TimeSpan.FromSeconds(60), stack.Logs);
+        Assert.Equal("Cancelled", states["unlisted"]!.GetValue<string>());
     }
 
     [Fact]

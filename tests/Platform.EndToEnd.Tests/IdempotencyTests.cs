@@ -61,9 +61,16 @@ public sealed class IdempotencyTests(PlatformStack stack)
         // Keys are per API key: another caller's identical key is its own first request.
         var (editorId, editorKey) = await Api.CreateKeyAsync(Http, "idempotency-editor", "editor");
         using var editor = PlatformStack.ClientWithKey(editorKey);
-        // The model name is the admin's: shared, so the editor's run may use it too.
+        // The model name and the data are the admin's: shared, so the editor's run may use them too (once Training
+        // has heard of the sharing, which the editor seeing the admin's run shows).
         Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Http, HttpMethod.Put, "/api/models/idempotent-run/sharing",
             $"{{\"editors\":[\"{editorId}\"]}}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Http, HttpMethod.Put, $"/api/datasets/{datasetId}/sharing",
+            $"{{\"everyone\":false,\"readers\":[\"{editorId}\"]}}")).Status);
+        await Api.EventuallyAsync(async () => new JsonObject
+            {
+                ["status"] = (int)(await Api.GetAsync(editor, $"/api/runs/{again.Body!["id"]}")).Status,
+            }, r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
         var theirs = await PostAsync(editor, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), runKey);
         Assert.Equal(HttpStatusCode.Accepted, theirs.Status);
         Assert.NotEqual(again.Body!["id"]!.GetValue<string>(), theirs.Body!["id"]!.GetValue<string>());

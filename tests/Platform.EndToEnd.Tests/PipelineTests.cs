@@ -124,7 +124,7 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.OK, pinnedStatus);
         Assert.Equal(1, pinned!["version"]!.GetValue<int>());
 
-        await OpenAiCompatibleCompletionsAsync();
+        await OpenAiCompatibleCompletionsAsync(datasetId);
 
         // 7. Redelivered messages create no second tokenizer, run, evaluation or model version.
         await RedeliverAsync(datasetId, dataset, autoRunId, autoTrain);
@@ -136,7 +136,7 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(2, (await Api.GetOkAsync(Http, "/api/models/e2e-char"))["versions"]!.AsArray().Count);
     }
 
-    private async Task OpenAiCompatibleCompletionsAsync()
+    private async Task OpenAiCompatibleCompletionsAsync(string datasetId)
     {
         const string request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"max_tokens\":40,\"temperature\":0.8,\"top_k\":20,\"seed\":3,\"logprobs\":1";
         var (status, completion) = await Api.PostJsonAsync(Http, "/v1/completions", request + "}");
@@ -176,15 +176,24 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stoppedChoice["text"]!.GetValue<string>());
         Assert.Equal("stop", stoppedChoice["finish_reason"]!.GetValue<string>());
 
-        // As an OpenAI client sends it: a viewer's key as a Bearer token.
+        // As an OpenAI client sends it: a viewer's key as a Bearer token. The model learned from the admin's upload,
+        // private until shared: the viewer is told no such model exists until it is.
         var (_, viewerKey) = await Api.CreateKeyAsync(Http, "openai-client", "viewer");
-        using (var openAi = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(request + "}", Encoding.UTF8, "application/json") })
+        async Task<(HttpStatusCode Status, JsonNode? Body)> ViewerCompletesAsync()
         {
+            using var openAi = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+                { Content = new StringContent(request + "}", Encoding.UTF8, "application/json") };
             openAi.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", viewerKey);
             using var response = await stack.Anonymous.SendAsync(openAi);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(text, (await Api.ReadAsync(response))!["choices"]![0]!["text"]!.GetValue<string>());
+            return (response.StatusCode, await Api.ReadAsync(response));
         }
+        var (hidden, hiddenBody) = await ViewerCompletesAsync();
+        Assert.True(hidden == HttpStatusCode.NotFound, $"{(int)hidden}: {hiddenBody}");
+        Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Http, HttpMethod.Put, $"/api/datasets/{datasetId}/sharing",
+            "{\"everyone\":true}")).Status);
+        var served = await Api.EventuallyAsync(async () => (await ViewerCompletesAsync()).Body!,
+            b => b["choices"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
+        Assert.Equal(text, served["choices"]![0]!["text"]!.GetValue<string>());
 
         var (_, two) = await Api.PostJsonAsync(Http, "/v1/completions", request + ",\"n\":2}");
         Assert.Equal(new[] { 0, 1 }, two!["choices"]!.AsArray().Select(c => c!["index"]!.GetValue<int>()));

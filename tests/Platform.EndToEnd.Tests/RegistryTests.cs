@@ -209,7 +209,9 @@ public sealed class RegistryTests(PlatformStack stack)
         Assert.Equal(["tags[1]"], badTagBody!["errors"]!.AsObject().Select(e => e.Key));
         var (_, editorKey) = await Api.CreateKeyAsync(Http, "compare-editor", "editor");
         using var editor = PlatformStack.ClientWithKey(editorKey);
-        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(editor, HttpMethod.Patch, $"/api/runs/{aId}", "{\"note\":\"mine now\"}"), "an editor annotates another's run");
+        // A run on a dataset the editor may not read is unknown to it.
+        AssertProblem(HttpStatusCode.NotFound, await Api.SendAsync(editor, HttpMethod.Patch, $"/api/runs/{aId}",
+            "{\"note\":\"mine now\"}"), "an editor annotates another's run");
         var tagged = (await Api.GetOkAsync(Http, "/api/runs?tag=baseline"))["items"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()).ToList();
         Assert.Contains(aId, tagged);
         Assert.DoesNotContain(bId, tagged);

@@ -72,11 +72,32 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
 
             await new TrainingSchemaBeforeRegistry(services, services.GetRequiredService<ILogger<TrainingSchemaBeforeRegistry>>())
                 .StartAsync(CancellationToken.None);
+            // The release before sharing: a LoRA version rests on old-model v3.
+            var (oldDataset, loraDataset) = (Guid.NewGuid(), Guid.NewGuid());
+            await using (var scope = services.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.GetService<IMigrator>()
+                    .MigrateAsync("20261206185826_ModelNameOwners");
+            await SqlAsync(Connection,
+                $"UPDATE registry.model_versions SET \"DatasetId\" = '{oldDataset}' WHERE \"Id\" = '{id}'");
+            await SqlAsync(Connection,
+                "INSERT INTO registry.model_versions (\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\",\"CheckpointKey\"," +
+                "\"CheckpointSha256\",\"TokenizerKey\",\"Architecture\",\"BaseModel\",\"FineTuneMethod\",\"Tags\",\"CreatedAt\") " +
+                $"VALUES ('{Guid.NewGuid()}', 'old-lora', 1, '{Guid.NewGuid()}', '{loraDataset}', 'runs/z/model.pt', 'abc', " +
+                "'datasets/x/tokenizer.json', 'gpt', 'old-model/versions/3', 'lora', '{}', now())");
             await using (var scope = services.CreateAsyncScope())
             {
                 await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.MigrateAsync();
                 await scope.ServiceProvider.GetRequiredService<TrainingDbContext>().Database.MigrateAsync();
             }
+            // Each version learned from its run's dataset, and a fine-tune from its base's as well; all of them are
+            // announced again at start.
+            Assert.Equal(oldDataset.ToString(), await ScalarAsync(Connection,
+                "SELECT array_to_string(\"Lineage\", ',') FROM registry.model_versions WHERE \"Name\" = 'old-model'"));
+            Assert.Equal(string.Join(",", new[] { oldDataset, loraDataset }.Order()), await ScalarAsync(Connection,
+                "SELECT array_to_string(ARRAY(SELECT unnest(\"Lineage\") ORDER BY 1), ',') FROM registry.model_versions " +
+                "WHERE \"Name\" = 'old-lora'"));
+            Assert.Equal(0L, await ScalarAsync(Connection,
+                "SELECT count(*) FROM registry.model_versions WHERE \"LineageAnnounced\""));
 
             Assert.Equal("old-model 3 gpt", await ScalarAsync(Connection,
                 $"SELECT \"Name\" || ' ' || \"Version\" || ' ' || \"Architecture\" FROM registry.model_versions WHERE \"Id\" = '{id}'"));

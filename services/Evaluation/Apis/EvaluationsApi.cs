@@ -22,13 +22,16 @@ public static class EvaluationsApi
     }
 
     /// <summary>Evaluations, newest first, a page at a time (limit, cursor); by run, model name and dataset.</summary>
-    private static async Task<IResult> ListAsync(EvaluationDbContext db, Guid? runId, string? model, Guid? datasetId, int? limit, string? cursor,
+    private static async Task<IResult> ListAsync(HttpContext http, EvaluationDbContext db, Guid? runId, string? model,
+        Guid? datasetId, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         if (!errors.IsValid)
             return Pages.Invalid(errors);
         var query = db.Evaluations.AsNoTracking();
+        if (await db.ReadableByAsync(http.Caller(), cancellationToken) is { } readable)
+            query = query.Where(e => e.Lineage != null && e.Lineage.All(d => readable.Contains(d)));
         if (runId is { } r)
             query = query.Where(e => e.RunId == r);
         if (!string.IsNullOrEmpty(model))
@@ -38,15 +41,19 @@ public static class EvaluationsApi
         return Results.Ok(await query.NewestFirstPageAsync(take, after, e => e, cancellationToken));
     }
 
-    private static async Task<IResult> GetAsync(Guid id, EvaluationDbContext db, CancellationToken cancellationToken) =>
+    /// <summary>An evaluation shows text and figures of the datasets behind it: only their readers see it.</summary>
+    private static async Task<IResult> GetAsync(Guid id, HttpContext http, EvaluationDbContext db,
+        CancellationToken cancellationToken) =>
         await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken) is { } evaluation
+        && await db.MayReadAsync(http.Caller(), evaluation.Lineage, cancellationToken)
             ? Results.Ok(evaluation)
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Evaluation not found.", detail: $"No evaluation has id {id}.");
 
     /// <summary>
     /// Queues an evaluation of any registered version on any dataset of the family it was trained for (text for a GPT,
-    /// pairs for an encoder-decoder), its validation split encoded with the version's own tokenizer. The dataset's owner
-    /// or an admin may ask (the evaluation's sample shows the dataset's text). 202 with the evaluation, then poll it.
+    /// pairs for an encoder-decoder), its validation split encoded with the version's own tokenizer. Whoever may read
+    /// both
+    /// the version and the dataset may ask; the others get 404. 202 with the evaluation, then poll it.
     /// </summary>
     private static async Task<IResult> RequestAsync(HttpContext http, EvaluationDbContext db, CancellationToken cancellationToken)
     {
@@ -64,15 +71,13 @@ public static class EvaluationsApi
         if (await db.VersionOfAsync(reference!, cancellationToken) is { } number)
             versions = versions.Where(v => v.Version == number);
         var version = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
-        if (version is null)
+        var caller = http.Caller();
+        if (version is null || !await db.MayReadAsync(caller, version.Lineage, cancellationToken))
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
                 detail: reference.NotFoundDetail);
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted, cancellationToken);
-        if (dataset is null)
+        if (dataset is null || !await db.MayReadAsync(caller, dataset.Id, cancellationToken))
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {body.DatasetId}.");
-        var caller = http.Caller();
-        if (!caller.MayChange(dataset.OwnerId))
-            return AccessProblems.NotOwner("dataset");
         if (DatasetFormats.For(version.Architecture) != dataset.Format)
             return Results.ValidationProblem(new Dictionary<string, string[]>
             {

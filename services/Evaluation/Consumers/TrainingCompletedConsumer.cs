@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Reliability;
 
 namespace Evaluation.Consumers;
 
@@ -38,7 +39,7 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogError(ex, "Evaluating run {RunId} failed", trained.RunId);
-                record.Fail(ex.GetBaseException().Message);
+                record.Fail(PublicReason.Of(ex.GetBaseException()));
             }
             record.DurationMilliseconds = clock.ElapsedMilliseconds;
 

@@ -1,5 +1,6 @@
 using Platform.ServiceDefaults.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Security;
 using Platform.ServiceDefaults.Messaging;
 
 namespace Evaluation.Data;
@@ -45,5 +46,6 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
         });
         modelBuilder.ConfigureOutbox();
         modelBuilder.ConfigureProjectedAliases();
+        modelBuilder.ConfigureDatasetReach();
     }
 }

@@ -13,6 +13,7 @@ public sealed class EvaluationRecord : IListed
     public string ModelName { get; set; } = "";
     public EvaluationState State { get; set; }
     public string? FailureReason { get; set; }
+    [Platform.ServiceDefaults.Security.ArtifactKey]
     public string CheckpointKey { get; set; } = "";
     /// <summary>Requested evaluations (POST /api/evaluations): the version and the dataset asked for. Null for a run's own.</summary>
     public int? ModelVersion { get; set; }
@@ -39,6 +40,11 @@ public sealed class EvaluationRecord : IListed
     public string? Sample { get; set; }
     public long DurationMilliseconds { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>
+    /// The datasets its figures and sample come from (the model's lineage and the dataset judged on): who may read
+    /// them all may read it. Null until known (an evaluation from before sharing): admins only.
+    /// </summary>
+    public List<Guid>? Lineage { get; set; }
 
     /// <summary>A run's own evaluation, about to be scored (or failed).</summary>
     public static EvaluationRecord OfRun(TrainingCompleted trained) => new()
@@ -49,6 +55,7 @@ public sealed class EvaluationRecord : IListed
         CheckpointKey = trained.CheckpointKey,
         Architecture = trained.Architecture,
         CreatedAt = DateTimeOffset.UtcNow,
+        Lineage = trained.Lineage?.ToList(),
     };
 
     public static EvaluationRecord Requested(KnownModelVersion version, KnownDataset dataset, Guid? by, DateTimeOffset at) => new()
@@ -63,6 +70,7 @@ public sealed class EvaluationRecord : IListed
         RequestedBy = by,
         State = EvaluationState.Pending,
         CreatedAt = at,
+        Lineage = version.Lineage is { } lineage ? [.. lineage, dataset.Id] : null,
     };
 
     public void Fail(string reason)

@@ -25,4 +25,7 @@ public sealed class KnownModelVersion
     public string TokenizerKey { get; set; } = "";
     public string? SourceTokenizerKey { get; set; }
     public string Architecture { get; set; } = Architectures.Gpt;
+    /// <summary>The datasets it learned from; null until the registry announced it (a version from before
+    /// sharing).</summary>
+    public List<Guid>? Lineage { get; set; }
 }

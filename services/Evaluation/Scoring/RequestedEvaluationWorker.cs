@@ -3,6 +3,7 @@ using Evaluation.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Tokenizers;
+using Platform.ServiceDefaults.Reliability;
 
 namespace Evaluation.Scoring;
 
@@ -75,7 +76,7 @@ public sealed class RequestedEvaluationWorker(IServiceScopeFactory scopes, Split
         {
             // The reason may quote the dataset's text, so it goes to the evaluation, and the log names only the error.
             logger.LogWarning("Evaluation {Id} failed ({Error})", record.Id, ex.GetType().Name);
-            record.Fail(ex.Message);
+            record.Fail(PublicReason.Of(ex));
         }
         finally
         {

@@ -21,6 +21,8 @@ public static class AccessExtensions
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<FailedAuthentications>();
+        builder.Services.AddSingleton<OpenRequests>();
+        builder.Services.AddHostedService<RevokedKeyWatcher>();
         builder.Services.AddHostedService<BootstrapAdminKey>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -29,5 +31,13 @@ public static class AccessExtensions
             authorization.AddPolicy(role, p => p.RequireAuthenticatedUser().RequireRole(Roles.AtLeast(role)));
         authorization.SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.Admin).Build());
         return builder;
+    }
+
+    /// <summary>Tracks each authenticated request while it runs, so revoking its key ends it (see <see
+    /// cref="OpenRequests"/>).</summary>
+    public static IApplicationBuilder UseOpenRequestTracking(this IApplicationBuilder app)
+    {
+        var open = app.ApplicationServices.GetRequiredService<OpenRequests>();
+        return app.Use((context, next) => open.TrackAsync(context, next));
     }
 }

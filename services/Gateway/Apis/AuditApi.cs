@@ -7,10 +7,11 @@ using Platform.ServiceDefaults.Security;
 namespace Gateway.Apis;
 
 public sealed record AuditEntryResponse(long Id, DateTimeOffset At, Guid KeyId, string KeyName, string Role, string Method, string Path,
-    int Status, string? Location, long DurationMilliseconds, string? RemoteAddress)
+    int Status, string? Location, long DurationMilliseconds, string? RemoteAddress, string? Detail)
 {
     public static AuditEntryResponse From(AuditEntry a) =>
-        new(a.Id, a.At, a.KeyId, a.KeyName, a.Role, a.Method, a.Path, a.Status, a.Location, a.DurationMilliseconds, a.RemoteAddress);
+        new(a.Id, a.At, a.KeyId, a.KeyName, a.Role, a.Method, a.Path, a.Status, a.Location, a.DurationMilliseconds,
+            a.RemoteAddress, a.Detail);
 }
 
 /// <summary>A page of entries, newest first; pass NextBefore as before= for the next (older) page.</summary>

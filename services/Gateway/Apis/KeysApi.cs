@@ -88,11 +88,11 @@ public static class KeysApi
             : KeyNotFound(id);
 
     /// <summary>
-    /// Revoked at once on this replica (its cached lookup is dropped); other replicas refuse the key once their cached
-    /// lookups expire.
+    /// Revoked at once on this replica (its cached lookup is dropped and its open requests, event streams included,
+    /// are ended); other replicas refuse the key, and end its open requests, once their cached lookups expire.
     /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(Guid id, HttpContext http,
-        AccessDbContext db, ApiKeyStore keys, CancellationToken cancellationToken)
+        AccessDbContext db, ApiKeyStore keys, OpenRequests open, CancellationToken cancellationToken)
     {
         var key = await db.Keys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
         if (key is null)
@@ -107,6 +107,7 @@ public static class KeysApi
         }
         await db.SaveChangesAsync(cancellationToken);
         keys.Forget(key.SecretHash);
+        open.Close(key.Id);
         return TypedResults.NoContent();
     }
 

@@ -21,13 +21,21 @@ public sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory s
             return;
         }
         var clock = Stopwatch.StartNew();
+        string? detail = null;
+        // The service's detail is for the log, not for the client: taken off the response before it is sent.
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.Headers.Remove(AuditDetail.Header, out var value))
+                detail = value.ToString();
+            return Task.CompletedTask;
+        });
         try
         {
             await next(context);
         }
         finally
         {
-            await AppendAsync(context, caller, clock.ElapsedMilliseconds);
+            await AppendAsync(context, caller, clock.ElapsedMilliseconds, detail);
         }
     }
 
@@ -39,7 +47,7 @@ public sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory s
         return !policies.Contains(Roles.Viewer);
     }
 
-    private async Task AppendAsync(HttpContext context, Caller caller, long milliseconds)
+    private async Task AppendAsync(HttpContext context, Caller caller, long milliseconds, string? detail)
     {
         try
         {
@@ -57,6 +65,7 @@ public sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory s
                 Location = context.Response.Headers.Location.ToString() is { Length: > 0 } location ? Truncate(location, 2048) : null,
                 DurationMilliseconds = milliseconds,
                 RemoteAddress = context.Connection.RemoteIpAddress?.ToString(),
+                Detail = detail is { Length: > 0 } ? Truncate(detail, AuditDetail.MaxLength) : null,
             });
             await db.SaveChangesAsync(CancellationToken.None);
         }

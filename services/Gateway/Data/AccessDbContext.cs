@@ -1,6 +1,7 @@
 using Gateway.Access;
 using Gateway.Idempotency;
 using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Security;
 
 namespace Gateway.Data;
 
@@ -45,6 +46,7 @@ public sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) :
             e.Property(a => a.Path).HasMaxLength(2048);
             e.Property(a => a.Location).HasMaxLength(2048);
             e.Property(a => a.RemoteAddress).HasMaxLength(64);
+            e.Property(a => a.Detail).HasMaxLength(AuditDetail.MaxLength);
             e.HasIndex(a => a.At);
         });
     }

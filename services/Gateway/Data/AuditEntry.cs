@@ -18,5 +18,8 @@ public sealed class AuditEntry
     /// <summary>Location of what the request created, when it answered with one (e.g. /api/datasets/{id}).</summary>
     public string? Location { get; set; }
     public long DurationMilliseconds { get; set; }
+    /// <summary>What the service said the write did beyond its status (e.g. everything a cascade deleted, of
+    /// whom).</summary>
+    public string? Detail { get; set; }
     public string? RemoteAddress { get; set; }
 }

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
 using Platform.Tokenizers;
 
 namespace Generation.Apis;
@@ -67,7 +68,8 @@ public static class CompletionsApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The completion request is invalid.");
 
-        var (prepared, notPrepared) = await resolver.PrepareAsync(request, snakeCase: true, "prompt", "The completion request is invalid.", cancellationToken);
+        var (prepared, notPrepared) = await resolver.PrepareAsync(request, http.Caller(), snakeCase: true, "prompt",
+            "The completion request is invalid.", cancellationToken);
         if (notPrepared is not null)
             return notPrepared;
         var (resolved, prompt, beam) = prepared!;
@@ -159,9 +161,15 @@ public static class CompletionsApi
         }
     }
 
-    private static async Task<IResult> ListModelsAsync(GenerationDbContext db, CancellationToken cancellationToken)
+    /// <summary>The versions the caller may use (see <see cref="ModelResolver.ResolveAsync"/>), by id, name and
+    /// alias.</summary>
+    private static async Task<IResult> ListModelsAsync(HttpContext http, GenerationDbContext db,
+        CancellationToken cancellationToken)
     {
-        var versions = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version).ToListAsync(cancellationToken);
+        var readable = await db.ReadableByAsync(http.Caller(), cancellationToken);
+        var versions = (await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version)
+            .ToListAsync(cancellationToken))
+            .Where(m => readable.Covers(m.Lineage)).ToList();
         var aliases = await db.Set<ProjectedAlias>().AsNoTracking().Where(a => a.Version != null).ToListAsync(cancellationToken);
         // Each version by its own id, each name for its latest version, and each alias ("name@production") for the version it
         // points to; "architecture" (gpt, encoder-decoder) is an extension.

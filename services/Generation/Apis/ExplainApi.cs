@@ -1,5 +1,6 @@
 using Generation.Serving;
 using Microsoft.Extensions.Options;
+using Platform.ServiceDefaults.Security;
 using Platform.Contracts;
 using Platform.ML;
 using Platform.ServiceDefaults.Http;
@@ -56,7 +57,8 @@ public static class ExplainApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The explain request is invalid.");
 
-        var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(body.Model)!, cancellationToken);
+        var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(body.Model)!, http.Caller(),
+            cancellationToken);
         if (notFound is not null)
             return notFound;
         using var _ = resolved;

@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Security;
 using Platform.Contracts;
 using Generation.Serving;
 using Microsoft.Extensions.Options;
@@ -45,7 +46,8 @@ public static class GenerateApi
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The generation request is invalid.");
 
-        var (prepared, notPrepared) = await resolver.PrepareAsync(request, snakeCase: false, body.Input is null ? "prompt" : "input",
+        var (prepared, notPrepared) = await resolver.PrepareAsync(request, http.Caller(), snakeCase: false,
+            body.Input is null ? "prompt" : "input",
             "The generation request is invalid.", cancellationToken);
         if (notPrepared is not null)
             return notPrepared;

@@ -4,14 +4,24 @@ using Platform.Contracts;
 
 namespace Generation.Consumers;
 
-/// <summary>Makes a newly registered version servable; keyed by (name, version), so redelivery changes nothing.</summary>
+/// <summary>
+/// Makes a newly registered version servable; keyed by (name, version), so redelivery changes nothing. A version from
+/// before sharing is announced again with its lineage, which it then takes.
+/// </summary>
 public sealed class ModelVersionRegisteredConsumer(GenerationDbContext db) : IConsumer<ModelVersionRegistered>
 {
     public async Task Consume(ConsumeContext<ModelVersionRegistered> context)
     {
         var m = context.Message;
-        if (await db.Models.FindAsync([m.Name, m.Version], context.CancellationToken) is not null)
+        if (await db.Models.FindAsync([m.Name, m.Version], context.CancellationToken) is { } known)
+        {
+            if (known.Lineage is null && m.Lineage is { } lineage)
+            {
+                known.Lineage = [.. lineage];
+                await db.SaveChangesAsync(context.CancellationToken);
+            }
             return;
+        }
         db.Models.Add(new ServableModel
         {
             Name = m.Name,
@@ -24,6 +34,7 @@ public sealed class ModelVersionRegisteredConsumer(GenerationDbContext db) : ICo
             SourceTokenizerKey = m.SourceTokenizerKey,
             OwnerName = m.Owner?.Name,
             RegisteredAt = m.RegisteredAt,
+            Lineage = m.Lineage?.ToList(),
         });
         await db.SaveChangesAsync(context.CancellationToken);
     }

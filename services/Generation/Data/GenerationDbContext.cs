@@ -1,5 +1,6 @@
 using Platform.ServiceDefaults.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Security;
 
 namespace Generation.Data;
 
@@ -18,5 +19,6 @@ public sealed class GenerationDbContext(DbContextOptions<GenerationDbContext> op
             e.HasKey(m => new { m.Name, m.Version });
         });
         modelBuilder.ConfigureProjectedAliases();
+        modelBuilder.ConfigureDatasetReach();
     }
 }

@@ -16,4 +16,7 @@ public sealed class ServableModel
     /// <summary>Name of the key that owns the version (OpenAI's owned_by).</summary>
     public string? OwnerName { get; set; }
     public DateTimeOffset RegisteredAt { get; set; }
+    /// <summary>The datasets it learned from; null until the registry announced it (a version from before
+    /// sharing).</summary>
+    public List<Guid>? Lineage { get; set; }
 }

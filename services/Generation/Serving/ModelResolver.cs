@@ -3,6 +3,8 @@ using Generation.Data;
 using Microsoft.EntityFrameworkCore;
 using Platform.ML;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Security;
+using Platform.ServiceDefaults.Reliability;
 
 namespace Generation.Serving;
 
@@ -49,10 +51,11 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
     /// The steps both APIs share after validating their own wire format: resolve the model, check the request suits its
     /// architecture, encode the prompt (field names in the API's own case) and choose beam search.
     /// </summary>
-    public async Task<(PreparedGeneration? Prepared, IResult? Problem)> PrepareAsync(SamplingRequest request, bool snakeCase, string promptField,
-        string title, CancellationToken cancellationToken)
+    public async Task<(PreparedGeneration? Prepared, IResult? Problem)> PrepareAsync(SamplingRequest request,
+        Caller caller,
+        bool snakeCase, string promptField, string title, CancellationToken cancellationToken)
     {
-        var (resolved, notFound) = await ResolveAsync(ModelReference.Parse(request.Model)!, cancellationToken);
+        var (resolved, notFound) = await ResolveAsync(ModelReference.Parse(request.Model)!, caller, cancellationToken);
         if (notFound is not null)
             return (null, notFound);
         var architectureErrors = request.CheckArchitecture(resolved!.Model.Architecture, snakeCase);
@@ -70,14 +73,21 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         return (new PreparedGeneration(resolved, prompt!, request.Beam(resolved.Model.Architecture)), null);
     }
 
-    public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, CancellationToken cancellationToken)
+    /// <summary>
+    /// The version a reference names, among those <paramref name="caller"/> may read (whose lineage it may read all
+    /// of): a bare name is its highest such version, and a version or alias it may not read is not found.
+    /// </summary>
+    public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, Caller caller,
+        CancellationToken cancellationToken)
     {
         // An alias is read on every request, so a moved alias is followed as soon as its ModelAliasMoved has arrived.
         var number = await db.VersionOfAsync(reference, cancellationToken);
         var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
         if (number is { } v)
             query = query.Where(m => m.Version == v);
-        var servable = await query.OrderByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken);
+        var readable = await db.ReadableByAsync(caller, cancellationToken);
+        var servable = (await query.OrderByDescending(m => m.Version).ToListAsync(cancellationToken))
+            .FirstOrDefault(m => readable.Covers(m.Lineage));
         if (servable is null)
             return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: reference.NotFoundDetail));
         try
@@ -87,7 +97,9 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             logger.LogWarning("Model {Name} v{Version} cannot be loaded: {Reason}", servable.Name, servable.Version, ex.Message);
-            return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Model cannot be loaded.", detail: ex.Message));
+            return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Model cannot be loaded.",
+                detail: $"{servable.Name} v{servable.Version} cannot be loaded: {PublicReason.Of(ex)}."));
         }
     }
 }

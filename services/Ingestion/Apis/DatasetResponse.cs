@@ -41,15 +41,32 @@ public sealed record DatasetResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     string Format,
-    PairSummary? Pairs)
+    PairSummary? Pairs,
+    DatasetSharing Sharing)
 {
     public static DatasetResponse From(Dataset d) => new(
         d.Id, d.Name, d.State, d.FailureReason, d.OwnerOf(),
         d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,
         d.TrainBytes, d.ValidationBytes, new TokenizerSummary(d.TokenizerKind, d.TokenizerId, d.VocabSize),
         d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt, d.UpdatedAt,
-        d.Format, d.Pairs);
+        d.Format, d.Pairs, DatasetSharing.From(d));
 }
 
-/// <summary>What a deletion removes: the dataset at once, and (with cascade) the runs and model versions trained on it, as their services hear of it.</summary>
-public sealed record DatasetDeletionResponse(Guid Id, bool Cascade, IReadOnlyList<DependentRun> Runs);
+/// <summary>
+/// Whom a dataset is shared with besides its owner and admins: every key, or the listed key ids. Sequence grows with
+/// each change (the services' copies of the reach follow it).
+/// </summary>
+public sealed record DatasetSharing(bool Everyone, IReadOnlyList<Guid> Readers, long Sequence)
+{
+    public static DatasetSharing From(Dataset d) => new(d.SharedWithEveryone, d.Readers, d.SharingSequence);
+}
+
+/// <summary>The body of PUT /api/datasets/{id}/sharing: share with every key, or with the listed key ids.</summary>
+public sealed record DatasetSharingRequest(bool? Everyone, IReadOnlyList<Guid>? Readers);
+
+/// <summary>
+/// What a deletion removes: the dataset at once, and (with cascade) the runs on it and the model versions learned from
+/// it, as their services hear of it.
+/// </summary>
+public sealed record DatasetDeletionResponse(Guid Id, bool Cascade, IReadOnlyList<DependentRun> Runs,
+    IReadOnlyList<DependentVersion> ModelVersions);

@@ -25,6 +25,8 @@ public static class DatasetsApi
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/content", GetContentAsync);
+        group.MapGet("/{id:guid}/sharing", GetSharingAsync);
+        group.MapPut("/{id:guid}/sharing", ShareAsync);
         group.MapDelete("/{id:guid}", DeleteAsync);
         return app;
     }
@@ -101,6 +103,8 @@ public static class DatasetsApi
                     tokenizer = new TokenizerSpec { Kind = TokenizerKinds.Uploaded, FileKey = key };
                 }
                 db.Datasets.Add(dataset);
+                // The reach goes first, so no service learns of the dataset without knowing who may read it.
+                db.PublishViaOutbox(dataset.SharingChanged());
                 var autoTrainRequest = fields.AutoTrain is null
                     ? null
                     : new AutoTrainRequest(dataset.AutoTrainRunId!.Value, fields.AutoTrain);
@@ -190,47 +194,86 @@ public static class DatasetsApi
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         if (!errors.IsValid)
             return Pages.Invalid(errors);
-        return TypedResults.Ok(await db.LiveDatasets.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()))
+        var caller = http.Caller();
+        return TypedResults.Ok(await db.ReadableBy(caller).AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, caller))
             .NewestFirstPageAsync(take, after, DatasetResponse.From, cancellationToken));
     }
 
-    private static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> GetAsync(Guid id, IngestionDbContext db, CancellationToken cancellationToken) =>
-        await db.LiveDatasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken) is { } dataset
+    /// <summary>A dataset its caller may read; one it may not is as unknown as one that never existed (404).</summary>
+    private static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http,
+        IngestionDbContext db, CancellationToken cancellationToken) =>
+        await db.ReadableBy(http.Caller()).AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken)
+            is { } dataset
             ? TypedResults.Ok(DatasetResponse.From(dataset))
             : NotFound(id);
 
-    /// <summary>The stored corpus (redacted, if the upload asked for it), to its owner or an admin only.</summary>
+    private static async Task<Results<Ok<DatasetSharing>, ProblemHttpResult>> GetSharingAsync(Guid id, HttpContext http,
+        IngestionDbContext db, CancellationToken cancellationToken) =>
+        await db.ReadableBy(http.Caller()).AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken)
+            is { } dataset
+            ? TypedResults.Ok(DatasetSharing.From(dataset))
+            : NotFound(id);
+
+    /// <summary>
+    /// Replaces whom the dataset (and what is learned from it) is shared with; its owner or an admin only. The other
+    /// services follow by DatasetSharingChanged, so a revocation reaches them within a message's delivery.
+    /// </summary>
+    private static async Task<Results<Ok<DatasetSharing>, ProblemHttpResult, ValidationProblem>> ShareAsync(Guid id,
+        DatasetSharingRequest? body, HttpContext http, IngestionDbContext db, ILogger<DatasetDeletion> logger,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        errors.Require(body?.Everyone is not null, "everyone", "is required (true or false).");
+        errors.Require(body?.Readers is not { Count: > 1000 }, "readers", "lists at most 1000 keys.");
+        errors.Require(body?.Readers?.Contains(Guid.Empty) != true, "readers", "holds an empty key id.");
+        if (!errors.IsValid)
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The sharing is invalid.");
+        var caller = http.Caller();
+        var dataset = await db.ReadableBy(caller).FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (dataset is null)
+            return NotFound(id);
+        if (!caller.MayChange(dataset.OwnerId))
+            return (ProblemHttpResult)AccessProblems.NotOwner("dataset");
+        dataset.Share(body!.Everyone!.Value, body.Readers ?? []);
+        db.PublishViaOutbox(dataset.SharingChanged());
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Dataset {Id} shared by key {KeyId}: everyone {Everyone}, {Readers} keys",
+            id, caller.KeyId, dataset.SharedWithEveryone, dataset.Readers.Count);
+        return TypedResults.Ok(DatasetSharing.From(dataset));
+    }
+
+    /// <summary>The stored corpus (redacted, if the upload asked for it), to whoever may read the dataset.</summary>
     private static async Task<IResult> GetContentAsync(Guid id, HttpContext http, IngestionDbContext db, ArtifactStore store,
         CancellationToken cancellationToken)
     {
-        var dataset = await db.LiveDatasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        var dataset = await db.ReadableBy(http.Caller()).AsNoTracking().FirstOrDefaultAsync(d => d.Id == id,
+            cancellationToken);
         if (dataset is null)
             return NotFound(id);
-        if (!http.Caller().MayChange(dataset.OwnerId))
-            return AccessProblems.NotOwner("dataset");
         return TypedResults.PhysicalFile(store.PathOf(dataset.CorpusKey), "text/plain; charset=utf-8", $"{dataset.Name}.txt",
             enableRangeProcessing: true);
     }
 
     /// <summary>
     /// Deletes a dataset by its owner or an admin: the corpus, splits and any uploaded tokenizer at once, and, by the
-    /// DatasetDeleted event, its tokenizer and token files. Runs trained on it (and their model versions) make this a
-    /// 409 listing them, unless cascade=true, which deletes them too.
+    /// DatasetDeleted event, its tokenizer and token files. Runs trained on it and versions learned from it, of any
+    /// owner, make this a 409 listing them, unless cascade=true, which deletes exactly those too (the data's owner may:
+    /// the right to remove one's data covers what was learned from it) and records the list in the audit log.
     /// </summary>
     private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, IngestionDbContext db, ArtifactStore store,
         TrainingClient training, ILogger<DatasetDeletion> logger, CancellationToken cancellationToken)
     {
-        var dataset = await db.LiveDatasets.FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        var caller = http.Caller();
+        var dataset = await db.ReadableBy(caller).FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (dataset is null)
             return NotFound(id);
-        var caller = http.Caller();
         if (!caller.MayChange(dataset.OwnerId))
             return AccessProblems.NotOwner("dataset");
 
-        IReadOnlyList<DependentRun> runs;
+        DatasetDependents dependents;
         try
         {
-            runs = await training.RunsOnAsync(id, cancellationToken);
+            dependents = await training.DependentsOfAsync(id, cancellationToken);
         }
         catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
         {
@@ -238,23 +281,40 @@ public static class DatasetsApi
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check what depends on the dataset.",
                 detail: "The training service did not answer which runs use this dataset; nothing was deleted. Try again shortly.");
         }
-        if (runs.Count > 0 && cascade != true)
+        var (runs, versions) = (dependents.Runs, dependents.ModelVersions);
+        if (dependents.Any && cascade != true)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Runs were trained on this dataset.",
-                detail: $"{runs.Count} run(s) use dataset {id}{(runs.Any(r => r.ModelVersion is not null) ? ", with registered model versions" : "")}. " +
-                        "Delete with ?cascade=true to remove them (checkpoints, metrics, evaluations and versions) as well.",
-                extensions: new Dictionary<string, object?>
-                {
-                    ["runs"] = runs,
-                    ["modelVersions"] = runs.Where(r => r.ModelVersion is not null).Select(r => new { name = r.Name, version = r.ModelVersion }).ToList(),
-                });
+                detail: $"{runs.Count} run(s) use dataset {id} and {versions.Count} model version(s) learned from " +
+                        "it, " +
+                        $"of {Owners(dependents)}. Delete with ?cascade=true to remove them (checkpoints, metrics, " +
+                        "evaluations, versions and the aliases pointing to them) as well.",
+                extensions: new Dictionary<string, object?> { ["runs"] = runs, ["modelVersions"] = versions });
 
         dataset.Delete(caller);
-        db.PublishViaOutbox(new DatasetDeleted(id, cascade == true, caller.AsOwner(), dataset.UpdatedAt));
+        db.PublishViaOutbox(new DatasetDeleted(id, cascade == true, caller.AsOwner(), dataset.UpdatedAt)
+        {
+            Runs = [.. runs.Select(r => r.Id)],
+            ModelVersions = [.. versions.Select(v => $"{v.Name}/versions/{v.Version}")],
+        });
         await db.SaveChangesAsync(cancellationToken);
+        if (dependents.Any)
+            AuditDetail.Set(http.Response, "cascade: " + System.Text.Json.JsonSerializer.Serialize(dependents,
+                JsonBody.Options(http.Request)));
         // Also done by this service's own DatasetDeletedConsumer, so a crash right here still removes the files.
         store.DeletePrefix(Dataset.PrefixOf(id));
-        logger.LogInformation("Dataset {Id} deleted by key {KeyId} (cascade: {Cascade}, {Runs} runs)", id, caller.KeyId, cascade == true, runs.Count);
-        return Results.Accepted($"/api/datasets/{id}", new DatasetDeletionResponse(id, cascade == true, runs));
+        logger.LogInformation(
+            "Dataset {Id} deleted by key {KeyId} (cascade: {Cascade}, {Runs} runs, {Versions} versions)",
+            id, caller.KeyId, cascade == true, runs.Count, versions.Count);
+        return Results.Accepted($"/api/datasets/{id}", new DatasetDeletionResponse(id, cascade == true, runs,
+            versions));
+    }
+
+    private static string Owners(DatasetDependents dependents)
+    {
+        var names = dependents.Runs.Select(r => r.Owner?.Name).Concat(dependents.ModelVersions.Select(v
+            => v.Owner?.Name))
+            .Select(n => n ?? "no key").Distinct().Order().ToList();
+        return names.Count == 1 ? $"the key '{names[0]}'" : $"{names.Count} keys ({string.Join(", ", names)})";
     }
 
     private static ProblemHttpResult NotFound(Guid id) =>

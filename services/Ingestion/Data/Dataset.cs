@@ -62,6 +62,13 @@ public sealed class Dataset : IOwned, IListed
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? DeletedAt { get; private set; }
     public string? DeletedBy { get; private set; }
+    /// <summary>Shared with every key; otherwise only with <see cref="Readers"/> (besides its owner and
+    /// admins).</summary>
+    public bool SharedWithEveryone { get; private set; }
+    public List<Guid> Readers { get; private set; } = [];
+    /// <summary>Grows with each sharing change; 0 for a dataset whose reach was never announced (it predates
+    /// sharing).</summary>
+    public long SharingSequence { get; private set; }
 
     /// <summary>The artifact prefix holding the corpus, its splits and an uploaded tokenizer.</summary>
     public static string PrefixOf(Guid id) => $"datasets/{id:N}";
@@ -82,7 +89,35 @@ public sealed class Dataset : IOwned, IListed
         ValidationKey = $"{PrefixOf(id)}/validation.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
         CreatedAt = at,
         UpdatedAt = at,
+        SharingSequence = 1,
     };
+
+    /// <summary>Its owner, admins, the services, and the keys it is shared with may read it.</summary>
+    public bool MayBeReadBy(Caller caller) =>
+        caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId || SharedWithEveryone
+        || caller.KeyId == OwnerId || Readers.Contains(caller.KeyId);
+
+    /// <summary>Replaces whom the dataset is shared with (its owner is never listed: it always reads).</summary>
+    public void Share(bool everyone, IEnumerable<Guid> readers)
+    {
+        if (IsDeleted)
+            throw new InvalidOperationException($"Dataset {Id} is deleted.");
+        SharedWithEveryone = everyone;
+        Readers = readers.Where(r => r != OwnerId && r != Caller.ServiceKeyId).Distinct().ToList();
+        SharingSequence++;
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>The reach as the other services learn it.</summary>
+    public DatasetSharingChanged SharingChanged() =>
+        new(Id, OwnerId, SharedWithEveryone, Readers.ToList(), SharingSequence, UpdatedAt);
+
+    /// <summary>A dataset from before sharing: announced once, private to its owner, as every new one starts.</summary>
+    public DatasetSharingChanged AnnounceReach()
+    {
+        SharingSequence = Math.Max(SharingSequence, 1);
+        return SharingChanged();
+    }
 
     /// <summary>Tokenization finished; a repeat or a late event for a dataset already past it changes nothing.</summary>
     public bool MarkTokenized(DatasetTokenized m)

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Security;
 using Platform.ServiceDefaults.Messaging;
 
 namespace Ingestion.Data;
@@ -12,6 +13,15 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
 
     /// <summary>Datasets that have not been deleted: what every read sees.</summary>
     public IQueryable<Dataset> LiveDatasets => Datasets.Where(d => d.State != DatasetState.Deleted);
+
+    /// <summary>The live datasets <paramref name="caller"/> may read (see <see cref="Dataset.MayBeReadBy"/>).</summary>
+    public IQueryable<Dataset> ReadableBy(Caller caller)
+    {
+        if (caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId)
+            return LiveDatasets;
+        var key = caller.KeyId;
+        return LiveDatasets.Where(d => d.SharedWithEveryone || d.OwnerId == key || d.Readers.Contains(key));
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

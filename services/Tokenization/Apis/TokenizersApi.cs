@@ -41,19 +41,36 @@ public static class TokenizersApi
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         if (!errors.IsValid)
             return Pages.Invalid(errors);
-        var query = db.Tokenizers.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
+        var caller = http.Caller();
+        var query = db.Tokenizers.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, caller));
+        if (await db.ReadableByAsync(caller, cancellationToken) is { } readable)
+            query = query.Where(t => readable.Contains(t.DatasetId));
         if (datasetId is { } d)
             query = query.Where(t => t.DatasetId == d);
         return Results.Ok(await query.NewestFirstPageAsync(take, after, TokenizerResponse.From, cancellationToken));
     }
 
-    private static async Task<IResult> GetAsync(Guid id, TokenizationDbContext db, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The tokenizer when the caller may read its dataset: a tokenizer learned from private text is as unknown to
+    /// other keys as one that never existed.
+    /// </summary>
+    private static async Task<TokenizerRecord?> FindReadableAsync(Guid id, HttpContext http, TokenizationDbContext db,
+        CancellationToken cancellationToken) =>
         await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is { } t
+        && await db.MayReadAsync(http.Caller(), t.DatasetId, cancellationToken)
+            ? t
+            : null;
+
+    private static async Task<IResult> GetAsync(Guid id, HttpContext http, TokenizationDbContext db,
+        CancellationToken cancellationToken) =>
+        await FindReadableAsync(id, http, db, cancellationToken) is { } t
             ? Results.Ok(TokenizerResponse.From(t))
             : NotFound(id);
 
-    private static async Task<IResult> GetFileAsync(Guid id, TokenizationDbContext db, ArtifactStore store, CancellationToken cancellationToken) =>
-        await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is { } t
+    private static async Task<IResult> GetFileAsync(Guid id, HttpContext http, TokenizationDbContext db,
+        ArtifactStore store,
+        CancellationToken cancellationToken) =>
+        await FindReadableAsync(id, http, db, cancellationToken) is { } t
             ? Results.File(store.PathOf(t.TokenizerKey), "application/json", "tokenizer.json")
             : NotFound(id);
 
@@ -64,7 +81,7 @@ public static class TokenizersApi
             return problem;
         if (body!.Text is null)
             return Invalid("text", "is required.");
-        if (await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is not { } record)
+        if (await FindReadableAsync(id, request.HttpContext, db, cancellationToken) is not { } record)
             return NotFound(id);
         try
         {
@@ -87,7 +104,7 @@ public static class TokenizersApi
             return problem;
         if (body!.Ids is null)
             return Invalid("ids", "is required.");
-        if (await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) is not { } record)
+        if (await FindReadableAsync(id, request.HttpContext, db, cancellationToken) is not { } record)
             return NotFound(id);
         try
         {

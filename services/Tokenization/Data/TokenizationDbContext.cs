@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
 
 namespace Tokenization.Data;
 
@@ -11,6 +12,7 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
     public DbSet<DeletedDataset> DeletedDatasets => Set<DeletedDataset>();
     public DbSet<DatasetEncoding> Encodings => Set<DatasetEncoding>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<DatasetReach> DatasetReach => Set<DatasetReach>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -35,6 +37,7 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
             e.ToTable("deleted_datasets");
             e.HasKey(d => d.DatasetId);
         });
+        modelBuilder.ConfigureDatasetReach();
         modelBuilder.ConfigureOutbox();
     }
 }

@@ -14,7 +14,7 @@ public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? 
     };
 }
 
-public sealed record CheckpointInfo(string Key, string? Sha256, int? Step = null);
+public sealed record CheckpointInfo([property: ArtifactKey] string Key, string? Sha256, int? Step = null);
 
 public sealed record RunResponse(
     Guid Id,
@@ -48,7 +48,7 @@ public sealed record RunResponse(
     DateTimeOffset UpdatedAt,
     string? BaseModel = null,
     FineTuneSpec? FineTune = null,
-    string? TokenizerKey = null,
+    [property: ArtifactKey] string? TokenizerKey = null,
     Guid? VectorsId = null,
     IReadOnlyList<string>? Tags = null,
     string? Note = null,
@@ -94,3 +94,10 @@ public sealed record RunComparison(IReadOnlyList<RunResponse> Runs, IReadOnlyLis
 
 /// <summary>Where a page of runs ended: the order it was in, the sort value (val_loss or step), and the tie-breakers.</summary>
 public sealed record RunPosition(string Order, double? Value, DateTimeOffset At, Guid Id);
+
+/// <summary>A run on a dataset, as a dataset's deletion lists it.</summary>
+public sealed record DependentRun(Guid Id, string Name, string State, int? ModelVersion, Owner? Owner);
+
+/// <summary>What deleting a dataset with cascade takes away: the runs on it and the versions learned from it.</summary>
+public sealed record DatasetDependents(IReadOnlyList<DependentRun> Runs,
+    IReadOnlyList<Training.Registry.DependentVersion> ModelVersions);

@@ -25,6 +25,7 @@ public static class RunsApi
         group.MapPost("/estimate", EstimateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/compare", CompareAsync);
+        group.MapGet("/dependents", DependentsAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapPatch("/{id:guid}", PatchAsync).RetriedOnConflict<TrainingDbContext>();
         group.MapGet("/{id:guid}/metrics", MetricsAsync);
@@ -96,7 +97,8 @@ public static class RunsApi
         if (!errors.IsValid)
             return Pages.Invalid(errors);
 
-        var query = db.LiveRuns.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var query = readable.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(r => r.DatasetId == d);
         if (sweepId is { } sweep)
@@ -129,10 +131,35 @@ public static class RunsApi
             order switch { "val_loss" => r.BestValidationLoss, "step" => r.Step, _ => null }, r.CreatedAt, r.Id), RunResponse.From, cancellationToken));
     }
 
-    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>
-        await db.LiveRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
+    /// <summary>A run on a dataset the caller may not read is as unknown as one that never existed (404).</summary>
+    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http,
+        TrainingDbContext db,
+        CancellationToken cancellationToken) =>
+        await (await db.ReadableRunsAsync(http.Caller(), cancellationToken)).AsNoTracking()
+            .FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
             ? TypedResults.Ok(RunResponse.From(run))
             : RunNotFound(id);
+
+    /// <summary>
+    /// What deleting a dataset with cascade takes away, of every owner: the runs on it and the versions learned from
+    /// it (with their aliases). Ingestion asks before it deletes; a caller sees only what it may read.
+    /// </summary>
+    private static async Task<Results<Ok<DatasetDependents>, ValidationProblem>> DependentsAsync(Guid? datasetId,
+        HttpContext http, TrainingDbContext db, ModelRegistry registry, CancellationToken cancellationToken)
+    {
+        if (datasetId is not { } id)
+            return TypedResults.ValidationProblem(new Dictionary<string,
+                string[]> { ["datasetId"] = ["is required."] });
+        var caller = http.Caller();
+        var runs = await (await db.ReadableRunsAsync(caller, cancellationToken)).AsNoTracking()
+            .Where(r => r.DatasetId == id).OrderBy(r => r.CreatedAt).ToListAsync(cancellationToken);
+        var readable = await db.ReadableByAsync(caller, cancellationToken);
+        var versions = (await registry.LearnedFromAsync(id, cancellationToken)).Where(v => readable.Covers(v.Lineage))
+            .ToList();
+        return TypedResults.Ok(new DatasetDependents(
+            [.. runs.Select(r => new DependentRun(r.Id, r.Name, r.State.ToString(), r.ModelVersion, r.OwnerOf()))],
+            versions));
+    }
 
     /// <summary>By the run's owner or an admin: replaces its tags and/or its note.</summary>
     private static async Task<Results<Ok<RunResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(Guid id, HttpContext http, TrainingDbContext db,
@@ -144,7 +171,8 @@ public static class RunsApi
         var errors = Annotations.Validate(body!.Tags, body.Note, "note");
         if (!errors.IsValid)
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The run update is invalid.");
-        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
         if (!http.Caller().MayChange(run.OwnerId))
@@ -166,7 +194,8 @@ public static class RunsApi
         if (parsed.Count is < 2 or > 10 || parsed.Contains(Guid.Empty) || parsed.Distinct().Count() != parsed.Count)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be 2 to 10 distinct run ids, separated by commas."] },
                 title: "The comparison is invalid.");
-        var runs = await db.LiveRuns.AsNoTracking().Where(r => parsed.Contains(r.Id)).ToListAsync(cancellationToken);
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var runs = await readable.AsNoTracking().Where(r => parsed.Contains(r.Id)).ToListAsync(cancellationToken);
         if (parsed.FirstOrDefault(id => runs.All(r => r.Id != id)) is var missing && missing != Guid.Empty)
             return RunNotFound(missing);
         runs = [.. parsed.Select(id => runs.First(r => r.Id == id))];
@@ -217,10 +246,12 @@ public static class RunsApi
     /// "progress" (TrainingProgressed, with every metric point since the last) as the trainer reports. The stream ends
     /// with the run's final "run" event; a run that has already ended sends just that one.
     /// </summary>
-    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> EventsAsync(Guid id, TrainingDbContext db,
-        RunProgressFeed feed, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> EventsAsync(Guid id,
+        HttpContext http, TrainingDbContext db, RunProgressFeed feed, IServiceScopeFactory scopes,
+            CancellationToken cancellationToken)
     {
-        var run = await db.LiveRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var run = await readable.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
         return TypedResults.ServerSentEvents(RunEventsAsync(run, feed, scopes, cancellationToken));
@@ -267,11 +298,14 @@ public static class RunsApi
 
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(3);
 
-    private static async Task<IResult> MetricsAsync(Guid id, string? keys, int? maxPoints, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> MetricsAsync(Guid id, string? keys, int? maxPoints, HttpContext http,
+        TrainingDbContext db,
+        CancellationToken cancellationToken)
     {
         if (maxPoints is < 4 or > MaxMaxPoints)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["maxPoints"] = [$"must be between 4 and {MaxMaxPoints}."] });
-        if (!await db.LiveRuns.AnyAsync(r => r.Id == id, cancellationToken))
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        if (!await readable.AnyAsync(r => r.Id == id, cancellationToken))
             return RunNotFound(id);
         var wanted = keys?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var query = db.Metrics.AsNoTracking().Where(m => m.RunId == id);
@@ -290,7 +324,8 @@ public static class RunsApi
     /// <summary>By its owner or an admin: a run not started is cancelled now, a training one at its next step.</summary>
     private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
-        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
         if (!http.Caller().MayChange(run.OwnerId))
@@ -310,7 +345,8 @@ public static class RunsApi
     /// <summary>By its owner or an admin: continues a Failed or Cancelled run from its latest checkpoint.</summary>
     private static async Task<IResult> ResumeAsync(Guid id, HttpContext http, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
     {
-        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
         if (!http.Caller().MayChange(run.OwnerId))
@@ -340,7 +376,8 @@ public static class RunsApi
     private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db, RunDeletion deletion,
         ModelRegistry registry, CancellationToken cancellationToken)
     {
-        var run = await db.LiveRuns.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
             return RunNotFound(id);
         if (!http.Caller().MayChange(run.OwnerId))

@@ -170,7 +170,8 @@ public static class SweepsApi
         }
         if (!errors.IsValid)
             return Pages.Invalid(errors);
-        var query = db.Sweeps.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
+        var readable = await db.ReadableSweepsAsync(http.Caller(), cancellationToken);
+        var query = readable.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (datasetId is { } d)
             query = query.Where(x => x.DatasetId == d);
         if (parsed is { } p)
@@ -178,9 +179,12 @@ public static class SweepsApi
         return Results.Ok(await query.NewestFirstPageAsync(take, after, SweepResponse.Summary, cancellationToken));
     }
 
-    private static async Task<Results<Ok<SweepResponse>, ProblemHttpResult>> GetAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<SweepResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http,
+        TrainingDbContext db,
+        CancellationToken cancellationToken)
     {
-        var sweep = await db.Sweeps.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        var readable = await db.ReadableSweepsAsync(http.Caller(), cancellationToken);
+        var sweep = await readable.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
         if (sweep is null)
             return SweepNotFound(id);
         var runs = await db.LiveRuns.AsNoTracking().Where(r => r.SweepId == id).OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToListAsync(cancellationToken);
@@ -196,7 +200,9 @@ public static class SweepsApi
         // The sweep's lock, which the monitor ending sweeps takes too: a sweep is not cancelled as it ends.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockAsync(id, cancellationToken);
-        var sweep = await db.Sweeps.FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
+        var readable = await db.ReadableSweepsAsync(http.Caller(), cancellationToken);
+        var sweep = await readable
+            .FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
         if (sweep is null)
             return SweepNotFound(id);
         if (!http.Caller().MayChange(sweep.OwnerId))

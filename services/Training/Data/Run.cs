@@ -70,6 +70,11 @@ public sealed class Run : IOwned, IListed
     public string? BaseModel { get; private set; }
     public string? BaseCheckpointKey { get; private set; }
     public string? BaseCheckpointSha256 { get; private set; }
+    /// <summary>
+    /// The datasets its weights learn from: its own and, for a fine-tune, its base's lineage. Null for a run from
+    /// before sharing (its dataset alone is then its lineage).
+    /// </summary>
+    public List<Guid>? Lineage { get; private set; }
     /// <summary>Labels for finding and grouping runs ("baseline", "lr:3e-4"); set by <see cref="Annotate"/>.</summary>
     public List<string> Tags { get; private set; } = [];
     public string? Note { get; private set; }
@@ -104,14 +109,20 @@ public sealed class Run : IOwned, IListed
         OwnerName = owner?.Name,
         CreatedAt = DateTimeOffset.UtcNow,
         UpdatedAt = DateTimeOffset.UtcNow,
+        Lineage = [datasetId],
     };
 
-    /// <summary>A fine-tune: the run starts from a registered version's checkpoint, on that version's tokenizer.</summary>
-    public void StartFrom(string baseModel, string checkpointKey, string checkpointSha256, string tokenizerKey)
+    /// <summary>
+    /// A fine-tune: the run starts from a registered version's checkpoint, on that version's tokenizer, and learns from
+    /// what the version learned from as well as from its own dataset.
+    /// </summary>
+    public void StartFrom(string baseModel, string checkpointKey, string checkpointSha256, string tokenizerKey,
+        IEnumerable<Guid> baseLineage)
     {
         if (State != RunState.Queued || StartedAt is not null)
             throw new RunStateException($"Run {Id} has started; what it starts from cannot change.");
         (BaseModel, BaseCheckpointKey, BaseCheckpointSha256, TokenizerKey) = (baseModel, checkpointKey, checkpointSha256, tokenizerKey);
+        Lineage = [.. new[] { DatasetId }.Concat(baseLineage).Distinct()];
     }
 
     /// <summary>The run trains on its dataset encoded with this tokenizer instead of the dataset's own.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
 
 namespace Training.Data;
 
@@ -18,6 +19,20 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
 
     /// <summary>Runs that have not been deleted: what every read sees.</summary>
     public IQueryable<Run> LiveRuns => Runs.Where(r => r.State != RunState.Deleted);
+    public DbSet<DatasetReach> DatasetReach => Set<DatasetReach>();
+
+    /// <summary>The live runs <paramref name="caller"/> may read: those on a dataset it may read (see
+    /// <see cref="DatasetReach"/>).</summary>
+    public async Task<IQueryable<Run>> ReadableRunsAsync(Caller caller, CancellationToken cancellationToken) =>
+        await this.ReadableByAsync(caller, cancellationToken) is { } readable
+            ? LiveRuns.Where(r => readable.Contains(r.DatasetId))
+            : LiveRuns;
+
+    /// <summary>The sweeps <paramref name="caller"/> may read: those on a dataset it may read.</summary>
+    public async Task<IQueryable<Sweep>> ReadableSweepsAsync(Caller caller, CancellationToken cancellationToken) =>
+        await this.ReadableByAsync(caller, cancellationToken) is { } readable
+            ? Sweeps.Where(s => readable.Contains(s.DatasetId))
+            : Sweeps;
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -95,6 +110,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
         modelBuilder.Entity<Run>().HasIndex(r => r.SweepId);
         modelBuilder.Entity<Run>().Property(r => r.Note).HasMaxLength(4000);
         modelBuilder.Entity<Run>().Property(r => r.Tags).HasDefaultValueSql("'{}'::text[]");
+        modelBuilder.ConfigureDatasetReach();
         modelBuilder.ConfigureOutbox();
     }
 }

@@ -1,9 +1,20 @@
+using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Security;
 using Training.Registry.Apis;
 using Training.Registry.Data;
 
 namespace Training.Registry;
+
+/// <summary>A version learned from a dataset: its owner, its base (a fine-tune's), and the aliases pointing to
+/// it.</summary>
+public sealed record DependentVersion(string Name, int Version, Owner? Owner, string? BaseModel,
+    IReadOnlyList<string> Aliases,
+    [property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<Guid> Lineage)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Reference => $"{Name}/versions/{Version}";
+}
 
 /// <summary>
 /// What the rest of the Training service may ask the registry, in process: which version a reference names (a fine-tune's
@@ -30,6 +41,23 @@ public sealed class ModelRegistry(RegistryDbContext db)
     public Task<ModelName?> NameTakenAsync(string name, Owner owner, bool isAdmin,
         CancellationToken cancellationToken) =>
         ModelNames.TakenAsync(db, name, owner, isAdmin, cancellationToken);
+
+    /// <summary>
+    /// Every version whose lineage holds the dataset (its runs' versions, and fine-tunes resting on them, whoever owns
+    /// them), with the aliases that point to each: what deleting the dataset with cascade takes away.
+    /// </summary>
+    public async Task<IReadOnlyList<DependentVersion>> LearnedFromAsync(Guid datasetId,
+        CancellationToken cancellationToken)
+    {
+        var versions = await db.ModelVersions.AsNoTracking().Where(v => v.Lineage.Contains(datasetId))
+            .OrderBy(v => v.Name).ThenBy(v => v.Version).ToListAsync(cancellationToken);
+        var names = versions.Select(v => v.Name).Distinct().ToList();
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => names.Contains(a.Name))
+            .ToListAsync(cancellationToken);
+        return [.. versions.Select(v => new DependentVersion(v.Name, v.Version, v.OwnerOf(), v.BaseModel,
+            [.. aliases.Where(a => a.Name == v.Name && a.Version == v.Version).Select(a => a.Alias).Order()],
+                v.Lineage))];
+    }
 
     /// <summary>A 409 naming the aliases or LoRA versions that depend on any of <paramref name="versions"/>, or null.</summary>
     public Task<IResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions, CancellationToken cancellationToken) =>

@@ -18,6 +18,7 @@ public static class RegistryModule
         builder.Services.AddHostedService<TrainingSchemaBeforeRegistry>();
         builder.AddServiceDatabase<RegistryDbContext>(RegistryDbContext.Schema, healthCheck: "registry-database");
         builder.AddOutboxDispatcher<RegistryDbContext>();
+        builder.Services.AddHostedService<LineageAnnouncement>();
         builder.Services.AddScoped<Registrar>();
         builder.Services.AddScoped<ModelRegistry>();
         return builder;
@@ -30,6 +31,8 @@ public static class RegistryModule
         bus.AddConsumer<Consumers.EvaluationCompletedConsumer>().Endpoint(e => e.Name = "registry-evaluation-completed");
         bus.AddConsumer<Consumers.RunDeletedConsumer>().Endpoint(e => e.Name = "registry-run-deleted");
         bus.AddConsumer<Consumers.SweepCompletedConsumer>().Endpoint(e => e.Name = "registry-sweep-completed");
+        bus.AddConsumer<Consumers.DatasetSharingChangedConsumer>().Endpoint(e
+            => e.Name = "registry-dataset-sharing-changed");
     }
 
     public static IEndpointRouteBuilder MapModelRegistry(this IEndpointRouteBuilder app)

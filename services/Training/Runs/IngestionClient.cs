@@ -1,8 +1,20 @@
 using System.Net;
+using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 
 namespace Training.Runs;
 
-public sealed record IngestionDataset(Guid Id, string Name, string State, string? FailureReason, string? Format = null);
+public sealed record IngestionSharing(bool Everyone, IReadOnlyList<Guid> Readers);
+
+public sealed record IngestionDataset(Guid Id, string Name, string State, string? FailureReason, string? Format = null,
+    Owner? Owner = null, IngestionSharing? Sharing = null)
+{
+    /// <summary>As <see cref="DatasetReach.Admits"/>, for a dataset whose reach has not reached this service
+    /// yet.</summary>
+    public bool Admits(Caller caller) =>
+        caller.IsAdmin || Sharing?.Everyone == true || Owner?.Id == caller.KeyId && caller.KeyId != Caller.ServiceKeyId
+        || Sharing?.Readers.Contains(caller.KeyId) == true;
+}
 
 /// <summary>
 /// Asks Ingestion's API about a dataset this service has not heard of yet (its DatasetIngested event may

@@ -32,13 +32,15 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         if (!errors.IsValid)
             return (null, Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid."));
 
-        // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's.
+        // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's. Both, like
+        // the dataset, must be readable by the caller: what it cannot read does not exist for it.
+        var caller = request.HttpContext.Caller();
         FineTuneBase? fineTuneBase = null;
         string? tokenizerKey = null;
         if (spec.InitFrom is { } init)
         {
             fineTuneBase = await FineTuneBase.FindAsync(registry, store, ModelReference.Parse(init.Model)!, cancellationToken);
-            if (fineTuneBase is null)
+            if (fineTuneBase is null || !await db.MayReadAsync(caller, fineTuneBase.Version.Lineage, cancellationToken))
                 return (null, Invalid("initFrom.model", $"names no registered version ('{init.Model}')."));
             if (fineTuneBase.Lora is not null && spec.FineTune?.Method == FineTuneMethods.Lora)
                 return (null, Invalid("initFrom.model", $"{fineTuneBase.Reference} is itself a LoRA adapter: start a LoRA fine-tune from its base ({fineTuneBase.Lora.BaseModel}), or fine-tune it fully."));
@@ -59,7 +61,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         if (spec.TokenizerId is { } tokenizerId)
         {
             var named = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.TokenizerId == tokenizerId && x.Status == DatasetStatus.Tokenized, cancellationToken);
-            if (named is null)
+            if (named is null || !await db.MayReadAsync(caller, named.Id, cancellationToken))
                 return (null, Invalid("tokenizerId", $"names no tokenizer of a tokenized dataset ({tokenizerId})."));
             if (named.Format != DatasetFormats.Text)
                 return (null, Invalid("tokenizerId", "names a paired dataset's tokenizer; runs on another tokenizer train GPTs on text."));
@@ -73,10 +75,12 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         if (await RefuseIfTooBigAsync(spec, known?.VocabSize, cancellationToken) is { } tooBig)
             return (null, tooBig);
 
-        // A dataset this service has not heard of yet (its event may still be in flight) is asked about over HTTP,
-        // before any transaction: a slow answer must not hold the dataset's lock.
+        // A dataset this service has not heard of yet, or whose reach it has not (their events may still be in flight),
+        // is asked about over HTTP, before any transaction: a slow answer must not hold the dataset's lock.
+        var reach = await db.DatasetReach.AsNoTracking().FirstOrDefaultAsync(r => r.DatasetId == datasetId,
+            cancellationToken);
         IngestionDataset? remote = null;
-        if (known is null)
+        if (known is null || reach is null)
         {
             try
             {
@@ -90,6 +94,8 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
             if (remote is null)
                 return (null, DatasetNotFound(datasetId));
         }
+        if (!(reach?.Admits(caller) ?? remote!.Admits(caller)))
+            return (null, DatasetNotFound(datasetId));
         return (new PreparedRun(spec, datasetId, fineTuneBase, tokenizerKey, remote), null);
     }
 
@@ -132,7 +138,9 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
 
         var run = Run.Create(Guid.NewGuid(), spec, datasetId, owner, sweepId);
         if (fineTuneBase is not null)
-            run.StartFrom(fineTuneBase.Reference, fineTuneBase.Version.CheckpointKey, fineTuneBase.Version.CheckpointSha256, tokenizerKey!);
+            run.StartFrom(fineTuneBase.Reference, fineTuneBase.Version.CheckpointKey,
+                fineTuneBase.Version.CheckpointSha256,
+                tokenizerKey!, fineTuneBase.Version.Lineage);
         else if (tokenizerKey is not null)
             run.UseTokenizer(tokenizerKey);
         db.Runs.Add(run);

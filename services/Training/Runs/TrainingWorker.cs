@@ -6,6 +6,7 @@ using Platform.Contracts;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
 using Training.Data;
+using Platform.ServiceDefaults.Reliability;
 
 namespace Training.Runs;
 
@@ -229,6 +230,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
                 BaseModel = run.BaseModel,
                 FineTuneMethod = run.BaseModel is null ? null : run.Spec.FineTune?.Method ?? FineTuneMethods.Full,
                 RegisteredValidationLoss = run.Spec.Training.Registration == Registrations.Best ? run.BestValidationLoss : run.LatestValidationLoss,
+                Lineage = run.Lineage ?? [run.DatasetId],
             };
             logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
                 run.Id, trained.Outcome.Elapsed, finalLoss, finalValidation);
@@ -271,7 +273,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
                 await deletion.DeleteStoppedAsync(run, CancellationToken.None);
                 return;
             }
-            run.Fail($"Training failed: {ex.GetBaseException().Message}");
+            run.Fail($"Training failed: {PublicReason.Of(ex.GetBaseException())}");
             db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
         }
         finally

@@ -22,6 +22,6 @@ public static class FaultReasons
         if (first is null)
             return $"{what} failed after its retries";
         var type = first.ExceptionType?.Split('.').Last() ?? "Exception";
-        return $"{what} failed after its retries ({type}: {first.Message})";
+        return $"{what} failed after its retries ({type}: {PublicReason.Scrub(first.Message ?? "")})";
     }
 }

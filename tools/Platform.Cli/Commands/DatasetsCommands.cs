@@ -57,6 +57,29 @@ public static class DatasetsCommands
             Spectre.Console.AnsiConsole.Write(table);
             return ExitCodes.Ok;
         }));
-        return new Command("datasets", "Upload and list datasets") { upload, list };
+        var shareId = new Argument<Guid>("id") { Description = "The dataset's id" };
+        var readers = new Argument<string[]>("key-ids")
+        {
+            Description = "The ids of the keys that may read it and what is learned from it (none: only its owner)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var everyone = new Option<bool>("--everyone") { Description = "Share with every key instead" };
+        var share = new Command("share",
+            "Say who, beside its owner and admins, may read a dataset and what is learned from it")
+            { shareId, readers, everyone };
+        share.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var ids = new JsonArray([.. result.GetValue(readers)!.Select(e => (JsonNode?)e)]);
+            var shared = await client.SendJsonAsync(HttpMethod.Put, $"/api/datasets/{result.GetValue(shareId)}/sharing",
+                new JsonObject { ["everyone"] = result.GetValue(everyone), ["readers"] = ids }, cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(shared);
+            else
+                Console.WriteLine($"Dataset {result.GetValue(shareId)}: shared with " + (shared!["everyone"]!.GetValue<bool>()
+                    ? "every key"
+                    : shared["readers"]!.AsArray().Count is > 0 and var n ? $"{n} key(s)" : "nobody"));
+            return ExitCodes.Ok;
+        }));
+        return new Command("datasets", "Upload, list and share datasets") { upload, list, share };
     }
 }

@@ -92,6 +92,10 @@ namespace Gateway.Data.Migrations
                     b.Property<DateTimeOffset>("At")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Detail")
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
                     b.Property<long>("DurationMilliseconds")
                         .HasColumnType("bigint");
 

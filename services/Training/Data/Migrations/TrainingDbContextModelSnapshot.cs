@@ -82,6 +82,30 @@ namespace Training.Data.Migrations
                     b.ToTable("outbox_messages", "training");
                 });
 
+            modelBuilder.Entity("Platform.ServiceDefaults.Security.DatasetReach", b =>
+                {
+                    b.Property<Guid>("DatasetId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Everyone")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<Guid>>("Readers")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("DatasetId");
+
+                    b.ToTable("dataset_reach", "training");
+                });
+
             modelBuilder.Entity("Training.Data.KnownDataset", b =>
                 {
                     b.Property<Guid>("Id")
@@ -321,6 +345,9 @@ namespace Training.Data.Migrations
                     b.Property<long>("LeaseToken")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
+
+                    b.PrimitiveCollection<List<Guid>>("Lineage")
+                        .HasColumnType("uuid[]");
 
                     b.Property<int>("MaxSteps")
                         .HasColumnType("integer");

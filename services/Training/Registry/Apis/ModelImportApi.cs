@@ -148,6 +148,7 @@ public static class ModelImportApi
                 RunId = id, DatasetId = Guid.Empty, OwnerId = owner.Id, OwnerName = owner.Name,
                 CheckpointKey = checkpointKey, CheckpointSha256 = sha, TokenizerKey = tokenizerKey,
                 Architecture = Architectures.Gpt, ImportedFrom = imported.Layout, CreatedAt = DateTimeOffset.UtcNow,
+                Lineage = [], LineageAnnounced = true,
             });
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -10,8 +10,9 @@ using Training.Registry.Data;
 namespace Training.Registry.Apis;
 
 public sealed record ModelVersionResponse(
-    string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, string CheckpointKey, string CheckpointSha256, string TokenizerKey,
-    EvaluationFigures? Evaluation, RunCost? Cost, string? Sample, DateTimeOffset CreatedAt, string Architecture, string? SourceTokenizerKey,
+    string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, [property: ArtifactKey] string CheckpointKey,
+    string CheckpointSha256, [property: ArtifactKey] string TokenizerKey, EvaluationFigures? Evaluation, RunCost? Cost,
+    string? Sample, DateTimeOffset CreatedAt, string Architecture, [property: ArtifactKey] string? SourceTokenizerKey,
     string? BaseModel, string? FineTuneMethod, string? ImportedFrom, double? ValidationLoss, string? Description, IReadOnlyList<string> Tags,
     IReadOnlyList<string> Aliases)
 {
@@ -53,7 +54,8 @@ public static class ModelsApi
         var (take, after, errors) = Pages.Read<ModelPosition>(limit, cursor);
         if (!errors.IsValid)
             return Pages.Invalid(errors);
-        var versions = db.ModelVersions.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var versions = readable.AsNoTracking().OwnedBy(OwnerFilter.Parse(owner, http.Caller()));
         if (after is { } p)
             versions = versions.Where(v => string.Compare(v.Name, p.Name) > 0);
         var page = await versions.GroupBy(v => v.Name).OrderBy(g => g.Key)
@@ -62,9 +64,14 @@ public static class ModelsApi
         return Results.Ok(page);
     }
 
-    private static async Task<IResult> GetModelAsync(string name, RegistryDbContext db, CancellationToken cancellationToken)
+    /// <summary>A name with the versions the caller may read; none readable is 404, as for a name never
+    /// registered.</summary>
+    private static async Task<IResult> GetModelAsync(string name, HttpContext http, RegistryDbContext db,
+        CancellationToken cancellationToken)
     {
-        var versions = await db.ModelVersions.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var versions = await readable.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version)
+            .ToListAsync(cancellationToken);
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).ToListAsync(cancellationToken);
         return versions.Count == 0
             ? NotFound(new ModelReference(name, null, null))
@@ -76,9 +83,12 @@ public static class ModelsApi
             });
     }
 
-    private static async Task<IResult> GetVersionAsync(string name, int version, RegistryDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetVersionAsync(string name, int version, HttpContext http, RegistryDbContext db,
+        CancellationToken cancellationToken)
     {
-        var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var v = await readable.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version,
+            cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version).ToListAsync(cancellationToken);
@@ -94,7 +104,9 @@ public static class ModelsApi
         var errors = Annotations.Validate(body!.Tags, body.Description, "description");
         if (!errors.IsValid)
             return Results.ValidationProblem(errors.ToDictionary(), title: "The version update is invalid.");
-        var v = await db.ModelVersions.FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var v = await readable
+            .FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
         if (!http.Caller().MayChange(v.OwnerId))
@@ -113,9 +125,12 @@ public static class ModelsApi
     /// an encoder-decoder under its own names with its config), exported once from the verified checkpoint and kept beside it.
     /// A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
     /// </summary>
-    private static async Task<IResult> GetWeightsAsync(string name, int version, RegistryDbContext db, ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetWeightsAsync(string name, int version, HttpContext http, RegistryDbContext db,
+        ArtifactStore store, CancellationToken cancellationToken)
     {
-        var v = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var v = await readable.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version,
+            cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
         var key = v.ExportKey;
@@ -145,7 +160,9 @@ public static class ModelsApi
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Under the alias lock, so no alias can be moved onto the version between the check and the delete.
         await AliasBook.LockAsync(db, name, cancellationToken);
-        var v = await db.ModelVersions.FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var v = await readable
+            .FirstOrDefaultAsync(m => m.Name == name && m.Version == version, cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
         if (!http.Caller().MayChange(v.OwnerId))

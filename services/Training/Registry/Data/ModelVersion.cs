@@ -11,6 +11,14 @@ public sealed class ModelVersion : IOwned
     public int Version { get; set; }
     public Guid RunId { get; set; }
     public Guid DatasetId { get; set; }
+    /// <summary>
+    /// The datasets its weights learned from (its run's, and its base's lineage for a fine-tune; none for an import):
+    /// whoever may read them all may read and use the version.
+    /// </summary>
+    public List<Guid> Lineage { get; set; } = [];
+    /// <summary>False for a version from before sharing until the registry has announced its lineage at
+    /// start.</summary>
+    public bool LineageAnnounced { get; set; }
     public Guid? OwnerId { get; set; }
     public string? OwnerName { get; set; }
     public string CheckpointKey { get; set; } = "";

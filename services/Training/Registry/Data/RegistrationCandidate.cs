@@ -20,6 +20,9 @@ public sealed class RegistrationCandidate
     public string Architecture { get; private set; } = Architectures.Gpt;
     public string? SourceTokenizerKey { get; private set; }
     public Guid DatasetId { get; private set; }
+    /// <summary>The datasets the run's weights learned from (null from a run from before sharing: its dataset
+    /// alone).</summary>
+    public List<Guid>? Lineage { get; private set; }
     public Guid? OwnerId { get; private set; }
     public string? OwnerName { get; private set; }
     public string? BaseModel { get; private set; }
@@ -46,6 +49,7 @@ public sealed class RegistrationCandidate
             (m.ModelName, m.CheckpointKey, m.CheckpointSha256, m.TokenizerKey, m.Architecture, m.SourceTokenizerKey);
         (DatasetId, OwnerId, OwnerName, BaseModel, FineTuneMethod) = (m.DatasetId, m.Owner?.Id, m.Owner?.Name, m.BaseModel, m.FineTuneMethod);
         (ValidationLoss, Cost, TrainedAt) = (m.RegisteredValidationLoss ?? m.FinalValidationLoss, m.Cost, m.CompletedAt);
+        Lineage = m.Lineage?.ToList();
     }
 
     /// <summary>The evaluated half.</summary>
@@ -69,6 +73,7 @@ public sealed class RegistrationCandidate
             CheckpointKey = CheckpointKey!, CheckpointSha256 = CheckpointSha256!, TokenizerKey = TokenizerKey!, Architecture = Architecture,
             SourceTokenizerKey = SourceTokenizerKey, BaseModel = BaseModel, FineTuneMethod = FineTuneMethod, Evaluation = Evaluation,
             ValidationLoss = ValidationLoss, Cost = Cost, Sample = Sample, CreatedAt = now,
+            Lineage = Lineage ?? [DatasetId], LineageAnnounced = true,
         };
     }
 

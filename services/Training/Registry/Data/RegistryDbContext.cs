@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Security;
 
 namespace Training.Registry.Data;
 
@@ -13,6 +14,17 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     public const string Schema = "registry";
 
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<DatasetReach> DatasetReach => Set<DatasetReach>();
+
+    /// <summary>
+    /// The versions <paramref name="caller"/> may read and use: those whose lineage it may read all of (an import,
+    /// learned from no dataset here, is everyone's).
+    /// </summary>
+    public async Task<IQueryable<ModelVersion>> ReadableVersionsAsync(Caller caller,
+        CancellationToken cancellationToken) =>
+        await this.ReadableByAsync(caller, cancellationToken) is { } readable
+            ? ModelVersions.Where(v => v.Lineage.All(d => readable.Contains(d)))
+            : ModelVersions;
     public DbSet<ModelName> ModelNames => Set<ModelName>();
     public DbSet<ModelAlias> ModelAliases => Set<ModelAlias>();
     public DbSet<ModelAliasMove> ModelAliasMoves => Set<ModelAliasMove>();
@@ -83,6 +95,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.OwnsOne(c => c.Cost, c => c.ToJson());
             e.OwnsOne(c => c.Evaluation, f => f.ToJson());
         });
+        modelBuilder.ConfigureDatasetReach();
         modelBuilder.ConfigureOutbox();
     }
 }

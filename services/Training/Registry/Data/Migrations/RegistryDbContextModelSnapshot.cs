@@ -84,6 +84,30 @@ namespace Training.Registry.Data.Migrations
                     b.ToTable("outbox_messages", "registry");
                 });
 
+            modelBuilder.Entity("Platform.ServiceDefaults.Security.DatasetReach", b =>
+                {
+                    b.Property<Guid>("DatasetId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Everyone")
+                        .HasColumnType("boolean");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<Guid>>("Readers")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("DatasetId");
+
+                    b.ToTable("dataset_reach", "registry");
+                });
+
             modelBuilder.Entity("Training.Registry.Data.ModelAlias", b =>
                 {
                     b.Property<string>("Name")
@@ -213,6 +237,13 @@ namespace Training.Registry.Data.Migrations
                     b.Property<string>("ImportedFrom")
                         .HasColumnType("text");
 
+                    b.PrimitiveCollection<List<Guid>>("Lineage")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<bool>("LineageAnnounced")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");
@@ -316,6 +347,9 @@ namespace Training.Registry.Data.Migrations
 
                     b.Property<string>("FineTuneMethod")
                         .HasColumnType("text");
+
+                    b.PrimitiveCollection<List<Guid>>("Lineage")
+                        .HasColumnType("uuid[]");
 
                     b.Property<string>("Name")
                         .IsRequired()
