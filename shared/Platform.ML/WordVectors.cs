@@ -15,22 +15,43 @@ public sealed class WordVectors
 
     private WordVectors(int dimension, Dictionary<string, float[]> vectors) => (Dimension, Vectors) = (dimension, vectors);
 
+    /// <summary>The widest vector accepted: far above any published embedding (GloVe, word2vec and fastText stop at
+    /// 300).</summary>
+    public const int MaxDimension = 4096;
+
+    /// <summary>The most values a file may hold in all (GloVe 6B 300d holds 120 million): 600 MB of floats.</summary>
+    public const long MaxValues = 150_000_000;
+
+    /// <summary>The longest line read: a word and <see cref="MaxDimension"/> values in any notation fit well within
+    /// it.</summary>
+    public const int MaxLineCharacters = 1 << 20;
+
     /// <param name="maxWords">Lines beyond this many are an error, so a file cannot take unbounded memory.</param>
-    public static WordVectors Read(TextReader reader, int maxWords = 2_000_000)
+    /// <remarks>
+    /// Every bound is checked as the file is read, before memory is taken for what would exceed it: a line without
+    /// an end, a vector wider than <see cref="MaxDimension"/>, more than <see cref="MaxValues"/> values.
+    /// </remarks>
+    public static WordVectors Read(TextReader reader, int maxWords = 2_000_000, long maxValues = MaxValues)
     {
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
         var dimension = 0;
         var lineNumber = 0;
-        for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        var line = new System.Text.StringBuilder();
+        while (ReadLine(reader, line, lineNumber + 1))
         {
             lineNumber++;
-            var parts = line.TrimEnd().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var parts = line.ToString().TrimEnd().Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 0)
                 continue;
             if (lineNumber == 1 && parts.Length == 2 && int.TryParse(parts[0], out _) && int.TryParse(parts[1], out _))
                 continue;
             if (parts.Length < 2)
                 throw new InvalidDataException($"line {lineNumber}: expected a word and its values.");
+            if (parts.Length - 1 > MaxDimension)
+                throw new InvalidDataException(
+                    $"line {lineNumber}: {parts.Length - 1} values; at most {MaxDimension} are read.");
+            if ((long)(vectors.Count + 1) * (parts.Length - 1) > maxValues)
+                throw new InvalidDataException($"line {lineNumber}: the file holds more than {maxValues:N0} values.");
             var values = new float[parts.Length - 1];
             for (var i = 1; i < parts.Length; i++)
                 if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i - 1]) || !float.IsFinite(values[i - 1]))
@@ -46,6 +67,25 @@ public sealed class WordVectors
         if (vectors.Count == 0)
             throw new InvalidDataException("The file holds no vectors.");
         return new WordVectors(dimension, vectors);
+    }
+
+    /// <summary>The next line into <paramref name="line"/>; false at the end. A line longer than the bound is an
+    /// error.</summary>
+    private static bool ReadLine(TextReader reader, System.Text.StringBuilder line, int lineNumber)
+    {
+        line.Clear();
+        var read = false;
+        for (var c = reader.Read(); c != -1; c = reader.Read())
+        {
+            read = true;
+            if (c == '\n')
+                return true;
+            if (c != '\r')
+                line.Append((char)c);
+            if (line.Length > MaxLineCharacters)
+                throw new InvalidDataException($"line {lineNumber} is longer than {MaxLineCharacters:N0} characters.");
+        }
+        return read;
     }
 
     /// <summary>The seed of the projection from a vector file's dimension to a model's width (documented, so a run can be reproduced).</summary>

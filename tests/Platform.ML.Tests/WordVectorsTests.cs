@@ -52,3 +52,74 @@ public class WordVectorsTests
         Assert.Equal("line 1: value 2 is not a finite number.", text.Message);
     }
 }
+
+/// <summary>
+/// Word-vector files are uploaded by users: a malformed or hostile one is refused with a reason (InvalidDataException,
+/// which the API answers with a 400 naming "file") before memory is taken for it; one that reads is consistent.
+/// </summary>
+public class HostileWordVectorsTests
+{
+    private const string Valid = "3 4\na 0.1 0.2 0.3 0.4\nb -1 0 1 2\nZ 5 5 5 5\n";
+
+    private static readonly string[] Tokens =
+        ["nan", "inf", "-inf", "1e999", "abc", "", " ", "\t", "0x10", "1,5", "--1", "9999999999999999999999", "\u00a0",
+            "\n"];
+
+    public static IEnumerable<object[]> Seeds() => Enumerable.Range(0, 220).Select(s => new object[] { s });
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void A_mutated_file_is_refused_with_a_reason_or_reads_consistently(int seed)
+    {
+        var random = new Random(seed);
+        var text = Valid;
+        for (var i = 0; i < 1 + random.Next(4); i++)
+        {
+            var at = random.Next(text.Length + 1);
+            text = (seed % 4) switch
+            {
+                0 => text[..at],
+                1 => text[..at] + Tokens[random.Next(Tokens.Length)] + text[at..],
+                2 => text[..at] + new string((char)random.Next(32, 0x3000), 1 + random.Next(3)) + text[Math
+                    .Min(text.Length, at + 1)..],
+                _ => text + $"w{i}" + string.Concat(Enumerable.Range(0, random.Next(0, 9)).Select(v
+                    => $" {v}.5")) + "\n",
+            };
+        }
+        try
+        {
+            var vectors = WordVectors.Read(new StringReader(text));
+            Assert.InRange(vectors.Dimension, 1, WordVectors.MaxDimension);
+            Assert.All(vectors.Vectors.Values, v =>
+            {
+                Assert.Equal(vectors.Dimension, v.Length);
+                Assert.All(v, x => Assert.True(float.IsFinite(x)));
+            });
+        }
+        catch (InvalidDataException ex)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+        }
+    }
+
+    [Fact]
+    public void Hostile_sizes_are_refused_before_they_are_held()
+    {
+        // A line that never ends: refused once it passes the line bound, not read into one string.
+        var endless = new string('9', WordVectors.MaxLineCharacters + 10);
+        Assert.Contains("longer than", Assert.Throws<InvalidDataException>(() => WordVectors
+            .Read(new StringReader("w " + endless))).Message);
+        // A vector wider than any embedding.
+        var wide = "w" + string.Concat(Enumerable.Repeat(" 1", WordVectors.MaxDimension + 1));
+        Assert.Contains("at most", Assert.Throws<InvalidDataException>(() => WordVectors
+            .Read(new StringReader(wide))).Message);
+        // More values in all than the bound (made small here: the bound is checked per line, before the vector is
+        // kept).
+        var many = string.Concat(Enumerable.Range(0, 50).Select(i => $"w{i} 1 2 3 4\n"));
+        Assert.Contains("more than 100", Assert.Throws<InvalidDataException>(() =>
+            WordVectors.Read(new StringReader(many), maxValues: 100)).Message);
+        Assert.Equal(25, WordVectors.Read(new StringReader(string.Concat(Enumerable.Range(0, 25).Select(i
+            => $"w{i} 1 2 3 4\n"))),
+            maxValues: 100).Vectors.Count);
+    }
+}

@@ -66,7 +66,16 @@ public static class VectorsApi
             Bytes = file.Length, CreatedAt = DateTimeOffset.UtcNow,
         };
         db.Vectors.Add(record);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch
+        {
+            // Not recorded: the stored file goes too, so none outlives the record that would have owned it.
+            store.DeletePrefix(VectorsFile.PrefixOf(id));
+            throw;
+        }
         return Results.Created($"/api/vectors/{id}", VectorsResponse.From(record));
     }
 
