@@ -8,7 +8,6 @@ PID_DIR="$DATA_DIR/pids"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_PORT="${PG_PORT:-55432}"
 PG_USER="${PG_USER:-platform}"
-PG_PASSWORD="${PG_PASSWORD:-platform}"
 PG_DATABASE="${PG_DATABASE:-platform}"
 PG_DATA="$DATA_DIR/postgres"
 # PostgreSQL refuses to run as root, so as root it runs as the 'postgres' user, who must be able to reach
@@ -54,6 +53,41 @@ ensure_secrets() {
   fi
   umask "$mask"
   export PLATFORM_ADMIN_KEY PLATFORM_INTERNAL_SECRET
+}
+
+# Each service's own secrets, generated once into .data/secrets/ (mode 600): its database role's password
+# (service_secret db Gateway) and its broker user's (service_secret broker Gateway).
+service_secret() {
+  local file="$DATA_DIR/secrets/$1-$(echo "$2" | tr '[:upper:]' '[:lower:]')"
+  if [ ! -s "$file" ]; then
+    (umask 077; mkdir -p "$DATA_DIR/secrets"; random_token > "$file")
+  fi
+  cat "$file"
+}
+
+# The superuser's password: generated for a new cluster (infra-up.sh initialises it with it). A cluster initialised
+# before passwords were generated keeps the one it was made with.
+PG_PASSWORD_FILE="$DATA_DIR/postgres-password"
+if [ -z "${PG_PASSWORD:-}" ]; then
+  if [ ! -s "$PG_PASSWORD_FILE" ]; then
+    if [ -e "$PG_DATA/PG_VERSION" ]; then legacy=platform; else legacy="$(random_token)"; fi
+    (umask 077; printf '%s\n' "$legacy" > "$PG_PASSWORD_FILE")
+  fi
+  PG_PASSWORD="$(cat "$PG_PASSWORD_FILE")"
+fi
+
+# Each service's database role and broker user (infra/db/roles.sql, services-up.sh): Username=platform_<service>.
+DB_ROLE_PREFIX="${DB_ROLE_PREFIX:-platform}"
+service_database() {
+  local lower
+  lower="$(echo "$1" | tr '[:upper:]' '[:lower:]')"
+  printf 'Host=127.0.0.1;Port=%s;Database=%s;Username=%s_%s;Password=%s\n' \
+    "$PG_PORT" "$PG_DATABASE" "$DB_ROLE_PREFIX" "$lower" "$(service_secret db "$1")"
+}
+service_broker() {
+  local lower
+  lower="$(echo "$1" | tr '[:upper:]' '[:lower:]')"
+  echo "amqp://platform-$lower:$(service_secret broker "$1")@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST"
 }
 
 export ConnectionStrings__Platform="${ConnectionStrings__Platform:-Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD}"

@@ -58,7 +58,11 @@ CONF
     /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 120 await_startup >/dev/null \
       || { tail -30 "$LOG_DIR/rabbitmq.out" >&2; die "RabbitMQ did not start"; }
   fi
-  for vhost in "$RABBIT_VHOST" "$@"; do
+  # The platform's own vhost admits only the services' users (services-up.sh makes them); the tests' vhosts admit
+  # guest, which RabbitMQ lets connect from loopback only.
+  /usr/lib/rabbitmq/bin/rabbitmqctl -q add_vhost "$RABBIT_VHOST" >/dev/null 2>&1 || true
+  /usr/lib/rabbitmq/bin/rabbitmqctl -q clear_permissions -p "$RABBIT_VHOST" guest >/dev/null 2>&1 || true
+  for vhost in "$@"; do
     /usr/lib/rabbitmq/bin/rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1 || true
     /usr/lib/rabbitmq/bin/rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
   done
