@@ -49,9 +49,10 @@ public class ComposeFileTests
         yaml.Load(new StringReader(output));
         var services = Map(yaml.Documents[0].RootNode, "services");
         var names = services.Children.Keys.Select(k => k.ToString()).ToHashSet();
-        Assert.Superset(new HashSet<string>([.. Backends, "gateway", "postgres", "rabbitmq"]), names);
+        string[] oneShots = ["db-roles", "audit-lock"];
+        Assert.Superset(new HashSet<string>([.. Backends, "gateway", "postgres", "rabbitmq", .. oneShots]), names);
 
-        foreach (var (key, service) in services.Children)
+        foreach (var (key, service) in services.Children.Where(s => !oneShots.Contains(s.Key.ToString())))
         {
             Assert.True(Has(service, "healthcheck"), $"{key} has no healthcheck");
             // A container that dies is started again by the engine (issue 10: faults survived).
@@ -62,6 +63,15 @@ public class ComposeFileTests
         var dependsOn = Map(gateway, "depends_on");
         foreach (var backend in Backends)
             Assert.Equal("service_healthy", Map(dependsOn, backend).Children[new YamlScalarNode("condition")].ToString());
+
+        // The roles are made before any service starts, and the audit table is locked once the gateway has migrated.
+        foreach (var backend in Backends.Append("gateway"))
+            Assert.Equal("service_completed_successfully",
+                Map(Map(Map(services, backend), "depends_on"), "db-roles").Children[new YamlScalarNode("condition")].ToString());
+        Assert.Equal("service_healthy",
+            Map(Map(Map(services, "audit-lock"), "depends_on"), "gateway").Children[new YamlScalarNode("condition")].ToString());
+        Assert.Contains("/db/roles.sql", string.Join(" ", ((YamlSequenceNode)Map(services, "db-roles")
+            .Children[new YamlScalarNode("command")]).Children.Select(c => c.ToString())));
 
         var networks = Map(yaml.Documents[0].RootNode, "networks");
         Assert.Equal("true", Map(networks, "internal").Children[new YamlScalarNode("internal")].ToString());
@@ -75,7 +85,10 @@ public class ComposeFileTests
         {
             var environment = Map(Map(services, backend), "environment");
             Assert.Equal(env["PLATFORM_INTERNAL_SECRET"], environment.Children[new YamlScalarNode("PLATFORM_INTERNAL_SECRET")].ToString());
-            Assert.Contains($"Password={env["POSTGRES_PASSWORD"]}", environment.Children[new YamlScalarNode("ConnectionStrings__Platform")].ToString());
+            // Each service logs in as its own role, with its own password.
+            var database = environment.Children[new YamlScalarNode("ConnectionStrings__Platform")].ToString();
+            Assert.Contains($"Username=platform_{backend};", database);
+            Assert.Contains($"Password={env[$"DB_PASSWORD_{backend.ToUpperInvariant()}"]}", database);
             Assert.Equal("http://+:8080", environment.Children[new YamlScalarNode("ASPNETCORE_URLS")].ToString());
         }
     }
