@@ -18,6 +18,30 @@ public class KubernetesManifestTests
     private static readonly string[] Workers = ["ingestion", "tokenization", "training", "evaluation", "generation"];
     private static readonly Lazy<string> Rendered = new(() => RenderAll());
 
+    [Fact]
+    public void Each_service_connects_to_the_database_as_its_own_role_which_a_job_makes_before_and_locks_the_audit_after()
+    {
+        var dev = Objects("overlays/dev");
+        string Setting(V1Secret secret, string key) => System.Text.Encoding.UTF8.GetString(secret.Data[key]);
+        var secrets = dev.OfType<V1Secret>().ToDictionary(s => s.Metadata.Name);
+        foreach (var deployment in dev.OfType<V1Deployment>())
+        {
+            var name = deployment.Metadata.Name;
+            var sources = deployment.Spec.Template.Spec.Containers.Single().EnvFrom.Where(e => e.SecretRef is not null)
+                .Select(e => secrets[e.SecretRef.Name]).ToList();
+            // Exactly one of its secrets sets its connection string, naming its own role.
+            var database = Assert.Single(sources, s => s.Data.ContainsKey("ConnectionStrings__Platform"));
+            Assert.Contains($"Username=platform_{name};", Setting(database, "ConnectionStrings__Platform"));
+            Assert.StartsWith($"platform-db-{name}", database.Metadata.Name);
+        }
+        var jobs = dev.OfType<V1Job>().ToDictionary(j => j.Metadata.Name);
+        Assert.Equal(["audit-lock", "db-roles"], jobs.Keys.Order());
+        var sql = dev.OfType<V1ConfigMap>().Single(c => c.Metadata.Name == "platform-db-sql").Data;
+        Assert.Equal(File.ReadAllText(Path.Combine(Root, "infra", "db", "roles.sql")), sql["roles.sql"]);
+        Assert.Contains("/db/roles.sql", string.Join(" ", jobs["db-roles"].Spec.Template.Spec.Containers.Single().Command));
+        Assert.Contains("/health/ready", string.Join(" ", jobs["audit-lock"].Spec.Template.Spec.Containers.Single().Command));
+    }
+
     [Theory]
     [InlineData("base")]
     [InlineData("overlays/dev")]
@@ -131,8 +155,10 @@ public class KubernetesManifestTests
         var composeServices = ((YamlMappingNode)((YamlMappingNode)compose.Documents[0].RootNode)["services"]).Children.Keys
             .Select(k => k.ToString()).ToHashSet();
         var dev = Objects("overlays/dev");
+        // Compose's one-shot services are Jobs here.
         var workloads = dev.OfType<V1Deployment>().Select(d => d.Metadata.Name)
-            .Concat(dev.OfType<V1StatefulSet>().Select(s => s.Metadata.Name)).ToHashSet();
+            .Concat(dev.OfType<V1StatefulSet>().Select(s => s.Metadata.Name))
+            .Concat(dev.OfType<V1Job>().Select(j => j.Metadata.Name)).ToHashSet();
         Assert.Equal(composeServices.Order(), workloads.Order());
     }
 
@@ -171,7 +197,8 @@ public class KubernetesManifestTests
             Assert.Equal("/artifacts", pod.Containers.Single().VolumeMounts.Single(m => m.Name == "artifacts").MountPath);
             var sources = pod.Containers.Single().EnvFrom;
             Assert.Equal(["platform-config"], sources.Where(e => e.ConfigMapRef is not null).Select(e => e.ConfigMapRef.Name));
-            Assert.Equal(["platform-secrets", "platform-s3"], sources.Where(e => e.SecretRef is not null).Select(e => e.SecretRef.Name));
+            Assert.Equal(["platform-secrets", $"platform-db-{deployment.Metadata.Name}", "platform-s3"],
+                sources.Where(e => e.SecretRef is not null).Select(e => e.SecretRef.Name));
         }
         Assert.DoesNotContain(s3.OfType<V1Deployment>().Single(d => d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single().EnvFrom ?? [],
             e => e.SecretRef?.Name == "platform-s3");
@@ -249,7 +276,8 @@ public class KubernetesManifestTests
 
     private static IEnumerable<(string Name, V1PodSpec Spec, IDictionary<string, string> Labels)> PodTemplates(IEnumerable<object> objects) =>
         objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template.Spec, d.Spec.Template.Metadata.Labels))
-            .Concat(objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template.Spec, s.Spec.Template.Metadata.Labels)));
+            .Concat(objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template.Spec, s.Spec.Template.Metadata.Labels)))
+            .Concat(objects.OfType<V1Job>().Select(j => (j.Metadata.Name, j.Spec.Template.Spec, j.Spec.Template.Metadata.Labels)));
 
     /// <summary>The target's objects, one YAML document each, as `kubectl kustomize` renders them.</summary>
     private static List<string> Render(string target)
@@ -262,18 +290,20 @@ public class KubernetesManifestTests
             .Where(d => !string.IsNullOrWhiteSpace(d)).ToList();
     }
 
-    // Renders every target once, from a copy of infra/k8s in which the dev overlay's make-secrets.sh has written its
-    // Secret files (they are never committed).
+    // Renders every target once, from a copy of infra/k8s (and infra/db, whose SQL the dev overlay's Jobs run) in
+    // which the dev overlay's make-secrets.sh has written its Secret files (they are never committed).
     private static string RenderAll()
     {
         var copy = Directory.CreateTempSubdirectory("platform-k8s-");
         try
         {
-            CopyDirectory(Path.Combine(Root, "infra", "k8s"), copy.FullName);
-            Run("bash", [Path.Combine(copy.FullName, "overlays", "dev", "make-secrets.sh")]);
+            var k8s = Path.Combine(copy.FullName, "k8s");
+            CopyDirectory(Path.Combine(Root, "infra", "k8s"), k8s);
+            CopyDirectory(Path.Combine(Root, "infra", "db"), Path.Combine(copy.FullName, "db"));
+            Run("bash", [Path.Combine(k8s, "overlays", "dev", "make-secrets.sh")]);
             var output = new System.Text.StringBuilder();
             foreach (var target in new[] { "base", "overlays/dev", "overlays/gpu", "overlays/s3", "overlays/tls" })
-                output.Append($"#### {target}\n").Append(Run("kubectl", ["kustomize", Path.Combine(copy.FullName, target)]));
+                output.Append($"#### {target}\n").Append(Run("kubectl", ["kustomize", Path.Combine(k8s, target)]));
             return output.ToString();
         }
         finally
