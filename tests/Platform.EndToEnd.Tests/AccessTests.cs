@@ -36,6 +36,28 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.False(string.IsNullOrEmpty(response.Body?["title"]?.GetValue<string>()), $"{because}: no title in {response.Body}");
     }
 
+    /// <summary>Two editors and a viewer of one test's own, named "{prefix}-alice", "{prefix}-bob",
+    /// "{prefix}-viewer".</summary>
+    private sealed record Tenants(string AliceId, HttpClient Alice, string BobId, HttpClient Bob, HttpClient Viewer)
+        : IDisposable
+    {
+        public void Dispose()
+        {
+            Alice.Dispose();
+            Bob.Dispose();
+            Viewer.Dispose();
+        }
+    }
+
+    private async Task<Tenants> TenantsAsync(string prefix)
+    {
+        var (aliceId, aliceKey) = await Api.CreateKeyAsync(Admin, $"{prefix}-alice", "editor");
+        var (bobId, bobKey) = await Api.CreateKeyAsync(Admin, $"{prefix}-bob", "editor");
+        var (_, viewerKey) = await Api.CreateKeyAsync(Admin, $"{prefix}-viewer", "viewer");
+        return new Tenants(aliceId, PlatformStack.ClientWithKey(aliceKey), bobId, PlatformStack.ClientWithKey(bobKey),
+            PlatformStack.ClientWithKey(viewerKey));
+    }
+
     private static HttpClient WithHeader(string name, string value)
     {
         var client = new HttpClient { BaseAddress = PlatformStack.GatewayAddress };
@@ -208,9 +230,7 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.True(shared == HttpStatusCode.OK, $"{(int)shared}: {sharing}");
         Assert.Equal([bobId], sharing!["readers"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(bob, $"/api/datasets/{datasetId}/content")).Status);
-        await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(bob,
-            $"/api/runs/{runId}")).Status },
-            r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+        await Api.EventuallyAnswersAsync(bob, $"/api/runs/{runId}", HttpStatusCode.OK, stack.Logs);
         AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(bob, $"/api/runs/{runId}/cancel", "{}"), "bob cancels alice's run");
         AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/runs/{runId}"), "bob deletes alice's run");
         AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/datasets/{datasetId}"), "bob deletes alice's dataset");
@@ -309,12 +329,8 @@ public sealed class AccessTests(PlatformStack stack)
     [Fact]
     public async Task What_is_learned_from_private_data_stays_as_private_as_the_data_until_it_is_shared()
     {
-        var (_, aliceKey) = await Api.CreateKeyAsync(Admin, "lineage-alice", "editor");
-        var (_, bobKey) = await Api.CreateKeyAsync(Admin, "lineage-bob", "editor");
-        var (_, viewerKey) = await Api.CreateKeyAsync(Admin, "lineage-viewer", "viewer");
-        using var alice = PlatformStack.ClientWithKey(aliceKey);
-        using var bob = PlatformStack.ClientWithKey(bobKey);
-        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        using var tenants = await TenantsAsync("lineage");
+        var (alice, bob, viewer) = (tenants.Alice, tenants.Bob, tenants.Viewer);
         var name = "private-" + Guid.NewGuid().ToString("N")[..8];
         var autoTrain = $"{{\"name\":\"{name}\",\"model\":{{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}}," +
                         "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}}";
@@ -409,12 +425,9 @@ public sealed class AccessTests(PlatformStack stack)
     [Fact]
     public async Task A_model_name_is_its_first_owners_and_another_editor_gets_409_at_creation_until_it_is_shared()
     {
-        var (aliceId, aliceKey) = await Api.CreateKeyAsync(Admin, "name-alice", "editor");
-        var (bobId, bobKey) = await Api.CreateKeyAsync(Admin, "name-bob", "editor");
-        var (_, viewerKey) = await Api.CreateKeyAsync(Admin, "name-viewer", "viewer");
-        using var alice = PlatformStack.ClientWithKey(aliceKey);
-        using var bob = PlatformStack.ClientWithKey(bobKey);
-        using var viewer = PlatformStack.ClientWithKey(viewerKey);
+        using var tenants = await TenantsAsync("name");
+        var (aliceId, alice, bobId, bob, viewer) = (tenants.AliceId, tenants.Alice, tenants.BobId, tenants.Bob,
+            tenants.Viewer);
         var name = "owned-" + Guid.NewGuid().ToString("N")[..8];
         var corpus = Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]);
         var (uploaded, dataset) = await Api.UploadAsync(alice, corpus, "names-data", tokenizer: "char");
@@ -441,10 +454,7 @@ public sealed class AccessTests(PlatformStack stack)
         // Alice's first run claims the name; anyone may read who holds it.
         var (first, firstRun) = await Api.PostJsonAsync(alice, "/api/runs", Run(name));
         Assert.Equal(HttpStatusCode.Accepted, first);
-        await Api.EventuallyAsync(async () => new JsonObject
-            {
-                ["status"] = (int)(await Api.GetAsync(bob, $"/api/runs/{firstRun!["id"]}")).Status,
-            }, r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+        await Api.EventuallyAnswersAsync(bob, $"/api/runs/{firstRun!["id"]}", HttpStatusCode.OK, stack.Logs);
         var claimed = await Api.GetOkAsync(viewer, $"/api/models/{name}/sharing");
         Assert.Equal(aliceId, claimed["owner"]!["id"]!.GetValue<string>());
         Assert.Empty(claimed["editors"]!.AsArray());
@@ -510,9 +520,7 @@ public sealed class AccessTests(PlatformStack stack)
             "\"blockSize\":8},\"training\":{\"maxSteps\":100000,\"evalInterval\":1000,\"evalIters\":1}", stack.Logs);
         try
         {
-            await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(viewer,
-                $"/api/runs/{runId}")).Status },
-                r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+            await Api.EventuallyAnswersAsync(viewer, $"/api/runs/{runId}", HttpStatusCode.OK, stack.Logs);
             using var response = await viewer.GetAsync($"/api/runs/{runId}/events",
                 HttpCompletionOption.ResponseHeadersRead);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -131,6 +131,16 @@ public static class Api
     }
 
     /// <summary>Polls until the predicate holds, failing with the last value (and the services' logs) at the deadline.</summary>
+    /// <summary>
+    /// Waits until GET <paramref name="path"/> answers <paramref name="status"/> (what another service learns by an
+    /// event, e.g. a dataset's sharing, shows there a moment later).
+    /// </summary>
+    public static Task<JsonNode> EventuallyAnswersAsync(HttpClient http, string path, HttpStatusCode status,
+        Func<string> logs,
+        int seconds = 30) =>
+        EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await GetAsync(http, path)).Status },
+            r => r["status"]!.GetValue<int>() == (int)status, TimeSpan.FromSeconds(seconds), logs);
+
     public static async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> probe, Func<JsonNode, bool> done, TimeSpan timeout, Func<string> logs)
     {
         var deadline = DateTime.UtcNow + timeout;

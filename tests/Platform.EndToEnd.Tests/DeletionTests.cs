@@ -59,9 +59,7 @@ public sealed class DeletionTests(PlatformStack stack)
 
         // Shared, the data teaches another key too: its run, its version and the alias it moved onto it.
         var otherName = name + "-theirs";
-        await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(other,
-            $"/api/runs/{runId}")).Status },
-            r => r["status"]!.GetValue<int>() == 200, TimeSpan.FromSeconds(30), stack.Logs);
+        await Api.EventuallyAnswersAsync(other, $"/api/runs/{runId}", HttpStatusCode.OK, stack.Logs);
         var otherRunId = await Api.StartRunAsync(other, id, otherName,
             $"{Tiny},\"training\":{{\"maxSteps\":10,\"batchSize\":8,\"evalInterval\":10,\"evalIters\":1}}", stack.Logs);
         var otherRun = await Api.EventuallyAsync(async () => (await Api.GetAsync(Admin,
@@ -173,8 +171,7 @@ public sealed class DeletionTests(PlatformStack stack)
         var (status, body) = await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/runs/{runId}");
         Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {body}");
         Assert.Equal("DeleteRequested", body!["state"]!.GetValue<string>());
-        await Api.EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{runId}")).Status },
-            s => s["status"]!.GetValue<int>() == 404, TimeSpan.FromSeconds(60), stack.Logs);
+        await Api.EventuallyAnswersAsync(Admin, $"/api/runs/{runId}", HttpStatusCode.NotFound, stack.Logs, seconds: 60);
         await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Directory.Exists(folder))), e => !e.GetValue<bool>(),
             TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Admin, $"/api/runs/{runId}/metrics")).Status);
