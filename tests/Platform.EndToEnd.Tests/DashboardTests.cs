@@ -203,5 +203,29 @@ public sealed class DashboardTests(PlatformStack stack)
         Assert.Contains("viewer", text);
         Assert.DoesNotContain("{", text);
         Assert.Empty(await viewer.Locator("#cancel").AllAsync());
+
+        // The admin's dataset is private until shared: the viewer does not see it, and no share button either; the
+        // admin shares it from the list, and then the viewer sees it.
+        var chineseRow = $"#datasets-table tr[data-id='{dataset["id"]}']";
+        await viewer.WaitForSelectorAsync("#datasets-table > :is(table, p)");
+        Assert.Equal(0, await viewer.Locator(chineseRow).CountAsync());
+        Assert.Equal(0, await viewer.Locator("#datasets-table button.share").CountAsync());
+        await page.GotoAsync(PlatformStack.GatewayAddress + "#/datasets");
+        await page.Locator(chineseRow + " button.share").ClickAsync();
+        await page.WaitForSelectorAsync(chineseRow + " button.share:has-text('Make private')");
+        using (var viewerApi = PlatformStack.ClientWithKey(viewerKey))
+            Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(viewerApi, $"/api/datasets/{dataset["id"]}")).Status);
+        await viewer.GotoAsync(PlatformStack.GatewayAddress + "#/runs");
+        await viewer.GotoAsync(PlatformStack.GatewayAddress + "#/datasets");
+        try
+        {
+            await viewer.WaitForSelectorAsync(chineseRow + " td.sharing:has-text('every key')");
+        }
+        catch (TimeoutException)
+        {
+            await ShotAsync(viewer, "viewer-datasets");
+            var listed = await viewer.InnerTextAsync("#datasets-table");
+            throw new Xunit.Sdk.XunitException($"not listed to the viewer: {listed}");
+        }
     }
 }

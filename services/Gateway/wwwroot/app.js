@@ -16,6 +16,8 @@
       noPermission: 'You do not have permission to do this.', yourRole: 'Your key\'s role is', askAdmin: 'Ask an admin for a key with more rights.',
       signedOutKey: 'This key was not accepted. Sign in again with a valid key.', loading: 'Loading…', none: 'Nothing here yet.',
       alternatives: 'Top alternatives for', layer: 'Layer', head: 'Head', saliency: 'Saliency of each prompt token',
+      shared: 'Shared with', everyone: 'every key', keys: 'keys', onlyOwner: 'its owner only',
+      shareEveryone: 'Share with every key', makePrivate: 'Make private',
     },
     zh: {
       datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
@@ -26,6 +28,8 @@
       noPermission: '您没有执行此操作的权限。', yourRole: '您的密钥角色是', askAdmin: '请向管理员申请权限更高的密钥。',
       signedOutKey: '此密钥未被接受，请使用有效的密钥重新登录。', loading: '加载中…', none: '暂无内容。',
       alternatives: '候选词：', layer: '层', head: '头', saliency: '各提示词元的显著性',
+      shared: '共享给', everyone: '所有密钥', keys: '个密钥', onlyOwner: '仅所有者',
+      shareEveryone: '共享给所有密钥', makePrivate: '设为私有',
     },
   };
   const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
@@ -202,13 +206,33 @@
       try {
         const items = (await get('/api/datasets?limit=100')).items;
         table.replaceChildren(items.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
-          h('tr', {}, ['Name', 'State', 'Characters', 'Tokenizer', 'Vocabulary', 'Train tokens', 'Redacted', 'Owner', 'Created'].map(c => h('th', {}, c))),
+          h('tr', {}, ['Name', 'State', 'Characters', 'Tokenizer', 'Vocabulary', 'Train tokens', 'Redacted', 'Owner',
+            t('shared'),
+            'Created'].map(c => h('th', {}, c))),
           items.map(d => h('tr', { dataset: { id: d.id } },
             h('td', {}, d.name), h('td', { className: 'state-' + d.state }, d.state), h('td', {}, fmt(d.characters)),
             h('td', {}, d.tokenizer ? d.tokenizer.kind : '—'), h('td', {}, fmt(d.tokenizer && d.tokenizer.vocabSize)), h('td', {}, fmt(d.trainTokens)),
             h('td', {}, d.redaction ? Object.entries(d.redaction.counts || {}).map(([k, v]) => `${k} ${v}`).join(', ') || (d.redaction.kinds || []).join(', ') : '—'),
-            h('td', {}, d.owner ? d.owner.name : '—'), h('td', {}, when(d.createdAt))))));
+            h('td', {}, d.owner ? d.owner.name : '—'), h('td', { className: 'sharing' }, sharing(d)),
+            h('td', {}, when(d.createdAt))))));
       } catch (error) { showProblem(table, error); }
+    }
+    // Who else may read the dataset and what is learned from it; its owner (or an admin) opens or closes it to every
+    // key here (named keys: the API or the CLI).
+    function sharing(d) {
+      const shared = d.sharing || { everyone: false, readers: [] };
+      const text = shared.everyone ? t('everyone')
+        : shared.readers.length ? `${shared.readers.length} ${t('keys')}` : t('onlyOwner');
+      const mayShare = isAdmin() || (mayEdit() && d.owner && state.me && d.owner.id === state.me.id);
+      if (!mayShare) return text;
+      const toggle = h('button', { type: 'button', className: 'share', onclick: async () => {
+        toggle.disabled = true;
+        try {
+          await api('PUT', `/api/datasets/${d.id}/sharing`, { everyone: !shared.everyone, readers: shared.readers });
+          refresh();
+        } catch (error) { toggle.disabled = false; showProblem(result, error); }
+      } }, shared.everyone ? t('makePrivate') : t('shareEveryone'));
+      return [text + ' ', toggle];
     }
     refresh();
     return h('div', {}, h('h1', {}, t('datasets')),
