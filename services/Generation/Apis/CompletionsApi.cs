@@ -166,10 +166,11 @@ public static class CompletionsApi
     private static async Task<IResult> ListModelsAsync(HttpContext http, GenerationDbContext db,
         CancellationToken cancellationToken)
     {
-        var readable = await db.ReadableByAsync(http.Caller(), cancellationToken);
-        var versions = (await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version)
-            .ToListAsync(cancellationToken))
-            .Where(m => readable.Covers(m.Lineage)).ToList();
+        var all = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version)
+            .ToListAsync(cancellationToken);
+        var readable = await db.ReadableAmongAsync(http.Caller(), all.SelectMany(m => m.Lineage ?? []),
+            cancellationToken);
+        var versions = all.Where(m => readable.Covers(m.Lineage)).ToList();
         var aliases = await db.Set<ProjectedAlias>().AsNoTracking().Where(a => a.Version != null).ToListAsync(cancellationToken);
         // Each version by its own id, each name for its latest version, and each alias ("name@production") for the version it
         // points to; "architecture" (gpt, encoder-decoder) is an extension.

@@ -85,9 +85,10 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
         if (number is { } v)
             query = query.Where(m => m.Version == v);
-        var readable = await db.ReadableByAsync(caller, cancellationToken);
-        var servable = (await query.OrderByDescending(m => m.Version).ToListAsync(cancellationToken))
-            .FirstOrDefault(m => readable.Covers(m.Lineage));
+        var candidates = await query.OrderByDescending(m => m.Version).ToListAsync(cancellationToken);
+        var readable = await db.ReadableAmongAsync(caller, candidates.SelectMany(m => m.Lineage ?? []),
+            cancellationToken);
+        var servable = candidates.FirstOrDefault(m => readable.Covers(m.Lineage));
         if (servable is null)
             return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: reference.NotFoundDetail));
         try

@@ -92,11 +92,6 @@ public sealed class Dataset : IOwned, IListed
         SharingSequence = 1,
     };
 
-    /// <summary>Its owner, admins, the services, and the keys it is shared with may read it.</summary>
-    public bool MayBeReadBy(Caller caller) =>
-        caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId || SharedWithEveryone
-        || caller.KeyId == OwnerId || Readers.Contains(caller.KeyId);
-
     /// <summary>Replaces whom the dataset is shared with (its owner is never listed: it always reads).</summary>
     public void Share(bool everyone, IEnumerable<Guid> readers)
     {

@@ -14,10 +14,12 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
     /// <summary>Datasets that have not been deleted: what every read sees.</summary>
     public IQueryable<Dataset> LiveDatasets => Datasets.Where(d => d.State != DatasetState.Deleted);
 
-    /// <summary>The live datasets <paramref name="caller"/> may read (see <see cref="Dataset.MayBeReadBy"/>).</summary>
+    /// <summary>The live datasets <paramref name="caller"/> may read (see <see
+    /// cref="DatasetReaches.Admits"/>).</summary>
     public IQueryable<Dataset> ReadableBy(Caller caller)
     {
-        if (caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId)
+        // DatasetReaches.Admits, as a query.
+        if (caller.ReadsEverything)
             return LiveDatasets;
         var key = caller.KeyId;
         return LiveDatasets.Where(d => d.SharedWithEveryone || d.OwnerId == key || d.Readers.Contains(key));

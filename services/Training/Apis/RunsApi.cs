@@ -150,12 +150,15 @@ public static class RunsApi
         if (datasetId is not { } id)
             return TypedResults.ValidationProblem(new Dictionary<string,
                 string[]> { ["datasetId"] = ["is required."] });
-        var caller = http.Caller();
-        var runs = await (await db.ReadableRunsAsync(caller, cancellationToken)).AsNoTracking()
-            .Where(r => r.DatasetId == id).OrderBy(r => r.CreatedAt).ToListAsync(cancellationToken);
-        var readable = await db.ReadableByAsync(caller, cancellationToken);
-        var versions = (await registry.LearnedFromAsync(id, cancellationToken)).Where(v => readable.Covers(v.Lineage))
-            .ToList();
+        var learned = await registry.LearnedFromAsync(id, cancellationToken);
+        // One look at the reach of this dataset and of what the versions learned from, not of every dataset.
+        var readable = await db.ReadableAmongAsync(http.Caller(), [id, .. learned.SelectMany(v => v.Lineage)],
+            cancellationToken);
+        var runs = readable.Covers([id])
+            ? await db.LiveRuns.AsNoTracking().Where(r => r.DatasetId == id).OrderBy(r => r.CreatedAt)
+                .ToListAsync(cancellationToken)
+            : [];
+        var versions = learned.Where(v => readable.Covers(v.Lineage)).ToList();
         return TypedResults.Ok(new DatasetDependents(
             [.. runs.Select(r => new DependentRun(r.Id, r.Name, r.State.ToString(), r.ModelVersion, r.OwnerOf()))],
             versions));

@@ -12,8 +12,7 @@ public sealed record IngestionDataset(Guid Id, string Name, string State, string
     /// <summary>As <see cref="DatasetReach.Admits"/>, for a dataset whose reach has not reached this service
     /// yet.</summary>
     public bool Admits(Caller caller) =>
-        caller.IsAdmin || Sharing?.Everyone == true || Owner?.Id == caller.KeyId && caller.KeyId != Caller.ServiceKeyId
-        || Sharing?.Readers.Contains(caller.KeyId) == true;
+        DatasetReaches.Admits(caller, Owner?.Id, Sharing?.Everyone == true, Sharing?.Readers ?? []);
 }
 
 /// <summary>

@@ -14,7 +14,7 @@ public sealed class ArtifactKeyAttribute : Attribute;
 public static class ArtifactKeys
 {
     /// <summary>Whether the caller may see where things lie in the artifact store.</summary>
-    public static bool SeesArtifactKeys(this Caller caller) => caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId;
+    public static bool SeesArtifactKeys(this Caller caller) => caller.ReadsEverything;
 
     /// <summary>Leaves <see cref="ArtifactKeyAttribute"/> properties out of API responses to callers who may not see
     /// them.</summary>

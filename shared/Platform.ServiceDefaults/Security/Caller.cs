@@ -27,6 +27,9 @@ public sealed record Caller(Guid KeyId, string Name, string Role)
 
     public bool IsAdmin => Role == Roles.Admin;
 
+    /// <summary>Admins and the services themselves read every dataset and what was learned from it.</summary>
+    public bool ReadsEverything => IsAdmin || KeyId == ServiceKeyId;
+
     /// <summary>The caller as the owner of what it creates.</summary>
     public Owner AsOwner() => new(KeyId, Name);
 

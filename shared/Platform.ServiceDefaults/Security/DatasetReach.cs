@@ -29,11 +29,7 @@ public sealed class DatasetReach
 
     public static DatasetReach For(Guid datasetId) => new() { DatasetId = datasetId };
 
-    /// <summary>A key outside the owner's list may read when the dataset is shared with everyone or with it by
-    /// id.</summary>
-    public bool Admits(Caller caller) =>
-        caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId || Everyone
-        || caller.KeyId == OwnerId || Readers.Contains(caller.KeyId);
+    public bool Admits(Caller caller) => DatasetReaches.Admits(caller, OwnerId, Everyone, Readers);
 }
 
 public static class DatasetReaches
@@ -41,6 +37,13 @@ public static class DatasetReaches
     /// <summary>Imports learned from no dataset here: what they derive from is the importer's file, shared by
     /// importing it.</summary>
     public static readonly Guid NoDataset = Guid.Empty;
+
+    /// <summary>
+    /// The one rule of who may read a dataset: those who read everything, its owner, and, when it is shared with
+    /// everyone or with them by id, other keys. Ingestion applies it to its datasets, the others to their copies.
+    /// </summary>
+    public static bool Admits(Caller caller, Guid? ownerId, bool everyone, IEnumerable<Guid> readers) =>
+        caller.ReadsEverything || everyone || caller.KeyId == ownerId || readers.Contains(caller.KeyId);
 
     public static void ConfigureDatasetReach(this ModelBuilder modelBuilder) =>
         modelBuilder.Entity<DatasetReach>(e =>
@@ -56,7 +59,7 @@ public static class DatasetReaches
     public static async Task<Guid[]?> ReadableByAsync(this DbContext db, Caller caller,
         CancellationToken cancellationToken)
     {
-        if (caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId)
+        if (caller.ReadsEverything)
             return null;
         var key = caller.KeyId;
         var ids = await db.Set<DatasetReach>().AsNoTracking()
@@ -71,18 +74,26 @@ public static class DatasetReaches
     /// thing derives from); null lineage is not known yet, so admins only.
     /// </summary>
     public static async Task<bool> MayReadAsync(this DbContext db, Caller caller, IReadOnlyCollection<Guid>? lineage,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        caller.ReadsEverything
+        || (await db.ReadableAmongAsync(caller, lineage ?? [], cancellationToken)).Covers(lineage);
+
+    /// <summary>
+    /// Which of <paramref name="datasetIds"/> <paramref name="caller"/> may read (with <see cref="NoDataset"/>); null
+    /// when it may read all. Looks up those datasets' reach only, by key: for a request about a few things (one
+    /// model, its versions), where <see cref="ReadableByAsync"/> would list every dataset the caller may read.
+    /// </summary>
+    public static async Task<HashSet<Guid>?> ReadableAmongAsync(this DbContext db, Caller caller,
+        IEnumerable<Guid> datasetIds, CancellationToken cancellationToken)
     {
-        if (caller.IsAdmin || caller.KeyId == Caller.ServiceKeyId)
-            return true;
-        if (lineage is null)
-            return false;
-        var needed = lineage.Where(d => d != NoDataset).Distinct().ToList();
-        if (needed.Count == 0)
-            return true;
-        var reaches = await db.Set<DatasetReach>().AsNoTracking()
-            .Where(r => needed.Contains(r.DatasetId)).ToListAsync(cancellationToken);
-        return reaches.Count == needed.Count && reaches.All(r => r.Admits(caller));
+        if (caller.ReadsEverything)
+            return null;
+        var ids = datasetIds.Where(d => d != NoDataset).Distinct().ToList();
+        var reaches = ids.Count == 0
+            ? []
+            : await db.Set<DatasetReach>().AsNoTracking().Where(r => ids.Contains(r.DatasetId))
+                .ToListAsync(cancellationToken);
+        return [NoDataset, .. reaches.Where(r => r.Admits(caller)).Select(r => r.DatasetId)];
     }
 
     public static Task<bool> MayReadAsync(this DbContext db, Caller caller, Guid datasetId,
@@ -91,7 +102,7 @@ public static class DatasetReaches
 
     /// <summary>Whether every dataset of <paramref name="lineage"/> is among <paramref name="readable"/> (null: all
     /// are).</summary>
-    public static bool Covers(this Guid[]? readable, IEnumerable<Guid>? lineage) =>
+    public static bool Covers(this IEnumerable<Guid>? readable, IEnumerable<Guid>? lineage) =>
         readable is null || lineage is not null && lineage.All(readable.Contains);
 }
 
