@@ -96,4 +96,41 @@ public sealed class LeaseHeartbeatTests : IAsyncLifetime
         Assert.False(heartbeat.Confirm());
         Assert.True(heartbeat.Lost.IsCancellationRequested);
     }
+
+    [Fact]
+    public async Task A_run_deleted_after_a_worker_claimed_it_and_before_it_started_stays_deleted()
+    {
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+            var queued = Run.Create(Guid.NewGuid(), new RunSpec { Name = "m" }, Guid.NewGuid(), null);
+            queued.Queue();
+            db.Runs.Add(queued);
+            await db.SaveChangesAsync();
+        }
+        await using var worker = _services.CreateAsyncScope();
+        var workerDb = worker.ServiceProvider.GetRequiredService<TrainingDbContext>();
+        var (found, claim) = await RunClaims.ClaimNextAsync(workerDb, "worker-a", new TrainingOptions(),
+            CancellationToken.None);
+        Assert.True(found);
+        Assert.Equal(RunState.Queued, claim!.Run.State);   // claimed, not started yet
+
+        // The dataset's deletion reaches the run in this moment: it is still Queued, so it is deleted at once.
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+            var run = await db.Runs.SingleAsync(r => r.Id == claim.Run.Id);
+            run.MarkDeleted();
+            await db.SaveChangesAsync();
+        }
+
+        // The worker's start must not bring the deleted run back as Training.
+        claim.Run.Start(0);
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => workerDb.SaveChangesAsync());
+        await using (var scope = _services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+            Assert.Equal(RunState.Deleted, (await db.Runs.SingleAsync(r => r.Id == claim.Run.Id)).State);
+        }
+    }
 }

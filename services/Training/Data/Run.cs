@@ -322,6 +322,9 @@ public sealed class Run : IOwned, IListed
     {
         if (State == RunState.Training)
             throw new RunStateException($"Run {Id} is training; it is deleted once it has stopped.");
+        // As with a cancel: a worker that claimed the run but has not started it yet must fail its next write, or its
+        // start would bring the deleted run back as Training.
+        LeaseToken++;
         State = RunState.Deleted;
         DeletedAt = UpdatedAt = DateTimeOffset.UtcNow;
         FinishedAt ??= DeletedAt;
