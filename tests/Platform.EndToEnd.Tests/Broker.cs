@@ -20,7 +20,7 @@ public static class Broker
         return int.Parse(row[1]);
     }
 
-    private static string Run(params string[] arguments)
+    public static string Run(params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(Ctl, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var output = process.StandardOutput.ReadToEnd();

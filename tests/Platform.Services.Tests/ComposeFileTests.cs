@@ -91,6 +91,22 @@ public class ComposeFileTests
             Assert.Contains($"Password={env[$"DB_PASSWORD_{backend.ToUpperInvariant()}"]}", database);
             Assert.Equal("http://+:8080", environment.Children[new YamlScalarNode("ASPNETCORE_URLS")].ToString());
         }
+
+        // Each backend logs in to RabbitMQ as its own user, which the broker imports at start; the gateway has none.
+        var broker = Map(services, "rabbitmq");
+        Assert.Equal(["sh", "/broker/start.sh"],
+            ((YamlSequenceNode)broker.Children[new YamlScalarNode("entrypoint")]).Children.Select(c => c.ToString()));
+        Assert.Contains(((YamlSequenceNode)broker.Children[new YamlScalarNode("volumes")]).Children,
+            v => v.ToString().EndsWith("/infra/broker:/broker:ro"));
+        foreach (var backend in Backends)
+        {
+            var password = env[$"BROKER_PASSWORD_{backend.ToUpperInvariant()}"];
+            Assert.Equal($"amqp://platform-{backend}:{password}@rabbitmq:5672/", Map(Map(services, backend), "environment")
+                .Children[new YamlScalarNode("ConnectionStrings__RabbitMq")].ToString());
+            Assert.Equal(password, Map(broker, "environment")
+                .Children[new YamlScalarNode($"BROKER_PASSWORD_{backend.ToUpperInvariant()}")].ToString());
+        }
+        Assert.False(Has(Map(gateway, "environment"), "ConnectionStrings__RabbitMq"));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public class KubernetesManifestTests
             // Exactly one of its secrets sets its connection string, naming its own role.
             var database = Assert.Single(sources, s => s.Data.ContainsKey("ConnectionStrings__Platform"));
             Assert.Contains($"Username=platform_{name};", Setting(database, "ConnectionStrings__Platform"));
-            Assert.StartsWith($"platform-db-{name}", database.Metadata.Name);
+            Assert.StartsWith($"platform-{name}", database.Metadata.Name);
         }
         var jobs = dev.OfType<V1Job>().ToDictionary(j => j.Metadata.Name);
         Assert.Equal(["audit-lock", "db-roles"], jobs.Keys.Order());
@@ -40,6 +40,43 @@ public class KubernetesManifestTests
         Assert.Equal(File.ReadAllText(Path.Combine(Root, "infra", "db", "roles.sql")), sql["roles.sql"]);
         Assert.Contains("/db/roles.sql", string.Join(" ", jobs["db-roles"].Spec.Template.Spec.Containers.Single().Command));
         Assert.Contains("/health/ready", string.Join(" ", jobs["audit-lock"].Spec.Template.Spec.Containers.Single().Command));
+    }
+
+    [Fact]
+    public void Each_service_that_sends_messages_logs_in_to_the_broker_as_its_own_user_which_the_broker_imports()
+    {
+        var dev = Objects("overlays/dev");
+        string Setting(V1Secret secret, string key) => System.Text.Encoding.UTF8.GetString(secret.Data[key]);
+        var secrets = dev.OfType<V1Secret>().ToDictionary(s => s.Metadata.Name);
+        var broker = dev.OfType<V1StatefulSet>().Single(s => s.Metadata.Name == "rabbitmq").Spec.Template.Spec;
+        var container = broker.Containers.Single();
+        Assert.Equal(["sh", "/broker/start.sh"], container.Command);
+        var scripts = dev.OfType<V1ConfigMap>().Single(c => c.Metadata.Name == "platform-broker").Data;
+        foreach (var file in new[] { "start.sh", "definitions.sh" })
+            Assert.Equal(File.ReadAllText(Path.Combine(Root, "infra", "broker", file)), scripts[file]);
+        Assert.Equal("platform-broker", broker.Volumes.Single(v => v.Name == container.VolumeMounts
+            .Single(m => m.MountPath == "/broker").Name).ConfigMap.Name);
+        // Generated Secrets carry a hash suffix: platform-secrets-<hash>.
+        Assert.DoesNotContain(secrets.Values.Single(s => s.Metadata.Name.StartsWith("platform-secrets-")).Data.Keys,
+            k => k.Contains("RabbitMq"));
+
+        foreach (var deployment in dev.OfType<V1Deployment>())
+        {
+            var name = deployment.Metadata.Name;
+            var urls = deployment.Spec.Template.Spec.Containers.Single().EnvFrom.Where(e => e.SecretRef is not null)
+                .Select(e => secrets[e.SecretRef.Name]).Where(s => s.Data.ContainsKey("ConnectionStrings__RabbitMq"))
+                .Select(s => new Uri(Setting(s, "ConnectionStrings__RabbitMq"))).ToList();
+            if (name == "gateway")
+            {
+                Assert.Empty(urls);   // it sends no message
+                continue;
+            }
+            // The password in the service's URL is the one the broker's definitions give its user.
+            var url = Assert.Single(urls);
+            var reference = container.Env.Single(e => e.Name == $"BROKER_PASSWORD_{name.ToUpperInvariant()}")
+                .ValueFrom.SecretKeyRef;
+            Assert.Equal($"platform-{name}:{Setting(secrets[reference.Name], reference.Key)}", url.UserInfo);
+        }
     }
 
     [Theory]
@@ -197,7 +234,7 @@ public class KubernetesManifestTests
             Assert.Equal("/artifacts", pod.Containers.Single().VolumeMounts.Single(m => m.Name == "artifacts").MountPath);
             var sources = pod.Containers.Single().EnvFrom;
             Assert.Equal(["platform-config"], sources.Where(e => e.ConfigMapRef is not null).Select(e => e.ConfigMapRef.Name));
-            Assert.Equal(["platform-secrets", $"platform-db-{deployment.Metadata.Name}", "platform-s3"],
+            Assert.Equal(["platform-secrets", $"platform-{deployment.Metadata.Name}", "platform-s3"],
                 sources.Where(e => e.SecretRef is not null).Select(e => e.SecretRef.Name));
         }
         Assert.DoesNotContain(s3.OfType<V1Deployment>().Single(d => d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single().EnvFrom ?? [],
@@ -290,7 +327,8 @@ public class KubernetesManifestTests
             .Where(d => !string.IsNullOrWhiteSpace(d)).ToList();
     }
 
-    // Renders every target once, from a copy of infra/k8s (and infra/db, whose SQL the dev overlay's Jobs run) in
+    // Renders every target once, from a copy of infra/k8s (and infra/db and infra/broker, which the dev overlay's Jobs
+    // and broker run) in
     // which the dev overlay's make-secrets.sh has written its Secret files (they are never committed).
     private static string RenderAll()
     {
@@ -300,6 +338,7 @@ public class KubernetesManifestTests
             var k8s = Path.Combine(copy.FullName, "k8s");
             CopyDirectory(Path.Combine(Root, "infra", "k8s"), k8s);
             CopyDirectory(Path.Combine(Root, "infra", "db"), Path.Combine(copy.FullName, "db"));
+            CopyDirectory(Path.Combine(Root, "infra", "broker"), Path.Combine(copy.FullName, "broker"));
             Run("bash", [Path.Combine(k8s, "overlays", "dev", "make-secrets.sh")]);
             var output = new System.Text.StringBuilder();
             foreach (var target in new[] { "base", "overlays/dev", "overlays/gpu", "overlays/s3", "overlays/tls" })

@@ -4,17 +4,22 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 [ -e "$here/platform-infra.env" ] && { echo "secrets already written in $here"; exit 0; }
 token() { head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
-pg=$(token) mq=$(token)
 umask 077
-printf 'POSTGRES_PASSWORD=%s\nRABBITMQ_DEFAULT_PASS=%s\n' "$pg" "$mq" > "$here/platform-infra.env"
-printf 'ConnectionStrings__RabbitMq=amqp://platform:%s@rabbitmq:5672/\nPLATFORM_INTERNAL_SECRET=%s\n' \
-  "$mq" "$(token)" > "$here/platform-secrets.env"
-# Each service's own database role (made by the db-roles Job), its password also given to that Job.
+printf 'POSTGRES_PASSWORD=%s\nRABBITMQ_DEFAULT_PASS=%s\n' "$(token)" "$(token)" > "$here/platform-infra.env"
+printf 'PLATFORM_INTERNAL_SECRET=%s\n' "$(token)" > "$here/platform-secrets.env"
+# Each service's own database role (made by the db-roles Job) and broker user (imported by the broker at start),
+# their passwords also given to those two; the gateway sends no message, so it has no broker user.
 for service in gateway ingestion tokenization training evaluation generation; do
-  password=$(token)
-  printf 'DB_PASSWORD_%s=%s\n' "$(echo "$service" | tr '[:lower:]' '[:upper:]')" "$password" >> "$here/platform-infra.env"
+  upper="$(echo "$service" | tr '[:lower:]' '[:upper:]')" database=$(token)
+  printf 'DB_PASSWORD_%s=%s\n' "$upper" "$database" >> "$here/platform-infra.env"
   printf 'ConnectionStrings__Platform=Host=postgres;Port=5432;Database=platform;Username=platform_%s;Password=%s\n' \
-    "$service" "$password" > "$here/platform-db-$service.env"
+    "$service" "$database" > "$here/platform-$service.env"
+  if [ "$service" != gateway ]; then
+    broker=$(token)
+    printf 'BROKER_PASSWORD_%s=%s\n' "$upper" "$broker" >> "$here/platform-infra.env"
+    printf 'ConnectionStrings__RabbitMq=amqp://platform-%s:%s@rabbitmq:5672/\n' "$service" "$broker" \
+      >> "$here/platform-$service.env"
+  fi
 done
 printf 'PLATFORM_ADMIN_KEY=%s\n' "$(token)" > "$here/platform-admin.env"
-echo "wrote platform-infra.env, platform-secrets.env, platform-admin.env and platform-db-<service>.env in $here"
+echo "wrote platform-infra.env, platform-secrets.env, platform-admin.env and platform-<service>.env in $here"
