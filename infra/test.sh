@@ -24,6 +24,8 @@ ensure_secrets
 
 log "Building ($BUILD_CONFIGURATION)"
 dotnet build "$REPO_ROOT/Platform.sln" -c "$BUILD_CONFIGURATION" -nologo -v q -clp:ErrorsOnly
+log "Building the benchmarks (kept out of the product's build)"
+dotnet build "$REPO_ROOT/infra/bench/Benchmarks.slnx" -c "$BUILD_CONFIGURATION" -nologo -v q -clp:ErrorsOnly
 
 results="$DATA_DIR/test-results"
 rm -rf "$results"

@@ -61,7 +61,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     /// <summary>
     /// Whether CPU training computes attention as written-out products rather than LibTorch's fused kernel: the fused
     /// CPU kernel is the slower of the two for its forward and backward pass in bf16 at every size measured, and in fp32
-    /// up to 256 positions; beyond that in fp32 it is faster and keeps no attention map (figures: README, Benchmarks).
+    /// up to 256 positions; beyond that in fp32 it is faster and keeps no attention map (figures: docs/benchmarks.md).
     /// </summary>
     private bool WritesOutTrainingAttention(Tensor q) =>
         training && is_grad_enabled() && q.device_type == TorchSharp.DeviceType.CPU

@@ -5,8 +5,8 @@ namespace Platform.ML;
 
 /// <summary>
 /// Causal attention with dropout on the attention probabilities, as one autograd node. Written out because
-/// LibTorch's fused CPU kernel refuses dropout, and its fallback draws the mask element by element (341 ms for a
-/// baby-GPT layer against 42 ms without dropout, measured here) and keeps every intermediate. Backward keeps only
+/// LibTorch's fused CPU kernel refuses dropout, and its fallback draws the mask element by element (several times
+/// the layer's time without dropout: docs/benchmarks.md, "Dropout") and keeps every intermediate. Backward keeps only
 /// q, k, v, the probabilities and the mask's seed; the mask and the dropped probabilities are rebuilt from them
 /// when needed: per baby-GPT layer that is 75 MB (bf16) less than autograd would keep (a 25 MB mask and 50 MB of
 /// dropped probabilities), for one more mask and one more elementwise pass over the map.

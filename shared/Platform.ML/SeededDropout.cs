@@ -6,9 +6,9 @@ namespace Platform.ML;
 
 /// <summary>
 /// Dropout whose mask comes from a counter-based hash (SplitMix64) keyed by one draw from torch's generator.
-/// LibTorch's CPU dropout draws every element from its serial Mersenne Twister: 180 ms for one baby-GPT attention
-/// map (64×6×256×256) on this machine's 2 cores, against 13 ms here, and training such a model runs 13 dropouts
-/// per step. Same distribution (p rounded to a multiple of 2⁻¹⁶, with the matching 1/(1−p) scale), and the mask
+/// LibTorch's CPU dropout draws every element from its serial Mersenne Twister, which dominates a step of a model
+/// that runs many dropouts over attention maps (figures: docs/benchmarks.md, "Dropout"). Same distribution (p rounded
+/// to a multiple of 2⁻¹⁶, with the matching 1/(1−p) scale), and the mask
 /// is fully determined by torch's RNG state, which checkpoints save and <see cref="RecomputedBlock"/> restores.
 /// On CUDA LibTorch's own dropout (Philox, fast there) is used, its generator reseeded from the same CPU draw, so
 /// GPU masks too follow the CPU state (TorchSharp cannot read or restore the CUDA generator's state).

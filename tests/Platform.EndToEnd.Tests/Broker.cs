@@ -20,6 +20,19 @@ public static class Broker
         return int.Parse(row[1]);
     }
 
+    /// <summary>
+    /// Messages of the platform's queues not yet consumed to the end: ready, or delivered and not acknowledged (a
+    /// consumer acknowledges once it has finished). Error and skipped queues, which keep what failed, are left out.
+    /// </summary>
+    public static int Outstanding()
+    {
+        var lines = Run("-q", "list_queues", "-p", VirtualHost, "name", "messages_ready", "messages_unacknowledged",
+            "--no-table-headers").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return lines.Select(l => l.Split('\t', StringSplitOptions.TrimEntries))
+            .Where(c => c.Length == 3 && !c[0].EndsWith("_error") && !c[0].EndsWith("_skipped"))
+            .Sum(c => int.Parse(c[1]) + int.Parse(c[2]));
+    }
+
     public static string Run(params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(Ctl, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;

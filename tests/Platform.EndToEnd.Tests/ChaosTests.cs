@@ -92,22 +92,28 @@ public sealed class ChaosTests(PlatformStack stack)
         await UntilAsync(runId, r => r["step"]!.GetValue<int>() > 50 || Ended(r));
 
         // Ask about the run all through the outage: every answer is 200 or a 503 problem, and none takes long.
-        var answers = new ConcurrentBag<(HttpStatusCode Status, string? ContentType, TimeSpan Took)>();
+        var answers = new ConcurrentBag<(HttpStatusCode Status, string? ContentType, TimeSpan Took, int Asked)>();
+        var asked = 0;
         using var stop = new CancellationTokenSource();
         var asking = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
+                var number = Interlocked.Increment(ref asked);
                 var clock = Stopwatch.StartNew();
                 using var response = await Http.GetAsync($"/api/runs/{runId}");
-                answers.Add((response.StatusCode, response.Content.Headers.ContentType?.MediaType, clock.Elapsed));
+                answers.Add((response.StatusCode, response.Content.Headers.ContentType?.MediaType, clock.Elapsed, number));
                 await Task.Delay(200);
             }
         });
         Chaos("restart-postgres", "5", "--test");
         // The restart ended this test process's pooled connections too; later tests must not pick one up.
         NpgsqlConnection.ClearAllPools();
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Asked on until a question asked after the restart is answered.
+        var askedBeforeRestart = Volatile.Read(ref asked);
+        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(
+                answers.Any(a => a.Status == HttpStatusCode.OK && a.Asked > askedBeforeRestart))),
+            answered => answered.GetValue<bool>(), TimeSpan.FromSeconds(60), stack.Logs);
         await stop.CancelAsync();
         await asking;
 

@@ -268,8 +268,9 @@ public sealed class PipelineTests(PlatformStack stack)
         {
             await bus.StopAsync();
         }
-        // Give every consumer time to take the duplicates before counting.
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // Every consumer has taken the duplicates before counting: nothing is left in, or held from, a queue.
+        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Broker.Outstanding())),
+            n => n.GetValue<int>() == 0, TimeSpan.FromSeconds(60), stack.Logs);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
 //   dotnet run -c Release --project infra/bench/Platform.Bench --
-//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory] [--threads N] [--steps N]
+//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory|dropout] [--threads N] [--steps N]
 //       [--baby-steps N] [--recompute] [--precision fp32|bf16] [--corpus PATH] [--every N]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
@@ -84,6 +84,10 @@ if (mode is "lora")
 if (mode is "seq2seq")
     Seq2SeqBench.Run(IntArg("--steps", 900), threads > 0 ? threads : Environment.ProcessorCount, precision,
         double.Parse(StringArg("--label-smoothing", "0"), System.Globalization.CultureInfo.InvariantCulture), IntArg("--pairs", 5000));
+
+if (mode is "dropout")
+    DropoutBench.Run(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--steps", 5),
+        precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32);
 
 if (mode is "generate")
 {

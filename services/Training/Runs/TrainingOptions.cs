@@ -6,7 +6,7 @@ public sealed class TrainingOptions
     /// <summary>
     /// LibTorch intra-op threads; ≤ 0: every core but one (at least one). The core left over runs the service's own
     /// threads (lease heartbeats, metrics, messaging, HTTP); when LibTorch's threads share every core with them, its
-    /// parallel regions wait on descheduled threads. README has the measured figures.
+    /// parallel regions wait on descheduled threads (figures: docs/benchmarks.md).
     /// </summary>
     public int TorchThreads { get; set; }
 
