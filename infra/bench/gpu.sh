@@ -7,7 +7,7 @@
 #   - a package feed that serves TorchSharp-cuda-linux: the benchmark is built with -p:TorchBackend=cuda;
 #   - TORCH_CUDA_LIB=/path/to/torch/lib (a PyTorch installation's, e.g. $(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')/lib):
 #     the benchmark is published without the CPU LibTorch it normally carries and loads that folder's libraries
-#     instead. TorchSharp 0.107 is built for LibTorch 2.10; PyTorch 2.11's libraries loaded and ran (README).
+#     instead. TorchSharp 0.107 is built for LibTorch 2.10; PyTorch 2.11's libraries loaded and ran (docs/benchmarks.md).
 # Beside it, infra/bench/torch_reference.py --device cuda runs the same config in PyTorch for a side-by-side figure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -2,7 +2,7 @@
 # Makes TorchSharp 0.107's libLibTorchSharp.so load on hosts whose libstdc++ predates GLIBCXX_3.4.32
 # (Debian 12, Ubuntu 22.04). Runs after every build/publish on the copy in the output folder (never the
 # NuGet cache); does nothing where the library already loads (e.g. the .NET 10 container images) or was
-# already patched. See README "TorchSharp on Debian 12".
+# already patched. See docs/operations.md, "TorchSharp on Debian 12".
 set -euo pipefail
 out="${1:?usage: patch-libtorchsharp.sh OUTPUT_DIR}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -9,7 +9,7 @@ namespace Platform.ML;
 /// writes its new key and value at its position, then attends over its own positions 0..p, and nothing else. Every row
 /// is computed alone with the same instructions, so its result does not depend on the rows beside it, and no mask or
 /// common span is needed. LibTorch ran this as one matrix-vector product per row and head, each a library call that
-/// cost as much as the products of the weights at 16 rows (README, Continuous batching).
+/// cost as much as the products of the weights at 16 rows (docs/benchmarks.md, "Continuous batching").
 /// </summary>
 internal static unsafe class DecodeAttention
 {

@@ -5,7 +5,7 @@ namespace Platform.ML;
 /// their gradients and AdamW's two moments (16 bytes a parameter, plus a bf16 copy of the weights when computing in
 /// bf16), the activations kept for the backward pass, and the process's own baseline. The activation model (per layer
 /// and token, 16·C values plus 2·H·T for attention; bf16 keeping 0.6 of fp32's bytes; recomputation 0.58 of that)
-/// was fitted to the benchmark's measured peaks; README has the figures and the test holding it to 30%.
+/// was fitted to the benchmark's measured peaks; docs/benchmarks.md has the figures and the test holding it to 30%.
 /// </summary>
 public sealed record GptEstimate(long Parameters, long TokensPerStep, long Tokens, double TrainingFlops, long WeightsAndOptimizerBytes,
     long ActivationBytes, long BaselineBytes)

@@ -9,7 +9,7 @@ namespace Platform.ML;
 /// fp32 (the optimizer's master copy, so small updates are not rounded away) and are cast at each use; matmuls,
 /// attention and GELU run in the compute type; LayerNorm, the residual stream, logits and the loss stay fp32.
 /// Each weight is cast once a step, at its one use in the forward pass, as autocast's per-forward cache would
-/// (README, "Benchmarks", has the speed against PyTorch's autocast; docs/benchmarks.md, on which CPUs bf16 pays).
+/// (docs/benchmarks.md has its speed against PyTorch's autocast, and on which CPUs bf16 pays).
 /// </summary>
 public static class MixedPrecision
 {

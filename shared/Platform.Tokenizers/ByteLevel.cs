@@ -20,7 +20,7 @@ public static partial class ByteLevel
     /// <summary>
     /// GPT-2's pattern for the calling thread's own use. A Regex keeps one matcher for reuse; a thread that finds it
     /// taken by another builds a new one for that match, so threads sharing one instance allocate at nearly every match
-    /// and encoding on two cores ran no faster than on one (README, "Benchmarks"). Each thread therefore matches with
+    /// and encoding on two cores ran no faster than on one (docs/benchmarks.md). Each thread therefore matches with
     /// an instance of its own, compiled from the same pattern.
     /// </summary>
     public static Regex Gpt2PatternForThisThread() =>

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>The `platform` command line, built as README builds it, against the running stack.</summary>
+/// <summary>The `platform` command line, built as docs/dashboard-and-cli.md builds it, against the running stack.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class CliTests(PlatformStack stack) : IDisposable
 {

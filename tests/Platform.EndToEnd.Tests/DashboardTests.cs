@@ -8,7 +8,7 @@ namespace Platform.EndToEnd.Tests;
 /// <summary>
 /// The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright through its executable path (no
 /// browser download), against the running stack through the gateway. With PLATFORM_SCREENSHOTS=1 the main pages are
-/// saved under docs/screenshots (README shows them); otherwise to a temporary folder.
+/// saved under docs/screenshots (docs/dashboard-and-cli.md shows them); otherwise to a temporary folder.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class DashboardTests(PlatformStack stack)

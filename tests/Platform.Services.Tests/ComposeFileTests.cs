@@ -55,7 +55,7 @@ public class ComposeFileTests
         foreach (var (key, service) in services.Children.Where(s => !oneShots.Contains(s.Key.ToString())))
         {
             Assert.True(Has(service, "healthcheck"), $"{key} has no healthcheck");
-            // A container that dies is started again by the engine (issue 10: faults survived).
+            // A container that dies is started again by the engine.
             Assert.Equal("unless-stopped", ((YamlMappingNode)service).Children[new YamlScalarNode("restart")].ToString());
             Assert.Equal(key.ToString() == "gateway", Has(service, "ports"));
         }

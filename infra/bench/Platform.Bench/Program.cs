@@ -4,7 +4,7 @@ using Platform.Tokenizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// Training benchmark against nanoGPT's numbers on the same machine (see README "Benchmarks").
+// Training benchmark against nanoGPT's numbers on the same machine (see docs/benchmarks.md).
 //   dotnet run -c Release --project infra/bench/Platform.Bench --
 //       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory|dropout] [--threads N] [--steps N]
 //       [--baby-steps N] [--recompute] [--precision fp32|bf16] [--corpus PATH] [--every N]

@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.ML.Tokenizers;
 using Platform.Tokenizers;
 
-// Tokenizer benchmark (see README "Benchmarks"):  bash infra/bench/tokenizers.sh [--large-mb N] [--encode-mb N]
+// Tokenizer benchmark (see docs/benchmarks.md):  bash infra/bench/tokenizers.sh [--large-mb N] [--encode-mb N]
 //                                                  bash infra/bench/tokenizers.sh --long-pieces
 var root = FindRoot();
 var demo = File.ReadAllText(Path.Combine(root, "infra", "demo", "tinyshakespeare.txt"));

@@ -10,7 +10,7 @@ namespace Ingestion.Privacy;
 /// what it replaced. Each kind is a pattern for candidates plus a check that the candidate really is one (a Luhn
 /// checksum, a resident ID's check digit and birth date, an address that parses), applied in that order so that a
 /// replaced span is never seen again by a later kind. Every pattern is ASCII: letters and digits of other scripts
-/// (Chinese text around a phone number, say) are boundaries, never part of a match. README lists exactly what each
+/// (Chinese text around a phone number, say) are boundaries, never part of a match. docs/security.md lists exactly what each
 /// kind matches and what it leaves alone.
 /// </summary>
 public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)

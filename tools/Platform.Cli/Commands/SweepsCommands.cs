@@ -8,7 +8,7 @@ public static class SweepsCommands
 {
     public static Command Create(GlobalOptions globals)
     {
-        var file = new Argument<FileInfo>("file") { Description = "The sweep as JSON: {\"base\": <run spec>, \"grid\"|\"random\": {...}, \"maxRuns\", \"registerBest\"} (README, \"Sweeps\")" };
+        var file = new Argument<FileInfo>("file") { Description = "The sweep as JSON: {\"base\": <run spec>, \"grid\"|\"random\": {...}, \"maxRuns\", \"registerBest\"} (docs/api.md, \"Sweeps\")" };
         var dataset = new Option<Guid?>("--dataset") { Description = "The dataset to train on (overrides the file's datasetId)" };
         var start = new Command("start", "Start a sweep: its runs queue for any training worker") { file, dataset };
         start.SetAction(globals.Run(async (result, client, cancellationToken) =>
