@@ -48,6 +48,7 @@ public sealed record TrainingSpec
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Floor of the cosine decay; defaults to learningRate / 10.</summary>
     public double? MinLearningRate { get; init; }
+    public static double DefaultMinLearningRate(double learningRate) => learningRate / 10;
     public int WarmupSteps { get; init; } = 100;
     public double WeightDecay { get; init; } = 0.1;
     public double Beta1 { get; init; } = 0.9;

@@ -113,7 +113,7 @@ public sealed class Trainer(TrainerOptions options)
         var generator = new Generator((ulong)options.Seed);
         using var optimizer = CreateOptimizer(task.Model);
         foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = options.Schedule.At(options.WarmupSteps);
+            group.LearningRate = options.Schedule.At(Math.Min(options.WarmupSteps, options.MaxSteps));
         using var update = new FlatAdamW(optimizer);
         List<double> Run(int steps, TimeSpan time)
         {

@@ -1,24 +1,53 @@
+using Platform.Contracts;
+
 namespace Platform.ML;
 
+/// <summary>
+/// The trainer's settings. Their defaults are a run spec's (<see cref="TrainingSpec"/>), the one place they are
+/// written; <see cref="From"/> turns a run's spec into them.
+/// </summary>
 public sealed record TrainerOptions
 {
-    public int MaxSteps { get; init; } = 2000;
-    public int BatchSize { get; init; } = 12;
-    public double LearningRate { get; init; } = 1e-3;
-    public double MinLearningRate { get; init; } = 1e-4;
-    public int WarmupSteps { get; init; } = 100;
-    public double WeightDecay { get; init; } = 0.1;
-    public double Beta1 { get; init; } = 0.9;
-    public double Beta2 { get; init; } = 0.99;
-    public double GradClip { get; init; } = 1.0;
-    /// <summary>Micro-batches per optimiser step: the step sees GradientAccumulationSteps × BatchSize windows.</summary>
-    public int GradientAccumulationSteps { get; init; } = 1;
-    public int EvalInterval { get; init; } = 250;
-    public int EvalIters { get; init; } = 20;
-    public int LogInterval { get; init; } = 10;
-    public int Seed { get; init; } = 1337;
+    private static readonly TrainingSpec Defaults = new();
 
-    public LearningRateSchedule Schedule => new(LearningRate, MinLearningRate, WarmupSteps, MaxSteps);
+    public int MaxSteps { get; init; } = Defaults.MaxSteps;
+    public int BatchSize { get; init; } = Defaults.BatchSize;
+    public double LearningRate { get; init; } = Defaults.LearningRate;
+    /// <summary>Floor of the cosine decay; null: the spec's default for the learning rate.</summary>
+    public double? MinLearningRate { get; init; } = Defaults.MinLearningRate;
+    public int WarmupSteps { get; init; } = Defaults.WarmupSteps;
+    public double WeightDecay { get; init; } = Defaults.WeightDecay;
+    public double Beta1 { get; init; } = Defaults.Beta1;
+    public double Beta2 { get; init; } = Defaults.Beta2;
+    public double GradClip { get; init; } = Defaults.GradClip;
+    /// <summary>Micro-batches per optimiser step: the step sees GradientAccumulationSteps × BatchSize windows.</summary>
+    public int GradientAccumulationSteps { get; init; } = Defaults.GradientAccumulationSteps;
+    public int EvalInterval { get; init; } = Defaults.EvalInterval;
+    public int EvalIters { get; init; } = Defaults.EvalIters;
+    public int LogInterval { get; init; } = 10;
+    public int Seed { get; init; } = Defaults.Seed;
+
+    public LearningRateSchedule Schedule => new(LearningRate,
+        MinLearningRate ?? TrainingSpec.DefaultMinLearningRate(LearningRate), Math.Min(WarmupSteps, MaxSteps), MaxSteps);
+
+    /// <summary>A run's settings as the trainer takes them.</summary>
+    public static TrainerOptions From(TrainingSpec t, int logInterval) => new()
+    {
+        MaxSteps = t.MaxSteps,
+        BatchSize = t.BatchSize,
+        LearningRate = t.LearningRate,
+        MinLearningRate = t.MinLearningRate,
+        WarmupSteps = t.WarmupSteps,
+        WeightDecay = t.WeightDecay,
+        Beta1 = t.Beta1,
+        Beta2 = t.Beta2,
+        GradClip = t.GradClip,
+        GradientAccumulationSteps = t.GradientAccumulationSteps,
+        EvalInterval = t.EvalInterval,
+        EvalIters = t.EvalIters,
+        LogInterval = Math.Max(1, logInterval),
+        Seed = t.Seed,
+    };
 }
 
 /// <summary>TokensPerStep: the token positions one optimiser step processes (for pairs, their mean count per batch).</summary>

@@ -106,27 +106,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             return timing;
         }, cancellationToken);
 
-    private TrainerOptions TrainerOptionsOf(Run run)
-    {
-        var t = run.Spec.Training;
-        return new TrainerOptions
-        {
-            MaxSteps = t.MaxSteps,
-            BatchSize = t.BatchSize,
-            LearningRate = t.LearningRate,
-            MinLearningRate = t.MinLearningRate ?? t.LearningRate / 10,
-            WarmupSteps = Math.Min(t.WarmupSteps, t.MaxSteps),
-            WeightDecay = t.WeightDecay,
-            Beta1 = t.Beta1,
-            Beta2 = t.Beta2,
-            GradClip = t.GradClip,
-            GradientAccumulationSteps = t.GradientAccumulationSteps,
-            EvalInterval = t.EvalInterval,
-            EvalIters = t.EvalIters,
-            LogInterval = Math.Max(1, options.Value.LogInterval),
-            Seed = t.Seed,
-        };
-    }
+    private TrainerOptions TrainerOptionsOf(Run run) =>
+        TrainerOptions.From(run.Spec.Training, options.Value.LogInterval);
 
     /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>
     public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize, PairSpecialIds sourceSpecials,
