@@ -22,9 +22,14 @@ public static class Checkpoint
     {
         switch (model)
         {
-            case Gpt gpt: Save(gpt, stream); break;
-            case EncoderDecoder encoderDecoder: Save(encoderDecoder, stream); break;
-            default: throw new ArgumentException($"No checkpoint format for {model.GetType().Name}.", nameof(model));
+            case Gpt gpt:
+                Save(gpt, stream);
+                break;
+            case EncoderDecoder encoderDecoder:
+                Save(encoderDecoder, stream);
+                break;
+            default:
+                throw new ArgumentException($"No checkpoint format for {model.GetType().Name}.", nameof(model));
         }
     }
 

@@ -52,9 +52,14 @@ public static class SafetensorsExport
     {
         switch (model)
         {
-            case Gpt gpt: Write(gpt, output); break;
-            case EncoderDecoder encoderDecoder: Write(encoderDecoder, output); break;
-            default: throw new ArgumentException($"No safetensors layout for {model.GetType().Name}.", nameof(model));
+            case Gpt gpt:
+                Write(gpt, output);
+                break;
+            case EncoderDecoder encoderDecoder:
+                Write(encoderDecoder, output);
+                break;
+            default:
+                throw new ArgumentException($"No safetensors layout for {model.GetType().Name}.", nameof(model));
         }
     }
 

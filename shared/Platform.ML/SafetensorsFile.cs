@@ -11,9 +11,21 @@ public sealed record SafetensorsEntry(string DType, long[] Shape, long Begin, lo
     /// <summary>Bytes of one element of each dtype the format defines.</summary>
     public static readonly IReadOnlyDictionary<string, int> ElementBytes = new Dictionary<string, int>
     {
-        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1,
-        ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1,
-        ["U64"] = 8, ["U32"] = 4, ["U16"] = 2, ["U8"] = 1, ["BOOL"] = 1,
+        ["F64"] = 8,
+        ["F32"] = 4,
+        ["F16"] = 2,
+        ["BF16"] = 2,
+        ["F8_E4M3"] = 1,
+        ["F8_E5M2"] = 1,
+        ["I64"] = 8,
+        ["I32"] = 4,
+        ["I16"] = 2,
+        ["I8"] = 1,
+        ["U64"] = 8,
+        ["U32"] = 4,
+        ["U16"] = 2,
+        ["U8"] = 1,
+        ["BOOL"] = 1,
     };
 
     public long Elements => Shape.Aggregate(1L, (a, b) => a * b);

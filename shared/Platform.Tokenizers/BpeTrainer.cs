@@ -40,15 +40,15 @@ internal static class WordCounts
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var source in sources)
-        foreach (var chunk in TextChunks.ReadAtSafeBreaks(source))
-        {
-            foreach (var part in specialTokens.Count == 0 ? [chunk] : chunk.Split(specialTokens.ToArray(), StringSplitOptions.None))
-            foreach (var match in pattern.EnumerateMatches(part))
+            foreach (var chunk in TextChunks.ReadAtSafeBreaks(source))
             {
-                var piece = part.AsSpan(match.Index, match.Length);
-                lookup[piece] = lookup.TryGetValue(piece, out var n) ? n + 1 : 1;
+                foreach (var part in specialTokens.Count == 0 ? [chunk] : chunk.Split(specialTokens.ToArray(), StringSplitOptions.None))
+                    foreach (var match in pattern.EnumerateMatches(part))
+                    {
+                        var piece = part.AsSpan(match.Index, match.Length);
+                        lookup[piece] = lookup.TryGetValue(piece, out var n) ? n + 1 : 1;
+                    }
             }
-        }
         return counts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value)).ToList();
     }
 }

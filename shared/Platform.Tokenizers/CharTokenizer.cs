@@ -85,9 +85,9 @@ public sealed class CharTokenizer : ITokenizer
     {
         var runes = new HashSet<int>();
         foreach (var source in sources)
-        foreach (var chunk in TextChunks.Read(source))
-        foreach (var rune in chunk.EnumerateRunes())
-            runes.Add(rune.Value);
+            foreach (var chunk in TextChunks.Read(source))
+                foreach (var rune in chunk.EnumerateRunes())
+                    runes.Add(rune.Value);
         return new CharTokenizer(runes, specialTokens);
     }
 }

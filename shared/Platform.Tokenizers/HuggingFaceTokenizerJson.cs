@@ -45,7 +45,10 @@ public static class HuggingFaceTokenizerJson
                 .Select(p => (JsonNode)AddedToken(p.id, p.t)).ToArray()),
             new JsonObject
             {
-                ["type"] = "BertNormalizer", ["clean_text"] = true, ["handle_chinese_chars"] = true, ["strip_accents"] = null,
+                ["type"] = "BertNormalizer",
+                ["clean_text"] = true,
+                ["handle_chinese_chars"] = true,
+                ["strip_accents"] = null,
                 ["lowercase"] = tokenizer.Lowercase,
             },
             new JsonObject { ["type"] = "BertPreTokenizer" },
@@ -179,8 +182,13 @@ public static class HuggingFaceTokenizerJson
 
     private static JsonObject AddedToken(int id, string content) => new()
     {
-        ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-        ["normalized"] = false, ["special"] = true,
+        ["id"] = id,
+        ["content"] = content,
+        ["single_word"] = false,
+        ["lstrip"] = false,
+        ["rstrip"] = false,
+        ["normalized"] = false,
+        ["special"] = true,
     };
 
     private static bool IsByteLevel(JsonElement pre) =>

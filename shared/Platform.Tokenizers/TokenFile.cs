@@ -75,7 +75,8 @@ public static class TokenFile
         if (info.DType == TokenDType.UInt16)
         {
             var src = MemoryMarshal.Cast<byte, ushort>(bytes);
-            for (var i = 0; i < ids.Length; i++) ids[i] = src[i];
+            for (var i = 0; i < ids.Length; i++)
+                ids[i] = src[i];
         }
         else
         {

@@ -156,9 +156,9 @@ public static class WordPieceTrainer
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var source in sources)
-        foreach (var chunk in TextChunks.ReadAtSafeBreaks(source))
-        foreach (var word in BertPreTokenization.Split(BertPreTokenization.Normalise(chunk, lowercase)))
-            counts[word] = counts.GetValueOrDefault(word) + 1;
+            foreach (var chunk in TextChunks.ReadAtSafeBreaks(source))
+                foreach (var word in BertPreTokenization.Split(BertPreTokenization.Normalise(chunk, lowercase)))
+                    counts[word] = counts.GetValueOrDefault(word) + 1;
         return counts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value)).ToList();
     }
 }

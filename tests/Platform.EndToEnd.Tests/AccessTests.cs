@@ -111,8 +111,11 @@ public sealed class AccessTests(PlatformStack stack)
         {
             await Api.EventuallyAsync(async () => JsonValue.Create(await Api.ReadyAsync(Port)), r => r.GetValue<bool>(),
                 TimeSpan.FromSeconds(90), stack.Logs);
-            HttpClient On(string key) => new() { BaseAddress = new Uri($"http://127.0.0.1:{Port}"),
-                DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", key) } };
+            HttpClient On(string key) => new()
+            {
+                BaseAddress = new Uri($"http://127.0.0.1:{Port}"),
+                DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", key) }
+            };
             using var admin = On(stack.AdminKey);
             Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(admin, "/api/keys/me")).Status);
 
@@ -629,8 +632,11 @@ public sealed class AccessTests(PlatformStack stack)
         var later = DateTimeOffset.UtcNow.AddSeconds(20).ToUnixTimeSeconds();
         var paths = new Dictionary<string, string>
         {
-            ["Ingestion"] = "/api/datasets", ["Tokenization"] = "/api/tokenizers", ["Training"] = "/api/runs",
-            ["Evaluation"] = "/api/evaluations", ["Generation"] = "/v1/models",
+            ["Ingestion"] = "/api/datasets",
+            ["Tokenization"] = "/api/tokenizers",
+            ["Training"] = "/api/runs",
+            ["Evaluation"] = "/api/evaluations",
+            ["Generation"] = "/v1/models",
         };
         foreach (var (service, path) in paths)
         {

@@ -21,8 +21,12 @@ public sealed class BrokerUsersTests : IDisposable
     public void Dispose()
     {
         foreach (var user in Services.Select(s => $"{_prefix}-{s}").Append(_prefix + "-admin"))
-            try { Broker.Run("-q", "delete_user", user); } catch (InvalidOperationException) { }
-        try { Broker.Run("-q", "delete_vhost", VirtualHost); } catch (InvalidOperationException) { }
+            try
+            { Broker.Run("-q", "delete_user", user); }
+            catch (InvalidOperationException) { }
+        try
+        { Broker.Run("-q", "delete_vhost", VirtualHost); }
+        catch (InvalidOperationException) { }
     }
 
     private Dictionary<string, string> ScriptEnvironment() => new()

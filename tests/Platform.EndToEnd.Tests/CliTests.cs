@@ -19,7 +19,9 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
     {
         var start = new ProcessStartInfo("dotnet", [Cli, .. args])
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
             StandardOutputEncoding = Encoding.UTF8,
         };
         start.Environment["XDG_CONFIG_HOME"] = _home;

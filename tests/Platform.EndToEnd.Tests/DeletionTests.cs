@@ -92,16 +92,16 @@ public sealed class DeletionTests(PlatformStack stack)
 
         // The rest follows by events, within seconds.
         await Api.EventuallyAsync(async () => new JsonObject
-            {
-                ["run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{runId}")).Status,
-                ["their run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{otherRunId}")).Status,
-                ["model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{name}")).Status,
-                ["their model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{otherName}")).Status,
-                ["tokenizers"] = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Count,
-                ["evaluations"] = (await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count,
-                ["served"] = (await Api.GetOkAsync(Admin, "/v1/models"))["data"]!.AsArray().Count(v => v!["id"]!.GetValue<string>().StartsWith(name)),
-                ["files"] = new JsonArray(Api.FilesContaining(stack.ArtifactsRoot, marker).Select(f => (JsonNode)f).ToArray()),
-            },
+        {
+            ["run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{runId}")).Status,
+            ["their run"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{otherRunId}")).Status,
+            ["model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{name}")).Status,
+            ["their model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{otherName}")).Status,
+            ["tokenizers"] = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Count,
+            ["evaluations"] = (await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count,
+            ["served"] = (await Api.GetOkAsync(Admin, "/v1/models"))["data"]!.AsArray().Count(v => v!["id"]!.GetValue<string>().StartsWith(name)),
+            ["files"] = new JsonArray(Api.FilesContaining(stack.ArtifactsRoot, marker).Select(f => (JsonNode)f).ToArray()),
+        },
             s => s["run"]!.GetValue<int>() == 404 && s["model"]!.GetValue<int>() == 404 && s["tokenizers"]!.GetValue<int>() == 0
                  && s["their run"]!.GetValue<int>() == 404 && s["their model"]!.GetValue<int>() == 404
                  && s["evaluations"]!.GetValue<int>() == 0 && s["served"]!.GetValue<int>() == 0 && s["files"]!.AsArray().Count == 0,
@@ -147,10 +147,10 @@ public sealed class DeletionTests(PlatformStack stack)
             await bus.StopAsync();
         }
         var states = await Api.EventuallyAsync(async () => new JsonObject
-            {
-                ["listed"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{listedRun}")).Status,
-                ["unlisted"] = (await Api.GetAsync(Admin, $"/api/runs/{lateRun}")).Body?["state"]?.GetValue<string>(),
-            }, s => s["listed"]!.GetValue<int>() == 404 && s["unlisted"]?.GetValue<string>() == "Cancelled",
+        {
+            ["listed"] = (int)(await Api.GetAsync(Admin, $"/api/runs/{listedRun}")).Status,
+            ["unlisted"] = (await Api.GetAsync(Admin, $"/api/runs/{lateRun}")).Body?["state"]?.GetValue<string>(),
+        }, s => s["listed"]!.GetValue<int>() == 404 && s["unlisted"]?.GetValue<string>() == "Cancelled",
             TimeSpan.FromSeconds(60), stack.Logs);
         Assert.Equal("Cancelled", states["unlisted"]!.GetValue<string>());
     }

@@ -58,8 +58,12 @@ public sealed class ImportTests(PlatformStack stack)
         long offset = 0;
         foreach (var (name, shape, bytes) in tensors)
         {
-            output[name] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length) };
+            output[name] = new JsonObject
+            {
+                ["dtype"] = "F32",
+                ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + bytes.Length)
+            };
             offset += bytes.Length;
         }
         var json = Encoding.UTF8.GetBytes(output.ToJsonString());

@@ -30,7 +30,8 @@ public sealed class OtlpReceiver(int port) : IDisposable
             while (_listener.IsListening)
             {
                 HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
+                try
+                { context = await _listener.GetContextAsync(); }
                 catch (Exception) { return; }
                 try
                 {
@@ -96,15 +97,25 @@ public sealed class OtlpReceiver(int port) : IDisposable
             var number = (int)(tag >> 3);
             switch ((int)(tag & 7))
             {
-                case 0: ReadVarint(message, ref at); yield return new Field(number, null); break;
-                case 1: at += 8; yield return new Field(number, null); break;
-                case 5: at += 4; yield return new Field(number, null); break;
+                case 0:
+                    ReadVarint(message, ref at);
+                    yield return new Field(number, null);
+                    break;
+                case 1:
+                    at += 8;
+                    yield return new Field(number, null);
+                    break;
+                case 5:
+                    at += 4;
+                    yield return new Field(number, null);
+                    break;
                 case 2:
                     var length = (int)ReadVarint(message, ref at);
                     yield return new Field(number, message[at..(at + length)]);
                     at += length;
                     break;
-                default: throw new InvalidDataException($"Unsupported wire type {tag & 7}.");
+                default:
+                    throw new InvalidDataException($"Unsupported wire type {tag & 7}.");
             }
         }
     }

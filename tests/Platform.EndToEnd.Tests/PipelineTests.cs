@@ -182,7 +182,7 @@ public sealed class PipelineTests(PlatformStack stack)
         async Task<(HttpStatusCode Status, JsonNode? Body)> ViewerCompletesAsync()
         {
             using var openAi = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
-                { Content = new StringContent(request + "}", Encoding.UTF8, "application/json") };
+            { Content = new StringContent(request + "}", Encoding.UTF8, "application/json") };
             openAi.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", viewerKey);
             using var response = await stack.Anonymous.SendAsync(openAi);
             return (response.StatusCode, await Api.ReadAsync(response));

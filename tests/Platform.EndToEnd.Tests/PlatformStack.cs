@@ -291,7 +291,9 @@ public sealed class PlatformStack : IAsyncLifetime
         Traces.Dispose();
         await Bucket.DisposeAsync();
         foreach (var folder in Directory.GetDirectories(Path.GetDirectoryName(ArtifactsRoot)!, Path.GetFileName(ArtifactsRoot) + "*"))
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            try
+            { Directory.Delete(folder, recursive: true); }
+            catch (IOException) { }
     }
 }
 

@@ -284,7 +284,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
         var body = $"{{\"RunId\":\"{Guid.NewGuid()}\",\"Step\":1,\"MaxSteps\":2,\"Loss\":1.0,\"TokensPerSecond\":1.0,\"EtaSeconds\":null,\"At\":\"2026-01-01T00:00:00Z\"}}";
         long Insert(string type) => (long)new NpgsqlCommand(
             $"INSERT INTO training.outbox_messages (\"MessageType\", \"Body\", \"CreatedAt\", \"Attempts\") VALUES (@t, @b::jsonb, now(), 0) RETURNING \"Id\"", db)
-            { Parameters = { new("t", type), new("b", body) } }.ExecuteScalar()!;
+        { Parameters = { new("t", type), new("b", body) } }.ExecuteScalar()!;
         var broken = Insert("Platform.Contracts.NoSuchMessage, Platform.Contracts");
         var behind = Insert(progressed);
 

@@ -132,7 +132,14 @@ public class EncoderDecoderTests
             var config = Config(dropout: 0.1);
             var options = new TrainerOptions
             {
-                MaxSteps = 20, BatchSize = 8, LearningRate = 3e-3, WarmupSteps = 2, EvalInterval = 10, EvalIters = 2, LogInterval = 1, Seed = 4,
+                MaxSteps = 20,
+                BatchSize = 8,
+                LearningRate = 3e-3,
+                WarmupSteps = 2,
+                EvalInterval = 10,
+                EvalIters = 2,
+                LogInterval = 1,
+                Seed = 4,
             };
             using var batches = PairBatches.FromFile(path, config, CPU);
             using var straight = Model(config with { }, seed: 1);

@@ -70,8 +70,15 @@ public class ExplainerTests
         using var validation = new TokenBatches(stream.Take(2_000).ToArray(), 16, CPU);
         new Trainer(new TrainerOptions
         {
-            MaxSteps = 400, BatchSize = 32, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 20, EvalInterval = 400, EvalIters = 2,
-            LogInterval = 1000, Seed = 9,
+            MaxSteps = 400,
+            BatchSize = 32,
+            LearningRate = 3e-3,
+            MinLearningRate = 3e-4,
+            WarmupSteps = 20,
+            EvalInterval = 400,
+            EvalIters = 2,
+            LogInterval = 1000,
+            Seed = 9,
         }).Train(model, train, validation, new Quiet(), CancellationToken.None);
 
         int[] prompt = [5, 2, 7, 1, 5, 2, 7, 1, 5, 2, 7, 1];

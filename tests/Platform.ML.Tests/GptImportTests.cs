@@ -178,8 +178,14 @@ public class GptImportTests
             ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
             ["model"] = new JsonObject
             {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "", ["end_of_word_suffix"] = "",
-                ["fuse_unk"] = false, ["vocab"] = vocab, ["merges"] = new JsonArray("Ġ t", "h e", "Ġt he"),
+                ["type"] = "BPE",
+                ["dropout"] = null,
+                ["unk_token"] = null,
+                ["continuing_subword_prefix"] = "",
+                ["end_of_word_suffix"] = "",
+                ["fuse_unk"] = false,
+                ["vocab"] = vocab,
+                ["merges"] = new JsonArray("Ġ t", "h e", "Ġt he"),
             },
         };
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(json.ToJsonString()));

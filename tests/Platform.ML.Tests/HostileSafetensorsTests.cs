@@ -149,23 +149,27 @@ public class HostileSafetensorsTests
                     var shape = Entry(p, name)["shape"]!.AsArray();
                     shape[random.Next(shape.Count)] = value?.DeepClone();
                     return p.Bytes();
-                }),
+                }
+                ),
                 1 => ($"{name}: shape whose product overflows", p =>
                 {
                     Entry(p, name)["shape"] = new JsonArray(1L << 32, 1L << 32, 1L << 32);
                     return p.Bytes();
-                }),
+                }
+                ),
                 2 => ($"{name}: offsets {value?.ToJsonString()}", p =>
                 {
                     Entry(p, name)["data_offsets"]![random.Next(2)] = value?.DeepClone();
                     return p.Bytes();
-                }),
+                }
+                ),
                 3 => ($"{name}: offsets reversed", p =>
                 {
                     var o = Offsets(p, name);
                     Entry(p, name)["data_offsets"] = new JsonArray(o[1] + 4, o[0]);
                     return p.Bytes();
-                }),
+                }
+                ),
                 4 => ($"{name}: overlapping {other}", p =>
                 {
                     var (a, b) = (Offsets(p, name), Offsets(p, other));
@@ -174,18 +178,21 @@ public class HostileSafetensorsTests
                     // The same length, moved onto the other tensor's bytes.
                     Entry(p, name)["data_offsets"] = new JsonArray(b[0], b[0] + (a[1] - a[0]));
                     return p.Bytes();
-                }),
+                }
+                ),
                 5 => ($"{name}: offsets past the end", p =>
                 {
                     var o = Offsets(p, name);
                     Entry(p, name)["data_offsets"] = new JsonArray(o[0] + p.Data.Length, o[1] + p.Data.Length);
                     return p.Bytes();
-                }),
+                }
+                ),
                 6 => ($"{name}: dtype {value?.ToJsonString()}", p =>
                 {
                     Entry(p, name)["dtype"] = value?.DeepClone();
                     return p.Bytes();
-                }),
+                }
+                ),
                 7 => ($"{name}: dtype I64", p =>
                 {
                     // The same bytes as int64: a dtype the format knows but a GPT's weights are not.
@@ -195,14 +202,16 @@ public class HostileSafetensorsTests
                         e["shape"] = new JsonArray(count / 2);
                     e["dtype"] = count % 2 == 0 ? "I64" : "U8";
                     return p.Bytes();
-                }),
+                }
+                ),
                 8 => ($"{name}: removed", p => { p.Header.Remove(name); return p.Bytes(); }),
                 9 => ($"extra layer h.{2 + random.Next(500)}", p =>
                 {
                     var extra = Entry(p, name).DeepClone().AsObject();
                     p.Header[$"transformer.h.{2 + cut}.{name.Split('.')[^2]}.{name.Split('.')[^1]}"] = extra;
                     return p.Bytes();
-                }),
+                }
+                ),
                 10 => ($"{name}: truncated by {cut} bytes", p => p.Bytes()[..^Math.Min(cut, p.Data.Length)]),
                 11 => ($"{name}: a dimension dropped", p =>
                 {
@@ -210,13 +219,15 @@ public class HostileSafetensorsTests
                     var kept = shape.Skip(1).Select(d => d!.GetValue<long>()).ToArray();
                     Entry(p, name)["shape"] = new JsonArray([.. kept.Select(d => (JsonNode)d)]);
                     return p.Bytes();
-                }),
+                }
+                ),
                 12 => ($"{name}: shape transposed with its offsets kept", p =>
                 {
                     var shape = Entry(p, name)["shape"]!.AsArray().Select(d => d!.GetValue<long>()).Reverse().ToArray();
                     Entry(p, name)["shape"] = new JsonArray([.. shape.Select(d => (JsonNode)d)]);
                     return p.Bytes();
-                }),
+                }
+                ),
                 13 => ("header bytes flipped", p => p.Bytes(json =>
                 {
                     var spoiled = (byte[])json.Clone();
@@ -228,12 +239,14 @@ public class HostileSafetensorsTests
                 {
                     p.Header["__metadata__"]!["config"] = $"{{\"n_head\":{value?.ToJsonString() ?? "null"}}}";
                     return p.Bytes();
-                }),
+                }
+                ),
                 _ => ($"{name}: entry replaced by {value?.ToJsonString()}", p =>
                 {
                     p.Header[name] = value?.DeepClone();
                     return p.Bytes();
-                }),
+                }
+                ),
             });
         }
 

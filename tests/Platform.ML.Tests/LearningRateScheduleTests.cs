@@ -7,7 +7,7 @@ public class LearningRateScheduleTests
     private static readonly LearningRateSchedule Schedule = new(PeakRate: 1e-3, MinRate: 1e-4, WarmupSteps: 100, DecaySteps: 2000);
 
     [Fact]
-    public void Warmup_rises_linearly_to_the_peak() 
+    public void Warmup_rises_linearly_to_the_peak()
     {
         Assert.Equal(1e-3 * 1 / 101, Schedule.At(0), 12);
         Assert.Equal(1e-3 * 50 / 101, Schedule.At(49), 12);

@@ -26,8 +26,15 @@ public class LoraTests
 
     private static TrainerOptions Options(int steps, double learningRate = 3e-3) => new()
     {
-        MaxSteps = steps, BatchSize = 16, LearningRate = learningRate, MinLearningRate = learningRate / 10, WarmupSteps = 10,
-        EvalInterval = steps, EvalIters = 10, LogInterval = 1000, Seed = 7,
+        MaxSteps = steps,
+        BatchSize = 16,
+        LearningRate = learningRate,
+        MinLearningRate = learningRate / 10,
+        WarmupSteps = 10,
+        EvalInterval = steps,
+        EvalIters = 10,
+        LogInterval = 1000,
+        Seed = 7,
     };
 
     private static byte[] Sha256Of(Gpt model)

@@ -40,8 +40,15 @@ public class MixedPrecisionTests
         var data = Enumerable.Range(0, 4000).Select(i => (i * 7 + i / 11 + i % 5) % 16).ToArray();
         var options = new TrainerOptions
         {
-            MaxSteps = 150, BatchSize = 8, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 10,
-            EvalInterval = 50, EvalIters = 4, LogInterval = 1, Seed = 3,
+            MaxSteps = 150,
+            BatchSize = 8,
+            LearningRate = 3e-3,
+            MinLearningRate = 3e-4,
+            WarmupSteps = 10,
+            EvalInterval = 50,
+            EvalIters = 4,
+            LogInterval = 1,
+            Seed = 3,
         };
         List<EvalReport> Run(ScalarType? compute)
         {

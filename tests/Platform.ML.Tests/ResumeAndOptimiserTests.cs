@@ -9,8 +9,15 @@ public class ResumeAndOptimiserTests
     private static readonly GptConfig Config = new(8, 16, 2, 2, 32);
     private static readonly TrainerOptions Options = new()
     {
-        MaxSteps = 40, BatchSize = 4, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 5,
-        EvalInterval = 10, EvalIters = 2, LogInterval = 1, Seed = 21,
+        MaxSteps = 40,
+        BatchSize = 4,
+        LearningRate = 3e-3,
+        MinLearningRate = 3e-4,
+        WarmupSteps = 5,
+        EvalInterval = 10,
+        EvalIters = 2,
+        LogInterval = 1,
+        Seed = 21,
     };
 
     private static int[] Data() => Enumerable.Range(0, 1000).Select(i => (i * 7 + i / 13) % 8).ToArray();

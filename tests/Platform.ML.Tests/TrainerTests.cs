@@ -71,8 +71,15 @@ public class TrainerTests
         var recorder = new Recorder();
         var outcome = new Trainer(new TrainerOptions
         {
-            MaxSteps = 120, BatchSize = 8, LearningRate = 3e-3, MinLearningRate = 3e-4, WarmupSteps = 10,
-            EvalInterval = 60, EvalIters = 2, LogInterval = 10, Seed = 3,
+            MaxSteps = 120,
+            BatchSize = 8,
+            LearningRate = 3e-3,
+            MinLearningRate = 3e-4,
+            WarmupSteps = 10,
+            EvalInterval = 60,
+            EvalIters = 2,
+            LogInterval = 10,
+            Seed = 3,
         }).Train(model, train, validation, recorder, CancellationToken.None);
 
         Assert.Equal(120, outcome.Steps);

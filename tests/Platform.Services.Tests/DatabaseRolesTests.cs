@@ -26,7 +26,10 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
 
     private string As(string service) => new NpgsqlConnectionStringBuilder(Server)
     {
-        Database = _database, Username = $"{_prefix}_{service}", Password = "pw-" + service, Pooling = false,
+        Database = _database,
+        Username = $"{_prefix}_{service}",
+        Password = "pw-" + service,
+        Pooling = false,
     }.ConnectionString;
 
     private string Superuser =>

@@ -10,7 +10,8 @@ public sealed class FailedAuthenticationsTests
     {
         using var failures = new FailedAuthentications(Options.Create(new RateLimitOptions
         {
-            FailedAuthenticationsPerSecond = 1, FailedAuthenticationsBurst = 3,
+            FailedAuthenticationsPerSecond = 1,
+            FailedAuthenticationsBurst = 3,
         }));
         for (var i = 0; i < 3; i++)
         {

@@ -12,7 +12,9 @@ public sealed class RegistrationCandidateTests
     private static TrainingCompleted Trained(string checkpoint = "runs/x/best.ckpt") =>
         new(RunId, "shakespeare", checkpoint, "sha", "tokenizers/t.json", "val.bin", 1000, 900, 2000, 1.7, 1.9, T0, Architectures.Gpt, null)
         {
-            DatasetId = DatasetId, Owner = new Owner(Guid.Empty, "alice"), RegisteredValidationLoss = 1.85,
+            DatasetId = DatasetId,
+            Owner = new Owner(Guid.Empty, "alice"),
+            RegisteredValidationLoss = 1.85,
             Cost = new RunCost { WallSeconds = 60, Tokens = 1_000_000, Price = 0.12m },
         };
 
@@ -25,10 +27,16 @@ public sealed class RegistrationCandidateTests
         foreach (var order in new[] { true, false })
         {
             var candidate = RegistrationCandidate.For(RunId);
-            if (order) candidate.RecordTraining(Trained()); else candidate.RecordEvaluation(Evaluated());
+            if (order)
+                candidate.RecordTraining(Trained());
+            else
+                candidate.RecordEvaluation(Evaluated());
             Assert.False(candidate.IsReady);
             Assert.Throws<InvalidOperationException>(() => candidate.Register(1, T0));
-            if (order) candidate.RecordEvaluation(Evaluated()); else candidate.RecordTraining(Trained());
+            if (order)
+                candidate.RecordEvaluation(Evaluated());
+            else
+                candidate.RecordTraining(Trained());
             Assert.True(candidate.IsReady);
 
             var version = candidate.Register(4, T0.AddMinutes(2));

@@ -8,7 +8,10 @@ public sealed class RegistryRuleTests
 {
     private static ModelVersion Version(double? validationLoss, double top1) => new()
     {
-        Name = "m", Version = 3, ValidationLoss = validationLoss, Evaluation = new EvaluationFigures(1.5, Math.Exp(1.5), 2.1, top1, 0.9, 1000),
+        Name = "m",
+        Version = 3,
+        ValidationLoss = validationLoss,
+        Evaluation = new EvaluationFigures(1.5, Math.Exp(1.5), 2.1, top1, 0.9, 1000),
     };
 
     private static PromotionGate Gate(Dictionary<string, GateBound> requires)
@@ -38,7 +41,13 @@ public sealed class RegistryRuleTests
         var v = Version(1.2, 0.4);
         v.Evaluation = v.Evaluation! with
         {
-            MacroPrecision = 0.1, MacroRecall = 0.2, MacroF1 = 0.3, ExpectedCalibrationError = 0.04, Bleu = 50, ChrF = 60, ExactMatch = 0.7,
+            MacroPrecision = 0.1,
+            MacroRecall = 0.2,
+            MacroF1 = 0.3,
+            ExpectedCalibrationError = 0.04,
+            Bleu = 50,
+            ChrF = 60,
+            ExactMatch = 0.7,
         };
         Assert.All(GateFigures.Names, name => Assert.NotNull(GateFigures.Of(v, name)));
         Assert.Equal(0.2, GateFigures.Of(v, "macro_recall"));

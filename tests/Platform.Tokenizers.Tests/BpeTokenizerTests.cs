@@ -29,13 +29,14 @@ public class BpeTokenizerTests
             for (var i = 0; i < length; i++)
             {
                 int codePoint;
-                do codePoint = random.Next(4) switch
-                {
-                    0 => random.Next(0x20, 0x7F),           // ASCII
-                    1 => random.Next(0x300, 0x370),         // combining marks
-                    2 => random.Next(0x4E00, 0x9FFF),       // CJK
-                    _ => random.Next(0x1F300, 0x1FAFF),     // emoji and other astral symbols
-                };
+                do
+                    codePoint = random.Next(4) switch
+                    {
+                        0 => random.Next(0x20, 0x7F),           // ASCII
+                        1 => random.Next(0x300, 0x370),         // combining marks
+                        2 => random.Next(0x4E00, 0x9FFF),       // CJK
+                        _ => random.Next(0x1F300, 0x1FAFF),     // emoji and other astral symbols
+                    };
                 while (codePoint is >= 0xD800 and <= 0xDFFF);
                 text.Append(char.ConvertFromUtf32(codePoint));
             }
@@ -78,7 +79,8 @@ public class BpeTokenizerTests
     [Fact]
     public void The_same_corpus_gives_a_byte_identical_tokenizer_json_that_loads_back()
     {
-        static byte[] Save(ITokenizer t) { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
+        static byte[] Save(ITokenizer t)
+        { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
         var again = BpeTrainer.Train([new StringReader(Demo)], 2048, specialTokens: ["<|endoftext|>"]);
         var file = Save(Trained.Value);
         Assert.Equal(file, Save(again));

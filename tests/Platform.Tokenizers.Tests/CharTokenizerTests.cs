@@ -59,7 +59,8 @@ public class CharTokenizerTests
     [Fact]
     public void Same_corpus_gives_byte_identical_files()
     {
-        static byte[] Save(ITokenizer t) { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
+        static byte[] Save(ITokenizer t)
+        { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
         Assert.Equal(Save(TrainOn("the quick brown fox")), Save(TrainOn("the quick brown fox")));
     }
 

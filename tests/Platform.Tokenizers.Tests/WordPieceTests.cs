@@ -73,7 +73,8 @@ public class WordPieceTests
     [Fact]
     public void Tokenizer_json_round_trips_and_the_same_corpus_gives_the_same_file()
     {
-        static byte[] Save(ITokenizer t) { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
+        static byte[] Save(ITokenizer t)
+        { using var s = new MemoryStream(); t.Save(s); return s.ToArray(); }
         var file = Save(Trained.Value);
         Assert.Equal(file, Save(WordPieceTrainer.Train([new StringReader(Demo)], 3000)));
         var loaded = TokenizerFile.Load(new MemoryStream(file));

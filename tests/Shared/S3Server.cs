@@ -37,7 +37,8 @@ public sealed class S3Server : IAsyncLifetime
         _process = Process.Start(new ProcessStartInfo(server,
             ["-d", _data, "-a", "127.0.0.1", "-p", Port.ToString(), "--configure-bucket", Bucket, "--no-vhost-buckets", "--silent"])
         {
-            RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         })!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(200))

@@ -37,7 +37,8 @@ public sealed record CliConfig(string Url, string? Key)
     public void Save()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        using (File.Create(FilePath)) { }
+        using (File.Create(FilePath))
+        { }
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(FilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.WriteAllText(FilePath, JsonSerializer.Serialize(this, Json.Options));

@@ -19,7 +19,8 @@ static class LoraBench
             foreach (var p in new[] { "base", "full", "lora" })
             {
                 var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!,
-                    [typeof(LoraBench).Assembly.Location, .. args, "--phase", p]) { UseShellExecute = false })!;
+                    [typeof(LoraBench).Assembly.Location, .. args, "--phase", p])
+                { UseShellExecute = false })!;
                 child.WaitForExit();
                 if (child.ExitCode != 0)
                     throw new InvalidOperationException($"phase {p} exited with {child.ExitCode}");
@@ -33,8 +34,16 @@ static class LoraBench
         using var validation = new TokenBatches(ids[split..], config.BlockSize, CPU);
         TrainerOptions Options(int maxSteps, double lr) => new()
         {
-            MaxSteps = maxSteps, BatchSize = 12, LearningRate = lr, MinLearningRate = lr / 10, WarmupSteps = Math.Min(100, maxSteps / 10),
-            Beta2 = 0.99, EvalInterval = maxSteps, EvalIters = 20, LogInterval = 1, Seed = 1337,
+            MaxSteps = maxSteps,
+            BatchSize = 12,
+            LearningRate = lr,
+            MinLearningRate = lr / 10,
+            WarmupSteps = Math.Min(100, maxSteps / 10),
+            Beta2 = 0.99,
+            EvalInterval = maxSteps,
+            EvalIters = 20,
+            LogInterval = 1,
+            Seed = 1337,
         };
         if (phase == "base")
         {

@@ -34,8 +34,16 @@ Console.WriteLine($"corpus {Path.GetFileName(corpusPath)}: {text.Length:N0} char
 var smallConfig = new GptConfig(tokenizer.VocabSize, 64, 4, 4, 128, 0.0);
 var smallOptions = new TrainerOptions
 {
-    MaxSteps = IntArg("--steps", 2000), BatchSize = 12, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
-    Beta2 = 0.99, EvalInterval = 250, EvalIters = 20, LogInterval = 1, Seed = 1337,
+    MaxSteps = IntArg("--steps", 2000),
+    BatchSize = 12,
+    LearningRate = 1e-3,
+    MinLearningRate = 1e-4,
+    WarmupSteps = 100,
+    Beta2 = 0.99,
+    EvalInterval = 250,
+    EvalIters = 20,
+    LogInterval = 1,
+    Seed = 1337,
 };
 if (mode is "attention")
     AttentionBench(threads > 0 ? threads : Environment.ProcessorCount);
@@ -65,8 +73,16 @@ if (mode is "baby" or "all")
     // nanoGPT's "baby GPT" (config/train_shakespeare_char.py) timed over 20 iterations.
     Bench("baby GPT", new GptConfig(tokenizer.VocabSize, 256, 6, 6, 384, 0.2), new TrainerOptions
     {
-        MaxSteps = IntArg("--baby-steps", 20), BatchSize = 64, LearningRate = 1e-3, MinLearningRate = 1e-4, WarmupSteps = 100,
-        Beta2 = 0.99, EvalInterval = 1_000_000, EvalIters = 1, LogInterval = 1, Seed = 1337,
+        MaxSteps = IntArg("--baby-steps", 20),
+        BatchSize = 64,
+        LearningRate = 1e-3,
+        MinLearningRate = 1e-4,
+        WarmupSteps = 100,
+        Beta2 = 0.99,
+        EvalInterval = 1_000_000,
+        EvalIters = 1,
+        LogInterval = 1,
+        Seed = 1337,
     }, threads > 0 ? threads : Environment.ProcessorCount, precision);
 }
 
@@ -150,7 +166,8 @@ if (mode is "batching")
             using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { MinimumRows = minimumRows, PackedWeights = packedWeights });
             // Warm-up: the first request allocates the cache (and packs the weights), which a busy server does once.
             clock.Restart();
-            await foreach (var _ in batcher.TrySubmit(prompt, [new SamplingOptions(1, 0.8, 40, 1)])![0].Tokens.ReadAllAsync()) { }
+            await foreach (var _ in batcher.TrySubmit(prompt, [new SamplingOptions(1, 0.8, 40, 1)])![0].Tokens.ReadAllAsync())
+            { }
             Console.WriteLine($"   {label}: first token {clock.Elapsed.TotalMilliseconds:F0} ms (cache allocated{(packedWeights ? ", weights packed" : "")})");
             var rounds = packedWeights ? 3 : 1;
             var ratios = new List<double>();
@@ -242,30 +259,30 @@ static void AttentionBench(int torchThreads)
     set_num_threads(torchThreads);
     Console.WriteLine($"\n== causal attention, forward + backward, {torchThreads} intra-op thread(s), median of 10: fused kernel / written out");
     foreach (var (name, batch, heads, time, headSize) in new[] { ("small", 12, 4, 64, 32), ("baby GPT", 64, 6, 256, 64), ("block 1024", 8, 12, 1024, 64) })
-    foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
-    {
-        double Millis(bool fused)
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
-            var timings = new List<double>();
-            for (var round = 0; round < 12; round++)
+            double Millis(bool fused)
             {
-                using var scope = NewDisposeScope();
-                var (q, k, v) = (Input(), Input(), Input());
-                var clock = Stopwatch.StartNew();
-                var y = fused
-                    ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
-                    : DropoutAttention.Probabilities(q, k).matmul(v);
-                y.sum().backward();
-                if (round >= 2)
-                    timings.Add(clock.Elapsed.TotalMilliseconds);
+                var timings = new List<double>();
+                for (var round = 0; round < 12; round++)
+                {
+                    using var scope = NewDisposeScope();
+                    var (q, k, v) = (Input(), Input(), Input());
+                    var clock = Stopwatch.StartNew();
+                    var y = fused
+                        ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
+                        : DropoutAttention.Probabilities(q, k).matmul(v);
+                    y.sum().backward();
+                    if (round >= 2)
+                        timings.Add(clock.Elapsed.TotalMilliseconds);
+                }
+                return Median(timings);
             }
-            return Median(timings);
+            Tensor Input() => randn(batch, heads, time, headSize, dtype: type).requires_grad_(true);
+            var (fusedMs, writtenMs) = (Millis(true), Millis(false));
+            Console.WriteLine($"   {name,-10} ({batch}×{heads}×{time}×{headSize}) {(type == ScalarType.BFloat16 ? "bf16" : "fp32")}: " +
+                              $"{fusedMs,8:F2} / {writtenMs,8:F2} ms ({fusedMs / writtenMs:F2}×)");
         }
-        Tensor Input() => randn(batch, heads, time, headSize, dtype: type).requires_grad_(true);
-        var (fusedMs, writtenMs) = (Millis(true), Millis(false));
-        Console.WriteLine($"   {name,-10} ({batch}×{heads}×{time}×{headSize}) {(type == ScalarType.BFloat16 ? "bf16" : "fp32")}: " +
-                          $"{fusedMs,8:F2} / {writtenMs,8:F2} ms ({fusedMs / writtenMs:F2}×)");
-    }
 }
 
 static string Signed(double value) => Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", System.Globalization.CultureInfo.InvariantCulture);

@@ -34,14 +34,23 @@ static class Seq2SeqBench
         var ids = PairSpecials.Of(tokenizer);
         var encoded = pairs.Select(p => (tokenizer.Encode(p.Source), tokenizer.Encode(p.Target))).ToList();
         var (trainPath, validationPath) = (Path.GetTempFileName(), Path.GetTempFileName());
-        using (var s = File.Create(trainPath)) PairFile.Write(s, encoded[..^held]);
-        using (var s = File.Create(validationPath)) PairFile.Write(s, encoded[^held..]);
+        using (var s = File.Create(trainPath))
+            PairFile.Write(s, encoded[..^held]);
+        using (var s = File.Create(validationPath))
+            PairFile.Write(s, encoded[^held..]);
 
         var config = new EncoderDecoderConfig(tokenizer.VocabSize, tokenizer.VocabSize, 2, 2, 4, 128, 32, 32, ids, ids);
         var options = new TrainerOptions
         {
-            MaxSteps = steps, BatchSize = 32, LearningRate = 2e-3, MinLearningRate = 2e-4, WarmupSteps = 50, EvalInterval = Math.Max(steps / 4, 1),
-            EvalIters = 5, LogInterval = 1, Seed = 1,
+            MaxSteps = steps,
+            BatchSize = 32,
+            LearningRate = 2e-3,
+            MinLearningRate = 2e-4,
+            WarmupSteps = 50,
+            EvalInterval = Math.Max(steps / 4, 1),
+            EvalIters = 5,
+            LogInterval = 1,
+            Seed = 1,
         };
         manual_seed(1);
         using var model = new EncoderDecoder(config) { ComputeType = MixedPrecision.Parse(precision) };

@@ -26,7 +26,7 @@ var gateway = new HttpClient { BaseAddress = gatewayAddress, Timeout = TimeSpan.
 gateway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", benchKey["key"]!.GetValue<string>());
 var direct = new HttpClient(new ServiceIdentityHandler(new CallerSignature(Env("PLATFORM_INTERNAL_SECRET")),
         new ServiceName("serve-bench"), "generation")
-    { InnerHandler = new HttpClientHandler() })
+{ InnerHandler = new HttpClientHandler() })
 {
     BaseAddress = new Uri(Arg("--direct", "http://127.0.0.1:8085")),
     Timeout = TimeSpan.FromMinutes(5),
@@ -74,7 +74,8 @@ for (var i = 0; i < 10; i++)
     };
     using var response = await gateway.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-    while (await reader.ReadLineAsync() is { } line && !line.StartsWith("data: {", StringComparison.Ordinal)) { }
+    while (await reader.ReadLineAsync() is { } line && !line.StartsWith("data: {", StringComparison.Ordinal))
+    { }
     ttft.Add(clock.Elapsed.TotalMilliseconds);
     await reader.ReadToEndAsync();
 }

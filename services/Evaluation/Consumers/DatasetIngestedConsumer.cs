@@ -14,7 +14,11 @@ public sealed class DatasetIngestedConsumer(EvaluationDbContext db) : IConsumer<
             return;
         db.Datasets.Add(new KnownDataset
         {
-            Id = m.DatasetId, Name = m.Name, Format = m.Format, ValidationTextKey = m.ValidationTextKey, ValidationBytes = m.ValidationBytes,
+            Id = m.DatasetId,
+            Name = m.Name,
+            Format = m.Format,
+            ValidationTextKey = m.ValidationTextKey,
+            ValidationBytes = m.ValidationBytes,
             OwnerId = m.Owner?.Id,
         });
         await db.SaveChangesAsync(context.CancellationToken);

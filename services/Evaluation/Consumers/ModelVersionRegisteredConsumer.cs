@@ -28,10 +28,15 @@ public sealed class ModelVersionRegisteredConsumer(EvaluationDbContext db) : ICo
         }
         db.ModelVersions.Add(new KnownModelVersion
         {
-            Name = m.Name, Version = m.Version, RunId = m.RunId, CheckpointKey = m.CheckpointKey,
-            CheckpointSha256 = m.CheckpointSha256, TokenizerKey = m.TokenizerKey,
-                SourceTokenizerKey = m.SourceTokenizerKey,
-            Architecture = m.Architecture, Lineage = m.Lineage?.ToList(),
+            Name = m.Name,
+            Version = m.Version,
+            RunId = m.RunId,
+            CheckpointKey = m.CheckpointKey,
+            CheckpointSha256 = m.CheckpointSha256,
+            TokenizerKey = m.TokenizerKey,
+            SourceTokenizerKey = m.SourceTokenizerKey,
+            Architecture = m.Architecture,
+            Lineage = m.Lineage?.ToList(),
         });
         await db.SaveChangesAsync(context.CancellationToken);
     }

@@ -91,7 +91,14 @@ public sealed class EvaluationRecord : IListed
     public EvaluationFigures Figures() =>
         new(Loss ?? double.NaN, Perplexity ?? double.NaN, BitsPerByte ?? double.NaN, Top1Accuracy ?? 0, Top5Accuracy ?? 0, TokensEvaluated ?? 0)
         {
-            MacroPrecision = MacroPrecision, MacroRecall = MacroRecall, MacroF1 = MacroF1, ExpectedCalibrationError = ExpectedCalibrationError,
-            Bleu = Bleu, BleuTokenize = BleuTokenize, ChrF = ChrF, ExactMatch = ExactMatch, PairsEvaluated = PairsEvaluated,
+            MacroPrecision = MacroPrecision,
+            MacroRecall = MacroRecall,
+            MacroF1 = MacroF1,
+            ExpectedCalibrationError = ExpectedCalibrationError,
+            Bleu = Bleu,
+            BleuTokenize = BleuTokenize,
+            ChrF = ChrF,
+            ExactMatch = ExactMatch,
+            PairsEvaluated = PairsEvaluated,
         };
 }

@@ -45,7 +45,9 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         }
         return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated)
         {
-            MacroPrecision = f.Classes?.MacroPrecision, MacroRecall = f.Classes?.MacroRecall, MacroF1 = f.Classes?.MacroF1,
+            MacroPrecision = f.Classes?.MacroPrecision,
+            MacroRecall = f.Classes?.MacroRecall,
+            MacroF1 = f.Classes?.MacroF1,
             ExpectedCalibrationError = f.Classes?.ExpectedCalibrationError,
         }, sample);
     }
@@ -71,10 +73,15 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         return (new EvaluationFigures(f.Loss, Math.Exp(f.Loss), f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy,
             f.Top5Accuracy, f.TokensEvaluated)
         {
-            MacroPrecision = f.Classes.MacroPrecision, MacroRecall = f.Classes.MacroRecall, MacroF1 = f.Classes.MacroF1,
+            MacroPrecision = f.Classes.MacroPrecision,
+            MacroRecall = f.Classes.MacroRecall,
+            MacroF1 = f.Classes.MacroF1,
             ExpectedCalibrationError = f.Classes.ExpectedCalibrationError,
-            Bleu = Bleu.Corpus(hypotheses, [references], tokenize).Score, BleuTokenize = tokenize, ChrF = ChrF.Corpus(hypotheses, [references]),
-            ExactMatch = outputs.Count == 0 ? 0 : (double)exact / outputs.Count, PairsEvaluated = outputs.Count,
+            Bleu = Bleu.Corpus(hypotheses, [references], tokenize).Score,
+            BleuTokenize = tokenize,
+            ChrF = ChrF.Corpus(hypotheses, [references]),
+            ExactMatch = outputs.Count == 0 ? 0 : (double)exact / outputs.Count,
+            PairsEvaluated = outputs.Count,
         }, sample);
     }
 }

@@ -58,7 +58,10 @@ public static class CompletionsApi
         var request = new SamplingRequest(body.Model, body.Prompt, body.MaxTokens ?? 16, body.Temperature, body.TopK, body.TopP, body.Seed,
             body.FrequencyPenalty, body.PresencePenalty, stop, body.N)
         {
-            NumBeams = body.NumBeams, LengthPenalty = body.LengthPenalty, EarlyStopping = body.EarlyStopping, NoRepeatNgramSize = body.NoRepeatNgramSize,
+            NumBeams = body.NumBeams,
+            LengthPenalty = body.LengthPenalty,
+            EarlyStopping = body.EarlyStopping,
+            NoRepeatNgramSize = body.NoRepeatNgramSize,
             ValidUtf8 = body.ValidUtf8,
         };
         var errors = request.Validate(options.Value, snakeCase: true);
@@ -181,7 +184,10 @@ public static class CompletionsApi
             .OrderBy(e => e.Id, StringComparer.Ordinal)
             .Select(e => new
             {
-                id = e.Id, @object = "model", created = e.Version.RegisteredAt.ToUnixTimeSeconds(), owned_by = e.Version.OwnerName ?? "platform",
+                id = e.Id,
+                @object = "model",
+                created = e.Version.RegisteredAt.ToUnixTimeSeconds(),
+                owned_by = e.Version.OwnerName ?? "platform",
                 architecture = e.Version.Architecture,
             });
         return Results.Ok(new { @object = "list", data });

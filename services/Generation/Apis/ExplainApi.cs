@@ -92,7 +92,9 @@ public static class ExplainApi
                 {
                     ["errors"] = new Dictionary<string, string[]> { ["prompt"] = ["is too long to explain."] },
                     // What a client needs to trim its request to fit (the dashboard explains a long completion's window).
-                    ["promptTokens"] = prompt.Length, ["targetTokens"] = target.Length, ["maxPositions"] = Math.Min(o.MaxExplainTokens, limitOf),
+                    ["promptTokens"] = prompt.Length,
+                    ["targetTokens"] = target.Length,
+                    ["maxPositions"] = Math.Min(o.MaxExplainTokens, limitOf),
                 });
 
         using var ticket = gate.TryAdmit();

@@ -14,7 +14,10 @@ public sealed record GenerateRequest(string? Model, string? Prompt, int? MaxToke
 {
     public SamplingRequest ToSampling() => new(Model, Input ?? Prompt, MaxTokens, Temperature, TopK, TopP, Seed, FrequencyPenalty, PresencePenalty, Stop, N)
     {
-        NumBeams = NumBeams, LengthPenalty = LengthPenalty, EarlyStopping = EarlyStopping, NoRepeatNgramSize = NoRepeatNgramSize,
+        NumBeams = NumBeams,
+        LengthPenalty = LengthPenalty,
+        EarlyStopping = EarlyStopping,
+        NoRepeatNgramSize = NoRepeatNgramSize,
         ValidUtf8 = ValidUtf8,
     };
 }

@@ -100,6 +100,7 @@ public sealed class RunningCompletions(long seed, IReadOnlyList<CompletionRunner
 
     public async Task RunToEndAsync(CancellationToken cancellationToken)
     {
-        await foreach (var _ in ReadAllAsync(cancellationToken)) { }
+        await foreach (var _ in ReadAllAsync(cancellationToken))
+        { }
     }
 }

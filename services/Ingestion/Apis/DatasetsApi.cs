@@ -161,9 +161,13 @@ public static class DatasetsApi
             var stats = await PairCorpus.SplitAsync(upload.Staged.Path, dataset.ValidationFraction, store, dataset.TrainKey, dataset.ValidationKey, cancellationToken);
             dataset.Pairs = new PairSummary
             {
-                Pairs = stats.Pairs, TrainPairs = stats.TrainPairs, ValidationPairs = stats.ValidationPairs,
-                MeanSourceCharacters = Math.Round(stats.MeanSourceCharacters, 2), MaxSourceCharacters = stats.MaxSourceCharacters,
-                MeanTargetCharacters = Math.Round(stats.MeanTargetCharacters, 2), MaxTargetCharacters = stats.MaxTargetCharacters,
+                Pairs = stats.Pairs,
+                TrainPairs = stats.TrainPairs,
+                ValidationPairs = stats.ValidationPairs,
+                MeanSourceCharacters = Math.Round(stats.MeanSourceCharacters, 2),
+                MaxSourceCharacters = stats.MaxSourceCharacters,
+                MeanTargetCharacters = Math.Round(stats.MeanTargetCharacters, 2),
+                MaxTargetCharacters = stats.MaxTargetCharacters,
             };
             dataset.TrainBytes = new FileInfo(store.PathOf(dataset.TrainKey)).Length;
             dataset.ValidationBytes = new FileInfo(store.PathOf(dataset.ValidationKey)).Length;

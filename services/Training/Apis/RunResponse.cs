@@ -9,8 +9,13 @@ public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? 
 {
     public RunSpec ToSpec() => new()
     {
-        Name = Name ?? "", Model = Model ?? new ModelSpec(), Training = Training ?? new TrainingSpec(), InitFrom = InitFrom, FineTune = FineTune,
-        TokenizerId = TokenizerId, VectorsId = VectorsId,
+        Name = Name ?? "",
+        Model = Model ?? new ModelSpec(),
+        Training = Training ?? new TrainingSpec(),
+        InitFrom = InitFrom,
+        FineTune = FineTune,
+        TokenizerId = TokenizerId,
+        VectorsId = VectorsId,
     };
 }
 

@@ -149,7 +149,8 @@ public static class RunsApi
     {
         if (datasetId is not { } id)
             return TypedResults.ValidationProblem(new Dictionary<string,
-                string[]> { ["datasetId"] = ["is required."] });
+                string[]>
+            { ["datasetId"] = ["is required."] });
         var learned = await registry.LearnedFromAsync(id, cancellationToken);
         // One look at the reach of this dataset and of what the versions learned from, not of every dataset.
         var readable = await db.ReadableAmongAsync(http.Caller(), [id, .. learned.SelectMany(v => v.Lineage)],

@@ -62,8 +62,15 @@ public static class VectorsApi
         var owner = http.Caller().AsOwner();
         var record = new VectorsFile
         {
-            Id = id, Name = name, OwnerId = owner?.Id, OwnerName = owner?.Name, Key = key, Dimension = vectors.Dimension, Words = vectors.Vectors.Count,
-            Bytes = file.Length, CreatedAt = DateTimeOffset.UtcNow,
+            Id = id,
+            Name = name,
+            OwnerId = owner?.Id,
+            OwnerName = owner?.Name,
+            Key = key,
+            Dimension = vectors.Dimension,
+            Words = vectors.Vectors.Count,
+            Bytes = file.Length,
+            CreatedAt = DateTimeOffset.UtcNow,
         };
         db.Vectors.Add(record);
         try

@@ -46,21 +46,21 @@ public sealed class Sweep : IOwned, IListed
 
     public static Sweep Create(Guid id, string name, Guid datasetId, string strategy, string space, int? seed, int maxRuns, string objective,
         string? promoteAlias, Owner? owner) => new()
-    {
-        Id = id,
-        Name = name,
-        DatasetId = datasetId,
-        Strategy = strategy,
-        Space = space,
-        Seed = seed,
-        MaxRuns = maxRuns,
-        Objective = objective,
-        PromoteAlias = promoteAlias,
-        OwnerId = owner?.Id,
-        OwnerName = owner?.Name,
-        CreatedAt = DateTimeOffset.UtcNow,
-        UpdatedAt = DateTimeOffset.UtcNow,
-    };
+        {
+            Id = id,
+            Name = name,
+            DatasetId = datasetId,
+            Strategy = strategy,
+            Space = space,
+            Seed = seed,
+            MaxRuns = maxRuns,
+            Objective = objective,
+            PromoteAlias = promoteAlias,
+            OwnerId = owner?.Id,
+            OwnerName = owner?.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+            UpdatedAt = DateTimeOffset.UtcNow,
+        };
 
     /// <summary>Cancellation of every run not yet ended is asked for; the sweep ends Cancelled when they have.</summary>
     public void RequestCancel()

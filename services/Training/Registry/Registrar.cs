@@ -48,7 +48,8 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
     public static ModelVersionRegistered Registered(ModelVersion version) =>
         new(version.Name, version.Version, version.RunId, version.CheckpointKey, version.CheckpointSha256,
             version.TokenizerKey, version.Evaluation, version.CreatedAt, version.OwnerOf(), version.Architecture,
-            version.SourceTokenizerKey) { Lineage = version.Lineage };
+            version.SourceTokenizerKey)
+        { Lineage = version.Lineage };
 
     /// <summary>
     /// A deleted run registers nothing more, and the versions it registered go: their aliases are removed (each move

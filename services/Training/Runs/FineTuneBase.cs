@@ -32,12 +32,26 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
     {
         GptConfig g => new ModelSpec
         {
-            Architecture = Architectures.Gpt, NLayer = g.NLayer, NHead = g.NHead, NEmbd = g.NEmbd, BlockSize = g.BlockSize, Dropout = g.Dropout, Bias = g.Bias,
+            Architecture = Architectures.Gpt,
+            NLayer = g.NLayer,
+            NHead = g.NHead,
+            NEmbd = g.NEmbd,
+            BlockSize = g.BlockSize,
+            Dropout = g.Dropout,
+            Bias = g.Bias,
         },
         EncoderDecoderConfig e => new ModelSpec
         {
-            Architecture = Architectures.EncoderDecoder, NEncoderLayer = e.NEncoderLayer, NDecoderLayer = e.NDecoderLayer, NHead = e.NHead, NEmbd = e.NEmbd,
-            MaxSourceLength = e.MaxSourceLength, MaxTargetLength = e.MaxTargetLength, SharedEmbeddings = e.SharedEmbeddings, Dropout = e.Dropout, Bias = e.Bias,
+            Architecture = Architectures.EncoderDecoder,
+            NEncoderLayer = e.NEncoderLayer,
+            NDecoderLayer = e.NDecoderLayer,
+            NHead = e.NHead,
+            NEmbd = e.NEmbd,
+            MaxSourceLength = e.MaxSourceLength,
+            MaxTargetLength = e.MaxTargetLength,
+            SharedEmbeddings = e.SharedEmbeddings,
+            Dropout = e.Dropout,
+            Bias = e.Bias,
         },
         _ => throw new InvalidDataException($"Unknown model config {Config.GetType().Name}."),
     };

@@ -22,8 +22,10 @@ public static class SeriesDownsampler
             int min = start, max = start;
             for (var i = start + 1; i < end; i++)
             {
-                if (value(points[i]) < value(points[min])) min = i;
-                if (value(points[i]) > value(points[max])) max = i;
+                if (value(points[i]) < value(points[min]))
+                    min = i;
+                if (value(points[i]) > value(points[max]))
+                    max = i;
             }
             result.Add(points[Math.Min(min, max)]);
             if (min != max)

@@ -28,7 +28,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
     /// <summary>Look for work now instead of at the next poll.</summary>
     public void Wake()
     {
-        try { _wake.Release(); }
+        try
+        { _wake.Release(); }
         catch (SemaphoreFullException) { }
     }
 

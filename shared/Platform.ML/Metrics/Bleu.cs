@@ -35,8 +35,8 @@ public static class Bleu
                 var counts = NGrams(hypothesis, n);
                 var maxReference = new Dictionary<string, int>();
                 foreach (var r in refs)
-                foreach (var (gram, count) in NGrams(r, n))
-                    maxReference[gram] = Math.Max(maxReference.GetValueOrDefault(gram), count);
+                    foreach (var (gram, count) in NGrams(r, n))
+                        maxReference[gram] = Math.Max(maxReference.GetValueOrDefault(gram), count);
                 foreach (var (gram, count) in counts)
                     correct[n - 1] += Math.Min(count, maxReference.GetValueOrDefault(gram));
                 total[n - 1] += Math.Max(0, hypothesis.Length - n + 1);

@@ -30,13 +30,13 @@ public static partial class BleuTokenizers
     {
         long cjk = 0, letters = 0;
         foreach (var reference in references)
-        foreach (var rune in reference.EnumerateRunes())
-        {
-            if (IsChinese(rune.Value))
-                cjk++;
-            else if (Rune.IsLetterOrDigit(rune))
-                letters++;
-        }
+            foreach (var rune in reference.EnumerateRunes())
+            {
+                if (IsChinese(rune.Value))
+                    cjk++;
+                else if (Rune.IsLetterOrDigit(rune))
+                    letters++;
+            }
         return cjk > letters ? Chinese : Thirteen;
     }
 

@@ -144,11 +144,21 @@ public static class ModelImportApi
             await ModelNames.LockVersionsAsync(db, name, cancellationToken);
             version = registrar.Add(new ModelVersion
             {
-                Id = Guid.NewGuid(), Name = name, Version = await registrar.NextVersionAsync(name, cancellationToken),
-                RunId = id, DatasetId = Guid.Empty, OwnerId = owner.Id, OwnerName = owner.Name,
-                CheckpointKey = checkpointKey, CheckpointSha256 = sha, TokenizerKey = tokenizerKey,
-                Architecture = Architectures.Gpt, ImportedFrom = imported.Layout, CreatedAt = DateTimeOffset.UtcNow,
-                Lineage = [], LineageAnnounced = true,
+                Id = Guid.NewGuid(),
+                Name = name,
+                Version = await registrar.NextVersionAsync(name, cancellationToken),
+                RunId = id,
+                DatasetId = Guid.Empty,
+                OwnerId = owner.Id,
+                OwnerName = owner.Name,
+                CheckpointKey = checkpointKey,
+                CheckpointSha256 = sha,
+                TokenizerKey = tokenizerKey,
+                Architecture = Architectures.Gpt,
+                ImportedFrom = imported.Layout,
+                CreatedAt = DateTimeOffset.UtcNow,
+                Lineage = [],
+                LineageAnnounced = true,
             });
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -77,7 +77,8 @@ public static class ModelsApi
             ? NotFound(new ModelReference(name, null, null))
             : Results.Ok(new
             {
-                name, latestVersion = versions[0].Version,
+                name,
+                latestVersion = versions[0].Version,
                 aliases = aliases.OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a => a.Version),
                 versions = versions.Select(v => ModelVersionResponse.From(v, aliases)),
             });

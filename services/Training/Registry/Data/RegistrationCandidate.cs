@@ -69,11 +69,27 @@ public sealed class RegistrationCandidate
         RegisteredVersion = version;
         return new ModelVersion
         {
-            Id = Guid.NewGuid(), Name = Name, Version = version, RunId = RunId, DatasetId = DatasetId, OwnerId = OwnerId, OwnerName = OwnerName,
-            CheckpointKey = CheckpointKey!, CheckpointSha256 = CheckpointSha256!, TokenizerKey = TokenizerKey!, Architecture = Architecture,
-            SourceTokenizerKey = SourceTokenizerKey, BaseModel = BaseModel, FineTuneMethod = FineTuneMethod, Evaluation = Evaluation,
-            ValidationLoss = ValidationLoss, Cost = Cost, Sample = Sample, CreatedAt = now,
-            Lineage = Lineage ?? [DatasetId], LineageAnnounced = true,
+            Id = Guid.NewGuid(),
+            Name = Name,
+            Version = version,
+            RunId = RunId,
+            DatasetId = DatasetId,
+            OwnerId = OwnerId,
+            OwnerName = OwnerName,
+            CheckpointKey = CheckpointKey!,
+            CheckpointSha256 = CheckpointSha256!,
+            TokenizerKey = TokenizerKey!,
+            Architecture = Architecture,
+            SourceTokenizerKey = SourceTokenizerKey,
+            BaseModel = BaseModel,
+            FineTuneMethod = FineTuneMethod,
+            Evaluation = Evaluation,
+            ValidationLoss = ValidationLoss,
+            Cost = Cost,
+            Sample = Sample,
+            CreatedAt = now,
+            Lineage = Lineage ?? [DatasetId],
+            LineageAnnounced = true,
         };
     }
 
