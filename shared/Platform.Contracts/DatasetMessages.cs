@@ -14,7 +14,8 @@ public sealed record DatasetIngested(
     Owner? Owner = null,
     string Format = DatasetFormats.Text);
 
-/// <summary>A run to start as soon as the dataset is tokenized; RunId is chosen at upload so redelivery cannot create a second run.</summary>
+/// <summary>A run to start as soon as the dataset is tokenized; RunId is chosen at upload so redelivery cannot create a
+/// second run.</summary>
 public sealed record AutoTrainRequest(Guid RunId, RunSpec Spec);
 
 /// <summary>A tokenizer was built for the dataset and both splits were encoded to token files.</summary>
@@ -36,18 +37,21 @@ public sealed record DatasetTokenized(
 /// A paired dataset's encoding: the token keys of DatasetTokenized then name pair files, TokenizerKey the target
 /// side's tokenizer (both sides' when SourceTokenizerKey is null) and VocabSize its vocabulary.
 /// </summary>
-public sealed record PairedTokens(string? SourceTokenizerKey, int SourceVocabSize, long TrainPairs, long ValidationPairs);
+public sealed record PairedTokens(string? SourceTokenizerKey, int SourceVocabSize, long TrainPairs,
+    long ValidationPairs);
 
 /// <summary>Tokenization could not be done; Reason is shown to the user.</summary>
 public sealed record DatasetTokenizationFailed(Guid DatasetId, string Reason, DateTimeOffset FailedAt);
 
 /// <summary>
 /// Command: encode a text dataset's splits with a tokenizer other than its own (a base version's, or another
-/// dataset's), so a run can train on it. Answered by DatasetEncoded or DatasetEncodingFailed; cached per (dataset, tokenizer).
+/// dataset's), so a run can train on it. Answered by DatasetEncoded or DatasetEncodingFailed; cached per (dataset,
+/// tokenizer).
 /// </summary>
 public sealed record EncodeDataset(Guid DatasetId, string TokenizerKey);
 
-/// <summary>A dataset's splits encoded with the named tokenizer (the counterpart of DatasetTokenized for a tokenizer not its own).</summary>
+/// <summary>A dataset's splits encoded with the named tokenizer (the counterpart of DatasetTokenized for a tokenizer
+/// not its own).</summary>
 public sealed record DatasetEncoded(
     Guid DatasetId,
     string TokenizerKey,

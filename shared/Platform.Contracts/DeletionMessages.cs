@@ -15,7 +15,8 @@ public sealed record DatasetDeleted(Guid DatasetId, bool Cascade, Owner DeletedB
     public IReadOnlyList<string>? ModelVersions { get; init; }
 }
 
-/// <summary>A run was deleted with its checkpoints and metrics; what was derived from it elsewhere goes too (evaluations).</summary>
+/// <summary>A run was deleted with its checkpoints and metrics; what was derived from it elsewhere goes too
+/// (evaluations).</summary>
 public sealed record RunDeleted(Guid RunId, Guid DatasetId, DateTimeOffset DeletedAt);
 
 /// <summary>A model version left the registry: it can no longer be served.</summary>

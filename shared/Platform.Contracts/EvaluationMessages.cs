@@ -29,7 +29,8 @@ public sealed record EvaluationFigures(
     public long? PairsEvaluated { get; init; }
 }
 
-public sealed record EvaluationCompleted(Guid RunId, Guid EvaluationId, EvaluationFigures Figures, string? Sample, DateTimeOffset CompletedAt);
+public sealed record EvaluationCompleted(Guid RunId, Guid EvaluationId, EvaluationFigures Figures, string? Sample,
+    DateTimeOffset CompletedAt);
 
 public sealed record EvaluationFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
 

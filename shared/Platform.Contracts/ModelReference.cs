@@ -8,7 +8,9 @@ namespace Platform.Contracts;
 /// </summary>
 public sealed partial record ModelReference(string Name, int? Version, string? Alias = null)
 {
-    [GeneratedRegex("^(?<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})((/versions/(?<version>[1-9][0-9]{0,8}))|(@(?<alias>[a-z][a-z0-9_-]{0,39})))?$")]
+    [GeneratedRegex(
+        "^(?<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})((/versions/(?<version>[1-9][0-9]{0," +
+        "8}))|(@(?<alias>[a-z][a-z0-9_-]{0,39})))?$")]
     private static partial Regex Pattern();
 
     public const string Forms = "\"name\", \"name/versions/N\" or \"name@alias\"";
@@ -32,7 +34,8 @@ public sealed partial record ModelReference(string Name, int? Version, string? A
         _ => $"No model is named '{Name}'.",
     };
 
-    public override string ToString() => Version is { } v ? $"{Name}/versions/{v}" : Alias is { } a ? $"{Name}@{a}" : Name;
+    public override string ToString() => Version is { } v ? $"{Name}/versions/{v}" : Alias is { } a ? $"{Name}@{a}"
+        : Name;
 }
 
 /// <summary>Alias names: lower-case, so "Production" and "production" are never two aliases.</summary>

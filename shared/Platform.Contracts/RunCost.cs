@@ -1,8 +1,8 @@
 namespace Platform.Contracts;
 
 /// <summary>
-/// What training a run has cost so far, summed over its attempts (a resumed or taken-over run adds each): wall time, CPU
-/// and GPU time, tokens and FLOPs (6·N per token), and a price from the configured rates.
+/// What training a run has cost so far, summed over its attempts (a resumed or taken-over run adds each): wall time,
+/// CPU and GPU time, tokens and FLOPs (6·N per token), and a price from the configured rates.
 /// </summary>
 public sealed record RunCost
 {

@@ -20,7 +20,8 @@ public sealed record ModelSpec
     public int MaxSourceLength { get; init; } = 64;
     /// <summary>Decoder positions: the target and its &lt;s&gt; (or &lt;/s&gt;); longer targets are cut.</summary>
     public int MaxTargetLength { get; init; } = 64;
-    /// <summary>One embedding for source and target: null follows the dataset's tokenizer (shared when it is).</summary>
+    /// <summary>One embedding for source and target: null follows the dataset's tokenizer (shared when it
+    /// is).</summary>
     public bool? SharedEmbeddings { get; init; }
 }
 
@@ -56,7 +57,8 @@ public sealed record TrainingSpec
     public double GradClip { get; init; } = 1.0;
     /// <summary>Micro-batches per optimiser step (effective batch = batchSize × this).</summary>
     public int GradientAccumulationSteps { get; init; } = 1;
-    /// <summary>Recompute activations in the backward pass: far less memory for large blocks, about a third more compute.</summary>
+    /// <summary>Recompute activations in the backward pass: far less memory for large blocks, about a third more
+    /// compute.</summary>
     public bool RecomputeActivations { get; init; }
     /// <summary>
     /// "auto" (the default): the worker trains in whichever of fp32 and bf16 is faster for this shape on its machine,
@@ -68,7 +70,8 @@ public sealed record TrainingSpec
     public int EvalInterval { get; init; } = 250;
     public int EvalIters { get; init; } = 20;
     public int Seed { get; init; } = 1337;
-    /// <summary>Encoder-decoder: the share ε of the target distribution spread evenly over the vocabulary (0 for none).</summary>
+    /// <summary>Encoder-decoder: the share ε of the target distribution spread evenly over the vocabulary (0 for
+    /// none).</summary>
     public double LabelSmoothing { get; init; }
     /// <summary>
     /// What is registered when the run ends: "last" (the weights after the last step; null means this) or "best" (the
@@ -101,9 +104,11 @@ public sealed record RunSpec
     public InitFromSpec? InitFrom { get; init; }
     /// <summary>How a run that starts from a version adapts it: all weights (the default) or LoRA adapters.</summary>
     public FineTuneSpec? FineTune { get; init; }
-    /// <summary>Train on the dataset encoded with this tokenizer (another dataset's) instead of the dataset's own.</summary>
+    /// <summary>Train on the dataset encoded with this tokenizer (another dataset's) instead of the dataset's
+    /// own.</summary>
     public Guid? TokenizerId { get; init; }
-    /// <summary>Initialise the token embedding from these uploaded word vectors (POST /api/vectors) where a token has one.</summary>
+    /// <summary>Initialise the token embedding from these uploaded word vectors (POST /api/vectors) where a token has
+    /// one.</summary>
     public Guid? VectorsId { get; init; }
 
     /// <summary>The same spec, training in the given precision.</summary>
@@ -145,7 +150,8 @@ public sealed record TokenizerSpec
     public string Kind { get; init; } = TokenizerKinds.Bpe;
     /// <summary>BPE: vocabulary size including the 256 byte tokens and the special tokens.</summary>
     public int VocabSize { get; init; } = DefaultVocabSize;
-    /// <summary>BPE and WordPiece: a pair seen fewer times than this is never merged (training may stop below VocabSize).</summary>
+    /// <summary>BPE and WordPiece: a pair seen fewer times than this is never merged (training may stop below
+    /// VocabSize).</summary>
     public int MinFrequency { get; init; } = 2;
     /// <summary>Null: the kind's own (BPE &lt;|endoftext|&gt;; WordPiece [PAD] [UNK] [CLS] [SEP] [MASK]).</summary>
     public IReadOnlyList<string>? SpecialTokens { get; init; }
@@ -159,14 +165,17 @@ public sealed record TokenizerSpec
     public ValidationErrors Validate(string field, ValidationErrors errors)
     {
         if (!TokenizerKinds.Supported.Contains(Kind))
-            return errors.Add(field + ".kind", $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{Kind}').");
+            return errors.Add(field + ".kind",
+                $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{Kind}').");
         if (Kind is TokenizerKinds.Bpe or TokenizerKinds.WordPiece)
         {
             // WordPiece's floor also depends on the corpus's alphabet, which only training sees.
-            var floor = Kind == TokenizerKinds.Bpe ? 256 + (SpecialTokens?.Count ?? 1) : 1 + (SpecialTokens?.Count ?? 5);
+            var floor = Kind == TokenizerKinds.Bpe ? 256 + (SpecialTokens?.Count ?? 1) : 1
+                + (SpecialTokens?.Count ?? 5);
             errors.Range(VocabSize, floor, MaxVocabSize, field + ".vocabSize");
             errors.Range(MinFrequency, 1, int.MaxValue, field + ".minFrequency");
-            errors.Require(SpecialTokens is null || SpecialTokens.All(t => !string.IsNullOrEmpty(t) && t.Length <= 64), field + ".specialTokens",
+            errors.Require(SpecialTokens is null || SpecialTokens.All(t => !string.IsNullOrEmpty(t) && t.Length <= 64),
+                field + ".specialTokens",
                 "must be non-empty strings of at most 64 characters.");
         }
         return errors;
@@ -176,6 +185,7 @@ public sealed record TokenizerSpec
 public static class TokenizerKinds
 {
     public const string Char = "char", Bpe = "bpe", WordPiece = "wordpiece", Uploaded = "uploaded";
-    /// <summary>Kinds a user may ask to train; "uploaded" is set by the platform when a tokenizer file comes with the data.</summary>
+    /// <summary>Kinds a user may ask to train; "uploaded" is set by the platform when a tokenizer file comes with the
+    /// data.</summary>
     public static readonly IReadOnlyList<string> Supported = [Char, Bpe, WordPiece];
 }

@@ -40,7 +40,8 @@ public static partial class RunSpecValidator
             if (m.NHead > 0 && m.NEmbd > 0 && m.NEmbd % m.NHead != 0)
                 errors.Add(prefix + "model.nHead", $"must divide nEmbd ({m.NEmbd}) evenly.");
             errors.Range(m.BlockSize, 2, MaxBlockSize, prefix + "model.blockSize");
-            errors.Require(m.Dropout >= 0 && m.Dropout < 1, prefix + "model.dropout", $"must be at least 0 and below 1 (got {m.Dropout}).");
+            errors.Require(m.Dropout >= 0 && m.Dropout < 1, prefix + "model.dropout",
+                $"must be at least 0 and below 1 (got {m.Dropout}).");
             if (m.Architecture == Architectures.EncoderDecoder)
             {
                 errors.Range(m.NEncoderLayer, 1, MaxLayers, prefix + "model.nEncoderLayer");
@@ -60,14 +61,19 @@ public static partial class RunSpecValidator
             errors.Range(t.LearningRate, 0, 1, prefix + "training.learningRate", minExclusive: true);
             if (t.MinLearningRate is { } min)
                 errors.Range(min, 0, Math.Max(0, t.LearningRate), prefix + "training.minLearningRate");
-            // A warmup longer than the run is capped at maxSteps when training, so the default never invalidates a short run.
+            // A warmup longer than the run is capped at maxSteps when training, so the default never invalidates a
+            // short run.
             errors.Range(t.WarmupSteps, 0, MaxSteps, prefix + "training.warmupSteps");
             errors.Range(t.WeightDecay, 0, 1, prefix + "training.weightDecay");
-            errors.Require(t.Beta1 >= 0 && t.Beta1 < 1, prefix + "training.beta1", $"must be at least 0 and below 1 (got {t.Beta1}).");
-            errors.Require(t.Beta2 >= 0 && t.Beta2 < 1, prefix + "training.beta2", $"must be at least 0 and below 1 (got {t.Beta2}).");
+            errors.Require(t.Beta1 >= 0 && t.Beta1 < 1, prefix + "training.beta1",
+                $"must be at least 0 and below 1 (got {t.Beta1}).");
+            errors.Require(t.Beta2 >= 0 && t.Beta2 < 1, prefix + "training.beta2",
+                $"must be at least 0 and below 1 (got {t.Beta2}).");
             errors.Range(t.GradClip, 0, 1e6, prefix + "training.gradClip", minExclusive: true);
-            errors.Range(t.GradientAccumulationSteps, 1, MaxAccumulationSteps, prefix + "training.gradientAccumulationSteps");
-            errors.Require(t.Registration is null || Registrations.Supported.Contains(t.Registration), prefix + "training.registration",
+            errors.Range(t.GradientAccumulationSteps, 1, MaxAccumulationSteps, prefix
+                + "training.gradientAccumulationSteps");
+            errors.Require(t.Registration is null || Registrations.Supported.Contains(t.Registration), prefix
+                + "training.registration",
                 $"must be one of: {string.Join(", ", Registrations.Supported)} (got '{t.Registration}').");
             errors.Require(Precisions.Supported.Contains(t.Precision ?? ""), prefix + "training.precision",
                 $"must be one of: {string.Join(", ", Precisions.Supported)} (got '{t.Precision}').");
@@ -76,28 +82,40 @@ public static partial class RunSpecValidator
             errors.Range(t.Seed, 0, int.MaxValue, prefix + "training.seed");
             errors.Require(t.LabelSmoothing >= 0 && t.LabelSmoothing < 1, prefix + "training.labelSmoothing",
                 $"must be at least 0 and below 1 (got {t.LabelSmoothing}).");
-            if (m is not null && m.Architecture != Architectures.EncoderDecoder && (long)t.BatchSize * m.BlockSize > MaxTokensPerStep)
-                errors.Add(prefix + "training.batchSize", $"batchSize × blockSize must be at most {MaxTokensPerStep:N0} tokens per step.");
-            if (m is not null && m.Architecture == Architectures.EncoderDecoder && (long)t.BatchSize * (m.MaxSourceLength + m.MaxTargetLength) > MaxTokensPerStep)
-                errors.Add(prefix + "training.batchSize", $"batchSize × (maxSourceLength + maxTargetLength) must be at most {MaxTokensPerStep:N0} tokens per step.");
+            if (m is not null && m.Architecture != Architectures.EncoderDecoder && (long)t.BatchSize
+                * m.BlockSize > MaxTokensPerStep)
+                errors.Add(prefix + "training.batchSize",
+                    $"batchSize × blockSize must be at most {MaxTokensPerStep:N0} tokens per step.");
+            if (m is not null && m.Architecture == Architectures.EncoderDecoder && (long)t.BatchSize
+                * (m.MaxSourceLength + m.MaxTargetLength) > MaxTokensPerStep)
+                errors.Add(prefix + "training.batchSize",
+                    $"batchSize × (maxSourceLength + maxTargetLength) must be at most {MaxTokensPerStep:N0} tokens " +
+                    $"per step.");
         }
 
         if (spec.VectorsId is not null && spec.InitFrom is not null)
-            errors.Add(prefix + "vectorsId", "initialises a run from scratch; a fine-tune starts from its base's embedding.");
+            errors.Add(prefix + "vectorsId",
+                "initialises a run from scratch; a fine-tune starts from its base's embedding.");
         if (spec.InitFrom is { } init)
-            errors.Require(ModelReference.Parse(init.Model) is not null, prefix + "initFrom.model", $"must be {ModelReference.Forms}.");
+            errors.Require(ModelReference.Parse(init.Model) is not null, prefix + "initFrom.model",
+                $"must be {ModelReference.Forms}.");
         if (spec.FineTune is { } f)
         {
-            errors.Require(spec.InitFrom is not null, prefix + "fineTune", "applies to a run that starts from a version: set initFrom.");
+            errors.Require(spec.InitFrom is not null, prefix + "fineTune",
+                "applies to a run that starts from a version: set initFrom.");
             errors.Require(FineTuneMethods.Supported.Contains(f.Method ?? ""), prefix + "fineTune.method",
                 $"must be one of: {string.Join(", ", FineTuneMethods.Supported)} (got '{f.Method}').");
             if (f.Method == FineTuneMethods.Lora)
             {
                 errors.Range(f.Rank, 1, FineTuneMethods.MaxRank, prefix + "fineTune.rank");
-                errors.Require(f.Alpha > 0 && f.Alpha <= 1e4, prefix + "fineTune.alpha", $"must be above 0 and at most 10000 (got {f.Alpha}).");
-                errors.Require(f.Dropout >= 0 && f.Dropout < 1, prefix + "fineTune.dropout", $"must be at least 0 and below 1 (got {f.Dropout}).");
-                errors.Require(f.Targets is { Count: > 0 } targets && targets.All(FineTuneMethods.LoraTargets.Contains) && targets.Distinct().Count() == targets.Count,
-                    prefix + "fineTune.targets", $"must name one or both of: {string.Join(", ", FineTuneMethods.LoraTargets)}.");
+                errors.Require(f.Alpha > 0 && f.Alpha <= 1e4, prefix + "fineTune.alpha",
+                    $"must be above 0 and at most 10000 (got {f.Alpha}).");
+                errors.Require(f.Dropout >= 0 && f.Dropout < 1, prefix + "fineTune.dropout",
+                    $"must be at least 0 and below 1 (got {f.Dropout}).");
+                errors.Require(f.Targets is { Count: > 0 } targets && targets.All(FineTuneMethods.LoraTargets.Contains)
+                    && targets.Distinct().Count() == targets.Count,
+                    prefix + "fineTune.targets",
+                    $"must name one or both of: {string.Join(", ", FineTuneMethods.LoraTargets)}.");
                 errors.Require(m?.Architecture != Architectures.EncoderDecoder, prefix + "fineTune.method",
                     "LoRA adapts GPT models; fine-tune an encoder-decoder with \"full\".");
             }

@@ -37,9 +37,11 @@ public sealed record TrainingCompleted(
 public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
 
 /// <summary>Live progress of a run, published at most once per second.</summary>
-public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond, double? EtaSeconds, DateTimeOffset At)
+public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond,
+    double? EtaSeconds, DateTimeOffset At)
 {
-    /// <summary>Every metric point recorded since the previous event (loss, lr, val_loss, train_loss), for live charts.</summary>
+    /// <summary>Every metric point recorded since the previous event (loss, lr, val_loss, train_loss), for live
+    /// charts.</summary>
     public IReadOnlyList<MetricSample> Points { get; init; } = [];
 }
 
@@ -54,8 +56,10 @@ public static class Queues
 
 /// <summary>
 /// Every run of a sweep has ended. <paramref name="State"/> is Completed, Failed or Cancelled; the best run (lowest
-/// validation loss among the completed ones) registered <paramref name="BestModelName"/> v<paramref name="BestVersion"/>,
-/// to which the registry moves <paramref name="PromoteAlias"/> when the sweep completed and asked for it.
+/// validation loss among the completed ones) registered <paramref name="BestModelName"/> v<paramref
+/// name="BestVersion"/>, to which the registry moves <paramref name="PromoteAlias"/> when the sweep completed and asked
+/// for it.
 /// </summary>
-public sealed record SweepCompleted(Guid SweepId, string State, Guid? BestRunId, string? BestModelName, int? BestVersion, double? BestValue,
+public sealed record SweepCompleted(Guid SweepId, string State, Guid? BestRunId, string? BestModelName,
+    int? BestVersion, double? BestValue,
     string? PromoteAlias, Owner? Owner, DateTimeOffset CompletedAt);

@@ -15,12 +15,14 @@ public sealed class ValidationErrors
         return this;
     }
 
-    public ValidationErrors Require(bool condition, string field, string message) => condition ? this : Add(field, message);
+    public ValidationErrors Require(bool condition, string field, string message) => condition ? this
+        : Add(field, message);
 
     public ValidationErrors Range(double value, double min, double max, string field, bool minExclusive = false) =>
         (minExclusive ? value > min : value >= min) && value <= max && !double.IsNaN(value)
             ? this
-            : Add(field, $"must be {(minExclusive ? "greater than" : "at least")} {min} and at most {max} (got {value}).");
+            : Add(field,
+            $"must be {(minExclusive ? "greater than" : "at least")} {min} and at most {max} (got {value}).");
 
     public IReadOnlyCollection<string> Fields => _errors.Keys;
 

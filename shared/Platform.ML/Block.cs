@@ -12,7 +12,8 @@ public sealed class Block : Module<Tensor, Tensor>
     private readonly LayerNorm ln_2;
     private readonly Mlp mlp;
 
-    /// <summary>Type the block's matmuls compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
+    /// <summary>Type the block's matmuls compute in (null: the parameters' own); see <see
+    /// cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType
     {
         get => attn.ComputeType;
@@ -35,19 +36,22 @@ public sealed class Block : Module<Tensor, Tensor>
         return x + mlp.Forward(ln_2.forward(x), adapter);
     }
 
-    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter, PackedGpt? packed)
+    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter,
+        PackedGpt? packed)
     {
         x = x + attn.ForwardPrefill(ln_1.forward(x), cache, layer, slot, adapter, packed);
         return x + mlp.Forward(ln_2.forward(x), adapter, packed);
     }
 
-    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor hidden, LoraAdapter? adapter)
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor hidden,
+        LoraAdapter? adapter)
     {
         x = x + attn.ForwardDecode(ln_1.forward(x), cache, layer, rows, positions, hidden, adapter);
         return x + mlp.Forward(ln_2.forward(x), adapter);
     }
 
-    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, long[] positions, LoraAdapter? adapter, PackedGpt packed)
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, long[] positions, LoraAdapter? adapter,
+        PackedGpt packed)
     {
         x = x + attn.ForwardDecode(ln_1.forward(x), cache, layer, positions, adapter, packed);
         return x + mlp.Forward(ln_2.forward(x), adapter, packed);

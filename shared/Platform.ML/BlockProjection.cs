@@ -12,7 +12,8 @@ internal static class BlockProjection
 {
     /// <param name="name">The projection's state-dict name within the block ("attn.c_attn", "mlp.c_fc", …): how the
     /// adapter and the packed weights find it.</param>
-    public static Tensor Apply(Linear linear, int layer, string name, Tensor x, ScalarType? computeType, LoraAdapter? adapter, PackedGpt? packed)
+    public static Tensor Apply(Linear linear, int layer, string name, Tensor x, ScalarType? computeType,
+        LoraAdapter? adapter, PackedGpt? packed)
     {
         var y = packed is null ? MixedPrecision.Linear(linear, x, computeType) : packed[layer, name].Apply(x);
         return adapter?.Delta(layer, name, x, computeType) is { } delta ? y + delta : y;

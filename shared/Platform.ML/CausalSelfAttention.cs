@@ -16,7 +16,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     private readonly double _dropout;
     private readonly int _layer;
 
-    /// <summary>Type the projections and attention compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
+    /// <summary>Type the projections and attention compute in (null: the parameters' own); see <see
+    /// cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType { get; set; }
 
     /// <param name="layer">The block this attention belongs to (it finds its LoRA adapters by it).</param>
@@ -60,8 +61,9 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     /// <summary>
     /// Whether CPU training computes attention as written-out products rather than LibTorch's fused kernel: the fused
-    /// CPU kernel is the slower of the two for its forward and backward pass in bf16 at every size measured, and in fp32
-    /// up to 256 positions; beyond that in fp32 it is faster and keeps no attention map (figures: docs/benchmarks.md).
+    /// CPU kernel is the slower of the two for its forward and backward pass in bf16 at every size measured, and in
+    /// fp32 up to 256 positions; beyond that in fp32 it is faster and keeps no attention map (figures:
+    /// docs/benchmarks.md).
     /// </summary>
     private bool WritesOutTrainingAttention(Tensor q) =>
         training && is_grad_enabled() && q.device_type == TorchSharp.DeviceType.CPU
@@ -108,7 +110,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     /// A sequence's window into its slot of a <see cref="SlotKvCache"/> (positions 0..time-1, causal among themselves):
     /// the same computation as a prefill into a <see cref="KvCache"/>, whatever else the cache holds.
     /// </summary>
-    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter, PackedGpt? packed)
+    internal Tensor ForwardPrefill(Tensor x, SlotKvCache cache, int layer, int slot, LoraAdapter? adapter,
+        PackedGpt? packed)
     {
         long time = x.shape[1];
         var qkv = Project(c_attn, "attn.c_attn", x, adapter, packed).split(_nEmbd, dim: 2);
@@ -123,21 +126,23 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// One new position for each of the rows 0..M-1 of the cache (x: M, 1, embedding), row r at positions[r]: its key and
-    /// value are written there, and it attends over the first span positions of its slot, <paramref name="hidden"/>
-    /// (M, 1, 1, span) masking what lies after it. The span is set by the furthest row, in whole runs of 64 positions: the
-    /// positions a row does not see get weight exactly 0, so its result does not depend on the other rows.
+    /// One new position for each of the rows 0..M-1 of the cache (x: M, 1, embedding), row r at positions[r]: its key
+    /// and value are written there, and it attends over the first span positions of its slot, <paramref name="hidden"/>
+    /// (M, 1, 1, span) masking what lies after it. The span is set by the furthest row, in whole runs of 64 positions:
+    /// the positions a row does not see get weight exactly 0, so its result does not depend on the other rows.
     /// </summary>
-    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor hidden, LoraAdapter? adapter)
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, Tensor rows, Tensor positions, Tensor hidden,
+        LoraAdapter? adapter)
     {
         long batch = x.shape[0];
         var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
         var (q, k, v) = (Heads(qkv[0], batch, 1), Heads(qkv[1], batch, 1), Heads(qkv[2], batch, 1));
         var (keys, values) = (cache.Keys(layer), cache.Values(layer));
-        keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Tensor(positions));
+        keys.index_put_(k.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Colon,
+            TensorIndex.Tensor(positions));
         values.index_put_(v.squeeze(2), TensorIndex.Tensor(rows), TensorIndex.Colon, TensorIndex.Tensor(positions));
-        // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's size,
-        // which changes a row's rounding; these products and the softmax treat every row alike at any batch size.
+        // Written out rather than the fused kernel: with several threads that kernel splits the work by the batch's
+        // size, which changes a row's rounding; these products and the softmax treat every row alike at any batch size.
         var span = hidden.shape[^1];
         var scores = q.matmul(keys.narrow(0, 0, batch).narrow(3, 0, span)) / Math.Sqrt(_nEmbd / _nHead);
         var weights = functional.softmax(scores.masked_fill(hidden, double.NegativeInfinity), -1);
@@ -149,7 +154,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     /// The same step with packed weights: row r (x: M, 1, embedding) at positions[r] writes its key and value there and
     /// attends over its own positions only (<see cref="DecodeAttention"/>), so it needs no mask.
     /// </summary>
-    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, long[] positions, LoraAdapter? adapter, PackedGpt packed)
+    internal Tensor ForwardDecode(Tensor x, SlotKvCache cache, int layer, long[] positions, LoraAdapter? adapter,
+        PackedGpt packed)
     {
         var qkv = Project(c_attn, "attn.c_attn", x, adapter, packed);
         var y = DecodeAttention.Apply(qkv, cache.Keys(layer), cache.Values(layer), positions, _nHead);

@@ -13,11 +13,14 @@ public static class Checkpoint
 {
     private const string Magic = "PLATFORM-GPT-1", EncoderDecoderMagic = "PLATFORM-ENCODER-DECODER-1";
 
-    public static void Save(Gpt model, Stream stream) => Save(model, Magic, JsonSerializer.Serialize(model.Config), stream);
+    public static void Save(Gpt model, Stream stream) =>
+        Save(model, Magic, JsonSerializer.Serialize(model.Config), stream);
 
-    public static void Save(EncoderDecoder model, Stream stream) => Save(model, EncoderDecoderMagic, JsonSerializer.Serialize(model.Config), stream);
+    public static void Save(EncoderDecoder model, Stream stream) =>
+        Save(model, EncoderDecoderMagic, JsonSerializer.Serialize(model.Config), stream);
 
-    /// <summary>Either family, whichever the module is (the counterpart of <see cref="LoadAny(Stream, Device?)"/>).</summary>
+    /// <summary>Either family, whichever the module is (the counterpart of <see cref="LoadAny(Stream,
+    /// Device?)"/>).</summary>
     public static void Save(nn.Module model, Stream stream)
     {
         switch (model)
@@ -56,8 +59,10 @@ public static class Checkpoint
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         nn.Module model = reader.ReadString() switch
         {
-            Magic => new Gpt(JsonSerializer.Deserialize<GptConfig>(reader.ReadString()) ?? throw new InvalidDataException("Checkpoint has no config.")),
-            EncoderDecoderMagic => new EncoderDecoder(JsonSerializer.Deserialize<EncoderDecoderConfig>(reader.ReadString())
+            Magic => new Gpt(JsonSerializer.Deserialize<GptConfig>(reader.ReadString())
+                ?? throw new InvalidDataException("Checkpoint has no config.")),
+            EncoderDecoderMagic =>
+            new EncoderDecoder(JsonSerializer.Deserialize<EncoderDecoderConfig>(reader.ReadString())
                                                       ?? throw new InvalidDataException("Checkpoint has no config.")),
             _ => throw new InvalidDataException("Not a platform model checkpoint."),
         };

@@ -62,13 +62,15 @@ public sealed class ContinuousBatcher : IDisposable
     /// the free slots and <see cref="ContinuousBatchingOptions.MaxWaiting"/> requests already wait, or when they
     /// could never fit.
     /// </summary>
-    public IReadOnlyList<DecodingSequence>? TrySubmit(IReadOnlyList<int> prompt, IReadOnlyList<SamplingOptions> completions,
+    public IReadOnlyList<DecodingSequence>? TrySubmit(IReadOnlyList<int> prompt,
+        IReadOnlyList<SamplingOptions> completions,
         CancellationToken cancellationToken = default)
     {
         if (completions.Count == 0 || completions.Count > Capacity)
             return null;
         var config = _model.Config;
-        var sequences = completions.Select(o => new DecodingSequence(prompt, o, config.BlockSize, config.VocabSize, _utf8, cancellationToken)).ToArray();
+        var sequences = completions.Select(o =>
+            new DecodingSequence(prompt, o, config.BlockSize, config.VocabSize, _utf8, cancellationToken)).ToArray();
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -88,7 +90,8 @@ public sealed class ContinuousBatcher : IDisposable
         return sequences;
     }
 
-    /// <summary>Requests that would wait for slots (FIFO) if one of <paramref name="length"/> sequences joined now. Under the lock.</summary>
+    /// <summary>Requests that would wait for slots (FIFO) if one of <paramref name="length"/> sequences joined now.
+    /// Under the lock.</summary>
     private int QueuedBeyondCapacity(int length)
     {
         var free = Capacity - _active;
@@ -127,7 +130,8 @@ public sealed class ContinuousBatcher : IDisposable
                 if (cache is null)
                 {
                     packed = _options.PackedWeights && PackedGpt.Supports(_model) ? new PackedGpt(_model) : null;
-                    cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device, keysTransposed: packed is null);
+                    cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device,
+                        keysTransposed: packed is null);
                 }
                 try
                 {
@@ -149,7 +153,8 @@ public sealed class ContinuousBatcher : IDisposable
         }
     }
 
-    /// <summary>Moves waiting requests into free slots in arrival order; a cancelled one is dropped. Under the lock.</summary>
+    /// <summary>Moves waiting requests into free slots in arrival order; a cancelled one is dropped. Under the
+    /// lock.</summary>
     private void Admit()
     {
         while (_waiting.TryPeek(out var request))
@@ -175,7 +180,8 @@ public sealed class ContinuousBatcher : IDisposable
         }
     }
 
-    /// <summary>Ends the sequence in a slot and packs the last one into it, so the batch stays rows 0..active-1. Under the lock.</summary>
+    /// <summary>Ends the sequence in a slot and packs the last one into it, so the batch stays rows 0..active-1. Under
+    /// the lock.</summary>
     private void Retire(int slot, Exception? error = null, SlotKvCache? cache = null)
     {
         var sequence = _slots[slot]!;
@@ -203,7 +209,8 @@ public sealed class ContinuousBatcher : IDisposable
         var sequences = _slots.Take(active).Select(s => s!).ToArray();
         foreach (var s in sequences)
         {
-            // The window is full: keep its newest half and prefill it again (learned positions rule out sliding the cache).
+            // The window is full: keep its newest half and prefill it again (learned positions rule out sliding the
+            // cache).
             if (s.Cached > 0 && s.Context.Count - s.WindowStart > block)
                 (s.WindowStart, s.Cached) = (s.Context.Count - block / 2, 0);
         }
@@ -211,22 +218,26 @@ public sealed class ContinuousBatcher : IDisposable
         using var noGrad = no_grad();
         using (NewDisposeScope())
         {
-            // Decode first: its padding rows write into position 0 of idle slots, which a prefill below then overwrites.
+            // Decode first: its padding rows write into position 0 of idle slots, which a prefill below then
+            // overwrites.
             var decoding = sequences.Where(s => s.Cached > 0).ToArray();
             if (decoding.Length > 0)
             {
-                // Packed products treat every row alike; LibTorch's (and a LoRA adapter's, which it computes) need padding.
+                // Packed products treat every row alike; LibTorch's (and a LoRA adapter's, which it computes) need
+                // padding.
                 var exact = packed is not null && _adapter is null;
                 var rows = exact ? active : Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
                 var ids = new long[rows];
                 var positions = new long[rows];
                 foreach (var s in decoding)
                     (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
-                var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache, _adapter, packed);
+                var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache,
+                    _adapter, packed);
                 var decoded = decoding.Any(s => s.Utf8 is not null)
                     ? stack(decoding.Select(s => Guarded(s, logits[s.Slot])).ToArray())
                     : logits.index_select(0, tensor(decoding.Select(s => (long)s.Slot).ToArray(), device: _device));
-                var tokens = Sampler.PickRows(decoded, decoding.Select(s => new RowSampling(s.Options, s.Generator!, s.Generated)).ToArray());
+                var tokens = Sampler.PickRows(decoded,
+                    decoding.Select(s => new RowSampling(s.Options, s.Generator!, s.Generated)).ToArray());
                 for (var i = 0; i < decoding.Length; i++)
                 {
                     decoding[i].Cached++;
@@ -238,9 +249,11 @@ public sealed class ContinuousBatcher : IDisposable
         {
             using var scope = NewDisposeScope();
             var window = s.Context.Skip(s.WindowStart).Select(t => (long)t).ToArray();
-            var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter, packed);
+            var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter,
+                packed);
             s.Cached = window.Length;
-            s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0), [new RowSampling(s.Options, s.Generator!, s.Generated)])[0]);
+            s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0),
+                [new RowSampling(s.Options, s.Generator!, s.Generated)])[0]);
         }
     }
 
@@ -248,7 +261,8 @@ public sealed class ContinuousBatcher : IDisposable
     private static Tensor Guarded(DecodingSequence s, Tensor logits) =>
         s.Utf8?.Apply(logits, s.Utf8State, last: s.Produced == s.Options.MaxNewTokens - 1) ?? logits;
 
-    /// <summary>Ends the decoding thread (after its current step); sequences still waiting or decoding are cancelled.</summary>
+    /// <summary>Ends the decoding thread (after its current step); sequences still waiting or decoding are
+    /// cancelled.</summary>
     public void Dispose()
     {
         Thread? thread;

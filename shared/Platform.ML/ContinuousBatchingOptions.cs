@@ -26,7 +26,8 @@ public sealed record ContinuousBatchingOptions
     /// </summary>
     public bool PackedWeights { get; init; } = true;
 
-    /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/> refuses.</summary>
+    /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/>
+    /// refuses.</summary>
     public int MaxWaiting { get; init; } = 16;
 
     /// <summary>How long the decoding thread waits for work before it ends and frees the cache.</summary>

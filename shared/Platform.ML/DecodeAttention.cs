@@ -14,7 +14,8 @@ namespace Platform.ML;
 internal static unsafe class DecodeAttention
 {
     /// <param name="qkv">(rows, 1, 3·embedding) fp32: each row's query, key and value, heads side by side.</param>
-    /// <param name="keys">The layer's keys, (slots, heads, block, head size), fp32 (a cache whose keys are not transposed).</param>
+    /// <param name="keys">The layer's keys, (slots, heads, block, head size), fp32 (a cache whose keys are not
+    /// transposed).</param>
     /// <param name="values">The layer's values, (slots, heads, block, head size), fp32.</param>
     /// <param name="positions">Row r's position (its slot is r).</param>
     /// <returns>(rows, 1, embedding): each row's attention output, heads side by side.</returns>
@@ -44,9 +45,12 @@ internal static unsafe class DecodeAttention
                     var k = (float*)k0 + slice; // (block, head size)
                     var v = (float*)v0 + slice; // (block, head size)
                     var q = x + head * headSize;
-                    new Span<float>(x + width + head * headSize, headSize).CopyTo(new Span<float>(k + position * headSize, headSize));
-                    new Span<float>(x + 2 * width + head * headSize, headSize).CopyTo(new Span<float>(v + position * headSize, headSize));
-                    Attend(q, k, v, position + 1, headSize, scale, scores, (float*)y0 + (nint)row * width + head * headSize);
+                    new Span<float>(x + width + head * headSize,
+                        headSize).CopyTo(new Span<float>(k + position * headSize, headSize));
+                    new Span<float>(x + 2 * width + head * headSize,
+                        headSize).CopyTo(new Span<float>(v + position * headSize, headSize));
+                    Attend(q, k, v, position + 1, headSize, scale, scores, (float*)y0 + (nint)row * width + head
+                        * headSize);
                 }
             }
         }
@@ -54,7 +58,8 @@ internal static unsafe class DecodeAttention
     }
 
     /// <summary>y = softmax(q·K[..count]ᵀ · scale) · V[..count]: one row's attention in one head.</summary>
-    private static void Attend(float* q, float* k, float* v, int count, int headSize, float scale, float* scores, float* y)
+    private static void Attend(float* q, float* k, float* v, int count, int headSize, float scale, float* scores,
+        float* y)
     {
         var padded = (count + 7) / 8 * 8;
         // q·kₜ for every position t < count, the keys read in order: four positions side by side, each its own chains.
@@ -87,7 +92,8 @@ internal static unsafe class DecodeAttention
         {
             var sum = Vector256<float>.Zero;
             for (t = 0; t < count; t++)
-                sum = Vector256.FusedMultiplyAdd(Vector256.Create(scores[t]), Vector256.Load(v + t * headSize + dim), sum);
+                sum = Vector256.FusedMultiplyAdd(Vector256.Create(scores[t]), Vector256.Load(v + t * headSize + dim),
+                    sum);
             (sum * inverse).Store(y + dim);
         }
         for (; dim < headSize; dim++)
@@ -99,7 +105,8 @@ internal static unsafe class DecodeAttention
         }
     }
 
-    /// <summary>q·k: eight lanes of multiply-add chains over the dimensions, summed, then the dimensions left over.</summary>
+    /// <summary>q·k: eight lanes of multiply-add chains over the dimensions, summed, then the dimensions left
+    /// over.</summary>
     private static float Dot(float* q, float* k, int headSize)
     {
         var sum = Vector256<float>.Zero;
@@ -112,7 +119,8 @@ internal static unsafe class DecodeAttention
         return total;
     }
 
-    /// <summary><see cref="Dot"/> for four consecutive keys at once, each computed exactly as Dot computes it.</summary>
+    /// <summary><see cref="Dot"/> for four consecutive keys at once, each computed exactly as Dot computes
+    /// it.</summary>
     private static void Dot4(float* q, float* k, int headSize, float scale, float* scores)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -139,7 +147,8 @@ internal static unsafe class DecodeAttention
 
     private static void Values64(float* weights, float* v, int count, int headSize, float inverse, float* y)
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default,
+            a6 = default, a7 = default;
         for (var t = 0; t < count; t++, v += headSize)
         {
             var w = Vector256.Create(weights[t]);

@@ -12,10 +12,12 @@ namespace Platform.ML;
 /// </summary>
 public sealed class DecodingSequence
 {
-    private readonly Channel<SampledToken> _tokens = Channel.CreateUnbounded<SampledToken>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<SampledToken> _tokens = Channel.CreateUnbounded<SampledToken>(
+        new UnboundedChannelOptions { SingleWriter = true });
     private volatile bool _stopped;
 
-    internal DecodingSequence(IReadOnlyList<int> prompt, SamplingOptions options, int blockSize, int vocabSize, Utf8Constraint? utf8,
+    internal DecodingSequence(IReadOnlyList<int> prompt, SamplingOptions options, int blockSize, int vocabSize,
+        Utf8Constraint? utf8,
         CancellationToken cancellationToken)
     {
         if (prompt.Count == 0)
@@ -31,7 +33,8 @@ public sealed class DecodingSequence
 
     public ChannelReader<SampledToken> Tokens => _tokens.Reader;
 
-    /// <summary>Ends the sequence before its next step (say, a stop string was found): its slot goes to waiting work.</summary>
+    /// <summary>Ends the sequence before its next step (say, a stop string was found): its slot goes to waiting
+    /// work.</summary>
     public void Stop() => _stopped = true;
 
     internal SamplingOptions Options { get; }
@@ -65,6 +68,7 @@ public sealed class DecodingSequence
     {
         Generator?.Dispose();
         Generator = null;
-        _tokens.Writer.TryComplete(error ?? (CancellationToken.IsCancellationRequested ? new OperationCanceledException(CancellationToken) : null));
+        _tokens.Writer.TryComplete(error
+            ?? (CancellationToken.IsCancellationRequested ? new OperationCanceledException(CancellationToken) : null));
     }
 }

@@ -15,7 +15,8 @@ public sealed class DropoutAttention : SingleTensorFunction<DropoutAttention>
 {
     public override string Name => nameof(DropoutAttention);
 
-    /// <summary>softmax(q·kᵀ/√d, causal) with dropout p, times v; q, k, v of shape (batch, heads, time, headSize).</summary>
+    /// <summary>softmax(q·kᵀ/√d, causal) with dropout p, times v; q, k, v of shape (batch, heads, time,
+    /// headSize).</summary>
     public static Tensor Apply(Tensor q, Tensor k, Tensor v, double p)
     {
         // Without gradients there is nothing to keep (and a kept tensor would wait for the finalizer).
@@ -73,7 +74,8 @@ public sealed class DropoutAttention : SingleTensorFunction<DropoutAttention>
         gradScores.mul_(probabilities).mul_(1.0 / Math.Sqrt(q.shape[^1]));
         var gradQ = gradScores.matmul(k);
         var gradK = gradScores.transpose(-2, -1).matmul(q);
-        return [gradQ.MoveToOuterDisposeScope(), gradK.MoveToOuterDisposeScope(), gradV.MoveToOuterDisposeScope(), null!];
+        return [gradQ.MoveToOuterDisposeScope(), gradK.MoveToOuterDisposeScope(), gradV.MoveToOuterDisposeScope(),
+            null!];
     }
 
     private sealed record SavedState(double P, ulong Seed, Tensor Probabilities);

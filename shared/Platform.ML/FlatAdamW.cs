@@ -4,11 +4,11 @@ using static TorchSharp.torch;
 namespace Platform.ML;
 
 /// <summary>
-/// AdamW's step over one flat buffer per parameter group, instead of TorchSharp's loop of small operations per parameter
-/// tensor: the group's parameters, gradients and both moments become views into four buffers, so zeroing, clipping and
-/// the update are a few passes however many tensors the model has. The arithmetic is TorchSharp's AdamW's, element for
-/// element, and the state stays in the wrapped <see cref="AdamW"/> (learning rates, step counts, moments, now views), so
-/// a checkpoint saves and restores it through that optimizer exactly as before.
+/// AdamW's step over one flat buffer per parameter group, instead of TorchSharp's loop of small operations per
+/// parameter tensor: the group's parameters, gradients and both moments become views into four buffers, so zeroing,
+/// clipping and the update are a few passes however many tensors the model has. The arithmetic is TorchSharp's AdamW's,
+/// element for element, and the state stays in the wrapped <see cref="AdamW"/> (learning rates, step counts, moments,
+/// now views), so a checkpoint saves and restores it through that optimizer exactly as before.
 /// </summary>
 public sealed class FlatAdamW : IDisposable
 {
@@ -37,7 +37,8 @@ public sealed class FlatAdamW : IDisposable
                 continue;
             var (type, device) = (parameters[0].dtype, parameters[0].device);
             if (parameters.Any(p => p.dtype != type || p.device_type != device.type || p.device_index != device.index))
-                throw new ArgumentException("A parameter group's tensors must share one type and device.", nameof(optimizer));
+                throw new ArgumentException("A parameter group's tensors must share one type and device.",
+                    nameof(optimizer));
             var total = parameters.Sum(p => p.numel());
             var flat = new FlatGroup(group, groupStates,
                 empty(total, dtype: type, device: device), zeros(total, dtype: type, device: device),
@@ -47,7 +48,8 @@ public sealed class FlatAdamW : IDisposable
             {
                 var (parameter, state) = (parameters[i], groupStates[i]);
                 long count = parameter.numel();
-                Tensor Slot(Tensor buffer) => buffer.narrow(0, offset, count).view(parameter.shape).DetachFromDisposeScope();
+                Tensor Slot(Tensor buffer) =>
+                    buffer.narrow(0, offset, count).view(parameter.shape).DetachFromDisposeScope();
                 using (var slot = Slot(flat.Parameters))
                 {
                     slot.copy_(parameter);
@@ -60,7 +62,8 @@ public sealed class FlatAdamW : IDisposable
                         slot.copy_(gradient);
                     parameter.grad = slot;
                 }
-                (state.exp_avg, state.exp_avg_sq) = (Moved(state.exp_avg, Slot(flat.ExpAvg)), Moved(state.exp_avg_sq, Slot(flat.ExpAvgSq)));
+                (state.exp_avg, state.exp_avg_sq) = (Moved(state.exp_avg, Slot(flat.ExpAvg)),
+                    Moved(state.exp_avg_sq, Slot(flat.ExpAvgSq)));
                 offset += count;
             }
             _groups.Add(flat);
@@ -74,7 +77,8 @@ public sealed class FlatAdamW : IDisposable
         return to;
     }
 
-    /// <summary>Zeroes every gradient (they stay views of the buffers; backward accumulates into them in place).</summary>
+    /// <summary>Zeroes every gradient (they stay views of the buffers; backward accumulates into them in
+    /// place).</summary>
     public void ZeroGrad()
     {
         foreach (var group in _groups)
@@ -108,7 +112,8 @@ public sealed class FlatAdamW : IDisposable
             var (lr, beta1, beta2) = (options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value);
             var step = group.States[0].step + 1;
             if (group.States.Any(state => state.step + 1 != step))
-                throw new InvalidOperationException("A parameter group's tensors have taken different numbers of steps.");
+                throw new InvalidOperationException("A parameter group's tensors have taken different numbers of " +
+                    "steps.");
             foreach (var state in group.States)
                 state.step = step;
             // TorchSharp's AdamW.step, on the whole group at once.
@@ -128,7 +133,8 @@ public sealed class FlatAdamW : IDisposable
             group.Dispose();
     }
 
-    private sealed record FlatGroup(AdamW.ParamGroup Source, List<AdamW.State> States, Tensor Parameters, Tensor Gradients,
+    private sealed record FlatGroup(AdamW.ParamGroup Source, List<AdamW.State> States, Tensor Parameters,
+        Tensor Gradients,
         Tensor ExpAvg, Tensor ExpAvgSq) : IDisposable
     {
         public void Dispose()

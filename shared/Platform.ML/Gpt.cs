@@ -18,7 +18,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     public GptConfig Config { get; }
 
-    /// <summary>Recompute each block's activations in the backward pass instead of keeping them (see <see cref="RecomputedBlock"/>).</summary>
+    /// <summary>Recompute each block's activations in the backward pass instead of keeping them (see <see
+    /// cref="RecomputedBlock"/>).</summary>
     public bool RecomputeActivations { get; set; }
 
     /// <summary>
@@ -43,25 +44,28 @@ public sealed class Gpt : Module<Tensor, Tensor>
         wte = Embedding(config.PaddedVocabSize, config.NEmbd);
         wpe = Embedding(config.BlockSize, config.NEmbd);
         drop = new SeededDropout(config.Dropout);
-        h = new ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(layer => new Block(config, layer)).ToArray());
+        h = new ModuleList<Block>(Enumerable.Range(0, config.NLayer).Select(layer =>
+            new Block(config, layer)).ToArray());
         ln_f = LayerNorm(config.NEmbd, bias: config.Bias);
         RegisterComponents();
         InitialiseWeights();
     }
 
     /// <summary>
-    /// LoRA adapters that <see cref="forward"/> adds (what a LoRA fine-tune trains); not part of this module's state, so
-    /// the base's checkpoint stays the base's. Null: the base alone.
+    /// LoRA adapters that <see cref="forward"/> adds (what a LoRA fine-tune trains); not part of this module's state,
+    /// so the base's checkpoint stays the base's. Null: the base alone.
     /// </summary>
     public LoraAdapter? Adapter { get; set; }
 
     /// <summary>The token embedding table (padded rows included), which the output head shares.</summary>
     public Tensor TokenEmbedding => wte.weight!;
 
-    /// <summary>Logits of shape (batch, time, vocab) for token ids of shape (batch, time): the real vocabulary only.</summary>
+    /// <summary>Logits of shape (batch, time, vocab) for token ids of shape (batch, time): the real vocabulary
+    /// only.</summary>
     public override Tensor forward(Tensor idx) => Forward(idx, Adapter);
 
-    /// <summary>The same with the given LoRA adapters (null: the base alone), whatever is attached: one base serves many adapters.</summary>
+    /// <summary>The same with the given LoRA adapters (null: the base alone), whatever is attached: one base serves
+    /// many adapters.</summary>
     public Tensor Forward(Tensor idx, LoraAdapter? adapter)
     {
         var time = idx.shape[1];
@@ -75,14 +79,16 @@ public sealed class Gpt : Module<Tensor, Tensor>
             // Each block's temporaries are released as soon as it returns: autograd keeps what backward needs
             // natively, so the step's dispose scope need not hold every intermediate of every layer.
             using var scope = NewDisposeScope();
-            x = (recompute ? RecomputedBlock.Apply(block, x, adapter) : block.Forward(x, adapter)).MoveToOuterDisposeScope();
+            x = (recompute ? RecomputedBlock.Apply(block, x, adapter)
+                : block.Forward(x, adapter)).MoveToOuterDisposeScope();
         }
         return Head(ln_f.forward(x));
     }
 
     /// <summary>
     /// One inference pass kept open for explanations: the token embeddings (a leaf that gradients reach, for
-    /// gradient × input saliency), the logits of every position, and every layer's attention weights (batch, head, query, key).
+    /// gradient × input saliency), the logits of every position, and every layer's attention weights (batch, head,
+    /// query, key).
     /// </summary>
     public (Tensor Logits, Tensor TokenEmbeddings, Tensor[] Attention) Explain(Tensor idx, LoraAdapter? adapter = null)
     {
@@ -103,8 +109,10 @@ public sealed class Gpt : Module<Tensor, Tensor>
     /// </summary>
     public void LoadWeightsFrom(Gpt source)
     {
-        if (Config.VocabSize != source.Config.VocabSize || Config.NLayer != source.Config.NLayer || Config.NHead != source.Config.NHead
-            || Config.NEmbd != source.Config.NEmbd || Config.Bias != source.Config.Bias || Config.BlockSize > source.Config.BlockSize)
+        if (Config.VocabSize != source.Config.VocabSize || Config.NLayer != source.Config.NLayer
+            || Config.NHead != source.Config.NHead
+            || Config.NEmbd != source.Config.NEmbd || Config.Bias != source.Config.Bias
+            || Config.BlockSize > source.Config.BlockSize)
             throw new ArgumentException($"Cannot start {Config} from {source.Config}.", nameof(source));
         using var _ = no_grad();
         var from = source.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -134,11 +142,12 @@ public sealed class Gpt : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with a window of token ids (1, time) at positions
-    /// 0..time-1 and returns the logits after its last position (vocab) in fp32.
+    /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with a window of token ids (1, time) at
+    /// positions 0..time-1 and returns the logits after its last position (vocab) in fp32.
     /// </summary>
     /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
-    public Tensor PrefillSlot(Tensor idx, SlotKvCache cache, int slot, LoraAdapter? adapter = null, PackedGpt? packed = null)
+    public Tensor PrefillSlot(Tensor idx, SlotKvCache cache, int slot, LoraAdapter? adapter = null,
+        PackedGpt? packed = null)
     {
         var time = idx.shape[1];
         if (time > Config.BlockSize)
@@ -150,19 +159,22 @@ public sealed class Gpt : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// One decoding step for the cache's rows 0..M-1 at once: row r feeds token ids[r] at position positions[r] (both of
-    /// length M) and gets its next-token logits, (M, vocab) in fp32.
+    /// One decoding step for the cache's rows 0..M-1 at once: row r feeds token ids[r] at position positions[r] (both
+    /// of length M) and gets its next-token logits, (M, vocab) in fp32.
     /// </summary>
     /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
-    public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null, PackedGpt? packed = null)
+    public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null,
+        PackedGpt? packed = null)
     {
         // LibTorch's q·kᵀ reads keys transposed; the packed attention reads each position's key as it lies.
         if (cache.KeysTransposed != (packed is null))
-            throw new ArgumentException(packed is null ? "LibTorch's decoding step reads keys transposed." : "Packed decoding reads keys untransposed.", nameof(cache));
+            throw new ArgumentException(packed is null ? "LibTorch's decoding step reads keys transposed."
+                : "Packed decoding reads keys untransposed.", nameof(cache));
         var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
         if (packed is not null)
         {
-            // Packed decoding attends row by row, each over its own positions (DecodeAttention): no mask, no common span.
+            // Packed decoding attends row by row, each over its own positions (DecodeAttention): no mask, no common
+            // span.
             var at = positions.data<long>().ToArray();
             for (var layer = 0; layer < h.Count; layer++)
                 x = h[layer].ForwardDecode(x, cache, layer, at, adapter ?? Adapter, packed);
@@ -185,7 +197,9 @@ public sealed class Gpt : Module<Tensor, Tensor>
     // the same tokens (the padding rows would otherwise take probability mass the real tokens must first win back).
     // Returned in fp32 whatever the compute type (the loss and sampling want it).
     private Tensor Head(Tensor x, PackedGpt? packed = null) =>
-        packed?.Head.Apply(x) ?? MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null, _computeType).to(ScalarType.Float32);
+        packed?.Head.Apply(x)
+        ?? MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null,
+        _computeType).to(ScalarType.Float32);
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>
@@ -201,7 +215,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
             switch (module)
             {
                 case Linear linear:
-                    var std = name.EndsWith("c_proj", StringComparison.Ordinal) ? 0.02 / Math.Sqrt(2.0 * Config.NLayer) : 0.02;
+                    var std = name.EndsWith("c_proj", StringComparison.Ordinal) ? 0.02 / Math.Sqrt(2.0 * Config.NLayer)
+                    : 0.02;
                     init.normal_(linear.weight!, 0.0, std);
                     if (linear.bias is not null)
                         init.zeros_(linear.bias);

@@ -7,15 +7,18 @@ namespace Platform.ML;
 /// and token, 16·C values plus 2·H·T for attention; bf16 keeping 0.6 of fp32's bytes; recomputation 0.58 of that)
 /// was fitted to the benchmark's measured peaks; docs/benchmarks.md has the figures and the test holding it to 30%.
 /// </summary>
-public sealed record GptEstimate(long Parameters, long TokensPerStep, long Tokens, double TrainingFlops, long WeightsAndOptimizerBytes,
+public sealed record GptEstimate(long Parameters, long TokensPerStep, long Tokens, double TrainingFlops,
+    long WeightsAndOptimizerBytes,
     long ActivationBytes, long BaselineBytes)
 {
     public long PeakMemoryBytes => WeightsAndOptimizerBytes + ActivationBytes + BaselineBytes;
 
-    public static GptEstimate For(GptConfig config, int batchSize, int gradientAccumulationSteps, int maxSteps, bool bf16, bool recompute,
+    public static GptEstimate For(GptConfig config, int batchSize, int gradientAccumulationSteps, int maxSteps,
+        bool bf16, bool recompute,
         long baselineBytes)
     {
-        var parameters = (long)config.PaddedVocabSize * config.NEmbd + (long)config.BlockSize * config.NEmbd + config.NonEmbeddingParameters;
+        var parameters = (long)config.PaddedVocabSize * config.NEmbd + (long)config.BlockSize * config.NEmbd
+            + config.NonEmbeddingParameters;
         var tokensPerStep = (long)batchSize * config.BlockSize * Math.Max(1, gradientAccumulationSteps);
         var tokens = tokensPerStep * maxSteps;
         var weights = parameters * (16L + (bf16 ? 2 : 0));
@@ -30,7 +33,8 @@ public sealed record GptEstimate(long Parameters, long TokensPerStep, long Token
             activations *= 0.58;
         // Logits over the real vocabulary, their softmax and its gradient, always fp32.
         activations += microTokens * config.VocabSize * 4 * 3;
-        return new GptEstimate(parameters, tokensPerStep, tokens, 6.0 * parameters * tokens, weights, (long)activations, baselineBytes);
+        return new GptEstimate(parameters, tokensPerStep, tokens, 6.0 * parameters * tokens, weights, (long)activations,
+            baselineBytes);
     }
 
     /// <summary>
@@ -38,18 +42,23 @@ public sealed record GptEstimate(long Parameters, long TokensPerStep, long Token
     /// token 16·C + 2·H·S values; per decoder layer and target position 22·C (the cross-attention's projections too)
     /// plus 2·H·(T + S) for its two attention maps; logits over the target vocabulary. Not separately fitted.
     /// </summary>
-    public static GptEstimate For(EncoderDecoderConfig config, int batchSize, int gradientAccumulationSteps, int maxSteps, bool bf16,
+    public static GptEstimate For(EncoderDecoderConfig config, int batchSize, int gradientAccumulationSteps,
+        int maxSteps, bool bf16,
         long baselineBytes)
     {
         var (source, target) = ((double)config.MaxSourceLength, (double)config.MaxTargetLength);
-        var tokensPerStep = (long)batchSize * (config.MaxSourceLength + config.MaxTargetLength) * Math.Max(1, gradientAccumulationSteps);
+        var tokensPerStep = (long)batchSize * (config.MaxSourceLength + config.MaxTargetLength)
+            * Math.Max(1, gradientAccumulationSteps);
         var tokens = tokensPerStep * maxSteps;
         var weights = config.Parameters * (16L + (bf16 ? 2 : 0));
-        var activations = batchSize * 4.0 * (config.NEncoderLayer * source * (16.0 * config.NEmbd + 2.0 * config.NHead * source)
-                                             + config.NDecoderLayer * target * (22.0 * config.NEmbd + 2.0 * config.NHead * (target + source)));
+        var activations = batchSize * 4.0
+            * (config.NEncoderLayer * source * (16.0 * config.NEmbd + 2.0 * config.NHead * source)
+                                             + config.NDecoderLayer * target
+                                             * (22.0 * config.NEmbd + 2.0 * config.NHead * (target + source)));
         if (bf16)
             activations *= 0.6;
         activations += batchSize * target * config.TargetVocabSize * 4 * 3;
-        return new GptEstimate(config.Parameters, tokensPerStep, tokens, 6.0 * config.Parameters * tokens, weights, (long)activations, baselineBytes);
+        return new GptEstimate(config.Parameters, tokensPerStep, tokens, 6.0 * config.Parameters * tokens, weights,
+            (long)activations, baselineBytes);
     }
 }

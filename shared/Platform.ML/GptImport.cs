@@ -7,7 +7,8 @@ namespace Platform.ML;
 /// <summary>A GPT built from someone else's weights, and which layout they came in.</summary>
 public sealed record ImportedGpt(Gpt Model, string Layout);
 
-/// <summary>Why weights cannot be imported: one line per missing, surplus or misshapen tensor, or missing setting.</summary>
+/// <summary>Why weights cannot be imported: one line per missing, surplus or misshapen tensor, or missing
+/// setting.</summary>
 public sealed class ImportException(IReadOnlyList<string> problems) : Exception(string.Join("; ", problems))
 {
     public IReadOnlyList<string> Problems { get; } = problems;
@@ -29,8 +30,8 @@ public sealed record ImportPlan(SafetensorsFile File, string Prefix, GptConfig C
 }
 
 /// <summary>
-/// Builds a platform GPT from a .safetensors file in one of three layouts: the platform's own export and nanoGPT's state
-/// dict ("transformer.h.N.attn.c_attn.weight", torch.nn.Linear's (out, in) matrices), or Hugging Face's GPT-2
+/// Builds a platform GPT from a .safetensors file in one of three layouts: the platform's own export and nanoGPT's
+/// state dict ("transformer.h.N.attn.c_attn.weight", torch.nn.Linear's (out, in) matrices), or Hugging Face's GPT-2
 /// ("h.N.attn.c_attn.weight", with or without "transformer.", whose Conv1D matrices are stored transposed, (in, out)).
 /// The layout is told by c_attn's shape. The shape comes from the tensors; the head count, which shapes do not say,
 /// from the config JSON (n_head), else the file's metadata. GPT-2's "gelu_new" activation is kept for its layout.

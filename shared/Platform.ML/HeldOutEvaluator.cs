@@ -2,7 +2,8 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsPerByte, double Top1Accuracy, double Top5Accuracy, long TokensEvaluated,
+public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsPerByte, double Top1Accuracy,
+    double Top5Accuracy, long TokensEvaluated,
     TokenClassificationFigures? Classes = null);
 
 /// <summary>
@@ -12,7 +13,8 @@ public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsP
 /// </summary>
 public static class HeldOutEvaluator
 {
-    public static HeldOutFigures Evaluate(Gpt model, TokenBatches split, double bytesPerToken, int batchSize = 32, long maxTokens = 262_144)
+    public static HeldOutFigures Evaluate(Gpt model, TokenBatches split, double bytesPerToken, int batchSize = 32,
+        long maxTokens = 262_144)
     {
         model.eval();
         using var _ = no_grad();
@@ -24,7 +26,8 @@ public static class HeldOutEvaluator
         for (long first = 0; first < windows; first += batchSize)
         {
             using var scope = NewDisposeScope();
-            var starts = Enumerable.Range(0, (int)Math.Min(batchSize, windows - first)).Select(i => (first + i) * block).ToArray();
+            var starts = Enumerable.Range(0, (int)Math.Min(batchSize, windows - first)).Select(i => (first + i)
+                * block).ToArray();
             var (x, y) = split.At(starts);
             var logits = model.forward(x);
             var flat = logits.reshape(-1, logits.shape[^1]);
@@ -38,7 +41,8 @@ public static class HeldOutEvaluator
             classes.Add(flat, targets);
         }
         var loss = lossSum / count;
-        return new HeldOutFigures(loss, Math.Exp(loss), loss / Math.Log(2) / bytesPerToken, (double)top1 / count, (double)top5 / count, count,
+        return new HeldOutFigures(loss, Math.Exp(loss), loss / Math.Log(2) / bytesPerToken, (double)top1 / count,
+            (double)top5 / count, count,
             classes.Figures());
     }
 }

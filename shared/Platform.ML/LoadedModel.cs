@@ -8,16 +8,19 @@ namespace Platform.ML;
 /// A checkpoint and its tokenizer(s), ready to score or sample: a GPT (<see cref="Model"/>) or an encoder-decoder
 /// (<see cref="EncoderDecoder"/>, whose source side may have its own tokenizer).
 /// </summary>
-public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokenizer? sourceTokenizer = null, LoraAdapter? adapter = null,
+public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokenizer? sourceTokenizer = null,
+    LoraAdapter? adapter = null,
     bool ownsNetwork = true) : IDisposable
 {
     public nn.Module Network { get; } = network;
 
-    /// <summary>A LoRA version served on a shared base: the adapters every forward pass adds (the base is <see cref="Network"/>, not owned).</summary>
+    /// <summary>A LoRA version served on a shared base: the adapters every forward pass adds (the base is <see
+    /// cref="Network"/>, not owned).</summary>
     public LoraAdapter? Adapter { get; } = adapter;
 
     /// <summary>The GPT; an encoder-decoder has none.</summary>
-    public Gpt Model => Network as Gpt ?? throw new InvalidOperationException("This model is an encoder-decoder, not a GPT.");
+    public Gpt Model => Network as Gpt
+        ?? throw new InvalidOperationException("This model is an encoder-decoder, not a GPT.");
 
     public EncoderDecoder? EncoderDecoder => Network as EncoderDecoder;
 
@@ -27,7 +30,8 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
     /// <summary>The tokenizer of an encoder-decoder's input: its own when the dataset had one per side.</summary>
     public ITokenizer SourceTokenizer { get; } = sourceTokenizer ?? tokenizer;
 
-    /// <summary>The UTF-8 guard for sampling a byte-level BPE model's output (null for other tokenizers), built on first use.</summary>
+    /// <summary>The UTF-8 guard for sampling a byte-level BPE model's output (null for other tokenizers), built on
+    /// first use.</summary>
     public Utf8Constraint? Utf8 => _utf8.Value;
     private readonly Lazy<Utf8Constraint?> _utf8 = new(() => Utf8Constraint.For(tokenizer));
 
@@ -37,14 +41,16 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
         using var stream = File.OpenRead(path);
         var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
         if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"Checkpoint {Path.GetFileName(path)} has sha256 {actual}, expected {expectedSha256}: it was changed or corrupted.");
+            throw new InvalidDataException($"Checkpoint {Path.GetFileName(path)} has sha256 {actual}, expected " +
+                $"{expectedSha256}: it was changed or corrupted.");
     }
 
     /// <summary>
     /// Loads a checkpoint after checking it is byte for byte the one that was registered. A LoRA version's file is
     /// loaded on its base (found through <paramref name="artifactPath"/> and verified too) and merged into it.
     /// </summary>
-    public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath, Device? device = null,
+    public static LoadedModel Load(string checkpointPath, string expectedSha256, string tokenizerPath,
+        Device? device = null,
         string? sourceTokenizerPath = null, Func<string, string>? artifactPath = null)
     {
         Verify(checkpointPath, expectedSha256);
@@ -60,34 +66,41 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
         if (vocab != tokenizer.VocabSize || sourceVocab != sourceTokenizer.VocabSize)
         {
             network.Dispose();
-            throw new InvalidDataException($"Checkpoint vocabulary {vocab} (source {sourceVocab}) does not match its tokenizers' {tokenizer.VocabSize} (source {sourceTokenizer.VocabSize}).");
+            throw new InvalidDataException($"Checkpoint vocabulary {vocab} (source {sourceVocab}) does not match its " +
+                $"tokenizers' {tokenizer.VocabSize} (source {sourceTokenizer.VocabSize}).");
         }
         return new LoadedModel(network, tokenizer, sourceTokenizerPath is null ? null : sourceTokenizer);
     }
 
     /// <summary>
-    /// The model a version's file describes (not verified here): a GPT or an encoder-decoder, or a LoRA adapter merged into
-    /// its base, which is found through <paramref name="artifactPath"/> and verified against its sha256.
+    /// The model a version's file describes (not verified here): a GPT or an encoder-decoder, or a LoRA adapter merged
+    /// into its base, which is found through <paramref name="artifactPath"/> and verified against its sha256.
     /// </summary>
     public static nn.Module LoadNetwork(string path, Func<string, string>? artifactPath, Device? device = null) =>
         LoraCheckpoint.ReadHeader(path) is { } lora
-            ? LoadMerged(path, lora, artifactPath ?? throw new InvalidDataException("A LoRA version needs its base's checkpoint."), device)
+            ? LoadMerged(path, lora, artifactPath
+            ?? throw new InvalidDataException("A LoRA version needs its base's checkpoint."), device)
             : Checkpoint.LoadAny(path, device);
 
-    /// <summary>The base GPT with the adapter's B·A added to its weights: computes what base + adapter computes.</summary>
-    public static Gpt LoadMerged(string adapterPath, LoraHeader header, Func<string, string> artifactPath, Device? device = null)
+    /// <summary>The base GPT with the adapter's B·A added to its weights: computes what base + adapter
+    /// computes.</summary>
+    public static Gpt LoadMerged(string adapterPath, LoraHeader header, Func<string, string> artifactPath,
+        Device? device = null)
     {
         var basePath = artifactPath(header.BaseCheckpointKey);
         Verify(basePath, header.BaseCheckpointSha256);
-        var model = Checkpoint.LoadAny(basePath, device) as Gpt ?? throw new InvalidDataException("A LoRA adapter's base must be a GPT.");
+        var model = Checkpoint.LoadAny(basePath, device) as Gpt
+            ?? throw new InvalidDataException("A LoRA adapter's base must be a GPT.");
         var (_, adapter) = LoraCheckpoint.Load(adapterPath, device);
         using (adapter)
             adapter.MergeInto(model);
         return model;
     }
 
-    /// <summary>A LoRA version served on a loaded base: shares the base's network and tokenizers, owns only its adapter.</summary>
-    public LoadedModel WithAdapter(LoraAdapter adapter) => new(Network, Tokenizer, SourceTokenizer == Tokenizer ? null : SourceTokenizer, adapter, ownsNetwork: false);
+    /// <summary>A LoRA version served on a loaded base: shares the base's network and tokenizers, owns only its
+    /// adapter.</summary>
+    public LoadedModel WithAdapter(LoraAdapter adapter) =>
+        new(Network, Tokenizer, SourceTokenizer == Tokenizer ? null : SourceTokenizer, adapter, ownsNetwork: false);
 
     public void Dispose()
     {

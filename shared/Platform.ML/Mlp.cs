@@ -14,7 +14,8 @@ public sealed class Mlp : Module<Tensor, Tensor>
     private readonly int _layer;
     private readonly bool _tanhGelu;
 
-    /// <summary>Type the projections compute in (null: the parameters' own); see <see cref="MixedPrecision"/>.</summary>
+    /// <summary>Type the projections compute in (null: the parameters' own); see <see
+    /// cref="MixedPrecision"/>.</summary>
     internal ScalarType? ComputeType { get; set; }
 
     /// <param name="layer">The block this MLP belongs to (it finds its LoRA adapters by it).</param>
@@ -37,7 +38,8 @@ public sealed class Mlp : Module<Tensor, Tensor>
     /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
     /// <param name="packed">The model's weights packed for decoding (null: LibTorch's products).</param>
     public Tensor Forward(Tensor x, LoraAdapter? adapter, PackedGpt? packed = null) =>
-        dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter, packed)), adapter, packed));
+        dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter, packed)),
+        adapter, packed));
 
     // GPT-2's "gelu_new": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
     private Tensor Activation(Tensor x) =>

@@ -15,23 +15,28 @@ public sealed class PackedGpt : IDisposable
     public PackedGpt(Gpt model)
     {
         if (!Supports(model))
-            throw new ArgumentException("Only an fp32 GPT on a CPU with 256-bit fused multiply-add can be packed.", nameof(model));
+            throw new ArgumentException("Only an fp32 GPT on a CPU with 256-bit fused multiply-add can be packed.",
+                nameof(model));
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         for (var layer = 0; layer < model.Config.NLayer; layer++)
             foreach (var name in Projections)
-                _layers[(layer, name)] = new PackedLinear(parameters[$"h.{layer}.{name}.weight"], parameters.GetValueOrDefault($"h.{layer}.{name}.bias"));
+                _layers[(layer, name)] = new PackedLinear(parameters[$"h.{layer}.{name}.weight"],
+                    parameters.GetValueOrDefault($"h.{layer}.{name}.bias"));
         Head = new PackedLinear(model.TokenEmbedding.narrow(0, 0, model.Config.VocabSize), null);
     }
 
-    /// <summary>Whether <paramref name="model"/> can be packed: fp32 weights computing in fp32, on the CPU, and the CPU has the vectors.</summary>
+    /// <summary>Whether <paramref name="model"/> can be packed: fp32 weights computing in fp32, on the CPU, and the CPU
+    /// has the vectors.</summary>
     public static bool Supports(Gpt model) =>
         PackedLinear.IsSupported && model.ComputeType is null
-        && model.TokenEmbedding.device_type == TorchSharp.DeviceType.CPU && model.TokenEmbedding.dtype == ScalarType.Float32;
+        && model.TokenEmbedding.device_type == TorchSharp.DeviceType.CPU
+        && model.TokenEmbedding.dtype == ScalarType.Float32;
 
     /// <summary>The tied output head: logits over the real vocabulary.</summary>
     public PackedLinear Head { get; }
 
-    /// <summary>Layer <paramref name="layer"/>'s projection by its state-dict name within the block ("attn.c_attn", "mlp.c_fc", …).</summary>
+    /// <summary>Layer <paramref name="layer"/>'s projection by its state-dict name within the block ("attn.c_attn",
+    /// "mlp.c_fc", …).</summary>
     public PackedLinear this[int layer, string name] => _layers[(layer, name)];
 
     public void Dispose()

@@ -19,7 +19,8 @@ public sealed unsafe class PackedLinear : IDisposable
 {
     /// <summary>Output columns per panel: three 512-bit vectors, or six 256-bit ones.</summary>
     private const int Width = 48;
-    /// <summary>Rows computed together against one panel (8 × 3 vector accumulators fit AVX-512's 32 registers).</summary>
+    /// <summary>Rows computed together against one panel (8 × 3 vector accumulators fit AVX-512's 32
+    /// registers).</summary>
     private const int RowTile = 8;
 
     private float* _panels;
@@ -51,7 +52,8 @@ public sealed unsafe class PackedLinear : IDisposable
                 for (var k = 0; k < In; k++)
                     panel[k * Width] = row[k];
             }
-            _bias = bias is null ? null : MemoryMarshal.Cast<byte, float>(bias.detach().cpu().contiguous().bytes).ToArray();
+            _bias = bias is null ? null : MemoryMarshal.Cast<byte,
+                float>(bias.detach().cpu().contiguous().bytes).ToArray();
         }
     }
 
@@ -97,7 +99,9 @@ public sealed unsafe class PackedLinear : IDisposable
                         Row(x + (nuint)(row + r) * (nuint)In, panel, target + r * stride);
                 if (!full)
                     for (var r = 0; r < count; r++)
-                        new Span<float>(tile + r * Width, columns).CopyTo(new Span<float>(y + (nuint)(row + r) * (nuint)Out + (nuint)column, columns));
+                        new Span<float>(tile + r * Width,
+                            columns).CopyTo(new Span<float>(y + (nuint)(row + r) * (nuint)Out + (nuint)column,
+                            columns));
             }
         }
         if (_bias is not null)
@@ -133,7 +137,8 @@ public sealed unsafe class PackedLinear : IDisposable
         a5.Store(y + 40);
     }
 
-    /// <summary>Eight rows against one panel, 24 accumulators: each weight vector loaded once serves eight rows.</summary>
+    /// <summary>Eight rows against one panel, 24 accumulators: each weight vector loaded once serves eight
+    /// rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tile8x512(float* x, float* panel, float* y, int stride)
     {
@@ -142,7 +147,8 @@ public sealed unsafe class PackedLinear : IDisposable
             a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default,
             a60 = default, a61 = default, a62 = default, a70 = default, a71 = default, a72 = default;
         var n = In;
-        float* x0 = x, x1 = x + n, x2 = x + 2 * n, x3 = x + 3 * n, x4 = x + 4 * n, x5 = x + 5 * n, x6 = x + 6 * n, x7 = x + 7 * n;
+        float* x0 = x, x1 = x + n, x2 = x + 2 * n, x3 = x + 3 * n, x4 = x + 4 * n, x5 = x + 5 * n, x6 = x + 6 * n,
+            x7 = x + 7 * n;
         var w = panel;
         for (var k = 0; k < n; k++, w += Width)
         {

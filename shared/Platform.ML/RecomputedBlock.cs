@@ -48,7 +48,8 @@ public sealed class RecomputedBlock : SingleTensorFunction<RecomputedBlock>
             // The block's (or the adapter's) parameter gradients accumulate here; the input's is returned.
             autograd.backward([output], [gradOutput]);
             // One gradient per forward argument: the block and the adapter themselves have none.
-            return adapter is null ? [input.grad!.MoveToOuterDisposeScope(), null!] : [input.grad!.MoveToOuterDisposeScope(), null!, null!];
+            return adapter is null ? [input.grad!.MoveToOuterDisposeScope(), null!]
+                : [input.grad!.MoveToOuterDisposeScope(), null!, null!];
         }
         finally
         {

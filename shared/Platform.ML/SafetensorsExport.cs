@@ -38,7 +38,8 @@ public static class SafetensorsExport
         }),
     };
 
-    public static void Write(Gpt model, Stream output) => Write(model, "transformer.", GptStyleConfig(model.Config), output);
+    public static void Write(Gpt model, Stream output) =>
+        Write(model, "transformer.", GptStyleConfig(model.Config), output);
 
     public static void Write(EncoderDecoder model, Stream output) => Write(model, "", new Dictionary<string, string>
     {
@@ -76,7 +77,12 @@ public static class SafetensorsExport
             foreach (var (name, tensor) in tensors)
             {
                 var bytes = tensor.numel() * 4;
-                header[name] = new { dtype = "F32", shape = tensor.shape, data_offsets = new[] { offset, offset + bytes } };
+                header[name] = new
+                {
+                    dtype = "F32",
+                    shape = tensor.shape,
+                    data_offsets = new[] { offset, offset + bytes }
+                };
                 offset += bytes;
             }
             var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));

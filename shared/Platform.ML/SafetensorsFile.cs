@@ -33,10 +33,10 @@ public sealed record SafetensorsEntry(string DType, long[] Shape, long Begin, lo
 }
 
 /// <summary>
-/// Reads a .safetensors file: an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and
-/// byte range, then the raw little-endian data. F32, F16 and BF16 tensors are read as fp32. Opening checks the whole
-/// header against the file before anything is read or allocated for a tensor: each byte range must hold exactly its
-/// shape × dtype (in checked arithmetic), lie inside the file and overlap no other.
+/// Reads a .safetensors file: an 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape
+/// and byte range, then the raw little-endian data. F32, F16 and BF16 tensors are read as fp32. Opening checks the
+/// whole header against the file before anything is read or allocated for a tensor: each byte range must hold exactly
+/// its shape × dtype (in checked arithmetic), lie inside the file and overlap no other.
 /// </summary>
 public sealed class SafetensorsFile
 {
@@ -77,7 +77,8 @@ public sealed class SafetensorsFile
                     if (property.Value.ValueKind != JsonValueKind.Object)
                         throw new InvalidDataException("The weights file's __metadata__ is not a JSON object.");
                     foreach (var m in property.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()!
+                            : m.Value.GetRawText();
                     continue;
                 }
                 tensors[property.Name] = Entry(property.Name, property.Value);

@@ -13,13 +13,16 @@ namespace Platform.ML;
 /// </summary>
 public static class Sampler
 {
-    public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
+    public static int[] Generate(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options,
+        CancellationToken cancellationToken = default,
         bool useKvCache = true, Utf8Constraint? utf8 = null, LoraAdapter? adapter = null) =>
         Stream(model, prompt, options, cancellationToken, useKvCache, utf8, adapter).Select(t => t.Id).ToArray();
 
     /// <summary>New token ids one at a time, as they are decoded.</summary>
-    /// <param name="adapter">LoRA adapters to decode with (a LoRA version served on its shared base); null: the model's own.</param>
-    public static IEnumerable<SampledToken> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options, CancellationToken cancellationToken = default,
+    /// <param name="adapter">LoRA adapters to decode with (a LoRA version served on its shared base); null: the model's
+    /// own.</param>
+    public static IEnumerable<SampledToken> Stream(Gpt model, IReadOnlyList<int> prompt, SamplingOptions options,
+        CancellationToken cancellationToken = default,
         bool useKvCache = true, Utf8Constraint? utf8 = null, LoraAdapter? adapter = null)
     {
         if (prompt.Count == 0)
@@ -88,7 +91,8 @@ public static class Sampler
         Tensor Column(Func<RowSampling, double> value) =>
             tensor(rows.Select(r => (float)value(r)).ToArray(), device: device).unsqueeze(1);
 
-        if (rows.Any(r => r.Generated is not null && (r.Options.FrequencyPenalty != 0 || r.Options.PresencePenalty != 0)))
+        if (rows.Any(r => r.Generated is not null
+            && (r.Options.FrequencyPenalty != 0 || r.Options.PresencePenalty != 0)))
         {
             var counts = new float[count * vocab];
             for (var i = 0; i < count; i++)
@@ -97,7 +101,8 @@ public static class Sampler
                         counts[i * vocab + t] = generated[t];
             var c = tensor(counts, device: device).view(count, vocab);
             logits = logits - c * Column(r => r.Generated is null ? 0 : r.Options.FrequencyPenalty)
-                     - c.gt(0).to(ScalarType.Float32) * Column(r => r.Generated is null ? 0 : r.Options.PresencePenalty);
+                     - c.gt(0).to(ScalarType.Float32)
+                         * Column(r => r.Generated is null ? 0 : r.Options.PresencePenalty);
         }
         var result = new SampledToken[count];
         var greedy = Enumerable.Range(0, count).Where(i => rows[i].Options.Temperature <= 0).ToArray();
@@ -117,8 +122,10 @@ public static class Sampler
         if (topK.Max() is > 0 and var largest)
         {
             var (values, _) = topk(logits, largest);
-            var kth = values.gather(1, tensor(topK.Select(k => (long)Math.Max(0, k - 1)).ToArray(), device: device).unsqueeze(1));
-            var threshold = kth.masked_fill(tensor(topK.Select(k => k == 0).ToArray(), device: device).unsqueeze(1), double.NegativeInfinity);
+            var kth = values.gather(1,
+                tensor(topK.Select(k => (long)Math.Max(0, k - 1)).ToArray(), device: device).unsqueeze(1));
+            var threshold = kth.masked_fill(tensor(topK.Select(k => k == 0).ToArray(), device: device).unsqueeze(1),
+                double.NegativeInfinity);
             logits = logits.masked_fill(logits < threshold, double.NegativeInfinity);
         }
         if (rows.Any(r => r.Options.TopP < 1.0))
@@ -126,7 +133,8 @@ public static class Sampler
             var (sorted, order) = sort(logits, 1, descending: true);
             var probabilities = nn.functional.softmax(sorted, -1);
             // Drop a token when the mass before it already reaches TopP; a row without top-p (2) never drops one.
-            var dropSorted = (probabilities.cumsum(1) - probabilities).ge(Column(r => r.Options.TopP < 1.0 ? r.Options.TopP : 2.0));
+            var dropSorted = (probabilities.cumsum(1)
+                - probabilities).ge(Column(r => r.Options.TopP < 1.0 ? r.Options.TopP : 2.0));
             logits = logits.masked_fill(zeros_like(dropSorted).scatter(1, order, dropSorted), double.NegativeInfinity);
         }
         var all = nn.functional.log_softmax(logits, dim: -1);
@@ -146,12 +154,14 @@ public static class Sampler
     /// One token from a 1-D logits vector: penalties for what was generated, then argmax at temperature 0, else a
     /// draw after temperature, top-k and top-p (the smallest set of most likely tokens holding TopP of the mass).
     /// </summary>
-    public static SampledToken Pick(Tensor logits, SamplingOptions options, Generator generator, int[]? generated = null)
+    public static SampledToken Pick(Tensor logits, SamplingOptions options, Generator generator,
+        int[]? generated = null)
     {
         if (generated is not null && (options.FrequencyPenalty != 0 || options.PresencePenalty != 0))
         {
             var counts = tensor(generated.Select(c => (float)c).ToArray(), device: logits.device);
-            logits = logits - counts * options.FrequencyPenalty - counts.gt(0).to(ScalarType.Float32) * options.PresencePenalty;
+            logits = logits - counts * options.FrequencyPenalty - counts.gt(0).to(ScalarType.Float32)
+                * options.PresencePenalty;
         }
         if (options.Temperature <= 0)
         {
@@ -179,5 +189,6 @@ public static class Sampler
     }
 }
 
-/// <summary>One row's sampling in <see cref="Sampler.PickRows"/>: its settings, its generator, and its counts of generated tokens (for penalties).</summary>
+/// <summary>One row's sampling in <see cref="Sampler.PickRows"/>: its settings, its generator, and its counts of
+/// generated tokens (for penalties).</summary>
 public sealed record RowSampling(SamplingOptions Options, Generator Generator, int[]? Generated);

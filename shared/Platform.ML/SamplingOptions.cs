@@ -10,7 +10,8 @@ public sealed record SamplingOptions(int MaxNewTokens, double Temperature = 1.0,
     public double TopP { get; init; } = 1.0;
     public double FrequencyPenalty { get; init; }
     public double PresencePenalty { get; init; }
-    /// <summary>Byte-level BPE: never draw a token that would make the text invalid UTF-8 (given a <see cref="Utf8Constraint"/>).</summary>
+    /// <summary>Byte-level BPE: never draw a token that would make the text invalid UTF-8 (given a <see
+    /// cref="Utf8Constraint"/>).</summary>
     public bool ValidUtf8 { get; init; } = true;
 }
 

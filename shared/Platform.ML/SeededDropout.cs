@@ -29,7 +29,8 @@ public sealed class SeededDropout(double p) : Module<Tensor, Tensor>(nameof(Seed
         return Apply(input, p, NextSeed());
     }
 
-    /// <summary>Reseeds the CUDA generator from the global CPU generator before LibTorch draws a mask on the GPU.</summary>
+    /// <summary>Reseeds the CUDA generator from the global CPU generator before LibTorch draws a mask on the
+    /// GPU.</summary>
     public static void SeedDevice(Tensor onDevice)
     {
         if (onDevice.device_type == TorchSharp.DeviceType.CUDA)
@@ -57,7 +58,8 @@ public sealed class SeededDropout(double p) : Module<Tensor, Tensor>(nameof(Seed
         return noise.lt(dropped - 32768);
     }
 
-    /// <summary>Uniform int16 noise of the given shape: SplitMix64 of (seed, word index), four values per word.</summary>
+    /// <summary>Uniform int16 noise of the given shape: SplitMix64 of (seed, word index), four values per
+    /// word.</summary>
     public static Tensor Noise(long[] shape, ulong seed)
     {
         var count = shape.Aggregate(1L, (a, b) => a * b);

@@ -3,9 +3,9 @@ using static TorchSharp.torch;
 namespace Platform.ML;
 
 /// <summary>
-/// The key/value cache of many sequences decoded together: per layer one tensor of keys, (slots, heads, head size, block)
-/// (or (slots, heads, block, head size), see <see cref="KeysTransposed"/>), and one of values, (slots, heads, block, head
-/// size), allocated once, so its memory is fixed whatever the load. A sequence owns one slot (row) and
+/// The key/value cache of many sequences decoded together: per layer one tensor of keys, (slots, heads, head size,
+/// block) (or (slots, heads, block, head size), see <see cref="KeysTransposed"/>), and one of values, (slots, heads,
+/// block, head size), allocated once, so its memory is fixed whatever the load. A sequence owns one slot (row) and
 /// writes its position p at index p. A decoding step reads rows 0..M-1 as one batch (a view, not a copy), which is why
 /// the decoder keeps its sequences packed at the low rows (<see cref="Move"/>). Unwritten positions hold zeros, so a
 /// masked position never carries a NaN into the attention's weighted sum.
@@ -16,9 +16,9 @@ public sealed class SlotKvCache : IDisposable
     private readonly Tensor[] _values;
 
     /// <param name="keysTransposed">
-    /// Keys stored transposed, for LibTorch's q·kᵀ, which then reads them as they lie instead of copying the batch's keys
-    /// into that layout at every layer of every step. Packed decoding (<see cref="DecodeAttention"/>) wants them as the
-    /// values lie, each position's key contiguous, so that a row's keys stream through in order.
+    /// Keys stored transposed, for LibTorch's q·kᵀ, which then reads them as they lie instead of copying the batch's
+    /// keys into that layout at every layer of every step. Packed decoding (<see cref="DecodeAttention"/>) wants them
+    /// as the values lie, each position's key contiguous, so that a row's keys stream through in order.
     /// </param>
     public SlotKvCache(GptConfig config, int slots, ScalarType dtype, Device device, bool keysTransposed = true)
     {
@@ -40,12 +40,14 @@ public sealed class SlotKvCache : IDisposable
 
     /// <summary>Bytes one slot takes: keys and values of every layer for a whole block.</summary>
     public static long BytesPerSlot(GptConfig config, ScalarType dtype) =>
-        2L * config.NLayer * config.BlockSize * config.NEmbd * (dtype is ScalarType.BFloat16 or ScalarType.Float16 ? 2 : 4);
+        2L * config.NLayer * config.BlockSize * config.NEmbd
+        * (dtype is ScalarType.BFloat16 or ScalarType.Float16 ? 2 : 4);
 
     internal Tensor Keys(int layer) => _keys[layer];
     internal Tensor Values(int layer) => _values[layer];
 
-    /// <summary>Copies slot <paramref name="from"/> into slot <paramref name="to"/> in every layer (packing after a sequence leaves).</summary>
+    /// <summary>Copies slot <paramref name="from"/> into slot <paramref name="to"/> in every layer (packing after a
+    /// sequence leaves).</summary>
     public void Move(int from, int to)
     {
         using var _ = no_grad();

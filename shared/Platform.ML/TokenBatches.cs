@@ -26,19 +26,22 @@ public sealed class TokenBatches : IDisposable
         if (source.Length < blockSize + 2)
         {
             source.Dispose();
-            throw new ArgumentException($"{source.Length} tokens are too few for windows of {blockSize + 1}: need at least {blockSize + 2}.");
+            throw new ArgumentException($"{source.Length} tokens are too few for windows of {blockSize + 1}: need at " +
+                $"least {blockSize + 2}.");
         }
         (_source, BlockSize, _device) = (source, blockSize, device);
     }
 
-    /// <summary>A token file written by the tokenization service (its sidecar names the dtype), memory-mapped.</summary>
+    /// <summary>A token file written by the tokenization service (its sidecar names the dtype),
+    /// memory-mapped.</summary>
     public static TokenBatches FromFile(string path, int blockSize, Device device) =>
         new(new MappedTokens(path, TokenFileInfo.ReadVerified(path)), blockSize, device);
 
     /// <summary>Random (x, y), each (batch, blockSize); the caller's dispose scope owns them.</summary>
     public (Tensor X, Tensor Y) Sample(int batchSize, Generator generator)
     {
-        using var starts = randint(0, Length - BlockSize - 1, [batchSize], dtype: ScalarType.Int64, generator: generator);
+        using var starts = randint(0, Length - BlockSize - 1, [batchSize], dtype: ScalarType.Int64,
+            generator: generator);
         return At(starts.data<long>().ToArray());
     }
 

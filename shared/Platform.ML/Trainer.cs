@@ -11,13 +11,16 @@ namespace Platform.ML;
 /// </summary>
 public sealed class Trainer(TrainerOptions options)
 {
-    /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null to start.</param>
+    /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null
+    /// to start.</param>
     public TrainingOutcome Train(Gpt model, TokenBatches train, TokenBatches validation, ITrainingObserver observer,
         CancellationToken cancellationToken, Stream? resumeFrom = null) =>
         Train(new GptTraining(model, train, validation), observer, cancellationToken, resumeFrom);
 
-    /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null to start.</param>
-    public TrainingOutcome Train(ITrainingTask task, ITrainingObserver observer, CancellationToken cancellationToken, Stream? resumeFrom = null)
+    /// <param name="resumeFrom">A training checkpoint (see <see cref="TrainingCheckpoint"/>) to continue from, or null
+    /// to start.</param>
+    public TrainingOutcome Train(ITrainingTask task, ITrainingObserver observer, CancellationToken cancellationToken,
+        Stream? resumeFrom = null)
     {
         var model = task.Model;
         var generator = new Generator((ulong)options.Seed);
@@ -44,7 +47,8 @@ public sealed class Trainer(TrainerOptions options)
         {
             // The resume point was evaluated and saved before the interruption: evaluating it again would
             // consume the generator differently from an uninterrupted run.
-            var evaluate = (step % options.EvalInterval == 0 || step == options.MaxSteps) && !(resumeFrom is not null && step == startStep);
+            var evaluate = (step % options.EvalInterval == 0 || step == options.MaxSteps)
+                && !(resumeFrom is not null && step == startStep);
             if (evaluate)
             {
                 var eval = Evaluate(task, generator, step);
@@ -55,7 +59,8 @@ public sealed class Trainer(TrainerOptions options)
                     best = eval.ValidationLoss;
                 var (savedStep, savedBest) = (step, best);
                 observer.OnCheckpoint(new CheckpointReport(step, eval.ValidationLoss, isBest,
-                    stream => TrainingCheckpoint.Save(stream, model, task.Config, optimizer, generator, savedStep, savedBest)));
+                    stream => TrainingCheckpoint.Save(stream, model, task.Config, optimizer, generator, savedStep,
+                    savedBest)));
             }
             if (step >= options.MaxSteps)
                 break;
@@ -77,7 +82,8 @@ public sealed class Trainer(TrainerOptions options)
                 var seconds = (clock.Elapsed - windowStart).TotalSeconds;
                 var tokensPerSecond = windowSteps * tokensPerStep / Math.Max(seconds, 1e-9);
                 var eta = (options.MaxSteps - step - 1) * tokensPerStep / Math.Max(tokensPerSecond, 1e-9);
-                observer.OnStep(new StepReport(step, options.MaxSteps, lastLoss, lr, gradNorm, tokensPerSecond, eta, tokensPerStep));
+                observer.OnStep(new StepReport(step, options.MaxSteps, lastLoss, lr, gradNorm, tokensPerSecond, eta,
+                    tokensPerStep));
                 windowStart = clock.Elapsed;
                 windowSteps = 0;
             }
@@ -142,7 +148,8 @@ public sealed class Trainer(TrainerOptions options)
     public static Tensor AccumulateGradients(Gpt model, IEnumerable<(Tensor X, Tensor Y)> microBatches, int count) =>
         AccumulateGradients(microBatches.Select(b => Gpt.Loss(model.forward(b.X), b.Y)), count);
 
-    /// <summary>The same for micro-batch losses computed as they are enumerated (each is back-propagated before the next is drawn).</summary>
+    /// <summary>The same for micro-batch losses computed as they are enumerated (each is back-propagated before the
+    /// next is drawn).</summary>
     public static Tensor AccumulateGradients(IEnumerable<Tensor> microBatchLosses, int count)
     {
         Tensor? total = null;
@@ -155,18 +162,22 @@ public sealed class Trainer(TrainerOptions options)
         return total ?? throw new ArgumentException("At least one micro-batch is needed.", nameof(microBatchLosses));
     }
 
-    /// <summary>AdamW with weight decay on matrices and embeddings only; biases and LayerNorm gains are not decayed.</summary>
+    /// <summary>AdamW with weight decay on matrices and embeddings only; biases and LayerNorm gains are not
+    /// decayed.</summary>
     public AdamW CreateOptimizer(nn.Module model)
     {
         var (decay, noDecay) = WeightDecayGroups(model);
         return optim.AdamW(
         [
-            new AdamW.ParamGroup(decay, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, weight_decay: options.WeightDecay),
-            new AdamW.ParamGroup(noDecay, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, weight_decay: 0.0),
+            new AdamW.ParamGroup(decay, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2,
+                weight_decay: options.WeightDecay),
+            new AdamW.ParamGroup(noDecay, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2,
+            weight_decay: 0.0),
         ], lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2);
     }
 
-    /// <summary>Matrices and embeddings (≥ 2 dimensions) decay; biases and LayerNorm gains (1 dimension) do not.</summary>
+    /// <summary>Matrices and embeddings (≥ 2 dimensions) decay; biases and LayerNorm gains (1 dimension) do
+    /// not.</summary>
     public static (IReadOnlyList<Parameter> Decay, IReadOnlyList<Parameter> NoDecay) WeightDecayGroups(nn.Module model)
     {
         var parameters = model.parameters().Where(p => p.requires_grad).ToList();

@@ -20,7 +20,8 @@ public sealed record TrainerOptions
     public double Beta1 { get; init; } = Defaults.Beta1;
     public double Beta2 { get; init; } = Defaults.Beta2;
     public double GradClip { get; init; } = Defaults.GradClip;
-    /// <summary>Micro-batches per optimiser step: the step sees GradientAccumulationSteps × BatchSize windows.</summary>
+    /// <summary>Micro-batches per optimiser step: the step sees GradientAccumulationSteps × BatchSize
+    /// windows.</summary>
     public int GradientAccumulationSteps { get; init; } = Defaults.GradientAccumulationSteps;
     public int EvalInterval { get; init; } = Defaults.EvalInterval;
     public int EvalIters { get; init; } = Defaults.EvalIters;
@@ -28,7 +29,8 @@ public sealed record TrainerOptions
     public int Seed { get; init; } = Defaults.Seed;
 
     public LearningRateSchedule Schedule => new(LearningRate,
-        MinLearningRate ?? TrainingSpec.DefaultMinLearningRate(LearningRate), Math.Min(WarmupSteps, MaxSteps), MaxSteps);
+        MinLearningRate ?? TrainingSpec.DefaultMinLearningRate(LearningRate), Math.Min(WarmupSteps, MaxSteps),
+        MaxSteps);
 
     /// <summary>A run's settings as the trainer takes them.</summary>
     public static TrainerOptions From(TrainingSpec t, int logInterval) => new()
@@ -50,16 +52,20 @@ public sealed record TrainerOptions
     };
 }
 
-/// <summary>TokensPerStep: the token positions one optimiser step processes (for pairs, their mean count per batch).</summary>
-public sealed record StepReport(int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm, double TokensPerSecond, double EtaSeconds,
+/// <summary>TokensPerStep: the token positions one optimiser step processes (for pairs, their mean count per
+/// batch).</summary>
+public sealed record StepReport(int Step, int MaxSteps, double Loss, double LearningRate, double GradNorm,
+    double TokensPerSecond, double EtaSeconds,
     double TokensPerStep);
 
 public sealed record EvalReport(int Step, double TrainLoss, double ValidationLoss);
 
-/// <summary>A training state to save after an evaluation; IsBest when its validation loss is the lowest so far.</summary>
+/// <summary>A training state to save after an evaluation; IsBest when its validation loss is the lowest so
+/// far.</summary>
 public sealed record CheckpointReport(int Step, double ValidationLoss, bool IsBest, Action<Stream> Write);
 
-/// <summary>What the trainer tells the outside world; implementations must be cheap (they run on the training thread).</summary>
+/// <summary>What the trainer tells the outside world; implementations must be cheap (they run on the training
+/// thread).</summary>
 public interface ITrainingObserver
 {
     void OnStep(StepReport report);
@@ -69,4 +75,5 @@ public interface ITrainingObserver
     void OnCheckpoint(CheckpointReport report) { }
 }
 
-public sealed record TrainingOutcome(int Steps, double FinalTrainLoss, double? FinalValidationLoss, double? BestValidationLoss, int StartStep, TimeSpan Elapsed);
+public sealed record TrainingOutcome(int Steps, double FinalTrainLoss, double? FinalValidationLoss,
+    double? BestValidationLoss, int StartStep, TimeSpan Elapsed);

@@ -6,9 +6,11 @@ using static TorchSharp.torch;
 namespace Platform.ML;
 
 /// <summary>Where a saved training state stands; Config is a GPT's, EncoderDecoder an encoder-decoder's.</summary>
-public sealed record TrainingCheckpointHeader(GptConfig? Config, int Step, double? BestValidationLoss, EncoderDecoderConfig? EncoderDecoder = null)
+public sealed record TrainingCheckpointHeader(GptConfig? Config, int Step, double? BestValidationLoss,
+    EncoderDecoderConfig? EncoderDecoder = null)
 {
-    public object ModelConfig => (object?)Config ?? EncoderDecoder ?? throw new InvalidDataException("Training checkpoint names no model.");
+    public object ModelConfig => (object?)Config ?? EncoderDecoder
+        ?? throw new InvalidDataException("Training checkpoint names no model.");
 
     public static TrainingCheckpointHeader For(object config, int step, double? best) => config switch
     {
@@ -28,10 +30,12 @@ public static class TrainingCheckpoint
 {
     private const string Magic = "PLATFORM-GPT-TRAIN-2", MagicVersion1 = "PLATFORM-GPT-TRAIN-1";
 
-    public static void Save(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator, int step, double? bestValidationLoss) =>
+    public static void Save(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator, int step,
+        double? bestValidationLoss) =>
         Save(stream, model, model.Config, optimizer, generator, step, bestValidationLoss);
 
-    public static void Save(Stream stream, nn.Module model, object config, OptimizerHelper optimizer, Generator generator, int step,
+    public static void Save(Stream stream, nn.Module model, object config, OptimizerHelper optimizer,
+        Generator generator, int step,
         double? bestValidationLoss)
     {
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -60,11 +64,14 @@ public static class TrainingCheckpoint
             ?? throw new InvalidDataException("Training checkpoint has no header.");
     }
 
-    /// <summary>Loads the saved state into a model of the same config, its optimizer, the batch generator and the global generator.</summary>
-    public static TrainingCheckpointHeader Restore(Stream stream, Gpt model, OptimizerHelper optimizer, Generator generator) =>
+    /// <summary>Loads the saved state into a model of the same config, its optimizer, the batch generator and the
+    /// global generator.</summary>
+    public static TrainingCheckpointHeader Restore(Stream stream, Gpt model, OptimizerHelper optimizer,
+        Generator generator) =>
         Restore(stream, model, model.Config, optimizer, generator);
 
-    public static TrainingCheckpointHeader Restore(Stream stream, nn.Module model, object config, OptimizerHelper optimizer, Generator generator)
+    public static TrainingCheckpointHeader Restore(Stream stream, nn.Module model, object config,
+        OptimizerHelper optimizer, Generator generator)
     {
         var header = ReadHeader(stream, out var version);
         if (!header.ModelConfig.Equals(config))
@@ -80,7 +87,8 @@ public static class TrainingCheckpoint
         return header;
     }
 
-    /// <summary>Loads only the model's weights from a training checkpoint (e.g. the best one, to register it); the rest is skipped.</summary>
+    /// <summary>Loads only the model's weights from a training checkpoint (e.g. the best one, to register it); the rest
+    /// is skipped.</summary>
     public static TrainingCheckpointHeader RestoreWeights(Stream stream, nn.Module model, object config)
     {
         var header = ReadHeader(stream, out var version);
@@ -100,5 +108,6 @@ public static class TrainingCheckpoint
         writer.Write(bytes);
     }
 
-    private static Tensor ReadState(BinaryReader reader) => tensor(reader.ReadBytes(reader.ReadInt32()), dtype: ScalarType.Byte);
+    private static Tensor ReadState(BinaryReader reader) =>
+        tensor(reader.ReadBytes(reader.ReadInt32()), dtype: ScalarType.Byte);
 }

@@ -17,12 +17,14 @@ public interface ITrainingTask
     /// <summary>Tokens a batch of this size carries on average (for tokens/s and the ETA).</summary>
     double TokensPerBatch(int batchSize);
 
-    /// <summary>Mean loss of a random batch from the train or validation split; the caller's dispose scope owns it.</summary>
+    /// <summary>Mean loss of a random batch from the train or validation split; the caller's dispose scope owns
+    /// it.</summary>
     Tensor Loss(bool validation, int batchSize, Generator generator);
 }
 
 /// <summary>A GPT on random windows of a token stream; with <paramref name="lora"/>, only its adapter trains.</summary>
-public sealed class GptTraining(Gpt model, TokenBatches train, TokenBatches validation, LoraGpt? lora = null) : ITrainingTask
+public sealed class GptTraining(Gpt model, TokenBatches train, TokenBatches validation,
+    LoraGpt? lora = null) : ITrainingTask
 {
     public nn.Module Model => (nn.Module?)lora ?? model;
     public object Config => model.Config;
@@ -35,8 +37,10 @@ public sealed class GptTraining(Gpt model, TokenBatches train, TokenBatches vali
     }
 }
 
-/// <summary>An encoder-decoder on length-bucketed batches of pairs, with teacher forcing and optional label smoothing.</summary>
-public sealed class EncoderDecoderTraining(EncoderDecoder model, PairBatches train, PairBatches validation, double labelSmoothing = 0.0) : ITrainingTask
+/// <summary>An encoder-decoder on length-bucketed batches of pairs, with teacher forcing and optional label
+/// smoothing.</summary>
+public sealed class EncoderDecoderTraining(EncoderDecoder model, PairBatches train, PairBatches validation,
+    double labelSmoothing = 0.0) : ITrainingTask
 {
     public nn.Module Model => model;
     public object Config => model.Config;
@@ -46,6 +50,7 @@ public sealed class EncoderDecoderTraining(EncoderDecoder model, PairBatches tra
     {
         var batch = (fromValidation ? validation : train).Sample(batchSize, generator);
         // The validation loss is the plain cross-entropy, so runs with different smoothing compare.
-        return model.Loss(model.forward(batch.Source, batch.DecoderInput), batch.Labels, fromValidation ? 0.0 : labelSmoothing);
+        return model.Loss(model.forward(batch.Source, batch.DecoderInput), batch.Labels, fromValidation ? 0.0
+            : labelSmoothing);
     }
 }

@@ -15,7 +15,8 @@ public sealed class Utf8Constraint(Utf8TokenMask mask) : IDisposable
 
     public Utf8TokenMask Mask { get; } = mask;
 
-    public static Utf8Constraint? For(ITokenizer tokenizer) => Utf8TokenMask.For(tokenizer) is { } mask ? new Utf8Constraint(mask) : null;
+    public static Utf8Constraint? For(ITokenizer tokenizer) => Utf8TokenMask.For(tokenizer) is { } mask
+        ? new Utf8Constraint(mask) : null;
 
     /// <summary>The logits with every token that would break UTF-8 set to −∞.</summary>
     public Tensor Apply(Tensor logits, int state, bool last)

@@ -13,7 +13,8 @@ public sealed class WordVectors
     public int Dimension { get; }
     public IReadOnlyDictionary<string, float[]> Vectors { get; }
 
-    private WordVectors(int dimension, Dictionary<string, float[]> vectors) => (Dimension, Vectors) = (dimension, vectors);
+    private WordVectors(int dimension, Dictionary<string, float[]> vectors) =>
+        (Dimension, Vectors) = (dimension, vectors);
 
     /// <summary>The widest vector accepted: far above any published embedding (GloVe, word2vec and fastText stop at
     /// 300).</summary>
@@ -54,12 +55,14 @@ public sealed class WordVectors
                 throw new InvalidDataException($"line {lineNumber}: the file holds more than {maxValues:N0} values.");
             var values = new float[parts.Length - 1];
             for (var i = 1; i < parts.Length; i++)
-                if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i - 1]) || !float.IsFinite(values[i - 1]))
+                if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i - 1])
+                    || !float.IsFinite(values[i - 1]))
                     throw new InvalidDataException($"line {lineNumber}: value {i} is not a finite number.");
             if (dimension == 0)
                 dimension = values.Length;
             else if (values.Length != dimension)
-                throw new InvalidDataException($"line {lineNumber}: {values.Length} values, but the first vector has {dimension}.");
+                throw new InvalidDataException($"line {lineNumber}: {values.Length} values, but the first vector has " +
+                    $"{dimension}.");
             if (vectors.Count >= maxWords)
                 throw new InvalidDataException($"More than {maxWords:N0} words.");
             vectors.TryAdd(parts[0], values);
@@ -88,7 +91,8 @@ public sealed class WordVectors
         return read;
     }
 
-    /// <summary>The seed of the projection from a vector file's dimension to a model's width (documented, so a run can be reproduced).</summary>
+    /// <summary>The seed of the projection from a vector file's dimension to a model's width (documented, so a run can
+    /// be reproduced).</summary>
     public const int ProjectionSeed = 1_301;
 
     /// <summary>
@@ -114,8 +118,9 @@ public sealed class WordVectors
     }
 
     /// <summary>
-    /// Sets every embedding row whose token's text has a vector (as written, else lower-cased) to that vector, projected
-    /// when the dimensions differ; the other rows keep their initialisation. Returns the share of the vocabulary covered.
+    /// Sets every embedding row whose token's text has a vector (as written, else lower-cased) to that vector,
+    /// projected when the dimensions differ; the other rows keep their initialisation. Returns the share of the
+    /// vocabulary covered.
     /// </summary>
     public double InitialiseEmbedding(Gpt model, ITokenizer tokenizer)
     {
@@ -139,7 +144,8 @@ public sealed class WordVectors
         var embedding = model.TokenEmbedding;
         var found = tensor(values.ToArray(), [rows.Count, Dimension]);
         var projected = Dimension == nEmbd ? found : found.matmul(Projection(Dimension, nEmbd));
-        embedding.index_copy_(0, tensor(rows.ToArray()).to(embedding.device), projected.to(embedding.dtype).to(embedding.device));
+        embedding.index_copy_(0, tensor(rows.ToArray()).to(embedding.device),
+            projected.to(embedding.dtype).to(embedding.device));
         return (double)rows.Count / model.Config.VocabSize;
     }
 }

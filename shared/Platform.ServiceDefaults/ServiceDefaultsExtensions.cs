@@ -21,7 +21,8 @@ public static class ServiceDefaultsExtensions
 {
     public const string ReadyTag = "ready";
 
-    /// <summary>Logging, problem details, JSON conventions, health checks and tracing: what every service has.</summary>
+    /// <summary>Logging, problem details, JSON conventions, health checks and tracing: what every service
+    /// has.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
         builder.Logging.AddSimpleConsole(o =>
@@ -49,21 +50,25 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>The shared artifact store (Artifacts:Root), for services that read or write artifacts, with its staging area swept.</summary>
+    /// <summary>The shared artifact store (Artifacts:Root), for services that read or write artifacts, with its staging
+    /// area swept.</summary>
     public static IHostApplicationBuilder AddArtifactStore(this IHostApplicationBuilder builder)
     {
         builder.Services.AddArtifactStore(builder.Configuration);
-        builder.Services.Configure<Storage.StagingSweepOptions>(builder.Configuration.GetSection(Storage.StagingSweepOptions.Section));
+        builder.Services.Configure<Storage.StagingSweepOptions>(
+            builder.Configuration.GetSection(Storage.StagingSweepOptions.Section));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<Storage.StagingSweeper>();
         return builder;
     }
 
-    /// <summary>The platform's own trace sources and meters ("Platform.Outbox", "Platform.Training", "Platform.Generation").</summary>
+    /// <summary>The platform's own trace sources and meters ("Platform.Outbox", "Platform.Training",
+    /// "Platform.Generation").</summary>
     public const string PlatformTelemetry = "Platform.*";
 
     // Traces and metrics are always collected in-process. Traces leave it only when an OTLP endpoint is configured
-    // (OTEL_EXPORTER_OTLP_ENDPOINT); metrics are scraped at /metrics (Prometheus text) and also go to OTLP when configured.
+    // (OTEL_EXPORTER_OTLP_ENDPOINT); metrics are scraped at /metrics (Prometheus text) and also go to OTLP when
+    // configured.
     private static void AddTracing(this IHostApplicationBuilder builder)
     {
         var otel = builder.Services.AddOpenTelemetry()
@@ -76,13 +81,15 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("MassTransit", "Npgsql", "Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore.RateLimiting", PlatformTelemetry)
+                .AddMeter("MassTransit", "Npgsql", "Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore.RateLimiting",
+                PlatformTelemetry)
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
     }
 
-    private static bool IsHealthOrMetrics(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+    private static bool IsHealthOrMetrics(PathString path) => path.StartsWithSegments("/health")
+        || path.StartsWithSegments("/metrics");
 
     /// <summary>
     /// /health/live answers while the process runs; /health/ready only when its database and broker answer. Both

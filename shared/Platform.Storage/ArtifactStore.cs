@@ -16,7 +16,8 @@ namespace Platform.Storage;
 /// </summary>
 public sealed class ArtifactStore
 {
-    /// <summary>Key → version tag of the local copy, for a backend that is not the folder: a copy is used while its tag is current.</summary>
+    /// <summary>Key → version tag of the local copy, for a backend that is not the folder: a copy is used while its tag
+    /// is current.</summary>
     private readonly ConcurrentDictionary<string, string> _copies = new(StringComparer.Ordinal);
 
     public string Root { get; }
@@ -32,8 +33,8 @@ public sealed class ArtifactStore
     }
 
     /// <summary>
-    /// Absolute path of the artifact's local file, to read (or memory-map); rejects keys that would escape the root. With
-    /// a bucket behind the store, the file is fetched first when it is absent or older than the bucket's.
+    /// Absolute path of the artifact's local file, to read (or memory-map); rejects keys that would escape the root.
+    /// With a bucket behind the store, the file is fetched first when it is absent or older than the bucket's.
     /// </summary>
     public string PathOf(string key)
     {
@@ -53,7 +54,8 @@ public sealed class ArtifactStore
         return PathOf(key);
     }
 
-    /// <summary>The suffix of a token or pair file's sidecar (Platform.Tokenizers' TokenFileInfo and PairFileInfo).</summary>
+    /// <summary>The suffix of a token or pair file's sidecar (Platform.Tokenizers' TokenFileInfo and
+    /// PairFileInfo).</summary>
     public const string SidecarSuffix = ".json";
 
     private string LocalPathOf(string key)
@@ -64,7 +66,8 @@ public sealed class ArtifactStore
         return full;
     }
 
-    /// <summary>Brings the local copy up to the backend's version; removes it when the backend no longer has the artifact.</summary>
+    /// <summary>Brings the local copy up to the backend's version; removes it when the backend no longer has the
+    /// artifact.</summary>
     private async Task FetchAsync(string key, string path, CancellationToken cancellationToken)
     {
         var version = await Backend.VersionOfAsync(key, cancellationToken);
@@ -97,14 +100,17 @@ public sealed class ArtifactStore
         : Wait(Backend.VersionOfAsync(key, CancellationToken.None)) is not null;
 
     public Stream OpenRead(string key) =>
-        new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+        FileOptions.SequentialScan);
 
-    /// <summary>A new file in the store's staging area, to be committed under a key with <see cref="Commit"/>.</summary>
+    /// <summary>A new file in the store's staging area, to be committed under a key with <see
+    /// cref="Commit"/>.</summary>
     public StagedArtifact Stage() => new(this, Path.Combine(Root, ".staging", Guid.NewGuid().ToString("N")));
 
     internal void Commit(string stagedPath, string key) => Wait(CommitAsync(stagedPath, key, CancellationToken.None));
 
-    /// <summary>Moves the staged file into place, then, with a bucket behind the store, uploads it before returning.</summary>
+    /// <summary>Moves the staged file into place, then, with a bucket behind the store, uploads it before
+    /// returning.</summary>
     private async Task CommitAsync(string stagedPath, string key, CancellationToken cancellationToken)
     {
         var target = LocalPathOf(key);
@@ -207,9 +213,9 @@ public sealed class StagedArtifact(ArtifactStore store, string path) : IDisposab
 public static class ArtifactStoreExtensions
 {
     /// <summary>
-    /// Artifacts:Root (default ./.data/artifacts relative to the working directory) is the local folder; Artifacts:Store
-    /// says where artifacts live: "volume" (the default: that folder, shared by every replica) or "s3" (the bucket
-    /// Artifacts:S3 describes; the folder is then each replica's cache).
+    /// Artifacts:Root (default ./.data/artifacts relative to the working directory) is the local folder;
+    /// Artifacts:Store says where artifacts live: "volume" (the default: that folder, shared by every replica) or "s3"
+    /// (the bucket Artifacts:S3 describes; the folder is then each replica's cache).
     /// </summary>
     public static IServiceCollection AddArtifactStore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -218,8 +224,10 @@ public static class ArtifactStoreExtensions
         IArtifactBackend backend = kind.ToLowerInvariant() switch
         {
             "volume" => new SharedVolumeBackend(Path.GetFullPath(root)),
-            "s3" => new S3ArtifactBackend(configuration.GetSection("Artifacts:S3").Get<S3ArtifactOptions>() ?? new S3ArtifactOptions()),
-            _ => throw new InvalidOperationException($"Artifacts:Store is '{kind}': use \"volume\" (a shared folder) or \"s3\" (an S3-compatible bucket)."),
+            "s3" => new S3ArtifactBackend(configuration.GetSection("Artifacts:S3").Get<S3ArtifactOptions>()
+            ?? new S3ArtifactOptions()),
+            _ => throw new InvalidOperationException($"Artifacts:Store is '{kind}': use \"volume\" (a shared folder) " +
+            $"or \"s3\" (an S3-compatible bucket)."),
         };
         services.AddSingleton(backend);
         return services.AddSingleton(new ArtifactStore(root, backend));

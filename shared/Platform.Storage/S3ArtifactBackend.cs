@@ -11,7 +11,8 @@ public sealed class S3ArtifactOptions
     /// <summary>The endpoint, e.g. http://minio:9000; null for AWS's own endpoints in <see cref="Region"/>.</summary>
     public string? ServiceUrl { get; set; }
     public string Bucket { get; set; } = "";
-    /// <summary>Prepended to every key ("platform/" → platform/runs/…), so one bucket can hold several installations.</summary>
+    /// <summary>Prepended to every key ("platform/" → platform/runs/…), so one bucket can hold several
+    /// installations.</summary>
     public string Prefix { get; set; } = "";
     public string Region { get; set; } = "us-east-1";
     public string? AccessKey { get; set; }
@@ -20,7 +21,8 @@ public sealed class S3ArtifactOptions
     public bool ForcePathStyle { get; set; } = true;
 }
 
-/// <summary>Artifacts in an S3-compatible bucket, through AWSSDK.S3; the store's local folder is then a cache.</summary>
+/// <summary>Artifacts in an S3-compatible bucket, through AWSSDK.S3; the store's local folder is then a
+/// cache.</summary>
 public sealed class S3ArtifactBackend : IArtifactBackend, IDisposable
 {
     private readonly AmazonS3Client _client;
@@ -51,7 +53,8 @@ public sealed class S3ArtifactBackend : IArtifactBackend, IDisposable
 
     public bool IsLocalFolder => false;
 
-    public string Describe() => $"s3 {(_options.ServiceUrl is { Length: > 0 } url ? url.TrimEnd('/') : "aws " + _options.Region)}/{_options.Bucket}/{_options.Prefix}";
+    public string Describe() =>
+        $"s3 {(_options.ServiceUrl is { Length: > 0 } url ? url.TrimEnd('/') : "aws " + _options.Region)}/{_options.Bucket}/{_options.Prefix}";
 
     private string ObjectKey(string key) => _options.Prefix + key;
 
@@ -100,7 +103,11 @@ public sealed class S3ArtifactBackend : IArtifactBackend, IDisposable
 
     public async Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = ObjectKey(prefix.TrimEnd('/') + "/") };
+        var request = new ListObjectsV2Request
+        {
+            BucketName = _options.Bucket,
+            Prefix = ObjectKey(prefix.TrimEnd('/') + "/")
+        };
         ListObjectsV2Response page;
         do
         {

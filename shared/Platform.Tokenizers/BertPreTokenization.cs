@@ -36,7 +36,8 @@ public static class BertPreTokenization
         return stripped.ToString();
     }
 
-    /// <summary>The words of normalised text: runs of non-space, non-punctuation characters, and single punctuation.</summary>
+    /// <summary>The words of normalised text: runs of non-space, non-punctuation characters, and single
+    /// punctuation.</summary>
     public static IEnumerable<string> Split(string normalised)
     {
         var start = -1;
@@ -67,16 +68,22 @@ public static class BertPreTokenization
             return true;
         return !char.IsSurrogate(c) && CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.ConnectorPunctuation
             or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation or UnicodeCategory.ClosePunctuation
-            or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation;
+            or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation
+                or UnicodeCategory.OtherPunctuation;
     }
 
     private static bool IsControl(Rune rune) =>
-        rune.Value is not ('\t' or '\n' or '\r') && Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
+        rune.Value is not ('\t' or '\n' or '\r')
+        && Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
 
-    /// <summary>A CJK ideograph, or CJK or full-width punctuation (、。，「」…): text that Chinese writes without spaces.</summary>
-    public static bool IsCjkText(int cp) => IsCjk(cp) || cp is >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF or >= 0xFE30 and <= 0xFE4F;
+    /// <summary>A CJK ideograph, or CJK or full-width punctuation (、。，「」…): text that Chinese writes without
+    /// spaces.</summary>
+    public static bool IsCjkText(int cp) => IsCjk(cp)
+        || cp is >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF or >= 0xFE30 and <= 0xFE4F;
 
     private static bool IsCjk(int cp) =>
-        cp is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
-            or >= 0x2B740 and <= 0x2B81F or >= 0x2B820 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
+        cp is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700
+        and <= 0x2B73F
+            or >= 0x2B740 and <= 0x2B81F or >= 0x2B820 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800
+                and <= 0x2FA1F;
 }

@@ -30,7 +30,8 @@ public sealed class BpeTokenizer : ITokenizer
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private int _cachedWords;
 
-    public BpeTokenizer(IReadOnlyList<string> idToToken, IReadOnlyList<(string Left, string Right)> merges, IReadOnlyDictionary<string, int> specialTokens)
+    public BpeTokenizer(IReadOnlyList<string> idToToken, IReadOnlyList<(string Left, string Right)> merges,
+        IReadOnlyDictionary<string, int> specialTokens)
     {
         _idToToken = idToToken.ToArray();
         var tokenToId = new Dictionary<string, int>(_idToToken.Length, StringComparer.Ordinal);
@@ -40,11 +41,13 @@ public sealed class BpeTokenizer : ITokenizer
         for (var b = 0; b < 256; b++)
             _byteIds[b] = tokenToId.TryGetValue(ByteLevel.ByteToChar[b].ToString(), out var id)
                 ? id
-                : throw new InvalidDataException($"The vocabulary lacks byte 0x{b:X2} ('{ByteLevel.ByteToChar[b]}'): not a byte-level BPE.");
+                : throw new InvalidDataException($"The vocabulary lacks byte 0x{b:X2} ('{ByteLevel.ByteToChar[b]}'): " +
+                $"not a byte-level BPE.");
         for (var rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
-            if (!tokenToId.TryGetValue(left, out var l) || !tokenToId.TryGetValue(right, out var r) || !tokenToId.TryGetValue(left + right, out var merged))
+            if (!tokenToId.TryGetValue(left, out var l) || !tokenToId.TryGetValue(right, out var r)
+                || !tokenToId.TryGetValue(left + right, out var merged))
                 throw new InvalidDataException($"Merge '{left} {right}' refers to tokens missing from the vocabulary.");
             _merges.TryAdd((l, r), (rank, merged));
         }
@@ -205,7 +208,8 @@ public sealed class BpeTokenizer : ITokenizer
         foreach (var id in ids)
         {
             if ((uint)id >= (uint)_idToToken.Length)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is outside the vocabulary of {VocabSize}.");
+                throw new ArgumentOutOfRangeException(nameof(ids),
+                    $"Token id {id} is outside the vocabulary of {VocabSize}.");
             var token = _idToToken[id];
             if (_specialIds.ContainsKey(token))
             {

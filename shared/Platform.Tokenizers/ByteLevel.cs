@@ -10,9 +10,11 @@ public static partial class ByteLevel
 {
     /// <summary>Character standing for each byte value (GPT-2's bytes_to_unicode).</summary>
     public static readonly char[] ByteToChar = BuildByteToChar();
-    public static readonly Dictionary<char, byte> CharToByte = ByteToChar.Select((c, b) => (c, (byte)b)).ToDictionary(p => p.c, p => p.Item2);
+    public static readonly Dictionary<char,
+        byte> CharToByte = ByteToChar.Select((c, b) => (c, (byte)b)).ToDictionary(p => p.c, p => p.Item2);
 
-    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+        RegexOptions.CultureInvariant)]
     public static partial Regex Gpt2Pattern();
 
     [ThreadStatic] private static Regex? t_gpt2Pattern;

@@ -18,7 +18,8 @@ public sealed class CharTokenizer : ITokenizer
     {
         _specialTokens = specialTokens?.ToArray() ?? [];
         _idToRune = runes.Distinct().Order().ToArray();
-        _runeToId = _idToRune.Select((rune, index) => (rune, index)).ToDictionary(p => p.rune, p => p.index + _specialTokens.Length);
+        _runeToId = _idToRune.Select((rune, index) => (rune, index)).ToDictionary(p => p.rune, p => p.index
+            + _specialTokens.Length);
     }
 
     public string Kind => "char";
@@ -62,8 +63,10 @@ public sealed class CharTokenizer : ITokenizer
         foreach (var id in ids)
         {
             if ((uint)id >= (uint)VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is outside the vocabulary of {VocabSize}.");
-            sb.Append(id < _specialTokens.Length ? _specialTokens[id] : char.ConvertFromUtf32(_idToRune[id - _specialTokens.Length]));
+                throw new ArgumentOutOfRangeException(nameof(ids),
+                    $"Token id {id} is outside the vocabulary of {VocabSize}.");
+            sb.Append(id < _specialTokens.Length ? _specialTokens[id]
+                : char.ConvertFromUtf32(_idToRune[id - _specialTokens.Length]));
         }
         return sb.ToString();
     }
@@ -74,7 +77,8 @@ public sealed class CharTokenizer : ITokenizer
     /// <summary>Saved as a Hugging Face tokenizer.json: a WordLevel model over single characters.</summary>
     public void Save(Stream stream) => HuggingFaceTokenizerJson.Write(this, stream);
 
-    internal static CharTokenizer FromVocabulary(IEnumerable<string> characters, IReadOnlyList<string>? specialTokens = null) =>
+    internal static CharTokenizer FromVocabulary(IEnumerable<string> characters,
+        IReadOnlyList<string>? specialTokens = null) =>
         new(characters.Select(s => char.ConvertToUtf32(s, 0)), specialTokens);
 
     internal static CharTokenizer FromFile(CharTokenizerFile file) =>

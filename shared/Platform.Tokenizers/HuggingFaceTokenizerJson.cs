@@ -17,9 +17,16 @@ public static class HuggingFaceTokenizerJson
         for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
             if (!tokenizer.SpecialTokens.ContainsKey(tokenizer.Vocabulary[id]))
                 vocab[tokenizer.Vocabulary[id]] = id;
-        var byteLevel = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        var byteLevel = new JsonObject
+        {
+            ["type"] = "ByteLevel",
+            ["add_prefix_space"] = false,
+            ["trim_offsets"] = true,
+            ["use_regex"] = true
+        };
         WriteEnvelope(stream,
-            new JsonArray(tokenizer.SpecialTokens.OrderBy(p => p.Value).Select(p => (JsonNode)AddedToken(p.Value, p.Key)).ToArray()),
+            new JsonArray(tokenizer.SpecialTokens.OrderBy(p => p.Value).Select(p =>
+            (JsonNode)AddedToken(p.Value, p.Key)).ToArray()),
             normalizer: null, byteLevel.DeepClone(), byteLevel.DeepClone(), new JsonObject
             {
                 ["type"] = "BPE",
@@ -31,7 +38,8 @@ public static class HuggingFaceTokenizerJson
                 ["byte_fallback"] = false,
                 ["ignore_merges"] = false,
                 ["vocab"] = vocab,
-                ["merges"] = new JsonArray(tokenizer.Merges.Select(m => (JsonNode)JsonValue.Create($"{m.Left} {m.Right}")).ToArray()),
+                ["merges"] = new JsonArray(tokenizer.Merges.Select(m =>
+                (JsonNode)JsonValue.Create($"{m.Left} {m.Right}")).ToArray()),
             });
     }
 
@@ -41,7 +49,8 @@ public static class HuggingFaceTokenizerJson
         for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
             vocab[tokenizer.Vocabulary[id]] = id;
         WriteEnvelope(stream,
-            new JsonArray(tokenizer.Vocabulary.Select((t, id) => (t, id)).Where(p => p.t.StartsWith('[') && p.t.EndsWith(']'))
+            new JsonArray(tokenizer.Vocabulary.Select((t, id) => (t, id)).Where(p => p.t.StartsWith('[')
+            && p.t.EndsWith(']'))
                 .Select(p => (JsonNode)AddedToken(p.id, p.t)).ToArray()),
             new JsonObject
             {
@@ -72,15 +81,24 @@ public static class HuggingFaceTokenizerJson
         var vocab = new JsonObject();
         for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
             vocab[tokenizer.Vocabulary[id]] = id;
-        WriteEnvelope(stream, new JsonArray(tokenizer.SpecialTokens.Select((t, id) => (JsonNode)AddedToken(id, t)).ToArray()), normalizer: null,
-            new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = CharPattern }, ["behavior"] = "Isolated", ["invert"] = false },
+        WriteEnvelope(stream,
+            new JsonArray(tokenizer.SpecialTokens.Select((t, id) => (JsonNode)AddedToken(id, t)).ToArray()),
+            normalizer: null,
+            new JsonObject
+            {
+                ["type"] = "Split",
+                ["pattern"] = new JsonObject { ["Regex"] = CharPattern },
+                ["behavior"] = "Isolated",
+                ["invert"] = false
+            },
             new JsonObject { ["type"] = "Fuse" },
             new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = "[UNK]" });
     }
 
     private const string CharPattern = @"[\s\S]";
 
-    /// <summary>Loads a byte-level BPE, BERT WordPiece or character-level tokenizer.json; anything else is refused with the reason.</summary>
+    /// <summary>Loads a byte-level BPE, BERT WordPiece or character-level tokenizer.json; anything else is refused with
+    /// the reason.</summary>
     public static ITokenizer Read(JsonElement root)
     {
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
@@ -91,7 +109,9 @@ public static class HuggingFaceTokenizerJson
         if (type == "WordLevel")
             return ReadCharacterLevel(root, model);
         if (type != "BPE")
-            throw new InvalidDataException($"Only BPE and WordPiece tokenizer.json files are supported (model.type is '{type}').");
+            throw new InvalidDataException(
+                $"Only BPE and WordPiece tokenizer.json files are supported (model.type is " +
+                $"'{type}').");
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || !IsByteLevel(pre))
             throw new InvalidDataException("Only byte-level BPE is supported: pre_tokenizer must be ByteLevel.");
         var byId = ReadVocabulary(model, checkGaps: false);
@@ -123,16 +143,20 @@ public static class HuggingFaceTokenizerJson
     private static CharTokenizer ReadCharacterLevel(JsonElement root, JsonElement model)
     {
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object
-            || !pre.TryGetProperty("pattern", out var pattern) || !pattern.TryGetProperty("Regex", out var regex) || regex.GetString() != CharPattern)
-            throw new InvalidDataException("Only character-level WordLevel tokenizer.json files are supported (each character split on its own).");
+            || !pre.TryGetProperty("pattern", out var pattern) || !pattern.TryGetProperty("Regex", out var regex)
+            || regex.GetString() != CharPattern)
+            throw new InvalidDataException("Only character-level WordLevel tokenizer.json files are supported (each " +
+                "character split on its own).");
         var vocabulary = ReadVocabulary(model, checkGaps: true).Values.ToList();
         var specials = root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array
-            ? added.EnumerateArray().OrderBy(t => t.GetProperty("id").GetInt32()).Select(t => t.GetProperty("content").GetString()!).ToList()
+            ? added.EnumerateArray().OrderBy(t => t.GetProperty("id").GetInt32()).Select(t =>
+            t.GetProperty("content").GetString()!).ToList()
             : [];
         var characters = vocabulary.Skip(specials.Count).ToList();
         if (characters.Any(c => c.EnumerateRunes().Count() != 1))
             throw new InvalidDataException("Every token of a character-level vocabulary must be one character.");
-        // Ids follow code-point order in the platform's char tokenizer, after its special tokens; a file in another order is not one of ours.
+        // Ids follow code-point order in the platform's char tokenizer, after its special tokens; a file in another
+        // order is not one of ours.
         var tokenizer = CharTokenizer.FromVocabulary(characters, specials);
         if (!tokenizer.Vocabulary.SequenceEqual(vocabulary))
             throw new InvalidDataException("Character ids must follow code-point order.");
@@ -142,12 +166,14 @@ public static class HuggingFaceTokenizerJson
     private static WordPieceTokenizer ReadWordPiece(JsonElement root, JsonElement model)
     {
         var byId = ReadVocabulary(model, checkGaps: true);
-        var lowercase = root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind == JsonValueKind.Object
+        var lowercase = root.TryGetProperty("normalizer", out var normalizer)
+            && normalizer.ValueKind == JsonValueKind.Object
             && normalizer.TryGetProperty("lowercase", out var lower) && lower.ValueKind == JsonValueKind.True;
         return new WordPieceTokenizer(byId.Values.ToList(), lowercase);
     }
 
-    /// <summary>model.vocab as id → token; with checkGaps, ids must run from 0 without gaps (BPE checks after adding its added tokens).</summary>
+    /// <summary>model.vocab as id → token; with checkGaps, ids must run from 0 without gaps (BPE checks after adding
+    /// its added tokens).</summary>
     private static SortedDictionary<int, string> ReadVocabulary(JsonElement model, bool checkGaps)
     {
         if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
@@ -162,7 +188,8 @@ public static class HuggingFaceTokenizerJson
     }
 
     /// <summary>The parts every tokenizer.json has around its model.</summary>
-    private static void WriteEnvelope(Stream stream, JsonArray addedTokens, JsonNode? normalizer, JsonNode preTokenizer, JsonNode decoder, JsonObject model)
+    private static void WriteEnvelope(Stream stream, JsonArray addedTokens, JsonNode? normalizer, JsonNode preTokenizer,
+        JsonNode decoder, JsonObject model)
     {
         var root = new JsonObject
         {

@@ -15,11 +15,13 @@ public interface ITokenizer
     string Decode(IEnumerable<int> ids);
     void Save(Stream stream);
 
-    /// <summary>The id of a special token (e.g. "&lt;pad&gt;"), or null when the vocabulary has none by that name.</summary>
+    /// <summary>The id of a special token (e.g. "&lt;pad&gt;"), or null when the vocabulary has none by that
+    /// name.</summary>
     int? SpecialTokenId(string token);
 }
 
-/// <summary>The text holds something the tokenizer has no id for (e.g. a character the char vocabulary never saw).</summary>
+/// <summary>The text holds something the tokenizer has no id for (e.g. a character the char vocabulary never
+/// saw).</summary>
 public sealed class UnknownTokenException(IReadOnlyList<string> unknown)
     : Exception($"No token for: {string.Join(", ", unknown.Select(u => $"'{u}' (U+{char.ConvertToUtf32(u, 0):X4})"))}.")
 {

@@ -19,12 +19,14 @@ public sealed class IncrementalDecoder(ITokenizer tokenizer)
     /// <summary>The text decoded so far (what <see cref="Add"/> and <see cref="Flush"/> returned, in order).</summary>
     public StringBuilder Text { get; } = new();
 
-    /// <summary>Adds a token; returns the text it completes: "" while the tail is an incomplete character or decodes to nothing.</summary>
+    /// <summary>Adds a token; returns the text it completes: "" while the tail is an incomplete character or decodes to
+    /// nothing.</summary>
     public string Add(int id)
     {
         _ids.Add(id);
         var window = tokenizer.Decode(Window(_prefixOffset, _ids.Count));
-        if (window.Length <= _prefixText.Length || window[^1] == '\uFFFD' || !window.StartsWith(_prefixText, StringComparison.Ordinal))
+        if (window.Length <= _prefixText.Length || window[^1] == '\uFFFD'
+            || !window.StartsWith(_prefixText, StringComparison.Ordinal))
             return "";
         var delta = window[_prefixText.Length..];
         (_prefixOffset, _readOffset) = (_readOffset, _ids.Count);

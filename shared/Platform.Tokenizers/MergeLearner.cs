@@ -11,7 +11,8 @@ internal static class MergeLearner
     /// <param name="tokens">The initial symbols; merged tokens are appended.</param>
     /// <param name="combine">The new token's text from its two parts.</param>
     /// <returns>The merges, in order, as the pairs of token texts merged.</returns>
-    public static List<(string Left, string Right)> Learn((List<int> Symbols, long Count)[] words, List<string> tokens, int targetSize,
+    public static List<(string Left, string Right)> Learn((List<int> Symbols, long Count)[] words, List<string> tokens,
+        int targetSize,
         int minFrequency, Func<string, string, string> combine)
     {
         var merges = new List<(string, string)>();

@@ -12,7 +12,8 @@ public sealed record PairSpecialIds(int Pad, int Bos, int Eos)
 }
 
 /// <summary>Sidecar of a pair file ("{file}.json"): counts, the two vocabularies and their special ids.</summary>
-public sealed record PairFileInfo(long Count, long SourceTokens, long TargetTokens, int SourceVocabSize, int TargetVocabSize,
+public sealed record PairFileInfo(long Count, long SourceTokens, long TargetTokens, int SourceVocabSize,
+    int TargetVocabSize,
     PairSpecialIds SourceSpecials, PairSpecialIds TargetSpecials, Guid TokenizerId)
 {
     public static PairFileInfo Read(string pairFilePath) =>
@@ -31,10 +32,13 @@ public static class PairFile
 {
     private static readonly byte[] Tag = "PAIRS-1\0"u8.ToArray();
 
-    /// <summary>Writes the pairs sorted by (target length, source length), stably; returns the ids written per side.</summary>
-    public static (long SourceTokens, long TargetTokens) Write(Stream stream, IReadOnlyList<(int[] Source, int[] Target)> pairs)
+    /// <summary>Writes the pairs sorted by (target length, source length), stably; returns the ids written per
+    /// side.</summary>
+    public static (long SourceTokens, long TargetTokens) Write(Stream stream,
+        IReadOnlyList<(int[] Source, int[] Target)> pairs)
     {
-        var order = Enumerable.Range(0, pairs.Count).OrderBy(i => pairs[i].Target.Length).ThenBy(i => pairs[i].Source.Length).ToArray();
+        var order = Enumerable.Range(0, pairs.Count).OrderBy(i => pairs[i].Target.Length).ThenBy(i =>
+            pairs[i].Source.Length).ToArray();
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         writer.Write(Tag);
         writer.Write((long)pairs.Count);
@@ -122,11 +126,14 @@ public sealed class PairReader : IDisposable
 
 public static class PairSpecials
 {
-    /// <summary>The &lt;pad&gt;, &lt;s&gt; and &lt;/s&gt; ids of a tokenizer built for pairs; InvalidDataException when it lacks one.</summary>
+    /// <summary>The &lt;pad&gt;, &lt;s&gt; and &lt;/s&gt; ids of a tokenizer built for pairs; InvalidDataException when
+    /// it lacks one.</summary>
     public static PairSpecialIds Of(ITokenizer tokenizer)
     {
         int Id(string token) => tokenizer.SpecialTokenId(token)
-                                ?? throw new InvalidDataException($"The tokenizer has no {token} token, which sequence pairs need.");
-        return new PairSpecialIds(Id(PairSpecialIds.PadToken), Id(PairSpecialIds.BosToken), Id(PairSpecialIds.EosToken));
+                                ?? throw new InvalidDataException($"The tokenizer has no {token} token, which " +
+                                $"sequence pairs need.");
+        return new PairSpecialIds(Id(PairSpecialIds.PadToken), Id(PairSpecialIds.BosToken),
+            Id(PairSpecialIds.EosToken));
     }
 }

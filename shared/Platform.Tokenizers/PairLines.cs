@@ -4,16 +4,20 @@ using System.Text.Json;
 namespace Platform.Tokenizers;
 
 /// <summary>
-/// The stored form of a paired dataset's splits: one JSON object {"source": "...", "target": "..."} per line, written by
-/// Ingestion and read by Tokenization and Evaluation.
+/// The stored form of a paired dataset's splits: one JSON object {"source": "...", "target": "..."} per line, written
+/// by Ingestion and read by Tokenization and Evaluation.
 /// </summary>
 public static class PairLines
 {
     private sealed record Line(string Source, string Target);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+    };
 
-    public static string Format(string source, string target) => JsonSerializer.Serialize(new Line(source, target), Json);
+    public static string Format(string source, string target) =>
+        JsonSerializer.Serialize(new Line(source, target), Json);
 
     public static IEnumerable<(string Source, string Target)> Read(TextReader reader)
     {

@@ -9,7 +9,8 @@ public enum TokenDType { UInt16, UInt32 }
 /// <summary>Sidecar of a token file ("{file}.json"): how to read the raw little-endian ids beside it.</summary>
 public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, Guid TokenizerId)
 {
-    public static TokenDType DTypeFor(int vocabSize) => vocabSize <= ushort.MaxValue + 1 ? TokenDType.UInt16 : TokenDType.UInt32;
+    public static TokenDType DTypeFor(int vocabSize) => vocabSize <= ushort.MaxValue + 1 ? TokenDType.UInt16
+        : TokenDType.UInt32;
 
     public int BytesPerToken => DType == TokenDType.UInt16 ? 2 : 4;
 
@@ -25,7 +26,8 @@ public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, 
         var info = Read(tokenFilePath);
         var bytes = new FileInfo(tokenFilePath).Length;
         if (bytes != info.Count * info.BytesPerToken)
-            throw new InvalidDataException($"{tokenFilePath} holds {bytes} bytes, its sidecar says {info.Count} {info.DType} ids.");
+            throw new InvalidDataException($"{tokenFilePath} holds {bytes} bytes, its sidecar says {info.Count} " +
+                $"{info.DType} ids.");
         return info;
     }
 

@@ -10,7 +10,8 @@ namespace Platform.Tokenizers;
 public static class TokenStreamEncoder
 {
     /// <param name="threads">Chunks encoded at once; all cores by default.</param>
-    public static long Encode(ITokenizer tokenizer, TextReader reader, Stream output, CancellationToken cancellationToken = default,
+    public static long Encode(ITokenizer tokenizer, TextReader reader, Stream output,
+        CancellationToken cancellationToken = default,
         int? threads = null)
     {
         var parallelism = threads ?? Environment.ProcessorCount;
@@ -22,7 +23,8 @@ public static class TokenStreamEncoder
             List<int[]> encoded;
             try
             {
-                encoded = batch.AsParallel().AsOrdered().WithDegreeOfParallelism(parallelism).Select(tokenizer.Encode).ToList();
+                encoded = batch.AsParallel().AsOrdered().WithDegreeOfParallelism(parallelism).Select(tokenizer.Encode)
+                    .ToList();
             }
             catch (AggregateException ex)
             {

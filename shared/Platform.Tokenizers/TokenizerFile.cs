@@ -25,7 +25,8 @@ public static class TokenizerFile
             // A Hugging Face tokenizer.json has a "model"; char tokenizers saved by earlier versions have a "kind".
             if (doc.RootElement.TryGetProperty("model", out _))
                 return HuggingFaceTokenizerJson.Read(doc.RootElement);
-            var kind = doc.RootElement.TryGetProperty("kind", out var k) || doc.RootElement.TryGetProperty("Kind", out k)
+            var kind = doc.RootElement.TryGetProperty("kind", out var k)
+                || doc.RootElement.TryGetProperty("Kind", out k)
                 ? k.GetString()
                 : null;
             return kind switch
@@ -36,9 +37,11 @@ public static class TokenizerFile
         }
     }
 
-    /// <summary>Whether an exception from <see cref="Load(Stream)"/> means the file is not a usable tokenizer (rather than an I/O fault).</summary>
+    /// <summary>Whether an exception from <see cref="Load(Stream)"/> means the file is not a usable tokenizer (rather
+    /// than an I/O fault).</summary>
     public static bool IsUnusable(Exception ex) =>
-        ex is InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException or FormatException or JsonException;
+        ex is InvalidDataException or ArgumentException or KeyNotFoundException or InvalidOperationException
+        or FormatException or JsonException;
 
     public static ITokenizer Load(string path)
     {

@@ -16,7 +16,8 @@ public sealed class Utf8TokenMask
     // (continuation bytes left, lowest and highest allowed next byte); state 0 is "complete".
     private static readonly (int Left, byte Low, byte High)[] States =
     [
-        (0, 0, 0), (1, 0x80, 0xBF), (2, 0x80, 0xBF), (2, 0xA0, 0xBF), (2, 0x80, 0x9F), (3, 0x90, 0xBF), (3, 0x80, 0xBF), (3, 0x80, 0x8F),
+        (0, 0, 0), (1, 0x80, 0xBF), (2, 0x80, 0xBF), (2, 0xA0, 0xBF), (2, 0x80, 0x9F), (3, 0x90, 0xBF), (3, 0x80, 0xBF),
+            (3, 0x80, 0x8F),
     ];
 
     private readonly int[][] _next;
@@ -33,14 +34,17 @@ public sealed class Utf8TokenMask
         {
             _next[state] = new int[VocabSize];
             for (var token = 0; token < VocabSize; token++)
-                _next[state][token] = tokenBytes[token] is { } bytes ? Walk(state, bytes) : state == Complete ? Complete : Invalid;
+                _next[state][token] = tokenBytes[token] is { } bytes ? Walk(state, bytes) : state == Complete ? Complete
+                    : Invalid;
         }
         _canComplete = _next.Select(row => row.Contains(Complete)).ToArray();
     }
 
-    /// <summary>The mask for a byte-level BPE tokenizer; null for other kinds (their tokens are whole characters).</summary>
+    /// <summary>The mask for a byte-level BPE tokenizer; null for other kinds (their tokens are whole
+    /// characters).</summary>
     public static Utf8TokenMask? For(ITokenizer tokenizer) => tokenizer is BpeTokenizer bpe
-        ? new Utf8TokenMask(bpe.Vocabulary.Select(t => bpe.SpecialTokens.ContainsKey(t) ? null : t.Select(c => ByteLevel.CharToByte[c]).ToArray()).ToList())
+        ? new Utf8TokenMask(bpe.Vocabulary.Select(t => bpe.SpecialTokens.ContainsKey(t) ? null
+        : t.Select(c => ByteLevel.CharToByte[c]).ToArray()).ToList())
         : null;
 
     /// <summary>The state after the token, or <see cref="Invalid"/> when its bytes cannot follow.</summary>

@@ -14,7 +14,8 @@ public sealed class WordPieceTokenizer : ITokenizer
 {
     public const string Prefix = "##", UnknownToken = "[UNK]";
     public const int MaxInputCharsPerWord = 100;
-    public static readonly IReadOnlyList<string> DefaultSpecialTokens = ["[PAD]", UnknownToken, "[CLS]", "[SEP]", "[MASK]"];
+    public static readonly IReadOnlyList<string> DefaultSpecialTokens = ["[PAD]", UnknownToken, "[CLS]", "[SEP]",
+        "[MASK]"];
 
     private readonly string[] _idToToken;
     private readonly Dictionary<string, int> _tokenToId;
@@ -86,7 +87,8 @@ public sealed class WordPieceTokenizer : ITokenizer
         foreach (var id in ids)
         {
             if ((uint)id >= (uint)_idToToken.Length)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is outside the vocabulary of {VocabSize}.");
+                throw new ArgumentOutOfRangeException(nameof(ids),
+                    $"Token id {id} is outside the vocabulary of {VocabSize}.");
             var token = _idToToken[id];
             if (token.StartsWith(Prefix, StringComparison.Ordinal))
                 sb.Append(token, Prefix.Length, token.Length - Prefix.Length);
@@ -98,20 +100,25 @@ public sealed class WordPieceTokenizer : ITokenizer
         return sb.ToString();
     }
 
-    // The last character decoded so far, read in place: copying the builder for every word would make decoding quadratic.
+    // The last character decoded so far, read in place: copying the builder for every word would make decoding
+    // quadratic.
     private static bool EndsWithCjk(StringBuilder sb)
     {
         var last = sb[^1];
-        var codePoint = char.IsLowSurrogate(last) && sb.Length > 1 && char.IsHighSurrogate(sb[^2]) ? char.ConvertToUtf32(sb[^2], last) : last;
+        var codePoint = char.IsLowSurrogate(last) && sb.Length > 1 && char.IsHighSurrogate(sb[^2])
+            ? char.ConvertToUtf32(sb[^2], last) : last;
         return BertPreTokenization.IsCjkText(codePoint);
     }
 
-    private static bool StartsWithCjk(string token) => Rune.TryGetRuneAt(token, 0, out var rune) && BertPreTokenization.IsCjkText(rune.Value);
+    private static bool StartsWithCjk(string token) => Rune.TryGetRuneAt(token, 0, out var rune)
+        && BertPreTokenization.IsCjkText(rune.Value);
 
     // Hugging Face tokenizers' WordPiece decoder clean-up (cleanup: true in the tokenizer.json this class writes).
     private static string CleanUp(string piece) => piece
-        .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",").Replace(" ' ", "'").Replace(" n't", "n't")
-        .Replace(" 'm", "'m").Replace(" do not", " don't").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're", "'re");
+        .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",").Replace(" ' ", "'").Replace(" n't",
+        "n't")
+        .Replace(" 'm", "'m").Replace(" do not", " don't").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're",
+        "'re");
 
     public void Save(Stream stream) => HuggingFaceTokenizerJson.Write(this, stream);
 }
@@ -123,7 +130,8 @@ public sealed class WordPieceTokenizer : ITokenizer
 /// </summary>
 public static class WordPieceTrainer
 {
-    public static WordPieceTokenizer Train(IEnumerable<TextReader> sources, int vocabSize, bool lowercase = true, int minFrequency = 2,
+    public static WordPieceTokenizer Train(IEnumerable<TextReader> sources, int vocabSize, bool lowercase = true,
+        int minFrequency = 2,
         IReadOnlyList<string>? specialTokens = null)
     {
         specialTokens ??= WordPieceTokenizer.DefaultSpecialTokens;
@@ -133,10 +141,12 @@ public static class WordPieceTrainer
         var alphabet = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (word, _) in counts)
             for (var i = 0; i < word.Length; i += char.IsSurrogatePair(word, i) ? 2 : 1)
-                alphabet.Add((i == 0 ? "" : WordPieceTokenizer.Prefix) + char.ConvertFromUtf32(char.ConvertToUtf32(word, i)));
+                alphabet.Add((i == 0 ? "" : WordPieceTokenizer.Prefix)
+                    + char.ConvertFromUtf32(char.ConvertToUtf32(word, i)));
         if (vocabSize < specialTokens.Count + alphabet.Count || vocabSize > BpeTrainer.MaxVocabSize)
             throw new ArgumentOutOfRangeException(nameof(vocabSize),
-                $"vocabSize must be at least {specialTokens.Count + alphabet.Count} (special tokens + the corpus's characters) and at most {BpeTrainer.MaxVocabSize:N0}.");
+                $"vocabSize must be at least {specialTokens.Count + alphabet.Count} (special tokens + the corpus's " +
+                $"characters) and at most {BpeTrainer.MaxVocabSize:N0}.");
 
         var tokens = specialTokens.Concat(alphabet).ToList();
         var index = tokens.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
@@ -144,10 +154,12 @@ public static class WordPieceTrainer
         {
             var symbols = new List<int>();
             for (var i = 0; i < p.Word.Length; i += char.IsSurrogatePair(p.Word, i) ? 2 : 1)
-                symbols.Add(index[(i == 0 ? "" : WordPieceTokenizer.Prefix) + char.ConvertFromUtf32(char.ConvertToUtf32(p.Word, i))]);
+                symbols.Add(index[(i == 0 ? "" : WordPieceTokenizer.Prefix)
+                    + char.ConvertFromUtf32(char.ConvertToUtf32(p.Word, i))]);
             return (symbols, p.Count);
         }).ToArray();
-        MergeLearner.Learn(words, tokens, vocabSize, minFrequency, (left, right) => left + right[WordPieceTokenizer.Prefix.Length..]);
+        MergeLearner.Learn(words, tokens, vocabSize, minFrequency, (left, right) => left
+            + right[WordPieceTokenizer.Prefix.Length..]);
         // Different merges can spell the same piece; the vocabulary keeps its first occurrence.
         return new WordPieceTokenizer(tokens.Distinct(StringComparer.Ordinal).ToList(), lowercase);
     }

@@ -15,25 +15,33 @@ namespace Platform.EndToEnd.Tests;
 public sealed class AccessTests(PlatformStack stack)
 {
     private HttpClient Admin => stack.Gateway;
-    private const string ValidRun = "\"name\":\"m\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":5,\"evalInterval\":5,\"evalIters\":1}";
+    private const string ValidRun =
+        "\"name\":\"m\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8," +
+        "\"blockSize\":8},\"training\":{\"maxSteps\":5," +
+        "\"evalInterval\":5,\"evalIters\":1}";
 
     // One request in each route group, and paths nobody has claimed yet (they need a key too).
     private static readonly (HttpMethod Method, string Path)[] Routes =
     [
-        (HttpMethod.Get, "/api/datasets"), (HttpMethod.Post, "/api/datasets"), (HttpMethod.Delete, $"/api/datasets/{Guid.NewGuid()}"),
+        (HttpMethod.Get, "/api/datasets"), (HttpMethod.Post, "/api/datasets"),
+            (HttpMethod.Delete, $"/api/datasets/{Guid.NewGuid()}"),
         (HttpMethod.Get, "/api/tokenizers"), (HttpMethod.Post, $"/api/tokenizers/{Guid.NewGuid()}/encode"),
-        (HttpMethod.Get, "/api/runs"), (HttpMethod.Post, "/api/runs"), (HttpMethod.Post, $"/api/runs/{Guid.NewGuid()}/cancel"),
+        (HttpMethod.Get, "/api/runs"), (HttpMethod.Post, "/api/runs"),
+        (HttpMethod.Post, $"/api/runs/{Guid.NewGuid()}/cancel"),
         (HttpMethod.Get, "/api/models"), (HttpMethod.Get, "/api/evaluations"),
         (HttpMethod.Post, "/api/generate"), (HttpMethod.Post, "/v1/completions"), (HttpMethod.Get, "/v1/models"),
         (HttpMethod.Get, "/api/keys"), (HttpMethod.Post, "/api/keys"), (HttpMethod.Get, "/api/audit"),
         (HttpMethod.Get, "/openapi.json"), (HttpMethod.Get, "/api/not-yet-built"),
     ];
 
-    private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response, string because)
+    private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response,
+        string because)
     {
-        Assert.True(response.Status == expected, $"{because}: expected {(int)expected}, got {(int)response.Status}: {response.Body}");
+        Assert.True(response.Status == expected,
+            $"{because}: expected {(int)expected}, got {(int)response.Status}: {response.Body}");
         Assert.Equal((int)expected, response.Body?["status"]?.GetValue<int>());
-        Assert.False(string.IsNullOrEmpty(response.Body?["title"]?.GetValue<string>()), $"{because}: no title in {response.Body}");
+        Assert.False(string.IsNullOrEmpty(response.Body?["title"]?.GetValue<string>()),
+            $"{because}: no title in {response.Body}");
     }
 
     /// <summary>Two editors and a viewer of one test's own, named "{prefix}-alice", "{prefix}-bob",
@@ -71,21 +79,27 @@ public sealed class AccessTests(PlatformStack stack)
         var (revokedId, revokedKey) = await Api.CreateKeyAsync(Admin, "soon-revoked", "viewer");
         using var revoked = PlatformStack.ClientWithKey(revokedKey);
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(revoked, "/api/runs")).Status);
-        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{revokedId}")).Status);
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{revokedId}")).Status);
 
-        using var unknown = PlatformStack.ClientWithKey("plk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20)));
+        using var unknown = PlatformStack.ClientWithKey("plk_"
+            + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20)));
         using var unknownHeader = WithHeader("X-Api-Key", "plk_not-a-real-key-" + Guid.NewGuid());
         foreach (var (method, path) in Routes)
         {
             using (var request = new HttpRequestMessage(method, path))
             using (var response = await stack.Anonymous.SendAsync(request))
             {
-                AssertProblem(HttpStatusCode.Unauthorized, (response.StatusCode, await Api.ReadAsync(response)), $"{method} {path} without a key");
+                AssertProblem(HttpStatusCode.Unauthorized, (response.StatusCode, await Api.ReadAsync(response)),
+                    $"{method} {path} without a key");
                 Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
             }
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknown, method, path), $"{method} {path} with an unknown bearer key");
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknownHeader, method, path), $"{method} {path} with an unknown X-Api-Key");
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(revoked, method, path), $"{method} {path} with a revoked key");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknown, method, path),
+                $"{method} {path} with an unknown bearer key");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknownHeader, method, path),
+                $"{method} {path} with an unknown X-Api-Key");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(revoked, method, path),
+                $"{method} {path} with a revoked key");
         }
         // Health needs nothing: probes and load balancers have no key. They learn only the status; an admin, which
         // check answered what.
@@ -173,26 +187,36 @@ public sealed class AccessTests(PlatformStack stack)
         using var alice = PlatformStack.ClientWithKey(aliceKey);
         using var bob = PlatformStack.ClientWithKey(bobKey);
 
-        // A viewer reads, generates and encodes (those pass the gateway and fail only for want of a model or tokenizer),
-        // and is forbidden every write.
+        // A viewer reads, generates and encodes (those pass the gateway and fail only for want of a model or
+        // tokenizer), and is forbidden every write.
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(viewer, "/api/runs")).Status);
         Assert.Equal("viewer", (await Api.GetOkAsync(viewer, "/api/keys/me"))["role"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(viewer, "/api/generate", "{\"model\":\"nothing-here\",\"prompt\":\"a\"}")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(viewer, $"/api/tokenizers/{Guid.NewGuid()}/encode", "{\"text\":\"a\"}")).Status);
-        AssertProblem(HttpStatusCode.Forbidden, await Api.UploadAsync(viewer, "viewer text\n"u8.ToArray(), "nope"), "viewer upload");
-        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(viewer, "/api/runs", $"{{\"datasetId\":\"{Guid.NewGuid()}\",{ValidRun}}}"), "viewer run");
-        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(viewer, "/api/keys", "{\"name\":\"x\",\"role\":\"admin\"}"), "viewer key");
+        Assert.Equal(HttpStatusCode.NotFound,
+            (await Api.PostJsonAsync(viewer, "/api/generate", "{\"model\":\"nothing-here\",\"prompt\":\"a\"}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound,
+            (await Api.PostJsonAsync(viewer, $"/api/tokenizers/{Guid.NewGuid()}/encode", "{\"text\":\"a\"}")).Status);
+        AssertProblem(HttpStatusCode.Forbidden, await Api.UploadAsync(viewer, "viewer text\n"u8.ToArray(), "nope"),
+            "viewer upload");
+        AssertProblem(HttpStatusCode.Forbidden,
+            await Api.PostJsonAsync(viewer, "/api/runs", $"{{\"datasetId\":\"{Guid.NewGuid()}\",{ValidRun}}}"),
+            "viewer run");
+        AssertProblem(HttpStatusCode.Forbidden,
+            await Api.PostJsonAsync(viewer, "/api/keys", "{\"name\":\"x\",\"role\":\"admin\"}"), "viewer key");
         AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, "/api/keys"), "viewer key list");
         AssertProblem(HttpStatusCode.Forbidden, await Api.GetAsync(viewer, "/api/audit"), "viewer audit");
 
         // Alice uploads and starts a run: both record her as owner.
-        var (uploaded, dataset) = await Api.UploadAsync(alice, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), "alice-data", tokenizer: "char");
+        var (uploaded, dataset) = await Api.UploadAsync(alice, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]),
+            "alice-data", tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
         var datasetId = dataset!["id"]!.GetValue<string>();
         Assert.Equal(aliceId, dataset["owner"]!["id"]!.GetValue<string>());
         Assert.Equal("alice", dataset["owner"]!["name"]!.GetValue<string>());
-        var longRun = "\"name\":\"alice-run\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":100000,\"evalInterval\":1000,\"evalIters\":1}";
-        var (started, run) = await Api.PostJsonAsync(alice, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",{longRun}}}");
+        var longRun =
+            "\"name\":\"alice-run\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8," +
+            "\"blockSize\":8},\"training\":{\"maxSteps\":100000,\"evalInterval\":1000,\"evalIters\":1}";
+        var (started, run) = await Api.PostJsonAsync(alice, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",{longRun}}}");
         Assert.Equal(HttpStatusCode.Accepted, started);
         var runId = run!["id"]!.GetValue<string>();
         Assert.Equal("alice", run["owner"]!["name"]!.GetValue<string>());
@@ -234,9 +258,12 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.Equal([bobId], sharing!["readers"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(bob, $"/api/datasets/{datasetId}/content")).Status);
         await Api.EventuallyAnswersAsync(bob, $"/api/runs/{runId}", HttpStatusCode.OK, stack.Logs);
-        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(bob, $"/api/runs/{runId}/cancel", "{}"), "bob cancels alice's run");
-        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/runs/{runId}"), "bob deletes alice's run");
-        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/datasets/{datasetId}"), "bob deletes alice's dataset");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.PostJsonAsync(bob, $"/api/runs/{runId}/cancel", "{}"),
+            "bob cancels alice's run");
+        AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Delete, $"/api/runs/{runId}"),
+            "bob deletes alice's run");
+        AssertProblem(HttpStatusCode.Forbidden,
+            await Api.SendAsync(bob, HttpMethod.Delete, $"/api/datasets/{datasetId}"), "bob deletes alice's dataset");
         AssertProblem(HttpStatusCode.Forbidden, await Api.SendAsync(bob, HttpMethod.Put,
             $"/api/datasets/{datasetId}/sharing",
             "{\"everyone\":true}"), "bob shares alice's dataset");
@@ -251,15 +278,20 @@ public sealed class AccessTests(PlatformStack stack)
         // Lists filter by owner.
         var mine = (await Api.GetOkAsync(alice, "/api/runs?owner=me"))["items"]!.AsArray();
         Assert.Contains(mine, r => r!["id"]!.GetValue<string>() == runId);
-        Assert.DoesNotContain((await Api.GetOkAsync(bob, "/api/runs?owner=me"))["items"]!.AsArray(), r => r!["id"]!.GetValue<string>() == runId);
-        Assert.All((await Api.GetOkAsync(Admin, $"/api/datasets?owner={aliceId}"))["items"]!.AsArray(), d => Assert.Equal("alice", d!["owner"]!["name"]!.GetValue<string>()));
-        Assert.Contains((await Api.GetOkAsync(Admin, "/api/datasets?owner=alice"))["items"]!.AsArray(), d => d!["id"]!.GetValue<string>() == datasetId);
+        Assert.DoesNotContain((await Api.GetOkAsync(bob, "/api/runs?owner=me"))["items"]!.AsArray(), r =>
+            r!["id"]!.GetValue<string>() == runId);
+        Assert.All((await Api.GetOkAsync(Admin, $"/api/datasets?owner={aliceId}"))["items"]!.AsArray(), d =>
+            Assert.Equal("alice", d!["owner"]!["name"]!.GetValue<string>()));
+        Assert.Contains((await Api.GetOkAsync(Admin, "/api/datasets?owner=alice"))["items"]!.AsArray(), d =>
+            d!["id"]!.GetValue<string>() == datasetId);
 
         // Alice may cancel her own run; an admin may delete anyone's.
         var (cancelled, answer) = await Api.PostJsonAsync(alice, $"/api/runs/{runId}/cancel", "{}");
         Assert.True(cancelled == HttpStatusCode.Accepted,
-            $"cancel answered {(int)cancelled}: {answer}\nrun: {await Api.GetOkAsync(Admin, $"/api/runs/{runId}")}\n{stack.Logs()}");
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, $"/api/runs/{runId}"), r => r["state"]!.GetValue<string>() == "Cancelled",
+            $"cancel answered {(int)cancelled}: {answer}\nrun: " +
+            $"{await Api.GetOkAsync(Admin, $"/api/runs/{runId}")}\n{stack.Logs()}");
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, $"/api/runs/{runId}"), r =>
+            r["state"]!.GetValue<string>() == "Cancelled",
             TimeSpan.FromMinutes(2), stack.Logs);
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(alice, $"/api/datasets/{datasetId}/content")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/runs/{runId}")).Status);
@@ -386,7 +418,8 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.False(await ListedToViewerAsync());
         // Bob can neither fine-tune from it nor evaluate it, though both requests are otherwise sound.
         var (fineTune, fineTuneBody) = await Api.PostJsonAsync(bob, "/api/runs",
-            $"{{\"datasetId\":\"{Guid.NewGuid()}\",\"name\":\"bob-tune\",\"initFrom\":{{\"model\":\"{name}/versions/1\"}}," +
+            $"{{\"datasetId\":\"{Guid.NewGuid()}\",\"name\":\"bob-tune\"," +
+            $"\"initFrom\":{{\"model\":\"{name}/versions/1\"}}," +
             "\"training\":{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}}");
         Assert.True(fineTune == HttpStatusCode.BadRequest, $"{(int)fineTune}: {fineTuneBody}");
         Assert.NotNull(fineTuneBody!["errors"]!["initFrom.model"]);
@@ -575,20 +608,28 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.Null(listed["key"]);
         Assert.Equal(secret[..12], listed["prefix"]!.GetValue<string>());
         Assert.NotNull(listed["lastUsedAt"]);
-        Assert.Contains(listing.AsArray(), k => k!["bootstrap"]!.GetValue<bool>() && k["role"]!.GetValue<string>() == "admin");
+        Assert.Contains(listing.AsArray(), k => k!["bootstrap"]!.GetValue<bool>()
+            && k["role"]!.GetValue<string>() == "admin");
 
-        Assert.Equal(HttpStatusCode.NoContent, (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{id}")).Status);
-        AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(bot, "/api/keys/me"), "the request right after revocation");
-        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/keys"))["items"]!.AsArray(), k => k!["id"]!.GetValue<string>() == id);
-        Assert.NotNull((await Api.GetOkAsync(Admin, "/api/keys?includeRevoked=true"))["items"]!.AsArray().Single(k => k!["id"]!.GetValue<string>() == id)!["revokedAt"]);
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{id}")).Status);
+        AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(bot, "/api/keys/me"),
+            "the request right after revocation");
+        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/keys"))["items"]!.AsArray(), k =>
+            k!["id"]!.GetValue<string>() == id);
+        Assert.NotNull((await Api.GetOkAsync(Admin, "/api/keys?includeRevoked=true"))["items"]!.AsArray().Single(k =>
+            k!["id"]!.GetValue<string>() == id)!["revokedAt"]);
 
-        var (badStatus, bad) = await Api.PostJsonAsync(Admin, "/api/keys", "{\"name\":\"\",\"role\":\"root\",\"requestsPerSecond\":0}");
+        var (badStatus, bad) = await Api.PostJsonAsync(Admin, "/api/keys",
+            "{\"name\":\"\",\"role\":\"root\",\"requestsPerSecond\":0}");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.NotNull(bad!["errors"]!["name"]);
         Assert.NotNull(bad["errors"]!["role"]);
         Assert.NotNull(bad["errors"]!["requestsPerSecond"]);
-        var bootstrap = (await Api.GetOkAsync(Admin, "/api/keys"))["items"]!.AsArray().Single(k => k!["bootstrap"]!.GetValue<bool>())!["id"]!.GetValue<string>();
-        AssertProblem(HttpStatusCode.Conflict, await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{bootstrap}"), "revoking the bootstrap key");
+        var bootstrap = (await Api.GetOkAsync(Admin, "/api/keys"))["items"]!.AsArray().Single(k =>
+            k!["bootstrap"]!.GetValue<bool>())!["id"]!.GetValue<string>();
+        AssertProblem(HttpStatusCode.Conflict, await Api.SendAsync(Admin, HttpMethod.Delete, $"/api/keys/{bootstrap}"),
+            "revoking the bootstrap key");
     }
 
     [Fact]
@@ -610,12 +651,14 @@ public sealed class AccessTests(PlatformStack stack)
         Assert.True(statuses.Count(s => s == HttpStatusCode.OK) >= 2, string.Join(",", statuses));
         Assert.NotNull(refused);
         Assert.True(int.Parse(refused!.Headers.GetValues("Retry-After").Single()) >= 1);
-        AssertProblem(HttpStatusCode.TooManyRequests, (refused.StatusCode, await Api.ReadAsync(refused)), "the refused request");
+        AssertProblem(HttpStatusCode.TooManyRequests, (refused.StatusCode, await Api.ReadAsync(refused)),
+            "the refused request");
         refused.Dispose();
         Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(Admin, "/api/keys/me")).Status);
     }
 
-    /// <summary>The caller header as the gateway writes it, made here independently from the format's description.</summary>
+    /// <summary>The caller header as the gateway writes it, made here independently from the format's
+    /// description.</summary>
     private static string Sign(string secret, string role, long expires, string method, string path, string service)
     {
         var payload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
@@ -643,18 +686,22 @@ public sealed class AccessTests(PlatformStack stack)
             var target = service.ToLowerInvariant();
             string For(string role, long expires) => Sign(stack.InternalSecret, role, expires, "GET", path, target);
             using var direct = new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) };
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} without the gateway");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
+                $"{service} without the gateway");
             // The caller's API key means nothing to a service: only the gateway turns it into a signed identity.
             direct.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.AdminKey);
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with an API key but no signature");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
+                $"{service} with an API key but no signature");
             direct.DefaultRequestHeaders.Authorization = null;
             direct.DefaultRequestHeaders.Add("X-Platform-Caller",
                 Sign("a-forger-s-guess-at-the-secret-0123456789", "admin", later, "GET", path, target));
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with a forged signature");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
+                $"{service} with a forged signature");
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
             var past = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds();
             direct.DefaultRequestHeaders.Add("X-Platform-Caller", For("admin", past));
-            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path), $"{service} with an expired signature");
+            AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
+                $"{service} with an expired signature");
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
             // A genuine signature seen once is good for its own request only: not another path, nor another service.
             direct.DefaultRequestHeaders.Add("X-Platform-Caller", For("viewer", later));
@@ -669,7 +716,9 @@ public sealed class AccessTests(PlatformStack stack)
                 AssertProblem(HttpStatusCode.Unauthorized, misdirected, $"{service}'s, at {elsewhere.Key}");
             }
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
-            Assert.Equal(HttpStatusCode.OK, (await new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) }.GetAsync("/health/ready")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK,
+                (await new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) }.GetAsync("/health/ready"))
+                .StatusCode);
         }
 
         // A service enforces the role of its own routes too: a genuinely signed viewer may not start a run.
@@ -733,7 +782,8 @@ public sealed class AccessTests(PlatformStack stack)
 
         var page = await Api.GetOkAsync(Admin, "/api/audit?limit=50");
         var entries = page["items"]!.AsArray();
-        var creation = entries.First(e => e!["method"]!.GetValue<string>() == "POST" && e["path"]!.GetValue<string>() == "/api/keys"
+        var creation = entries.First(e => e!["method"]!.GetValue<string>() == "POST"
+            && e["path"]!.GetValue<string>() == "/api/keys"
                                           && e["location"]?.GetValue<string>() == $"/api/keys/{viewerId}")!;
         Assert.Equal(201, creation["status"]!.GetValue<int>());
         Assert.Equal("admin", creation["keyName"]!.GetValue<string>());
@@ -741,7 +791,8 @@ public sealed class AccessTests(PlatformStack stack)
         var refusal = entries.First(e => e!["keyId"]!.GetValue<string>() == viewerId)!;
         Assert.Equal(403, refusal["status"]!.GetValue<int>());
         Assert.Equal("/api/datasets", refusal["path"]!.GetValue<string>());
-        Assert.DoesNotContain(entries, e => e!["keyId"]!.GetValue<string>() == viewerId && e["method"]!.GetValue<string>() == "GET");
+        Assert.DoesNotContain(entries, e => e!["keyId"]!.GetValue<string>() == viewerId
+            && e["method"]!.GetValue<string>() == "GET");
 
         // Pages go back in time without overlap.
         var first = await Api.GetOkAsync(Admin, "/api/audit?limit=2");

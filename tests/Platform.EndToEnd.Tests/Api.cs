@@ -9,10 +9,13 @@ namespace Platform.EndToEnd.Tests;
 /// <summary>Small helpers over the gateway's HTTP API.</summary>
 public static class Api
 {
-    public static readonly string DemoCorpus = File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "infra", "demo", "tinyshakespeare.txt"));
+    public static readonly string DemoCorpus = File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "infra", "demo",
+        "tinyshakespeare.txt"));
 
-    public static async Task<(HttpStatusCode Status, JsonNode? Body)> UploadAsync(HttpClient http, byte[] corpus, string name,
-        string? autoTrain = null, string contentType = "text/plain", string? validationFraction = null, string? tokenizer = null, byte[]? tokenizerFile = null, string? format = null)
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> UploadAsync(HttpClient http, byte[] corpus,
+        string name,
+        string? autoTrain = null, string contentType = "text/plain", string? validationFraction = null,
+        string? tokenizer = null, byte[]? tokenizerFile = null, string? format = null)
     {
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(corpus);
@@ -35,7 +38,8 @@ public static class Api
     }
 
     /// <summary>Creates an API key with the admin client; returns its id and secret.</summary>
-    public static async Task<(string Id, string Key)> CreateKeyAsync(HttpClient admin, string name, string role, int? requestsPerSecond = null,
+    public static async Task<(string Id, string Key)> CreateKeyAsync(HttpClient admin, string name, string role,
+        int? requestsPerSecond = null,
         int? maxConcurrentGenerations = null)
     {
         var body = new JsonObject { ["name"] = name, ["role"] = role };
@@ -48,7 +52,8 @@ public static class Api
         return (key!["id"]!.GetValue<string>(), key["key"]!.GetValue<string>());
     }
 
-    public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient http, HttpMethod method,
+        string path, string? json = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (json is not null)
@@ -57,7 +62,8 @@ public static class Api
         return (response.StatusCode, await ReadAsync(response));
     }
 
-    public static async Task<(HttpStatusCode Status, JsonNode? Body)> PostJsonAsync(HttpClient http, string path, string json)
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> PostJsonAsync(HttpClient http, string path,
+        string json)
     {
         using var response = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
         return (response.StatusCode, await ReadAsync(response));
@@ -83,30 +89,38 @@ public static class Api
         Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}");
         var id = run!["id"]!.GetValue<string>();
         var ended = await EventuallyAsync(() => GetOkAsync(http, $"/api/runs/{id}"),
-            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", TimeSpan.FromMinutes(3), logs);
+            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", TimeSpan.FromMinutes(3),
+            logs);
         Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{logs()}");
         return ended;
     }
 
-    /// <summary>Uploads <paramref name="text"/> as a dataset with the char tokenizer, waits until it is tokenized, and returns its id.</summary>
-    public static async Task<string> TokenizedDatasetAsync(HttpClient http, string text, string name, TimeSpan deadline, Func<string> logs)
+    /// <summary>Uploads <paramref name="text"/> as a dataset with the char tokenizer, waits until it is tokenized, and
+    /// returns its id.</summary>
+    public static async Task<string> TokenizedDatasetAsync(HttpClient http, string text, string name, TimeSpan deadline,
+        Func<string> logs)
     {
         var (status, dataset) = await UploadAsync(http, Encoding.UTF8.GetBytes(text), name, tokenizer: "char");
         Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
         var id = dataset!["id"]!.GetValue<string>();
-        await EventuallyAsync(() => GetOkAsync(http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized", deadline, logs);
+        await EventuallyAsync(() => GetOkAsync(http, $"/api/datasets/{id}"), d =>
+            d["state"]!.GetValue<string>() == "Tokenized", deadline, logs);
         return id;
     }
 
-    /// <summary>Posts a run on a dataset (<paramref name="spec"/>: its "model" and "training" members) and returns its id.</summary>
-    public static async Task<string> StartRunAsync(HttpClient http, string datasetId, string name, string spec, Func<string> logs)
+    /// <summary>Posts a run on a dataset (<paramref name="spec"/>: its "model" and "training" members) and returns its
+    /// id.</summary>
+    public static async Task<string> StartRunAsync(HttpClient http, string datasetId, string name, string spec,
+        Func<string> logs)
     {
-        var (status, run) = await PostJsonAsync(http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{spec}}}");
+        var (status, run) = await PostJsonAsync(http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"{name}\",{spec}}}");
         Assert.True(status == HttpStatusCode.Accepted, $"run answered {(int)status}: {run}\n{logs()}");
         return run!["id"]!.GetValue<string>();
     }
 
-    /// <summary>Whether the process at that address answers /health/ready (the gateway's: a replica of every service does).</summary>
+    /// <summary>Whether the process at that address answers /health/ready (the gateway's: a replica of every service
+    /// does).</summary>
     public static async Task<bool> ReadyAsync(int port)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -125,12 +139,14 @@ public static class Api
     public static int CountOf(string text, string needle)
     {
         var count = 0;
-        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at + needle.Length, StringComparison.Ordinal))
+        for (var at = text.IndexOf(needle, StringComparison.Ordinal); at >= 0; at = text.IndexOf(needle, at
+            + needle.Length, StringComparison.Ordinal))
             count++;
         return count;
     }
 
-    /// <summary>Polls until the predicate holds, failing with the last value (and the services' logs) at the deadline.</summary>
+    /// <summary>Polls until the predicate holds, failing with the last value (and the services' logs) at the
+    /// deadline.</summary>
     /// <summary>
     /// Waits until GET <paramref name="path"/> answers <paramref name="status"/> (what another service learns by an
     /// event, e.g. a dataset's sharing, shows there a moment later).
@@ -141,7 +157,8 @@ public static class Api
         EventuallyAsync(async () => new JsonObject { ["status"] = (int)(await GetAsync(http, path)).Status },
             r => r["status"]!.GetValue<int>() == (int)status, TimeSpan.FromSeconds(seconds), logs);
 
-    public static async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> probe, Func<JsonNode, bool> done, TimeSpan timeout, Func<string> logs)
+    public static async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> probe, Func<JsonNode, bool> done,
+        TimeSpan timeout, Func<string> logs)
     {
         var deadline = DateTime.UtcNow + timeout;
         JsonNode last;
@@ -171,7 +188,8 @@ public static class Api
         }
     }
 
-    /// <summary>Files under a folder whose bytes contain the marker (a file being written is read once its writer closes it).</summary>
+    /// <summary>Files under a folder whose bytes contain the marker (a file being written is read once its writer
+    /// closes it).</summary>
     public static List<string> FilesContaining(string root, string marker)
     {
         var needle = Encoding.UTF8.GetBytes(marker);

@@ -9,11 +9,16 @@ namespace Platform.EndToEnd.Tests;
 public sealed class BadInputTests(PlatformStack stack)
 {
     private HttpClient Http => stack.Gateway;
-    private const string ValidRun = "\"name\":\"m\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":5,\"evalInterval\":5,\"evalIters\":1}";
+    private const string ValidRun =
+        "\"name\":\"m\",\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8," +
+        "\"blockSize\":8},\"training\":{\"maxSteps\":5," +
+        "\"evalInterval\":5,\"evalIters\":1}";
 
-    private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response, params string[] fields)
+    private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response,
+        params string[] fields)
     {
-        Assert.True(response.Status == expected, $"expected {(int)expected}, got {(int)response.Status}: {response.Body}");
+        Assert.True(response.Status == expected,
+            $"expected {(int)expected}, got {(int)response.Status}: {response.Body}");
         Assert.NotNull(response.Body);
         Assert.Equal((int)expected, response.Body!["status"]!.GetValue<int>());
         Assert.False(string.IsNullOrEmpty(response.Body["title"]?.GetValue<string>()));
@@ -25,14 +30,17 @@ public sealed class BadInputTests(PlatformStack stack)
     public async Task Uploads_that_are_not_text_are_refused_and_leave_nothing_behind()
     {
         var before = (await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray().Count;
-        // Staging files already there are another test's (a service killed mid-write by ChaosTests leaves its own behind).
+        // Staging files already there are another test's (a service killed mid-write by ChaosTests leaves its own
+        // behind).
         var staging = Path.Combine(stack.ArtifactsRoot, ".staging");
         string[] StagingFiles() => Directory.Exists(staging) ? Directory.GetFiles(staging) : [];
         var stagedBefore = StagingFiles().ToHashSet();
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, [], "empty"), "file");
-        AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, [0x61, 0xC3, 0x28, 0x62], "latin1"), "file");
+        AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, [0x61, 0xC3, 0x28, 0x62], "latin1"),
+            "file");
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, "ok text"u8.ToArray(), ""), "name");
-        AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, "ok text\n"u8.ToArray(), "f", validationFraction: "0.9"), "validationFraction");
+        AssertProblem(HttpStatusCode.BadRequest,
+            await Api.UploadAsync(Http, "ok text\n"u8.ToArray(), "f", validationFraction: "0.9"), "validationFraction");
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, "ok text\n"u8.ToArray(), "f",
             autoTrain: "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}"), "autoTrain.model.nHead");
         using var octets = new ByteArrayContent("abc"u8.ToArray());
@@ -40,8 +48,11 @@ public sealed class BadInputTests(PlatformStack stack)
         using var response = await Http.PostAsync("/api/datasets", octets);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal(before, (await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray().Count);
-        // A write running in the background meanwhile (a checkpoint) finishes in moments; a refused upload's file would stay.
-        var left = await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(new JsonArray([.. StagingFiles().Where(f => !stagedBefore.Contains(f)).Select(f => JsonValue.Create(f))])),
+        // A write running in the background meanwhile (a checkpoint) finishes in moments; a refused upload's file would
+        // stay.
+        var left = await Api.EventuallyAsync(() =>
+            Task.FromResult<JsonNode>(new JsonArray([.. StagingFiles().Where(f => !stagedBefore.Contains(f)).Select(f =>
+            JsonValue.Create(f))])),
             files => files.AsArray().Count == 0, TimeSpan.FromSeconds(15), stack.Logs);
         Assert.Empty(left.AsArray());
     }
@@ -52,7 +63,8 @@ public sealed class BadInputTests(PlatformStack stack)
         using var body = new StringContent("line one\r\nline two\r\n", Encoding.UTF8, "text/plain");
         using var response = await Http.PostAsync("/api/datasets?name=raw&validationFraction=0.5", body);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.EndsWith((JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()), response.Headers.Location!.ToString());
+        Assert.EndsWith((JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!.GetValue<string>()),
+            response.Headers.Location!.ToString());
         var dataset = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(18, dataset["bytes"]!.GetValue<long>());
         Assert.Equal(2, dataset["lines"]!.GetValue<long>());
@@ -69,8 +81,10 @@ public sealed class BadInputTests(PlatformStack stack)
         AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(Http, "/api/models/no-such-model"));
         AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(Http, "/api/models/no-such-model/versions/1"));
         AssertProblem(HttpStatusCode.NotFound, await Api.GetAsync(Http, $"/api/tokenizers/{id}"));
-        AssertProblem(HttpStatusCode.NotFound, await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{id}\",{ValidRun}}}"));
-        AssertProblem(HttpStatusCode.NotFound, await Api.PostJsonAsync(Http, "/api/generate", "{\"model\":\"no-such-model\",\"prompt\":\"a\"}"));
+        AssertProblem(HttpStatusCode.NotFound,
+            await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{id}\",{ValidRun}}}"));
+        AssertProblem(HttpStatusCode.NotFound,
+            await Api.PostJsonAsync(Http, "/api/generate", "{\"model\":\"no-such-model\",\"prompt\":\"a\"}"));
     }
 
     [Fact]
@@ -78,11 +92,13 @@ public sealed class BadInputTests(PlatformStack stack)
     {
         var id = Guid.NewGuid();
         AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/runs",
-                $"{{\"datasetId\":\"{id}\",\"name\":\"m\",\"model\":{{\"nHead\":3,\"nEmbd\":128}},\"training\":{{\"learningRate\":0}}}}"),
+                $"{{\"datasetId\":\"{id}\",\"name\":\"m\",\"model\":{{\"nHead\":3," +
+                $"\"nEmbd\":128}},\"training\":{{\"learningRate\":0}}}}"),
             "model.nHead", "training.learningRate");
         AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/runs",
             $"{{\"datasetId\":\"{id}\",\"name\":\"m\",\"model\":{{\"nLayer\":\"four\"}}}}"), "model.nLayer");
-        AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/runs", $"{{{ValidRun}}}"), "datasetId");
+        AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/runs", $"{{{ValidRun}}}"),
+            "datasetId");
         AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/runs", "{not json"), "body");
     }
 
@@ -90,7 +106,8 @@ public sealed class BadInputTests(PlatformStack stack)
     public async Task Generation_limits_are_named()
     {
         AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/generate",
-            "{\"model\":\"m\",\"prompt\":\"\",\"maxTokens\":0,\"temperature\":-1,\"topK\":-2}"), "prompt", "maxTokens", "temperature", "topK");
+            "{\"model\":\"m\",\"prompt\":\"\",\"maxTokens\":0,\"temperature\":-1,\"topK\":-2}"), "prompt", "maxTokens",
+            "temperature", "topK");
         AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/generate",
             "{\"model\":\"m\",\"prompt\":\"a\",\"seed\":1.5}"), "seed");
         AssertProblem(HttpStatusCode.BadRequest, await Api.PostJsonAsync(Http, "/api/generate",

@@ -8,16 +8,18 @@ using System.Text.Json.Nodes;
 namespace Platform.EndToEnd.Tests;
 
 /// <summary>
-/// Services killed with kill -9, the broker and the database restarted, each mid-pipeline: the pipeline still completes,
-/// with one tokenizer per dataset, one evaluation per run and one version per run, and nothing lost.
+/// Services killed with kill -9, the broker and the database restarted, each mid-pipeline: the pipeline still
+/// completes, with one tokenizer per dataset, one evaluation per run and one version per run, and nothing lost.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class ChaosTests(PlatformStack stack)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
-    private const string TinyModel = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private const string TinyModel =
+        "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
     private static string Training(int steps) =>
-        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":100,\"evalIters\":2,\"seed\":5}}";
+        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":0.003," +
+        $"\"warmupSteps\":5,\"evalInterval\":100,\"evalIters\":2,\"seed\":5}}";
 
     private HttpClient Http => stack.Gateway;
 
@@ -27,7 +29,8 @@ public sealed class ChaosTests(PlatformStack stack)
         return status == HttpStatusCode.OK ? run! : new JsonObject { ["state"] = $"HTTP {(int)status}", ["step"] = 0 };
     }
 
-    private Task<JsonNode> UntilAsync(string runId, Func<JsonNode, bool> done) => Api.EventuallyAsync(() => RunAsync(runId), done, Deadline, stack.Logs);
+    private Task<JsonNode> UntilAsync(string runId, Func<JsonNode, bool> done) =>
+        Api.EventuallyAsync(() => RunAsync(runId), done, Deadline, stack.Logs);
 
     private static bool Ended(JsonNode r) => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled";
 
@@ -40,7 +43,8 @@ public sealed class ChaosTests(PlatformStack stack)
         Assert.Single((await Api.GetOkAsync(Http, $"/api/evaluations?runId={runId}"))["items"]!.AsArray());
         var versions = (await Api.GetOkAsync(Http, $"/api/models/{model}"))["versions"]!.AsArray();
         Assert.Equal(runId, Assert.Single(versions)!["runId"]!.GetValue<string>());
-        // Generation hears of the version by its event (queued while it was down): it serves the model once that arrives.
+        // Generation hears of the version by its event (queued while it was down): it serves the model once that
+        // arrives.
         await Api.EventuallyAsync(async () => JsonValue.Create((int)(await Api.PostJsonAsync(Http, "/api/generate",
                 $"{{\"model\":\"{model}\",\"prompt\":\"The \",\"maxTokens\":10,\"seed\":1}}")).Status),
             status => status.GetValue<int>() == 200, TimeSpan.FromSeconds(60), stack.Logs);
@@ -50,7 +54,8 @@ public sealed class ChaosTests(PlatformStack stack)
     public async Task Killing_each_service_mid_pipeline_loses_nothing_and_duplicates_nothing()
     {
         var autoTrain = $"{{\"name\":\"chaos-kill\",{TinyModel},{Training(400)}}}";
-        var (status, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..40_000]), "chaos-kill-data", autoTrain, tokenizer: "char");
+        var (status, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..40_000]),
+            "chaos-kill-data", autoTrain, tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, status);
         var datasetId = dataset!["id"]!.GetValue<string>();
         var runId = dataset["autoTrainRunId"]!.GetValue<string>();
@@ -72,7 +77,8 @@ public sealed class ChaosTests(PlatformStack stack)
     public async Task A_broker_restart_while_a_run_trains_loses_nothing()
     {
         var autoTrain = $"{{\"name\":\"chaos-broker\",{TinyModel},{Training(600)}}}";
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..40_000]), "chaos-broker-data", autoTrain, tokenizer: "char");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..40_000]),
+            "chaos-broker-data", autoTrain, tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var runId = dataset["autoTrainRunId"]!.GetValue<string>();
         await UntilAsync(runId, r => r["step"]!.GetValue<int>() > 50 || Ended(r));
@@ -86,7 +92,8 @@ public sealed class ChaosTests(PlatformStack stack)
     public async Task A_database_restart_while_a_run_trains_pauses_it_answers_503_meanwhile_and_never_hangs()
     {
         var autoTrain = $"{{\"name\":\"chaos-database\",{TinyModel},{Training(600)}}}";
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..40_000]), "chaos-database-data", autoTrain, tokenizer: "char");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..40_000]),
+            "chaos-database-data", autoTrain, tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var runId = dataset["autoTrainRunId"]!.GetValue<string>();
         await UntilAsync(runId, r => r["step"]!.GetValue<int>() > 50 || Ended(r));
@@ -102,7 +109,8 @@ public sealed class ChaosTests(PlatformStack stack)
                 var number = Interlocked.Increment(ref asked);
                 var clock = Stopwatch.StartNew();
                 using var response = await Http.GetAsync($"/api/runs/{runId}");
-                answers.Add((response.StatusCode, response.Content.Headers.ContentType?.MediaType, clock.Elapsed, number));
+                answers.Add((response.StatusCode, response.Content.Headers.ContentType?.MediaType, clock.Elapsed,
+                    number));
                 await Task.Delay(200);
             }
         });
@@ -117,10 +125,13 @@ public sealed class ChaosTests(PlatformStack stack)
         await stop.CancelAsync();
         await asking;
 
-        var unexpected = answers.Where(a => a.Status != HttpStatusCode.OK && a.Status != HttpStatusCode.ServiceUnavailable).ToList();
-        Assert.True(unexpected.Count == 0, "answers besides 200 and 503: " + string.Join(", ", unexpected.Select(a => (int)a.Status)) + "\n" + stack.Logs());
+        var unexpected = answers.Where(a => a.Status != HttpStatusCode.OK
+            && a.Status != HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.True(unexpected.Count == 0, "answers besides 200 and 503: "
+            + string.Join(", ", unexpected.Select(a => (int)a.Status)) + "\n" + stack.Logs());
         Assert.Contains(answers, a => a.Status == HttpStatusCode.ServiceUnavailable);
-        Assert.All(answers.Where(a => a.Status == HttpStatusCode.ServiceUnavailable), a => Assert.Equal("application/problem+json", a.ContentType));
+        Assert.All(answers.Where(a => a.Status == HttpStatusCode.ServiceUnavailable), a =>
+            Assert.Equal("application/problem+json", a.ContentType));
         Assert.True(answers.Max(a => a.Took) < TimeSpan.FromSeconds(20), $"slowest answer {answers.Max(a => a.Took)}");
 
         await AssertCompleteOnceAsync(datasetId, runId, "chaos-database");
@@ -128,7 +139,8 @@ public sealed class ChaosTests(PlatformStack stack)
 
     private static void Chaos(params string[] arguments)
     {
-        using var process = Process.Start(new ProcessStartInfo("bash", [Path.Combine(PlatformStack.RepoRoot, "infra", "chaos.sh"), .. arguments])
+        using var process = Process.Start(new ProcessStartInfo("bash",
+            [Path.Combine(PlatformStack.RepoRoot, "infra", "chaos.sh"), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -136,6 +148,7 @@ public sealed class ChaosTests(PlatformStack stack)
         var error = process.StandardError.ReadToEnd();
         process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"chaos.sh {string.Join(' ', arguments)} exited with {process.ExitCode}: {error}");
+        Assert.True(process.ExitCode == 0,
+            $"chaos.sh {string.Join(' ', arguments)} exited with {process.ExitCode}: {error}");
     }
 }

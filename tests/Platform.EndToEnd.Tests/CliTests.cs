@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>The `platform` command line, built as docs/dashboard-and-cli.md builds it, against the running stack.</summary>
+/// <summary>The `platform` command line, built as docs/dashboard-and-cli.md builds it, against the running
+/// stack.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class CliTests(PlatformStack stack) : IDisposable
 {
@@ -12,9 +13,12 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 
-    private static string Cli => Path.Combine(PlatformStack.RepoRoot, "tools", "Platform.Cli", "bin", PlatformStack.Configuration, "net10.0", "platform.dll");
+    private static string Cli =>
+        Path.Combine(PlatformStack.RepoRoot, "tools", "Platform.Cli", "bin", PlatformStack.Configuration, "net10.0",
+        "platform.dll");
 
-    /// <summary>Runs the CLI with only what it is given: the address, and a key when one is passed (else its login file).</summary>
+    /// <summary>Runs the CLI with only what it is given: the address, and a key when one is passed (else its login
+    /// file).</summary>
     private async Task<(int Exit, string Out, string Err)> RunAsync(string? key, string? stdin, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet", [Cli, .. args])
@@ -59,15 +63,21 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         var corpus = Path.Combine(_home, "corpus.txt");
         await File.WriteAllTextAsync(corpus, Api.DemoCorpus[..30_000]);
         var spec = Path.Combine(_home, "spec.json");
-        await File.WriteAllTextAsync(spec, "{\"name\":\"cli-model\",\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32},\"training\":{\"maxSteps\":300,\"batchSize\":8,\"evalInterval\":100,\"evalIters\":2}}");
-        var (uploadExit, uploadOut, uploadErr) = await RunAsync(null, null, "datasets", "upload", corpus, "--tokenizer", "char", "--auto-train", spec, "--json");
+        await File.WriteAllTextAsync(spec,
+            "{\"name\":\"cli-model\",\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32," +
+            "\"blockSize\":32},\"training\":{\"maxSteps\":300,\"batchSize\":8,\"evalInterval\":100,\"evalIters\":2}}");
+        var (uploadExit, uploadOut, uploadErr) = await RunAsync(null, null, "datasets", "upload", corpus, "--tokenizer",
+            "char", "--auto-train", spec, "--json");
         Assert.True(uploadExit == 0, uploadErr);
         var runId = JsonNode.Parse(uploadOut)!["autoTrainRunId"]!.GetValue<string>();
-        await Api.EventuallyAsync(async () => JsonValue.Create((await Api.GetAsync(stack.Gateway, $"/api/runs/{runId}")).Status == System.Net.HttpStatusCode.OK),
+        await Api.EventuallyAsync(async () =>
+            JsonValue.Create((await Api.GetAsync(stack.Gateway,
+            $"/api/runs/{runId}")).Status == System.Net.HttpStatusCode.OK),
             exists => exists.GetValue<bool>(), TimeSpan.FromMinutes(2), stack.Logs);
         var (watchExit, watchOut, watchErr) = await RunAsync(null, null, "runs", "watch", runId, "--json");
         Assert.True(watchExit == 0, watchErr + watchOut);
-        var events = watchOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        var events = watchOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l =>
+            JsonNode.Parse(l)!).ToList();
         Assert.Equal("Completed", events[^1]["data"]!["state"]!.GetValue<string>());
         Assert.Contains(events, e => e["event"]!.GetValue<string>() == "progress");
         var (showExit, showOut, _) = await RunAsync(null, null, "runs", "show", runId);
@@ -77,33 +87,44 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         // A sweep on the same dataset from a file, followed to its end, then shown with its best run.
         var datasetId = JsonNode.Parse(uploadOut)!["id"]!.GetValue<string>();
         var sweepFile = Path.Combine(_home, "sweep.json");
-        await File.WriteAllTextAsync(sweepFile, "{\"base\":{\"name\":\"cli-sweep\",\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}," +
-            "\"training\":{\"maxSteps\":30,\"batchSize\":8,\"evalInterval\":10,\"evalIters\":2}},\"grid\":{\"training.learningRate\":[0.001,0.01]}}");
-        var (sweepExit, sweepOut, sweepErr) = await RunAsync(null, null, "sweeps", "start", sweepFile, "--dataset", datasetId, "--json");
+        await File.WriteAllTextAsync(sweepFile,
+            "{\"base\":{\"name\":\"cli-sweep\",\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}," +
+            "\"training\":{\"maxSteps\":30,\"batchSize\":8,\"evalInterval\":10," +
+            "\"evalIters\":2}},\"grid\":{\"training.learningRate\":[0.001,0.01]}}");
+        var (sweepExit, sweepOut, sweepErr) = await RunAsync(null, null, "sweeps", "start", sweepFile, "--dataset",
+            datasetId, "--json");
         Assert.True(sweepExit == 0, sweepErr);
         var sweepId = JsonNode.Parse(sweepOut)!["id"]!.GetValue<string>();
-        var (sweepWatchExit, sweepWatchOut, sweepWatchErr) = await RunAsync(null, null, "sweeps", "watch", sweepId, "--json");
+        var (sweepWatchExit, sweepWatchOut, sweepWatchErr) = await RunAsync(null, null, "sweeps", "watch", sweepId,
+            "--json");
         Assert.True(sweepWatchExit == 0, sweepWatchErr + sweepWatchOut);
-        Assert.Equal("Completed", JsonNode.Parse(sweepWatchOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!["state"]!.GetValue<string>());
+        Assert.Equal("Completed",
+            JsonNode.Parse(sweepWatchOut.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries)[^1])!["state"]!.GetValue<string>());
         var (sweepShowExit, sweepShowOut, _) = await RunAsync(null, null, "sweeps", "show", sweepId);
         Assert.Equal(0, sweepShowExit);
         Assert.True(sweepShowOut.Contains("learningRate"), sweepShowOut);   // the column of the swept parameter
         Assert.Contains("best", sweepShowOut);
         var shown = JsonNode.Parse((await RunAsync(null, null, "sweeps", "show", sweepId, "--json")).Out)!;
-        Assert.Equal(shown["runs"]!.AsArray().Min(r => r!["bestValidationLoss"]!.GetValue<double>()), shown["best"]!["value"]!.GetValue<double>());
+        Assert.Equal(shown["runs"]!.AsArray().Min(r => r!["bestValidationLoss"]!.GetValue<double>()),
+            shown["best"]!["value"]!.GetValue<double>());
 
         // Promote, then generate (streamed) and explain through the alias.
-        var (promoteExit, promoteOut, promoteErr) = await RunAsync(null, null, "models", "promote", "cli-model", "1", "--alias", "production");
+        var (promoteExit, promoteOut, promoteErr) = await RunAsync(null, null, "models", "promote", "cli-model", "1",
+            "--alias", "production");
         Assert.True(promoteExit == 0, promoteErr);
         Assert.Contains("cli-model@production → v1", promoteOut);
-        Assert.Equal(1, (await Api.GetOkAsync(stack.Gateway, "/api/models/cli-model"))["aliases"]!["production"]!.GetValue<int>());
+        Assert.Equal(1,
+            (await Api.GetOkAsync(stack.Gateway, "/api/models/cli-model"))["aliases"]!["production"]!.GetValue<int>());
         var generated = await Api.EventuallyAsync(async () =>
         {
-            var (exit, output, error) = await RunAsync(null, null, "generate", "cli-model@production", "ROMEO:", "--stream", "--max-tokens", "20", "--seed", "1");
+            var (exit, output, error) = await RunAsync(null, null, "generate", "cli-model@production", "ROMEO:",
+                "--stream", "--max-tokens", "20", "--seed", "1");
             return new JsonObject { ["exit"] = exit, ["out"] = output, ["err"] = error };
         }, r => r["exit"]!.GetValue<int>() == 0, TimeSpan.FromMinutes(1), stack.Logs);
         Assert.True(generated["out"]!.GetValue<string>().Trim().Length > 0);
-        var (explainExit, explainOut, explainErr) = await RunAsync(null, null, "explain", "cli-model@production", "ROMEO:");
+        var (explainExit, explainOut, explainErr) = await RunAsync(null, null, "explain", "cli-model@production",
+            "ROMEO:");
         Assert.True(explainExit == 0, explainErr);
         Assert.Contains("Next token", explainOut);
 
@@ -116,7 +137,8 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.Equal([teammateId], sharing["editors"]!.AsArray().Select(e => e!.GetValue<string>()));
         Assert.Contains("shared with nobody", (await RunAsync(null, null, "models", "share", "cli-model")).Out);
 
-        // Exit codes: not found 4, refused 3, invalid 5, usage 2, unreachable 6; each with the platform's reason on stderr.
+        // Exit codes: not found 4, refused 3, invalid 5, usage 2, unreachable 6; each with the platform's reason on
+        // stderr.
         var missing = await RunAsync(null, null, "runs", "show", Guid.NewGuid().ToString());
         Assert.Equal(4, missing.Exit);
         Assert.Contains("Run not found", missing.Err);
@@ -126,7 +148,8 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.Contains("cannot be cancelled", conflict.Err);
         Assert.Equal(4, (await RunAsync(null, null, "models", "promote", "cli-model", "99")).Exit);
         Assert.Equal(2, (await RunAsync(null, null, "runs", "compare", runId)).Exit);
-        Assert.Equal(2, (await RunAsync(null, null, "datasets", "upload", Path.Combine(_home, "no-such-file.txt"))).Exit);
+        Assert.Equal(2,
+            (await RunAsync(null, null, "datasets", "upload", Path.Combine(_home, "no-such-file.txt"))).Exit);
         Assert.Equal(6, (await RunAsync(null, null, "runs", "ls", "--url", "http://127.0.0.1:9")).Exit);
     }
 }

@@ -15,10 +15,12 @@ public sealed class ContainerStartTests(PlatformStack stack)
 {
     private static Dictionary<string, string> DockerfileEnv()
     {
-        var dockerfile = File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "infra", "docker", "Dockerfile")).Replace("\\\n", " ");
+        var dockerfile = File.ReadAllText(Path.Combine(PlatformStack.RepoRoot, "infra", "docker",
+            "Dockerfile")).Replace("\\\n", " ");
         var runtime = dockerfile[dockerfile.LastIndexOf("FROM ", StringComparison.Ordinal)..];
         return Regex.Matches(runtime, @"^ENV\s+(.+)$", RegexOptions.Multiline)
-            .SelectMany(m => Regex.Matches(m.Groups[1].Value, @"(\w+)=(\S+)").Select(p => (p.Groups[1].Value, p.Groups[2].Value)))
+            .SelectMany(m =>
+            Regex.Matches(m.Groups[1].Value, @"(\w+)=(\S+)").Select(p => (p.Groups[1].Value, p.Groups[2].Value)))
             .ToDictionary(p => p.Item1, p => p.Item2);
     }
 
@@ -34,8 +36,10 @@ public sealed class ContainerStartTests(PlatformStack stack)
         var image = DockerfileEnv();
         Assert.Equal("http://+:8080", image["ASPNETCORE_URLS"]);
         var port = Platform.Tests.Shared.LoopbackPort.Free();
-        var bin = Path.GetDirectoryName(Path.GetFullPath(Path.Combine(PlatformStack.RepoRoot, "services", service, "bin",
-            Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!, "net10.0", service + ".dll")))!;
+        var bin = Path.GetDirectoryName(Path.GetFullPath(Path.Combine(PlatformStack.RepoRoot, "services", service,
+            "bin",
+            Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!,
+            "net10.0", service + ".dll")))!;
         var start = new ProcessStartInfo("dotnet", [Path.Combine(bin, service + ".dll")])
         {
             WorkingDirectory = bin,
@@ -43,7 +47,8 @@ public sealed class ContainerStartTests(PlatformStack stack)
             RedirectStandardError = true,
         };
         var env = start.Environment;
-        foreach (var inherited in env.Keys.Where(k => k.StartsWith("ASPNETCORE_") || k.StartsWith("ReverseProxy__") || k.StartsWith("Services__")).ToList())
+        foreach (var inherited in env.Keys.Where(k => k.StartsWith("ASPNETCORE_") || k.StartsWith("ReverseProxy__")
+            || k.StartsWith("Services__")).ToList())
             env.Remove(inherited);
         env["ASPNETCORE_URLS"] = image["ASPNETCORE_URLS"].Replace(":8080", $":{port}");
         env["Artifacts__Root"] = stack.ArtifactsRoot;

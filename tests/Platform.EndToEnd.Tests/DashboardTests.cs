@@ -13,7 +13,8 @@ namespace Platform.EndToEnd.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class DashboardTests(PlatformStack stack)
 {
-    private static readonly string Chromium = Environment.GetEnvironmentVariable("PLATFORM_CHROMIUM") ?? "/usr/bin/chromium";
+    private static readonly string Chromium = Environment.GetEnvironmentVariable("PLATFORM_CHROMIUM")
+        ?? "/usr/bin/chromium";
     private static readonly string Screenshots = Environment.GetEnvironmentVariable("PLATFORM_SCREENSHOTS") == "1"
         ? Path.Combine(PlatformStack.RepoRoot, "docs", "screenshots")
         : Path.Combine(Path.GetTempPath(), "platform-screenshots");
@@ -40,10 +41,21 @@ public sealed class DashboardTests(PlatformStack stack)
 
     private static async Task<IPage> SignedInPageAsync(IBrowser browser, string key)
     {
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 }, Locale = "en-GB" });
+        var context = await browser.NewContextAsync(
+            new BrowserNewContextOptions
+            {
+                ViewportSize = new ViewportSize { Width = 1280, Height = 860 },
+                Locale = "en-GB"
+            });
         context.SetDefaultTimeout(Timeout);
         var page = await context.NewPageAsync();
-        page.Console += (_, message) => { if (message.Type is "error" or "warning") lock (BrowserLog) BrowserLog.AppendLine($"console {message.Type}: {message.Text}"); };
+        page.Console += (_, message) =>
+            {
+                if (message.Type is "error" or "warning")
+                lock (BrowserLog)
+                    BrowserLog.AppendLine(
+            $"console {message.Type}: {message.Text}");
+            };
         page.PageError += (_, error) => { lock (BrowserLog) BrowserLog.AppendLine("page error: " + error); };
         await page.GotoAsync(PlatformStack.GatewayAddress.ToString());
         await page.FillAsync("#login-key", key);
@@ -55,10 +67,15 @@ public sealed class DashboardTests(PlatformStack stack)
     private static Task ShotAsync(IPage page, string name)
     {
         Directory.CreateDirectory(Screenshots);
-        return page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = false });
+        return page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            Path = Path.Combine(Screenshots, name + ".png"),
+            FullPage = false
+        });
     }
 
-    /// <summary>Waits for a condition in the page; on timeout, fails with what the page shows and logged, and a screenshot.</summary>
+    /// <summary>Waits for a condition in the page; on timeout, fails with what the page shows and logged, and a
+    /// screenshot.</summary>
     private static async Task WaitAsync(IPage page, string expression, object? argument = null)
     {
         try
@@ -68,11 +85,13 @@ public sealed class DashboardTests(PlatformStack stack)
         catch (TimeoutException)
         {
             await ShotAsync(page, "failed");
-            Assert.Fail($"timed out waiting for {expression} at {page.Url}:\n{await page.TextContentAsync("#view")}\n{BrowserLog}");
+            Assert.Fail($"timed out waiting for {expression} at " +
+                $"{page.Url}:\n{await page.TextContentAsync("#view")}\n{BrowserLog}");
         }
     }
 
-    private static Task<int> PointsAsync(IPage page, string chart) => page.EvalOnSelectorAsync<int>(chart, "e => +(e.dataset.points || 0)");
+    private static Task<int> PointsAsync(IPage page, string chart) =>
+        page.EvalOnSelectorAsync<int>(chart, "e => +(e.dataset.points || 0)");
 
     [Fact]
     public async Task A_person_uploads_watches_a_run_train_moves_an_alias_streams_completions_and_a_viewer_is_refused_politely()
@@ -83,32 +102,45 @@ public sealed class DashboardTests(PlatformStack stack)
         var page = await SignedInPageAsync(browser, stack.AdminKey);
         Assert.Contains("(admin)", await page.TextContentAsync("#who"));
 
-        // Upload by the file chooser (the drop zone's input), with auto-train: the progress bar fills and the run is linked.
+        // Upload by the file chooser (the drop zone's input), with auto-train: the progress bar fills and the run is
+        // linked.
         await page.GotoAsync(PlatformStack.GatewayAddress + "#/datasets");
-        await page.SetInputFilesAsync("#file", new FilePayload { Name = "shakespeare.txt", MimeType = "text/plain", Buffer = Encoding.UTF8.GetBytes(Api.DemoCorpus[..60_000]) });
+        await page.SetInputFilesAsync("#file",
+            new FilePayload
+            {
+                Name = "shakespeare.txt",
+                MimeType = "text/plain",
+                Buffer = Encoding.UTF8.GetBytes(Api.DemoCorpus[..60_000])
+            });
         await page.FillAsync("#ds-name", "browser-corpus");
         await page.CheckAsync("#ds-autotrain");
         await page.FillAsync("#ds-steps", "1500");
         await page.ClickAsync("#ds-upload");
         try
         {
-            await page.WaitForSelectorAsync("#ds-run-link, #ds-result .problem", new PageWaitForSelectorOptions { Timeout = 60_000 });
+            await page.WaitForSelectorAsync("#ds-run-link, #ds-result .problem",
+                new PageWaitForSelectorOptions { Timeout = 60_000 });
         }
         catch (TimeoutException)
         {
             await ShotAsync(page, "failed-upload");
             Assert.Fail($"no answer to the upload shown: {await page.TextContentAsync("#view")}\n{BrowserLog}");
         }
-        Assert.True(await page.Locator("#ds-run-link").CountAsync() == 1, await page.TextContentAsync("#ds-result") + "\n" + BrowserLog);
+        Assert.True(await page.Locator("#ds-run-link").CountAsync() == 1, await page.TextContentAsync("#ds-result")
+            + "\n" + BrowserLog);
         Assert.Equal(1.0, await page.EvalOnSelectorAsync<double>("#ds-progress", "e => e.value"));
         await page.WaitForSelectorAsync("#datasets-table td:text('browser-corpus')");
         await ShotAsync(page, "datasets");
 
         // The run's chart grows while it trains, pushed by the platform (the page does not poll).
         await page.ClickAsync("#ds-run-link");
-        await WaitAsync(page, "() => document.getElementById('run-state')?.textContent === 'Training' && +document.getElementById('loss-chart').dataset.points > 0");
+        await WaitAsync(page,
+            "() => document.getElementById('run-state')?.textContent === 'Training' && " +
+            "+document.getElementById('loss-chart').dataset.points > 0");
         var before = await PointsAsync(page, "#loss-chart");
-        await WaitAsync(page, "n => +document.getElementById('loss-chart').dataset.points > n && document.getElementById('run-state').textContent === 'Training'", before);
+        await WaitAsync(page,
+            "n => +document.getElementById('loss-chart').dataset.points > n && " +
+            "document.getElementById('run-state').textContent === 'Training'", before);
         Assert.True(await PointsAsync(page, "#loss-chart") > before);
         await WaitAsync(page, "() => document.getElementById('run-state').textContent === 'Completed'");
         await ShotAsync(page, "run");
@@ -122,11 +154,15 @@ public sealed class DashboardTests(PlatformStack stack)
         await page.SelectOptionAsync("#alias-version", run["modelVersion"]!.ToString());
         await page.ClickAsync("#alias-move");
         await page.WaitForSelectorAsync(".alias-badge[data-alias='production']");
-        Assert.Equal(run["modelVersion"]!.GetValue<int>(), (await Api.GetOkAsync(Http, $"/api/models/{model}"))["aliases"]!["production"]!.GetValue<int>());
+        Assert.Equal(run["modelVersion"]!.GetValue<int>(),
+            (await Api.GetOkAsync(Http, $"/api/models/{model}"))["aliases"]!["production"]!.GetValue<int>());
         await ShotAsync(page, "models");
 
-        // The playground streams a completion from name@alias, then colours each token by its probability; a click shows alternatives.
-        await Api.EventuallyAsync(async () => JsonValue.Create((await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Any(m => m!["id"]!.GetValue<string>() == $"{model}@production")),
+        // The playground streams a completion from name@alias, then colours each token by its probability; a click
+        // shows alternatives.
+        await Api.EventuallyAsync(async () =>
+            JsonValue.Create((await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Any(m =>
+            m!["id"]!.GetValue<string>() == $"{model}@production")),
             listed => listed.GetValue<bool>(), TimeSpan.FromMinutes(1), stack.Logs);
         await page.GotoAsync(PlatformStack.GatewayAddress + "#/playground");
         await page.SelectOptionAsync("#pg-model", $"{model}@production");
@@ -134,15 +170,20 @@ public sealed class DashboardTests(PlatformStack stack)
         await page.FillAsync("#pg-seed", "7");
         await page.ClickAsync("#pg-generate");
         await page.WaitForSelectorAsync("#pg-output[data-done='true']");
-        Assert.True(await page.Locator("#pg-problem .problem").CountAsync() == 0, await page.TextContentAsync("#pg-problem") + "\n" + BrowserLog);
-        Assert.True(int.Parse(await page.GetAttributeAsync("#pg-output", "data-chunks") ?? "0") > 1, "the completion did not arrive in several chunks");
+        Assert.True(await page.Locator("#pg-problem .problem").CountAsync() == 0,
+            await page.TextContentAsync("#pg-problem") + "\n" + BrowserLog);
+        Assert.True(int.Parse(await page.GetAttributeAsync("#pg-output", "data-chunks") ?? "0") > 1,
+            "the completion did not arrive in several chunks");
         // The coloured tokens (and any tail beyond the explained window) are exactly the streamed completion.
-        Assert.Equal(await page.GetAttributeAsync("#pg-output", "data-text"), await page.TextContentAsync("#pg-completion"));
+        Assert.Equal(await page.GetAttributeAsync("#pg-output", "data-text"),
+            await page.TextContentAsync("#pg-completion"));
         var tokens = page.Locator("#pg-completion .token");
         Assert.True(await tokens.CountAsync() > 0);
-        var probability = double.Parse((await tokens.First.GetAttributeAsync("data-prob"))!, System.Globalization.CultureInfo.InvariantCulture);
+        var probability = double.Parse((await tokens.First.GetAttributeAsync("data-prob"))!,
+            System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(probability, 0, 1);
-        await tokens.Filter(new LocatorFilterOptions { HasTextRegex = new System.Text.RegularExpressions.Regex(@"\S") }).First.ClickAsync();
+        await tokens.Filter(new LocatorFilterOptions { HasTextRegex = new System.Text.RegularExpressions.Regex(@"\S") })
+            .First.ClickAsync();
         Assert.Equal(5, await page.Locator("#pg-alternatives tr").CountAsync());
         await ShotAsync(page, "playground");
 
@@ -156,15 +197,22 @@ public sealed class DashboardTests(PlatformStack stack)
         Assert.Equal(6, await page.Locator("#at-saliency span[title]").CountAsync());
         await ShotAsync(page, "attention");
 
-        // Chinese: a model trained on Chinese text answers a Chinese prompt, and the page shows it as written (UI in Chinese too).
+        // Chinese: a model trained on Chinese text answers a Chinese prompt, and the page shows it as written (UI in
+        // Chinese too).
         var chinese = string.Concat(Enumerable.Repeat("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。床前明月光，疑是地上霜。举头望明月，低头思故乡。", 60));
-        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(chinese), "browser-chinese", tokenizer: "char");
+        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(chinese), "browser-chinese",
+            tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{dataset!["id"]}"), d => d["state"]!.GetValue<string>() == "Tokenized", TimeSpan.FromMinutes(2), stack.Logs);
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{dataset!["id"]}"), d =>
+            d["state"]!.GetValue<string>() == "Tokenized", TimeSpan.FromMinutes(2), stack.Logs);
         var chineseRun = await Api.TrainToEndAsync(Http,
-            $"{{\"datasetId\":\"{dataset!["id"]}\",\"name\":\"browser-chinese\",\"model\":{{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}},\"training\":{{\"maxSteps\":300,\"batchSize\":16,\"learningRate\":0.01,\"evalInterval\":150,\"evalIters\":2}}}}",
+            $"{{\"datasetId\":\"{dataset!["id"]}\",\"name\":\"browser-chinese\",\"model\":{{\"nLayer\":1," +
+            $"\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}},\"training\":{{\"maxSteps\":300," +
+            $"\"batchSize\":16,\"learningRate\":0.01,\"evalInterval\":150,\"evalIters\":2}}}}",
             stack.Logs);
-        await Api.EventuallyAsync(async () => JsonValue.Create((await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Any(m => m!["id"]!.GetValue<string>() == "browser-chinese")),
+        await Api.EventuallyAsync(async () =>
+            JsonValue.Create((await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Any(m =>
+            m!["id"]!.GetValue<string>() == "browser-chinese")),
             listed => listed.GetValue<bool>(), TimeSpan.FromMinutes(1), stack.Logs);
         await page.ClickAsync("#language");
         await page.WaitForSelectorAsync("header nav a:text('数据集')");
@@ -176,7 +224,8 @@ public sealed class DashboardTests(PlatformStack stack)
         await page.ClickAsync("#pg-generate");
         await page.WaitForSelectorAsync("#pg-output[data-done='true']");
         var completion = await page.TextContentAsync("#pg-completion") ?? "";
-        Assert.True(completion.Count(c => c is >= '\u4e00' and <= '\u9fff') >= 5, $"no Chinese in the completion: {completion}");
+        Assert.True(completion.Count(c => c is >= '\u4e00' and <= '\u9fff') >= 5,
+            $"no Chinese in the completion: {completion}");
         Assert.Equal("春眠不觉晓，", await page.TextContentAsync("#pg-output .prompt"));
         await ShotAsync(page, "playground-zh");
         await page.ClickAsync("#language");
@@ -194,7 +243,13 @@ public sealed class DashboardTests(PlatformStack stack)
         var (_, viewerKey) = await Api.CreateKeyAsync(Http, "browser-viewer", "viewer");
         var viewer = await SignedInPageAsync(browser, viewerKey);
         await viewer.GotoAsync(PlatformStack.GatewayAddress + "#/datasets");
-        await viewer.SetInputFilesAsync("#file", new FilePayload { Name = "mine.txt", MimeType = "text/plain", Buffer = Encoding.UTF8.GetBytes(Api.DemoCorpus[..2_000]) });
+        await viewer.SetInputFilesAsync("#file",
+            new FilePayload
+            {
+                Name = "mine.txt",
+                MimeType = "text/plain",
+                Buffer = Encoding.UTF8.GetBytes(Api.DemoCorpus[..2_000])
+            });
         await viewer.ClickAsync("#ds-upload");
         var refusal = viewer.Locator("#ds-result .problem[data-status='403']");
         await refusal.WaitForAsync();

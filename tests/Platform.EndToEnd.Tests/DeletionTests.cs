@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>Deleting a dataset (with cascade) or a run leaves nothing of it anywhere: the artifact folder is searched for its text.</summary>
+/// <summary>Deleting a dataset (with cascade) or a run leaves nothing of it anywhere: the artifact folder is searched
+/// for its text.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class DeletionTests(PlatformStack stack)
 {
@@ -19,14 +20,19 @@ public sealed class DeletionTests(PlatformStack stack)
     {
         // Letters only, so GPT-2's pre-tokenizer keeps it whole and BPE learns it as one token: it then sits in the
         // tokenizer's vocabulary as well as in the corpus and its splits.
-        var marker = "Zqxjv" + string.Concat(Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(8).Select(c => (char)(c - 'a' + 'k')));
-        var corpus = string.Concat(Enumerable.Range(0, 1500).Select(i => $"{marker} {Api.DemoCorpus.Substring(i * 13 % 50_000, 24)}\n"));
+        var marker = "Zqxjv"
+            + string.Concat(Guid.NewGuid().ToString("N").Where(char.IsAsciiLetter).Take(8).Select(c =>
+            (char)(c - 'a' + 'k')));
+        var corpus = string.Concat(Enumerable.Range(0, 1500).Select(i =>
+            $"{marker} {Api.DemoCorpus.Substring(i * 13 % 50_000, 24)}\n"));
         var (_, ownerKey) = await Api.CreateKeyAsync(Admin, "data-owner", "editor");
         var (_, otherKey) = await Api.CreateKeyAsync(Admin, "other-editor", "editor");
         using var owner = PlatformStack.ClientWithKey(ownerKey);
         using var other = PlatformStack.ClientWithKey(otherKey);
         var name = "doomed-" + marker[5..];
-        var autoTrain = $"{{\"name\":\"{name}\",{Tiny},\"training\":{{\"maxSteps\":30,\"batchSize\":8,\"evalInterval\":15,\"evalIters\":2}}}}";
+        var autoTrain =
+            $"{{\"name\":\"{name}\",{Tiny},\"training\":{{\"maxSteps\":30,\"batchSize\":8,\"evalInterval\":15," +
+            $"\"evalIters\":2}}}}";
         var (status, dataset) = await Api.UploadAsync(owner, Encoding.UTF8.GetBytes(corpus), name, autoTrain,
             tokenizer: "{\"kind\":\"bpe\",\"vocabSize\":320}");
         Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {dataset}");
@@ -37,8 +43,10 @@ public sealed class DeletionTests(PlatformStack stack)
         var run = await Api.EventuallyAsync(async () => (await Api.GetAsync(Admin, $"/api/runs/{runId}")).Body!,
             r => r["state"]?.GetValue<string>() is "Completed" or "Failed", Deadline, stack.Logs);
         Assert.True(run["state"]!.GetValue<string>() == "Completed", $"{run}\n{stack.Logs()}");
-        Assert.Equal("data-owner", (await Api.GetOkAsync(Admin, $"/api/models/{name}/versions/1"))["owner"]!["name"]!.GetValue<string>());
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, "/v1/models"), m => m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == name),
+        Assert.Equal("data-owner",
+            (await Api.GetOkAsync(Admin, $"/api/models/{name}/versions/1"))["owner"]!["name"]!.GetValue<string>());
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, "/v1/models"), m =>
+            m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == name),
             TimeSpan.FromSeconds(30), stack.Logs);
         var tokenizer = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Single()!;
         Assert.Equal("data-owner", tokenizer["owner"]!["name"]!.GetValue<string>());
@@ -55,7 +63,8 @@ public sealed class DeletionTests(PlatformStack stack)
             $"/api/datasets/{id}")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(owner, HttpMethod.Put, $"/api/datasets/{id}/sharing",
             "{\"everyone\":true}")).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Api.SendAsync(other, HttpMethod.Delete, $"/api/datasets/{id}")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden,
+            (await Api.SendAsync(other, HttpMethod.Delete, $"/api/datasets/{id}")).Status);
 
         // Shared, the data teaches another key too: its run, its version and the alias it moved onto it.
         var otherName = name + "-theirs";
@@ -88,7 +97,8 @@ public sealed class DeletionTests(PlatformStack stack)
         Assert.Equal(2, deletion!["modelVersions"]!.AsArray().Count);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Admin, $"/api/datasets/{id}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(owner, $"/api/datasets/{id}/content")).Status);
-        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray(), d => d!["id"]!.GetValue<string>() == id);
+        Assert.DoesNotContain((await Api.GetOkAsync(Admin, "/api/datasets?limit=1000"))["items"]!.AsArray(), d =>
+            d!["id"]!.GetValue<string>() == id);
 
         // The rest follows by events, within seconds.
         await Api.EventuallyAsync(async () => new JsonObject
@@ -98,17 +108,24 @@ public sealed class DeletionTests(PlatformStack stack)
             ["model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{name}")).Status,
             ["their model"] = (int)(await Api.GetAsync(Admin, $"/api/models/{otherName}")).Status,
             ["tokenizers"] = (await Api.GetOkAsync(Admin, $"/api/tokenizers?datasetId={id}"))["items"]!.AsArray().Count,
-            ["evaluations"] = (await Api.GetOkAsync(Admin, $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count,
-            ["served"] = (await Api.GetOkAsync(Admin, "/v1/models"))["data"]!.AsArray().Count(v => v!["id"]!.GetValue<string>().StartsWith(name)),
-            ["files"] = new JsonArray(Api.FilesContaining(stack.ArtifactsRoot, marker).Select(f => (JsonNode)f).ToArray()),
+            ["evaluations"] = (await Api.GetOkAsync(Admin,
+            $"/api/evaluations?runId={runId}"))["items"]!.AsArray().Count,
+            ["served"] = (await Api.GetOkAsync(Admin, "/v1/models"))["data"]!.AsArray().Count(v =>
+            v!["id"]!.GetValue<string>().StartsWith(name)),
+            ["files"] = new JsonArray(Api.FilesContaining(stack.ArtifactsRoot, marker).Select(f =>
+            (JsonNode)f).ToArray()),
         },
-            s => s["run"]!.GetValue<int>() == 404 && s["model"]!.GetValue<int>() == 404 && s["tokenizers"]!.GetValue<int>() == 0
+            s => s["run"]!.GetValue<int>() == 404 && s["model"]!.GetValue<int>() == 404
+            && s["tokenizers"]!.GetValue<int>() == 0
                  && s["their run"]!.GetValue<int>() == 404 && s["their model"]!.GetValue<int>() == 404
-                 && s["evaluations"]!.GetValue<int>() == 0 && s["served"]!.GetValue<int>() == 0 && s["files"]!.AsArray().Count == 0,
+                 && s["evaluations"]!.GetValue<int>() == 0 && s["served"]!.GetValue<int>() == 0
+                 && s["files"]!.AsArray().Count == 0,
             TimeSpan.FromSeconds(60), stack.Logs);
         Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "runs", Guid.Parse(runId).ToString("N"))));
-        Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "tokenizers", Guid.Parse(tokenizer["id"]!.GetValue<string>()).ToString("N"))));
-        Assert.Equal(HttpStatusCode.NotFound, (await Api.PostJsonAsync(Admin, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"a\"}}")).Status);
+        Assert.False(Directory.Exists(Path.Combine(stack.ArtifactsRoot, "tokenizers",
+            Guid.Parse(tokenizer["id"]!.GetValue<string>()).ToString("N"))));
+        Assert.Equal(HttpStatusCode.NotFound,
+            (await Api.PostJsonAsync(Admin, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"a\"}}")).Status);
 
         // The audit log keeps what the cascade took, of whom; the client never saw the header that carried it.
         var audit = (await Api.GetOkAsync(Admin, "/api/audit?limit=100"))["items"]!.AsArray();
@@ -158,12 +175,15 @@ public sealed class DeletionTests(PlatformStack stack)
     [Fact]
     public async Task A_run_deleted_while_it_trains_stops_and_then_disappears_with_its_checkpoints()
     {
-        var (_, dataset) = await Api.UploadAsync(Admin, Encoding.UTF8.GetBytes(Api.DemoCorpus[..30_000]), "run-delete", tokenizer: "char");
+        var (_, dataset) = await Api.UploadAsync(Admin, Encoding.UTF8.GetBytes(Api.DemoCorpus[..30_000]), "run-delete",
+            tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var (_, run) = await Api.PostJsonAsync(Admin, "/api/runs",
-            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"deleted-live\",{Tiny},\"training\":{{\"maxSteps\":100000,\"evalInterval\":20,\"evalIters\":1}}}}");
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"deleted-live\",{Tiny},\"training\":{{\"maxSteps\":100000," +
+            $"\"evalInterval\":20,\"evalIters\":1}}}}");
         var runId = run!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, $"/api/runs/{runId}"), r => r["latestCheckpoint"] is not null,
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Admin, $"/api/runs/{runId}"), r =>
+            r["latestCheckpoint"] is not null,
             Deadline, stack.Logs);
         var folder = Path.Combine(stack.ArtifactsRoot, "runs", Guid.Parse(runId).ToString("N"));
         Assert.True(Directory.Exists(folder));
@@ -172,7 +192,8 @@ public sealed class DeletionTests(PlatformStack stack)
         Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {body}");
         Assert.Equal("DeleteRequested", body!["state"]!.GetValue<string>());
         await Api.EventuallyAnswersAsync(Admin, $"/api/runs/{runId}", HttpStatusCode.NotFound, stack.Logs, seconds: 60);
-        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Directory.Exists(folder))), e => !e.GetValue<bool>(),
+        await Api.EventuallyAsync(() => Task.FromResult<JsonNode>(JsonValue.Create(Directory.Exists(folder))), e =>
+            !e.GetValue<bool>(),
             TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync(Admin, $"/api/runs/{runId}/metrics")).Status);
 

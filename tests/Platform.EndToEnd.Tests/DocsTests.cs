@@ -15,12 +15,14 @@ public sealed class DocsTests(PlatformStack stack)
     {
         using var response = await http.GetAsync("/openapi.json");
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"/openapi.json answered {(int)response.StatusCode}: {text}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK,
+            $"/openapi.json answered {(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)!.AsObject();
     }
 
     private static IEnumerable<(string Path, string Method)> Operations(JsonObject document) =>
-        document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Where(o => Methods.Contains(o.Key)).Select(o => (p.Key, o.Key)));
+        document["paths"]!.AsObject().SelectMany(p =>
+        p.Value!.AsObject().Where(o => Methods.Contains(o.Key)).Select(o => (p.Key, o.Key)));
 
     /// <summary>
     /// A path of the document with its parameters filled with values that name nothing (so nothing is changed): numbers
@@ -29,7 +31,8 @@ public sealed class DocsTests(PlatformStack stack)
     private static string Concrete(string path, JsonNode operation) => Regex.Replace(path, "{([^}:]+)[^}]*}", m =>
     {
         var name = m.Groups[1].Value;
-        var schema = operation["parameters"]?.AsArray().FirstOrDefault(p => p!["name"]?.GetValue<string>() == name)?["schema"];
+        var schema = operation["parameters"]?.AsArray().FirstOrDefault(p =>
+            p!["name"]?.GetValue<string>() == name)?["schema"];
         var type = schema?["type"]?.ToJsonString() ?? "";
         return type.Contains("integer") ? "999999"
             : schema?["format"]?.GetValue<string>() == "uuid" ? Guid.NewGuid().ToString()
@@ -47,28 +50,37 @@ public sealed class DocsTests(PlatformStack stack)
         var document = await DocumentAsync(viewer);
         var operations = Operations(document).ToList();
         // Something from each service and from the gateway itself.
-        foreach (var (path, method) in new[] { ("/api/keys", "post"), ("/api/datasets", "post"), ("/api/runs/{id}", "patch"), ("/api/models/{name}/aliases/{alias}", "put"),
-                     ("/api/evaluations", "post"), ("/api/generate", "post"), ("/v1/models", "get"), ("/api/tokenizers", "get"), ("/metrics/training", "get") })
-            Assert.Contains(operations, o => o.Method == method && Regex.Replace(o.Path, "{[^}]+}", "{}") == Regex.Replace(path, "{[^}]+}", "{}"));
-        Assert.DoesNotContain(operations, o => o.Path.StartsWith("/health") || o.Path == "/metrics" || o.Path.StartsWith("/openapi"));
+        foreach (var (path, method) in new[] { ("/api/keys", "post"), ("/api/datasets", "post"),
+            ("/api/runs/{id}", "patch"), ("/api/models/{name}/aliases/{alias}", "put"),
+                     ("/api/evaluations", "post"), ("/api/generate", "post"), ("/v1/models", "get"),
+                     ("/api/tokenizers", "get"), ("/metrics/training", "get") })
+            Assert.Contains(operations, o => o.Method == method
+                && Regex.Replace(o.Path, "{[^}]+}", "{}") == Regex.Replace(path, "{[^}]+}", "{}"));
+        Assert.DoesNotContain(operations, o => o.Path.StartsWith("/health") || o.Path == "/metrics"
+            || o.Path.StartsWith("/openapi"));
         // Every $ref resolves in the merged components.
         var schemas = document["components"]!["schemas"]!.AsObject();
-        foreach (Match reference in Regex.Matches(document.ToJsonString(), "\"\\$ref\":\"#/components/schemas/([^\"]+)\""))
+        foreach (Match reference in Regex.Matches(document.ToJsonString(),
+            "\"\\$ref\":\"#/components/schemas/([^\"]+)\""))
             Assert.True(schemas.ContainsKey(reference.Groups[1].Value), $"{reference.Value} resolves to nothing");
 
         var failures = new List<string>();
         foreach (var (path, method) in operations)
         {
-            using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), Concrete(path, document["paths"]![path]![method]!));
+            using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()),
+                Concrete(path, document["paths"]![path]![method]!));
             if (method is "post" or "put" or "patch")
                 request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
             using var response = await stack.Gateway.SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
-            var title = response.Content.Headers.ContentType?.MediaType?.Contains("json") == true && body.StartsWith('{') ? JsonNode.Parse(body)?["title"]?.ToString() : null;
-            // A handler answered: not a server error, not "no such route" (a routing 404 is titled plain "Not Found"), not a wrong method.
+            var title = response.Content.Headers.ContentType?.MediaType?.Contains("json") == true
+                && body.StartsWith('{') ? JsonNode.Parse(body)?["title"]?.ToString() : null;
+            // A handler answered: not a server error, not "no such route" (a routing 404 is titled plain "Not Found"),
+            // not a wrong method.
             if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.MethodNotAllowed
                 || response.StatusCode == HttpStatusCode.NotFound && (title is null or "Not Found"))
-                failures.Add($"{method.ToUpperInvariant()} {path}: {(int)response.StatusCode} {body[..Math.Min(200, body.Length)]}");
+                failures.Add($"{method.ToUpperInvariant()} {path}: {(int)response.StatusCode} " +
+                    $"{body[..Math.Min(200, body.Length)]}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
@@ -86,9 +98,11 @@ public sealed class DocsTests(PlatformStack stack)
         {
             var pattern = route!["Match"]!["Path"]!.GetValue<string>();
             var prefix = pattern.Replace("/{**rest}", "");
-            var methods = route["Match"]!["Methods"]?.AsArray().Select(m => m!.GetValue<string>().ToLowerInvariant()).Where(m => m != "head").ToList() ?? ["get"];
+            var methods = route["Match"]!["Methods"]?.AsArray().Select(m =>
+                m!.GetValue<string>().ToLowerInvariant()).Where(m => m != "head").ToList() ?? ["get"];
             foreach (var method in methods)
-                if (!operations.Any(o => o.Method == method && (o.Path == prefix || pattern.EndsWith("{**rest}") && o.Path.StartsWith(prefix + "/"))))
+                if (!operations.Any(o => o.Method == method
+                    && (o.Path == prefix || pattern.EndsWith("{**rest}") && o.Path.StartsWith(prefix + "/"))))
                     missing.Add($"{id}: {method.ToUpperInvariant()} {pattern}");
         }
         Assert.True(missing.Count == 0, "forwarded but not documented:\n" + string.Join("\n", missing));
@@ -108,7 +122,8 @@ public sealed class DocsTests(PlatformStack stack)
         foreach (var script in scripts)
         {
             Assert.False(script.StartsWith("http"), $"{script} is fetched from elsewhere");
-            using var response = await stack.Anonymous.GetAsync(new Uri(new Uri(PlatformStack.GatewayAddress, "/docs/"), script));
+            using var response = await stack.Anonymous.GetAsync(new Uri(new Uri(PlatformStack.GatewayAddress, "/docs/"),
+                script));
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{script} answered {(int)response.StatusCode}");
             largest = Math.Max(largest, (await response.Content.ReadAsByteArrayAsync()).Length);
         }

@@ -25,7 +25,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
     private static byte[] DatePairs(int count, int seed)
     {
         var random = new Random(seed);
-        var lines = Enumerable.Range(0, count).Select(_ => Date(new DateOnly(1950, 1, 1).AddDays(random.Next(0, 36_500))))
+        var lines = Enumerable.Range(0, count).Select(_ =>
+            Date(new DateOnly(1950, 1, 1).AddDays(random.Next(0, 36_500))))
             .Select(p => $"{p.Source}\t{p.Target}");
         return Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n");
     }
@@ -38,7 +39,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
              "maxSourceLength":24,"maxTargetLength":16},
              "training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,"evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}
             """;
-        var (status, dataset) = await Api.UploadAsync(Http, DatePairs(4000, 11), "dates", autoTrain, tokenizer: "char", format: "pairs");
+        var (status, dataset) = await Api.UploadAsync(Http, DatePairs(4000, 11), "dates", autoTrain, tokenizer: "char",
+            format: "pairs");
         Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
         Assert.Equal("pairs", dataset!["format"]!.GetValue<string>());
         Assert.Equal(4000, dataset["pairs"]!["pairs"]!.GetValue<long>());
@@ -69,12 +71,14 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.InRange(evaluation["expectedCalibrationError"]!.GetValue<double>(), 0, 0.5);
         Assert.Contains(" → ", registered["sample"]!.GetValue<string>());
 
-        // Served by both APIs once Generation has heard of the version, with beam search (dates within the task's century).
+        // Served by both APIs once Generation has heard of the version, with beam search (dates within the task's
+        // century).
         var (unseen, expected) = Date(new DateOnly(2031, 7, 4));
         var generated = await Api.EventuallyAsync(async () =>
         {
             var (code, body) = await Api.PostJsonAsync(Http, "/api/generate", $$"""{"model":"e2e-dates/versions/{{version}}","input":"{{unseen}}","numBeams":4,"maxTokens":15}""");
-            return code == HttpStatusCode.OK ? body! : new JsonObject { ["pending"] = (int)code, ["body"] = body?.DeepClone() };
+            return code == HttpStatusCode.OK ? body!
+                : new JsonObject { ["pending"] = (int)code, ["body"] = body?.DeepClone() };
         }, g => g["text"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(expected, generated["text"]!.GetValue<string>());
         Assert.Equal("stop", generated["finishReason"]!.GetValue<string>());
@@ -86,16 +90,20 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.Equal(expectedAgain, completion!["choices"]![0]!["text"]!.GetValue<string>());
 
         var models = await Api.GetOkAsync(Http, "/v1/models");
-        Assert.Contains(models["data"]!.AsArray(), m => m!["id"]!.GetValue<string>() == "e2e-dates" && m["architecture"]!.GetValue<string>() == "encoder-decoder");
+        Assert.Contains(models["data"]!.AsArray(), m => m!["id"]!.GetValue<string>() == "e2e-dates"
+            && m["architecture"]!.GetValue<string>() == "encoder-decoder");
 
-        // The version evaluated on another dataset of the same task (its validation split encoded with the version's tokenizer).
-        var (otherStatus, other) = await Api.UploadAsync(Http, DatePairs(600, 99), "dates-other", tokenizer: "char", format: "pairs");
+        // The version evaluated on another dataset of the same task (its validation split encoded with the version's
+        // tokenizer).
+        var (otherStatus, other) = await Api.UploadAsync(Http, DatePairs(600, 99), "dates-other", tokenizer: "char",
+            format: "pairs");
         Assert.Equal(HttpStatusCode.Accepted, otherStatus);
         var otherId = other!["id"]!.GetValue<string>();
         var requested = await Api.EventuallyAsync(async () =>
         {
             var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $$"""{"model":"e2e-dates/versions/{{version}}","datasetId":"{{otherId}}"}""");
-            return code == HttpStatusCode.Accepted ? body! : new JsonObject { ["pending"] = (int)code, ["body"] = body?.ToJsonString() };
+            return code == HttpStatusCode.Accepted ? body!
+                : new JsonObject { ["pending"] = (int)code, ["body"] = body?.ToJsonString() };
         }, e => e["id"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
         var evaluationId = requested["id"]!.GetValue<string>();
         var scored = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/evaluations/{evaluationId}"),
@@ -106,7 +114,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.True(scored["exactMatch"]!.GetValue<double>() >= 0.9, $"{scored}");
 
         // A text dataset does not suit an encoder-decoder: refused, naming the field.
-        var (textStatus, text) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]), "plain-text", tokenizer: "char");
+        var (textStatus, text) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]),
+            "plain-text", tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, textStatus);
         var mismatch = await Api.EventuallyAsync(async () =>
         {
@@ -116,7 +125,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.Equal(400, mismatch["status"]!.GetValue<int>());
         Assert.NotNull(mismatch["body"]!["errors"]!["datasetId"]);
 
-        // Beam settings are refused for a GPT-shaped request to this model's dataset, and a GPT run on pairs is refused too.
+        // Beam settings are refused for a GPT-shaped request to this model's dataset, and a GPT run on pairs is refused
+        // too.
         var (refused, problem) = await Api.PostJsonAsync(Http, "/api/runs",
             $$"""{"datasetId":"{{datasetId}}","name":"wrong-family","model":{"architecture":"gpt"} }""");
         Assert.Equal(HttpStatusCode.BadRequest, refused);
@@ -126,19 +136,24 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
     [Fact]
     public async Task A_malformed_pair_is_refused_naming_its_line_and_the_reason_and_nothing_is_stored()
     {
-        var jsonLines = "{\"source\":\"a\",\"target\":\"b\"}\n\n{\"source\":\"c\"}\n{\"source\":\"d\",\"target\":7}\nnot json\n";
-        var (status, problem) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(jsonLines), "broken-pairs", format: "pairs");
+        var jsonLines =
+            "{\"source\":\"a\",\"target\":\"b\"}\n\n{\"source\":\"c\"}\n{\"source\":\"d\",\"target\":7}\nnot json\n";
+        var (status, problem) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(jsonLines), "broken-pairs",
+            format: "pairs");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         var message = problem!["errors"]!["file"]![0]!.GetValue<string>();
         Assert.Contains("line 3: \"target\" is missing", message);
         Assert.Contains("line 4: \"target\" must be a string", message);
         Assert.Contains("line 5: not valid JSON", message);
 
-        var (tsvStatus, tsvProblem) = await Api.UploadAsync(Http, "one\tuno\ntwo\tdos\textra\n"u8.ToArray(), "broken-tsv", format: "pairs");
+        var (tsvStatus, tsvProblem) = await Api.UploadAsync(Http, "one\tuno\ntwo\tdos\textra\n"u8.ToArray(),
+            "broken-tsv", format: "pairs");
         Assert.Equal(HttpStatusCode.BadRequest, tsvStatus);
-        Assert.Contains("line 2: expected 2 tab-separated columns (source, target), found 3", tsvProblem!["errors"]!["file"]![0]!.GetValue<string>());
+        Assert.Contains("line 2: expected 2 tab-separated columns (source, target), found 3",
+            tsvProblem!["errors"]!["file"]![0]!.GetValue<string>());
 
-        var (formatStatus, formatProblem) = await Api.UploadAsync(Http, "a\tb\n"u8.ToArray(), "bad-format", format: "parallel");
+        var (formatStatus, formatProblem) = await Api.UploadAsync(Http, "a\tb\n"u8.ToArray(), "bad-format",
+            format: "parallel");
         Assert.Equal(HttpStatusCode.BadRequest, formatStatus);
         Assert.NotNull(formatProblem!["errors"]!["format"]);
 
@@ -148,6 +163,7 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.NotNull(mismatchProblem!["errors"]!["autoTrain.model.architecture"]);
 
         var datasets = await Api.GetOkAsync(Http, "/api/datasets?limit=1000");
-        Assert.DoesNotContain(datasets["items"]!.AsArray(), d => d!["name"]!.GetValue<string>() is "broken-pairs" or "broken-tsv" or "bad-format" or "mismatch");
+        Assert.DoesNotContain(datasets["items"]!.AsArray(), d =>
+            d!["name"]!.GetValue<string>() is "broken-pairs" or "broken-tsv" or "bad-format" or "mismatch");
     }
 }

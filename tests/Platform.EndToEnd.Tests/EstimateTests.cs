@@ -4,24 +4,31 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>Runs are estimated before they are accepted: too big is a 422 with the figures, and the figures hold up against a real run.</summary>
+/// <summary>Runs are estimated before they are accepted: too big is a 422 with the figures, and the figures hold up
+/// against a real run.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestOutputHelper output)
 {
     private HttpClient Http => stack.Gateway;
 
-    // GPT parameters by hand: embeddings (vocabulary padded to 64) and positions, 12·C² + 13·C per layer with biases, final LayerNorm.
+    // GPT parameters by hand: embeddings (vocabulary padded to 64) and positions, 12·C² + 13·C per layer with biases,
+    // final LayerNorm.
     private static long Parameters(int vocab, int block, int layers, int width) =>
-        (vocab + 63) / 64 * 64L * width + (long)block * width + layers * (12L * width * width + 13L * width) + 2L * width;
+        (vocab + 63) / 64 * 64L * width + (long)block * width + layers * (12L * width * width + 13L * width) + 2L
+        * width;
 
     private async Task<(string Id, int Vocab)> TokenizedDatasetAsync(string name)
     {
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), name, tokenizer: "char");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), name,
+            tokenizer: "char");
         var id = dataset!["id"]!.GetValue<string>();
-        var done = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() == "Tokenized",
+        var done = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"), d =>
+            d["state"]!.GetValue<string>() == "Tokenized",
             TimeSpan.FromMinutes(2), stack.Logs);
-        // Training hears of the tokenization on its own queue: until then its estimates assume a vocabulary (and say so).
-        await Api.EventuallyAsync(async () => (await Api.PostJsonAsync(Http, "/api/runs/estimate", $"{{\"datasetId\":\"{id}\"}}")).Body!,
+        // Training hears of the tokenization on its own queue: until then its estimates assume a vocabulary (and say
+        // so).
+        await Api.EventuallyAsync(async () =>
+            (await Api.PostJsonAsync(Http, "/api/runs/estimate", $"{{\"datasetId\":\"{id}\"}}")).Body!,
             e => !e["vocabSizeAssumed"]!.GetValue<bool>(), TimeSpan.FromMinutes(1), stack.Logs);
         return (id, done["tokenizer"]!["vocabSize"]!.GetValue<int>());
     }
@@ -30,29 +37,39 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
     public async Task A_run_too_big_for_the_worker_is_refused_with_its_estimate_and_what_would_fit()
     {
         var (datasetId, vocab) = await TokenizedDatasetAsync("estimate-data");
-        const string huge = "\"model\":{\"nLayer\":48,\"nHead\":32,\"nEmbd\":4096,\"blockSize\":1024},\"training\":{\"maxSteps\":1000,\"batchSize\":8}";
-        var (status, problem) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"huge\",{huge}}}");
+        const string huge =
+            "\"model\":{\"nLayer\":48,\"nHead\":32,\"nEmbd\":4096," +
+            "\"blockSize\":1024},\"training\":{\"maxSteps\":1000," +
+            "\"batchSize\":8}";
+        var (status, problem) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"huge\",{huge}}}");
         Assert.True(status == HttpStatusCode.UnprocessableEntity, $"answered {(int)status}: {problem}");
         var estimate = problem!["estimate"]!;
         var n = Parameters(vocab, 1024, 48, 4096);
         Assert.Equal(n, estimate["parameters"]!.GetValue<long>());
         Assert.False(estimate["vocabSizeAssumed"]!.GetValue<bool>());
-        Assert.Equal(6.0 * n * 8 * 1024 * 1000, estimate["trainingFlops"]!.GetValue<double>(), 1e-9 * 6.0 * n * 8 * 1024 * 1000);
-        Assert.True(estimate["memory"]!["weightsAndOptimizerBytes"]!.GetValue<long>() >= 16 * n, "weights, gradients and two AdamW moments in fp32");
+        Assert.Equal(6.0 * n * 8 * 1024 * 1000, estimate["trainingFlops"]!.GetValue<double>(), 1e-9 * 6.0 * n * 8 * 1024
+            * 1000);
+        Assert.True(estimate["memory"]!["weightsAndOptimizerBytes"]!.GetValue<long>() >= 16 * n,
+            "weights, gradients and two AdamW moments in fp32");
         Assert.Contains("GiB", problem["detail"]!.GetValue<string>());
         Assert.NotEmpty(estimate["advice"]!.AsArray());
         Assert.Empty((await Api.GetOkAsync(Http, "/api/runs?name=huge"))["items"]!.AsArray());
 
         // The same refusal at upload, for an auto-train run: nothing is stored.
-        var (uploadStatus, uploadProblem) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes("some text\n"), "huge-upload",
+        var (uploadStatus, uploadProblem) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes("some text\n"),
+            "huge-upload",
             autoTrain: $"{{\"name\":\"huge-auto\",{huge}}}");
-        Assert.True(uploadStatus == HttpStatusCode.UnprocessableEntity, $"upload answered {(int)uploadStatus}: {uploadProblem}");
+        Assert.True(uploadStatus == HttpStatusCode.UnprocessableEntity,
+            $"upload answered {(int)uploadStatus}: {uploadProblem}");
         Assert.Equal("autoTrain", uploadProblem!["field"]!.GetValue<string>());
-        Assert.DoesNotContain((await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray(), d => d!["name"]!.GetValue<string>() == "huge-upload");
+        Assert.DoesNotContain((await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray(), d =>
+            d!["name"]!.GetValue<string>() == "huge-upload");
 
         // Asking only: 200 with the figures, nothing created.
         var (askStatus, asked) = await Api.PostJsonAsync(Http, "/api/runs/estimate",
-            $"{{\"datasetId\":\"{datasetId}\",\"model\":{{\"nLayer\":2,\"nHead\":2,\"nEmbd\":64,\"blockSize\":32}},\"training\":{{\"maxSteps\":100,\"batchSize\":4}}}}");
+            $"{{\"datasetId\":\"{datasetId}\",\"model\":{{\"nLayer\":2,\"nHead\":2,\"nEmbd\":64," +
+            $"\"blockSize\":32}},\"training\":{{\"maxSteps\":100,\"batchSize\":4}}}}");
         Assert.Equal(HttpStatusCode.OK, askStatus);
         Assert.True(asked!["fits"]!.GetValue<bool>());
         Assert.Equal(Parameters(vocab, 32, 2, 64), asked["parameters"]!.GetValue<long>());
@@ -70,39 +87,53 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
                             "\"evalInterval\":3,\"evalIters\":1}";
         // A fresh worker process, so its peak resident memory (VmHWM) is this test's (the probe below is smaller).
         await stack.CrashAndRestartAsync("Training");
-        // A half-depth run of the same width first: the worker's measured speed for a model of this size, for the time estimate.
-        var (_, probe) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"speed-probe\",{spec.Replace("\"nLayer\":4", "\"nLayer\":2")}}}");
+        // A half-depth run of the same width first: the worker's measured speed for a model of this size, for the time
+        // estimate.
+        var (_, probe) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"speed-probe\"," +
+            $"{spec.Replace("\"nLayer\":4", "\"nLayer\":2")}}}");
         await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{probe!["id"]!.GetValue<string>()}"),
-            r => r["state"]!.GetValue<string>() is "Evaluating" or "Completed" or "Failed", TimeSpan.FromMinutes(3), stack.Logs);
-        var (_, estimate) = await Api.PostJsonAsync(Http, "/api/runs/estimate", $"{{\"datasetId\":\"{datasetId}\",{spec}}}");
+            r => r["state"]!.GetValue<string>() is "Evaluating" or "Completed" or "Failed", TimeSpan.FromMinutes(3),
+            stack.Logs);
+        var (_, estimate) = await Api.PostJsonAsync(Http, "/api/runs/estimate",
+            $"{{\"datasetId\":\"{datasetId}\",{spec}}}");
         var predicted = estimate!["memory"]!["peakBytes"]!.GetValue<long>();
 
-        var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"memory-check\",{spec}}}");
+        var (status, run) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"memory-check\",{spec}}}");
         Assert.Equal(HttpStatusCode.Accepted, status);
         var runId = run!["id"]!.GetValue<string>();
         run = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
-            r => r["state"]!.GetValue<string>() is "Evaluating" or "Completed" or "Failed", TimeSpan.FromMinutes(3), stack.Logs);
+            r => r["state"]!.GetValue<string>() is "Evaluating" or "Completed" or "Failed", TimeSpan.FromMinutes(3),
+            stack.Logs);
         Assert.NotEqual("Failed", run["state"]!.GetValue<string>());
         var peak = PeakResidentBytes(stack.ProcessIdOf("Training"));
         var ratio = (double)predicted / peak;
-        output.WriteLine($"memory estimate {predicted >> 20} MiB, measured peak (VmHWM) {peak >> 20} MiB, ratio {ratio:F2}");
-        Assert.True(ratio is > 0.7 and < 1.3, $"estimated {predicted >> 20} MiB, measured peak {peak >> 20} MiB (ratio {ratio:F2})");
+        output.WriteLine($"memory estimate {predicted >> 20} MiB, measured peak (VmHWM) {peak >> 20} MiB, ratio " +
+            $"{ratio:F2}");
+        Assert.True(ratio is > 0.7 and < 1.3,
+            $"estimated {predicted >> 20} MiB, measured peak {peak >> 20} MiB (ratio {ratio:F2})");
 
         var cost = run["cost"]!;
         Assert.Equal(3L * 32 * 128, cost["tokens"]!.GetValue<long>());
-        Assert.Equal(6.0 * estimate["parameters"]!.GetValue<long>() * 3 * 32 * 128, cost["flops"]!.GetValue<double>(), 1.0);
-        Assert.True(cost["wallSeconds"]!.GetValue<double>() > 0 && cost["cpuSeconds"]!.GetValue<double>() > 0, cost.ToJsonString());
+        Assert.Equal(6.0 * estimate["parameters"]!.GetValue<long>() * 3 * 32 * 128, cost["flops"]!.GetValue<double>(),
+            1.0);
+        Assert.True(cost["wallSeconds"]!.GetValue<double>() > 0 && cost["cpuSeconds"]!.GetValue<double>() > 0,
+            cost.ToJsonString());
         Assert.True(cost["price"]!.GetValue<decimal>() > 0);
         Assert.Equal("USD", cost["currency"]!.GetValue<string>());
-        // Time: estimated from the FLOP rate the worker reached on the half-depth probe, against this run's own wall time.
-        // A few steps on a shared two-core machine vary, so the bound is a factor of two; the figures are printed.
+        // Time: estimated from the FLOP rate the worker reached on the half-depth probe, against this run's own wall
+        // time. A few steps on a shared two-core machine vary, so the bound is a factor of two; the figures are
+        // printed.
         var estimatedSeconds = estimate["estimatedSeconds"]!.GetValue<double>();
         var took = cost["wallSeconds"]!.GetValue<double>();
-        output.WriteLine($"time estimate {estimatedSeconds:F1} s, measured {took:F1} s, ratio {estimatedSeconds / took:F2}");
+        output.WriteLine($"time estimate {estimatedSeconds:F1} s, measured {took:F1} s, ratio " +
+            $"{estimatedSeconds / took:F2}");
         Assert.InRange(estimatedSeconds / took, 0.5, 2);
         var completed = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
             r => r["state"]!.GetValue<string>() is "Completed" or "Failed", TimeSpan.FromMinutes(2), stack.Logs);
-        var version = await Api.GetOkAsync(Http, $"/api/models/memory-check/versions/{completed["modelVersion"]!.GetValue<int>()}");
+        var version = await Api.GetOkAsync(Http,
+            $"/api/models/memory-check/versions/{completed["modelVersion"]!.GetValue<int>()}");
         Assert.Equal(cost["tokens"]!.GetValue<long>(), version["cost"]!["tokens"]!.GetValue<long>());
     }
 

@@ -5,14 +5,17 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>Through the gateway: train a base, fine-tune it fully and with LoRA on a second dataset, serve and explain both.</summary>
+/// <summary>Through the gateway: train a base, fine-tune it fully and with LoRA on a second dataset, serve and explain
+/// both.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class FineTuneTests(PlatformStack stack)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
-    private const string TinyModel = "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private const string TinyModel =
+        "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
     private static string Training(int steps) =>
-        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":16,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":{steps},\"evalIters\":5,\"seed\":5}}";
+        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":16,\"learningRate\":0.003," +
+        $"\"warmupSteps\":5,\"evalInterval\":{steps},\"evalIters\":5,\"seed\":5}}";
 
     private HttpClient Http => stack.Gateway;
 
@@ -21,7 +24,8 @@ public sealed class FineTuneTests(PlatformStack stack)
         var (status, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(text), name, tokenizer: "char");
         Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
         var id = dataset!["id"]!.GetValue<string>();
-        return await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"), d => d["state"]!.GetValue<string>() is "Tokenized" or "Failed",
+        return await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"), d =>
+            d["state"]!.GetValue<string>() is "Tokenized" or "Failed",
             Deadline, stack.Logs);
     }
 
@@ -31,7 +35,8 @@ public sealed class FineTuneTests(PlatformStack stack)
         metrics["series"]!.AsArray().FirstOrDefault(s => s!["key"]!.GetValue<string>() == key)?["points"]!.AsArray()
             .Select(p => p!["value"]!.GetValue<double>()).ToList() ?? [];
 
-    private string Sha256OfArtifact(string key) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(stack.ArtifactsRoot, key))));
+    private string Sha256OfArtifact(string key) =>
+        Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(stack.ArtifactsRoot, key))));
 
     [Fact]
     public async Task A_base_is_fine_tuned_fully_and_with_lora_on_its_own_tokenizer_served_explained_and_kept_safe()
@@ -45,14 +50,16 @@ public sealed class FineTuneTests(PlatformStack stack)
         var secondId = secondData["id"]!.GetValue<string>();
         Assert.NotEqual(firstData["tokenizer"]!["id"]!.ToJsonString(), secondData["tokenizer"]!["id"]!.ToJsonString());
 
-        var baseRun = await TrainedAsync($"{{\"datasetId\":\"{firstData["id"]}\",\"name\":\"ft-base\",{TinyModel},{Training(200)}}}");
+        var baseRun = await TrainedAsync(
+            $"{{\"datasetId\":\"{firstData["id"]}\",\"name\":\"ft-base\",{TinyModel},{Training(200)}}}");
         var baseVersion = await Api.GetOkAsync(Http, $"/api/models/ft-base/versions/{baseRun["modelVersion"]}");
         var baseSha = baseVersion["checkpointSha256"]!.GetValue<string>();
         var baseReference = $"ft-base/versions/{baseRun["modelVersion"]}";
 
         // Refused before anything is created: a shape change, a base that does not exist, LoRA without a base.
         var (conflict, conflictBody) = await Api.PostJsonAsync(Http, "/api/runs",
-            $"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-bad\",\"initFrom\":{{\"model\":\"{baseReference}\"}},\"model\":{{\"nEmbd\":64,\"dropout\":0.1}}}}");
+            $"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-bad\",\"initFrom\":{{\"model\":\"{baseReference}\"}}," +
+            $"\"model\":{{\"nEmbd\":64,\"dropout\":0.1}}}}");
         Assert.Equal(HttpStatusCode.BadRequest, conflict);
         Assert.Equal(["model.nEmbd"], conflictBody!["errors"]!.AsObject().Select(e => e.Key));
         var (missing, missingBody) = await Api.PostJsonAsync(Http, "/api/runs",
@@ -65,28 +72,35 @@ public sealed class FineTuneTests(PlatformStack stack)
         Assert.NotNull(noBaseBody!["errors"]!["fineTune"]);
 
         // Full fine-tune: the base's shape (dropout changed), its tokenizer, its weights at step 0.
-        var full = await TrainedAsync($"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-full\",\"initFrom\":{{\"model\":\"{baseReference}\"}}," +
+        var full = await TrainedAsync(
+            $"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-full\",\"initFrom\":{{\"model\":\"{baseReference}\"}}," +
                                       $"\"model\":{{\"dropout\":0.05}},{Training(60)}}}");
         Assert.Equal(baseReference, full["baseModel"]!.GetValue<string>());
         Assert.Equal(baseVersion["tokenizerKey"]!.GetValue<string>(), full["tokenizerKey"]!.GetValue<string>());
         Assert.Equal(0.05, full["model"]!["dropout"]!.GetValue<double>());
         Assert.Equal(32, full["model"]!["nEmbd"]!.GetValue<int>());
-        var fullValidation = Series(await Api.GetOkAsync(Http, $"/api/runs/{full["id"]}/metrics?keys=val_loss"), "val_loss");
+        var fullValidation = Series(await Api.GetOkAsync(Http, $"/api/runs/{full["id"]}/metrics?keys=val_loss"),
+            "val_loss");
         // A random start is near ln(vocabulary) ≈ 4; the base's weights already know the language.
         Assert.True(fullValidation[0] < 3.0, $"step-0 validation loss {fullValidation[0]} is not a trained model's");
-        Assert.True(fullValidation[^1] < fullValidation[0], $"fine-tuning did not lower the second corpus's loss: {string.Join(", ", fullValidation)}");
+        Assert.True(fullValidation[^1] < fullValidation[0],
+            $"fine-tuning did not lower the second corpus's loss: {string.Join(", ", fullValidation)}");
 
         // LoRA: adapters only, the base untouched.
-        var lora = await TrainedAsync($"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-lora\",\"initFrom\":{{\"model\":\"{baseReference}\"}}," +
-                                      $"\"fineTune\":{{\"method\":\"lora\",\"rank\":4,\"alpha\":8,\"targets\":[\"attn\",\"mlp\"]}},{Training(60)}}}");
+        var lora = await TrainedAsync(
+            $"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-lora\",\"initFrom\":{{\"model\":\"{baseReference}\"}}," +
+                                      $"\"fineTune\":{{\"method\":\"lora\",\"rank\":4,\"alpha\":8," +
+                                      $"\"targets\":[\"attn\",\"mlp\"]}},{Training(60)}}}");
         // 2 blocks × rank 4 × ((32+96) + (32+32) + (32+128) + (128+32)).
         Assert.Equal(2 * 4 * (128 + 64 + 160 + 160), lora["parameters"]!.GetValue<long>());
         var loraVersion = await Api.GetOkAsync(Http, $"/api/models/ft-lora/versions/{lora["modelVersion"]}");
         Assert.Equal("lora", loraVersion["fineTuneMethod"]!.GetValue<string>());
         Assert.Equal(baseReference, loraVersion["baseModel"]!.GetValue<string>());
         Assert.Equal(baseSha, Sha256OfArtifact(baseVersion["checkpointKey"]!.GetValue<string>()));
-        Assert.True(new FileInfo(Path.Combine(stack.ArtifactsRoot, loraVersion["checkpointKey"]!.GetValue<string>())).Length
-                    < new FileInfo(Path.Combine(stack.ArtifactsRoot, baseVersion["checkpointKey"]!.GetValue<string>())).Length / 4);
+        Assert.True(new FileInfo(Path.Combine(stack.ArtifactsRoot,
+            loraVersion["checkpointKey"]!.GetValue<string>())).Length
+                    < new FileInfo(Path.Combine(stack.ArtifactsRoot,
+                        baseVersion["checkpointKey"]!.GetValue<string>())).Length / 4);
         Assert.NotNull(loraVersion["evaluation"]);
 
         // Both serve; the LoRA version shares its base in the generation service.
@@ -95,15 +109,18 @@ public sealed class FineTuneTests(PlatformStack stack)
         {
             var generated = await Api.EventuallyAsync(async () =>
             {
-                var (served, body) = await Api.PostJsonAsync(Http, "/api/generate", $"{{\"model\":\"{name}\",\"prompt\":\"ROMEO:\",\"maxTokens\":20,\"seed\":1}}");
+                var (served, body) = await Api.PostJsonAsync(Http, "/api/generate",
+                    $"{{\"model\":\"{name}\",\"prompt\":\"ROMEO:\",\"maxTokens\":20,\"seed\":1}}");
                 return new JsonObject { ["status"] = (int)served, ["body"] = body?.DeepClone() };
             }, r => r["status"]!.GetValue<int>() != 404, TimeSpan.FromSeconds(30), stack.Logs);
             Assert.True(generated["status"]!.GetValue<int>() == 200, $"{name}: {generated}");
             Assert.Equal(20, generated["body"]!["completionTokens"]!.GetValue<int>());
         }
 
-        // Explain the LoRA version: attention rows sum to 1 and see no future; every token scored; saliency per prompt token.
-        var (explained, explanation) = await Api.PostJsonAsync(Http, "/api/explain", "{\"model\":\"ft-lora\",\"prompt\":\"ROMEO:\",\"target\":\" Hi\"}");
+        // Explain the LoRA version: attention rows sum to 1 and see no future; every token scored; saliency per prompt
+        // token.
+        var (explained, explanation) = await Api.PostJsonAsync(Http, "/api/explain",
+            "{\"model\":\"ft-lora\",\"prompt\":\"ROMEO:\",\"target\":\" Hi\"}");
         Assert.True(explained == HttpStatusCode.OK, $"explain answered {(int)explained}: {explanation}");
         Assert.Equal(9, explanation!["tokens"]!.AsArray().Count);
         var attention = explanation["attention"]!.AsArray();
@@ -123,7 +140,8 @@ public sealed class FineTuneTests(PlatformStack stack)
         Assert.All(explanation["predictions"]!.AsArray(), p => Assert.Equal(5, p!["top"]!.AsArray().Count));
         Assert.Equal("target", explanation["saliency"]!["of"]!.GetValue<string>());
         Assert.Equal(6, explanation["saliency"]!["scores"]!.AsArray().Count);
-        var (tooLong, _) = await Api.PostJsonAsync(Http, "/api/explain", $"{{\"model\":\"ft-lora\",\"prompt\":\"{new string('a', 40)}\"}}");
+        var (tooLong, _) = await Api.PostJsonAsync(Http, "/api/explain",
+            $"{{\"model\":\"ft-lora\",\"prompt\":\"{new string('a', 40)}\"}}");
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLong);
 
         // The LoRA version exports merged, as a plain GPT.
@@ -131,13 +149,18 @@ public sealed class FineTuneTests(PlatformStack stack)
             Assert.Equal(HttpStatusCode.OK, weights.StatusCode);
 
         // The base's run cannot be deleted while an adapter runs on it.
-        var (deleted, deletedBody) = await Api.SendAsync(Http, HttpMethod.Delete, $"/api/runs/{baseRun["id"]}?cascade=true");
+        var (deleted, deletedBody) = await Api.SendAsync(Http, HttpMethod.Delete,
+            $"/api/runs/{baseRun["id"]}?cascade=true");
         Assert.True(deleted == HttpStatusCode.Conflict, $"delete answered {(int)deleted}: {deletedBody}");
 
-        // A run may name another dataset's tokenizer: the second dataset is encoded with the first's (the same encoding, cached).
-        var named = await TrainedAsync($"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-named\",\"tokenizerId\":\"{firstData["tokenizer"]!["id"]}\"," +
+        // A run may name another dataset's tokenizer: the second dataset is encoded with the first's (the same
+        // encoding, cached).
+        var named = await TrainedAsync(
+            $"{{\"datasetId\":\"{secondId}\",\"name\":\"ft-named\"," +
+            $"\"tokenizerId\":\"{firstData["tokenizer"]!["id"]}\"," +
                                        $"{TinyModel},{Training(20)}}}");
         Assert.Equal(baseVersion["tokenizerKey"]!.GetValue<string>(), named["tokenizerKey"]!.GetValue<string>());
-        Assert.Equal(1, Api.CountOf(stack.LogsOf("Tokenization"), $"Dataset {secondId} encoded with another tokenizer"));
+        Assert.Equal(1,
+            Api.CountOf(stack.LogsOf("Tokenization"), $"Dataset {secondId} encoded with another tokenizer"));
     }
 }

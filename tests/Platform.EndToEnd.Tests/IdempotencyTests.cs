@@ -11,7 +11,8 @@ public sealed class IdempotencyTests(PlatformStack stack)
 {
     private HttpClient Http => stack.Gateway;
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseHeaders Headers)> PostAsync(HttpClient http, string path, HttpContent content, string key)
+    private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseHeaders Headers)> PostAsync(HttpClient http,
+        string path, HttpContent content, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Headers.Add("Idempotency-Key", key);
@@ -23,7 +24,10 @@ public sealed class IdempotencyTests(PlatformStack stack)
     {
         // A new MultipartFormDataContent picks a new boundary, as a client retrying a request would.
         var form = new MultipartFormDataContent();
-        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(text)) { Headers = { ContentType = new MediaTypeHeaderValue("text/plain") } }, "file", "corpus.txt");
+        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(text))
+        {
+            Headers = { ContentType = new MediaTypeHeaderValue("text/plain") }
+        }, "file", "corpus.txt");
         form.Add(new StringContent(name), "name");
         form.Add(new StringContent("char"), "tokenizer");
         return form;
@@ -40,22 +44,29 @@ public sealed class IdempotencyTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.Accepted, retry.Status);
         Assert.Equal(first.Body!.ToJsonString(), retry.Body!.ToJsonString());
         Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
-        Assert.Single((await Api.GetOkAsync(Http, "/api/datasets?limit=1000"))["items"]!.AsArray(), d => d!["name"]!.GetValue<string>() == "idempotent-data");
+        Assert.Single((await Api.GetOkAsync(Http, "/api/datasets?limit=1000"))["items"]!.AsArray(), d =>
+            d!["name"]!.GetValue<string>() == "idempotent-data");
         // The same key for another upload is refused, and nothing is stored.
         var reused = await PostAsync(Http, "/api/datasets", Upload(corpus[..3_000], "idempotent-data"), key);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.Status);
-        Assert.Single((await Api.GetOkAsync(Http, "/api/datasets?limit=1000"))["items"]!.AsArray(), d => d!["name"]!.GetValue<string>() == "idempotent-data");
+        Assert.Single((await Api.GetOkAsync(Http, "/api/datasets?limit=1000"))["items"]!.AsArray(), d =>
+            d!["name"]!.GetValue<string>() == "idempotent-data");
 
         var datasetId = first.Body["id"]!.GetValue<string>();
-        var run = $"{{\"datasetId\":\"{datasetId}\",\"name\":\"idempotent-run\",\"model\":{{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}},\"training\":{{\"maxSteps\":2,\"evalInterval\":2,\"evalIters\":1}}}}";
+        var run = $"{{\"datasetId\":\"{datasetId}\",\"name\":\"idempotent-run\",\"model\":{{\"nLayer\":1," +
+            $"\"nHead\":1,\"nEmbd\":8,\"blockSize\":8}},\"training\":{{\"maxSteps\":2," +
+            $"\"evalInterval\":2,\"evalIters\":1}}}}";
         var runKey = Guid.NewGuid().ToString();
         // Sent twice at once: one is forwarded; the other is its replay or, while the first is in flight, a 409.
-        var created = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => PostAsync(Http, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), runKey)));
+        var created = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            PostAsync(Http, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), runKey)));
         Assert.All(created, c => Assert.Contains(c.Status, new[] { HttpStatusCode.Accepted, HttpStatusCode.Conflict }));
         Assert.Contains(created, c => c.Status == HttpStatusCode.Accepted);
-        var again = await PostAsync(Http, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), runKey);
+        var again = await PostAsync(Http, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"),
+            runKey);
         Assert.Equal(HttpStatusCode.Accepted, again.Status);
-        Assert.All(created.Where(c => c.Status == HttpStatusCode.Accepted), c => Assert.Equal(again.Body!["id"]!.GetValue<string>(), c.Body!["id"]!.GetValue<string>()));
+        Assert.All(created.Where(c => c.Status == HttpStatusCode.Accepted), c =>
+            Assert.Equal(again.Body!["id"]!.GetValue<string>(), c.Body!["id"]!.GetValue<string>()));
         Assert.Single((await Api.GetOkAsync(Http, "/api/runs?name=idempotent-run"))["items"]!.AsArray());
 
         // Keys are per API key: another caller's identical key is its own first request.
@@ -68,13 +79,15 @@ public sealed class IdempotencyTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.OK, (await Api.SendAsync(Http, HttpMethod.Put, $"/api/datasets/{datasetId}/sharing",
             $"{{\"everyone\":false,\"readers\":[\"{editorId}\"]}}")).Status);
         await Api.EventuallyAnswersAsync(editor, $"/api/runs/{again.Body!["id"]}", HttpStatusCode.OK, stack.Logs);
-        var theirs = await PostAsync(editor, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), runKey);
+        var theirs = await PostAsync(editor, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"),
+            runKey);
         Assert.Equal(HttpStatusCode.Accepted, theirs.Status);
         Assert.NotEqual(again.Body!["id"]!.GetValue<string>(), theirs.Body!["id"]!.GetValue<string>());
         Assert.Equal(2, (await Api.GetOkAsync(Http, "/api/runs?name=idempotent-run"))["items"]!.AsArray().Count);
 
         // A malformed key is named.
-        var (badKey, badKeyBody, _) = await PostAsync(Http, "/api/runs", new StringContent(run, Encoding.UTF8, "application/json"), "has spaces in it");
+        var (badKey, badKeyBody, _) = await PostAsync(Http, "/api/runs",
+            new StringContent(run, Encoding.UTF8, "application/json"), "has spaces in it");
         Assert.Equal(HttpStatusCode.BadRequest, badKey);
         Assert.Equal(["Idempotency-Key"], badKeyBody!["errors"]!.AsObject().Select(e => e.Key));
     }

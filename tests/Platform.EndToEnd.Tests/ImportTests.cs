@@ -7,15 +7,19 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>Through the gateway: import a GPT-2-layout file and generate from it; initialise a run from uploaded word vectors.</summary>
+/// <summary>Through the gateway: import a GPT-2-layout file and generate from it; initialise a run from uploaded word
+/// vectors.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class ImportTests(PlatformStack stack)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
-    private const string TinyModel = "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private const string TinyModel =
+        "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
     private static string Training(int steps) =>
-        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":16,\"learningRate\":0.003,\"warmupSteps\":5,\"evalInterval\":{steps},\"evalIters\":5,\"seed\":5}}";
-    private static readonly string[] Conv1D = ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"];
+        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":16,\"learningRate\":0.003," +
+        $"\"warmupSteps\":5,\"evalInterval\":{steps},\"evalIters\":5,\"seed\":5}}";
+    private static readonly string[] Conv1D = ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
+        "mlp.c_proj.weight"];
 
     private HttpClient Http => stack.Gateway;
 
@@ -98,7 +102,8 @@ public sealed class ImportTests(PlatformStack stack)
         return file;
     }
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> ImportAsync(string name, byte[] weights, byte[] tokenizer, string? config)
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> ImportAsync(string name, byte[] weights,
+        byte[] tokenizer, string? config)
     {
         using var form = new MultipartFormDataContent();
         form.Add(new StringContent(name), "name");
@@ -116,17 +121,23 @@ public sealed class ImportTests(PlatformStack stack)
     public async Task A_gpt2_layout_file_imports_generates_like_its_source_and_is_evaluated_and_fine_tuned_like_any_version()
     {
         var text = Api.DemoCorpus[..80_000];
-        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(text), "import-data", tokenizer: "char");
+        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(text), "import-data",
+            tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
         var datasetId = dataset!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"), d => d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
-        var source = await TrainedAsync($"{{\"datasetId\":\"{datasetId}\",\"name\":\"import-source\",{TinyModel},{Training(100)}}}");
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"), d =>
+            d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
+        var source = await TrainedAsync(
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"import-source\",{TinyModel},{Training(100)}}}");
         var sourceVersion = await Api.GetOkAsync(Http, $"/api/models/import-source/versions/{source["modelVersion"]}");
-        var export = await Http.GetByteArrayAsync($"/api/models/import-source/versions/{source["modelVersion"]}/weights");
-        var tokenizer = await File.ReadAllBytesAsync(Path.Combine(stack.ArtifactsRoot, sourceVersion["tokenizerKey"]!.GetValue<string>()));
+        var export = await Http.GetByteArrayAsync(
+            $"/api/models/import-source/versions/{source["modelVersion"]}/weights");
+        var tokenizer = await File.ReadAllBytesAsync(Path.Combine(stack.ArtifactsRoot,
+            sourceVersion["tokenizerKey"]!.GetValue<string>()));
 
         // A tensor short, and no head count: each problem is named, nothing is registered.
-        var (broken, brokenBody) = await ImportAsync("import-gpt2", ToGpt2Layout(export, drop: "h.1.mlp.c_fc.bias"), tokenizer, null);
+        var (broken, brokenBody) = await ImportAsync("import-gpt2", ToGpt2Layout(export, drop: "h.1.mlp.c_fc.bias"),
+            tokenizer, null);
         Assert.True(broken == HttpStatusCode.BadRequest, $"{(int)broken}: {brokenBody}");
         var problems = brokenBody!["errors"]!["weights"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
         Assert.Contains(problems, p => p.StartsWith("config: n_head is needed", StringComparison.Ordinal));
@@ -147,24 +158,28 @@ public sealed class ImportTests(PlatformStack stack)
         // Identical weights: greedy decoding gives the same text as the source version.
         async Task<string> GreedyAsync(string model)
         {
-            var (status, body) = await Api.PostJsonAsync(Http, "/api/generate", $"{{\"model\":\"{model}\",\"prompt\":\"KING:\",\"maxTokens\":30,\"temperature\":0}}");
+            var (status, body) = await Api.PostJsonAsync(Http, "/api/generate",
+                $"{{\"model\":\"{model}\",\"prompt\":\"KING:\",\"maxTokens\":30,\"temperature\":0}}");
             Assert.True(status == HttpStatusCode.OK, $"{model}: {(int)status} {body}");
             return body!["text"]!.GetValue<string>();
         }
-        var servedImport = await Api.EventuallyAsync(async () => new JsonObject { ["text"] = await TryGreedyAsync("import-gpt2") },
+        var servedImport = await Api.EventuallyAsync(async () =>
+            new JsonObject { ["text"] = await TryGreedyAsync("import-gpt2") },
             r => r["text"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(await GreedyAsync("import-source"), servedImport["text"]!.GetValue<string>());
 
         // Evaluated on a dataset, and fine-tuned (LoRA) like any version.
         var requested = await Api.EventuallyAsync(async () =>
         {
-            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $"{{\"model\":\"import-gpt2\",\"datasetId\":\"{datasetId}\"}}");
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations",
+                $"{{\"model\":\"import-gpt2\",\"datasetId\":\"{datasetId}\"}}");
             return code == HttpStatusCode.Accepted ? body! : new JsonObject { ["pending"] = (int)code };
         }, e => e["id"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
         var scored = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/evaluations/{requested["id"]}"),
             e => e["state"]!.ToString() is "Completed" or "Failed", Deadline, stack.Logs);
         Assert.True(scored["state"]!.ToString() == "Completed", $"{scored}");
-        var tuned = await TrainedAsync($"{{\"datasetId\":\"{datasetId}\",\"name\":\"import-tuned\",\"initFrom\":{{\"model\":\"import-gpt2\"}}," +
+        var tuned = await TrainedAsync(
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"import-tuned\",\"initFrom\":{{\"model\":\"import-gpt2\"}}," +
                                        $"\"fineTune\":{{\"method\":\"lora\",\"rank\":2}},{Training(20)}}}");
         Assert.Equal($"import-gpt2/versions/{version["version"]}", tuned["baseModel"]!.GetValue<string>());
 
@@ -177,7 +192,8 @@ public sealed class ImportTests(PlatformStack stack)
 
         async Task<string?> TryGreedyAsync(string model)
         {
-            var (status, body) = await Api.PostJsonAsync(Http, "/api/generate", $"{{\"model\":\"{model}\",\"prompt\":\"KING:\",\"maxTokens\":30,\"temperature\":0}}");
+            var (status, body) = await Api.PostJsonAsync(Http, "/api/generate",
+                $"{{\"model\":\"{model}\",\"prompt\":\"KING:\",\"maxTokens\":30,\"temperature\":0}}");
             return status == HttpStatusCode.OK ? body!["text"]!.GetValue<string>() : null;
         }
     }
@@ -185,11 +201,16 @@ public sealed class ImportTests(PlatformStack stack)
     [Fact]
     public async Task A_run_initialised_from_uploaded_word_vectors_reports_its_coverage()
     {
-        // Vectors for the 26 lower-case letters (8 wide, the model is 32: projected); upper-case letters match lower-cased.
+        // Vectors for the 26 lower-case letters (8 wide, the model is 32: projected); upper-case letters match
+        // lower-cased.
         var random = new Random(8);
-        var lines = "abcdefghijklmnopqrstuvwxyz".Select(c => c + " " + string.Join(" ", Enumerable.Range(0, 8).Select(_ => (random.NextDouble() - 0.5).ToString("F4", System.Globalization.CultureInfo.InvariantCulture))));
+        var lines = "abcdefghijklmnopqrstuvwxyz".Select(c => c + " "
+            + string.Join(" ",
+            Enumerable.Range(0, 8).Select(_ =>
+            (random.NextDouble() - 0.5).ToString("F4", System.Globalization.CultureInfo.InvariantCulture))));
         using var form = new MultipartFormDataContent();
-        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("26 8\n" + string.Join("\n", lines) + "\n")), "file", "letters.vec");
+        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("26 8\n" + string.Join("\n", lines) + "\n")), "file",
+            "letters.vec");
         using var response = await Http.PostAsync("/api/vectors", form);
         var vectors = await Api.ReadAsync(response);
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {vectors}");
@@ -200,20 +221,27 @@ public sealed class ImportTests(PlatformStack stack)
         bad.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("a 1 2\nb 1\n")), "file", "bad.vec");
         using var refused = await Http.PostAsync("/api/vectors", bad);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-        Assert.Equal("line 2: 1 values, but the first vector has 2.", (await Api.ReadAsync(refused))!["errors"]!["file"]![0]!.GetValue<string>());
+        Assert.Equal("line 2: 1 values, but the first vector has 2.",
+            (await Api.ReadAsync(refused))!["errors"]!["file"]![0]!.GetValue<string>());
 
         var text = Api.DemoCorpus[..40_000];
-        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(text), "vectors-data", tokenizer: "char");
+        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(text), "vectors-data",
+            tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
         var datasetId = dataset!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"), d => d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
-        var (unknown, unknownBody) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"vectors-run\",\"vectorsId\":\"{Guid.NewGuid()}\"}}");
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"), d =>
+            d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
+        var (unknown, unknownBody) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"vectors-run\",\"vectorsId\":\"{Guid.NewGuid()}\"}}");
         Assert.Equal(HttpStatusCode.BadRequest, unknown);
         Assert.NotNull(unknownBody!["errors"]!["vectorsId"]);
 
-        var run = await TrainedAsync($"{{\"datasetId\":\"{datasetId}\",\"name\":\"vectors-run\",\"vectorsId\":\"{vectors["id"]}\",{TinyModel},{Training(20)}}}");
+        var run = await TrainedAsync(
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"vectors-run\",\"vectorsId\":\"{vectors["id"]}\"," +
+            $"{TinyModel},{Training(20)}}}");
         var metrics = await Api.GetOkAsync(Http, $"/api/runs/{run["id"]}/metrics?keys=vectors_coverage");
-        var coverage = metrics["series"]!.AsArray().Single()!["points"]!.AsArray().Single()!["value"]!.GetValue<double>();
+        var coverage = metrics["series"]!.AsArray().Single()!["points"]!.AsArray().Single()!["value"]!.GetValue<double>(
+            );
         // The char vocabulary is the text's distinct characters; a letter of either case has a vector.
         var alphabet = text.Distinct().ToList();
         Assert.Equal((double)alphabet.Count(char.IsAsciiLetter) / alphabet.Count, coverage, 6);

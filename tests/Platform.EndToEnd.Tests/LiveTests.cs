@@ -11,7 +11,8 @@ public sealed class LiveTests(PlatformStack stack)
     private HttpClient Http => stack.Gateway;
 
     /// <summary>Reads an SSE stream to its end: (event, data) pairs.</summary>
-    private static async Task<List<(string Event, JsonNode Data)>> ReadEventsAsync(HttpClient http, string path, TimeSpan timeout)
+    private static async Task<List<(string Event, JsonNode Data)>> ReadEventsAsync(HttpClient http, string path,
+        TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -40,11 +41,15 @@ public sealed class LiveTests(PlatformStack stack)
     [Fact]
     public async Task A_run_streams_its_progress_with_every_loss_point_and_ends_with_its_final_state()
     {
-        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), "live-data", tokenizer: "char");
+        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]),
+            "live-data", tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
         var datasetId = dataset!["id"]!.GetValue<string>();
         var (status, run) = await Api.PostJsonAsync(Http, "/api/runs",
-            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"live-run\",\"model\":{{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}},\"training\":{{\"maxSteps\":600,\"batchSize\":8,\"evalInterval\":200,\"evalIters\":2}}}}");
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"live-run\",\"model\":{{\"nLayer\":1," +
+            $"\"nHead\":2,\"nEmbd\":32," +
+            $"\"blockSize\":32}},\"training\":{{\"maxSteps\":600,\"batchSize\":8,\"evalInterval\":200," +
+            $"\"evalIters\":2}}}}");
         Assert.Equal(HttpStatusCode.Accepted, status);
         var runId = run!["id"]!.GetValue<string>();
 
@@ -53,14 +58,19 @@ public sealed class LiveTests(PlatformStack stack)
         Assert.Equal("run", events[^1].Event);
         Assert.Equal("Completed", events[^1].Data["state"]!.GetValue<string>());
         var progress = events.Where(e => e.Event == "progress").Select(e => e.Data).ToList();
-        Assert.True(progress.Count >= 2, $"{progress.Count} progress events: {string.Join("\n", events.Select(e => e.Event + " " + e.Data.ToJsonString()))}");
+        Assert.True(progress.Count >= 2,
+            $"{progress.Count} progress events: " +
+            $"{string.Join("\n", events.Select(e => e.Event + " " + e.Data.ToJsonString()))}");
         var steps = progress.Select(p => p["step"]!.GetValue<int>()).ToList();
         Assert.Equal(steps.Order(), steps);
 
         // The pushed loss points are the stored series' points (the stream may start after the first few).
-        var pushed = progress.SelectMany(p => p["points"]!.AsArray()).Where(p => p!["key"]!.GetValue<string>() == "loss")
+        var pushed = progress.SelectMany(p => p["points"]!.AsArray()).Where(p =>
+            p!["key"]!.GetValue<string>() == "loss")
             .ToDictionary(p => p!["step"]!.GetValue<int>(), p => p!["value"]!.GetValue<double>());
-        var stored = (await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=loss&maxPoints=100000"))["series"]!.AsArray().Single()!["points"]!.AsArray()
+        var stored = (await Api.GetOkAsync(Http,
+            $"/api/runs/{runId}/metrics?keys=loss&maxPoints=100000"))["series"]!.AsArray().Single()!["points"]!.AsArray(
+            )
             .ToDictionary(p => p!["step"]!.GetValue<int>(), p => p!["value"]!.GetValue<double>());
         Assert.True(pushed.Count >= 10, $"{pushed.Count} loss points pushed");
         Assert.All(pushed, p => Assert.Equal(stored[p.Key], p.Value, 9));

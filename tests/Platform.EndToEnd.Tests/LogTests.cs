@@ -24,15 +24,19 @@ public sealed class LogTests(PlatformStack stack)
             d => d["state"]!.GetValue<string>() != "Ingested", TimeSpan.FromMinutes(1), stack.Logs);
         var tokenizerId = tokenized["tokenizer"]!["id"]!.GetValue<string>();
         var charFile = await editor.GetByteArrayAsync($"/api/tokenizers/{tokenizerId}/file");
-        var (_, failing) = await Api.UploadAsync(editor, Encoding.UTF8.GetBytes($"{marker}\n{marker} {marker}\n"), "unencodable", tokenizerFile: charFile);
+        var (_, failing) = await Api.UploadAsync(editor, Encoding.UTF8.GetBytes($"{marker}\n{marker} {marker}\n"),
+            "unencodable", tokenizerFile: charFile);
         var failingId = failing!["id"]!.GetValue<string>();
         var failed = await Api.EventuallyAsync(() => Api.GetOkAsync(editor, $"/api/datasets/{failingId}"),
             d => d["state"]!.GetValue<string>() != "Ingested", TimeSpan.FromMinutes(1), stack.Logs);
         Assert.Equal("Failed", failed["state"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.BadRequest,
-            (await Api.PostJsonAsync(editor, $"/api/tokenizers/{tokenizerId}/encode", new JsonObject { ["text"] = marker }.ToJsonString())).Status);
-        await Api.PostJsonAsync(editor, "/api/generate", new JsonObject { ["model"] = "no-such-model", ["prompt"] = marker }.ToJsonString());
-        await Api.PostJsonAsync(editor, "/v1/completions", new JsonObject { ["model"] = "no-such-model", ["prompt"] = marker }.ToJsonString());
+            (await Api.PostJsonAsync(editor, $"/api/tokenizers/{tokenizerId}/encode",
+            new JsonObject { ["text"] = marker }.ToJsonString())).Status);
+        await Api.PostJsonAsync(editor, "/api/generate",
+            new JsonObject { ["model"] = "no-such-model", ["prompt"] = marker }.ToJsonString());
+        await Api.PostJsonAsync(editor, "/v1/completions",
+            new JsonObject { ["model"] = "no-such-model", ["prompt"] = marker }.ToJsonString());
         await Api.PostJsonAsync(editor, "/api/runs", $"{{\"datasetId\":\"{smallId}\",\"name\":\"{marker}!\"}}");
         await Task.Delay(TimeSpan.FromSeconds(1));
 
@@ -41,8 +45,10 @@ public sealed class LogTests(PlatformStack stack)
         Assert.Contains(smallId, logs);
         foreach (var (what, secret) in new[]
                  {
-                     ("the admin key", stack.AdminKey), ("a created key", key), ("the internal secret", stack.InternalSecret),
-                     ("uploaded or prompted text", marker), ("a connection-string password", "Password="), ("a broker password", "guest:guest@"),
+                     ("the admin key", stack.AdminKey), ("a created key", key),
+                         ("the internal secret", stack.InternalSecret),
+                     ("uploaded or prompted text", marker), ("a connection-string password", "Password="),
+                     ("a broker password", "guest:guest@"),
                  })
             Assert.False(logs.Contains(secret, StringComparison.Ordinal), $"{what} appears in the logs");
     }

@@ -9,9 +9,9 @@ namespace Platform.EndToEnd.Tests;
 public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string ParentSpanId, string Name);
 
 /// <summary>
-/// A minimal OTLP/HTTP collector: accepts protobuf export requests at /v1/traces (and ignores /v1/metrics and /v1/logs),
-/// and keeps every span in memory. It reads just enough of the OTLP protobuf schema (resource attributes, span ids and
-/// names) with a hand-written wire-format reader, so the services are checked against the protocol itself.
+/// A minimal OTLP/HTTP collector: accepts protobuf export requests at /v1/traces (and ignores /v1/metrics and
+/// /v1/logs), and keeps every span in memory. It reads just enough of the OTLP protobuf schema (resource attributes,
+/// span ids and names) with a hand-written wire-format reader, so the services are checked against the protocol itself.
 /// </summary>
 public sealed class OtlpReceiver(int port) : IDisposable
 {
@@ -55,7 +55,8 @@ public sealed class OtlpReceiver(int port) : IDisposable
         });
     }
 
-    // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue{1: key, 2: AnyValue{1: string}}}, 2: ScopeSpans{2: Span{1: trace_id, 2: span_id, 4: parent_span_id, 5: name}}}}
+    // ExportTraceServiceRequest{1: ResourceSpans{1: Resource{1: KeyValue{1: key, 2: AnyValue{1: string}}}, 2:
+    // ScopeSpans{2: Span{1: trace_id, 2: span_id, 4: parent_span_id, 5: name}}}}
     private static IEnumerable<ReceivedSpan> ParseTraces(byte[] request)
     {
         foreach (var resourceSpans in Fields(request).Where(f => f.Number == 1).Select(f => f.Bytes!))
@@ -80,14 +81,16 @@ public sealed class OtlpReceiver(int port) : IDisposable
                 {
                     var s = Fields(span).ToList();
                     string Hex(int n) => Convert.ToHexStringLower(s.FirstOrDefault(f => f.Number == n).Bytes ?? []);
-                    yield return new ReceivedSpan(service, Hex(1), Hex(2), Hex(4), Encoding.UTF8.GetString(s.FirstOrDefault(f => f.Number == 5).Bytes ?? []));
+                    yield return new ReceivedSpan(service, Hex(1), Hex(2), Hex(4),
+                        Encoding.UTF8.GetString(s.FirstOrDefault(f => f.Number == 5).Bytes ?? []));
                 }
         }
     }
 
     private readonly record struct Field(int Number, byte[]? Bytes);
 
-    /// <summary>The fields of one protobuf message; only length-delimited ones carry bytes, the rest are skipped.</summary>
+    /// <summary>The fields of one protobuf message; only length-delimited ones carry bytes, the rest are
+    /// skipped.</summary>
     private static IEnumerable<Field> Fields(byte[] message)
     {
         var at = 0;

@@ -8,7 +8,9 @@ namespace Platform.EndToEnd.Tests;
 [Collection(PlatformCollection.Name)]
 public sealed class PaginationTests(PlatformStack stack)
 {
-    private const string TinyRun = "\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":1,\"evalInterval\":1,\"evalIters\":1}";
+    private const string TinyRun =
+        "\"model\":{\"nLayer\":1,\"nHead\":1,\"nEmbd\":8,\"blockSize\":8},\"training\":{\"maxSteps\":1," +
+        "\"evalInterval\":1,\"evalIters\":1}";
 
     private HttpClient Http => stack.Gateway;
 
@@ -54,12 +56,14 @@ public sealed class PaginationTests(PlatformStack stack)
     [Fact]
     public async Task Paging_through_runs_neither_repeats_nor_skips_a_run_while_new_ones_are_created()
     {
-        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]), "pages-data", tokenizer: "char");
+        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]),
+            "pages-data", tokenizer: "char");
         Assert.Equal(HttpStatusCode.Accepted, uploaded);
         var datasetId = dataset!["id"]!.GetValue<string>();
         async Task<string> CreateAsync()
         {
-            var (status, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"paged\",{TinyRun}}}");
+            var (status, run) = await Api.PostJsonAsync(Http, "/api/runs",
+                $"{{\"datasetId\":\"{datasetId}\",\"name\":\"paged\",{TinyRun}}}");
             Assert.Equal(HttpStatusCode.Accepted, status);
             return run!["id"]!.GetValue<string>();
         }
@@ -83,7 +87,8 @@ public sealed class PaginationTests(PlatformStack stack)
 
         // A cursor belongs to its order.
         var byStep = await Api.GetOkAsync(Http, "/api/runs?name=paged&limit=1&orderBy=step");
-        var (mixed, mixedBody) = await Api.GetAsync(Http, $"/api/runs?name=paged&limit=1&cursor={byStep["nextCursor"]}");
+        var (mixed, mixedBody) = await Api.GetAsync(Http,
+            $"/api/runs?name=paged&limit=1&cursor={byStep["nextCursor"]}");
         Assert.Equal(HttpStatusCode.BadRequest, mixed);
         Assert.Equal(["cursor"], mixedBody!["errors"]!.AsObject().Select(e => e.Key));
     }
@@ -91,7 +96,8 @@ public sealed class PaginationTests(PlatformStack stack)
     [Fact]
     public async Task The_outbox_overview_pages_across_every_outbox_in_one_order_with_ties_between_outboxes_neither_repeated_nor_skipped()
     {
-        // Parked rows written straight into four outboxes: seven at one instant (a tie across outboxes), two a second earlier.
+        // Parked rows written straight into four outboxes: seven at one instant (a tie across outboxes), two a second
+        // earlier.
         var marker = $"Test.PagingMarker{Guid.NewGuid():N}";
         var instant = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
         await using var db = new Npgsql.NpgsqlConnection(stack.PostgresConnection);
@@ -99,13 +105,15 @@ public sealed class PaginationTests(PlatformStack stack)
         async Task<(string Service, long Id)> ParkAsync(string service, string schema, DateTimeOffset at)
         {
             await using var insert = new Npgsql.NpgsqlCommand(
-                $"INSERT INTO {schema}.outbox_messages (\"MessageType\", \"Body\", \"CreatedAt\", \"Attempts\", \"ParkedAt\", \"LastError\") " +
+                $"INSERT INTO {schema}.outbox_messages (\"MessageType\", \"Body\", \"CreatedAt\", \"Attempts\", " +
+                $"\"ParkedAt\", \"LastError\") " +
                 "VALUES (@t, '{}'::jsonb, @at, 5, now(), 'parked by the test') RETURNING \"Id\"", db)
             { Parameters = { new("t", marker), new("at", at) } };
             return (service, (long)(await insert.ExecuteScalarAsync())!);
         }
         var rows = new List<(string Service, long Id)>();
-        foreach (var (service, schema) in new[] { ("training", "training"), ("ingestion", "ingestion"), ("registry", "registry"), ("evaluation", "evaluation") })
+        foreach (var (service, schema) in new[] { ("training", "training"), ("ingestion", "ingestion"),
+            ("registry", "registry"), ("evaluation", "evaluation") })
             for (var i = 0; i < (service == "registry" ? 1 : 2); i++)
                 rows.Add(await ParkAsync(service, schema, instant));
         rows.Add(await ParkAsync("tokenization", "tokenization", instant.AddSeconds(-1)));
@@ -119,7 +127,8 @@ public sealed class PaginationTests(PlatformStack stack)
         var pages = 0;
         do
         {
-            var page = await Api.GetOkAsync(Http, "/api/admin/outbox?state=parked&limit=2" + (cursor is null ? "" : $"&cursor={cursor}"));
+            var page = await Api.GetOkAsync(Http, "/api/admin/outbox?state=parked&limit=2"
+                + (cursor is null ? "" : $"&cursor={cursor}"));
             Assert.Empty(page["unanswered"]!.AsArray());
             var items = page["items"]!.AsArray();
             Assert.InRange(items.Count, 0, 2);
@@ -127,7 +136,8 @@ public sealed class PaginationTests(PlatformStack stack)
                 .Select(r => (r!["service"]!.GetValue<string>(), r["id"]!.GetValue<long>())));
             cursor = page["nextCursor"]?.GetValue<string>();
             if (pages++ == 0)
-                await ParkAsync("ingestion", "ingestion", DateTimeOffset.UtcNow);   // newer than every page still to come
+                // newer than every page still to come
+                await ParkAsync("ingestion", "ingestion", DateTimeOffset.UtcNow);
         } while (cursor is not null && pages < 500);
         Assert.Equal(expected, seen);
 

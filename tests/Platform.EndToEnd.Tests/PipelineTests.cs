@@ -12,8 +12,11 @@ public sealed class PipelineTests(PlatformStack stack)
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
 
     // A model small enough to learn visibly from a corpus slice in seconds on two cores.
-    private const string TinyModel = "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
-    private const string TinyTraining = "\"training\":{\"maxSteps\":150,\"batchSize\":16,\"learningRate\":0.003,\"warmupSteps\":10,\"evalInterval\":50,\"evalIters\":5,\"seed\":7}";
+    private const string TinyModel =
+        "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private const string TinyTraining =
+        "\"training\":{\"maxSteps\":150,\"batchSize\":16,\"learningRate\":0.003," +
+        "\"warmupSteps\":10,\"evalInterval\":50,\"evalIters\":5,\"seed\":7}";
 
     private HttpClient Http => stack.Gateway;
 
@@ -29,8 +32,10 @@ public sealed class PipelineTests(PlatformStack stack)
         var datasetId = dataset!["id"]!.GetValue<string>();
         var autoRunId = dataset["autoTrainRunId"]!.GetValue<string>();
         Assert.Equal(corpus.Length, dataset["bytes"]!.GetValue<long>());
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(corpus)), dataset["sha256"]!.GetValue<string>());
-        Assert.Equal(corpus.Length, dataset["trainBytes"]!.GetValue<long>() + dataset["validationBytes"]!.GetValue<long>());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(corpus)),
+            dataset["sha256"]!.GetValue<string>());
+        Assert.Equal(corpus.Length, dataset["trainBytes"]!.GetValue<long>()
+            + dataset["validationBytes"]!.GetValue<long>());
 
         // 2. Tokenized by the Tokenization service (char tokenizer, uint16 token files).
         dataset = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"),
@@ -41,7 +46,8 @@ public sealed class PipelineTests(PlatformStack stack)
         // 3. A second run on the same dataset, through POST /api/runs: bf16 compute, with dropout.
         var bf16Training = TinyTraining.Replace("\"seed\":7", "\"seed\":7,\"precision\":\"bf16\"");
         var (runStatus, explicitRun) = await Api.PostJsonAsync(Http, "/api/runs",
-            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"e2e-char\",{TinyModel.Replace("\"dropout\":0.0", "\"dropout\":0.1")},{bf16Training}}}");
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"e2e-char\"," +
+            $"{TinyModel.Replace("\"dropout\":0.0", "\"dropout\":0.1")},{bf16Training}}}");
         Assert.True(runStatus == HttpStatusCode.Accepted, $"run answered {(int)runStatus}: {explicitRun}");
         var explicitRunId = explicitRun!["id"]!.GetValue<string>();
 
@@ -72,21 +78,25 @@ public sealed class PipelineTests(PlatformStack stack)
         // 5. Two versions registered under the run name, each with finite evaluation figures.
         var model = await Api.GetOkAsync(Http, "/api/models/e2e-char");
         Assert.Equal(2, model["latestVersion"]!.GetValue<int>());
-        var listed = (await Api.GetOkAsync(Http, "/api/models"))["items"]!.AsArray().Single(m => m!["name"]!.GetValue<string>() == "e2e-char")!;
+        var listed = (await Api.GetOkAsync(Http, "/api/models"))["items"]!.AsArray().Single(m =>
+            m!["name"]!.GetValue<string>() == "e2e-char")!;
         Assert.Equal(2, listed["latestVersion"]!.GetValue<int>());
         Assert.Equal(2, listed["versions"]!.GetValue<int>());
         foreach (var version in new[] { 1, 2 })
         {
             var v = await Api.GetOkAsync(Http, $"/api/models/e2e-char/versions/{version}");
             var evaluation = v["evaluation"]!;
-            foreach (var figure in new[] { "loss", "perplexity", "bitsPerByte", "top1Accuracy", "top5Accuracy", "macroPrecision", "macroRecall", "macroF1",
+            foreach (var figure in new[] { "loss", "perplexity", "bitsPerByte", "top1Accuracy", "top5Accuracy",
+                "macroPrecision", "macroRecall", "macroF1",
                          "expectedCalibrationError" })
-                Assert.True(double.IsFinite(evaluation[figure]!.GetValue<double>()), $"{figure} is not finite: {evaluation}");
+                Assert.True(double.IsFinite(evaluation[figure]!.GetValue<double>()),
+                    $"{figure} is not finite: {evaluation}");
             Assert.InRange(evaluation["macroRecall"]!.GetValue<double>(), 0.0, 1.0);
             Assert.InRange(evaluation["expectedCalibrationError"]!.GetValue<double>(), 0.0, 1.0);
             Assert.Null(evaluation["bleu"]);
             Assert.InRange(evaluation["loss"]!.GetValue<double>(), 0.5, 3.5);
-            Assert.InRange(evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(), 1.0);
+            Assert.InRange(evaluation["top5Accuracy"]!.GetValue<double>(),
+                evaluation["top1Accuracy"]!.GetValue<double>(), 1.0);
             Assert.False(string.IsNullOrEmpty(v["sample"]?.GetValue<string>()));
         }
 
@@ -106,7 +116,9 @@ public sealed class PipelineTests(PlatformStack stack)
         await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/v1/models"),
             m => m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == "e2e-char/versions/2"),
             TimeSpan.FromSeconds(30), stack.Logs);
-        var request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"maxTokens\":60,\"temperature\":0.8,\"topK\":20,\"seed\":5}";
+        var request =
+            "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"maxTokens\":60,\"temperature\":0.8," +
+            "\"topK\":20,\"seed\":5}";
         var (g1Status, g1) = await Api.PostJsonAsync(Http, "/api/generate", request);
         Assert.True(g1Status == HttpStatusCode.OK, $"generate answered {(int)g1Status}: {g1}");
         var (_, g2) = await Api.PostJsonAsync(Http, "/api/generate", request);
@@ -116,11 +128,13 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(2, g1["version"]!.GetValue<int>());
         Assert.Equal(g1["text"]!.GetValue<string>(), g2!["text"]!.GetValue<string>());
         Assert.NotEqual(g1["text"]!.GetValue<string>(), g3!["text"]!.GetValue<string>());
-        var (_, several) = await Api.PostJsonAsync(Http, "/api/generate", request.Replace("}", ",\"n\":2,\"logprobs\":true}"));
+        var (_, several) = await Api.PostJsonAsync(Http, "/api/generate",
+            request.Replace("}", ",\"n\":2,\"logprobs\":true}"));
         Assert.Equal(g1["text"]!.GetValue<string>(), several!["completions"]![0]!["text"]!.GetValue<string>());
         Assert.Equal(2, several["completions"]!.AsArray().Count);
         Assert.Equal(60, several["completions"]![1]!["tokenLogprobs"]!.AsArray().Count);
-        var (pinnedStatus, pinned) = await Api.PostJsonAsync(Http, "/api/generate", request.Replace("\"e2e-char\"", "\"e2e-char/versions/1\""));
+        var (pinnedStatus, pinned) = await Api.PostJsonAsync(Http, "/api/generate",
+            request.Replace("\"e2e-char\"", "\"e2e-char/versions/1\""));
         Assert.Equal(HttpStatusCode.OK, pinnedStatus);
         Assert.Equal(1, pinned!["version"]!.GetValue<int>());
 
@@ -138,7 +152,9 @@ public sealed class PipelineTests(PlatformStack stack)
 
     private async Task OpenAiCompatibleCompletionsAsync(string datasetId)
     {
-        const string request = "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"max_tokens\":40,\"temperature\":0.8,\"top_k\":20,\"seed\":3,\"logprobs\":1";
+        const string request =
+            "{\"model\":\"e2e-char\",\"prompt\":\"ROMEO:\",\"max_tokens\":40,\"temperature\":0.8," +
+            "\"top_k\":20,\"seed\":3,\"logprobs\":1";
         var (status, completion) = await Api.PostJsonAsync(Http, "/v1/completions", request + "}");
         Assert.True(status == HttpStatusCode.OK, $"{(int)status}: {completion}");
         Assert.StartsWith("cmpl-", completion!["id"]!.GetValue<string>());
@@ -158,10 +174,12 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(46, usage["total_tokens"]!.GetValue<int>());
 
         // Streaming through the gateway: Server-Sent Events whose texts concatenate to the same completion.
-        using (var streamed = await Http.PostAsync("/v1/completions", new StringContent(request + ",\"stream\":true}", Encoding.UTF8, "application/json")))
+        using (var streamed = await Http.PostAsync("/v1/completions",
+            new StringContent(request + ",\"stream\":true}", Encoding.UTF8, "application/json")))
         {
             Assert.Equal("text/event-stream", streamed.Content.Headers.ContentType!.MediaType);
-            var events = (await streamed.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+            var events = (await streamed.Content.ReadAsStringAsync()).Split("\n\n",
+                StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal("data: [DONE]", events[^1]);
             var chunks = events[..^1].Select(e => JsonNode.Parse(e["data: ".Length..])!["choices"]![0]!).ToList();
             Assert.True(chunks.Count > 2, $"only {chunks.Count} chunks");
@@ -171,7 +189,8 @@ public sealed class PipelineTests(PlatformStack stack)
 
         // A stop string spanning three tokens ends the completion just before it.
         var stop = text.Substring(10, 3);
-        var (_, stopped) = await Api.PostJsonAsync(Http, "/v1/completions", request + $",\"stop\":[{JsonValue.Create(stop).ToJsonString()}]}}");
+        var (_, stopped) = await Api.PostJsonAsync(Http, "/v1/completions", request
+            + $",\"stop\":[{JsonValue.Create(stop).ToJsonString()}]}}");
         var stoppedChoice = stopped!["choices"]![0]!;
         Assert.Equal(text[..text.IndexOf(stop, StringComparison.Ordinal)], stoppedChoice["text"]!.GetValue<string>());
         Assert.Equal("stop", stoppedChoice["finish_reason"]!.GetValue<string>());
@@ -202,7 +221,8 @@ public sealed class PipelineTests(PlatformStack stack)
         // Decoded beside other requests in the continuous batch (they join and leave around it), the same seed gives
         // the same text, token log-probabilities included.
         var logprobs = choice["logprobs"]!["token_logprobs"]!.ToJsonString();
-        var crowd = await Task.WhenAll(new[] { request + "}", "{\"model\":\"e2e-char\",\"prompt\":\"JULIET:\",\"max_tokens\":25,\"seed\":9}", request + "}" }
+        var crowd = await Task.WhenAll(new[] { request + "}",
+            "{\"model\":\"e2e-char\",\"prompt\":\"JULIET:\",\"max_tokens\":25,\"seed\":9}", request + "}" }
             .Select(body => Api.PostJsonAsync(Http, "/v1/completions", body)));
         Assert.All(crowd, c => Assert.Equal(HttpStatusCode.OK, c.Item1));
         foreach (var index in new[] { 0, 2 })
@@ -210,18 +230,22 @@ public sealed class PipelineTests(PlatformStack stack)
             Assert.Equal(text, crowd[index].Item2!["choices"]![0]!["text"]!.GetValue<string>());
             Assert.Equal(logprobs, crowd[index].Item2!["choices"]![0]!["logprobs"]!["token_logprobs"]!.ToJsonString());
         }
-        var (badStatus, bad) = await Api.PostJsonAsync(Http, "/v1/completions", "{\"model\":\"e2e-char\",\"prompt\":\"a\",\"top_p\":1.5,\"max_tokens\":0}");
+        var (badStatus, bad) = await Api.PostJsonAsync(Http, "/v1/completions",
+            "{\"model\":\"e2e-char\",\"prompt\":\"a\",\"top_p\":1.5,\"max_tokens\":0}");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
         Assert.NotNull(bad!["errors"]!["top_p"]);
         Assert.NotNull(bad["errors"]!["max_tokens"]);
 
-        var models = (await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()).ToList();
+        var models = (await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Select(m =>
+            m!["id"]!.GetValue<string>()).ToList();
         Assert.Contains("e2e-char", models);
         Assert.Contains("e2e-char/versions/1", models);
 
-        // Two batch slots and one queue place (see PlatformStack): of six long requests at once, some must be turned away.
+        // Two batch slots and one queue place (see PlatformStack): of six long requests at once, some must be turned
+        // away.
         var burst = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Http.PostAsync("/api/generate",
-            new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1500,\"seed\":1}", Encoding.UTF8, "application/json"))));
+            new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1500,\"seed\":1}", Encoding.UTF8,
+            "application/json"))));
         Assert.Contains(burst, r => r.StatusCode == HttpStatusCode.OK);
         var refused = burst.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         Assert.NotEmpty(refused);
@@ -233,7 +257,8 @@ public sealed class PipelineTests(PlatformStack stack)
         var (_, singleKey) = await Api.CreateKeyAsync(Http, "one-at-a-time", "viewer", maxConcurrentGenerations: 1);
         using var single = PlatformStack.ClientWithKey(singleKey);
         var pair = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => single.PostAsync("/api/generate",
-            new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1000,\"seed\":1}", Encoding.UTF8, "application/json"))));
+            new StringContent("{\"model\":\"e2e-char\",\"prompt\":\"A\",\"maxTokens\":1000,\"seed\":1}", Encoding.UTF8,
+            "application/json"))));
         Assert.Contains(pair, r => r.StatusCode == HttpStatusCode.OK);
         var limited = pair.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         Assert.NotEmpty(limited);
@@ -246,10 +271,12 @@ public sealed class PipelineTests(PlatformStack stack)
     private async Task RedeliverAsync(string datasetId, JsonNode dataset, string autoRunId, string autoTrain)
     {
         var evaluation = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}"))["items"]!.AsArray()[0]!;
-        var figures = new EvaluationFigures(evaluation["loss"]!.GetValue<double>(), evaluation["perplexity"]!.GetValue<double>(),
+        var figures = new EvaluationFigures(evaluation["loss"]!.GetValue<double>(),
+            evaluation["perplexity"]!.GetValue<double>(),
             evaluation["bitsPerByte"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(),
             evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["tokensEvaluated"]!.GetValue<long>());
-        var spec = System.Text.Json.JsonSerializer.Deserialize<RunSpec>(autoTrain, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        var spec = System.Text.Json.JsonSerializer.Deserialize<RunSpec>(autoTrain,
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
         var id = Guid.Parse(datasetId);
         var prefix = $"datasets/{id:N}";
 
@@ -259,10 +286,13 @@ public sealed class PipelineTests(PlatformStack stack)
         await bus.StartAsync();
         try
         {
-            await bus.Publish(new DatasetIngested(id, "shakespeare-slice", $"{prefix}/train.txt", $"{prefix}/validation.txt",
-                dataset["trainBytes"]!.GetValue<long>(), dataset["validationBytes"]!.GetValue<long>(), new TokenizerSpec { Kind = TokenizerKinds.Char },
+            await bus.Publish(new DatasetIngested(id, "shakespeare-slice", $"{prefix}/train.txt",
+                $"{prefix}/validation.txt",
+                dataset["trainBytes"]!.GetValue<long>(), dataset["validationBytes"]!.GetValue<long>(),
+                new TokenizerSpec { Kind = TokenizerKinds.Char },
                 new AutoTrainRequest(Guid.Parse(autoRunId), spec), DateTimeOffset.UtcNow));
-            await bus.Publish(new EvaluationCompleted(Guid.Parse(autoRunId), Guid.Parse(evaluation["id"]!.GetValue<string>()), figures, null, DateTimeOffset.UtcNow));
+            await bus.Publish(new EvaluationCompleted(Guid.Parse(autoRunId),
+                Guid.Parse(evaluation["id"]!.GetValue<string>()), figures, null, DateTimeOffset.UtcNow));
         }
         finally
         {
@@ -276,10 +306,12 @@ public sealed class PipelineTests(PlatformStack stack)
     [Fact]
     public async Task A_live_run_can_be_cancelled_and_keeps_its_progress()
     {
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..50_000]), "cancel-me", tokenizer: "char");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..50_000]), "cancel-me",
+            tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
         var longTraining = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":100000");
-        var (_, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"cancelled\",{TinyModel},{longTraining}}}");
+        var (_, run) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"cancelled\",{TinyModel},{longTraining}}}");
         var runId = run!["id"]!.GetValue<string>();
 
         await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
@@ -302,7 +334,8 @@ public sealed class PipelineTests(PlatformStack stack)
         var (twiceStatus, _) = await Api.PostJsonAsync(Http, $"/api/runs/{runId}/resume", "{}");
         Assert.Equal(HttpStatusCode.Conflict, twiceStatus);
         await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
-            r => r["state"]!.GetValue<string>() == "Training" && r["step"]!.GetValue<int>() > ended["latestCheckpoint"]!["step"]!.GetValue<int>(),
+            r => r["state"]!.GetValue<string>() == "Training"
+            && r["step"]!.GetValue<int>() > ended["latestCheckpoint"]!["step"]!.GetValue<int>(),
             Deadline, stack.Logs);
         await Api.PostJsonAsync(Http, $"/api/runs/{runId}/cancel", "{}");
         await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
@@ -312,26 +345,32 @@ public sealed class PipelineTests(PlatformStack stack)
     [Fact]
     public async Task A_run_whose_training_process_dies_resumes_from_its_checkpoint_and_completes()
     {
-        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..80_000]), "crash-me", tokenizer: "char");
+        var (_, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..80_000]), "crash-me",
+            tokenizer: "char");
         var datasetId = dataset!["id"]!.GetValue<string>();
-        var training = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":800").Replace("\"evalInterval\":50", "\"evalInterval\":100");
-        var (_, run) = await Api.PostJsonAsync(Http, "/api/runs", $"{{\"datasetId\":\"{datasetId}\",\"name\":\"crash-resume\",{TinyModel},{training}}}");
+        var training = TinyTraining.Replace("\"maxSteps\":150", "\"maxSteps\":800").Replace("\"evalInterval\":50",
+            "\"evalInterval\":100");
+        var (_, run) = await Api.PostJsonAsync(Http, "/api/runs",
+            $"{{\"datasetId\":\"{datasetId}\",\"name\":\"crash-resume\",{TinyModel},{training}}}");
         var runId = run!["id"]!.GetValue<string>();
 
         // Wait for a checkpoint past the first evaluations, with training already beyond it, then kill -9 the trainer.
         var live = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
-            r => r["latestCheckpoint"]?["step"]?.GetValue<int>() >= 200 && r["step"]!.GetValue<int>() > r["latestCheckpoint"]!["step"]!.GetValue<int>(),
+            r => r["latestCheckpoint"]?["step"]?.GetValue<int>() >= 200
+            && r["step"]!.GetValue<int>() > r["latestCheckpoint"]!["step"]!.GetValue<int>(),
             Deadline, stack.Logs);
         var checkpointSeen = live["latestCheckpoint"]!["step"]!.GetValue<int>();
         Assert.Equal(64, live["latestCheckpoint"]!["sha256"]!.GetValue<string>().Length);
         await stack.CrashAndRestartAsync("Training");
 
-        // The dead worker stops renewing its lease; once it expires the restarted worker claims the run and continues it.
+        // The dead worker stops renewing its lease; once it expires the restarted worker claims the run and continues
+        // it.
         var ended = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
             r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
         Assert.True(ended["state"]!.GetValue<string>() == "Completed", $"run ended {ended}\n{stack.Logs()}");
         Assert.Equal(800, ended["step"]!.GetValue<int>());
-        var resumedAt = Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"), "resumed_at_step");
+        var resumedAt = Series(await Api.GetOkAsync(Http, $"/api/runs/{runId}/metrics?keys=resumed_at_step"),
+            "resumed_at_step");
         Assert.Single(resumedAt);
         Assert.InRange(resumedAt[0], checkpointSeen, 700);
         Assert.Equal(0, resumedAt[0] % 100);

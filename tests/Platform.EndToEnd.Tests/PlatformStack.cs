@@ -14,27 +14,33 @@ namespace Platform.EndToEnd.Tests;
 /// second instance of a service has a folder of its own and so fetches from the bucket whatever another process wrote,
 /// as a replica on another machine does. Tests talk to the gateway, with the admin key
 /// (PLATFORM_ADMIN_KEY, as infra/test.sh exports it from .data/admin-key) unless they say otherwise.
-/// infra/test.sh starts PostgreSQL and RabbitMQ; PLATFORM_TEST_POSTGRES and PLATFORM_TEST_RABBITMQ override where they are.
+/// infra/test.sh starts PostgreSQL and RabbitMQ; PLATFORM_TEST_POSTGRES and PLATFORM_TEST_RABBITMQ override where they
+/// are.
 /// </summary>
 public sealed class PlatformStack : IAsyncLifetime
 {
     public static readonly (string Name, int Port)[] Services =
     [
-        ("Ingestion", 18081), ("Tokenization", 18082), ("Training", 18083), ("Evaluation", 18084), ("Generation", 18085), ("Gateway", 18080),
+        ("Ingestion", 18081), ("Tokenization", 18082), ("Training", 18083), ("Evaluation", 18084),
+            ("Generation", 18085), ("Gateway", 18080),
     ];
-    private static readonly string[] Schemas = ["gateway", "ingestion", "tokenization", "training", "registry", "evaluation", "generation"];
+    private static readonly string[] Schemas = ["gateway", "ingestion", "tokenization", "training", "registry",
+        "evaluation", "generation"];
     public static readonly Uri GatewayAddress = new("http://127.0.0.1:18080");
 
     // The services are run from the same build configuration as the tests: bin/<Configuration>/net10.0.
     public static readonly string Configuration =
         Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)))!;
 
-    /// <summary>Fault rules per service (see FaultInjectionOptions): datasets, runs and models named so fail on purpose.</summary>
+    /// <summary>Fault rules per service (see FaultInjectionOptions): datasets, runs and models named so fail on
+    /// purpose.</summary>
     private static readonly Dictionary<string, (string Point, string Match, string Kind)[]> FaultRules = new()
     {
-        ["Tokenization"] = [("DatasetIngested", FaultNames.Io, "io"), ("DatasetIngested", FaultNames.Database, "database"), ("DatasetIngested", FaultNames.Unknown, "unknown")],
+        ["Tokenization"] = [("DatasetIngested", FaultNames.Io, "io"),
+            ("DatasetIngested", FaultNames.Database, "database"), ("DatasetIngested", FaultNames.Unknown, "unknown")],
         ["Evaluation"] = [("TrainingCompleted", FaultNames.Evaluation, "unknown")],
-        ["Training"] = [("training-step", FaultNames.CrashLoop, "kill"), ("TrainingCompleted", FaultNames.Registration, "database")],
+        ["Training"] = [("training-step", FaultNames.CrashLoop, "kill"),
+        ("TrainingCompleted", FaultNames.Registration, "database")],
         ["Ingestion"] = [("dataset-save", FaultNames.UploadSave, "database")],
     };
 
@@ -50,8 +56,10 @@ public sealed class PlatformStack : IAsyncLifetime
     public static string RepoRoot => Platform.Tests.Shared.RepoRoot.Path;
     public string PostgresConnection { get; } = Environment.GetEnvironmentVariable("PLATFORM_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Database=platform_test;Username=platform;Password=platform";
-    public Uri RabbitMq { get; } = new(Environment.GetEnvironmentVariable("PLATFORM_TEST_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5673/platform-test");
-    public string ArtifactsRoot { get; } = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+    public Uri RabbitMq { get; } = new(Environment.GetEnvironmentVariable("PLATFORM_TEST_RABBITMQ")
+        ?? "amqp://guest:guest@127.0.0.1:5673/platform-test");
+    public string ArtifactsRoot { get; } = Path.Combine(Path.GetTempPath(), "platform-e2e-"
+        + Guid.NewGuid().ToString("N")[..8]);
     public string AdminKey { get; } = Secret("PLATFORM_ADMIN_KEY", "admin-key", "plk_e2e_");
     public string InternalSecret { get; } = Secret("PLATFORM_INTERNAL_SECRET", "internal-secret", "e2e-internal-");
     /// <summary>The gateway with the admin key.</summary>
@@ -65,19 +73,23 @@ public sealed class PlatformStack : IAsyncLifetime
     public static HttpClient ClientWithKey(string key)
     {
         var client = new HttpClient { BaseAddress = GatewayAddress, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            key);
         return client;
     }
 
-    public static Uri ServiceAddress(string name) => new($"http://127.0.0.1:{Services.Single(s => s.Name == name).Port}");
+    public static Uri ServiceAddress(string name) =>
+        new($"http://127.0.0.1:{Services.Single(s => s.Name == name).Port}");
 
-    // As infra/test.sh exports it, else the stack's own (from .data when a developer runs dotnet test by hand, else random).
+    // As infra/test.sh exports it, else the stack's own (from .data when a developer runs dotnet test by hand, else
+    // random).
     private static string Secret(string variable, string file, string prefix)
     {
         if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
             return value;
         var path = Path.Combine(RepoRoot, ".data", file);
-        return File.Exists(path) ? File.ReadAllText(path).Trim() : prefix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : prefix
+            + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
     }
 
     public async Task InitializeAsync()
@@ -95,16 +107,19 @@ public sealed class PlatformStack : IAsyncLifetime
     {
         await using var connection = new NpgsqlConnection(PostgresConnection);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(string.Join(";", Schemas.Select(s => $"DROP SCHEMA IF EXISTS {s} CASCADE")), connection);
+        await using var command = new NpgsqlCommand(string.Join(";",
+            Schemas.Select(s => $"DROP SCHEMA IF EXISTS {s} CASCADE")), connection);
         await command.ExecuteNonQueryAsync();
     }
 
-    private void Start(string name, int port, string? instance = null, IReadOnlyDictionary<string, string>? settings = null)
+    private void Start(string name, int port, string? instance = null, IReadOnlyDictionary<string,
+        string>? settings = null)
     {
         var bin = Path.Combine(RepoRoot, "services", name, "bin", Configuration, "net10.0");
         var dll = Path.Combine(bin, name + ".dll");
         if (!File.Exists(dll))
-            throw new FileNotFoundException($"{dll} is missing: build the solution ({Configuration}) before running the end-to-end tests.");
+            throw new FileNotFoundException($"{dll} is missing: build the solution ({Configuration}) before running " +
+                $"the end-to-end tests.");
         // As the image does: "dotnet <Service>.dll" in its folder, everything else from the environment.
         var start = new ProcessStartInfo("dotnet", [dll])
         {
@@ -113,7 +128,8 @@ public sealed class PlatformStack : IAsyncLifetime
             RedirectStandardError = true,
         };
         var env = start.Environment;
-        foreach (var inherited in env.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("ReverseProxy__", StringComparison.Ordinal)).ToList())
+        foreach (var inherited in env.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)
+            || k.StartsWith("ReverseProxy__", StringComparison.Ordinal)).ToList())
             env.Remove(inherited);
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         env["PLATFORM_INTERNAL_SECRET"] = InternalSecret;
@@ -125,7 +141,8 @@ public sealed class PlatformStack : IAsyncLifetime
         env["Artifacts__Root"] = instance is null ? ArtifactsRoot : ArtifactsRoot + "-" + instance;
         env["Services__Ingestion"] = ServiceAddress("Ingestion").ToString();
         env["Services__Training"] = ServiceAddress("Training").ToString();
-        // The tests drive the platform hard with the one admin key; the rate-limit test uses keys with their own limits.
+        // The tests drive the platform hard with the one admin key; the rate-limit test uses keys with their own
+        // limits.
         env["Gateway__RateLimits__RequestsPerSecond"] = "10000";
         env["Gateway__RateLimits__Burst"] = "10000";
         env["Gateway__RateLimits__ConcurrentGenerations"] = "64";
@@ -149,13 +166,16 @@ public sealed class PlatformStack : IAsyncLifetime
             env["Training__WorkerId"] = instance;
         var rules = FaultRules.GetValueOrDefault(name) ?? [];
         for (var i = 0; i < rules.Length; i++)
-            (env[$"FaultInjection__Rules__{i}__Point"], env[$"FaultInjection__Rules__{i}__Match"], env[$"FaultInjection__Rules__{i}__Kind"]) = rules[i];
+            (env[$"FaultInjection__Rules__{i}__Point"], env[$"FaultInjection__Rules__{i}__Match"],
+                env[$"FaultInjection__Rules__{i}__Kind"]) = rules[i];
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = Traces.Address.ToString().TrimEnd('/');
         env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
         env["OTEL_BSP_SCHEDULE_DELAY"] = "500";
         env["OTEL_METRIC_EXPORT_INTERVAL"] = "60000";
-        foreach (var (cluster, clusterPort) in new[] { ("ingestion", 18081), ("tokenization", 18082), ("training", 18083), ("evaluation", 18084), ("generation", 18085) })
-            env[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] = $"http://127.0.0.1:{clusterPort}";
+        foreach (var (cluster, clusterPort) in new[] { ("ingestion", 18081), ("tokenization", 18082),
+            ("training", 18083), ("evaluation", 18084), ("generation", 18085) })
+            env[$"ReverseProxy__Clusters__{cluster}__Destinations__primary__Address"] =
+                $"http://127.0.0.1:{clusterPort}";
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             env[key] = value;
@@ -172,10 +192,12 @@ public sealed class PlatformStack : IAsyncLifetime
 
     /// <summary>
     /// A second instance of a service (e.g. another training worker) on its own port, same database and virtual host;
-    /// the gateway does not route to it. Named <paramref name="instance"/> in the logs; stop it with <see cref="StopAsync"/>.
+    /// the gateway does not route to it. Named <paramref name="instance"/> in the logs; stop it with <see
+    /// cref="StopAsync"/>.
     /// <paramref name="settings"/> are environment variables set on top of the stack's own.
     /// </summary>
-    public void StartInstance(string name, string instance, int port, IReadOnlyDictionary<string, string>? settings = null) =>
+    public void StartInstance(string name, string instance, int port, IReadOnlyDictionary<string,
+        string>? settings = null) =>
         Start(name, port, instance, settings);
 
     public async Task StopAsync(string instance)
@@ -195,7 +217,8 @@ public sealed class PlatformStack : IAsyncLifetime
     /// <summary>The operating-system process id of a running service (e.g. to read its peak memory).</summary>
     public int ProcessIdOf(string name) => _processes.Single(p => p.Name == name).Process.Id;
 
-    /// <summary>kill -9 without a restart (a dead worker that nobody brings back); <see cref="RestartExitedAsync"/> starts it again.</summary>
+    /// <summary>kill -9 without a restart (a dead worker that nobody brings back); <see cref="RestartExitedAsync"/>
+    /// starts it again.</summary>
     public async Task KillAsync(string name)
     {
         var process = _processes.Single(p => p.Name == name).Process;
@@ -219,8 +242,10 @@ public sealed class PlatformStack : IAsyncLifetime
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
     }
 
-    /// <summary>Every log line of every process of <paramref name="name"/> (and its extra instances) so far, restarts included.</summary>
-    public string LogsOf(string name) => string.Join("\n", _processes.Where(p => p.Name.StartsWith(name, StringComparison.Ordinal)).Select(p =>
+    /// <summary>Every log line of every process of <paramref name="name"/> (and its extra instances) so far, restarts
+    /// included.</summary>
+    public string LogsOf(string name) =>
+        string.Join("\n", _processes.Where(p => p.Name.StartsWith(name, StringComparison.Ordinal)).Select(p =>
     {
         lock (p.Log)
             return p.Log.ToString();
@@ -246,7 +271,8 @@ public sealed class PlatformStack : IAsyncLifetime
         while (DateTime.UtcNow < deadline)
         {
             if (_processes.FirstOrDefault(p => p.Process.HasExited) is { Process: not null } dead)
-                throw new InvalidOperationException($"{dead.Name} exited with code {dead.Process.ExitCode}:\n{Tail(dead.Log)}");
+                throw new InvalidOperationException($"{dead.Name} exited with code " +
+                    $"{dead.Process.ExitCode}:\n{Tail(dead.Log)}");
             try
             {
                 using var response = await Gateway.GetAsync("/health/ready");
@@ -261,7 +287,8 @@ public sealed class PlatformStack : IAsyncLifetime
         throw new TimeoutException("The platform did not become ready:\n" + Logs());
     }
 
-    /// <summary>Everything every service has written so far (stdout and stderr), for tests about the logs themselves.</summary>
+    /// <summary>Everything every service has written so far (stdout and stderr), for tests about the logs
+    /// themselves.</summary>
     public string AllLogs() => string.Join("\n", _processes.Select(p =>
     {
         lock (p.Log)
@@ -290,7 +317,8 @@ public sealed class PlatformStack : IAsyncLifetime
         Anonymous.Dispose();
         Traces.Dispose();
         await Bucket.DisposeAsync();
-        foreach (var folder in Directory.GetDirectories(Path.GetDirectoryName(ArtifactsRoot)!, Path.GetFileName(ArtifactsRoot) + "*"))
+        foreach (var folder in Directory.GetDirectories(Path.GetDirectoryName(ArtifactsRoot)!,
+            Path.GetFileName(ArtifactsRoot) + "*"))
             try
             { Directory.Delete(folder, recursive: true); }
             catch (IOException) { }

@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>Personal data redacted before anything is stored, the stored corpus readable only by its owner, deletion complete.</summary>
+/// <summary>Personal data redacted before anything is stored, the stored corpus readable only by its owner, deletion
+/// complete.</summary>
 [Collection(PlatformCollection.Name)]
 public sealed class PrivacyTests(PlatformStack stack)
 {
@@ -17,12 +18,15 @@ public sealed class PrivacyTests(PlatformStack stack)
         "alice.personal@example.com", "+1 415 555 2671", "13800138000", "010-12345678", "192.0.2.44", "2001:db8::7",
         "4111 1111 1111 1111", "11010519491231002X",
     ];
-    private const string Ordinary = "On 2024-01-15 at 10:30:45, version 1.2.3 of build 1.2.3.4.5 sold 1,234,567 copies for 3.14159 each; room 12345.";
+    private const string Ordinary = "On 2024-01-15 at 10:30:45, version 1.2.3 of build 1.2.3.4.5 sold 1,234,567 " +
+        "copies for 3.14159 each; room 12345.";
 
     private static string Corpus() =>
-        string.Join("\n", Personal.Select((p, i) => $"Line {i}: write to {p} now. {Ordinary}")) + "\n" + Api.DemoCorpus[..5_000];
+        string.Join("\n", Personal.Select((p, i) => $"Line {i}: write to {p} now. {Ordinary}")) + "\n"
+        + Api.DemoCorpus[..5_000];
 
-    private static async Task<(HttpStatusCode, JsonNode?)> UploadWithRedactAsync(HttpClient http, string text, string redact, bool redactAfterFile = false)
+    private static async Task<(HttpStatusCode, JsonNode?)> UploadWithRedactAsync(HttpClient http, string text,
+        string redact, bool redactAfterFile = false)
     {
         using var form = new MultipartFormDataContent();
         if (!redactAfterFile)

@@ -12,7 +12,8 @@ namespace Platform.EndToEnd.Tests;
 public sealed class SweepTests(PlatformStack stack)
 {
     private const int SecondWorkerPort = 18086;
-    private const string TinyModel = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
+    private const string TinyModel =
+        "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
 
     private Task<string> TokenizedDatasetAsync(string name, int from) =>
@@ -26,7 +27,8 @@ public sealed class SweepTests(PlatformStack stack)
         stack.StartInstance("Training", "Training-2", SecondWorkerPort);
         try
         {
-            await Api.EventuallyAsync(async () => JsonValue.Create(await Api.ReadyAsync(SecondWorkerPort)), r => r.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
+            await Api.EventuallyAsync(async () => JsonValue.Create(await Api.ReadyAsync(SecondWorkerPort)), r =>
+                r.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
             var (status, created) = await Api.PostJsonAsync(http, "/api/sweeps", $$$"""
                 {"datasetId": "{{{dataset}}}", "registerBest": true,
                  "base": {"name": "sweep-grid", {{{TinyModel}}},
@@ -37,15 +39,20 @@ public sealed class SweepTests(PlatformStack stack)
             var id = created!["id"]!.GetValue<string>();
             Assert.Equal(4, created["runs"]!.AsArray().Count);
 
-            var sweep = await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/sweeps/{id}"), s => s["state"]!.GetValue<string>() != "Running", Deadline, stack.Logs);
+            var sweep = await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/sweeps/{id}"), s =>
+                s["state"]!.GetValue<string>() != "Running", Deadline, stack.Logs);
             Assert.True(sweep["state"]!.GetValue<string>() == "Completed", $"{sweep}\n{stack.Logs()}");
 
-            // The runs, read as runs: every combination of the grid once, each completed and registered as a version of one model.
-            var runs = (await Api.GetOkAsync(http, $"/api/runs?sweepId={id}"))["items"]!.AsArray().Select(r => r!).ToList();
+            // The runs, read as runs: every combination of the grid once, each completed and registered as a version of
+            // one model.
+            var runs = (await Api.GetOkAsync(http, $"/api/runs?sweepId={id}"))["items"]!.AsArray().Select(r =>
+                r!).ToList();
             Assert.Equal(4, runs.Count);
             Assert.All(runs, r => Assert.Equal("Completed", r["state"]!.GetValue<string>()));
             Assert.Equal(["0.0003/1", "0.0003/2", "0.01/1", "0.01/2"],
-                runs.Select(r => $"{r["training"]!["learningRate"]!.GetValue<double>()}/{r["model"]!["nLayer"]!.GetValue<int>()}").Order(StringComparer.Ordinal));
+                runs.Select(r =>
+                $"{r["training"]!["learningRate"]!.GetValue<double>()}/{r["model"]!["nLayer"]!.GetValue<int>()}").Order(
+                StringComparer.Ordinal));
             Assert.Equal(4, (await Api.GetOkAsync(http, "/api/models/sweep-grid"))["versions"]!.AsArray().Count);
 
             // Each run trained once, by one of the two workers, and both workers trained some: the sweep was spread.
@@ -53,37 +60,50 @@ public sealed class SweepTests(PlatformStack stack)
                 Assert.Equal(1, Api.CountOf(stack.LogsOf("Training"), $"run {run["id"]} claimed by"));
             var bySecond = runs.Count(r => stack.LogsOf("Training-2").Contains($"run {r["id"]} claimed by Training-2"));
             Assert.True(bySecond is > 0 and < 4, $"Training-2 trained {bySecond} of the 4 runs\n{stack.Logs()}");
-            // Side by side, not one after another: some two runs' training spans (start to the end of training) overlap,
-            // which one worker cannot do.
-            var spans = runs.Select(r => (Start: r["startedAt"]!.GetValue<DateTimeOffset>(), End: r["trainedAt"]!.GetValue<DateTimeOffset>())).ToList();
-            var overlapping = spans.SelectMany((a, i) => spans.Skip(i + 1).Where(b => a.Start < b.End && b.Start < a.End)).Count();
+            // Side by side, not one after another: some two runs' training spans (start to the end of training)
+            // overlap, which one worker cannot do.
+            var spans = runs.Select(r =>
+                (Start: r["startedAt"]!.GetValue<DateTimeOffset>(),
+                End: r["trainedAt"]!.GetValue<DateTimeOffset>())).ToList();
+            var overlapping = spans.SelectMany((a, i) =>
+                spans.Skip(i + 1).Where(b => a.Start < b.End && b.Start < a.End)).Count();
             Assert.True(overlapping > 0, $"no two runs overlapped: {string.Join(", ", spans)}");
             Assert.InRange(sweep["peakRunsAtOnce"]!.GetValue<int>(), 2, 4);
 
-            // Across machines through the bucket: Training-2 keeps its own artifacts folder, so it trained on token files it
-            // fetched from the bucket, and the checkpoints it wrote reached the bucket, from which Evaluation fetched them.
+            // Across machines through the bucket: Training-2 keeps its own artifacts folder, so it trained on token
+            // files it fetched from the bucket, and the checkpoints it wrote reached the bucket, from which Evaluation
+            // fetched them.
             var secondFolder = stack.ArtifactsRoot + "-Training-2";
-            foreach (var run in runs.Where(r => stack.LogsOf("Training-2").Contains($"run {r["id"]} claimed by Training-2")))
+            foreach (var run in runs.Where(r =>
+                stack.LogsOf("Training-2").Contains($"run {r["id"]} claimed by Training-2")))
             {
                 var key = run["checkpoint"]!["key"]!.GetValue<string>();
                 var written = await File.ReadAllBytesAsync(Path.Combine(secondFolder, key));
                 Assert.Equal(written, await stack.Bucket.RawObjectAsync(key));
                 Assert.Equal(written, await File.ReadAllBytesAsync(Path.Combine(stack.ArtifactsRoot, key)));
             }
-            var tokenizer = Guid.Parse((await Api.GetOkAsync(http, $"/api/tokenizers?datasetId={dataset}"))["items"]![0]!["id"]!.GetValue<string>());
-            Assert.NotEmpty(Directory.GetFiles(Path.Combine(secondFolder, "tokenizers", tokenizer.ToString("N")), "train.*"));
+            var tokenizer = Guid.Parse((await Api.GetOkAsync(http,
+                $"/api/tokenizers?datasetId={dataset}"))["items"]![0]!["id"]!.GetValue<string>());
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(secondFolder, "tokenizers", tokenizer.ToString("N")),
+                "train.*"));
 
             // The best is the run with the lowest validation loss, and the alias "best" points to its version.
             var best = runs.MinBy(r => r["bestValidationLoss"]!.GetValue<double>())!;
             Assert.Equal(best["id"]!.GetValue<string>(), sweep["best"]!["runId"]!.GetValue<string>());
             Assert.Equal(best["bestValidationLoss"]!.GetValue<double>(), sweep["best"]!["value"]!.GetValue<double>());
-            Assert.Equal(best["model"]!["nLayer"]!.GetValue<int>(), sweep["best"]!["parameters"]!["model.nLayer"]!.GetValue<int>());
+            Assert.Equal(best["model"]!["nLayer"]!.GetValue<int>(),
+                sweep["best"]!["parameters"]!["model.nLayer"]!.GetValue<int>());
             var aliases = await Api.EventuallyAsync(() => Api.GetOkAsync(http, "/api/models/sweep-grid/aliases"),
-                a => a["aliases"]!.AsArray().Any(x => x!["alias"]!.GetValue<string>() == "best"), TimeSpan.FromSeconds(30), stack.Logs);
-            Assert.Equal(best["modelVersion"]!.GetValue<int>(), aliases["aliases"]!.AsArray().Single(x => x!["alias"]!.GetValue<string>() == "best")!["version"]!.GetValue<int>());
+                a => a["aliases"]!.AsArray().Any(x => x!["alias"]!.GetValue<string>() == "best"),
+                TimeSpan.FromSeconds(30), stack.Logs);
+            Assert.Equal(best["modelVersion"]!.GetValue<int>(),
+                aliases["aliases"]!.AsArray().Single(x =>
+                x!["alias"]!.GetValue<string>() == "best")!["version"]!.GetValue<int>());
             Assert.Equal($"sweep {id}", aliases["history"]!.AsArray().First()!["by"]!.GetValue<string>());
             Assert.Equal(4, sweep["runsByState"]!["Completed"]!.GetValue<int>());
-            Assert.Contains(id, (await Api.GetOkAsync(http, "/api/sweeps?state=Completed"))["items"]!.AsArray().Select(s => s!["id"]!.GetValue<string>()));
+            Assert.Contains(id,
+                (await Api.GetOkAsync(http, "/api/sweeps?state=Completed"))["items"]!.AsArray().Select(s =>
+                s!["id"]!.GetValue<string>()));
         }
         finally
         {
@@ -104,7 +124,8 @@ public sealed class SweepTests(PlatformStack stack)
         Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {created}");
         var id = created!["id"]!.GetValue<string>();
         Assert.Equal(11, created["seed"]!.GetValue<int>());
-        var rates = created["runs"]!.AsArray().Select(r => r!["parameters"]!["training.learningRate"]!.GetValue<double>()).ToList();
+        var rates = created["runs"]!.AsArray().Select(r =>
+            r!["parameters"]!["training.learningRate"]!.GetValue<double>()).ToList();
         Assert.Equal(3, rates.Distinct().Count());
         Assert.All(rates, r => Assert.InRange(r, 0.0001, 0.01));
         await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/sweeps/{id}"),
@@ -112,7 +133,8 @@ public sealed class SweepTests(PlatformStack stack)
 
         var (cancelled, _) = await Api.PostJsonAsync(http, $"/api/sweeps/{id}/cancel", "{}");
         Assert.Equal(HttpStatusCode.Accepted, cancelled);
-        var sweep = await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/sweeps/{id}"), s => s["state"]!.GetValue<string>() != "Running", Deadline, stack.Logs);
+        var sweep = await Api.EventuallyAsync(() => Api.GetOkAsync(http, $"/api/sweeps/{id}"), s =>
+            s["state"]!.GetValue<string>() != "Running", Deadline, stack.Logs);
         Assert.Equal("Cancelled", sweep["state"]!.GetValue<string>());
         Assert.All(sweep["runs"]!.AsArray(), r => Assert.Equal("Cancelled", r!["state"]!.GetValue<string>()));
         Assert.Null(sweep["best"]);
@@ -148,7 +170,8 @@ public sealed class SweepTests(PlatformStack stack)
             "grid": {"training.learningRate": "fast"}, "objective": "accuracy", "registerBest": {"alias": "Latest!"}
             """));
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal(["objective", "registerBest.alias"], body!["errors"]!.AsObject().Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["objective", "registerBest.alias"],
+            body!["errors"]!.AsObject().Select(e => e.Key).Order(StringComparer.Ordinal));
 
         (status, body) = await Api.PostJsonAsync(http, "/api/sweeps", Sweep("""
             "grid": {"training.learningRate": "fast"}

@@ -35,7 +35,8 @@ public class BeamSearchTests
     [Fact]
     public void Beam_search_finds_the_most_likely_sequence_that_greedy_decoding_misses()
     {
-        // By hand: "b </s>" has probability 0.4 · 0.9 = 0.36; the best sequence starting with a is "a </s>" at 0.6 · 1/3 = 0.2.
+        // By hand: "b </s>" has probability 0.4 · 0.9 = 0.36; the best sequence starting with a is "a </s>" at 0.6 ·
+        // 1/3 = 0.2.
         var greedy = BeamSearch.Search(Toy(), Specials, new BeamSearchOptions(1, 5, LengthPenalty: 0));
         Assert.Equal(3, greedy.Tokens[0]);
         var beam = BeamSearch.Search(Toy(), Specials, new BeamSearchOptions(2, 5, LengthPenalty: 0));
@@ -64,7 +65,8 @@ public class BeamSearchTests
         });
         var free = BeamSearch.Search(session, Specials, new BeamSearchOptions(2, 6, LengthPenalty: 0));
         Assert.Equal([3, 4, 3, 4, 3, 4], free.Tokens);
-        var limited = BeamSearch.Search(session, Specials, new BeamSearchOptions(2, 6, LengthPenalty: 0, NoRepeatNgramSize: 2));
+        var limited = BeamSearch.Search(session, Specials,
+            new BeamSearchOptions(2, 6, LengthPenalty: 0, NoRepeatNgramSize: 2));
         var bigrams = limited.Tokens.Zip(limited.Tokens.Skip(1)).ToList();
         Assert.Equal(bigrams.Count, bigrams.Distinct().Count());
     }

@@ -13,7 +13,8 @@ public class ContinuousBatcherTests
         return model;
     }
 
-    private static async Task<int[]> ReadAll(DecodingSequence sequence) => (await ReadTokens(sequence)).Select(t => t.Id).ToArray();
+    private static async Task<int[]> ReadAll(DecodingSequence sequence) =>
+        (await ReadTokens(sequence)).Select(t => t.Id).ToArray();
 
     private static async Task<SampledToken[]> ReadTokens(DecodingSequence sequence)
     {
@@ -23,7 +24,8 @@ public class ContinuousBatcherTests
         return [.. tokens];
     }
 
-    private static int[] Prompt(int seed, int length) => Enumerable.Range(0, length).Select(i => (seed * 7 + i * 13) % 50).ToArray();
+    private static int[] Prompt(int seed, int length) =>
+        Enumerable.Range(0, length).Select(i => (seed * 7 + i * 13) % 50).ToArray();
 
     public static TheoryData<bool> PackedOrNot => new() { false, true };
 
@@ -66,7 +68,8 @@ public class ContinuousBatcherTests
             cases.Add(0.9, 128, 1, packed); // seeded sampling
             cases.Add(0.0, 128, 2, packed); // two threads: LibTorch's products split their rows between them
             cases.Add(0.9, 128, 2, packed);
-            cases.Add(0.0, 24, 2, packed);  // greedy across several window restarts (each 24 positions, restarting at 12)
+            // greedy across several window restarts (each 24 positions, restarting at 12)
+            cases.Add(0.0, 24, 2, packed);
             cases.Add(0.8, 24, 1, packed);  // seeded sampling across window restarts
         }
         return cases;
@@ -74,7 +77,8 @@ public class ContinuousBatcherTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task A_requests_tokens_are_the_same_alone_and_in_a_batch_of_16(double temperature, int blockSize, int threads, bool packedWeights)
+    public async Task A_requests_tokens_are_the_same_alone_and_in_a_batch_of_16(double temperature, int blockSize,
+        int threads, bool packedWeights)
     {
         var threadsBefore = get_num_threads();
         set_num_threads(threads);
@@ -85,7 +89,8 @@ public class ContinuousBatcherTests
             var target = new SamplingOptions(80, temperature, TopK: 20, Seed: 11) { FrequencyPenalty = 0.3 };
             int[] prompt = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7];
 
-            // Tokens and their log-probabilities, compared bit for bit: a rounding difference anywhere in the step shows.
+            // Tokens and their log-probabilities, compared bit for bit: a rounding difference anywhere in the step
+            // shows.
             SampledToken[] alone;
             using (var batcher = new ContinuousBatcher(model, null, null, options))
                 alone = await ReadTokens(batcher.TrySubmit(prompt, [target])![0]);
@@ -97,12 +102,14 @@ public class ContinuousBatcherTests
             {
                 var others = new List<Task<int[]>>();
                 for (var i = 0; i < 8; i++)
-                    others.Add(ReadAll(batcher.TrySubmit(Prompt(i, 3 + i * 5 % 20), [new SamplingOptions(10 + i * 17, i % 2 == 0 ? 0 : 1.0, Seed: i)])![0]));
+                    others.Add(ReadAll(batcher.TrySubmit(Prompt(i, 3 + i * 5 % 20),
+                        [new SamplingOptions(10 + i * 17, i % 2 == 0 ? 0 : 1.0, Seed: i)])![0]));
                 var mine = ReadTokens(batcher.TrySubmit(prompt, [target])![0]);
                 for (var i = 8; i < 15; i++)
                 {
                     await Task.Delay(5);
-                    others.Add(ReadAll(batcher.TrySubmit(Prompt(i, 1 + i), [new SamplingOptions(40 + i, 0.7, TopK: 5, Seed: i)])![0]));
+                    others.Add(ReadAll(batcher.TrySubmit(Prompt(i, 1 + i),
+                        [new SamplingOptions(40 + i, 0.7, TopK: 5, Seed: i)])![0]));
                 }
                 Assert.Equal(alone, await mine);
                 await Task.WhenAll(others);
@@ -120,7 +127,9 @@ public class ContinuousBatcherTests
         using var model = Model(64);
         using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions());
         int[] prompt = [1, 2, 3];
-        var sequences = batcher.TrySubmit(prompt, [new SamplingOptions(30, 1.0, Seed: 5), new SamplingOptions(30, 1.0, Seed: 6), new SamplingOptions(30, 1.0, Seed: 5)])!;
+        var sequences = batcher.TrySubmit(prompt,
+            [new SamplingOptions(30, 1.0, Seed: 5), new SamplingOptions(30, 1.0, Seed: 6),
+            new SamplingOptions(30, 1.0, Seed: 5)])!;
         var results = await Task.WhenAll(sequences.Select(ReadAll));
         Assert.Equal(results[0], results[2]);
         Assert.NotEqual(results[0], results[1]);
@@ -196,9 +205,11 @@ public class ContinuousBatcherTests
         var perSlot = SlotKvCache.BytesPerSlot(model.Config, ScalarType.Float32);
         // 2 layers × (keys + values) × 64 positions × 32 wide × 4 bytes.
         Assert.Equal(2 * 2 * 64 * 32 * 4, perSlot);
-        using (var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { CacheBytes = 5 * perSlot + perSlot / 2 }))
+        using (var batcher = new ContinuousBatcher(model, null, null,
+            new ContinuousBatchingOptions { CacheBytes = 5 * perSlot + perSlot / 2 }))
             Assert.Equal(5, batcher.Capacity);
-        using (var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { CacheBytes = 1000 * perSlot }))
+        using (var batcher = new ContinuousBatcher(model, null, null,
+            new ContinuousBatchingOptions { CacheBytes = 1000 * perSlot }))
             Assert.Equal(64, batcher.Capacity);
         using (var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { CacheBytes = 1 }))
             Assert.Equal(1, batcher.Capacity);

@@ -10,7 +10,8 @@ public class EncoderDecoderTests
     private static readonly PairSpecialIds Specials = new(0, 1, 2);
 
     internal static EncoderDecoderConfig Config(bool shared = true, double dropout = 0.0, bool bias = true) =>
-        new(SourceVocabSize: 20, TargetVocabSize: shared ? 20 : 17, NEncoderLayer: 2, NDecoderLayer: 2, NHead: 2, NEmbd: 32,
+        new(SourceVocabSize: 20, TargetVocabSize: shared ? 20 : 17, NEncoderLayer: 2, NDecoderLayer: 2, NHead: 2,
+        NEmbd: 32,
             MaxSourceLength: 16, MaxTargetLength: 16, Specials, Specials, shared, dropout, bias);
 
     private static EncoderDecoder Model(EncoderDecoderConfig? config = null, int seed = 5)
@@ -21,7 +22,8 @@ public class EncoderDecoderTests
         return model;
     }
 
-    private static Tensor Ids(params long[][] rows) => tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]);
+    private static Tensor Ids(params long[][] rows) =>
+        tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]);
 
     [Theory]
     [InlineData(true, true)]
@@ -61,7 +63,8 @@ public class EncoderDecoderTests
         var paddedSource = Ids([7, 8, 9, 2, 0, 0, 0], [3, 4, 5, 6, 10, 11, 2]);
         var paddedTarget = Ids([1, 5, 6, 0, 0], [1, 9, 9, 9, 9]);
         var padded = model.forward(paddedSource, paddedTarget);
-        Assert.True(plain[0].allclose(padded[0, ..3], rtol: 1e-5, atol: 1e-5), "padding changed the real positions' logits");
+        Assert.True(plain[0].allclose(padded[0, ..3], rtol: 1e-5, atol: 1e-5),
+            "padding changed the real positions' logits");
         // What the padding holds is irrelevant too: its embedding is masked out of every attention.
         var otherPadding = model.forward(Ids([7, 8, 9, 2, 0, 0, 0]), Ids([1, 5, 6, 0, 0]));
         Assert.True(padded[0].allclose(otherPadding[0], rtol: 1e-5, atol: 1e-5));
@@ -80,7 +83,8 @@ public class EncoderDecoderTests
         var real = logits[.., ..3, ..20];
         var logProbabilities = nn.functional.log_softmax(real, -1)[0];
 
-        // By hand: mean over the three real labels of −log p(label); smoothing ε adds ε·(mean over classes of −log p − nll).
+        // By hand: mean over the three real labels of −log p(label); smoothing ε adds ε·(mean over classes of −log p −
+        // nll).
         double nll = 0, uniform = 0;
         long[] expected = [5, 6, 2];
         for (var t = 0; t < 3; t++)
@@ -98,7 +102,8 @@ public class EncoderDecoderTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Cached_decoding_gives_the_tokens_of_recomputation_for_greedy_sampling_and_beam_search(bool sharedEmbeddings)
+    public void Cached_decoding_gives_the_tokens_of_recomputation_for_greedy_sampling_and_beam_search(
+        bool sharedEmbeddings)
     {
         using var model = Model(Config(sharedEmbeddings), seed: sharedEmbeddings ? 8 : 12);
         int[] source = [4, 9, 12, 3, 7, 2];
@@ -144,14 +149,17 @@ public class EncoderDecoderTests
             using var batches = PairBatches.FromFile(path, config, CPU);
             using var straight = Model(config with { }, seed: 1);
             var uninterrupted = new CheckpointRecorder();
-            new Trainer(options).Train(new EncoderDecoderTraining(straight, batches, batches, 0.1), uninterrupted, CancellationToken.None);
+            new Trainer(options).Train(new EncoderDecoderTraining(straight, batches, batches, 0.1), uninterrupted,
+                CancellationToken.None);
 
             using var resumedModel = Model(config, seed: 77);
             var resumed = new CheckpointRecorder();
             using var checkpoint = new MemoryStream(uninterrupted.Checkpoints[10]);
-            var outcome = new Trainer(options).Train(new EncoderDecoderTraining(resumedModel, batches, batches, 0.1), resumed, CancellationToken.None, checkpoint);
+            var outcome = new Trainer(options).Train(new EncoderDecoderTraining(resumedModel, batches, batches, 0.1),
+                resumed, CancellationToken.None, checkpoint);
             Assert.Equal(10, outcome.StartStep);
-            Assert.Equal(uninterrupted.Steps.Where(s => s.Step >= 10).Select(s => s.Loss), resumed.Steps.Select(s => s.Loss));
+            Assert.Equal(uninterrupted.Steps.Where(s => s.Step >= 10).Select(s => s.Loss),
+                resumed.Steps.Select(s => s.Loss));
             Assert.True(uninterrupted.Steps[^1].Loss < uninterrupted.Steps[0].Loss, "the loss did not fall");
         }
         finally
@@ -167,7 +175,8 @@ public class EncoderDecoderTests
         using var model = Model(Config(shared: false));
         model.train();
         using var scope = NewDisposeScope();
-        var (source, input, labels) = (Ids([7, 8, 9, 2, 0], [3, 4, 5, 6, 2]), Ids([1, 5, 6, 0], [1, 9, 9, 9]), Ids([5, 6, 2, 0], [9, 9, 9, 2]));
+        var (source, input, labels) = (Ids([7, 8, 9, 2, 0], [3, 4, 5, 6, 2]), Ids([1, 5, 6, 0], [1, 9, 9, 9]),
+            Ids([5, 6, 2, 0], [9, 9, 9, 2]));
         // Target ids stay below the separate target vocabulary (17).
         var fp32 = model.Loss(model.forward(source, input), labels);
         model.ComputeType = ScalarType.BFloat16;
@@ -175,7 +184,8 @@ public class EncoderDecoderTests
         Assert.Equal(fp32.item<float>(), bf16.item<float>(), 1);
         bf16.backward();
         // Every parameter learns, the unshared source embedding and the cross-attention included (padding rows aside).
-        Assert.All(model.named_parameters(), p => Assert.True(p.parameter.grad is not null && p.parameter.grad.abs().sum().item<float>() > 0, p.name));
+        Assert.All(model.named_parameters(), p =>
+            Assert.True(p.parameter.grad is not null && p.parameter.grad.abs().sum().item<float>() > 0, p.name));
     }
 
     [Fact]
@@ -198,7 +208,8 @@ public class EncoderDecoderTests
 
 public class PairFileTests
 {
-    /// <summary>Pairs whose target is the source's ids (3..19) in reverse, of lengths 1 to 8, and the sidecar.</summary>
+    /// <summary>Pairs whose target is the source's ids (3..19) in reverse, of lengths 1 to 8, and the
+    /// sidecar.</summary>
     internal static string WriteCopyTask(string path, int count)
     {
         var random = new Random(3);
@@ -222,7 +233,8 @@ public class PairFileTests
             Assert.Equal(50, reader.Count);
             var lengths = Enumerable.Range(0, 50).Select(reader.TargetLength).ToArray();
             Assert.Equal(lengths.Order(), lengths);
-            Assert.All(Enumerable.Range(0, 50), i => Assert.Equal(reader.Source(i).Reverse().Select(x => x % 17), reader.Target(i)));
+            Assert.All(Enumerable.Range(0, 50), i =>
+                Assert.Equal(reader.Source(i).Reverse().Select(x => x % 17), reader.Target(i)));
 
             using var batches = new PairBatches(PairFile.Open(path), EncoderDecoderTests.Config(), CPU);
             using var scope = NewDisposeScope();

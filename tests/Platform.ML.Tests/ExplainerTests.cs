@@ -83,13 +83,17 @@ public class ExplainerTests
 
         int[] prompt = [5, 2, 7, 1, 5, 2, 7, 1, 5, 2, 7, 1];
         var explanation = Explainer.Explain(model, prompt, []);
-        // The next token (position 12) copies position 8; the last query is position 11, three back from it... 11 − 3 = 8.
+        // The next token (position 12) copies position 8; the last query is position 11, three back from it... 11 − 3 =
+        // 8.
         Assert.Equal(5, explanation.Next.Id);
         var last = prompt.Length - 1;
-        var attention = Enumerable.Range(0, prompt.Length).Select(k => explanation.Attention[0].Average(head => head[last][k])).ToArray();
+        var attention = Enumerable.Range(0, prompt.Length).Select(k =>
+            explanation.Attention[0].Average(head => head[last][k])).ToArray();
         Assert.Equal(last - 3, Array.IndexOf(attention, attention.Max()));
         var saliency = explanation.Saliency.Select(Math.Abs).ToArray();
-        Assert.True(last - 3 == Array.IndexOf(saliency, saliency.Max()), string.Join(", ", explanation.Saliency.Select(v => v.ToString("F3"))) + " | " + string.Join(", ", attention.Select(v => v.ToString("F3"))));
+        Assert.True(last - 3 == Array.IndexOf(saliency, saliency.Max()),
+            string.Join(", ", explanation.Saliency.Select(v => v.ToString("F3"))) + " | "
+            + string.Join(", ", attention.Select(v => v.ToString("F3"))));
     }
 
     [Fact]
@@ -119,7 +123,8 @@ public class ExplainerTests
 
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var logits = model.forward(tensor(source.Select(i => (long)i).ToArray()).unsqueeze(0), tensor(new long[] { 1, 7, 8 }).unsqueeze(0));
+        var logits = model.forward(tensor(source.Select(i => (long)i).ToArray()).unsqueeze(0),
+            tensor(new long[] { 1, 7, 8 }).unsqueeze(0));
         var logProbabilities = nn.functional.log_softmax(logits[0], -1);
         Assert.Equal(logProbabilities[0, 7].item<float>(), explanation.Predictions[0].LogProbability, 4);
         Assert.Equal(logProbabilities[1, 8].item<float>(), explanation.Predictions[1].LogProbability, 4);

@@ -7,7 +7,12 @@ namespace Platform.ML.Tests;
 public class FlatAdamWTests
 {
     private static readonly GptConfig Config = new(8, 16, 2, 2, 32);
-    private static readonly Trainer Trainer = new(new TrainerOptions { LearningRate = 0.01, WeightDecay = 0.1, Beta2 = 0.99 });
+    private static readonly Trainer Trainer = new(new TrainerOptions
+    {
+        LearningRate = 0.01,
+        WeightDecay = 0.1,
+        Beta2 = 0.99
+    });
 
     [Fact]
     public void Its_clipping_matches_torch_clip_grad_norm()
@@ -88,7 +93,8 @@ public class FlatAdamWTests
         TrainingCheckpoint.Restore(saved, restoredModel, restoredOptimizer, new Generator(1));
         foreach (var (expected, actual) in model.parameters().Zip(restoredModel.parameters()))
             Assert.True(actual.eq(expected).all().item<bool>());
-        var states = optimizer.state_dict().State.Cast<TorchSharp.Modules.AdamW.State>().Zip(restoredOptimizer.state_dict().State.Cast<TorchSharp.Modules.AdamW.State>());
+        var states = optimizer.state_dict().State.Cast<TorchSharp.Modules.AdamW.State>().Zip(
+            restoredOptimizer.state_dict().State.Cast<TorchSharp.Modules.AdamW.State>());
         foreach (var (expected, actual) in states)
         {
             Assert.Equal(1, actual.step);
@@ -106,7 +112,8 @@ public class FlatAdamWTests
             Assert.True(actual.eq(expected).all().item<bool>());
     }
 
-    /// <summary>Two identical models (the same seed): one with TorchSharp's AdamW, one with the same AdamW under FlatAdamW.</summary>
+    /// <summary>Two identical models (the same seed): one with TorchSharp's AdamW, one with the same AdamW under
+    /// FlatAdamW.</summary>
     private sealed class Twins : IDisposable
     {
         public Gpt Reference { get; }

@@ -2,7 +2,8 @@ using Platform.ML;
 
 namespace Platform.ML.Tests;
 
-/// <summary>The estimate's arithmetic against the model itself (its parameters) and against hand computation (tokens, FLOPs, optimiser bytes).</summary>
+/// <summary>The estimate's arithmetic against the model itself (its parameters) and against hand computation (tokens,
+/// FLOPs, optimiser bytes).</summary>
 public class GptEstimateTests
 {
     [Theory]
@@ -14,14 +15,16 @@ public class GptEstimateTests
         var config = new GptConfig(vocab, block, layers, heads, width, Bias: bias);
         using var model = new Gpt(config);
         var actual = model.parameters().Sum(p => p.numel());
-        Assert.Equal(actual, GptEstimate.For(config, 1, 1, 1, bf16: false, recompute: false, baselineBytes: 0).Parameters);
+        Assert.Equal(actual,
+            GptEstimate.For(config, 1, 1, 1, bf16: false, recompute: false, baselineBytes: 0).Parameters);
     }
 
     [Fact]
     public void Tokens_flops_and_optimiser_memory_follow_from_the_shape()
     {
         var config = new GptConfig(65, 64, 4, 4, 128);
-        var e = GptEstimate.For(config, batchSize: 12, gradientAccumulationSteps: 2, maxSteps: 100, bf16: false, recompute: false, baselineBytes: 1000);
+        var e = GptEstimate.For(config, batchSize: 12, gradientAccumulationSteps: 2, maxSteps: 100, bf16: false,
+            recompute: false, baselineBytes: 1000);
         Assert.Equal(12L * 64 * 2, e.TokensPerStep);
         Assert.Equal(12L * 64 * 2 * 100, e.Tokens);
         Assert.Equal(6.0 * e.Parameters * e.Tokens, e.TrainingFlops);

@@ -11,7 +11,8 @@ namespace Platform.ML.Tests;
 public class GptImportTests
 {
     private static readonly GptConfig Small = new(VocabSize: 70, BlockSize: 16, NLayer: 2, NHead: 2, NEmbd: 32);
-    private static readonly string[] Conv1D = ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"];
+    private static readonly string[] Conv1D = ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
+        "mlp.c_proj.weight"];
 
     private static Gpt Trained()
     {
@@ -20,13 +21,22 @@ public class GptImportTests
         var random = new Random(3);
         var ids = Enumerable.Range(0, 3000).Select(i => i % 7 == 0 ? random.Next(70) : (i * 5) % 70).ToArray();
         using var train = new TokenBatches(ids, 16, CPU);
-        new Trainer(new TrainerOptions { MaxSteps = 30, BatchSize = 8, EvalInterval = 30, EvalIters = 1, LogInterval = 100, WarmupSteps = 2 })
+        new Trainer(new TrainerOptions
+        {
+            MaxSteps = 30,
+            BatchSize = 8,
+            EvalInterval = 30,
+            EvalIters = 1,
+            LogInterval = 100,
+            WarmupSteps = 2
+        })
             .Train(model, train, train, new CheckpointRecorder(), CancellationToken.None);
         model.eval();
         return model;
     }
 
-    /// <summary>The model under Hugging Face GPT-2's names: no prefix, Conv1D (in, out) matrices, and GPT-2's causal-mask buffers.</summary>
+    /// <summary>The model under Hugging Face GPT-2's names: no prefix, Conv1D (in, out) matrices, and GPT-2's
+    /// causal-mask buffers.</summary>
     private static string WriteGpt2Layout(Gpt model, Func<string, string>? rename = null, string? drop = null)
     {
         var tensors = new List<(string Name, float[] Values, long[] Shape)>();
@@ -78,7 +88,8 @@ public class GptImportTests
         try
         {
             // GPT-2's own activation is gelu_new; this model was trained with nanoGPT's exact GELU, as its config says.
-            var imported = GptImport.Import(path, 70, new JsonObject { ["n_head"] = 2, ["activation_function"] = "gelu" });
+            var imported = GptImport.Import(path, 70,
+                new JsonObject { ["n_head"] = 2, ["activation_function"] = "gelu" });
             using var loaded = imported.Model;
             Assert.Equal(GptImport.HuggingFaceGpt2, imported.Layout);
             Assert.Equal(Small, loaded.Config);
@@ -114,10 +125,12 @@ public class GptImportTests
     public void Missing_surplus_and_misshapen_tensors_are_each_named()
     {
         using var model = Trained();
-        var path = WriteGpt2Layout(model, rename: n => n == "h.1.mlp.c_fc.bias" ? "h.1.mlp.c_fc.scale" : n, drop: "ln_f.weight");
+        var path = WriteGpt2Layout(model, rename: n => n == "h.1.mlp.c_fc.bias" ? "h.1.mlp.c_fc.scale" : n,
+            drop: "ln_f.weight");
         try
         {
-            var error = Assert.Throws<ImportException>(() => GptImport.Import(path, 70, new JsonObject { ["n_head"] = 2 }));
+            var error = Assert.Throws<ImportException>(() =>
+                GptImport.Import(path, 70, new JsonObject { ["n_head"] = 2 }));
             Assert.Contains("h.1.mlp.c_fc.bias: missing", error.Problems);
             Assert.Contains("ln_f.weight: missing", error.Problems);
             Assert.Contains("h.1.mlp.c_fc.scale: not a weight of this 2-layer GPT", error.Problems);
@@ -146,7 +159,8 @@ public class GptImportTests
         // c_fc = identity on the first unit, c_proj reads it back: the MLP computes the activation of its input.
         foreach (var m in new[] { mlp, exact })
             foreach (var (name, p) in m.named_parameters())
-                p.copy_(name == "c_fc.weight" ? tensor(new float[] { 1, 0, 0, 0 }).view(4, 1) : name == "c_proj.weight" ? tensor(new float[] { 1, 0, 0, 0 }).view(1, 4) : zeros_like(p));
+                p.copy_(name == "c_fc.weight" ? tensor(new float[] { 1, 0, 0, 0 }).view(4, 1) : name == "c_proj.weight"
+                    ? tensor(new float[] { 1, 0, 0, 0 }).view(1, 4) : zeros_like(p));
         var one = ones(1, 1, 1);
         Assert.Equal(0.8411920, mlp.forward(one).item<float>(), 6);
         Assert.Equal(0.8413447, exact.forward(one).item<float>(), 6);
@@ -156,12 +170,15 @@ public class GptImportTests
     public void A_byte_level_bpe_tokenizer_json_in_gpt2s_format_loads()
     {
         // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the others for code points from 256 up.
-        var printable = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1)).Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToList();
+        var printable = Enumerable.Range('!', '~' - '!'
+            + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1)).Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToList();
         var symbols = new string[256];
         var next = 256;
         for (var b = 0; b < 256; b++)
             symbols[b] = char.ConvertFromUtf32(printable.Contains(b) ? b : next++);
-        var ordered = printable.Select(b => symbols[b]).Concat(Enumerable.Range(0, 256).Where(b => !printable.Contains(b)).Select(b => symbols[b])).ToList();
+        var ordered = printable.Select(b =>
+            symbols[b]).Concat(Enumerable.Range(0, 256).Where(b => !printable.Contains(b)).Select(b =>
+            symbols[b])).ToList();
         var vocab = new JsonObject();
         foreach (var (symbol, id) in ordered.Select((s, i) => (s, i)))
             vocab[symbol] = id;
@@ -171,11 +188,34 @@ public class GptImportTests
         var json = new JsonObject
         {
             ["version"] = "1.0",
-            ["added_tokens"] = new JsonArray(new JsonObject { ["id"] = 259, ["content"] = "<|endoftext|>", ["special"] = true }),
+            ["added_tokens"] = new JsonArray(new JsonObject
+            {
+                ["id"] = 259,
+                ["content"] = "<|endoftext|>",
+                ["special"] = true
+            }),
             ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true },
-            ["post_processor"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = false, ["use_regex"] = true },
-            ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "ByteLevel",
+                ["add_prefix_space"] = false,
+                ["trim_offsets"] = true,
+                ["use_regex"] = true
+            },
+            ["post_processor"] = new JsonObject
+            {
+                ["type"] = "ByteLevel",
+                ["add_prefix_space"] = true,
+                ["trim_offsets"] = false,
+                ["use_regex"] = true
+            },
+            ["decoder"] = new JsonObject
+            {
+                ["type"] = "ByteLevel",
+                ["add_prefix_space"] = true,
+                ["trim_offsets"] = true,
+                ["use_regex"] = true
+            },
             ["model"] = new JsonObject
             {
                 ["type"] = "BPE",

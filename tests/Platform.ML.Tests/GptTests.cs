@@ -31,8 +31,10 @@ public class GptTests
         var b = tensor(new long[] { 1, 2, 3, 4, 10, 0, 9, 1 }).unsqueeze(0);
         var la = model.forward(a);
         var lb = model.forward(b);
-        Assert.True(la[0, ..4].allclose(lb[0, ..4], rtol: 0, atol: 1e-6), "earlier positions changed when later tokens changed");
-        Assert.False(la[0, 4..].allclose(lb[0, 4..], rtol: 0, atol: 1e-3), "later positions should see their own new tokens");
+        Assert.True(la[0, ..4].allclose(lb[0, ..4], rtol: 0, atol: 1e-6),
+            "earlier positions changed when later tokens changed");
+        Assert.False(la[0, 4..].allclose(lb[0, 4..], rtol: 0, atol: 1e-3),
+            "later positions should see their own new tokens");
     }
 
     [Fact]
@@ -48,7 +50,8 @@ public class GptTests
         var la = model.forward(a);
         manual_seed(8);
         var lb = model.forward(b);
-        Assert.True(la[0, ..4].allclose(lb[0, ..4], rtol: 0, atol: 1e-6), "earlier positions changed when later tokens changed");
+        Assert.True(la[0, ..4].allclose(lb[0, ..4], rtol: 0, atol: 1e-6),
+            "earlier positions changed when later tokens changed");
         Assert.False(la[0, 4..].allclose(lb[0, 4..], rtol: 0, atol: 1e-3));
     }
 
@@ -70,7 +73,8 @@ public class GptTests
     [Theory]
     [InlineData(ScalarType.Float32, 1e-5)]
     [InlineData(ScalarType.BFloat16, 2e-2)]
-    public void Training_attention_without_dropout_matches_the_fused_kernel_forward_and_backward(ScalarType compute, double tolerance)
+    public void Training_attention_without_dropout_matches_the_fused_kernel_forward_and_backward(ScalarType compute,
+        double tolerance)
     {
         // Training on the CPU writes attention out where the fused kernel is slower (bf16; fp32 up to 256 positions);
         // outside training the fused kernel runs. Both must give the same logits and the same gradients.
@@ -93,7 +97,8 @@ public class GptTests
 
         Assert.True(written.allclose(fused, rtol: tolerance, atol: tolerance), "logits differ");
         for (var i = 0; i < writtenGrads.Length; i++)
-            Assert.True(writtenGrads[i].allclose(fusedGrads[i], rtol: tolerance, atol: tolerance), $"gradient {i} differs");
+            Assert.True(writtenGrads[i].allclose(fusedGrads[i], rtol: tolerance, atol: tolerance),
+                $"gradient {i} differs");
     }
 
     [Fact]

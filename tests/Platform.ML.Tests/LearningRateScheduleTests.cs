@@ -4,7 +4,8 @@ namespace Platform.ML.Tests;
 
 public class LearningRateScheduleTests
 {
-    private static readonly LearningRateSchedule Schedule = new(PeakRate: 1e-3, MinRate: 1e-4, WarmupSteps: 100, DecaySteps: 2000);
+    private static readonly LearningRateSchedule Schedule = new(PeakRate: 1e-3, MinRate: 1e-4, WarmupSteps: 100,
+        DecaySteps: 2000);
 
     [Fact]
     public void Warmup_rises_linearly_to_the_peak()
@@ -37,7 +38,8 @@ public class LearningRateScheduleTests
         Assert.Equal(new TrainerOptions(), TrainerOptions.From(new Platform.Contracts.TrainingSpec(), logInterval: 10));
 
         // No floor given: a tenth of the learning rate, at the end of the cosine decay (nanoGPT's min_lr = lr / 10).
-        var options = TrainerOptions.From(new Platform.Contracts.TrainingSpec { LearningRate = 3e-3, MaxSteps = 500 }, 10);
+        var options = TrainerOptions.From(new Platform.Contracts.TrainingSpec { LearningRate = 3e-3, MaxSteps = 500 },
+            10);
         Assert.Equal(3e-4, options.Schedule.At(500), 12);
         // Warm-up longer than the run is cut to the run.
         var shortRun = new TrainerOptions { LearningRate = 1e-3, WarmupSteps = 100, MaxSteps = 40 };

@@ -7,12 +7,14 @@ namespace Platform.ML.Tests;
 public class LoraTests
 {
     private static readonly GptConfig Small = new(VocabSize: 65, BlockSize: 32, NLayer: 2, NHead: 2, NEmbd: 64);
-    private static readonly LoraConfig Both = new(Rank: 4, Alpha: 8, Dropout: 0.0, Targets: [LoraTargets.Attention, LoraTargets.Mlp]);
+    private static readonly LoraConfig Both = new(Rank: 4, Alpha: 8, Dropout: 0.0,
+        Targets: [LoraTargets.Attention, LoraTargets.Mlp]);
 
     /// <summary>The demo corpus, char-encoded over its own alphabet (65 characters).</summary>
     private static readonly Lazy<int[]> Shakespeare = new(() =>
     {
-        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "infra", "demo", "tinyshakespeare.txt"));
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "infra",
+            "demo", "tinyshakespeare.txt"));
         var alphabet = text.Distinct().Order().Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
         return text.Select(c => alphabet[c]).ToArray();
     });
@@ -69,7 +71,8 @@ public class LoraTests
         Assert.Equal(before, Sha256Of(model));
         model.eval();
         using (no_grad())
-            Assert.False(model.Forward(x, null).allclose(model.Forward(x, adapter), rtol: 0, atol: 1e-4), "the adapter did not learn");
+            Assert.False(model.Forward(x, null).allclose(model.Forward(x, adapter), rtol: 0, atol: 1e-4),
+                "the adapter did not learn");
     }
 
     [Fact]
@@ -140,7 +143,8 @@ public class LoraTests
         using var firstValidation = new TokenBatches(ids[400_000..420_000], Small.BlockSize, CPU);
         using var secondTrain = new TokenBatches(ids[^200_000..^20_000], Small.BlockSize, CPU);
         using var secondValidation = new TokenBatches(ids[^20_000..], Small.BlockSize, CPU);
-        double ValidationLoss(Gpt model) => HeldOutEvaluator.Evaluate(model, secondValidation, 1, maxTokens: 20_000).Loss;
+        double ValidationLoss(Gpt model) =>
+            HeldOutEvaluator.Evaluate(model, secondValidation, 1, maxTokens: 20_000).Loss;
 
         manual_seed(21);
         using var baseModel = new Gpt(Small);
@@ -155,19 +159,23 @@ public class LoraTests
 
         using var full = new Gpt(Small);
         full.LoadWeightsFrom(baseModel);
-        new Trainer(Options(steps, 1e-3)).Train(full, secondTrain, secondValidation, new Quiet(), CancellationToken.None);
+        new Trainer(Options(steps, 1e-3)).Train(full, secondTrain, secondValidation, new Quiet(),
+            CancellationToken.None);
         var fullLoss = ValidationLoss(full);
 
         using var frozen = new Gpt(Small);
         frozen.LoadWeightsFrom(baseModel);
         using var adapter = new LoraAdapter(Small, Both with { Rank = 8, Alpha = 16 });
         using var lora = new LoraGpt(frozen, adapter);
-        new Trainer(Options(steps, 3e-3)).Train(new GptTraining(frozen, secondTrain, secondValidation, lora), new Quiet(), CancellationToken.None);
+        new Trainer(Options(steps, 3e-3)).Train(new GptTraining(frozen, secondTrain, secondValidation, lora),
+            new Quiet(), CancellationToken.None);
         frozen.eval();
         var loraLoss = ValidationLoss(frozen);
 
-        Assert.True(fullLoss < baseLoss && fullLoss < scratchLoss, $"full fine-tune {fullLoss:F4}, base {baseLoss:F4}, scratch {scratchLoss:F4}");
-        Assert.True(loraLoss < baseLoss && loraLoss < scratchLoss, $"LoRA fine-tune {loraLoss:F4}, base {baseLoss:F4}, scratch {scratchLoss:F4}");
+        Assert.True(fullLoss < baseLoss && fullLoss < scratchLoss,
+            $"full fine-tune {fullLoss:F4}, base {baseLoss:F4}, scratch {scratchLoss:F4}");
+        Assert.True(loraLoss < baseLoss && loraLoss < scratchLoss,
+            $"LoRA fine-tune {loraLoss:F4}, base {baseLoss:F4}, scratch {scratchLoss:F4}");
     }
 
     [Fact]

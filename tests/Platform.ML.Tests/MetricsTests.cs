@@ -6,9 +6,11 @@ namespace Platform.ML.Tests;
 public class MetricsTests
 {
     // sacreBLEU's README (github.com/mjpost/sacrebleu, "Using SacreBLEU from Python"), sacreBLEU 2.0.0:
-    //   BLEU().corpus_score(sys, refs) → "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)",
+    //   BLEU().corpus_score(sys, refs) → "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17
+    // ref_len = 18)",
     //   signature nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp; CHRF().corpus_score(sys, refs) → "chrF2 = 59.73".
-    private static readonly string[] Sys = ["The dog bit the man.", "It wasn't surprising.", "The man had just bitten him."];
+    private static readonly string[] Sys = ["The dog bit the man.", "It wasn't surprising.",
+        "The man had just bitten him."];
     private static readonly IReadOnlyList<string>[] Refs =
     [
         ["The dog bit the man.", "It was not unexpected.", "The man bit him first."],
@@ -19,7 +21,8 @@ public class MetricsTests
     public void Bleu_matches_sacrebleus_published_example()
     {
         var bleu = Bleu.Corpus(Sys, Refs);
-        Assert.Equal("BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)", bleu.ToString());
+        Assert.Equal("BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)",
+            bleu.ToString());
     }
 
     [Fact]
@@ -39,7 +42,8 @@ public class MetricsTests
     [Fact]
     public void The_zh_tokenisation_makes_each_chinese_character_a_word_and_keeps_latin_words_whole()
     {
-        Assert.Equal(["我", "喜", "欢", "GPU", "模", "型", "。"], BleuTokenizers.Tokenize("我喜欢GPU模型。", BleuTokenizers.Chinese));
+        Assert.Equal(["我", "喜", "欢", "GPU", "模", "型", "。"],
+            BleuTokenizers.Tokenize("我喜欢GPU模型。", BleuTokenizers.Chinese));
         Assert.Equal(["我喜欢GPU模型。"], BleuTokenizers.Tokenize("我喜欢GPU模型。", BleuTokenizers.Thirteen));
         Assert.Equal(BleuTokenizers.Chinese, BleuTokenizers.For(["我喜欢猫。", "today 天气很好"]));
         Assert.Equal(BleuTokenizers.Thirteen, BleuTokenizers.For(["The dog bit the man."]));
@@ -52,7 +56,8 @@ public class MetricsTests
     [Fact]
     public void Macro_precision_recall_and_f1_match_a_hand_computed_confusion()
     {
-        // Five classes, the model sure of its argmax. Targets 0 0 1 1 2 2, predictions 0 1 1 1 3 2 (class 4 never occurs).
+        // Five classes, the model sure of its argmax. Targets 0 0 1 1 2 2, predictions 0 1 1 1 3 2 (class 4 never
+        // occurs).
         //   class 0: tp 1, predicted 1, actual 2 → P 1,   R 1/2, F1 2/3
         //   class 1: tp 2, predicted 3, actual 2 → P 2/3, R 1,   F1 4/5
         //   class 2: tp 1, predicted 1, actual 2 → P 1,   R 1/2, F1 2/3
@@ -78,7 +83,8 @@ public class MetricsTests
     [Fact]
     public void Calibration_error_is_zero_when_confidence_equals_accuracy_and_ignored_targets_do_not_count()
     {
-        // Two classes at probabilities 0.75 / 0.25 for every token; three of four targets are class 0: accuracy 0.75 = confidence.
+        // Two classes at probabilities 0.75 / 0.25 for every token; three of four targets are class 0: accuracy 0.75 =
+        // confidence.
         var metrics = new TokenClassification(2);
         var logits = tensor(new float[] { (float)Math.Log(3), 0 }).expand(5, 2).contiguous();
         metrics.Add(logits, tensor(new long[] { 0, 0, 1, 0, 9 }), ignoreId: 9);

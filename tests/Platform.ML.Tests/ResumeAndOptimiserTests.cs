@@ -38,11 +38,13 @@ public class ResumeAndOptimiserTests
         using var resumedModel = new Gpt(config);
         var resumed = new CheckpointRecorder();
         using var checkpoint = new MemoryStream(uninterrupted.Checkpoints[20]);
-        var outcome = new Trainer(Options).Train(resumedModel, train, train, resumed, CancellationToken.None, checkpoint);
+        var outcome = new Trainer(Options).Train(resumedModel, train, train, resumed, CancellationToken.None,
+            checkpoint);
 
         Assert.Equal(20, outcome.StartStep);
         Assert.Equal(20, resumed.Steps[0].Step);
-        Assert.Equal(uninterrupted.Steps.Where(s => s.Step >= 20).Select(s => s.Loss), resumed.Steps.Select(s => s.Loss));
+        Assert.Equal(uninterrupted.Steps.Where(s => s.Step >= 20).Select(s => s.Loss),
+            resumed.Steps.Select(s => s.Loss));
         using var a = straight.parameters().First().detach();
         Assert.True(a.allclose(resumedModel.parameters().First(), rtol: 0, atol: 0));
         Assert.Equal(TrainingCheckpoint.ReadHeader(new MemoryStream(uninterrupted.Checkpoints[40])),
@@ -71,9 +73,11 @@ public class ResumeAndOptimiserTests
         foreach (var (a, b) in full.parameters().Zip(weightsOnly.parameters()))
             Assert.True(a.detach().allclose(b.detach(), rtol: 0, atol: 0));
         // And not the weights at the end: step 20's are not step 40's.
-        Assert.False(full.parameters().First().detach().allclose(trained.parameters().First().detach(), rtol: 0, atol: 0));
+        Assert.False(full.parameters().First().detach().allclose(trained.parameters().First().detach(), rtol: 0,
+            atol: 0));
         Assert.Throws<InvalidDataException>(() =>
-            TrainingCheckpoint.RestoreWeights(new MemoryStream(recorder.Checkpoints[20]), weightsOnly, Config with { Dropout = 0.2 }));
+            TrainingCheckpoint.RestoreWeights(new MemoryStream(recorder.Checkpoints[20]), weightsOnly,
+            Config with { Dropout = 0.2 }));
     }
 
     [Fact]
@@ -113,7 +117,8 @@ public class ResumeAndOptimiserTests
         optimizer.zero_grad();
         var loss = Trainer.AccumulateGradients(model, [(x, x)], 1);
 
-        var before = model.parameters().Select(p => (Value: p.detach().clone(), Grad: p.grad!.clone(), Decays: p.dim() >= 2)).ToList();
+        var before = model.parameters().Select(p =>
+            (Value: p.detach().clone(), Grad: p.grad!.clone(), Decays: p.dim() >= 2)).ToList();
         optimizer.step();
         var after = model.parameters().ToList();
         for (var i = 0; i < before.Count; i++)

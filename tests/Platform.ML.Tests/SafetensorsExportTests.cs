@@ -65,13 +65,16 @@ public class SafetensorsExportTests
         using var header = JsonDocument.Parse(Encoding.UTF8.GetString(file, 8, headerLength).TrimEnd(' '));
         var metadata = header.RootElement.GetProperty("__metadata__");
         Assert.Equal("encoder-decoder", metadata.GetProperty("architecture").GetString());
-        Assert.Equal(config, JsonSerializer.Deserialize<EncoderDecoderConfig>(metadata.GetProperty("config").GetString()!));
+        Assert.Equal(config,
+            JsonSerializer.Deserialize<EncoderDecoderConfig>(metadata.GetProperty("config").GetString()!));
 
         var names = header.RootElement.EnumerateObject().Select(p => p.Name).Where(n => n != "__metadata__").ToList();
         Assert.Equal(model.state_dict().Keys.Order(StringComparer.Ordinal), names);
         Assert.Contains("decoder.1.cross_attn.c_kv.weight", names);
         Assert.Contains("wte_source.weight", names);
-        var values = names.Sum(n => header.RootElement.GetProperty(n).GetProperty("shape").EnumerateArray().Aggregate(1L, (a, d) => a * d.GetInt64()));
+        var values = names.Sum(n =>
+            header.RootElement.GetProperty(n).GetProperty("shape").EnumerateArray().Aggregate(1L, (a, d) => a
+            * d.GetInt64()));
         Assert.Equal(config.Parameters, values);
         Assert.Equal(file.Length, 8 + headerLength + values * 4);
     }

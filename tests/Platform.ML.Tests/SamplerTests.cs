@@ -69,8 +69,12 @@ public class SamplerTests
         var logits = tensor(new[] { 2.0f, 1.9f, 0f });
         var generated = new[] { 3, 0, 0 };
         Assert.Equal(0, Sampler.Pick(logits, new SamplingOptions(1, 0.0), new Generator(0), generated).Id);
-        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0) { FrequencyPenalty = 0.1 }, new Generator(0), generated).Id);
-        Assert.Equal(1, Sampler.Pick(logits, new SamplingOptions(1, 0.0) { PresencePenalty = 0.5 }, new Generator(0), generated).Id);
+        Assert.Equal(1,
+            Sampler.Pick(logits, new SamplingOptions(1, 0.0) { FrequencyPenalty = 0.1 }, new Generator(0),
+            generated).Id);
+        Assert.Equal(1,
+            Sampler.Pick(logits, new SamplingOptions(1, 0.0) { PresencePenalty = 0.5 }, new Generator(0),
+            generated).Id);
     }
 
     [Fact]
@@ -98,7 +102,8 @@ public class SamplerTests
         // of the batched version (temperature, top-k, top-p, penalties) meets rows that do not use it.
         manual_seed(3);
         var logits = randn(9, 70) * 3;
-        var generated = Enumerable.Range(0, 9).Select(i => Enumerable.Range(0, 70).Select(t => (t * 7 + i) % 5 == 0 ? t % 3 : 0).ToArray()).ToArray();
+        var generated = Enumerable.Range(0, 9).Select(i =>
+            Enumerable.Range(0, 70).Select(t => (t * 7 + i) % 5 == 0 ? t % 3 : 0).ToArray()).ToArray();
         SamplingOptions[] options =
         [
             new(10, 0.0),
@@ -113,7 +118,9 @@ public class SamplerTests
         ];
         for (var round = 0; round < 20; round++)
         {
-            var batch = Sampler.PickRows(logits, options.Select((o, i) => new RowSampling(o, new Generator((ulong)(round * 100 + i)), generated[i])).ToArray());
+            var batch = Sampler.PickRows(logits,
+                options.Select((o, i) =>
+                new RowSampling(o, new Generator((ulong)(round * 100 + i)), generated[i])).ToArray());
             for (var i = 0; i < options.Length; i++)
             {
                 var alone = Sampler.Pick(logits[i], options[i], new Generator((ulong)(round * 100 + i)), generated[i]);

@@ -78,7 +78,8 @@ public class DropoutAttentionTests
         manual_seed(40);
         var seed = SeededDropout.NextSeed();
         var future = ones(12, 12, dtype: ScalarType.Bool).triu(1);
-        var probabilities = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(8)).masked_fill(future, double.NegativeInfinity).softmax(-1);
+        var probabilities = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(8)).masked_fill(future,
+            double.NegativeInfinity).softmax(-1);
         var expected = SeededDropout.Apply(probabilities, 0.25, seed).matmul(v);
         expected.backward([gradOutput]);
         var expectedGrads = new[] { q, k, v }.Select(t => t.grad!.clone()).ToList();
@@ -91,8 +92,10 @@ public class DropoutAttentionTests
 
         Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-6));
         for (var i = 0; i < 3; i++)
-            Assert.True(new[] { q, k, v }[i].grad!.allclose(expectedGrads[i], rtol: 1e-4, atol: 1e-5), $"gradient of {"qkv"[i]} differs");
+            Assert.True(new[] { q, k, v }[i].grad!.allclose(expectedGrads[i], rtol: 1e-4, atol: 1e-5),
+                $"gradient of {"qkv"[i]} differs");
         // Dropout did act: some attention weights of a causal row were zeroed.
-        Assert.True(SeededDropout.Apply(probabilities, 0.25, seed).eq(0).logical_and(future.logical_not()).any().item<bool>());
+        Assert.True(SeededDropout.Apply(probabilities, 0.25,
+            seed).eq(0).logical_and(future.logical_not()).any().item<bool>());
     }
 }

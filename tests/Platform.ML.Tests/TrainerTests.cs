@@ -14,7 +14,8 @@ public class TrainerTests
         public void OnEval(EvalReport report) => Evals.Add(report);
     }
 
-    private static int[] Repeating(int length) => Enumerable.Range(0, length).Select(i => "abcdefgh"[i % 8] - 'a').ToArray();
+    private static int[] Repeating(int length) =>
+        Enumerable.Range(0, length).Select(i => "abcdefgh"[i % 8] - 'a').ToArray();
 
     [Fact]
     public void Weight_decay_applies_to_matrices_and_embeddings_only()
@@ -36,7 +37,8 @@ public class TrainerTests
     public void The_training_validation_loss_and_the_evaluation_loss_are_one_quantity_over_the_real_vocabulary()
     {
         // A validation split of exactly one window (blockSize + 2 tokens: random starts can only be 0, and the held-out
-        // evaluation takes one window at 0): the trainer's estimate and the evaluation both score the same 8 predictions.
+        // evaluation takes one window at 0): the trainer's estimate and the evaluation both score the same 8
+        // predictions.
         manual_seed(4);
         var config = new GptConfig(VocabSize: 5, BlockSize: 8, NLayer: 1, NHead: 2, NEmbd: 16);
         using var model = new Gpt(config);
@@ -44,16 +46,19 @@ public class TrainerTests
         using var train = new TokenBatches(Repeating(200).Select(t => t % 5).ToArray(), 8, CPU);
         using var validation = new TokenBatches(window, 8, CPU);
         var recorder = new Recorder();
-        new Trainer(new TrainerOptions { MaxSteps = 0, BatchSize = 2, EvalIters = 1, EvalInterval = 1 }).Train(model, train, validation, recorder, CancellationToken.None);
+        new Trainer(new TrainerOptions { MaxSteps = 0, BatchSize = 2, EvalIters = 1, EvalInterval = 1 }).Train(model,
+            train, validation, recorder, CancellationToken.None);
         var evaluated = HeldOutEvaluator.Evaluate(model, validation, bytesPerToken: 1);
 
-        // Hand computation: log-softmax over the 5 real tokens of logits h·wteᵀ, taken from the padded table's first 5 rows.
+        // Hand computation: log-softmax over the 5 real tokens of logits h·wteᵀ, taken from the padded table's first 5
+        // rows.
         model.eval();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = tensor(window[..8].Select(t => (long)t).ToArray()).unsqueeze(0);
         var logits = model.forward(x)[0];
-        var expected = -Enumerable.Range(0, 8).Average(t => nn.functional.log_softmax(logits[t], 0)[window[t + 1]].item<float>());
+        var expected = -Enumerable.Range(0, 8).Average(t =>
+            nn.functional.log_softmax(logits[t], 0)[window[t + 1]].item<float>());
 
         Assert.Equal(expected, recorder.Evals.Single().ValidationLoss, 4);
         Assert.Equal(expected, evaluated.Loss, 4);
@@ -86,7 +91,8 @@ public class TrainerTests
         Assert.Equal(new[] { 0, 60, 120 }, recorder.Evals.Select(e => e.Step));
         // The softmax covers the 8 real ids, not the table's 64 padded rows: the first loss is near ln 8.
         Assert.InRange(recorder.Steps[0].Loss, Math.Log(8) - 0.5, Math.Log(8) + 0.5);
-        Assert.True(outcome.FinalTrainLoss < 0.5, $"final loss {outcome.FinalTrainLoss} should be far below the initial ln 8 ≈ 2.08");
+        Assert.True(outcome.FinalTrainLoss < 0.5,
+            $"final loss {outcome.FinalTrainLoss} should be far below the initial ln 8 ≈ 2.08");
         Assert.True(recorder.Evals[^1].ValidationLoss < recorder.Evals[0].ValidationLoss / 3);
         Assert.All(recorder.Steps, s => Assert.True(s.TokensPerSecond > 0 && s.GradNorm >= 0));
         Assert.Equal(119, recorder.Steps[^1].Step);
@@ -100,7 +106,14 @@ public class TrainerTests
             manual_seed(5);
             using var model = new Gpt(new GptConfig(8, 8, 1, 2, 16));
             using var data = new TokenBatches(Repeating(500), 8, CPU);
-            return new Trainer(new TrainerOptions { MaxSteps = 20, BatchSize = 4, EvalInterval = 100, EvalIters = 1, Seed = 9 })
+            return new Trainer(new TrainerOptions
+            {
+                MaxSteps = 20,
+                BatchSize = 4,
+                EvalInterval = 100,
+                EvalIters = 1,
+                Seed = 9
+            })
                 .Train(model, data, data, new Recorder(), CancellationToken.None).FinalTrainLoss;
         }
         Assert.Equal(Run(), Run());
@@ -115,7 +128,8 @@ public class TrainerTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            new Trainer(new TrainerOptions { MaxSteps = 1000, EvalInterval = 1000, EvalIters = 1 }).Train(model, data, data, new Recorder(), cancelled.Token));
+            new Trainer(new TrainerOptions { MaxSteps = 1000, EvalInterval = 1000, EvalIters = 1 }).Train(model, data,
+            data, new Recorder(), cancelled.Token));
     }
 
     [Fact]
@@ -151,7 +165,8 @@ public class TokenFileBatchesTests
             using (var writer = new Platform.Tokenizers.TokenFileWriter(stream, Platform.Tokenizers.TokenDType.UInt32))
                 writer.Write(ids);
             using (var sidecar = File.Create(Platform.Tokenizers.TokenFileInfo.SidecarPath(path)))
-                new Platform.Tokenizers.TokenFileInfo(Platform.Tokenizers.TokenDType.UInt32, ids.Length, 70_000, Guid.NewGuid()).Write(sidecar);
+                new Platform.Tokenizers.TokenFileInfo(Platform.Tokenizers.TokenDType.UInt32, ids.Length, 70_000,
+                    Guid.NewGuid()).Write(sidecar);
 
             using var mapped = TokenBatches.FromFile(path, 16, CPU);
             using var memory = new TokenBatches(ids, 16, CPU);

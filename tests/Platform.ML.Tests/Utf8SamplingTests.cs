@@ -13,7 +13,8 @@ public class Utf8SamplingTests
     /// </summary>
     private static (Gpt Model, BpeTokenizer Tokenizer) RandomBilingualModel()
     {
-        var tokenizer = BpeTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat("我喜欢大模型和中文。The model learns. ", 40)))], 320);
+        var tokenizer = BpeTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat("我喜欢大模型和中文。The model " +
+            "learns. ", 40)))], 320);
         manual_seed(3);
         return (new Gpt(new GptConfig(tokenizer.VocabSize, 64, 1, 2, 32)), tokenizer);
     }
@@ -49,7 +50,8 @@ public class Utf8SamplingTests
             Assert.True(IsValidUtf8(tokenizer, guarded), $"seed {seed}: {tokenizer.Decode(guarded)}");
             Assert.DoesNotContain('\uFFFD', tokenizer.Decode(guarded));
         }
-        Assert.True(broken >= 5, $"only {broken} of 10 unguarded samples were broken: the model does not test the guard");
+        Assert.True(broken >= 5,
+            $"only {broken} of 10 unguarded samples were broken: the model does not test the guard");
         // The switch turns it off: the guarded call then samples exactly as the unguarded one.
         var off = new SamplingOptions(60, 1.0, Seed: 1) { ValidUtf8 = false };
         Assert.Equal(Sampler.Generate(model, prompt, off), Sampler.Generate(model, prompt, off, utf8: utf8));

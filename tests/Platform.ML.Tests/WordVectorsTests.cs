@@ -10,7 +10,8 @@ public class WordVectorsTests
     public void Covered_rows_equal_the_vectors_at_step_zero_and_coverage_is_the_covered_share()
     {
         // word2vec's header line, then vectors for 'a', 'b' and 'Z', and a word the vocabulary lacks.
-        var vectors = WordVectors.Read(new StringReader("3 4\na 0.1 0.2 0.3 0.4\nb -1 0 1 2\nZ 5 5 5 5\nnot-in-vocab 1 1 1 1\n"));
+        var vectors = WordVectors.Read(new StringReader("3 4\na 0.1 0.2 0.3 0.4\nb -1 0 1 2\nZ 5 5 5 5\nnot-in-vocab " +
+            "1 1 1 1\n"));
         Assert.Equal(4, vectors.Dimension);
         var tokenizer = CharTokenizer.Train([new StringReader("abcZ")]);
         manual_seed(51);

@@ -6,7 +6,8 @@ namespace Platform.Services.Tests;
 public sealed class ApiDocumentMergerTests
 {
     private static JsonObject Document(string paths, string schemas) =>
-        JsonNode.Parse("{\"openapi\":\"3.1.1\",\"paths\":" + paths + ",\"components\":{\"schemas\":" + schemas + "}}")!.AsObject();
+        JsonNode.Parse("{\"openapi\":\"3.1.1\",\"paths\":" + paths + ",\"components\":{\"schemas\":" + schemas
+        + "}}")!.AsObject();
 
     private static readonly ForwardedRoute[] Routes =
     [
@@ -32,18 +33,25 @@ public sealed class ApiDocumentMergerTests
             """{"/api/generate":{"post":{"tags":["Generation"],"responses":{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Owner"}}}}}}}}""",
             """{"Owner":{"type":"object","properties":{"name":{"type":"string"}}}}""");
 
-        var merged = ApiDocumentMerger.Merge(gateway, new Dictionary<string, JsonObject> { ["generation"] = generation, ["training"] = training }, Routes);
+        var merged = ApiDocumentMerger.Merge(gateway, new Dictionary<string,
+            JsonObject>
+        { ["generation"] = generation, ["training"] = training }, Routes);
 
         var paths = merged["paths"]!.AsObject();
-        Assert.Equal(["/api/generate", "/api/keys", "/api/runs", "/api/runs/{id}", "/metrics/training"], paths.Select(p => p.Key));
-        Assert.Equal(["get"], paths["/api/runs"]!.AsObject().Select(o => o.Key));   // POST is not forwarded by runs-read
+        Assert.Equal(["/api/generate", "/api/keys", "/api/runs", "/api/runs/{id}", "/metrics/training"],
+            paths.Select(p => p.Key));
+        // POST is not forwarded by runs-read
+        Assert.Equal(["get"], paths["/api/runs"]!.AsObject().Select(o => o.Key));
         // generation merges first (ordinal order), so training's different Owner is renamed, and its reference with it.
-        Assert.Equal("#/components/schemas/Owner", paths["/api/generate"]!["post"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
-        Assert.Equal("#/components/schemas/TrainingOwner", paths["/api/runs"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/Owner",
+            paths["/api/generate"]!["post"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/TrainingOwner",
+            paths["/api/runs"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
         var schemas = merged["components"]!["schemas"]!.AsObject();
         Assert.Equal("name", schemas["Owner"]!["properties"]!.AsObject().Single().Key);
         Assert.Equal("id", schemas["TrainingOwner"]!["properties"]!.AsObject().Single().Key);
-        Assert.Equal(["Generation", "Keys", "Metrics", "Runs"], merged["tags"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
+        Assert.Equal(["Generation", "Keys", "Metrics", "Runs"],
+            merged["tags"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
     }
 
     [Theory]
@@ -54,6 +62,7 @@ public sealed class ApiDocumentMergerTests
     [InlineData("/api/generate", "/api/generate", "post", true)]
     [InlineData("/api/generate", "/api/generate/models", "post", false)]
     [InlineData("/api/models/{name}/aliases", "/api/models/{model}/aliases", "get", true)]
-    public void A_route_matches_document_paths_by_segment_and_method(string pattern, string path, string method, bool matches) =>
+    public void A_route_matches_document_paths_by_segment_and_method(string pattern, string path, string method,
+        bool matches) =>
         Assert.Equal(matches, new ForwardedRoute("r", "c", pattern, ["GET", "POST"], null).Matches(path, method));
 }

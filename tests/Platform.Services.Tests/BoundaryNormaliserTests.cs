@@ -7,7 +7,9 @@ namespace Platform.Services.Tests;
 public sealed class BoundaryNormaliserTests
 {
     private static string Body(string boundary) =>
-        $"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\ncorpus\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n" +
+        $"--{boundary}\r\nContent-Disposition: form-data; " +
+        $"name=\"name\"\r\n\r\ncorpus\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; " +
+        $"filename=\"a.txt\"\r\n\r\n" +
         $"text with --a1b2c, a boundary's start, in it\r\n--{boundary}--\r\n";
 
     private static string Hash(string body, string boundary, params int[] splits)
@@ -31,7 +33,8 @@ public sealed class BoundaryNormaliserTests
         const string boundary = "a1b2c3d4e5f6";
         var body = Body(boundary);
         // Oracle: the whole body with the boundary replaced by hand, hashed at once.
-        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(body.Replace($"--{boundary}", "--platform-boundary"))));
+        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(body.Replace($"--{boundary}",
+            "--platform-boundary"))));
         for (var split = 0; split <= body.Length; split++)
             Assert.Equal(expected, Hash(body, boundary, split));
         Assert.Equal(expected, Hash(body, boundary, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89));

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace Platform.Services.Tests;
 
-/// <summary>A GPT completion read from a real continuous batch: stop strings, deltas, and the slot a stop frees.</summary>
+/// <summary>A GPT completion read from a real continuous batch: stop strings, deltas, and the slot a stop
+/// frees.</summary>
 public class CompletionRunnerTests
 {
     private static (LoadedModel Loaded, ContinuousBatcher Batcher) Serve()
@@ -18,11 +19,13 @@ public class CompletionRunnerTests
         return (loaded, new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { MaxSequences = 1 }));
     }
 
-    private static async Task<(string Text, List<string> Deltas, CompletionRunner Runner)> CompleteAsync(LoadedModel loaded, ContinuousBatcher batcher,
+    private static async Task<(string Text, List<string> Deltas,
+        CompletionRunner Runner)> CompleteAsync(LoadedModel loaded, ContinuousBatcher batcher,
         IReadOnlyList<string> stop, int maxTokens)
     {
         var runner = new CompletionRunner(loaded, stop);
-        var sequence = batcher.TrySubmit(loaded.Tokenizer.Encode("abc"), [new SamplingOptions(maxTokens, 1.0, Seed: 7)])![0];
+        var sequence = batcher.TrySubmit(loaded.Tokenizer.Encode("abc"),
+            [new SamplingOptions(maxTokens, 1.0, Seed: 7)])![0];
         var deltas = new List<string>();
         await foreach (var delta in runner.RunAsync(sequence, CancellationToken.None))
             deltas.Add(delta);

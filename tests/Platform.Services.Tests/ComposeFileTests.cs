@@ -24,7 +24,8 @@ public class ComposeFileTests
             WorkingDirectory = Path.GetTempPath(),
         };
         // Nothing from this process's environment may fill in a variable: only the env file.
-        foreach (var name in new[] { "POSTGRES_USER", "POSTGRES_PASSWORD", "RABBITMQ_USER", "RABBITMQ_PASSWORD", "PLATFORM_INTERNAL_SECRET", "PLATFORM_ADMIN_KEY", "GATEWAY_PORT" })
+        foreach (var name in new[] { "POSTGRES_USER", "POSTGRES_PASSWORD", "RABBITMQ_USER", "RABBITMQ_PASSWORD",
+            "PLATFORM_INTERNAL_SECRET", "PLATFORM_ADMIN_KEY", "GATEWAY_PORT" })
             start.Environment.Remove(name);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -37,8 +38,10 @@ public class ComposeFileTests
         .Where(l => l.Contains('=') && !l.TrimStart().StartsWith('#'))
         .ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
 
-    private static YamlMappingNode Map(YamlNode node, string key) => (YamlMappingNode)((YamlMappingNode)node).Children[new YamlScalarNode(key)];
-    private static bool Has(YamlNode node, string key) => ((YamlMappingNode)node).Children.ContainsKey(new YamlScalarNode(key));
+    private static YamlMappingNode Map(YamlNode node, string key) =>
+        (YamlMappingNode)((YamlMappingNode)node).Children[new YamlScalarNode(key)];
+    private static bool Has(YamlNode node, string key) =>
+        ((YamlMappingNode)node).Children.ContainsKey(new YamlScalarNode(key));
 
     [Fact]
     public void The_compose_file_parses_and_keeps_the_services_behind_the_gateway()
@@ -56,20 +59,24 @@ public class ComposeFileTests
         {
             Assert.True(Has(service, "healthcheck"), $"{key} has no healthcheck");
             // A container that dies is started again by the engine.
-            Assert.Equal("unless-stopped", ((YamlMappingNode)service).Children[new YamlScalarNode("restart")].ToString());
+            Assert.Equal("unless-stopped",
+                ((YamlMappingNode)service).Children[new YamlScalarNode("restart")].ToString());
             Assert.Equal(key.ToString() == "gateway", Has(service, "ports"));
         }
         var gateway = Map(services, "gateway");
         var dependsOn = Map(gateway, "depends_on");
         foreach (var backend in Backends)
-            Assert.Equal("service_healthy", Map(dependsOn, backend).Children[new YamlScalarNode("condition")].ToString());
+            Assert.Equal("service_healthy",
+                Map(dependsOn, backend).Children[new YamlScalarNode("condition")].ToString());
 
         // The roles are made before any service starts, and the audit table is locked once the gateway has migrated.
         foreach (var backend in Backends.Append("gateway"))
             Assert.Equal("service_completed_successfully",
-                Map(Map(Map(services, backend), "depends_on"), "db-roles").Children[new YamlScalarNode("condition")].ToString());
+                Map(Map(Map(services, backend), "depends_on"),
+                "db-roles").Children[new YamlScalarNode("condition")].ToString());
         Assert.Equal("service_healthy",
-            Map(Map(Map(services, "audit-lock"), "depends_on"), "gateway").Children[new YamlScalarNode("condition")].ToString());
+            Map(Map(Map(services, "audit-lock"), "depends_on"),
+            "gateway").Children[new YamlScalarNode("condition")].ToString());
         Assert.Contains("/db/roles.sql", string.Join(" ", ((YamlSequenceNode)Map(services, "db-roles")
             .Children[new YamlScalarNode("command")]).Children.Select(c => c.ToString())));
 
@@ -80,11 +87,13 @@ public class ComposeFileTests
 
         // The secrets in the services' environment are the env file's, passed in.
         var env = ExampleEnv();
-        Assert.Equal(env["PLATFORM_ADMIN_KEY"], Map(gateway, "environment").Children[new YamlScalarNode("PLATFORM_ADMIN_KEY")].ToString());
+        Assert.Equal(env["PLATFORM_ADMIN_KEY"],
+            Map(gateway, "environment").Children[new YamlScalarNode("PLATFORM_ADMIN_KEY")].ToString());
         foreach (var backend in Backends.Append("gateway"))
         {
             var environment = Map(Map(services, backend), "environment");
-            Assert.Equal(env["PLATFORM_INTERNAL_SECRET"], environment.Children[new YamlScalarNode("PLATFORM_INTERNAL_SECRET")].ToString());
+            Assert.Equal(env["PLATFORM_INTERNAL_SECRET"],
+                environment.Children[new YamlScalarNode("PLATFORM_INTERNAL_SECRET")].ToString());
             // Each service logs in as its own role, with its own password.
             var database = environment.Children[new YamlScalarNode("ConnectionStrings__Platform")].ToString();
             Assert.Contains($"Username=platform_{backend};", database);
@@ -101,7 +110,8 @@ public class ComposeFileTests
         foreach (var backend in Backends)
         {
             var password = env[$"BROKER_PASSWORD_{backend.ToUpperInvariant()}"];
-            Assert.Equal($"amqp://platform-{backend}:{password}@rabbitmq:5672/", Map(Map(services, backend), "environment")
+            Assert.Equal($"amqp://platform-{backend}:{password}@rabbitmq:5672/",
+                Map(Map(services, backend), "environment")
                 .Children[new YamlScalarNode("ConnectionStrings__RabbitMq")].ToString());
             Assert.Equal(password, Map(broker, "environment")
                 .Children[new YamlScalarNode($"BROKER_PASSWORD_{backend.ToUpperInvariant()}")].ToString());
@@ -137,7 +147,8 @@ public class ComposeFileTests
     public void No_credential_is_written_in_the_compose_file_and_none_is_optional()
     {
         var file = File.ReadAllText(Path.Combine(Root, "docker-compose.yml"));
-        foreach (var (name, value) in ExampleEnv().Where(e => e.Key.Contains("PASSWORD") || e.Key.StartsWith("PLATFORM_")))
+        foreach (var (name, value) in ExampleEnv().Where(e => e.Key.Contains("PASSWORD")
+            || e.Key.StartsWith("PLATFORM_")))
             Assert.DoesNotContain(value, file);
 
         var empty = Path.GetTempFileName();

@@ -27,7 +27,8 @@ public sealed class ConflictRetryTests : IAsyncLifetime
     private readonly Guid _accountId = Guid.NewGuid();
 
     public async Task InitializeAsync() => await SqlAsync(
-        $"CREATE SCHEMA {Schema}; CREATE TABLE {Schema}.accounts (id uuid PRIMARY KEY, balance integer NOT NULL, token bigint NOT NULL);" +
+        $"CREATE SCHEMA {Schema}; CREATE TABLE {Schema}.accounts (id uuid PRIMARY KEY, balance integer NOT NULL, " +
+        $"token bigint NOT NULL);" +
         $"INSERT INTO {Schema}.accounts VALUES ('{_accountId}', 0, 0);");
 
     public async Task DisposeAsync() => await SqlAsync($"DROP SCHEMA {Schema} CASCADE;");
@@ -40,7 +41,8 @@ public sealed class ConflictRetryTests : IAsyncLifetime
         {
             // The background writer wins the race once, on the first attempt only.
             if (++attempts == 1)
-                await SqlAsync($"UPDATE {Schema}.accounts SET balance = balance + 100, token = token + 1 WHERE id = '{_accountId}';");
+                await SqlAsync($"UPDATE {Schema}.accounts SET balance = balance + 100, token = token + 1 WHERE id = " +
+                    $"'{_accountId}';");
         });
         using var client = new HttpClient { BaseAddress = app.Address };
 
@@ -60,7 +62,8 @@ public sealed class ConflictRetryTests : IAsyncLifetime
         await using var app = await StartAsync(async () =>
         {
             attempts++;
-            await SqlAsync($"UPDATE {Schema}.accounts SET balance = balance + 100, token = token + 1 WHERE id = '{_accountId}';");
+            await SqlAsync($"UPDATE {Schema}.accounts SET balance = balance + 100, token = token + 1 WHERE id = " +
+                $"'{_accountId}';");
         });
         using var client = new HttpClient { BaseAddress = app.Address };
 
@@ -100,14 +103,16 @@ public sealed class ConflictRetryTests : IAsyncLifetime
         public ValueTask DisposeAsync() => app.DisposeAsync();
     }
 
-    /// <summary>POST /accounts/{id}/deposits reads the body and the row, lets <paramref name="between"/> write, then saves the deposit.</summary>
+    /// <summary>POST /accounts/{id}/deposits reads the body and the row, lets <paramref name="between"/> write, then
+    /// saves the deposit.</summary>
     private async Task<RunningApp> StartAsync(Func<Task> between)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var schema = Schema;
-        builder.Services.AddScoped(_ => new LedgerContext(new DbContextOptionsBuilder<LedgerContext>().UseNpgsql(Connection).Options, schema));
+        builder.Services.AddScoped(_ =>
+            new LedgerContext(new DbContextOptionsBuilder<LedgerContext>().UseNpgsql(Connection).Options, schema));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DatabaseExceptionHandler>();
         var app = builder.Build();
@@ -123,7 +128,8 @@ public sealed class ConflictRetryTests : IAsyncLifetime
             return Results.Ok(account.Balance);
         }).RetriedOnConflict<LedgerContext>();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>(
+            )!.Addresses.First();
         return new RunningApp(app, new Uri(address));
     }
 
@@ -131,7 +137,8 @@ public sealed class ConflictRetryTests : IAsyncLifetime
     {
         await using var connection = new NpgsqlConnection(Connection);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT balance FROM {Schema}.accounts WHERE id = '{_accountId}'", connection);
+        await using var command = new NpgsqlCommand($"SELECT balance FROM {Schema}.accounts WHERE id = '{_accountId}'",
+            connection);
         return (int)(await command.ExecuteScalarAsync())!;
     }
 

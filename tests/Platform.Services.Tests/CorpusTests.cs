@@ -9,7 +9,8 @@ public class CorpusTests
     private static async Task<(string Text, CorpusStats Stats)> Normalise(byte[] input, long maxBytes = 1 << 20)
     {
         using var output = new MemoryStream();
-        var stats = await CorpusNormaliser.NormaliseAsync(new MemoryStream(input), output, maxBytes, CancellationToken.None);
+        var stats = await CorpusNormaliser.NormaliseAsync(new MemoryStream(input), output, maxBytes,
+            CancellationToken.None);
         return (Encoding.UTF8.GetString(output.ToArray()), stats);
     }
 
@@ -37,7 +38,8 @@ public class CorpusTests
     [Fact]
     public async Task Invalid_utf8_is_rejected_with_its_position()
     {
-        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() => Normalise([(byte)'o', (byte)'k', 0xC3, 0x28, (byte)'!']));
+        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() =>
+            Normalise([(byte)'o', (byte)'k', 0xC3, 0x28, (byte)'!']));
         Assert.Contains("not valid UTF-8", ex.Message);
         Assert.Equal(400, ex.StatusCode);
     }
@@ -46,7 +48,8 @@ public class CorpusTests
     public async Task An_encoded_surrogate_half_is_rejected()
     {
         // U+D800 written as UTF-8 bytes (CESU-style): not valid UTF-8, so no tokenizer ever sees a lone surrogate.
-        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() => Normalise([(byte)'a', 0xED, 0xA0, 0x80, (byte)'b']));
+        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() =>
+            Normalise([(byte)'a', 0xED, 0xA0, 0x80, (byte)'b']));
         Assert.Contains("not valid UTF-8", ex.Message);
     }
 
@@ -70,7 +73,8 @@ public class CorpusTests
     [Fact]
     public async Task Uploads_over_the_limit_answer_413()
     {
-        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() => Normalise(new byte[100].Select(_ => (byte)'x').ToArray(), maxBytes: 99));
+        var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() =>
+            Normalise(new byte[100].Select(_ => (byte)'x').ToArray(), maxBytes: 99));
         Assert.Equal(413, ex.StatusCode);
     }
 
@@ -94,5 +98,6 @@ public class CorpusTests
 
     [Fact]
     public void A_one_byte_corpus_cannot_be_split() =>
-        Assert.Throws<CorpusRejectedException>(() => CorpusSplitter.FindSplit(new MemoryStream("a"u8.ToArray()), 1, 0.1));
+        Assert.Throws<CorpusRejectedException>(() =>
+        CorpusSplitter.FindSplit(new MemoryStream("a"u8.ToArray()), 1, 0.1));
 }

@@ -57,7 +57,8 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
     {
         var server = new NpgsqlConnectionStringBuilder(Server);
         var psql = Path.Combine(Environment.GetEnvironmentVariable("PG_BIN") ?? "/usr/lib/postgresql/15/bin", "psql");
-        var start = new ProcessStartInfo(psql, ["-h", server.Host!, "-p", server.Port.ToString(), "-U", server.Username!,
+        var start = new ProcessStartInfo(psql,
+            ["-h", server.Host!, "-p", server.Port.ToString(), "-U", server.Username!,
             "-d", _database, "-qX", "-v", $"prefix={_prefix}", "-v", $"db={_database}",
             .. variables.SelectMany(v => new[] { "-v", v }), "-f", Path.Combine(RepoRoot.Path, "infra", "db", file)])
         {
@@ -72,11 +73,13 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
         Assert.True(process.ExitCode == 0, $"psql -f {file}: {errors}");
     }
 
-    private static async Task MigrateAsync<TContext>(string connection, string schema, Action<IServiceCollection>? more = null)
+    private static async Task MigrateAsync<TContext>(string connection, string schema,
+        Action<IServiceCollection>? more = null)
         where TContext : DbContext
     {
         var services = new ServiceCollection().AddLogging()
-            .AddDbContext<TContext>(o => o.UseNpgsql(connection, n => n.MigrationsHistoryTable("__ef_migrations_history", schema)));
+            .AddDbContext<TContext>(o =>
+            o.UseNpgsql(connection, n => n.MigrationsHistoryTable("__ef_migrations_history", schema)));
         more?.Invoke(services);
         await using var provider = services.BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
@@ -110,13 +113,16 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
         Psql("audit-lock.sql");
 
         // The gateway appends to and reads its log, and can do nothing else to it.
-        Assert.Null(await RefusalAsync("gateway", "INSERT INTO gateway.audit_log (\"At\", \"KeyId\", \"KeyName\", \"Role\", " +
-            "\"Method\", \"Path\", \"Status\", \"DurationMilliseconds\") VALUES (now(), gen_random_uuid(), 'k', 'admin', 'POST', '/x', 200, 1)"));
+        Assert.Null(await RefusalAsync("gateway",
+            "INSERT INTO gateway.audit_log (\"At\", \"KeyId\", \"KeyName\", \"Role\", " +
+            "\"Method\", \"Path\", \"Status\", \"DurationMilliseconds\") VALUES (now(), gen_random_uuid(), 'k', " +
+            "'admin', 'POST', '/x', 200, 1)"));
         Assert.Null(await RefusalAsync("gateway", "SELECT count(*) FROM gateway.audit_log"));
         const string denied = "42501";
         foreach (var sql in new[]
                  {
-                     "UPDATE gateway.audit_log SET \"Status\" = 500", "DELETE FROM gateway.audit_log", "TRUNCATE gateway.audit_log",
+                     "UPDATE gateway.audit_log SET \"Status\" = 500", "DELETE FROM gateway.audit_log",
+                         "TRUNCATE gateway.audit_log",
                      "ALTER TABLE gateway.audit_log DISABLE TRIGGER ALL", "DROP TABLE gateway.audit_log",
                  })
             Assert.True(await RefusalAsync("gateway", sql) == denied, $"the gateway may: {sql}");
@@ -125,7 +131,8 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
 
         // No service reaches another's schema: not the keys, not the corpus records, not the runs.
         Assert.Equal(denied, await RefusalAsync("ingestion", "SELECT count(*) FROM gateway.api_keys"));
-        Assert.Equal(denied, await RefusalAsync("ingestion", "INSERT INTO gateway.api_keys (\"Id\") VALUES (gen_random_uuid())"));
+        Assert.Equal(denied,
+            await RefusalAsync("ingestion", "INSERT INTO gateway.api_keys (\"Id\") VALUES (gen_random_uuid())"));
         Assert.Equal(denied, await RefusalAsync("ingestion", "ALTER TABLE gateway.audit_log DISABLE TRIGGER ALL"));
         Assert.Equal(denied, await RefusalAsync("training", "SELECT count(*) FROM ingestion.datasets"));
         Assert.Equal(denied, await RefusalAsync("generation", "SELECT count(*) FROM registry.model_versions"));

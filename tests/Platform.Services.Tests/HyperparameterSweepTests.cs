@@ -23,7 +23,8 @@ public class HyperparameterSweepTests
         Assert.True(errors.IsValid);
         Assert.Equal(["training.learningRate", "model.nLayer"], parameters.Select(p => p.Path));   // canonical spelling
         Assert.Equal(6, SweepSpace.GridSize(parameters));
-        var grid = SweepSpace.Grid(parameters).Select(a => $"{a["training.learningRate"]}/{a["model.nLayer"]}").ToList();
+        var grid = SweepSpace.Grid(parameters).Select(a =>
+            $"{a["training.learningRate"]}/{a["model.nLayer"]}").ToList();
         Assert.Equal(["0.001/1", "0.001/2", "0.001/3", "0.003/1", "0.003/2", "0.003/3"], grid);
     }
 
@@ -86,15 +87,17 @@ public class HyperparameterSweepTests
     [Fact]
     public void A_log_range_draws_as_often_in_each_decade()
     {
-        // Log-uniform over 1e-4..1e-1: each of the three decades holds a third of the draws (the oracle: the definition);
-        // a linear draw would put 90% of them in the top decade.
+        // Log-uniform over 1e-4..1e-1: each of the three decades holds a third of the draws (the oracle: the
+        // definition); a linear draw would put 90% of them in the top decade.
         var parameters = Parse("""{"training.learningRate": {"min": 0.0001, "max": 0.1, "scale": "log"}}""", random: true, out _);
-        var draws = SweepSpace.Draw(parameters, 3000, seed: 1).Select(a => a["training.learningRate"].GetValue<double>()).ToList();
+        var draws = SweepSpace.Draw(parameters, 3000, seed: 1).Select(a =>
+            a["training.learningRate"].GetValue<double>()).ToList();
         var decades = draws.GroupBy(x => (int)Math.Floor(Math.Log10(x))).ToDictionary(g => g.Key, g => g.Count());
         foreach (var decade in new[] { -4, -3, -2 })
             Assert.InRange(decades.GetValueOrDefault(decade), 850, 1150);   // 1000 ± 4.6 standard deviations
         var linear = Parse("""{"training.learningRate": {"min": 0.0001, "max": 0.1}}""", random: true, out _);
-        var top = SweepSpace.Draw(linear, 3000, seed: 1).Count(a => a["training.learningRate"].GetValue<double>() >= 0.01);
+        var top = SweepSpace.Draw(linear, 3000, seed: 1).Count(a =>
+            a["training.learningRate"].GetValue<double>() >= 0.01);
         Assert.InRange(top, 2600, 2800);   // 90.1% of 3000 = 2703
     }
 
@@ -102,7 +105,9 @@ public class HyperparameterSweepTests
     public void Applying_an_assignment_sets_each_field_whatever_the_base_spells_and_leaves_the_base_alone()
     {
         var run = JsonNode.Parse("""{"name": "m", "Training": {"LearningRate": 0.5, "maxSteps": 10}, "model": 3}""")!.AsObject();
-        var applied = SweepSpace.Apply(run, new Dictionary<string, JsonNode> { ["training.learningRate"] = 0.003, ["model.nLayer"] = 2 });
+        var applied = SweepSpace.Apply(run, new Dictionary<string,
+            JsonNode>
+        { ["training.learningRate"] = 0.003, ["model.nLayer"] = 2 });
         Assert.Equal("""{"name":"m","Training":{"maxSteps":10,"learningRate":0.003},"model":{"nLayer":2}}""", applied.ToJsonString());
         Assert.Equal(0.5, run["Training"]!["LearningRate"]!.GetValue<double>());
     }
@@ -131,7 +136,8 @@ public class HyperparameterSweepTests
         return run;
     }
 
-    private static Sweep NewSweep() => Sweep.Create(Guid.NewGuid(), "m", Guid.NewGuid(), "grid", "{}", null, 3, Sweep.ValidationLoss, "best", null);
+    private static Sweep NewSweep() =>
+        Sweep.Create(Guid.NewGuid(), "m", Guid.NewGuid(), "grid", "{}", null, 3, Sweep.ValidationLoss, "best", null);
 
     [Fact]
     public void A_sweep_ends_with_its_best_completed_run_and_refuses_to_end_while_a_run_goes_on()
@@ -151,7 +157,8 @@ public class HyperparameterSweepTests
         Assert.Throws<SweepStateException>(() => sweep.RequestCancel());
         Assert.Throws<SweepStateException>(() => sweep.Finish(runs));
         var completed = sweep.Completed(best);
-        Assert.Equal(("Completed", "best", "m", 1), (completed.State, completed.PromoteAlias, completed.BestModelName, completed.BestVersion));
+        Assert.Equal(("Completed", "best", "m", 1),
+            (completed.State, completed.PromoteAlias, completed.BestModelName, completed.BestVersion));
     }
 
     [Fact]
@@ -173,7 +180,8 @@ public class HyperparameterSweepTests
     public void The_peak_counts_runs_whose_spans_overlap_and_a_start_at_an_end_does_not()
     {
         var t = DateTimeOffset.UnixEpoch;
-        // Spans [0,10], [5,15], [10,20], [12,13]: at 12.5 three overlap ([5,15], [10,20], [12,13]); [0,10] ends as [10,20] starts.
+        // Spans [0,10], [5,15], [10,20], [12,13]: at 12.5 three overlap ([5,15], [10,20], [12,13]); [0,10] ends as
+        // [10,20] starts.
         Assert.Equal(3, SweepResponse.PeakAtOnce([Span(t, 0, 10), Span(t, 5, 15), Span(t, 10, 20), Span(t, 12, 13)]));
         Assert.Equal(1, SweepResponse.PeakAtOnce([Span(t, 0, 10), Span(t, 10, 20), Span(t, 20, 30)]));
         Assert.Equal(0, SweepResponse.PeakAtOnce([]));
@@ -194,7 +202,8 @@ public class HyperparameterSweepTests
         Assert.Equal(2, SweepResponse.PeakAtOnce([a, Span(t, 10, 20), failed]));
     }
 
-    /// <summary>A completed run that trained from <paramref name="from"/> to <paramref name="to"/> seconds after t (and ended then).</summary>
+    /// <summary>A completed run that trained from <paramref name="from"/> to <paramref name="to"/> seconds after t (and
+    /// ended then).</summary>
     private static Run Span(DateTimeOffset t, int from, int to)
     {
         var run = RunWith(RunState.Completed, 1.0);

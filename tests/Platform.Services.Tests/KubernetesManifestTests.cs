@@ -38,8 +38,10 @@ public class KubernetesManifestTests
         Assert.Equal(["audit-lock", "db-roles"], jobs.Keys.Order());
         var sql = dev.OfType<V1ConfigMap>().Single(c => c.Metadata.Name == "platform-db-sql").Data;
         Assert.Equal(File.ReadAllText(Path.Combine(Root, "infra", "db", "roles.sql")), sql["roles.sql"]);
-        Assert.Contains("/db/roles.sql", string.Join(" ", jobs["db-roles"].Spec.Template.Spec.Containers.Single().Command));
-        Assert.Contains("/health/ready", string.Join(" ", jobs["audit-lock"].Spec.Template.Spec.Containers.Single().Command));
+        Assert.Contains("/db/roles.sql",
+            string.Join(" ", jobs["db-roles"].Spec.Template.Spec.Containers.Single().Command));
+        Assert.Contains("/health/ready",
+            string.Join(" ", jobs["audit-lock"].Spec.Template.Spec.Containers.Single().Command));
     }
 
     [Fact]
@@ -96,7 +98,9 @@ public class KubernetesManifestTests
             var original = Canonical(yaml);
             var roundTripped = Canonical(KubernetesYaml.Serialize(model));
             Assert.True(original == roundTripped,
-                $"{typed.Kind} in {target}: the model dropped or changed fields.\nrendered:\n{original}\nas the model reads it:\n{roundTripped}");
+                $"{typed.Kind} in {target}: the model dropped or changed fields.\nrendered:\n{original}\nas the " +
+                $"model " +
+                $"reads it:\n{roundTripped}");
         }
     }
 
@@ -112,9 +116,13 @@ public class KubernetesManifestTests
             Assert.Equal("/health/live", container.LivenessProbe.HttpGet.Path);
             foreach (var resource in new[] { "cpu", "memory" })
             {
-                Assert.True(container.Resources.Requests.ContainsKey(resource), $"{deployment.Metadata.Name} requests no {resource}");
-                Assert.True(container.Resources.Limits.ContainsKey(resource), $"{deployment.Metadata.Name} has no {resource} limit");
-                Assert.True(container.Resources.Requests[resource].ToDecimal() <= container.Resources.Limits[resource].ToDecimal());
+                Assert.True(container.Resources.Requests.ContainsKey(resource),
+                    $"{deployment.Metadata.Name} requests no {resource}");
+                Assert.True(container.Resources.Limits.ContainsKey(resource),
+                    $"{deployment.Metadata.Name} has no {resource} limit");
+                Assert.True(
+                    container.Resources.Requests[resource].ToDecimal() <= container.Resources.Limits[resource]
+                    .ToDecimal());
             }
             Assert.Equal(8080, container.Ports.Single(p => p.Name == "http").ContainerPort);
         }
@@ -140,10 +148,13 @@ public class KubernetesManifestTests
             foreach (var variable in container.Env ?? [])
                 if (variable.ValueFrom?.SecretKeyRef is { } key)
                     Assert.Contains(key.Name, secrets);
-            var holdsAdminKey = (container.EnvFrom ?? []).Any(s => s.SecretRef?.Name.StartsWith("platform-admin", StringComparison.Ordinal) == true);
+            var holdsAdminKey = (container.EnvFrom ?? []).Any(s =>
+                s.SecretRef?.Name.StartsWith("platform-admin", StringComparison.Ordinal) == true);
             Assert.Equal(name == "gateway", holdsAdminKey);
             // No credential is written into a manifest: every value that looks like one comes from a Secret.
-            Assert.DoesNotContain(container.Env ?? [], v => v.Value is not null && (v.Name.Contains("PASSWORD") || v.Name.Contains("SECRET") || v.Name.Contains("KEY") || v.Name.StartsWith("ConnectionStrings")));
+            Assert.DoesNotContain(container.Env ?? [], v => v.Value is not null
+                && (v.Name.Contains("PASSWORD") || v.Name.Contains("SECRET") || v.Name.Contains("KEY")
+                || v.Name.StartsWith("ConnectionStrings")));
         }
     }
 
@@ -160,7 +171,8 @@ public class KubernetesManifestTests
         foreach (var service in objects.OfType<V1Service>())
             Assert.True(Selects(service.Spec.Selector), $"Service {service.Metadata.Name} selects no pod");
         foreach (var budget in objects.OfType<V1PodDisruptionBudget>())
-            Assert.True(Selects(budget.Spec.Selector.MatchLabels), $"PodDisruptionBudget {budget.Metadata.Name} selects no pod");
+            Assert.True(Selects(budget.Spec.Selector.MatchLabels),
+                $"PodDisruptionBudget {budget.Metadata.Name} selects no pod");
         var autoscaler = Assert.Single(objects.OfType<V2HorizontalPodAutoscaler>());
         Assert.Contains(objects.OfType<V1Deployment>(), d => d.Metadata.Name == autoscaler.Spec.ScaleTargetRef.Name);
         Assert.True(autoscaler.Spec.MinReplicas >= 2, "Generation must keep two replicas to survive losing one");
@@ -173,13 +185,16 @@ public class KubernetesManifestTests
     {
         var objects = Objects("base");
         var services = objects.OfType<V1Service>().ToDictionary(s => s.Metadata.Name);
-        var gateway = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single();
-        var addresses = gateway.Env.Where(e => e.Name.StartsWith("ReverseProxy__Clusters__", StringComparison.Ordinal)).ToList();
+        var gateway = objects.OfType<V1Deployment>().Single(d =>
+            d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single();
+        var addresses = gateway.Env.Where(e =>
+            e.Name.StartsWith("ReverseProxy__Clusters__", StringComparison.Ordinal)).ToList();
         Assert.Equal(Workers.Order(), addresses.Select(a => a.Name.Split("__")[2]).Order());
         foreach (var address in addresses)
         {
             var uri = new Uri(address.Value);
-            Assert.True(services.TryGetValue(uri.Host, out var service), $"{address.Name} points at {uri.Host}, which is no Service");
+            Assert.True(services.TryGetValue(uri.Host, out var service),
+                $"{address.Name} points at {uri.Host}, which is no Service");
             Assert.Contains(service.Spec.Ports, p => p.Port == uri.Port);
         }
     }
@@ -189,7 +204,8 @@ public class KubernetesManifestTests
     {
         var compose = new YamlStream();
         compose.Load(new StringReader(File.ReadAllText(Path.Combine(Root, "docker-compose.yml"))));
-        var composeServices = ((YamlMappingNode)((YamlMappingNode)compose.Documents[0].RootNode)["services"]).Children.Keys
+        var composeServices = ((YamlMappingNode)((YamlMappingNode)compose.Documents[0].RootNode)["services"])
+            .Children.Keys
             .Select(k => k.ToString()).ToHashSet();
         var dev = Objects("overlays/dev");
         // Compose's one-shot services are Jobs here.
@@ -231,13 +247,16 @@ public class KubernetesManifestTests
             var volume = pod.Volumes.Single(v => v.Name == "artifacts");
             Assert.Null(volume.PersistentVolumeClaim);
             Assert.NotNull(volume.EmptyDir);
-            Assert.Equal("/artifacts", pod.Containers.Single().VolumeMounts.Single(m => m.Name == "artifacts").MountPath);
+            Assert.Equal("/artifacts",
+                pod.Containers.Single().VolumeMounts.Single(m => m.Name == "artifacts").MountPath);
             var sources = pod.Containers.Single().EnvFrom;
-            Assert.Equal(["platform-config"], sources.Where(e => e.ConfigMapRef is not null).Select(e => e.ConfigMapRef.Name));
+            Assert.Equal(["platform-config"],
+                sources.Where(e => e.ConfigMapRef is not null).Select(e => e.ConfigMapRef.Name));
             Assert.Equal(["platform-secrets", $"platform-{deployment.Metadata.Name}", "platform-s3"],
                 sources.Where(e => e.SecretRef is not null).Select(e => e.SecretRef.Name));
         }
-        Assert.DoesNotContain(s3.OfType<V1Deployment>().Single(d => d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single().EnvFrom ?? [],
+        Assert.DoesNotContain(s3.OfType<V1Deployment>().Single(d =>
+            d.Metadata.Name == "gateway").Spec.Template.Spec.Containers.Single().EnvFrom ?? [],
             e => e.SecretRef?.Name == "platform-s3");
     }
 
@@ -309,12 +328,17 @@ public class KubernetesManifestTests
     private static List<object> Objects(string target) => Render(target).Select(Load).ToList();
 
     // Strict: a field the model does not have is an error, not a field silently dropped; a kind it does not know too.
-    private static object Load(string yaml) => Assert.Single(KubernetesYaml.LoadAllFromString(yaml, null, strict: true));
+    private static object Load(string yaml) =>
+        Assert.Single(KubernetesYaml.LoadAllFromString(yaml, null, strict: true));
 
-    private static IEnumerable<(string Name, V1PodSpec Spec, IDictionary<string, string> Labels)> PodTemplates(IEnumerable<object> objects) =>
-        objects.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template.Spec, d.Spec.Template.Metadata.Labels))
-            .Concat(objects.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template.Spec, s.Spec.Template.Metadata.Labels)))
-            .Concat(objects.OfType<V1Job>().Select(j => (j.Metadata.Name, j.Spec.Template.Spec, j.Spec.Template.Metadata.Labels)));
+    private static IEnumerable<(string Name, V1PodSpec Spec, IDictionary<string,
+        string> Labels)> PodTemplates(IEnumerable<object> objects) =>
+        objects.OfType<V1Deployment>().Select(d =>
+        (d.Metadata.Name, d.Spec.Template.Spec, d.Spec.Template.Metadata.Labels))
+            .Concat(objects.OfType<V1StatefulSet>().Select(s =>
+            (s.Metadata.Name, s.Spec.Template.Spec, s.Spec.Template.Metadata.Labels)))
+            .Concat(objects.OfType<V1Job>().Select(j =>
+            (j.Metadata.Name, j.Spec.Template.Spec, j.Spec.Template.Metadata.Labels)));
 
     /// <summary>The target's objects, one YAML document each, as `kubectl kustomize` renders them.</summary>
     private static List<string> Render(string target)
@@ -353,7 +377,11 @@ public class KubernetesManifestTests
 
     private static string Run(string program, string[] arguments)
     {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -372,7 +400,8 @@ public class KubernetesManifestTests
         }
     }
 
-    /// <summary>A YAML document as sorted "path = scalar" lines, so that layout, key order and quoting do not count.</summary>
+    /// <summary>A YAML document as sorted "path = scalar" lines, so that layout, key order and quoting do not
+    /// count.</summary>
     private static string Canonical(string yaml)
     {
         var stream = new YamlStream();

@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 
 namespace Platform.Services.Tests;
 
-/// <summary>LoRA versions share their base in the generation service's model cache, which counts the base once.</summary>
+/// <summary>LoRA versions share their base in the generation service's model cache, which counts the base
+/// once.</summary>
 public sealed class ModelCacheTests : IDisposable
 {
     private static readonly GptConfig Base = new(VocabSize: 5, BlockSize: 8, NLayer: 2, NHead: 2, NEmbd: 16);
@@ -23,11 +24,20 @@ public sealed class ModelCacheTests : IDisposable
     {
         await _store.WriteAsync(key, s => { write(s); return Task.CompletedTask; });
         if (!_store.Exists("tokenizer.json"))
-            await _store.WriteAsync("tokenizer.json", s => { CharTokenizer.Train([new StringReader("abcde")]).Save(s); return Task.CompletedTask; });
-        return new ServableModel { Name = name, Version = 1, CheckpointKey = key, CheckpointSha256 = await _store.Sha256Async(key), TokenizerKey = "tokenizer.json" };
+            await _store.WriteAsync("tokenizer.json", s =>
+                { CharTokenizer.Train([new StringReader("abcde")]).Save(s); return Task.CompletedTask; });
+        return new ServableModel
+        {
+            Name = name,
+            Version = 1,
+            CheckpointKey = key,
+            CheckpointSha256 = await _store.Sha256Async(key),
+            TokenizerKey = "tokenizer.json"
+        };
     }
 
-    private async Task<(ServableModel Base, ServableModel First, ServableModel Second, long BaseBytes, long AdapterBytes)> RegistryAsync()
+    private async Task<(ServableModel Base, ServableModel First, ServableModel Second, long BaseBytes,
+        long AdapterBytes)> RegistryAsync()
     {
         manual_seed(61);
         using var model = new Gpt(Base);
@@ -35,7 +45,8 @@ public sealed class ModelCacheTests : IDisposable
         var baseVersion = await WriteAsync("base", "base.ckpt", s => Checkpoint.Save(model, s));
         var lora = new LoraConfig(2, 4, 0, [LoraTargets.Attention]);
         using var adapter = new LoraAdapter(Base, lora);
-        var header = new LoraHeader(lora, Base, baseVersion.CheckpointKey, baseVersion.CheckpointSha256, "base/versions/1");
+        var header = new LoraHeader(lora, Base, baseVersion.CheckpointKey, baseVersion.CheckpointSha256,
+            "base/versions/1");
         var first = await WriteAsync("first", "first.lora", s => LoraCheckpoint.Save(adapter, header, s));
         var second = await WriteAsync("second", "second.lora", s => LoraCheckpoint.Save(adapter, header, s));
         return (baseVersion, first, second, baseBytes, adapter.Parameters * 4);
@@ -65,7 +76,8 @@ public sealed class ModelCacheTests : IDisposable
     {
         var (_, first, second, baseBytes, adapterBytes) = await RegistryAsync();
         // Room for the base and one adapter only.
-        using var cache = new ModelCache(_store, Options.Create(new GenerationOptions { ModelMemoryBudgetBytes = baseBytes + adapterBytes }));
+        using var cache = new ModelCache(_store,
+            Options.Create(new GenerationOptions { ModelMemoryBudgetBytes = baseBytes + adapterBytes }));
         var firstLease = await cache.GetAsync(first);
         var firstWeight = firstLease.Model.Adapter!.parameters().First();
         using var secondLease = await cache.GetAsync(second);

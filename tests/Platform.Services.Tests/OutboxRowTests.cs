@@ -2,7 +2,8 @@ using Platform.ServiceDefaults.Messaging;
 
 namespace Platform.Services.Tests;
 
-/// <summary>An outbox row that fails is retried after doubling delays, then parked; an admin's retry makes it pending again.</summary>
+/// <summary>An outbox row that fails is retried after doubling delays, then parked; an admin's retry makes it pending
+/// again.</summary>
 public class OutboxRowTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);

@@ -25,14 +25,17 @@ public sealed class PairedDataTests : IDisposable
     }
 
     private List<(string Source, string Target)> ReadSplit(string key) => File.ReadAllLines(_store.PathOf(key))
-        .Select(l => JsonDocument.Parse(l).RootElement).Select(e => (e.GetProperty("source").GetString()!, e.GetProperty("target").GetString()!)).ToList();
+        .Select(l => JsonDocument.Parse(l).RootElement).Select(e =>
+        (e.GetProperty("source").GetString()!, e.GetProperty("target").GetString()!)).ToList();
 
     [Fact]
     public async Task Pairs_split_by_pairs_not_bytes_deterministically_and_report_their_lengths()
     {
-        var lines = Enumerable.Range(1, 100).Select(i => $"{{\"source\":\"s{i}\",\"target\":\"{new string('t', i % 7 + 1)}\"}}");
+        var lines = Enumerable.Range(1, 100).Select(i =>
+            $"{{\"source\":\"s{i}\",\"target\":\"{new string('t', i % 7 + 1)}\"}}");
         var path = Corpus(string.Join('\n', lines) + "\n\n");
-        var stats = await PairCorpus.SplitAsync(path, 0.1, _store, "a/train.jsonl", "a/validation.jsonl", CancellationToken.None);
+        var stats = await PairCorpus.SplitAsync(path, 0.1, _store, "a/train.jsonl", "a/validation.jsonl",
+            CancellationToken.None);
         Assert.Equal((100, 90, 10), (stats.Pairs, stats.TrainPairs, stats.ValidationPairs));
         Assert.Equal(7, stats.MaxTargetCharacters);
         Assert.Equal(4, stats.MaxSourceCharacters);                       // "s100"
@@ -64,7 +67,8 @@ public sealed class PairedDataTests : IDisposable
     public async Task Malformed_pairs_are_rejected_naming_the_line_and_the_reason(string text, string expected)
     {
         var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() =>
-            PairCorpus.SplitAsync(Corpus(text), 0.1, _store, "d/train.jsonl", "d/validation.jsonl", CancellationToken.None));
+            PairCorpus.SplitAsync(Corpus(text), 0.1, _store, "d/train.jsonl", "d/validation.jsonl",
+            CancellationToken.None));
         Assert.Contains(expected, ex.Message);
         Assert.Equal("file", ex.Field);
     }
@@ -75,10 +79,13 @@ public sealed class PairedDataTests : IDisposable
     public async Task Pair_tokenizers_get_the_special_tokens_and_encode_pairs_that_decode_back(bool shared)
     {
         await _store.WriteAsync("e/train.jsonl", s => s.WriteAsync(Encoding.UTF8.GetBytes(
-            "{\"source\":\"15 April 2023\",\"target\":\"2023-04-15\"}\n{\"source\":\"1 May 1999\",\"target\":\"1999-05-01\"}\n")).AsTask());
-        await _store.WriteAsync("e/validation.jsonl", s => s.WriteAsync(Encoding.UTF8.GetBytes("{\"source\":\"2 May 2000\",\"target\":\"2000-05-02\"}\n")).AsTask());
+            "{\"source\":\"15 April 2023\",\"target\":\"2023-04-15\"}\n{\"source\":\"1 May " +
+            "1999\",\"target\":\"1999-05-01\"}\n")).AsTask());
+        await _store.WriteAsync("e/validation.jsonl", s =>
+            s.WriteAsync(Encoding.UTF8.GetBytes("{\"source\":\"2 May 2000\",\"target\":\"2000-05-02\"}\n")).AsTask());
         var ingested = new DatasetIngested(Guid.NewGuid(), "dates", "e/train.jsonl", "e/validation.jsonl", 1, 1,
-            new TokenizerSpec { Kind = TokenizerKinds.Char, Shared = shared }, null, DateTimeOffset.UtcNow, Format: DatasetFormats.Pairs);
+            new TokenizerSpec { Kind = TokenizerKinds.Char, Shared = shared }, null, DateTimeOffset.UtcNow,
+            Format: DatasetFormats.Pairs);
         var record = await new PairEncoder(_store).EncodeAsync(ingested, CancellationToken.None);
 
         Assert.Equal((2L, 1L), (record.TrainPairs!.Value, record.ValidationPairs!.Value));
@@ -97,6 +104,7 @@ public sealed class PairedDataTests : IDisposable
         Assert.Equal("2 May 2000", source.Decode(pairs.Source(0)));
         Assert.Equal("2000-05-02", target.Decode(pairs.Target(0)));
         var info = PairFileInfo.Read(_store.PathOf(record.ValidationTokensKey));
-        Assert.Equal((1L, source.VocabSize, target.VocabSize), (info.Count, info.SourceVocabSize, info.TargetVocabSize));
+        Assert.Equal((1L, source.VocabSize, target.VocabSize),
+            (info.Count, info.SourceVocabSize, info.TargetVocabSize));
     }
 }

@@ -14,7 +14,8 @@ public class RedactionTests
 {
     private static readonly IReadOnlySet<RedactionKind> All = RedactionKinds.Parse("all", out _)!;
 
-    private static (string Text, IReadOnlyDictionary<RedactionKind, long> Counts) Redact(string text, IReadOnlySet<RedactionKind>? kinds = null)
+    private static (string Text, IReadOnlyDictionary<RedactionKind, long> Counts) Redact(string text,
+        IReadOnlySet<RedactionKind>? kinds = null)
     {
         var redactor = new PiiRedactor(kinds ?? All);
         return (redactor.Redact(text), redactor.Counts);
@@ -80,7 +81,8 @@ public class RedactionTests
     public void The_option_names_kinds_or_all_and_rejects_anything_else()
     {
         Assert.Equal(5, RedactionKinds.Parse("all", out _)!.Count);
-        Assert.Equal(new HashSet<RedactionKind> { RedactionKind.Email, RedactionKind.CnId }, RedactionKinds.Parse(" email , cnId ", out _));
+        Assert.Equal(new HashSet<RedactionKind> { RedactionKind.Email, RedactionKind.CnId },
+            RedactionKinds.Parse(" email , cnId ", out _));
         Assert.Empty(RedactionKinds.Parse("", out _)!);
         Assert.Null(RedactionKinds.Parse("email,ssn", out var error));
         Assert.Contains("'ssn'", error);
@@ -92,7 +94,8 @@ public class RedactionTests
     [InlineData("4012888888881881", true)]
     [InlineData("4111111111111112", false)]
     [InlineData("1234567812345678", false)]
-    public void Luhn_accepts_the_networks_test_numbers(string digits, bool valid) => Assert.Equal(valid, PiiRedactor.PassesLuhn(digits));
+    public void Luhn_accepts_the_networks_test_numbers(string digits, bool valid) =>
+        Assert.Equal(valid, PiiRedactor.PassesLuhn(digits));
 
     [Theory]
     [InlineData("11010519491231002X", true)]
@@ -111,7 +114,9 @@ public class RedactionTests
     public void Streaming_in_any_chunks_gives_the_same_text_as_redacting_it_whole(int chunk)
     {
         var text = string.Concat(Enumerable.Range(0, 40).Select(i =>
-            $"line {i}: mail u{i}@example.com, ip 192.0.2.{i}, phone +1 415 555 {2600 + i}, card 4111 1111 1111 1111, id 11010519491231002X 中文\n"));
+            $"line {i}: mail u{i}@example.com, ip 192.0.2.{i}, phone +1 415 555 {2600 + i}, card 4111 1111 1111 " +
+            $"1111, " +
+            $"id 11010519491231002X 中文\n"));
         var streaming = new StreamingRedactor(new PiiRedactor(All));
         var output = new StringBuilder();
         for (var i = 0; i < text.Length; i += chunk)
@@ -130,9 +135,11 @@ public class RedactionTests
         // No newline for 1.5 M characters. The buffer first fills at exactly MaxPendingChars (a whole number of
         // 64 Ki chunks), in the middle of a phone number written with spaces: a cut at a space would split it.
         const int chunk = 65_536;
-        var filler = string.Concat(Enumerable.Repeat("lorem ipsum dolor, ", StreamingRedactor.MaxPendingChars / 19 + 1));
+        var filler = string.Concat(Enumerable.Repeat("lorem ipsum dolor, ", StreamingRedactor.MaxPendingChars / 19
+            + 1));
         const string phone = "+44 20 7946 0958";
-        var text = filler[..(StreamingRedactor.MaxPendingChars - 10)] + ", " + phone + " and a@example.com " + filler[..(StreamingRedactor.MaxPendingChars / 2)];
+        var text = filler[..(StreamingRedactor.MaxPendingChars - 10)] + ", " + phone + " and a@example.com "
+            + filler[..(StreamingRedactor.MaxPendingChars / 2)];
         Assert.Equal(0, StreamingRedactor.MaxPendingChars % chunk);
         var streaming = new StreamingRedactor(new PiiRedactor(All));
         var output = new StringBuilder();
@@ -149,7 +156,8 @@ public class RedactionTests
         var input = "Contact: a@example.com\r\nPhone: 13800138000\r\n";
         var redactor = new StreamingRedactor(new PiiRedactor(All));
         using var output = new MemoryStream();
-        var stats = await CorpusNormaliser.NormaliseAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), output, 1 << 20, CancellationToken.None, redactor);
+        var stats = await CorpusNormaliser.NormaliseAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), output,
+            1 << 20, CancellationToken.None, redactor);
         var stored = output.ToArray();
         Assert.Equal("Contact: [EMAIL]\nPhone: [PHONE]\n", Encoding.UTF8.GetString(stored));
         Assert.Equal(stored.Length, stats.Bytes);

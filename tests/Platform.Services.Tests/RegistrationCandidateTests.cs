@@ -3,14 +3,16 @@ using Training.Registry.Data;
 
 namespace Platform.Services.Tests;
 
-/// <summary>The registry assembles a version from TrainingCompleted and EvaluationCompleted, which may arrive in either order.</summary>
+/// <summary>The registry assembles a version from TrainingCompleted and EvaluationCompleted, which may arrive in either
+/// order.</summary>
 public sealed class RegistrationCandidateTests
 {
     private static readonly Guid RunId = Guid.NewGuid(), DatasetId = Guid.NewGuid();
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
 
     private static TrainingCompleted Trained(string checkpoint = "runs/x/best.ckpt") =>
-        new(RunId, "shakespeare", checkpoint, "sha", "tokenizers/t.json", "val.bin", 1000, 900, 2000, 1.7, 1.9, T0, Architectures.Gpt, null)
+        new(RunId, "shakespeare", checkpoint, "sha", "tokenizers/t.json", "val.bin", 1000, 900, 2000, 1.7, 1.9, T0,
+        Architectures.Gpt, null)
         {
             DatasetId = DatasetId,
             Owner = new Owner(Guid.Empty, "alice"),
@@ -19,7 +21,8 @@ public sealed class RegistrationCandidateTests
         };
 
     private static EvaluationCompleted Evaluated() =>
-        new(RunId, Guid.NewGuid(), new EvaluationFigures(1.88, Math.Exp(1.88), 2.7, 0.45, 0.8, 900), "ROMEO: ...", T0.AddMinutes(1));
+        new(RunId, Guid.NewGuid(), new EvaluationFigures(1.88, Math.Exp(1.88), 2.7, 0.45, 0.8, 900), "ROMEO: ...",
+        T0.AddMinutes(1));
 
     [Fact]
     public void Either_half_first_the_candidate_is_ready_only_with_both_and_the_version_carries_what_each_half_brought()
@@ -40,8 +43,10 @@ public sealed class RegistrationCandidateTests
             Assert.True(candidate.IsReady);
 
             var version = candidate.Register(4, T0.AddMinutes(2));
-            Assert.Equal(("shakespeare", 4, RunId, DatasetId, "alice"), (version.Name, version.Version, version.RunId, version.DatasetId, version.OwnerName));
-            Assert.Equal(("runs/x/best.ckpt", "tokenizers/t.json", 1.85), (version.CheckpointKey, version.TokenizerKey, version.ValidationLoss));
+            Assert.Equal(("shakespeare", 4, RunId, DatasetId, "alice"),
+                (version.Name, version.Version, version.RunId, version.DatasetId, version.OwnerName));
+            Assert.Equal(("runs/x/best.ckpt", "tokenizers/t.json", 1.85),
+                (version.CheckpointKey, version.TokenizerKey, version.ValidationLoss));
             Assert.Equal(0.45, version.Evaluation!.Top1Accuracy);
             Assert.Equal(0.12m, version.Cost!.Price);
             Assert.Equal((CandidateState.Registered, (int?)4), (candidate.State, candidate.RegisteredVersion));

@@ -24,7 +24,12 @@ public sealed class RegistryRuleTests
     [Fact]
     public void A_gate_passes_a_version_only_within_every_bound_and_fails_one_without_the_figure()
     {
-        var gate = Gate(new() { ["val_loss"] = new(null, 1.9), ["top1_accuracy"] = new(0.4, null), ["perplexity"] = new(1, 5) });
+        var gate = Gate(new()
+        {
+            ["val_loss"] = new(null, 1.9),
+            ["top1_accuracy"] = new(0.4, null),
+            ["perplexity"] = new(1, 5)
+        });
         Assert.All(gate.Check(Version(1.9, 0.4)), c => Assert.True(c.Passes, c.Figure));   // bounds are inclusive
         var failing = gate.Check(Version(1.91, 0.39)).Where(c => !c.Passes).Select(c => (c.Figure, c.Value)).ToList();
         Assert.Equal([("val_loss", (double?)1.91), ("top1_accuracy", 0.39)], failing);
@@ -85,7 +90,8 @@ public sealed class RegistryRuleTests
     [InlineData("Production", false)]
     [InlineData("2nd", false)]
     [InlineData("", false)]
-    public void Alias_names_are_lower_case_words_and_latest_is_reserved(string alias, bool valid) => Assert.Equal(valid, ModelAliases.IsValid(alias));
+    public void Alias_names_are_lower_case_words_and_latest_is_reserved(string alias, bool valid) =>
+        Assert.Equal(valid, ModelAliases.IsValid(alias));
 
     [Fact]
     public void A_name_takes_versions_from_its_owner_the_keys_it_is_shared_with_and_admins_only()

@@ -20,7 +20,8 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
     private static readonly string Server = Environment.GetEnvironmentVariable("PLATFORM_TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=55432;Database=platform_test;Username=platform;Password=platform";
     private readonly string _database = "upgrade_" + Guid.NewGuid().ToString("N")[..8];
-    private string Connection => new NpgsqlConnectionStringBuilder(Server) { Database = _database, Pooling = false }.ConnectionString;
+    private string Connection =>
+        new NpgsqlConnectionStringBuilder(Server) { Database = _database, Pooling = false }.ConnectionString;
 
     public async Task InitializeAsync() => await SqlAsync(Server, $"CREATE DATABASE {_database}");
 
@@ -47,8 +48,10 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
     {
         var services = new ServiceCollection()
             .AddLogging()
-            .AddDbContext<TrainingDbContext>(o => o.UseNpgsql(Connection, n => n.MigrationsHistoryTable("__ef_migrations_history", TrainingDbContext.Schema)))
-            .AddDbContext<RegistryDbContext>(o => o.UseNpgsql(Connection, n => n.MigrationsHistoryTable("__ef_migrations_history", RegistryDbContext.Schema)))
+            .AddDbContext<TrainingDbContext>(o =>
+            o.UseNpgsql(Connection, n => n.MigrationsHistoryTable("__ef_migrations_history", TrainingDbContext.Schema)))
+            .AddDbContext<RegistryDbContext>(o =>
+            o.UseNpgsql(Connection, n => n.MigrationsHistoryTable("__ef_migrations_history", RegistryDbContext.Schema)))
             .BuildServiceProvider();
         await using (services)
         {
@@ -58,8 +61,11 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
                     .MigrateAsync("20261130204321_RunAndVersionCost");
             var id = Guid.NewGuid();
             await SqlAsync(Connection,
-                "INSERT INTO training.model_versions (\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\",\"CheckpointKey\",\"CheckpointSha256\",\"TokenizerKey\",\"CreatedAt\") " +
-                $"VALUES ('{id}', 'old-model', 3, '{Guid.NewGuid()}', '{Guid.NewGuid()}', 'runs/x/model.pt', 'abc', 'datasets/x/tokenizer.json', now())");
+                "INSERT INTO training.model_versions " +
+                "(\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\",\"CheckpointKey\"," +
+                "\"CheckpointSha256\",\"TokenizerKey\",\"CreatedAt\") " +
+                $"VALUES ('{id}', 'old-model', 3, '{Guid.NewGuid()}', '{Guid.NewGuid()}', 'runs/x/model.pt', 'abc', " +
+                $"'datasets/x/tokenizer.json', now())");
             // A name with two owners' versions belongs, after the upgrade, to the owner of its first.
             var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
             foreach (var (version, owner) in new[] { (2, second), (1, first) })
@@ -70,7 +76,8 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
                     $"VALUES ('{Guid.NewGuid()}', 'shared-model', {version}, '{Guid.NewGuid()}', '{Guid.NewGuid()}', " +
                     $"'{owner}', 'k{version}', 'runs/y/model.pt', 'abc', 'datasets/y/tokenizer.json', now())");
 
-            await new TrainingSchemaBeforeRegistry(services, services.GetRequiredService<ILogger<TrainingSchemaBeforeRegistry>>())
+            await new TrainingSchemaBeforeRegistry(services,
+                services.GetRequiredService<ILogger<TrainingSchemaBeforeRegistry>>())
                 .StartAsync(CancellationToken.None);
             // The release before sharing: a LoRA version rests on old-model v3.
             var (oldDataset, loraDataset) = (Guid.NewGuid(), Guid.NewGuid());
@@ -80,9 +87,12 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
             await SqlAsync(Connection,
                 $"UPDATE registry.model_versions SET \"DatasetId\" = '{oldDataset}' WHERE \"Id\" = '{id}'");
             await SqlAsync(Connection,
-                "INSERT INTO registry.model_versions (\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\",\"CheckpointKey\"," +
-                "\"CheckpointSha256\",\"TokenizerKey\",\"Architecture\",\"BaseModel\",\"FineTuneMethod\",\"Tags\",\"CreatedAt\") " +
-                $"VALUES ('{Guid.NewGuid()}', 'old-lora', 1, '{Guid.NewGuid()}', '{loraDataset}', 'runs/z/model.pt', 'abc', " +
+                "INSERT INTO registry.model_versions " +
+                "(\"Id\",\"Name\",\"Version\",\"RunId\",\"DatasetId\",\"CheckpointKey\"," +
+                "\"CheckpointSha256\",\"TokenizerKey\",\"Architecture\",\"BaseModel\",\"FineTuneMethod\"," +
+                "\"Tags\",\"CreatedAt\") " +
+                $"VALUES ('{Guid.NewGuid()}', 'old-lora', 1, '{Guid.NewGuid()}', '{loraDataset}', 'runs/z/model.pt', " +
+                $"'abc', " +
                 "'datasets/x/tokenizer.json', 'gpt', 'old-model/versions/3', 'lora', '{}', now())");
             await using (var scope = services.CreateAsyncScope())
             {
@@ -94,13 +104,16 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
             Assert.Equal(oldDataset.ToString(), await ScalarAsync(Connection,
                 "SELECT array_to_string(\"Lineage\", ',') FROM registry.model_versions WHERE \"Name\" = 'old-model'"));
             Assert.Equal(string.Join(",", new[] { oldDataset, loraDataset }.Order()), await ScalarAsync(Connection,
-                "SELECT array_to_string(ARRAY(SELECT unnest(\"Lineage\") ORDER BY 1), ',') FROM registry.model_versions " +
+                "SELECT array_to_string(ARRAY(SELECT unnest(\"Lineage\") ORDER BY 1), ',') FROM " +
+                "registry.model_versions " +
                 "WHERE \"Name\" = 'old-lora'"));
             Assert.Equal(0L, await ScalarAsync(Connection,
                 "SELECT count(*) FROM registry.model_versions WHERE \"LineageAnnounced\""));
 
             Assert.Equal("old-model 3 gpt", await ScalarAsync(Connection,
-                $"SELECT \"Name\" || ' ' || \"Version\" || ' ' || \"Architecture\" FROM registry.model_versions WHERE \"Id\" = '{id}'"));
+                $"SELECT \"Name\" || ' ' || \"Version\" || ' ' || \"Architecture\" FROM registry.model_versions " +
+                $"WHERE " +
+                $"\"Id\" = '{id}'"));
             Assert.Equal(true, await ScalarAsync(Connection, "SELECT to_regclass('training.model_versions') IS NULL"));
             Assert.Equal($"{first} k1", await ScalarAsync(Connection,
                 "SELECT \"OwnerId\" || ' ' || \"OwnerName\" FROM registry.model_names " +

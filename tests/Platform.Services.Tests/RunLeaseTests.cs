@@ -78,7 +78,8 @@ public class RunLeaseTests
         Assert.False(run.Claim("w3", now, Lease, 3));
         Assert.Equal(RunState.Failed, run.State);
         Assert.Equal(3, run.Crashes);
-        Assert.StartsWith("Training crashed 3 times at step 40; last error: worker w2 stopped renewing its lease", run.FailureReason);
+        Assert.StartsWith("Training crashed 3 times at step 40; last error: worker w2 stopped renewing its lease",
+            run.FailureReason);
         Assert.Null(run.LeaseOwner);
         Assert.False(run.IsClaimable(now + Lease * 10));
     }

@@ -8,7 +8,15 @@ public class RunSpecValidatorTests
     {
         Name = "shakespeare-char",
         Model = new ModelSpec { NLayer = 4, NHead = 4, NEmbd = 128, BlockSize = 64, Dropout = 0.0 },
-        Training = new TrainingSpec { MaxSteps = 2000, BatchSize = 12, LearningRate = 1e-3, EvalInterval = 250, EvalIters = 20, Seed = 1337 },
+        Training = new TrainingSpec
+        {
+            MaxSteps = 2000,
+            BatchSize = 12,
+            LearningRate = 1e-3,
+            EvalInterval = 250,
+            EvalIters = 20,
+            Seed = 1337
+        },
     };
 
     [Fact]
@@ -42,10 +50,19 @@ public class RunSpecValidatorTests
         {
             Name = "bad/name",
             Model = new ModelSpec { NLayer = 0, NHead = 4, NEmbd = 128, BlockSize = 1, Dropout = 1.0 },
-            Training = new TrainingSpec { MaxSteps = 0, BatchSize = 0, EvalInterval = 0, EvalIters = 0, Seed = -1, Beta2 = 1.0 },
+            Training = new TrainingSpec
+            {
+                MaxSteps = 0,
+                BatchSize = 0,
+                EvalInterval = 0,
+                EvalIters = 0,
+                Seed = -1,
+                Beta2 = 1.0
+            },
         };
         var fields = RunSpecValidator.Validate(spec).Fields;
-        foreach (var field in new[] { "name", "model.nLayer", "model.blockSize", "model.dropout", "training.maxSteps", "training.batchSize",
+        foreach (var field in new[] { "name", "model.nLayer", "model.blockSize", "model.dropout", "training.maxSteps",
+            "training.batchSize",
                      "training.evalInterval", "training.evalIters", "training.seed", "training.beta2" })
             Assert.Contains(field, fields);
     }
@@ -59,7 +76,8 @@ public class RunSpecValidatorTests
     [InlineData(null, false)]
     public void Precision_is_auto_fp32_or_bf16(string? precision, bool valid)
     {
-        var errors = RunSpecValidator.Validate(Valid with { Training = Valid.Training with { Precision = precision! } });
+        var errors = RunSpecValidator.Validate(
+            Valid with { Training = Valid.Training with { Precision = precision! } });
         Assert.Equal(valid ? [] : ["training.precision"], errors.Fields);
     }
 
@@ -89,15 +107,27 @@ public class RunSpecValidatorTests
     {
         var seq2seq = Valid with
         {
-            Model = Valid.Model with { Architecture = Architectures.EncoderDecoder, NEncoderLayer = 0, NDecoderLayer = 49, MaxSourceLength = 1, MaxTargetLength = 5000 },
+            Model = Valid.Model with
+            {
+                Architecture = Architectures.EncoderDecoder,
+                NEncoderLayer = 0,
+                NDecoderLayer = 49,
+                MaxSourceLength = 1,
+                MaxTargetLength = 5000
+            },
             Training = Valid.Training with { LabelSmoothing = 1.0 },
         };
         Assert.Equal(
-            ["model.nEncoderLayer", "model.nDecoderLayer", "model.maxSourceLength", "model.maxTargetLength", "training.labelSmoothing", "training.batchSize"],
+            ["model.nEncoderLayer", "model.nDecoderLayer", "model.maxSourceLength", "model.maxTargetLength",
+            "training.labelSmoothing", "training.batchSize"],
             RunSpecValidator.Validate(seq2seq with { Training = seq2seq.Training with { BatchSize = 1000 } }).Fields);
         // The same out-of-range encoder-decoder fields mean nothing to a GPT.
-        Assert.True(RunSpecValidator.Validate(seq2seq with { Model = seq2seq.Model with { Architecture = Architectures.Gpt }, Training = Valid.Training }).IsValid);
-        Assert.Equal(["model.architecture"], RunSpecValidator.Validate(Valid with { Model = Valid.Model with { Architecture = "lstm" } }).Fields);
+        Assert.True(
+            RunSpecValidator.Validate(
+            seq2seq with { Model = seq2seq.Model with { Architecture = Architectures.Gpt }, Training = Valid.Training })
+            .IsValid);
+        Assert.Equal(["model.architecture"],
+            RunSpecValidator.Validate(Valid with { Model = Valid.Model with { Architecture = "lstm" } }).Fields);
     }
 
     [Fact]
@@ -106,26 +136,54 @@ public class RunSpecValidatorTests
         var lora = Valid with
         {
             InitFrom = new InitFromSpec { Model = "shakespeare-char/versions/2" },
-            FineTune = new FineTuneSpec { Method = "lora", Rank = 8, Alpha = 16, Dropout = 0.05, Targets = ["attn", "mlp"] },
+            FineTune = new FineTuneSpec
+            {
+                Method = "lora",
+                Rank = 8,
+                Alpha = 16,
+                Dropout = 0.05,
+                Targets = ["attn", "mlp"]
+            },
         };
         Assert.True(RunSpecValidator.Validate(lora).IsValid);
 
         var bad = lora with
         {
             InitFrom = new InitFromSpec { Model = "shakespeare char" },
-            FineTune = new FineTuneSpec { Method = "lora", Rank = 0, Alpha = 0, Dropout = 1, Targets = ["attn", "attn"] },
+            FineTune = new FineTuneSpec
+            {
+                Method = "lora",
+                Rank = 0,
+                Alpha = 0,
+                Dropout = 1,
+                Targets = ["attn", "attn"]
+            },
         };
         Assert.Equal(["fineTune.alpha", "fineTune.dropout", "fineTune.rank", "fineTune.targets", "initFrom.model"],
             RunSpecValidator.Validate(bad).Fields.Order());
-        Assert.Contains("fineTune.method", RunSpecValidator.Validate(lora with { FineTune = new FineTuneSpec { Method = "adapter" } }).Fields);
-        Assert.Contains("fineTune.targets", RunSpecValidator.Validate(lora with { FineTune = new FineTuneSpec { Method = "lora", Targets = ["ffn"] } }).Fields);
+        Assert.Contains("fineTune.method",
+            RunSpecValidator.Validate(lora with { FineTune = new FineTuneSpec { Method = "adapter" } }).Fields);
+        Assert.Contains("fineTune.targets",
+            RunSpecValidator.Validate(lora with
+            {
+                FineTune = new FineTuneSpec
+                {
+                    Method = "lora",
+                    Targets = ["ffn"]
+                }
+            }).Fields);
     }
 
     [Fact]
     public void Fine_tune_settings_need_a_base_and_vectors_need_a_run_from_scratch()
     {
         Assert.Equal(["fineTune"], RunSpecValidator.Validate(Valid with { FineTune = new FineTuneSpec() }).Fields);
-        Assert.Equal(["vectorsId"], RunSpecValidator.Validate(Valid with { VectorsId = Guid.NewGuid(), InitFrom = new InitFromSpec { Model = "base" } }).Fields);
+        Assert.Equal(["vectorsId"],
+            RunSpecValidator.Validate(Valid with
+            {
+                VectorsId = Guid.NewGuid(),
+                InitFrom = new InitFromSpec { Model = "base" }
+            }).Fields);
         Assert.True(RunSpecValidator.Validate(Valid with { VectorsId = Guid.NewGuid() }).IsValid);
         var encoderDecoderLora = Valid with
         {

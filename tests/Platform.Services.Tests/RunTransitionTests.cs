@@ -6,7 +6,8 @@ namespace Platform.Services.Tests;
 /// <summary>A run's states change only by its own methods, and only along the documented transitions.</summary>
 public class RunTransitionTests
 {
-    private static Run NewRun() => Run.Create(Guid.NewGuid(), new RunSpec { Name = "m" }, Guid.NewGuid(), new Owner(Guid.NewGuid(), "alice"));
+    private static Run NewRun() =>
+        Run.Create(Guid.NewGuid(), new RunSpec { Name = "m" }, Guid.NewGuid(), new Owner(Guid.NewGuid(), "alice"));
 
     [Fact]
     public void The_happy_path_goes_from_queued_to_completed()

@@ -27,7 +27,8 @@ public sealed class S3ArtifactStoreTests(S3Server s3) : IClassFixture<S3Server>,
     {
         var settings = s3.ServiceSettings(_prefix).ToDictionary(s => s.Key.Replace("__", ":"), s => (string?)s.Value);
         settings["Artifacts:Root"] = root;
-        return new ServiceCollection().AddArtifactStore(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+        return new ServiceCollection().AddArtifactStore(
+            new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
             .BuildServiceProvider().GetRequiredService<ArtifactStore>();
     }
 
@@ -84,13 +85,15 @@ public sealed class S3ArtifactStoreTests(S3Server s3) : IClassFixture<S3Server>,
     public async Task Deleting_a_prefix_removes_its_objects_from_the_bucket_and_nothing_else()
     {
         var (a, b) = (Replica(_first), Replica(_second));
-        foreach (var key in new[] { "datasets/d1/train.txt", "datasets/d1/validation.txt", "datasets/d1/tokens/train.bin", "datasets/d10/train.txt" })
+        foreach (var key in new[] { "datasets/d1/train.txt", "datasets/d1/validation.txt",
+            "datasets/d1/tokens/train.bin", "datasets/d10/train.txt" })
             await a.WriteAsync(key, s => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(key)).AsTask());
         b.PathOf("datasets/d1/train.txt");
 
         b.DeletePrefix("datasets/d1");
 
-        foreach (var key in new[] { "datasets/d1/train.txt", "datasets/d1/validation.txt", "datasets/d1/tokens/train.bin" })
+        foreach (var key in new[] { "datasets/d1/train.txt", "datasets/d1/validation.txt",
+            "datasets/d1/tokens/train.bin" })
         {
             Assert.Null(await s3.RawObjectAsync(_prefix + key));
             Assert.False(a.Exists(key));
@@ -102,11 +105,19 @@ public sealed class S3ArtifactStoreTests(S3Server s3) : IClassFixture<S3Server>,
     [Fact]
     public void A_store_of_an_unknown_kind_or_without_a_bucket_is_refused_at_start()
     {
-        IServiceProvider Build(string store, string? bucket) => new ServiceCollection().AddArtifactStore(new ConfigurationBuilder().AddInMemoryCollection(
-            new Dictionary<string, string?> { ["Artifacts:Root"] = _first, ["Artifacts:Store"] = store, ["Artifacts:S3:Bucket"] = bucket }).Build())
+        IServiceProvider Build(string store, string? bucket) =>
+            new ServiceCollection().AddArtifactStore(new ConfigurationBuilder().AddInMemoryCollection(
+            new Dictionary<string,
+            string?>
+            {
+                ["Artifacts:Root"] = _first,
+                ["Artifacts:Store"] = store,
+                ["Artifacts:S3:Bucket"] = bucket
+            }).Build())
             .BuildServiceProvider();
         Assert.Contains("\"volume\"", Assert.Throws<InvalidOperationException>(() => Build("ftp", null)).Message);
-        Assert.Contains("Artifacts:S3:Bucket", Assert.Throws<InvalidOperationException>(() => Build("s3", null)).Message);
+        Assert.Contains("Artifacts:S3:Bucket",
+            Assert.Throws<InvalidOperationException>(() => Build("s3", null)).Message);
         Assert.True(Build("volume", null).GetRequiredService<ArtifactStore>().Backend.IsLocalFolder);
     }
 }

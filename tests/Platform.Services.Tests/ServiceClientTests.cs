@@ -4,13 +4,15 @@ using Polly.Timeout;
 
 namespace Platform.Services.Tests;
 
-/// <summary>Which failures of a call to another service answer 503 (it did not answer) rather than escape as a 500.</summary>
+/// <summary>Which failures of a call to another service answer 503 (it did not answer) rather than escape as a
+/// 500.</summary>
 public class ServiceClientTests
 {
     [Fact]
     public void An_unreachable_slow_or_circuit_broken_service_did_not_answer()
     {
-        Assert.True(ServiceClientExtensions.IsUnanswered(new HttpRequestException("connection refused"), CancellationToken.None));
+        Assert.True(ServiceClientExtensions.IsUnanswered(new HttpRequestException("connection refused"),
+            CancellationToken.None));
         Assert.True(ServiceClientExtensions.IsUnanswered(new TaskCanceledException(), CancellationToken.None));
         Assert.True(ServiceClientExtensions.IsUnanswered(new TimeoutRejectedException(), CancellationToken.None));
         Assert.True(ServiceClientExtensions.IsUnanswered(new BrokenCircuitException(), CancellationToken.None));

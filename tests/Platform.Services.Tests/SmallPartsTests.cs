@@ -10,7 +10,8 @@ public class SmallPartsTests
     [Fact]
     public void Downsampling_keeps_the_ends_and_the_extremes()
     {
-        var points = Enumerable.Range(0, 10_000).Select(i => i == 5_000 ? 100.0 : i == 7_000 ? -100.0 : Math.Sin(i / 100.0)).ToList();
+        var points = Enumerable.Range(0, 10_000).Select(i => i == 5_000 ? 100.0 : i == 7_000 ? -100.0
+            : Math.Sin(i / 100.0)).ToList();
         var thinned = SeriesDownsampler.Downsample(points, 500, p => p);
         Assert.InRange(thinned.Count, 250, 500);
         Assert.Equal(points[0], thinned[0]);
@@ -26,7 +27,8 @@ public class SmallPartsTests
     [InlineData("shakespeare-char@production", "shakespeare-char", null, "production")]
     [InlineData("shakespeare-char@latest", "shakespeare-char", null, null)]
     [InlineData("m@canary_2", "m", null, "canary_2")]
-    public void Model_references_name_a_model_and_optionally_a_version_or_an_alias(string text, string name, int? version, string? alias) =>
+    public void Model_references_name_a_model_and_optionally_a_version_or_an_alias(string text, string name,
+        int? version, string? alias) =>
         Assert.Equal(new ModelReference(name, version, alias), ModelReference.Parse(text));
 
     [Theory]
@@ -56,11 +58,16 @@ public class SmallPartsTests
             ["autoTrain"] = "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}",
         });
         Assert.Null(bad);
-        Assert.Equal(new[] { "name", "validationFraction", "tokenizer.kind", "autoTrain.model.nHead" }.Order(), errors.Fields.Order());
+        Assert.Equal(new[] { "name", "validationFraction", "tokenizer.kind", "autoTrain.model.nHead" }.Order(),
+            errors.Fields.Order());
 
-        var (_, vocabErrors) = UploadFields.Parse(new Dictionary<string, string> { ["name"] = "c", ["tokenizer"] = "{\"kind\":\"bpe\",\"vocabSize\":100}" });
+        var (_, vocabErrors) = UploadFields.Parse(new Dictionary<string,
+            string>
+        { ["name"] = "c", ["tokenizer"] = "{\"kind\":\"bpe\",\"vocabSize\":100}" });
         Assert.Equal(["tokenizer.vocabSize"], vocabErrors.Fields);
-        var (bpe, _) = UploadFields.Parse(new Dictionary<string, string> { ["name"] = "c", ["tokenizer"] = "{\"kind\":\"bpe\",\"vocabSize\":512}" });
+        var (bpe, _) = UploadFields.Parse(new Dictionary<string,
+            string>
+        { ["name"] = "c", ["tokenizer"] = "{\"kind\":\"bpe\",\"vocabSize\":512}" });
         Assert.Equal(512, bpe!.Tokenizer.VocabSize);
     }
 }

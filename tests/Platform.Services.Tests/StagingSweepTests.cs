@@ -2,10 +2,12 @@ using Platform.Storage;
 
 namespace Platform.Services.Tests;
 
-/// <summary>The artifact store's staging area: files a killed writer left are swept, files being written and committed artifacts are not.</summary>
+/// <summary>The artifact store's staging area: files a killed writer left are swept, files being written and committed
+/// artifacts are not.</summary>
 public sealed class StagingSweepTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "staging-sweep-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "staging-sweep-"
+        + Guid.NewGuid().ToString("N")[..8]);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 

@@ -7,7 +7,8 @@ namespace Platform.Tokenizers.Tests;
 public class BpeTokenizerTests
 {
     private static readonly string Demo = DemoCorpus.Text;
-    private static readonly Lazy<BpeTokenizer> Trained = new(() => BpeTrainer.Train([new StringReader(Demo)], 2048, specialTokens: ["<|endoftext|>"]));
+    private static readonly Lazy<BpeTokenizer> Trained = new(() =>
+        BpeTrainer.Train([new StringReader(Demo)], 2048, specialTokens: ["<|endoftext|>"]));
 
     [Fact]
     public void The_most_frequent_pair_is_merged_first()
@@ -72,7 +73,8 @@ public class BpeTokenizerTests
     public void Encoding_chunk_by_chunk_equals_encoding_the_whole_text()
     {
         var whole = Trained.Value.Encode(Demo);
-        var chunked = TextChunks.ReadAtSafeBreaks(new StringReader(Demo), 4096).SelectMany(Trained.Value.Encode).ToArray();
+        var chunked = TextChunks.ReadAtSafeBreaks(new StringReader(Demo),
+            4096).SelectMany(Trained.Value.Encode).ToArray();
         Assert.Equal(whole, chunked);
     }
 
@@ -104,7 +106,8 @@ public class BpeTokenizerTests
     [Theory]
     [InlineData("not json")]
     [InlineData("{\"model\":{\"type\":\"WordLevel\",\"vocab\":{}},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}")]
-    [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}")]
+    [InlineData(
+        "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}")]
     [InlineData("[1,2]")]
     public void Malformed_tokenizer_json_is_refused_with_a_reason(string json) =>
         Assert.Throws<InvalidDataException>(() => TokenizerFile.Load(new MemoryStream(Encoding.UTF8.GetBytes(json))));

@@ -67,7 +67,8 @@ public class CharTokenizerTests
     [Fact]
     public void Files_in_the_earlier_char_format_still_load()
     {
-        using var stream = new MemoryStream(Encoding.UTF8.GetBytes("{\"kind\":\"char\",\"vocab\":[\"\\n\",\" \",\"a\"]}"));
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes("{\"kind\":\"char\",\"vocab\":[\"\\n\",\" " +
+            "\",\"a\"]}"));
         Assert.Equal(new[] { 2, 1, 0 }, TokenizerFile.Load(stream).Encode("a \n"));
     }
 
@@ -87,7 +88,8 @@ public class TokenStreamEncoderTests
         var tokenizer = CharTokenizer.Train([new StringReader("abc\n")]);
         // Many chunks, so the failing one is encoded in parallel with others.
         var text = string.Concat(Enumerable.Repeat("abc\ncab\n", 5_000)) + "abZ\n";
-        var ex = Assert.Throws<UnknownTokenException>(() => TokenStreamEncoder.Encode(tokenizer, new StringReader(text), new MemoryStream()));
+        var ex = Assert.Throws<UnknownTokenException>(() =>
+            TokenStreamEncoder.Encode(tokenizer, new StringReader(text), new MemoryStream()));
         Assert.Contains("'Z'", ex.Message);
     }
 }

@@ -2,10 +2,12 @@ using Platform.Tokenizers;
 
 namespace Platform.Tokenizers.Tests;
 
-/// <summary>Decoding a token at a time gives exactly what decoding the whole sequence gives (the oracle: ITokenizer.Decode).</summary>
+/// <summary>Decoding a token at a time gives exactly what decoding the whole sequence gives (the oracle:
+/// ITokenizer.Decode).</summary>
 public class IncrementalDecoderTests
 {
-    // English with punctuation and contractions, and Chinese (three UTF-8 bytes a character, split across byte-level tokens).
+    // English with punctuation and contractions, and Chinese (three UTF-8 bytes a character, split across byte-level
+    // tokens).
     private const string Mixed = "ROMEO: Don't you see? 他说：“今天天气很好。” And then, at last, he wasn't there!\n"
                                  + "机器学习是人工智能的一个分支。 JULIET: O Romeo, Romeo! wherefore art thou Romeo?\n";
     private static readonly string Corpus = string.Concat(Enumerable.Repeat(Mixed, 20)) + DemoCorpus.Text[..20_000];
@@ -45,7 +47,8 @@ public class IncrementalDecoderTests
     [Fact]
     public void A_chinese_character_split_across_byte_tokens_comes_out_whole_once_its_last_byte_arrives()
     {
-        var tokenizer = BpeTrainer.Train([new StringReader("abc")], 258, minFrequency: 1);   // bytes only: 好 is three tokens
+        // bytes only: 好 is three tokens
+        var tokenizer = BpeTrainer.Train([new StringReader("abc")], 258, minFrequency: 1);
         var decoder = new IncrementalDecoder(tokenizer);
         var ids = tokenizer.Encode("a好").ToArray();
         Assert.Equal(4, ids.Length);

@@ -7,7 +7,8 @@ using PlatformBpe = Platform.Tokenizers.BpeTokenizer;
 
 namespace Platform.Tokenizers.Tests;
 
-/// <summary>Our byte-level BPE agrees id for id with Microsoft.ML.Tokenizers, a well-kept independent implementation.</summary>
+/// <summary>Our byte-level BPE agrees id for id with Microsoft.ML.Tokenizers, a well-kept independent
+/// implementation.</summary>
 public class InteropTests
 {
     private static readonly string Demo = DemoCorpus.Text;
@@ -29,7 +30,8 @@ public class InteropTests
     public void Our_trained_vocabulary_and_merges_loaded_into_Microsofts_BPE_give_our_ids()
     {
         var ours = BpeTrainer.Train([new StringReader(Demo)], 2048);
-        var options = new BpeOptions(Enumerable.Range(0, ours.VocabSize).Select(id => KeyValuePair.Create(ours.Vocabulary[id], id)))
+        var options = new BpeOptions(Enumerable.Range(0, ours.VocabSize).Select(id =>
+            KeyValuePair.Create(ours.Vocabulary[id], id)))
         {
             Merges = ours.Merges.Select(m => $"{m.Left} {m.Right}"),
             ByteLevel = true,
@@ -45,8 +47,10 @@ public class InteropTests
     [InlineData(4096)]
     public void Text_encoded_chunk_by_chunk_has_Tiktokens_GPT2_ids_for_the_whole_text(int chunkChars)
     {
-        // Blank lines, trailing spaces and indented lines put whitespace runs of every shape at the places chunks are cut.
-        var text = "First Citizen:\nBefore we proceed.\n\nAll:\n\n\nSpeak, speak.  \n \n  indented\n\t\nend\n\nx\n" + Demo[..20_000];
+        // Blank lines, trailing spaces and indented lines put whitespace runs of every shape at the places chunks are
+        // cut.
+        var text = "First Citizen:\nBefore we proceed.\n\nAll:\n\n\nSpeak, speak.  \n \n  indented\n\t\nend\n\nx\n"
+            + Demo[..20_000];
         var ours = LoadGpt2();
         var chunked = TextChunks.ReadAtSafeBreaks(new StringReader(text), chunkChars).SelectMany(ours.Encode).ToArray();
         Assert.Equal(TiktokenTokenizer.CreateForModel("gpt2").EncodeToIds(text), chunked);
@@ -59,10 +63,12 @@ public class InteropTests
     {
         // Each thread pre-tokenizes with its own Regex; the ids, in order, must still be the reference encoder's.
         var reference = TiktokenTokenizer.CreateForModel("gpt2");
-        var text = Demo + "\nUnicode too: naïve café, 漢字, emoji 🙂🚀, numbers 12345 and   spaces.\n" + Demo.ToUpperInvariant();
+        var text = Demo + "\nUnicode too: naïve café, 漢字, emoji 🙂🚀, numbers 12345 and   spaces.\n"
+            + Demo.ToUpperInvariant();
         using var output = new MemoryStream();
         var count = TokenStreamEncoder.Encode(LoadGpt2(), new StringReader(text), output, threads: threads);
-        var ids = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(output.ToArray()).ToArray().Select(id => (int)id).ToArray();
+        var ids = System.Runtime.InteropServices.MemoryMarshal.Cast<byte,
+            ushort>(output.ToArray()).ToArray().Select(id => (int)id).ToArray();
         Assert.Equal(count, ids.Length);
         Assert.Equal(reference.EncodeToIds(text), ids);
     }

@@ -11,7 +11,9 @@ public class Utf8TokenMaskTests
 
     private static int Id(byte b) => Bytes.Vocabulary.ToList().IndexOf(ByteLevel.ByteToChar[b].ToString());
 
-    private static int Walk(params byte[] bytes) => bytes.Aggregate(Utf8TokenMask.Complete, (state, b) => state == Utf8TokenMask.Invalid ? state : Mask.Next(state, Id(b)));
+    private static int Walk(params byte[] bytes) =>
+        bytes.Aggregate(Utf8TokenMask.Complete, (state, b) => state == Utf8TokenMask.Invalid ? state
+        : Mask.Next(state, Id(b)));
 
     [Fact]
     public void Valid_utf8_walks_back_to_complete_and_prefixes_stay_open()
@@ -39,7 +41,8 @@ public class Utf8TokenMaskTests
     [Fact]
     public void Multi_byte_tokens_are_judged_by_all_their_bytes_and_special_tokens_only_between_characters()
     {
-        var tokenizer = BpeTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat("我喜欢大模型。", 50)))], 300, specialTokens: ["<|endoftext|>"]);
+        var tokenizer = BpeTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat("我喜欢大模型。", 50)))], 300,
+            specialTokens: ["<|endoftext|>"]);
         var mask = Utf8TokenMask.For(tokenizer)!;
         var whole = tokenizer.Encode("我");
         Assert.Single(whole);

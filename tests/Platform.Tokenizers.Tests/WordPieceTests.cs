@@ -7,12 +7,14 @@ namespace Platform.Tokenizers.Tests;
 public class WordPieceTests
 {
     private static readonly string Demo = DemoCorpus.Text;
-    private static readonly Lazy<WordPieceTokenizer> Trained = new(() => WordPieceTrainer.Train([new StringReader(Demo)], 3000));
+    private static readonly Lazy<WordPieceTokenizer> Trained = new(() =>
+        WordPieceTrainer.Train([new StringReader(Demo)], 3000));
 
     [Fact]
     public void Words_split_into_the_longest_pieces_with_continuation_prefixes()
     {
-        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "un", "##aff", "##able", "aff", "!", "##a"], lowercase: true);
+        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "un", "##aff", "##able", "aff", "!", "##a"],
+            lowercase: true);
         Assert.Equal(new[] { 2, 3, 4, 6 }, tokenizer.Encode("UnAffable!"));
         Assert.Equal(new[] { 1 }, tokenizer.Encode("xyz"));
         // Hugging Face's WordPiece decoder (cleanup on) gives "unaffable!" for BERT's tokens un ##aff ##able !.
@@ -22,7 +24,8 @@ public class WordPieceTests
     [Fact]
     public void Normalisation_lowercases_strips_accents_and_splits_punctuation_and_CJK()
     {
-        var words = BertPreTokenization.Split(BertPreTokenization.Normalise("Héllo,  Wörld!漢字\tend", lowercase: true)).ToList();
+        var words = BertPreTokenization.Split(BertPreTokenization.Normalise("Héllo,  Wörld!漢字\tend",
+            lowercase: true)).ToList();
         Assert.Equal(new[] { "hello", ",", "world", "!", "漢", "字", "end" }, words);
     }
 
@@ -55,7 +58,8 @@ public class WordPieceTests
     [InlineData("Transformer模型由编码器和解码器组成。")]
     public void Mixed_Chinese_and_English_text_decodes_back_without_spaces_between_Chinese_characters(string text)
     {
-        var tokenizer = WordPieceTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat(Bilingual, 20)))], 500, lowercase: false);
+        var tokenizer = WordPieceTrainer.Train([new StringReader(string.Concat(Enumerable.Repeat(Bilingual, 20)))], 500,
+            lowercase: false);
         var ids = tokenizer.Encode(text);
         Assert.DoesNotContain(1, ids); // [UNK]: every character was seen
         Assert.Equal(text, tokenizer.Decode(ids));
@@ -64,7 +68,8 @@ public class WordPieceTests
     [Fact]
     public void Generated_Chinese_pieces_join_without_spaces_and_English_words_keep_theirs()
     {
-        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "我", "，", "和", "大", "模", "型", "。", "large", "model", "##s", "GPU"], lowercase: false);
+        var tokenizer = new WordPieceTokenizer(["[PAD]", "[UNK]", "我", "，", "和", "大", "模", "型", "。", "large", "model",
+            "##s", "GPU"], lowercase: false);
         Assert.Equal("我，和大模型。", tokenizer.Decode([2, 3, 4, 5, 6, 7, 8]));
         Assert.Equal("large models", tokenizer.Decode([9, 10, 11]));
         Assert.Equal("大模型GPU和large models。", tokenizer.Decode([5, 6, 7, 12, 4, 9, 10, 11, 8]));
@@ -94,7 +99,11 @@ public class WordPieceTests
         var text = Demo[..200_000].Replace('\n', ' ');
         var expected = reference.EncodeToIds(text, addSpecialTokens: false);
         var actual = ours.Encode(text);
-        var at = Enumerable.Range(0, Math.Min(expected.Count, actual.Length)).FirstOrDefault(i => expected[i] != actual[i]);
-        Assert.True(expected.SequenceEqual(actual), $"first difference at {at}: theirs {string.Join(" ", expected.Skip(at - 3).Take(8).Select(i => ours.Vocabulary[i]))} | ours {string.Join(" ", actual.Skip(at - 3).Take(8).Select(i => ours.Vocabulary[i]))}");
+        var at = Enumerable.Range(0, Math.Min(expected.Count, actual.Length)).FirstOrDefault(i =>
+            expected[i] != actual[i]);
+        Assert.True(expected.SequenceEqual(actual),
+            $"first difference at {at}: theirs " +
+            $"{string.Join(" ", expected.Skip(at - 3).Take(8).Select(i => ours.Vocabulary[i]))} | ours " +
+            $"{string.Join(" ", actual.Skip(at - 3).Take(8).Select(i => ours.Vocabulary[i]))}");
     }
 }

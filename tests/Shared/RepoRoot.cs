@@ -1,6 +1,7 @@
 namespace Platform.Tests.Shared;
 
-/// <summary>The checkout's root (the folder with Platform.sln), for tests that read the repository's own files.</summary>
+/// <summary>The checkout's root (the folder with Platform.sln), for tests that read the repository's own
+/// files.</summary>
 public static class RepoRoot
 {
     public static readonly string Path = Find();

@@ -23,7 +23,8 @@ public sealed class S3Server : IAsyncLifetime
 
     public const string Bucket = "artifacts", AccessKey = "S3RVER", SecretKey = "S3RVER";
     private readonly string _data = Directory.CreateTempSubdirectory("s3rver-").FullName;
-    /// <summary>Where the server keeps the bucket's objects on disk (each object's bytes in a file of its own).</summary>
+    /// <summary>Where the server keeps the bucket's objects on disk (each object's bytes in a file of its
+    /// own).</summary>
     public string DataDirectory => _data;
     private Process? _process;
     public int Port { get; } = LoopbackPort.Free();
@@ -33,9 +34,11 @@ public sealed class S3Server : IAsyncLifetime
     {
         var server = Environment.GetEnvironmentVariable("PLATFORM_TEST_S3RVER")
                      ?? Path.Combine(RepoRoot.Path, ".data", "s3rver", "node_modules", ".bin", "s3rver");
-        Assert.True(File.Exists(server), $"{server} is missing: run `bash infra/setup.sh --test` (it installs s3rver from npm).");
+        Assert.True(File.Exists(server),
+            $"{server} is missing: run `bash infra/setup.sh --test` (it installs s3rver from npm).");
         _process = Process.Start(new ProcessStartInfo(server,
-            ["-d", _data, "-a", "127.0.0.1", "-p", Port.ToString(), "--configure-bucket", Bucket, "--no-vhost-buckets", "--silent"])
+            ["-d", _data, "-a", "127.0.0.1", "-p", Port.ToString(), "--configure-bucket", Bucket, "--no-vhost-buckets",
+            "--silent"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -75,6 +78,7 @@ public sealed class S3Server : IAsyncLifetime
     {
         using var http = new HttpClient();
         using var response = await http.GetAsync($"{Url}/{Bucket}/{key}");
-        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
+        return response.StatusCode == HttpStatusCode.NotFound ? null
+            : await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
     }
 }

@@ -11,7 +11,8 @@ public sealed record CliConfig(string Url, string? Key)
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     public static string FilePath => Path.Combine(
-        Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"),
+        Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"),
         "platform", "config.json");
 
     public static CliConfig Resolve(string? url, string? key)
@@ -26,7 +27,8 @@ public sealed record CliConfig(string Url, string? Key)
     {
         try
         {
-            return File.Exists(FilePath) ? JsonSerializer.Deserialize<CliConfig>(File.ReadAllText(FilePath), Json.Options) : null;
+            return File.Exists(FilePath)
+                ? JsonSerializer.Deserialize<CliConfig>(File.ReadAllText(FilePath), Json.Options) : null;
         }
         catch (JsonException)
         {

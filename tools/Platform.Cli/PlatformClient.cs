@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 
 namespace Platform.Cli;
 
-/// <summary>An answer other than success: its status and RFC 7807 problem, said plainly by <see cref="Describe"/>.</summary>
+/// <summary>An answer other than success: its status and RFC 7807 problem, said plainly by <see
+/// cref="Describe"/>.</summary>
 public sealed class PlatformException(int status, JsonNode? problem, string? message = null)
     : Exception(message ?? problem?["detail"]?.ToString() ?? problem?["title"]?.ToString() ?? $"HTTP {status}")
 {
@@ -41,21 +42,27 @@ public sealed class PlatformClient(CliConfig config) : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
+    public Task<JsonNode?> GetAsync(string path, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, path, null, cancellationToken);
 
-    public Task<JsonNode?> SendJsonAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken) =>
-        SendAsync(method, path, body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), cancellationToken);
+    public Task<JsonNode?> SendJsonAsync(HttpMethod method, string path, JsonNode? body,
+        CancellationToken cancellationToken) =>
+        SendAsync(method, path, body is null ? null
+        : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), cancellationToken);
 
-    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, HttpContent? content,
+        CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/')) { Content = content };
-        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseContentRead,
+            cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length == 0 ? null : JsonNode.Parse(text);
     }
 
     /// <summary>Server-Sent Events: (event, data) as they arrive, until the stream ends.</summary>
-    public async IAsyncEnumerable<(string Event, string Data)> StreamAsync(HttpMethod method, string path, JsonNode? body,
+    public async IAsyncEnumerable<(string Event, string Data)> StreamAsync(HttpMethod method, string path,
+        JsonNode? body,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'))
@@ -63,7 +70,8 @@ public sealed class PlatformClient(CliConfig config) : IDisposable
             Content = body is null ? null : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         request.Headers.Accept.ParseAdd("text/event-stream");
-        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseHeadersRead,
+            cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
         var name = "message";
         var data = new StringBuilder();
@@ -81,7 +89,8 @@ public sealed class PlatformClient(CliConfig config) : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendRequestAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendRequestAsync(HttpRequestMessage request,
+        HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         if (config.Key is not { Length: > 0 })
             throw new PlatformException(401, null, "No API key: run `platform login`, or set PLATFORM_API_KEY.");
@@ -107,7 +116,8 @@ public sealed class PlatformClient(CliConfig config) : IDisposable
             catch (System.Text.Json.JsonException)
             {
             }
-            throw new PlatformException((int)response.StatusCode, problem, response.StatusCode == HttpStatusCode.TooManyRequests
+            throw new PlatformException((int)response.StatusCode, problem,
+                response.StatusCode == HttpStatusCode.TooManyRequests
                 ? $"Too many requests; retry after {response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1} s." : null);
         }
     }

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 /// <summary>
 /// Dropout on the CPU, at the baby GPT's attention shape (batch 64, 6 heads, 256 positions, head size 64): LibTorch's
 /// own dropout against SeededDropout's hashed mask, and one layer's attention forward and backward, fused without
-/// dropout, fused with LibTorch's dropout, and DropoutAttention, in fp32 or bf16. Median milliseconds of a few repetitions.
+/// dropout, fused with LibTorch's dropout, and DropoutAttention, in fp32 or bf16. Median milliseconds of a few
+/// repetitions.
 /// </summary>
 static class DropoutBench
 {

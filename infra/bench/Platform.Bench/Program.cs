@@ -24,9 +24,11 @@ var text = File.ReadAllText(corpusPath);
 var tokenizer = CharTokenizer.Train([new StringReader(text)]);
 var ids = tokenizer.Encode(text);
 var split = (int)(ids.Length * 0.9);
-var allocator = File.ReadAllText("/proc/self/maps").Contains("libjemalloc") ? $"jemalloc ({Environment.GetEnvironmentVariable("MALLOC_CONF")})" : "glibc malloc";
+var allocator = File.ReadAllText("/proc/self/maps").Contains("libjemalloc")
+    ? $"jemalloc ({Environment.GetEnvironmentVariable("MALLOC_CONF")})" : "glibc malloc";
 Console.WriteLine($"allocator: {allocator}");
-Console.WriteLine($"corpus {Path.GetFileName(corpusPath)}: {text.Length:N0} characters, vocabulary {tokenizer.VocabSize}, " +
+Console.WriteLine($"corpus {Path.GetFileName(corpusPath)}: {text.Length:N0} characters, vocabulary " +
+    $"{tokenizer.VocabSize}, " +
                   $"{split:N0} train / {ids.Length - split:N0} validation tokens");
 
 // nanoGPT README's CPU run: n_layer 4, n_head 4, n_embd 128, block 64, batch 12, dropout 0, lr 1e-3,
@@ -64,9 +66,11 @@ if (mode is "precision")
     var bf16 = Bench("small (nanoGPT CPU config)", smallConfig, smallOptions, threads > 0 ? threads : 1, "bf16");
     Console.WriteLine("\n== bf16 against fp32, at every evaluation");
     foreach (var (a, b) in fp32.Zip(bf16))
-        Console.WriteLine($"   iter {a.Step,5}: val loss {a.ValidationLoss:F4} / {b.ValidationLoss:F4} (Δ {Signed(b.ValidationLoss - a.ValidationLoss)}), " +
+        Console.WriteLine($"   iter {a.Step,5}: val loss {a.ValidationLoss:F4} / {b.ValidationLoss:F4} (Δ " +
+            $"{Signed(b.ValidationLoss - a.ValidationLoss)}), " +
                           $"train loss {a.TrainLoss:F4} / {b.TrainLoss:F4} (Δ {Signed(b.TrainLoss - a.TrainLoss)})");
-    Console.WriteLine($"   largest difference: {fp32.Zip(bf16).Max(p => Math.Max(Math.Abs(p.First.ValidationLoss - p.Second.ValidationLoss), Math.Abs(p.First.TrainLoss - p.Second.TrainLoss))):F4}");
+    Console.WriteLine($"   largest difference: " +
+        $"{fp32.Zip(bf16).Max(p => Math.Max(Math.Abs(p.First.ValidationLoss - p.Second.ValidationLoss), Math.Abs(p.First.TrainLoss - p.Second.TrainLoss))):F4}");
 }
 if (mode is "baby" or "all")
 {
@@ -95,11 +99,13 @@ if (mode is "dates-file")
     return;
 }
 if (mode is "lora")
-    LoraBench.Run(args.SkipWhile(a => a != "--phase").Skip(1).FirstOrDefault(), ids, split, tokenizer.VocabSize, threads > 0 ? threads : 1,
+    LoraBench.Run(args.SkipWhile(a => a != "--phase").Skip(1).FirstOrDefault(), ids, split, tokenizer.VocabSize,
+        threads > 0 ? threads : 1,
         IntArg("--steps", 200), IntArg("--base-steps", 500), args);
 if (mode is "seq2seq")
     Seq2SeqBench.Run(IntArg("--steps", 900), threads > 0 ? threads : Environment.ProcessorCount, precision,
-        double.Parse(StringArg("--label-smoothing", "0"), System.Globalization.CultureInfo.InvariantCulture), IntArg("--pairs", 5000));
+        double.Parse(StringArg("--label-smoothing", "0"), System.Globalization.CultureInfo.InvariantCulture),
+        IntArg("--pairs", 5000));
 
 if (mode is "dropout")
     DropoutBench.Run(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--steps", 5),
@@ -124,7 +130,8 @@ if (mode is "generate")
             foreach (var _ in Sampler.Stream(model, prompt, new SamplingOptions(500, 0.8, 40, 1), useKvCache: cached))
                 if (count++ == 0)
                     firstMs = clock.Elapsed.TotalMilliseconds;
-            Console.WriteLine($"   {(cached ? "KV cache      " : "recomputation ")}: {count / clock.Elapsed.TotalSeconds,8:N0} tokens/s, first token after {firstMs:F1} ms");
+            Console.WriteLine($"   {(cached ? "KV cache      " : "recomputation ")}: " +
+                $"{count / clock.Elapsed.TotalSeconds,8:N0} tokens/s, first token after {firstMs:F1} ms");
         }
     }
 }
@@ -142,20 +149,24 @@ if (mode is "batching")
         var prompt = ids[..8];
         Sampler.Generate(model, prompt, new SamplingOptions(20, 0.8, 40, 1)); // warm-up
         var clock = Stopwatch.StartNew();
-        var single = Sampler.Generate(model, prompt, new SamplingOptions(200, 0.8, 40, 1)).Length / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"\n== continuous batching, {name}, 200 new tokens per sequence, {(threads > 0 ? threads : 1)} thread(s); Sampler.Stream alone: {single:N0} tokens/s");
+        var single = Sampler.Generate(model, prompt,
+            new SamplingOptions(200, 0.8, 40, 1)).Length / clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"\n== continuous batching, {name}, 200 new tokens per sequence, " +
+            $"{(threads > 0 ? threads : 1)} thread(s); Sampler.Stream alone: {single:N0} tokens/s");
         // The ceiling batching can reach: a step is mostly the model's matrix products, so N rows can gain at most
         // N × (one row's product time) / (N rows' product time) over one stream, whatever the decoder does around them.
         var oneRow = StepProductsMicros(model, 1);
         foreach (var rows in new[] { 16, 64 })
         {
             var many = StepProductsMicros(model, rows);
-            Console.WriteLine($"   the model's matrix products (fp32): 1 row {oneRow:F0} µs, {rows} rows {many:F0} µs: {rows} rows at once gain at most {rows * oneRow / many:F2}×");
+            Console.WriteLine($"   the model's matrix products (fp32): 1 row {oneRow:F0} µs, {rows} rows {many:F0} " +
+                $"µs: {rows} rows at once gain at most {rows * oneRow / many:F2}×");
         }
         foreach (var rows in new[] { 1, 16, 64 })
         {
             var many = StepProductsMicros(model, rows, packed: true);
-            Console.WriteLine($"   the same, packed: {rows} rows {many:F0} µs: {rows * oneRow / many:F2}× LibTorch's one row");
+            Console.WriteLine($"   the same, packed: {rows} rows {many:F0} µs: {rows * oneRow / many:F2}× LibTorch's " +
+                $"one row");
         }
         // Packed weights (the default for fp32 on a CPU), then LibTorch's products padded to 16 rows and unpadded. The
         // packed batch's own one-sequence rate is the best single stream here, so its levels run 3 rounds and the
@@ -163,12 +174,15 @@ if (mode is "batching")
         foreach (var (minimumRows, packedWeights) in new[] { (16, true), (16, false), (1, false) })
         {
             var label = packedWeights ? "packed weights " : $"minimum rows {minimumRows,2}";
-            using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions { MinimumRows = minimumRows, PackedWeights = packedWeights });
+            using var batcher = new ContinuousBatcher(model, null, null,
+                new ContinuousBatchingOptions { MinimumRows = minimumRows, PackedWeights = packedWeights });
             // Warm-up: the first request allocates the cache (and packs the weights), which a busy server does once.
             clock.Restart();
-            await foreach (var _ in batcher.TrySubmit(prompt, [new SamplingOptions(1, 0.8, 40, 1)])![0].Tokens.ReadAllAsync())
+            await foreach (var _ in batcher.TrySubmit(prompt,
+                [new SamplingOptions(1, 0.8, 40, 1)])![0].Tokens.ReadAllAsync())
             { }
-            Console.WriteLine($"   {label}: first token {clock.Elapsed.TotalMilliseconds:F0} ms (cache allocated{(packedWeights ? ", weights packed" : "")})");
+            Console.WriteLine($"   {label}: first token {clock.Elapsed.TotalMilliseconds:F0} ms (cache " +
+                $"allocated{(packedWeights ? ", weights packed" : "")})");
             var rounds = packedWeights ? 3 : 1;
             var ratios = new List<double>();
             for (var round = 1; round <= rounds; round++)
@@ -177,26 +191,32 @@ if (mode is "batching")
                 foreach (var sequences in new[] { 1, 4, 16, 64 })
                 {
                     clock.Restart();
-                    var all = Enumerable.Range(0, sequences).Select(i => batcher.TrySubmit(prompt, [new SamplingOptions(200, 0.8, 40, i)])![0]).ToList();
-                    var counts = await Task.WhenAll(all.Select(async s => { var n = 0; await foreach (var _ in s.Tokens.ReadAllAsync()) n++; return n; }));
+                    var all = Enumerable.Range(0, sequences).Select(i =>
+                        batcher.TrySubmit(prompt, [new SamplingOptions(200, 0.8, 40, i)])![0]).ToList();
+                    var counts = await Task.WhenAll(all.Select(async s =>
+                        { var n = 0; await foreach (var _ in s.Tokens.ReadAllAsync()) n++; return n; }));
                     var rate = counts.Sum() / clock.Elapsed.TotalSeconds;
                     if (sequences == 1)
                         alone = rate;
                     if (sequences == 16)
                         ratios.Add(rate / alone);
-                    Console.WriteLine($"   {label}, {sequences,2} sequences: {rate,8:N0} tokens/s ({rate / single:F2}× one Sampler stream, {rate / alone:F2}× one sequence of this batch), " +
-                                      $"{clock.Elapsed.TotalMilliseconds / 200:F2} ms a step" + (rounds > 1 ? $" [round {round}]" : ""));
+                    Console.WriteLine($"   {label}, {sequences,2} sequences: {rate,8:N0} tokens/s " +
+                        $"({rate / single:F2}× one Sampler stream, {rate / alone:F2}× one sequence of this batch), " +
+                                      $"{clock.Elapsed.TotalMilliseconds / 200:F2} ms a step"
+                                      + (rounds > 1 ? $" [round {round}]" : ""));
                 }
             }
             if (rounds > 1)
-                Console.WriteLine($"   {label}: 16 sequences ÷ 1 sequence, median of {rounds} rounds: {Median(ratios):F2}× ({string.Join(", ", ratios.Select(r => $"{r:F2}"))})");
+                Console.WriteLine($"   {label}: 16 sequences ÷ 1 sequence, median of {rounds} rounds: " +
+                    $"{Median(ratios):F2}× ({string.Join(", ", ratios.Select(r => $"{r:F2}"))})");
         }
     }
 }
 
 if (mode is "generate" or "utf8")
 {
-    // The UTF-8 guard's cost: the same byte-level BPE model decoding 300 tokens with and without it, alternated, 5 rounds each.
+    // The UTF-8 guard's cost: the same byte-level BPE model decoding 300 tokens with and without it, alternated, 5
+    // rounds each.
     set_num_threads(threads > 0 ? threads : 1);
     var bpe = BpeTrainer.Train([new StringReader(text)], 8192);
     using var utf8 = Utf8Constraint.For(bpe)!;
@@ -211,12 +231,16 @@ if (mode is "generate" or "utf8")
             foreach (var guarded in new[] { false, true })
             {
                 var clock = Stopwatch.StartNew();
-                var count = Sampler.Generate(model, prompt, new SamplingOptions(300, 0.8, 40, round), utf8: guarded ? utf8 : null).Length;
+                var count = Sampler.Generate(model, prompt, new SamplingOptions(300, 0.8, 40, round), utf8: guarded
+                    ? utf8 : null).Length;
                 rates[guarded].Add(count / clock.Elapsed.TotalSeconds);
             }
         var (plain, safe) = (Median(rates[false]), Median(rates[true]));
-        Console.WriteLine($"\n== UTF-8 guard, byte-level BPE (vocabulary {bpe.VocabSize:N0}), {name}, 300 new tokens, median of 5");
-        Console.WriteLine($"   unguarded {plain,8:N0} tokens/s, guarded {safe,8:N0} tokens/s: the guard costs {(plain - safe) / plain:P1}");
+        Console.WriteLine(
+            $"\n== UTF-8 guard, byte-level BPE (vocabulary {bpe.VocabSize:N0}), {name}, 300 new tokens, " +
+            $"median of 5");
+        Console.WriteLine($"   unguarded {plain,8:N0} tokens/s, guarded {safe,8:N0} tokens/s: the guard costs " +
+            $"{(plain - safe) / plain:P1}");
     }
 }
 
@@ -224,12 +248,17 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
 {
     set_num_threads(torchThreads);
     manual_seed(options.Seed);
-    using var model = new Gpt(config) { RecomputeActivations = recompute, ComputeType = MixedPrecision.Parse(precision) };
+    using var model = new Gpt(config)
+    {
+        RecomputeActivations = recompute,
+        ComputeType = MixedPrecision.Parse(precision)
+    };
     model.to(device);
     using var train = new TokenBatches(ids[..split], config.BlockSize, device);
     using var validation = new TokenBatches(ids[split..], config.BlockSize, device);
     var parameters = model.parameters().Sum(p => p.numel());
-    Console.WriteLine($"\n== {name}: {parameters / 1e6:F2} M parameters, {config.NLayer}×{config.NHead}×{config.NEmbd}, block {config.BlockSize}, " +
+    Console.WriteLine($"\n== {name}: {parameters / 1e6:F2} M parameters, " +
+        $"{config.NLayer}×{config.NHead}×{config.NEmbd}, block {config.BlockSize}, " +
                       $"batch {options.BatchSize}, {options.MaxSteps} iterations, {torchThreads} intra-op thread(s)" +
                       (recompute ? ", activations recomputed" : "") + $", {precision}");
     var observer = new BenchObserver(options.MaxSteps);
@@ -238,17 +267,22 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
     var steady = observer.StepMillis.Skip(5).ToList();
     var msPerIter = steady.Count > 0 ? steady.Average() : observer.StepMillis.Average();
     var tokensPerSecond = options.BatchSize * config.BlockSize * 1000.0 / msPerIter;
-    Console.WriteLine($"   {msPerIter:F1} ms/iter (median {Median(steady):F1}), {tokensPerSecond:N0} tokens/s, peak RSS {RssMiB("VmHWM"):N0} MiB, " +
+    Console.WriteLine($"   {msPerIter:F1} ms/iter (median {Median(steady):F1}), {tokensPerSecond:N0} tokens/s, peak " +
+        $"RSS {RssMiB("VmHWM"):N0} MiB, " +
                       $"wall {outcome.Elapsed.TotalSeconds:F1} s");
     // nanoGPT's estimate: 6N + 12·L·H·Q·T FLOPs per token (N without position embeddings), against the chip's peak.
-    var flopsPerToken = 6.0 * (parameters - config.BlockSize * config.NEmbd) + 12.0 * config.NLayer * config.NHead * config.HeadSize * config.BlockSize;
+    var flopsPerToken = 6.0 * (parameters - config.BlockSize * config.NEmbd) + 12.0 * config.NLayer * config.NHead
+        * config.HeadSize * config.BlockSize;
     var achievedTflops = flopsPerToken * tokensPerSecond / 1e12;
-    Console.WriteLine($"   {achievedTflops:F3} TFLOP/s model FLOPs" + (peakTflops > 0 ? $", MFU {achievedTflops / peakTflops:P1} of {peakTflops} TFLOP/s" : ""));
-    foreach (var e in observer.Evals.Where(e => e.Step is 0 or 250 or 500 or 1000 or 2000 || e.Step == options.MaxSteps))
+    Console.WriteLine($"   {achievedTflops:F3} TFLOP/s model FLOPs"
+        + (peakTflops > 0 ? $", MFU {achievedTflops / peakTflops:P1} of {peakTflops} TFLOP/s" : ""));
+    foreach (var e in observer.Evals.Where(e => e.Step is 0 or 250 or 500 or 1000 or 2000
+        || e.Step == options.MaxSteps))
         Console.WriteLine($"   iter {e.Step,5}: train loss {e.TrainLoss:F4}, val loss {e.ValidationLoss:F4}");
     var before = RssMiB("VmRSS");
     var how = TorchRuntime.ReleaseFreeMemory();
-    Console.WriteLine($"   RSS after training {before:N0} MiB, after handing freed memory back ({how}) {RssMiB("VmRSS"):N0} MiB");
+    Console.WriteLine($"   RSS after training {before:N0} MiB, after handing freed memory back ({how}) " +
+        $"{RssMiB("VmRSS"):N0} MiB");
     return observer.Evals;
 }
 
@@ -257,8 +291,10 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
 static void AttentionBench(int torchThreads)
 {
     set_num_threads(torchThreads);
-    Console.WriteLine($"\n== causal attention, forward + backward, {torchThreads} intra-op thread(s), median of 10: fused kernel / written out");
-    foreach (var (name, batch, heads, time, headSize) in new[] { ("small", 12, 4, 64, 32), ("baby GPT", 64, 6, 256, 64), ("block 1024", 8, 12, 1024, 64) })
+    Console.WriteLine($"\n== causal attention, forward + backward, {torchThreads} intra-op thread(s), median of 10: " +
+        $"fused kernel / written out");
+    foreach (var (name, batch, heads, time, headSize) in new[] { ("small", 12, 4, 64, 32), ("baby GPT", 64, 6, 256, 64),
+        ("block 1024", 8, 12, 1024, 64) })
         foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             double Millis(bool fused)
@@ -280,12 +316,14 @@ static void AttentionBench(int torchThreads)
             }
             Tensor Input() => randn(batch, heads, time, headSize, dtype: type).requires_grad_(true);
             var (fusedMs, writtenMs) = (Millis(true), Millis(false));
-            Console.WriteLine($"   {name,-10} ({batch}×{heads}×{time}×{headSize}) {(type == ScalarType.BFloat16 ? "bf16" : "fp32")}: " +
+            Console.WriteLine($"   {name,-10} ({batch}×{heads}×{time}×{headSize}) " +
+                $"{(type == ScalarType.BFloat16 ? "bf16" : "fp32")}: " +
                               $"{fusedMs,8:F2} / {writtenMs,8:F2} ms ({fusedMs / writtenMs:F2}×)");
         }
 }
 
-static string Signed(double value) => Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", System.Globalization.CultureInfo.InvariantCulture);
+static string Signed(double value) =>
+    Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", System.Globalization.CultureInfo.InvariantCulture);
 
 // The two shapes the decoding benchmarks measure: the demo's small model and a block-256 one.
 static (string Name, GptConfig Config)[] DecodingShapes(int vocabulary) =>
@@ -295,14 +333,17 @@ static (string Name, GptConfig Config)[] DecodingShapes(int vocabulary) =>
 ];
 
 // The model's matrix products (every layer's attention qkv and output projections and its MLP's two, with its own
-// weights, so that they come from memory as in a step) on random inputs of the given rows: the median of 100 timings, in µs.
+// weights, so that they come from memory as in a step) on random inputs of the given rows: the median of 100 timings,
+// in µs.
 static double StepProductsMicros(Gpt model, int rows, bool packed = false)
 {
     using var _ = no_grad();
     using var scope = NewDisposeScope();
     var weights = model.named_parameters()
-        .Where(p => p.name.EndsWith(".weight") && (p.name.Contains("c_attn") || p.name.Contains("c_proj") || p.name.Contains("c_fc")))
-        .Select(p => (W: p.parameter, P: packed ? new PackedLinear(p.parameter, null) : null, X: randn(rows, p.parameter.shape[1])))
+        .Where(p => p.name.EndsWith(".weight")
+        && (p.name.Contains("c_attn") || p.name.Contains("c_proj") || p.name.Contains("c_fc")))
+        .Select(p =>
+        (W: p.parameter, P: packed ? new PackedLinear(p.parameter, null) : null, X: randn(rows, p.parameter.shape[1])))
         .ToList();
     var timings = new List<double>();
     for (var round = 0; round < 110; round++)
@@ -319,7 +360,8 @@ static double StepProductsMicros(Gpt model, int rows, bool packed = false)
     return Median(timings);
 }
 
-static double Median(List<double> values) => values.Count == 0 ? double.NaN : values.Order().ElementAt(values.Count / 2);
+static double Median(List<double> values) => values.Count == 0 ? double.NaN
+    : values.Order().ElementAt(values.Count / 2);
 
 static long RssMiB(string field)
 {
@@ -327,8 +369,10 @@ static long RssMiB(string field)
     return line is null ? -1 : long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
 }
 
-int IntArg(string flag, int fallback) => args.SkipWhile(a => a != flag).Skip(1).Select(int.Parse).DefaultIfEmpty(fallback).First();
-string StringArg(string flag, string fallback) => args.SkipWhile(a => a != flag).Skip(1).DefaultIfEmpty(fallback).First();
+int IntArg(string flag, int fallback) =>
+    args.SkipWhile(a => a != flag).Skip(1).Select(int.Parse).DefaultIfEmpty(fallback).First();
+string StringArg(string flag, string fallback) =>
+    args.SkipWhile(a => a != flag).Skip(1).DefaultIfEmpty(fallback).First();
 
 static string FindRoot()
 {

@@ -21,7 +21,8 @@ static class Seq2SeqBench
         return Enumerable.Range(0, count).Select(_ =>
         {
             var date = start.AddDays(random.Next(0, 365 * 100));
-            return ($"{date.Day} {Months[date.Month - 1]} {date.Year}", date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            return ($"{date.Day} {Months[date.Month - 1]} {date.Year}",
+                date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         }).ToList();
     }
 
@@ -30,7 +31,8 @@ static class Seq2SeqBench
         set_num_threads(threads);
         var pairs = Dates(count, 1);
         var held = count / 10;
-        var tokenizer = CharTokenizer.Train([new StringReader(string.Concat(pairs.Select(p => p.Source + p.Target)))], PairSpecialIds.Tokens);
+        var tokenizer = CharTokenizer.Train([new StringReader(string.Concat(pairs.Select(p => p.Source + p.Target)))],
+            PairSpecialIds.Tokens);
         var ids = PairSpecials.Of(tokenizer);
         var encoded = pairs.Select(p => (tokenizer.Encode(p.Source), tokenizer.Encode(p.Target))).ToList();
         var (trainPath, validationPath) = (Path.GetTempFileName(), Path.GetTempFileName());
@@ -56,13 +58,18 @@ static class Seq2SeqBench
         using var model = new EncoderDecoder(config) { ComputeType = MixedPrecision.Parse(precision) };
         using var train = PairBatches.FromFile(trainPath, config, CPU);
         using var validation = PairBatches.FromFile(validationPath, config, CPU);
-        Console.WriteLine($"\n== encoder-decoder on dates: {model.parameters().Sum(p => p.numel()) / 1e6:F2} M parameters, {config.NEncoderLayer}+{config.NDecoderLayer} layers × " +
-                          $"{config.NHead} heads × {config.NEmbd}, vocabulary {tokenizer.VocabSize}, {train.Count} train / {validation.Count} held-out pairs, " +
-                          $"batch {options.BatchSize}, {steps} steps, {threads} thread(s), {precision}, label smoothing {labelSmoothing}");
+        Console.WriteLine($"\n== encoder-decoder on dates: {model.parameters().Sum(p => p.numel()) / 1e6:F2} M " +
+            $"parameters, {config.NEncoderLayer}+{config.NDecoderLayer} layers × " +
+                          $"{config.NHead} heads × {config.NEmbd}, vocabulary {tokenizer.VocabSize}, {train.Count} " +
+                          $"train / {validation.Count} held-out pairs, " +
+                          $"batch {options.BatchSize}, {steps} steps, {threads} thread(s), {precision}, label " +
+                          $"smoothing {labelSmoothing}");
         var observer = new BenchObserver(steps);
-        var outcome = new Trainer(options).Train(new EncoderDecoderTraining(model, train, validation, labelSmoothing), observer, CancellationToken.None);
+        var outcome = new Trainer(options).Train(new EncoderDecoderTraining(model, train, validation, labelSmoothing),
+            observer, CancellationToken.None);
         var msPerStep = observer.StepMillis.Skip(5).DefaultIfEmpty(observer.StepMillis.Average()).Average();
-        Console.WriteLine($"   {msPerStep:F1} ms/step, {options.BatchSize * train.MeanTokensPerPair * 1000 / msPerStep:N0} tokens/s " +
+        Console.WriteLine($"   {msPerStep:F1} ms/step, " +
+            $"{options.BatchSize * train.MeanTokensPerPair * 1000 / msPerStep:N0} tokens/s " +
                           $"(source + decoder positions), wall {outcome.Elapsed.TotalSeconds:F1} s");
         foreach (var e in observer.Evals)
             Console.WriteLine($"   step {e.Step,5}: train loss {e.TrainLoss:F4}, val loss {e.ValidationLoss:F4}");
@@ -79,8 +86,10 @@ static class Seq2SeqBench
                 tokens += result.Tokens.Length + 1;
                 exact += result.Tokens.SequenceEqual(target) ? 1 : 0;
             }
-            Console.WriteLine($"   beam {beams}: exact match {(double)exact / validation.Count:P1} of {validation.Count}, " +
-                              $"{tokens / clock.Elapsed.TotalSeconds:N0} output tokens/s, {clock.Elapsed.TotalMilliseconds / validation.Count:F1} ms a pair");
+            Console.WriteLine($"   beam {beams}: exact match {(double)exact / validation.Count:P1} of " +
+                $"{validation.Count}, " +
+                              $"{tokens / clock.Elapsed.TotalSeconds:N0} output tokens/s, " +
+                              $"{clock.Elapsed.TotalMilliseconds / validation.Count:F1} ms a pair");
         }
         File.Delete(trainPath);
         File.Delete(validationPath);

@@ -20,10 +20,12 @@ string Env(string name) => Environment.GetEnvironmentVariable(name) is { Length:
 var gatewayAddress = new Uri(Arg("--gateway", "http://127.0.0.1:8080"));
 using var admin = new HttpClient { BaseAddress = gatewayAddress };
 admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Env("PLATFORM_ADMIN_KEY"));
-using var created = await admin.PostAsJsonAsync("/api/keys", new { name = "serve-bench", role = "viewer", requestsPerSecond = 100_000, maxConcurrentGenerations = 1_000 });
+using var created = await admin.PostAsJsonAsync("/api/keys",
+    new { name = "serve-bench", role = "viewer", requestsPerSecond = 100_000, maxConcurrentGenerations = 1_000 });
 var benchKey = JsonNode.Parse(await created.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!;
 var gateway = new HttpClient { BaseAddress = gatewayAddress, Timeout = TimeSpan.FromMinutes(5) };
-gateway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", benchKey["key"]!.GetValue<string>());
+gateway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+    benchKey["key"]!.GetValue<string>());
 var direct = new HttpClient(new ServiceIdentityHandler(new CallerSignature(Env("PLATFORM_INTERNAL_SECRET")),
         new ServiceName("serve-bench"), "generation")
 { InnerHandler = new HttpClientHandler() })
@@ -54,14 +56,18 @@ await Latencies(gateway, "/v1/models", 50);
 await Latencies(direct, "/v1/models", 50);
 var viaGateway = await Latencies(gateway, "/v1/models", 500);
 var straight = await Latencies(direct, "/v1/models", 500);
-Console.WriteLine($"== gateway overhead (GET /v1/models, 500 each; the gateway looks the key up, rate-limits and signs): p50 {P(viaGateway, 50):F3} ms via gateway, {P(straight, 50):F3} ms direct, " +
+Console.WriteLine($"== gateway overhead (GET /v1/models, 500 each; the gateway looks the key up, rate-limits and " +
+    $"signs): p50 {P(viaGateway, 50):F3} ms via gateway, {P(straight, 50):F3} ms direct, " +
                   $"overhead {P(viaGateway, 50) - P(straight, 50):F3} ms");
 // What the key costs, inside the gateway alone: an endpoint that needs none against one that looks the key up.
 await Latencies(gateway, "/health/live", 50);
 var open = await Latencies(gateway, "/health/live", 500);
 var keyed = await Latencies(gateway, "/api/keys/me", 500);
-Console.WriteLine($"== key check in the gateway (500 each, nothing proxied): p50 {P(open, 50):F3} ms GET /health/live (no key), " +
-                  $"{P(keyed, 50):F3} ms GET /api/keys/me (key looked up, rate-limited), difference {P(keyed, 50) - P(open, 50):F3} ms");
+Console.WriteLine(
+    $"== key check in the gateway (500 each, nothing proxied): p50 {P(open, 50):F3} ms GET /health/live " +
+    $"(no key), " +
+                  $"{P(keyed, 50):F3} ms GET /api/keys/me (key looked up, rate-limited), difference " +
+                  $"{P(keyed, 50) - P(open, 50):F3} ms");
 
 // 2. Time to first token: the first streamed chunk of /v1/completions.
 var ttft = new List<double>();
@@ -70,7 +76,9 @@ for (var i = 0; i < 10; i++)
     var clock = Stopwatch.StartNew();
     using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
     {
-        Content = new StringContent($"{{\"model\":\"{model}\",\"prompt\":\"ROMEO:\",\"max_tokens\":50,\"stream\":true,\"seed\":{i}}}", Encoding.UTF8, "application/json"),
+        Content = new StringContent(
+            $"{{\"model\":\"{model}\",\"prompt\":\"ROMEO:\",\"max_tokens\":50,\"stream\":true,\"seed\":{i}}}",
+            Encoding.UTF8, "application/json"),
     };
     using var response = await gateway.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -103,7 +111,8 @@ await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
 }));
 wall.Stop();
 Console.WriteLine($"== {clients} concurrent clients × {requests} requests × {maxTokens} tokens through the gateway: " +
-                  $"p50 {P(latencies, 50):F0} ms, p99 {P(latencies, 99):F0} ms, total {tokens / wall.Elapsed.TotalSeconds:N0} tokens/s");
+                  $"p50 {P(latencies, 50):F0} ms, p99 {P(latencies, 99):F0} ms, total " +
+                  $"{tokens / wall.Elapsed.TotalSeconds:N0} tokens/s");
 
 // 4. Continuous batching: streamed completions from N clients at once, each sending its next request when one ends.
 var block256 = Arg("--block256-model", "bench-block256");
@@ -118,9 +127,13 @@ foreach (var name in new[] { model, block256 })
     // One request first: it may load the model and allocates the batch's cache (and packs its weights), which a
     // serving model does once, not once per level.
     var warm = await StreamLoadAsync(name, 1, TimeSpan.FromMilliseconds(50));
-    Console.WriteLine($"\n== continuous batching, {name}: streamed /v1/completions through the gateway, {maxTokens} tokens each, {seconds:F0} s per level" +
-                      $" (a first request, which loads the model and allocates the batch, took {warm.Firsts[0]:F0} ms to its first token)");
-    Console.WriteLine("   clients   tokens/s   × 1 client   TTFT p50   TTFT p99   ITL p50   ITL p99   requests" + (rounds > 1 ? "   round" : ""));
+    Console.WriteLine($"\n== continuous batching, {name}: streamed /v1/completions through the gateway, {maxTokens} " +
+        $"tokens each, {seconds:F0} s per level" +
+                      $" (a first request, which loads the model and allocates the batch, took {warm.Firsts[0]:F0} " +
+                      $"ms " +
+                      $"to its first token)");
+    Console.WriteLine("   clients   tokens/s   × 1 client   TTFT p50   TTFT p99   ITL p50   ITL p99   requests"
+        + (rounds > 1 ? "   round" : ""));
     var ratios = levels.ToDictionary(l => l, _ => new List<double>());
     for (var round = 1; round <= rounds; round++)
     {
@@ -130,19 +143,23 @@ foreach (var name in new[] { model, block256 })
             var (rate, firsts, gaps, done) = await StreamLoadAsync(name, level, TimeSpan.FromSeconds(seconds));
             single ??= rate;
             ratios[level].Add(rate / single.Value);
-            Console.WriteLine($"   {level,7}   {rate,8:N0}   {rate / single,10:F2}×   {P(firsts, 50),6:F0} ms   {P(firsts, 99),6:F0} ms   {P(gaps, 50),5:F1} ms   {P(gaps, 99),5:F1} ms   {done,8}" +
+            Console.WriteLine($"   {level,7}   {rate,8:N0}   {rate / single,10:F2}×   {P(firsts, 50),6:F0} ms   " +
+                $"{P(firsts, 99),6:F0} ms   {P(gaps, 50),5:F1} ms   {P(gaps, 99),5:F1} ms   {done,8}" +
                               (rounds > 1 ? $"   {round,5}" : ""));
         }
     }
     if (rounds > 1)
-        Console.WriteLine("   median × 1 client over the rounds: " + string.Join(", ", levels.Select(l => $"{l} clients {ratios[l].Order().ElementAt(rounds / 2):F2}×")));
+        Console.WriteLine("   median × 1 client over the rounds: "
+            + string.Join(", ", levels.Select(l => $"{l} clients {ratios[l].Order().ElementAt(rounds / 2):F2}×")));
 }
 
 await admin.DeleteAsync($"/api/keys/{benchKey["id"]}");
 
-// Clients stream completions back to back for the given time; a token is a streamed chunk with text (a character for the
-// char tokenizer). Time to first token: request sent to first chunk; inter-token latency: between a stream's chunks.
-async Task<(double Rate, List<double> Firsts, List<double> Gaps, int Done)> StreamLoadAsync(string name, int clientCount, TimeSpan duration)
+// Clients stream completions back to back for the given time; a token is a streamed chunk with text (a character for
+// the char tokenizer). Time to first token: request sent to first chunk; inter-token latency: between a stream's
+// chunks.
+async Task<(double Rate, List<double> Firsts, List<double> Gaps, int Done)> StreamLoadAsync(string name,
+    int clientCount, TimeSpan duration)
 {
     var firsts = new List<double>();
     var gaps = new List<double>();
@@ -156,7 +173,16 @@ async Task<(double Rate, List<double> Firsts, List<double> Gaps, int Done)> Stre
             var clock = Stopwatch.StartNew();
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
             {
-                Content = JsonContent.Create(new { model = name, prompt = "ROMEO:", max_tokens = maxTokens, temperature = 0.8, top_k = 40, stream = true, seed = client * 100_000 + i }),
+                Content = JsonContent.Create(new
+                {
+                    model = name,
+                    prompt = "ROMEO:",
+                    max_tokens = maxTokens,
+                    temperature = 0.8,
+                    top_k = 40,
+                    stream = true,
+                    seed = client * 100_000 + i
+                }),
             };
             using var response = await gateway.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             response.EnsureSuccessStatusCode();
@@ -195,13 +221,17 @@ async Task<(double Rate, List<double> Firsts, List<double> Gaps, int Done)> Stre
 // The block-256 model: trained for a few steps on the demo's dataset when /v1/models does not list it.
 async Task EnsureBlock256Async()
 {
-    async Task<bool> Listed() => JsonNode.Parse(await gateway.GetStringAsync("/v1/models"))!["data"]!.AsArray().Any(m => m!["id"]!.GetValue<string>() == block256);
+    async Task<bool> Listed() =>
+        JsonNode.Parse(await gateway.GetStringAsync("/v1/models"))!["data"]!.AsArray().Any(m =>
+        m!["id"]!.GetValue<string>() == block256);
     if (await Listed())
         return;
     var datasets = JsonNode.Parse(await admin.GetStringAsync("/api/datasets"))!;
     var items = (datasets as JsonArray) ?? datasets["items"]!.AsArray();
-    var dataset = items.First(d => d!["state"]!.GetValue<string>() == "Tokenized" && d["format"]?.GetValue<string>() is null or "text")!;
-    Console.WriteLine($"\n== training {block256} (6×6×384, block 256) for 10 steps on dataset {dataset["name"]} to serve it");
+    var dataset = items.First(d => d!["state"]!.GetValue<string>() == "Tokenized"
+        && d["format"]?.GetValue<string>() is null or "text")!;
+    Console.WriteLine($"\n== training {block256} (6×6×384, block 256) for 10 steps on dataset {dataset["name"]} to " +
+        $"serve it");
     using var run = await admin.PostAsJsonAsync("/api/runs", new
     {
         datasetId = dataset["id"]!.GetValue<string>(),

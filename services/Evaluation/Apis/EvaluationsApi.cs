@@ -7,7 +7,8 @@ using Platform.ServiceDefaults.Security;
 
 namespace Evaluation.Apis;
 
-/// <summary>Evaluate a registered version on a dataset: "name" (latest version), "name/versions/N" or "name@alias".</summary>
+/// <summary>Evaluate a registered version on a dataset: "name" (latest version), "name/versions/N" or
+/// "name@alias".</summary>
 public sealed record EvaluationRequest(string? Model, Guid? DatasetId);
 
 public static class EvaluationsApi
@@ -47,7 +48,8 @@ public static class EvaluationsApi
         await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken) is { } evaluation
         && await db.MayReadAsync(http.Caller(), evaluation.Lineage, cancellationToken)
             ? Results.Ok(evaluation)
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Evaluation not found.", detail: $"No evaluation has id {id}.");
+            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Evaluation not found.",
+            detail: $"No evaluation has id {id}.");
 
     /// <summary>
     /// Queues an evaluation of any registered version on any dataset of the family it was trained for (text for a GPT,
@@ -55,7 +57,8 @@ public static class EvaluationsApi
     /// both
     /// the version and the dataset may ask; the others get 404. 202 with the evaluation, then poll it.
     /// </summary>
-    private static async Task<IResult> RequestAsync(HttpContext http, EvaluationDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> RequestAsync(HttpContext http, EvaluationDbContext db,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<EvaluationRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -75,13 +78,16 @@ public static class EvaluationsApi
         if (version is null || !await db.MayReadAsync(caller, version.Lineage, cancellationToken))
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
                 detail: reference.NotFoundDetail);
-        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted, cancellationToken);
+        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted,
+            cancellationToken);
         if (dataset is null || !await db.MayReadAsync(caller, dataset.Id, cancellationToken))
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {body.DatasetId}.");
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
+                detail: $"No dataset has id {body.DatasetId}.");
         if (DatasetFormats.For(version.Architecture) != dataset.Format)
             return Results.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["datasetId"] = [$"holds {dataset.Format}; {version.Name} v{version.Version} is a {version.Architecture} model, which is evaluated on {DatasetFormats.For(version.Architecture)}."],
+                ["datasetId"] = [$"holds {dataset.Format}; {version.Name} v{version.Version} is a " +
+                    $"{version.Architecture} model, which is evaluated on {DatasetFormats.For(version.Architecture)}."],
             }, title: "The dataset does not suit the model.");
 
         var record = EvaluationRecord.Requested(version, dataset, caller.KeyId, DateTimeOffset.UtcNow);

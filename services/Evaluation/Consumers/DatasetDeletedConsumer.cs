@@ -19,7 +19,8 @@ public sealed class DatasetDeletedConsumer(EvaluationDbContext db) : IConsumer<D
             db.Datasets.Add(new KnownDataset { Id = id, Deleted = true });
         else
             dataset.Deleted = true;
-        db.Evaluations.RemoveRange(await db.Evaluations.Where(e => e.DatasetId == id).ToListAsync(context.CancellationToken));
+        db.Evaluations.RemoveRange(await db.Evaluations.Where(e =>
+            e.DatasetId == id).ToListAsync(context.CancellationToken));
         await db.SaveChangesAsync(context.CancellationToken);
     }
 }

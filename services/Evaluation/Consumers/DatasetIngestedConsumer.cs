@@ -4,7 +4,8 @@ using Platform.Contracts;
 
 namespace Evaluation.Consumers;
 
-/// <summary>Records a dataset (its format and validation split) so versions can be evaluated on it. Idempotent.</summary>
+/// <summary>Records a dataset (its format and validation split) so versions can be evaluated on it.
+/// Idempotent.</summary>
 public sealed class DatasetIngestedConsumer(EvaluationDbContext db) : IConsumer<DatasetIngested>
 {
     public async Task Consume(ConsumeContext<DatasetIngested> context)

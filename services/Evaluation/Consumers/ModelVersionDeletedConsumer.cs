@@ -11,7 +11,9 @@ public sealed class ModelVersionDeletedConsumer(EvaluationDbContext db) : IConsu
     public async Task Consume(ConsumeContext<ModelVersionDeleted> context)
     {
         var m = context.Message;
-        await db.ModelVersions.Where(v => v.Name == m.Name && v.Version == m.Version).ExecuteDeleteAsync(context.CancellationToken);
-        await db.Evaluations.Where(e => e.ModelName == m.Name && e.ModelVersion == m.Version).ExecuteDeleteAsync(context.CancellationToken);
+        await db.ModelVersions.Where(v => v.Name == m.Name
+            && v.Version == m.Version).ExecuteDeleteAsync(context.CancellationToken);
+        await db.Evaluations.Where(e => e.ModelName == m.Name
+            && e.ModelVersion == m.Version).ExecuteDeleteAsync(context.CancellationToken);
     }
 }

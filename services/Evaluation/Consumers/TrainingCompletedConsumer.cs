@@ -14,7 +14,8 @@ namespace Evaluation.Consumers;
 /// Evaluates a trained run once; a redelivery re-announces the recorded result. A run deleted before or while it
 /// is scored gets no evaluation: the result is kept only if, under the run's lock, no deletion has been recorded.
 /// </summary>
-public sealed class TrainingCompletedConsumer(EvaluationDbContext db, CheckpointScorer scorer, ILogger<TrainingCompletedConsumer> logger)
+public sealed class TrainingCompletedConsumer(EvaluationDbContext db, CheckpointScorer scorer,
+    ILogger<TrainingCompletedConsumer> logger)
     : IConsumer<TrainingCompleted>
 {
     public async Task Consume(ConsumeContext<TrainingCompleted> context)
@@ -22,7 +23,8 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
         var trained = context.Message;
         if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken))
             return;
-        var record = await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.RunId == trained.RunId && e.DatasetId == null, context.CancellationToken);
+        var record = await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.RunId == trained.RunId
+            && e.DatasetId == null, context.CancellationToken);
         if (record is null)
         {
             record = EvaluationRecord.OfRun(trained);
@@ -31,10 +33,14 @@ public sealed class TrainingCompletedConsumer(EvaluationDbContext db, Checkpoint
             {
                 var (f, sample) = await scorer.ScoreAsync(EvaluationTarget.Of(trained), context.CancellationToken);
                 record.Complete(f, sample);
-                logger.LogInformation("run {RunId}: validation loss {Loss:F4}, perplexity {Ppl:F2}, {Bpb:F3} bits/byte, top-1 {Top1:P1}, top-5 {Top5:P1}, " +
+                logger.LogInformation("run {RunId}: validation loss {Loss:F4}, perplexity {Ppl:F2}, {Bpb:F3} " +
+                    "bits/byte, top-1 {Top1:P1}, top-5 {Top5:P1}, " +
                                       "macro recall {Recall:P1}, F1 {F1:P1}, ECE {Ece:F3}{Sequences}",
-                    trained.RunId, f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.MacroRecall, f.MacroF1, f.ExpectedCalibrationError,
-                    f.Bleu is { } bleu ? $", BLEU {bleu:F2} ({f.BleuTokenize}), chrF {f.ChrF:F2}, exact match {f.ExactMatch:P1} of {f.PairsEvaluated} pairs" : "");
+                    trained.RunId, f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.MacroRecall,
+                    f.MacroF1, f.ExpectedCalibrationError,
+                    f.Bleu is { } bleu
+                    ? $", BLEU {bleu:F2} ({f.BleuTokenize}), chrF {f.ChrF:F2}, exact match {f.ExactMatch:P1} of " +
+                    $"{f.PairsEvaluated} pairs" : "");
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

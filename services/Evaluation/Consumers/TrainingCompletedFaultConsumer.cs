@@ -10,9 +10,11 @@ namespace Evaluation.Consumers;
 
 /// <summary>
 /// Evaluating gave up after its retries (a database or storage error, a bug): the evaluation is recorded Failed with
-/// the reason and announced, so the run ends Failed instead of Evaluating for ever. An evaluation recorded meanwhile wins.
+/// the reason and announced, so the run ends Failed instead of Evaluating for ever. An evaluation recorded meanwhile
+/// wins.
 /// </summary>
-public sealed class TrainingCompletedFaultConsumer(EvaluationDbContext db, ILogger<TrainingCompletedFaultConsumer> logger)
+public sealed class TrainingCompletedFaultConsumer(EvaluationDbContext db,
+    ILogger<TrainingCompletedFaultConsumer> logger)
     : IConsumer<Fault<TrainingCompleted>>
 {
     public async Task Consume(ConsumeContext<Fault<TrainingCompleted>> context)
@@ -24,7 +26,8 @@ public sealed class TrainingCompletedFaultConsumer(EvaluationDbContext db, ILogg
         await db.ChangeUnderLockAsync(trained.RunId, async () =>
         {
             if (await db.DeletedRuns.AnyAsync(d => d.RunId == trained.RunId, context.CancellationToken)
-                || await db.Evaluations.AnyAsync(e => e.RunId == trained.RunId && e.DatasetId == null, context.CancellationToken))
+                || await db.Evaluations.AnyAsync(e => e.RunId == trained.RunId && e.DatasetId == null,
+                context.CancellationToken))
                 return false;
             var record = EvaluationRecord.OfRun(trained);
             record.Fail(fault.Reason("Evaluating the checkpoint"));

@@ -5,7 +5,8 @@ using Platform.ServiceDefaults.Messaging;
 
 namespace Evaluation.Data;
 
-public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> options) : DbContext(options), IOutboxContext
+public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> options) : DbContext(options),
+    IOutboxContext
 {
     public const string Schema = "evaluation";
 

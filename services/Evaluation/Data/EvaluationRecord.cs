@@ -3,7 +3,8 @@ using Platform.Contracts;
 
 namespace Evaluation.Data;
 
-/// <summary>A run's own evaluation is Completed or Failed when stored; a requested one goes Pending → Running → Completed | Failed.</summary>
+/// <summary>A run's own evaluation is Completed or Failed when stored; a requested one goes Pending → Running →
+/// Completed | Failed.</summary>
 public enum EvaluationState { Completed, Failed, Pending, Running }
 
 public sealed class EvaluationRecord : IListed
@@ -15,7 +16,8 @@ public sealed class EvaluationRecord : IListed
     public string? FailureReason { get; set; }
     [Platform.ServiceDefaults.Security.ArtifactKey]
     public string CheckpointKey { get; set; } = "";
-    /// <summary>Requested evaluations (POST /api/evaluations): the version and the dataset asked for. Null for a run's own.</summary>
+    /// <summary>Requested evaluations (POST /api/evaluations): the version and the dataset asked for. Null for a run's
+    /// own.</summary>
     public int? ModelVersion { get; set; }
     public Guid? DatasetId { get; set; }
     public Guid? RequestedBy { get; set; }
@@ -58,20 +60,21 @@ public sealed class EvaluationRecord : IListed
         Lineage = trained.Lineage?.ToList(),
     };
 
-    public static EvaluationRecord Requested(KnownModelVersion version, KnownDataset dataset, Guid? by, DateTimeOffset at) => new()
-    {
-        Id = Guid.NewGuid(),
-        RunId = version.RunId,
-        ModelName = version.Name,
-        ModelVersion = version.Version,
-        DatasetId = dataset.Id,
-        CheckpointKey = version.CheckpointKey,
-        Architecture = version.Architecture,
-        RequestedBy = by,
-        State = EvaluationState.Pending,
-        CreatedAt = at,
-        Lineage = version.Lineage is { } lineage ? [.. lineage, dataset.Id] : null,
-    };
+    public static EvaluationRecord Requested(KnownModelVersion version, KnownDataset dataset, Guid? by,
+        DateTimeOffset at) => new()
+        {
+            Id = Guid.NewGuid(),
+            RunId = version.RunId,
+            ModelName = version.Name,
+            ModelVersion = version.Version,
+            DatasetId = dataset.Id,
+            CheckpointKey = version.CheckpointKey,
+            Architecture = version.Architecture,
+            RequestedBy = by,
+            State = EvaluationState.Pending,
+            CreatedAt = at,
+            Lineage = version.Lineage is { } lineage ? [.. lineage, dataset.Id] : null,
+        };
 
     public void Fail(string reason)
     {
@@ -82,14 +85,18 @@ public sealed class EvaluationRecord : IListed
     public void Complete(EvaluationFigures f, string? sample)
     {
         State = EvaluationState.Completed;
-        (Loss, Perplexity, BitsPerByte, Top1Accuracy, Top5Accuracy, TokensEvaluated) = (f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated);
-        (MacroPrecision, MacroRecall, MacroF1, ExpectedCalibrationError) = (f.MacroPrecision, f.MacroRecall, f.MacroF1, f.ExpectedCalibrationError);
-        (Bleu, BleuTokenize, ChrF, ExactMatch, PairsEvaluated) = (f.Bleu, f.BleuTokenize, f.ChrF, f.ExactMatch, f.PairsEvaluated);
+        (Loss, Perplexity, BitsPerByte, Top1Accuracy, Top5Accuracy, TokensEvaluated) = (f.Loss, f.Perplexity,
+            f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated);
+        (MacroPrecision, MacroRecall, MacroF1, ExpectedCalibrationError) = (f.MacroPrecision, f.MacroRecall, f.MacroF1,
+            f.ExpectedCalibrationError);
+        (Bleu, BleuTokenize, ChrF, ExactMatch, PairsEvaluated) = (f.Bleu, f.BleuTokenize, f.ChrF, f.ExactMatch,
+            f.PairsEvaluated);
         Sample = sample;
     }
 
     public EvaluationFigures Figures() =>
-        new(Loss ?? double.NaN, Perplexity ?? double.NaN, BitsPerByte ?? double.NaN, Top1Accuracy ?? 0, Top5Accuracy ?? 0, TokensEvaluated ?? 0)
+        new(Loss ?? double.NaN, Perplexity ?? double.NaN, BitsPerByte ?? double.NaN, Top1Accuracy ?? 0, Top5Accuracy
+        ?? 0, TokensEvaluated ?? 0)
         {
             MacroPrecision = MacroPrecision,
             MacroRecall = MacroRecall,

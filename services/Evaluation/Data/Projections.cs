@@ -2,7 +2,8 @@ using Platform.Contracts;
 
 namespace Evaluation.Data;
 
-/// <summary>A dataset as Ingestion announced it: enough to encode its validation split for a requested evaluation.</summary>
+/// <summary>A dataset as Ingestion announced it: enough to encode its validation split for a requested
+/// evaluation.</summary>
 public sealed class KnownDataset
 {
     public Guid Id { get; set; }

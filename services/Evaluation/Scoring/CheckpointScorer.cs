@@ -13,21 +13,25 @@ namespace Evaluation.Scoring;
 /// </summary>
 public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOptions> options)
 {
-    public Task<(EvaluationFigures Figures, string? Sample)> ScoreAsync(EvaluationTarget trained, CancellationToken cancellationToken) =>
+    public Task<(EvaluationFigures Figures, string? Sample)> ScoreAsync(EvaluationTarget trained,
+        CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
             var device = TorchRuntime.Initialise(options.Value.TorchThreads);
-            using var loaded = LoadedModel.Load(store.PathOf(trained.CheckpointKey), trained.CheckpointSha256, store.PathOf(trained.TokenizerKey), device,
+            using var loaded = LoadedModel.Load(store.PathOf(trained.CheckpointKey), trained.CheckpointSha256,
+                store.PathOf(trained.TokenizerKey), device,
                 trained.SourceTokenizerKey is { } source ? store.PathOf(source) : null, store.PathOf);
             return loaded.EncoderDecoder is { } model
                 ? ScorePairs(loaded, model, trained, device, cancellationToken)
                 : ScoreText(loaded, trained, device, cancellationToken);
         }, cancellationToken);
 
-    private (EvaluationFigures, string?) ScoreText(LoadedModel loaded, EvaluationTarget trained, TorchSharp.torch.Device device, CancellationToken cancellationToken)
+    private (EvaluationFigures, string?) ScoreText(LoadedModel loaded, EvaluationTarget trained,
+        TorchSharp.torch.Device device, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        using var validation = TokenBatches.FromFile(store.PathOfWithSidecar(trained.ValidationKey), loaded.Model.Config.BlockSize, device);
+        using var validation = TokenBatches.FromFile(store.PathOfWithSidecar(trained.ValidationKey),
+            loaded.Model.Config.BlockSize, device);
         var bytesPerToken = trained.ValidationTokens > 0 && trained.ValidationBytes > 0
             ? (double)trained.ValidationBytes / trained.ValidationTokens
             : 1.0;
@@ -40,10 +44,12 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
             // Seeded from the first held-out token, so the same checkpoint always shows the same sample.
             var (first, _) = validation.At([0]);
             var prompt = new[] { (int)first[0, 0].item<long>() };
-            var ids = Sampler.Generate(loaded.Model, prompt, new SamplingOptions(o.SampleTokens, 0.8, 40, Seed: 0), cancellationToken, utf8: loaded.Utf8);
+            var ids = Sampler.Generate(loaded.Model, prompt, new SamplingOptions(o.SampleTokens, 0.8, 40, Seed: 0),
+                cancellationToken, utf8: loaded.Utf8);
             sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
         }
-        return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated)
+        return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy,
+            f.TokensEvaluated)
         {
             MacroPrecision = f.Classes?.MacroPrecision,
             MacroRecall = f.Classes?.MacroRecall,
@@ -52,14 +58,16 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         }, sample);
     }
 
-    private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, EvaluationTarget trained, TorchSharp.torch.Device device,
+    private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, EvaluationTarget trained,
+        TorchSharp.torch.Device device,
         CancellationToken cancellationToken)
     {
         var o = options.Value;
         using var pairs = PairBatches.FromFile(store.PathOfWithSidecar(trained.ValidationKey), model.Config, device);
         var f = PairEvaluator.Score(model, pairs, o.BatchSize, o.MaxPairs);
         cancellationToken.ThrowIfCancellationRequested();
-        var outputs = PairEvaluator.Decode(model, pairs, new BeamSearchOptions(o.NumBeams, model.Config.MaxTargetLength - 1, EarlyStopping: true),
+        var outputs = PairEvaluator.Decode(model, pairs,
+            new BeamSearchOptions(o.NumBeams, model.Config.MaxTargetLength - 1, EarlyStopping: true),
             o.MaxPairs, cancellationToken);
         var hypotheses = outputs.Select(ids => loaded.Tokenizer.Decode(ids)).ToList();
         var targets = Enumerable.Range(0, outputs.Count).Select(i => pairs.Pair(i).Target).ToList();
@@ -69,8 +77,10 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         // Bits per byte of the targets: the loss per target position over the UTF-8 bytes each position stands for.
         var targetBytes = references.Sum(r => Encoding.UTF8.GetByteCount(r)) + outputs.Count;
         var targetPositions = targets.Sum(ids => ids.Length + 1);
-        var sample = outputs.Count == 0 ? null : $"{loaded.SourceTokenizer.Decode(pairs.Pair(0).Source)} → {hypotheses[0]}";
-        return (new EvaluationFigures(f.Loss, Math.Exp(f.Loss), f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy,
+        var sample = outputs.Count == 0 ? null
+            : $"{loaded.SourceTokenizer.Decode(pairs.Pair(0).Source)} → {hypotheses[0]}";
+        return (new EvaluationFigures(f.Loss, Math.Exp(f.Loss),
+            f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy,
             f.Top5Accuracy, f.TokensEvaluated)
         {
             MacroPrecision = f.Classes.MacroPrecision,

@@ -46,7 +46,8 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         }
         // The key itself (with its own limits) travels on the request for the rate limiter.
         Context.Features.Set(key);
-        return AuthenticateResult.Success(new AuthenticationTicket(new Caller(key.Id, key.Name, key.Role).ToPrincipal(SchemeName), SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(new Caller(key.Id, key.Name,
+            key.Role).ToPrincipal(SchemeName), SchemeName));
     }
 
     public static string? PresentedSecret(HttpRequest request)

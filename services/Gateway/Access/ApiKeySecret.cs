@@ -15,11 +15,13 @@ public static class ApiKeySecret
 
     public static string New() => Marker + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
-    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    public static string Hash(string secret) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     /// <summary>
     /// The first 12 characters of a generated secret (8 of its 43 random ones); nothing of a secret someone chose
     /// (PLATFORM_ADMIN_KEY may be a passphrase), since any part of that could help guess the rest.
     /// </summary>
-    public static string PrefixOf(string secret) => secret.StartsWith(Marker, StringComparison.Ordinal) && secret.Length > 12 ? secret[..12] : "";
+    public static string PrefixOf(string secret) => secret.StartsWith(Marker, StringComparison.Ordinal)
+        && secret.Length > 12 ? secret[..12] : "";
 }

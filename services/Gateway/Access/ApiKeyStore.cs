@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Access;
 
 /// <summary>The key behind a presented secret, with the limits that apply to it.</summary>
-public sealed record AuthenticatedKey(Guid Id, string Name, string Role, int? RequestsPerSecond, int? MaxConcurrentGenerations);
+public sealed record AuthenticatedKey(Guid Id, string Name, string Role, int? RequestsPerSecond,
+    int? MaxConcurrentGenerations);
 
 /// <summary>
 /// Finds active keys by the hash of their secret: from a short-lived cache (Gateway:RateLimits:KeyCacheSeconds), else

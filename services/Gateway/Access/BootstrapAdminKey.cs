@@ -8,7 +8,8 @@ namespace Gateway.Access;
 /// The first admin key comes from PLATFORM_ADMIN_KEY (environment or configuration). At every start its hash is
 /// written to the bootstrap row, so changing the setting rotates the key; unsetting it revokes that row.
 /// </summary>
-public sealed class BootstrapAdminKey(IServiceScopeFactory scopes, IConfiguration configuration, ILogger<BootstrapAdminKey> logger) : IHostedService
+public sealed class BootstrapAdminKey(IServiceScopeFactory scopes, IConfiguration configuration,
+    ILogger<BootstrapAdminKey> logger) : IHostedService
 {
     public const string ConfigurationKey = "PLATFORM_ADMIN_KEY";
 
@@ -17,7 +18,8 @@ public sealed class BootstrapAdminKey(IServiceScopeFactory scopes, IConfiguratio
         var secret = configuration[ConfigurationKey]?.Trim();
         SecurityExtensions.RefusePlaceholder(ConfigurationKey, secret);
         if (!string.IsNullOrEmpty(secret) && secret.Length < ApiKeySecret.MinConfiguredLength)
-            throw new InvalidOperationException($"{ConfigurationKey} must be at least {ApiKeySecret.MinConfiguredLength} characters long.");
+            throw new InvalidOperationException($"{ConfigurationKey} must be at least " +
+                $"{ApiKeySecret.MinConfiguredLength} characters long.");
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AccessDbContext>();
@@ -31,13 +33,19 @@ public sealed class BootstrapAdminKey(IServiceScopeFactory scopes, IConfiguratio
                 await db.SaveChangesAsync(cancellationToken);
             }
             if (!await db.Keys.AnyAsync(k => k.Role == Roles.Admin && k.RevokedAt == null, cancellationToken))
-                logger.LogWarning("No admin key exists and {Setting} is not set: every request except health checks will be refused. " +
+                logger.LogWarning("No admin key exists and {Setting} is not set: every request except health checks " +
+                    "will be refused. " +
                                   "Set {Setting} and restart the gateway.", ConfigurationKey, ConfigurationKey);
             return;
         }
 
         if (row is null)
-            db.Keys.Add(row = new ApiKey { Id = ApiKey.BootstrapId, CreatedAt = DateTimeOffset.UtcNow, CreatedByName = ConfigurationKey });
+            db.Keys.Add(row = new ApiKey
+            {
+                Id = ApiKey.BootstrapId,
+                CreatedAt = DateTimeOffset.UtcNow,
+                CreatedByName = ConfigurationKey
+            });
         row.Name = "admin";
         row.Role = Roles.Admin;
         row.SecretHash = ApiKeySecret.Hash(secret);

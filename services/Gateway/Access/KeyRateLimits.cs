@@ -29,7 +29,8 @@ public static class KeyRateLimits
         return builder;
     }
 
-    private static RateLimitOptions Options(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+    private static RateLimitOptions Options(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
 
     private static RateLimitPartition<string> RequestsPartition(HttpContext context)
     {
@@ -37,11 +38,13 @@ public static class KeyRateLimits
         if (context.Features.Get<AuthenticatedKey>() is { } key)
         {
             // A key's own rate comes with a burst of two seconds' worth; the defaults name theirs.
-            var (rps, burst) = key.RequestsPerSecond is { } own ? (own, 2 * own) : (options.RequestsPerSecond, options.Burst);
+            var (rps, burst) = key.RequestsPerSecond is { } own ? (own, 2 * own)
+                : (options.RequestsPerSecond, options.Burst);
             return RateLimitPartition.GetTokenBucketLimiter($"key:{key.Id}:{rps}:{burst}", _ => Bucket(rps, burst));
         }
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        return RateLimitPartition.GetTokenBucketLimiter($"anonymous:{address}", _ => Bucket(options.AnonymousRequestsPerSecond, options.AnonymousBurst));
+        return RateLimitPartition.GetTokenBucketLimiter($"anonymous:{address}", _ =>
+            Bucket(options.AnonymousRequestsPerSecond, options.AnonymousBurst));
     }
 
     private static RateLimitPartition<string> GenerationsPartition(HttpContext context)
@@ -53,7 +56,8 @@ public static class KeyRateLimits
             _ => new ConcurrencyLimiterOptions { PermitLimit = Math.Max(1, permits), QueueLimit = 0 });
     }
 
-    /// <summary>A bucket of <paramref name="burst"/> tokens refilled at <paramref name="perSecond"/> a second (one at a time up to 100/s).</summary>
+    /// <summary>A bucket of <paramref name="burst"/> tokens refilled at <paramref name="perSecond"/> a second (one at a
+    /// time up to 100/s).</summary>
     public static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst)
     {
         perSecond = Math.Max(1, perSecond);

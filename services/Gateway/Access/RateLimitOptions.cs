@@ -9,7 +9,8 @@ public sealed class RateLimitOptions
     public int Burst { get; set; } = 100;
     /// <summary>Generations (/api/generate, /v1/completions) one key may run at the same time.</summary>
     public int ConcurrentGenerations { get; set; } = 4;
-    /// <summary>Requests per second from one address without a valid key (they are all refused; this bounds the work).</summary>
+    /// <summary>Requests per second from one address without a valid key (they are all refused; this bounds the
+    /// work).</summary>
     public int AnonymousRequestsPerSecond { get; set; } = 10;
     public int AnonymousBurst { get; set; } = 50;
     /// <summary>

@@ -6,7 +6,8 @@ using Platform.ServiceDefaults.Security;
 
 namespace Gateway.Apis;
 
-public sealed record AuditEntryResponse(long Id, DateTimeOffset At, Guid KeyId, string KeyName, string Role, string Method, string Path,
+public sealed record AuditEntryResponse(long Id, DateTimeOffset At, Guid KeyId, string KeyName, string Role,
+    string Method, string Path,
     int Status, string? Location, long DurationMilliseconds, string? RemoteAddress, string? Detail)
 {
     public static AuditEntryResponse From(AuditEntry a) =>
@@ -27,8 +28,10 @@ public static class AuditApi
         return app;
     }
 
-    /// <summary>The audit log, newest first, a page at a time (limit 1–1000, default 100; cursor); keyId filters by key.</summary>
-    private static async Task<Results<Ok<Page<AuditEntryResponse>>, ValidationProblem>> ListAsync(AccessDbContext db, int? limit, string? cursor,
+    /// <summary>The audit log, newest first, a page at a time (limit 1–1000, default 100; cursor); keyId filters by
+    /// key.</summary>
+    private static async Task<Results<Ok<Page<AuditEntryResponse>>,
+        ValidationProblem>> ListAsync(AccessDbContext db, int? limit, string? cursor,
         Guid? keyId, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<AuditPosition>(limit, cursor);
@@ -39,6 +42,7 @@ public static class AuditApi
             query = query.Where(a => a.Id < position.Id);
         if (keyId is { } k)
             query = query.Where(a => a.KeyId == k);
-        return TypedResults.Ok(await query.OrderByDescending(a => a.Id).PageAsync(take, a => new AuditPosition(a.Id), AuditEntryResponse.From, cancellationToken));
+        return TypedResults.Ok(await query.OrderByDescending(a => a.Id).PageAsync(take, a => new AuditPosition(a.Id),
+            AuditEntryResponse.From, cancellationToken));
     }
 }

@@ -35,7 +35,8 @@ public static class DocsApi
         return app;
     }
 
-    // Same-origin calls from the page (the document, and "try it") carry the key the user gave once for this browser session.
+    // Same-origin calls from the page (the document, and "try it") carry the key the user gave once for this browser
+    // session.
     private const string KeyScript = $$"""
         <script>
         (function () {
@@ -56,8 +57,10 @@ public static class DocsApi
         </script>
         """;
 
-    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetDocumentAsync(HttpContext http, IProxyConfigProvider proxy,
-        IHttpClientFactory clients, CallerSignature signature, [FromKeyedServices("v1")] IOpenApiDocumentProvider own, CancellationToken cancellationToken)
+    private static async Task<Results<ContentHttpResult,
+        ProblemHttpResult>> GetDocumentAsync(HttpContext http, IProxyConfigProvider proxy,
+        IHttpClientFactory clients, CallerSignature signature, [FromKeyedServices("v1")] IOpenApiDocumentProvider own,
+        CancellationToken cancellationToken)
     {
         var config = proxy.GetConfig();
         var client = clients.CreateClient(nameof(DocsApi));
@@ -68,25 +71,32 @@ public static class DocsApi
             var address = cluster.Destinations?.Values.FirstOrDefault()?.Address;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(address!), "/openapi/v1.json"));
+                using var request = new HttpRequestMessage(HttpMethod.Get,
+                    new Uri(new Uri(address!), "/openapi/v1.json"));
                 request.Headers.Add(CallerSignature.HeaderName, signature.Sign(new ServiceName("gateway").AsCaller(),
                     SignedRequest.For(request, cluster.ClusterId)));
                 using var response = await client.SendAsync(request, cancellationToken);
                 response.EnsureSuccessStatusCode();
-                services[cluster.ClusterId] = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!.AsObject();
+                services[cluster.ClusterId] = JsonNode.Parse(
+                    await response.Content.ReadAsStringAsync(cancellationToken))!.AsObject();
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or ArgumentNullException
+            catch (Exception ex) when (
+                ex is HttpRequestException or TaskCanceledException or UriFormatException or ArgumentNullException
                                        or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {
                 missing.Add(cluster.ClusterId);
             }
         }
         if (missing.Count > 0)
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The API document is incomplete.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The API document is incomplete.",
                 detail: $"Not answering: {string.Join(", ", missing)}.");
 
-        var gateway = JsonNode.Parse(await (await own.GetOpenApiDocumentAsync(cancellationToken)).SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1, cancellationToken))!.AsObject();
-        var routes = config.Routes.Select(r => new ForwardedRoute(r.RouteId, r.ClusterId ?? "", r.Match.Path ?? "", r.Match.Methods?.ToList(),
+        var gateway = JsonNode.Parse(
+            await (await own.GetOpenApiDocumentAsync(cancellationToken)).SerializeAsJsonAsync(
+            OpenApiSpecVersion.OpenApi3_1, cancellationToken))!.AsObject();
+        var routes = config.Routes.Select(r =>
+            new ForwardedRoute(r.RouteId, r.ClusterId ?? "", r.Match.Path ?? "", r.Match.Methods?.ToList(),
             r.Transforms?.SelectMany(t => t).FirstOrDefault(t => t.Key == "PathSet").Value)).ToList();
         var merged = ApiDocumentMerger.Merge(gateway, services, routes);
         return TypedResults.Content(merged.ToJsonString(), "application/json");

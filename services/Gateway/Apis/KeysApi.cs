@@ -8,18 +8,22 @@ using Platform.ServiceDefaults.Security;
 
 namespace Gateway.Apis;
 
-public sealed record CreateKeyRequest(string? Name, string? Role, int? RequestsPerSecond, int? MaxConcurrentGenerations);
+public sealed record CreateKeyRequest(string? Name, string? Role, int? RequestsPerSecond,
+    int? MaxConcurrentGenerations);
 
 /// <summary>A key as listed: never its secret.</summary>
-public sealed record KeyResponse(Guid Id, string Name, string Role, string Prefix, int? RequestsPerSecond, int? MaxConcurrentGenerations,
+public sealed record KeyResponse(Guid Id, string Name, string Role, string Prefix, int? RequestsPerSecond,
+    int? MaxConcurrentGenerations,
     bool Bootstrap, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt)
 {
-    public static KeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Role, k.Prefix, k.RequestsPerSecond, k.MaxConcurrentGenerations,
+    public static KeyResponse From(ApiKey k) =>
+        new(k.Id, k.Name, k.Role, k.Prefix, k.RequestsPerSecond, k.MaxConcurrentGenerations,
         k.IsBootstrap, k.CreatedByName, k.CreatedAt, k.LastUsedAt, k.RevokedAt);
 }
 
 /// <summary>A new key with its secret: the only time the secret is shown.</summary>
-public sealed record CreatedKeyResponse(Guid Id, string Name, string Role, string Key, string Prefix, int? RequestsPerSecond,
+public sealed record CreatedKeyResponse(Guid Id, string Name, string Role, string Key, string Prefix,
+    int? RequestsPerSecond,
     int? MaxConcurrentGenerations, DateTimeOffset CreatedAt);
 
 public sealed record CallerResponse(Guid Id, string Name, string Role);
@@ -52,7 +56,8 @@ public static class KeysApi
             return problem;
         var errors = new ValidationErrors();
         var name = body!.Name?.Trim() ?? "";
-        errors.Require(name.Length is > 0 and <= ApiKeySecret.MaxNameLength, "name", $"is required and must be at most {ApiKeySecret.MaxNameLength} characters.");
+        errors.Require(name.Length is > 0 and <= ApiKeySecret.MaxNameLength, "name",
+            $"is required and must be at most {ApiKeySecret.MaxNameLength} characters.");
         errors.Require(Roles.IsKnown(body.Role), "role", $"must be one of {string.Join(", ", Roles.All)}.");
         if (body.RequestsPerSecond is { } rps)
             errors.Range(rps, 1, MaxRequestsPerSecond, "requestsPerSecond");
@@ -62,15 +67,18 @@ public static class KeysApi
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The key is invalid.");
 
         var secret = ApiKeySecret.New();
-        var key = ApiKey.Create(name, body.Role!, secret, body.RequestsPerSecond, body.MaxConcurrentGenerations, http.Caller());
+        var key = ApiKey.Create(name, body.Role!, secret, body.RequestsPerSecond, body.MaxConcurrentGenerations,
+            http.Caller());
         db.Keys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/keys/{key.Id}", new CreatedKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix,
+        return TypedResults.Created($"/api/keys/{key.Id}",
+            new CreatedKeyResponse(key.Id, key.Name, key.Role, secret, key.Prefix,
             key.RequestsPerSecond, key.MaxConcurrentGenerations, key.CreatedAt));
     }
 
     /// <summary>Keys, newest first, a page at a time (limit, cursor); revoked ones only when asked for.</summary>
-    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem>> ListAsync(AccessDbContext db, bool? includeRevoked, int? limit,
+    private static async Task<Results<Ok<Page<KeyResponse>>,
+        ValidationProblem>> ListAsync(AccessDbContext db, bool? includeRevoked, int? limit,
         string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
@@ -82,7 +90,8 @@ public static class KeysApi
         return TypedResults.Ok(await query.NewestFirstPageAsync(take, after, KeyResponse.From, cancellationToken));
     }
 
-    private static async Task<Results<Ok<KeyResponse>, ProblemHttpResult>> GetAsync(Guid id, AccessDbContext db, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<KeyResponse>,
+        ProblemHttpResult>> GetAsync(Guid id, AccessDbContext db, CancellationToken cancellationToken) =>
         await db.Keys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id, cancellationToken) is { } key
             ? TypedResults.Ok(KeyResponse.From(key))
             : KeyNotFound(id);
@@ -103,7 +112,8 @@ public static class KeysApi
         }
         catch (InvalidOperationException ex)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The key cannot be revoked here.", detail: ex.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "The key cannot be revoked here.", detail: ex.Message);
         }
         await db.SaveChangesAsync(cancellationToken);
         keys.Forget(key.SecretHash);
@@ -112,5 +122,6 @@ public static class KeysApi
     }
 
     private static ProblemHttpResult KeyNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found.", detail: $"No key has id {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found.",
+        detail: $"No key has id {id}.");
 }

@@ -9,12 +9,14 @@ using Yarp.ReverseProxy;
 namespace Gateway.Apis;
 
 /// <summary>
-/// A page of every outbox's rows in one list, each row naming its outbox, newest first; the outboxes that did not answer
-/// are named (their rows are missing from this page, not from the next).
+/// A page of every outbox's rows in one list, each row naming its outbox, newest first; the outboxes that did not
+/// answer are named (their rows are missing from this page, not from the next).
 /// </summary>
-public sealed record OutboxOverview(IReadOnlyList<JsonObject> Items, string? NextCursor, IReadOnlyList<string> Unanswered);
+public sealed record OutboxOverview(IReadOnlyList<JsonObject> Items, string? NextCursor,
+    IReadOnlyList<string> Unanswered);
 
-/// <summary>Where a page of the overview ended: rows are ordered by creation time (newest first), then outbox name, then id (highest first).</summary>
+/// <summary>Where a page of the overview ended: rows are ordered by creation time (newest first), then outbox name,
+/// then id (highest first).</summary>
 public sealed record OverviewPosition(DateTimeOffset At, string Service, long Id);
 
 /// <summary>
@@ -23,7 +25,8 @@ public sealed record OverviewPosition(DateTimeOffset At, string Service, long Id
 /// </summary>
 public static class OutboxApi
 {
-    /// <summary>Each outbox: the name rows carry, the cluster that holds it and its admin path there (the registry's lives in Training).</summary>
+    /// <summary>Each outbox: the name rows carry, the cluster that holds it and its admin path there (the registry's
+    /// lives in Training).</summary>
     public static readonly IReadOnlyList<(string Name, string Cluster, string Path)> Outboxes =
     [
         ("ingestion", "ingestion", OutboxAdminApi.DefaultPath),
@@ -53,8 +56,10 @@ public static class OutboxApi
     /// One page of the merged outboxes (limit, cursor). Each outbox is asked for a page that starts where the merged
     /// order left off (its own cursor, derived from the overview's), so a page never repeats or skips a row.
     /// </summary>
-    private static async Task<Results<Ok<OutboxOverview>, ValidationProblem>> ListAsync(HttpContext http, string? state, int? limit, string? cursor,
-        IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<OutboxOverview>,
+        ValidationProblem>> ListAsync(HttpContext http, string? state, int? limit, string? cursor,
+        IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature,
+        CancellationToken cancellationToken)
     {
         state ??= OutboxStates.Parked;
         var (take, after, errors) = OutboxAdminApi.ReadQuery<OverviewPosition>(state, limit, cursor);
@@ -63,15 +68,18 @@ public static class OutboxApi
         var answers = await Task.WhenAll(Outboxes.Select(async outbox =>
         {
             var service = outbox.Name;
-            var query = $"?state={state}&limit={take}" + (after is null ? "" : $"&cursor={Pages.Encode(ContinuationOf(after, service))}");
+            var query = $"?state={state}&limit={take}"
+                + (after is null ? "" : $"&cursor={Pages.Encode(ContinuationOf(after, service))}");
             try
             {
-                using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Get, outbox.Path + query, proxy, clients, signature, cancellationToken);
+                using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Get, outbox.Path + query, proxy,
+                    clients, signature, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                     return (service, page: (JsonObject?)null);
                 return (service, page: await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken));
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException
+                && !cancellationToken.IsCancellationRequested)
             {
                 return (service, page: (JsonObject?)null);
             }
@@ -90,9 +98,11 @@ public static class OutboxApi
         var more = merged.Count > take || answers.Any(a => a.page?["nextCursor"] is not null);
         var items = merged.Take(take).ToList();
         var next = more && items.Count > 0
-            ? Pages.Encode(new OverviewPosition(items[^1]["createdAt"]!.GetValue<DateTimeOffset>(), items[^1]["service"]!.GetValue<string>(), items[^1]["id"]!.GetValue<long>()))
+            ? Pages.Encode(new OverviewPosition(items[^1]["createdAt"]!.GetValue<DateTimeOffset>(),
+            items[^1]["service"]!.GetValue<string>(), items[^1]["id"]!.GetValue<long>()))
             : null;
-        return TypedResults.Ok(new OutboxOverview(items, next, answers.Where(a => a.page?["items"] is not JsonArray).Select(a => a.service).ToList()));
+        return TypedResults.Ok(new OutboxOverview(items, next,
+            answers.Where(a => a.page?["items"] is not JsonArray).Select(a => a.service).ToList()));
     }
 
     /// <summary>
@@ -105,27 +115,37 @@ public static class OutboxApi
         return new OutboxPosition(last.At, order == 0 ? last.Id : order > 0 ? long.MaxValue : long.MinValue);
     }
 
-    private static async Task<IResult> RetryAsync(HttpContext http, string service, long id, IProxyStateLookup proxy, IHttpClientFactory clients,
+    private static async Task<IResult> RetryAsync(HttpContext http, string service, long id, IProxyStateLookup proxy,
+        IHttpClientFactory clients,
         CallerSignature signature, CancellationToken cancellationToken)
     {
         if (Outboxes.FirstOrDefault(o => o.Name == service) is not { Name: not null } outbox)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["service"] = [$"must be one of {string.Join(", ", Services)}."] });
+            return TypedResults.ValidationProblem(new Dictionary<string,
+                string[]>
+            { ["service"] = [$"must be one of {string.Join(", ", Services)}."] });
         try
         {
-            using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Post, $"{outbox.Path}/{id}/retry", proxy, clients, signature, cancellationToken);
+            using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Post, $"{outbox.Path}/{id}/retry",
+                proxy, clients, signature, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
+            return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json",
+                statusCode: (int)response.StatusCode);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException
+            && !cancellationToken.IsCancellationRequested)
         {
-            return TypedResults.Problem(statusCode: (int)HttpStatusCode.ServiceUnavailable, title: $"The {service} service did not answer.");
+            return TypedResults.Problem(statusCode: (int)HttpStatusCode.ServiceUnavailable,
+                title: $"The {service} service did not answer.");
         }
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpContext http, string clusterId, HttpMethod method, string pathAndQuery,
-        IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature, CancellationToken cancellationToken)
+    private static Task<HttpResponseMessage> SendAsync(HttpContext http, string clusterId, HttpMethod method,
+        string pathAndQuery,
+        IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature,
+        CancellationToken cancellationToken)
     {
-        if (!proxy.TryGetCluster(clusterId, out var cluster) || cluster.Destinations.Values.FirstOrDefault() is not { } destination)
+        if (!proxy.TryGetCluster(clusterId, out var cluster)
+            || cluster.Destinations.Values.FirstOrDefault() is not { } destination)
             throw new HttpRequestException($"No destination is configured for the {clusterId} cluster.");
         var request = new HttpRequestMessage(method, new Uri(new Uri(destination.Model.Config.Address), pathAndQuery));
         request.Headers.Add(CallerSignature.HeaderName,

@@ -41,7 +41,8 @@ public sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory s
 
     private static bool IsWrite(HttpContext context)
     {
-        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method))
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+            || HttpMethods.IsOptions(context.Request.Method))
             return false;
         var policies = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy) ?? [];
         return !policies.Contains(Roles.Viewer);
@@ -62,7 +63,8 @@ public sealed class AuditMiddleware(RequestDelegate next, IServiceScopeFactory s
                 Method = context.Request.Method,
                 Path = Truncate(context.Request.Path + context.Request.QueryString, 2048),
                 Status = context.Response.StatusCode,
-                Location = context.Response.Headers.Location.ToString() is { Length: > 0 } location ? Truncate(location, 2048) : null,
+                Location = context.Response.Headers.Location.ToString() is { Length: > 0 } location
+                ? Truncate(location, 2048) : null,
                 DurationMilliseconds = milliseconds,
                 RemoteAddress = context.Connection.RemoteIpAddress?.ToString(),
                 Detail = detail is { Length: > 0 } ? Truncate(detail, AuditDetail.MaxLength) : null,

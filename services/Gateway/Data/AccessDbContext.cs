@@ -5,7 +5,8 @@ using Platform.ServiceDefaults.Security;
 
 namespace Gateway.Data;
 
-/// <summary>The gateway's own schema: API keys, the audit log and idempotency records. No other service reads it.</summary>
+/// <summary>The gateway's own schema: API keys, the audit log and idempotency records. No other service reads
+/// it.</summary>
 public sealed class AccessDbContext(DbContextOptions<AccessDbContext> options) : DbContext(options)
 {
     public const string Schema = "gateway";

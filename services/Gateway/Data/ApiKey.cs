@@ -10,7 +10,8 @@ namespace Gateway.Data;
 /// </summary>
 public sealed class ApiKey : IListed
 {
-    /// <summary>The row of the key configured by PLATFORM_ADMIN_KEY; its hash follows that setting at every start.</summary>
+    /// <summary>The row of the key configured by PLATFORM_ADMIN_KEY; its hash follows that setting at every
+    /// start.</summary>
     public static readonly Guid BootstrapId = new("a0000000-0000-0000-0000-000000000001");
 
     public Guid Id { get; set; }
@@ -31,25 +32,27 @@ public sealed class ApiKey : IListed
     public bool IsBootstrap => Id == BootstrapId;
     public bool IsRevoked => RevokedAt is not null;
 
-    public static ApiKey Create(string name, string role, string secret, int? requestsPerSecond, int? maxConcurrentGenerations, Caller createdBy) => new()
-    {
-        Id = Guid.NewGuid(),
-        Name = name,
-        Role = role,
-        SecretHash = ApiKeySecret.Hash(secret),
-        Prefix = ApiKeySecret.PrefixOf(secret),
-        RequestsPerSecond = requestsPerSecond,
-        MaxConcurrentGenerations = maxConcurrentGenerations,
-        CreatedById = createdBy.KeyId,
-        CreatedByName = createdBy.Name,
-        CreatedAt = DateTimeOffset.UtcNow,
-    };
+    public static ApiKey Create(string name, string role, string secret, int? requestsPerSecond,
+        int? maxConcurrentGenerations, Caller createdBy) => new()
+        {
+            Id = Guid.NewGuid(),
+            Name = name,
+            Role = role,
+            SecretHash = ApiKeySecret.Hash(secret),
+            Prefix = ApiKeySecret.PrefixOf(secret),
+            RequestsPerSecond = requestsPerSecond,
+            MaxConcurrentGenerations = maxConcurrentGenerations,
+            CreatedById = createdBy.KeyId,
+            CreatedByName = createdBy.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
 
     /// <summary>Revokes the key from now on; revoking a revoked key changes nothing.</summary>
     public void Revoke(Caller by)
     {
         if (IsBootstrap)
-            throw new InvalidOperationException("The bootstrap admin key is set by PLATFORM_ADMIN_KEY: change or unset it there and restart the gateway.");
+            throw new InvalidOperationException("The bootstrap admin key is set by PLATFORM_ADMIN_KEY: change or " +
+                "unset it there and restart the gateway.");
         if (IsRevoked)
             return;
         RevokedAt = DateTimeOffset.UtcNow;

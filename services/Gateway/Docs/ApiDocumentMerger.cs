@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 
 namespace Gateway.Docs;
 
-/// <summary>A route the gateway forwards: its cluster, its path pattern, its methods (null: any) and, for a rewrite, the backend path.</summary>
-public sealed record ForwardedRoute(string RouteId, string ClusterId, string Path, IReadOnlyList<string>? Methods, string? PathSet);
+/// <summary>A route the gateway forwards: its cluster, its path pattern, its methods (null: any) and, for a rewrite,
+/// the backend path.</summary>
+public sealed record ForwardedRoute(string RouteId, string ClusterId, string Path, IReadOnlyList<string>? Methods,
+    string? PathSet);
 
 /// <summary>
 /// Builds the platform's one API document from the gateway's own and each service's: only the operations a caller can
@@ -15,16 +17,20 @@ public static class ApiDocumentMerger
 {
     private static readonly string[] Methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 
-    public static JsonObject Merge(JsonObject gateway, IReadOnlyDictionary<string, JsonObject> services, IReadOnlyList<ForwardedRoute> routes)
+    public static JsonObject Merge(JsonObject gateway, IReadOnlyDictionary<string, JsonObject> services,
+        IReadOnlyList<ForwardedRoute> routes)
     {
         var paths = new JsonObject();
         var schemas = new JsonObject();
         var tags = new List<string>();
         Add(gateway, "Gateway", _ => true);
         foreach (var (cluster, document) in services.OrderBy(s => s.Key, StringComparer.Ordinal))
-            Add(document, cluster, operation => routes.Any(r => r.ClusterId == cluster && r.PathSet is null && r.Matches(operation.Path, operation.Method)));
+            Add(document, cluster, operation =>
+                routes.Any(r => r.ClusterId == cluster && r.PathSet is null
+                && r.Matches(operation.Path, operation.Method)));
 
-        // A route that rewrites its path (/metrics/training → /metrics) is described here: the services' documents do not name it.
+        // A route that rewrites its path (/metrics/training → /metrics) is described here: the services' documents do
+        // not name it.
         foreach (var route in routes.Where(r => r.PathSet is not null && !r.Path.Contains('{')))
         {
             var item = paths[route.Path] as JsonObject ?? (JsonObject)(paths[route.Path] = new JsonObject());
@@ -34,7 +40,14 @@ public static class ApiDocumentMerger
                 {
                     ["tags"] = new JsonArray("Metrics"),
                     ["summary"] = $"Prometheus metrics of the {route.ClusterId} service (text exposition format).",
-                    ["responses"] = new JsonObject { ["200"] = new JsonObject { ["description"] = "OK", ["content"] = new JsonObject { ["text/plain"] = new JsonObject() } } },
+                    ["responses"] = new JsonObject
+                    {
+                        ["200"] = new JsonObject
+                        {
+                            ["description"] = "OK",
+                            ["content"] = new JsonObject { ["text/plain"] = new JsonObject() }
+                        }
+                    },
                 };
         }
 
@@ -48,7 +61,8 @@ public static class ApiDocumentMerger
             {
                 ["title"] = "Platform API",
                 ["version"] = "v1",
-                ["description"] = "Every route through the gateway. Send an API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'; only /health/* needs none.",
+                ["description"] = "Every route through the gateway. Send an API key as 'Authorization: Bearer <key>' " +
+                "or 'X-Api-Key: <key>'; only /health/* needs none.",
             },
             ["paths"] = sortedPaths,
             ["components"] = new JsonObject
@@ -56,18 +70,25 @@ public static class ApiDocumentMerger
                 ["schemas"] = schemas,
                 ["securitySchemes"] = new JsonObject
                 {
-                    ["apiKey"] = new JsonObject { ["type"] = "http", ["scheme"] = "bearer", ["description"] = "A platform API key (plk_…)." },
+                    ["apiKey"] = new JsonObject
+                    {
+                        ["type"] = "http",
+                        ["scheme"] = "bearer",
+                        ["description"] = "A platform API key (plk_…)."
+                    },
                 },
             },
             ["security"] = new JsonArray(new JsonObject { ["apiKey"] = new JsonArray() }),
-            ["tags"] = new JsonArray([.. tags.Distinct().Order(StringComparer.Ordinal).Select(t => (JsonNode)new JsonObject { ["name"] = t })]),
+            ["tags"] = new JsonArray([.. tags.Distinct().Order(StringComparer.Ordinal).Select(t =>
+            (JsonNode)new JsonObject { ["name"] = t })]),
         };
 
         void Add(JsonObject document, string source, Func<(string Path, string Method), bool> reachable)
         {
             var ownSchemas = document["components"]?["schemas"] as JsonObject ?? [];
             // A schema another document already brought with a different shape is renamed after its service.
-            var renames = ownSchemas.Where(s => schemas[s.Key] is { } existing && !JsonNode.DeepEquals(existing, s.Value))
+            var renames = ownSchemas.Where(s => schemas[s.Key] is { } existing
+                && !JsonNode.DeepEquals(existing, s.Value))
                 .ToDictionary(s => s.Key, s => $"{char.ToUpperInvariant(source[0])}{source[1..]}{s.Key}");
             var renamed = Rename(document.DeepClone(), renames).AsObject();
             var added = false;
@@ -114,7 +135,8 @@ public static class ApiDocumentMerger
         if (node is JsonObject obj)
         {
             foreach (var (key, value) in obj.ToList())
-                if (key == "$ref" && value is JsonValue v && v.TryGetValue<string>(out var reference) && reference.StartsWith(prefix, StringComparison.Ordinal)
+                if (key == "$ref" && value is JsonValue v && v.TryGetValue<string>(out var reference)
+                    && reference.StartsWith(prefix, StringComparison.Ordinal)
                     && renames.TryGetValue(reference[prefix.Length..], out var to))
                     obj[key] = prefix + to;
                 else if (value is not null)
@@ -126,7 +148,8 @@ public static class ApiDocumentMerger
                     RewriteReferences(item, renames);
     }
 
-    /// <summary>Whether the route forwards this document path (its {parameters} stand for one segment) and method.</summary>
+    /// <summary>Whether the route forwards this document path (its {parameters} stand for one segment) and
+    /// method.</summary>
     public static bool Matches(this ForwardedRoute route, string documentPath, string method)
     {
         if (route.Methods is { Count: > 0 } methods && !methods.Contains(method, StringComparer.OrdinalIgnoreCase))

@@ -10,7 +10,8 @@ public sealed class IdempotencyRecord
     public string IdempotencyKey { get; private set; } = "";
     public string Method { get; private set; } = "";
     public string Path { get; private set; } = "";
-    /// <summary>SHA-256 of the request body (hex), or null until the first request's body has been read through.</summary>
+    /// <summary>SHA-256 of the request body (hex), or null until the first request's body has been read
+    /// through.</summary>
     public string? RequestSha256 { get; private set; }
     public int? Status { get; private set; }
     public string? ContentType { get; private set; }
@@ -18,7 +19,8 @@ public sealed class IdempotencyRecord
     public byte[]? Body { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
-    public static IdempotencyRecord Start(Guid keyId, string idempotencyKey, string method, string path, DateTimeOffset at) =>
+    public static IdempotencyRecord Start(Guid keyId, string idempotencyKey, string method, string path,
+        DateTimeOffset at) =>
         new() { KeyId = keyId, IdempotencyKey = idempotencyKey, Method = method, Path = path, CreatedAt = at };
 
     public bool IsComplete => Status is not null;

@@ -5,10 +5,10 @@ namespace Gateway.Proxy;
 
 /// <summary>
 /// The gateway is ready when every service behind it answers its own /health/ready: for a service with several
-/// replicas (destinations), when one of them does, since the gateway sends requests only to those that answer. A cluster
-/// with no destination (its address not configured) is not ready. Anyone may ask, so the answer is shared: callers
-/// within <see cref="Freshness"/> of a check (or while one runs) get its result, and a flood of anonymous probes makes
-/// one round of requests to the services a second, not one each.
+/// replicas (destinations), when one of them does, since the gateway sends requests only to those that answer. A
+/// cluster with no destination (its address not configured) is not ready. Anyone may ask, so the answer is shared:
+/// callers within <see cref="Freshness"/> of a check (or while one runs) get its result, and a flood of anonymous
+/// probes makes one round of requests to the services a second, not one each.
 /// </summary>
 public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientFactory clients, TimeProvider clock)
     : IHealthCheck
@@ -39,13 +39,16 @@ public sealed class BackendsHealthCheck(IProxyConfigProvider proxy, IHttpClientF
         if (unconfigured.Count > 0)
             return HealthCheckResult.Unhealthy($"no address configured for: {string.Join(", ", unconfigured)}");
         var destinations = clusters
-            .SelectMany(c => (c.Destinations ?? new Dictionary<string, DestinationConfig>()).Select(d => (Cluster: c.ClusterId, d.Value.Address)))
+            .SelectMany(c =>
+            (c.Destinations ?? new Dictionary<string, DestinationConfig>()).Select(d =>
+            (Cluster: c.ClusterId, d.Value.Address)))
             .ToList();
         var results = await Task.WhenAll(destinations.Select(async d =>
         {
             try
             {
-                using var response = await http.GetAsync(new Uri(new Uri(d.Address), "/health/ready"), cancellationToken);
+                using var response = await http.GetAsync(new Uri(new Uri(d.Address), "/health/ready"),
+                    cancellationToken);
                 return (d.Cluster, Ready: response.IsSuccessStatusCode);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)

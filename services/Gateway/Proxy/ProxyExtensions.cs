@@ -44,11 +44,14 @@ public static class ProxyExtensions
         builder.Services.AddHttpClient(nameof(BackendsHealthCheck), c => c.Timeout = TimeSpan.FromSeconds(5));
         // One instance, so callers within a second share its answer (see BackendsHealthCheck).
         builder.Services.AddSingleton<BackendsHealthCheck>();
-        builder.Services.AddHealthChecks().AddCheck<BackendsHealthCheck>("services", tags: [ServiceDefaultsExtensions.ReadyTag]);
-        // The gateway only bounds the request size generously (uploads); each service enforces its own documented limit.
+        builder.Services.AddHealthChecks().AddCheck<BackendsHealthCheck>("services",
+            tags: [ServiceDefaultsExtensions.ReadyTag]);
+        // The gateway only bounds the request size generously (uploads); each service enforces its own documented
+        // limit.
         var maxBody = builder.Configuration.GetValue<long?>("Gateway:MaxRequestBodyBytes")
                       ?? DefaultMaxRequestBodyBytes;
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = maxBody);
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k =>
+            k.Limits.MaxRequestBodySize = maxBody);
         return builder;
     }
 }

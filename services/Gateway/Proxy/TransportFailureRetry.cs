@@ -13,7 +13,8 @@ public static class TransportFailureRetry
 {
     public const string MetadataKey = "RetryOnTransportFailure";
 
-    public static IReverseProxyApplicationBuilder UseTransportFailureRetry(this IReverseProxyApplicationBuilder pipeline)
+    public static IReverseProxyApplicationBuilder UseTransportFailureRetry(
+        this IReverseProxyApplicationBuilder pipeline)
     {
         pipeline.Use(async (context, next) =>
         {
@@ -31,7 +32,8 @@ public static class TransportFailureRetry
                 await next();
                 var error = context.Features.Get<IForwarderErrorFeature>();
                 var failed = proxy.ProxiedDestination;
-                if (error?.Error is not (ForwarderError.Request or ForwarderError.RequestTimedOut) || context.Response.HasStarted ||
+                if (error?.Error is not (ForwarderError.Request or ForwarderError.RequestTimedOut)
+                    || context.Response.HasStarted ||
                     failed is null || context.RequestAborted.IsCancellationRequested)
                     return;
                 candidates = candidates.Where(d => d != failed).ToList();

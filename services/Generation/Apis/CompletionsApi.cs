@@ -36,10 +36,14 @@ public sealed record CompletionRequest(
     [property: JsonPropertyName("no_repeat_ngram_size")] int? NoRepeatNgramSize = null,
     [property: JsonPropertyName("valid_utf8")] bool? ValidUtf8 = null);
 
-/// <summary>POST /v1/completions and GET /v1/models, shaped like OpenAI's API (streaming as Server-Sent Events).</summary>
+/// <summary>POST /v1/completions and GET /v1/models, shaped like OpenAI's API (streaming as Server-Sent
+/// Events).</summary>
 public static class CompletionsApi
 {
-    private static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions SnakeCase = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower
+    };
 
     public static IEndpointRouteBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
     {
@@ -48,14 +52,16 @@ public static class CompletionsApi
         return app;
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext http, ModelResolver resolver, CompletionScheduler scheduler,
+    private static async Task<IResult> CompleteAsync(HttpContext http, ModelResolver resolver,
+        CompletionScheduler scheduler,
         IOptions<GenerationOptions> options, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CompletionRequest>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
         var stop = ReadStop(body!.Stop, out var stopError);
-        var request = new SamplingRequest(body.Model, body.Prompt, body.MaxTokens ?? 16, body.Temperature, body.TopK, body.TopP, body.Seed,
+        var request = new SamplingRequest(body.Model, body.Prompt, body.MaxTokens ?? 16, body.Temperature, body.TopK,
+            body.TopP, body.Seed,
             body.FrequencyPenalty, body.PresencePenalty, stop, body.N)
         {
             NumBeams = body.NumBeams,
@@ -105,7 +111,12 @@ public static class CompletionsApi
             created,
             model,
             choices,
-            usage = new { prompt_tokens = prompt!.Length, completion_tokens = completionTokens, total_tokens = prompt.Length + completionTokens },
+            usage = new
+            {
+                prompt_tokens = prompt!.Length,
+                completion_tokens = completionTokens,
+                total_tokens = prompt.Length + completionTokens
+            },
         });
     }
 
@@ -120,10 +131,17 @@ public static class CompletionsApi
             offsets.Add(offset);
             offset += token.Length;
         }
-        return new { tokens, token_logprobs = runner.Tokens.Select(t => t.LogProbability), top_logprobs = (object?)null, text_offset = offsets };
+        return new
+        {
+            tokens,
+            token_logprobs = runner.Tokens.Select(t => t.LogProbability),
+            top_logprobs = (object?)null,
+            text_offset = offsets
+        };
     }
 
-    private static async Task StreamAsync(HttpContext http, RunningCompletions running, string id, long created, string model,
+    private static async Task StreamAsync(HttpContext http, RunningCompletions running, string id, long created,
+        string model,
         CancellationToken cancellationToken)
     {
         http.Response.ContentType = "text/event-stream";
@@ -139,7 +157,8 @@ public static class CompletionsApi
                 model,
                 choices = new[] { new { text, index, logprobs = (object?)null, finish_reason = finish } },
             };
-            await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, SnakeCase)}\n\n", cancellationToken);
+            await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, SnakeCase)}\n\n",
+                cancellationToken);
             await http.Response.Body.FlushAsync(cancellationToken);
         }
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
@@ -174,12 +193,15 @@ public static class CompletionsApi
         var readable = await db.ReadableAmongAsync(http.Caller(), all.SelectMany(m => m.Lineage ?? []),
             cancellationToken);
         var versions = all.Where(m => readable.Covers(m.Lineage)).ToList();
-        var aliases = await db.Set<ProjectedAlias>().AsNoTracking().Where(a => a.Version != null).ToListAsync(cancellationToken);
-        // Each version by its own id, each name for its latest version, and each alias ("name@production") for the version it
-        // points to; "architecture" (gpt, encoder-decoder) is an extension.
+        var aliases = await db.Set<ProjectedAlias>().AsNoTracking().Where(a =>
+            a.Version != null).ToListAsync(cancellationToken);
+        // Each version by its own id, each name for its latest version, and each alias ("name@production") for the
+        // version it points to; "architecture" (gpt, encoder-decoder) is an extension.
         var data = versions.Select(v => (Id: $"{v.Name}/versions/{v.Version}", Version: v))
             .Concat(versions.GroupBy(v => v.Name).Select(g => (Id: g.Key, Version: g.MaxBy(v => v.Version)!)))
-            .Concat(aliases.Select(a => (Id: $"{a.Name}@{a.Alias}", Version: versions.FirstOrDefault(v => v.Name == a.Name && v.Version == a.Version)!))
+            .Concat(aliases.Select(a =>
+            (Id: $"{a.Name}@{a.Alias}",
+            Version: versions.FirstOrDefault(v => v.Name == a.Name && v.Version == a.Version)!))
                 .Where(e => e.Version is not null))
             .OrderBy(e => e.Id, StringComparer.Ordinal)
             .Select(e => new

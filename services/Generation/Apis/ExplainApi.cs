@@ -8,12 +8,14 @@ using Platform.Tokenizers;
 
 namespace Generation.Apis;
 
-/// <summary>A prompt (an encoder-decoder's input) to explain, and optionally a continuation (target) whose likelihood to explain.</summary>
+/// <summary>A prompt (an encoder-decoder's input) to explain, and optionally a continuation (target) whose likelihood
+/// to explain.</summary>
 public sealed record ExplainRequest(string? Model, string? Prompt, string? Target);
 
 public sealed record ExplainedToken(int Position, int Id, string Text);
 public sealed record ExplainedAlternative(int Id, string Text, double Logprob);
-public sealed record ExplainedPrediction(int Position, int Id, string Text, double Logprob, IReadOnlyList<ExplainedAlternative> Top);
+public sealed record ExplainedPrediction(int Position, int Id, string Text, double Logprob,
+    IReadOnlyList<ExplainedAlternative> Top);
 
 /// <summary>Gradient × input per prompt (source) token, and its share of the absolute total.</summary>
 public sealed record SaliencyScore(int Position, int Id, string Text, double Score, double Share);
@@ -21,12 +23,13 @@ public sealed record ExplainedSaliency(string Of, IReadOnlyList<SaliencyScore> S
 
 /// <summary>
 /// What the model did with the input. Attention is [layer][head][query][key] over Tokens (a GPT's prompt and target; an
-/// encoder-decoder's decoder positions, &lt;s&gt; first); an encoder-decoder adds its encoder's attention over SourceTokens and
-/// its cross-attention [layer][head][decoder position][source position].
+/// encoder-decoder's decoder positions, &lt;s&gt; first); an encoder-decoder adds its encoder's attention over
+/// SourceTokens and its cross-attention [layer][head][decoder position][source position].
 /// </summary>
 public sealed record ExplainResponse(
     string Model, int Version, string Architecture, IReadOnlyList<ExplainedToken> Tokens, int PromptTokens,
-    float[][][][] Attention, IReadOnlyList<ExplainedPrediction> Predictions, ExplainedPrediction Next, ExplainedSaliency Saliency,
+    float[][][][] Attention, IReadOnlyList<ExplainedPrediction> Predictions, ExplainedPrediction Next,
+    ExplainedSaliency Saliency,
     IReadOnlyList<ExplainedToken>? SourceTokens, float[][][][]? EncoderAttention, float[][][][]? CrossAttention);
 
 /// <summary>
@@ -42,7 +45,8 @@ public static class ExplainApi
         return app;
     }
 
-    private static async Task<IResult> ExplainAsync(HttpContext http, ModelResolver resolver, GenerationGate gate, IOptions<GenerationOptions> options,
+    private static async Task<IResult> ExplainAsync(HttpContext http, ModelResolver resolver, GenerationGate gate,
+        IOptions<GenerationOptions> options,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<ExplainRequest>(http.Request, cancellationToken);
@@ -73,25 +77,31 @@ public static class ExplainApi
         }
         catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
         {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["target"] = [ex.Message] }, title: "The target cannot be encoded.");
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["target"] = [ex.Message] },
+                title: "The target cannot be encoded.");
         }
 
         // The size limit: tokens read, and attention values returned (layers × heads × positions², per map).
         var (positions, values, limitOf) = loaded.EncoderDecoder is { } e
             ? (Math.Max(prompt!.Length, target.Length + 1),
                (long)e.Config.NHead * (e.Config.NEncoderLayer * (long)prompt.Length * prompt.Length
-                                       + e.Config.NDecoderLayer * (long)(target.Length + 1) * (target.Length + 1 + prompt.Length)),
+                                       + e.Config.NDecoderLayer * (long)(target.Length + 1)
+                                       * (target.Length + 1 + prompt.Length)),
                Math.Min(e.Config.MaxSourceLength, e.Config.MaxTargetLength))
-            : (prompt!.Length + target.Length, (long)loaded.Model.Config.NLayer * loaded.Model.Config.NHead * (prompt.Length + target.Length) * (prompt.Length + target.Length),
+            : (prompt!.Length + target.Length, (long)loaded.Model.Config.NLayer * loaded.Model.Config.NHead
+            * (prompt.Length + target.Length) * (prompt.Length + target.Length),
                loaded.Model.Config.BlockSize);
         if (positions > Math.Min(o.MaxExplainTokens, limitOf) || values > o.MaxExplainAttentionValues)
             return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too much to explain.",
-                detail: $"The prompt and target make {positions} positions and {values:N0} attention values; explanations cover at most " +
-                        $"{Math.Min(o.MaxExplainTokens, limitOf)} positions and {o.MaxExplainAttentionValues:N0} attention values.",
+                detail: $"The prompt and target make {positions} positions and {values:N0} attention values; " +
+                $"explanations cover at most " +
+                        $"{Math.Min(o.MaxExplainTokens, limitOf)} positions and {o.MaxExplainAttentionValues:N0} " +
+                        $"attention values.",
                 extensions: new Dictionary<string, object?>
                 {
                     ["errors"] = new Dictionary<string, string[]> { ["prompt"] = ["is too long to explain."] },
-                    // What a client needs to trim its request to fit (the dashboard explains a long completion's window).
+                    // What a client needs to trim its request to fit (the dashboard explains a long completion's
+                    // window).
                     ["promptTokens"] = prompt.Length,
                     ["targetTokens"] = target.Length,
                     ["maxPositions"] = Math.Min(o.MaxExplainTokens, limitOf),
@@ -108,16 +118,20 @@ public static class ExplainApi
         var tokenizer = loaded.Tokenizer;
         var source = loaded.SourceTokenizer;
         string Text(ITokenizer t, int id) => t.Decode([id]);
-        ExplainedPrediction Prediction(TokenPrediction p) => new(p.Position, p.Id, Text(tokenizer, p.Id), p.LogProbability,
+        ExplainedPrediction Prediction(TokenPrediction p) =>
+            new(p.Position, p.Id, Text(tokenizer, p.Id), p.LogProbability,
             p.Top.Select(a => new ExplainedAlternative(a.Id, Text(tokenizer, a.Id), a.LogProbability)).ToList());
         var salientIds = explanation.SourceTokens ?? explanation.Tokens;
         var salientTokenizer = explanation.SourceTokens is null ? tokenizer : source;
         var total = explanation.Saliency.Sum(v => Math.Abs((double)v));
         var saliency = new ExplainedSaliency(explanation.SaliencyOf, explanation.Saliency.Select((v, i) =>
-            new SaliencyScore(i, salientIds[i], Text(salientTokenizer, salientIds[i]), v, total > 0 ? Math.Abs(v) / total : 0)).ToList());
+            new SaliencyScore(i, salientIds[i], Text(salientTokenizer, salientIds[i]), v, total > 0
+            ? Math.Abs(v) / total : 0)).ToList());
         return Results.Ok(new ExplainResponse(resolved.Model.Name, resolved.Model.Version, resolved.Model.Architecture,
-            explanation.Tokens.Select((id, i) => new ExplainedToken(i, id, Text(tokenizer, id))).ToList(), explanation.PromptLength,
-            explanation.Attention, explanation.Predictions.Select(Prediction).ToList(), Prediction(explanation.Next), saliency,
+            explanation.Tokens.Select((id, i) => new ExplainedToken(i, id, Text(tokenizer, id))).ToList(),
+            explanation.PromptLength,
+            explanation.Attention, explanation.Predictions.Select(Prediction).ToList(), Prediction(explanation.Next),
+            saliency,
             explanation.SourceTokens?.Select((id, i) => new ExplainedToken(i, id, Text(source, id))).ToList(),
             explanation.EncoderAttention, explanation.CrossAttention));
     }

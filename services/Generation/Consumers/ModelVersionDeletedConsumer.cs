@@ -5,8 +5,10 @@ using Platform.Contracts;
 
 namespace Generation.Consumers;
 
-/// <summary>A version deleted from the registry is no longer served: forgotten here and in the model cache. Idempotent.</summary>
-public sealed class ModelVersionDeletedConsumer(GenerationDbContext db, ModelCache cache) : IConsumer<ModelVersionDeleted>
+/// <summary>A version deleted from the registry is no longer served: forgotten here and in the model cache.
+/// Idempotent.</summary>
+public sealed class ModelVersionDeletedConsumer(GenerationDbContext db,
+    ModelCache cache) : IConsumer<ModelVersionDeleted>
 {
     public async Task Consume(ConsumeContext<ModelVersionDeleted> context)
     {

@@ -20,23 +20,27 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     public string FinishReason { get; private set; } = "length";
     public List<SampledToken> Tokens { get; } = [];
 
-    private IEnumerable<SampledToken> Decode(int[] prompt, SamplingOptions sampling, BeamSearchOptions? beam, CancellationToken cancellationToken)
+    private IEnumerable<SampledToken> Decode(int[] prompt, SamplingOptions sampling, BeamSearchOptions? beam,
+        CancellationToken cancellationToken)
     {
-        var model = loaded.EncoderDecoder ?? throw new InvalidOperationException("A GPT decodes in its continuous batch (RunAsync).");
+        var model = loaded.EncoderDecoder
+            ?? throw new InvalidOperationException("A GPT decodes in its continuous batch (RunAsync).");
         using var session = new EncoderDecoderSession(model, prompt);
         var specials = model.Config.TargetSpecials;
         // The decoder has MaxTargetLength positions, <s> included.
         var room = Math.Min(sampling.MaxNewTokens, model.Config.MaxTargetLength - 1);
         if (beam is not null)
         {
-            var result = BeamSearch.Search(session, specials, beam with { MaxNewTokens = Math.Min(beam.MaxNewTokens, room) }, cancellationToken);
+            var result = BeamSearch.Search(session, specials,
+                beam with { MaxNewTokens = Math.Min(beam.MaxNewTokens, room) }, cancellationToken);
             for (var i = 0; i < result.Tokens.Length; i++)
                 yield return new SampledToken(result.Tokens[i], result.LogProbabilities[i]);
             _ended = result.Finished;
             yield break;
         }
         var count = 0;
-        foreach (var token in Seq2SeqGeneration.Stream(session, specials, sampling with { MaxNewTokens = room }, cancellationToken))
+        foreach (var token in Seq2SeqGeneration.Stream(session, specials, sampling with { MaxNewTokens = room },
+            cancellationToken))
         {
             count++;
             yield return token;
@@ -47,7 +51,8 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     private bool _ended;
 
     /// <summary>An encoder-decoder's completion, decoded on the calling thread; yields text deltas.</summary>
-    public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken, BeamSearchOptions? beam = null)
+    public IEnumerable<string> Run(int[] prompt, SamplingOptions sampling, CancellationToken cancellationToken,
+        BeamSearchOptions? beam = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var token in Decode(prompt, sampling, beam, cancellationToken))
@@ -66,7 +71,8 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     /// A GPT's completion, its tokens read from its sequence in a continuous batch as they are sampled; yields text
     /// deltas. A stop string ends the sequence, which frees its slot at the batch's next step.
     /// </summary>
-    public async IAsyncEnumerable<string> RunAsync(DecodingSequence sequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<string> RunAsync(DecodingSequence sequence,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try

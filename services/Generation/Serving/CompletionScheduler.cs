@@ -4,7 +4,8 @@ using Platform.ML;
 
 namespace Generation.Serving;
 
-/// <summary>A piece of completion <paramref name="Index"/>'s text; the last piece of each is empty and carries its finish reason.</summary>
+/// <summary>A piece of completion <paramref name="Index"/>'s text; the last piece of each is empty and carries its
+/// finish reason.</summary>
 public readonly record struct CompletionDelta(int Index, string Text, string? FinishReason);
 
 /// <summary>
@@ -17,7 +18,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
     /// The request's n completions under way (each with its own seed: the request's, or a random one, plus its index),
     /// or null when the batch (or the gate) and its queue are full: answer 429.
     /// </summary>
-    public async Task<RunningCompletions?> StartAsync(LoadedModel loaded, int[] prompt, SamplingRequest request, BeamSearchOptions? beam,
+    public async Task<RunningCompletions?> StartAsync(LoadedModel loaded, int[] prompt, SamplingRequest request,
+        BeamSearchOptions? beam,
         CancellationToken cancellationToken)
     {
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
@@ -32,7 +34,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
                 return null;
             }
             return new RunningCompletions(seed, runners, (writer, token) =>
-                Task.WhenAll(runners.Select((runner, index) => PumpAsync(runner.RunAsync(sequences[index], token), index, runner, writer))));
+                Task.WhenAll(runners.Select((runner, index) =>
+                PumpAsync(runner.RunAsync(sequences[index], token), index, runner, writer))));
         }
 
         if (gate.TryAdmit() is not { } ticket)
@@ -59,7 +62,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
         }, CancellationToken.None));
     }
 
-    private static async Task PumpAsync(IAsyncEnumerable<string> deltas, int index, CompletionRunner runner, ChannelWriter<CompletionDelta> writer)
+    private static async Task PumpAsync(IAsyncEnumerable<string> deltas, int index, CompletionRunner runner,
+        ChannelWriter<CompletionDelta> writer)
     {
         await foreach (var delta in deltas)
             writer.TryWrite(new CompletionDelta(index, delta, null));
@@ -67,7 +71,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
     }
 }
 
-/// <summary>A request's completions as they decode: read their deltas once, then each runner's text, tokens and finish reason.</summary>
+/// <summary>A request's completions as they decode: read their deltas once, then each runner's text, tokens and finish
+/// reason.</summary>
 public sealed class RunningCompletions(long seed, IReadOnlyList<CompletionRunner> runners,
     Func<ChannelWriter<CompletionDelta>, CancellationToken, Task> produce)
 {
@@ -75,7 +80,8 @@ public sealed class RunningCompletions(long seed, IReadOnlyList<CompletionRunner
     public long Seed { get; } = seed;
     public IReadOnlyList<CompletionRunner> Runners { get; } = runners;
 
-    public async IAsyncEnumerable<CompletionDelta> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<CompletionDelta> ReadAllAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var deltas = Channel.CreateUnbounded<CompletionDelta>();
         // produce returns at its first wait (the batch's channel, or the encoder-decoder's worker thread).

@@ -18,8 +18,10 @@ public sealed class GenerationGate
         this.options = options;
         Metrics = metrics;
         _slots = new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentGenerations));
-        metrics.Meter.CreateObservableGauge("platform.generation.running", () => Volatile.Read(ref _running), "{request}", "Generations decoding now");
-        metrics.Meter.CreateObservableGauge("platform.generation.queued", () => Math.Max(0, Volatile.Read(ref _admitted) - Volatile.Read(ref _running)),
+        metrics.Meter.CreateObservableGauge("platform.generation.running", () => Volatile.Read(ref _running),
+            "{request}", "Generations decoding now");
+        metrics.Meter.CreateObservableGauge("platform.generation.queued", () =>
+            Math.Max(0, Volatile.Read(ref _admitted) - Volatile.Read(ref _running)),
             "{request}", "Generations waiting for a decoding slot");
     }
 
@@ -28,7 +30,8 @@ public sealed class GenerationGate
     /// <summary>A ticket to run, or null when both the slots and the queue are full.</summary>
     public Ticket? TryAdmit()
     {
-        var limit = Math.Max(1, options.Value.MaxConcurrentGenerations) + Math.Max(0, options.Value.MaxQueuedGenerations);
+        var limit = Math.Max(1, options.Value.MaxConcurrentGenerations)
+            + Math.Max(0, options.Value.MaxQueuedGenerations);
         if (Interlocked.Increment(ref _admitted) > limit)
         {
             Interlocked.Decrement(ref _admitted);

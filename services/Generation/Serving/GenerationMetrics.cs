@@ -2,7 +2,8 @@ using System.Diagnostics.Metrics;
 
 namespace Generation.Serving;
 
-/// <summary>Serving meters: time to first token, inter-token latency, tokens, waiting and running generations, refusals.</summary>
+/// <summary>Serving meters: time to first token, inter-token latency, tokens, waiting and running generations,
+/// refusals.</summary>
 public sealed class GenerationMetrics
 {
     public const string Name = "Platform.Generation";
@@ -15,10 +16,13 @@ public sealed class GenerationMetrics
     public GenerationMetrics(IMeterFactory meters)
     {
         Meter = meters.Create(Name);
-        _timeToFirstToken = Meter.CreateHistogram<double>("platform.generation.time_to_first_token", "s", "From the start of decoding to the first token");
-        _interTokenLatency = Meter.CreateHistogram<double>("platform.generation.inter_token_latency", "s", "Between consecutive tokens of one completion");
+        _timeToFirstToken = Meter.CreateHistogram<double>("platform.generation.time_to_first_token", "s",
+            "From the start of decoding to the first token");
+        _interTokenLatency = Meter.CreateHistogram<double>("platform.generation.inter_token_latency", "s",
+            "Between consecutive tokens of one completion");
         _tokens = Meter.CreateCounter<long>("platform.generation.tokens", "{token}", "Tokens generated");
-        _rejected = Meter.CreateCounter<long>("platform.generation.rejected", "{request}", "Generations refused with 429 (slots and queue full)");
+        _rejected = Meter.CreateCounter<long>("platform.generation.rejected", "{request}",
+            "Generations refused with 429 (slots and queue full)");
     }
 
     public Meter Meter { get; }

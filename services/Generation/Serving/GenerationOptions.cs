@@ -3,7 +3,8 @@ namespace Generation.Serving;
 public sealed class GenerationOptions
 {
     public int TorchThreads { get; set; } = 1;
-    /// <summary>Memory the loaded models' weights may use together (default 2 GiB); least recently used go first.</summary>
+    /// <summary>Memory the loaded models' weights may use together (default 2 GiB); least recently used go
+    /// first.</summary>
     public long ModelMemoryBudgetBytes { get; set; } = 2L << 30;
     public int MaxPromptCharacters { get; set; } = 8192;
     public int MaxNewTokens { get; set; } = 2048;
@@ -13,9 +14,11 @@ public sealed class GenerationOptions
     /// MaxQueuedGenerations more wait their turn, the rest get 429.
     /// </summary>
     public int MaxConcurrentGenerations { get; set; } = 2;
-    /// <summary>Requests waiting for a slot, per continuous batch and for the encoder-decoder slots; beyond, 429.</summary>
+    /// <summary>Requests waiting for a slot, per continuous batch and for the encoder-decoder slots; beyond,
+    /// 429.</summary>
     public int MaxQueuedGenerations { get; set; } = 16;
-    /// <summary>The KV cache of one GPT's continuous batch (default 512 MiB): with the model's shape it sets the sequences decoded at once.</summary>
+    /// <summary>The KV cache of one GPT's continuous batch (default 512 MiB): with the model's shape it sets the
+    /// sequences decoded at once.</summary>
     public long KvCacheBytes { get; set; } = 512L << 20;
     /// <summary>Sequences a continuous batch decodes at once at most.</summary>
     public int MaxBatchSequences { get; set; } = 64;
@@ -24,12 +27,14 @@ public sealed class GenerationOptions
     /// adapter), so a request's tokens do not depend on the load (see ContinuousBatchingOptions.MinimumRows).
     /// </summary>
     public int MinimumDecodeRows { get; set; } = 16;
-    /// <summary>Decode fp32 GPTs with their weights packed (ContinuousBatchingOptions.PackedWeights): a second copy of the weights while a batch has work.</summary>
+    /// <summary>Decode fp32 GPTs with their weights packed (ContinuousBatchingOptions.PackedWeights): a second copy of
+    /// the weights while a batch has work.</summary>
     public bool PackedDecoding { get; set; } = true;
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>
     public int MaxExplainTokens { get; set; } = 256;
-    /// <summary>Attention weights an explanation returns at most (layers × heads × positions² over every map; 4 M is about 40 MB of JSON).</summary>
+    /// <summary>Attention weights an explanation returns at most (layers × heads × positions² over every map; 4 M is
+    /// about 40 MB of JSON).</summary>
     public long MaxExplainAttentionValues { get; set; } = 4_000_000;
 }

@@ -25,9 +25,11 @@ public sealed class ModelBatchers : IDisposable
             PackedWeights = o.PackedDecoding,
             MaxWaiting = o.MaxQueuedGenerations,
         };
-        metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () => _batchers.Sum(b => b.Value.Active), "{sequence}",
+        metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () =>
+            _batchers.Sum(b => b.Value.Active), "{sequence}",
             "Sequences decoding in continuous batches");
-        metrics.Meter.CreateObservableGauge("platform.generation.batch.waiting", () => _batchers.Sum(b => b.Value.Waiting), "{sequence}",
+        metrics.Meter.CreateObservableGauge("platform.generation.batch.waiting", () =>
+            _batchers.Sum(b => b.Value.Waiting), "{sequence}",
             "Sequences waiting for a slot in a continuous batch");
     }
 

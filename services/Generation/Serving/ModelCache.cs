@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 
 namespace Generation.Serving;
 
-/// <summary>A model held for one request: the cache disposes an evicted model only when its last lease has ended.</summary>
+/// <summary>A model held for one request: the cache disposes an evicted model only when its last lease has
+/// ended.</summary>
 public sealed class ModelLease : IDisposable
 {
     private readonly Action _release;
@@ -72,7 +73,8 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         }
     }
 
-    /// <summary>Finds or adds the entry and counts one more user of it, under the lock so an eviction sees the count.</summary>
+    /// <summary>Finds or adds the entry and counts one more user of it, under the lock so an eviction sees the
+    /// count.</summary>
     private (Entry Entry, Action Release) Acquire(string key, Func<Entry> create)
     {
         lock (_lock)
@@ -130,7 +132,8 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         // The base is an entry of its own (shared by every adapter on it, and by the base's own version when it is
         // served), held by this adapter's entry for as long as the adapter is.
         var (baseEntry, baseRelease) = Acquire(lora.BaseCheckpointKey, () => new Entry(() => Task.Run(() =>
-            LoadedModel.Load(store.PathOf(lora.BaseCheckpointKey), lora.BaseCheckpointSha256, tokenizer, Device, source))));
+            LoadedModel.Load(store.PathOf(lora.BaseCheckpointKey), lora.BaseCheckpointSha256, tokenizer, Device,
+            source))));
         LoadedModel baseModel;
         try
         {
@@ -167,7 +170,8 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         while (LoadedBytes > options.Value.ModelMemoryBudgetBytes)
         {
             var inUse = _entries.Values.Select(e => e.BaseKey).Where(k => k is not null).ToHashSet();
-            var oldest = _entries.Where(e => e.Key != justUsed && !inUse.Contains(e.Key) && e.Value.Model.IsValueCreated)
+            var oldest = _entries.Where(e => e.Key != justUsed && !inUse.Contains(e.Key)
+                && e.Value.Model.IsValueCreated)
                 .OrderBy(e => e.Value.LastUsed).FirstOrDefault();
             if (oldest.Key is null)
                 return;
@@ -176,7 +180,8 @@ public sealed class ModelCache(ArtifactStore store, IOptions<GenerationOptions> 
         }
     }
 
-    /// <summary>Forgets a version's checkpoint (deleted from the registry); a request still using it finishes with it.</summary>
+    /// <summary>Forgets a version's checkpoint (deleted from the registry); a request still using it finishes with
+    /// it.</summary>
     public void Forget(string checkpointKey)
     {
         if (_entries.TryGetValue(checkpointKey, out var entry))

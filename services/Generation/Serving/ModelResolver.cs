@@ -8,7 +8,8 @@ using Platform.ServiceDefaults.Reliability;
 
 namespace Generation.Serving;
 
-/// <summary>A version and its loaded model, held (see <see cref="ModelLease"/>) until the request disposes it.</summary>
+/// <summary>A version and its loaded model, held (see <see cref="ModelLease"/>) until the request disposes
+/// it.</summary>
 public sealed record ResolvedModel(ServableModel Model, ModelLease Lease) : IDisposable
 {
     public LoadedModel Loaded => Lease.Model;
@@ -16,7 +17,8 @@ public sealed record ResolvedModel(ServableModel Model, ModelLease Lease) : IDis
     public void Dispose() => Lease.Dispose();
 }
 
-/// <summary>What both generation APIs decode from: the model, the encoded prompt (or source) and beam search, if any.</summary>
+/// <summary>What both generation APIs decode from: the model, the encoded prompt (or source) and beam search, if
+/// any.</summary>
 public sealed record PreparedGeneration(ResolvedModel Resolved, int[] Prompt, BeamSearchOptions? Beam);
 
 /// <summary>Finds the servable version a reference names and loads it (cached); failures are problem results.</summary>
@@ -26,7 +28,8 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
     /// The prompt's token ids (an encoder-decoder's source, with its &lt;/s&gt;), or a 400 naming the field when the
     /// tokenizer cannot encode it or it is longer than the encoder takes.
     /// </summary>
-    public static (int[]? Ids, IResult? Problem) EncodePrompt(ResolvedModel model, string prompt, string field = "prompt")
+    public static (int[]? Ids, IResult? Problem) EncodePrompt(ResolvedModel model, string prompt,
+        string field = "prompt")
     {
         try
         {
@@ -43,7 +46,9 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         }
         catch (Exception ex) when (ex is Platform.Tokenizers.UnknownTokenException or ArgumentException)
         {
-            return (null, Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [ex.Message] }, title: "The prompt cannot be encoded."));
+            return (null,
+                Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [ex.Message] },
+                title: "The prompt cannot be encoded."));
         }
     }
 
@@ -90,14 +95,17 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
             cancellationToken);
         var servable = candidates.FirstOrDefault(m => readable.Covers(m.Lineage));
         if (servable is null)
-            return (null, Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: reference.NotFoundDetail));
+            return (null,
+                Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
+                detail: reference.NotFoundDetail));
         try
         {
             return (new ResolvedModel(servable, await cache.GetAsync(servable)), null);
         }
         catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
-            logger.LogWarning("Model {Name} v{Version} cannot be loaded: {Reason}", servable.Name, servable.Version, ex.Message);
+            logger.LogWarning("Model {Name} v{Version} cannot be loaded: {Reason}", servable.Name, servable.Version,
+                ex.Message);
             return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Model cannot be loaded.",
                 detail: $"{servable.Name} v{servable.Version} cannot be loaded: {PublicReason.Of(ex)}."));

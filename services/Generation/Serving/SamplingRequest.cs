@@ -12,9 +12,11 @@ public sealed record SamplingRequest(
     string? Model, string? Prompt, int? MaxTokens, double? Temperature, int? TopK, double? TopP, long? Seed,
     double? FrequencyPenalty, double? PresencePenalty, IReadOnlyList<string>? Stop, int? N)
 {
-    public const int DefaultMaxTokens = 200, MaxStops = 4, MaxStopLength = 64, MaxBeams = 16, DefaultEncoderDecoderBeams = 4;
+    public const int DefaultMaxTokens = 200, MaxStops = 4, MaxStopLength = 64, MaxBeams = 16,
+        DefaultEncoderDecoderBeams = 4;
 
-    /// <summary>Beam search (encoder-decoder models): hypotheses kept per step; null: 4 unless a temperature is given.</summary>
+    /// <summary>Beam search (encoder-decoder models): hypotheses kept per step; null: 4 unless a temperature is
+    /// given.</summary>
     public int? NumBeams { get; init; }
     public double? LengthPenalty { get; init; }
     public bool? EarlyStopping { get; init; }
@@ -24,11 +26,13 @@ public sealed record SamplingRequest(
 
     public ValidationErrors Validate(GenerationOptions o, bool snakeCase)
     {
-        string F(string name) => snakeCase ? string.Concat(name.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString())) : name;
+        string F(string name) => snakeCase
+            ? string.Concat(name.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString())) : name;
         var errors = new ValidationErrors();
         errors.Require(ModelReference.Parse(Model) is not null, F("model"), $"must be {ModelReference.Forms}.");
         errors.Require(!string.IsNullOrEmpty(Prompt), F("prompt"), "is required and must not be empty.");
-        errors.Require((Prompt?.Length ?? 0) <= o.MaxPromptCharacters, F("prompt"), $"must be at most {o.MaxPromptCharacters:N0} characters.");
+        errors.Require((Prompt?.Length ?? 0) <= o.MaxPromptCharacters, F("prompt"),
+            $"must be at most {o.MaxPromptCharacters:N0} characters.");
         errors.Range(MaxTokens ?? DefaultMaxTokens, 1, o.MaxNewTokens, F("maxTokens"));
         errors.Range(Temperature ?? 1.0, 0, o.MaxTemperature, F("temperature"));
         errors.Range(TopK ?? 0, 0, 1_000_000, F("topK"));
@@ -40,14 +44,16 @@ public sealed record SamplingRequest(
         errors.Range(NumBeams ?? 1, 1, MaxBeams, F("numBeams"));
         errors.Range(LengthPenalty ?? 1.0, -5, 5, F("lengthPenalty"));
         errors.Range(NoRepeatNgramSize ?? 0, 0, 16, F("noRepeatNgramSize"));
-        errors.Require(Stop is null || (Stop.Count <= MaxStops && Stop.All(s => s.Length is > 0 and <= MaxStopLength)), F("stop"),
+        errors.Require(Stop is null || (Stop.Count <= MaxStops && Stop.All(s => s.Length is > 0 and <= MaxStopLength)),
+            F("stop"),
             $"must be at most {MaxStops} non-empty strings of at most {MaxStopLength} characters.");
         return errors;
     }
 
     /// <summary>
     /// Beam search for an encoder-decoder: numBeams as asked, else 4 when no temperature is given (the evaluated
-    /// default), else none (sampling). GPTs never beam (a request asking them to is refused by <see cref="CheckArchitecture"/>).
+    /// default), else none (sampling). GPTs never beam (a request asking them to is refused by <see
+    /// cref="CheckArchitecture"/>).
     /// </summary>
     public BeamSearchOptions? Beam(string architecture)
     {
@@ -55,7 +61,8 @@ public sealed record SamplingRequest(
             return null;
         var beams = NumBeams ?? (Temperature is null ? DefaultEncoderDecoderBeams : 1);
         return beams <= 1 && NoRepeatNgramSize is null or 0 ? null
-            : new BeamSearchOptions(beams, MaxTokens ?? DefaultMaxTokens, LengthPenalty ?? 1.0, EarlyStopping ?? false, NoRepeatNgramSize ?? 0);
+            : new BeamSearchOptions(beams, MaxTokens ?? DefaultMaxTokens, LengthPenalty ?? 1.0, EarlyStopping ?? false,
+            NoRepeatNgramSize ?? 0);
     }
 
     /// <summary>Beam settings name the field when the model is a GPT.</summary>
@@ -63,11 +70,13 @@ public sealed record SamplingRequest(
     {
         var errors = new ValidationErrors();
         if (architecture != Architectures.EncoderDecoder && (NumBeams is > 1 || NoRepeatNgramSize is > 0))
-            errors.Add(snakeCase ? "num_beams" : "numBeams", "beam search is for encoder-decoder models; this model is a GPT.");
+            errors.Add(snakeCase ? "num_beams" : "numBeams",
+                "beam search is for encoder-decoder models; this model is a GPT.");
         return errors;
     }
 
-    /// <summary>Sampling options for completion <paramref name="index"/>: each of n completions gets its own seed.</summary>
+    /// <summary>Sampling options for completion <paramref name="index"/>: each of n completions gets its own
+    /// seed.</summary>
     public SamplingOptions ToOptions(long seed, int index) =>
         new(MaxTokens ?? DefaultMaxTokens, Temperature ?? 1.0, TopK, seed + index)
         {

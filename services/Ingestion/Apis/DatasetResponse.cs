@@ -9,7 +9,8 @@ public sealed record TokenizerSummary(string Kind, Guid? Id, int? VocabSize);
 /// <summary>The kinds of personal data redacted at upload, and how many of each were replaced.</summary>
 public sealed record RedactionResponse(IReadOnlyList<string> Kinds, IReadOnlyDictionary<string, long> Replaced)
 {
-    public static RedactionResponse? From(RedactionSummary? r) => r is null ? null : new(r.Kinds, r.Kinds.ToDictionary(k => k, k => k switch
+    public static RedactionResponse? From(RedactionSummary? r) => r is null ? null
+        : new(r.Kinds, r.Kinds.ToDictionary(k => k, k => k switch
     {
         "email" => r.Email,
         "phone" => r.Phone,
@@ -48,7 +49,8 @@ public sealed record DatasetResponse(
         d.Id, d.Name, d.State, d.FailureReason, d.OwnerOf(),
         d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,
         d.TrainBytes, d.ValidationBytes, new TokenizerSummary(d.TokenizerKind, d.TokenizerId, d.VocabSize),
-        d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt, d.UpdatedAt,
+        d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt,
+        d.UpdatedAt,
         d.Format, d.Pairs, DatasetSharing.From(d));
 }
 

@@ -21,7 +21,8 @@ public static class DatasetsApi
         var group = app.MapGroup("/api/datasets").WithTags("Datasets");
         var maxBytes = app.ServiceProvider.GetRequiredService<IOptions<IngestionOptions>>().Value.MaxUploadBytes;
         // Kestrel's own limit sits just above ours so multipart framing fits; the normaliser enforces the exact one.
-        group.MapPost("/", UploadAsync).WithMetadata(new RequestSizeLimitAttribute(maxBytes + 1024 * 1024)).DisableAntiforgery();
+        group.MapPost("/",
+            UploadAsync).WithMetadata(new RequestSizeLimitAttribute(maxBytes + 1024 * 1024)).DisableAntiforgery();
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/content", GetContentAsync);
@@ -32,10 +33,12 @@ public static class DatasetsApi
     }
 
     /// <summary>
-    /// An auto-train run that cannot fit in the training worker's memory is refused with the upload (422 with Training's
-    /// estimate). Training not answering does not block the upload: its worker checks again before it trains.
+    /// An auto-train run that cannot fit in the training worker's memory is refused with the upload (422 with
+    /// Training's estimate). Training not answering does not block the upload: its worker checks again before it
+    /// trains.
     /// </summary>
-    private static async Task<IResult?> RefuseIfTooBigAsync(TrainingClient training, RunSpec autoTrain, ILoggerFactory loggers,
+    private static async Task<IResult?> RefuseIfTooBigAsync(TrainingClient training, RunSpec autoTrain,
+        ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         try
@@ -43,12 +46,16 @@ public static class DatasetsApi
             var estimate = await training.EstimateAsync(autoTrain, cancellationToken);
             if (estimate?["fits"]?.GetValue<bool>() != false)
                 return null;
-            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "The auto-train run does not fit in the training worker's memory.",
-                detail: estimate["explanation"]?.GetValue<string>(), extensions: new Dictionary<string, object?> { ["field"] = "autoTrain", ["estimate"] = estimate });
+            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "The auto-train run does not fit in the training worker's memory.",
+                detail: estimate["explanation"]?.GetValue<string>(), extensions: new Dictionary<string,
+                object?>
+                { ["field"] = "autoTrain", ["estimate"] = estimate });
         }
         catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
         {
-            loggers.CreateLogger("Ingestion.Uploads").LogWarning("Training did not answer the auto-train estimate; the upload goes ahead");
+            loggers.CreateLogger("Ingestion.Uploads").LogWarning("Training did not answer the auto-train estimate; " +
+                "the upload goes ahead");
             return null;
         }
     }
@@ -80,10 +87,12 @@ public static class DatasetsApi
                 CheckTokenizerFile(upload.TokenizerFile, errors);
             if (fields is null || !errors.IsValid)
                 return Results.ValidationProblem(errors.ToDictionary(), title: "The upload's fields are invalid.");
-            if (fields.AutoTrain is { } autoTrain && await RefuseIfTooBigAsync(training, autoTrain, loggers, cancellationToken) is { } tooBig)
+            if (fields.AutoTrain is { } autoTrain
+                && await RefuseIfTooBigAsync(training, autoTrain, loggers, cancellationToken) is { } tooBig)
                 return tooBig;
 
-            var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow, fields.Format);
+            var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow,
+                fields.Format);
             dataset.Sha256 = upload.Stats.Sha256;
             dataset.Bytes = upload.Stats.Bytes;
             dataset.Characters = upload.Stats.Characters;
@@ -124,9 +133,13 @@ public static class DatasetsApi
                 throw;
             }
             loggers.CreateLogger("Ingestion").LogInformation(
-                "Dataset {Id} '{Name}' ingested for key {Owner}: {Bytes} bytes, {Chars} characters, {Lines} lines, sha256 {Sha}{Redacted}",
-                dataset.Id, dataset.Name, dataset.OwnerId, dataset.Bytes, dataset.Characters, dataset.Lines, dataset.Sha256,
-                upload.Redaction is { } r ? $", redacted {string.Join(", ", r.Counts.Select(c => $"{c.Value} {RedactionKinds.NameOf(c.Key)}"))}" : "");
+                "Dataset {Id} '{Name}' ingested for key {Owner}: {Bytes} bytes, {Chars} characters, {Lines} lines, " +
+                "sha256 {Sha}{Redacted}",
+                dataset.Id, dataset.Name, dataset.OwnerId, dataset.Bytes, dataset.Characters, dataset.Lines,
+                dataset.Sha256,
+                upload.Redaction is { } r
+                ? $", redacted {string.Join(", ", r.Counts.Select(c => $"{c.Value} {RedactionKinds.NameOf(c.Key)}"))}"
+                : "");
             return Results.Accepted($"/api/datasets/{dataset.Id}", DatasetResponse.From(dataset));
         }
     }
@@ -154,11 +167,13 @@ public static class DatasetsApi
         }
     }
 
-    private static async Task StoreSplitsAsync(Upload upload, Dataset dataset, ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task StoreSplitsAsync(Upload upload, Dataset dataset, ArtifactStore store,
+        CancellationToken cancellationToken)
     {
         if (dataset.Format == DatasetFormats.Pairs)
         {
-            var stats = await PairCorpus.SplitAsync(upload.Staged.Path, dataset.ValidationFraction, store, dataset.TrainKey, dataset.ValidationKey, cancellationToken);
+            var stats = await PairCorpus.SplitAsync(upload.Staged.Path, dataset.ValidationFraction, store,
+                dataset.TrainKey, dataset.ValidationKey, cancellationToken);
             dataset.Pairs = new PairSummary
             {
                 Pairs = stats.Pairs,
@@ -177,22 +192,29 @@ public static class DatasetsApi
         await using (var corpus = File.OpenRead(upload.Staged.Path))
         {
             var split = CorpusSplitter.FindSplit(corpus, dataset.Bytes, dataset.ValidationFraction);
-            await store.WriteAsync(dataset.TrainKey, o => CorpusSplitter.CopyRangeAsync(corpus, 0, split, o, cancellationToken));
-            await store.WriteAsync(dataset.ValidationKey, o => CorpusSplitter.CopyRangeAsync(corpus, split, dataset.Bytes, o, cancellationToken));
+            await store.WriteAsync(dataset.TrainKey, o =>
+                CorpusSplitter.CopyRangeAsync(corpus, 0, split, o, cancellationToken));
+            await store.WriteAsync(dataset.ValidationKey, o =>
+                CorpusSplitter.CopyRangeAsync(corpus, split, dataset.Bytes, o, cancellationToken));
             dataset.TrainBytes = split;
             dataset.ValidationBytes = dataset.Bytes - split;
         }
         upload.Staged.Commit(dataset.CorpusKey);
     }
 
-    private static IResult Rejected(string message, int status, string field) => status == StatusCodes.Status400BadRequest
+    private static IResult Rejected(string message, int status, string field) =>
+        status == StatusCodes.Status400BadRequest
         ? Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
             title: field == "file" ? "The corpus was rejected." : "The upload's fields are invalid.")
         : Results.Problem(detail: message, statusCode: status, title: "The corpus was rejected.",
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+            extensions: new Dictionary<string,
+            object?>
+            { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
 
-    /// <summary>Datasets, newest first, a page at a time (limit, cursor); owner= "me", a key id or a key name.</summary>
-    private static async Task<Results<Ok<Page<DatasetResponse>>, ValidationProblem>> ListAsync(HttpContext http, IngestionDbContext db, int? limit,
+    /// <summary>Datasets, newest first, a page at a time (limit, cursor); owner= "me", a key id or a key
+    /// name.</summary>
+    private static async Task<Results<Ok<Page<DatasetResponse>>,
+        ValidationProblem>> ListAsync(HttpContext http, IngestionDbContext db, int? limit,
         string? cursor, string? owner, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
@@ -247,14 +269,16 @@ public static class DatasetsApi
     }
 
     /// <summary>The stored corpus (redacted, if the upload asked for it), to whoever may read the dataset.</summary>
-    private static async Task<IResult> GetContentAsync(Guid id, HttpContext http, IngestionDbContext db, ArtifactStore store,
+    private static async Task<IResult> GetContentAsync(Guid id, HttpContext http, IngestionDbContext db,
+        ArtifactStore store,
         CancellationToken cancellationToken)
     {
         var dataset = await db.ReadableBy(http.Caller()).AsNoTracking().FirstOrDefaultAsync(d => d.Id == id,
             cancellationToken);
         if (dataset is null)
             return NotFound(id);
-        return TypedResults.PhysicalFile(store.PathOf(dataset.CorpusKey), "text/plain; charset=utf-8", $"{dataset.Name}.txt",
+        return TypedResults.PhysicalFile(store.PathOf(dataset.CorpusKey), "text/plain; charset=utf-8",
+            $"{dataset.Name}.txt",
             enableRangeProcessing: true);
     }
 
@@ -264,7 +288,8 @@ public static class DatasetsApi
     /// owner, make this a 409 listing them, unless cascade=true, which deletes exactly those too (the data's owner may:
     /// the right to remove one's data covers what was learned from it) and records the list in the audit log.
     /// </summary>
-    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, IngestionDbContext db, ArtifactStore store,
+    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, IngestionDbContext db,
+        ArtifactStore store,
         TrainingClient training, ILogger<DatasetDeletion> logger, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
@@ -282,12 +307,15 @@ public static class DatasetsApi
         catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
         {
             logger.LogWarning("Cannot ask Training about runs on dataset {Id}: {Message}", id, ex.Message);
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check what depends on the dataset.",
-                detail: "The training service did not answer which runs use this dataset; nothing was deleted. Try again shortly.");
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Cannot check what depends on the dataset.",
+                detail: "The training service did not answer which runs use this dataset; nothing was deleted. Try " +
+                "again shortly.");
         }
         var (runs, versions) = (dependents.Runs, dependents.ModelVersions);
         if (dependents.Any && cascade != true)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Runs were trained on this dataset.",
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "Runs were trained on this dataset.",
                 detail: $"{runs.Count} run(s) use dataset {id} and {versions.Count} model version(s) learned from " +
                         "it, " +
                         $"of {Owners(dependents)}. Delete with ?cascade=true to remove them (checkpoints, metrics, " +
@@ -322,7 +350,8 @@ public static class DatasetsApi
     }
 
     private static ProblemHttpResult NotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
+        detail: $"No dataset has id {id}.");
 }
 
 /// <summary>Logger category of dataset deletions.</summary>

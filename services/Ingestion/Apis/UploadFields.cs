@@ -5,7 +5,8 @@ using Platform.Contracts;
 namespace Ingestion.Apis;
 
 /// <summary>The form fields of an upload, parsed and checked against the documented limits.</summary>
-public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, RunSpec? AutoTrain, string Format)
+public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, RunSpec? AutoTrain,
+    string Format)
 {
     public const int MaxNameLength = 128;
     public const double DefaultValidationFraction = 0.1, MaxValidationFraction = 0.5;
@@ -16,7 +17,8 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
     {
         var errors = new ValidationErrors();
         var name = form.GetValueOrDefault("name")?.Trim() ?? "";
-        errors.Require(name.Length is > 0 and <= MaxNameLength, "name", $"is required and must be at most {MaxNameLength} characters.");
+        errors.Require(name.Length is > 0 and <= MaxNameLength, "name",
+            $"is required and must be at most {MaxNameLength} characters.");
 
         var fraction = DefaultValidationFraction;
         if (form.TryGetValue("validationFraction", out var rawFraction) && !string.IsNullOrWhiteSpace(rawFraction))
@@ -44,8 +46,10 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
             }
         }
 
-        var format = form.GetValueOrDefault("format")?.Trim().ToLowerInvariant() is { Length: > 0 } f ? f : DatasetFormats.Text;
-        errors.Require(DatasetFormats.Supported.Contains(format), "format", $"must be one of: {string.Join(", ", DatasetFormats.Supported)} (got '{format}').");
+        var format = form.GetValueOrDefault("format")?.Trim().ToLowerInvariant() is { Length: > 0 } f ? f
+            : DatasetFormats.Text;
+        errors.Require(DatasetFormats.Supported.Contains(format), "format",
+            $"must be one of: {string.Join(", ", DatasetFormats.Supported)} (got '{format}').");
 
         RunSpec? autoTrain = null;
         if (form.TryGetValue("autoTrain", out var rawSpec) && !string.IsNullOrWhiteSpace(rawSpec))
@@ -54,12 +58,18 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
             {
                 autoTrain = JsonSerializer.Deserialize<RunSpec>(rawSpec, Json);
                 RunSpecValidator.Validate(autoTrain, "autoTrain.", errors);
-                if (autoTrain?.Model is { } model && DatasetFormats.Supported.Contains(format) && DatasetFormats.For(model.Architecture) != format)
-                    errors.Add("autoTrain.model.architecture", $"'{model.Architecture}' does not train on a '{format}' dataset.");
-                // What a fine-tune starts from is checked against the registry when it is created: start one with POST /api/runs.
-                if (autoTrain?.InitFrom is not null || autoTrain?.FineTune is not null || autoTrain?.TokenizerId is not null)
-                    errors.Add(autoTrain.InitFrom is not null ? "autoTrain.initFrom" : autoTrain.FineTune is not null ? "autoTrain.fineTune" : "autoTrain.tokenizerId",
-                        "applies to runs created with POST /api/runs once the dataset is uploaded; autoTrain trains from scratch on the dataset's own tokenizer.");
+                if (autoTrain?.Model is { } model && DatasetFormats.Supported.Contains(format)
+                    && DatasetFormats.For(model.Architecture) != format)
+                    errors.Add("autoTrain.model.architecture",
+                        $"'{model.Architecture}' does not train on a '{format}' dataset.");
+                // What a fine-tune starts from is checked against the registry when it is created: start one with POST
+                // /api/runs.
+                if (autoTrain?.InitFrom is not null || autoTrain?.FineTune is not null
+                    || autoTrain?.TokenizerId is not null)
+                    errors.Add(autoTrain.InitFrom is not null ? "autoTrain.initFrom" : autoTrain.FineTune is not null
+                        ? "autoTrain.fineTune" : "autoTrain.tokenizerId",
+                        "applies to runs created with POST /api/runs once the dataset is uploaded; autoTrain trains " +
+                        "from scratch on the dataset's own tokenizer.");
             }
             catch (JsonException ex)
             {
@@ -67,6 +77,7 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
             }
         }
 
-        return errors.IsValid ? (new UploadFields(name, fraction, tokenizer, autoTrain, format), errors) : (null, errors);
+        return errors.IsValid ? (new UploadFields(name, fraction, tokenizer, autoTrain, format), errors)
+            : (null, errors);
     }
 }

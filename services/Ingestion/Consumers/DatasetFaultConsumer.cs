@@ -8,7 +8,8 @@ namespace Ingestion.Consumers;
 /// Recording what became of a dataset gave up after its retries (one of this service's own consumers faulted): the
 /// dataset fails with the reason instead of staying Ingested.
 /// </summary>
-public abstract class DatasetFaultConsumer<TMessage>(IngestionDbContext db) : IConsumer<Fault<TMessage>> where TMessage : class
+public abstract class DatasetFaultConsumer<TMessage>(
+    IngestionDbContext db) : IConsumer<Fault<TMessage>> where TMessage : class
 {
     protected abstract Guid DatasetOf(TMessage message);
 
@@ -18,7 +19,8 @@ public abstract class DatasetFaultConsumer<TMessage>(IngestionDbContext db) : IC
         if (!fault.IsFromThisService())
             return;
         var dataset = await db.Datasets.FindAsync([DatasetOf(fault.Message)], context.CancellationToken);
-        if (dataset is not null && dataset.MarkFailed(fault.Reason("Recording the dataset's tokenization") + "; upload it again"))
+        if (dataset is not null
+            && dataset.MarkFailed(fault.Reason("Recording the dataset's tokenization") + "; upload it again"))
             await db.SaveChangesAsync(context.CancellationToken);
     }
 }

@@ -6,7 +6,8 @@ namespace Ingestion.Corpus;
 public sealed record CorpusStats(string Sha256, long Bytes, long Characters, long Lines);
 
 /// <summary>The upload is not acceptable; Message says why, for the user, and Field names the part at fault.</summary>
-public sealed class CorpusRejectedException(string message, int statusCode = StatusCodes.Status400BadRequest, string field = "file") : Exception(message)
+public sealed class CorpusRejectedException(string message, int statusCode = StatusCodes.Status400BadRequest,
+    string field = "file") : Exception(message)
 {
     public int StatusCode { get; } = statusCode;
     public string Field { get; } = field;
@@ -22,7 +23,8 @@ public static class CorpusNormaliser
 {
     private const int BufferBytes = 1 << 16;
 
-    public static async Task<CorpusStats> NormaliseAsync(Stream input, Stream output, long maxBytes, CancellationToken cancellationToken,
+    public static async Task<CorpusStats> NormaliseAsync(Stream input, Stream output, long maxBytes,
+        CancellationToken cancellationToken,
         Privacy.StreamingRedactor? redactor = null)
     {
         var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
@@ -42,7 +44,8 @@ public static class CorpusNormaliser
             var read = await input.ReadAsync(inBytes, cancellationToken);
             rawBytes += read;
             if (rawBytes > maxBytes)
-                throw new CorpusRejectedException($"The upload is larger than the limit of {maxBytes:N0} bytes.", StatusCodes.Status413PayloadTooLarge);
+                throw new CorpusRejectedException($"The upload is larger than the limit of {maxBytes:N0} bytes.",
+                    StatusCodes.Status413PayloadTooLarge);
 
             int charCount;
             try
@@ -52,7 +55,8 @@ public static class CorpusNormaliser
             catch (DecoderFallbackException ex)
             {
                 var offset = rawBytes - read + Math.Max(0, ex.Index);
-                throw new CorpusRejectedException($"The upload is not valid UTF-8 text (invalid byte sequence near byte {offset:N0}).");
+                throw new CorpusRejectedException($"The upload is not valid UTF-8 text (invalid byte sequence near " +
+                    $"byte {offset:N0}).");
             }
 
             var n = 0;
@@ -66,7 +70,8 @@ public static class CorpusNormaliser
                         continue;
                 }
                 if (c == '\0')
-                    throw new CorpusRejectedException("The upload contains NUL characters: it looks like a binary file, not text.");
+                    throw new CorpusRejectedException("The upload contains NUL characters: it looks like a binary " +
+                        "file, not text.");
                 if (c == '\n' && previousWasCr)
                 {
                     previousWasCr = false;
@@ -78,7 +83,8 @@ public static class CorpusNormaliser
                 normalised[n++] = c;
             }
 
-            ReadOnlyMemory<char> text = redactor is null ? normalised.AsMemory(0, n) : redactor.Push(normalised.AsSpan(0, n), final: read == 0).AsMemory();
+            ReadOnlyMemory<char> text = redactor is null ? normalised.AsMemory(0, n)
+                : redactor.Push(normalised.AsSpan(0, n), final: read == 0).AsMemory();
             foreach (var c in text.Span)
             {
                 if (c == '\n')
@@ -87,7 +93,8 @@ public static class CorpusNormaliser
                     characters++;
                 lastChar = c;
             }
-            var encoded = text.Length <= BufferBytes + 1 ? outBytes : new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+            var encoded = text.Length <= BufferBytes + 1 ? outBytes
+                : new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
             var byteCount = encoder.GetBytes(text.Span, encoded, flush: read == 0);
             hash.AppendData(encoded, 0, byteCount);
             await output.WriteAsync(encoded.AsMemory(0, byteCount), cancellationToken);

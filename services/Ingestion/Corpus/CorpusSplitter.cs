@@ -10,7 +10,8 @@ public static class CorpusSplitter
     public static long FindSplit(Stream corpus, long length, double validationFraction)
     {
         if (length < 2)
-            throw new CorpusRejectedException("The corpus is too small to split into non-empty train and validation parts.");
+            throw new CorpusRejectedException("The corpus is too small to split into non-empty train and validation " +
+                "parts.");
         var target = Math.Clamp((long)Math.Floor(length * (1 - validationFraction)), 1, length - 1);
         corpus.Position = target - 1;
         var previous = corpus.ReadByte();
@@ -30,18 +31,21 @@ public static class CorpusSplitter
             }
         }
         return charBoundary
-            ?? throw new CorpusRejectedException("The corpus is too small to split into non-empty train and validation parts.");
+            ?? throw new CorpusRejectedException("The corpus is too small to split into non-empty train and " +
+            "validation parts.");
     }
 
     /// <summary>Copies [start, end) of the corpus to the output.</summary>
-    public static async Task CopyRangeAsync(Stream corpus, long start, long end, Stream output, CancellationToken cancellationToken)
+    public static async Task CopyRangeAsync(Stream corpus, long start, long end, Stream output,
+        CancellationToken cancellationToken)
     {
         corpus.Position = start;
         var buffer = new byte[1 << 16];
         var remaining = end - start;
         while (remaining > 0)
         {
-            var read = await corpus.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
+            var read = await corpus.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)),
+                cancellationToken);
             if (read == 0)
                 throw new EndOfStreamException();
             await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);

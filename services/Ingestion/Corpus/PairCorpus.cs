@@ -5,13 +5,15 @@ using Platform.Tokenizers;
 
 namespace Ingestion.Corpus;
 
-/// <summary>How many pairs a paired dataset holds, in each split, and how long their sides are (in characters).</summary>
-public sealed record PairStatistics(long Pairs, long TrainPairs, long ValidationPairs, double MeanSourceCharacters, int MaxSourceCharacters,
+/// <summary>How many pairs a paired dataset holds, in each split, and how long their sides are (in
+/// characters).</summary>
+public sealed record PairStatistics(long Pairs, long TrainPairs, long ValidationPairs, double MeanSourceCharacters,
+    int MaxSourceCharacters,
     double MeanTargetCharacters, int MaxTargetCharacters);
 
 /// <summary>
-/// A paired corpus: JSON lines {"source": "...", "target": "..."} or two tab-separated columns (the first non-empty line
-/// decides which; every line must follow it). Blank lines are skipped. Pairs, not bytes, are split: a fixed-seed
+/// A paired corpus: JSON lines {"source": "...", "target": "..."} or two tab-separated columns (the first non-empty
+/// line decides which; every line must follow it). Blank lines are skipped. Pairs, not bytes, are split: a fixed-seed
 /// shuffle picks the validation pairs, so an ordered file still validates on pairs from all of it. Both splits are
 /// stored as JSON lines.
 /// </summary>
@@ -22,7 +24,8 @@ public static class PairCorpus
 
     private sealed record StoredPair(string source, string target);
 
-    public static async Task<PairStatistics> SplitAsync(string corpusPath, double validationFraction, ArtifactStore store, string trainKey,
+    public static async Task<PairStatistics> SplitAsync(string corpusPath, double validationFraction,
+        ArtifactStore store, string trainKey,
         string validationKey, CancellationToken cancellationToken)
     {
         var errors = new List<string>();
@@ -47,9 +50,11 @@ public static class PairCorpus
             maxTarget = Math.Max(maxTarget, pair.target.Length);
         }
         if (errors.Count > 0)
-            throw new CorpusRejectedException("Malformed pairs: " + string.Join("; ", errors) + (errors.Count == MaxErrorsReported ? "; …" : "."));
+            throw new CorpusRejectedException("Malformed pairs: " + string.Join("; ", errors)
+                + (errors.Count == MaxErrorsReported ? "; …" : "."));
         if (count < 2)
-            throw new CorpusRejectedException($"A paired dataset needs at least 2 pairs, one to train on and one to validate; it has {count}.");
+            throw new CorpusRejectedException($"A paired dataset needs at least 2 pairs, one to train on and one to " +
+                $"validate; it has {count}.");
 
         var validationCount = (int)Math.Clamp(Math.Round(count * validationFraction), 1, count - 1);
         var order = Enumerable.Range(0, (int)count).ToArray();
@@ -64,10 +69,13 @@ public static class PairCorpus
             foreach (var (line, _) in Lines(corpusPath))
             {
                 var (pair, _) = Parse(line, json!.Value);
-                await (validation.Contains(index++) ? heldWriter : trainWriter).WriteLineAsync(PairLines.Format(pair!.source, pair.target).AsMemory(), cancellationToken);
+                await (validation.Contains(index++) ? heldWriter
+                    : trainWriter).WriteLineAsync(PairLines.Format(pair!.source, pair.target).AsMemory(),
+                    cancellationToken);
             }
         }));
-        return new PairStatistics(count, count - validationCount, validationCount, (double)sourceCharacters / count, maxSource,
+        return new PairStatistics(count, count - validationCount, validationCount, (double)sourceCharacters / count,
+            maxSource,
             (double)targetCharacters / count, maxTarget);
     }
 

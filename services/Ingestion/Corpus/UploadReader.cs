@@ -6,8 +6,10 @@ using Platform.Storage;
 
 namespace Ingestion.Corpus;
 
-/// <summary>An upload's normalised (and, when asked, redacted) text and optional tokenizer file, staged in the artifact store, and its form fields.</summary>
-public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDictionary<string, string> fields, StagedArtifact? tokenizerFile,
+/// <summary>An upload's normalised (and, when asked, redacted) text and optional tokenizer file, staged in the artifact
+/// store, and its form fields.</summary>
+public sealed class Upload(StagedArtifact staged, CorpusStats stats, IReadOnlyDictionary<string, string> fields,
+    StagedArtifact? tokenizerFile,
     PiiRedactor? redaction) : IDisposable
 {
     public StagedArtifact Staged { get; } = staged;
@@ -37,7 +39,8 @@ public static class UploadReader
     public const long MaxTokenizerFileBytes = 64L * 1024 * 1024;
     public const string RedactField = "redact";
 
-    public static async Task<Upload> ReadAsync(HttpRequest request, ArtifactStore store, long maxBytes, CancellationToken cancellationToken)
+    public static async Task<Upload> ReadAsync(HttpRequest request, ArtifactStore store, long maxBytes,
+        CancellationToken cancellationToken)
     {
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var staged = store.Stage();
@@ -46,7 +49,8 @@ public static class UploadReader
         {
             CorpusStats? stats = null;
             StreamingRedactor? redactor = null;
-            if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+                && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             {
                 var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
                 if (string.IsNullOrEmpty(boundary))
@@ -61,21 +65,26 @@ public static class UploadReader
                     {
                         tokenizerFile ??= store.Stage();
                         await using var output = tokenizerFile.OpenWrite();
-                        await CopyLimitedAsync(section.Body, output, MaxTokenizerFileBytes, "tokenizerFile", cancellationToken);
+                        await CopyLimitedAsync(section.Body, output, MaxTokenizerFileBytes, "tokenizerFile",
+                            cancellationToken);
                     }
-                    else if (name.Equals("file", StringComparison.OrdinalIgnoreCase) || disposition.FileName.HasValue || disposition.FileNameStar.HasValue)
+                    else if (name.Equals("file", StringComparison.OrdinalIgnoreCase) || disposition.FileName.HasValue
+                        || disposition.FileNameStar.HasValue)
                     {
                         if (stats is not null)
                             throw new CorpusRejectedException("Send exactly one file per upload.");
                         redactor = RedactorFor(fields, request.Query);
                         await using var output = staged.OpenWrite();
-                        stats = await CorpusNormaliser.NormaliseAsync(section.Body, output, maxBytes, cancellationToken, redactor);
+                        stats = await CorpusNormaliser.NormaliseAsync(section.Body, output, maxBytes, cancellationToken,
+                            redactor);
                     }
                     else
                     {
                         if (stats is not null && name.Equals(RedactField, StringComparison.OrdinalIgnoreCase))
-                            throw new CorpusRejectedException("must come before the 'file' part (or be given in the query string): " +
-                                "the corpus is redacted as it arrives, so nothing unredacted is ever written.", field: RedactField);
+                            throw new CorpusRejectedException("must come before the 'file' part (or be given in the " +
+                                "query string): " +
+                                "the corpus is redacted as it arrives, so nothing unredacted is ever written.",
+                                field: RedactField);
                         fields[name] = await ReadFieldAsync(section.Body, name, cancellationToken);
                     }
                 }
@@ -88,11 +97,13 @@ public static class UploadReader
                     fields[key] = value.ToString();
                 redactor = RedactorFor(fields, request.Query);
                 await using var output = staged.OpenWrite();
-                stats = await CorpusNormaliser.NormaliseAsync(request.Body, output, maxBytes, cancellationToken, redactor);
+                stats = await CorpusNormaliser.NormaliseAsync(request.Body, output, maxBytes, cancellationToken,
+                    redactor);
             }
             else
             {
-                throw new CorpusRejectedException("Send the corpus as multipart/form-data (field 'file') or as a text/plain body.",
+                throw new CorpusRejectedException("Send the corpus as multipart/form-data (field 'file') or as a " +
+                    "text/plain body.",
                     StatusCodes.Status415UnsupportedMediaType);
             }
             return new Upload(staged, stats, fields, tokenizerFile, redactor?.Redactor);
@@ -105,7 +116,8 @@ public static class UploadReader
         }
     }
 
-    /// <summary>The redactor the "redact" option asks for (form field or query), or null when it asks for none.</summary>
+    /// <summary>The redactor the "redact" option asks for (form field or query), or null when it asks for
+    /// none.</summary>
     private static StreamingRedactor? RedactorFor(Dictionary<string, string> fields, IQueryCollection query)
     {
         var value = fields.GetValueOrDefault(RedactField) ?? query[RedactField].ToString();
@@ -115,7 +127,8 @@ public static class UploadReader
         return kinds.Count == 0 ? null : new StreamingRedactor(new PiiRedactor(kinds));
     }
 
-    private static async Task CopyLimitedAsync(Stream input, Stream output, long limit, string field, CancellationToken cancellationToken)
+    private static async Task CopyLimitedAsync(Stream input, Stream output, long limit, string field,
+        CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 16];
         long total = 0;
@@ -124,7 +137,8 @@ public static class UploadReader
         {
             total += read;
             if (total > limit)
-                throw new CorpusRejectedException($"{field} is larger than {limit:N0} bytes.", StatusCodes.Status413PayloadTooLarge);
+                throw new CorpusRejectedException($"{field} is larger than {limit:N0} bytes.",
+                    StatusCodes.Status413PayloadTooLarge);
             await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
     }

@@ -4,10 +4,12 @@ using Platform.ServiceDefaults.Security;
 
 namespace Ingestion.Data;
 
-/// <summary>Ingested (stored and split) → Tokenized | Failed; any of them → Deleted (its files removed, it answers 404).</summary>
+/// <summary>Ingested (stored and split) → Tokenized | Failed; any of them → Deleted (its files removed, it answers
+/// 404).</summary>
 public enum DatasetState { Ingested, Tokenized, Failed, Deleted }
 
-/// <summary>What was redacted from an upload: the kinds asked for and how many of each were replaced (never the values).</summary>
+/// <summary>What was redacted from an upload: the kinds asked for and how many of each were replaced (never the
+/// values).</summary>
 public sealed class RedactionSummary
 {
     public List<string> Kinds { get; set; } = [];
@@ -75,22 +77,24 @@ public sealed class Dataset : IOwned, IListed
 
     public bool IsDeleted => State == DatasetState.Deleted;
 
-    /// <summary>A new dataset whose corpus has been stored and split (text splits as .txt, pair splits as JSON lines).</summary>
-    public static Dataset Ingested(Guid id, string name, Caller owner, DateTimeOffset at, string format = DatasetFormats.Text) => new()
-    {
-        Id = id,
-        Name = name,
-        State = DatasetState.Ingested,
-        OwnerId = owner.KeyId,
-        OwnerName = owner.Name,
-        Format = format,
-        CorpusKey = $"{PrefixOf(id)}/corpus.txt",
-        TrainKey = $"{PrefixOf(id)}/train.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
-        ValidationKey = $"{PrefixOf(id)}/validation.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
-        CreatedAt = at,
-        UpdatedAt = at,
-        SharingSequence = 1,
-    };
+    /// <summary>A new dataset whose corpus has been stored and split (text splits as .txt, pair splits as JSON
+    /// lines).</summary>
+    public static Dataset Ingested(Guid id, string name, Caller owner, DateTimeOffset at,
+        string format = DatasetFormats.Text) => new()
+        {
+            Id = id,
+            Name = name,
+            State = DatasetState.Ingested,
+            OwnerId = owner.KeyId,
+            OwnerName = owner.Name,
+            Format = format,
+            CorpusKey = $"{PrefixOf(id)}/corpus.txt",
+            TrainKey = $"{PrefixOf(id)}/train.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
+            ValidationKey = $"{PrefixOf(id)}/validation.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
+            CreatedAt = at,
+            UpdatedAt = at,
+            SharingSequence = 1,
+        };
 
     /// <summary>Replaces whom the dataset is shared with (its owner is never listed: it always reads).</summary>
     public void Share(bool everyone, IEnumerable<Guid> readers)
@@ -114,14 +118,16 @@ public sealed class Dataset : IOwned, IListed
         return SharingChanged();
     }
 
-    /// <summary>Tokenization finished; a repeat or a late event for a dataset already past it changes nothing.</summary>
+    /// <summary>Tokenization finished; a repeat or a late event for a dataset already past it changes
+    /// nothing.</summary>
     public bool MarkTokenized(DatasetTokenized m)
     {
         if (State != DatasetState.Ingested)
             return false;
         State = DatasetState.Tokenized;
         FailureReason = null;
-        (TokenizerId, TokenizerKind, VocabSize, TrainTokens, ValidationTokens) = (m.TokenizerId, m.TokenizerKind, m.VocabSize, m.TrainTokens, m.ValidationTokens);
+        (TokenizerId, TokenizerKind, VocabSize, TrainTokens, ValidationTokens) = (m.TokenizerId, m.TokenizerKind,
+            m.VocabSize, m.TrainTokens, m.ValidationTokens);
         UpdatedAt = DateTimeOffset.UtcNow;
         return true;
     }

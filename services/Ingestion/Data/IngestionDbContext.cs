@@ -4,7 +4,8 @@ using Platform.ServiceDefaults.Messaging;
 
 namespace Ingestion.Data;
 
-public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> options) : DbContext(options), IOutboxContext
+public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> options) : DbContext(options),
+    IOutboxContext
 {
     public const string Schema = "ingestion";
 

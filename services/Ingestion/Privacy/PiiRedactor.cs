@@ -10,8 +10,8 @@ namespace Ingestion.Privacy;
 /// what it replaced. Each kind is a pattern for candidates plus a check that the candidate really is one (a Luhn
 /// checksum, a resident ID's check digit and birth date, an address that parses), applied in that order so that a
 /// replaced span is never seen again by a later kind. Every pattern is ASCII: letters and digits of other scripts
-/// (Chinese text around a phone number, say) are boundaries, never part of a match. docs/security.md lists exactly what each
-/// kind matches and what it leaves alone.
+/// (Chinese text around a phone number, say) are boundaries, never part of a match. docs/security.md lists exactly what
+/// each kind matches and what it leaves alone.
 /// </summary>
 public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)
 {
@@ -86,7 +86,9 @@ public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)
     /// </summary>
     public static bool IsChineseResidentId(string id)
     {
-        if (id.Length != 18 || !DateTime.TryParseExact(id.AsSpan(6, 8), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        if (id.Length != 18
+            || !DateTime.TryParseExact(id.AsSpan(6, 8), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None,
+            out _))
             return false;
         ReadOnlySpan<int> weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         var sum = 0;
@@ -102,28 +104,34 @@ public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)
     private static string Digits(string text) => string.Concat(text.Where(char.IsAsciiDigit));
 
     // A local part, "@", one or more dot-separated domain labels and a top-level domain of letters.
-    [GeneratedRegex(@"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])",
+    [GeneratedRegex(
+        @"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0," +
+        @"61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])",
         RegexOptions.CultureInvariant)]
     private static partial Regex Email();
 
-    [GeneratedRegex(@"(?<![A-Za-z0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![A-Za-z0-9])",
+    [GeneratedRegex(
+        @"(?<![A-Za-z0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![A-Za-z0-9])",
         RegexOptions.CultureInvariant)]
     private static partial Regex CnId();
 
     // Groups of 3 to 6 digits separated by one space or dash (4-4-4-4, Amex's 4-6-5, ...), 13–19 digits in all.
-    [GeneratedRegex(@"(?<![A-Za-z0-9+.\-])[0-9]{3,6}(?:[ \-][0-9]{3,6}){1,5}(?![A-Za-z0-9]|[\-.][0-9])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![A-Za-z0-9+.\-])[0-9]{3,6}(?:[ \-][0-9]{3,6}){1,5}(?![A-Za-z0-9]|[\-.][0-9])",
+        RegexOptions.CultureInvariant)]
     private static partial Regex CardGrouped();
 
     [GeneratedRegex(@"(?<![A-Za-z0-9+.\-])[0-9]{13,19}(?![A-Za-z0-9]|[\-.][0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex CardContiguous();
 
     // Four dotted numbers 0–255 without leading zeros, not part of a longer dotted run (1.2.3.4.5 is not an address).
-    [GeneratedRegex(@"(?<![A-Za-z0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![A-Za-z0-9]|\.[0-9])",
+    [GeneratedRegex(
+        @"(?<![A-Za-z0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![A-Za-z0-9]|\.[0-9])",
         RegexOptions.CultureInvariant)]
     private static partial Regex IPv4();
 
     // Hex groups and colons, at least two colons (checked, with the address parsed, in IsGenuine).
-    [GeneratedRegex(@"(?<![A-Za-z0-9:])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{1,38}(?![A-Za-z0-9:])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![A-Za-z0-9:])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{1,38}(?![A-Za-z0-9:])",
+        RegexOptions.CultureInvariant)]
     private static partial Regex IPv6();
 
     // "+" and a country code, then 7–15 digits in all, separated by at most two of space, dash, dot or parentheses.
@@ -135,11 +143,13 @@ public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)
     private static partial Regex PhoneChinaMobile();
 
     // Chinese landlines: an area code 0xx or 0xxx and a 7- or 8-digit number, as 010-12345678 or (010) 12345678.
-    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:0[1-9][0-9]{1,2}-|\(0[1-9][0-9]{1,2}\) ?)[1-9][0-9]{6,7}(?![A-Za-z0-9])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:0[1-9][0-9]{1,2}-|\(0[1-9][0-9]{1,2}\) ?)[1-9][0-9]{6,7}(?![A-Za-z0-9])",
+        RegexOptions.CultureInvariant)]
     private static partial Regex PhoneChinaLandline();
 
     // North American numbers: (415) 555-2671, 415-555-2671 or 415.555.2671 (one separator throughout).
-    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:\([2-9][0-9]{2}\) ?[2-9][0-9]{2}-[0-9]{4}|[2-9][0-9]{2}([\-.])[2-9][0-9]{2}\1[0-9]{4})(?![A-Za-z0-9]|[\-.][0-9])",
+    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:\([2-9][0-9]{2}\) " +
+        @"?[2-9][0-9]{2}-[0-9]{4}|[2-9][0-9]{2}([\-.])[2-9][0-9]{2}\1[0-9]{4})(?![A-Za-z0-9]|[\-.][0-9])",
         RegexOptions.CultureInvariant)]
     private static partial Regex PhoneNorthAmerica();
 }

@@ -1,12 +1,14 @@
 namespace Ingestion.Privacy;
 
-/// <summary>The kinds of personal data an upload can have replaced before anything is stored (upload option "redact").</summary>
+/// <summary>The kinds of personal data an upload can have replaced before anything is stored (upload option
+/// "redact").</summary>
 public enum RedactionKind { Email, Phone, Ip, CreditCard, CnId }
 
 public static class RedactionKinds
 {
     /// <summary>The names the upload option takes ("all" means every kind), in the order they are applied.</summary>
-    public static readonly IReadOnlyDictionary<string, RedactionKind> ByName = new Dictionary<string, RedactionKind>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, RedactionKind> ByName = new Dictionary<string,
+        RedactionKind>(StringComparer.OrdinalIgnoreCase)
     {
         ["email"] = RedactionKind.Email,
         ["cnId"] = RedactionKind.CnId,
@@ -32,7 +34,8 @@ public static class RedactionKinds
     {
         error = null;
         var kinds = new HashSet<RedactionKind>();
-        foreach (var name in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var name in (value ?? "").Split(',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (name.Equals("all", StringComparison.OrdinalIgnoreCase))
                 kinds.UnionWith(ByName.Values);
@@ -40,7 +43,8 @@ public static class RedactionKinds
                 kinds.Add(kind);
             else
             {
-                error = $"'{name}' is not a kind of personal data; use a comma list of {string.Join(", ", ByName.Keys)}, or all.";
+                error = $"'{name}' is not a kind of personal data; use a comma list of " +
+                    $"{string.Join(", ", ByName.Keys)}, or all.";
                 return null;
             }
         }

@@ -15,7 +15,8 @@ public sealed class StreamingRedactor(PiiRedactor redactor)
 
     public PiiRedactor Redactor { get; } = redactor;
 
-    /// <summary>Takes the next chunk; returns the redacted text that can be written now (all of it when final).</summary>
+    /// <summary>Takes the next chunk; returns the redacted text that can be written now (all of it when
+    /// final).</summary>
     public string Push(ReadOnlySpan<char> chunk, bool final)
     {
         _pending.Append(chunk);
@@ -43,6 +44,7 @@ public sealed class StreamingRedactor(PiiRedactor redactor)
         return char.IsHighSurrogate(_pending[^1]) ? _pending.Length - 1 : _pending.Length;
     }
 
-    private static bool IsBoundary(char c) => c > 0x7F || c is '\t' or ',' or ';' or '!' or '?' or '"' or '\'' or '<' or '>' or '[' or ']'
+    private static bool IsBoundary(char c) => c > 0x7F
+        || c is '\t' or ',' or ';' or '!' or '?' or '"' or '\'' or '<' or '>' or '[' or ']'
         or '{' or '}' or '|' or '\\' or '/' or '*' or '=' or '#' or '&' or '^' or '`' or '~' or '$';
 }

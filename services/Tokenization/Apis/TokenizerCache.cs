@@ -11,5 +11,6 @@ public sealed class TokenizerCache(ArtifactStore store)
     private readonly ConcurrentDictionary<Guid, Lazy<ITokenizer>> _loaded = new();
 
     public ITokenizer Get(TokenizerRecord record) =>
-        _loaded.GetOrAdd(record.Id, _ => new Lazy<ITokenizer>(() => TokenizerFile.Load(store.PathOf(record.TokenizerKey)))).Value;
+        _loaded.GetOrAdd(record.Id, _ =>
+        new Lazy<ITokenizer>(() => TokenizerFile.Load(store.PathOf(record.TokenizerKey)))).Value;
 }

@@ -10,7 +10,8 @@ namespace Tokenization.Apis;
 
 public sealed record TokenizerResponse(
     Guid Id, Guid DatasetId, string DatasetName, Owner? Owner, string Kind, int VocabSize, string TokenDType,
-    long TrainTokens, long ValidationTokens, double ValidationTokensPerByte, long BuildMilliseconds, DateTimeOffset CreatedAt)
+    long TrainTokens, long ValidationTokens, double ValidationTokensPerByte, long BuildMilliseconds,
+    DateTimeOffset CreatedAt)
 {
     public static TokenizerResponse From(TokenizerRecord t) => new(
         t.Id, t.DatasetId, t.DatasetName, t.OwnerOf(),
@@ -34,8 +35,10 @@ public static class TokenizersApi
         return app;
     }
 
-    /// <summary>Tokenizers, newest first, a page at a time (limit, cursor); by dataset, and by owner ("me", a key id or a key name).</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TokenizationDbContext db, Guid? datasetId, string? owner, int? limit, string? cursor,
+    /// <summary>Tokenizers, newest first, a page at a time (limit, cursor); by dataset, and by owner ("me", a key id or
+    /// a key name).</summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TokenizationDbContext db, Guid? datasetId,
+        string? owner, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
@@ -74,7 +77,8 @@ public static class TokenizersApi
             ? Results.File(store.PathOf(t.TokenizerKey), "application/json", "tokenizer.json")
             : NotFound(id);
 
-    private static async Task<IResult> EncodeAsync(Guid id, HttpRequest request, TokenizationDbContext db, TokenizerCache cache, CancellationToken cancellationToken)
+    private static async Task<IResult> EncodeAsync(Guid id, HttpRequest request, TokenizationDbContext db,
+        TokenizerCache cache, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<EncodeRequest>(request, cancellationToken);
         if (problem is not null)
@@ -89,7 +93,12 @@ public static class TokenizersApi
             // A client that hangs up stops the work its text would still cost (the CPU-bound encoding runs off the
             // request's thread, and checks the token between pieces).
             var ids = await Task.Run(() => tokenizer.Encode(body.Text, cancellationToken), cancellationToken);
-            return Results.Ok(new { ids, count = ids.Length, bytes = System.Text.Encoding.UTF8.GetByteCount(body.Text) });
+            return Results.Ok(new
+            {
+                ids,
+                count = ids.Length,
+                bytes = System.Text.Encoding.UTF8.GetByteCount(body.Text)
+            });
         }
         catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
         {
@@ -97,7 +106,8 @@ public static class TokenizersApi
         }
     }
 
-    private static async Task<IResult> DecodeAsync(Guid id, HttpRequest request, TokenizationDbContext db, TokenizerCache cache, CancellationToken cancellationToken)
+    private static async Task<IResult> DecodeAsync(Guid id, HttpRequest request, TokenizationDbContext db,
+        TokenizerCache cache, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<DecodeRequest>(request, cancellationToken);
         if (problem is not null)
@@ -120,5 +130,6 @@ public static class TokenizersApi
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 
     private static IResult NotFound(Guid id) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Tokenizer not found.", detail: $"No tokenizer has id {id}.");
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Tokenizer not found.",
+        detail: $"No tokenizer has id {id}.");
 }

@@ -15,13 +15,15 @@ namespace Tokenization.Consumers;
 /// Encodes a dataset with another tokenizer, once per (dataset, tokenizer): a repeated request announces the encoding
 /// that exists. A deleted or unknown dataset, or a tokenizer that cannot encode it, is answered DatasetEncodingFailed.
 /// </summary>
-public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncoder encoder, ArtifactStore store, ILogger<EncodeDatasetConsumer> logger)
+public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncoder encoder, ArtifactStore store,
+    ILogger<EncodeDatasetConsumer> logger)
     : IConsumer<EncodeDataset>
 {
     public async Task Consume(ConsumeContext<EncodeDataset> context)
     {
         var (datasetId, tokenizerKey) = (context.Message.DatasetId, context.Message.TokenizerKey);
-        var existing = await db.Encodings.AsNoTracking().FirstOrDefaultAsync(e => e.DatasetId == datasetId && e.TokenizerKey == tokenizerKey,
+        var existing = await db.Encodings.AsNoTracking().FirstOrDefaultAsync(e => e.DatasetId == datasetId
+            && e.TokenizerKey == tokenizerKey,
             context.CancellationToken);
         if (existing is not null)
         {
@@ -29,10 +31,13 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
             await db.SaveChangesAsync(context.CancellationToken);
             return;
         }
-        var dataset = await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.DatasetId == datasetId, context.CancellationToken);
-        if (dataset is null || await db.DeletedDatasets.AnyAsync(d => d.DatasetId == datasetId, context.CancellationToken))
+        var dataset = await db.Tokenizers.AsNoTracking().FirstOrDefaultAsync(t => t.DatasetId == datasetId,
+            context.CancellationToken);
+        if (dataset is null
+            || await db.DeletedDatasets.AnyAsync(d => d.DatasetId == datasetId, context.CancellationToken))
         {
-            await FailAsync(datasetId, tokenizerKey, $"Dataset {datasetId} is not tokenized (or was deleted).", context.CancellationToken);
+            await FailAsync(datasetId, tokenizerKey, $"Dataset {datasetId} is not tokenized (or was deleted).",
+                context.CancellationToken);
             return;
         }
 
@@ -41,9 +46,12 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
         {
             encoding = await encoder.EncodeWithAsync(dataset, tokenizerKey, context.CancellationToken);
         }
-        catch (Exception ex) when (ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException or ArgumentException)
+        catch (Exception ex) when (
+            ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException
+            or ArgumentException)
         {
-            logger.LogWarning("Dataset {Id} cannot be encoded with another tokenizer ({Error})", datasetId, ex.GetType().Name);
+            logger.LogWarning("Dataset {Id} cannot be encoded with another tokenizer ({Error})", datasetId,
+                ex.GetType().Name);
             await FailAsync(datasetId, tokenizerKey, ex.Message, context.CancellationToken);
             return;
         }
@@ -61,18 +69,21 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
             store.DeletePrefix(Path.GetDirectoryName(encoding.TrainTokensKey)!);
             return;
         }
-        logger.LogInformation("Dataset {Id} encoded with another tokenizer (vocabulary {Vocab}): {Train} train / {Val} validation tokens in {Ms} ms",
+        logger.LogInformation("Dataset {Id} encoded with another tokenizer (vocabulary {Vocab}): {Train} train / " +
+            "{Val} validation tokens in {Ms} ms",
             datasetId, encoding.VocabSize, encoding.TrainTokens, encoding.ValidationTokens, encoding.BuildMilliseconds);
     }
 
-    private async Task FailAsync(Guid datasetId, string tokenizerKey, string reason, CancellationToken cancellationToken)
+    private async Task FailAsync(Guid datasetId, string tokenizerKey, string reason,
+        CancellationToken cancellationToken)
     {
         db.PublishViaOutbox(new DatasetEncodingFailed(datasetId, tokenizerKey, reason, DateTimeOffset.UtcNow));
         await db.SaveChangesAsync(cancellationToken);
     }
 
     private void Announce(DatasetEncoding e) =>
-        db.PublishViaOutbox(new DatasetEncoded(e.DatasetId, e.TokenizerKey, e.VocabSize, e.TrainTokensKey, e.ValidationTokensKey,
+        db.PublishViaOutbox(new DatasetEncoded(e.DatasetId, e.TokenizerKey, e.VocabSize, e.TrainTokensKey,
+        e.ValidationTokensKey,
             e.TrainTokens, e.ValidationTokens, e.ValidationBytes, DateTimeOffset.UtcNow));
 }
 

@@ -7,7 +7,8 @@ using Tokenization.Data;
 
 namespace Tokenization.Consumers;
 
-/// <summary>Encoding gave up after its retries, whatever the exception: the requester hears why, so its runs do not wait for ever.</summary>
+/// <summary>Encoding gave up after its retries, whatever the exception: the requester hears why, so its runs do not
+/// wait for ever.</summary>
 public sealed class EncodeDatasetFaultConsumer(TokenizationDbContext db) : IConsumer<Fault<EncodeDataset>>
 {
     public async Task Consume(ConsumeContext<Fault<EncodeDataset>> context)
@@ -16,9 +17,11 @@ public sealed class EncodeDatasetFaultConsumer(TokenizationDbContext db) : ICons
         if (!fault.IsFromThisService())
             return;
         var (datasetId, key) = (fault.Message.DatasetId, fault.Message.TokenizerKey);
-        if (await db.Encodings.AnyAsync(e => e.DatasetId == datasetId && e.TokenizerKey == key, context.CancellationToken))
+        if (await db.Encodings.AnyAsync(e => e.DatasetId == datasetId && e.TokenizerKey == key,
+            context.CancellationToken))
             return;
-        db.PublishViaOutbox(new DatasetEncodingFailed(datasetId, key, fault.Reason("Encoding the dataset"), DateTimeOffset.UtcNow));
+        db.PublishViaOutbox(new DatasetEncodingFailed(datasetId, key, fault.Reason("Encoding the dataset"),
+            DateTimeOffset.UtcNow));
         await db.SaveChangesAsync(context.CancellationToken);
     }
 }

@@ -4,7 +4,8 @@ using Platform.ServiceDefaults.Security;
 
 namespace Tokenization.Data;
 
-public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext> options) : DbContext(options), IOutboxContext
+public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext> options) : DbContext(options),
+    IOutboxContext
 {
     public const string Schema = "tokenization";
 

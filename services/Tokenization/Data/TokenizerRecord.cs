@@ -22,7 +22,8 @@ public sealed class TokenizerRecord : IOwned, IListed
     public long TrainBytes { get; set; }
     public long ValidationBytes { get; set; }
     public long BuildMilliseconds { get; set; }
-    /// <summary>"text", or "pairs": the token keys then name pair files and TokenizerKey is the target side's tokenizer.</summary>
+    /// <summary>"text", or "pairs": the token keys then name pair files and TokenizerKey is the target side's
+    /// tokenizer.</summary>
     public string Format { get; set; } = Platform.Contracts.DatasetFormats.Text;
     /// <summary>Pairs with one tokenizer per side: the source side's tokenizer.</summary>
     public string? SourceTokenizerKey { get; set; }
@@ -34,8 +35,10 @@ public sealed class TokenizerRecord : IOwned, IListed
     public string TrainTextKey { get; set; } = "";
     public string ValidationTextKey { get; set; } = "";
 
-    /// <summary>A new record for a dataset's tokenizer, its files named under the tokenizer's prefix with the given extension.</summary>
-    public static TokenizerRecord For(Guid id, Platform.Contracts.DatasetIngested dataset, Platform.Tokenizers.ITokenizer tokenizer, string fileExtension)
+    /// <summary>A new record for a dataset's tokenizer, its files named under the tokenizer's prefix with the given
+    /// extension.</summary>
+    public static TokenizerRecord For(Guid id, Platform.Contracts.DatasetIngested dataset,
+        Platform.Tokenizers.ITokenizer tokenizer, string fileExtension)
     {
         var prefix = PrefixOf(id);
         return new TokenizerRecord
@@ -81,7 +84,8 @@ public sealed class DatasetEncoding
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>A dataset that was deleted: nothing is built for it again, even if its ingestion event comes late or twice.</summary>
+/// <summary>A dataset that was deleted: nothing is built for it again, even if its ingestion event comes late or
+/// twice.</summary>
 public sealed class DeletedDataset
 {
     public Guid DatasetId { get; set; }

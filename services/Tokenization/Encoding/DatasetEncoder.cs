@@ -28,8 +28,10 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         try
         {
             await store.WriteAsync(record.TokenizerKey, s => { tokenizer.Save(s); return Task.CompletedTask; });
-            record.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, record.TrainTokensKey, cancellationToken);
-            record.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, record.ValidationTokensKey, cancellationToken);
+            record.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, record.TrainTokensKey,
+                cancellationToken);
+            record.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey,
+                record.ValidationTokensKey, cancellationToken);
             RequireEnoughTokens(record.TrainTokens, record.ValidationTokens);
         }
         catch
@@ -45,18 +47,22 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     /// Encodes a tokenized text dataset's splits again with another tokenizer (a base version's or another dataset's),
     /// under the dataset tokenizer's prefix so the dataset's deletion removes them too.
     /// </summary>
-    public async Task<DatasetEncoding> EncodeWithAsync(TokenizerRecord dataset, string tokenizerKey, CancellationToken cancellationToken)
+    public async Task<DatasetEncoding> EncodeWithAsync(TokenizerRecord dataset, string tokenizerKey,
+        CancellationToken cancellationToken)
     {
         if (dataset.Format != DatasetFormats.Text)
-            throw new NotSupportedException("Only text datasets are encoded with another tokenizer; a paired dataset trains on its own tokenizers.");
+            throw new NotSupportedException("Only text datasets are encoded with another tokenizer; a paired dataset " +
+                "trains on its own tokenizers.");
         if (dataset.TrainTextKey.Length == 0)
-            throw new NotSupportedException("This dataset was tokenized before its text was kept for re-encoding; upload it again.");
+            throw new NotSupportedException("This dataset was tokenized before its text was kept for re-encoding; " +
+                "upload it again.");
         if (!store.Exists(tokenizerKey))
             throw new InvalidDataException($"Tokenizer {tokenizerKey} does not exist.");
         var clock = Stopwatch.StartNew();
         var tokenizer = TokenizerFile.Load(store.PathOf(tokenizerKey));
         var id = Guid.NewGuid();
-        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tokenizerKey)))[..16];
+        var name = Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tokenizerKey)))[..16];
         var prefix = $"{TokenizerRecord.PrefixOf(dataset.Id)}/encodings/{name}";
         var encoding = new DatasetEncoding
         {
@@ -71,8 +77,10 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         };
         try
         {
-            encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, encoding.TrainTokensKey, cancellationToken);
-            encoding.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey, encoding.ValidationTokensKey, cancellationToken);
+            encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, encoding.TrainTokensKey,
+                cancellationToken);
+            encoding.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey,
+                encoding.ValidationTokensKey, cancellationToken);
             RequireEnoughTokens(encoding.TrainTokens, encoding.ValidationTokens);
         }
         catch
@@ -88,7 +96,8 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     private static void RequireEnoughTokens(long train, long validation)
     {
         if (train < MinTokensPerSplit || validation < MinTokensPerSplit)
-            throw new InvalidDataException($"The splits encode to {train} train and {validation} validation tokens; each needs at least {MinTokensPerSplit}.");
+            throw new InvalidDataException($"The splits encode to {train} train and {validation} validation tokens; " +
+                $"each needs at least {MinTokensPerSplit}.");
     }
 
     private ITokenizer Build(DatasetIngested dataset)
@@ -97,10 +106,15 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
         return spec.Kind switch
         {
             // The char vocabulary covers both splits so that no validation character is unknown.
-            TokenizerKinds.Char => CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
+            TokenizerKinds.Char =>
+                CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
             // BPE learns from the train split only; byte fallback encodes anything the validation split holds.
-            TokenizerKinds.Bpe => BpeTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.MinFrequency, spec.SpecialTokens ?? ["<|endoftext|>"]),
-            TokenizerKinds.WordPiece => WordPieceTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.Lowercase, spec.MinFrequency, spec.SpecialTokens),
+            TokenizerKinds.Bpe =>
+                BpeTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.MinFrequency, spec.SpecialTokens
+                ?? ["<|endoftext|>"]),
+            TokenizerKinds.WordPiece =>
+            WordPieceTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.Lowercase, spec.MinFrequency,
+            spec.SpecialTokens),
             TokenizerKinds.Uploaded when spec.FileKey is not null => TokenizerFile.Load(store.PathOf(spec.FileKey)),
             var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
         };
@@ -108,7 +122,8 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
 
     private StreamReader Reader(string key) => new(store.OpenRead(key), new UTF8Encoding(false, true));
 
-    private async Task<long> EncodeSplitAsync(ITokenizer tokenizer, Guid tokenizerId, string textKey, string tokensKey, CancellationToken cancellationToken)
+    private async Task<long> EncodeSplitAsync(ITokenizer tokenizer, Guid tokenizerId, string textKey, string tokensKey,
+        CancellationToken cancellationToken)
     {
         var dtype = TokenFileInfo.DTypeFor(tokenizer.VocabSize);
         long count = 0;

@@ -9,8 +9,8 @@ namespace Tokenization.Encoding;
 
 /// <summary>
 /// Builds the tokenizer of a paired dataset (one over both sides, or one per side when tokenizer.shared is false),
-/// with &lt;pad&gt;, &lt;s&gt; and &lt;/s&gt; added as special tokens, and encodes both splits into pair files sorted by length
-/// (see <see cref="PairFile"/>). An uploaded tokenizer must already hold the three special tokens.
+/// with &lt;pad&gt;, &lt;s&gt; and &lt;/s&gt; added as special tokens, and encodes both splits into pair files sorted
+/// by length (see <see cref="PairFile"/>). An uploaded tokenizer must already hold the three special tokens.
 /// </summary>
 public sealed class PairEncoder(ArtifactStore store)
 {
@@ -22,13 +22,15 @@ public sealed class PairEncoder(ArtifactStore store)
         var spec = dataset.Tokenizer;
         ITokenizer target, source;
         if (spec.Shared || spec.Kind == TokenizerKinds.Uploaded)
-            target = source = Build(spec, train.SelectMany(p => new[] { p.Source, p.Target }), validation.SelectMany(p => new[] { p.Source, p.Target }));
+            target = source = Build(spec, train.SelectMany(p => new[] { p.Source, p.Target }),
+                validation.SelectMany(p => new[] { p.Source, p.Target }));
         else
         {
             source = Build(spec, train.Select(p => p.Source), validation.Select(p => p.Source));
             target = Build(spec, train.Select(p => p.Target), validation.Select(p => p.Target));
         }
-        // A tokenizer without the pair tokens (an uploaded one) is refused here, with the reason, before anything is written.
+        // A tokenizer without the pair tokens (an uploaded one) is refused here, with the reason, before anything is
+        // written.
         var specials = (Source: PairSpecials.Of(source), Target: PairSpecials.Of(target));
 
         var id = Guid.NewGuid();
@@ -44,8 +46,10 @@ public sealed class PairEncoder(ArtifactStore store)
             await store.WriteAsync(record.TokenizerKey, s => { target.Save(s); return Task.CompletedTask; });
             if (record.SourceTokenizerKey is { } sourceKey)
                 await store.WriteAsync(sourceKey, s => { source.Save(s); return Task.CompletedTask; });
-            record.TrainTokens = await WriteAsync(record.TrainTokensKey, train, source, target, specials, id, cancellationToken);
-            record.ValidationTokens = await WriteAsync(record.ValidationTokensKey, validation, source, target, specials, id, cancellationToken);
+            record.TrainTokens = await WriteAsync(record.TrainTokensKey, train, source, target, specials, id,
+                cancellationToken);
+            record.ValidationTokens = await WriteAsync(record.ValidationTokensKey, validation, source, target, specials,
+                id, cancellationToken);
         }
         catch
         {
@@ -70,15 +74,20 @@ public sealed class PairEncoder(ArtifactStore store)
         {
             // As for text: the char vocabulary covers both splits, BPE and WordPiece learn from the train split.
             TokenizerKinds.Char => CharTokenizer.Train([Text(train), Text(validation)], specials),
-            TokenizerKinds.Bpe => BpeTrainer.Train([Text(train)], spec.VocabSize, spec.MinFrequency, [.. specials, .. spec.SpecialTokens ?? []]),
-            TokenizerKinds.WordPiece => WordPieceTrainer.Train([Text(train)], spec.VocabSize, spec.Lowercase, spec.MinFrequency,
-                [.. specials, WordPieceTokenizer.UnknownToken, .. (spec.SpecialTokens ?? []).Where(t => t != WordPieceTokenizer.UnknownToken)]),
+            TokenizerKinds.Bpe =>
+            BpeTrainer.Train([Text(train)], spec.VocabSize, spec.MinFrequency,
+            [.. specials, .. spec.SpecialTokens ?? []]),
+            TokenizerKinds.WordPiece =>
+            WordPieceTrainer.Train([Text(train)], spec.VocabSize, spec.Lowercase, spec.MinFrequency,
+                [.. specials, WordPieceTokenizer.UnknownToken,
+                .. (spec.SpecialTokens ?? []).Where(t => t != WordPieceTokenizer.UnknownToken)]),
             TokenizerKinds.Uploaded when spec.FileKey is not null => TokenizerFile.Load(store.PathOf(spec.FileKey)),
             var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
         };
     }
 
-    private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source, ITokenizer target,
+    private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source,
+        ITokenizer target,
         (PairSpecialIds Source, PairSpecialIds Target) specials, Guid tokenizerId, CancellationToken cancellationToken)
     {
         var encoded = pairs.Select(p =>
@@ -88,7 +97,8 @@ public sealed class PairEncoder(ArtifactStore store)
         }).ToList();
         var empty = encoded.FindIndex(p => p.Item1.Length == 0 || p.Item2.Length == 0);
         if (empty >= 0)
-            throw new InvalidDataException($"Pair {empty + 1} of {Path.GetFileNameWithoutExtension(key)} encodes to no tokens on one side.");
+            throw new InvalidDataException($"Pair {empty + 1} of {Path.GetFileNameWithoutExtension(key)} encodes to " +
+                $"no tokens on one side.");
         (long Source, long Target) counts = default;
         await store.WriteAsync(key, s => { counts = PairFile.Write(s, encoded); return Task.CompletedTask; });
         var info = new PairFileInfo(encoded.Count, counts.Source, counts.Target, source.VocabSize, target.VocabSize,

@@ -2,17 +2,21 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Training.Apis;
 
-/// <summary>Reading the multipart uploads of model weights and word vectors, refused as a 415 when not multipart and a 413 past the size limit.</summary>
+/// <summary>Reading the multipart uploads of model weights and word vectors, refused as a 415 when not multipart and a
+/// 413 past the size limit.</summary>
 public static class MultipartUpload
 {
-    public static async Task<(IFormCollection? Form, IResult? Problem)> ReadFormAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    public static async Task<(IFormCollection? Form, IResult? Problem)> ReadFormAsync(HttpRequest request,
+        long maxBytes, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
-            return (null, Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
+            return (null,
+                Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
                 detail: "Send multipart/form-data."));
         try
         {
-            return (await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = maxBytes + (16 << 20) }, cancellationToken), null);
+            return (await request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = maxBytes + (16 << 20) },
+                cancellationToken), null);
         }
         catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
         {

@@ -4,7 +4,8 @@ using Training.Data;
 
 namespace Training.Apis;
 
-public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? Model, TrainingSpec? Training, InitFromSpec? InitFrom = null,
+public sealed record CreateRunRequest(Guid? DatasetId, string? Name, ModelSpec? Model, TrainingSpec? Training,
+    InitFromSpec? InitFrom = null,
     FineTuneSpec? FineTune = null, Guid? TokenizerId = null, Guid? VectorsId = null)
 {
     public RunSpec ToSpec() => new()
@@ -70,8 +71,10 @@ public sealed record RunResponse(
         r.LatestTrainLoss, r.LatestValidationLoss, r.BestValidationLoss, r.TokensPerSecond,
         r.State == RunState.Training ? r.EtaSeconds : null, r.Parameters, r.Spec.Model, r.Spec.Training,
         r.CheckpointKey is null ? null : new CheckpointInfo(r.CheckpointKey, r.CheckpointSha256, r.MaxSteps),
-        r.LatestCheckpointStep is null ? null : new CheckpointInfo(r.LatestCheckpointKey, r.LatestCheckpointSha256, r.LatestCheckpointStep),
-        r.BestCheckpointStep is null ? null : new CheckpointInfo(r.BestCheckpointKey, r.BestCheckpointSha256, r.BestCheckpointStep),
+        r.LatestCheckpointStep is null ? null
+        : new CheckpointInfo(r.LatestCheckpointKey, r.LatestCheckpointSha256, r.LatestCheckpointStep),
+        r.BestCheckpointStep is null ? null
+        : new CheckpointInfo(r.BestCheckpointKey, r.BestCheckpointSha256, r.BestCheckpointStep),
         r.ModelVersion,
         r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
@@ -86,18 +89,23 @@ public sealed record MetricPointResponse(int Step, double Value, DateTimeOffset 
 public sealed record MetricSeriesResponse(string Key, int TotalPoints, IReadOnlyList<MetricPointResponse> Points);
 public sealed record MetricsResponse(Guid RunId, IReadOnlyList<MetricSeriesResponse> Series);
 
-/// <summary>PATCH body for a run: its tags and/or its note (null leaves one as it is; an empty note clears it).</summary>
+/// <summary>PATCH body for a run: its tags and/or its note (null leaves one as it is; an empty note clears
+/// it).</summary>
 public sealed record RunPatch(List<string>? Tags, string? Note);
 
 /// <summary>One hyper-parameter across the compared runs; Differs when not every run has the same value.</summary>
-public sealed record ParameterRow(string Parameter, IReadOnlyList<System.Text.Json.Nodes.JsonNode?> Values, bool Differs);
+public sealed record ParameterRow(string Parameter, IReadOnlyList<System.Text.Json.Nodes.JsonNode?> Values,
+    bool Differs);
 
-/// <summary>A metric across the compared runs, aligned on the union of their steps (null where a run has no point).</summary>
+/// <summary>A metric across the compared runs, aligned on the union of their steps (null where a run has no
+/// point).</summary>
 public sealed record AlignedSeries(string Key, IReadOnlyList<int> Steps, IReadOnlyList<IReadOnlyList<double?>> Values);
 
-public sealed record RunComparison(IReadOnlyList<RunResponse> Runs, IReadOnlyList<ParameterRow> Parameters, IReadOnlyList<AlignedSeries> Metrics);
+public sealed record RunComparison(IReadOnlyList<RunResponse> Runs, IReadOnlyList<ParameterRow> Parameters,
+    IReadOnlyList<AlignedSeries> Metrics);
 
-/// <summary>Where a page of runs ended: the order it was in, the sort value (val_loss or step), and the tie-breakers.</summary>
+/// <summary>Where a page of runs ended: the order it was in, the sort value (val_loss or step), and the
+/// tie-breakers.</summary>
 public sealed record RunPosition(string Order, double? Value, DateTimeOffset At, Guid Id);
 
 /// <summary>A run on a dataset, as a dataset's deletion lists it.</summary>

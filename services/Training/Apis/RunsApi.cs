@@ -36,7 +36,8 @@ public static class RunsApi
         return app;
     }
 
-    /// <summary>What the run would take (parameters, FLOPs, peak memory against the worker's, time), without starting anything.</summary>
+    /// <summary>What the run would take (parameters, FLOPs, peak memory against the worker's, time), without starting
+    /// anything.</summary>
     private static async Task<IResult> EstimateAsync(HttpContext http, TrainingDbContext db, RunEstimator estimator,
         PrecisionChoice precisions, CancellationToken cancellationToken)
     {
@@ -56,7 +57,8 @@ public static class RunsApi
     private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation,
         ModelRegistry registry, CancellationToken cancellationToken)
     {
-        // Read raw first: a fine-tune must know which model fields the request set, not just their values after defaults.
+        // Read raw first: a fine-tune must know which model fields the request set, not just their values after
+        // defaults.
         var (json, problem) = await JsonBody.ReadAsync<JsonObject>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
@@ -76,23 +78,28 @@ public static class RunsApi
     }
 
     /// <summary>
-    /// Runs, a page at a time (limit, cursor), newest first or by best validation loss (runs without one last) or by step;
-    /// filtered by dataset, sweep, state, name, tag and owner.
+    /// Runs, a page at a time (limit, cursor), newest first or by best validation loss (runs without one last) or by
+    /// step; filtered by dataset, sweep, state, name, tag and owner.
     /// </summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, Guid? sweepId, string? state, string? name, string? owner,
+    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, Guid? sweepId,
+        string? state, string? name, string? owner,
         string? tag, string? orderBy, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<RunPosition>(limit, cursor);
-        errors.Require(orderBy is null or "" or "created" or "val_loss" or "step", "orderBy", "must be one of created, val_loss, step.");
+        errors.Require(orderBy is null or "" or "created" or "val_loss" or "step", "orderBy",
+            "must be one of created, val_loss, step.");
         var order = string.IsNullOrEmpty(orderBy) ? "created" : orderBy;
-        errors.Require(after is null || after.Order == order, "cursor", $"was given out for orderBy={after?.Order}, not {order}.");
+        errors.Require(after is null || after.Order == order, "cursor",
+            $"was given out for orderBy={after?.Order}, not {order}.");
         RunState? parsedState = null;
         if (!string.IsNullOrEmpty(state))
         {
             if (Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed) && parsed != RunState.Deleted)
                 parsedState = parsed;
             else
-                errors.Add("state", $"must be one of {string.Join(", ", Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted)))}.");
+                errors.Add("state",
+                    $"must be one of " +
+                    $"{string.Join(", ", Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted)))}.");
         }
         if (!errors.IsValid)
             return Pages.Invalid(errors);
@@ -118,17 +125,24 @@ public static class RunsApi
             if (after is { } p)
                 query = order switch
                 {
-                    "val_loss" when p.Value is { } v => query.Where(r => r.BestValidationLoss == null || r.BestValidationLoss > v
-                        || r.BestValidationLoss == v && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
-                    "val_loss" => query.Where(r => r.BestValidationLoss == null && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
-                    _ => query.Where(r => r.Step < p.Value || r.Step == p.Value && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                    "val_loss" when p.Value is { } v =>
+                        query.Where(r => r.BestValidationLoss == null || r.BestValidationLoss > v
+                        || r.BestValidationLoss == v
+                        && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                    "val_loss" =>
+                    query.Where(r => r.BestValidationLoss == null
+                    && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
+                    _ => query.Where(r => r.Step < p.Value || r.Step == p.Value
+                    && (r.CreatedAt < p.At || r.CreatedAt == p.At && r.Id.CompareTo(p.Id) < 0)),
                 };
             query = order == "val_loss"
-                ? query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r => r.BestValidationLoss).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+                ? query.OrderBy(r => r.BestValidationLoss == null).ThenBy(r =>
+                r.BestValidationLoss).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
                 : query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id);
         }
         return Results.Ok(await query.PageAsync(take, r => new RunPosition(order,
-            order switch { "val_loss" => r.BestValidationLoss, "step" => r.Step, _ => null }, r.CreatedAt, r.Id), RunResponse.From, cancellationToken));
+            order switch { "val_loss" => r.BestValidationLoss, "step" => r.Step, _ => null }, r.CreatedAt, r.Id),
+            RunResponse.From, cancellationToken));
     }
 
     /// <summary>A run on a dataset the caller may not read is as unknown as one that never existed (404).</summary>
@@ -166,7 +180,8 @@ public static class RunsApi
     }
 
     /// <summary>By the run's owner or an admin: replaces its tags and/or its note.</summary>
-    private static async Task<Results<Ok<RunResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(Guid id, HttpContext http, TrainingDbContext db,
+    private static async Task<Results<Ok<RunResponse>, ValidationProblem,
+        ProblemHttpResult>> PatchAsync(Guid id, HttpContext http, TrainingDbContext db,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<RunPatch>(http.Request, cancellationToken);
@@ -190,13 +205,16 @@ public static class RunsApi
     /// Two to ten runs side by side: every hyper-parameter with the differing ones marked, and each metric's series on
     /// one step axis (the union of the runs' steps; a run without a point at a step has null there).
     /// </summary>
-    private static async Task<Results<Ok<RunComparison>, ValidationProblem, ProblemHttpResult>> CompareAsync(string? ids, string? keys, HttpContext http,
+    private static async Task<Results<Ok<RunComparison>, ValidationProblem,
+        ProblemHttpResult>> CompareAsync(string? ids, string? keys, HttpContext http,
         TrainingDbContext db, CancellationToken cancellationToken)
     {
         var parts = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var parsed = parts.Select(p => Guid.TryParse(p, out var g) ? g : Guid.Empty).ToList();
         if (parsed.Count is < 2 or > 10 || parsed.Contains(Guid.Empty) || parsed.Distinct().Count() != parsed.Count)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["ids"] = ["must be 2 to 10 distinct run ids, separated by commas."] },
+            return TypedResults.ValidationProblem(new Dictionary<string,
+                string[]>
+            { ["ids"] = ["must be 2 to 10 distinct run ids, separated by commas."] },
                 title: "The comparison is invalid.");
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var runs = await readable.AsNoTracking().Where(r => parsed.Contains(r.Id)).ToListAsync(cancellationToken);
@@ -205,14 +223,22 @@ public static class RunsApi
         runs = [.. parsed.Select(id => runs.First(r => r.Id == id))];
 
         var options = JsonBody.Options(http.Request);
-        var flattened = runs.Select(r => Flatten(JsonSerializer.SerializeToNode(new { r.Spec.Model, r.Spec.Training, r.Spec.InitFrom, r.Spec.FineTune }, options)!, "")).ToList();
+        var flattened = runs.Select(r =>
+            Flatten(JsonSerializer.SerializeToNode(new
+            {
+                r.Spec.Model,
+                r.Spec.Training,
+                r.Spec.InitFrom,
+                r.Spec.FineTune
+            }, options)!, "")).ToList();
         var parameters = flattened.SelectMany(f => f.Keys).Distinct().Order(StringComparer.Ordinal).Select(key =>
         {
             var values = flattened.Select(f => f.GetValueOrDefault(key)?.DeepClone()).ToList();
             return new ParameterRow(key, values, values.Any(v => !JsonNode.DeepEquals(v, values[0])));
         }).ToList();
 
-        var wanted = (keys ?? "loss,val_loss,lr").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var wanted = (keys ?? "loss,val_loss,lr").Split(',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var points = await db.Metrics.AsNoTracking().Where(m => parsed.Contains(m.RunId) && wanted.Contains(m.Key))
             .Select(m => new { m.RunId, m.Key, m.Step, m.Value, m.Id }).ToListAsync(cancellationToken);
         var metrics = points.GroupBy(p => p.Key).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
@@ -221,8 +247,10 @@ public static class RunsApi
             var aligned = runs.Select(r =>
             {
                 // The last value recorded at a step wins (a resumed run may record a step twice).
-                var byStep = g.Where(p => p.RunId == r.Id).OrderBy(p => p.Id).GroupBy(p => p.Step).ToDictionary(s => s.Key, s => s.Last().Value);
-                return (IReadOnlyList<double?>)[.. steps.Select(s => byStep.TryGetValue(s, out var v) ? v : (double?)null)];
+                var byStep = g.Where(p => p.RunId == r.Id).OrderBy(p => p.Id).GroupBy(p => p.Step).ToDictionary(s =>
+                    s.Key, s => s.Last().Value);
+                return (IReadOnlyList<double?>)[.. steps.Select(s => byStep.TryGetValue(s, out var v) ? v
+                    : (double?)null)];
             }).ToList();
             return new AlignedSeries(g.Key, steps, aligned);
         }).ToList();
@@ -246,9 +274,9 @@ public static class RunsApi
     }
 
     /// <summary>
-    /// Server-Sent Events for live views: "run" (the run as GET returns it) first and whenever its state may have changed,
-    /// "progress" (TrainingProgressed, with every metric point since the last) as the trainer reports. The stream ends
-    /// with the run's final "run" event; a run that has already ended sends just that one.
+    /// Server-Sent Events for live views: "run" (the run as GET returns it) first and whenever its state may have
+    /// changed, "progress" (TrainingProgressed, with every metric point since the last) as the trainer reports. The
+    /// stream ends with the run's final "run" event; a run that has already ended sends just that one.
     /// </summary>
     private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> EventsAsync(Guid id,
         HttpContext http, TrainingDbContext db, RunProgressFeed feed, IServiceScopeFactory scopes,
@@ -261,14 +289,17 @@ public static class RunsApi
         return TypedResults.ServerSentEvents(RunEventsAsync(run, feed, scopes, cancellationToken));
     }
 
-    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<object>> RunEventsAsync(Run first, RunProgressFeed feed,
-        IServiceScopeFactory scopes, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<object>> RunEventsAsync(Run first,
+        RunProgressFeed feed,
+        IServiceScopeFactory scopes,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var subscription = feed.Subscribe(first.Id);
         yield return new(RunResponse.From(first), "run");
         if (first.IsFinished)
             yield break;
-        // The row is read again after each quiet spell or a few seconds of progress: states change without a progress event.
+        // The row is read again after each quiet spell or a few seconds of progress: states change without a progress
+        // event.
         var refreshAt = DateTimeOffset.UtcNow + RefreshInterval;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -291,7 +322,8 @@ public static class RunsApi
                 continue;
             refreshAt = DateTimeOffset.UtcNow + RefreshInterval;
             await using var scope = scopes.CreateAsyncScope();
-            var run = await scope.ServiceProvider.GetRequiredService<TrainingDbContext>().Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == first.Id, cancellationToken);
+            var run = await scope.ServiceProvider.GetRequiredService<TrainingDbContext>().Runs.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.Id == first.Id, cancellationToken);
             if (run is null)
                 yield break;
             yield return new(RunResponse.From(run), "run");
@@ -307,7 +339,9 @@ public static class RunsApi
         CancellationToken cancellationToken)
     {
         if (maxPoints is < 4 or > MaxMaxPoints)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["maxPoints"] = [$"must be between 4 and {MaxMaxPoints}."] });
+            return Results.ValidationProblem(new Dictionary<string,
+                string[]>
+            { ["maxPoints"] = [$"must be between 4 and {MaxMaxPoints}."] });
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         if (!await readable.AnyAsync(r => r.Id == id, cancellationToken))
             return RunNotFound(id);
@@ -320,13 +354,16 @@ public static class RunsApi
         var series = points.GroupBy(p => p.Key).Select(g =>
         {
             var all = g.Select(p => new MetricPointResponse(p.Step, p.Value, p.Timestamp)).ToList();
-            return new MetricSeriesResponse(g.Key, all.Count, SeriesDownsampler.Downsample(all, maxPoints ?? DefaultMaxPoints, p => p.Value));
+            return new MetricSeriesResponse(g.Key, all.Count,
+                SeriesDownsampler.Downsample(all, maxPoints ?? DefaultMaxPoints, p => p.Value));
         }).ToList();
         return Results.Ok(new MetricsResponse(id, series));
     }
 
-    /// <summary>By its owner or an admin: a run not started is cancelled now, a training one at its next step.</summary>
-    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
+    /// <summary>By its owner or an admin: a run not started is cancelled now, a training one at its next
+    /// step.</summary>
+    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db,
+        CancellationToken cancellationToken)
     {
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -340,14 +377,16 @@ public static class RunsApi
         }
         catch (RunStateException ex)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be cancelled.", detail: ex.Message);
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be cancelled.",
+                detail: ex.Message);
         }
         await db.SaveChangesAsync(cancellationToken);
         return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
     }
 
     /// <summary>By its owner or an admin: continues a Failed or Cancelled run from its latest checkpoint.</summary>
-    private static async Task<IResult> ResumeAsync(Guid id, HttpContext http, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
+    private static async Task<IResult> ResumeAsync(Guid id, HttpContext http, TrainingDbContext db, TrainingJob job,
+        CancellationToken cancellationToken)
     {
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -364,7 +403,8 @@ public static class RunsApi
         }
         catch (RunStateException ex)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.", detail: ex.Message);
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
+                detail: ex.Message);
         }
         db.SendViaOutbox(new StartTraining(run.Id), Queues.StartTraining);
         await db.SaveChangesAsync(cancellationToken);
@@ -377,7 +417,8 @@ public static class RunsApi
     /// takes the version along: the registry deletes it when it hears RunDeleted. An alias or a LoRA version resting on
     /// that version refuses both. A training run stops first (202); otherwise 200.
     /// </summary>
-    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db, RunDeletion deletion,
+    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db,
+        RunDeletion deletion,
         ModelRegistry registry, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
@@ -390,8 +431,10 @@ public static class RunsApi
         if (await registry.RefuseDeletionAsync(versions, cancellationToken) is { } adapted)
             return adapted;
         if (versions.Count > 0 && cascade != true)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A model version depends on this run.",
-                detail: $"Run {id} registered {string.Join(", ", versions)}. Delete with ?cascade=true to remove the version as well.",
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "A model version depends on this run.",
+                detail: $"Run {id} registered {string.Join(", ", versions)}. Delete with ?cascade=true to remove the " +
+                $"version as well.",
                 extensions: new Dictionary<string, object?> { ["modelVersions"] = versions });
         var now = await deletion.DeleteOrScheduleAsync(run, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
@@ -402,5 +445,6 @@ public static class RunsApi
     }
 
     private static ProblemHttpResult RunNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.", detail: $"No run has id {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.",
+        detail: $"No run has id {id}.");
 }

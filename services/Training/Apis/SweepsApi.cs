@@ -29,8 +29,8 @@ public static class SweepsApi
     }
 
     /// <summary>
-    /// Checks the whole sweep first (its space, then every run it makes, as POST /api/runs would), then creates the sweep
-    /// and all its runs in one transaction: a sweep is created whole or not at all.
+    /// Checks the whole sweep first (its space, then every run it makes, as POST /api/runs would), then creates the
+    /// sweep and all its runs in one transaction: a sweep is created whole or not at all.
     /// </summary>
     private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation,
         ModelRegistry registry, CancellationToken cancellationToken)
@@ -40,15 +40,24 @@ public static class SweepsApi
             return problem;
         var errors = new ValidationErrors();
         errors.Require(body!.DatasetId is { } d && d != Guid.Empty, "datasetId", "is required.");
-        errors.Require(body.Base is not null, "base", "is required: the run request every run of the sweep starts from (as POST /api/runs takes it).");
-        errors.Require(body.Base?["datasetId"] is null, "base.datasetId", "goes at the top of the sweep request, not in base.");
-        errors.Require(body.Grid is null != (body.Random is null), "grid", "give either \"grid\" (every combination) or \"random\" (maxRuns draws), not both.");
-        errors.Require(body.Objective is null or Sweep.ValidationLoss, "objective", $"must be \"{Sweep.ValidationLoss}\" (lower is better).");
-        errors.Require(body.MaxRuns is null or (>= 1 and <= SweepSpace.MaxRuns), "maxRuns", $"must be between 1 and {SweepSpace.MaxRuns}.");
-        errors.Require(body.Random is null || body.MaxRuns is not null, "maxRuns", "is required for a random search: how many runs to draw.");
+        errors.Require(body.Base is not null, "base",
+            "is required: the run request every run of the sweep starts from (as POST /api/runs takes it).");
+        errors.Require(body.Base?["datasetId"] is null, "base.datasetId",
+            "goes at the top of the sweep request, not in base.");
+        errors.Require(body.Grid is null != (body.Random is null), "grid",
+            "give either \"grid\" (every combination) or \"random\" (maxRuns draws), not both.");
+        errors.Require(body.Objective is null or Sweep.ValidationLoss, "objective",
+            $"must be \"{Sweep.ValidationLoss}\" (lower is better).");
+        errors.Require(body.MaxRuns is null or (>= 1 and <= SweepSpace.MaxRuns), "maxRuns",
+            $"must be between 1 and {SweepSpace.MaxRuns}.");
+        errors.Require(body.Random is null || body.MaxRuns is not null, "maxRuns",
+            "is required for a random search: how many runs to draw.");
         var alias = PromoteAlias(body.RegisterBest, errors);
-        var name = body.Name ?? (body.Base?["name"] is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.String ? n.GetValue<string>() : null);
-        errors.Require(!string.IsNullOrEmpty(name), "name", "is required (here or in base): the runs' name, which their versions are registered under.");
+        var name = body.Name
+            ?? (body.Base?["name"] is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.String
+            ? n.GetValue<string>() : null);
+        errors.Require(!string.IsNullOrEmpty(name), "name",
+            "is required (here or in base): the runs' name, which their versions are registered under.");
         if (!errors.IsValid)
             return Invalid(errors);
 
@@ -59,9 +68,12 @@ public static class SweepsApi
         var maxRuns = body.MaxRuns ?? SweepSpace.MaxRuns;
         var combinations = SweepSpace.GridSize(parameters);
         if (!random && combinations > maxRuns)
-            errors.Add(body.MaxRuns is null ? "grid" : "maxRuns", $"the grid makes {combinations} runs, more than {maxRuns}: narrow the grid, or draw maxRuns of it with \"random\".");
+            errors.Add(body.MaxRuns is null ? "grid" : "maxRuns",
+                $"the grid makes {combinations} runs, more than {maxRuns}: narrow the grid, or draw maxRuns of it " +
+                $"with \"random\".");
         if (random && parameters.All(p => p.Values is not null) && combinations < maxRuns)
-            errors.Add("maxRuns", $"asks for {maxRuns} distinct draws from lists that hold {combinations} combinations.");
+            errors.Add("maxRuns",
+                $"asks for {maxRuns} distinct draws from lists that hold {combinations} combinations.");
         if (!errors.IsValid)
             return Invalid(errors);
         var seed = random ? body.Seed ?? System.Random.Shared.Next() : (int?)null;
@@ -81,13 +93,20 @@ public static class SweepsApi
 
         var space = new JsonObject(parameters.Select(p => KeyValuePair.Create(p.Path, (JsonNode?)(p.Values is { } v
             ? new JsonArray([.. v.Select(x => x.DeepClone())])
-            : new JsonObject { ["min"] = p.Range!.Min, ["max"] = p.Range.Max, ["scale"] = p.Range.Log ? "log" : "linear" }))));
+            : new JsonObject
+            {
+                ["min"] = p.Range!.Min,
+                ["max"] = p.Range.Max,
+                ["scale"] = p.Range.Log ? "log"
+            : "linear"
+            }))));
         var caller = http.Caller();
         var owner = caller.AsOwner();
         var nameField = body.Name is null ? "base.name" : "name";
         if (await registry.RefuseNameAsync(name!, caller, nameField, cancellationToken) is { } taken)
             return taken;
-        var sweep = Sweep.Create(Guid.NewGuid(), name!, body.DatasetId!.Value, spaceField, space.ToJsonString(), seed, prepared.Count,
+        var sweep = Sweep.Create(Guid.NewGuid(), name!, body.DatasetId!.Value, spaceField, space.ToJsonString(), seed,
+            prepared.Count,
             body.Objective ?? Sweep.ValidationLoss, alias, owner);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Sweeps.Add(sweep);
@@ -115,7 +134,8 @@ public static class SweepsApi
             case System.Text.Json.JsonValueKind.True:
                 return Default;
             case System.Text.Json.JsonValueKind.Object when registerBest.AsObject().All(p => p.Key == "alias"):
-                var alias = registerBest["alias"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>()
+                var alias = registerBest["alias"] is JsonValue v
+                && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>()
                     : registerBest["alias"] is null ? Default : null;
                 errors.Require(ModelAliases.IsValid(alias), "registerBest.alias",
                     "must be 1-40 lower-case letters, digits, '_' or '-', starting with a letter, and not 'latest'.");
@@ -127,10 +147,11 @@ public static class SweepsApi
     }
 
     /// <summary>
-    /// A refusal of one of the sweep's runs, said of the sweep: a field a swept parameter set is named in the search space
-    /// ("grid.training.learningRate"), any other in base ("base.model.nHead"); the detail names the run's values.
+    /// A refusal of one of the sweep's runs, said of the sweep: a field a swept parameter set is named in the search
+    /// space ("grid.training.learningRate"), any other in base ("base.model.nHead"); the detail names the run's values.
     /// </summary>
-    private static IResult ForRun(IResult refusal, int index, int count, IReadOnlyDictionary<string, JsonNode> assignment, string spaceField)
+    private static IResult ForRun(IResult refusal, int index, int count, IReadOnlyDictionary<string,
+        JsonNode> assignment, string spaceField)
     {
         var details = refusal switch
         {
@@ -140,23 +161,30 @@ public static class SweepsApi
         };
         if (details is null)
             return refusal;
-        var which = $"Run {index + 1} of {count} ({string.Join(", ", assignment.Select(a => $"{a.Key}={a.Value.ToJsonString()}"))})";
+        var which = $"Run {index + 1} of {count} " +
+            $"({string.Join(", ", assignment.Select(a => $"{a.Key}={a.Value.ToJsonString()}"))})";
         if (details is HttpValidationProblemDetails validation)
         {
             var errors = validation.Errors.ToDictionary(
-                e => assignment.Keys.FirstOrDefault(k => k.Equals(e.Key, StringComparison.OrdinalIgnoreCase)) is { } swept ? $"{spaceField}.{swept}"
+                e => assignment.Keys.FirstOrDefault(k =>
+                k.Equals(e.Key, StringComparison.OrdinalIgnoreCase)) is { } swept ? $"{spaceField}.{swept}"
                     : e.Key == "datasetId" ? e.Key : $"base.{e.Key}",
                 e => e.Value.Select(m => $"{m} ({which})").ToArray());
-            return Results.ValidationProblem(errors, title: "The sweep is invalid.", detail: $"{which} is invalid; nothing was created.");
+            return Results.ValidationProblem(errors, title: "The sweep is invalid.",
+                detail: $"{which} is invalid; nothing was created.");
         }
-        return Results.Problem(statusCode: details.Status, title: details.Title, detail: $"{which}: {details.Detail} Nothing was created.",
+        return Results.Problem(statusCode: details.Status, title: details.Title,
+            detail: $"{which}: {details.Detail} Nothing was created.",
             extensions: details.Extensions);
     }
 
-    private static ValidationProblem Invalid(ValidationErrors errors) => TypedResults.ValidationProblem(errors.ToDictionary(), title: "The sweep is invalid.");
+    private static ValidationProblem Invalid(ValidationErrors errors) =>
+        TypedResults.ValidationProblem(errors.ToDictionary(), title: "The sweep is invalid.");
 
-    /// <summary>Sweeps, newest first, a page at a time; filtered by dataset, state and owner. Without their runs: GET one for those.</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state, string? owner, int? limit,
+    /// <summary>Sweeps, newest first, a page at a time; filtered by dataset, state and owner. Without their runs: GET
+    /// one for those.</summary>
+    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state,
+        string? owner, int? limit,
         string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
@@ -187,15 +215,17 @@ public static class SweepsApi
         var sweep = await readable.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken);
         if (sweep is null)
             return SweepNotFound(id);
-        var runs = await db.LiveRuns.AsNoTracking().Where(r => r.SweepId == id).OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToListAsync(cancellationToken);
+        var runs = await db.LiveRuns.AsNoTracking().Where(r => r.SweepId == id).OrderBy(r => r.CreatedAt).ThenBy(r =>
+            r.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(SweepResponse.From(sweep, runs));
     }
 
     /// <summary>
-    /// By its owner or an admin: every run of the sweep not yet ended is cancelled (queued ones now, training ones at their
-    /// next step; one being evaluated finishes). The sweep ends Cancelled once they all have.
+    /// By its owner or an admin: every run of the sweep not yet ended is cancelled (queued ones now, training ones at
+    /// their next step; one being evaluated finishes). The sweep ends Cancelled once they all have.
     /// </summary>
-    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db,
+        CancellationToken cancellationToken)
     {
         // The sweep's lock, which the monitor ending sweeps takes too: a sweep is not cancelled as it ends.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -213,9 +243,11 @@ public static class SweepsApi
         }
         catch (SweepStateException ex)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The sweep cannot be cancelled.", detail: ex.Message);
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The sweep cannot be cancelled.",
+                detail: ex.Message);
         }
-        var runs = await db.LiveRuns.Where(r => r.SweepId == id).OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToListAsync(cancellationToken);
+        var runs = await db.LiveRuns.Where(r => r.SweepId == id).OrderBy(r => r.CreatedAt).ThenBy(r =>
+            r.Id).ToListAsync(cancellationToken);
         foreach (var run in runs.Where(r => !r.IsFinished && r.State != RunState.Evaluating && !r.CancelRequested))
             run.RequestCancel();
         await db.SaveChangesAsync(cancellationToken);
@@ -224,5 +256,6 @@ public static class SweepsApi
     }
 
     private static ProblemHttpResult SweepNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Sweep not found.", detail: $"No sweep has id {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Sweep not found.",
+        detail: $"No sweep has id {id}.");
 }

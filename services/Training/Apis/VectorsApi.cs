@@ -17,17 +17,22 @@ public static class VectorsApi
     {
         var limits = app.ServiceProvider.GetRequiredService<IOptions<ImportOptions>>().Value;
         var vectors = app.MapGroup("/api/vectors").WithTags("Vectors");
-        vectors.MapPost("/", UploadVectorsAsync).WithMetadata(new RequestSizeLimitAttribute(limits.MaxVectorsBytes + (1 << 20))).DisableAntiforgery();
+        vectors.MapPost("/",
+            UploadVectorsAsync).WithMetadata(new RequestSizeLimitAttribute(limits.MaxVectorsBytes
+            + (1 << 20))).DisableAntiforgery();
         vectors.MapGet("/", ListVectorsAsync);
         vectors.MapGet("/{id:guid}", GetVectorsAsync);
         return app;
     }
 
     private static IResult Invalid(string field, params string[] messages) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages }, title: "The vectors file is invalid.");
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages },
+        title: "The vectors file is invalid.");
 
-    /// <summary>Stores a word2vec/GloVe text file after reading it through once (dimension, word count, and every line checked).</summary>
-    private static async Task<IResult> UploadVectorsAsync(HttpContext http, TrainingDbContext db, ArtifactStore store, IOptions<ImportOptions> options,
+    /// <summary>Stores a word2vec/GloVe text file after reading it through once (dimension, word count, and every line
+    /// checked).</summary>
+    private static async Task<IResult> UploadVectorsAsync(HttpContext http, TrainingDbContext db, ArtifactStore store,
+        IOptions<ImportOptions> options,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxVectorsBytes;
@@ -39,7 +44,8 @@ public static class VectorsApi
             return Invalid("file", "is required: word vectors in word2vec or GloVe text format.");
         if (file.Length > limit)
             return Invalid("file", $"must be at most {limit:N0} bytes.");
-        var name = form["name"].ToString().Trim() is { Length: > 0 } n ? n : Path.GetFileNameWithoutExtension(file.FileName);
+        var name = form["name"].ToString().Trim() is { Length: > 0 } n ? n
+            : Path.GetFileNameWithoutExtension(file.FileName);
         if (name.Length > 128)
             return Invalid("name", "must be at most 128 characters.");
         var id = Guid.NewGuid();
@@ -87,21 +93,27 @@ public static class VectorsApi
     }
 
     /// <summary>Word-vector files, newest first, a page at a time (limit, cursor).</summary>
-    private static async Task<IResult> ListVectorsAsync(TrainingDbContext db, int? limit, string? cursor, CancellationToken cancellationToken)
+    private static async Task<IResult> ListVectorsAsync(TrainingDbContext db, int? limit, string? cursor,
+        CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         return errors.IsValid
-            ? Results.Ok(await db.Vectors.AsNoTracking().NewestFirstPageAsync(take, after, VectorsResponse.From, cancellationToken))
+            ? Results.Ok(await db.Vectors.AsNoTracking().NewestFirstPageAsync(take, after, VectorsResponse.From,
+            cancellationToken))
             : Pages.Invalid(errors);
     }
 
-    private static async Task<IResult> GetVectorsAsync(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>
+    private static async Task<IResult> GetVectorsAsync(Guid id, TrainingDbContext db,
+        CancellationToken cancellationToken) =>
         await db.Vectors.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken) is { } v
             ? Results.Ok(VectorsResponse.From(v))
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Vectors not found.", detail: $"No vectors file {id}.");
+            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Vectors not found.",
+            detail: $"No vectors file {id}.");
 }
 
-public sealed record VectorsResponse(Guid Id, string Name, Owner? Owner, int Dimension, int Words, long Bytes, DateTimeOffset CreatedAt)
+public sealed record VectorsResponse(Guid Id, string Name, Owner? Owner, int Dimension, int Words, long Bytes,
+    DateTimeOffset CreatedAt)
 {
-    public static VectorsResponse From(VectorsFile v) => new(v.Id, v.Name, v.OwnerOf(), v.Dimension, v.Words, v.Bytes, v.CreatedAt);
+    public static VectorsResponse From(VectorsFile v) =>
+        new(v.Id, v.Name, v.OwnerOf(), v.Dimension, v.Words, v.Bytes, v.CreatedAt);
 }

@@ -27,7 +27,8 @@ public sealed class DatasetIngestedFaultConsumer(TrainingDbContext db, ILogger<D
             await db.SaveChangesAsync(context.CancellationToken);
             return;
         }
-        await RunFaults.FailAsync(db, db.Runs.Where(r => r.Id == auto.RunId && r.State == RunState.WaitingForData), reason, logger,
+        await RunFaults.FailAsync(db, db.Runs.Where(r => r.Id == auto.RunId && r.State == RunState.WaitingForData),
+            reason, logger,
             context.CancellationToken);
     }
 }

@@ -23,7 +23,8 @@ public sealed class DatasetTokenizedConsumer(TrainingDbContext db) : IConsumer<D
             dataset.ValidationTokensKey = m.ValidationTokensKey;
             dataset.VocabSize = m.VocabSize;
             if (m.Pairs is { } pairs)
-                (dataset.Format, dataset.SourceTokenizerKey, dataset.SourceVocabSize) = (DatasetFormats.Pairs, pairs.SourceTokenizerKey, pairs.SourceVocabSize);
+                (dataset.Format, dataset.SourceTokenizerKey, dataset.SourceVocabSize) = (DatasetFormats.Pairs,
+                    pairs.SourceTokenizerKey, pairs.SourceVocabSize);
             dataset.ValidationTokens = m.ValidationTokens;
             dataset.ValidationBytes = m.ValidationBytes;
             dataset.UpdatedAt = DateTimeOffset.UtcNow;

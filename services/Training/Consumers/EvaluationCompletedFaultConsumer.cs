@@ -3,8 +3,10 @@ using Training.Data;
 
 namespace Training.Consumers;
 
-/// <summary>The registry gave up registering the evaluated model after its retries: the run fails with the reason instead of staying Evaluating.</summary>
-public sealed class EvaluationCompletedFaultConsumer(TrainingDbContext db, ILogger<EvaluationCompletedFaultConsumer> logger) : RunFaultConsumer<EvaluationCompleted>(db, logger)
+/// <summary>The registry gave up registering the evaluated model after its retries: the run fails with the reason
+/// instead of staying Evaluating.</summary>
+public sealed class EvaluationCompletedFaultConsumer(TrainingDbContext db,
+    ILogger<EvaluationCompletedFaultConsumer> logger) : RunFaultConsumer<EvaluationCompleted>(db, logger)
 {
     protected override string What => "Registering the evaluated model";
 

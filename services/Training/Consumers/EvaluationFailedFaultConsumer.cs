@@ -3,8 +3,10 @@ using Training.Data;
 
 namespace Training.Consumers;
 
-/// <summary>Recording the run's failed evaluation gave up after its retries: the run fails with the reason instead of staying Evaluating.</summary>
-public sealed class EvaluationFailedFaultConsumer(TrainingDbContext db, ILogger<EvaluationFailedFaultConsumer> logger) : RunFaultConsumer<EvaluationFailed>(db, logger)
+/// <summary>Recording the run's failed evaluation gave up after its retries: the run fails with the reason instead of
+/// staying Evaluating.</summary>
+public sealed class EvaluationFailedFaultConsumer(TrainingDbContext db,
+    ILogger<EvaluationFailedFaultConsumer> logger) : RunFaultConsumer<EvaluationFailed>(db, logger)
 {
     protected override string What => "Registering the evaluated model";
 

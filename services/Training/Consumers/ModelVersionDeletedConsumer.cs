@@ -4,7 +4,8 @@ using Training.Data;
 
 namespace Training.Consumers;
 
-/// <summary>The version a run registered was deleted from the registry: the run no longer has one, so it may be deleted without cascade.</summary>
+/// <summary>The version a run registered was deleted from the registry: the run no longer has one, so it may be deleted
+/// without cascade.</summary>
 public sealed class ModelVersionDeletedConsumer(TrainingDbContext db) : IConsumer<ModelVersionDeleted>
 {
     public async Task Consume(ConsumeContext<ModelVersionDeleted> context)

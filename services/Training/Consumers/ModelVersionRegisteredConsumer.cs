@@ -8,7 +8,8 @@ namespace Training.Consumers;
 /// The registry registered the run's model: the run is Completed with that version. A redelivery, a run deleted
 /// meanwhile (the registry drops the version on RunDeleted) and an import (no run) change nothing.
 /// </summary>
-public sealed class ModelVersionRegisteredConsumer(TrainingDbContext db, ILogger<ModelVersionRegisteredConsumer> logger) : IConsumer<ModelVersionRegistered>
+public sealed class ModelVersionRegisteredConsumer(TrainingDbContext db,
+    ILogger<ModelVersionRegisteredConsumer> logger) : IConsumer<ModelVersionRegistered>
 {
     public async Task Consume(ConsumeContext<ModelVersionRegistered> context)
     {

@@ -4,7 +4,8 @@ using Training.Runs;
 
 namespace Training.Consumers;
 
-/// <summary>Removes a deleted run's files again, so a crash between the deletion's commit and the files' removal loses nothing.</summary>
+/// <summary>Removes a deleted run's files again, so a crash between the deletion's commit and the files' removal loses
+/// nothing.</summary>
 public sealed class RunDeletedConsumer(RunDeletion deletion) : IConsumer<RunDeleted>
 {
     public Task Consume(ConsumeContext<RunDeleted> context)

@@ -4,7 +4,8 @@ using Training.Data;
 namespace Training.Consumers;
 
 /// <summary>Starting the run gave up after its retries: it fails with the reason instead of staying Queued.</summary>
-public sealed class StartTrainingFaultConsumer(TrainingDbContext db, ILogger<StartTrainingFaultConsumer> logger) : RunFaultConsumer<StartTraining>(db, logger)
+public sealed class StartTrainingFaultConsumer(TrainingDbContext db,
+    ILogger<StartTrainingFaultConsumer> logger) : RunFaultConsumer<StartTraining>(db, logger)
 {
     protected override string What => "Starting the run";
     protected override string Remedy => "; resume the run to try again";

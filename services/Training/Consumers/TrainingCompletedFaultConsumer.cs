@@ -3,7 +3,8 @@ using Training.Data;
 
 namespace Training.Consumers;
 
-/// <summary>The registry gave up recording a trained run after its retries: the run fails with the reason instead of staying Evaluating.</summary>
+/// <summary>The registry gave up recording a trained run after its retries: the run fails with the reason instead of
+/// staying Evaluating.</summary>
 public sealed class TrainingCompletedFaultConsumer(TrainingDbContext db, ILogger<TrainingCompletedFaultConsumer> logger)
     : RunFaultConsumer<TrainingCompleted>(db, logger)
 {

@@ -36,7 +36,8 @@ public sealed class Run : IOwned, IListed
     public double? EtaSeconds { get; private set; }
     public string? CheckpointKey { get; private set; }
     public string? CheckpointSha256 { get; private set; }
-    /// <summary>Step of the latest resumable training state (runs/{id}/latest.ckpt), written after each evaluation.</summary>
+    /// <summary>Step of the latest resumable training state (runs/{id}/latest.ckpt), written after each
+    /// evaluation.</summary>
     public int? LatestCheckpointStep { get; private set; }
     public string? LatestCheckpointSha256 { get; private set; }
     /// <summary>Step and validation loss of the best training state so far (runs/{id}/best.ckpt).</summary>
@@ -46,7 +47,8 @@ public sealed class Run : IOwned, IListed
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset? StartedAt { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }
-    /// <summary>When training ended and evaluation began (null before, and for runs that never finished training).</summary>
+    /// <summary>When training ended and evaluation began (null before, and for runs that never finished
+    /// training).</summary>
     public DateTimeOffset? TrainedAt { get; private set; }
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? DeletedAt { get; private set; }
@@ -60,13 +62,17 @@ public sealed class Run : IOwned, IListed
     public DateTimeOffset? LeaseExpiresAt { get; private set; }
     /// <summary>What training has cost so far (null before its first attempt ends).</summary>
     public RunCost? Cost { get; private set; }
-    /// <summary>W3C trace context of the request or message that queued the run: its training continues that trace.</summary>
+    /// <summary>W3C trace context of the request or message that queued the run: its training continues that
+    /// trace.</summary>
     public string? TraceParent { get; private set; }
-    /// <summary>How many times a worker died (or stalled) while training the run: leases that expired unrenewed.</summary>
+    /// <summary>How many times a worker died (or stalled) while training the run: leases that expired
+    /// unrenewed.</summary>
     public int Crashes { get; private set; }
-    /// <summary>The tokenizer the run trains with when it is not its dataset's own (a base version's, or a named one).</summary>
+    /// <summary>The tokenizer the run trains with when it is not its dataset's own (a base version's, or a named
+    /// one).</summary>
     public string? TokenizerKey { get; private set; }
-    /// <summary>The version the run starts from ("name/versions/N") and its checkpoint, verified by sha256 before training.</summary>
+    /// <summary>The version the run starts from ("name/versions/N") and its checkpoint, verified by sha256 before
+    /// training.</summary>
     public string? BaseModel { get; private set; }
     public string? BaseCheckpointKey { get; private set; }
     public string? BaseCheckpointSha256 { get; private set; }
@@ -86,7 +92,8 @@ public sealed class Run : IOwned, IListed
     public string? PrecisionReason { get; private set; }
 
     /// <summary>The states a run ends in; a query can ask for them (IsFinished cannot be translated to SQL).</summary>
-    public static readonly RunState[] EndStates = [RunState.Completed, RunState.Failed, RunState.Cancelled, RunState.Deleted];
+    public static readonly RunState[] EndStates = [RunState.Completed, RunState.Failed, RunState.Cancelled,
+        RunState.Deleted];
 
     public bool IsFinished => EndStates.Contains(State);
     public bool IsDeleted => State == RunState.Deleted;
@@ -96,7 +103,8 @@ public sealed class Run : IOwned, IListed
     public string LatestCheckpointKey => $"{PrefixOf(Id)}/latest.ckpt";
     public string BestCheckpointKey => $"{PrefixOf(Id)}/best.ckpt";
 
-    /// <summary>A new run of a spec on a dataset; <see cref="Training.Runs.RunScheduler"/> decides what it does first.</summary>
+    /// <summary>A new run of a spec on a dataset; <see cref="Training.Runs.RunScheduler"/> decides what it does
+    /// first.</summary>
     public static Run Create(Guid id, RunSpec spec, Guid datasetId, Owner? owner, Guid? sweepId = null) => new()
     {
         Id = id,
@@ -121,7 +129,8 @@ public sealed class Run : IOwned, IListed
     {
         if (State != RunState.Queued || StartedAt is not null)
             throw new RunStateException($"Run {Id} has started; what it starts from cannot change.");
-        (BaseModel, BaseCheckpointKey, BaseCheckpointSha256, TokenizerKey) = (baseModel, checkpointKey, checkpointSha256, tokenizerKey);
+        (BaseModel, BaseCheckpointKey, BaseCheckpointSha256, TokenizerKey) = (baseModel, checkpointKey,
+            checkpointSha256, tokenizerKey);
         Lineage = [.. new[] { DatasetId }.Concat(baseLineage).Distinct()];
     }
 
@@ -139,13 +148,15 @@ public sealed class Run : IOwned, IListed
         TraceParent = System.Diagnostics.Activity.Current?.Id ?? TraceParent;
     }
 
-    /// <summary>A Queued run, or a Training run whose worker stopped renewing its lease, may be claimed by a worker.</summary>
+    /// <summary>A Queued run, or a Training run whose worker stopped renewing its lease, may be claimed by a
+    /// worker.</summary>
     public bool IsClaimable(DateTimeOffset now) =>
         State == RunState.Queued || (State == RunState.Training && (LeaseExpiresAt is null || LeaseExpiresAt < now));
 
     /// <summary>
-    /// A worker takes the run for <paramref name="lease"/>, renewable. Taking it from a worker whose lease expired counts
-    /// a crash; at <paramref name="maxCrashes"/> the run fails instead, and false says there is nothing to train.
+    /// A worker takes the run for <paramref name="lease"/>, renewable. Taking it from a worker whose lease expired
+    /// counts a crash; at <paramref name="maxCrashes"/> the run fails instead, and false says there is nothing to
+    /// train.
     /// </summary>
     public bool Claim(string worker, DateTimeOffset now, TimeSpan lease, int maxCrashes)
     {
@@ -156,8 +167,10 @@ public sealed class Run : IOwned, IListed
             Crashes++;
             if (Crashes >= maxCrashes)
             {
-                Fail($"Training crashed {Crashes} times at step {Step}; last error: worker {LeaseOwner} stopped renewing its lease " +
-                     $"(its process died or stalled: out of memory?). Make the model or batch smaller, then resume the run.");
+                Fail($"Training crashed {Crashes} times at step {Step}; last error: worker {LeaseOwner} stopped " +
+                    $"renewing its lease " +
+                     $"(its process died or stalled: out of memory?). Make the model or batch smaller, then resume " +
+                     $"the run.");
                 return false;
             }
         }
@@ -166,10 +179,12 @@ public sealed class Run : IOwned, IListed
         return true;
     }
 
-    /// <summary>An attempt at training ended (finished, cancelled, failed or handed back): its cost is added to the run's.</summary>
+    /// <summary>An attempt at training ended (finished, cancelled, failed or handed back): its cost is added to the
+    /// run's.</summary>
     public void AddCost(RunCost attempt) => Cost = (Cost ?? new RunCost()).Add(attempt);
 
-    /// <summary>The worker stops (it is shutting down) before the run finished: another worker continues it, no crash counted.</summary>
+    /// <summary>The worker stops (it is shutting down) before the run finished: another worker continues it, no crash
+    /// counted.</summary>
     public void Requeue()
     {
         Move(RunState.Queued, from: [RunState.Training]);
@@ -229,7 +244,8 @@ public sealed class Run : IOwned, IListed
         FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
     }
 
-    /// <summary>Replaces the tags and/or the note (null leaves one as it is); allowed in any state but Deleted.</summary>
+    /// <summary>Replaces the tags and/or the note (null leaves one as it is); allowed in any state but
+    /// Deleted.</summary>
     public void Annotate(IReadOnlyList<string>? tags, string? note)
     {
         if (State == RunState.Deleted)
@@ -266,7 +282,8 @@ public sealed class Run : IOwned, IListed
         FinishedAt = UpdatedAt;
     }
 
-    /// <summary>What the trainer reported since the last flush; Step follows it, back to a checkpoint's step when a run resumes.</summary>
+    /// <summary>What the trainer reported since the last flush; Step follows it, back to a checkpoint's step when a run
+    /// resumes.</summary>
     public void RecordProgress(Training.Runs.RunProgressSnapshot snapshot)
     {
         Step = snapshot.Step ?? Step;
@@ -298,7 +315,8 @@ public sealed class Run : IOwned, IListed
         FinishedAt = null;
     }
 
-    /// <summary>A training run must stop before its files go: it is cancelled and deleted when the trainer has stopped.</summary>
+    /// <summary>A training run must stop before its files go: it is cancelled and deleted when the trainer has
+    /// stopped.</summary>
     public void RequestDeletion()
     {
         if (IsDeleted)
@@ -307,7 +325,8 @@ public sealed class Run : IOwned, IListed
         UpdatedAt = DateTimeOffset.UtcNow;
     }
 
-    /// <summary>The registry deleted the version this run registered; false when it is not the run's version (or already forgotten).</summary>
+    /// <summary>The registry deleted the version this run registered; false when it is not the run's version (or
+    /// already forgotten).</summary>
     public bool ForgetVersion(int version)
     {
         if (ModelVersion != version)
@@ -367,7 +386,8 @@ public sealed class KnownDataset
     public int? VocabSize { get; set; }
     /// <summary>"text" or "pairs"; pairs datasets train encoder-decoders only.</summary>
     public string Format { get; set; } = DatasetFormats.Text;
-    /// <summary>Pairs with one tokenizer per side: the source side's (TokenizerKey is then the target side's).</summary>
+    /// <summary>Pairs with one tokenizer per side: the source side's (TokenizerKey is then the target
+    /// side's).</summary>
     public string? SourceTokenizerKey { get; set; }
     public int? SourceVocabSize { get; set; }
     public long? ValidationTokens { get; set; }
@@ -393,19 +413,26 @@ public sealed class KnownEncoding
     public DateTimeOffset UpdatedAt { get; set; }
 
     /// <summary>The row for a dataset and tokenizer, added (tracked) when there is none yet.</summary>
-    public static async Task<KnownEncoding> FindOrAddAsync(Training.Data.TrainingDbContext db, Guid datasetId, string tokenizerKey,
+    public static async Task<KnownEncoding> FindOrAddAsync(Training.Data.TrainingDbContext db, Guid datasetId,
+        string tokenizerKey,
         CancellationToken cancellationToken)
     {
         var encoding = await db.Encodings.FindAsync([datasetId, tokenizerKey], cancellationToken);
         if (encoding is null)
-            db.Encodings.Add(encoding = new KnownEncoding { DatasetId = datasetId, TokenizerKey = tokenizerKey, UpdatedAt = DateTimeOffset.UtcNow });
+            db.Encodings.Add(encoding = new KnownEncoding
+            {
+                DatasetId = datasetId,
+                TokenizerKey = tokenizerKey,
+                UpdatedAt = DateTimeOffset.UtcNow
+            });
         return encoding;
     }
 
     /// <summary>Tokenization announced the encoding: its files, vocabulary and sizes.</summary>
     public void MarkReady(DatasetEncoded m)
     {
-        (Status, FailureReason, VocabSize, TrainTokensKey, ValidationTokensKey) = (EncodingStatus.Ready, null, m.VocabSize, m.TrainTokensKey, m.ValidationTokensKey);
+        (Status, FailureReason, VocabSize, TrainTokensKey, ValidationTokensKey) = (EncodingStatus.Ready, null,
+            m.VocabSize, m.TrainTokensKey, m.ValidationTokensKey);
         (ValidationTokens, ValidationBytes, UpdatedAt) = (m.ValidationTokens, m.ValidationBytes, DateTimeOffset.UtcNow);
     }
 
@@ -418,7 +445,8 @@ public sealed class KnownEncoding
         return true;
     }
 
-    /// <summary>The dataset as a run on this encoding sees it: its own fields, with this tokenizer's files and vocabulary (not tracked).</summary>
+    /// <summary>The dataset as a run on this encoding sees it: its own fields, with this tokenizer's files and
+    /// vocabulary (not tracked).</summary>
     public KnownDataset Apply(KnownDataset dataset) => new()
     {
         Id = dataset.Id,
@@ -438,10 +466,12 @@ public sealed class KnownEncoding
 
 public enum EncodingStatus { Pending, Ready, Failed }
 
-/// <summary>Ingested → Tokenized | Failed, and Deleted from any of them (never left: late events change nothing).</summary>
+/// <summary>Ingested → Tokenized | Failed, and Deleted from any of them (never left: late events change
+/// nothing).</summary>
 public enum DatasetStatus { Ingested, Tokenized, Failed, Deleted }
 
-/// <summary>Word vectors a user uploaded (word2vec or GloVe text), which runs may initialise their embedding from.</summary>
+/// <summary>Word vectors a user uploaded (word2vec or GloVe text), which runs may initialise their embedding
+/// from.</summary>
 public sealed class VectorsFile : IOwned, IListed
 {
     public Guid Id { get; set; }

@@ -4,7 +4,8 @@ using Platform.ServiceDefaults.Security;
 
 namespace Training.Data;
 
-/// <summary>Running until every run of the sweep has ended; then Completed (some run completed), Failed or Cancelled.</summary>
+/// <summary>Running until every run of the sweep has ended; then Completed (some run completed), Failed or
+/// Cancelled.</summary>
 public enum SweepState { Running, Completed, Failed, Cancelled }
 
 /// <summary>A transition the sweep's current state does not allow; the message says why, for a 409.</summary>
@@ -44,7 +45,8 @@ public sealed class Sweep : IOwned, IListed
 
     public bool IsFinished => State != SweepState.Running;
 
-    public static Sweep Create(Guid id, string name, Guid datasetId, string strategy, string space, int? seed, int maxRuns, string objective,
+    public static Sweep Create(Guid id, string name, Guid datasetId, string strategy, string space, int? seed,
+        int maxRuns, string objective,
         string? promoteAlias, Owner? owner) => new()
         {
             Id = id,
@@ -62,7 +64,8 @@ public sealed class Sweep : IOwned, IListed
             UpdatedAt = DateTimeOffset.UtcNow,
         };
 
-    /// <summary>Cancellation of every run not yet ended is asked for; the sweep ends Cancelled when they have.</summary>
+    /// <summary>Cancellation of every run not yet ended is asked for; the sweep ends Cancelled when they
+    /// have.</summary>
     public void RequestCancel()
     {
         if (IsFinished)
@@ -80,15 +83,18 @@ public sealed class Sweep : IOwned, IListed
             throw new SweepStateException($"Run {unfinished.Id} of sweep {Id} is {unfinished.State}.");
         var best = Best(runs.Where(r => r.State == RunState.Completed));
         (BestRunId, BestValue) = (best?.Id, best?.BestValidationLoss);
-        State = CancelRequested ? SweepState.Cancelled : runs.Any(r => r.State == RunState.Completed) ? SweepState.Completed : SweepState.Failed;
+        State = CancelRequested ? SweepState.Cancelled : runs.Any(r => r.State == RunState.Completed)
+            ? SweepState.Completed : SweepState.Failed;
         FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
     }
 
-    /// <summary>The run with the lowest best validation loss (the earliest created on a tie); null when none has one.</summary>
+    /// <summary>The run with the lowest best validation loss (the earliest created on a tie); null when none has
+    /// one.</summary>
     public static Run? Best(IEnumerable<Run> runs) => runs.Where(r => r.BestValidationLoss is not null)
         .OrderBy(r => r.BestValidationLoss).ThenBy(r => r.CreatedAt).ThenBy(r => r.Id).FirstOrDefault();
 
     /// <summary>What the registry is told when the sweep has ended: it moves the alias, if one was asked for.</summary>
-    public SweepCompleted Completed(Run? best) => new(Id, State.ToString(), best?.Id, best?.Name, best?.ModelVersion, BestValue, PromoteAlias,
+    public SweepCompleted Completed(Run? best) =>
+        new(Id, State.ToString(), best?.Id, best?.Name, best?.ModelVersion, BestValue, PromoteAlias,
         OwnerId is { } id ? new Owner(id, OwnerName ?? "") : null, FinishedAt ?? DateTimeOffset.UtcNow);
 }

@@ -17,8 +17,9 @@ public sealed record DependentVersion(string Name, int Version, Owner? Owner, st
 }
 
 /// <summary>
-/// What the rest of the Training service may ask the registry, in process: which version a reference names (a fine-tune's
-/// base), and whether deleting a run's versions must wait for something. Training never reads the registry's tables.
+/// What the rest of the Training service may ask the registry, in process: which version a reference names (a
+/// fine-tune's base), and whether deleting a run's versions must wait for something. Training never reads the
+/// registry's tables.
 /// </summary>
 public sealed class ModelRegistry(RegistryDbContext db)
 {
@@ -59,7 +60,9 @@ public sealed class ModelRegistry(RegistryDbContext db)
                 v.Lineage))];
     }
 
-    /// <summary>A 409 naming the aliases or LoRA versions that depend on any of <paramref name="versions"/>, or null.</summary>
-    public Task<IResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions, CancellationToken cancellationToken) =>
+    /// <summary>A 409 naming the aliases or LoRA versions that depend on any of <paramref name="versions"/>, or
+    /// null.</summary>
+    public Task<IResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions,
+        CancellationToken cancellationToken) =>
         VersionDependents.RefuseDeletionAsync(db, versions, cancellationToken);
 }

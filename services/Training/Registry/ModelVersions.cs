@@ -6,8 +6,10 @@ namespace Training.Registry;
 
 public static class ModelVersions
 {
-    /// <summary>The version a reference names: "name" the latest, "name/versions/N" that one, "name@alias" where the alias points now.</summary>
-    public static async Task<ModelVersion?> FindAsync(RegistryDbContext db, ModelReference reference, CancellationToken cancellationToken)
+    /// <summary>The version a reference names: "name" the latest, "name/versions/N" that one, "name@alias" where the
+    /// alias points now.</summary>
+    public static async Task<ModelVersion?> FindAsync(RegistryDbContext db, ModelReference reference,
+        CancellationToken cancellationToken)
     {
         var number = reference.Version;
         if (reference.Alias is { } alias)

@@ -14,7 +14,8 @@ namespace Training.Registry;
 /// </summary>
 public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
 {
-    /// <summary>Applies <paramref name="record"/> to the run's candidate (made if new), then registers it if it is ready.</summary>
+    /// <summary>Applies <paramref name="record"/> to the run's candidate (made if new), then registers it if it is
+    /// ready.</summary>
     public Task RecordAsync(Guid runId, Action<RegistrationCandidate> record, CancellationToken cancellationToken) =>
         db.ChangeUnderLockAsync(runId, async () =>
         {
@@ -27,8 +28,10 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
                 await ModelNames.ClaimAsync(db, candidate.Name, candidate.OwnerId is { } ownerId
                     ? new Owner(ownerId, candidate.OwnerName ?? "") : null, cancellationToken);
                 await ModelNames.LockVersionsAsync(db, candidate.Name, cancellationToken);
-                var version = Add(candidate.Register(await NextVersionAsync(candidate.Name, cancellationToken), DateTimeOffset.UtcNow));
-                logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name, version.Version, runId);
+                var version = Add(candidate.Register(await NextVersionAsync(candidate.Name, cancellationToken),
+                    DateTimeOffset.UtcNow));
+                logger.LogInformation("Registered model {Name} v{Version} from run {RunId}", version.Name,
+                    version.Version, runId);
             }
             return true;
         }, cancellationToken);
@@ -37,7 +40,8 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
     public async Task<int> NextVersionAsync(string name, CancellationToken cancellationToken) =>
         1 + (await db.ModelVersions.Where(v => v.Name == name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
 
-    /// <summary>Adds a version (a trained run's or an import's), announced as ModelVersionRegistered; the caller saves.</summary>
+    /// <summary>Adds a version (a trained run's or an import's), announced as ModelVersionRegistered; the caller
+    /// saves.</summary>
     public ModelVersion Add(ModelVersion version)
     {
         db.ModelVersions.Add(version);
@@ -65,14 +69,17 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
         }, cancellationToken);
 
     private async Task<RegistrationCandidate> CandidateAsync(Guid runId, CancellationToken cancellationToken) =>
-        await db.Candidates.FindAsync([runId], cancellationToken) ?? db.Candidates.Add(RegistrationCandidate.For(runId)).Entity;
+        await db.Candidates.FindAsync([runId], cancellationToken)
+        ?? db.Candidates.Add(RegistrationCandidate.For(runId)).Entity;
 
-    /// <summary>Removes a version with the aliases that point to it, announced as ModelVersionDeleted; the caller saves.</summary>
+    /// <summary>Removes a version with the aliases that point to it, announced as ModelVersionDeleted; the caller
+    /// saves.</summary>
     public async Task RemoveAsync(ModelVersion version, string reason, CancellationToken cancellationToken)
     {
         db.ModelVersions.Remove(version);
         await AliasBook.RemoveAllToAsync(db, version.Name, version.Version, reason, cancellationToken);
-        db.PublishViaOutbox(new ModelVersionDeleted(version.Name, version.Version, version.RunId, DateTimeOffset.UtcNow));
+        db.PublishViaOutbox(new ModelVersionDeleted(version.Name, version.Version, version.RunId,
+            DateTimeOffset.UtcNow));
         logger.LogInformation("Model {Name} v{Version} deleted ({Reason})", version.Name, version.Version, reason);
     }
 }

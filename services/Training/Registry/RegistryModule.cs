@@ -28,7 +28,8 @@ public static class RegistryModule
     public static void AddRegistryConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<Consumers.TrainingCompletedConsumer>().Endpoint(e => e.Name = "registry-training-completed");
-        bus.AddConsumer<Consumers.EvaluationCompletedConsumer>().Endpoint(e => e.Name = "registry-evaluation-completed");
+        bus.AddConsumer<Consumers.EvaluationCompletedConsumer>().Endpoint(e =>
+            e.Name = "registry-evaluation-completed");
         bus.AddConsumer<Consumers.RunDeletedConsumer>().Endpoint(e => e.Name = "registry-run-deleted");
         bus.AddConsumer<Consumers.SweepCompletedConsumer>().Endpoint(e => e.Name = "registry-sweep-completed");
         bus.AddConsumer<Consumers.DatasetSharingChangedConsumer>().Endpoint(e

@@ -1,6 +1,7 @@
 namespace Training.Runs;
 
-/// <summary>Prices for a run's cost (section "Cost"): what a core-hour and a GPU-hour cost where the platform runs.</summary>
+/// <summary>Prices for a run's cost (section "Cost"): what a core-hour and a GPU-hour cost where the platform
+/// runs.</summary>
 public sealed class CostOptions
 {
     public const string Section = "Cost";

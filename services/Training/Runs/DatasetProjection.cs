@@ -10,13 +10,19 @@ namespace Training.Runs;
 /// </summary>
 public static class DatasetProjection
 {
-    public static async Task UpdateAsync(TrainingDbContext db, Guid datasetId, Func<KnownDataset, Task> apply, CancellationToken cancellationToken)
+    public static async Task UpdateAsync(TrainingDbContext db, Guid datasetId, Func<KnownDataset, Task> apply,
+        CancellationToken cancellationToken)
     {
         await db.ChangeUnderLockAsync(datasetId, async () =>
         {
             var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
             if (dataset is null)
-                db.Datasets.Add(dataset = new KnownDataset { Id = datasetId, Status = DatasetStatus.Ingested, UpdatedAt = DateTimeOffset.UtcNow });
+                db.Datasets.Add(dataset = new KnownDataset
+                {
+                    Id = datasetId,
+                    Status = DatasetStatus.Ingested,
+                    UpdatedAt = DateTimeOffset.UtcNow
+                });
             await apply(dataset);
             return true;
         }, cancellationToken);

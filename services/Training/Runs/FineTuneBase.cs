@@ -9,16 +9,18 @@ using Training.Registry.Data;
 
 namespace Training.Runs;
 
-/// <summary>The version a fine-tune starts from: its registry entry, its model's config, and its LoRA header when it is an adapter.</summary>
+/// <summary>The version a fine-tune starts from: its registry entry, its model's config, and its LoRA header when it is
+/// an adapter.</summary>
 public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeader? Lora)
 {
     public string Reference => $"{Version.Name}/versions/{Version.Version}";
 
     /// <summary>
-    /// The version a reference names ("name": the latest; "name@alias": where the alias points now), with the config read from its checkpoint's header; null when
-    /// there is no such version.
+    /// The version a reference names ("name": the latest; "name@alias": where the alias points now), with the config
+    /// read from its checkpoint's header; null when there is no such version.
     /// </summary>
-    public static async Task<FineTuneBase?> FindAsync(ModelRegistry registry, ArtifactStore store, ModelReference reference, CancellationToken cancellationToken)
+    public static async Task<FineTuneBase?> FindAsync(ModelRegistry registry, ArtifactStore store,
+        ModelReference reference, CancellationToken cancellationToken)
     {
         var version = await registry.FindAsync(reference, cancellationToken);
         if (version is null || !store.Exists(version.CheckpointKey))
@@ -57,10 +59,11 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
     };
 
     /// <summary>
-    /// The fine-tune's model section: the base's, with what the request set on top. Only dropout, and a GPT's blockSize up
-    /// to the base's, may differ; any other field set to something else is an error naming it.
+    /// The fine-tune's model section: the base's, with what the request set on top. Only dropout, and a GPT's blockSize
+    /// up to the base's, may differ; any other field set to something else is an error naming it.
     /// </summary>
-    public (ModelSpec? Model, Dictionary<string, string[]> Errors) Merge(JsonObject? requested, JsonSerializerOptions options)
+    public (ModelSpec? Model, Dictionary<string, string[]> Errors) Merge(JsonObject? requested,
+        JsonSerializerOptions options)
     {
         var baseModel = Model;
         var merged = JsonSerializer.SerializeToNode(baseModel, options)!.AsObject();
@@ -72,13 +75,15 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
                 continue;  // unknown fields are ignored, as for any request
             var changeable = current.Key == "dropout"
                              || (current.Key == "blockSize" && baseModel.Architecture == Architectures.Gpt
-                                 && value?.GetValueKind() == JsonValueKind.Number && value.GetValue<double>() <= baseModel.BlockSize);
+                                 && value?.GetValueKind() == JsonValueKind.Number
+                                 && value.GetValue<double>() <= baseModel.BlockSize);
             if (changeable)
                 merged[current.Key] = value!.DeepClone();
             else if (!JsonNode.DeepEquals(value, current.Value))
                 errors[$"model.{current.Key}"] =
                 [
-                    $"is {current.Value?.ToJsonString() ?? "null"} in {Reference}, which this run starts from: a fine-tune keeps its base's shape " +
+                    $"is {current.Value?.ToJsonString() ?? "null"} in {Reference}, which this run starts from: a " +
+                        $"fine-tune keeps its base's shape " +
                     $"(only dropout{(baseModel.Architecture == Architectures.Gpt ? $", and a blockSize up to {baseModel.BlockSize}," : "")} may change).",
                 ];
         }

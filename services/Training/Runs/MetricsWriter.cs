@@ -25,7 +25,8 @@ public sealed record RunProgressSnapshot
 public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWriter> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
-    private readonly Channel<MetricPoint> _points = Channel.CreateUnbounded<MetricPoint>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<MetricPoint> _points = Channel.CreateUnbounded<MetricPoint>(
+        new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<Guid, RunProgressSnapshot> _progress = new();
     private readonly ConcurrentDictionary<Guid, (CancellationTokenSource Cancel, long LeaseToken)> _tracked = new();
     private readonly SemaphoreSlim _flushGate = new(1, 1);
@@ -33,7 +34,14 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
     public void Record(Guid runId, string key, int step, double value)
     {
         if (double.IsFinite(value))
-            _points.Writer.TryWrite(new MetricPoint { RunId = runId, Key = key, Step = step, Value = value, Timestamp = DateTimeOffset.UtcNow });
+            _points.Writer.TryWrite(new MetricPoint
+            {
+                RunId = runId,
+                Key = key,
+                Step = step,
+                Value = value,
+                Timestamp = DateTimeOffset.UtcNow
+            });
     }
 
     public void UpdateProgress(Guid runId, Func<RunProgressSnapshot, RunProgressSnapshot> update) =>
@@ -43,7 +51,8 @@ public sealed class MetricsWriter(IServiceScopeFactory scopes, ILogger<MetricsWr
     /// A token cancelled when someone asks to cancel the run. Progress is written only while the run still carries
     /// <paramref name="leaseToken"/>: a worker that lost its lease does not overwrite the new holder's progress.
     /// </summary>
-    public CancellationToken Track(Guid runId, long leaseToken) => _tracked.GetOrAdd(runId, _ => (new CancellationTokenSource(), leaseToken)).Cancel.Token;
+    public CancellationToken Track(Guid runId, long leaseToken) =>
+        _tracked.GetOrAdd(runId, _ => (new CancellationTokenSource(), leaseToken)).Cancel.Token;
 
     public void Untrack(Guid runId)
     {

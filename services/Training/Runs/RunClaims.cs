@@ -5,7 +5,8 @@ using Training.Data;
 
 namespace Training.Runs;
 
-/// <summary>A worker's claim on a run: the run, tracked by the claiming DbContext, and the fencing token it holds.</summary>
+/// <summary>A worker's claim on a run: the run, tracked by the claiming DbContext, and the fencing token it
+/// holds.</summary>
 public sealed record RunClaim(Run Run, long LeaseToken);
 
 public static class RunClaims
@@ -15,7 +16,8 @@ public static class RunClaims
     /// workers never take the same one. Null when there is none; a claim that ended the run Failed (crash limit) is
     /// saved and returns a claim of nothing to train, so the worker looks again at once.
     /// </summary>
-    public static async Task<(bool Found, RunClaim? Claim)> ClaimNextAsync(TrainingDbContext db, string worker, TrainingOptions options,
+    public static async Task<(bool Found, RunClaim? Claim)> ClaimNextAsync(TrainingDbContext db, string worker,
+        TrainingOptions options,
         CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -10,18 +10,22 @@ using Training.Registry;
 
 namespace Training.Runs;
 
-/// <summary>A run request that passed every check that needs no lock: what <see cref="RunCreation.AddAsync"/> creates.</summary>
-public sealed record PreparedRun(RunSpec Spec, Guid DatasetId, FineTuneBase? FineTuneBase, string? TokenizerKey, IngestionDataset? Remote);
+/// <summary>A run request that passed every check that needs no lock: what <see cref="RunCreation.AddAsync"/>
+/// creates.</summary>
+public sealed record PreparedRun(RunSpec Spec, Guid DatasetId, FineTuneBase? FineTuneBase, string? TokenizerKey,
+    IngestionDataset? Remote);
 
 /// <summary>
-/// Creating a run, in two halves: <see cref="PrepareAsync"/> checks the request (its spec, what it starts from, whether it
-/// fits) before any transaction, and <see cref="AddAsync"/> adds and schedules it under its dataset's lock, inside the
-/// caller's transaction. POST /api/runs creates one run this way, a sweep all of its runs in one transaction.
+/// Creating a run, in two halves: <see cref="PrepareAsync"/> checks the request (its spec, what it starts from, whether
+/// it fits) before any transaction, and <see cref="AddAsync"/> adds and schedules it under its dataset's lock, inside
+/// the caller's transaction. POST /api/runs creates one run this way, a sweep all of its runs in one transaction.
 /// </summary>
-public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion, RunEstimator estimator, ArtifactStore store, ModelRegistry registry)
+public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion, RunEstimator estimator,
+    ArtifactStore store, ModelRegistry registry)
 {
     /// <summary>The run the JSON body asks for, or the problem (400, 404, 422, 503) that refuses it.</summary>
-    public async Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json, HttpRequest request, CancellationToken cancellationToken)
+    public async Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json, HttpRequest request,
+        CancellationToken cancellationToken)
     {
         var (body, unbound) = JsonBody.Bind<CreateRunRequest>(json, request);
         if (unbound is not null)
@@ -39,11 +43,15 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         string? tokenizerKey = null;
         if (spec.InitFrom is { } init)
         {
-            fineTuneBase = await FineTuneBase.FindAsync(registry, store, ModelReference.Parse(init.Model)!, cancellationToken);
+            fineTuneBase = await FineTuneBase.FindAsync(registry, store, ModelReference.Parse(init.Model)!,
+                cancellationToken);
             if (fineTuneBase is null || !await db.MayReadAsync(caller, fineTuneBase.Version.Lineage, cancellationToken))
                 return (null, Invalid("initFrom.model", $"names no registered version ('{init.Model}')."));
             if (fineTuneBase.Lora is not null && spec.FineTune?.Method == FineTuneMethods.Lora)
-                return (null, Invalid("initFrom.model", $"{fineTuneBase.Reference} is itself a LoRA adapter: start a LoRA fine-tune from its base ({fineTuneBase.Lora.BaseModel}), or fine-tune it fully."));
+                return (null,
+                    Invalid("initFrom.model",
+                    $"{fineTuneBase.Reference} is itself a LoRA adapter: start a LoRA fine-tune from its base " +
+                    $"({fineTuneBase.Lora.BaseModel}), or fine-tune it fully."));
             var (model, conflicts) = fineTuneBase.Merge(json["model"] as JsonObject, JsonBody.Options(request));
             if (model is null)
                 return (null, Results.ValidationProblem(conflicts, title: "The run is invalid."));
@@ -55,18 +63,26 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
                 return (null, Results.ValidationProblem(merged.ToDictionary(), title: "The run is invalid."));
         }
         if (spec.VectorsId is { } vectorsId && !await db.Vectors.AnyAsync(v => v.Id == vectorsId, cancellationToken))
-            return (null, Invalid("vectorsId", $"names no uploaded vectors ({vectorsId}); upload them with POST /api/vectors."));
+            return (null,
+                Invalid("vectorsId", $"names no uploaded vectors ({vectorsId}); upload them with POST /api/vectors."));
         if (spec.VectorsId is not null && spec.Model.Architecture != Architectures.Gpt)
-            return (null, Invalid("vectorsId", "initialises a GPT's embedding; encoder-decoders start from their own initialisation."));
+            return (null,
+                Invalid("vectorsId",
+                "initialises a GPT's embedding; encoder-decoders start from their own initialisation."));
         if (spec.TokenizerId is { } tokenizerId)
         {
-            var named = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.TokenizerId == tokenizerId && x.Status == DatasetStatus.Tokenized, cancellationToken);
+            var named = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(x => x.TokenizerId == tokenizerId
+                && x.Status == DatasetStatus.Tokenized, cancellationToken);
             if (named is null || !await db.MayReadAsync(caller, named.Id, cancellationToken))
                 return (null, Invalid("tokenizerId", $"names no tokenizer of a tokenized dataset ({tokenizerId})."));
             if (named.Format != DatasetFormats.Text)
-                return (null, Invalid("tokenizerId", "names a paired dataset's tokenizer; runs on another tokenizer train GPTs on text."));
+                return (null,
+                    Invalid("tokenizerId",
+                    "names a paired dataset's tokenizer; runs on another tokenizer train GPTs on text."));
             if (tokenizerKey is not null && tokenizerKey != named.TokenizerKey)
-                return (null, Invalid("tokenizerId", $"differs from the tokenizer of {fineTuneBase!.Reference}, which a fine-tune must keep."));
+                return (null,
+                    Invalid("tokenizerId",
+                    $"differs from the tokenizer of {fineTuneBase!.Reference}, which a fine-tune must keep."));
             tokenizerKey = named.TokenizerKey;
         }
 
@@ -88,8 +104,12 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
             }
             catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
             {
-                return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cannot check the dataset.",
-                    detail: $"This service has not heard of dataset {datasetId} yet and the ingestion service did not answer; nothing was created. Try again shortly."));
+                return (null,
+                    Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Cannot check the dataset.",
+                    detail: $"This service has not heard of dataset {datasetId} yet and the ingestion service did " +
+                    $"not " +
+                    $"answer; nothing was created. Try again shortly."));
             }
             if (remote is null)
                 return (null, DatasetNotFound(datasetId));
@@ -100,10 +120,12 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     }
 
     /// <summary>
-    /// Adds the run (tracked, not saved) and queues it, or leaves it waiting for its data; the caller holds a transaction
-    /// and saves. The problem (404, 409, 400) refuses it when its dataset is gone, failed or of the other format.
+    /// Adds the run (tracked, not saved) and queues it, or leaves it waiting for its data; the caller holds a
+    /// transaction and saves. The problem (404, 409, 400) refuses it when its dataset is gone, failed or of the other
+    /// format.
     /// </summary>
-    public async Task<(Run? Run, IResult? Problem)> AddAsync(PreparedRun prepared, Owner? owner, Guid? sweepId, CancellationToken cancellationToken)
+    public async Task<(Run? Run, IResult? Problem)> AddAsync(PreparedRun prepared, Owner? owner, Guid? sweepId,
+        CancellationToken cancellationToken)
     {
         var (spec, datasetId, fineTuneBase, tokenizerKey, remote) = prepared;
         await RunScheduler.LockDatasetAsync(db, datasetId, cancellationToken);
@@ -127,14 +149,21 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         if (DatasetFormats.For(spec.Model.Architecture) != dataset.Format)
             return (null, Results.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which holds {dataset.Format}: " +
+                ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which " +
+                    $"holds {dataset.Format}: " +
                                           $"use \"{(dataset.Format == DatasetFormats.Pairs ? Architectures.EncoderDecoder : Architectures.Gpt)}\"."],
             }, title: "The run is invalid."));
 
-        if (tokenizerKey is not null && dataset.Format == DatasetFormats.Pairs && dataset.Status == DatasetStatus.Tokenized
-            && (tokenizerKey != dataset.TokenizerKey || fineTuneBase?.Version.SourceTokenizerKey != dataset.SourceTokenizerKey))
-            return (null, Invalid("initFrom.model", $"{fineTuneBase?.Reference} was trained on other tokenizers than dataset {datasetId}'s: an encoder-decoder " +
-                                                    "fine-tunes on a paired dataset tokenized with its base's tokenizers (only text datasets are encoded again)."));
+        if (tokenizerKey is not null && dataset.Format == DatasetFormats.Pairs
+            && dataset.Status == DatasetStatus.Tokenized
+            && (tokenizerKey != dataset.TokenizerKey
+            || fineTuneBase?.Version.SourceTokenizerKey != dataset.SourceTokenizerKey))
+            return (null,
+                Invalid("initFrom.model",
+                $"{fineTuneBase?.Reference} was trained on other tokenizers than dataset {datasetId}'s: an " +
+                $"encoder-decoder " +
+                                                    "fine-tunes on a paired dataset tokenized with its base's " +
+                                                    "tokenizers (only text datasets are encoded again)."));
 
         var run = Run.Create(Guid.NewGuid(), spec, datasetId, owner, sweepId);
         if (fineTuneBase is not null)
@@ -148,7 +177,8 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         return (run, null);
     }
 
-    /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it can.</summary>
+    /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it
+    /// can.</summary>
     private async Task<IResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize, CancellationToken cancellationToken)
     {
         var estimate = estimator.Estimate(spec, vocabSize);
@@ -161,8 +191,10 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     }
 
     private static IResult Invalid(string field, string message) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The run is invalid.");
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+        title: "The run is invalid.");
 
     private static IResult DatasetNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.", detail: $"No dataset has id {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
+        detail: $"No dataset has id {id}.");
 }

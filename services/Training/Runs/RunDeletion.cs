@@ -14,7 +14,8 @@ namespace Training.Runs;
 /// </summary>
 public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogger<RunDeletion> logger)
 {
-    /// <summary>Deletes the run now (true), or marks a training run for deletion when it stops (false). Call SaveChanges, then <see cref="RemoveFiles"/>.</summary>
+    /// <summary>Deletes the run now (true), or marks a training run for deletion when it stops (false). Call
+    /// SaveChanges, then <see cref="RemoveFiles"/>.</summary>
     public async Task<bool> DeleteOrScheduleAsync(Run run, CancellationToken cancellationToken)
     {
         if (run.State == RunState.Training)
@@ -33,7 +34,8 @@ public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogg
         db.PublishViaOutbox(new RunDeleted(run.Id, run.DatasetId, run.UpdatedAt));
     }
 
-    /// <summary>Deletes a run whose deletion was asked for while it trained, now that it has stopped: cancelled, then deleted.</summary>
+    /// <summary>Deletes a run whose deletion was asked for while it trained, now that it has stopped: cancelled, then
+    /// deleted.</summary>
     public async Task DeleteStoppedAsync(Run run, CancellationToken cancellationToken)
     {
         if (run.State == RunState.Training)

@@ -7,7 +7,8 @@ using Training.Data;
 
 namespace Training.Runs;
 
-public sealed record MemoryEstimate(long PeakBytes, long WeightsAndOptimizerBytes, long ActivationBytes, long BaselineBytes, long LimitBytes);
+public sealed record MemoryEstimate(long PeakBytes, long WeightsAndOptimizerBytes, long ActivationBytes,
+    long BaselineBytes, long LimitBytes);
 
 /// <summary>
 /// What a run will take, asked before it is accepted. VocabSizeAssumed says the dataset is not tokenized yet and a
@@ -34,7 +35,8 @@ public sealed record RunEstimate(
     public string? Explanation => Fits ? null : RunEstimator.Explain(this);
 }
 
-/// <summary>Estimates runs against this worker's memory (Training:MemoryLimitMiB, else the cgroup's or machine's limit).</summary>
+/// <summary>Estimates runs against this worker's memory (Training:MemoryLimitMiB, else the cgroup's or machine's
+/// limit).</summary>
 public sealed class RunEstimator(IOptions<TrainingOptions> options)
 {
     public const int AssumedVocabSize = 256;
@@ -56,7 +58,8 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         var fits = estimate.PeakMemoryBytes <= limit;
         return new RunEstimate(estimate.Parameters, vocab, vocabSize is null, estimate.TokensPerStep, estimate.Tokens,
             estimate.TrainingFlops,
-            new MemoryEstimate(estimate.PeakMemoryBytes, estimate.WeightsAndOptimizerBytes, estimate.ActivationBytes, estimate.BaselineBytes, limit),
+            new MemoryEstimate(estimate.PeakMemoryBytes, estimate.WeightsAndOptimizerBytes, estimate.ActivationBytes,
+            estimate.BaselineBytes, limit),
             fits, null, null, fits ? [] : Advise(spec, vocab, limit), precision, reason);
     }
 
@@ -110,11 +113,14 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
     /// <summary>
     /// The estimate with its time: FLOPs at the rate this service's workers reached on the recent run closest in size
     /// (parameters, on a log scale). A small model is dominated by per-step overheads, a large one by its matrix
-    /// products, so one rate for all would be wrong by an order of magnitude. No time until a run has recorded its cost.
+    /// products, so one rate for all would be wrong by an order of magnitude. No time until a run has recorded its
+    /// cost.
     /// </summary>
-    public static async Task<RunEstimate> WithMeasuredTimeAsync(RunEstimate estimate, TrainingDbContext db, CancellationToken cancellationToken)
+    public static async Task<RunEstimate> WithMeasuredTimeAsync(RunEstimate estimate, TrainingDbContext db,
+        CancellationToken cancellationToken)
     {
-        var recent = await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.Parameters != null && r.State != RunState.Deleted)
+        var recent = await db.Runs.AsNoTracking().Where(r => r.Cost != null && r.Parameters != null
+            && r.State != RunState.Deleted)
             .OrderByDescending(r => r.UpdatedAt).Take(20).ToListAsync(cancellationToken);
         var closest = recent.Where(r => r.Cost!.WallSeconds > 0 && r.Cost.Flops > 0)
             .MinBy(r => Math.Abs(Math.Log(r.Parameters!.Value) - Math.Log(Math.Max(1, estimate.Parameters))));
@@ -133,8 +139,11 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
 
     /// <summary>"Needs 155.2 GiB of memory; this worker has 23.4 GiB." plus what would make it fit.</summary>
     internal static string Explain(RunEstimate e) =>
-        $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights and AdamW state, " +
-        $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the training worker has " +
+        $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights " +
+        $"and AdamW state, " +
+        $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the " +
+        $"training " +
+        $"worker has " +
         $"{GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
 
     private GptEstimate Raw(RunSpec spec, int vocabSize)
@@ -142,10 +151,13 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         var m = spec.Model;
         var t = spec.Training;
         if (m.Architecture == Architectures.EncoderDecoder)
-            return GptEstimate.For(TrainingJob.EncoderDecoderConfig(spec, vocabSize, vocabSize, new PairSpecialIds(0, 1, 2), new PairSpecialIds(0, 1, 2), shared: true),
-                t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16, options.Value.BaselineMemoryMiB * 1024L * 1024);
+            return GptEstimate.For(TrainingJob.EncoderDecoderConfig(spec, vocabSize, vocabSize,
+                new PairSpecialIds(0, 1, 2), new PairSpecialIds(0, 1, 2), shared: true),
+                t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16,
+                options.Value.BaselineMemoryMiB * 1024L * 1024);
         var config = new GptConfig(vocabSize, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias);
-        return GptEstimate.For(config, t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps, t.Precision == Precisions.Bf16,
+        return GptEstimate.For(config, t.BatchSize, t.GradientAccumulationSteps, t.MaxSteps,
+            t.Precision == Precisions.Bf16,
             t.RecomputeActivations, options.Value.BaselineMemoryMiB * 1024L * 1024);
     }
 
@@ -165,9 +177,17 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         if (t.Precision == Precisions.Fp32 && Fits(spec.WithPrecision(Precisions.Bf16)))
             advice.Add("It fits with training.precision: \"bf16\".");
         for (var batch = t.BatchSize / 2; batch >= 1; batch /= 2)
-            if (Fits(spec with { Training = t with { BatchSize = batch, GradientAccumulationSteps = t.GradientAccumulationSteps * (t.BatchSize / batch) } }))
+            if (Fits(spec with
             {
-                advice.Add($"It fits with training.batchSize: {batch} and gradientAccumulationSteps: {t.GradientAccumulationSteps * (t.BatchSize / batch)} (the same tokens per step).");
+                Training = t with
+                {
+                    BatchSize = batch,
+                    GradientAccumulationSteps = t.GradientAccumulationSteps * (t.BatchSize / batch)
+                }
+            }))
+            {
+                advice.Add($"It fits with training.batchSize: {batch} and gradientAccumulationSteps: " +
+                    $"{t.GradientAccumulationSteps * (t.BatchSize / batch)} (the same tokens per step).");
                 break;
             }
         for (var layers = spec.Model.NLayer - 1; layers >= 1; layers--)
@@ -177,7 +197,8 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
                 break;
             }
         if (advice.Count == 0)
-            advice.Add("Make the model smaller (nLayer, nEmbd) or the batch and block smaller, or give the worker more memory (Training:MemoryLimitMiB).");
+            advice.Add("Make the model smaller (nLayer, nEmbd) or the batch and block smaller, or give the worker " +
+                "more memory (Training:MemoryLimitMiB).");
         return advice;
     }
 

@@ -10,11 +10,13 @@ namespace Training.Runs;
 /// </summary>
 public sealed class RunProgressFeed
 {
-    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Channel<TrainingProgressed>, byte>> _watchers = new();
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Channel<TrainingProgressed>,
+        byte>> _watchers = new();
 
     public Subscription Subscribe(Guid runId)
     {
-        var channel = Channel.CreateBounded<TrainingProgressed>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
+        var channel = Channel.CreateBounded<TrainingProgressed>(
+            new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
         _watchers.GetOrAdd(runId, _ => new())[channel] = 0;
         return new Subscription(this, runId, channel);
     }
@@ -26,7 +28,8 @@ public sealed class RunProgressFeed
                 channel.Writer.TryWrite(progress);
     }
 
-    public sealed class Subscription(RunProgressFeed feed, Guid runId, Channel<TrainingProgressed> channel) : IDisposable
+    public sealed class Subscription(RunProgressFeed feed, Guid runId,
+        Channel<TrainingProgressed> channel) : IDisposable
     {
         public ChannelReader<TrainingProgressed> Reader => channel.Reader;
 
@@ -36,7 +39,8 @@ public sealed class RunProgressFeed
             {
                 channels.TryRemove(channel, out _);
                 if (channels.IsEmpty)
-                    feed._watchers.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Channel<TrainingProgressed>, byte>>(runId, channels));
+                    feed._watchers.TryRemove(new KeyValuePair<Guid, ConcurrentDictionary<Channel<TrainingProgressed>,
+                        byte>>(runId, channels));
             }
             channel.Writer.TryComplete();
         }

@@ -12,7 +12,8 @@ namespace Training.Runs;
 /// at most once per second, and the run's latest and best checkpoints. It runs on the training thread: the
 /// database is written by <see cref="MetricsWriter"/> in the background.
 /// </summary>
-public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus, ArtifactStore store, FaultInjector faults,
+public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus, ArtifactStore store,
+    FaultInjector faults,
     TrainingTelemetry telemetry, ILogger logger, Func<bool> holdsLease)
     : ITrainingObserver
 {
@@ -35,19 +36,32 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
         _unpublished.Add(new MetricSample("lr", r.Step, r.LearningRate));
         metrics.Record(run.Id, "grad_norm", r.Step, r.GradNorm);
         metrics.Record(run.Id, "tokens_per_sec", r.Step, r.TokensPerSecond);
-        metrics.UpdateProgress(run.Id, s => s with { Step = r.Step + 1, TrainLoss = r.Loss, TokensPerSecond = r.TokensPerSecond, EtaSeconds = r.EtaSeconds });
-        logger.LogInformation("run {RunId} step {Step}/{MaxSteps} loss {Loss:F4} lr {Lr:E2} grad-norm {GradNorm:F2} {TokensPerSecond:N0} tokens/s ETA {Eta}",
-            run.Id, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond, TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
+        metrics.UpdateProgress(run.Id, s =>
+            s with
+            {
+                Step = r.Step + 1,
+                TrainLoss = r.Loss,
+                TokensPerSecond = r.TokensPerSecond,
+                EtaSeconds = r.EtaSeconds
+            });
+        logger.LogInformation("run {RunId} step {Step}/{MaxSteps} loss {Loss:F4} lr {Lr:E2} grad-norm {GradNorm:F2} " +
+            "{TokensPerSecond:N0} tokens/s ETA {Eta}",
+            run.Id, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond,
+            TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
 
         var now = DateTimeOffset.UtcNow;
         if (now - _lastPublished >= TimeSpan.FromSeconds(1) || r.Step + 1 >= r.MaxSteps)
         {
             _lastPublished = now;
-            // Live views get every point since the last event; a lost event loses only its share of a live chart (the series are stored).
+            // Live views get every point since the last event; a lost event loses only its share of a live chart (the
+            // series are stored).
             var points = _unpublished;
             _unpublished = [];
-            bus.Publish(new TrainingProgressed(run.Id, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds, now) { Points = points })
-                .ContinueWith(t => logger.LogDebug("Progress event not published: {Message}", t.Exception?.GetBaseException().Message),
+            bus.Publish(new TrainingProgressed(run.Id, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds,
+                now)
+            { Points = points })
+                .ContinueWith(t =>
+                logger.LogDebug("Progress event not published: {Message}", t.Exception?.GetBaseException().Message),
                     TaskContinuationOptions.OnlyOnFaulted);
         }
     }
@@ -59,7 +73,8 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
         _unpublished.Add(new MetricSample("train_loss", r.Step, r.TrainLoss));
         _unpublished.Add(new MetricSample("val_loss", r.Step, r.ValidationLoss));
         metrics.UpdateProgress(run.Id, s => s with { Step = r.Step, ValidationLoss = r.ValidationLoss });
-        logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}", run.Id, r.Step, r.TrainLoss, r.ValidationLoss);
+        logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}",
+            run.Id, r.Step, r.TrainLoss, r.ValidationLoss);
     }
 
     /// <summary>
@@ -74,7 +89,8 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
                               "confirmed (lost to another worker, or the database does not answer)", run.Id, r.Step);
             return;
         }
-        store.WriteAsync(run.LatestCheckpointKey, s => { r.Write(s); return Task.CompletedTask; }).GetAwaiter().GetResult();
+        store.WriteAsync(run.LatestCheckpointKey, s =>
+            { r.Write(s); return Task.CompletedTask; }).GetAwaiter().GetResult();
         var sha = store.Sha256Async(run.LatestCheckpointKey).GetAwaiter().GetResult();
         if (r.IsBest)
             store.WriteAsync(run.BestCheckpointKey, async s =>
@@ -87,6 +103,7 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
             LatestCheckpoint = (r.Step, sha),
             BestCheckpoint = r.IsBest ? (r.Step, sha) : s.BestCheckpoint,
         });
-        logger.LogInformation("run {RunId} checkpoint at step {Step} (sha256 {Sha}){Best}", run.Id, r.Step, sha[..12], r.IsBest ? ", best so far" : "");
+        logger.LogInformation("run {RunId} checkpoint at step {Step} (sha256 {Sha}){Best}", run.Id, r.Step, sha[..12],
+            r.IsBest ? ", best so far" : "");
     }
 }

@@ -17,12 +17,15 @@ public static class RunScheduler
         db.LockAsync(datasetId, cancellationToken);
 
     /// <summary>
-    /// Queues the run when its data is ready, fails it when its data failed, and otherwise leaves it waiting. A run on a
-    /// tokenizer not its dataset's own waits for that encoding too, which is asked of Tokenization once per (dataset, tokenizer).
+    /// Queues the run when its data is ready, fails it when its data failed, and otherwise leaves it waiting. A run on
+    /// a tokenizer not its dataset's own waits for that encoding too, which is asked of Tokenization once per (dataset,
+    /// tokenizer).
     /// </summary>
-    public static async Task ScheduleAsync(TrainingDbContext db, Run run, KnownDataset? dataset, CancellationToken cancellationToken)
+    public static async Task ScheduleAsync(TrainingDbContext db, Run run, KnownDataset? dataset,
+        CancellationToken cancellationToken)
     {
-        if (dataset is { Status: DatasetStatus.Tokenized } && run.TokenizerKey is { } key && key != dataset.TokenizerKey)
+        if (dataset is { Status: DatasetStatus.Tokenized } && run.TokenizerKey is { } key
+            && key != dataset.TokenizerKey)
         {
             var encoding = await db.Encodings.FindAsync([dataset.Id, key], cancellationToken);
             switch (encoding?.Status)
@@ -30,14 +33,21 @@ public static class RunScheduler
                 case EncodingStatus.Ready:
                     break;
                 case EncodingStatus.Failed:
-                    run.Fail($"Dataset {run.DatasetId} could not be encoded with the run's tokenizer: {encoding.FailureReason}");
+                    run.Fail($"Dataset {run.DatasetId} could not be encoded with the run's tokenizer: " +
+                    $"{encoding.FailureReason}");
                     db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
                     return;
                 case EncodingStatus.Pending:
                     run.WaitForData();
                     return;
                 default:
-                    db.Encodings.Add(new KnownEncoding { DatasetId = dataset.Id, TokenizerKey = key, Status = EncodingStatus.Pending, UpdatedAt = DateTimeOffset.UtcNow });
+                    db.Encodings.Add(new KnownEncoding
+                    {
+                        DatasetId = dataset.Id,
+                        TokenizerKey = key,
+                        Status = EncodingStatus.Pending,
+                        UpdatedAt = DateTimeOffset.UtcNow
+                    });
                     db.SendViaOutbox(new EncodeDataset(dataset.Id, key), Queues.EncodeDataset);
                     run.WaitForData();
                     return;
@@ -65,9 +75,11 @@ public static class RunScheduler
     }
 
     /// <summary>Starts (or fails, or sends on to be encoded) every run that was waiting for this dataset.</summary>
-    public static async Task ReleaseWaitingRunsAsync(TrainingDbContext db, KnownDataset dataset, CancellationToken cancellationToken)
+    public static async Task ReleaseWaitingRunsAsync(TrainingDbContext db, KnownDataset dataset,
+        CancellationToken cancellationToken)
     {
-        var waiting = await db.Runs.Where(r => r.DatasetId == dataset.Id && r.State == RunState.WaitingForData).ToListAsync(cancellationToken);
+        var waiting = await db.Runs.Where(r => r.DatasetId == dataset.Id
+            && r.State == RunState.WaitingForData).ToListAsync(cancellationToken);
         foreach (var run in waiting)
             await ScheduleAsync(db, run, dataset, cancellationToken);
     }
@@ -76,11 +88,13 @@ public static class RunScheduler
     /// The dataset as the run trains on it: its own encoding, or the run's tokenizer's once that encoding is Ready;
     /// null while it is not.
     /// </summary>
-    public static async Task<KnownDataset?> TrainingDataAsync(TrainingDbContext db, Run run, KnownDataset dataset, CancellationToken cancellationToken)
+    public static async Task<KnownDataset?> TrainingDataAsync(TrainingDbContext db, Run run, KnownDataset dataset,
+        CancellationToken cancellationToken)
     {
         if (run.TokenizerKey is not { } key || key == dataset.TokenizerKey)
             return dataset;
-        var encoding = await db.Encodings.AsNoTracking().FirstOrDefaultAsync(e => e.DatasetId == dataset.Id && e.TokenizerKey == key, cancellationToken);
+        var encoding = await db.Encodings.AsNoTracking().FirstOrDefaultAsync(e => e.DatasetId == dataset.Id
+            && e.TokenizerKey == key, cancellationToken);
         return encoding is { Status: EncodingStatus.Ready } ? encoding.Apply(dataset) : null;
     }
 }

@@ -11,10 +11,12 @@ using static TorchSharp.torch;
 
 namespace Training.Runs;
 
-public sealed record TrainedModel(string CheckpointKey, string CheckpointSha256, long Parameters, TrainingOutcome Outcome);
+public sealed record TrainedModel(string CheckpointKey, string CheckpointSha256, long Parameters,
+    TrainingOutcome Outcome);
 
 /// <summary>Trains a run's GPT on its dataset's token files and stores the checkpoint.</summary>
-public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> options, MetricsWriter metrics, IBus bus, FaultInjector faults,
+public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> options, MetricsWriter metrics, IBus bus,
+    FaultInjector faults,
     TrainingTelemetry telemetry, ILogger<TrainingJob> logger)
 {
     /// <summary>The step a run would resume from (its latest checkpoint), or null when it starts afresh.</summary>
@@ -38,7 +40,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         var precision = run.Precision ?? throw new InvalidOperationException($"Run {run.Id} has no precision decided.");
         var trainerOptions = TrainerOptionsOf(run);
         if (DatasetFormats.For(run.Spec.Model.Architecture) != dataset.Format)
-            throw new InvalidDataException($"A {run.Spec.Model.Architecture} model does not train on a dataset of {dataset.Format}.");
+            throw new InvalidDataException($"A {run.Spec.Model.Architecture} model does not train on a dataset of " +
+                $"{dataset.Format}.");
 
         try
         {
@@ -49,12 +52,14 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 using var task = OpenTask(run, dataset, device, MixedPrecision.Parse(precision));
                 // A LoRA fine-tune trains its adapters only: those are the run's parameters.
                 var parameters = task.Model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-                logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} trained parameters, {Shape}, on {Device}, {Precision}",
+                logger.LogInformation("run {RunId}: {Architecture}, {Parameters:N0} trained parameters, {Shape}, on " +
+                    "{Device}, {Precision}",
                     run.Id, run.Spec.Model.Architecture, parameters, task.Shape, device.type, precision);
 
                 var observer = new RunProgressObserver(run, metrics, bus, store, faults, telemetry, logger, holdsLease);
                 // A checkpoint left by an earlier attempt (crash, cancel, failure) is continued, not thrown away.
-                await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey) : null;
+                await using var resume = store.Exists(run.LatestCheckpointKey) ? store.OpenRead(run.LatestCheckpointKey)
+                    : null;
                 var outcome = new Trainer(trainerOptions).Train(task, observer, cancellationToken, resume);
                 if (outcome.StartStep > 0)
                     logger.LogInformation("run {RunId} resumed at step {Step}", run.Id, outcome.StartStep);
@@ -63,7 +68,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 {
                     await using var best = store.OpenRead(run.BestCheckpointKey);
                     var header = TrainingCheckpoint.RestoreWeights(best, task.Model, task.Config);
-                    logger.LogInformation("run {RunId} registers its best weights: step {Step}, validation loss {Loss:F4}", run.Id, header.Step,
+                    logger.LogInformation("run {RunId} registers its best weights: step {Step}, validation loss " +
+                        "{Loss:F4}", run.Id, header.Step,
                         header.BestValidationLoss);
                 }
                 // A file of this attempt's own (its lease token): a worker that lost the run never overwrites the file
@@ -73,7 +79,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
                 {
                     // A LoRA version's file holds its adapters and which base they adapt, never the base's weights.
                     if (task.Model is LoraGpt lora)
-                        LoraCheckpoint.Save(lora.Adapter, new LoraHeader(lora.Adapter.Config, lora.Adapter.Base, run.BaseCheckpointKey!,
+                        LoraCheckpoint.Save(lora.Adapter,
+                            new LoraHeader(lora.Adapter.Config, lora.Adapter.Base, run.BaseCheckpointKey!,
                             run.BaseCheckpointSha256!, run.BaseModel!), s);
                     else
                         Checkpoint.Save(task.Model, s);
@@ -85,7 +92,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         }
         finally
         {
-            logger.LogInformation("run {RunId}: freed memory handed back ({How})", run.Id, TorchRuntime.ReleaseFreeMemory());
+            logger.LogInformation("run {RunId}: freed memory handed back ({How})", run.Id,
+                TorchRuntime.ReleaseFreeMemory());
         }
     }
 
@@ -110,12 +118,15 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         TrainerOptions.From(run.Spec.Training, options.Value.LogInterval);
 
     /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>
-    public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize, PairSpecialIds sourceSpecials,
+    public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize,
+        PairSpecialIds sourceSpecials,
         PairSpecialIds targetSpecials, bool shared)
     {
         var m = spec.Model;
-        return new EncoderDecoderConfig(sourceVocabSize, targetVocabSize, m.NEncoderLayer, m.NDecoderLayer, m.NHead, m.NEmbd, m.MaxSourceLength,
-            m.MaxTargetLength, sourceSpecials, targetSpecials, shared && (m.SharedEmbeddings ?? true), m.Dropout, m.Bias);
+        return new EncoderDecoderConfig(sourceVocabSize, targetVocabSize, m.NEncoderLayer, m.NDecoderLayer, m.NHead,
+            m.NEmbd, m.MaxSourceLength,
+            m.MaxTargetLength, sourceSpecials, targetSpecials, shared && (m.SharedEmbeddings ?? true), m.Dropout,
+            m.Bias);
     }
 
     /// <summary>
@@ -132,42 +143,56 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             var trainPath = store.PathOfWithSidecar(dataset.TrainTokensKey!);
             var info = PairFileInfo.Read(trainPath);
             if (m.SharedEmbeddings == true && dataset.SourceTokenizerKey is not null)
-                throw new InvalidDataException("model.sharedEmbeddings needs one tokenizer for both sides; this dataset has one per side.");
-            var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, info.SourceSpecials, info.TargetSpecials,
+                throw new InvalidDataException("model.sharedEmbeddings needs one tokenizer for both sides; this " +
+                    "dataset has one per side.");
+            var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, info.SourceSpecials,
+                info.TargetSpecials,
                 shared: dataset.SourceTokenizerKey is null);
             var model = new EncoderDecoder(config) { ComputeType = compute };
             if (OpenBase(run, verify: !trial) is { } start)
                 using (start)
-                    model.LoadWeightsFrom(start as EncoderDecoder ?? throw new InvalidDataException($"{run.BaseModel} is not an encoder-decoder."));
+                    model.LoadWeightsFrom(start as EncoderDecoder
+                        ?? throw new InvalidDataException($"{run.BaseModel} is not an encoder-decoder."));
             model.to(device);
             var train = PairBatches.FromFile(trainPath, config, device);
-            var validation = PairBatches.FromFile(store.PathOfWithSidecar(dataset.ValidationTokensKey!), config, device);
+            var validation = PairBatches.FromFile(store.PathOfWithSidecar(dataset.ValidationTokensKey!), config,
+                device);
             return new OpenedTask(new EncoderDecoderTraining(model, train, validation, t.LabelSmoothing),
-                $"{config.NEncoderLayer}+{config.NDecoderLayer} layers × {config.NHead} heads × {config.NEmbd}, sources ≤ {config.MaxSourceLength}, " +
-                $"targets ≤ {config.MaxTargetLength}, vocabulary {config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
+                $"{config.NEncoderLayer}+{config.NDecoderLayer} layers × {config.NHead} heads × {config.NEmbd}, " +
+                $"sources ≤ {config.MaxSourceLength}, " +
+                $"targets ≤ {config.MaxTargetLength}, vocabulary " +
+                $"{config.SourceVocabSize}/{config.TargetVocabSize}{(config.SharedEmbeddings ? " shared" : "")}, " +
                 $"{train.Count} train pairs", [model, train, validation]);
         }
         var baseModel = OpenBase(run, verify: !trial);
         LoraGpt? lora = null;
         // A fine-tune keeps its base's activation (an imported GPT-2 computes gelu_new).
-        var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout, m.Bias,
+        var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout,
+            m.Bias,
             (baseModel as Gpt)?.Config.Activation ?? GptConfig.Gelu);
         var gpt = new Gpt(gptConfig) { RecomputeActivations = t.RecomputeActivations, ComputeType = compute };
         if (baseModel is not null)
         {
             using (baseModel)
-                gpt.LoadWeightsFrom(baseModel as Gpt ?? throw new InvalidDataException($"{run.BaseModel} is not a GPT."));
+                gpt.LoadWeightsFrom(baseModel as Gpt
+                    ?? throw new InvalidDataException($"{run.BaseModel} is not a GPT."));
             if (run.Spec.FineTune is { Method: FineTuneMethods.Lora } f)
-                lora = new LoraGpt(gpt, new LoraAdapter(gptConfig, new LoraConfig(f.Rank, f.Alpha, f.Dropout, f.Targets.ToArray())));
+                lora = new LoraGpt(gpt,
+                    new LoraAdapter(gptConfig, new LoraConfig(f.Rank, f.Alpha, f.Dropout, f.Targets.ToArray())));
         }
         else if (run.Spec.VectorsId is { } vectorsId && !trial)
             InitialiseFromVectors(run, gpt, dataset, vectorsId);
         ((nn.Module?)lora ?? gpt).to(device);
-        var tokens = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.TrainTokensKey!), gptConfig.BlockSize, device);
-        var held = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.ValidationTokensKey!), gptConfig.BlockSize, device);
+        var tokens = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.TrainTokensKey!), gptConfig.BlockSize,
+            device);
+        var held = TokenBatches.FromFile(store.PathOfWithSidecar(dataset.ValidationTokensKey!), gptConfig.BlockSize,
+            device);
         return new OpenedTask(new GptTraining(gpt, tokens, held, lora),
-            $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, vocabulary {gptConfig.VocabSize}" +
-            (run.BaseModel is null ? "" : $", from {run.BaseModel} ({(lora is null ? "full" : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters")})"),
+            $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, " +
+            $"vocabulary {gptConfig.VocabSize}" +
+            (run.BaseModel is null ? ""
+            : $", from {run.BaseModel} " +
+            $"({(lora is null ? "full" : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters")})"),
             [(nn.Module?)lora ?? gpt, tokens, held]);
     }
 
@@ -187,8 +212,11 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         var coverage = vectors.InitialiseEmbedding(gpt, tokenizer);
         if (!store.Exists(run.LatestCheckpointKey))
             metrics.Record(run.Id, "vectors_coverage", 0, coverage);
-        logger.LogInformation("run {RunId}: {Covered:P1} of the vocabulary starts from {Words:N0} pre-trained vectors of dimension {Dimension}{Projected}",
-            run.Id, coverage, vectors.Vectors.Count, vectors.Dimension, vectors.Dimension == gpt.Config.NEmbd ? "" : $", projected to {gpt.Config.NEmbd}");
+        logger.LogInformation(
+            "run {RunId}: {Covered:P1} of the vocabulary starts from {Words:N0} pre-trained vectors " +
+            "of dimension {Dimension}{Projected}",
+            run.Id, coverage, vectors.Vectors.Count, vectors.Dimension, vectors.Dimension == gpt.Config.NEmbd ? ""
+            : $", projected to {gpt.Config.NEmbd}");
     }
 
     /// <summary>
@@ -212,7 +240,8 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         public nn.Module Model => task.Model;
         public object Config => task.Config;
         public double TokensPerBatch(int batchSize) => task.TokensPerBatch(batchSize);
-        public Tensor Loss(bool fromValidation, int batchSize, Generator generator) => task.Loss(fromValidation, batchSize, generator);
+        public Tensor Loss(bool fromValidation, int batchSize, Generator generator) =>
+            task.Loss(fromValidation, batchSize, generator);
 
         public void Dispose()
         {

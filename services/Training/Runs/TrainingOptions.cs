@@ -18,16 +18,19 @@ public sealed class TrainingOptions
     /// when its lease expires: its run continues elsewhere (or after a restart) within LeaseSeconds + PollSeconds.
     /// </summary>
     public int LeaseSeconds { get; set; } = 30;
-    /// <summary>How often an idle worker looks for queued runs and expired leases (a StartTraining message wakes it at once).</summary>
+    /// <summary>How often an idle worker looks for queued runs and expired leases (a StartTraining message wakes it at
+    /// once).</summary>
     public int PollSeconds { get; set; } = 5;
     /// <summary>A run whose worker dies this many times ends Failed instead of being taken again.</summary>
     public int MaxCrashes { get; set; } = 3;
     /// <summary>Names this worker in leases and logs; empty: host name and process id.</summary>
     public string WorkerId { get; set; } = "";
 
-    /// <summary>Memory a run may use; 0: the cgroup's limit, or the machine's memory (what .NET reports as available).</summary>
+    /// <summary>Memory a run may use; 0: the cgroup's limit, or the machine's memory (what .NET reports as
+    /// available).</summary>
     public long MemoryLimitMiB { get; set; }
-    /// <summary>The worker's own resident memory before it trains (runtime, LibTorch, web server), added to every estimate.</summary>
+    /// <summary>The worker's own resident memory before it trains (runtime, LibTorch, web server), added to every
+    /// estimate.</summary>
     public long BaselineMemoryMiB { get; set; } = 400;
 
     public TimeSpan Lease => TimeSpan.FromSeconds(Math.Max(3, LeaseSeconds));

@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 
 namespace Training.Runs;
 
-/// <summary>The training worker's trace source and meters: steps, their duration, tokens, throughput and how runs end.</summary>
+/// <summary>The training worker's trace source and meters: steps, their duration, tokens, throughput and how runs
+/// end.</summary>
 public sealed class TrainingTelemetry
 {
     public const string Name = "Platform.Training";
@@ -18,12 +19,16 @@ public sealed class TrainingTelemetry
     public TrainingTelemetry(IMeterFactory meters)
     {
         var meter = meters.Create(Name);
-        _stepDuration = meter.CreateHistogram<double>("platform.training.step.duration", "s", "Wall time of one optimiser step");
+        _stepDuration = meter.CreateHistogram<double>("platform.training.step.duration", "s",
+            "Wall time of one optimiser step");
         _tokens = meter.CreateCounter<long>("platform.training.tokens", "{token}", "Tokens trained on");
-        _runsEnded = meter.CreateCounter<long>("platform.training.runs.ended", "{run}", "Runs this worker stopped training, by outcome");
-        meter.CreateObservableGauge("platform.training.tokens_per_second", () => Volatile.Read(ref _tokensPerSecond), "{token}/s",
+        _runsEnded = meter.CreateCounter<long>("platform.training.runs.ended", "{run}",
+            "Runs this worker stopped training, by outcome");
+        meter.CreateObservableGauge("platform.training.tokens_per_second", () => Volatile.Read(ref _tokensPerSecond),
+            "{token}/s",
             "Throughput of the run being trained (0 when idle)");
-        meter.CreateObservableGauge("platform.training.active_runs", () => Volatile.Read(ref _training), "{run}", "Runs this worker trains now");
+        meter.CreateObservableGauge("platform.training.active_runs", () => Volatile.Read(ref _training), "{run}",
+            "Runs this worker trains now");
     }
 
     public void Steps(int steps, TimeSpan duration, long tokensPerStep, double tokensPerSecond)

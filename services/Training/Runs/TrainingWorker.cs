@@ -11,13 +11,15 @@ using Platform.ServiceDefaults.Reliability;
 namespace Training.Runs;
 
 /// <summary>
-/// Trains one run at a time, for as long as it takes. The worker claims a run in PostgreSQL (<see cref="RunClaims"/>) and
-/// keeps it with a renewed lease (<see cref="LeaseHeartbeat"/>); no RabbitMQ delivery is held open meanwhile, so a run
-/// does not depend on the broker's consumer timeout. StartTraining wakes the worker; an idle worker also looks every
-/// PollSeconds, which is how a run whose worker died is found and continued from its latest checkpoint.
+/// Trains one run at a time, for as long as it takes. The worker claims a run in PostgreSQL (<see cref="RunClaims"/>)
+/// and keeps it with a renewed lease (<see cref="LeaseHeartbeat"/>); no RabbitMQ delivery is held open meanwhile, so a
+/// run does not depend on the broker's consumer timeout. StartTraining wakes the worker; an idle worker also looks
+/// every PollSeconds, which is how a run whose worker died is found and continued from its latest checkpoint.
 /// </summary>
-public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<TrainingOptions> options, IOptions<CostOptions> prices,
-    MetricsWriter metrics, RunEstimator estimator, TrainingTelemetry telemetry, ILogger<TrainingWorker> logger) : BackgroundService
+public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<TrainingOptions> options,
+    IOptions<CostOptions> prices,
+    MetricsWriter metrics, RunEstimator estimator, TrainingTelemetry telemetry,
+    ILogger<TrainingWorker> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
 
@@ -90,7 +92,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
     private async Task UntilDatabaseAnswersAsync(Guid runId, Func<Task> action)
     {
         var giveUp = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(10);
-        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond * 30)))
+        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2,
+            TimeSpan.TicksPerSecond * 30)))
         {
             try
             {
@@ -99,7 +102,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             }
             catch (Exception ex) when (DatabaseExceptionHandler.IsUnavailable(ex) && DateTimeOffset.UtcNow < giveUp)
             {
-                logger.LogWarning("run {RunId}: the database is not answering ({Error}); trying again in {Delay}", runId, ex.GetBaseException().Message, delay);
+                logger.LogWarning("run {RunId}: the database is not answering ({Error}); trying again in {Delay}",
+                    runId, ex.GetBaseException().Message, delay);
                 await Task.Delay(delay);
             }
         }
@@ -116,12 +120,14 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             GpuSeconds = Math.Round(gpuSeconds, 3),
             Tokens = tokens,
             Flops = 6.0 * estimate.Parameters * tokens,
-            Price = Math.Round((decimal)cpu.TotalHours * prices.Value.PricePerCoreHour + (decimal)(gpuSeconds / 3600) * prices.Value.PricePerGpuHour, 6),
+            Price = Math.Round((decimal)cpu.TotalHours * prices.Value.PricePerCoreHour + (decimal)(gpuSeconds / 3600)
+            * prices.Value.PricePerGpuHour, 6),
             Currency = prices.Value.Currency,
         };
     }
 
-    private async Task TrainAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim, CancellationToken stoppingToken)
+    private async Task TrainAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim,
+        CancellationToken stoppingToken)
     {
         var run = claim.Run;
         var job = services.GetRequiredService<TrainingJob>();
@@ -139,7 +145,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         }
         var known = await db.Datasets.FindAsync([run.DatasetId], stoppingToken);
         // The dataset as this run trains on it: its own tokens, or its encoding with the run's tokenizer.
-        var dataset = known?.Status == DatasetStatus.Tokenized ? await RunScheduler.TrainingDataAsync(db, run, known, stoppingToken) : null;
+        var dataset = known?.Status == DatasetStatus.Tokenized
+            ? await RunScheduler.TrainingDataAsync(db, run, known, stoppingToken) : null;
         if (dataset is null)
         {
             await RunScheduler.ScheduleAsync(db, run, known, CancellationToken.None);
@@ -147,7 +154,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             return;
         }
 
-        // Checked again with the real vocabulary: a run that cannot fit fails with the estimate instead of the OOM killer ending the worker.
+        // Checked again with the real vocabulary: a run that cannot fit fails with the estimate instead of the OOM
+        // killer ending the worker.
         var estimate = estimator.Estimate(run.Spec, dataset.VocabSize);
         if (!estimate.Fits)
         {
@@ -174,7 +182,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         }
         catch (DbUpdateConcurrencyException)
         {
-            logger.LogInformation("run {RunId}: cancelled (or taken by another worker) after this worker claimed it; not started", run.Id);
+            logger.LogInformation("run {RunId}: cancelled (or taken by another worker) after this worker claimed it; " +
+                "not started", run.Id);
             return;
         }
         logger.LogInformation("run {RunId} claimed by {Worker} (lease {Token}){From}", run.Id, Id, claim.LeaseToken,
@@ -209,7 +218,9 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             await SettleAsync(db, run);
             if (run.LeaseToken != claim.LeaseToken)
             {
-                logger.LogWarning("run {RunId}: finished training without its lease (another worker holds it); result discarded", run.Id);
+                logger.LogWarning(
+                    "run {RunId}: finished training without its lease (another worker holds it); result " +
+                    "discarded", run.Id);
                 return;
             }
             if (run.DeleteRequested)
@@ -217,20 +228,24 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
                 await deletion.DeleteStoppedAsync(run, CancellationToken.None);
                 return;
             }
-            run.FinishTraining(trained.Parameters, trained.CheckpointKey, trained.CheckpointSha256, trained.Outcome.Steps);
+            run.FinishTraining(trained.Parameters, trained.CheckpointKey, trained.CheckpointSha256,
+                trained.Outcome.Steps);
             outcome = "trained";
             // A run taken over at its last step trains no step: its losses are the ones already recorded.
             var finalLoss = Finite(trained.Outcome.FinalTrainLoss) ?? run.LatestTrainLoss ?? 0;
             var finalValidation = Finite(trained.Outcome.FinalValidationLoss) ?? run.LatestValidationLoss;
             completed = new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
-                dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0, dataset.ValidationTokens ?? 0,
-                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt, run.Spec.Model.Architecture, dataset.SourceTokenizerKey)
+                dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0,
+                dataset.ValidationTokens ?? 0,
+                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt, run.Spec.Model.Architecture,
+                dataset.SourceTokenizerKey)
             {
                 DatasetId = run.DatasetId,
                 Owner = run.OwnerOf(),
                 BaseModel = run.BaseModel,
                 FineTuneMethod = run.BaseModel is null ? null : run.Spec.FineTune?.Method ?? FineTuneMethods.Full,
-                RegisteredValidationLoss = run.Spec.Training.Registration == Registrations.Best ? run.BestValidationLoss : run.LatestValidationLoss,
+                RegisteredValidationLoss = run.Spec.Training.Registration == Registrations.Best ? run.BestValidationLoss
+                : run.LatestValidationLoss,
                 Lineage = run.Lineage ?? [run.DatasetId],
             };
             logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
@@ -242,7 +257,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             outcome = "lease-lost";
             return;
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested && !cancelled.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested
+            && !cancelled.IsCancellationRequested)
         {
             // Shutting down: hand the run back so a worker continues it from its latest checkpoint, no crash counted.
             await SettleAsync(db, run);

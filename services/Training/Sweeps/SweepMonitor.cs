@@ -12,7 +12,8 @@ namespace Training.Sweeps;
 /// monitor looks at the runs, not at each of those events. Every Training instance runs one: the sweep's lock and
 /// its state make the second to look a no-op.
 /// </summary>
-public sealed class SweepMonitor(IServiceScopeFactory scopes, IOptions<SweepOptions> options, ILogger<SweepMonitor> logger) : BackgroundService
+public sealed class SweepMonitor(IServiceScopeFactory scopes, IOptions<SweepOptions> options,
+    ILogger<SweepMonitor> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,7 +26,8 @@ public sealed class SweepMonitor(IServiceScopeFactory scopes, IOptions<SweepOpti
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(ex, "Could not end finished sweeps; trying again in {Interval}", options.Value.PollInterval);
+                logger.LogWarning(ex, "Could not end finished sweeps; trying again in {Interval}",
+                    options.Value.PollInterval);
             }
         } while (await timer.WaitForNextTickAsync(stoppingToken));
     }
@@ -36,7 +38,8 @@ public sealed class SweepMonitor(IServiceScopeFactory scopes, IOptions<SweepOpti
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
         var candidates = await db.Sweeps.AsNoTracking()
-            .Where(s => s.State == SweepState.Running && !db.Runs.Any(r => r.SweepId == s.Id && !Run.EndStates.Contains(r.State)))
+            .Where(s => s.State == SweepState.Running
+            && !db.Runs.Any(r => r.SweepId == s.Id && !Run.EndStates.Contains(r.State)))
             .Select(s => s.Id).ToListAsync(cancellationToken);
         var finished = 0;
         foreach (var id in candidates)

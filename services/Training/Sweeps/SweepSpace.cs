@@ -5,7 +5,8 @@ using Platform.Contracts;
 
 namespace Training.Sweeps;
 
-/// <summary>A swept parameter: its path in a run spec ("training.learningRate"), and a list of values or a numeric range.</summary>
+/// <summary>A swept parameter: its path in a run spec ("training.learningRate"), and a list of values or a numeric
+/// range.</summary>
 public sealed record SweepParameter(string Path, Type ValueType, IReadOnlyList<JsonNode>? Values, SweepRange? Range)
 {
     public bool IsInteger => ValueType == typeof(int);
@@ -29,8 +30,10 @@ public static class SweepSpace
         ["training"] = typeof(TrainingSpec),
     };
 
-    /// <summary>The parameters of <paramref name="space"/>, with each error under "<paramref name="field"/>.path".</summary>
-    public static IReadOnlyList<SweepParameter> Parse(JsonObject space, string field, bool random, ValidationErrors errors)
+    /// <summary>The parameters of <paramref name="space"/>, with each error under "<paramref
+    /// name="field"/>.path".</summary>
+    public static IReadOnlyList<SweepParameter> Parse(JsonObject space, string field, bool random,
+        ValidationErrors errors)
     {
         var parameters = new List<SweepParameter>();
         if (space.Count == 0)
@@ -40,7 +43,9 @@ public static class SweepSpace
             var key = $"{field}.{path}";
             if (Resolve(path) is not var (canonical, type))
             {
-                errors.Add(key, "is not a run parameter: use \"model.<field>\" or \"training.<field>\" with a field of the run's model or training section " +
+                errors.Add(key,
+                    "is not a run parameter: use \"model.<field>\" or \"training.<field>\" with a field of the run's " +
+                    "model or training section " +
                                 "(e.g. \"training.learningRate\", \"model.nLayer\").");
                 continue;
             }
@@ -51,11 +56,13 @@ public static class SweepSpace
             }
             switch (node)
             {
-                case JsonArray values when values.Count is > 0 and <= MaxValues && values.All(v => v is JsonValue && IsOfType(v, type)):
+                case JsonArray values when values.Count is > 0 and <= MaxValues
+                    && values.All(v => v is JsonValue && IsOfType(v, type)):
                     if (values.Select(v => v!.ToJsonString()).Distinct().Count() != values.Count)
                         errors.Add(key, "lists a value twice.");
                     else
-                        parameters.Add(new SweepParameter(canonical, type, [.. values.Select(v => v!.DeepClone())], null));
+                        parameters.Add(new SweepParameter(canonical, type, [.. values.Select(v => v!.DeepClone())],
+                            null));
                     break;
                 case JsonArray:
                     errors.Add(key, $"must be a list of 1 to {MaxValues} {Describe(type)} values.");
@@ -66,7 +73,8 @@ public static class SweepSpace
                     break;
                 default:
                     errors.Add(key, random
-                        ? $"must be a list of values or a range {{\"min\": a, \"max\": b, \"scale\": \"linear\"|\"log\"}}."
+                        ? $"must be a list of values or a range {{\"min\": a, \"max\": b, \"scale\": " +
+                        $"\"linear\"|\"log\"}}."
                         : "must be a list of values (ranges are for random searches).");
                     break;
             }
@@ -74,24 +82,30 @@ public static class SweepSpace
         return parameters;
     }
 
-    /// <summary>How many runs the grid makes (the product of the lists' lengths); long, as a careless grid can be huge.</summary>
+    /// <summary>How many runs the grid makes (the product of the lists' lengths); long, as a careless grid can be
+    /// huge.</summary>
     public static long GridSize(IReadOnlyList<SweepParameter> parameters) =>
-        parameters.Aggregate(1L, (n, p) => p.Values is { } v ? Math.Min(n * v.Count, long.MaxValue / MaxValues) : long.MaxValue / MaxValues);
+        parameters.Aggregate(1L, (n, p) => p.Values is { } v ? Math.Min(n * v.Count, long.MaxValue / MaxValues)
+        : long.MaxValue / MaxValues);
 
     /// <summary>Every combination, the last parameter varying fastest.</summary>
     public static IReadOnlyList<IReadOnlyDictionary<string, JsonNode>> Grid(IReadOnlyList<SweepParameter> parameters)
     {
         IEnumerable<Dictionary<string, JsonNode>> combinations = [new(StringComparer.Ordinal)];
         foreach (var parameter in parameters)
-            combinations = combinations.SelectMany(c => parameter.Values!.Select(v => new Dictionary<string, JsonNode>(c, StringComparer.Ordinal) { [parameter.Path] = v.DeepClone() }));
+            combinations = combinations.SelectMany(c =>
+                parameter.Values!.Select(v => new Dictionary<string,
+                JsonNode>(c, StringComparer.Ordinal)
+                { [parameter.Path] = v.DeepClone() }));
         return [.. combinations];
     }
 
     /// <summary>
-    /// <paramref name="count"/> distinct draws (a list's values equally likely; a range uniform, or uniform in log space),
-    /// the same for the same seed. The caller checks that lists alone hold enough combinations.
+    /// <paramref name="count"/> distinct draws (a list's values equally likely; a range uniform, or uniform in log
+    /// space), the same for the same seed. The caller checks that lists alone hold enough combinations.
     /// </summary>
-    public static IReadOnlyList<IReadOnlyDictionary<string, JsonNode>> Draw(IReadOnlyList<SweepParameter> parameters, int count, int seed)
+    public static IReadOnlyList<IReadOnlyDictionary<string,
+        JsonNode>> Draw(IReadOnlyList<SweepParameter> parameters, int count, int seed)
     {
         var random = new Random(seed);
         var drawn = new List<IReadOnlyDictionary<string, JsonNode>>();
@@ -112,14 +126,16 @@ public static class SweepSpace
         foreach (var (path, value) in assignment)
         {
             var (section, name) = (path[..path.IndexOf('.')], path[(path.IndexOf('.') + 1)..]);
-            var sectionKey = result.Select(p => p.Key).FirstOrDefault(k => k.Equals(section, StringComparison.OrdinalIgnoreCase));
+            var sectionKey = result.Select(p => p.Key).FirstOrDefault(k =>
+                k.Equals(section, StringComparison.OrdinalIgnoreCase));
             if (sectionKey is null || result[sectionKey] is not JsonObject target)
             {
                 if (sectionKey is not null)
                     result.Remove(sectionKey);
                 result[section] = target = new JsonObject();
             }
-            foreach (var existing in target.Select(p => p.Key).Where(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList())
+            foreach (var existing in target.Select(p => p.Key).Where(k =>
+                k.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList())
                 target.Remove(existing);
             target[name] = value.DeepClone();
         }
@@ -150,7 +166,8 @@ public static class SweepSpace
     };
 
     private static string Describe(Type type) =>
-        type == typeof(int) ? "integer" : type == typeof(double) ? "number" : type == typeof(bool) ? "true/false" : "string";
+        type == typeof(int) ? "integer" : type == typeof(double) ? "number" : type == typeof(bool) ? "true/false"
+        : "string";
 
     private static SweepRange? ParseRange(JsonObject range, Type type, string key, ValidationErrors errors)
     {
@@ -159,9 +176,11 @@ public static class SweepSpace
             errors.Add(key, $"is a {Describe(type)} parameter: give a list of values, not a range.");
             return null;
         }
-        double? Number(string name) => range[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
+        double? Number(string name) => range[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            ? v.GetValue<double>() : null;
         var (min, max) = (Number("min"), Number("max"));
-        var scale = range["scale"] is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : range["scale"] is null ? "linear" : null;
+        var scale = range["scale"] is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>()
+            : range["scale"] is null ? "linear" : null;
         var unknown = range.Select(p => p.Key).Where(k => k is not ("min" or "max" or "scale")).ToList();
         var before = errors.Fields.Count;
         if (unknown.Count > 0)
@@ -187,13 +206,17 @@ public static class SweepSpace
             var (lo, hi) = ((int)Math.Ceiling(min), (int)Math.Floor(max));
             if (!log)
                 return JsonValue.Create(random.Next(lo, hi + 1));
-            // Uniform in log space over [lo - 0.5, hi + 0.5) and rounded, so each end is as likely as its neighbours' rounding allows.
-            var x = Math.Exp(Math.Log(Math.Max(lo - 0.5, 0.5)) + random.NextDouble() * (Math.Log(hi + 0.5) - Math.Log(Math.Max(lo - 0.5, 0.5))));
+            // Uniform in log space over [lo - 0.5, hi + 0.5) and rounded, so each end is as likely as its neighbours'
+            // rounding allows.
+            var x = Math.Exp(Math.Log(Math.Max(lo - 0.5, 0.5)) + random.NextDouble()
+                * (Math.Log(hi + 0.5) - Math.Log(Math.Max(lo - 0.5, 0.5))));
             return JsonValue.Create(Math.Clamp((int)Math.Round(x), lo, hi));
         }
-        var value = log ? Math.Exp(Math.Log(min) + random.NextDouble() * (Math.Log(max) - Math.Log(min))) : min + random.NextDouble() * (max - min);
+        var value = log ? Math.Exp(Math.Log(min) + random.NextDouble() * (Math.Log(max) - Math.Log(min))) : min
+            + random.NextDouble() * (max - min);
         // Four significant digits: a run's parameters read as a person would write them; still within [min, max].
-        return JsonValue.Create(Math.Clamp(double.Parse(value.ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+        return JsonValue.Create(Math.Clamp(double.Parse(value.ToString("G4",
+            System.Globalization.CultureInfo.InvariantCulture),
             System.Globalization.CultureInfo.InvariantCulture), min, max));
     }
 }

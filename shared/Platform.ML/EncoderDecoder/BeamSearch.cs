@@ -5,18 +5,21 @@ namespace Platform.ML;
 
 /// <summary>
 /// numBeams hypotheses kept per step. LengthPenalty α scores a finished hypothesis as its summed log-probability
-/// divided by length^α (length counts its tokens and &lt;/s&gt;), so α above 0 favours longer outputs. EarlyStopping stops
-/// as soon as numBeams hypotheses have finished; otherwise search goes on while a running hypothesis could still beat
-/// the worst finished one. NoRepeatNgramSize n forbids any n-gram from appearing twice in a hypothesis.
+/// divided by length^α (length counts its tokens and &lt;/s&gt;), so α above 0 favours longer outputs. EarlyStopping
+/// stops as soon as numBeams hypotheses have finished; otherwise search goes on while a running hypothesis could still
+/// beat the worst finished one. NoRepeatNgramSize n forbids any n-gram from appearing twice in a hypothesis.
 /// </summary>
-public sealed record BeamSearchOptions(int NumBeams, int MaxNewTokens, double LengthPenalty = 1.0, bool EarlyStopping = false, int NoRepeatNgramSize = 0);
+public sealed record BeamSearchOptions(int NumBeams, int MaxNewTokens, double LengthPenalty = 1.0,
+    bool EarlyStopping = false, int NoRepeatNgramSize = 0);
 
-/// <summary>The best hypothesis (without &lt;s&gt; and &lt;/s&gt;), each token's log-probability, its score and whether it ended with &lt;/s&gt;.</summary>
+/// <summary>The best hypothesis (without &lt;s&gt; and &lt;/s&gt;), each token's log-probability, its score and whether
+/// it ended with &lt;/s&gt;.</summary>
 public sealed record BeamResult(int[] Tokens, double[] LogProbabilities, double Score, bool Finished);
 
 public static class BeamSearch
 {
-    public static BeamResult Search(IDecodingSession session, PairSpecialIds specials, BeamSearchOptions options, CancellationToken cancellationToken = default)
+    public static BeamResult Search(IDecodingSession session, PairSpecialIds specials, BeamSearchOptions options,
+        CancellationToken cancellationToken = default)
     {
         if (options.NumBeams < 1)
             throw new ArgumentOutOfRangeException(nameof(options), "numBeams must be at least 1.");
@@ -43,14 +46,16 @@ public static class BeamSearch
                 var banned = Banned(beams[b], options.NoRepeatNgramSize);
                 for (var t = 0; t < vocab; t++)
                     if (t != specials.Pad && t != specials.Bos && (banned is null || !banned.Contains(t)))
-                        candidates.Offer(b, t, scores[b] + logProbabilities[b * vocab + t], logProbabilities[b * vocab + t]);
+                        candidates.Offer(b, t, scores[b] + logProbabilities[b * vocab + t],
+                            logProbabilities[b * vocab + t]);
             }
             var next = new List<(int Beam, int Token, double Score, double LogProbability)>();
             foreach (var c in candidates.Best)
             {
                 if (c.Token == specials.Eos)
                 {
-                    finished.Add((beams[c.Beam].Skip(1).ToArray(), [.. steps[c.Beam]], c.Score / Math.Pow(beams[c.Beam].Count, options.LengthPenalty)));
+                    finished.Add((beams[c.Beam].Skip(1).ToArray(), [.. steps[c.Beam]],
+                        c.Score / Math.Pow(beams[c.Beam].Count, options.LengthPenalty)));
                     continue;
                 }
                 next.Add(c);
@@ -70,13 +75,14 @@ public static class BeamSearch
             return new BeamResult(best.Tokens, best.LogProbabilities, best.Score, true);
         }
         var length = beams[0].Count - 1;
-        return new BeamResult(beams[0].Skip(1).ToArray(), [.. steps[0]], scores[0] / Math.Pow(Math.Max(1, length), options.LengthPenalty), false);
+        return new BeamResult(beams[0].Skip(1).ToArray(), [.. steps[0]],
+            scores[0] / Math.Pow(Math.Max(1, length), options.LengthPenalty), false);
     }
 
     /// <summary>
-    /// Whether search can stop: numBeams hypotheses finished, and (unless early stopping) no running beam could still beat
-    /// the worst of them, judged by its score if it ended now (Hugging Face's default heuristic: exact when α = 0, since
-    /// log-probabilities only fall, and close otherwise).
+    /// Whether search can stop: numBeams hypotheses finished, and (unless early stopping) no running beam could still
+    /// beat the worst of them, judged by its score if it ended now (Hugging Face's default heuristic: exact when α = 0,
+    /// since log-probabilities only fall, and close otherwise).
     /// </summary>
     private static bool Done(List<(int[] Tokens, double[] LogProbabilities, double Score)> finished,
         List<(int Beam, int Token, double Score, double LogProbability)> running, int length,
@@ -110,7 +116,8 @@ public static class BeamSearch
         return banned;
     }
 
-    /// <summary>The k best (beam, token) pairs by score, kept sorted as they are offered; ties keep the earlier offer.</summary>
+    /// <summary>The k best (beam, token) pairs by score, kept sorted as they are offered; ties keep the earlier
+    /// offer.</summary>
     private sealed class TopCandidates(int k)
     {
         private readonly List<(int Beam, int Token, double Score, double LogProbability)> _best = new(k + 1);

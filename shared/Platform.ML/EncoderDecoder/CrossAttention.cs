@@ -40,12 +40,14 @@ public sealed class CrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
         return Attend(x, k, v, sourceMask);
     }
 
-    /// <summary>The same attention written out (inference), with its weights (batch, head, target, source) kept for explanations.</summary>
+    /// <summary>The same attention written out (inference), with its weights (batch, head, target, source) kept for
+    /// explanations.</summary>
     public (Tensor Output, Tensor Weights) ForwardExplained(Tensor x, Tensor memory, Tensor sourceMask)
     {
         long batch = x.shape[0], time = x.shape[1];
         var (k, v) = KeysValues(memory);
-        var weights = Attention.Weights(Attention.Heads(MixedPrecision.Linear(c_q, x, ComputeType), _nHead), k, sourceMask, causal: false);
+        var weights = Attention.Weights(Attention.Heads(MixedPrecision.Linear(c_q, x, ComputeType), _nHead), k,
+            sourceMask, causal: false);
         var y = weights.to(v.dtype).matmul(v);
         return (MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType), weights);
     }
@@ -64,6 +66,7 @@ public sealed class CrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
         if (training && _dropout > 0)
             SeededDropout.SeedDevice(x);
         var y = functional.scaled_dot_product_attention(q, keys, values, sourceMask, p: training ? _dropout : 0.0);
-        return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType));
+        return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd),
+            ComputeType));
     }
 }

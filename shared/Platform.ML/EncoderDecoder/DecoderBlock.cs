@@ -4,7 +4,8 @@ using static TorchSharp.torch.nn;
 
 namespace Platform.ML;
 
-/// <summary>Pre-LayerNorm decoder block: causal self-attention, then attention over the encoder output, then the MLP, each residual.</summary>
+/// <summary>Pre-LayerNorm decoder block: causal self-attention, then attention over the encoder output, then the MLP,
+/// each residual.</summary>
 public sealed class DecoderBlock : Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly LayerNorm ln_1;
@@ -37,7 +38,8 @@ public sealed class DecoderBlock : Module<Tensor, Tensor, Tensor, Tensor>
         return x + mlp.forward(ln_3.forward(x));
     }
 
-    public (Tensor Output, Tensor SelfAttention, Tensor CrossAttention) ForwardExplained(Tensor x, Tensor memory, Tensor sourceMask)
+    public (Tensor Output, Tensor SelfAttention, Tensor CrossAttention) ForwardExplained(Tensor x, Tensor memory,
+        Tensor sourceMask)
     {
         var (attended, self) = attn.ForwardExplained(ln_1.forward(x), null);
         x = x + attended;
@@ -46,10 +48,12 @@ public sealed class DecoderBlock : Module<Tensor, Tensor, Tensor, Tensor>
         return (x + mlp.forward(ln_3.forward(x)), self, cross);
     }
 
-    /// <summary>Keys and values of the encoder output for this block's cross-attention, computed once per input.</summary>
+    /// <summary>Keys and values of the encoder output for this block's cross-attention, computed once per
+    /// input.</summary>
     public (Tensor Keys, Tensor Values) CrossKeysValues(Tensor memory) => cross_attn.KeysValues(memory);
 
-    public Tensor ForwardCached(Tensor x, KvCache cache, int layer, Tensor crossKeys, Tensor crossValues, Tensor sourceMask)
+    public Tensor ForwardCached(Tensor x, KvCache cache, int layer, Tensor crossKeys, Tensor crossValues,
+        Tensor sourceMask)
     {
         x = x + attn.ForwardCached(ln_1.forward(x), cache, layer);
         x = x + cross_attn.Attend(ln_2.forward(x), crossKeys, crossValues, sourceMask);

@@ -11,7 +11,8 @@ public interface IDecodingSession : IDisposable
     /// <summary>Columns of <see cref="NextLogits"/>: the real target vocabulary.</summary>
     int VocabSize { get; }
 
-    /// <summary>Logits (rows, vocabulary) of the next token after each row's tokens; the caller's dispose scope owns them.</summary>
+    /// <summary>Logits (rows, vocabulary) of the next token after each row's tokens; the caller's dispose scope owns
+    /// them.</summary>
     Tensor NextLogits(IReadOnlyList<IReadOnlyList<int>> rows);
 
     /// <summary>Row i becomes the old row rows[i].</summary>
@@ -21,7 +22,8 @@ public interface IDecodingSession : IDisposable
 /// <summary>
 /// Decoding an encoder-decoder model. Cached: the source is encoded once, cross-attention keys and values are
 /// computed once, and each step feeds only each row's newest token through the self-attention cache. Recomputed:
-/// every step runs the whole model on the source and each row's full prefix (the reference the cache is tested against).
+/// every step runs the whole model on the source and each row's full prefix (the reference the cache is tested
+/// against).
 /// </summary>
 public sealed class EncoderDecoderSession : IDecodingSession
 {
@@ -38,7 +40,8 @@ public sealed class EncoderDecoderSession : IDecodingSession
         _device = model.parameters().First().device;
         model.eval();
         using var _ = no_grad();
-        _source = tensor(source.Select(t => (long)t).ToArray(), dtype: ScalarType.Int64, device: _device).unsqueeze(0).DetachFromDisposeScope();
+        _source = tensor(source.Select(t => (long)t).ToArray(), dtype: ScalarType.Int64,
+            device: _device).unsqueeze(0).DetachFromDisposeScope();
         if (useCache)
             _state = model.StartDecoding(_source);
     }
@@ -51,16 +54,19 @@ public sealed class EncoderDecoderSession : IDecodingSession
         if (_state is { } state)
         {
             if (state.Rows != rows.Count)
-                throw new ArgumentException($"The state holds {state.Rows} rows, not {rows.Count}: reorder it first.", nameof(rows));
+                throw new ArgumentException($"The state holds {state.Rows} rows, not {rows.Count}: reorder it first.",
+                    nameof(rows));
             var fresh = state.Cache.Length == 0
                 ? rows.Select(r => r.Select(t => (long)t)).ToArray()
                 : rows.Select(r => new[] { (long)r[^1] }.AsEnumerable()).ToArray();
             var width = fresh[0].Count();
-            var ids = tensor(fresh.SelectMany(r => r).ToArray(), [rows.Count, width], dtype: ScalarType.Int64, device: _device);
+            var ids = tensor(fresh.SelectMany(r => r).ToArray(), [rows.Count, width], dtype: ScalarType.Int64,
+                device: _device);
             return _model.ForwardLast(ids, state);
         }
         var time = rows[0].Count;
-        var input = tensor(rows.SelectMany(r => r.Select(t => (long)t)).ToArray(), [rows.Count, time], dtype: ScalarType.Int64, device: _device);
+        var input = tensor(rows.SelectMany(r => r.Select(t => (long)t)).ToArray(), [rows.Count, time],
+            dtype: ScalarType.Int64, device: _device);
         return _model.forward(_source.expand(rows.Count, -1), input)[.., -1];
     }
 

@@ -50,9 +50,11 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         wpe_source = Embedding(config.MaxSourceLength, config.NEmbd);
         wpe_target = Embedding(config.MaxTargetLength, config.NEmbd);
         drop = new SeededDropout(config.Dropout);
-        encoder = new ModuleList<EncoderBlock>(Enumerable.Range(0, config.NEncoderLayer).Select(_ => new EncoderBlock(config)).ToArray());
+        encoder = new ModuleList<EncoderBlock>(Enumerable.Range(0, config.NEncoderLayer).Select(_ =>
+            new EncoderBlock(config)).ToArray());
         ln_encoder = LayerNorm(config.NEmbd, bias: config.Bias);
-        decoder = new ModuleList<DecoderBlock>(Enumerable.Range(0, config.NDecoderLayer).Select(_ => new DecoderBlock(config)).ToArray());
+        decoder = new ModuleList<DecoderBlock>(Enumerable.Range(0, config.NDecoderLayer).Select(_ =>
+            new DecoderBlock(config)).ToArray());
         ln_f = LayerNorm(config.NEmbd, bias: config.Bias);
         RegisterComponents();
         InitialiseWeights();
@@ -66,7 +68,8 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
     {
         var time = source.shape[1];
         if (time > Config.MaxSourceLength)
-            throw new ArgumentException($"Source of {time} tokens is longer than maxSourceLength {Config.MaxSourceLength}.");
+            throw new ArgumentException($"Source of {time} tokens is longer than maxSourceLength " +
+                $"{Config.MaxSourceLength}.");
         var pos = arange(time, dtype: ScalarType.Int64, device: source.device);
         var x = drop.forward((wte_source ?? wte).forward(source) + wpe_source.forward(pos));
         foreach (var block in encoder)
@@ -77,14 +80,16 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         return ln_encoder.forward(x);
     }
 
-    /// <summary>Logits (batch, target time, target vocabulary) for source ids and decoder inputs (&lt;s&gt; then the target).</summary>
+    /// <summary>Logits (batch, target time, target vocabulary) for source ids and decoder inputs (&lt;s&gt; then the
+    /// target).</summary>
     public override Tensor forward(Tensor source, Tensor decoderInput)
     {
         var mask = SourceMask(source);
         var memory = Encode(source, mask);
         var time = decoderInput.shape[1];
         if (time > Config.MaxTargetLength)
-            throw new ArgumentException($"Decoder input of {time} tokens is longer than maxTargetLength {Config.MaxTargetLength}.");
+            throw new ArgumentException($"Decoder input of {time} tokens is longer than maxTargetLength " +
+                $"{Config.MaxTargetLength}.");
         var pos = arange(time, dtype: ScalarType.Int64, device: decoderInput.device);
         var x = drop.forward(wte.forward(decoderInput) + wpe_target.forward(pos));
         foreach (var block in decoder)
@@ -96,19 +101,23 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>
-    /// One inference pass kept open for explanations: the source token embeddings (a leaf gradients reach), the logits of
-    /// every decoder position, and every layer's encoder self-attention, decoder self-attention and cross-attention weights.
+    /// One inference pass kept open for explanations: the source token embeddings (a leaf gradients reach), the logits
+    /// of every decoder position, and every layer's encoder self-attention, decoder self-attention and cross-attention
+    /// weights.
     /// </summary>
-    public (Tensor Logits, Tensor SourceEmbeddings, Tensor[] Encoder, Tensor[] Decoder, Tensor[] Cross) Explain(Tensor source, Tensor decoderInput)
+    public (Tensor Logits, Tensor SourceEmbeddings, Tensor[] Encoder, Tensor[] Decoder,
+        Tensor[] Cross) Explain(Tensor source, Tensor decoderInput)
     {
         var mask = SourceMask(source);
         var embeddings = (wte_source ?? wte).forward(source).detach().requires_grad_(true);
-        var x = embeddings + wpe_source.forward(arange(source.shape[1], dtype: ScalarType.Int64, device: source.device));
+        var x = embeddings
+            + wpe_source.forward(arange(source.shape[1], dtype: ScalarType.Int64, device: source.device));
         var encoderAttention = new Tensor[encoder.Count];
         for (var layer = 0; layer < encoder.Count; layer++)
             (x, encoderAttention[layer]) = encoder[layer].ForwardExplained(x, mask);
         var memory = ln_encoder.forward(x);
-        var y = wte.forward(decoderInput) + wpe_target.forward(arange(decoderInput.shape[1], dtype: ScalarType.Int64, device: decoderInput.device));
+        var y = wte.forward(decoderInput)
+            + wpe_target.forward(arange(decoderInput.shape[1], dtype: ScalarType.Int64, device: decoderInput.device));
         var (self, cross) = (new Tensor[decoder.Count], new Tensor[decoder.Count]);
         for (var layer = 0; layer < decoder.Count; layer++)
             (y, self[layer], cross[layer]) = decoder[layer].ForwardExplained(y, memory, mask);
@@ -125,10 +134,12 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         var mask = SourceMask(source);
         var memory = Encode(source, mask);
         var cross = decoder.Select(block => block.CrossKeysValues(memory)).ToArray();
-        return new DecoderState(decoder.Count, mask, cross.Select(c => c.Keys).ToArray(), cross.Select(c => c.Values).ToArray());
+        return new DecoderState(decoder.Count, mask, cross.Select(c => c.Keys).ToArray(),
+            cross.Select(c => c.Values).ToArray());
     }
 
-    /// <summary>Logits (batch, target vocabulary) of the position after the given decoder ids, appended to the state's cache.</summary>
+    /// <summary>Logits (batch, target vocabulary) of the position after the given decoder ids, appended to the state's
+    /// cache.</summary>
     public Tensor ForwardLast(Tensor decoderInput, DecoderState state)
     {
         var start = state.Cache.Length;
@@ -138,16 +149,20 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         var pos = arange(start, start + time, dtype: ScalarType.Int64, device: decoderInput.device);
         var x = wte.forward(decoderInput) + wpe_target.forward(pos);
         for (var layer = 0; layer < decoder.Count; layer++)
-            x = decoder[layer].ForwardCached(x, state.Cache, layer, state.CrossKeys[layer], state.CrossValues[layer], state.SourceMask);
+            x = decoder[layer].ForwardCached(x, state.Cache, layer, state.CrossKeys[layer], state.CrossValues[layer],
+                state.SourceMask);
         return Head(ln_f.forward(x[.., ^1..]))[.., -1];
     }
 
     // Tied to the target embedding's real rows: the padding rows are never a prediction.
-    private Tensor Head(Tensor x) => MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.TargetVocabSize), null, _computeType).to(ScalarType.Float32);
+    private Tensor Head(Tensor x) =>
+        MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.TargetVocabSize), null,
+        _computeType).to(ScalarType.Float32);
 
     /// <summary>
     /// Mean cross-entropy over the real (non-padding) label positions, over the real vocabulary. With label smoothing
-    /// ε the target distribution is (1 − ε) on the label plus ε spread evenly over the vocabulary (PyTorch's definition).
+    /// ε the target distribution is (1 − ε) on the label plus ε spread evenly over the vocabulary (PyTorch's
+    /// definition).
     /// </summary>
     public Tensor Loss(Tensor logits, Tensor labels, double labelSmoothing = 0.0)
     {
@@ -156,7 +171,8 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
             ignore_index: Config.TargetSpecials.Pad, label_smoothing: labelSmoothing);
     }
 
-    /// <summary>Copies another encoder-decoder's weights into this one (a fine-tune starts from them); every shape must agree.</summary>
+    /// <summary>Copies another encoder-decoder's weights into this one (a fine-tune starts from them); every shape must
+    /// agree.</summary>
     public void LoadWeightsFrom(EncoderDecoder source)
     {
         if (Config with { Dropout = 0 } != source.Config with { Dropout = 0 })
@@ -176,7 +192,8 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
             switch (module)
             {
                 case Linear linear:
-                    var layers = name.StartsWith("encoder", StringComparison.Ordinal) ? Config.NEncoderLayer : Config.NDecoderLayer;
+                    var layers = name.StartsWith("encoder", StringComparison.Ordinal) ? Config.NEncoderLayer
+                    : Config.NDecoderLayer;
                     var std = name.EndsWith("c_proj", StringComparison.Ordinal) ? 0.02 / Math.Sqrt(2.0 * layers) : 0.02;
                     init.normal_(linear.weight!, 0.0, std);
                     if (linear.bias is not null)

@@ -28,7 +28,8 @@ public sealed record EncoderDecoderConfig(
     public int PaddedTargetVocabSize => Padded(TargetVocabSize);
     public int HeadSize => NEmbd / NHead;
 
-    /// <summary>Parameters, counting a shared embedding once: per encoder layer 12·C² (attention 4·C², MLP 8·C²), per decoder layer 16·C² (cross-attention adds 4·C²), biases and LayerNorms, the embeddings.</summary>
+    /// <summary>Parameters, counting a shared embedding once: per encoder layer 12·C² (attention 4·C², MLP 8·C²), per
+    /// decoder layer 16·C² (cross-attention adds 4·C²), biases and LayerNorms, the embeddings.</summary>
     public long Parameters
     {
         get

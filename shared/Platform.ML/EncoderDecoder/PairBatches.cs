@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-/// <summary>One batch of pairs, padded to its own longest source and target: source ids with &lt;/s&gt;, decoder input &lt;s&gt; + target, labels target + &lt;/s&gt;.</summary>
+/// <summary>One batch of pairs, padded to its own longest source and target: source ids with &lt;/s&gt;, decoder input
+/// &lt;s&gt; + target, labels target + &lt;/s&gt;.</summary>
 public sealed record PairBatch(Tensor Source, Tensor DecoderInput, Tensor Labels);
 
 /// <summary>
@@ -28,11 +29,13 @@ public sealed class PairBatches : IDisposable
         MeanTokensPerPair = Enumerable.Range(0, pairs.Count).Average(i => (double)SourceLength(i) + TargetLength(i));
     }
 
-    public static PairBatches FromFile(string path, EncoderDecoderConfig config, Device device) => new(PairFile.Open(path), config, device);
+    public static PairBatches FromFile(string path, EncoderDecoderConfig config, Device device) =>
+        new(PairFile.Open(path), config, device);
 
     public int Count => _pairs.Count;
 
-    /// <summary>Source and decoder positions per pair, after cutting and with their special tokens, on average.</summary>
+    /// <summary>Source and decoder positions per pair, after cutting and with their special tokens, on
+    /// average.</summary>
     public double MeanTokensPerPair { get; }
 
     private int SourceLength(int i) => Math.Min(_pairs.SourceLength(i) + 1, _config.MaxSourceLength);

@@ -2,13 +2,14 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-public sealed record PairFigures(double Loss, double Top1Accuracy, double Top5Accuracy, TokenClassificationFigures Classes, long TokensEvaluated,
+public sealed record PairFigures(double Loss, double Top1Accuracy, double Top5Accuracy,
+    TokenClassificationFigures Classes, long TokensEvaluated,
     int PairsEvaluated);
 
 /// <summary>
-/// Scores an encoder-decoder on held-out pairs (in file order, deterministic): teacher-forced cross-entropy, top-1/top-5
-/// and the token-class figures over every real target position (its &lt;/s&gt; included), and decodes sources for the
-/// sequence metrics.
+/// Scores an encoder-decoder on held-out pairs (in file order, deterministic): teacher-forced cross-entropy,
+/// top-1/top-5 and the token-class figures over every real target position (its &lt;/s&gt; included), and decodes
+/// sources for the sequence metrics.
 /// </summary>
 public static class PairEvaluator
 {
@@ -38,11 +39,13 @@ public static class PairEvaluator
             tokens += targets.shape[0];
             classes.Add(flat, targets);
         }
-        return new PairFigures(lossSum / tokens, (double)top1 / tokens, (double)top5 / tokens, classes.Figures(), tokens, count);
+        return new PairFigures(lossSum / tokens, (double)top1 / tokens, (double)top5 / tokens, classes.Figures(),
+            tokens, count);
     }
 
     /// <summary>Beam-search outputs (target ids, no special tokens) for the first maxPairs sources.</summary>
-    public static List<int[]> Decode(EncoderDecoder model, PairBatches pairs, BeamSearchOptions options, int maxPairs, CancellationToken cancellationToken = default)
+    public static List<int[]> Decode(EncoderDecoder model, PairBatches pairs, BeamSearchOptions options, int maxPairs,
+        CancellationToken cancellationToken = default)
     {
         var outputs = new List<int[]>();
         var eos = model.Config.SourceSpecials.Eos;

@@ -36,22 +36,27 @@ public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
         var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
         if (training && _dropout > 0)
             SeededDropout.SeedDevice(x);
-        var y = functional.scaled_dot_product_attention(Attention.Heads(qkv[0], _nHead), Attention.Heads(qkv[1], _nHead),
+        var y = functional.scaled_dot_product_attention(Attention.Heads(qkv[0], _nHead),
+            Attention.Heads(qkv[1], _nHead),
             Attention.Heads(qkv[2], _nHead), keyMask, p: training ? _dropout : 0.0, is_casual: _causal);
-        return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType));
+        return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd),
+            ComputeType));
     }
 
-    /// <summary>The same attention written out (inference), with its weights (batch, head, query, key) kept for explanations.</summary>
+    /// <summary>The same attention written out (inference), with its weights (batch, head, query, key) kept for
+    /// explanations.</summary>
     public (Tensor Output, Tensor Weights) ForwardExplained(Tensor x, Tensor? keyMask)
     {
         long batch = x.shape[0], time = x.shape[1];
         var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
-        var weights = Attention.Weights(Attention.Heads(qkv[0], _nHead), Attention.Heads(qkv[1], _nHead), keyMask, _causal);
+        var weights = Attention.Weights(Attention.Heads(qkv[0], _nHead), Attention.Heads(qkv[1], _nHead), keyMask,
+            _causal);
         var y = weights.to(qkv[2].dtype).matmul(Attention.Heads(qkv[2], _nHead));
         return (MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType), weights);
     }
 
-    /// <summary>The decoder's attention for positions appended to its cache (see <see cref="CausalSelfAttention.ForwardCached"/>).</summary>
+    /// <summary>The decoder's attention for positions appended to its cache (see <see
+    /// cref="CausalSelfAttention.ForwardCached"/>).</summary>
     public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
     {
         long batch = x.shape[0], time = x.shape[1];
@@ -65,7 +70,8 @@ public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
 internal static class Attention
 {
     /// <summary>(batch, time, C) → (batch, heads, time, C / heads).</summary>
-    public static Tensor Heads(Tensor t, int heads) => t.view(t.shape[0], t.shape[1], heads, t.shape[2] / heads).transpose(1, 2);
+    public static Tensor Heads(Tensor t, int heads) =>
+        t.view(t.shape[0], t.shape[1], heads, t.shape[2] / heads).transpose(1, 2);
 
     /// <summary>
     /// softmax(q·kᵀ/√d) in fp32, with keys outside <paramref name="keyMask"/> (true where real) and, when causal, later
@@ -77,10 +83,12 @@ internal static class Attention
         if (keyMask is not null)
             scores = scores.masked_fill(keyMask.logical_not(), double.NegativeInfinity);
         if (causal)
-            scores = scores.masked_fill(ones(q.shape[2], k.shape[2], dtype: ScalarType.Bool, device: q.device).triu(1), double.NegativeInfinity);
+            scores = scores.masked_fill(ones(q.shape[2], k.shape[2], dtype: ScalarType.Bool, device: q.device).triu(1),
+                double.NegativeInfinity);
         return functional.softmax(scores, -1);
     }
 
     /// <summary>(batch, heads, time, head size) → (batch, time, C).</summary>
-    public static Tensor Merge(Tensor y, long batch, long time, int nEmbd) => y.transpose(1, 2).contiguous().view(batch, time, nEmbd);
+    public static Tensor Merge(Tensor y, long batch, long time, int nEmbd) =>
+        y.transpose(1, 2).contiguous().view(batch, time, nEmbd);
 }

@@ -9,7 +9,8 @@ namespace Platform.ML;
 /// </summary>
 public static class Seq2SeqGeneration
 {
-    public static IEnumerable<SampledToken> Stream(IDecodingSession session, PairSpecialIds specials, SamplingOptions options,
+    public static IEnumerable<SampledToken> Stream(IDecodingSession session, PairSpecialIds specials,
+        SamplingOptions options,
         CancellationToken cancellationToken = default)
     {
         var generator = new Generator((ulong)options.Seed, CPU);

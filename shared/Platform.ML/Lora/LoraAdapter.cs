@@ -39,7 +39,8 @@ public sealed class LoraPair : Module
 /// </summary>
 public sealed class LoraAdapter : Module
 {
-    /// <summary>Projections a block can adapt, by the target that selects them, with (in, out) as multiples of nEmbd.</summary>
+    /// <summary>Projections a block can adapt, by the target that selects them, with (in, out) as multiples of
+    /// nEmbd.</summary>
     public static readonly IReadOnlyList<(string Name, string Target, int In, int Out)> Projections =
     [
         ("attn.c_attn", LoraTargets.Attention, 1, 3),
@@ -70,7 +71,8 @@ public sealed class LoraAdapter : Module
         RegisterComponents();
     }
 
-    /// <summary>The scaled low-rank term to add to projection <paramref name="projection"/> of block <paramref name="layer"/>, or null when it is not adapted.</summary>
+    /// <summary>The scaled low-rank term to add to projection <paramref name="projection"/> of block <paramref
+    /// name="layer"/>, or null when it is not adapted.</summary>
     public Tensor? Delta(int layer, string projection, Tensor x, ScalarType? compute)
     {
         if (!_index.TryGetValue((layer, projection), out var i))
@@ -79,7 +81,8 @@ public sealed class LoraAdapter : Module
         return pairs[i].Delta(input, compute).mul(Config.Scale);
     }
 
-    /// <summary>Adds every scaled B·A to the base's weights: the merged GPT computes what base + adapter computes.</summary>
+    /// <summary>Adds every scaled B·A to the base's weights: the merged GPT computes what base + adapter
+    /// computes.</summary>
     public void MergeInto(Gpt model)
     {
         using var _ = no_grad();

@@ -9,9 +9,11 @@ namespace Platform.ML;
 /// What a LoRA version's file says of itself: its adapter's shape, the base's config, and which checkpoint (by artifact
 /// key and sha256) it adapts, so the base is found and verified before the adapter is applied.
 /// </summary>
-public sealed record LoraHeader(LoraConfig Lora, GptConfig Base, string BaseCheckpointKey, string BaseCheckpointSha256, string BaseModel);
+public sealed record LoraHeader(LoraConfig Lora, GptConfig Base, string BaseCheckpointKey, string BaseCheckpointSha256,
+    string BaseModel);
 
-/// <summary>A LoRA version's file: a magic tag, the header as JSON, then the adapter's weights only (never the base's).</summary>
+/// <summary>A LoRA version's file: a magic tag, the header as JSON, then the adapter's weights only (never the
+/// base's).</summary>
 public static class LoraCheckpoint
 {
     public const string Magic = "PLATFORM-LORA-1";
@@ -31,7 +33,8 @@ public static class LoraCheckpoint
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         if (reader.ReadString() != Magic)
             return null;
-        return JsonSerializer.Deserialize<LoraHeader>(reader.ReadString()) ?? throw new InvalidDataException("LoRA file has no header.");
+        return JsonSerializer.Deserialize<LoraHeader>(reader.ReadString())
+            ?? throw new InvalidDataException("LoRA file has no header.");
     }
 
     public static (LoraHeader Header, LoraAdapter Adapter) Load(string path, Device? device = null)
@@ -40,7 +43,8 @@ public static class LoraCheckpoint
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         if (reader.ReadString() != Magic)
             throw new InvalidDataException("Not a LoRA adapter file.");
-        var header = JsonSerializer.Deserialize<LoraHeader>(reader.ReadString()) ?? throw new InvalidDataException("LoRA file has no header.");
+        var header = JsonSerializer.Deserialize<LoraHeader>(reader.ReadString())
+            ?? throw new InvalidDataException("LoRA file has no header.");
         var adapter = new LoraAdapter(header.Base, header.Lora);
         adapter.load(reader);
         if (device is not null)

@@ -1,6 +1,7 @@
 namespace Platform.ML;
 
-/// <summary>Which of a block's projections get an adapter: the attention's (c_attn, c_proj) and/or the MLP's (c_fc, c_proj).</summary>
+/// <summary>Which of a block's projections get an adapter: the attention's (c_attn, c_proj) and/or the MLP's (c_fc,
+/// c_proj).</summary>
 public static class LoraTargets
 {
     public const string Attention = "attn", Mlp = "mlp";
@@ -19,7 +20,8 @@ public sealed record LoraConfig(int Rank, double Alpha, double Dropout, IReadOnl
     public bool Adapts(string target) => Targets.Contains(target);
 
     public bool Equals(LoraConfig? other) =>
-        other is not null && Rank == other.Rank && Alpha.Equals(other.Alpha) && Dropout.Equals(other.Dropout) && Targets.SequenceEqual(other.Targets);
+        other is not null && Rank == other.Rank && Alpha.Equals(other.Alpha) && Dropout.Equals(other.Dropout)
+        && Targets.SequenceEqual(other.Targets);
 
     public override int GetHashCode() => HashCode.Combine(Rank, Alpha, Dropout, string.Join(",", Targets));
 }

@@ -1,10 +1,12 @@
 namespace Platform.ML;
 
 /// <summary>A corpus BLEU score with its parts, printed as sacreBLEU prints it.</summary>
-public sealed record BleuScore(double Score, double[] Precisions, double BrevityPenalty, long HypothesisLength, long ReferenceLength)
+public sealed record BleuScore(double Score, double[] Precisions, double BrevityPenalty, long HypothesisLength,
+    long ReferenceLength)
 {
     public override string ToString() =>
-        $"BLEU = {Score:F2} {string.Join('/', Precisions.Select(p => p.ToString("F1")))} (BP = {BrevityPenalty:F3} ratio = " +
+        $"BLEU = {Score:F2} {string.Join('/', Precisions.Select(p => p.ToString("F1")))} (BP = {BrevityPenalty:F3} " +
+        $"ratio = " +
         $"{(double)HypothesisLength / ReferenceLength:F3} hyp_len = {HypothesisLength} ref_len = {ReferenceLength})";
 }
 
@@ -19,7 +21,8 @@ public static class Bleu
 
     /// <param name="hypotheses">One output per segment.</param>
     /// <param name="references">Reference streams: references[r][i] is the r-th reference of segment i.</param>
-    public static BleuScore Corpus(IReadOnlyList<string> hypotheses, IReadOnlyList<IReadOnlyList<string>> references, string tokenize = BleuTokenizers.Thirteen)
+    public static BleuScore Corpus(IReadOnlyList<string> hypotheses, IReadOnlyList<IReadOnlyList<string>> references,
+        string tokenize = BleuTokenizers.Thirteen)
     {
         var correct = new long[MaxOrder];
         var total = new long[MaxOrder];
@@ -29,7 +32,8 @@ public static class Bleu
             var hypothesis = BleuTokenizers.Tokenize(hypotheses[i], tokenize);
             var refs = references.Select(stream => BleuTokenizers.Tokenize(stream[i], tokenize)).ToList();
             hypothesisLength += hypothesis.Length;
-            referenceLength += refs.Select(r => r.Length).OrderBy(l => Math.Abs(l - hypothesis.Length)).ThenBy(l => l).First();
+            referenceLength += refs.Select(r => r.Length).OrderBy(l => Math.Abs(l - hypothesis.Length)).ThenBy(l =>
+                l).First();
             for (var n = 1; n <= MaxOrder; n++)
             {
                 var counts = NGrams(hypothesis, n);
@@ -56,9 +60,11 @@ public static class Bleu
             else
                 precisions[n] = 100.0 * correct[n] / total[n];
         }
-        var brevity = hypothesisLength >= referenceLength ? 1.0 : hypothesisLength > 0 ? Math.Exp(1 - (double)referenceLength / hypothesisLength) : 0.0;
+        var brevity = hypothesisLength >= referenceLength ? 1.0 : hypothesisLength > 0
+            ? Math.Exp(1 - (double)referenceLength / hypothesisLength) : 0.0;
         // exp(mean log 100) rounds to 100.00000000000004: a perfect score is 100.
-        var score = precisions.Any(p => p == 0) ? 0.0 : Math.Min(100.0, brevity * Math.Exp(precisions.Average(p => Math.Log(p))));
+        var score = precisions.Any(p => p == 0) ? 0.0
+            : Math.Min(100.0, brevity * Math.Exp(precisions.Average(p => Math.Log(p))));
         return new BleuScore(score, precisions, brevity, hypothesisLength, referenceLength);
     }
 

@@ -3,7 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace Platform.ML;
 
-/// <summary>sacreBLEU's tokenisations: "13a" (mteval-v13a, its default) and "zh" (each CJK character a word, then 13a's rules).</summary>
+/// <summary>sacreBLEU's tokenisations: "13a" (mteval-v13a, its default) and "zh" (each CJK character a word, then 13a's
+/// rules).</summary>
 public static partial class BleuTokenizers
 {
     public const string Thirteen = "13a", Chinese = "zh";
@@ -25,7 +26,8 @@ public static partial class BleuTokenizers
         _ => throw new ArgumentException($"Unknown BLEU tokenisation '{tokenize}'.", nameof(tokenize)),
     };
 
-    /// <summary>"zh" when the references are mostly CJK characters, else "13a" (sacreBLEU's own advice for Chinese targets).</summary>
+    /// <summary>"zh" when the references are mostly CJK characters, else "13a" (sacreBLEU's own advice for Chinese
+    /// targets).</summary>
     public static string For(IEnumerable<string> references)
     {
         long cjk = 0, letters = 0;
@@ -70,7 +72,8 @@ public static partial class BleuTokenizers
         return sb.ToString();
     }
 
-    /// <summary>CJK ideographs (unified, extensions, compatibility), radicals, and CJK and full-width punctuation, as sacreBLEU's zh tokenizer counts them.</summary>
+    /// <summary>CJK ideographs (unified, extensions, compatibility), radicals, and CJK and full-width punctuation, as
+    /// sacreBLEU's zh tokenizer counts them.</summary>
     public static bool IsChinese(int codePoint) => codePoint is
         >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2CEAF
         or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F or >= 0x2E80 and <= 0x2FDF or >= 0x3000 and <= 0x303F

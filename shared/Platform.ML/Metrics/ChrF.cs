@@ -31,7 +31,8 @@ public static class ChrF
         return Score(totals);
     }
 
-    private static string Strip(string line) => string.Concat(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+    private static string Strip(string line) =>
+        string.Concat(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>(hypothesis n-grams, reference n-grams, matches) for each order.</summary>
     private static long[] Statistics(string hypothesis, string reference)

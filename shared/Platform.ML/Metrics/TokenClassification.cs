@@ -2,7 +2,8 @@ using static TorchSharp.torch;
 
 namespace Platform.ML;
 
-public sealed record TokenClassificationFigures(double Accuracy, double MacroPrecision, double MacroRecall, double MacroF1,
+public sealed record TokenClassificationFigures(double Accuracy, double MacroPrecision, double MacroRecall,
+    double MacroF1,
     double ExpectedCalibrationError, int Classes, long Tokens);
 
 /// <summary>
@@ -24,7 +25,8 @@ public sealed class TokenClassification(int vocabSize)
     private readonly long[] _binCorrect = new long[CalibrationBins];
     private long _tokens;
 
-    /// <summary>Adds logits (N, ≥ vocabulary) and target ids (N); targets outside the vocabulary (padding to ignore) are skipped.</summary>
+    /// <summary>Adds logits (N, ≥ vocabulary) and target ids (N); targets outside the vocabulary (padding to ignore)
+    /// are skipped.</summary>
     public void Add(Tensor logits, Tensor targets, int? ignoreId = null)
     {
         using var scope = NewDisposeScope();
@@ -74,9 +76,11 @@ public sealed class TokenClassification(int vocabSize)
         double ece = 0;
         for (var b = 0; b < CalibrationBins; b++)
             if (_binCount[b] > 0)
-                ece += (double)_binCount[b] / _tokens * Math.Abs((double)_binCorrect[b] / _binCount[b] - _binConfidence[b] / _binCount[b]);
+                ece += (double)_binCount[b] / _tokens
+                    * Math.Abs((double)_binCorrect[b] / _binCount[b] - _binConfidence[b] / _binCount[b]);
         var n = Math.Max(1, classes);
-        return new TokenClassificationFigures(_tokens == 0 ? 0 : (double)_truePositives.Sum() / _tokens, precision / n, recall / n, f1 / n, ece,
+        return new TokenClassificationFigures(_tokens == 0 ? 0 : (double)_truePositives.Sum() / _tokens, precision / n,
+            recall / n, f1 / n, ece,
             classes, _tokens);
     }
 }

@@ -16,12 +16,15 @@ public static class JsonBody
 {
     public const long MaxBodyBytes = 1024 * 1024;
 
-    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request,
+        CancellationToken cancellationToken) where T : class
     {
         if (request.ContentLength > MaxBodyBytes)
             return (null, TooLarge());
         if (!request.HasJsonContentType())
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
+            return (null,
+                TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type.",
                 detail: "Send the request body as application/json."));
         // Content-Length alone bounds nothing when the body is chunked: the server's own limit, set for this request
         // before anything is read, bounds whatever arrives.
@@ -45,12 +48,15 @@ public static class JsonBody
         }
     }
 
-    /// <summary>The JSON options the application binds request bodies with (web defaults: camelCase, case-insensitive).</summary>
+    /// <summary>The JSON options the application binds request bodies with (web defaults: camelCase,
+    /// case-insensitive).</summary>
     public static JsonSerializerOptions Options(HttpRequest request) =>
-        request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()
+        .Value.SerializerOptions;
 
     /// <summary>
-    /// Binds a body already read as JSON (a caller that also needs the raw fields, e.g. to know which ones were sent) to
+    /// Binds a body already read as JSON (a caller that also needs the raw fields, e.g. to know which ones were sent)
+    /// to
     /// <typeparamref name="T"/>, with the same 400 naming the field when a value has the wrong type.
     /// </summary>
     public static (T? Value, ProblemHttpResult? Problem) Bind<T>(JsonNode node, HttpRequest request) where T : class
@@ -68,9 +74,16 @@ public static class JsonBody
         }
     }
 
-    private static ProblemHttpResult TooLarge() => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large.",
+    private static ProblemHttpResult TooLarge() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large.",
         detail: $"JSON bodies are limited to {MaxBodyBytes:N0} bytes.",
-        extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["body"] = [$"is larger than {MaxBodyBytes:N0} bytes."] } });
+        extensions: new Dictionary<string,
+        object?>
+        {
+            ["errors"] = new Dictionary<string,
+        string[]>
+            { ["body"] = [$"is larger than {MaxBodyBytes:N0} bytes."] }
+        });
 
     private static ProblemHttpResult Invalid(string field, string message) =>
         TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })

@@ -13,10 +13,13 @@ public static class ServiceClientExtensions
     /// retried on transient failures with timeouts (Microsoft.Extensions.Http.Resilience's standard handler, with a
     /// 5 s attempt and 15 s total budget: these are quick lookups a user is waiting on).
     /// </summary>
-    public static IHostApplicationBuilder AddServiceClient<TClient>(this IHostApplicationBuilder builder, string name) where TClient : class
+    public static IHostApplicationBuilder AddServiceClient<TClient>(this IHostApplicationBuilder builder,
+        string name) where TClient : class
     {
         var address = builder.Configuration[$"Services:{name}"]
-            ?? throw new InvalidOperationException($"Services:{name} (e.g. Services__{name}=http://127.0.0.1:8083) is not configured.");
+            ?? throw new InvalidOperationException(
+            $"Services:{name} (e.g. Services__{name}=http://127.0.0.1:8083) is " +
+            $"not configured.");
         builder.Services.AddHttpClient<TClient>(http => http.BaseAddress = new Uri(address))
             .AddHttpMessageHandler(services => new ServiceIdentityHandler(
                 services.GetRequiredService<CallerSignature>(), services.GetRequiredService<ServiceName>(),
@@ -36,6 +39,7 @@ public static class ServiceClientExtensions
     /// what was asked for. The caller answers 503 rather than 500; a request its own client abandoned is not this.
     /// </summary>
     public static bool IsUnanswered(Exception exception, CancellationToken requestAborted) =>
-        exception is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or Polly.ExecutionRejectedException
+        exception is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException
+        or Polly.ExecutionRejectedException
         && !requestAborted.IsCancellationRequested;
 }

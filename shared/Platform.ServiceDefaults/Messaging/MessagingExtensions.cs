@@ -17,7 +17,8 @@ public static class MessagingExtensions
         Action<IBusRegistrationConfigurator>? addConsumers = null)
     {
         var broker = BrokerSettings.From(builder.Configuration);
-        builder.Services.Configure<FaultInjectionOptions>(builder.Configuration.GetSection(FaultInjectionOptions.Section));
+        builder.Services.Configure<FaultInjectionOptions>(
+            builder.Configuration.GetSection(FaultInjectionOptions.Section));
         builder.Services.AddSingleton<FaultInjector>();
         builder.Services.AddMassTransit(x =>
         {
@@ -60,7 +61,8 @@ public sealed record BrokerSettings(string Host, ushort Port, string VirtualHost
     public static BrokerSettings From(IConfiguration configuration)
     {
         var raw = configuration.GetConnectionString("RabbitMq")
-            ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured (e.g. ConnectionStrings__RabbitMq=amqp://user:password@host:5672/vhost).");
+            ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is not configured (e.g. " +
+            "ConnectionStrings__RabbitMq=amqp://user:password@host:5672/vhost).");
         var uri = new Uri(raw);
         var user = uri.UserInfo.Split(':', 2);
         var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));

@@ -10,14 +10,15 @@ using Microsoft.Extensions.Options;
 namespace Platform.ServiceDefaults.Messaging;
 
 /// <summary>
-/// Publishes pending outbox rows in order. Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can dispatch
-/// without sending a row twice; a row is marked dispatched only after the broker took it. A row that cannot be read is
-/// retried with a doubling delay and then parked, never holding up the rows behind it; a broker that is away, or a publish
-/// that the broker does not take within the publish timeout, stops the batch without counting against any row.
-/// Dispatched rows are deleted after the retention window. Each message is published inside the trace of the request or
-/// message that wrote it.
+/// Publishes pending outbox rows in order. Rows are claimed with FOR UPDATE SKIP LOCKED so several replicas can
+/// dispatch without sending a row twice; a row is marked dispatched only after the broker took it. A row that cannot be
+/// read is retried with a doubling delay and then parked, never holding up the rows behind it; a broker that is away,
+/// or a publish that the broker does not take within the publish timeout, stops the batch without counting against any
+/// row. Dispatched rows are deleted after the retention window. Each message is published inside the trace of the
+/// request or message that wrote it.
 /// </summary>
-internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options, OutboxTelemetry telemetry,
+internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOptions<OutboxOptions> options,
+    OutboxTelemetry telemetry,
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : DbContext, IOutboxContext
 {
@@ -42,7 +43,8 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
             {
                 logger.LogWarning("Outbox dispatch failed, will retry: {Message}", ex.Message);
                 dispatched = 0;
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(TimeSpan.FromSeconds(2),
+                    stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             if (dispatched == 0)
                 await Task.Delay(IdleDelay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -76,10 +78,14 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
                 type = Type.GetType(row.MessageType, throwOnError: true)!;
                 message = JsonSerializer.Deserialize(row.Body, type) ?? throw new JsonException("The body is null.");
             }
-            catch (Exception ex) when (ex is TypeLoadException or FileNotFoundException or FileLoadException or JsonException or NotSupportedException or ArgumentException)
+            catch (Exception ex) when (
+                ex is TypeLoadException or FileNotFoundException or FileLoadException or JsonException
+                or NotSupportedException or ArgumentException)
             {
-                row.RecordFailure($"{ex.GetType().Name}: {ex.Message}", options.Value.MaxAttempts, options.Value.FirstRetry, now);
-                logger.LogWarning("Outbox row {Id} ({Type}) failed {Attempts} time(s){Parked}: {Error}", row.Id, row.MessageType, row.Attempts,
+                row.RecordFailure($"{ex.GetType().Name}: {ex.Message}", options.Value.MaxAttempts,
+                    options.Value.FirstRetry, now);
+                logger.LogWarning("Outbox row {Id} ({Type}) failed {Attempts} time(s){Parked}: {Error}", row.Id,
+                    row.MessageType, row.Attempts,
                     row.IsParked ? " and is parked" : "", ex.Message);
                 if (row.IsParked)
                     telemetry.Parked();
@@ -113,10 +119,12 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
         return sent;
     }
 
-    private static async Task SendAsync(IBus bus, string queue, object message, Type type, CancellationToken cancellationToken) =>
+    private static async Task SendAsync(IBus bus, string queue, object message, Type type,
+        CancellationToken cancellationToken) =>
         await (await bus.GetSendEndpoint(new Uri($"queue:{queue}"))).Send(message, type, cancellationToken);
 
-    /// <summary>The publish joins the trace of whoever wrote the row (MassTransit's send activity becomes its child).</summary>
+    /// <summary>The publish joins the trace of whoever wrote the row (MassTransit's send activity becomes its
+    /// child).</summary>
     private static Activity? StartPublishActivity(OutboxMessage row, Type type) =>
         ActivityContext.TryParse(row.TraceParent, row.TraceState, out var parent)
             ? OutboxTelemetry.Source.StartActivity($"outbox publish {type.Name}", ActivityKind.Internal, parent)
@@ -127,7 +135,8 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var before = DateTimeOffset.UtcNow - options.Value.Retention;
-        var deleted = await db.OutboxMessages.Where(m => m.DispatchedAt != null && m.DispatchedAt < before).ExecuteDeleteAsync(cancellationToken);
+        var deleted = await db.OutboxMessages.Where(m => m.DispatchedAt != null
+            && m.DispatchedAt < before).ExecuteDeleteAsync(cancellationToken);
         if (deleted > 0)
             logger.LogInformation("Outbox: deleted {Count} rows dispatched before {Before:O}", deleted, before);
     }

@@ -17,19 +17,23 @@ public sealed class OutboxMessage
     public string? DestinationQueue { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? DispatchedAt { get; set; }
-    /// <summary>Failed dispatches of this row (its type did not load, its body did not read); the broker being away does not count.</summary>
+    /// <summary>Failed dispatches of this row (its type did not load, its body did not read); the broker being away
+    /// does not count.</summary>
     public int Attempts { get; set; }
     public DateTimeOffset? NextAttemptAt { get; set; }
     public string? LastError { get; set; }
-    /// <summary>Set after Outbox:MaxAttempts failures: the row waits for an admin (GET/POST /api/admin/outbox) and blocks nothing.</summary>
+    /// <summary>Set after Outbox:MaxAttempts failures: the row waits for an admin (GET/POST /api/admin/outbox) and
+    /// blocks nothing.</summary>
     public DateTimeOffset? ParkedAt { get; set; }
-    /// <summary>W3C trace context of the request or message that wrote the row, so the trace continues where it is published.</summary>
+    /// <summary>W3C trace context of the request or message that wrote the row, so the trace continues where it is
+    /// published.</summary>
     public string? TraceParent { get; set; }
     public string? TraceState { get; set; }
 
     public bool IsParked => ParkedAt is not null;
 
-    /// <summary>A dispatch of this row failed: try again after a doubling delay, or park it after <paramref name="maxAttempts"/>.</summary>
+    /// <summary>A dispatch of this row failed: try again after a doubling delay, or park it after <paramref
+    /// name="maxAttempts"/>.</summary>
     public void RecordFailure(string error, int maxAttempts, TimeSpan firstDelay, DateTimeOffset now)
     {
         Attempts++;
@@ -86,8 +90,11 @@ public static class OutboxExtensions
         {
             e.ToTable("outbox_messages");
             e.Property(m => m.Body).HasColumnType("jsonb");
-            e.HasIndex(m => m.Id).HasFilter("\"DispatchedAt\" IS NULL AND \"ParkedAt\" IS NULL").HasDatabaseName("ix_outbox_pending");
-            e.HasIndex(m => m.DispatchedAt).HasFilter("\"DispatchedAt\" IS NOT NULL").HasDatabaseName("ix_outbox_dispatched");
+            e.HasIndex(m =>
+                m.Id).HasFilter("\"DispatchedAt\" IS NULL AND \"ParkedAt\" IS NULL").HasDatabaseName(
+                "ix_outbox_pending");
+            e.HasIndex(m =>
+                m.DispatchedAt).HasFilter("\"DispatchedAt\" IS NOT NULL").HasDatabaseName("ix_outbox_dispatched");
             e.Property(m => m.MessageType).HasMaxLength(512);
             e.Property(m => m.TraceParent).HasMaxLength(128);
         });

@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 
 namespace Platform.ServiceDefaults.Messaging;
 
-/// <summary>The outbox's trace source (each publish, in its writer's trace) and meters: rows dispatched, parked, and the lag from write to publish.</summary>
+/// <summary>The outbox's trace source (each publish, in its writer's trace) and meters: rows dispatched, parked, and
+/// the lag from write to publish.</summary>
 public sealed class OutboxTelemetry
 {
     public const string Name = "Platform.Outbox";
@@ -16,9 +17,12 @@ public sealed class OutboxTelemetry
     public OutboxTelemetry(IMeterFactory meters)
     {
         var meter = meters.Create(Name);
-        _dispatched = meter.CreateCounter<long>("platform.outbox.dispatched", "{message}", "Outbox rows published to the broker");
-        _parked = meter.CreateCounter<long>("platform.outbox.parked", "{message}", "Outbox rows parked after their last failed attempt");
-        _lag = meter.CreateHistogram<double>("platform.outbox.lag", "s", "Time from writing an outbox row to publishing it");
+        _dispatched = meter.CreateCounter<long>("platform.outbox.dispatched", "{message}",
+            "Outbox rows published to the broker");
+        _parked = meter.CreateCounter<long>("platform.outbox.parked", "{message}",
+            "Outbox rows parked after their last failed attempt");
+        _lag = meter.CreateHistogram<double>("platform.outbox.lag", "s",
+            "Time from writing an outbox row to publishing it");
     }
 
     public void Dispatched(TimeSpan lag)

@@ -14,7 +14,8 @@ public static class AdvisoryLocks
         return db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
     }
 
-    /// <summary>The same lock on a name (e.g. "alias:" + a model's name), hashed by PostgreSQL to its 64-bit key.</summary>
+    /// <summary>The same lock on a name (e.g. "alias:" + a model's name), hashed by PostgreSQL to its 64-bit
+    /// key.</summary>
     public static Task LockAsync(this DbContext db, string name, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({name}, 0))", cancellationToken);
 
@@ -22,7 +23,8 @@ public static class AdvisoryLocks
     /// Runs <paramref name="change"/> in a transaction holding the id's lock, then saves and commits, unless the change
     /// answers false (nothing it did is kept). Consumers that must not interleave for one dataset or run use this.
     /// </summary>
-    public static async Task<bool> ChangeUnderLockAsync(this DbContext db, Guid id, Func<Task<bool>> change, CancellationToken cancellationToken)
+    public static async Task<bool> ChangeUnderLockAsync(this DbContext db, Guid id, Func<Task<bool>> change,
+        CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockAsync(id, cancellationToken);

@@ -9,7 +9,8 @@ namespace Platform.ServiceDefaults.Persistence;
 /// Applies pending migrations before the service takes traffic. EF Core takes a database lock while it
 /// migrates and skips applied migrations, so running it twice, or from two replicas, is safe.
 /// </summary>
-internal sealed class MigrateOnStart<TContext>(IServiceProvider services, ILogger<MigrateOnStart<TContext>> logger) : IHostedService
+internal sealed class MigrateOnStart<TContext>(IServiceProvider services,
+    ILogger<MigrateOnStart<TContext>> logger) : IHostedService
     where TContext : DbContext
 {
     public Task StartAsync(CancellationToken cancellationToken) => StartupRetry.RunAsync(async token =>

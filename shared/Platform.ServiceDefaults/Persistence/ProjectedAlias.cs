@@ -5,8 +5,8 @@ using Platform.Contracts;
 namespace Platform.ServiceDefaults.Persistence;
 
 /// <summary>
-/// A service's own copy of a model alias, learned from ModelAliasMoved: the service resolves "name@alias" without asking
-/// the registry. A removed alias stays as a row without a version, so a late, older move cannot bring it back.
+/// A service's own copy of a model alias, learned from ModelAliasMoved: the service resolves "name@alias" without
+/// asking the registry. A removed alias stays as a row without a version, so a late, older move cannot bring it back.
 /// </summary>
 public sealed class ProjectedAlias
 {
@@ -42,7 +42,8 @@ public static class ProjectedAliases
     /// The version number a reference names, or null for "name" (the caller takes the latest); for "name@alias", the
     /// version the alias points to now, or 0 when the alias is unknown (no version has number 0).
     /// </summary>
-    public static async Task<int?> VersionOfAsync(this DbContext db, ModelReference reference, CancellationToken cancellationToken)
+    public static async Task<int?> VersionOfAsync(this DbContext db, ModelReference reference,
+        CancellationToken cancellationToken)
     {
         if (reference.Alias is not { } alias)
             return reference.Version;

@@ -8,7 +8,8 @@ namespace Platform.ServiceDefaults.Persistence;
 /// </summary>
 public static class StartupRetry
 {
-    public static async Task RunAsync(Func<CancellationToken, Task> work, ILogger logger, string what, CancellationToken cancellationToken)
+    public static async Task RunAsync(Func<CancellationToken, Task> work, ILogger logger, string what,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {

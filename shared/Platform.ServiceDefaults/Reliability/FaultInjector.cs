@@ -5,7 +5,8 @@ using Npgsql;
 
 namespace Platform.ServiceDefaults.Reliability;
 
-/// <summary>Throws (or dies) where a configured <see cref="FaultRule"/> says so; does nothing when no rule is configured.</summary>
+/// <summary>Throws (or dies) where a configured <see cref="FaultRule"/> says so; does nothing when no rule is
+/// configured.</summary>
 public sealed class FaultInjector(IOptions<FaultInjectionOptions> options, ILogger<FaultInjector> logger)
 {
     public bool Enabled => options.Value.Rules.Count > 0;

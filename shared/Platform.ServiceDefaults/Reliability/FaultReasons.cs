@@ -3,7 +3,8 @@ using MassTransit;
 
 namespace Platform.ServiceDefaults.Reliability;
 
-/// <summary>What a <see cref="Fault{T}"/> tells a consumer of it: whose consumer gave up, and why, in words for the user.</summary>
+/// <summary>What a <see cref="Fault{T}"/> tells a consumer of it: whose consumer gave up, and why, in words for the
+/// user.</summary>
 public static class FaultReasons
 {
     private static readonly string? ThisService = Assembly.GetEntryAssembly()?.GetName().Name;
@@ -15,7 +16,8 @@ public static class FaultReasons
     public static bool IsFromThisService<T>(this Fault<T> fault) =>
         string.Equals(fault.Host?.Assembly, ThisService, StringComparison.Ordinal);
 
-    /// <summary>"what failed after its retries (IOException: no space left on device)": the first exception, typed.</summary>
+    /// <summary>"what failed after its retries (IOException: no space left on device)": the first exception,
+    /// typed.</summary>
     public static string Reason<T>(this Fault<T> fault, string what)
     {
         var first = fault.Exceptions?.FirstOrDefault();

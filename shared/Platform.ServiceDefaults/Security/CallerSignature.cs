@@ -35,7 +35,8 @@ public sealed class CallerSignature
     public CallerSignature(string secret, TimeProvider? clock = null)
     {
         if (string.IsNullOrEmpty(secret) || secret.Length < MinimumSecretLength)
-            throw new ArgumentException($"The internal secret must be at least {MinimumSecretLength} characters.", nameof(secret));
+            throw new ArgumentException($"The internal secret must be at least {MinimumSecretLength} characters.",
+                nameof(secret));
         _key = Encoding.UTF8.GetBytes(secret);
         _clock = clock ?? TimeProvider.System;
     }

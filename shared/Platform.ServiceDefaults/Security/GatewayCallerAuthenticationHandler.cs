@@ -31,5 +31,6 @@ public sealed class GatewayCallerAuthenticationHandler(IOptionsMonitor<Authentic
             "This service answers only requests that passed the gateway's authentication; send them to the gateway.");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        AccessProblems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden.", "The caller's role does not allow this.");
+        AccessProblems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden.",
+        "The caller's role does not allow this.");
 }

@@ -10,7 +10,8 @@ namespace Platform.ServiceDefaults.Security;
 public sealed class ServiceIdentityHandler(CallerSignature signature, ServiceName service, string target)
     : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request,
+        CancellationToken cancellationToken)
     {
         request.Headers.Remove(CallerSignature.HeaderName);
         request.Headers.Add(CallerSignature.HeaderName,

@@ -1,6 +1,7 @@
 namespace Platform.ServiceDefaults.Storage;
 
-/// <summary>Artifacts:StagingMaxAge (a staged file untouched this long is abandoned) and Artifacts:StagingSweepInterval.</summary>
+/// <summary>Artifacts:StagingMaxAge (a staged file untouched this long is abandoned) and
+/// Artifacts:StagingSweepInterval.</summary>
 public sealed class StagingSweepOptions
 {
     public const string Section = "Artifacts";

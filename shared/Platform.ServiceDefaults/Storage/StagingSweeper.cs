@@ -7,9 +7,11 @@ namespace Platform.ServiceDefaults.Storage;
 
 /// <summary>
 /// Removes the artifact store's abandoned staged files at start-up and then at an interval (see
-/// <see cref="ArtifactStore.SweepStaging"/>), so half-written uploads and checkpoints of killed processes do not pile up.
+/// <see cref="ArtifactStore.SweepStaging"/>), so half-written uploads and checkpoints of killed processes do not pile
+/// up.
 /// </summary>
-public sealed class StagingSweeper(ArtifactStore store, IOptions<StagingSweepOptions> options, TimeProvider clock, ILogger<StagingSweeper> logger)
+public sealed class StagingSweeper(ArtifactStore store, IOptions<StagingSweepOptions> options, TimeProvider clock,
+    ILogger<StagingSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,7 +23,8 @@ public sealed class StagingSweeper(ArtifactStore store, IOptions<StagingSweepOpt
             {
                 var swept = store.SweepStaging(options.Value.StagingMaxAge, clock.GetUtcNow().UtcDateTime);
                 if (swept > 0)
-                    logger.LogInformation("Artifact store: removed {Count} staged files abandoned for over {MaxAge}", swept, options.Value.StagingMaxAge);
+                    logger.LogInformation("Artifact store: removed {Count} staged files abandoned for over {MaxAge}",
+                        swept, options.Value.StagingMaxAge);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

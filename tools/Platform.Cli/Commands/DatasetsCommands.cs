@@ -11,9 +11,18 @@ public static class DatasetsCommands
         var file = new Argument<FileInfo>("file") { Description = "A UTF-8 text corpus (or .tsv/.jsonl pairs)" };
         var name = new Option<string?>("--name") { Description = "The dataset's name (default: the file's name)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "char, bpe or wordpiece" };
-        var autoTrain = new Option<FileInfo?>("--auto-train") { Description = "A run spec (JSON) to train once the dataset is tokenized" };
-        var redact = new Option<string?>("--redact") { Description = "Personal data to replace before storing: email,phone,ip,creditCard,cnId or all" };
-        var upload = new Command("upload", "Upload a corpus (and start the pipeline)") { file, name, tokenizer, autoTrain, redact };
+        var autoTrain = new Option<FileInfo?>("--auto-train")
+        {
+            Description = "A run spec (JSON) to train once the " +
+            "dataset is tokenized"
+        };
+        var redact = new Option<string?>("--redact")
+        {
+            Description = "Personal data to replace before storing: " +
+            "email,phone,ip,creditCard,cnId or all"
+        };
+        var upload = new Command("upload", "Upload a corpus (and start the pipeline)") { file, name, tokenizer,
+            autoTrain, redact };
         upload.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
             var corpus = result.GetValue(file)!;
@@ -37,8 +46,10 @@ public static class DatasetsCommands
             if (globals.WantsJson(result))
                 GlobalOptions.Print(dataset);
             else
-                Console.WriteLine($"Dataset {dataset!["id"]} ({dataset["name"]}): {dataset["state"]}, {dataset["characters"]} characters" +
-                                  (dataset["autoTrainRunId"] is { } run ? $"; run {run} will train on it (platform runs watch {run})" : ""));
+                Console.WriteLine($"Dataset {dataset!["id"]} ({dataset["name"]}): {dataset["state"]}, " +
+                    $"{dataset["characters"]} characters" +
+                                  (dataset["autoTrainRunId"] is { } run
+                                  ? $"; run {run} will train on it (platform runs watch {run})" : ""));
             return ExitCodes.Ok;
         }));
 
@@ -53,7 +64,8 @@ public static class DatasetsCommands
             }
             var table = GlobalOptions.Table("Id", "Name", "State", "Characters", "Tokenizer", "Created");
             foreach (var d in page!["items"]!.AsArray())
-                GlobalOptions.Row(table, d!["id"], d["name"], d["state"], d["characters"], d["tokenizer"]?["kind"], d["createdAt"]);
+                GlobalOptions.Row(table, d!["id"], d["name"], d["state"], d["characters"], d["tokenizer"]?["kind"],
+                    d["createdAt"]);
             Spectre.Console.AnsiConsole.Write(table);
             return ExitCodes.Ok;
         }));
@@ -75,7 +87,8 @@ public static class DatasetsCommands
             if (globals.WantsJson(result))
                 GlobalOptions.Print(shared);
             else
-                Console.WriteLine($"Dataset {result.GetValue(shareId)}: shared with " + (shared!["everyone"]!.GetValue<bool>()
+                Console.WriteLine($"Dataset {result.GetValue(shareId)}: shared with "
+                    + (shared!["everyone"]!.GetValue<bool>()
                     ? "every key"
                     : shared["readers"]!.AsArray().Count is > 0 and var n ? $"{n} key(s)" : "nobody"));
             return ExitCodes.Ok;

@@ -6,20 +6,39 @@ namespace Platform.Cli;
 
 public static class GenerateCommands
 {
-    private static readonly Argument<string> Model = new("model") { Description = "name, name/versions/N or name@alias" };
-    private static readonly Argument<string> Prompt = new("prompt") { Description = "The prompt (an encoder-decoder's input)" };
+    private static readonly Argument<string> Model = new("model")
+    {
+        Description = "name, name/versions/N or " +
+        "name@alias"
+    };
+    private static readonly Argument<string> Prompt = new("prompt")
+    {
+        Description = "The prompt (an encoder-decoder's " +
+        "input)"
+    };
 
     public static Command CreateGenerate(GlobalOptions globals)
     {
         var stream = new Option<bool>("--stream") { Description = "Print the text as it is generated" };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 100 };
+        var maxTokens = new Option<int>("--max-tokens")
+        {
+            Description = "Tokens to generate",
+            DefaultValueFactory = _ =>
+            100
+        };
         var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature (0: greedy)" };
         var topK = new Option<int?>("--top-k") { Description = "Sample from the k likeliest tokens" };
         var seed = new Option<long?>("--seed") { Description = "A seed, for repeatable sampling" };
-        var command = new Command("generate", "Generate a completion") { Model, Prompt, stream, maxTokens, temperature, topK, seed };
+        var command = new Command("generate", "Generate a completion") { Model, Prompt, stream, maxTokens, temperature,
+            topK, seed };
         command.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
-            var body = new JsonObject { ["model"] = result.GetValue(Model), ["prompt"] = result.GetValue(Prompt), ["max_tokens"] = result.GetValue(maxTokens) };
+            var body = new JsonObject
+            {
+                ["model"] = result.GetValue(Model),
+                ["prompt"] = result.GetValue(Prompt),
+                ["max_tokens"] = result.GetValue(maxTokens)
+            };
             if (result.GetValue(temperature) is { } t)
                 body["temperature"] = t;
             if (result.GetValue(topK) is { } k)
@@ -28,7 +47,8 @@ public static class GenerateCommands
                 body["seed"] = s;
             if (!result.GetValue(stream))
             {
-                var completion = await client.SendJsonAsync(HttpMethod.Post, "/v1/completions", body, cancellationToken);
+                var completion = await client.SendJsonAsync(HttpMethod.Post, "/v1/completions", body,
+                    cancellationToken);
                 if (globals.WantsJson(result))
                     GlobalOptions.Print(completion);
                 else
@@ -36,7 +56,8 @@ public static class GenerateCommands
                 return ExitCodes.Ok;
             }
             body["stream"] = true;
-            await foreach (var (_, data) in client.StreamAsync(HttpMethod.Post, "/v1/completions", body, cancellationToken))
+            await foreach (var (_, data) in client.StreamAsync(HttpMethod.Post, "/v1/completions", body,
+                cancellationToken))
             {
                 if (data == "[DONE]")
                     break;
@@ -57,11 +78,13 @@ public static class GenerateCommands
 
     public static Command CreateExplain(GlobalOptions globals)
     {
-        var command = new Command("explain", "What the model predicts next, and how much each prompt token mattered") { Model, Prompt };
+        var command = new Command("explain",
+            "What the model predicts next, and how much each prompt token mattered") { Model, Prompt };
         command.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
             var explained = await client.SendJsonAsync(HttpMethod.Post, "/api/explain",
-                new JsonObject { ["model"] = result.GetValue(Model), ["prompt"] = result.GetValue(Prompt) }, cancellationToken);
+                new JsonObject { ["model"] = result.GetValue(Model), ["prompt"] = result.GetValue(Prompt) },
+                cancellationToken);
             if (globals.WantsJson(result))
             {
                 GlobalOptions.Print(explained);
@@ -69,11 +92,13 @@ public static class GenerateCommands
             }
             var next = GlobalOptions.Table("Next token", "Probability");
             foreach (var alternative in explained!["next"]!["top"]!.AsArray())
-                GlobalOptions.Row(next, alternative!["text"]!.ToJsonString(), Math.Exp(alternative["logprob"]!.GetValue<double>()).ToString("F3"));
+                GlobalOptions.Row(next, alternative!["text"]!.ToJsonString(),
+                    Math.Exp(alternative["logprob"]!.GetValue<double>()).ToString("F3"));
             AnsiConsole.Write(next);
             var saliency = GlobalOptions.Table("Prompt token", "Share of saliency");
             foreach (var score in explained["saliency"]!["scores"]!.AsArray())
-                GlobalOptions.Row(saliency, score!["text"]!.ToJsonString(), score["share"]!.GetValue<double>().ToString("P1"));
+                GlobalOptions.Row(saliency, score!["text"]!.ToJsonString(),
+                    score["share"]!.GetValue<double>().ToString("P1"));
             AnsiConsole.Write(saliency);
             return ExitCodes.Ok;
         }));

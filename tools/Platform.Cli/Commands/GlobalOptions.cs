@@ -4,15 +4,18 @@ using Spectre.Console;
 
 namespace Platform.Cli;
 
-/// <summary>The options every command takes, and the one way commands run: errors become a message and an exit code.</summary>
+/// <summary>The options every command takes, and the one way commands run: errors become a message and an exit
+/// code.</summary>
 public sealed record GlobalOptions(Option<string?> Url, Option<string?> Key, Option<bool> Json)
 {
     public CliConfig Config(ParseResult result) => CliConfig.Resolve(result.GetValue(Url), result.GetValue(Key));
 
     public bool WantsJson(ParseResult result) => result.GetValue(Json);
 
-    /// <summary>Runs a command body with a client; a refusal prints the platform's problem on stderr and returns its exit code.</summary>
-    public Func<ParseResult, CancellationToken, Task<int>> Run(Func<ParseResult, PlatformClient, CancellationToken, Task<int>> body) =>
+    /// <summary>Runs a command body with a client; a refusal prints the platform's problem on stderr and returns its
+    /// exit code.</summary>
+    public Func<ParseResult, CancellationToken,
+        Task<int>> Run(Func<ParseResult, PlatformClient, CancellationToken, Task<int>> body) =>
         async (result, cancellationToken) =>
         {
             using var client = new PlatformClient(Config(result));
@@ -32,12 +35,14 @@ public sealed record GlobalOptions(Option<string?> Url, Option<string?> Key, Opt
             }
         };
 
-    public static void Print(JsonNode? node) => Console.WriteLine(node?.ToJsonString(Platform.Cli.Json.Options) ?? "null");
+    public static void Print(JsonNode? node) =>
+        Console.WriteLine(node?.ToJsonString(Platform.Cli.Json.Options) ?? "null");
 
     public static string Text(JsonNode? node, string fallback = "—") => node switch
     {
         null => fallback,
-        JsonValue v when v.TryGetValue<double>(out var d) && !v.TryGetValue<long>(out _) => d.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue<double>(out var d) && !v.TryGetValue<long>(out _) =>
+        d.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture),
         JsonValue v => v.ToString(),
         _ => node.ToJsonString(),
     };
@@ -50,8 +55,10 @@ public sealed record GlobalOptions(Option<string?> Url, Option<string?> Key, Opt
         return table;
     }
 
-    public static void Row(Table table, params object?[] cells) => table.AddRow(cells.Select(c => Markup.Escape(c is JsonNode n ? Text(n) : c?.ToString() ?? "—")).ToArray());
+    public static void Row(Table table, params object?[] cells) =>
+        table.AddRow(cells.Select(c => Markup.Escape(c is JsonNode n ? Text(n) : c?.ToString() ?? "—")).ToArray());
 }
 
-/// <summary>A command line that parsed but cannot be carried out (a file that does not exist, a spec that is not JSON).</summary>
+/// <summary>A command line that parsed but cannot be carried out (a file that does not exist, a spec that is not
+/// JSON).</summary>
 public sealed class UsageException(string message) : Exception(message);

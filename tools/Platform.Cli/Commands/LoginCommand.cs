@@ -5,10 +5,12 @@ namespace Platform.Cli;
 
 public static class LoginCommand
 {
-    /// <summary>`platform login`: checks the key against the platform, then keeps the address and key for later commands.</summary>
+    /// <summary>`platform login`: checks the key against the platform, then keeps the address and key for later
+    /// commands.</summary>
     public static Command Create(GlobalOptions globals)
     {
-        var command = new Command("login", $"Check a key and keep it, with the address, in {CliConfig.FilePath} (readable by you only)");
+        var command = new Command("login",
+            $"Check a key and keep it, with the address, in {CliConfig.FilePath} (readable by you only)");
         command.SetAction(async (result, cancellationToken) =>
         {
             var given = globals.Config(result);

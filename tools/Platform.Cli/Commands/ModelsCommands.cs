@@ -26,11 +26,18 @@ public static class ModelsCommands
 
         var name = new Argument<string>("name") { Description = "The model's name" };
         var version = new Argument<int>("version") { Description = "The version the alias will point to" };
-        var alias = new Option<string>("--alias") { Description = "The alias to move", DefaultValueFactory = _ => "production" };
-        var promote = new Command("promote", "Point an alias (default production) at a version; its gate, if any, must pass") { name, version, alias };
+        var alias = new Option<string>("--alias")
+        {
+            Description = "The alias to move",
+            DefaultValueFactory = _ =>
+            "production"
+        };
+        var promote = new Command("promote",
+            "Point an alias (default production) at a version; its gate, if any, must pass") { name, version, alias };
         promote.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
-            var moved = await client.SendJsonAsync(HttpMethod.Put, $"/api/models/{Uri.EscapeDataString(result.GetValue(name)!)}/aliases/{Uri.EscapeDataString(result.GetValue(alias)!)}",
+            var moved = await client.SendJsonAsync(HttpMethod.Put,
+                $"/api/models/{Uri.EscapeDataString(result.GetValue(name)!)}/aliases/{Uri.EscapeDataString(result.GetValue(alias)!)}",
                 new JsonObject { ["version"] = result.GetValue(version) }, cancellationToken);
             if (globals.WantsJson(result))
                 GlobalOptions.Print(moved);

@@ -8,7 +8,11 @@ public static class RunsCommands
 {
     public static Command Create(GlobalOptions globals)
     {
-        var state = new Option<string?>("--state") { Description = "Only runs in this state (Queued, Training, Completed, …)" };
+        var state = new Option<string?>("--state")
+        {
+            Description = "Only runs in this state (Queued, Training, " +
+            "Completed, …)"
+        };
         var name = new Option<string?>("--name") { Description = "Only runs of this model name" };
         var tag = new Option<string?>("--tag") { Description = "Only runs with this tag" };
         var limit = new Option<int>("--limit") { Description = "How many (1-1000)", DefaultValueFactory = _ => 50 };
@@ -27,7 +31,8 @@ public static class RunsCommands
             }
             var table = GlobalOptions.Table("Id", "Name", "State", "Step", "Best val loss", "Tags", "Created");
             foreach (var r in page!["items"]!.AsArray())
-                GlobalOptions.Row(table, r!["id"], r["name"], r["state"], $"{r["step"]}/{r["maxSteps"]}", r["bestValidationLoss"],
+                GlobalOptions.Row(table, r!["id"], r["name"], r["state"], $"{r["step"]}/{r["maxSteps"]}",
+                    r["bestValidationLoss"],
                     string.Join(",", r["tags"]?.AsArray().Select(t => t!.ToString()) ?? []), r["createdAt"]);
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
@@ -45,52 +50,66 @@ public static class RunsCommands
             return ExitCodes.Ok;
         }));
 
-        var watch = new Command("watch", "Follow a run live (pushed by the platform) until it ends; exit 0 if it completed, 7 if not") { id };
-        watch.SetAction(globals.Run((result, client, cancellationToken) => WatchAsync(client, result.GetValue(id), globals.WantsJson(result), cancellationToken)));
+        var watch = new Command("watch",
+            "Follow a run live (pushed by the platform) until it ends; exit 0 if it completed, 7 if not") { id };
+        watch.SetAction(globals.Run((result, client, cancellationToken) =>
+            WatchAsync(client, result.GetValue(id), globals.WantsJson(result), cancellationToken)));
 
         var cancel = new Command("cancel", "Cancel a run (it keeps its progress)") { id };
-        cancel.SetAction(globals.Run((result, client, cancellationToken) => PostAsync(client, globals, result, $"/api/runs/{result.GetValue(id)}/cancel", cancellationToken)));
+        cancel.SetAction(globals.Run((result, client, cancellationToken) =>
+            PostAsync(client, globals, result, $"/api/runs/{result.GetValue(id)}/cancel", cancellationToken)));
         var resume = new Command("resume", "Resume a failed or cancelled run from its latest checkpoint") { id };
-        resume.SetAction(globals.Run((result, client, cancellationToken) => PostAsync(client, globals, result, $"/api/runs/{result.GetValue(id)}/resume", cancellationToken)));
+        resume.SetAction(globals.Run((result, client, cancellationToken) =>
+            PostAsync(client, globals, result, $"/api/runs/{result.GetValue(id)}/resume", cancellationToken)));
 
         var ids = new Argument<Guid[]>("ids") { Description = "Two to ten run ids", Arity = new ArgumentArity(2, 10) };
-        var compare = new Command("compare", "Compare runs: differing parameters and final metrics side by side") { ids };
+        var compare = new Command("compare",
+            "Compare runs: differing parameters and final metrics side by side") { ids };
         compare.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
-            var comparison = await client.GetAsync($"/api/runs/compare?ids={string.Join(",", result.GetValue(ids)!)}", cancellationToken);
+            var comparison = await client.GetAsync($"/api/runs/compare?ids={string.Join(",", result.GetValue(ids)!)}",
+                cancellationToken);
             if (globals.WantsJson(result))
             {
                 GlobalOptions.Print(comparison);
                 return ExitCodes.Ok;
             }
             var runs = comparison!["runs"]!.AsArray();
-            var table = GlobalOptions.Table(["Parameter", .. runs.Select(r => $"{r!["name"]} ({r["id"]!.ToString()[..8]})")]);
+            var table = GlobalOptions.Table(["Parameter",
+                .. runs.Select(r => $"{r!["name"]} ({r["id"]!.ToString()[..8]})")]);
             foreach (var row in comparison["parameters"]!.AsArray().Where(p => p!["differs"]!.GetValue<bool>()))
                 GlobalOptions.Row(table, [row!["parameter"], .. row["values"]!.AsArray()]);
             foreach (var metric in comparison["metrics"]!.AsArray())
-                GlobalOptions.Row(table, [$"last {metric!["key"]}", .. metric["values"]!.AsArray().Select(v => v!.AsArray().LastOrDefault(x => x is not null))]);
+                GlobalOptions.Row(table,
+                    [$"last {metric!["key"]}",
+                    .. metric["values"]!.AsArray().Select(v => v!.AsArray().LastOrDefault(x => x is not null))]);
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
         }));
 
-        return new Command("runs", "List, follow and manage training runs") { list, show, watch, cancel, resume, compare };
+        return new Command("runs", "List, follow and manage training runs") { list, show, watch, cancel, resume,
+            compare };
     }
 
-    private static async Task<int> PostAsync(PlatformClient client, GlobalOptions globals, ParseResult result, string path, CancellationToken cancellationToken)
+    private static async Task<int> PostAsync(PlatformClient client, GlobalOptions globals, ParseResult result,
+        string path, CancellationToken cancellationToken)
     {
         var run = await client.SendJsonAsync(HttpMethod.Post, path, new JsonObject(), cancellationToken);
         if (globals.WantsJson(result))
             GlobalOptions.Print(run);
         else
-            Console.WriteLine($"Run {run!["id"]}: {run["state"]}{(run["cancelRequested"]?.GetValue<bool>() == true ? " (stops at its next step)" : "")}");
+            Console.WriteLine($"Run {run!["id"]}: " +
+                $"{run["state"]}{(run["cancelRequested"]?.GetValue<bool>() == true ? " (stops at its next step)" : "")}");
         return ExitCodes.Ok;
     }
 
     private static void Describe(JsonNode run)
     {
         var table = GlobalOptions.Table("Field", "Value");
-        foreach (var field in new[] { "id", "name", "state", "failureReason", "step", "maxSteps", "latestTrainLoss", "latestValidationLoss", "bestValidationLoss",
-                     "tokensPerSecond", "etaSeconds", "parameters", "precision", "precisionReason", "modelVersion", "baseModel", "note",
+        foreach (var field in new[] { "id", "name", "state", "failureReason", "step", "maxSteps", "latestTrainLoss",
+            "latestValidationLoss", "bestValidationLoss",
+                     "tokensPerSecond", "etaSeconds", "parameters", "precision", "precisionReason", "modelVersion",
+                     "baseModel", "note",
                      "createdAt", "finishedAt" })
             if (run[field] is { } value)
                 GlobalOptions.Row(table, field, value);
@@ -103,8 +122,10 @@ public static class RunsCommands
 
     private static bool Finished(string? state) => state is "Completed" or "Failed" or "Cancelled" or "Deleted";
 
-    /// <summary>A progress bar with loss and ETA on a terminal; one JSON line per event with --json or when piped.</summary>
-    private static async Task<int> WatchAsync(PlatformClient client, Guid id, bool json, CancellationToken cancellationToken)
+    /// <summary>A progress bar with loss and ETA on a terminal; one JSON line per event with --json or when
+    /// piped.</summary>
+    private static async Task<int> WatchAsync(PlatformClient client, Guid id, bool json,
+        CancellationToken cancellationToken)
     {
         string? last = null;
         var events = client.StreamAsync(HttpMethod.Get, $"/api/runs/{id}/events", null, cancellationToken);
@@ -120,7 +141,8 @@ public static class RunsCommands
         else
         {
             await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn())
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask($"run {id.ToString()[..8]}", maxValue: 1);
@@ -140,9 +162,11 @@ public static class RunsCommands
                             task.MaxValue = Math.Max(1, node["maxSteps"]!.GetValue<int>());
                             task.Value = node["step"]!.GetValue<int>();
                             loss = node["loss"]!.GetValue<double>();
-                            validation = node["points"]?.AsArray().LastOrDefault(p => p!["key"]!.ToString() == "val_loss")?["value"]?.GetValue<double>() ?? validation;
+                            validation = node["points"]?.AsArray().LastOrDefault(p =>
+                                p!["key"]!.ToString() == "val_loss")?["value"]?.GetValue<double>() ?? validation;
                         }
-                        task.Description = Markup.Escape($"{node["name"] ?? $"run {id.ToString()[..8]}"} {last} loss {loss?.ToString("F4") ?? "—"} val {validation?.ToString("F4") ?? "—"}");
+                        task.Description = Markup.Escape($"{node["name"] ?? $"run {id.ToString()[..8]}"} {last} loss " +
+                            $"{loss?.ToString("F4") ?? "—"} val {validation?.ToString("F4") ?? "—"}");
                         if (Finished(last))
                             task.Value = task.MaxValue;
                     }

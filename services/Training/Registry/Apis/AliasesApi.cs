@@ -17,17 +17,21 @@ public sealed record AliasResponse(string Name, string Alias, int Version, DateT
     public static AliasResponse From(ModelAlias a) => new(a.Name, a.Alias, a.Version, a.UpdatedAt, a.UpdatedBy);
 }
 
-public sealed record AliasMoveResponse(long Id, string Alias, int? FromVersion, int? ToVersion, string By, DateTimeOffset At)
+public sealed record AliasMoveResponse(long Id, string Alias, int? FromVersion, int? ToVersion, string By,
+    DateTimeOffset At)
 {
-    public static AliasMoveResponse From(ModelAliasMove m) => new(m.Id, m.Alias, m.FromVersion, m.ToVersion, m.By, m.At);
+    public static AliasMoveResponse From(ModelAliasMove m) =>
+        new(m.Id, m.Alias, m.FromVersion, m.ToVersion, m.By, m.At);
 }
 
-public sealed record GateResponse(string Alias, Dictionary<string, GateBound> Requires, DateTimeOffset UpdatedAt, string UpdatedBy)
+public sealed record GateResponse(string Alias, Dictionary<string, GateBound> Requires, DateTimeOffset UpdatedAt,
+    string UpdatedBy)
 {
     public static GateResponse From(PromotionGate g) => new(g.Alias, g.Requires, g.UpdatedAt, g.UpdatedBy);
 }
 
-public sealed record AliasesResponse(string Name, IReadOnlyList<AliasResponse> Aliases, IReadOnlyList<GateResponse> Gates, IReadOnlyList<AliasMoveResponse> History);
+public sealed record AliasesResponse(string Name, IReadOnlyList<AliasResponse> Aliases,
+    IReadOnlyList<GateResponse> Gates, IReadOnlyList<AliasMoveResponse> History);
 
 /// <summary>
 /// Aliases ("production" → v3) and their promotion gates. Setting or moving an alias is for the owner of the version it
@@ -48,30 +52,41 @@ public static class AliasesApi
     }
 
     private static ProblemHttpResult ModelNotFound(string name) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: $"No model is named '{name}'.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
+        detail: $"No model is named '{name}'.");
 
     private static ProblemHttpResult? InvalidAlias(string alias) => ModelAliases.IsValid(alias)
         ? null
         : TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The alias is invalid.",
-            detail: "alias: must be 1-40 lower-case letters, digits, '_' or '-', starting with a letter, and not 'latest' (always the highest version).",
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["alias"] = ["is not a valid alias name."] } });
+            detail: "alias: must be 1-40 lower-case letters, digits, '_' or '-', starting with a letter, and not " +
+            "'latest' (always the highest version).",
+            extensions: new Dictionary<string,
+            object?>
+            { ["errors"] = new Dictionary<string, string[]> { ["alias"] = ["is not a valid alias name."] } });
 
-    private static async Task<Results<Ok<AliasesResponse>, ProblemHttpResult>> ListAsync(string name, RegistryDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AliasesResponse>,
+        ProblemHttpResult>> ListAsync(string name, RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (!await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken))
             return ModelNotFound(name);
-        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).OrderBy(a => a.Alias).ToListAsync(cancellationToken);
-        var gates = await db.PromotionGates.AsNoTracking().Where(g => g.Name == name).OrderBy(g => g.Alias).ToListAsync(cancellationToken);
-        var history = await db.ModelAliasMoves.AsNoTracking().Where(m => m.Name == name).OrderByDescending(m => m.Id).Take(100).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new AliasesResponse(name, [.. aliases.Select(AliasResponse.From)], [.. gates.Select(GateResponse.From)],
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).OrderBy(a =>
+            a.Alias).ToListAsync(cancellationToken);
+        var gates = await db.PromotionGates.AsNoTracking().Where(g => g.Name == name).OrderBy(g =>
+            g.Alias).ToListAsync(cancellationToken);
+        var history = await db.ModelAliasMoves.AsNoTracking().Where(m => m.Name == name).OrderByDescending(m =>
+            m.Id).Take(100).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new AliasesResponse(name, [.. aliases.Select(AliasResponse.From)],
+            [.. gates.Select(GateResponse.From)],
             [.. history.Select(AliasMoveResponse.From)]));
     }
 
     /// <summary>
-    /// Points the alias at {"version": N}, atomically: under a lock on the model, the gate is checked against that version's
-    /// figures (409 naming each failing figure), the move is recorded, and the event leaves with the same commit.
+    /// Points the alias at {"version": N}, atomically: under a lock on the model, the gate is checked against that
+    /// version's figures (409 naming each failing figure), the move is recorded, and the event leaves with the same
+    /// commit.
     /// </summary>
-    private static async Task<Results<Ok<AliasResponse>, ValidationProblem, ProblemHttpResult>> MoveAsync(string name, string alias, HttpContext http,
+    private static async Task<Results<Ok<AliasResponse>, ValidationProblem,
+        ProblemHttpResult>> MoveAsync(string name, string alias, HttpContext http,
         RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
@@ -80,15 +95,19 @@ public static class AliasesApi
         if (problem is not null)
             return problem;
         if (body!.Version is not ({ } number and >= 1))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = ["is required: the version number the alias points to."] },
+            return TypedResults.ValidationProblem(new Dictionary<string,
+                string[]>
+            { ["version"] = ["is required: the version number the alias points to."] },
                 title: "The alias move is invalid.");
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await AliasBook.LockAsync(db, name, cancellationToken);
-        var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == number, cancellationToken);
+        var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name
+            && v.Version == number, cancellationToken);
         if (version is null)
             return await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken)
-                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model version not found.", detail: $"Model '{name}' has no version {number}.")
+                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model version not found.",
+                detail: $"Model '{name}' has no version {number}.")
                 : ModelNotFound(name);
         var caller = http.Caller();
         var from = await AliasBook.TargetAsync(db, name, alias, cancellationToken);
@@ -97,7 +116,8 @@ public static class AliasesApi
 
         var checks = await AliasBook.GateChecksAsync(db, name, alias, version, cancellationToken);
         if (checks.Where(c => !c.Passes).ToList() is { Count: > 0 } failing)
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The version does not pass the alias's gate.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "The version does not pass the alias's gate.",
                 detail: string.Join("; ", failing.Select(c => c.Value is { } v
                     ? $"{c.Figure} is {v:G6}, the gate requires {Bounds(c)}"
                     : $"{name} v{number} has no {c.Figure}, the gate requires {Bounds(c)}")),
@@ -117,18 +137,22 @@ public static class AliasesApi
         _ => "a value",
     };
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string name, string alias, HttpContext http, RegistryDbContext db,
+    private static async Task<Results<NoContent,
+        ProblemHttpResult>> RemoveAsync(string name, string alias, HttpContext http, RegistryDbContext db,
         CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
             return invalid;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await AliasBook.LockAsync(db, name, cancellationToken);
-        var current = await db.ModelAliases.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias, cancellationToken);
+        var current = await db.ModelAliases.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias,
+            cancellationToken);
         if (current is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alias not found.", detail: $"Model '{name}' has no alias '{alias}'.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alias not found.",
+                detail: $"Model '{name}' has no alias '{alias}'.");
         var caller = http.Caller();
-        var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == current.Version, cancellationToken);
+        var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name
+            && v.Version == current.Version, cancellationToken);
         if (!caller.MayChange(version?.OwnerId))
             return (ProblemHttpResult)AccessProblems.NotOwner("model version");
         await AliasBook.MoveAsync(db, name, alias, null, caller.Name, caller.KeyId, cancellationToken);
@@ -137,15 +161,18 @@ public static class AliasesApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>Admins only: {"requires": {"val_loss": {"max": 1.9}, "top1_accuracy": {"min": 0.4}}} for moves onto the alias from now on.</summary>
-    private static async Task<Results<Ok<GateResponse>, ValidationProblem, ProblemHttpResult>> SetGateAsync(string name, string alias, HttpContext http,
+    /// <summary>Admins only: {"requires": {"val_loss": {"max": 1.9}, "top1_accuracy": {"min": 0.4}}} for moves onto the
+    /// alias from now on.</summary>
+    private static async Task<Results<Ok<GateResponse>, ValidationProblem,
+        ProblemHttpResult>> SetGateAsync(string name, string alias, HttpContext http,
         RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
             return invalid;
         var caller = http.Caller();
         if (!caller.IsAdmin)
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.", detail: "Only an admin may set a promotion gate.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                detail: "Only an admin may set a promotion gate.");
         var (body, problem) = await JsonBody.ReadAsync<GateRequest>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
@@ -153,10 +180,14 @@ public static class AliasesApi
         errors.Require(body!.Requires is { Count: > 0 }, "requires", "must name at least one figure with its bounds.");
         foreach (var (figure, bound) in body.Requires ?? [])
         {
-            errors.Require(GateFigures.IsKnown(figure), $"requires.{figure}", $"is not a figure; use one of {string.Join(", ", GateFigures.Names)}.");
-            errors.Require(bound is { Min: not null } or { Max: not null }, $"requires.{figure}", "must set min, max or both.");
-            errors.Require(bound is not { Min: { } lo, Max: { } hi } || lo <= hi, $"requires.{figure}", "min must not be above max.");
-            errors.Require(bound is null || (bound.Min is not { } m || double.IsFinite(m)) && (bound.Max is not { } x || double.IsFinite(x)),
+            errors.Require(GateFigures.IsKnown(figure), $"requires.{figure}",
+                $"is not a figure; use one of {string.Join(", ", GateFigures.Names)}.");
+            errors.Require(bound is { Min: not null } or { Max: not null }, $"requires.{figure}",
+                "must set min, max or both.");
+            errors.Require(bound is not { Min: { } lo, Max: { } hi } || lo <= hi, $"requires.{figure}",
+                "min must not be above max.");
+            errors.Require(bound is null || (bound.Min is not { } m || double.IsFinite(m))
+                && (bound.Max is not { } x || double.IsFinite(x)),
                 $"requires.{figure}", "bounds must be finite numbers.");
         }
         if (!errors.IsValid)
@@ -164,7 +195,8 @@ public static class AliasesApi
         if (!await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken))
             return ModelNotFound(name);
 
-        var gate = await db.PromotionGates.FirstOrDefaultAsync(g => g.Name == name && g.Alias == alias, cancellationToken);
+        var gate = await db.PromotionGates.FirstOrDefaultAsync(g => g.Name == name && g.Alias == alias,
+            cancellationToken);
         if (gate is null)
             db.PromotionGates.Add(gate = PromotionGate.Create(name, alias));
         gate.Require(body.Requires!, caller.Name, DateTimeOffset.UtcNow);
@@ -172,14 +204,18 @@ public static class AliasesApi
         return TypedResults.Ok(GateResponse.From(gate));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveGateAsync(string name, string alias, HttpContext http, RegistryDbContext db,
+    private static async Task<Results<NoContent,
+        ProblemHttpResult>> RemoveGateAsync(string name, string alias, HttpContext http, RegistryDbContext db,
         CancellationToken cancellationToken)
     {
         if (!http.Caller().IsAdmin)
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.", detail: "Only an admin may remove a promotion gate.");
-        var deleted = await db.PromotionGates.Where(g => g.Name == name && g.Alias == alias).ExecuteDeleteAsync(cancellationToken);
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+                detail: "Only an admin may remove a promotion gate.");
+        var deleted = await db.PromotionGates.Where(g => g.Name == name
+            && g.Alias == alias).ExecuteDeleteAsync(cancellationToken);
         return deleted == 0
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Gate not found.", detail: $"Model '{name}' has no gate on '{alias}'.")
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Gate not found.",
+            detail: $"Model '{name}' has no gate on '{alias}'.")
             : TypedResults.NoContent();
     }
 }

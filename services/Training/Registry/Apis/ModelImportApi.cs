@@ -15,7 +15,8 @@ using Training.Runs;
 
 namespace Training.Registry.Apis;
 
-/// <summary>Bring your own model: weights (POST /api/models/import) registered as a version like any trained one.</summary>
+/// <summary>Bring your own model: weights (POST /api/models/import) registered as a version like any trained
+/// one.</summary>
 public static class ModelImportApi
 {
     public static IEndpointRouteBuilder MapModelImportApi(this IEndpointRouteBuilder app)
@@ -39,13 +40,16 @@ public static class ModelImportApi
             });
 
     private static IResult Invalid(string field, params string[] messages) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages }, title: "The import is invalid.");
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages },
+        title: "The import is invalid.");
 
     /// <summary>
-    /// Registers weights (the platform's export, nanoGPT's or Hugging Face GPT-2's safetensors layout) and their tokenizer
-    /// as the next version of Name. Every missing, surplus or misshapen tensor is named in the 400; nothing is kept then.
+    /// Registers weights (the platform's export, nanoGPT's or Hugging Face GPT-2's safetensors layout) and their
+    /// tokenizer as the next version of Name. Every missing, surplus or misshapen tensor is named in the 400; nothing
+    /// is kept then.
     /// </summary>
-    private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, Registrar registrar, ArtifactStore store, IOptions<ImportOptions> options,
+    private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, Registrar registrar,
+        ArtifactStore store, IOptions<ImportOptions> options,
         RunEstimator estimator, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxWeightsBytes;
@@ -54,14 +58,16 @@ public static class ModelImportApi
             return problem;
         var errors = new ValidationErrors();
         var name = form!["name"].ToString().Trim();
-        errors.Require(RunSpecValidator.IsModelName(name), "name", "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        errors.Require(RunSpecValidator.IsModelName(name), "name",
+            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
         var weights = form.Files.GetFile("weights");
         errors.Require(weights is { Length: > 0 }, "weights", "is required: a .safetensors file.");
         errors.Require(weights is null || weights.Length <= limit, "weights", $"must be at most {limit:N0} bytes.");
         var tokenizerFile = form.Files.GetFile("tokenizer");
         errors.Require(tokenizerFile is { Length: > 0 }, "tokenizer", "is required: a tokenizer.json file.");
         JsonObject? config = null;
-        var configText = form.Files.GetFile("config") is { } configFile ? await new StreamReader(configFile.OpenReadStream()).ReadToEndAsync(cancellationToken)
+        var configText = form.Files.GetFile("config") is { } configFile
+            ? await new StreamReader(configFile.OpenReadStream()).ReadToEndAsync(cancellationToken)
             : form["config"].ToString();
         if (!string.IsNullOrWhiteSpace(configText))
         {
@@ -83,7 +89,8 @@ public static class ModelImportApi
 
         var id = Guid.NewGuid();
         var prefix = $"imports/{id:N}";
-        var (weightsKey, tokenizerKey, checkpointKey) = ($"{prefix}/weights.safetensors", $"{prefix}/tokenizer.json", $"{prefix}/checkpoint.bin");
+        var (weightsKey, tokenizerKey, checkpointKey) = ($"{prefix}/weights.safetensors", $"{prefix}/tokenizer.json",
+            $"{prefix}/checkpoint.bin");
         ImportedGpt imported;
         try
         {
@@ -125,7 +132,8 @@ public static class ModelImportApi
             }
             imported = await Task.Run(() => GptImport.Import(plan), cancellationToken);
             using (imported.Model)
-                await store.WriteAsync(checkpointKey, s => { Checkpoint.Save(imported.Model, s); return Task.CompletedTask; });
+                await store.WriteAsync(checkpointKey, s =>
+                    { Checkpoint.Save(imported.Model, s); return Task.CompletedTask; });
             store.Delete(weightsKey);
         }
         catch

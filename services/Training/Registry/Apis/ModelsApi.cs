@@ -13,13 +13,17 @@ public sealed record ModelVersionResponse(
     string Name, int Version, Guid RunId, Guid DatasetId, Owner? Owner, [property: ArtifactKey] string CheckpointKey,
     string CheckpointSha256, [property: ArtifactKey] string TokenizerKey, EvaluationFigures? Evaluation, RunCost? Cost,
     string? Sample, DateTimeOffset CreatedAt, string Architecture, [property: ArtifactKey] string? SourceTokenizerKey,
-    string? BaseModel, string? FineTuneMethod, string? ImportedFrom, double? ValidationLoss, string? Description, IReadOnlyList<string> Tags,
+    string? BaseModel, string? FineTuneMethod, string? ImportedFrom, double? ValidationLoss, string? Description,
+    IReadOnlyList<string> Tags,
     IReadOnlyList<string> Aliases)
 {
-    public static ModelVersionResponse From(ModelVersion v, IEnumerable<ModelAlias>? aliases = null) => new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
-        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt, v.Architecture, v.SourceTokenizerKey,
+    public static ModelVersionResponse From(ModelVersion v, IEnumerable<ModelAlias>? aliases = null) =>
+        new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
+        v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey, v.Evaluation, v.Cost, v.Sample, v.CreatedAt,
+        v.Architecture, v.SourceTokenizerKey,
         v.BaseModel, v.FineTuneMethod, v.ImportedFrom, v.ValidationLoss, v.Description, v.Tags,
-        [.. (aliases ?? []).Where(a => a.Name == v.Name && a.Version == v.Version).Select(a => a.Alias).Order(StringComparer.Ordinal)]);
+        [.. (aliases ?? []).Where(a => a.Name == v.Name && a.Version == v.Version).Select(a =>
+        a.Alias).Order(StringComparer.Ordinal)]);
 }
 
 /// <summary>PATCH body for a version: a description and/or its tags (null leaves one as it is).</summary>
@@ -45,10 +49,11 @@ public static class ModelsApi
     }
 
     /// <summary>
-    /// Model names with their latest version, by name, a page at a time (limit, cursor); owner= ("me", a key id or a key
-    /// name) counts only that owner's versions.
+    /// Model names with their latest version, by name, a page at a time (limit, cursor); owner= ("me", a key id or a
+    /// key name) counts only that owner's versions.
     /// </summary>
-    private static async Task<IResult> ListAsync(HttpContext http, RegistryDbContext db, string? owner, int? limit, string? cursor,
+    private static async Task<IResult> ListAsync(HttpContext http, RegistryDbContext db, string? owner, int? limit,
+        string? cursor,
         CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<ModelPosition>(limit, cursor);
@@ -79,7 +84,8 @@ public static class ModelsApi
             {
                 name,
                 latestVersion = versions[0].Version,
-                aliases = aliases.OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a => a.Version),
+                aliases = aliases.OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a =>
+                a.Version),
                 versions = versions.Select(v => ModelVersionResponse.From(v, aliases)),
             });
     }
@@ -92,12 +98,14 @@ public static class ModelsApi
             cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
-        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version).ToListAsync(cancellationToken);
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
+            && a.Version == version).ToListAsync(cancellationToken);
         return Results.Ok(ModelVersionResponse.From(v, aliases));
     }
 
     /// <summary>By the version's owner or an admin: sets its description and/or tags.</summary>
-    private static async Task<IResult> PatchVersionAsync(string name, int version, HttpContext http, RegistryDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> PatchVersionAsync(string name, int version, HttpContext http,
+        RegistryDbContext db, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<VersionPatch>(http.Request, cancellationToken);
         if (problem is not null)
@@ -117,14 +125,15 @@ public static class ModelsApi
         if (body.Tags is not null)
             v.Tags = [.. body.Tags.Distinct(StringComparer.Ordinal)];
         await db.SaveChangesAsync(cancellationToken);
-        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version).ToListAsync(cancellationToken);
+        var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
+            && a.Version == version).ToListAsync(cancellationToken);
         return Results.Ok(ModelVersionResponse.From(v, aliases));
     }
 
     /// <summary>
-    /// The version's weights as .safetensors (a GPT under nanoGPT's names with a GPT-2-style config in the header metadata,
-    /// an encoder-decoder under its own names with its config), exported once from the verified checkpoint and kept beside it.
-    /// A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
+    /// The version's weights as .safetensors (a GPT under nanoGPT's names with a GPT-2-style config in the header
+    /// metadata, an encoder-decoder under its own names with its config), exported once from the verified checkpoint
+    /// and kept beside it. A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
     /// </summary>
     private static async Task<IResult> GetWeightsAsync(string name, int version, HttpContext http, RegistryDbContext db,
         ArtifactStore store, CancellationToken cancellationToken)
@@ -138,7 +147,8 @@ public static class ModelsApi
         if (!store.Exists(key))
         {
             if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)
-                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Checkpoint corrupted.",
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Checkpoint corrupted.",
                     detail: $"The checkpoint of {name} v{version} no longer matches its sha256.");
             await Task.Run(() => store.WriteAsync(key, s =>
             {
@@ -151,11 +161,12 @@ public static class ModelsApi
     }
 
     /// <summary>
-    /// By the version's owner or an admin: removes a version from the registry, refused with 409 while an alias points to
-    /// it or a LoRA version rests on it. An imported version's files go with it; a trained one's stay with its run, which
-    /// may then be deleted without cascade. ModelVersionDeleted tells Training, Generation and Evaluation.
+    /// By the version's owner or an admin: removes a version from the registry, refused with 409 while an alias points
+    /// to it or a LoRA version rests on it. An imported version's files go with it; a trained one's stay with its run,
+    /// which may then be deleted without cascade. ModelVersionDeleted tells Training, Generation and Evaluation.
     /// </summary>
-    private static async Task<IResult> DeleteVersionAsync(string name, int version, HttpContext http, RegistryDbContext db, Registrar registrar,
+    private static async Task<IResult> DeleteVersionAsync(string name, int version, HttpContext http,
+        RegistryDbContext db, Registrar registrar,
         ArtifactStore store, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -168,7 +179,8 @@ public static class ModelsApi
             return NotFound(new ModelReference(name, version, null));
         if (!http.Caller().MayChange(v.OwnerId))
             return AccessProblems.NotOwner("model version");
-        if (await VersionDependents.RefuseDeletionAsync(db, [$"{name}/versions/{version}"], cancellationToken) is { } refused)
+        if (await VersionDependents.RefuseDeletionAsync(db, [$"{name}/versions/{version}"],
+            cancellationToken) is { } refused)
             return refused;
         await registrar.RemoveAsync(v, $"deleted by {http.Caller().Name}", cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
@@ -181,5 +193,6 @@ public static class ModelsApi
     }
 
     private static IResult NotFound(ModelReference reference) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.", detail: reference.NotFoundDetail);
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
+        detail: reference.NotFoundDetail);
 }

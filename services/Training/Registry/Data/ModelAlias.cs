@@ -43,8 +43,19 @@ public sealed class ModelAliasMove
     public Guid ByKeyId { get; private set; }
     public DateTimeOffset At { get; private set; }
 
-    public static ModelAliasMove Of(long id, string name, string alias, int? from, int? to, string by, Guid byKeyId, DateTimeOffset at) =>
-        new() { Id = id, Name = name, Alias = alias, FromVersion = from, ToVersion = to, By = by, ByKeyId = byKeyId, At = at };
+    public static ModelAliasMove Of(long id, string name, string alias, int? from, int? to, string by, Guid byKeyId,
+        DateTimeOffset at) =>
+        new()
+        {
+            Id = id,
+            Name = name,
+            Alias = alias,
+            FromVersion = from,
+            ToVersion = to,
+            By = by,
+            ByKeyId = byKeyId,
+            At = at
+        };
 
     public ModelAliasMoved Event() => new(Name, Alias, ToVersion, Id, At);
 }
@@ -73,12 +84,14 @@ public sealed class PromotionGate
         UpdatedAt = at;
     }
 
-    /// <summary>Every figure of the gate's, with the version's value (null: the version has none) and whether it passes.</summary>
+    /// <summary>Every figure of the gate's, with the version's value (null: the version has none) and whether it
+    /// passes.</summary>
     public IReadOnlyList<GateCheck> Check(ModelVersion version) =>
         [.. Requires.Select(r =>
         {
             var value = GateFigures.Of(version, r.Key);
-            var passes = value is { } v && (r.Value.Min is not { } min || v >= min) && (r.Value.Max is not { } max || v <= max);
+            var passes = value is { } v && (r.Value.Min is not { } min || v >= min)
+                && (r.Value.Max is not { } max || v <= max);
             return new GateCheck(r.Key, value, r.Value.Min, r.Value.Max, passes);
         })];
 }
@@ -110,5 +123,6 @@ public static class GateFigures
     public static bool IsKnown(string figure) => Figures.ContainsKey(figure);
 
     public static double? Of(ModelVersion version, string figure) =>
-        Figures.TryGetValue(figure, out var read) && read(version) is { } value && double.IsFinite(value) ? value : null;
+        Figures.TryGetValue(figure, out var read) && read(version) is { } value && double.IsFinite(value) ? value
+        : null;
 }

@@ -27,9 +27,11 @@ public sealed class ModelVersion : IOwned
     /// <summary>"gpt" or "encoder-decoder".</summary>
     public string Architecture { get; set; } = Architectures.Gpt;
     public string? SourceTokenizerKey { get; set; }
-    /// <summary>Set for a version imported from a weights file: its layout ("platform", "nanogpt" or "hf-gpt2"); RunId is then the import's id.</summary>
+    /// <summary>Set for a version imported from a weights file: its layout ("platform", "nanogpt" or "hf-gpt2"); RunId
+    /// is then the import's id.</summary>
     public string? ImportedFrom { get; set; }
-    /// <summary>A fine-tune's base version ("name/versions/N") and method ("full" or "lora"); null for a model trained from scratch.</summary>
+    /// <summary>A fine-tune's base version ("name/versions/N") and method ("full" or "lora"); null for a model trained
+    /// from scratch.</summary>
     public string? BaseModel { get; set; }
     public string? FineTuneMethod { get; set; }
     public EvaluationFigures? Evaluation { get; set; }
@@ -42,7 +44,8 @@ public sealed class ModelVersion : IOwned
     public string? Sample { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>Where its .safetensors export is kept: beside its checkpoint, so it goes with the run's or the import's files.</summary>
+    /// <summary>Where its .safetensors export is kept: beside its checkpoint, so it goes with the run's or the import's
+    /// files.</summary>
     public string ExportKey => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/model.safetensors";
 
     /// <summary>The files of an imported version (a trained version's files are its run's).</summary>

@@ -40,15 +40,18 @@ public sealed class RegistrationCandidate
 
     public bool IsReady => State == CandidateState.Waiting && TrainedAt is not null && EvaluatedAt is not null;
 
-    /// <summary>The trained half. A resumed run that trains again replaces it, as long as nothing is registered yet.</summary>
+    /// <summary>The trained half. A resumed run that trains again replaces it, as long as nothing is registered
+    /// yet.</summary>
     public void RecordTraining(TrainingCompleted m)
     {
         if (State != CandidateState.Waiting)
             return;
         (Name, CheckpointKey, CheckpointSha256, TokenizerKey, Architecture, SourceTokenizerKey) =
             (m.ModelName, m.CheckpointKey, m.CheckpointSha256, m.TokenizerKey, m.Architecture, m.SourceTokenizerKey);
-        (DatasetId, OwnerId, OwnerName, BaseModel, FineTuneMethod) = (m.DatasetId, m.Owner?.Id, m.Owner?.Name, m.BaseModel, m.FineTuneMethod);
-        (ValidationLoss, Cost, TrainedAt) = (m.RegisteredValidationLoss ?? m.FinalValidationLoss, m.Cost, m.CompletedAt);
+        (DatasetId, OwnerId, OwnerName, BaseModel, FineTuneMethod) = (m.DatasetId, m.Owner?.Id, m.Owner?.Name,
+            m.BaseModel, m.FineTuneMethod);
+        (ValidationLoss, Cost, TrainedAt) = (m.RegisteredValidationLoss ?? m.FinalValidationLoss, m.Cost,
+            m.CompletedAt);
         Lineage = m.Lineage?.ToList();
     }
 
@@ -60,11 +63,13 @@ public sealed class RegistrationCandidate
         (EvaluationId, Evaluation, Sample, EvaluatedAt) = (m.EvaluationId, m.Figures, m.Sample, m.CompletedAt);
     }
 
-    /// <summary>Registers the run as <paramref name="name"/> v<paramref name="version"/>; only a ready candidate can.</summary>
+    /// <summary>Registers the run as <paramref name="name"/> v<paramref name="version"/>; only a ready candidate
+    /// can.</summary>
     public ModelVersion Register(int version, DateTimeOffset now)
     {
         if (!IsReady)
-            throw new InvalidOperationException($"Run {RunId} is {State} and {(TrainedAt is null ? "not trained" : "not evaluated")}: it cannot be registered.");
+            throw new InvalidOperationException($"Run {RunId} is {State} and " +
+                $"{(TrainedAt is null ? "not trained" : "not evaluated")}: it cannot be registered.");
         State = CandidateState.Registered;
         RegisteredVersion = version;
         return new ModelVersion

@@ -12,7 +12,8 @@ namespace Training.Registry.Data;
 /// must first be brought to that release (its migrations up to <see cref="LastWithRegistryTables"/>). Runs before the
 /// registry's migrations; does nothing on a new database or one already past that point.
 /// </summary>
-public sealed class TrainingSchemaBeforeRegistry(IServiceProvider services, ILogger<TrainingSchemaBeforeRegistry> logger) : IHostedService
+public sealed class TrainingSchemaBeforeRegistry(IServiceProvider services,
+    ILogger<TrainingSchemaBeforeRegistry> logger) : IHostedService
 {
     /// <summary>Training's last migration that still holds the registry's tables.</summary>
     public const string LastWithRegistryTables = "20261201050150_AliasesAndAnnotations";
@@ -25,7 +26,8 @@ public sealed class TrainingSchemaBeforeRegistry(IServiceProvider services, ILog
         var applied = (await training.Database.GetAppliedMigrationsAsync(token)).ToList();
         if (applied.Count == 0 || applied.Contains(LastWithRegistryTables))
             return;
-        logger.LogInformation("Bringing Training's schema to {Migration} before the registry takes its versions and aliases", LastWithRegistryTables);
+        logger.LogInformation("Bringing Training's schema to {Migration} before the registry takes its versions and " +
+            "aliases", LastWithRegistryTables);
         await training.Database.GetService<IMigrator>().MigrateAsync(LastWithRegistryTables, token);
     }, logger, "Training schema upgrade", cancellationToken);
 
