@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Faults on purpose, for game days and the end-to-end tests:
-#   bash infra/chaos.sh restart-postgres [seconds down] [infra-up.sh options]   stop PostgreSQL (fast), wait, start it again
-#   bash infra/chaos.sh restart-rabbitmq [seconds down]                          stop the RabbitMQ application, wait, start it
-#   bash infra/chaos.sh kill <Service>                                           kill -9 a service run by services-up.sh (supervisord restarts it)
+#   bash infra/chaos.sh restart-postgres [seconds down] [infra-up.sh options]   stop PostgreSQL (fast), wait, start it
+# again
+#   bash infra/chaos.sh restart-rabbitmq [seconds down]                          stop the RabbitMQ application, wait,
+# start it
+#   bash infra/chaos.sh kill <Service>                                           kill -9 a service run by services-up.sh
+# (supervisord restarts it)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"

@@ -34,8 +34,9 @@ share_with_everyone() {
 }
 
 log "Uploading $(basename "$corpus") ($(stat -c %s "$corpus") bytes) to $GATEWAY_URL/api/datasets"
-dataset=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" -F "name=$(basename "$corpus" .txt)" \
-  -F "validationFraction=0.1" -F "tokenizer=${DEMO_TOKENIZER:-char}" -F "autoTrain=$spec")
+dataset=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" \
+  -F "name=$(basename "$corpus" .txt)" -F "validationFraction=0.1" -F "tokenizer=${DEMO_TOKENIZER:-char}" \
+  -F "autoTrain=$spec")
 dataset_id=$(jq -r .id <<<"$dataset")
 run_id=$(jq -r .autoTrainRunId <<<"$dataset")
 jq '{id, name, state, sha256, bytes, characters, lines, trainBytes, validationBytes}' <<<"$dataset"
@@ -52,17 +53,22 @@ while :; do
   sleep 1
 done
 
-# Prints a run's progress every 5 s until it completes (it may not exist for a moment after an upload); sets $r to the run.
+# Prints a run's progress every 5 s until it completes (it may not exist for a moment after an upload); sets $r to the
+# run.
 follow_run() {
   local told_precision=""
   while :; do
-    r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$1" 2>/dev/null || echo '{"state":"Queued","step":0,"maxSteps":0}')
+    r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$1" 2>/dev/null \
+      || echo '{"state":"Queued","step":0,"maxSteps":0}')
     # The precision the worker chose ("auto" times fp32 and bf16 on this machine first), once it has.
     if [ -z "$told_precision" ] && [ "$(jq -r '.precision // empty' <<<"$r")" != "" ]; then
       jq -r '"  trains in \(.precision): \(.precisionReason)"' <<<"$r"
       told_precision=yes
     fi
-    jq -r '"  \(.state) step \(.step)/\(.maxSteps)  loss \(.latestTrainLoss // "-" | tostring | .[0:6])  val \(.latestValidationLoss // "-" | tostring | .[0:6])  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
+    jq -r '"  \(.state) step \(.step)/\(.maxSteps)"
+           + "  loss \(.latestTrainLoss // "-" | tostring | .[0:6])"
+           + "  val \(.latestValidationLoss // "-" | tostring | .[0:6])"
+           + "  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
     case "$(jq -r .state <<<"$r")" in
       Completed) return ;;
       Failed|Cancelled) jq . <<<"$r"; die "run $(jq -r .state <<<"$r")" ;;
@@ -71,7 +77,8 @@ follow_run() {
   done
 }
 
-# Waits until Generation has heard of a version (from its ModelVersionRegistered event, a moment after the registry has it).
+# Waits until Generation has heard of a version (from its ModelVersionRegistered event, a moment after the registry has
+# it).
 wait_servable() {
   for _ in $(seq 1 60); do
     curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "$1" '.data | any(.id == $id)' >/dev/null && return
@@ -84,7 +91,8 @@ follow_run "$run_id"
 
 version=$(jq -r .modelVersion <<<"$r")
 log "Model $model v$version: evaluation on the held-out split"
-curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model/versions/$version" | jq '{name, version, checkpointSha256, evaluation}'
+curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model/versions/$version" \
+  | jq '{name, version, checkpointSha256, evaluation}'
 
 log "Promoting $model v$version: the alias $model@production points to it"
 curl -fsS "${auth[@]}" -X PUT "$GATEWAY_URL/api/models/$model/aliases/production" -H 'Content-Type: application/json' \
@@ -92,13 +100,16 @@ curl -fsS "${auth[@]}" -X PUT "$GATEWAY_URL/api/models/$model/aliases/production
 wait_servable "$model@production"
 log "Generating 300 tokens from \"ROMEO:\" with $model@production (seed 1)"
 curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
-  -d "{\"model\":\"$model@production\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
-  | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens\n----\nROMEO:\(.text)\n----"'
+  -d "{\"model\":\"$model@production\",\"prompt\":\"ROMEO:\",\"maxTokens\":300,\"temperature\":0.8,\"topK\":40,
+       \"seed\":1}" \
+  | jq -r '"model \(.model) v\(.version), \(.promptTokens) prompt + \(.completionTokens) completion tokens"
+           + "\n----\nROMEO:\(.text)\n----"'
 
 log "Explaining \"ROMEO:\" → \" Ay\": each target token's log-probability, and how much each prompt token mattered"
 curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/explain" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$model/versions/$version\",\"prompt\":\"ROMEO:\",\"target\":\" Ay\"}" \
-  | jq -c '{predictions: [.predictions[] | select(.position >= 6) | {token: .text, logprob: (.logprob * 1000 | round / 1000), top: [.top[].text]}],
+  | jq -c '{predictions: [.predictions[] | select(.position >= 6)
+                          | {token: .text, logprob: (.logprob * 1000 | round / 1000), top: [.top[].text]}],
             saliency: [.saliency.scores[] | {token: .text, share: (.share * 1000 | round / 1000)}],
             layers: (.attention | length), heads: (.attention[0] | length)}'
 
@@ -107,34 +118,46 @@ if [ "${DEMO_LORA:-1}" != 0 ]; then
   # the new version stores only its adapters, and Generation serves it on the base it already holds.
   log "LoRA fine-tune of $model v$version (200 steps, adapters only)"
   lora_run=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/runs" -H 'Content-Type: application/json' \
-    -d "{\"datasetId\":\"$(jq -r .datasetId <<<"$r")\",\"name\":\"$model-lora\",\"initFrom\":{\"model\":\"$model/versions/$version\"},
+    -d "{\"datasetId\":\"$(jq -r .datasetId <<<"$r")\",\"name\":\"$model-lora\",
+         \"initFrom\":{\"model\":\"$model/versions/$version\"},
          \"fineTune\":{\"method\":\"lora\",\"rank\":8,\"alpha\":16,\"targets\":[\"attn\",\"mlp\"]},
-         \"training\":{\"maxSteps\":200,\"learningRate\":0.002,\"warmupSteps\":20,\"evalInterval\":100,\"evalIters\":20}}")
+         \"training\":{\"maxSteps\":200,\"learningRate\":0.002,\"warmupSteps\":20,\"evalInterval\":100,
+                     \"evalIters\":20}}")
   follow_run "$(jq -r .id <<<"$lora_run")"
   lora_version=$(jq -r .modelVersion <<<"$r")
   curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/$model-lora/versions/$lora_version" \
-    | jq -c '{name, version, baseModel, fineTuneMethod, trainedParameters: '"$(jq .parameters <<<"$r")"', evaluation: (.evaluation | {loss, top1Accuracy})}'
+    | jq -c --argjson trained "$(jq .parameters <<<"$r")" \
+      '{name, version, baseModel, fineTuneMethod, trainedParameters: $trained,
+        evaluation: (.evaluation | {loss, top1Accuracy})}'
   wait_servable "$model-lora/versions/$lora_version"
   curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
-    -d "{\"model\":\"$model-lora\",\"prompt\":\"ROMEO:\",\"maxTokens\":100,\"temperature\":0.8,\"topK\":40,\"seed\":1}" \
+    -d "{\"model\":\"$model-lora\",\"prompt\":\"ROMEO:\",\"maxTokens\":100,\"temperature\":0.8,\"topK\":40,
+         \"seed\":1}" \
     | jq -r '"----\nROMEO:\(.text)\n----"'
 fi
 
 if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
-  # The second model family: an encoder-decoder on paired data (dates "15 April 2023" → "2023-04-15"), served with beam search.
+  # The second model family: an encoder-decoder on paired data (dates "15 April 2023" → "2023-04-15"), served with beam
+  # search.
   pairs="$here/demo/dates.tsv"
-  seq_spec='{"name":"dates","model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
-    "maxSourceLength":24,"maxTargetLength":16},"training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,
-    "evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}'
+  seq_spec='{"name":"dates",
+    "model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
+             "maxSourceLength":24,"maxTargetLength":16},
+    "training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,"evalInterval":200,"evalIters":5,
+                "seed":1,"labelSmoothing":0.05}}'
   log "Uploading $(basename "$pairs") ($(wc -l <"$pairs") pairs) as a paired dataset, with an encoder-decoder to train"
-  pair_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$pairs;type=text/plain" -F "name=dates" -F "format=pairs"     -F "tokenizer=char" -F "autoTrain=$seq_spec")
+  pair_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$pairs;type=text/plain" \
+    -F "name=dates" -F "format=pairs" -F "tokenizer=char" -F "autoTrain=$seq_spec")
   jq -c '{id, format, pairs}' <<<"$pair_set"
   share_with_everyone "$(jq -r .id <<<"$pair_set")"
   follow_run "$(jq -r .autoTrainRunId <<<"$pair_set")"
   seq_version=$(jq -r .modelVersion <<<"$r")
   log "Model dates v$seq_version: evaluation on the held-out pairs (decoded with beam 4)"
   curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/dates/versions/$seq_version" \
-    | jq '{name, version, architecture, sample, evaluation: (.evaluation | {loss, top1Accuracy, macroPrecision, macroRecall, macroF1, expectedCalibrationError, exactMatch, bleu, bleuTokenize, chrF, pairsEvaluated})}'
+    | jq '{name, version, architecture, sample,
+           evaluation: (.evaluation | {loss, top1Accuracy, macroPrecision, macroRecall, macroF1,
+                                       expectedCalibrationError, exactMatch, bleu, bleuTokenize, chrF,
+                                       pairsEvaluated})}'
   wait_servable "dates/versions/$seq_version"
   log "Rewriting \"4 July 2031\" with beam search (4 beams)"
   curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
@@ -142,5 +165,8 @@ if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
 fi
 
 log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"
-log "Dashboard: $GATEWAY_URL/ (sign in with a key); API reference: $GATEWAY_URL/docs; command line: infra/platform login"
-log "Its admin API key is in ${ADMIN_KEY_FILE#"$REPO_ROOT/"} (unless PLATFORM_ADMIN_KEY was set): curl -H \"Authorization: Bearer \$(cat ${ADMIN_KEY_FILE#"$REPO_ROOT/"})\" $GATEWAY_URL/api/runs"
+log "Dashboard: $GATEWAY_URL/ (sign in with a key); API reference: $GATEWAY_URL/docs;" \
+  "command line: infra/platform login"
+key_file="${ADMIN_KEY_FILE#"$REPO_ROOT/"}"
+log "Its admin API key is in $key_file (unless PLATFORM_ADMIN_KEY was set):" \
+  "curl -H \"Authorization: Bearer \$(cat $key_file)\" $GATEWAY_URL/api/runs"

@@ -90,8 +90,10 @@ service_broker() {
   echo "amqp://platform-$lower:$(service_secret broker "$1")@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST"
 }
 
-export ConnectionStrings__Platform="${ConnectionStrings__Platform:-Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD}"
-export ConnectionStrings__RabbitMq="${ConnectionStrings__RabbitMq:-amqp://guest:guest@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST}"
+superuser_database="Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DATABASE;Username=$PG_USER;Password=$PG_PASSWORD"
+export ConnectionStrings__Platform="${ConnectionStrings__Platform:-$superuser_database}"
+guest_broker="amqp://guest:guest@127.0.0.1:$RABBIT_PORT/$RABBIT_VHOST"
+export ConnectionStrings__RabbitMq="${ConnectionStrings__RabbitMq:-$guest_broker}"
 export Artifacts__Root="${Artifacts__Root:-$DATA_DIR/artifacts}"
 # oneDNN keeps each compiled kernel (primitive) it made, one per shape and type, up to this many per process: about
 # 190 KiB each (docs/operations.md, "Memory"). Training needs a few dozen; decoding through LibTorch with bf16, LoRA or
@@ -124,7 +126,8 @@ TRAINING_ALLOCATOR="${TRAINING_ALLOCATOR:-jemalloc}"
 TRAINING_MALLOC_CONF="${TRAINING_MALLOC_CONF:-dirty_decay_ms:-1,muzzy_decay_ms:-1}"
 jemalloc_path() {
   local f
-  for f in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2; do
+  for f in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 \
+           /usr/lib64/libjemalloc.so.2; do
     [ -f "$f" ] && { echo "$f"; return; }
   done
 }

@@ -25,7 +25,8 @@ start_postgres() {
       -o "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
   fi
   for db in "$PG_DATABASE" "$@"; do
-    if ! as_postgres psql -h "$PG_DATA" -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+    if ! as_postgres psql -h "$PG_DATA" -p "$PG_PORT" -U "$PG_USER" -d postgres \
+           -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
       as_postgres psql -h "$PG_DATA" -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
     fi
   done
@@ -52,7 +53,10 @@ CONF
     # The node takes a few seconds to register; await_startup gives up at once if it is not there yet.
     for _ in $(seq 1 120); do
       /usr/lib/rabbitmq/bin/rabbitmq-diagnostics -q ping >/dev/null 2>&1 && break
-      kill -0 "$(cat "$PID_DIR/rabbitmq.pid")" 2>/dev/null || { tail -30 "$LOG_DIR/rabbitmq.out" >&2; die "RabbitMQ exited during start-up"; }
+      if ! kill -0 "$(cat "$PID_DIR/rabbitmq.pid")" 2>/dev/null; then
+        tail -30 "$LOG_DIR/rabbitmq.out" >&2
+        die "RabbitMQ exited during start-up"
+      fi
       sleep 1
     done
     /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 120 await_startup >/dev/null \

@@ -15,7 +15,8 @@ for cluster in Ingestion Tokenization Training Evaluation Generation; do
   lower="$(echo "$cluster" | tr '[:upper:]' '[:lower:]')"
   export "ReverseProxy__Clusters__${lower}__Destinations__primary__Address=$(service_url "$cluster")"
 done
-command -v supervisord >/dev/null || die "supervisord not found: run infra/setup.sh (it installs Debian's supervisor package)"
+command -v supervisord >/dev/null \
+  || die "supervisord not found: run infra/setup.sh (it installs Debian's supervisor package)"
 
 if [ "${1:-}" != "--no-build" ]; then
   log "Building ($BUILD_CONFIGURATION)"

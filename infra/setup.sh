@@ -2,7 +2,8 @@
 # Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
 # patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq, supervisor (it
 # restarts a service that dies) and docker-compose (the tests validate docker-compose.yml with it; no Docker engine
-# is needed); with --test also Chromium and a CJK font for the browser tests, kubectl, and s3rver (Node.js) for the S3 tests. The .NET 10 SDK must already be on PATH.
+# is needed); with --test also Chromium and a CJK font for the browser tests, kubectl, and s3rver (Node.js) for the S3
+# tests. The .NET 10 SDK must already be on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -45,6 +46,7 @@ if [ "${1:-}" = --test ] && [ ! -x "$DATA_DIR/s3rver/node_modules/.bin/s3rver" ]
   npm install --prefix "$DATA_DIR/s3rver" --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null
 fi
 
-command -v dotnet >/dev/null || die ".NET 10 SDK not found on PATH: install dotnet-sdk-10.0 (https://dot.net) and run again"
+command -v dotnet >/dev/null \
+  || die ".NET 10 SDK not found on PATH: install dotnet-sdk-10.0 (https://dot.net) and run again"
 dotnet --list-sdks | grep -q '^10\.' || die ".NET 10 SDK required; found: $(dotnet --list-sdks | tr '\n' ' ')"
 log "Prerequisites present"

@@ -11,7 +11,8 @@ started=$(date +%s)
 bash "$here/setup.sh" --test
 # Stop on exit what this command started; a stack that was already running (e.g. the demo) is left alone.
 rabbit_env
-if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 && ! /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 5 status >/dev/null 2>&1; then
+if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 \
+   && ! /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 5 status >/dev/null 2>&1; then
   trap 'bash "$here/infra-down.sh" >/dev/null 2>&1' EXIT
 fi
 bash "$here/infra-up.sh" --test
@@ -30,7 +31,8 @@ dotnet build "$REPO_ROOT/infra/bench/Benchmarks.slnx" -c "$BUILD_CONFIGURATION" 
 results="$DATA_DIR/test-results"
 rm -rf "$results"
 mkdir -p "$results"
-export PLATFORM_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Database=platform_test;Username=$PG_USER;Password=$PG_PASSWORD"
+PLATFORM_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Database=platform_test;Username=$PG_USER"
+export PLATFORM_TEST_POSTGRES="$PLATFORM_TEST_POSTGRES;Password=$PG_PASSWORD"
 export PLATFORM_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:$RABBIT_PORT/platform-test"
 log "Running tests"
 # One assembly at a time, end-to-end last: run side by side (as `dotnet test Platform.sln` does), the ML tests'
@@ -42,7 +44,8 @@ projects=$(cd "$REPO_ROOT/tests" && for d in */; do d=${d%/}; if [ -f "$d/$d.csp
 for project in $(echo "$projects" | grep -vx Platform.EndToEnd.Tests) Platform.EndToEnd.Tests; do
   set +e
   dotnet test "$REPO_ROOT/tests/$project" -c "$BUILD_CONFIGURATION" --no-build -nologo \
-    --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee -a "$results/console.log"
+    --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 \
+    | tee -a "$results/console.log"
   project_status=${PIPESTATUS[0]}
   set -e
   [ "$project_status" -eq 0 ] || status=$project_status
@@ -51,6 +54,14 @@ done
 # Each test assembly ends with a block: "Total tests: T", then "Passed: P", "Failed: F", "Skipped: S" lines.
 count() { { grep -E "^ +$1: +[0-9]+\s*$" "$results/console.log" || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+
+# The house style (one more test): formatting and line lengths.
+log "Format check"
+if bash "$here/check-format.sh" 2>&1 | tee "$results/check-format.log"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1
+fi
 
 # The restore drill (one more test): back up, wipe, restore, and the same model gives the same text.
 log "Restore drill"

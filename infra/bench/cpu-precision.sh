@@ -42,16 +42,21 @@ for round in $(seq 1 "$rounds"); do
       [ "$kernels" = intel ] && preload="$preload $intel"
       # shellcheck disable=SC2046 # the allocator settings are separate words
       ms=$(env $(training_allocator_env | tr ' ' '\n' | grep -v '^LD_PRELOAD=') LD_PRELOAD="$preload" \
-        dotnet "$bench" "${mode[@]}" --threads "$threads" --precision "$precision" | sed -n 's/.*(median \([0-9.]*\)).*/\1/p')
+        dotnet "$bench" "${mode[@]}" --threads "$threads" --precision "$precision" \
+        | sed -n 's/.*(median \([0-9.]*\)).*/\1/p')
       echo "   round $round: oneMKL kernels $kernels, $precision: median $ms ms/iter"
       all[$kernels-$precision]="${all[$kernels-$precision]:-} $ms"
     done
   done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() {
+  tr ' ' '\n' | grep . | sort -n \
+    | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 echo
 for kernels in vendor intel; do
   fp32=$(median <<<"${all[$kernels-fp32]}") bf16=$(median <<<"${all[$kernels-bf16]}")
   awk -v k="$kernels" -v a="$fp32" -v b="$bf16" 'BEGIN {
-    printf "== oneMKL kernels %-6s fp32 %8.1f ms/iter   bf16 %8.1f ms/iter   bf16 ÷ fp32 %.2f (%s is faster)\n", k, a, b, b / a, b < a ? "bf16" : "fp32" }'
+    printf "== oneMKL kernels %-6s fp32 %8.1f ms/iter   bf16 %8.1f ms/iter   bf16 ÷ fp32 %.2f (%s is faster)\n",
+      k, a, b, b / a, b < a ? "bf16" : "fp32" }'
 done

@@ -10,4 +10,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/infra/env.sh"
 ensure_secrets
 dotnet build "$root/infra/bench/Platform.LoadBench" -c Release -nologo -v q -clp:ErrorsOnly
-exec dotnet "$root/infra/bench/Platform.LoadBench/bin/Release/net10.0/Platform.LoadBench.dll" --corpus "$root/infra/demo/tinyshakespeare.txt" "$@"
+exec dotnet "$root/infra/bench/Platform.LoadBench/bin/Release/net10.0/Platform.LoadBench.dll" \
+  --corpus "$root/infra/demo/tinyshakespeare.txt" "$@"

@@ -81,7 +81,8 @@ model = GPT().to(dev)
 params = sum(p.numel() for p in model.parameters())
 decay = [p for p in model.parameters() if p.dim() >= 2]; rest = [p for p in model.parameters() if p.dim() < 2]
 extra = {"fused": True} if dev == "cuda" else {}
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99), **extra)
+opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
+                        lr=1e-3, betas=(0.9, 0.99), **extra)
 run = torch.compile(model) if a.mode == "compile" else model
 
 def batch():
@@ -109,7 +110,8 @@ steady = times[5:]
 ms, median = sum(steady) / len(steady), statistics.median(steady)
 tps = B * T * 1000 / ms
 print(f"== PyTorch {torch.__version__} {a.config} ({L}x{H}x{C}, block {T}, batch {B}) on {dev}, {a.precision}"
-      f"{' autocast' if autocast else ''}, {a.mode}, {torch.get_num_threads()} thread(s): {params / 1e6:.2f} M parameters, {a.steps} iterations")
+      f"{' autocast' if autocast else ''}, {a.mode}, {torch.get_num_threads()} thread(s): "
+      f"{params / 1e6:.2f} M parameters, {a.steps} iterations")
 line = f"   {ms:.1f} ms/iter (median {median:.1f}), {tps:,.0f} tokens/s, last loss {last:.4f}"
 if dev == "cuda":
     flops = 6.0 * (params - T * C) + 12.0 * L * H * (C // H) * T

@@ -15,8 +15,8 @@
 # the service's Training:TorchThreads 0, its default, uses) should match the service's.
 # "pytorch" runs nanoGPT's configurations here and in PyTorch (infra/bench/torch_reference.py, Debian's python3-torch
 # 1.13 with OpenBLAS, both installed on first use as root) side by side, same threads, same iterations:
-#   bash infra/bench/train.sh pytorch [--config small|baby] [--precision fp32|bf16] [--steps N] [--threads N] [--repeat N]
-# Runs on the training service's allocator (jemalloc; TRAINING_ALLOCATOR=glibc for glibc's malloc).
+#   bash infra/bench/train.sh pytorch [--config small|baby] [--precision fp32|bf16] [--steps N] [--threads N] [--repeat
+# N] Runs on the training service's allocator (jemalloc; TRAINING_ALLOCATOR=glibc for glibc's malloc).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/infra/env.sh"
@@ -41,17 +41,20 @@ if [ "${1:-}" = service ]; then
   ensure_secrets
   auth=(-H "Authorization: Bearer $PLATFORM_ADMIN_KEY")
   dataset=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/datasets?limit=100" \
-    | jq -r '[.items[] | select(.state == "Tokenized" and .format == "text" and .tokenizer.kind == "char")][0].id // empty')
+    | jq -r '[.items[] | select(.state == "Tokenized" and .format == "text" and .tokenizer.kind == "char")][0].id
+             // empty')
   [ -n "$dataset" ] || die "no tokenized char dataset in the stack: run infra/demo.sh first"
   # shellcheck disable=SC2046
-  bench=$(env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" small \
+  bench=$(env $(training_allocator_env) \
+    dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" small \
     --steps "$steps" --threads "$threads" --precision "$precision" | tee /dev/stderr | median_of)
   spec=$(jq -cn --arg ds "$dataset" --argjson steps "$steps" --arg precision "$precision" '{
     datasetId: $ds, name: "bench-service-speed",
     model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0.0 },
     training: { maxSteps: $steps, batchSize: 12, learningRate: 0.001, minLearningRate: 0.0001, warmupSteps: 100,
                 beta2: 0.99, evalInterval: 250, evalIters: 20, seed: 1337, precision: $precision } }')
-  run=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/runs" -H 'Content-Type: application/json' -d "$spec" | jq -r .id)
+  run=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/runs" -H 'Content-Type: application/json' -d "$spec" \
+    | jq -r .id)
   log "run $run: the same configuration through the gateway"
   while :; do
     state=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$run" | jq -r .state)
@@ -62,8 +65,10 @@ if [ "${1:-}" = service ]; then
     | jq -r '.series[] | select(.key == "tokens_per_sec") | [.points[].value] | sort | .[length / 2 | floor]')
   awk -v ms="$bench" -v svc="$service" -v t="$threads" -v p="$precision" -v s="$steps" 'BEGIN {
     b = 12 * 64 * 1000 / ms
-    printf "\n== small configuration, %s, %d steps: in-process benchmark (%d threads) vs the Training service (through the gateway), medians\n", p, s, t
-    printf "   benchmark %8.0f tokens/s   service %8.0f tokens/s   service / benchmark %.1f%%\n", b, svc, 100 * svc / b }'
+    printf "\n== small configuration, %s, %d steps: in-process benchmark (%d threads) vs the Training service " \
+      "(through the gateway), medians\n", p, s, t
+    printf "   benchmark %8.0f tokens/s   service %8.0f tokens/s   service / benchmark %.1f%%\n",
+      b, svc, 100 * svc / b }'
   exit 0
 fi
 if [ "${1:-}" = pytorch ]; then
@@ -71,10 +76,13 @@ if [ "${1:-}" = pytorch ]; then
   config=small precision=fp32 steps=200 threads=1 repeat=1
   read_options "config precision steps threads repeat" "$@"
   # Debian's PyTorch links the system BLAS: without OpenBLAS that is the reference BLAS, about 10× slower.
-  if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
-    [ "$(id -u)" = 0 ] || die "the PyTorch reference needs python3-torch and libopenblas0-pthread: run as root or install them"
+  openblas=/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+  if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -e "$openblas" ]; then
+    [ "$(id -u)" = 0 ] \
+      || die "the PyTorch reference needs python3-torch and libopenblas0-pthread: run as root or install them"
     log "Installing python3-torch and libopenblas0-pthread for the PyTorch reference"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread \
+      >/dev/null
   fi
   [ "$config" = small ] && platform_mode=(small --steps "$steps") || platform_mode=(baby --baby-steps "$steps")
   # Each round runs PyTorch, then this platform straight after it, and prints the ratio of their medians: this
@@ -82,11 +90,13 @@ if [ "${1:-}" = pytorch ]; then
   ratios=()
   for round in $(seq 1 "$repeat"); do
     # One thread pool each: PyTorch's own, with OpenBLAS single-threaded inside it.
-    reference=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/infra/bench/torch_reference.py" "$root/infra/demo/tinyshakespeare.txt" \
-      --device cpu --config "$config" --precision "$precision" --steps "$steps" --threads "$threads" 2>&1 | grep -v Warning)
+    reference=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/infra/bench/torch_reference.py" \
+      "$root/infra/demo/tinyshakespeare.txt" --device cpu --config "$config" --precision "$precision" \
+      --steps "$steps" --threads "$threads" 2>&1 | grep -v Warning)
     echo "$reference"
     # shellcheck disable=SC2046
-    platform=$(env $(training_allocator_env) dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" \
+    platform=$(env $(training_allocator_env) \
+      dotnet "$root/infra/bench/Platform.Bench/bin/Release/net10.0/Platform.Bench.dll" \
       "${platform_mode[@]}" --threads "$threads" --precision "$precision" | grep -E '^==|ms/iter|s/iter')
     echo "$platform"
     ratio=$(awk -v r="$(median_of <<<"$reference")" -v p="$(median_of <<<"$platform")" 'BEGIN { printf "%.2f", r / p }')
@@ -96,7 +106,8 @@ if [ "${1:-}" = pytorch ]; then
   if [ "$repeat" -gt 1 ]; then
     printf '%s\n' "${ratios[@]}" | sort -n | awk -v c="$config" -v p="$precision" '{ v[NR] = $1 } END {
       m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "\n== %s, %s: platform / PyTorch speed over %d side-by-side rounds: median %.2f× (lowest %.2f×, highest %.2f×)\n", c, p, NR, m, v[1], v[NR] }'
+      printf "\n== %s, %s: platform / PyTorch speed over %d side-by-side rounds: " \
+        "median %.2f× (lowest %.2f×, highest %.2f×)\n", c, p, NR, m, v[1], v[NR] }'
   fi
   exit 0
 fi

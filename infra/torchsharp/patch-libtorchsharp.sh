@@ -17,7 +17,10 @@ if ! ldd "$lib" 2>&1 | grep -q "GLIBCXX_3.4.32' not found"; then
   exit 0   # loads as it is (new enough libstdc++), or already patched
 fi
 for tool in g++ gcc patchelf; do
-  command -v "$tool" >/dev/null || { echo "patch-libtorchsharp: '$tool' is missing; run infra/setup.sh (apt-get install g++ patchelf)" >&2; exit 1; }
+  if ! command -v "$tool" >/dev/null; then
+    echo "patch-libtorchsharp: '$tool' is missing; run infra/setup.sh (apt-get install g++ patchelf)" >&2
+    exit 1
+  fi
 done
 
 work="$(mktemp -d)"

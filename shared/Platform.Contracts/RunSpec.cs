@@ -29,6 +29,9 @@ public static class Architectures
 {
     public const string Gpt = "gpt", EncoderDecoder = "encoder-decoder";
     public static readonly IReadOnlyList<string> Supported = [Gpt, EncoderDecoder];
+
+    /// <summary>The architecture that trains on a dataset of this format.</summary>
+    public static string For(string format) => format == DatasetFormats.Pairs ? EncoderDecoder : Gpt;
 }
 
 /// <summary>What a dataset holds: running text, or source/target pairs (JSON lines or two-column TSV).</summary>

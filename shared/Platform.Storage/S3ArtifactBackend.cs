@@ -53,8 +53,11 @@ public sealed class S3ArtifactBackend : IArtifactBackend, IDisposable
 
     public bool IsLocalFolder => false;
 
-    public string Describe() =>
-        $"s3 {(_options.ServiceUrl is { Length: > 0 } url ? url.TrimEnd('/') : "aws " + _options.Region)}/{_options.Bucket}/{_options.Prefix}";
+    public string Describe()
+    {
+        var endpoint = _options.ServiceUrl is { Length: > 0 } url ? url.TrimEnd('/') : "aws " + _options.Region;
+        return $"s3 {endpoint}/{_options.Bucket}/{_options.Prefix}";
+    }
 
     private string ObjectKey(string key) => _options.Prefix + key;
 

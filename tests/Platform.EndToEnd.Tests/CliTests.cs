@@ -45,7 +45,7 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
     }
 
     [Fact]
-    public async Task The_cli_logs_in_uploads_watches_promotes_generates_and_explains_with_exit_codes_scripts_can_rely_on()
+    public async Task The_cli_logs_in_uploads_watches_promotes_generates_and_explains_with_exit_codes_to_rely_on()
     {
         Assert.True(File.Exists(Cli), $"{Cli} is missing: build the solution");
 

@@ -52,9 +52,9 @@ public sealed class DashboardTests(PlatformStack stack)
         page.Console += (_, message) =>
             {
                 if (message.Type is "error" or "warning")
-                lock (BrowserLog)
-                    BrowserLog.AppendLine(
-            $"console {message.Type}: {message.Text}");
+                    lock (BrowserLog)
+                        BrowserLog.AppendLine(
+                $"console {message.Type}: {message.Text}");
             };
         page.PageError += (_, error) => { lock (BrowserLog) BrowserLog.AppendLine("page error: " + error); };
         await page.GotoAsync(PlatformStack.GatewayAddress.ToString());
@@ -94,7 +94,7 @@ public sealed class DashboardTests(PlatformStack stack)
         page.EvalOnSelectorAsync<int>(chart, "e => +(e.dataset.points || 0)");
 
     [Fact]
-    public async Task A_person_uploads_watches_a_run_train_moves_an_alias_streams_completions_and_a_viewer_is_refused_politely()
+    public async Task A_person_uploads_watches_a_run_moves_an_alias_streams_completions_and_a_viewer_is_refused()
     {
         var (playwright, browser) = await LaunchAsync();
         using var _ = playwright;

@@ -16,7 +16,7 @@ public sealed class DeletionTests(PlatformStack stack)
     private const string Tiny = "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":16,\"blockSize\":16,\"dropout\":0.0}";
 
     [Fact]
-    public async Task A_dataset_deleted_with_cascade_takes_its_tokenizer_runs_versions_and_evaluations_and_leaves_no_trace()
+    public async Task A_dataset_deleted_with_cascade_takes_its_tokenizer_runs_versions_evaluations_leaving_no_trace()
     {
         // Letters only, so GPT-2's pre-tokenizer keeps it whole and BPE learns it as one token: it then sits in the
         // tokenizer's vocabulary as well as in the corpus and its splits.

@@ -32,12 +32,14 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task A_paired_dataset_trains_an_encoder_decoder_that_is_evaluated_registered_and_served_with_beam_search()
+    public async Task A_paired_dataset_trains_an_encoder_decoder_evaluated_registered_and_served_with_beam_search()
     {
         const string autoTrain = """
-            {"name":"e2e-dates","model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
-             "maxSourceLength":24,"maxTargetLength":16},
-             "training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,"evalInterval":200,"evalIters":5,"seed":1,"labelSmoothing":0.05}}
+            {"name":"e2e-dates",
+             "model":{"architecture":"encoder-decoder","nEncoderLayer":2,"nDecoderLayer":2,"nHead":4,"nEmbd":128,
+                      "maxSourceLength":24,"maxTargetLength":16},
+             "training":{"maxSteps":900,"batchSize":32,"learningRate":0.002,"warmupSteps":50,"evalInterval":200,
+                         "evalIters":5,"seed":1,"labelSmoothing":0.05}}
             """;
         var (status, dataset) = await Api.UploadAsync(Http, DatePairs(4000, 11), "dates", autoTrain, tokenizer: "char",
             format: "pairs");
@@ -76,7 +78,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         var (unseen, expected) = Date(new DateOnly(2031, 7, 4));
         var generated = await Api.EventuallyAsync(async () =>
         {
-            var (code, body) = await Api.PostJsonAsync(Http, "/api/generate", $$"""{"model":"e2e-dates/versions/{{version}}","input":"{{unseen}}","numBeams":4,"maxTokens":15}""");
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/generate",
+                $$"""{"model":"e2e-dates/versions/{{version}}","input":"{{unseen}}","numBeams":4,"maxTokens":15}""");
             return code == HttpStatusCode.OK ? body!
                 : new JsonObject { ["pending"] = (int)code, ["body"] = body?.DeepClone() };
         }, g => g["text"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
@@ -101,7 +104,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         var otherId = other!["id"]!.GetValue<string>();
         var requested = await Api.EventuallyAsync(async () =>
         {
-            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $$"""{"model":"e2e-dates/versions/{{version}}","datasetId":"{{otherId}}"}""");
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations",
+                $$"""{"model":"e2e-dates/versions/{{version}}","datasetId":"{{otherId}}"}""");
             return code == HttpStatusCode.Accepted ? body!
                 : new JsonObject { ["pending"] = (int)code, ["body"] = body?.ToJsonString() };
         }, e => e["id"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
@@ -119,7 +123,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
         Assert.Equal(HttpStatusCode.Accepted, textStatus);
         var mismatch = await Api.EventuallyAsync(async () =>
         {
-            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations", $$"""{"model":"e2e-dates","datasetId":"{{text!["id"]}}"}""");
+            var (code, body) = await Api.PostJsonAsync(Http, "/api/evaluations",
+                $$"""{"model":"e2e-dates","datasetId":"{{text!["id"]}}"}""");
             return new JsonObject { ["status"] = (int)code, ["body"] = body?.DeepClone() };
         }, r => r["status"]!.GetValue<int>() != 404, TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(400, mismatch["status"]!.GetValue<int>());

@@ -77,7 +77,7 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
     }
 
     [Fact]
-    public async Task The_memory_estimate_is_within_30_percent_of_the_workers_measured_peak_and_the_run_records_its_cost()
+    public async Task The_memory_estimate_is_within_30_percent_of_the_measured_peak_and_the_run_records_its_cost()
     {
         var (datasetId, _) = await TokenizedDatasetAsync("memory-data");
         // In one precision, named: under "auto" the worker would first time both (docs/operations.md, "The precision

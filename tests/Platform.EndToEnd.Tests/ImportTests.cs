@@ -118,7 +118,7 @@ public sealed class ImportTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task A_gpt2_layout_file_imports_generates_like_its_source_and_is_evaluated_and_fine_tuned_like_any_version()
+    public async Task A_gpt2_layout_file_imports_generates_like_its_source_and_is_evaluated_and_fine_tuned_as_any()
     {
         var text = Api.DemoCorpus[..80_000];
         var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(text), "import-data",
@@ -151,7 +151,8 @@ public sealed class ImportTests(PlatformStack stack)
         Assert.Contains("holds 0 bytes", hostileBody!["errors"]!["weights"]![0]!.GetValue<string>());
 
         // The model was trained with nanoGPT's exact GELU, which the config says (GPT-2's own would be gelu_new).
-        var (imported, version) = await ImportAsync("import-gpt2", ToGpt2Layout(export), tokenizer, """{"n_head":2,"activation_function":"gelu"}""");
+        var (imported, version) = await ImportAsync("import-gpt2", ToGpt2Layout(export), tokenizer,
+            """{"n_head":2,"activation_function":"gelu"}""");
         Assert.True(imported == HttpStatusCode.Created, $"{(int)imported}: {version}");
         Assert.Equal("hf-gpt2", version!["importedFrom"]!.GetValue<string>());
 

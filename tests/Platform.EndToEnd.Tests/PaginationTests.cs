@@ -94,7 +94,7 @@ public sealed class PaginationTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task The_outbox_overview_pages_across_every_outbox_in_one_order_with_ties_between_outboxes_neither_repeated_nor_skipped()
+    public async Task The_outbox_overview_pages_every_outbox_in_one_order_with_ties_neither_repeated_nor_skipped()
     {
         // Parked rows written straight into four outboxes: seven at one instant (a tie across outboxes), two a second
         // earlier.

@@ -12,10 +12,10 @@ public sealed class RegistryTests(PlatformStack stack)
     private const string TinyModel =
         "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0}";
     private static string Training(int steps, double learningRate = 0.003) =>
-        $"\"training\":{{\"maxSteps\":{steps}," +
-        $"\"batchSize\":8," +
-        $"\"learningRate\":{learningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}," +
+        $"\"training\":{{\"maxSteps\":{steps},\"batchSize\":8,\"learningRate\":{Invariant(learningRate)}," +
         $"\"warmupSteps\":2,\"evalInterval\":{Math.Max(1, steps / 2)},\"evalIters\":2,\"seed\":11}}";
+
+    private static string Invariant(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private HttpClient Http => stack.Gateway;
 
@@ -115,7 +115,7 @@ public sealed class RegistryTests(PlatformStack stack)
             "{\"requires\":{\"val_loss\":{\"max\":1}}}"), "an editor sets a gate");
         var tight = Math.Round(secondLoss / 2, 4);
         var (gated, gatedBody) = await Api.SendAsync(Http, HttpMethod.Put, "/api/models/reg-model/gates/production",
-            $"{{\"requires\":{{\"val_loss\":{{\"max\":{tight.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}}}}}");
+            $"{{\"requires\":{{\"val_loss\":{{\"max\":{Invariant(tight)}}}}}}}");
         Assert.True(gated == HttpStatusCode.OK, $"{(int)gated}: {gatedBody}");
         var (refused, refusedBody) = await MoveAsync(Http, "reg-model", "production", 2);
         Assert.Equal(HttpStatusCode.Conflict, refused);
@@ -128,7 +128,7 @@ public sealed class RegistryTests(PlatformStack stack)
 
         // A gate it passes: the move goes through and generation follows it on a later request.
         await Api.SendAsync(Http, HttpMethod.Put, "/api/models/reg-model/gates/production",
-            $"{{\"requires\":{{\"val_loss\":{{\"max\":{(secondLoss + 0.01).ToString(System.Globalization.CultureInfo.InvariantCulture)}}}}}}}");
+            $"{{\"requires\":{{\"val_loss\":{{\"max\":{Invariant(secondLoss + 0.01)}}}}}}}");
         var (moved, movedBody) = await MoveAsync(Http, "reg-model", "production", 2);
         Assert.True(moved == HttpStatusCode.OK, $"{(int)moved}: {movedBody}");
         Assert.Equal(2, ServedVersion(await GeneratedAsync("reg-model@production", a => ServedVersion(a) == 2)));
@@ -190,7 +190,7 @@ public sealed class RegistryTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task A_trained_version_is_registered_from_events_and_deleted_on_its_own_after_which_its_run_deletes_without_cascade()
+    public async Task A_version_registered_from_events_is_deleted_on_its_own_and_then_its_run_deletes_without_cascade()
     {
         var datasetId = await TokenizedAsync("version-delete-data");
         var run = await TrainedAsync(datasetId, "version-delete", 6);
@@ -243,7 +243,7 @@ public sealed class RegistryTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task Runs_take_tags_and_a_note_filter_by_tag_and_compare_side_by_side_with_their_metrics_aligned_by_step()
+    public async Task Runs_take_tags_and_a_note_filter_by_tag_and_compare_side_by_side_with_metrics_aligned_by_step()
     {
         var datasetId = await TokenizedAsync("compare-data");
         var a = await TrainedAsync(datasetId, "compare-a", 20, 0.003);

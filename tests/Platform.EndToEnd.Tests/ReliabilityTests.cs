@@ -93,7 +93,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task A_registry_that_cannot_record_a_trained_run_ends_the_run_failed_with_the_reason_and_registers_nothing()
+    public async Task A_registry_that_cannot_record_a_trained_run_ends_it_failed_with_the_reason_registering_nothing()
     {
         // The registry's TrainingCompleted consumer (in the Training process) meets a database error on every attempt.
         var datasetId = await TokenizedDatasetAsync("register-fault-data");
@@ -111,7 +111,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task A_run_whose_process_keeps_dying_ends_failed_after_the_crash_limit_and_the_worker_trains_the_next_run()
+    public async Task A_run_whose_process_keeps_dying_ends_failed_at_the_crash_limit_and_the_worker_trains_the_next()
     {
         var datasetId = await TokenizedDatasetAsync("crash-loop-data");
         var runId = await StartRunAsync(datasetId, $"{FaultNames.CrashLoop}-run", 50);
@@ -306,7 +306,7 @@ public sealed class ReliabilityTests(PlatformStack stack)
     }
 
     [Fact]
-    public async Task A_row_that_cannot_be_dispatched_is_parked_without_blocking_the_rows_behind_it_and_an_admin_retries_it()
+    public async Task A_row_that_cannot_be_dispatched_is_parked_without_blocking_the_others_and_an_admin_retries_it()
     {
         await using var db = new NpgsqlConnection(stack.PostgresConnection);
         await db.OpenAsync();
@@ -371,8 +371,8 @@ public sealed class ReliabilityTests(PlatformStack stack)
             { new StringContent($"{{\"name\":\"traced-run\",{TinyModel},{Training(20, 10)}}}"), "autoTrain" },
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/datasets") { Content = form };
-        request.Headers.Add("traceparent",
-            $"00-{traceId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}-01");
+        var spanId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        request.Headers.Add("traceparent", $"00-{traceId}-{spanId}-01");
         using var response = await Http.SendAsync(request);
         var dataset = await Api.ReadAsync(response);
         Assert.True(response.StatusCode == HttpStatusCode.Accepted,

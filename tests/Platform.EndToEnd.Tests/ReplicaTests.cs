@@ -97,7 +97,8 @@ public sealed class ReplicaTests(PlatformStack stack)
             Assert.True(afterKill >= 4, $"only {afterKill} requests ended after the kill");
             Assert.True(failed.Count <= 2,
                 $"{failed.Count} requests failed, more than the two that can be in flight: " +
-                                           $"{string.Join(", ", failed.Select(f => $"{(int)f.Status} at {f.At:HH:mm:ss.fff}"))} (killed at {killedAt:HH:mm:ss.fff})\n{stack.LogsOf("Gateway-2")}");
+                $"{string.Join(", ", failed.Select(f => $"{(int)f.Status} at {f.At:HH:mm:ss.fff}"))} " +
+                $"(killed at {killedAt:HH:mm:ss.fff})\n{stack.LogsOf("Gateway-2")}");
             // After the kill the survivor takes everything: the last requests all succeed.
             Assert.All(statuses.Where(s => s.At > killedAt + TimeSpan.FromSeconds(2)), s =>
                 Assert.Equal(HttpStatusCode.OK, s.Status));

@@ -32,7 +32,8 @@ public sealed class SweepTests(PlatformStack stack)
             var (status, created) = await Api.PostJsonAsync(http, "/api/sweeps", $$$"""
                 {"datasetId": "{{{dataset}}}", "registerBest": true,
                  "base": {"name": "sweep-grid", {{{TinyModel}}},
-                          "training": {"maxSteps": 60, "batchSize": 8, "warmupSteps": 5, "evalInterval": 20, "evalIters": 2, "seed": 3}},
+                          "training": {"maxSteps": 60, "batchSize": 8, "warmupSteps": 5, "evalInterval": 20,
+                                       "evalIters": 2, "seed": 3}},
                  "grid": {"training.learningRate": [0.0003, 0.01], "model.nLayer": [1, 2]}}
                 """);
             Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {created}");
@@ -117,8 +118,11 @@ public sealed class SweepTests(PlatformStack stack)
         var http = stack.Gateway;
         var dataset = await TokenizedDatasetAsync("sweep-cancel-data", 20_000);
         var (status, created) = await Api.PostJsonAsync(http, "/api/sweeps", $$$"""
-            {"datasetId": "{{{dataset}}}", "name": "sweep-cancel", "maxRuns": 3, "seed": 11, "registerBest": {"alias": "champion"},
-             "base": {{{{TinyModel}}}, "training": {"maxSteps": {{{Platform.Contracts.RunSpecValidator.MaxSteps}}}, "batchSize": 8, "evalInterval": 1000, "evalIters": 2}},
+            {"datasetId": "{{{dataset}}}", "name": "sweep-cancel", "maxRuns": 3, "seed": 11,
+             "registerBest": {"alias": "champion"},
+             "base": {{{{TinyModel}}},
+                      "training": {"maxSteps": {{{Platform.Contracts.RunSpecValidator.MaxSteps}}}, "batchSize": 8,
+                                   "evalInterval": 1000, "evalIters": 2}},
              "random": {"training.learningRate": {"min": 0.0001, "max": 0.01, "scale": "log"}} }
             """);
         Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {created}");
@@ -150,7 +154,10 @@ public sealed class SweepTests(PlatformStack stack)
         var http = stack.Gateway;
         var dataset = await TokenizedDatasetAsync("sweep-bad-data", 40_000);
         var before = (await Api.GetOkAsync(http, $"/api/runs?datasetId={dataset}"))["items"]!.AsArray().Count;
-        string Sweep(string rest) => $$$"""{"datasetId": "{{{dataset}}}", "base": {"name": "sweep-bad", {{{TinyModel}}}, "training": {"maxSteps": 20}}, {{{rest}}}}""";
+        string Sweep(string rest) => $$$"""
+            {"datasetId": "{{{dataset}}}", "base": {"name": "sweep-bad", {{{TinyModel}}}, "training": {"maxSteps": 20}},
+             {{{rest}}}}
+            """;
 
         // nHead 3 does not divide nEmbd 32: the third run of the grid is refused, under the grid's name for the field.
         var (status, body) = await Api.PostJsonAsync(http, "/api/sweeps", Sweep("""

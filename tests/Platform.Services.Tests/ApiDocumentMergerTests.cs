@@ -19,10 +19,12 @@ public sealed class ApiDocumentMergerTests
     [Fact]
     public void Only_what_the_gateway_forwards_is_kept_and_a_clashing_schema_is_renamed_with_its_references()
     {
-        var gateway = Document("""{"/api/keys":{"get":{"tags":["Keys"],"responses":{"200":{"description":"OK"}}}}}""", "{}");
+        var gateway = Document(
+            """{"/api/keys":{"get":{"tags":["Keys"],"responses":{"200":{"description":"OK"}}}}}""", "{}");
         var training = Document(
             """
-            {"/api/runs":{"get":{"tags":["Runs"],"responses":{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Owner"}}}}}},
+            {"/api/runs":{"get":{"tags":["Runs"],"responses":{"200":{"content":{"application/json":
+                            {"schema":{"$ref":"#/components/schemas/Owner"}}}}}},
                           "post":{"tags":["Runs"]}},
              "/api/runs/{id}":{"get":{"tags":["Runs"]}},
              "/internal/lease":{"get":{"tags":["Internal"]}},
@@ -30,7 +32,10 @@ public sealed class ApiDocumentMergerTests
             """,
             """{"Owner":{"type":"object","properties":{"id":{"type":"string"}}}}""");
         var generation = Document(
-            """{"/api/generate":{"post":{"tags":["Generation"],"responses":{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Owner"}}}}}}}}""",
+            """
+            {"/api/generate":{"post":{"tags":["Generation"],"responses":{"200":{"content":{"application/json":
+                {"schema":{"$ref":"#/components/schemas/Owner"}}}}}}}}
+            """,
             """{"Owner":{"type":"object","properties":{"name":{"type":"string"}}}}""");
 
         var merged = ApiDocumentMerger.Merge(gateway, new Dictionary<string,
@@ -43,10 +48,10 @@ public sealed class ApiDocumentMergerTests
         // POST is not forwarded by runs-read
         Assert.Equal(["get"], paths["/api/runs"]!.AsObject().Select(o => o.Key));
         // generation merges first (ordinal order), so training's different Owner is renamed, and its reference with it.
-        Assert.Equal("#/components/schemas/Owner",
-            paths["/api/generate"]!["post"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
-        Assert.Equal("#/components/schemas/TrainingOwner",
-            paths["/api/runs"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>());
+        static string Reference(JsonNode operation) =>
+            operation["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.GetValue<string>();
+        Assert.Equal("#/components/schemas/Owner", Reference(paths["/api/generate"]!["post"]!));
+        Assert.Equal("#/components/schemas/TrainingOwner", Reference(paths["/api/runs"]!["get"]!));
         var schemas = merged["components"]!["schemas"]!.AsObject();
         Assert.Equal("name", schemas["Owner"]!["properties"]!.AsObject().Single().Key);
         Assert.Equal("id", schemas["TrainingOwner"]!["properties"]!.AsObject().Single().Key);

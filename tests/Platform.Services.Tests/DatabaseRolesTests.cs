@@ -101,7 +101,7 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Each_service_migrates_its_own_schema_reaches_no_other_and_the_gateway_may_only_append_to_the_audit_log()
+    public async Task Each_service_migrates_its_own_schema_reaches_no_other_and_the_gateway_only_appends_to_the_audit()
     {
         Psql("roles.sql", [.. Services.Select(s => $"pw_{s}=pw-{s}")]);
         await MigrateAsync<AccessDbContext>(As("gateway"), AccessDbContext.Schema);

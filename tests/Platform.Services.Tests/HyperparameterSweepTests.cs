@@ -19,7 +19,8 @@ public class HyperparameterSweepTests
     [Fact]
     public void A_grid_makes_every_combination_once_with_the_last_parameter_varying_fastest()
     {
-        var parameters = Parse("""{"training.learningRate": [0.001, 0.003], "model.nlayer": [1, 2, 3]}""", random: false, out var errors);
+        var parameters = Parse("""{"training.learningRate": [0.001, 0.003], "model.nlayer": [1, 2, 3]}""",
+            random: false, out var errors);
         Assert.True(errors.IsValid);
         Assert.Equal(["training.learningRate", "model.nLayer"], parameters.Select(p => p.Path));   // canonical spelling
         Assert.Equal(6, SweepSpace.GridSize(parameters));
@@ -29,13 +30,15 @@ public class HyperparameterSweepTests
     }
 
     [Theory]
-    [InlineData("""{"training.learningrate": [0.1], "training.learningRate": [0.2]}""", "grid.training.learningRate", "second time")]
+    [InlineData("""{"training.learningrate": [0.1], "training.learningRate": [0.2]}""", "grid.training.learningRate",
+        "second time")]
     [InlineData("""{"training.noSuchField": [1]}""", "grid.training.noSuchField", "not a run parameter")]
     [InlineData("""{"name": ["a"]}""", "grid.name", "not a run parameter")]
     [InlineData("""{"model.nLayer": [1.5]}""", "grid.model.nLayer", "integer")]
     [InlineData("""{"model.nLayer": []}""", "grid.model.nLayer", "list of 1 to")]
     [InlineData("""{"model.nLayer": [2, 2]}""", "grid.model.nLayer", "twice")]
-    [InlineData("""{"training.learningRate": {"min": 0.001, "max": 0.01}}""", "grid.training.learningRate", "ranges are for random")]
+    [InlineData("""{"training.learningRate": {"min": 0.001, "max": 0.01}}""", "grid.training.learningRate",
+        "ranges are for random")]
     [InlineData("""{}""", "grid", "at least one parameter")]
     public void A_bad_grid_is_refused_naming_the_parameter(string json, string field, string message)
     {
@@ -63,8 +66,10 @@ public class HyperparameterSweepTests
     [Fact]
     public void Random_draws_are_distinct_within_their_ranges_and_the_same_for_the_same_seed()
     {
-        var parameters = Parse("""{"training.learningRate": {"min": 0.0001, "max": 0.1, "scale": "log"}, "model.nLayer": {"min": 1, "max": 4}, "model.bias": [true, false]}""",
-            random: true, out var errors);
+        var parameters = Parse("""
+            {"training.learningRate": {"min": 0.0001, "max": 0.1, "scale": "log"}, "model.nLayer": {"min": 1, "max": 4},
+             "model.bias": [true, false]}
+            """, random: true, out var errors);
         Assert.True(errors.IsValid, string.Join("; ", errors.Fields));
         var first = SweepSpace.Draw(parameters, 40, seed: 7);
         var again = SweepSpace.Draw(parameters, 40, seed: 7);
@@ -89,7 +94,8 @@ public class HyperparameterSweepTests
     {
         // Log-uniform over 1e-4..1e-1: each of the three decades holds a third of the draws (the oracle: the
         // definition); a linear draw would put 90% of them in the top decade.
-        var parameters = Parse("""{"training.learningRate": {"min": 0.0001, "max": 0.1, "scale": "log"}}""", random: true, out _);
+        var parameters = Parse("""{"training.learningRate": {"min": 0.0001, "max": 0.1, "scale": "log"}}""",
+            random: true, out _);
         var draws = SweepSpace.Draw(parameters, 3000, seed: 1).Select(a =>
             a["training.learningRate"].GetValue<double>()).ToList();
         var decades = draws.GroupBy(x => (int)Math.Floor(Math.Log10(x))).ToDictionary(g => g.Key, g => g.Count());
@@ -104,11 +110,12 @@ public class HyperparameterSweepTests
     [Fact]
     public void Applying_an_assignment_sets_each_field_whatever_the_base_spells_and_leaves_the_base_alone()
     {
-        var run = JsonNode.Parse("""{"name": "m", "Training": {"LearningRate": 0.5, "maxSteps": 10}, "model": 3}""")!.AsObject();
-        var applied = SweepSpace.Apply(run, new Dictionary<string,
-            JsonNode>
-        { ["training.learningRate"] = 0.003, ["model.nLayer"] = 2 });
-        Assert.Equal("""{"name":"m","Training":{"maxSteps":10,"learningRate":0.003},"model":{"nLayer":2}}""", applied.ToJsonString());
+        var run = JsonNode.Parse("""{"name": "m", "Training": {"LearningRate": 0.5, "maxSteps": 10}, "model": 3}""")!
+            .AsObject();
+        var applied = SweepSpace.Apply(run,
+            new Dictionary<string, JsonNode> { ["training.learningRate"] = 0.003, ["model.nLayer"] = 2 });
+        Assert.Equal("""{"name":"m","Training":{"maxSteps":10,"learningRate":0.003},"model":{"nLayer":2}}""",
+            applied.ToJsonString());
         Assert.Equal(0.5, run["Training"]!["LearningRate"]!.GetValue<double>());
     }
 

@@ -19,7 +19,7 @@ public class KubernetesManifestTests
     private static readonly Lazy<string> Rendered = new(() => RenderAll());
 
     [Fact]
-    public void Each_service_connects_to_the_database_as_its_own_role_which_a_job_makes_before_and_locks_the_audit_after()
+    public void Each_service_connects_to_the_database_as_its_own_role_which_a_job_makes_and_then_locks_the_audit()
     {
         var dev = Objects("overlays/dev");
         string Setting(V1Secret secret, string key) => System.Text.Encoding.UTF8.GetString(secret.Data[key]);

@@ -44,7 +44,7 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_installation_from_before_encoder_decoders_upgrades_and_its_model_versions_move_into_the_registry()
+    public async Task An_installation_from_before_encoder_decoders_upgrades_and_its_versions_move_into_the_registry()
     {
         var services = new ServiceCollection()
             .AddLogging()

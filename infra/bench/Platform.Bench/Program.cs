@@ -69,8 +69,9 @@ if (mode is "precision")
         Console.WriteLine($"   iter {a.Step,5}: val loss {a.ValidationLoss:F4} / {b.ValidationLoss:F4} (Δ " +
             $"{Signed(b.ValidationLoss - a.ValidationLoss)}), " +
                           $"train loss {a.TrainLoss:F4} / {b.TrainLoss:F4} (Δ {Signed(b.TrainLoss - a.TrainLoss)})");
-    Console.WriteLine($"   largest difference: " +
-        $"{fp32.Zip(bf16).Max(p => Math.Max(Math.Abs(p.First.ValidationLoss - p.Second.ValidationLoss), Math.Abs(p.First.TrainLoss - p.Second.TrainLoss))):F4}");
+    var largest = fp32.Zip(bf16).Max(p => Math.Max(Math.Abs(p.First.ValidationLoss - p.Second.ValidationLoss),
+        Math.Abs(p.First.TrainLoss - p.Second.TrainLoss)));
+    Console.WriteLine($"   largest difference: {largest:F4}");
 }
 if (mode is "baby" or "all")
 {

@@ -41,14 +41,18 @@ public static class DocsApi
         <script>
         (function () {
           var key = sessionStorage.getItem('{{ApiKeyStorage}}');
-          if (!key) { key = window.prompt('API key (plk_…) for the Platform API'); if (key) sessionStorage.setItem('{{ApiKeyStorage}}', key); }
+          if (!key) {
+            key = window.prompt('API key (plk_…) for the Platform API');
+            if (key) sessionStorage.setItem('{{ApiKeyStorage}}', key);
+          }
           var original = window.fetch;
           window.fetch = function (input, init) {
             var url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url, location.href);
             if (key && url.origin === location.origin) {
               init = Object.assign({}, init);
               var headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
-              if (!headers.has('Authorization') && !headers.has('X-Api-Key')) headers.set('Authorization', 'Bearer ' + key);
+              if (!headers.has('Authorization') && !headers.has('X-Api-Key'))
+                headers.set('Authorization', 'Bearer ' + key);
               init.headers = headers;
             }
             return original.call(this, input, init);

@@ -8,13 +8,19 @@
   // ---- text, in English and Chinese -------------------------------------------------------------------------------
   const TEXT = {
     en: {
-      datasets: 'Datasets', runs: 'Runs', models: 'Models', playground: 'Playground', attention: 'Attention', api: 'API', signOut: 'Sign out',
+      datasets: 'Datasets', runs: 'Runs', models: 'Models', playground: 'Playground', attention: 'Attention',
+      api: 'API', signOut: 'Sign out',
       signIn: 'Sign in', apiKey: 'API key', upload: 'Upload', dropHere: 'Drop a UTF-8 text file here, or choose one',
-      redact: 'Redact before storing', autoTrain: 'Train a model when tokenized', steps: 'steps', name: 'Name', tokenizer: 'Tokenizer',
-      compare: 'Compare selected', cancel: 'Cancel run', resume: 'Resume run', state: 'State', step: 'Step', generate: 'Generate',
-      explain: 'Explain', prompt: 'Prompt', model: 'Model', moveAlias: 'Move alias', download: 'Download', alias: 'Alias', version: 'Version',
-      noPermission: 'You do not have permission to do this.', yourRole: 'Your key\'s role is', askAdmin: 'Ask an admin for a key with more rights.',
-      signedOutKey: 'This key was not accepted. Sign in again with a valid key.', loading: 'Loading…', none: 'Nothing here yet.',
+      redact: 'Redact before storing', autoTrain: 'Train a model when tokenized', steps: 'steps', name: 'Name',
+      tokenizer: 'Tokenizer',
+      compare: 'Compare selected', cancel: 'Cancel run', resume: 'Resume run', state: 'State', step: 'Step',
+      generate: 'Generate',
+      explain: 'Explain', prompt: 'Prompt', model: 'Model', moveAlias: 'Move alias', download: 'Download',
+      alias: 'Alias', version: 'Version',
+      noPermission: 'You do not have permission to do this.', yourRole: 'Your key\'s role is',
+      askAdmin: 'Ask an admin for a key with more rights.',
+      signedOutKey: 'This key was not accepted. Sign in again with a valid key.', loading: 'Loading…',
+      none: 'Nothing here yet.',
       alternatives: 'Top alternatives for', layer: 'Layer', head: 'Head', saliency: 'Saliency of each prompt token',
       shared: 'Shared with', everyone: 'every key', keys: 'keys', onlyOwner: 'its owner only',
       shareEveryone: 'Share with every key', makePrivate: 'Make private',
@@ -46,18 +52,25 @@
       else if (k in e && k !== 'list') e[k] = v;
       else e.setAttribute(k, v === true ? '' : v);
     }
-    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c instanceof Node ? c : String(c));
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c instanceof Node ? c
+      : String(c));
     return e;
   }
   const view = () => document.getElementById('view');
-  const fmt = (x, digits) => x === null || x === undefined ? '—' : typeof x === 'number' ? (Number.isInteger(x) ? x.toLocaleString() : x.toFixed(digits ?? 4)) : String(x);
+  const fmt = (x, digits) =>
+    x === null || x === undefined ? '—' : typeof x === 'number'
+    ? (Number.isInteger(x) ? x.toLocaleString() : x.toFixed(digits ?? 4)) : String(x);
   const when = iso => iso ? new Date(iso).toLocaleString() : '—';
-  const duration = s => s === null || s === undefined ? '—' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-  function toast(text) { const e = document.getElementById('toast'); e.textContent = text; e.hidden = false; clearTimeout(toast.timer); toast.timer = setTimeout(() => { e.hidden = true; }, 3500); }
+  const duration = s =>
+    s === null || s === undefined ? '—' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min`
+    : `${(s / 3600).toFixed(1)} h`;
+  function toast(text) { const e = document.getElementById('toast'); e.textContent = text; e.hidden = false;
+    clearTimeout(toast.timer); toast.timer = setTimeout(() => { e.hidden = true; }, 3500); }
 
   // ---- API ----------------------------------------------------------------------------------------------------------
   class ApiError extends Error {
-    constructor(status, problem) { super((problem && (problem.detail || problem.title)) || `HTTP ${status}`); this.status = status; this.problem = problem || {}; }
+    constructor(status, problem) { super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+      this.status = status; this.problem = problem || {}; }
   }
   const auth = () => ({ Authorization: 'Bearer ' + state.key });
   async function api(method, path, body) {
@@ -76,14 +89,17 @@
   function problemBox(error) {
     const box = h('div', { className: 'problem', role: 'alert' });
     if (error.status === 403) {
-      box.append(h('strong', {}, t('noPermission')), h('span', {}, `${t('yourRole')} ${state.me ? state.me.role : '?'}. ${t('askAdmin')}`));
+      box.append(h('strong', {}, t('noPermission')),
+        h('span', {}, `${t('yourRole')} ${state.me ? state.me.role : '?'}. ${t('askAdmin')}`));
       if (error.problem.detail) box.append(h('div', { className: 'muted' }, error.problem.detail));
     } else if (error.status === 401) {
       box.append(h('strong', {}, t('signedOutKey')));
     } else {
       box.append(h('strong', {}, error.problem.title || error.message));
-      if (error.problem.detail && error.problem.detail !== error.problem.title) box.append(h('div', {}, error.problem.detail));
-      for (const [field, messages] of Object.entries(error.problem.errors || {})) box.append(h('div', {}, h('code', {}, field), ': ', [].concat(messages).join(' ')));
+      if (error.problem.detail
+        && error.problem.detail !== error.problem.title) box.append(h('div', {}, error.problem.detail));
+      for (const [field, messages] of Object.entries(error.problem.errors || {})) box.append(h('div', {},
+        h('code', {}, field), ': ', [].concat(messages).join(' ')));
     }
     box.dataset.status = String(error.status);
     return box;
@@ -117,30 +133,35 @@
     let cursor = null;
     do {
       const sep = path.includes('?') ? '&' : '?';
-      const page = await get(`${path}${sep}limit=${limit || 200}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
+      const page =
+        await get(`${path}${sep}limit=${limit || 200}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`);
       items.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor && items.length < 1000);
     return items;
   }
 
-  // ---- sign-in and frame ---------------------------------------------------------------------------------------------
+  // ---- sign-in and frame --------------------------------------------------------------------------------------------
   async function signIn(key) {
     state.key = key;
     state.me = await get('/api/keys/me');
     sessionStorage.setItem(KEY, key);
   }
-  function signOut() { sessionStorage.removeItem(KEY); state.key = null; state.me = null; location.hash = '#/'; render(); }
+  function signOut() { sessionStorage.removeItem(KEY); state.key = null; state.me = null;
+    location.hash = '#/'; render(); }
   const mayEdit = () => state.me && (state.me.role === 'editor' || state.me.role === 'admin');
   const isAdmin = () => state.me && state.me.role === 'admin';
 
   function loginView() {
     const problem = h('div');
-    const input = h('input', { id: 'login-key', type: 'password', placeholder: 'plk_…', autocomplete: 'off', style: 'width:100%' });
+    const input =
+      h('input', { id: 'login-key', type: 'password', placeholder: 'plk_…', autocomplete: 'off', style: 'width:100%' });
     const form = h('form', { className: 'card login', onsubmit: async e => {
       e.preventDefault();
-      try { await signIn(input.value.trim()); render(); } catch (error) { state.key = null; showProblem(problem, error); }
-    } }, h('h1', {}, 'Platform'), h('p', { className: 'muted' }, t('apiKey')), input, h('p'), h('button', { id: 'login-submit', type: 'submit' }, t('signIn')), problem);
+      try { await signIn(input.value.trim()); render(); } catch (error) { state.key = null;
+        showProblem(problem, error); }
+    } }, h('h1', {}, 'Platform'), h('p', { className: 'muted' }, t('apiKey')), input, h('p'),
+      h('button', { id: 'login-submit', type: 'submit' }, t('signIn')), problem);
     return form;
   }
 
@@ -151,22 +172,28 @@
     document.getElementById('language').textContent = state.lang === 'en' ? '中文' : 'English';
     document.documentElement.lang = state.lang === 'en' ? 'en' : 'zh-CN';
     const section = (location.hash.split('/')[1] || '').split('?')[0];
-    document.querySelectorAll('header nav a').forEach(a => a.classList.toggle('active', a.getAttribute('href') === '#/' + section));
+    document.querySelectorAll('header nav a')
+      .forEach(a => a.classList.toggle('active', a.getAttribute('href') === '#/' + section));
   }
 
-  // ---- datasets ------------------------------------------------------------------------------------------------------
+  // ---- datasets -----------------------------------------------------------------------------------------------------
   async function datasetsView() {
     const progress = h('progress', { id: 'ds-progress', max: 1, value: 0, hidden: true });
     const result = h('div', { id: 'ds-result' });
     const file = h('input', { id: 'file', type: 'file', accept: '.txt,.tsv,.jsonl,text/plain' });
     const drop = h('div', { id: 'drop' }, t('dropHere'), h('div', {}, file));
     const chosen = { file: null };
-    file.addEventListener('change', () => { chosen.file = file.files[0]; drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
+    file.addEventListener('change',
+      () => { chosen.file = file.files[0];
+      drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
     drop.addEventListener('dragover', e => { e.preventDefault(); drop.classList.add('over'); });
     drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', e => { e.preventDefault(); drop.classList.remove('over'); chosen.file = e.dataTransfer.files[0]; drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
+    drop.addEventListener('drop',
+      e => { e.preventDefault(); drop.classList.remove('over'); chosen.file = e.dataTransfer.files[0];
+      drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
     const name = h('input', { id: 'ds-name', placeholder: 'corpus' });
-    const tokenizer = h('select', { id: 'ds-tokenizer' }, ['char', 'bpe', 'wordpiece'].map(k => h('option', { value: k }, k)));
+    const tokenizer =
+      h('select', { id: 'ds-tokenizer' }, ['char', 'bpe', 'wordpiece'].map(k => h('option', { value: k }, k)));
     const kinds = ['email', 'phone', 'ip', 'creditCard', 'cnId'];
     const redactions = kinds.map(k => h('input', { type: 'checkbox', name: 'redact', value: k }));
     const autoTrain = h('input', { id: 'ds-autotrain', type: 'checkbox' });
@@ -178,9 +205,11 @@
       form.append('name', datasetName);
       form.append('tokenizer', tokenizer.value);
       if (autoTrain.checked)
-        form.append('autoTrain', JSON.stringify({ name: datasetName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'model',
+        form.append('autoTrain',
+        JSON.stringify({ name: datasetName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'model',
           model: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, dropout: 0 },
-          training: { maxSteps: +steps.value, batchSize: 16, learningRate: 0.003, warmupSteps: 20, evalInterval: Math.max(1, Math.floor(+steps.value / 5)), evalIters: 5 } }));
+          training: { maxSteps: +steps.value, batchSize: 16, learningRate: 0.003, warmupSteps: 20,
+            evalInterval: Math.max(1, Math.floor(+steps.value / 5)), evalIters: 5 } }));
       form.append('file', chosen.file);
       const redact = redactions.filter(r => r.checked).map(r => r.value);
       const xhr = new XMLHttpRequest();
@@ -194,11 +223,16 @@
         try { body = JSON.parse(xhr.responseText); } catch { body = { title: xhr.responseText.slice(0, 200) }; }
         if (xhr.status >= 300) { progress.hidden = true; showProblem(result, new ApiError(xhr.status, body)); return; }
         progress.value = 1;
-        result.replaceChildren(h('div', { className: 'card' }, `${body.name}: ${body.state}, ${fmt(body.characters)} characters`,
-          body.autoTrainRunId ? h('div', {}, h('a', { id: 'ds-run-link', href: `#/runs/${body.autoTrainRunId}` }, 'Watch its training run →')) : null));
+        result.replaceChildren(h('div', { className: 'card' },
+        `${body.name}: ${body.state}, ${fmt(body.characters)} characters`,
+          body.autoTrainRunId
+            ? h('div', {},
+            h('a', { id: 'ds-run-link', href: `#/runs/${body.autoTrainRunId}` }, 'Watch its training run →')) : null));
         refresh();
       };
-      xhr.onerror = () => { button.disabled = false; showProblem(result, new ApiError(0, { title: 'The upload did not reach the platform.' })); };
+      xhr.onerror = () =>
+        { button.disabled = false;
+        showProblem(result, new ApiError(0, { title: 'The upload did not reach the platform.' })); };
       xhr.send(form);
     } }, t('upload'));
     const table = h('div', { id: 'datasets-table' }, t('loading'));
@@ -211,8 +245,11 @@
             'Created'].map(c => h('th', {}, c))),
           items.map(d => h('tr', { dataset: { id: d.id } },
             h('td', {}, d.name), h('td', { className: 'state-' + d.state }, d.state), h('td', {}, fmt(d.characters)),
-            h('td', {}, d.tokenizer ? d.tokenizer.kind : '—'), h('td', {}, fmt(d.tokenizer && d.tokenizer.vocabSize)), h('td', {}, fmt(d.trainTokens)),
-            h('td', {}, d.redaction ? Object.entries(d.redaction.counts || {}).map(([k, v]) => `${k} ${v}`).join(', ') || (d.redaction.kinds || []).join(', ') : '—'),
+            h('td', {}, d.tokenizer ? d.tokenizer.kind : '—'), h('td', {}, fmt(d.tokenizer && d.tokenizer.vocabSize)),
+            h('td', {}, fmt(d.trainTokens)),
+            h('td', {},
+            d.redaction ? Object.entries(d.redaction.counts || {}).map(([k, v]) => `${k} ${v}`).join(', ')
+            || (d.redaction.kinds || []).join(', ') : '—'),
             h('td', {}, d.owner ? d.owner.name : '—'), h('td', { className: 'sharing' }, sharing(d)),
             h('td', {}, when(d.createdAt))))));
       } catch (error) { showProblem(table, error); }
@@ -238,18 +275,25 @@
     return h('div', {}, h('h1', {}, t('datasets')),
       h('div', { className: 'card' }, drop, h('p'),
         h('div', { className: 'row' }, h('label', {}, t('name'), name), h('label', {}, t('tokenizer'), tokenizer)),
-        h('p', {}, h('span', { className: 'muted' }, t('redact') + ': '), kinds.map((k, i) => h('label', {}, redactions[i], k))),
+        h('p', {}, h('span', { className: 'muted' }, t('redact') + ': '),
+        kinds.map((k, i) => h('label', {}, redactions[i], k))),
         h('p', {}, h('label', {}, autoTrain, t('autoTrain')), h('label', {}, steps, t('steps'))),
         button, h('p'), progress, result),
       table);
   }
 
-  // ---- runs ----------------------------------------------------------------------------------------------------------
+  // ---- runs ---------------------------------------------------------------------------------------------------------
   async function runsView(query) {
-    const stateFilter = h('select', { id: 'f-state' }, ['', 'Queued', 'WaitingForData', 'Training', 'Evaluating', 'Completed', 'Failed', 'Cancelled'].map(s => h('option', { value: s, selected: s === (query.get('state') || '') }, s || 'any state')));
+    const stateFilter =
+      h('select', { id: 'f-state' },
+      ['', 'Queued', 'WaitingForData', 'Training', 'Evaluating', 'Completed', 'Failed', 'Cancelled']
+      .map(s => h('option', { value: s, selected: s === (query.get('state') || '') }, s || 'any state')));
     const nameFilter = h('input', { id: 'f-name', placeholder: 'name', value: query.get('name') || '' });
     const tagFilter = h('input', { id: 'f-tag', placeholder: 'tag', value: query.get('tag') || '' });
-    const apply = () => { const q = new URLSearchParams(); if (stateFilter.value) q.set('state', stateFilter.value); if (nameFilter.value) q.set('name', nameFilter.value); if (tagFilter.value) q.set('tag', tagFilter.value); location.hash = '#/runs?' + q; };
+    const apply = () =>
+      { const q = new URLSearchParams(); if (stateFilter.value) q.set('state', stateFilter.value);
+      if (nameFilter.value) q.set('name', nameFilter.value); if (tagFilter.value) q.set('tag', tagFilter.value);
+      location.hash = '#/runs?' + q; };
     [stateFilter, nameFilter, tagFilter].forEach(e => e.addEventListener('change', apply));
     const table = h('div', { id: 'runs-table' }, t('loading'));
     const compare = h('button', { id: 'compare', type: 'button', onclick: () => {
@@ -261,7 +305,8 @@
       const q = new URLSearchParams(query); q.set('limit', '100');
       const runs = (await get('/api/runs?' + q)).items;
       table.replaceChildren(runs.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
-        h('tr', {}, ['', 'Name', 'State', 'Progress', 'Best val loss', 'Tags', 'Owner', 'Created'].map(c => h('th', {}, c))),
+        h('tr', {},
+        ['', 'Name', 'State', 'Progress', 'Best val loss', 'Tags', 'Owner', 'Created'].map(c => h('th', {}, c))),
         runs.map(r => h('tr', {},
           h('td', {}, h('input', { type: 'checkbox', className: 'pick', value: r.id })),
           h('td', {}, h('a', { href: `#/runs/${r.id}` }, r.name)),
@@ -271,7 +316,8 @@
           h('td', {}, (r.tags || []).map(tag => h('span', { className: 'badge' }, tag))),
           h('td', {}, r.owner ? r.owner.name : '—'), h('td', {}, when(r.createdAt))))));
     } catch (error) { showProblem(table, error); }
-    return h('div', {}, h('h1', {}, t('runs')), h('div', { className: 'row' }, stateFilter, nameFilter, tagFilter, compare), h('p'), table);
+    return h('div', {}, h('h1', {}, t('runs')),
+      h('div', { className: 'row' }, stateFilter, nameFilter, tagFilter, compare), h('p'), table);
   }
 
   async function runView(id) {
@@ -286,31 +332,45 @@
     const series = { loss: new Map(), val_loss: new Map(), lr: new Map() };
     let run = null;
     const draw = () => {
-      const loss = [{ name: 'loss', points: [...series.loss].sort((a, b) => a[0] - b[0]) }, { name: 'val_loss', points: [...series.val_loss].sort((a, b) => a[0] - b[0]), dashed: true }];
+      const loss =
+        [{ name: 'loss', points: [...series.loss].sort((a, b) => a[0] - b[0]) },
+        { name: 'val_loss', points: [...series.val_loss].sort((a, b) => a[0] - b[0]), dashed: true }];
       Charts.lineChart(lossChart, loss);
       Charts.legend(lossLegend, loss);
-      Charts.lineChart(lrChart, [{ name: 'lr', points: [...series.lr].sort((a, b) => a[0] - b[0]), color: '#2f9e44' }], { height: 160, format: v => v.toExponential(1) });
+      Charts.lineChart(lrChart, [{ name: 'lr', points: [...series.lr].sort((a, b) => a[0] - b[0]), color: '#2f9e44' }],
+        { height: 160, format: v => v.toExponential(1) });
     };
-    const stat = (label, value, idName) => h('div', { className: 'stat' }, h('b', { id: idName }, value), h('span', {}, label));
+    const stat = (label, value, idName) =>
+      h('div', { className: 'stat' }, h('b', { id: idName }, value), h('span', {}, label));
     const show = r => {
       run = r;
       title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state));
       header.replaceChildren(
-        stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'), stat('loss', fmt(r.latestTrainLoss)), stat('val loss', fmt(r.latestValidationLoss)),
+        stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'), stat('loss', fmt(r.latestTrainLoss)),
+        stat('val loss', fmt(r.latestValidationLoss)),
         stat('tokens/s', fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))), stat('ETA', duration(r.etaSeconds)),
-        stat('parameters', fmt(r.parameters)), stat('cost', r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'), stat('version', r.modelVersion ? `v${r.modelVersion}` : '—'));
+        stat('parameters', fmt(r.parameters)), stat('cost', r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'),
+          stat('version', r.modelVersion ? `v${r.modelVersion}` : '—'));
       // What the run trains in ("auto" picks one on the worker's machine) and why, above what the spec asked for.
       const precision = r.precision ? [h('tr', {}, h('td', {}, 'precision'),
         h('td', { id: 'run-precision' }, `${r.precision}: ${r.precisionReason || ''}`))] : [];
       params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, 'Parameter'), h('th', {}, 'Value')), precision,
-        Object.entries(Object.assign({}, ...['model', 'training'].map(k => Object.fromEntries(Object.entries(r[k] || {}).filter(([, v]) => v !== null).map(([p, v]) => [`${k}.${p}`, v])))))
-          .map(([p, v]) => h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
+        Object.entries(Object.assign({},
+          ...['model', 'training']
+          .map(k => Object.fromEntries(Object.entries(r[k] || {}).filter(([, v]) => v !== null)
+          .map(([p, v]) => [`${k}.${p}`, v])))))
+          .map(([p, v]) =>
+            h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
       actions.replaceChildren();
-      if (mayEdit() && ['Queued', 'WaitingForData', 'Training'].includes(r.state)) actions.append(h('button', { id: 'cancel', className: 'danger', onclick: () => act('cancel') }, t('cancel')));
-      if (mayEdit() && ['Failed', 'Cancelled'].includes(r.state)) actions.append(h('button', { id: 'resume', onclick: () => act('resume') }, t('resume')));
+      if (mayEdit() && ['Queued', 'WaitingForData', 'Training']
+        .includes(r.state)) actions.append(h('button',
+        { id: 'cancel', className: 'danger', onclick: () => act('cancel') }, t('cancel')));
+      if (mayEdit() && ['Failed', 'Cancelled']
+        .includes(r.state)) actions.append(h('button', { id: 'resume', onclick: () => act('resume') }, t('resume')));
     };
     async function act(what) {
-      try { show(await api('POST', `/api/runs/${id}/${what}`, {})); toast(`${what}: ${run.state}`); watch(); } catch (error) { showProblem(problem, error); }
+      try { show(await api('POST', `/api/runs/${id}/${what}`, {})); toast(`${what}: ${run.state}`); watch();
+        } catch (error) { showProblem(problem, error); }
     }
     async function loadSeries() {
       const metrics = await get(`/api/runs/${id}/metrics?keys=loss,val_loss,lr&maxPoints=2000`);
@@ -334,7 +394,8 @@
             if (step) step.textContent = `${fmt(payload.step)} / ${fmt(payload.maxSteps)}`;
           }
         });
-        if (!controller.signal.aborted) await loadSeries();   // the final evaluation's points, and any the stream missed
+        // the final evaluation's points, and any the stream missed
+        if (!controller.signal.aborted) await loadSeries();
       } catch (error) { if (!controller.signal.aborted) showProblem(problem, error); }
     }
     try {
@@ -350,7 +411,8 @@
       await loadSeries();
       watch();
     } catch (error) { showProblem(problem, error); }
-    return h('div', {}, title, problem, header, h('p'), actions, h('h2', {}, 'Loss'), lossLegend, lossChart, h('h2', {}, 'Learning rate'), lrChart, h('h2', {}, 'Parameters'), params);
+    return h('div', {}, title, problem, header, h('p'), actions, h('h2', {}, 'Loss'), lossLegend, lossChart,
+      h('h2', {}, 'Learning rate'), lrChart, h('h2', {}, 'Parameters'), params);
   }
 
   async function compareView(query) {
@@ -364,7 +426,8 @@
       comparison.runs.forEach((r, i) => {
         for (const m of comparison.metrics) {
           const values = m.values[i];
-          lines.push({ name: `${r.name} ${m.key}`, color: Charts.palette[i % Charts.palette.length], dashed: m.key === 'val_loss',
+          lines.push({ name: `${r.name} ${m.key}`, color: Charts.palette[i % Charts.palette.length],
+          dashed: m.key === 'val_loss',
             points: m.steps.map((s, j) => [s, values[j]]).filter(p => p[1] !== null) });
         }
       });
@@ -374,19 +437,24 @@
       container.replaceChildren(legend, chart, h('h2', {}, 'Parameters'), h('table', { id: 'cmp-params' },
         h('tr', {}, h('th', {}, 'Parameter'), comparison.runs.map(r => h('th', {}, r.name))),
         comparison.parameters.map(p => h('tr', { className: p.differs ? 'differs' : '' }, h('td', {}, p.parameter),
-          p.values.map(v => h('td', {}, v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v)))))));
+          p.values.map(v =>
+            h('td', {},
+            v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v)))))));
     } catch (error) { showProblem(container, error); }
     return h('div', {}, h('h1', {}, t('compare')), container);
   }
 
-  // ---- models --------------------------------------------------------------------------------------------------------
+  // ---- models -------------------------------------------------------------------------------------------------------
   async function modelsView() {
     const list = h('div', {}, t('loading'));
     try {
       const models = await allPages('/api/models');
-      list.replaceChildren(models.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', { id: 'models-table' },
+      list.replaceChildren(models.length === 0 ? h('p', { className: 'muted' }, t('none'))
+      : h('table', { id: 'models-table' },
         h('tr', {}, ['Name', 'Latest', 'Versions', 'Updated'].map(c => h('th', {}, c))),
-        models.map(m => h('tr', {}, h('td', {}, h('a', { href: `#/models/${encodeURIComponent(m.name)}` }, m.name)), h('td', {}, `v${m.latestVersion}`),
+        models.map(m =>
+        h('tr', {}, h('td', {}, h('a', { href: `#/models/${encodeURIComponent(m.name)}` }, m.name)),
+        h('td', {}, `v${m.latestVersion}`),
           h('td', {}, fmt(m.versions)), h('td', {}, when(m.updatedAt))))));
     } catch (error) { showProblem(list, error); }
     return h('div', {}, h('h1', {}, t('models')), list);
@@ -400,10 +468,14 @@
         const model = await get(`/api/models/${encodeURIComponent(name)}`);
         const book = await get(`/api/models/${encodeURIComponent(name)}/aliases`);
         const aliasName = h('input', { id: 'alias-name', value: 'production', style: 'width:9rem' });
-        const aliasVersion = h('select', { id: 'alias-version' }, model.versions.map(v => h('option', { value: v.version }, `v${v.version}`)));
+        const aliasVersion =
+          h('select', { id: 'alias-version' },
+          model.versions.map(v => h('option', { value: v.version }, `v${v.version}`)));
         const move = h('button', { id: 'alias-move', type: 'button', onclick: async () => {
           try {
-            await api('PUT', `/api/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(aliasName.value.trim())}`, { version: +aliasVersion.value });
+            await api('PUT',
+              `/api/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(aliasName.value.trim())}`,
+              { version: +aliasVersion.value });
             toast(`${name}@${aliasName.value} → v${aliasVersion.value}`);
             problem.replaceChildren();
             load();
@@ -411,25 +483,40 @@
         } }, t('moveAlias'));
         const figure = (v, k, d) => fmt(v.evaluation ? v.evaluation[k] : null, d);
         container.replaceChildren(
-          h('p', {}, Object.entries(model.aliases || {}).map(([a, v]) => h('span', { className: 'badge alias-badge', dataset: { alias: a, version: v } }, `@${a} → v${v}`))),
-          isAdmin() || mayEdit() ? h('div', { className: 'card row' }, h('label', {}, t('alias'), aliasName), h('label', {}, t('version'), aliasVersion), move) : null,
+          h('p', {}, Object.entries(model.aliases || {})
+          .map(([a, v]) =>
+          h('span', { className: 'badge alias-badge', dataset: { alias: a, version: v } }, `@${a} → v${v}`))),
+          isAdmin() || mayEdit()
+          ? h('div', { className: 'card row' }, h('label', {}, t('alias'), aliasName),
+          h('label', {}, t('version'), aliasVersion), move) : null,
           problem,
           h('table', { id: 'versions-table' },
-            h('tr', {}, ['Version', 'Aliases', 'Eval loss', 'Top-1', 'Top-5', 'Macro recall', 'Val loss', 'Architecture', 'Base', 'Created', ''].map(c => h('th', {}, c))),
+            h('tr', {},
+            ['Version', 'Aliases', 'Eval loss', 'Top-1', 'Top-5', 'Macro recall', 'Val loss', 'Architecture', 'Base',
+            'Created', ''].map(c => h('th', {}, c))),
             model.versions.map(v => h('tr', {},
-              h('td', {}, `v${v.version}`), h('td', {}, (v.aliases || []).map(a => h('span', { className: 'badge' }, '@' + a))),
-              h('td', {}, figure(v, 'loss')), h('td', {}, figure(v, 'top1Accuracy', 3)), h('td', {}, figure(v, 'top5Accuracy', 3)), h('td', {}, figure(v, 'macroRecall', 3)),
-              h('td', {}, fmt(v.validationLoss)), h('td', {}, v.architecture), h('td', {}, v.baseModel || '—'), h('td', {}, when(v.createdAt)),
-              h('td', {}, h('button', { className: 'secondary', type: 'button', onclick: () => download(v.version) }, t('download')))))),
+              h('td', {}, `v${v.version}`),
+              h('td', {}, (v.aliases || []).map(a => h('span', { className: 'badge' }, '@' + a))),
+              h('td', {}, figure(v, 'loss')), h('td', {}, figure(v, 'top1Accuracy', 3)),
+              h('td', {}, figure(v, 'top5Accuracy', 3)), h('td', {}, figure(v, 'macroRecall', 3)),
+              h('td', {}, fmt(v.validationLoss)), h('td', {}, v.architecture), h('td', {}, v.baseModel || '—'),
+              h('td', {}, when(v.createdAt)),
+              h('td', {},
+              h('button', { className: 'secondary', type: 'button', onclick: () => download(v.version) },
+              t('download')))))),
           h('h2', {}, 'Alias history'),
-          book.history.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {}, h('tr', {}, ['When', 'Alias', 'From', 'To', 'By'].map(c => h('th', {}, c))),
-            book.history.map(m => h('tr', {}, h('td', {}, when(m.at)), h('td', {}, '@' + m.alias), h('td', {}, m.fromVersion ? `v${m.fromVersion}` : '—'),
+          book.history.length === 0 ? h('p', { className: 'muted' }, t('none'))
+          : h('table', {}, h('tr', {}, ['When', 'Alias', 'From', 'To', 'By'].map(c => h('th', {}, c))),
+            book.history.map(m =>
+            h('tr', {}, h('td', {}, when(m.at)), h('td', {}, '@' + m.alias),
+            h('td', {}, m.fromVersion ? `v${m.fromVersion}` : '—'),
               h('td', {}, m.toVersion ? `v${m.toVersion}` : 'removed'), h('td', {}, m.by)))));
       } catch (error) { showProblem(container, error); }
     }
     async function download(version) {
       try {
-        const response = await fetch(`/api/models/${encodeURIComponent(name)}/versions/${version}/weights`, { headers: auth() });
+        const response =
+          await fetch(`/api/models/${encodeURIComponent(name)}/versions/${version}/weights`, { headers: auth() });
         if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
         const url = URL.createObjectURL(await response.blob());
         h('a', { href: url, download: `${name}-v${version}.safetensors` }).click();
@@ -440,13 +527,14 @@
     return h('div', {}, h('h1', {}, name), container);
   }
 
-  // ---- playground and attention --------------------------------------------------------------------------------------
+  // ---- playground and attention -------------------------------------------------------------------------------------
   async function modelPicker(id) {
     const select = h('select', { id });
     try {
       const models = (await get('/v1/models')).data.map(m => m.id);
       const names = models.filter(m => !m.includes('/versions/'));
-      select.append(...names.concat(models.filter(m => m.includes('/versions/'))).map(m => h('option', { value: m }, m)));
+      select.append(...names.concat(models.filter(m => m.includes('/versions/')))
+        .map(m => h('option', { value: m }, m)));
     } catch (error) { select.append(h('option', { value: '' }, error.message)); }
     return select;
   }
@@ -461,14 +549,17 @@
   async function explainWindow(model, prompt, text) {
     let context = prompt, target = text;
     for (let attempt = 0; ; attempt++) {
-      try { return { explained: await api('POST', '/api/explain', { model, prompt: context, target }), target }; } catch (error) {
+      try { return { explained: await api('POST', '/api/explain', { model, prompt: context, target }), target };
+        } catch (error) {
         const p = error.problem;
         if (error.status !== 413 || !p.maxPositions || attempt >= 4) throw error;
         const window = p.maxPositions, contextRoom = Math.min(p.promptTokens, Math.ceil(window / 4));
         const targetRoom = Math.max(1, window - contextRoom - attempt);
-        if (p.targetTokens > targetRoom) target = target.slice(0, Math.max(1, Math.floor(target.length * targetRoom / p.targetTokens)));
+        if (p.targetTokens > targetRoom) target =
+          target.slice(0, Math.max(1, Math.floor(target.length * targetRoom / p.targetTokens)));
         const promptRoom = Math.max(1, window - Math.min(p.targetTokens, targetRoom) - attempt);
-        if (p.promptTokens > promptRoom) context = context.slice(context.length - Math.max(1, Math.floor(context.length * promptRoom / p.promptTokens)));
+        if (p.promptTokens > promptRoom) context =
+          context.slice(context.length - Math.max(1, Math.floor(context.length * promptRoom / p.promptTokens)));
       }
     }
   }
@@ -477,9 +568,11 @@
     const model = await modelPicker('pg-model');
     const prompt = h('textarea', { id: 'pg-prompt', placeholder: 'ROMEO:' });
     const maxTokens = h('input', { id: 'pg-max', type: 'number', value: 80, min: 1, max: 1000, style: 'width:5rem' });
-    const temperature = h('input', { id: 'pg-temperature', type: 'number', value: 0.8, step: 0.1, min: 0, max: 2, style: 'width:5rem' });
+    const temperature =
+      h('input', { id: 'pg-temperature', type: 'number', value: 0.8, step: 0.1, min: 0, max: 2, style: 'width:5rem' });
     const topK = h('input', { id: 'pg-topk', type: 'number', value: 40, min: 0, style: 'width:5rem' });
-    const topP = h('input', { id: 'pg-topp', type: 'number', value: 1, step: 0.05, min: 0, max: 1, style: 'width:5rem' });
+    const topP =
+      h('input', { id: 'pg-topp', type: 'number', value: 1, step: 0.05, min: 0, max: 1, style: 'width:5rem' });
     const seed = h('input', { id: 'pg-seed', type: 'number', placeholder: 'random', style: 'width:7rem' });
     const output = h('div', { id: 'pg-output', className: 'tokens' });
     const alternatives = h('div', { id: 'pg-alternatives', className: 'alternatives' });
@@ -491,9 +584,14 @@
       output.dataset.done = 'false';
       let text = '';
       try {
-        const body = { model: model.value, prompt: prompt.value, max_tokens: +maxTokens.value, temperature: +temperature.value, top_k: +topK.value, top_p: +topP.value, stream: true };
+        const body =
+          { model: model.value, prompt: prompt.value, max_tokens: +maxTokens.value, temperature: +temperature.value,
+          top_k: +topK.value, top_p: +topP.value, stream: true };
         if (seed.value !== '') body.seed = +seed.value;
-        const response = await fetch('/v1/completions', { method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, auth()), body: JSON.stringify(body) });
+        const response =
+          await fetch('/v1/completions',
+          { method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, auth()),
+          body: JSON.stringify(body) });
         if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
         await readEvents(response, (name, data) => {
           if (data === '[DONE]') return;
@@ -508,20 +606,29 @@
           const { explained, target } = await explainWindow(model.value, prompt.value, text);
           const rest = text.slice(target.length);
           // Predictions cover every position after the first; the completion's tokens are those after the prompt.
-          completion.replaceChildren(...explained.predictions.filter(p => p.position >= explained.promptTokens).map(p => {
+          completion.replaceChildren(...explained.predictions.filter(p =>
+            p.position >= explained.promptTokens).map(p => {
             const probability = Math.exp(p.logprob);
-            return h('span', { className: 'token', title: `p = ${probability.toFixed(3)}`, style: `background:${shade(probability)}`, dataset: { prob: probability.toFixed(4) },
+            return h('span',
+            { className: 'token', title: `p = ${probability.toFixed(3)}`, style: `background:${shade(probability)}`,
+            dataset: { prob: probability.toFixed(4) },
               onclick: () => alternatives.replaceChildren(h('strong', {}, `${t('alternatives')} “${p.text}”`),
-                h('table', {}, p.top.map(a => h('tr', {}, h('td', {}, JSON.stringify(a.text)), h('td', {}, Math.exp(a.logprob).toFixed(3)))))) }, p.text);
-          }), rest ? h('span', { className: 'muted', title: 'beyond the window the model can explain at once' }, rest) : '');
+                h('table', {},
+                  p.top.map(a =>
+                  h('tr', {}, h('td', {}, JSON.stringify(a.text)),
+                  h('td', {}, Math.exp(a.logprob).toFixed(3)))))) }, p.text);
+          }), rest ? h('span',
+            { className: 'muted', title: 'beyond the window the model can explain at once' }, rest) : '');
         }
       } catch (error) { showProblem(problem, error); }
       output.dataset.done = 'true';
       generate.disabled = false;
     } }, t('generate'));
     return h('div', {}, h('h1', {}, t('playground')),
-      h('div', { className: 'card' }, h('div', { className: 'row' }, h('label', {}, t('model'), model)), h('p'), prompt, h('p'),
-        h('div', { className: 'row' }, h('label', {}, 'max tokens', maxTokens), h('label', {}, 'temperature', temperature), h('label', {}, 'top-k', topK),
+      h('div', { className: 'card' }, h('div', { className: 'row' }, h('label', {}, t('model'), model)), h('p'),
+      prompt, h('p'),
+        h('div', { className: 'row' }, h('label', {}, 'max tokens', maxTokens),
+        h('label', {}, 'temperature', temperature), h('label', {}, 'top-k', topK),
           h('label', {}, 'top-p', topP), h('label', {}, 'seed', seed), generate)),
       problem, output, alternatives);
   }
@@ -530,16 +637,22 @@
     const model = await modelPicker('at-model');
     const prompt = h('textarea', { id: 'at-prompt', placeholder: 'ROMEO:' });
     const layer = h('select', { id: 'at-layer' }), head = h('select', { id: 'at-head' });
-    const heatmap = h('div', { id: 'at-heatmap' }), saliency = h('div', { id: 'at-saliency', className: 'saliency' }), problem = h('div');
+    const heatmap = h('div', { id: 'at-heatmap' }), saliency = h('div', { id: 'at-saliency', className: 'saliency' }),
+      problem = h('div');
     let explained = null;
     const drawHeatmap = () => {
       const matrix = explained.attention[+layer.value][+head.value];
       const tokens = explained.tokens.map(x => x.text);
-      const grid = h('div', { className: 'heatmap', style: `grid-template-columns: auto repeat(${tokens.length}, 22px)` });
-      grid.append(h('div', { className: 'label' }, ''), ...tokens.map(x => h('div', { className: 'label', title: x }, JSON.stringify(x).slice(1, -1).slice(0, 2))));
+      const grid =
+        h('div', { className: 'heatmap', style: `grid-template-columns: auto repeat(${tokens.length}, 22px)` });
+      grid.append(h('div', { className: 'label' }, ''),
+        ...tokens.map(x => h('div', { className: 'label', title: x }, JSON.stringify(x).slice(1, -1).slice(0, 2))));
       matrix.forEach((row, q) => {
         grid.append(h('div', { className: 'label' }, JSON.stringify(tokens[q]).slice(1, -1)));
-        row.forEach((w, k) => grid.append(h('div', { className: 'cell', title: `${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${w.toFixed(3)}`, style: `background: rgba(48, 86, 211, ${Math.min(1, w).toFixed(3)})` })));
+        row.forEach((w, k) =>
+          grid.append(h('div',
+          { className: 'cell', title: `${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${w.toFixed(3)}`,
+          style: `background: rgba(48, 86, 211, ${Math.min(1, w).toFixed(3)})` })));
       });
       heatmap.replaceChildren(grid);
     };
@@ -552,18 +665,22 @@
         drawHeatmap();
         const max = Math.max(...explained.saliency.scores.map(s => Math.abs(s.share)), 1e-9);
         saliency.replaceChildren(h('p', { className: 'muted' }, `${t('saliency')} (${explained.saliency.of})`),
-          ...explained.saliency.scores.map(s => h('span', { title: `${(100 * s.share).toFixed(1)}%`, style: `background: rgba(232, 89, 12, ${(Math.abs(s.share) / max).toFixed(3)})` }, s.text)),
-          h('p', {}, `Next token: ${JSON.stringify(explained.next.text)} (p = ${Math.exp(explained.next.logprob).toFixed(3)})`));
+          ...explained.saliency.scores.map(s =>
+          h('span', { title: `${(100 * s.share).toFixed(1)}%`,
+          style: `background: rgba(232, 89, 12, ${(Math.abs(s.share) / max).toFixed(3)})` }, s.text)),
+          h('p', {}, `Next token: ${JSON.stringify(explained.next.text)} ` +
+            `(p = ${Math.exp(explained.next.logprob).toFixed(3)})`));
       } catch (error) { showProblem(problem, error); }
     } }, t('explain'));
     layer.addEventListener('change', drawHeatmap);
     head.addEventListener('change', drawHeatmap);
     return h('div', {}, h('h1', {}, t('attention')),
-      h('div', { className: 'card' }, h('label', {}, t('model'), model), h('p'), prompt, h('p'), h('div', { className: 'row' }, explain, layer, head)),
+      h('div', { className: 'card' }, h('label', {}, t('model'), model), h('p'), prompt, h('p'),
+      h('div', { className: 'row' }, explain, layer, head)),
       problem, heatmap, h('p'), saliency);
   }
 
-  // ---- router --------------------------------------------------------------------------------------------------------
+  // ---- router -------------------------------------------------------------------------------------------------------
   let rendering = 0;
   async function render() {
     // A later navigation wins: a slower view that was asked for earlier is dropped when it arrives.
@@ -593,7 +710,9 @@
   }
 
   document.getElementById('sign-out').addEventListener('click', signOut);
-  document.getElementById('language').addEventListener('click', () => { state.lang = state.lang === 'en' ? 'zh' : 'en'; localStorage.setItem(LANG, state.lang); render(); });
+  document.getElementById('language')
+    .addEventListener('click',
+    () => { state.lang = state.lang === 'en' ? 'zh' : 'en'; localStorage.setItem(LANG, state.lang); render(); });
   window.addEventListener('hashchange', render);
   render();
 })();

@@ -25,8 +25,17 @@
     svg.dataset.points = String(all.length);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     const ns = 'http://www.w3.org/2000/svg';
-    const el = (name, attrs, text) => { const e = document.createElementNS(ns, name); for (const k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; svg.appendChild(e); return e; };
-    if (all.length === 0) { el('text', { x: width / 2 - 40, y: height / 2 }, options.empty || 'no points yet'); return; }
+    const el = (name, attrs, text) => {
+      const e = document.createElementNS(ns, name);
+      for (const k in attrs) e.setAttribute(k, attrs[k]);
+      if (text !== undefined) e.textContent = text;
+      svg.appendChild(e);
+      return e;
+    };
+    if (all.length === 0) {
+      el('text', { x: width / 2 - 40, y: height / 2 }, options.empty || 'no points yet');
+      return;
+    }
     const xs = all.map(p => p[0]), ys = all.map(p => p[1]);
     let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
     if (x1 === x0) x1 = x0 + 1;
@@ -42,7 +51,10 @@
       const pts = s.points.filter(p => Number.isFinite(p[1]));
       if (pts.length === 0) return;
       const color = s.color || palette[i % palette.length];
-      el('polyline', { fill: 'none', stroke: color, 'stroke-width': 1.6, 'stroke-dasharray': s.dashed ? '5 3' : '', points: pts.map(p => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' '), 'data-series': s.name });
+      el('polyline', {
+        fill: 'none', stroke: color, 'stroke-width': 1.6, 'stroke-dasharray': s.dashed ? '5 3' : '',
+        points: pts.map(p => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' '), 'data-series': s.name,
+      });
       if (pts.length < 40) pts.forEach(p => el('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: color }));
     });
   }

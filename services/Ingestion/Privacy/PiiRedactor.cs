@@ -111,7 +111,8 @@ public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)
     private static partial Regex Email();
 
     [GeneratedRegex(
-        @"(?<![A-Za-z0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![A-Za-z0-9])",
+        @"(?<![A-Za-z0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])" +
+        @"[0-9]{3}[0-9Xx](?![A-Za-z0-9])",
         RegexOptions.CultureInvariant)]
     private static partial Regex CnId();
 
@@ -125,7 +126,8 @@ public sealed partial class PiiRedactor(IReadOnlySet<RedactionKind> kinds)
 
     // Four dotted numbers 0–255 without leading zeros, not part of a longer dotted run (1.2.3.4.5 is not an address).
     [GeneratedRegex(
-        @"(?<![A-Za-z0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![A-Za-z0-9]|\.[0-9])",
+        @"(?<![A-Za-z0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}" +
+        @"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![A-Za-z0-9]|\.[0-9])",
         RegexOptions.CultureInvariant)]
     private static partial Regex IPv4();
 

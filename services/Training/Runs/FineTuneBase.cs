@@ -68,6 +68,9 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
         var baseModel = Model;
         var merged = JsonSerializer.SerializeToNode(baseModel, options)!.AsObject();
         var errors = new Dictionary<string, string[]>();
+        var blockSize = baseModel.Architecture == Architectures.Gpt
+            ? $", and a blockSize up to {baseModel.BlockSize},"
+            : "";
         foreach (var (key, value) in requested ?? [])
         {
             var current = merged.FirstOrDefault(p => string.Equals(p.Key, key, StringComparison.OrdinalIgnoreCase));
@@ -83,8 +86,7 @@ public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeade
                 errors[$"model.{current.Key}"] =
                 [
                     $"is {current.Value?.ToJsonString() ?? "null"} in {Reference}, which this run starts from: a " +
-                        $"fine-tune keeps its base's shape " +
-                    $"(only dropout{(baseModel.Architecture == Architectures.Gpt ? $", and a blockSize up to {baseModel.BlockSize}," : "")} may change).",
+                    $"fine-tune keeps its base's shape (only dropout{blockSize} may change).",
                 ];
         }
         return errors.Count > 0 ? (null, errors) : (merged.Deserialize<ModelSpec>(options), errors);

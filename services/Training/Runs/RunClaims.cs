@@ -24,7 +24,8 @@ public static class RunClaims
         var now = DateTimeOffset.UtcNow;
         var candidates = await db.Runs.FromSqlInterpolated($"""
             SELECT * FROM training.runs
-            WHERE "State" = 'Queued' OR ("State" = 'Training' AND ("LeaseExpiresAt" IS NULL OR "LeaseExpiresAt" < {now}))
+            WHERE "State" = 'Queued'
+               OR ("State" = 'Training' AND ("LeaseExpiresAt" IS NULL OR "LeaseExpiresAt" < {now}))
             ORDER BY "CreatedAt" LIMIT 1 FOR UPDATE SKIP LOCKED
             """).ToListAsync(cancellationToken);
         if (candidates.FirstOrDefault() is not { } run)

@@ -150,8 +150,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
             return (null, Results.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which " +
-                    $"holds {dataset.Format}: " +
-                                          $"use \"{(dataset.Format == DatasetFormats.Pairs ? Architectures.EncoderDecoder : Architectures.Gpt)}\"."],
+                    $"holds {dataset.Format}: use \"{Architectures.For(dataset.Format)}\"."],
             }, title: "The run is invalid."));
 
         if (tokenizerKey is not null && dataset.Format == DatasetFormats.Pairs

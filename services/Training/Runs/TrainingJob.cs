@@ -190,11 +190,13 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         return new OpenedTask(new GptTraining(gpt, tokens, held, lora),
             $"{gptConfig.NLayer} layers × {gptConfig.NHead} heads × {gptConfig.NEmbd}, block {gptConfig.BlockSize}, " +
             $"vocabulary {gptConfig.VocabSize}" +
-            (run.BaseModel is null ? ""
-            : $", from {run.BaseModel} " +
-            $"({(lora is null ? "full" : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters")})"),
+            (run.BaseModel is null ? "" : $", from {run.BaseModel} ({FineTuneMethodOf(lora)})"),
             [(nn.Module?)lora ?? gpt, tokens, held]);
     }
+
+    private static string FineTuneMethodOf(LoraGpt? lora) => lora is null
+        ? "full"
+        : $"LoRA rank {lora.Adapter.Config.Rank}, {lora.Adapter.Parameters:N0} adapter parameters";
 
     /// <summary>
     /// Embedding rows whose token has a pre-trained vector start from it (a resumed run's checkpoint overwrites them

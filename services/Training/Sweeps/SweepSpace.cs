@@ -153,7 +153,8 @@ public static class SweepSpace
         if (property is null)
             return null;
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        return ($"{JsonNamingPolicy.CamelCase.ConvertName(section.Name[..^4])}.{JsonNamingPolicy.CamelCase.ConvertName(property.Name)}", type);
+        var camel = JsonNamingPolicy.CamelCase;
+        return ($"{camel.ConvertName(section.Name[..^4])}.{camel.ConvertName(property.Name)}", type);
     }
 
     private static bool IsOfType(JsonNode? value, Type type) => value!.GetValueKind() switch

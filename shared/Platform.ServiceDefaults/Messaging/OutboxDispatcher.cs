@@ -63,7 +63,8 @@ internal sealed class OutboxDispatcher<TContext>(IServiceProvider services, IOpt
         var batch = await db.OutboxMessages
             .FromSqlRaw($"""
                 SELECT * FROM {table}
-                WHERE "DispatchedAt" IS NULL AND "ParkedAt" IS NULL AND ("NextAttemptAt" IS NULL OR "NextAttemptAt" <= @p0)
+                WHERE "DispatchedAt" IS NULL AND "ParkedAt" IS NULL
+                  AND ("NextAttemptAt" IS NULL OR "NextAttemptAt" <= @p0)
                 ORDER BY "Id" LIMIT 50 FOR UPDATE SKIP LOCKED
                 """, now)
             .ToListAsync(cancellationToken);

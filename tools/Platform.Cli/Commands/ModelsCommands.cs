@@ -36,8 +36,9 @@ public static class ModelsCommands
             "Point an alias (default production) at a version; its gate, if any, must pass") { name, version, alias };
         promote.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
-            var moved = await client.SendJsonAsync(HttpMethod.Put,
-                $"/api/models/{Uri.EscapeDataString(result.GetValue(name)!)}/aliases/{Uri.EscapeDataString(result.GetValue(alias)!)}",
+            var path = $"/api/models/{Uri.EscapeDataString(result.GetValue(name)!)}" +
+                $"/aliases/{Uri.EscapeDataString(result.GetValue(alias)!)}";
+            var moved = await client.SendJsonAsync(HttpMethod.Put, path,
                 new JsonObject { ["version"] = result.GetValue(version) }, cancellationToken);
             if (globals.WantsJson(result))
                 GlobalOptions.Print(moved);

@@ -98,8 +98,10 @@ public static class RunsCommands
         if (globals.WantsJson(result))
             GlobalOptions.Print(run);
         else
-            Console.WriteLine($"Run {run!["id"]}: " +
-                $"{run["state"]}{(run["cancelRequested"]?.GetValue<bool>() == true ? " (stops at its next step)" : "")}");
+        {
+            var stopping = run!["cancelRequested"]?.GetValue<bool>() == true ? " (stops at its next step)" : "";
+            Console.WriteLine($"Run {run["id"]}: {run["state"]}{stopping}");
+        }
         return ExitCodes.Ok;
     }
 
