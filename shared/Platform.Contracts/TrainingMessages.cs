@@ -34,8 +34,6 @@ public sealed record TrainingCompleted(
     public IReadOnlyList<Guid>? Lineage { get; init; }
 }
 
-public sealed record TrainingFailed(Guid RunId, string Reason, DateTimeOffset FailedAt);
-
 /// <summary>Live progress of a run, published at most once per second.</summary>
 public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, double Loss, double TokensPerSecond,
     double? EtaSeconds, DateTimeOffset At)

@@ -32,7 +32,6 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db, ModelRegistry 
                     context.CancellationToken) is { } taken)
             {
                 run.Fail($"The model name '{taken.Name}' belongs to another key; the auto-train run was not started.");
-                db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
                 return;
             }
             await RunScheduler.ScheduleAsync(db, run, dataset, context.CancellationToken);

@@ -31,8 +31,6 @@ public static class RunClaims
         if (candidates.FirstOrDefault() is not { } run)
             return (false, null);
         var claimed = run.Claim(worker, now, options.Lease, options.MaxCrashes);
-        if (!claimed)
-            db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (true, claimed ? new RunClaim(run, run.LeaseToken) : null);

@@ -35,7 +35,6 @@ public static class RunScheduler
                 case EncodingStatus.Failed:
                     run.Fail($"Dataset {run.DatasetId} could not be encoded with the run's tokenizer: " +
                     $"{encoding.FailureReason}");
-                    db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
                     return;
                 case EncodingStatus.Pending:
                     run.WaitForData();
@@ -66,7 +65,6 @@ public static class RunScheduler
                 break;
             case DatasetStatus.Failed:
                 run.Fail($"Dataset {run.DatasetId} failed: {dataset.FailureReason}");
-                db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
                 break;
             default:
                 run.WaitForData();

@@ -126,22 +126,70 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         };
     }
 
+    /// <summary>How an attempt at training ended; <see cref="ConcludeAsync"/> decides the run's state from it.</summary>
+    private enum Outcome { Trained, Cancelled, HandedBack, LeaseLost, Failed }
+
+    /// <summary>A claimed run ready to train: its data, and its estimate checked with the real vocabulary.</summary>
+    private sealed record Prepared(KnownDataset Dataset, RunEstimate Estimate);
+
+    /// <summary>What one attempt did: its outcome, the model or the error, and what it cost.</summary>
+    private sealed record Attempt(Outcome Outcome, int StartStep, int? StepsDone, TimeSpan Wall, TimeSpan Cpu)
+    {
+        public TrainedModel? Trained { get; init; }
+        public Exception? Error { get; init; }
+        public string Label => Outcome switch
+        {
+            Outcome.Trained => "trained",
+            Outcome.Cancelled => "cancelled",
+            Outcome.HandedBack => "handed-back",
+            Outcome.LeaseLost => "lease-lost",
+            _ => "failed",
+        };
+    }
+
     private async Task TrainAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim,
         CancellationToken stoppingToken)
     {
+        var prepared = await PrepareAsync(services, db, claim, stoppingToken);
+        if (prepared is null)
+            return;
+        // The training continues the trace of whoever queued the run, so one upload is one trace end to end.
+        using var activity = ActivityContext.TryParse(claim.Run.TraceParent, null, out var parent)
+            ? TrainingTelemetry.Source.StartActivity("train run", ActivityKind.Internal, parent)
+            : TrainingTelemetry.Source.StartActivity("train run");
+        activity?.SetTag("run.id", claim.Run.Id);
+        if (!await StartAsync(services, db, claim, stoppingToken))
+            return;
+        try
+        {
+            var attempt = await ExecuteAsync(services, db, claim, prepared, stoppingToken);
+            await ConcludeAsync(services, db, claim, prepared, attempt);
+        }
+        finally
+        {
+            // Only now: until the run is settled, progress is written only while it still carries this lease.
+            metrics.Untrack(claim.Run.Id);
+        }
+    }
+
+    /// <summary>
+    /// Settles what needs no training (a run deleted or cancelled before it started, one whose data is not ready, one
+    /// that cannot fit); null then, else the run's data and estimate.
+    /// </summary>
+    private async Task<Prepared?> PrepareAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim,
+        CancellationToken stoppingToken)
+    {
         var run = claim.Run;
-        var job = services.GetRequiredService<TrainingJob>();
-        var deletion = services.GetRequiredService<RunDeletion>();
         if (run.DeleteRequested)
         {
-            await deletion.DeleteStoppedAsync(run, CancellationToken.None);
-            return;
+            await services.GetRequiredService<RunDeletion>().DeleteStoppedAsync(run, CancellationToken.None);
+            return null;
         }
         if (run.CancelRequested)
         {
             run.MarkCancelled();
             await db.SaveChangesAsync(CancellationToken.None);
-            return;
+            return null;
         }
         var known = await db.Datasets.FindAsync([run.DatasetId], stoppingToken);
         // The dataset as this run trains on it: its own tokens, or its encoding with the run's tokenizer.
@@ -151,7 +199,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         {
             await RunScheduler.ScheduleAsync(db, run, known, CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
-            return;
+            return null;
         }
 
         // Checked again with the real vocabulary: a run that cannot fit fails with the estimate instead of the OOM
@@ -160,21 +208,23 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         if (!estimate.Fits)
         {
             run.Fail("Not started: " + estimate.Explanation);
-            db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
             await db.SaveChangesAsync(CancellationToken.None);
             logger.LogWarning("run {RunId} refused: needs {Need:N0} MiB, the worker has {Limit:N0} MiB", run.Id,
                 estimate.Memory.PeakBytes >> 20, estimate.Memory.LimitBytes >> 20);
-            return;
+            return null;
         }
+        return new Prepared(dataset, estimate);
+    }
 
-        // The training continues the trace of whoever queued the run, so one upload is one trace end to end.
-        using var activity = ActivityContext.TryParse(run.TraceParent, null, out var parent)
-            ? TrainingTelemetry.Source.StartActivity("train run", ActivityKind.Internal, parent)
-            : TrainingTelemetry.Source.StartActivity("train run");
-        activity?.SetTag("run.id", run.Id);
-
-        // A run taken over from a dead worker, or resumed, continues from its latest checkpoint.
-        var resumeStep = job.ResumableStep(run);
+    /// <summary>
+    /// Marks the run Training, from its latest checkpoint's step when it has one (taken over from a dead worker, or
+    /// resumed). False when a cancel, a deletion or another worker's claim came after this worker's claim.
+    /// </summary>
+    private async Task<bool> StartAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim,
+        CancellationToken stoppingToken)
+    {
+        var run = claim.Run;
+        var resumeStep = services.GetRequiredService<TrainingJob>().ResumableStep(run);
         run.Start(resumeStep ?? 0);
         try
         {
@@ -184,123 +234,123 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         {
             logger.LogInformation("run {RunId}: cancelled (or taken by another worker) after this worker claimed it; " +
                 "not started", run.Id);
-            return;
+            return false;
         }
         logger.LogInformation("run {RunId} claimed by {Worker} (lease {Token}){From}", run.Id, Id, claim.LeaseToken,
             resumeStep is { } s ? $", continuing from its checkpoint at step {s}" : "");
         if (resumeStep is { } step)
             metrics.Record(run.Id, "resumed_at_step", step, step);
+        return true;
+    }
 
+    /// <summary>
+    /// Trains under the lease, until the run ends, is cancelled, loses its lease or the worker stops, and says which;
+    /// it writes nothing about how the run ended.
+    /// </summary>
+    private async Task<Attempt> ExecuteAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim,
+        Prepared prepared, CancellationToken stoppingToken)
+    {
+        var run = claim.Run;
         await using var heartbeat = new LeaseHeartbeat(scopes, claim, options.Value.Lease, logger);
         var cancelled = metrics.Track(run.Id, claim.LeaseToken);
         telemetry.Started();
-        var outcome = "failed";
         var startStep = run.Step;
-        var stepsDone = (int?)null;
-        TrainingCompleted? completed = null;
         var wall = Stopwatch.StartNew();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        Attempt Ended(Outcome outcome, int? stepsDone = null) => new(outcome, startStep, stepsDone, wall.Elapsed,
+            Process.GetCurrentProcess().TotalProcessorTime - cpuBefore);
+        var attempt = Ended(Outcome.Failed);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancelled, heartbeat.Lost, stoppingToken);
         try
         {
             // Inside the lease and the run's cancellation: "auto" may time both precisions first.
             var precisions = services.GetRequiredService<PrecisionChoice>();
-            var (precision, reason) = await precisions.DecideAsync(run, dataset, linked.Token);
+            var (precision, reason) = await precisions.DecideAsync(run, prepared.Dataset, linked.Token);
             run.UsePrecision(precision, reason);
             await db.SaveChangesAsync(linked.Token);
             logger.LogInformation("run {RunId} trains in {Precision}: {Reason}", run.Id, precision, reason);
             // A trial of both precisions is done once per shape and machine, not by this run: its cost starts here.
             wall.Restart();
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var trained = await job.RunAsync(run, dataset, heartbeat.Confirm, linked.Token);
-            stepsDone = trained.Outcome.Steps - trained.Outcome.StartStep;
-            // The checkpoint is on disk: a database that is away now delays the bookkeeping, it does not fail the run.
-            await SettleAsync(db, run);
-            if (run.LeaseToken != claim.LeaseToken)
-            {
-                logger.LogWarning(
-                    "run {RunId}: finished training without its lease (another worker holds it); result " +
-                    "discarded", run.Id);
-                return;
-            }
-            if (run.DeleteRequested)
-            {
-                await deletion.DeleteStoppedAsync(run, CancellationToken.None);
-                return;
-            }
-            run.FinishTraining(trained.Parameters, trained.CheckpointKey, trained.CheckpointSha256,
-                trained.Outcome.Steps);
-            outcome = "trained";
-            // A run taken over at its last step trains no step: its losses are the ones already recorded.
-            var finalLoss = Finite(trained.Outcome.FinalTrainLoss) ?? run.LatestTrainLoss ?? 0;
-            var finalValidation = Finite(trained.Outcome.FinalValidationLoss) ?? run.LatestValidationLoss;
-            completed = new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
-                dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0,
-                dataset.ValidationTokens ?? 0,
-                trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt, run.Spec.Model.Architecture,
-                dataset.SourceTokenizerKey)
-            {
-                DatasetId = run.DatasetId,
-                Owner = run.OwnerOf(),
-                BaseModel = run.BaseModel,
-                FineTuneMethod = run.BaseModel is null ? null : run.Spec.FineTune?.Method ?? FineTuneMethods.Full,
-                RegisteredValidationLoss = run.Spec.Training.Registration == Registrations.Best ? run.BestValidationLoss
-                : run.LatestValidationLoss,
-                Lineage = run.Lineage ?? [run.DatasetId],
-            };
-            logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
-                run.Id, trained.Outcome.Elapsed, finalLoss, finalValidation);
+            var trained = await services.GetRequiredService<TrainingJob>()
+                .RunAsync(run, prepared.Dataset, heartbeat.Confirm, linked.Token);
+            var stepsDone = trained.Outcome.Steps - trained.Outcome.StartStep;
+            attempt = Ended(Outcome.Trained, stepsDone) with { Trained = trained };
         }
         catch (OperationCanceledException) when (heartbeat.Lost.IsCancellationRequested)
         {
-            // Another worker holds the run now: this one writes nothing more.
-            outcome = "lease-lost";
-            return;
+            attempt = Ended(Outcome.LeaseLost);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested
             && !cancelled.IsCancellationRequested)
         {
-            // Shutting down: hand the run back so a worker continues it from its latest checkpoint, no crash counted.
-            await SettleAsync(db, run);
-            if (run.LeaseToken == claim.LeaseToken && run.State == RunState.Training)
-                run.Requeue();
-            outcome = "handed-back";
-            logger.LogInformation("run {RunId} handed back at step {Step}: this worker is stopping", run.Id, run.Step);
+            attempt = Ended(Outcome.HandedBack);
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
-            await SettleAsync(db, run);
-            if (run.DeleteRequested)
-            {
-                await deletion.DeleteStoppedAsync(run, CancellationToken.None);
-                return;
-            }
-            run.MarkCancelled();
-            outcome = "cancelled";
-            logger.LogInformation("run {RunId} cancelled at step {Step}", run.Id, run.Step);
+            attempt = Ended(Outcome.Cancelled);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogError(ex, "run {RunId} failed", run.Id);
-            await SettleAsync(db, run);
-            if (run.LeaseToken != claim.LeaseToken)
-                return;
-            if (run.DeleteRequested)
-            {
-                await deletion.DeleteStoppedAsync(run, CancellationToken.None);
-                return;
-            }
-            run.Fail($"Training failed: {PublicReason.Of(ex.GetBaseException())}");
-            db.PublishViaOutbox(new TrainingFailed(run.Id, run.FailureReason!, run.UpdatedAt));
+            attempt = Ended(Outcome.Failed) with { Error = ex };
         }
         finally
         {
-            metrics.Untrack(run.Id);
-            telemetry.Ended(outcome);
+            telemetry.Ended(attempt.Label);
         }
-        if (!run.IsDeleted && run.LeaseToken == claim.LeaseToken)
-            run.AddCost(AttemptCost(estimate, stepsDone ?? Math.Max(0, run.Step - startStep), wall.Elapsed,
-                Process.GetCurrentProcess().TotalProcessorTime - cpuBefore));
+        return attempt;
+    }
+
+    /// <summary>
+    /// Decides how the run ended, in one place: nothing is written without the lease; a run whose deletion was asked
+    /// for is deleted now that it has stopped; otherwise it is Evaluating (announced as TrainingCompleted),
+    /// Cancelled, Queued again (handed back by a stopping worker, no crash counted) or Failed with its reason; each
+    /// attempt adds its cost.
+    /// </summary>
+    private async Task ConcludeAsync(IServiceProvider services, TrainingDbContext db, RunClaim claim,
+        Prepared prepared, Attempt attempt)
+    {
+        var run = claim.Run;
+        // Another worker holds the run now: this one writes nothing more.
+        if (attempt.Outcome == Outcome.LeaseLost)
+            return;
+        // The checkpoint is on disk: a database that is away now delays the bookkeeping, it does not fail the run.
+        await SettleAsync(db, run);
+        if (run.LeaseToken != claim.LeaseToken)
+        {
+            logger.LogWarning("run {RunId}: ended ({Outcome}) without its lease (another worker holds it); nothing " +
+                "written", run.Id, attempt.Label);
+            return;
+        }
+        if (run.DeleteRequested)
+        {
+            await services.GetRequiredService<RunDeletion>().DeleteStoppedAsync(run, CancellationToken.None);
+            return;
+        }
+        TrainingCompleted? completed = null;
+        switch (attempt.Outcome)
+        {
+            case Outcome.Trained:
+                completed = FinishTraining(run, prepared.Dataset, attempt.Trained!);
+                break;
+            case Outcome.Cancelled:
+                run.MarkCancelled();
+                logger.LogInformation("run {RunId} cancelled at step {Step}", run.Id, run.Step);
+                break;
+            case Outcome.HandedBack:
+                // So a worker continues it from its latest checkpoint, no crash counted.
+                if (run.State == RunState.Training)
+                    run.Requeue();
+                logger.LogInformation("run {RunId} handed back at step {Step}: this worker is stopping", run.Id,
+                    run.Step);
+                break;
+            default:
+                run.Fail($"Training failed: {PublicReason.Of(attempt.Error!.GetBaseException())}");
+                break;
+        }
+        run.AddCost(AttemptCost(prepared.Estimate, attempt.StepsDone ?? Math.Max(0, run.Step - attempt.StartStep),
+            attempt.Wall, attempt.Cpu));
         // Announced with the cost of every attempt, this one included: the registry records it on the version.
         if (completed is not null)
             db.PublishViaOutbox(completed with { Cost = run.Cost });
@@ -312,5 +362,30 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         {
             logger.LogWarning("run {RunId}: its lease was taken while this worker finished; nothing written", run.Id);
         }
+    }
+
+    /// <summary>The run has trained: it goes on to its evaluation, announced with what the evaluation needs.</summary>
+    private TrainingCompleted FinishTraining(Run run, KnownDataset dataset, TrainedModel trained)
+    {
+        run.FinishTraining(trained.Parameters, trained.CheckpointKey, trained.CheckpointSha256, trained.Outcome.Steps);
+        // A run taken over at its last step trains no step: its losses are the ones already recorded.
+        var finalLoss = Finite(trained.Outcome.FinalTrainLoss) ?? run.LatestTrainLoss ?? 0;
+        var finalValidation = Finite(trained.Outcome.FinalValidationLoss) ?? run.LatestValidationLoss;
+        logger.LogInformation("run {RunId} trained in {Elapsed}: final loss {Loss:F4}, validation {Validation:F4}",
+            run.Id, trained.Outcome.Elapsed, finalLoss, finalValidation);
+        return new TrainingCompleted(run.Id, run.Name, trained.CheckpointKey, trained.CheckpointSha256,
+            dataset.TokenizerKey!, dataset.ValidationTokensKey!, dataset.ValidationBytes ?? 0,
+            dataset.ValidationTokens ?? 0, trained.Outcome.Steps, finalLoss, finalValidation, run.UpdatedAt,
+            run.Spec.Model.Architecture, dataset.SourceTokenizerKey)
+        {
+            DatasetId = run.DatasetId,
+            Owner = run.OwnerOf(),
+            BaseModel = run.BaseModel,
+            FineTuneMethod = run.BaseModel is null ? null : run.Spec.FineTune?.Method ?? FineTuneMethods.Full,
+            RegisteredValidationLoss = run.Spec.Training.Registration == Registrations.Best
+                ? run.BestValidationLoss
+                : run.LatestValidationLoss,
+            Lineage = run.Lineage ?? [run.DatasetId],
+        };
     }
 }
