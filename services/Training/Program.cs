@@ -16,7 +16,9 @@ builder.AddGatewayCallers("training");
 builder.AddArtifactStore();
 // The model registry, a module with its own schema, outbox and queues, hosted here (see Registry/RegistryModule.cs).
 // Registered first: its first migration takes the versions and aliases over from the training schema before
-// Training's migration drops them there.
+// Training's migration drops them there; an older installation's training schema is first brought to where the
+// registry takes them from.
+builder.Services.AddHostedService<TrainingSchemaBeforeRegistry>();
 builder.AddModelRegistry();
 builder.AddServiceDatabase<TrainingDbContext>(TrainingDbContext.Schema);
 builder.AddServiceMessaging("training", bus =>
@@ -54,7 +56,7 @@ builder.AddServiceMessaging("training", bus =>
 });
 builder.AddOutboxDispatcher<TrainingDbContext>();
 builder.AddTrainingRuns();
-builder.Services.Configure<ImportOptions>(builder.Configuration.GetSection("Imports"));
+builder.Services.Configure<VectorsOptions>(builder.Configuration.GetSection("Imports"));
 
 var app = builder.Build();
 

@@ -29,11 +29,11 @@ public class ImportMemoryTests
 
             RunEstimator Worker(long limitMiB) =>
                 new(Options.Create(new TrainingOptions { MemoryLimitMiB = limitMiB, BaselineMemoryMiB = 1 }));
-            var roomy = Worker(2).ImportMemory(plan);
+            var roomy = Worker(2).Of(plan);
             Assert.Equal(plan.PeakBytes + (1 << 20), roomy.PeakBytes);
             Assert.True(roomy.PeakBytes <= roomy.LimitBytes);
             // The worker's baseline alone takes the whole MiB: a model of any size is over.
-            var tight = Worker(1).ImportMemory(plan);
+            var tight = Worker(1).Of(plan);
             Assert.True(tight.PeakBytes > tight.LimitBytes);
         }
         finally

@@ -14,11 +14,11 @@ public sealed class RequestLimitTests
         var settings = JsonNode.Parse(File.ReadAllText(file))!;
         var configured = settings["Gateway"]!["MaxRequestBodyBytes"]!.GetValue<long>();
         Assert.Equal(ProxyExtensions.DefaultMaxRequestBodyBytes, configured);
-        var imports = new ImportOptions();
+        var imports = new Training.Registry.ModelImportOptions();
         // An import is its weights, a tokenizer and the multipart framing around them.
         Assert.True(configured >= imports.MaxWeightsBytes + (16L << 20),
             $"{configured:N0} < an import's {imports.MaxWeightsBytes:N0}");
-        Assert.True(configured >= imports.MaxVectorsBytes + (1L << 20));
+        Assert.True(configured >= new VectorsOptions().MaxVectorsBytes + (1L << 20));
         Assert.True(configured >= new IngestionOptions().MaxUploadBytes);
     }
 }

@@ -8,6 +8,8 @@ using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Training.Data;
 
+using Platform.ServiceDefaults;
+
 namespace Training.Apis;
 
 /// <summary>Word vectors (POST /api/vectors) that runs may initialise their embedding from.</summary>
@@ -15,7 +17,7 @@ public static class VectorsApi
 {
     public static IEndpointRouteBuilder MapVectorsApi(this IEndpointRouteBuilder app)
     {
-        var limits = app.ServiceProvider.GetRequiredService<IOptions<ImportOptions>>().Value;
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<VectorsOptions>>().Value;
         var vectors = app.MapGroup("/api/vectors").WithTags("Vectors");
         vectors.MapPost("/",
             UploadVectorsAsync).WithMetadata(new RequestSizeLimitAttribute(limits.MaxVectorsBytes
@@ -32,7 +34,7 @@ public static class VectorsApi
     /// <summary>Stores a word2vec/GloVe text file after reading it through once (dimension, word count, and every line
     /// checked).</summary>
     private static async Task<IResult> UploadVectorsAsync(HttpContext http, TrainingDbContext db, ArtifactStore store,
-        IOptions<ImportOptions> options,
+        IOptions<VectorsOptions> options,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxVectorsBytes;

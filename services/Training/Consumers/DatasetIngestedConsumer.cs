@@ -31,7 +31,7 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db, ModelRegistry 
             if (m.Owner is { } owner && await registry.NameTakenAsync(auto.Spec.Name, owner, isAdmin: false,
                     context.CancellationToken) is { } taken)
             {
-                run.Fail($"The model name '{taken.Name}' belongs to another key; the auto-train run was not started.");
+                run.Fail($"The model name '{taken}' belongs to another key; the auto-train run was not started.");
                 return;
             }
             await RunScheduler.ScheduleAsync(db, run, dataset, context.CancellationToken);

@@ -16,6 +16,14 @@ public sealed record DependentVersion(string Name, int Version, Owner? Owner, st
     public string Reference => $"{Name}/versions/{Version}";
 }
 
+/// <summary>A registered version as the rest of the Training service sees it: where its weights and tokenizer are, and
+/// the datasets it learned from.</summary>
+public sealed record RegisteredVersion(string Name, int Version, string CheckpointKey, string CheckpointSha256,
+    string TokenizerKey, string? SourceTokenizerKey, IReadOnlyList<Guid> Lineage)
+{
+    public string Reference => $"{Name}/versions/{Version}";
+}
+
 /// <summary>
 /// What the rest of the Training service may ask the registry, in process: which version a reference names (a
 /// fine-tune's base), and whether deleting a run's versions must wait for something. Training never reads the
@@ -24,8 +32,11 @@ public sealed record DependentVersion(string Name, int Version, Owner? Owner, st
 public sealed class ModelRegistry(RegistryDbContext db)
 {
     /// <summary>The version "name", "name/versions/N" or "name@alias" names now (not tracked), or null.</summary>
-    public Task<ModelVersion?> FindAsync(ModelReference reference, CancellationToken cancellationToken) =>
-        ModelVersions.FindAsync(db, reference, cancellationToken);
+    public async Task<RegisteredVersion?> FindAsync(ModelReference reference, CancellationToken cancellationToken) =>
+        await ModelVersions.FindAsync(db, reference, cancellationToken) is { } v
+            ? new RegisteredVersion(v.Name, v.Version, v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey,
+                v.SourceTokenizerKey, v.Lineage)
+            : null;
 
     /// <summary>
     /// Claims the model name for the caller if nobody holds it; a 409 naming <paramref name="field"/> when it belongs
@@ -36,12 +47,12 @@ public sealed class ModelRegistry(RegistryDbContext db)
         ModelNames.RefuseUnlessMayRegisterAsync(db, name, caller, field, cancellationToken);
 
     /// <summary>
-    /// Claims the model name for <paramref name="owner"/> if nobody holds it; the other key's name record when it
-    /// belongs to one that has not shared it with the owner, else null.
+    /// Claims the model name for <paramref name="owner"/> if nobody holds it; the name as registered when it belongs
+    /// to another key that has not shared it with the owner, else null.
     /// </summary>
-    public Task<ModelName?> NameTakenAsync(string name, Owner owner, bool isAdmin,
+    public async Task<string?> NameTakenAsync(string name, Owner owner, bool isAdmin,
         CancellationToken cancellationToken) =>
-        ModelNames.TakenAsync(db, name, owner, isAdmin, cancellationToken);
+        (await ModelNames.TakenAsync(db, name, owner, isAdmin, cancellationToken))?.Name;
 
     /// <summary>
     /// Every version whose lineage holds the dataset (its runs' versions, and fine-tunes resting on them, whoever owns

@@ -15,7 +15,7 @@ public static class RegistryModule
 {
     public static IHostApplicationBuilder AddModelRegistry(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHostedService<TrainingSchemaBeforeRegistry>();
+        builder.Services.Configure<ModelImportOptions>(builder.Configuration.GetSection("Imports"));
         builder.AddServiceDatabase<RegistryDbContext>(RegistryDbContext.Schema, healthCheck: "registry-database");
         builder.AddOutboxDispatcher<RegistryDbContext>();
         builder.Services.AddHostedService<LineageAnnouncement>();

@@ -5,15 +5,14 @@ using Platform.Contracts;
 using Platform.ML;
 using Platform.Storage;
 using Training.Registry;
-using Training.Registry.Data;
 
 namespace Training.Runs;
 
 /// <summary>The version a fine-tune starts from: its registry entry, its model's config, and its LoRA header when it is
 /// an adapter.</summary>
-public sealed record FineTuneBase(ModelVersion Version, object Config, LoraHeader? Lora)
+public sealed record FineTuneBase(RegisteredVersion Version, object Config, LoraHeader? Lora)
 {
-    public string Reference => $"{Version.Name}/versions/{Version.Version}";
+    public string Reference => Version.Reference;
 
     /// <summary>
     /// The version a reference names ("name": the latest; "name@alias": where the alias points now), with the config

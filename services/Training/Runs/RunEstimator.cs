@@ -5,10 +5,9 @@ using Platform.Contracts;
 using Platform.ML;
 using Training.Data;
 
-namespace Training.Runs;
+using Training.Registry;
 
-public sealed record MemoryEstimate(long PeakBytes, long WeightsAndOptimizerBytes, long ActivationBytes,
-    long BaselineBytes, long LimitBytes);
+namespace Training.Runs;
 
 /// <summary>
 /// What a run will take, asked before it is accepted. VocabSizeAssumed says the dataset is not tokenized yet and a
@@ -37,7 +36,7 @@ public sealed record RunEstimate(
 
 /// <summary>Estimates runs against this worker's memory (Training:MemoryLimitMiB, else the cgroup's or machine's
 /// limit).</summary>
-public sealed class RunEstimator(IOptions<TrainingOptions> options)
+public sealed class RunEstimator(IOptions<TrainingOptions> options) : IImportMemory
 {
     public const int AssumedVocabSize = 256;
 
@@ -67,7 +66,7 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
     /// The memory an import takes before its model is built: the model in fp32 and the largest tensor's read buffers
     /// (<see cref="ImportPlan.PeakBytes"/>), plus the worker's baseline, against this worker's limit.
     /// </summary>
-    public MemoryEstimate ImportMemory(ImportPlan plan)
+    public MemoryEstimate Of(ImportPlan plan)
     {
         var baseline = options.Value.BaselineMemoryMiB * 1024L * 1024;
         var weights = plan.Parameters * 4;
@@ -130,21 +129,11 @@ public sealed class RunEstimator(IOptions<TrainingOptions> options)
         return estimate with { MeasuredFlopsPerSecond = rate, EstimatedSeconds = estimate.TrainingFlops / rate };
     }
 
-    /// <summary>An import's <see cref="ImportMemory"/> in words, as <see cref="Explain"/> words a run's.</summary>
-    public static string ExplainImport(ImportPlan plan, MemoryEstimate memory) =>
-        $"The {plan.Config.NLayer}-layer, {plan.Config.NEmbd}-wide model has {plan.Parameters:N0} parameters and " +
-        $"needs about {GiB(memory.PeakBytes)} to import ({GiB(memory.WeightsAndOptimizerBytes)} weights, " +
-        $"{GiB(memory.ActivationBytes)} to read its largest tensor, {GiB(memory.BaselineBytes)} the worker itself); " +
-        $"the training worker has {GiB(memory.LimitBytes)}.";
-
     /// <summary>"Needs 155.2 GiB of memory; this worker has 23.4 GiB." plus what would make it fit.</summary>
     internal static string Explain(RunEstimate e) =>
         $"The run needs about {GiB(e.Memory.PeakBytes)} of memory ({GiB(e.Memory.WeightsAndOptimizerBytes)} weights " +
-        $"and AdamW state, " +
-        $"{GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker itself); the " +
-        $"training " +
-        $"worker has " +
-        $"{GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
+        $"and AdamW state, {GiB(e.Memory.ActivationBytes)} activations, {GiB(e.Memory.BaselineBytes)} the worker " +
+        $"itself); the training worker has {GiB(e.Memory.LimitBytes)}. " + string.Join(" ", e.Advice);
 
     private GptEstimate Raw(RunSpec spec, int vocabSize)
     {

@@ -12,6 +12,7 @@ public static class TrainingRunsExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsWriter>());
         builder.Services.Configure<CostOptions>(builder.Configuration.GetSection(CostOptions.Section));
         builder.Services.AddSingleton<RunEstimator>();
+        builder.Services.AddSingleton<Registry.IImportMemory>(sp => sp.GetRequiredService<RunEstimator>());
         builder.Services.AddSingleton<TrainingTelemetry>();
         builder.Services.AddSingleton<TrainingWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainingWorker>());

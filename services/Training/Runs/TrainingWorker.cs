@@ -126,7 +126,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         };
     }
 
-    /// <summary>How an attempt at training ended; <see cref="ConcludeAsync"/> decides the run's state from it.</summary>
+    /// <summary>How an attempt at training ended; <see cref="ConcludeAsync"/> decides the run's state.</summary>
     private enum Outcome { Trained, Cancelled, HandedBack, LeaseLost, Failed }
 
     /// <summary>A claimed run ready to train: its data, and its estimate checked with the real vocabulary.</summary>

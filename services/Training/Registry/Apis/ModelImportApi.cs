@@ -9,9 +9,9 @@ using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Platform.Tokenizers;
-using Training.Apis;
 using Training.Registry.Data;
-using Training.Runs;
+
+using Platform.ServiceDefaults;
 
 namespace Training.Registry.Apis;
 
@@ -21,7 +21,7 @@ public static class ModelImportApi
 {
     public static IEndpointRouteBuilder MapModelImportApi(this IEndpointRouteBuilder app)
     {
-        var limits = app.ServiceProvider.GetRequiredService<IOptions<ImportOptions>>().Value;
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<ModelImportOptions>>().Value;
         // Kestrel's own limit sits just above ours so the multipart framing and the small parts fit.
         app.MapPost("/api/models/import", ImportAsync).WithTags("Models")
             .WithMetadata(new RequestSizeLimitAttribute(limits.MaxWeightsBytes + (16 << 20))).DisableAntiforgery();
@@ -32,12 +32,20 @@ public static class ModelImportApi
     private static IResult TooBig(ImportPlan plan, MemoryEstimate memory) =>
         Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The model does not fit in the training worker's memory.",
-            detail: RunEstimator.ExplainImport(plan, memory),
+            detail: Explain(plan, memory),
             extensions: new Dictionary<string, object?>
             {
                 ["field"] = "weights",
                 ["estimate"] = new { parameters = plan.Parameters, memory },
             });
+
+    private static string Explain(ImportPlan plan, MemoryEstimate memory) =>
+        $"The {plan.Config.NLayer}-layer, {plan.Config.NEmbd}-wide model has {plan.Parameters:N0} parameters and " +
+        $"needs about {GiB(memory.PeakBytes)} to import ({GiB(memory.WeightsAndOptimizerBytes)} weights, " +
+        $"{GiB(memory.ActivationBytes)} to read its largest tensor, {GiB(memory.BaselineBytes)} the worker itself); " +
+        $"the training worker has {GiB(memory.LimitBytes)}.";
+
+    private static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";
 
     private static IResult Invalid(string field, params string[] messages) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages },
@@ -49,8 +57,8 @@ public static class ModelImportApi
     /// is kept then.
     /// </summary>
     private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, Registrar registrar,
-        ArtifactStore store, IOptions<ImportOptions> options,
-        RunEstimator estimator, ILoggerFactory loggers, CancellationToken cancellationToken)
+        ArtifactStore store, IOptions<ModelImportOptions> options,
+        IImportMemory importMemory, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxWeightsBytes;
         var (form, problem) = await MultipartUpload.ReadFormAsync(http.Request, limit, cancellationToken);
@@ -124,7 +132,7 @@ public static class ModelImportApi
                 return Invalid("weights", ex.Message);
             }
             // Training and the registry share this process: a model that cannot fit is refused as a run would be.
-            var memory = estimator.ImportMemory(plan);
+            var memory = importMemory.Of(plan);
             if (memory.PeakBytes > memory.LimitBytes)
             {
                 store.DeletePrefix(prefix);

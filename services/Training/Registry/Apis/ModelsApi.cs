@@ -4,7 +4,6 @@ using Platform.ML;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
-using Training.Apis;
 using Training.Registry.Data;
 
 namespace Training.Registry.Apis;

@@ -1,7 +1,5 @@
 using System.Text.RegularExpressions;
-using Platform.Contracts;
-
-namespace Training.Apis;
+namespace Platform.Contracts;
 
 /// <summary>The rules for tags and notes on runs and model versions.</summary>
 public static partial class Annotations

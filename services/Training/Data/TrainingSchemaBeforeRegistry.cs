@@ -2,9 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Platform.ServiceDefaults.Persistence;
-using Training.Data;
-
-namespace Training.Registry.Data;
+namespace Training.Data;
 
 /// <summary>
 /// Upgrading an installation older than the release before the registry had its own schema: the registry's first

@@ -1,8 +1,9 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Training.Apis;
+namespace Platform.ServiceDefaults;
 
-/// <summary>Reading the multipart uploads of model weights and word vectors, refused as a 415 when not multipart and a
+/// <summary>Reading a multipart upload (model weights, word vectors), refused as a 415 when it is not multipart and a
 /// 413 past the size limit.</summary>
 public static class MultipartUpload
 {
