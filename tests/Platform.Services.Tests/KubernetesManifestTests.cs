@@ -98,9 +98,8 @@ public class KubernetesManifestTests
             var original = Canonical(yaml);
             var roundTripped = Canonical(KubernetesYaml.Serialize(model));
             Assert.True(original == roundTripped,
-                $"{typed.Kind} in {target}: the model dropped or changed fields.\nrendered:\n{original}\nas the " +
-                $"model " +
-                $"reads it:\n{roundTripped}");
+                $"{typed.Kind} in {target}: the model dropped or changed fields.\nrendered:\n{original}\n" +
+                $"as the model reads it:\n{roundTripped}");
         }
     }
 

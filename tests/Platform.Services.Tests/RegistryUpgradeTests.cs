@@ -92,8 +92,7 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
                 "\"CheckpointSha256\",\"TokenizerKey\",\"Architecture\",\"BaseModel\",\"FineTuneMethod\"," +
                 "\"Tags\",\"CreatedAt\") " +
                 $"VALUES ('{Guid.NewGuid()}', 'old-lora', 1, '{Guid.NewGuid()}', '{loraDataset}', 'runs/z/model.pt', " +
-                $"'abc', " +
-                "'datasets/x/tokenizer.json', 'gpt', 'old-model/versions/3', 'lora', '{}', now())");
+                "'abc', 'datasets/x/tokenizer.json', 'gpt', 'old-model/versions/3', 'lora', '{}', now())");
             await using (var scope = services.CreateAsyncScope())
             {
                 await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.MigrateAsync();
@@ -111,9 +110,8 @@ public sealed class RegistryUpgradeTests : IAsyncLifetime
                 "SELECT count(*) FROM registry.model_versions WHERE \"LineageAnnounced\""));
 
             Assert.Equal("old-model 3 gpt", await ScalarAsync(Connection,
-                $"SELECT \"Name\" || ' ' || \"Version\" || ' ' || \"Architecture\" FROM registry.model_versions " +
-                $"WHERE " +
-                $"\"Id\" = '{id}'"));
+                "SELECT \"Name\" || ' ' || \"Version\" || ' ' || \"Architecture\" FROM registry.model_versions " +
+                $"WHERE \"Id\" = '{id}'"));
             Assert.Equal(true, await ScalarAsync(Connection, "SELECT to_regclass('training.model_versions') IS NULL"));
             Assert.Equal($"{first} k1", await ScalarAsync(Connection,
                 "SELECT \"OwnerId\" || ' ' || \"OwnerName\" FROM registry.model_names " +

@@ -56,10 +56,9 @@ static class LoraBench
             using (var file = File.Create(basePath))
                 Checkpoint.Save(model, file);
             Console.WriteLine($"\n== LoRA against full fine-tuning (nanoGPT CPU config, {threads} thread(s)): base " +
-                $"trained {baseSteps} steps on the first half of the train split, " +
-                              $"val loss " +
-                              $"{HeldOutEvaluator.Evaluate(model, validation, 1, maxTokens: 65_536).Loss:F4}; " +
-                              $"fine-tuning {steps} steps on the second half");
+                $"trained {baseSteps} steps on the first half of the train split, val loss " +
+                $"{HeldOutEvaluator.Evaluate(model, validation, 1, maxTokens: 65_536).Loss:F4}; " +
+                $"fine-tuning {steps} steps on the second half");
             return;
         }
         manual_seed(1337);

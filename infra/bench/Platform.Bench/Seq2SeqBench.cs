@@ -87,9 +87,8 @@ static class Seq2SeqBench
                 exact += result.Tokens.SequenceEqual(target) ? 1 : 0;
             }
             Console.WriteLine($"   beam {beams}: exact match {(double)exact / validation.Count:P1} of " +
-                $"{validation.Count}, " +
-                              $"{tokens / clock.Elapsed.TotalSeconds:N0} output tokens/s, " +
-                              $"{clock.Elapsed.TotalMilliseconds / validation.Count:F1} ms a pair");
+                $"{validation.Count}, {tokens / clock.Elapsed.TotalSeconds:N0} output tokens/s, " +
+                $"{clock.Elapsed.TotalMilliseconds / validation.Count:F1} ms a pair");
         }
         File.Delete(trainPath);
         File.Delete(validationPath);

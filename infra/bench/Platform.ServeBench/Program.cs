@@ -65,9 +65,8 @@ var open = await Latencies(gateway, "/health/live", 500);
 var keyed = await Latencies(gateway, "/api/keys/me", 500);
 Console.WriteLine(
     $"== key check in the gateway (500 each, nothing proxied): p50 {P(open, 50):F3} ms GET /health/live " +
-    $"(no key), " +
-                  $"{P(keyed, 50):F3} ms GET /api/keys/me (key looked up, rate-limited), difference " +
-                  $"{P(keyed, 50) - P(open, 50):F3} ms");
+    $"(no key), {P(keyed, 50):F3} ms GET /api/keys/me (key looked up, rate-limited), difference " +
+    $"{P(keyed, 50) - P(open, 50):F3} ms");
 
 // 2. Time to first token: the first streamed chunk of /v1/completions.
 var ttft = new List<double>();
@@ -128,10 +127,8 @@ foreach (var name in new[] { model, block256 })
     // serving model does once, not once per level.
     var warm = await StreamLoadAsync(name, 1, TimeSpan.FromMilliseconds(50));
     Console.WriteLine($"\n== continuous batching, {name}: streamed /v1/completions through the gateway, {maxTokens} " +
-        $"tokens each, {seconds:F0} s per level" +
-                      $" (a first request, which loads the model and allocates the batch, took {warm.Firsts[0]:F0} " +
-                      $"ms " +
-                      $"to its first token)");
+        $"tokens each, {seconds:F0} s per level (a first request, which loads the model and allocates the batch, " +
+        $"took {warm.Firsts[0]:F0} ms to its first token)");
     Console.WriteLine("   clients   tokens/s   × 1 client   TTFT p50   TTFT p99   ITL p50   ITL p99   requests"
         + (rounds > 1 ? "   round" : ""));
     var ratios = levels.ToDictionary(l => l, _ => new List<double>());

@@ -34,8 +34,7 @@ public sealed class BootstrapAdminKey(IServiceScopeFactory scopes, IConfiguratio
             }
             if (!await db.Keys.AnyAsync(k => k.Role == Roles.Admin && k.RevokedAt == null, cancellationToken))
                 logger.LogWarning("No admin key exists and {Setting} is not set: every request except health checks " +
-                    "will be refused. " +
-                                  "Set {Setting} and restart the gateway.", ConfigurationKey, ConfigurationKey);
+                    "will be refused. Set {Setting} and restart the gateway.", ConfigurationKey, ConfigurationKey);
             return;
         }
 

@@ -317,9 +317,8 @@ public static class DatasetsApi
             return Results.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "Runs were trained on this dataset.",
                 detail: $"{runs.Count} run(s) use dataset {id} and {versions.Count} model version(s) learned from " +
-                        "it, " +
-                        $"of {Owners(dependents)}. Delete with ?cascade=true to remove them (checkpoints, metrics, " +
-                        "evaluations, versions and the aliases pointing to them) as well.",
+                        $"it, of {Owners(dependents)}. Delete with ?cascade=true to remove them (checkpoints, " +
+                        "metrics, evaluations, versions and the aliases pointing to them) as well.",
                 extensions: new Dictionary<string, object?> { ["runs"] = runs, ["modelVersions"] = versions });
 
         dataset.Delete(caller);

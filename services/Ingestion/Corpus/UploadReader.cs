@@ -82,8 +82,8 @@ public static class UploadReader
                     {
                         if (stats is not null && name.Equals(RedactField, StringComparison.OrdinalIgnoreCase))
                             throw new CorpusRejectedException("must come before the 'file' part (or be given in the " +
-                                "query string): " +
-                                "the corpus is redacted as it arrives, so nothing unredacted is ever written.",
+                                "query string): the corpus is redacted as it arrives, so nothing unredacted is ever " +
+                                "written.",
                                 field: RedactField);
                         fields[name] = await ReadFieldAsync(section.Body, name, cancellationToken);
                     }

@@ -97,9 +97,10 @@ public static class RunsApi
             if (Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed) && parsed != RunState.Deleted)
                 parsedState = parsed;
             else
-                errors.Add("state",
-                    $"must be one of " +
-                    $"{string.Join(", ", Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted)))}.");
+            {
+                var states = Enum.GetNames<RunState>().Where(n => n != nameof(RunState.Deleted));
+                errors.Add("state", $"must be one of {string.Join(", ", states)}.");
+            }
         }
         if (!errors.IsValid)
             return Pages.Invalid(errors);

@@ -168,9 +168,8 @@ public sealed class Run : IOwned, IListed
             if (Crashes >= maxCrashes)
             {
                 Fail($"Training crashed {Crashes} times at step {Step}; last error: worker {LeaseOwner} stopped " +
-                    $"renewing its lease " +
-                     $"(its process died or stalled: out of memory?). Make the model or batch smaller, then resume " +
-                     $"the run.");
+                    "renewing its lease (its process died or stalled: out of memory?). Make the model or batch " +
+                    "smaller, then resume the run.");
                 return false;
             }
         }

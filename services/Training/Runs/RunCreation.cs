@@ -108,8 +108,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
                     Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Cannot check the dataset.",
                     detail: $"This service has not heard of dataset {datasetId} yet and the ingestion service did " +
-                    $"not " +
-                    $"answer; nothing was created. Try again shortly."));
+                    "not answer; nothing was created. Try again shortly."));
             }
             if (remote is null)
                 return (null, DatasetNotFound(datasetId));
@@ -160,9 +159,8 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
             return (null,
                 Invalid("initFrom.model",
                 $"{fineTuneBase?.Reference} was trained on other tokenizers than dataset {datasetId}'s: an " +
-                $"encoder-decoder " +
-                                                    "fine-tunes on a paired dataset tokenized with its base's " +
-                                                    "tokenizers (only text datasets are encoded again)."));
+                "encoder-decoder fine-tunes on a paired dataset tokenized with its base's tokenizers (only text " +
+                "datasets are encoded again)."));
 
         var run = Run.Create(Guid.NewGuid(), spec, datasetId, owner, sweepId);
         if (fineTuneBase is not null)

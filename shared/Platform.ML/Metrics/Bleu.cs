@@ -6,8 +6,8 @@ public sealed record BleuScore(double Score, double[] Precisions, double Brevity
 {
     public override string ToString() =>
         $"BLEU = {Score:F2} {string.Join('/', Precisions.Select(p => p.ToString("F1")))} (BP = {BrevityPenalty:F3} " +
-        $"ratio = " +
-        $"{(double)HypothesisLength / ReferenceLength:F3} hyp_len = {HypothesisLength} ref_len = {ReferenceLength})";
+        $"ratio = {(double)HypothesisLength / ReferenceLength:F3} hyp_len = {HypothesisLength} " +
+        $"ref_len = {ReferenceLength})";
 }
 
 /// <summary>
