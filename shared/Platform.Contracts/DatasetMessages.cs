@@ -14,9 +14,12 @@ public sealed record DatasetIngested(
     Owner? Owner = null,
     string Format = DatasetFormats.Text);
 
-/// <summary>A run to start as soon as the dataset is tokenized; RunId is chosen at upload so redelivery cannot create a
-/// second run.</summary>
-public sealed record AutoTrainRequest(Guid RunId, RunSpec Spec);
+/// <summary>
+/// A run to create on the dataset: Spec is the upload's autoTrain field as sent (a JSON object, a run as POST
+/// /api/runs takes it, without datasetId). Training creates it as that endpoint does, or records it Failed with the
+/// reason it refused it. RunId is chosen at upload, so a redelivery cannot create a second run.
+/// </summary>
+public sealed record AutoTrainRequest(Guid RunId, string Spec);
 
 /// <summary>A tokenizer was built for the dataset and both splits were encoded to token files.</summary>
 public sealed record DatasetTokenized(

@@ -27,6 +27,22 @@ public sealed class BadInputTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task An_auto_train_run_that_training_refuses_is_recorded_failed_naming_the_field()
+    {
+        // Ingestion only stores and announces: the upload is taken, and Training, which creates runs, refuses the
+        // spec as POST /api/runs would, recording the run Failed where the upload said to look.
+        var (status, dataset) = await Api.UploadAsync(Http, "ok text\n"u8.ToArray(), "refused-auto",
+            autoTrain: "{\"name\":\"refused-auto\",\"model\":{\"nHead\":3,\"nEmbd\":128}}");
+        Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {dataset}");
+        var runPath = dataset!["autoTrainRun"]!.GetValue<string>();
+        Assert.Equal($"/api/runs/{dataset["autoTrainRunId"]}", runPath);
+        var run = await Api.EventuallyAsync(async () => (await Api.GetAsync(Http, runPath)).Body ?? new JsonObject(),
+            r => r["state"]?.GetValue<string>() == "Failed", TimeSpan.FromSeconds(60), stack.Logs);
+        Assert.Contains("model.nHead", run["failureReason"]!.GetValue<string>());
+        Assert.Equal("refused-auto", run["name"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Uploads_that_are_not_text_are_refused_and_leave_nothing_behind()
     {
         var before = (await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray().Count;
@@ -42,7 +58,7 @@ public sealed class BadInputTests(PlatformStack stack)
         AssertProblem(HttpStatusCode.BadRequest,
             await Api.UploadAsync(Http, "ok text\n"u8.ToArray(), "f", validationFraction: "0.9"), "validationFraction");
         AssertProblem(HttpStatusCode.BadRequest, await Api.UploadAsync(Http, "ok text\n"u8.ToArray(), "f",
-            autoTrain: "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}"), "autoTrain.model.nHead");
+            autoTrain: "[\"not\", \"a run\"]"), "autoTrain");
         using var octets = new ByteArrayContent("abc"u8.ToArray());
         octets.Headers.ContentType = new("application/octet-stream");
         using var response = await Http.PostAsync("/api/datasets", octets);

@@ -56,15 +56,18 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
         Assert.NotEmpty(estimate["advice"]!.AsArray());
         Assert.Empty((await Api.GetOkAsync(Http, "/api/runs?name=huge"))["items"]!.AsArray());
 
-        // The same refusal at upload, for an auto-train run: nothing is stored.
-        var (uploadStatus, uploadProblem) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes("some text\n"),
-            "huge-upload",
-            autoTrain: $"{{\"name\":\"huge-auto\",{huge}}}");
-        Assert.True(uploadStatus == HttpStatusCode.UnprocessableEntity,
-            $"upload answered {(int)uploadStatus}: {uploadProblem}");
-        Assert.Equal("autoTrain", uploadProblem!["field"]!.GetValue<string>());
-        Assert.DoesNotContain((await Api.GetOkAsync(Http, "/api/datasets"))["items"]!.AsArray(), d =>
-            d!["name"]!.GetValue<string>() == "huge-upload");
+        // The same refusal for an upload's auto-train run, which Training creates: the upload is kept, and the run is
+        // recorded Failed with the estimate's words.
+        var (uploadStatus, upload) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes("some text\n"),
+            "huge-upload", autoTrain: $"{{\"name\":\"huge-auto\",{huge}}}");
+        Assert.True(uploadStatus == HttpStatusCode.Accepted, $"upload answered {(int)uploadStatus}: {upload}");
+        var autoRun = await Api.EventuallyAsync(
+            async () => (await Api.GetAsync(Http, upload!["autoTrainRun"]!.GetValue<string>())).Body
+                        ?? new JsonObject(),
+            r => r["state"]?.GetValue<string>() == "Failed", TimeSpan.FromSeconds(60), stack.Logs);
+        var autoReason = autoRun["failureReason"]!.GetValue<string>();
+        Assert.Contains("GiB", autoReason);
+        Assert.Contains("The run needs about", autoReason);
 
         // Asking only: 200 with the figures, nothing created.
         var (askStatus, asked) = await Api.PostJsonAsync(Http, "/api/runs/estimate",

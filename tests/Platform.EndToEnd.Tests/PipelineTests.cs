@@ -275,8 +275,6 @@ public sealed class PipelineTests(PlatformStack stack)
             evaluation["perplexity"]!.GetValue<double>(),
             evaluation["bitsPerByte"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(),
             evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["tokensEvaluated"]!.GetValue<long>());
-        var spec = System.Text.Json.JsonSerializer.Deserialize<RunSpec>(autoTrain,
-            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
         var id = Guid.Parse(datasetId);
         var prefix = $"datasets/{id:N}";
 
@@ -290,7 +288,7 @@ public sealed class PipelineTests(PlatformStack stack)
                 $"{prefix}/validation.txt",
                 dataset["trainBytes"]!.GetValue<long>(), dataset["validationBytes"]!.GetValue<long>(),
                 new TokenizerSpec { Kind = TokenizerKinds.Char },
-                new AutoTrainRequest(Guid.Parse(autoRunId), spec), DateTimeOffset.UtcNow));
+                new AutoTrainRequest(Guid.Parse(autoRunId), autoTrain), DateTimeOffset.UtcNow));
             await bus.Publish(new EvaluationCompleted(Guid.Parse(autoRunId),
                 Guid.Parse(evaluation["id"]!.GetValue<string>()), figures, null, DateTimeOffset.UtcNow));
         }

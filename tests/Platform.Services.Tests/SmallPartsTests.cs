@@ -55,11 +55,18 @@ public class SmallPartsTests
         {
             ["validationFraction"] = "0.9",
             ["tokenizer"] = "sentencepiece",
-            ["autoTrain"] = "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}",
+            ["autoTrain"] = "[\"not a run\"]",
         });
         Assert.Null(bad);
-        Assert.Equal(new[] { "name", "validationFraction", "tokenizer.kind", "autoTrain.model.nHead" }.Order(),
+        Assert.Equal(new[] { "name", "validationFraction", "tokenizer.kind", "autoTrain" }.Order(),
             errors.Fields.Order());
+        // A run Training would refuse is still an object: the upload takes it as sent, for Training to judge.
+        var (taken, _) = UploadFields.Parse(new Dictionary<string, string>
+        {
+            ["name"] = "c",
+            ["autoTrain"] = "{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}",
+        });
+        Assert.Equal("{\"name\":\"m\",\"model\":{\"nHead\":3,\"nEmbd\":128}}", taken!.AutoTrain);
 
         var (_, vocabErrors) = UploadFields.Parse(new Dictionary<string,
             string>

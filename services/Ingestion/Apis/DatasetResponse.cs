@@ -45,6 +45,10 @@ public sealed record DatasetResponse(
     PairSummary? Pairs,
     DatasetSharing Sharing)
 {
+    /// <summary>Where the auto-train run is: Training creates it, or records it Failed with the reason it was
+    /// refused (a spec it does not accept, a model that would not fit).</summary>
+    public string? AutoTrainRun => AutoTrainRunId is { } id ? $"/api/runs/{id}" : null;
+
     public static DatasetResponse From(Dataset d) => new(
         d.Id, d.Name, d.State, d.FailureReason, d.OwnerOf(),
         d.Sha256, d.Bytes, d.Characters, d.Lines, d.ValidationFraction,

@@ -32,36 +32,8 @@ public static class DatasetsApi
         return app;
     }
 
-    /// <summary>
-    /// An auto-train run that cannot fit in the training worker's memory is refused with the upload (422 with
-    /// Training's estimate). Training not answering does not block the upload: its worker checks again before it
-    /// trains.
-    /// </summary>
-    private static async Task<IResult?> RefuseIfTooBigAsync(TrainingClient training, RunSpec autoTrain,
-        ILoggerFactory loggers,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            var estimate = await training.EstimateAsync(autoTrain, cancellationToken);
-            if (estimate?["fits"]?.GetValue<bool>() != false)
-                return null;
-            return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
-                title: "The auto-train run does not fit in the training worker's memory.",
-                detail: estimate["explanation"]?.GetValue<string>(), extensions: new Dictionary<string,
-                object?>
-                { ["field"] = "autoTrain", ["estimate"] = estimate });
-        }
-        catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
-        {
-            loggers.CreateLogger("Ingestion.Uploads").LogWarning("Training did not answer the auto-train estimate; " +
-                "the upload goes ahead");
-            return null;
-        }
-    }
-
     private static async Task<IResult> UploadAsync(HttpContext http, IngestionDbContext db, ArtifactStore store,
-        IOptions<IngestionOptions> options, TrainingClient training, ILoggerFactory loggers, FaultInjector faults,
+        IOptions<IngestionOptions> options, ILoggerFactory loggers, FaultInjector faults,
         CancellationToken cancellationToken)
     {
         Upload upload;
@@ -87,9 +59,6 @@ public static class DatasetsApi
                 CheckTokenizerFile(upload.TokenizerFile, errors);
             if (fields is null || !errors.IsValid)
                 return Results.ValidationProblem(errors.ToDictionary(), title: "The upload's fields are invalid.");
-            if (fields.AutoTrain is { } autoTrain
-                && await RefuseIfTooBigAsync(training, autoTrain, loggers, cancellationToken) is { } tooBig)
-                return tooBig;
 
             var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow,
                 fields.Format);

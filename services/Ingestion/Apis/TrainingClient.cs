@@ -30,14 +30,4 @@ public sealed class TrainingClient(HttpClient http)
     public async Task<DatasetDependents> DependentsOfAsync(Guid datasetId, CancellationToken cancellationToken) =>
         await http.GetFromJsonAsync<DatasetDependents>($"/api/runs/dependents?datasetId={datasetId}", cancellationToken)
         ?? throw new System.Text.Json.JsonException("Training answered no dependents.");
-
-    /// <summary>Training's estimate of an auto-train run (it owns the rule and knows its workers' memory).</summary>
-    public async Task<System.Text.Json.Nodes.JsonObject?> EstimateAsync(RunSpec spec,
-        CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync("/api/runs/estimate",
-            new { spec.Name, spec.Model, spec.Training }, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(cancellationToken);
-    }
 }

@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Platform.Contracts;
 
 namespace Ingestion.Apis;
 
 /// <summary>The form fields of an upload, parsed and checked against the documented limits.</summary>
-public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, RunSpec? AutoTrain,
+/// <remarks>autoTrain is only checked to be a JSON object: the run it asks for is Training's to check and
+/// create.</remarks>
+public sealed record UploadFields(string Name, double ValidationFraction, TokenizerSpec Tokenizer, string? AutoTrain,
     string Format)
 {
     public const int MaxNameLength = 128;
@@ -51,29 +54,19 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
         errors.Require(DatasetFormats.Supported.Contains(format), "format",
             $"must be one of: {string.Join(", ", DatasetFormats.Supported)} (got '{format}').");
 
-        RunSpec? autoTrain = null;
+        string? autoTrain = null;
         if (form.TryGetValue("autoTrain", out var rawSpec) && !string.IsNullOrWhiteSpace(rawSpec))
         {
             try
             {
-                autoTrain = JsonSerializer.Deserialize<RunSpec>(rawSpec, Json);
-                RunSpecValidator.Validate(autoTrain, "autoTrain.", errors);
-                if (autoTrain?.Model is { } model && DatasetFormats.Supported.Contains(format)
-                    && DatasetFormats.For(model.Architecture) != format)
-                    errors.Add("autoTrain.model.architecture",
-                        $"'{model.Architecture}' does not train on a '{format}' dataset.");
-                // What a fine-tune starts from is checked against the registry when it is created: start one with POST
-                // /api/runs.
-                if (autoTrain?.InitFrom is not null || autoTrain?.FineTune is not null
-                    || autoTrain?.TokenizerId is not null)
-                    errors.Add(autoTrain.InitFrom is not null ? "autoTrain.initFrom" : autoTrain.FineTune is not null
-                        ? "autoTrain.fineTune" : "autoTrain.tokenizerId",
-                        "applies to runs created with POST /api/runs once the dataset is uploaded; autoTrain trains " +
-                        "from scratch on the dataset's own tokenizer.");
+                if (JsonNode.Parse(rawSpec) is JsonObject)
+                    autoTrain = rawSpec;
+                else
+                    errors.Add("autoTrain", "must be a JSON object: a run as POST /api/runs takes it.");
             }
             catch (JsonException ex)
             {
-                errors.Add("autoTrain", $"is not a valid run spec: {ex.Message}");
+                errors.Add("autoTrain", $"is not valid JSON: {ex.Message.Split(" Path:", 2)[0]}");
             }
         }
 

@@ -1,40 +1,77 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.ServiceDefaults.Security;
 using Training.Data;
-using Platform.ServiceDefaults.Messaging;
 using Training.Registry;
 using Training.Runs;
 
 namespace Training.Consumers;
 
 /// <summary>
-/// Records the dataset in this service's projection and, when the upload asked for it, creates the auto-train run,
-/// owned by the uploader (failed at once when its model name is another key's). The run id was chosen at upload, so a
-/// redelivery finds the run and does nothing; a dataset deleted meanwhile gets no run.
+/// Records the dataset in this service's projection and, when the upload asked for one, creates the auto-train run as
+/// POST /api/runs creates a run (<see cref="RunCreation"/>), on behalf of the uploader: the same checks, the same
+/// estimate. A run it refuses is still recorded, Failed with the reason, so the upload's autoTrainRun shows why. The
+/// run id was chosen at upload, so a redelivery finds the run and does nothing; a dataset deleted meanwhile gets no
+/// run.
 /// </summary>
-public sealed class DatasetIngestedConsumer(TrainingDbContext db, ModelRegistry registry) : IConsumer<DatasetIngested>
+public sealed class DatasetIngestedConsumer(TrainingDbContext db, RunCreation creation, ModelRegistry registry,
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ILogger<DatasetIngestedConsumer> logger)
+    : IConsumer<DatasetIngested>
 {
-    public Task Consume(ConsumeContext<DatasetIngested> context)
+    public async Task Consume(ConsumeContext<DatasetIngested> context)
     {
         var m = context.Message;
+        var cancellationToken = context.CancellationToken;
         // Tokenized may arrive first (separate queues): the row is created here if missing, never downgraded.
-        return DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
+        var deleted = false;
+        await DatasetProjection.UpdateAsync(db, m.DatasetId, dataset =>
         {
             dataset.Name = m.Name;
             dataset.Format = m.Format;
-            if (dataset.Status == DatasetStatus.Deleted || m.AutoTrain is not { } auto
-                || await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is not null)
+            deleted = dataset.Status == DatasetStatus.Deleted;
+            return Task.CompletedTask;
+        }, cancellationToken);
+        if (deleted || m.AutoTrain is not { } auto
+            || await db.Runs.FindAsync([auto.RunId], cancellationToken) is not null)
+            return;
+
+        // The uploader asks for the run, as an editor would (an upload carries no role); an event from before owners
+        // were recorded asks as the platform itself.
+        var caller = m.Owner is { } owner
+            ? new Caller(owner.Id, owner.Name, Roles.Editor)
+            : new Caller(Caller.ServiceKeyId, "platform", Roles.Admin);
+        var announced = new IngestionDataset(m.DatasetId, m.Name, nameof(DatasetStatus.Ingested), null, m.Format,
+            m.Owner);
+        var request = AutoTrainSpec.Parse(auto.Spec, m.DatasetId);
+        var (prepared, refused) = request is null
+            ? (null, Results.ValidationProblem(new Dictionary<string, string[]>
+            { ["autoTrain"] = ["must be a JSON object: a run as POST /api/runs takes it."] }))
+            : await creation.PrepareAsync(request, json.Value.SerializerOptions, caller, announced, cancellationToken);
+        if (prepared is not null && m.Owner is not null
+            && await registry.NameTakenAsync(prepared.Spec.Name, m.Owner, isAdmin: false, cancellationToken)
+                is { } taken)
+            refused = Results.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "The model name belongs to another key.",
+                detail: $"The model name '{taken}' belongs to another key.");
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (refused is null)
+            (_, refused) = await creation.AddAsync(prepared!, m.Owner, sweepId: null, cancellationToken, auto.RunId);
+        if (refused is not null)
+        {
+            db.ChangeTracker.Clear();
+            // A dataset deleted meanwhile gets no run, not even a refused one.
+            if ((await db.Datasets.FindAsync([m.DatasetId], cancellationToken))?.Status == DatasetStatus.Deleted)
                 return;
-            var run = Run.Create(auto.RunId, auto.Spec, m.DatasetId, m.Owner);
+            var spec = AutoTrainSpec.SpecOf(request, json.Value.SerializerOptions, m.Name);
+            var run = Run.Create(auto.RunId, spec, m.DatasetId, m.Owner);
+            run.Fail($"The auto-train run was not started: {RunRefusals.ReasonOf(refused)}");
             db.Runs.Add(run);
-            // The uploader's name is checked as a run's is at creation (an upload carries no role: as an editor's).
-            if (m.Owner is { } owner && await registry.NameTakenAsync(auto.Spec.Name, owner, isAdmin: false,
-                    context.CancellationToken) is { } taken)
-            {
-                run.Fail($"The model name '{taken}' belongs to another key; the auto-train run was not started.");
-                return;
-            }
-            await RunScheduler.ScheduleAsync(db, run, dataset, context.CancellationToken);
-        }, context.CancellationToken);
+            logger.LogInformation("run {RunId}: the auto-train run of dataset {DatasetId} was refused: {Reason}",
+                run.Id, m.DatasetId, run.FailureReason);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 }

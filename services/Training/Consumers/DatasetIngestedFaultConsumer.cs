@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Reliability;
 using Training.Data;
@@ -10,7 +11,8 @@ namespace Training.Consumers;
 /// Recording an upload gave up after its retries: its auto-train run is created Failed with the reason (or, if it
 /// exists, fails), so the id the upload answered with leads somewhere.
 /// </summary>
-public sealed class DatasetIngestedFaultConsumer(TrainingDbContext db, ILogger<DatasetIngestedFaultConsumer> logger)
+public sealed class DatasetIngestedFaultConsumer(TrainingDbContext db,
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, ILogger<DatasetIngestedFaultConsumer> logger)
     : IConsumer<Fault<DatasetIngested>>
 {
     public async Task Consume(ConsumeContext<Fault<DatasetIngested>> context)
@@ -21,7 +23,9 @@ public sealed class DatasetIngestedFaultConsumer(TrainingDbContext db, ILogger<D
         var reason = fault.Reason("Creating the auto-train run") + "; start the run again with POST /api/runs";
         if (await db.Runs.FindAsync([auto.RunId], context.CancellationToken) is null)
         {
-            var run = Run.Create(auto.RunId, auto.Spec, fault.Message.DatasetId, fault.Message.Owner);
+            var spec = AutoTrainSpec.SpecOf(AutoTrainSpec.Parse(auto.Spec, fault.Message.DatasetId),
+                json.Value.SerializerOptions, fault.Message.Name);
+            var run = Run.Create(auto.RunId, spec, fault.Message.DatasetId, fault.Message.Owner);
             run.Fail(reason);
             db.Runs.Add(run);
             await db.SaveChangesAsync(context.CancellationToken);

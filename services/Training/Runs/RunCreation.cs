@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
@@ -24,10 +25,20 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     ArtifactStore store, ModelRegistry registry)
 {
     /// <summary>The run the JSON body asks for, or the problem (400, 404, 422, 503) that refuses it.</summary>
-    public async Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json, HttpRequest request,
-        CancellationToken cancellationToken)
+    public Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json, HttpRequest request,
+        CancellationToken cancellationToken) =>
+        PrepareAsync(json, JsonBody.Options(request), request.HttpContext.Caller(), announced: null,
+            cancellationToken);
+
+    /// <summary>
+    /// The same for a caller outside a request (an upload's auto-train run, asked for by its uploader).
+    /// <paramref name="announced"/> is the dataset as its DatasetIngested event told it, when the run comes from that
+    /// event: nothing then needs asking of Ingestion.
+    /// </summary>
+    public async Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json,
+        JsonSerializerOptions options, Caller caller, IngestionDataset? announced, CancellationToken cancellationToken)
     {
-        var (body, unbound) = JsonBody.Bind<CreateRunRequest>(json, request);
+        var (body, unbound) = JsonBody.Bind<CreateRunRequest>(json, options);
         if (unbound is not null)
             return (null, unbound);
         var spec = body!.ToSpec();
@@ -38,7 +49,6 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
 
         // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's. Both, like
         // the dataset, must be readable by the caller: what it cannot read does not exist for it.
-        var caller = request.HttpContext.Caller();
         FineTuneBase? fineTuneBase = null;
         string? tokenizerKey = null;
         if (spec.InitFrom is { } init)
@@ -52,7 +62,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
                     Invalid("initFrom.model",
                     $"{fineTuneBase.Reference} is itself a LoRA adapter: start a LoRA fine-tune from its base " +
                     $"({fineTuneBase.Lora.BaseModel}), or fine-tune it fully."));
-            var (model, conflicts) = fineTuneBase.Merge(json["model"] as JsonObject, JsonBody.Options(request));
+            var (model, conflicts) = fineTuneBase.Merge(json["model"] as JsonObject, options);
             if (model is null)
                 return (null, Results.ValidationProblem(conflicts, title: "The run is invalid."));
             spec = spec with { Model = model };
@@ -95,8 +105,8 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         // is asked about over HTTP, before any transaction: a slow answer must not hold the dataset's lock.
         var reach = await db.DatasetReach.AsNoTracking().FirstOrDefaultAsync(r => r.DatasetId == datasetId,
             cancellationToken);
-        IngestionDataset? remote = null;
-        if (known is null || reach is null)
+        var remote = announced;
+        if (remote is null && (known is null || reach is null))
         {
             try
             {
@@ -124,7 +134,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     /// format.
     /// </summary>
     public async Task<(Run? Run, IResult? Problem)> AddAsync(PreparedRun prepared, Owner? owner, Guid? sweepId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Guid? runId = null)
     {
         var (spec, datasetId, fineTuneBase, tokenizerKey, remote) = prepared;
         await RunScheduler.LockDatasetAsync(db, datasetId, cancellationToken);
@@ -162,7 +172,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
                 "encoder-decoder fine-tunes on a paired dataset tokenized with its base's tokenizers (only text " +
                 "datasets are encoded again)."));
 
-        var run = Run.Create(Guid.NewGuid(), spec, datasetId, owner, sweepId);
+        var run = Run.Create(runId ?? Guid.NewGuid(), spec, datasetId, owner, sweepId);
         if (fineTuneBase is not null)
             run.StartFrom(fineTuneBase.Reference, fineTuneBase.Version.CheckpointKey,
                 fineTuneBase.Version.CheckpointSha256,

@@ -59,9 +59,14 @@ public static class JsonBody
     /// to
     /// <typeparamref name="T"/>, with the same 400 naming the field when a value has the wrong type.
     /// </summary>
-    public static (T? Value, ProblemHttpResult? Problem) Bind<T>(JsonNode node, HttpRequest request) where T : class
+    public static (T? Value, ProblemHttpResult? Problem) Bind<T>(JsonNode node, HttpRequest request) where T : class =>
+        Bind<T>(node, Options(request));
+
+    /// <summary>The same, with the application's JSON options given (a consumer has no request to take them
+    /// from).</summary>
+    public static (T? Value, ProblemHttpResult? Problem) Bind<T>(JsonNode node, JsonSerializerOptions options)
+        where T : class
     {
-        var options = Options(request);
         try
         {
             var value = node.Deserialize<T>(options);
