@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Platform.Contracts;
@@ -21,8 +22,9 @@ public sealed partial record ModelReference(string Name, int? Version, string? A
         if (!match.Success)
             return null;
         var alias = match.Groups["alias"].Success ? match.Groups["alias"].Value : null;
+        var version = match.Groups["version"];
         return new ModelReference(match.Groups["name"].Value,
-            match.Groups["version"].Success ? int.Parse(match.Groups["version"].Value) : null,
+            version.Success ? int.Parse(version.Value, CultureInfo.InvariantCulture) : null,
             alias == ModelAliases.Latest ? null : alias);
     }
 

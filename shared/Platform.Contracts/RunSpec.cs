@@ -12,7 +12,7 @@ public sealed record ModelSpec
     public int NHead { get; init; } = 4;
     public int NEmbd { get; init; } = 128;
     public int BlockSize { get; init; } = 64;
-    public double Dropout { get; init; } = 0.0;
+    public double Dropout { get; init; }
     public bool Bias { get; init; } = true;
     public int NEncoderLayer { get; init; } = 2;
     public int NDecoderLayer { get; init; } = 2;

@@ -44,7 +44,8 @@ public static class TorchRuntime
             ? File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Trim().Length > 0).ToList()
             : [];
         string? Field(string name) => block
-            .FirstOrDefault(l => l.StartsWith(name) && l[name.Length..].TrimStart().StartsWith(':'))
+            .FirstOrDefault(l =>
+                l.StartsWith(name, StringComparison.Ordinal) && l[name.Length..].TrimStart().StartsWith(':'))
             ?.Split(':', 2)[1].Trim();
         var flags = (Field("flags") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         var isa = new[] { "avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16" }.Where(flags.Contains);

@@ -23,7 +23,8 @@ public class BpeMergeTests
         while (true)
         {
             var best = symbols.Zip(symbols.Skip(1)).Where(p => rank.ContainsKey(p))
-                .Select(p => (Pair: p, Rank: rank[p].r)).DefaultIfEmpty((default, int.MaxValue)).MinBy(p => p.Rank);
+                .Select(p => (Pair: p, Rank: rank[p].r)).DefaultIfEmpty((Pair: (0, 0), Rank: int.MaxValue))
+                .MinBy(p => p.Rank);
             if (best.Rank == int.MaxValue)
                 return symbols;
             for (var i = 0; i + 1 < symbols.Count; i++)

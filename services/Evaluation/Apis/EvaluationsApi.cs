@@ -77,7 +77,7 @@ public static class EvaluationsApi
         var caller = http.Caller();
         if (version is null || !await db.MayReadAsync(caller, version.Lineage, cancellationToken))
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference.NotFoundDetail);
+                detail: reference!.NotFoundDetail);
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted,
             cancellationToken);
         if (dataset is null || !await db.MayReadAsync(caller, dataset.Id, cancellationToken))

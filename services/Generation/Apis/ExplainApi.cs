@@ -73,7 +73,7 @@ public static class ExplainApi
         int[] target;
         try
         {
-            target = string.IsNullOrEmpty(body.Target) ? [] : loaded.Tokenizer.Encode(body.Target);
+            target = string.IsNullOrEmpty(body.Target) ? [] : loaded.Tokenizer.Encode(body.Target, cancellationToken);
         }
         catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
         {

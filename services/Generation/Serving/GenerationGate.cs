@@ -6,7 +6,7 @@ namespace Generation.Serving;
 /// Bounds the work: MaxConcurrentGenerations decode at once, up to MaxQueuedGenerations more wait; beyond that a
 /// request is refused at once (429 with Retry-After) rather than piling up. Waiting ends if the client leaves.
 /// </summary>
-public sealed class GenerationGate
+public sealed class GenerationGate : IDisposable
 {
     private readonly IOptions<GenerationOptions> options;
     private readonly SemaphoreSlim _slots;
@@ -26,6 +26,8 @@ public sealed class GenerationGate
     }
 
     public GenerationMetrics Metrics { get; }
+
+    public void Dispose() => _slots.Dispose();
 
     /// <summary>A ticket to run, or null when both the slots and the queue are full.</summary>
     public Ticket? TryAdmit()

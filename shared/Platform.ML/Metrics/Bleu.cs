@@ -1,13 +1,19 @@
+using System.Globalization;
+
 namespace Platform.ML;
 
 /// <summary>A corpus BLEU score with its parts, printed as sacreBLEU prints it.</summary>
 public sealed record BleuScore(double Score, double[] Precisions, double BrevityPenalty, long HypothesisLength,
     long ReferenceLength)
 {
-    public override string ToString() =>
-        $"BLEU = {Score:F2} {string.Join('/', Precisions.Select(p => p.ToString("F1")))} (BP = {BrevityPenalty:F3} " +
-        $"ratio = {(double)HypothesisLength / ReferenceLength:F3} hyp_len = {HypothesisLength} " +
-        $"ref_len = {ReferenceLength})";
+    public override string ToString()
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        var precisions = string.Join('/', Precisions.Select(p => p.ToString("F1", invariant)));
+        var ratio = (double)HypothesisLength / ReferenceLength;
+        return string.Create(invariant, $"BLEU = {Score:F2} {precisions} (BP = {BrevityPenalty:F3} ") +
+            string.Create(invariant, $"ratio = {ratio:F3} hyp_len = {HypothesisLength} ref_len = {ReferenceLength})");
+    }
 }
 
 /// <summary>

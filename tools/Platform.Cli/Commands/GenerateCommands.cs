@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -93,12 +94,12 @@ public static class GenerateCommands
             var next = GlobalOptions.Table("Next token", "Probability");
             foreach (var alternative in explained!["next"]!["top"]!.AsArray())
                 GlobalOptions.Row(next, alternative!["text"]!.ToJsonString(),
-                    Math.Exp(alternative["logprob"]!.GetValue<double>()).ToString("F3"));
+                    Math.Exp(alternative["logprob"]!.GetValue<double>()).ToString("F3", CultureInfo.CurrentCulture));
             AnsiConsole.Write(next);
             var saliency = GlobalOptions.Table("Prompt token", "Share of saliency");
             foreach (var score in explained["saliency"]!["scores"]!.AsArray())
                 GlobalOptions.Row(saliency, score!["text"]!.ToJsonString(),
-                    score["share"]!.GetValue<double>().ToString("P1"));
+                    score["share"]!.GetValue<double>().ToString("P1", CultureInfo.CurrentCulture));
             AnsiConsole.Write(saliency);
             return ExitCodes.Ok;
         }));

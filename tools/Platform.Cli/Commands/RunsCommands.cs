@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -168,7 +169,8 @@ public static class RunsCommands
                                 p!["key"]!.ToString() == "val_loss")?["value"]?.GetValue<double>() ?? validation;
                         }
                         task.Description = Markup.Escape($"{node["name"] ?? $"run {id.ToString()[..8]}"} {last} loss " +
-                            $"{loss?.ToString("F4") ?? "—"} val {validation?.ToString("F4") ?? "—"}");
+                            $"{loss?.ToString("F4", CultureInfo.CurrentCulture) ?? "—"} " +
+                            $"val {validation?.ToString("F4", CultureInfo.CurrentCulture) ?? "—"}");
                         if (Finished(last))
                             task.Value = task.MaxValue;
                     }
