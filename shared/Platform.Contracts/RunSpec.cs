@@ -164,31 +164,11 @@ public sealed record TokenizerSpec
     public string? FileKey { get; init; }
     /// <summary>Paired datasets: one tokenizer over both sides (true), or one per side.</summary>
     public bool Shared { get; init; } = true;
-
-    public ValidationErrors Validate(string field, ValidationErrors errors)
-    {
-        if (!TokenizerKinds.Supported.Contains(Kind))
-            return errors.Add(field + ".kind",
-                $"must be one of: {string.Join(", ", TokenizerKinds.Supported)} (got '{Kind}').");
-        if (Kind is TokenizerKinds.Bpe or TokenizerKinds.WordPiece)
-        {
-            // WordPiece's floor also depends on the corpus's alphabet, which only training sees.
-            var floor = Kind == TokenizerKinds.Bpe ? 256 + (SpecialTokens?.Count ?? 1) : 1
-                + (SpecialTokens?.Count ?? 5);
-            errors.Range(VocabSize, floor, MaxVocabSize, field + ".vocabSize");
-            errors.Range(MinFrequency, 1, int.MaxValue, field + ".minFrequency");
-            errors.Require(SpecialTokens is null || SpecialTokens.All(t => !string.IsNullOrEmpty(t) && t.Length <= 64),
-                field + ".specialTokens",
-                "must be non-empty strings of at most 64 characters.");
-        }
-        return errors;
-    }
 }
 
 public static class TokenizerKinds
 {
+    /// <summary>The kinds the platform trains (Platform.Tokenizers' TokenizerKindRegistry holds them); "uploaded" is
+    /// set by the platform when a tokenizer file comes with the data.</summary>
     public const string Char = "char", Bpe = "bpe", WordPiece = "wordpiece", Uploaded = "uploaded";
-    /// <summary>Kinds a user may ask to train; "uploaded" is set by the platform when a tokenizer file comes with the
-    /// data.</summary>
-    public static readonly IReadOnlyList<string> Supported = [Char, Bpe, WordPiece];
 }

@@ -192,8 +192,11 @@
       e => { e.preventDefault(); drop.classList.remove('over'); chosen.file = e.dataTransfer.files[0];
       drop.firstChild.textContent = chosen.file ? chosen.file.name : t('dropHere'); });
     const name = h('input', { id: 'ds-name', placeholder: 'corpus' });
-    const tokenizer =
-      h('select', { id: 'ds-tokenizer' }, ['char', 'bpe', 'wordpiece'].map(k => h('option', { value: k }, k)));
+    // The kinds Tokenization trains, as it lists them (the first is the default); none while it does not answer, and
+    // an upload then answers 400 naming tokenizer.kind.
+    const tokenizerKinds = await get('/api/tokenizers/kinds').catch(() => []);
+    const tokenizer = h('select', { id: 'ds-tokenizer' },
+      tokenizerKinds.map(k => h('option', { value: k.name, title: k.description }, k.name)));
     const kinds = ['email', 'phone', 'ip', 'creditCard', 'cnId'];
     const redactions = kinds.map(k => h('input', { type: 'checkbox', name: 'redact', value: k }));
     const autoTrain = h('input', { id: 'ds-autotrain', type: 'checkbox' });

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Contracts;
+using Platform.Tokenizers.Kinds;
 
 namespace Ingestion.Apis;
 
@@ -41,7 +42,7 @@ public sealed record UploadFields(string Name, double ValidationFraction, Tokeni
                 tokenizer = rawTokenizer.TrimStart().StartsWith('{')
                     ? JsonSerializer.Deserialize<TokenizerSpec>(rawTokenizer, Json) ?? tokenizer
                     : new TokenizerSpec { Kind = rawTokenizer.Trim().ToLowerInvariant() };
-                tokenizer.Validate("tokenizer", errors);
+                TokenizerKindRegistry.Validate(tokenizer, "tokenizer", errors);
             }
             catch (JsonException ex)
             {

@@ -1,9 +1,11 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Platform.Tokenizers;
+using Platform.Tokenizers.Kinds;
 using Tokenization.Data;
 
 namespace Tokenization.Apis;
@@ -20,6 +22,7 @@ public sealed record TokenizerResponse(
 }
 
 public sealed record EncodeRequest(string? Text);
+public sealed record TokenizerKindResponse(string Name, string Description);
 public sealed record DecodeRequest(int[]? Ids);
 
 public static class TokenizersApi
@@ -28,12 +31,18 @@ public static class TokenizersApi
     {
         var group = app.MapGroup("/api/tokenizers").WithTags("Tokenizers");
         group.MapGet("/", ListAsync);
+        group.MapGet("/kinds", ListKinds);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/file", GetFileAsync);
         group.MapPost("/{id:guid}/encode", EncodeAsync);
         group.MapPost("/{id:guid}/decode", DecodeAsync);
         return app;
     }
+
+    /// <summary>The kinds of tokenizer an upload may ask for, with a line on each.</summary>
+    private static Ok<TokenizerKindResponse[]> ListKinds() =>
+        TypedResults.Ok(TokenizerKindRegistry.All.Select(k => new TokenizerKindResponse(k.Name, k.Description))
+            .ToArray());
 
     /// <summary>Tokenizers, newest first, a page at a time (limit, cursor); by dataset, and by owner ("me", a key id or
     /// a key name).</summary>

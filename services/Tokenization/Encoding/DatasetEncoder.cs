@@ -3,6 +3,7 @@ using System.Text;
 using Platform.Contracts;
 using Platform.Storage;
 using Platform.Tokenizers;
+using Platform.Tokenizers.Kinds;
 using Tokenization.Data;
 
 namespace Tokenization.Encoding;
@@ -103,21 +104,12 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     private ITokenizer Build(DatasetIngested dataset)
     {
         var spec = dataset.Tokenizer;
-        return spec.Kind switch
-        {
-            // The char vocabulary covers both splits so that no validation character is unknown.
-            TokenizerKinds.Char =>
-                CharTokenizer.Train([Reader(dataset.TrainTextKey), Reader(dataset.ValidationTextKey)]),
-            // BPE learns from the train split only; byte fallback encodes anything the validation split holds.
-            TokenizerKinds.Bpe =>
-                BpeTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.MinFrequency, spec.SpecialTokens
-                ?? ["<|endoftext|>"]),
-            TokenizerKinds.WordPiece =>
-            WordPieceTrainer.Train([Reader(dataset.TrainTextKey)], spec.VocabSize, spec.Lowercase, spec.MinFrequency,
-            spec.SpecialTokens),
-            TokenizerKinds.Uploaded when spec.FileKey is not null => TokenizerFile.Load(store.PathOf(spec.FileKey)),
-            var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
-        };
+        if (spec.Kind == TokenizerKinds.Uploaded && spec.FileKey is not null)
+            return TokenizerFile.Load(store.PathOf(spec.FileKey));
+        var kind = TokenizerKindRegistry.Find(spec.Kind)
+            ?? throw new NotSupportedException($"Tokenizer kind '{spec.Kind}' is not supported.");
+        return kind.Train(spec, new TokenizerCorpus(() => Reader(dataset.TrainTextKey),
+            () => Reader(dataset.ValidationTextKey), RequiredSpecials: []));
     }
 
     private StreamReader Reader(string key) => new(store.OpenRead(key), new UTF8Encoding(false, true));

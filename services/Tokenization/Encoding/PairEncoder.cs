@@ -3,6 +3,7 @@ using System.Text;
 using Platform.Contracts;
 using Platform.Storage;
 using Platform.Tokenizers;
+using Platform.Tokenizers.Kinds;
 using Tokenization.Data;
 
 namespace Tokenization.Encoding;
@@ -68,22 +69,12 @@ public sealed class PairEncoder(ArtifactStore store)
 
     private ITokenizer Build(TokenizerSpec spec, IEnumerable<string> train, IEnumerable<string> validation)
     {
+        if (spec.Kind == TokenizerKinds.Uploaded && spec.FileKey is not null)
+            return TokenizerFile.Load(store.PathOf(spec.FileKey));
+        var kind = TokenizerKindRegistry.Find(spec.Kind)
+            ?? throw new NotSupportedException($"Tokenizer kind '{spec.Kind}' is not supported.");
         TextReader Text(IEnumerable<string> lines) => new StringReader(string.Join('\n', lines));
-        var specials = PairSpecialIds.Tokens;
-        return spec.Kind switch
-        {
-            // As for text: the char vocabulary covers both splits, BPE and WordPiece learn from the train split.
-            TokenizerKinds.Char => CharTokenizer.Train([Text(train), Text(validation)], specials),
-            TokenizerKinds.Bpe =>
-            BpeTrainer.Train([Text(train)], spec.VocabSize, spec.MinFrequency,
-            [.. specials, .. spec.SpecialTokens ?? []]),
-            TokenizerKinds.WordPiece =>
-            WordPieceTrainer.Train([Text(train)], spec.VocabSize, spec.Lowercase, spec.MinFrequency,
-                [.. specials, WordPieceTokenizer.UnknownToken,
-                .. (spec.SpecialTokens ?? []).Where(t => t != WordPieceTokenizer.UnknownToken)]),
-            TokenizerKinds.Uploaded when spec.FileKey is not null => TokenizerFile.Load(store.PathOf(spec.FileKey)),
-            var kind => throw new NotSupportedException($"Tokenizer kind '{kind}' is not supported."),
-        };
+        return kind.Train(spec, new TokenizerCorpus(() => Text(train), () => Text(validation), PairSpecialIds.Tokens));
     }
 
     private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source,
