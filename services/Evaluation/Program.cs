@@ -29,7 +29,8 @@ builder.AddOutboxDispatcher<EvaluationDbContext>();
 builder.Services.Configure<EvaluationOptions>(builder.Configuration.GetSection("Evaluation"));
 builder.Services.AddSingleton<CheckpointScorer>();
 builder.Services.AddSingleton<SplitEncoder>();
-builder.Services.AddHostedService<RequestedEvaluationWorker>();
+builder.Services.AddSingleton<EvaluationWorker>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<EvaluationWorker>());
 
 var app = builder.Build();
 

@@ -28,6 +28,7 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
             e.HasIndex(x => x.RunId).IsUnique().HasFilter("\"DatasetId\" IS NULL");
             e.HasIndex(x => new { x.State, x.CreatedAt });
             e.HasIndex(x => x.DatasetId);
+            e.Property(x => x.TraceParent).HasMaxLength(128);
         });
         modelBuilder.Entity<KnownDataset>(e =>
         {

@@ -3,8 +3,8 @@ using Platform.Contracts;
 
 namespace Evaluation.Data;
 
-/// <summary>A run's own evaluation is Completed or Failed when stored; a requested one goes Pending → Running →
-/// Completed | Failed.</summary>
+/// <summary>Every evaluation, a run's own or a requested one, goes Pending → Running → Completed | Failed, scored by
+/// the one <see cref="Scoring.EvaluationWorker"/>.</summary>
 public enum EvaluationState { Completed, Failed, Pending, Running }
 
 public sealed class EvaluationRecord : IListed
@@ -22,6 +22,20 @@ public sealed class EvaluationRecord : IListed
     public Guid? DatasetId { get; set; }
     public Guid? RequestedBy { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
+    /// <summary>A run's own evaluation: what it is scored on, as TrainingCompleted told it (a requested one encodes
+    /// its dataset when it is scored).</summary>
+    public string? CheckpointSha256 { get; set; }
+    [Platform.ServiceDefaults.Security.ArtifactKey]
+    public string? TokenizerKey { get; set; }
+    [Platform.ServiceDefaults.Security.ArtifactKey]
+    public string? SourceTokenizerKey { get; set; }
+    [Platform.ServiceDefaults.Security.ArtifactKey]
+    public string? ValidationKey { get; set; }
+    public long? ValidationBytes { get; set; }
+    public long? ValidationTokens { get; set; }
+    /// <summary>The trace of whoever queued it (W3C traceparent), which its scoring and announcement
+    /// continue.</summary>
+    public string? TraceParent { get; set; }
     public double? Loss { get; set; }
     public double? Perplexity { get; set; }
     public double? BitsPerByte { get; set; }
@@ -48,17 +62,33 @@ public sealed class EvaluationRecord : IListed
     /// </summary>
     public List<Guid>? Lineage { get; set; }
 
-    /// <summary>A run's own evaluation, about to be scored (or failed).</summary>
+    /// <summary>A run's own evaluation, waiting for the worker.</summary>
     public static EvaluationRecord OfRun(TrainingCompleted trained) => new()
     {
         Id = Guid.NewGuid(),
         RunId = trained.RunId,
         ModelName = trained.ModelName,
         CheckpointKey = trained.CheckpointKey,
+        CheckpointSha256 = trained.CheckpointSha256,
+        TokenizerKey = trained.TokenizerKey,
+        SourceTokenizerKey = trained.SourceTokenizerKey,
+        ValidationKey = trained.ValidationTokensKey,
+        ValidationBytes = trained.ValidationBytes,
+        ValidationTokens = trained.ValidationTokens,
         Architecture = trained.Architecture,
+        State = EvaluationState.Pending,
         CreatedAt = DateTimeOffset.UtcNow,
         Lineage = trained.Lineage?.ToList(),
+        TraceParent = System.Diagnostics.Activity.Current?.Id,
     };
+
+    /// <summary>A run's own evaluation (no dataset was asked for): announced to the registry and Training.</summary>
+    public bool IsRunsOwn => DatasetId is null;
+
+    /// <summary>What a run's own evaluation scores: its checkpoint on the held-out split it trained beside.</summary>
+    public Scoring.EvaluationTarget RunsOwnTarget() =>
+        new(CheckpointKey, CheckpointSha256!, TokenizerKey!, SourceTokenizerKey, ValidationKey!, ValidationBytes ?? 0,
+            ValidationTokens ?? 0);
 
     public static EvaluationRecord Requested(KnownModelVersion version, KnownDataset dataset, Guid? by,
         DateTimeOffset at) => new()
@@ -72,6 +102,7 @@ public sealed class EvaluationRecord : IListed
             Architecture = version.Architecture,
             RequestedBy = by,
             State = EvaluationState.Pending,
+            TraceParent = System.Diagnostics.Activity.Current?.Id,
             CreatedAt = at,
             Lineage = version.Lineage is { } lineage ? [.. lineage, dataset.Id] : null,
         };

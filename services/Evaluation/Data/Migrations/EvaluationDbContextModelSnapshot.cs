@@ -61,6 +61,9 @@ namespace Evaluation.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("CheckpointSha256")
+                        .HasColumnType("text");
+
                     b.Property<double?>("ChrF")
                         .HasColumnType("double precision");
 
@@ -119,6 +122,9 @@ namespace Evaluation.Data.Migrations
                     b.Property<string>("Sample")
                         .HasColumnType("text");
 
+                    b.Property<string>("SourceTokenizerKey")
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -126,6 +132,9 @@ namespace Evaluation.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<string>("TokenizerKey")
+                        .HasColumnType("text");
 
                     b.Property<long?>("TokensEvaluated")
                         .HasColumnType("bigint");
@@ -135,6 +144,19 @@ namespace Evaluation.Data.Migrations
 
                     b.Property<double?>("Top5Accuracy")
                         .HasColumnType("double precision");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long?>("ValidationBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ValidationKey")
+                        .HasColumnType("text");
+
+                    b.Property<long?>("ValidationTokens")
+                        .HasColumnType("bigint");
 
                     b.HasKey("Id");
 
