@@ -54,6 +54,16 @@ public sealed class ReplicaTests(PlatformStack stack)
                 JsonValue.Create(await Api.ReadyAsync(SecondGatewayPort) && await Api.ReadyAsync(ReplicaPort)),
                 ready => ready.GetValue<bool>(), TimeSpan.FromSeconds(90), stack.Logs);
 
+            // The second gateway sends the replica requests once its own probe (every second) has found it serving:
+            // until then it still counts the replica as it found it before the replica had started, unhealthy.
+            await Api.EventuallyAsync(async () =>
+                {
+                    var served = ServedByReplica();
+                    await Api.PostJsonAsync(gateway, "/api/generate", Request);
+                    return JsonValue.Create(ServedByReplica() > served);
+                }, reached => reached.GetValue<bool>(), TimeSpan.FromSeconds(60),
+                () => stack.LogsOf("Gateway-2"));
+
             // Spread: of 30 requests one after another, each replica serves some (all on one: odds of 2 in 2^30).
             var before = ServedByReplica();
             for (var i = 0; i < 30; i++)
