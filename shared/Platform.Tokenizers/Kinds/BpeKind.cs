@@ -7,13 +7,9 @@ public sealed class BpeKind : TokenizerKind
     public override string Name => Contracts.TokenizerKinds.Bpe;
     public override string Description => "byte-level BPE, as GPT-2's: any text encodes, byte by byte at worst";
 
-    public override void Validate(TokenizerSpec spec, string field, ValidationErrors errors)
-    {
-        errors.Range(spec.VocabSize, 256 + (spec.SpecialTokens?.Count ?? 1), TokenizerSpec.MaxVocabSize,
-            field + ".vocabSize");
-        errors.Range(spec.MinFrequency, 1, int.MaxValue, field + ".minFrequency");
-        ValidateSpecials(spec, field, errors);
-    }
+    // Its 256 byte tokens and its special tokens at the least.
+    public override void Validate(TokenizerSpec spec, string field, ValidationErrors errors) =>
+        ValidateLearnedVocabulary(spec, field, errors, 256 + (spec.SpecialTokens?.Count ?? 1));
 
     // Learns from the train split only; byte fallback encodes anything the validation split holds. Text gets
     // <|endoftext|> unless the spec names its own specials; a paired dataset's markers come first.

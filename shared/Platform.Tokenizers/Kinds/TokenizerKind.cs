@@ -28,8 +28,14 @@ public abstract class TokenizerKind
 
     public abstract ITokenizer Train(TokenizerSpec spec, TokenizerCorpus corpus);
 
-    /// <summary>The special tokens every trainable vocabulary checks the same way.</summary>
-    protected static void ValidateSpecials(TokenizerSpec spec, string field, ValidationErrors errors) =>
+    /// <summary>What every kind that learns a vocabulary of a size checks: the size from
+    /// <paramref name="minVocabSize"/> up, a positive minimum frequency, and sensible special tokens.</summary>
+    protected static void ValidateLearnedVocabulary(TokenizerSpec spec, string field, ValidationErrors errors,
+        int minVocabSize)
+    {
+        errors.Range(spec.VocabSize, minVocabSize, TokenizerSpec.MaxVocabSize, field + ".vocabSize");
+        errors.Range(spec.MinFrequency, 1, int.MaxValue, field + ".minFrequency");
         errors.Require(spec.SpecialTokens is null || spec.SpecialTokens.All(t => !string.IsNullOrEmpty(t)
             && t.Length <= 64), field + ".specialTokens", "must be non-empty strings of at most 64 characters.");
+    }
 }

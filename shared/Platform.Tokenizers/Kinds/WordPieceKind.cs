@@ -7,14 +7,10 @@ public sealed class WordPieceKind : TokenizerKind
     public override string Name => Contracts.TokenizerKinds.WordPiece;
     public override string Description => "WordPiece, as BERT's: whole words and ## pieces, [UNK] for the rest";
 
-    // Its floor also depends on the corpus's alphabet, which only training sees.
-    public override void Validate(TokenizerSpec spec, string field, ValidationErrors errors)
-    {
-        errors.Range(spec.VocabSize, 1 + (spec.SpecialTokens?.Count ?? 5), TokenizerSpec.MaxVocabSize,
-            field + ".vocabSize");
-        errors.Range(spec.MinFrequency, 1, int.MaxValue, field + ".minFrequency");
-        ValidateSpecials(spec, field, errors);
-    }
+    // A token beside its special tokens at the least; its real floor also depends on the corpus's alphabet, which only
+    // training sees.
+    public override void Validate(TokenizerSpec spec, string field, ValidationErrors errors) =>
+        ValidateLearnedVocabulary(spec, field, errors, 1 + (spec.SpecialTokens?.Count ?? 5));
 
     // Learns from the train split only. Text keeps the spec's specials (BERT's five by default); a paired dataset's
     // markers come first, then [UNK], then the spec's own.
