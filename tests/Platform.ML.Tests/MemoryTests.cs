@@ -18,6 +18,10 @@ public sealed class MemoryCollection;
 /// last-level cache, so on a Xeon with a large L3 tens of MiB of garbage (and the small native objects that only
 /// finalizers free, such as TorchSharp's scalars) pile up between collections. So every <see cref="SampleEvery"/>
 /// steps the sampler collects fully and reads RSS less what the GC has committed.</item>
+/// <item>Memory the allocator keeps free (an earlier peak's, or another test's in this process) would take a leak's
+/// allocations without RSS moving. So each sample hands free memory back to the system first
+/// (<see cref="TorchRuntime.ReleaseFreeMemory"/>: malloc_trim, or jemalloc's purge): RSS then counts what is in
+/// use.</item>
 /// <item>A cache that fills, or a buffer held for a while, moves memory once; a leak moves it all the time. So the
 /// window is cut in two halves, and memory must stay flat in at least one of them.</item>
 /// </list>
@@ -136,6 +140,7 @@ public class MemoryTests(Xunit.Abstractions.ITestOutputHelper output)
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
+            TorchRuntime.ReleaseFreeMemory();
             var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:"));
             var rssBytes = long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
             var managedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes;
