@@ -238,7 +238,17 @@ public sealed class PlatformStack : IAsyncLifetime
         lock (log)
             _exited.Add($"--- {name} (exited with {process.ExitCode}) ---\n{log}");
         _processes.RemoveAt(index);
-        Start(name, Services.Single(s => s.Name == name).Port);
+        var port = Services.Single(s => s.Name == name).Port;
+        Start(name, port);
+        // The service itself first: the gateway's readiness may still be the answer it cached (for a second) from
+        // before the kill.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (!await Api.ReadyAsync(port))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{name} did not become ready again:\n" + Logs());
+            await Task.Delay(250);
+        }
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
     }
 
@@ -261,7 +271,17 @@ public sealed class PlatformStack : IAsyncLifetime
         lock (_processes[index].Log)
             _exited.Add($"--- {name} (before restart) ---\n{_processes[index].Log}");
         _processes.RemoveAt(index);
-        Start(name, Services.Single(s => s.Name == name).Port);
+        var port = Services.Single(s => s.Name == name).Port;
+        Start(name, port);
+        // The service itself first: the gateway's readiness may still be the answer it cached (for a second) from
+        // before the kill.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (!await Api.ReadyAsync(port))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{name} did not become ready again:\n" + Logs());
+            await Task.Delay(250);
+        }
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
     }
 
