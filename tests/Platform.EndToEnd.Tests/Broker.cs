@@ -16,11 +16,9 @@ public static class Broker
     /// <summary>Deliveries of the queue that a consumer holds without having acknowledged them.</summary>
     public static int Unacknowledged(string queue)
     {
-        var lines = Run("-q", "list_queues", "-p", VirtualHost, "name", "messages_unacknowledged",
-            "--no-table-headers").Split('\n');
-        var row = lines.Select(l => l.Split('\t', StringSplitOptions.TrimEntries)).FirstOrDefault(c => c.Length == 2
-            && c[0] == queue)
-            ?? throw new InvalidOperationException($"queue {queue} not found in: {string.Join(" | ", lines)}");
+        var rows = Queues("messages_unacknowledged");
+        var row = rows.FirstOrDefault(c => c[0] == queue) ?? throw new InvalidOperationException(
+            $"queue {queue} not found in: {string.Join(" | ", rows.Select(c => string.Join(' ', c)))}");
         return int.Parse(row[1]);
     }
 
@@ -28,14 +26,16 @@ public static class Broker
     /// Messages of the platform's queues not yet consumed to the end: ready, or delivered and not acknowledged (a
     /// consumer acknowledges once it has finished). Error and skipped queues, which keep what failed, are left out.
     /// </summary>
-    public static int Outstanding()
-    {
-        var lines = Run("-q", "list_queues", "-p", VirtualHost, "name", "messages_ready", "messages_unacknowledged",
-            "--no-table-headers").Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        return lines.Select(l => l.Split('\t', StringSplitOptions.TrimEntries))
-            .Where(c => c.Length == 3 && !c[0].EndsWith("_error") && !c[0].EndsWith("_skipped"))
-            .Sum(c => int.Parse(c[1]) + int.Parse(c[2]));
-    }
+    public static int Outstanding() => Queues("messages_ready", "messages_unacknowledged")
+        .Where(c => !c[0].EndsWith("_error") && !c[0].EndsWith("_skipped"))
+        .Sum(c => int.Parse(c[1]) + int.Parse(c[2]));
+
+    /// <summary>Each queue of the test vhost: its name, then the <paramref name="columns"/> asked for.</summary>
+    private static List<string[]> Queues(params string[] columns) =>
+        Run(["-q", "list_queues", "-p", VirtualHost, "name", .. columns, "--no-table-headers"])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('\t', StringSplitOptions.TrimEntries))
+            .Where(c => c.Length == columns.Length + 1).ToList();
 
     public static string Run(params string[] arguments)
     {

@@ -1,4 +1,5 @@
 using Evaluation.Data;
+using Evaluation.Scoring;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
@@ -32,7 +33,7 @@ public sealed class TrainingCompletedFaultConsumer(EvaluationDbContext db,
             var record = EvaluationRecord.OfRun(trained);
             record.Fail(fault.Reason("Evaluating the checkpoint"));
             db.Evaluations.Add(record);
-            db.PublishViaOutbox(new EvaluationFailed(record.RunId, record.FailureReason!, DateTimeOffset.UtcNow));
+            EvaluationWorker.Announce(db, record);
             logger.LogWarning("Evaluating run {RunId} faulted after its retries; recorded as failed", trained.RunId);
             return true;
         }, context.CancellationToken);

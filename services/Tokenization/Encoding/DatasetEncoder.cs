@@ -101,16 +101,9 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
                 $"each needs at least {MinTokensPerSplit}.");
     }
 
-    private ITokenizer Build(DatasetIngested dataset)
-    {
-        var spec = dataset.Tokenizer;
-        if (spec.Kind == TokenizerKinds.Uploaded && spec.FileKey is not null)
-            return TokenizerFile.Load(store.PathOf(spec.FileKey));
-        var kind = TokenizerKindRegistry.Find(spec.Kind)
-            ?? throw new NotSupportedException($"Tokenizer kind '{spec.Kind}' is not supported.");
-        return kind.Train(spec, new TokenizerCorpus(() => Reader(dataset.TrainTextKey),
+    private ITokenizer Build(DatasetIngested dataset) =>
+        TokenizerBuilder.Build(store, dataset.Tokenizer, new TokenizerCorpus(() => Reader(dataset.TrainTextKey),
             () => Reader(dataset.ValidationTextKey), RequiredSpecials: []));
-    }
 
     private StreamReader Reader(string key) => new(store.OpenRead(key), new UTF8Encoding(false, true));
 

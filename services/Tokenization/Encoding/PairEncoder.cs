@@ -69,12 +69,9 @@ public sealed class PairEncoder(ArtifactStore store)
 
     private ITokenizer Build(TokenizerSpec spec, IEnumerable<string> train, IEnumerable<string> validation)
     {
-        if (spec.Kind == TokenizerKinds.Uploaded && spec.FileKey is not null)
-            return TokenizerFile.Load(store.PathOf(spec.FileKey));
-        var kind = TokenizerKindRegistry.Find(spec.Kind)
-            ?? throw new NotSupportedException($"Tokenizer kind '{spec.Kind}' is not supported.");
         TextReader Text(IEnumerable<string> lines) => new StringReader(string.Join('\n', lines));
-        return kind.Train(spec, new TokenizerCorpus(() => Text(train), () => Text(validation), PairSpecialIds.Tokens));
+        return TokenizerBuilder.Build(store, spec,
+            new TokenizerCorpus(() => Text(train), () => Text(validation), PairSpecialIds.Tokens));
     }
 
     private async Task<long> WriteAsync(string key, List<(string Source, string Target)> pairs, ITokenizer source,

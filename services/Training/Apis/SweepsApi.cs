@@ -153,12 +153,7 @@ public static class SweepsApi
     private static IResult ForRun(IResult refusal, int index, int count, IReadOnlyDictionary<string,
         JsonNode> assignment, string spaceField)
     {
-        var details = refusal switch
-        {
-            ProblemHttpResult p => p.ProblemDetails,
-            ValidationProblem v => v.ProblemDetails,
-            _ => null,
-        };
+        var details = RunRefusals.DetailsOf(refusal);
         if (details is null)
             return refusal;
         var which = $"Run {index + 1} of {count} " +

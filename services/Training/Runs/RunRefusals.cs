@@ -10,14 +10,18 @@ public static class RunRefusals
     /// </summary>
     public static string ReasonOf(IResult problem)
     {
-        var details = problem switch
-        {
-            ProblemHttpResult p => p.ProblemDetails,
-            ValidationProblem v => v.ProblemDetails,
-            _ => null,
-        };
+        var details = DetailsOf(problem);
         if (details is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
             return string.Join("; ", validation.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
         return details?.Detail ?? details?.Title ?? "refused.";
     }
+
+    /// <summary>The problem details a refusal carries (a validation problem's with its errors), or null when it is
+    /// not a problem.</summary>
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails? DetailsOf(IResult refusal) => refusal switch
+    {
+        ProblemHttpResult p => p.ProblemDetails,
+        ValidationProblem v => v.ProblemDetails,
+        _ => null,
+    };
 }
