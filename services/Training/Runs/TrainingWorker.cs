@@ -345,6 +345,13 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
                 logger.LogInformation("run {RunId} handed back at step {Step}: this worker is stopping", run.Id,
                     run.Step);
                 break;
+            // A run whose cancel was asked for ends Cancelled even when its attempt failed first: the failure is
+            // then most likely the cancel's cause at work (its dataset deleted, and its data with it).
+            case Outcome.Failed when run.CancelRequested:
+                run.MarkCancelled();
+                logger.LogInformation("run {RunId} cancelled at step {Step} (it failed after its cancel was asked " +
+                    "for)", run.Id, run.Step);
+                break;
             default:
                 run.Fail($"Training failed: {PublicReason.Of(attempt.Error!.GetBaseException())}");
                 break;
