@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -7,12 +8,13 @@ namespace Platform.ServiceDefaults;
 /// 413 past the size limit.</summary>
 public static class MultipartUpload
 {
-    public static async Task<(IFormCollection? Form, IResult? Problem)> ReadFormAsync(HttpRequest request,
+    public static async Task<(IFormCollection? Form, ProblemHttpResult? Problem)> ReadFormAsync(HttpRequest request,
         long maxBytes, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
             return (null,
-                Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type.",
+                TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                    title: "Unsupported media type.",
                 detail: "Send multipart/form-data."));
         try
         {
@@ -21,7 +23,8 @@ public static class MultipartUpload
         }
         catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
         {
-            return (null, Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Upload too large.",
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Upload too large.",
                 detail: $"Files are limited to {maxBytes:N0} bytes."));
         }
     }

@@ -1,4 +1,5 @@
 using Evaluation.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
@@ -23,7 +24,8 @@ public static class EvaluationsApi
     }
 
     /// <summary>Evaluations, newest first, a page at a time (limit, cursor); by run, model name and dataset.</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, EvaluationDbContext db, Guid? runId, string? model,
+    private static async Task<Results<Ok<Page<EvaluationRecord>>, ValidationProblem>> ListAsync(HttpContext http,
+        EvaluationDbContext db, Guid? runId, string? model,
         Guid? datasetId, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {
@@ -39,17 +41,16 @@ public static class EvaluationsApi
             query = query.Where(e => e.ModelName == model);
         if (datasetId is { } d)
             query = query.Where(e => e.DatasetId == d);
-        return Results.Ok(await query.NewestFirstPageAsync(take, after, e => e, cancellationToken));
+        return TypedResults.Ok(await query.NewestFirstPageAsync(take, after, e => e, cancellationToken));
     }
 
     /// <summary>An evaluation shows text and figures of the datasets behind it: only their readers see it.</summary>
-    private static async Task<IResult> GetAsync(Guid id, HttpContext http, EvaluationDbContext db,
-        CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<EvaluationRecord>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http,
+        EvaluationDbContext db, CancellationToken cancellationToken) =>
         await db.Evaluations.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, cancellationToken) is { } evaluation
         && await db.MayReadAsync(http.Caller(), evaluation.Lineage, cancellationToken)
-            ? Results.Ok(evaluation)
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Evaluation not found.",
-            detail: $"No evaluation has id {id}.");
+            ? TypedResults.Ok(evaluation)
+            : Problems.NotFound("Evaluation not found.", $"No evaluation has id {id}.");
 
     /// <summary>
     /// Queues an evaluation of any registered version on any dataset of the family it was trained for (text for a GPT,
@@ -57,8 +58,8 @@ public static class EvaluationsApi
     /// both
     /// the version and the dataset may ask; the others get 404. 202 with the evaluation, then poll it.
     /// </summary>
-    private static async Task<IResult> RequestAsync(HttpContext http, EvaluationDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<EvaluationRecord>, ProblemHttpResult>> RequestAsync(HttpContext http,
+        EvaluationDbContext db, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<EvaluationRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -68,7 +69,7 @@ public static class EvaluationsApi
         errors.Require(reference is not null, "model", $"must be {ModelReference.Forms}.");
         errors.Require(body.DatasetId is { } given && given != Guid.Empty, "datasetId", "is required.");
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The evaluation request is invalid.");
+            return Problems.Invalid(errors, "The evaluation request is invalid.");
 
         var versions = db.ModelVersions.AsNoTracking().Where(v => v.Name == reference!.Name);
         if (await db.VersionOfAsync(reference!, cancellationToken) is { } number)
@@ -76,23 +77,19 @@ public static class EvaluationsApi
         var version = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
         var caller = http.Caller();
         if (version is null || !await db.MayReadAsync(caller, version.Lineage, cancellationToken))
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference!.NotFoundDetail);
+            return Problems.NotFound("Model not found.", reference!.NotFoundDetail);
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted,
             cancellationToken);
         if (dataset is null || !await db.MayReadAsync(caller, dataset.Id, cancellationToken))
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
-                detail: $"No dataset has id {body.DatasetId}.");
+            return Problems.NotFound("Dataset not found.", $"No dataset has id {body.DatasetId}.");
         if (DatasetFormats.For(version.Architecture) != dataset.Format)
-            return Results.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["datasetId"] = [$"holds {dataset.Format}; {version.Name} v{version.Version} is a " +
-                    $"{version.Architecture} model, which is evaluated on {DatasetFormats.For(version.Architecture)}."],
-            }, title: "The dataset does not suit the model.");
+            return Problems.Invalid("datasetId", $"holds {dataset.Format}; {version.Name} v{version.Version} is a " +
+                $"{version.Architecture} model, which is evaluated on {DatasetFormats.For(version.Architecture)}.",
+                "The dataset does not suit the model.");
 
         var record = EvaluationRecord.Requested(version, dataset, caller.KeyId, DateTimeOffset.UtcNow);
         db.Evaluations.Add(record);
         await db.SaveChangesAsync(cancellationToken);
-        return Results.Accepted($"/api/evaluations/{record.Id}", record);
+        return TypedResults.Accepted($"/api/evaluations/{record.Id}", record);
     }
 }

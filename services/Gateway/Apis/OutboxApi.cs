@@ -115,20 +115,18 @@ public static class OutboxApi
         return new OutboxPosition(last.At, order == 0 ? last.Id : order > 0 ? long.MaxValue : long.MinValue);
     }
 
-    private static async Task<IResult> RetryAsync(HttpContext http, string service, long id, IProxyStateLookup proxy,
-        IHttpClientFactory clients,
-        CallerSignature signature, CancellationToken cancellationToken)
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> RetryAsync(HttpContext http,
+        string service, long id, IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature,
+        CancellationToken cancellationToken)
     {
         if (Outboxes.FirstOrDefault(o => o.Name == service) is not { Name: not null } outbox)
-            return TypedResults.ValidationProblem(new Dictionary<string,
-                string[]>
-            { ["service"] = [$"must be one of {string.Join(", ", Services)}."] });
+            return Problems.Invalid("service", $"must be one of {string.Join(", ", Services)}.");
         try
         {
             using var response = await SendAsync(http, outbox.Cluster, HttpMethod.Post, $"{outbox.Path}/{id}/retry",
                 proxy, clients, signature, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json",
+            return TypedResults.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json",
                 statusCode: (int)response.StatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException

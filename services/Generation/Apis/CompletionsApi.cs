@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Contracts;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -36,6 +37,31 @@ public sealed record CompletionRequest(
     [property: JsonPropertyName("no_repeat_ngram_size")] int? NoRepeatNgramSize = null,
     [property: JsonPropertyName("valid_utf8")] bool? ValidUtf8 = null);
 
+/// <summary>Log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
+public sealed record CompletionLogprobs(
+    IReadOnlyList<string> Tokens,
+    [property: JsonPropertyName("token_logprobs")] IReadOnlyList<double> TokenLogprobs,
+    [property: JsonPropertyName("top_logprobs")] object? TopLogprobs,
+    [property: JsonPropertyName("text_offset")] IReadOnlyList<int> TextOffset);
+
+public sealed record CompletionChoice(string Text, int Index, CompletionLogprobs? Logprobs,
+    [property: JsonPropertyName("finish_reason")] string FinishReason);
+
+public sealed record CompletionUsage(
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("completion_tokens")] int CompletionTokens,
+    [property: JsonPropertyName("total_tokens")] int TotalTokens);
+
+/// <summary>OpenAI's text completion object.</summary>
+public sealed record CompletionResponse(string Id, string Object, long Created, string Model,
+    IReadOnlyList<CompletionChoice> Choices, CompletionUsage Usage);
+
+/// <summary>An entry of GET /v1/models; "architecture" (gpt, encoder-decoder) is an extension.</summary>
+public sealed record ModelEntry(string Id, string Object, long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy, string Architecture);
+
+public sealed record ModelList(string Object, IEnumerable<ModelEntry> Data);
+
 /// <summary>POST /v1/completions and GET /v1/models, shaped like OpenAI's API (streaming as Server-Sent
 /// Events).</summary>
 public static class CompletionsApi
@@ -52,9 +78,9 @@ public static class CompletionsApi
         return app;
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext http, ModelResolver resolver,
-        CompletionScheduler scheduler,
-        IOptions<GenerationOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<CompletionResponse>, EmptyHttpResult, ProblemHttpResult>> CompleteAsync(
+        HttpContext http, ModelResolver resolver, CompletionScheduler scheduler, IOptions<GenerationOptions> options,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CompletionRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -75,7 +101,7 @@ public static class CompletionsApi
             errors.Add("stop", stopError);
         errors.Range(body.Logprobs ?? 0, 0, 5, "logprobs");
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The completion request is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The completion request is invalid.");
 
         var (prepared, notPrepared) = await resolver.PrepareAsync(request, http.Caller(), snakeCase: true, "prompt",
             "The completion request is invalid.", cancellationToken);
@@ -92,36 +118,19 @@ public static class CompletionsApi
         if (body.Stream == true)
         {
             await StreamAsync(http, running, id, created, model, cancellationToken);
-            return Results.Empty;
+            return TypedResults.Empty;
         }
 
         await running.RunToEndAsync(cancellationToken);
-        var choices = running.Runners.Select((runner, index) => new
-        {
-            text = runner.Text,
-            index,
-            logprobs = body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null,
-            finish_reason = runner.FinishReason,
-        }).ToList();
+        var choices = running.Runners.Select((runner, index) => new CompletionChoice(runner.Text, index,
+            body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null, runner.FinishReason)).ToList();
         var completionTokens = running.Runners.Sum(r => r.Tokens.Count);
-        return Results.Json(new
-        {
-            id,
-            @object = "text_completion",
-            created,
-            model,
-            choices,
-            usage = new
-            {
-                prompt_tokens = prompt!.Length,
-                completion_tokens = completionTokens,
-                total_tokens = prompt.Length + completionTokens
-            },
-        });
+        return TypedResults.Ok(new CompletionResponse(id, "text_completion", created, model, choices,
+            new CompletionUsage(prompt!.Length, completionTokens, prompt.Length + completionTokens)));
     }
 
     /// <summary>Per-token log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
-    private static object Logprobs(ITokenizer tokenizer, CompletionRunner runner)
+    private static CompletionLogprobs Logprobs(ITokenizer tokenizer, CompletionRunner runner)
     {
         var tokens = runner.Tokens.Select(t => tokenizer.Decode([t.Id])).ToList();
         var offsets = new List<int>();
@@ -131,13 +140,7 @@ public static class CompletionsApi
             offsets.Add(offset);
             offset += token.Length;
         }
-        return new
-        {
-            tokens,
-            token_logprobs = runner.Tokens.Select(t => t.LogProbability),
-            top_logprobs = (object?)null,
-            text_offset = offsets
-        };
+        return new CompletionLogprobs(tokens, runner.Tokens.Select(t => t.LogProbability).ToList(), null, offsets);
     }
 
     private static async Task StreamAsync(HttpContext http, RunningCompletions running, string id, long created,
@@ -185,7 +188,7 @@ public static class CompletionsApi
 
     /// <summary>The versions the caller may use (see <see cref="ModelResolver.ResolveAsync"/>), by id, name and
     /// alias.</summary>
-    private static async Task<IResult> ListModelsAsync(HttpContext http, GenerationDbContext db,
+    private static async Task<Ok<ModelList>> ListModelsAsync(HttpContext http, GenerationDbContext db,
         CancellationToken cancellationToken)
     {
         var all = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version)
@@ -196,7 +199,7 @@ public static class CompletionsApi
         var aliases = await db.Set<ProjectedAlias>().AsNoTracking().Where(a =>
             a.Version != null).ToListAsync(cancellationToken);
         // Each version by its own id, each name for its latest version, and each alias ("name@production") for the
-        // version it points to; "architecture" (gpt, encoder-decoder) is an extension.
+        // version it points to.
         var data = versions.Select(v => (Id: $"{v.Name}/versions/{v.Version}", Version: v))
             .Concat(versions.GroupBy(v => v.Name).Select(g => (Id: g.Key, Version: g.MaxBy(v => v.Version)!)))
             .Concat(aliases.Select(a =>
@@ -204,14 +207,8 @@ public static class CompletionsApi
             Version: versions.FirstOrDefault(v => v.Name == a.Name && v.Version == a.Version)!))
                 .Where(e => e.Version is not null))
             .OrderBy(e => e.Id, StringComparer.Ordinal)
-            .Select(e => new
-            {
-                id = e.Id,
-                @object = "model",
-                created = e.Version.RegisteredAt.ToUnixTimeSeconds(),
-                owned_by = e.Version.OwnerName ?? "platform",
-                architecture = e.Version.Architecture,
-            });
-        return Results.Ok(new { @object = "list", data });
+            .Select(e => new ModelEntry(e.Id, "model", e.Version.RegisteredAt.ToUnixTimeSeconds(),
+                e.Version.OwnerName ?? "platform", e.Version.Architecture));
+        return TypedResults.Ok(new ModelList("list", data));
     }
 }

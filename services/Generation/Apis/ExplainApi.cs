@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Generation.Serving;
 using Microsoft.Extensions.Options;
 using Platform.ServiceDefaults.Security;
@@ -45,8 +46,8 @@ public static class ExplainApi
         return app;
     }
 
-    private static async Task<IResult> ExplainAsync(HttpContext http, ModelResolver resolver, GenerationGate gate,
-        IOptions<GenerationOptions> options,
+    private static async Task<Results<Ok<ExplainResponse>, ProblemHttpResult>> ExplainAsync(HttpContext http,
+        ModelResolver resolver, GenerationGate gate, IOptions<GenerationOptions> options,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<ExplainRequest>(http.Request, cancellationToken);
@@ -59,7 +60,7 @@ public static class ExplainApi
         errors.Require((body.Prompt?.Length ?? 0) + (body.Target?.Length ?? 0) <= o.MaxPromptCharacters, "prompt",
             $"and target together must be at most {o.MaxPromptCharacters} characters.");
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The explain request is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The explain request is invalid.");
 
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(body.Model)!, http.Caller(),
             cancellationToken);
@@ -77,8 +78,7 @@ public static class ExplainApi
         }
         catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
         {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["target"] = [ex.Message] },
-                title: "The target cannot be encoded.");
+            return Problems.Invalid("target", ex.Message, "The target cannot be encoded.");
         }
 
         // The size limit: tokens read, and attention values returned (layers × heads × positions², per map).
@@ -92,7 +92,7 @@ public static class ExplainApi
             * (prompt.Length + target.Length) * (prompt.Length + target.Length),
                loaded.Model.Config.BlockSize);
         if (positions > Math.Min(o.MaxExplainTokens, limitOf) || values > o.MaxExplainAttentionValues)
-            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too much to explain.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too much to explain.",
                 detail: $"The prompt and target make {positions} positions and {values:N0} attention values; " +
                 $"explanations cover at most " +
                         $"{Math.Min(o.MaxExplainTokens, limitOf)} positions and {o.MaxExplainAttentionValues:N0} " +
@@ -127,7 +127,8 @@ public static class ExplainApi
         var saliency = new ExplainedSaliency(explanation.SaliencyOf, explanation.Saliency.Select((v, i) =>
             new SaliencyScore(i, salientIds[i], Text(salientTokenizer, salientIds[i]), v, total > 0
             ? Math.Abs(v) / total : 0)).ToList());
-        return Results.Ok(new ExplainResponse(resolved.Model.Name, resolved.Model.Version, resolved.Model.Architecture,
+        return TypedResults.Ok(new ExplainResponse(resolved.Model.Name, resolved.Model.Version,
+            resolved.Model.Architecture,
             explanation.Tokens.Select((id, i) => new ExplainedToken(i, id, Text(tokenizer, id))).ToList(),
             explanation.PromptLength,
             explanation.Attention, explanation.Predictions.Select(Prediction).ToList(), Prediction(explanation.Next),

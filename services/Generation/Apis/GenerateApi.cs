@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.ServiceDefaults.Security;
 using Platform.Contracts;
 using Generation.Serving;
@@ -45,9 +46,9 @@ public static class GenerateApi
         return app;
     }
 
-    private static async Task<IResult> GenerateAsync(HttpContext http, ModelResolver resolver,
-        CompletionScheduler scheduler,
-        IOptions<GenerationOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<GenerateResponse>, ProblemHttpResult>> GenerateAsync(HttpContext http,
+        ModelResolver resolver, CompletionScheduler scheduler, IOptions<GenerationOptions> options,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<GenerateRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -55,7 +56,7 @@ public static class GenerateApi
         var request = body!.ToSampling();
         var errors = request.Validate(options.Value, snakeCase: false);
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The generation request is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The generation request is invalid.");
 
         var (prepared, notPrepared) = await resolver.PrepareAsync(request, http.Caller(), snakeCase: false,
             body.Input is null ? "prompt" : "input",
@@ -72,14 +73,15 @@ public static class GenerateApi
             new GeneratedCompletion(runner.Text, runner.Tokens.Count, runner.FinishReason,
             body.Logprobs == true ? runner.Tokens.Select(t => t.LogProbability).ToList() : null)).ToList();
         var first = completions[0];
-        return Results.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version, prompt!.Length,
+        return TypedResults.Ok(new GenerateResponse(first.Text, resolved.Model.Name, resolved.Model.Version,
+            prompt!.Length,
             first.CompletionTokens, running.Seed, first.FinishReason, completions));
     }
 
-    internal static IResult Busy(HttpContext http)
+    internal static ProblemHttpResult Busy(HttpContext http)
     {
         http.Response.Headers.RetryAfter = "1";
-        return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests,
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many generations in progress.",
             detail: "Every decoding slot and queue place is taken; retry after a second.");
     }

@@ -1,3 +1,5 @@
+using Platform.ServiceDefaults.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Contracts;
 using Generation.Data;
 using Microsoft.EntityFrameworkCore;
@@ -28,7 +30,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
     /// The prompt's token ids (an encoder-decoder's source, with its &lt;/s&gt;), or a 400 naming the field when the
     /// tokenizer cannot encode it or it is longer than the encoder takes.
     /// </summary>
-    public static (int[]? Ids, IResult? Problem) EncodePrompt(ResolvedModel model, string prompt,
+    public static (int[]? Ids, ProblemHttpResult? Problem) EncodePrompt(ResolvedModel model, string prompt,
         string field = "prompt")
     {
         try
@@ -38,17 +40,14 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
             var source = model.Loaded.SourceTokenizer.Encode(prompt);
             var limit = encoderDecoder.Config.MaxSourceLength - 1;
             if (source.Length > limit)
-                return (null, Results.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    [field] = [$"encodes to {source.Length} tokens; the model's encoder takes at most {limit}."],
-                }, title: "The input is too long."));
+                return (null, Problems.Invalid(field,
+                    $"encodes to {source.Length} tokens; the model's encoder takes at most {limit}.",
+                    "The input is too long."));
             return ([.. source, encoderDecoder.Config.SourceSpecials.Eos], null);
         }
         catch (Exception ex) when (ex is Platform.Tokenizers.UnknownTokenException or ArgumentException)
         {
-            return (null,
-                Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [ex.Message] },
-                title: "The prompt cannot be encoded."));
+            return (null, Problems.Invalid(field, ex.Message, "The prompt cannot be encoded."));
         }
     }
 
@@ -56,7 +55,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
     /// The steps both APIs share after validating their own wire format: resolve the model, check the request suits its
     /// architecture, encode the prompt (field names in the API's own case) and choose beam search.
     /// </summary>
-    public async Task<(PreparedGeneration? Prepared, IResult? Problem)> PrepareAsync(SamplingRequest request,
+    public async Task<(PreparedGeneration? Prepared, ProblemHttpResult? Problem)> PrepareAsync(SamplingRequest request,
         Caller caller,
         bool snakeCase, string promptField, string title, CancellationToken cancellationToken)
     {
@@ -67,7 +66,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         if (!architectureErrors.IsValid)
         {
             resolved.Dispose();
-            return (null, Results.ValidationProblem(architectureErrors.ToDictionary(), title: title));
+            return (null, Problems.Invalid(architectureErrors.ToDictionary(), title: title));
         }
         var (prompt, unencodable) = EncodePrompt(resolved, request.Prompt!, promptField);
         if (unencodable is not null)
@@ -82,8 +81,8 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
     /// The version a reference names, among those <paramref name="caller"/> may read (whose lineage it may read all
     /// of): a bare name is its highest such version, and a version or alias it may not read is not found.
     /// </summary>
-    public async Task<(ResolvedModel? Model, IResult? Problem)> ResolveAsync(ModelReference reference, Caller caller,
-        CancellationToken cancellationToken)
+    public async Task<(ResolvedModel? Model, ProblemHttpResult? Problem)> ResolveAsync(ModelReference reference,
+        Caller caller, CancellationToken cancellationToken)
     {
         // An alias is read on every request, so a moved alias is followed as soon as its ModelAliasMoved has arrived.
         var number = await db.VersionOfAsync(reference, cancellationToken);
@@ -95,9 +94,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
             cancellationToken);
         var servable = candidates.FirstOrDefault(m => readable.Covers(m.Lineage));
         if (servable is null)
-            return (null,
-                Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-                detail: reference.NotFoundDetail));
+            return (null, Problems.NotFound("Model not found.", reference.NotFoundDetail));
         try
         {
             return (new ResolvedModel(servable, await cache.GetAsync(servable)), null);
@@ -106,7 +103,7 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         {
             logger.LogWarning("Model {Name} v{Version} cannot be loaded: {Reason}", servable.Name, servable.Version,
                 ex.Message);
-            return (null, Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Model cannot be loaded.",
                 detail: $"{servable.Name} v{servable.Version} cannot be loaded: {PublicReason.Of(ex)}."));
         }

@@ -32,9 +32,9 @@ public static class DatasetsApi
         return app;
     }
 
-    private static async Task<IResult> UploadAsync(HttpContext http, IngestionDbContext db, ArtifactStore store,
-        IOptions<IngestionOptions> options, ILoggerFactory loggers, FaultInjector faults,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<DatasetResponse>, ProblemHttpResult>> UploadAsync(HttpContext http,
+        IngestionDbContext db, ArtifactStore store, IOptions<IngestionOptions> options, ILoggerFactory loggers,
+        FaultInjector faults, CancellationToken cancellationToken)
     {
         Upload upload;
         try
@@ -58,7 +58,7 @@ public static class DatasetsApi
             if (upload.TokenizerFile is not null)
                 CheckTokenizerFile(upload.TokenizerFile, errors);
             if (fields is null || !errors.IsValid)
-                return Results.ValidationProblem(errors.ToDictionary(), title: "The upload's fields are invalid.");
+                return Problems.Invalid(errors.ToDictionary(), title: "The upload's fields are invalid.");
 
             var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow,
                 fields.Format);
@@ -109,7 +109,7 @@ public static class DatasetsApi
                 upload.Redaction is { } r
                 ? $", redacted {string.Join(", ", r.Counts.Select(c => $"{c.Value} {RedactionKinds.NameOf(c.Key)}"))}"
                 : "");
-            return Results.Accepted($"/api/datasets/{dataset.Id}", DatasetResponse.From(dataset));
+            return TypedResults.Accepted($"/api/datasets/{dataset.Id}", DatasetResponse.From(dataset));
         }
     }
 
@@ -171,11 +171,11 @@ public static class DatasetsApi
         upload.Staged.Commit(dataset.CorpusKey);
     }
 
-    private static IResult Rejected(string message, int status, string field) =>
+    private static ProblemHttpResult Rejected(string message, int status, string field) =>
         status == StatusCodes.Status400BadRequest
-        ? Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+        ? Problems.Invalid(field, message,
             title: field == "file" ? "The corpus was rejected." : "The upload's fields are invalid.")
-        : Results.Problem(detail: message, statusCode: status, title: "The corpus was rejected.",
+        : TypedResults.Problem(detail: message, statusCode: status, title: "The corpus was rejected.",
             extensions: new Dictionary<string,
             object?>
             { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
@@ -228,7 +228,7 @@ public static class DatasetsApi
         if (dataset is null)
             return NotFound(id);
         if (!caller.MayChange(dataset.OwnerId))
-            return (ProblemHttpResult)AccessProblems.NotOwner("dataset");
+            return AccessProblems.NotOwner("dataset");
         dataset.Share(body!.Everyone!.Value, body.Readers ?? []);
         db.PublishViaOutbox(dataset.SharingChanged());
         await db.SaveChangesAsync(cancellationToken);
@@ -238,9 +238,8 @@ public static class DatasetsApi
     }
 
     /// <summary>The stored corpus (redacted, if the upload asked for it), to whoever may read the dataset.</summary>
-    private static async Task<IResult> GetContentAsync(Guid id, HttpContext http, IngestionDbContext db,
-        ArtifactStore store,
-        CancellationToken cancellationToken)
+    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetContentAsync(Guid id,
+        HttpContext http, IngestionDbContext db, ArtifactStore store, CancellationToken cancellationToken)
     {
         var dataset = await db.ReadableBy(http.Caller()).AsNoTracking().FirstOrDefaultAsync(d => d.Id == id,
             cancellationToken);
@@ -257,9 +256,9 @@ public static class DatasetsApi
     /// owner, make this a 409 listing them, unless cascade=true, which deletes exactly those too (the data's owner may:
     /// the right to remove one's data covers what was learned from it) and records the list in the audit log.
     /// </summary>
-    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, IngestionDbContext db,
-        ArtifactStore store,
-        TrainingClient training, ILogger<DatasetDeletion> logger, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<DatasetDeletionResponse>, ProblemHttpResult>> DeleteAsync(Guid id,
+        bool? cascade, HttpContext http, IngestionDbContext db, ArtifactStore store, TrainingClient training,
+        ILogger<DatasetDeletion> logger, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         var dataset = await db.ReadableBy(caller).FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
@@ -276,14 +275,14 @@ public static class DatasetsApi
         catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
         {
             logger.LogWarning("Cannot ask Training about runs on dataset {Id}: {Message}", id, ex.Message);
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Cannot check what depends on the dataset.",
                 detail: "The training service did not answer which runs use this dataset; nothing was deleted. Try " +
                 "again shortly.");
         }
         var (runs, versions) = (dependents.Runs, dependents.ModelVersions);
         if (dependents.Any && cascade != true)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict,
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "Runs were trained on this dataset.",
                 detail: $"{runs.Count} run(s) use dataset {id} and {versions.Count} model version(s) learned from " +
                         $"it, of {Owners(dependents)}. Delete with ?cascade=true to remove them (checkpoints, " +
@@ -305,7 +304,7 @@ public static class DatasetsApi
         logger.LogInformation(
             "Dataset {Id} deleted by key {KeyId} (cascade: {Cascade}, {Runs} runs, {Versions} versions)",
             id, caller.KeyId, cascade == true, runs.Count, versions.Count);
-        return Results.Accepted($"/api/datasets/{id}", new DatasetDeletionResponse(id, cascade == true, runs,
+        return TypedResults.Accepted($"/api/datasets/{id}", new DatasetDeletionResponse(id, cascade == true, runs,
             versions));
     }
 
@@ -318,8 +317,7 @@ public static class DatasetsApi
     }
 
     private static ProblemHttpResult NotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
-        detail: $"No dataset has id {id}.");
+        Problems.NotFound("Dataset not found.", $"No dataset has id {id}.");
 }
 
 /// <summary>Logger category of dataset deletions.</summary>

@@ -24,6 +24,8 @@ public sealed record TokenizerResponse(
 public sealed record EncodeRequest(string? Text);
 public sealed record TokenizerKindResponse(string Name, string Description);
 public sealed record DecodeRequest(int[]? Ids);
+public sealed record EncodeResponse(int[] Ids, int Count, int Bytes);
+public sealed record DecodeResponse(string Text);
 
 public static class TokenizersApi
 {
@@ -46,8 +48,8 @@ public static class TokenizersApi
 
     /// <summary>Tokenizers, newest first, a page at a time (limit, cursor); by dataset, and by owner ("me", a key id or
     /// a key name).</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TokenizationDbContext db, Guid? datasetId,
-        string? owner, int? limit, string? cursor,
+    private static async Task<Results<Ok<Page<TokenizerResponse>>, ValidationProblem>> ListAsync(HttpContext http,
+        TokenizationDbContext db, Guid? datasetId, string? owner, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
@@ -59,7 +61,8 @@ public static class TokenizersApi
             query = query.Where(t => readable.Contains(t.DatasetId));
         if (datasetId is { } d)
             query = query.Where(t => t.DatasetId == d);
-        return Results.Ok(await query.NewestFirstPageAsync(take, after, TokenizerResponse.From, cancellationToken));
+        return TypedResults.Ok(await query.NewestFirstPageAsync(take, after, TokenizerResponse.From,
+            cancellationToken));
     }
 
     /// <summary>
@@ -73,20 +76,20 @@ public static class TokenizersApi
             ? t
             : null;
 
-    private static async Task<IResult> GetAsync(Guid id, HttpContext http, TokenizationDbContext db,
-        CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<TokenizerResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http,
+        TokenizationDbContext db, CancellationToken cancellationToken) =>
         await FindReadableAsync(id, http, db, cancellationToken) is { } t
-            ? Results.Ok(TokenizerResponse.From(t))
+            ? TypedResults.Ok(TokenizerResponse.From(t))
             : NotFound(id);
 
-    private static async Task<IResult> GetFileAsync(Guid id, HttpContext http, TokenizationDbContext db,
-        ArtifactStore store,
-        CancellationToken cancellationToken) =>
+    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetFileAsync(Guid id,
+        HttpContext http, TokenizationDbContext db, ArtifactStore store, CancellationToken cancellationToken) =>
         await FindReadableAsync(id, http, db, cancellationToken) is { } t
-            ? Results.File(store.PathOf(t.TokenizerKey), "application/json", "tokenizer.json")
+            ? TypedResults.PhysicalFile(store.PathOf(t.TokenizerKey), "application/json", "tokenizer.json")
             : NotFound(id);
 
-    private static async Task<IResult> EncodeAsync(Guid id, HttpRequest request, TokenizationDbContext db,
+    private static async Task<Results<Ok<EncodeResponse>, ProblemHttpResult>> EncodeAsync(Guid id,
+        HttpRequest request, TokenizationDbContext db,
         TokenizerCache cache, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<EncodeRequest>(request, cancellationToken);
@@ -102,12 +105,8 @@ public static class TokenizersApi
             // A client that hangs up stops the work its text would still cost (the CPU-bound encoding runs off the
             // request's thread, and checks the token between pieces).
             var ids = await Task.Run(() => tokenizer.Encode(body.Text, cancellationToken), cancellationToken);
-            return Results.Ok(new
-            {
-                ids,
-                count = ids.Length,
-                bytes = System.Text.Encoding.UTF8.GetByteCount(body.Text)
-            });
+            return TypedResults.Ok(new EncodeResponse(ids, ids.Length,
+                System.Text.Encoding.UTF8.GetByteCount(body.Text)));
         }
         catch (Exception ex) when (ex is UnknownTokenException or ArgumentException)
         {
@@ -115,7 +114,8 @@ public static class TokenizersApi
         }
     }
 
-    private static async Task<IResult> DecodeAsync(Guid id, HttpRequest request, TokenizationDbContext db,
+    private static async Task<Results<Ok<DecodeResponse>, ProblemHttpResult>> DecodeAsync(Guid id,
+        HttpRequest request, TokenizationDbContext db,
         TokenizerCache cache, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<DecodeRequest>(request, cancellationToken);
@@ -127,7 +127,7 @@ public static class TokenizersApi
             return NotFound(id);
         try
         {
-            return Results.Ok(new { text = cache.Get(record).Decode(body.Ids) });
+            return TypedResults.Ok(new DecodeResponse(cache.Get(record).Decode(body.Ids)));
         }
         catch (ArgumentOutOfRangeException ex)
         {
@@ -135,10 +135,8 @@ public static class TokenizersApi
         }
     }
 
-    private static IResult Invalid(string field, string message) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+    private static ProblemHttpResult Invalid(string field, string message) => Problems.Invalid(field, message);
 
-    private static IResult NotFound(Guid id) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Tokenizer not found.",
-        detail: $"No tokenizer has id {id}.");
+    private static ProblemHttpResult NotFound(Guid id) =>
+        Problems.NotFound("Tokenizer not found.", $"No tokenizer has id {id}.");
 }

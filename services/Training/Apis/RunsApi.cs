@@ -38,8 +38,8 @@ public static class RunsApi
 
     /// <summary>What the run would take (parameters, FLOPs, peak memory against the worker's, time), without starting
     /// anything.</summary>
-    private static async Task<IResult> EstimateAsync(HttpContext http, TrainingDbContext db, RunEstimator estimator,
-        PrecisionChoice precisions, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RunEstimate>, ProblemHttpResult>> EstimateAsync(HttpContext http,
+        TrainingDbContext db, RunEstimator estimator, PrecisionChoice precisions, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -47,15 +47,15 @@ public static class RunsApi
         var spec = body!.ToSpec();
         var errors = RunSpecValidator.Validate(spec with { Name = spec.Name.Length == 0 ? "estimate" : spec.Name });
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid.");
+            return Problems.Invalid(errors, "The run is invalid.");
         var vocab = body.DatasetId is { } id ? (await db.Datasets.FindAsync([id], cancellationToken))?.VocabSize : null;
         var measured = await precisions.MeasuredAsync(spec, vocab ?? RunEstimator.AssumedVocabSize, cancellationToken);
         var estimate = estimator.Estimate(spec, vocab, measured);
-        return Results.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));
+        return TypedResults.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation,
-        ModelRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> CreateAsync(HttpContext http,
+        TrainingDbContext db, RunCreation creation, ModelRegistry registry, CancellationToken cancellationToken)
     {
         // Read raw first: a fine-tune must know which model fields the request set, not just their values after
         // defaults.
@@ -74,16 +74,16 @@ public static class RunsApi
             return rejected;
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Results.Accepted($"/api/runs/{run!.Id}", RunResponse.From(run));
+        return TypedResults.Accepted($"/api/runs/{run!.Id}", RunResponse.From(run));
     }
 
     /// <summary>
     /// Runs, a page at a time (limit, cursor), newest first or by best validation loss (runs without one last) or by
     /// step; filtered by dataset, sweep, state, name, tag and owner.
     /// </summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, Guid? sweepId,
-        string? state, string? name, string? owner,
-        string? tag, string? orderBy, int? limit, string? cursor, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<RunResponse>>, ValidationProblem>> ListAsync(HttpContext http,
+        TrainingDbContext db, Guid? datasetId, Guid? sweepId, string? state, string? name, string? owner, string? tag,
+        string? orderBy, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<RunPosition>(limit, cursor);
         errors.Require(orderBy is null or "" or "created" or "val_loss" or "step", "orderBy",
@@ -141,7 +141,7 @@ public static class RunsApi
                 r.BestValidationLoss).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
                 : query.OrderByDescending(r => r.Step).ThenByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id);
         }
-        return Results.Ok(await query.PageAsync(take, r => new RunPosition(order,
+        return TypedResults.Ok(await query.PageAsync(take, r => new RunPosition(order,
             order switch { "val_loss" => r.BestValidationLoss, "step" => r.Step, _ => null }, r.CreatedAt, r.Id),
             RunResponse.From, cancellationToken));
     }
@@ -196,7 +196,7 @@ public static class RunsApi
         if (run is null)
             return RunNotFound(id);
         if (!http.Caller().MayChange(run.OwnerId))
-            return (ProblemHttpResult)AccessProblems.NotOwner("run");
+            return AccessProblems.NotOwner("run");
         run.Annotate(body.Tags, body.Note);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(RunResponse.From(run));
@@ -335,14 +335,11 @@ public static class RunsApi
 
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(3);
 
-    private static async Task<IResult> MetricsAsync(Guid id, string? keys, int? maxPoints, HttpContext http,
-        TrainingDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MetricsResponse>, ProblemHttpResult>> MetricsAsync(Guid id, string? keys,
+        int? maxPoints, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
         if (maxPoints is < 4 or > MaxMaxPoints)
-            return Results.ValidationProblem(new Dictionary<string,
-                string[]>
-            { ["maxPoints"] = [$"must be between 4 and {MaxMaxPoints}."] });
+            return Problems.Invalid("maxPoints", $"must be between 4 and {MaxMaxPoints}.");
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         if (!await readable.AnyAsync(r => r.Id == id, cancellationToken))
             return RunNotFound(id);
@@ -358,13 +355,13 @@ public static class RunsApi
             return new MetricSeriesResponse(g.Key, all.Count,
                 SeriesDownsampler.Downsample(all, maxPoints ?? DefaultMaxPoints, p => p.Value));
         }).ToList();
-        return Results.Ok(new MetricsResponse(id, series));
+        return TypedResults.Ok(new MetricsResponse(id, series));
     }
 
     /// <summary>By its owner or an admin: a run not started is cancelled now, a training one at its next
     /// step.</summary>
-    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> CancelAsync(Guid id,
+        HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -378,16 +375,17 @@ public static class RunsApi
         }
         catch (RunStateException ex)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be cancelled.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "The run cannot be cancelled.",
                 detail: ex.Message);
         }
         await db.SaveChangesAsync(cancellationToken);
-        return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
+        return TypedResults.Accepted($"/api/runs/{id}", RunResponse.From(run));
     }
 
     /// <summary>By its owner or an admin: continues a Failed or Cancelled run from its latest checkpoint.</summary>
-    private static async Task<IResult> ResumeAsync(Guid id, HttpContext http, TrainingDbContext db, TrainingJob job,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> ResumeAsync(Guid id,
+        HttpContext http, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
@@ -396,7 +394,7 @@ public static class RunsApi
         if (!http.Caller().MayChange(run.OwnerId))
             return AccessProblems.NotOwner("run");
         if (run.State is (RunState.Failed or RunState.Cancelled) && job.ResumableStep(run) is null)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
                 detail: $"Run {id} has no checkpoint yet (one is written after each evaluation).");
         try
         {
@@ -404,12 +402,12 @@ public static class RunsApi
         }
         catch (RunStateException ex)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
                 detail: ex.Message);
         }
         db.SendViaOutbox(new StartTraining(run.Id), Queues.StartTraining);
         await db.SaveChangesAsync(cancellationToken);
-        return Results.Accepted($"/api/runs/{id}", RunResponse.From(run));
+        return TypedResults.Accepted($"/api/runs/{id}", RunResponse.From(run));
     }
 
     /// <summary>
@@ -418,8 +416,8 @@ public static class RunsApi
     /// takes the version along: the registry deletes it when it hears RunDeleted. An alias or a LoRA version resting on
     /// that version refuses both. A training run stops first (202); otherwise 200.
     /// </summary>
-    private static async Task<IResult> DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db,
-        RunDeletion deletion,
+    private static async Task<Results<Ok<RunDeletionResponse>, Accepted<RunDeletionResponse>, ProblemHttpResult>>
+        DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db, RunDeletion deletion,
         ModelRegistry registry, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
@@ -432,7 +430,7 @@ public static class RunsApi
         if (await registry.RefuseDeletionAsync(versions, cancellationToken) is { } adapted)
             return adapted;
         if (versions.Count > 0 && cascade != true)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict,
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "A model version depends on this run.",
                 detail: $"Run {id} registered {string.Join(", ", versions)}. Delete with ?cascade=true to remove the " +
                 $"version as well.",
@@ -440,12 +438,11 @@ public static class RunsApi
         var now = await deletion.DeleteOrScheduleAsync(run, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         if (!now)
-            return Results.Accepted($"/api/runs/{id}", new RunDeletionResponse(id, "DeleteRequested", versions));
+            return TypedResults.Accepted($"/api/runs/{id}", new RunDeletionResponse(id, "DeleteRequested", versions));
         deletion.RemoveFiles(id);
-        return Results.Ok(new RunDeletionResponse(id, nameof(RunState.Deleted), versions));
+        return TypedResults.Ok(new RunDeletionResponse(id, nameof(RunState.Deleted), versions));
     }
 
-    private static ProblemHttpResult RunNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Run not found.",
-        detail: $"No run has id {id}.");
+    private static ProblemHttpResult RunNotFound(Guid id) => Problems.NotFound("Run not found.",
+        $"No run has id {id}.");
 }

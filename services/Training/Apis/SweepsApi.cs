@@ -32,8 +32,8 @@ public static class SweepsApi
     /// Checks the whole sweep first (its space, then every run it makes, as POST /api/runs would), then creates the
     /// sweep and all its runs in one transaction: a sweep is created whole or not at all.
     /// </summary>
-    private static async Task<IResult> CreateAsync(HttpContext http, TrainingDbContext db, RunCreation creation,
-        ModelRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<SweepResponse>, ProblemHttpResult>> CreateAsync(HttpContext http,
+        TrainingDbContext db, RunCreation creation, ModelRegistry registry, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateSweepRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -120,7 +120,7 @@ public static class SweepsApi
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Results.Accepted($"/api/sweeps/{sweep.Id}", SweepResponse.From(sweep, runs));
+        return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", SweepResponse.From(sweep, runs));
     }
 
     /// <summary>registerBest: absent, null or false (none), true ("best"), or {"alias": "name"}.</summary>
@@ -150,12 +150,10 @@ public static class SweepsApi
     /// A refusal of one of the sweep's runs, said of the sweep: a field a swept parameter set is named in the search
     /// space ("grid.training.learningRate"), any other in base ("base.model.nHead"); the detail names the run's values.
     /// </summary>
-    private static IResult ForRun(IResult refusal, int index, int count, IReadOnlyDictionary<string,
+    private static ProblemHttpResult ForRun(ProblemHttpResult refusal, int index, int count, IReadOnlyDictionary<string,
         JsonNode> assignment, string spaceField)
     {
-        var details = RunRefusals.DetailsOf(refusal);
-        if (details is null)
-            return refusal;
+        var details = refusal.ProblemDetails;
         var which = $"Run {index + 1} of {count} " +
             $"({string.Join(", ", assignment.Select(a => $"{a.Key}={a.Value.ToJsonString()}"))})";
         if (details is HttpValidationProblemDetails validation)
@@ -165,22 +163,22 @@ public static class SweepsApi
                 k.Equals(e.Key, StringComparison.OrdinalIgnoreCase)) is { } swept ? $"{spaceField}.{swept}"
                     : e.Key == "datasetId" ? e.Key : $"base.{e.Key}",
                 e => e.Value.Select(m => $"{m} ({which})").ToArray());
-            return Results.ValidationProblem(errors, title: "The sweep is invalid.",
+            return Problems.Invalid(errors, title: "The sweep is invalid.",
                 detail: $"{which} is invalid; nothing was created.");
         }
-        return Results.Problem(statusCode: details.Status, title: details.Title,
+        return TypedResults.Problem(statusCode: details.Status, title: details.Title,
             detail: $"{which}: {details.Detail} Nothing was created.",
             extensions: details.Extensions);
     }
 
-    private static ValidationProblem Invalid(ValidationErrors errors) =>
-        TypedResults.ValidationProblem(errors.ToDictionary(), title: "The sweep is invalid.");
+    private static ProblemHttpResult Invalid(ValidationErrors errors) => Problems.Invalid(errors,
+        "The sweep is invalid.");
 
     /// <summary>Sweeps, newest first, a page at a time; filtered by dataset, state and owner. Without their runs: GET
     /// one for those.</summary>
-    private static async Task<IResult> ListAsync(HttpContext http, TrainingDbContext db, Guid? datasetId, string? state,
-        string? owner, int? limit,
-        string? cursor, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<SweepResponse>>, ValidationProblem>> ListAsync(HttpContext http,
+        TrainingDbContext db, Guid? datasetId, string? state, string? owner, int? limit, string? cursor,
+        CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         SweepState? parsed = null;
@@ -199,7 +197,7 @@ public static class SweepsApi
             query = query.Where(x => x.DatasetId == d);
         if (parsed is { } p)
             query = query.Where(x => x.State == p);
-        return Results.Ok(await query.NewestFirstPageAsync(take, after, SweepResponse.Summary, cancellationToken));
+        return TypedResults.Ok(await query.NewestFirstPageAsync(take, after, SweepResponse.Summary, cancellationToken));
     }
 
     private static async Task<Results<Ok<SweepResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http,
@@ -219,8 +217,8 @@ public static class SweepsApi
     /// By its owner or an admin: every run of the sweep not yet ended is cancelled (queued ones now, training ones at
     /// their next step; one being evaluated finishes). The sweep ends Cancelled once they all have.
     /// </summary>
-    private static async Task<IResult> CancelAsync(Guid id, HttpContext http, TrainingDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<SweepResponse>, ProblemHttpResult>> CancelAsync(Guid id,
+        HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
         // The sweep's lock, which the monitor ending sweeps takes too: a sweep is not cancelled as it ends.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -238,7 +236,8 @@ public static class SweepsApi
         }
         catch (SweepStateException ex)
         {
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The sweep cannot be cancelled.",
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                title: "The sweep cannot be cancelled.",
                 detail: ex.Message);
         }
         var runs = await db.LiveRuns.Where(r => r.SweepId == id).OrderBy(r => r.CreatedAt).ThenBy(r =>
@@ -247,10 +246,9 @@ public static class SweepsApi
             run.RequestCancel();
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Results.Accepted($"/api/sweeps/{id}", SweepResponse.From(sweep, runs));
+        return TypedResults.Accepted($"/api/sweeps/{id}", SweepResponse.From(sweep, runs));
     }
 
     private static ProblemHttpResult SweepNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Sweep not found.",
-        detail: $"No sweep has id {id}.");
+        Problems.NotFound("Sweep not found.", $"No sweep has id {id}.");
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.ServiceDefaults.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -27,14 +28,14 @@ public static class VectorsApi
         return app;
     }
 
-    private static IResult Invalid(string field, params string[] messages) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages },
+    private static ProblemHttpResult Invalid(string field, params string[] messages) =>
+        Problems.Invalid(new Dictionary<string, string[]> { [field] = messages },
         title: "The vectors file is invalid.");
 
     /// <summary>Stores a word2vec/GloVe text file after reading it through once (dimension, word count, and every line
     /// checked).</summary>
-    private static async Task<IResult> UploadVectorsAsync(HttpContext http, TrainingDbContext db, ArtifactStore store,
-        IOptions<VectorsOptions> options,
+    private static async Task<Results<Created<VectorsResponse>, ProblemHttpResult>> UploadVectorsAsync(
+        HttpContext http, TrainingDbContext db, ArtifactStore store, IOptions<VectorsOptions> options,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxVectorsBytes;
@@ -91,26 +92,26 @@ public static class VectorsApi
             store.DeletePrefix(VectorsFile.PrefixOf(id));
             throw;
         }
-        return Results.Created($"/api/vectors/{id}", VectorsResponse.From(record));
+        return TypedResults.Created($"/api/vectors/{id}", VectorsResponse.From(record));
     }
 
     /// <summary>Word-vector files, newest first, a page at a time (limit, cursor).</summary>
-    private static async Task<IResult> ListVectorsAsync(TrainingDbContext db, int? limit, string? cursor,
+    private static async Task<Results<Ok<Page<VectorsResponse>>, ValidationProblem>> ListVectorsAsync(
+        TrainingDbContext db, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
         return errors.IsValid
-            ? Results.Ok(await db.Vectors.AsNoTracking().NewestFirstPageAsync(take, after, VectorsResponse.From,
+            ? TypedResults.Ok(await db.Vectors.AsNoTracking().NewestFirstPageAsync(take, after, VectorsResponse.From,
             cancellationToken))
             : Pages.Invalid(errors);
     }
 
-    private static async Task<IResult> GetVectorsAsync(Guid id, TrainingDbContext db,
-        CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<VectorsResponse>, ProblemHttpResult>> GetVectorsAsync(Guid id,
+        TrainingDbContext db, CancellationToken cancellationToken) =>
         await db.Vectors.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken) is { } v
-            ? Results.Ok(VectorsResponse.From(v))
-            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Vectors not found.",
-            detail: $"No vectors file {id}.");
+            ? TypedResults.Ok(VectorsResponse.From(v))
+            : Problems.NotFound("Vectors not found.", $"No vectors file {id}.");
 }
 
 public sealed record VectorsResponse(Guid Id, string Name, Owner? Owner, int Dimension, int Words, long Bytes,

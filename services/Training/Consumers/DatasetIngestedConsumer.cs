@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.ServiceDefaults.Http;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
@@ -45,13 +47,12 @@ public sealed class DatasetIngestedConsumer(TrainingDbContext db, RunCreation cr
             m.Owner);
         var request = AutoTrainSpec.Parse(auto.Spec, m.DatasetId);
         var (prepared, refused) = request is null
-            ? (null, Results.ValidationProblem(new Dictionary<string, string[]>
-            { ["autoTrain"] = ["must be a JSON object: a run as POST /api/runs takes it."] }))
+            ? (null, Problems.Invalid("autoTrain", "must be a JSON object: a run as POST /api/runs takes it."))
             : await creation.PrepareAsync(request, json.Value.SerializerOptions, caller, announced, cancellationToken);
         if (prepared is not null && m.Owner is not null
             && await registry.NameTakenAsync(prepared.Spec.Name, m.Owner, isAdmin: false, cancellationToken)
                 is { } taken)
-            refused = Results.Problem(statusCode: StatusCodes.Status409Conflict,
+            refused = TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "The model name belongs to another key.",
                 detail: $"The model name '{taken}' belongs to another key.");
 

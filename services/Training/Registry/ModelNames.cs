@@ -1,3 +1,5 @@
+using Platform.ServiceDefaults.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Security;
@@ -42,8 +44,8 @@ public static class ModelNames
     /// <see cref="TakenAsync"/> for a request: null when the caller may register under <paramref name="name"/>, or a
     /// 409 naming the field <paramref name="field"/> when the name is another key's.
     /// </summary>
-    public static async Task<IResult?> RefuseUnlessMayRegisterAsync(RegistryDbContext db, string name, Caller caller,
-        string field, CancellationToken cancellationToken) =>
+    public static async Task<ProblemHttpResult?> RefuseUnlessMayRegisterAsync(RegistryDbContext db, string name,
+        Caller caller, string field, CancellationToken cancellationToken) =>
         await TakenAsync(db, name, caller.AsOwner(), caller.IsAdmin, cancellationToken) is { } taken
             ? Taken(taken, field)
             : null;
@@ -55,7 +57,7 @@ public static class ModelNames
     public static Task LockVersionsAsync(RegistryDbContext db, string name, CancellationToken cancellationToken) =>
         Platform.ServiceDefaults.Persistence.AdvisoryLocks.LockAsync(db, "versions:" + name, cancellationToken);
 
-    public static IResult Taken(ModelName name, string field) => Results.ValidationProblem(
+    public static ProblemHttpResult Taken(ModelName name, string field) => Problems.Invalid(
         new Dictionary<string, string[]>
         {
             [field] = [$"'{name.Name}' belongs to {(name.OwnerName is { Length: > 0 } o ? $"the key '{o}'" : "admins")}"

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Security;
@@ -42,7 +43,7 @@ public sealed class ModelRegistry(RegistryDbContext db)
     /// Claims the model name for the caller if nobody holds it; a 409 naming <paramref name="field"/> when it belongs
     /// to another key that has not shared it with the caller, else null.
     /// </summary>
-    public Task<IResult?> RefuseNameAsync(string name, Caller caller, string field,
+    public Task<ProblemHttpResult?> RefuseNameAsync(string name, Caller caller, string field,
         CancellationToken cancellationToken) =>
         ModelNames.RefuseUnlessMayRegisterAsync(db, name, caller, field, cancellationToken);
 
@@ -73,7 +74,7 @@ public sealed class ModelRegistry(RegistryDbContext db)
 
     /// <summary>A 409 naming the aliases or LoRA versions that depend on any of <paramref name="versions"/>, or
     /// null.</summary>
-    public Task<IResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions,
+    public Task<ProblemHttpResult?> RefuseDeletionAsync(IReadOnlyCollection<string> versions,
         CancellationToken cancellationToken) =>
         VersionDependents.RefuseDeletionAsync(db, versions, cancellationToken);
 }

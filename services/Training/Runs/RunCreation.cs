@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     ArtifactStore store, ModelRegistry registry)
 {
     /// <summary>The run the JSON body asks for, or the problem (400, 404, 422, 503) that refuses it.</summary>
-    public Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json, HttpRequest request,
+    public Task<(PreparedRun? Run, ProblemHttpResult? Problem)> PrepareAsync(JsonObject json, HttpRequest request,
         CancellationToken cancellationToken) =>
         PrepareAsync(json, JsonBody.Options(request), request.HttpContext.Caller(), announced: null,
             cancellationToken);
@@ -35,7 +36,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     /// <paramref name="announced"/> is the dataset as its DatasetIngested event told it, when the run comes from that
     /// event: nothing then needs asking of Ingestion.
     /// </summary>
-    public async Task<(PreparedRun? Run, IResult? Problem)> PrepareAsync(JsonObject json,
+    public async Task<(PreparedRun? Run, ProblemHttpResult? Problem)> PrepareAsync(JsonObject json,
         JsonSerializerOptions options, Caller caller, IngestionDataset? announced, CancellationToken cancellationToken)
     {
         var (body, unbound) = JsonBody.Bind<CreateRunRequest>(json, options);
@@ -45,7 +46,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         var errors = RunSpecValidator.Validate(spec);
         errors.Require(body.DatasetId is { } d && d != Guid.Empty, "datasetId", "is required.");
         if (!errors.IsValid)
-            return (null, Results.ValidationProblem(errors.ToDictionary(), title: "The run is invalid."));
+            return (null, Problems.Invalid(errors.ToDictionary(), title: "The run is invalid."));
 
         // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's. Both, like
         // the dataset, must be readable by the caller: what it cannot read does not exist for it.
@@ -64,13 +65,13 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
                     $"({fineTuneBase.Lora.BaseModel}), or fine-tune it fully."));
             var (model, conflicts) = fineTuneBase.Merge(json["model"] as JsonObject, options);
             if (model is null)
-                return (null, Results.ValidationProblem(conflicts, title: "The run is invalid."));
+                return (null, Problems.Invalid(conflicts, title: "The run is invalid."));
             spec = spec with { Model = model };
             tokenizerKey = fineTuneBase.Version.TokenizerKey;
             // The spec as it will train (the base's architecture included) meets the same rules as any run's.
             var merged = RunSpecValidator.Validate(spec);
             if (!merged.IsValid)
-                return (null, Results.ValidationProblem(merged.ToDictionary(), title: "The run is invalid."));
+                return (null, Problems.Invalid(merged.ToDictionary(), title: "The run is invalid."));
         }
         if (spec.VectorsId is { } vectorsId && !await db.Vectors.AnyAsync(v => v.Id == vectorsId, cancellationToken))
             return (null,
@@ -115,7 +116,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
             catch (Exception ex) when (ServiceClientExtensions.IsUnanswered(ex, cancellationToken))
             {
                 return (null,
-                    Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                    TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Cannot check the dataset.",
                     detail: $"This service has not heard of dataset {datasetId} yet and the ingestion service did " +
                     "not answer; nothing was created. Try again shortly."));
@@ -133,7 +134,8 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     /// transaction and saves. The problem (404, 409, 400) refuses it when its dataset is gone, failed or of the other
     /// format.
     /// </summary>
-    public async Task<(Run? Run, IResult? Problem)> AddAsync(PreparedRun prepared, Owner? owner, Guid? sweepId,
+    public async Task<(Run? Run, ProblemHttpResult? Problem)> AddAsync(PreparedRun prepared, Owner? owner,
+        Guid? sweepId,
         CancellationToken cancellationToken, Guid? runId = null)
     {
         var (spec, datasetId, fineTuneBase, tokenizerKey, remote) = prepared;
@@ -152,11 +154,11 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         if (dataset is null or { Status: DatasetStatus.Deleted })
             return (null, DatasetNotFound(datasetId));
         if (dataset.Status == DatasetStatus.Failed)
-            return (null, Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
                 detail: $"Dataset {datasetId} cannot be trained on: {dataset.FailureReason}"));
 
         if (DatasetFormats.For(spec.Model.Architecture) != dataset.Format)
-            return (null, Results.ValidationProblem(new Dictionary<string, string[]>
+            return (null, Problems.Invalid(new Dictionary<string, string[]>
             {
                 ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which " +
                     $"holds {dataset.Format}: use \"{Architectures.For(dataset.Format)}\"."],
@@ -186,22 +188,23 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
 
     /// <summary>422 with the estimate when the run cannot fit in the training worker's memory; null when it
     /// can.</summary>
-    private async Task<IResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize, CancellationToken cancellationToken)
+    private async Task<ProblemHttpResult?> RefuseIfTooBigAsync(RunSpec spec, int? vocabSize,
+        CancellationToken cancellationToken)
     {
         var estimate = estimator.Estimate(spec, vocabSize);
         if (estimate.Fits)
             return null;
         estimate = await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken);
-        return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+        return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The run does not fit in the training worker's memory.", detail: estimate.Explanation,
             extensions: new Dictionary<string, object?> { ["estimate"] = estimate });
     }
 
-    private static IResult Invalid(string field, string message) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+    private static ProblemHttpResult Invalid(string field, string message) =>
+        Problems.Invalid(new Dictionary<string, string[]> { [field] = [message] },
         title: "The run is invalid.");
 
-    private static IResult DatasetNotFound(Guid id) =>
+    private static ProblemHttpResult DatasetNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
         detail: $"No dataset has id {id}.");
 }

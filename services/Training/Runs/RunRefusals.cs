@@ -8,20 +8,11 @@ public static class RunRefusals
     /// A refusal's problem in words, for a run that records it instead of answering it: each field with its
     /// messages, or the detail (a run that would not fit: its estimate), or the title.
     /// </summary>
-    public static string ReasonOf(IResult problem)
+    public static string ReasonOf(ProblemHttpResult problem)
     {
-        var details = DetailsOf(problem);
+        var details = problem.ProblemDetails;
         if (details is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
             return string.Join("; ", validation.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
-        return details?.Detail ?? details?.Title ?? "refused.";
+        return details.Detail ?? details.Title ?? "refused.";
     }
-
-    /// <summary>The problem details a refusal carries (a validation problem's with its errors), or null when it is
-    /// not a problem.</summary>
-    public static Microsoft.AspNetCore.Mvc.ProblemDetails? DetailsOf(IResult refusal) => refusal switch
-    {
-        ProblemHttpResult p => p.ProblemDetails,
-        ValidationProblem v => v.ProblemDetails,
-        _ => null,
-    };
 }

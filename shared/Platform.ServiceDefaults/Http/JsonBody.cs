@@ -91,9 +91,5 @@ public static class JsonBody
         });
 
     private static ProblemHttpResult Invalid(string field, string message) =>
-        TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Title = "The request body is invalid.",
-        });
+        Problems.Invalid(field, message, "The request body is invalid.");
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +20,7 @@ public static class AccessProblems
     }
 
     /// <summary>403 for a caller who may read a thing but not change it (an editor and another owner's run).</summary>
-    public static IResult NotOwner(string what) =>
-        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
+    public static ProblemHttpResult NotOwner(string what) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.",
         detail: $"Only the owner of this {what} or an admin may do this.");
 }

@@ -112,7 +112,7 @@ public static class AliasesApi
         var caller = http.Caller();
         var from = await AliasBook.TargetAsync(db, name, alias, cancellationToken);
         if (!caller.MayChange(version.OwnerId) || from is not null && !caller.MayChange(from.OwnerId))
-            return (ProblemHttpResult)AccessProblems.NotOwner("model version");
+            return AccessProblems.NotOwner("model version");
 
         var checks = await AliasBook.GateChecksAsync(db, name, alias, version, cancellationToken);
         if (checks.Where(c => !c.Passes).ToList() is { Count: > 0 } failing)
@@ -154,7 +154,7 @@ public static class AliasesApi
         var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name
             && v.Version == current.Version, cancellationToken);
         if (!caller.MayChange(version?.OwnerId))
-            return (ProblemHttpResult)AccessProblems.NotOwner("model version");
+            return AccessProblems.NotOwner("model version");
         await AliasBook.MoveAsync(db, name, alias, null, caller.Name, caller.KeyId, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -1,3 +1,5 @@
+using Platform.ServiceDefaults.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
@@ -29,8 +31,8 @@ public static class ModelImportApi
     }
 
     /// <summary>422 with the estimate, in the shape a run's refusal has.</summary>
-    private static IResult TooBig(ImportPlan plan, MemoryEstimate memory) =>
-        Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
+    private static ProblemHttpResult TooBig(ImportPlan plan, MemoryEstimate memory) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "The model does not fit in the training worker's memory.",
             detail: Explain(plan, memory),
             extensions: new Dictionary<string, object?>
@@ -47,18 +49,18 @@ public static class ModelImportApi
 
     private static string GiB(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F1} GiB";
 
-    private static IResult Invalid(string field, params string[] messages) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = messages },
-        title: "The import is invalid.");
+    private static ProblemHttpResult Invalid(string field, params string[] messages) =>
+        Problems.Invalid(new Dictionary<string, string[]> { [field] = messages }, "The import is invalid.");
 
     /// <summary>
     /// Registers weights (the platform's export, nanoGPT's or Hugging Face GPT-2's safetensors layout) and their
     /// tokenizer as the next version of Name. Every missing, surplus or misshapen tensor is named in the 400; nothing
     /// is kept then.
     /// </summary>
-    private static async Task<IResult> ImportAsync(HttpContext http, RegistryDbContext db, Registrar registrar,
-        ArtifactStore store, IOptions<ModelImportOptions> options,
-        IImportMemory importMemory, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<Created<ModelVersionResponse>, ProblemHttpResult>> ImportAsync(
+        HttpContext http, RegistryDbContext db, Registrar registrar, ArtifactStore store,
+        IOptions<ModelImportOptions> options, IImportMemory importMemory, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxWeightsBytes;
         var (form, problem) = await MultipartUpload.ReadFormAsync(http.Request, limit, cancellationToken);
@@ -90,7 +92,7 @@ public static class ModelImportApi
             }
         }
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The import is invalid.");
+            return Problems.Invalid(errors, "The import is invalid.");
         var caller = http.Caller();
         if (await ModelNames.RefuseUnlessMayRegisterAsync(db, name, caller, "name", cancellationToken) is { } taken)
             return taken;
@@ -187,6 +189,7 @@ public static class ModelImportApi
         }
         loggers.CreateLogger(nameof(ModelImportApi)).LogInformation("Imported {Name} v{Version} ({Layout} layout)",
             name, version.Version, imported.Layout);
-        return Results.Created($"/api/models/{name}/versions/{version.Version}", ModelVersionResponse.From(version));
+        return TypedResults.Created($"/api/models/{name}/versions/{version.Version}",
+            ModelVersionResponse.From(version));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
@@ -26,18 +27,18 @@ public static class ModelNamesApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(string name, RegistryDbContext db,
-        CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<ModelNameResponse>, ProblemHttpResult>> GetAsync(string name,
+        RegistryDbContext db, CancellationToken cancellationToken) =>
         await db.ModelNames.AsNoTracking().FirstOrDefaultAsync(n => n.Name == name, cancellationToken) is { } found
-            ? Results.Ok(ModelNameResponse.From(found))
+            ? TypedResults.Ok(ModelNameResponse.From(found))
             : NotClaimed(name);
 
     /// <summary>
     /// By the name's owner or an admin: replaces the keys the name is shared with. A team shares a name this way; an
     /// admin may share any name, including one whose owner's key was revoked.
     /// </summary>
-    private static async Task<IResult> ShareAsync(string name, HttpContext http, RegistryDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ModelNameResponse>, ProblemHttpResult>> ShareAsync(string name,
+        HttpContext http, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<ShareNameRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -50,7 +51,7 @@ public static class ModelNamesApi
         errors.Require(body.Editors is null || !body.Editors.Contains(Guid.Empty), "editors",
             "must hold key ids, not the empty id.");
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The sharing is invalid.");
+            return Problems.Invalid(errors, "The sharing is invalid.");
         var found = await db.ModelNames.FirstOrDefaultAsync(n => n.Name == name, cancellationToken);
         if (found is null)
             return NotClaimed(name);
@@ -58,9 +59,9 @@ public static class ModelNamesApi
             return AccessProblems.NotOwner("model name");
         found.ShareWith(body.Editors!);
         await db.SaveChangesAsync(cancellationToken);
-        return Results.Ok(ModelNameResponse.From(found));
+        return TypedResults.Ok(ModelNameResponse.From(found));
     }
 
-    private static IResult NotClaimed(string name) => Results.Problem(statusCode: StatusCodes.Status404NotFound,
-        title: "Model name not found.", detail: $"No run, sweep or import has used the name '{name}'.");
+    private static ProblemHttpResult NotClaimed(string name) =>
+        Problems.NotFound("Model name not found.", $"No run, sweep or import has used the name '{name}'.");
 }

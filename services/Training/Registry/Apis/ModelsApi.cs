@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ML;
@@ -28,6 +29,11 @@ public sealed record ModelVersionResponse(
 /// <summary>PATCH body for a version: a description and/or its tags (null leaves one as it is).</summary>
 public sealed record VersionPatch(string? Description, List<string>? Tags);
 
+/// <summary>A name with its latest version, its aliases (alias → version) and the versions the caller may
+/// read.</summary>
+public sealed record ModelResponse(string Name, int LatestVersion, IReadOnlyDictionary<string, int> Aliases,
+    IEnumerable<ModelVersionResponse> Versions);
+
 public sealed record ModelSummary(string Name, int LatestVersion, int Versions, DateTimeOffset UpdatedAt);
 
 /// <summary>Where a page of models ended: names are unique and listed in order.</summary>
@@ -51,9 +57,8 @@ public static class ModelsApi
     /// Model names with their latest version, by name, a page at a time (limit, cursor); owner= ("me", a key id or a
     /// key name) counts only that owner's versions.
     /// </summary>
-    private static async Task<IResult> ListAsync(HttpContext http, RegistryDbContext db, string? owner, int? limit,
-        string? cursor,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<Page<ModelSummary>>, ValidationProblem>> ListAsync(HttpContext http,
+        RegistryDbContext db, string? owner, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<ModelPosition>(limit, cursor);
         if (!errors.IsValid)
@@ -67,13 +72,13 @@ public static class ModelsApi
         var page = await versions.GroupBy(v => v.Name).OrderBy(g => g.Key)
             .Select(g => new ModelSummary(g.Key, g.Max(v => v.Version), g.Count(), g.Max(v => v.CreatedAt)))
             .PageAsync(take, m => new ModelPosition(m.Name), m => m, cancellationToken);
-        return Results.Ok(page);
+        return TypedResults.Ok(page);
     }
 
     /// <summary>A name with the versions the caller may read; none readable is 404, as for a name never
     /// registered.</summary>
-    private static async Task<IResult> GetModelAsync(string name, HttpContext http, RegistryDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModelAsync(string name,
+        HttpContext http, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
         var versions = await readable.AsNoTracking().Where(v => v.Name == name).OrderByDescending(v => v.Version)
@@ -81,18 +86,13 @@ public static class ModelsApi
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name).ToListAsync(cancellationToken);
         return versions.Count == 0
             ? NotFound(new ModelReference(name, null, null))
-            : Results.Ok(new
-            {
-                name,
-                latestVersion = versions[0].Version,
-                aliases = aliases.OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a =>
-                a.Version),
-                versions = versions.Select(v => ModelVersionResponse.From(v, aliases)),
-            });
+            : TypedResults.Ok(new ModelResponse(name, versions[0].Version,
+                aliases.OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a => a.Version),
+                versions.Select(v => ModelVersionResponse.From(v, aliases))));
     }
 
-    private static async Task<IResult> GetVersionAsync(string name, int version, HttpContext http, RegistryDbContext db,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ModelVersionResponse>, ProblemHttpResult>> GetVersionAsync(string name,
+        int version, HttpContext http, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
         var v = await readable.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version,
@@ -101,19 +101,19 @@ public static class ModelsApi
             return NotFound(new ModelReference(name, version, null));
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
             && a.Version == version).ToListAsync(cancellationToken);
-        return Results.Ok(ModelVersionResponse.From(v, aliases));
+        return TypedResults.Ok(ModelVersionResponse.From(v, aliases));
     }
 
     /// <summary>By the version's owner or an admin: sets its description and/or tags.</summary>
-    private static async Task<IResult> PatchVersionAsync(string name, int version, HttpContext http,
-        RegistryDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ModelVersionResponse>, ProblemHttpResult>> PatchVersionAsync(string name,
+        int version, HttpContext http, RegistryDbContext db, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<VersionPatch>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
         var errors = Annotations.Validate(body!.Tags, body.Description, "description");
         if (!errors.IsValid)
-            return Results.ValidationProblem(errors.ToDictionary(), title: "The version update is invalid.");
+            return Problems.Invalid(errors, "The version update is invalid.");
         var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
         var v = await readable
             .FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
@@ -128,7 +128,7 @@ public static class ModelsApi
         await db.SaveChangesAsync(cancellationToken);
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
             && a.Version == version).ToListAsync(cancellationToken);
-        return Results.Ok(ModelVersionResponse.From(v, aliases));
+        return TypedResults.Ok(ModelVersionResponse.From(v, aliases));
     }
 
     /// <summary>
@@ -136,8 +136,8 @@ public static class ModelsApi
     /// metadata, an encoder-decoder under its own names with its config), exported once from the verified checkpoint
     /// and kept beside it. A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
     /// </summary>
-    private static async Task<IResult> GetWeightsAsync(string name, int version, HttpContext http, RegistryDbContext db,
-        ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetWeightsAsync(string name,
+        int version, HttpContext http, RegistryDbContext db, ArtifactStore store, CancellationToken cancellationToken)
     {
         var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
         var v = await readable.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version,
@@ -148,7 +148,7 @@ public static class ModelsApi
         if (!store.Exists(key))
         {
             if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)
-                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Checkpoint corrupted.",
                     detail: $"The checkpoint of {name} v{version} no longer matches its sha256.");
             await Task.Run(() => store.WriteAsync(key, s =>
@@ -158,7 +158,8 @@ public static class ModelsApi
                 return Task.CompletedTask;
             }), cancellationToken);
         }
-        return Results.File(store.PathOf(key), "application/octet-stream", $"{name}-v{version}.safetensors");
+        return TypedResults.PhysicalFile(store.PathOf(key), "application/octet-stream",
+            $"{name}-v{version}.safetensors");
     }
 
     /// <summary>
@@ -166,9 +167,9 @@ public static class ModelsApi
     /// to it or a LoRA version rests on it. An imported version's files go with it; a trained one's stay with its run,
     /// which may then be deleted without cascade. ModelVersionDeleted tells Training, Generation and Evaluation.
     /// </summary>
-    private static async Task<IResult> DeleteVersionAsync(string name, int version, HttpContext http,
-        RegistryDbContext db, Registrar registrar,
-        ArtifactStore store, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteVersionAsync(string name, int version,
+        HttpContext http, RegistryDbContext db, Registrar registrar, ArtifactStore store,
+        CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Under the alias lock, so no alias can be moved onto the version between the check and the delete.
@@ -190,10 +191,9 @@ public static class ModelsApi
             store.DeletePrefix(files);
         else
             store.Delete(v.ExportKey);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static IResult NotFound(ModelReference reference) =>
-        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-        detail: reference.NotFoundDetail);
+    private static ProblemHttpResult NotFound(ModelReference reference) =>
+        Problems.NotFound("Model not found.", reference.NotFoundDetail);
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Training.Registry.Data;
@@ -12,7 +13,8 @@ public static class VersionDependents
 {
     /// <summary>409 naming what depends on any of <paramref name="versions"/> ("name/versions/N"), or null when nothing
     /// does.</summary>
-    public static async Task<IResult?> RefuseDeletionAsync(RegistryDbContext db, IReadOnlyCollection<string> versions,
+    public static async Task<ProblemHttpResult?> RefuseDeletionAsync(RegistryDbContext db,
+        IReadOnlyCollection<string> versions,
         CancellationToken cancellationToken)
     {
         var names = versions.Select(v => ModelReference.Parse(v)!.Name).Distinct().ToList();
@@ -21,7 +23,7 @@ public static class VersionDependents
             .Where(a => versions.Contains($"{a.Name}/versions/{a.Version}"))
             .Select(a => $"{a.Name}@{a.Alias}").ToList();
         if (aliases.Count > 0)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict,
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "An alias points to this model version.",
                 detail: $"{string.Join(", ", aliases)} point to {string.Join(", ", versions)}: move or delete those " +
                 $"aliases first.",
@@ -32,7 +34,7 @@ public static class VersionDependents
             .Select(v => $"{v.Name}/versions/{v.Version}").ToListAsync(cancellationToken);
         return adapters.Count == 0
             ? null
-            : Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "LoRA versions run on this model.",
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "LoRA versions run on this model.",
                 detail: $"{string.Join(", ", adapters)} adapt {string.Join(", ", versions)} and hold no weights of " +
                 $"their own: delete them first.",
                 extensions: new Dictionary<string, object?> { ["modelVersions"] = adapters });
