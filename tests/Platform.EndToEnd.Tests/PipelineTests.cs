@@ -271,10 +271,7 @@ public sealed class PipelineTests(PlatformStack stack)
     private async Task RedeliverAsync(string datasetId, JsonNode dataset, string autoRunId, string autoTrain)
     {
         var evaluation = (await Api.GetOkAsync(Http, $"/api/evaluations?runId={autoRunId}"))["items"]!.AsArray()[0]!;
-        var figures = new EvaluationFigures(evaluation["loss"]!.GetValue<double>(),
-            evaluation["perplexity"]!.GetValue<double>(),
-            evaluation["bitsPerByte"]!.GetValue<double>(), evaluation["top1Accuracy"]!.GetValue<double>(),
-            evaluation["top5Accuracy"]!.GetValue<double>(), evaluation["tokensEvaluated"]!.GetValue<long>());
+        var figures = System.Text.Json.JsonSerializer.Deserialize<EvaluationFigures>(evaluation["figures"])!;
         var id = Guid.Parse(datasetId);
         var prefix = $"datasets/{id:N}";
 

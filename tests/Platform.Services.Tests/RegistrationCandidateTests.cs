@@ -21,7 +21,15 @@ public sealed class RegistrationCandidateTests
         };
 
     private static EvaluationCompleted Evaluated() =>
-        new(RunId, Guid.NewGuid(), new EvaluationFigures(1.88, Math.Exp(1.88), 2.7, 0.45, 0.8, 900), "ROMEO: ...",
+        new(RunId, Guid.NewGuid(), new EvaluationFigures(new Dictionary<string, double>
+        {
+            ["loss"] = 1.88,
+            ["perplexity"] = Math.Exp(1.88),
+            ["bitsPerByte"] = 2.7,
+            ["top1Accuracy"] = 0.45,
+            ["top5Accuracy"] = 0.8,
+            ["tokensEvaluated"] = 900,
+        }), "ROMEO: ...",
         T0.AddMinutes(1));
 
     [Fact]
@@ -47,7 +55,7 @@ public sealed class RegistrationCandidateTests
                 (version.Name, version.Version, version.RunId, version.DatasetId, version.OwnerName));
             Assert.Equal(("runs/x/best.ckpt", "tokenizers/t.json", 1.85),
                 (version.CheckpointKey, version.TokenizerKey, version.ValidationLoss));
-            Assert.Equal(0.45, version.Evaluation!.Top1Accuracy);
+            Assert.Equal(0.45, version.Evaluation!["top1Accuracy"]);
             Assert.Equal(0.12m, version.Cost!.Price);
             Assert.Equal((CandidateState.Registered, (int?)4), (candidate.State, candidate.RegisteredVersion));
             Assert.False(candidate.IsReady);   // a redelivered half registers nothing more

@@ -11,7 +11,15 @@ public sealed class RegistryRuleTests
         Name = "m",
         Version = 3,
         ValidationLoss = validationLoss,
-        Evaluation = new EvaluationFigures(1.5, Math.Exp(1.5), 2.1, top1, 0.9, 1000),
+        Evaluation = new EvaluationFigures(new Dictionary<string, double>
+        {
+            ["loss"] = 1.5,
+            ["perplexity"] = Math.Exp(1.5),
+            ["bitsPerByte"] = 2.1,
+            ["top1Accuracy"] = top1,
+            ["top5Accuracy"] = 0.9,
+            ["tokensEvaluated"] = 1000,
+        }),
     };
 
     private static PromotionGate Gate(Dictionary<string, GateBound> requires)
@@ -44,16 +52,17 @@ public sealed class RegistryRuleTests
     public void Every_gate_figure_reads_a_value_of_a_fully_evaluated_version()
     {
         var v = Version(1.2, 0.4);
-        v.Evaluation = v.Evaluation! with
+        v.Evaluation = new EvaluationFigures(new Dictionary<string, double>(v.Evaluation!.Metrics)
         {
-            MacroPrecision = 0.1,
-            MacroRecall = 0.2,
-            MacroF1 = 0.3,
-            ExpectedCalibrationError = 0.04,
-            Bleu = 50,
-            ChrF = 60,
-            ExactMatch = 0.7,
-        };
+            ["macroPrecision"] = 0.1,
+            ["macroRecall"] = 0.2,
+            ["macroF1"] = 0.3,
+            ["expectedCalibrationError"] = 0.04,
+            ["bleu"] = 50,
+            ["chrF"] = 60,
+            ["exactMatch"] = 0.7,
+            ["pairsEvaluated"] = 10,
+        });
         Assert.All(GateFigures.Names, name => Assert.NotNull(GateFigures.Of(v, name)));
         Assert.Equal(0.2, GateFigures.Of(v, "macro_recall"));
         Assert.Null(GateFigures.Of(v, "no_such_figure"));

@@ -29,6 +29,7 @@ public sealed class EvaluationDbContext(DbContextOptions<EvaluationDbContext> op
             e.HasIndex(x => new { x.State, x.CreatedAt });
             e.HasIndex(x => x.DatasetId);
             e.Property(x => x.TraceParent).HasMaxLength(128);
+            e.Property(x => x.Figures).HasFiguresDocument();
         });
         modelBuilder.Entity<KnownDataset>(e =>
         {

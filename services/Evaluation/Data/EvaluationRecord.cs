@@ -36,21 +36,9 @@ public sealed class EvaluationRecord : IListed
     /// <summary>The trace of whoever queued it (W3C traceparent), which its scoring and announcement
     /// continue.</summary>
     public string? TraceParent { get; set; }
-    public double? Loss { get; set; }
-    public double? Perplexity { get; set; }
-    public double? BitsPerByte { get; set; }
-    public double? Top1Accuracy { get; set; }
-    public double? Top5Accuracy { get; set; }
-    public long? TokensEvaluated { get; set; }
-    public double? MacroPrecision { get; set; }
-    public double? MacroRecall { get; set; }
-    public double? MacroF1 { get; set; }
-    public double? ExpectedCalibrationError { get; set; }
-    public double? Bleu { get; set; }
-    public string? BleuTokenize { get; set; }
-    public double? ChrF { get; set; }
-    public double? ExactMatch { get; set; }
-    public long? PairsEvaluated { get; set; }
+    /// <summary>The figures, one document of named metrics (see Platform.ML's EvaluationMetrics); null until
+    /// completed.</summary>
+    public EvaluationFigures? Figures { get; set; }
     /// <summary>"gpt" or "encoder-decoder".</summary>
     public string Architecture { get; set; } = Architectures.Gpt;
     public string? Sample { get; set; }
@@ -113,30 +101,10 @@ public sealed class EvaluationRecord : IListed
         FailureReason = reason;
     }
 
-    public void Complete(EvaluationFigures f, string? sample)
+    public void Complete(EvaluationFigures figures, string? sample)
     {
         State = EvaluationState.Completed;
-        (Loss, Perplexity, BitsPerByte, Top1Accuracy, Top5Accuracy, TokensEvaluated) = (f.Loss, f.Perplexity,
-            f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.TokensEvaluated);
-        (MacroPrecision, MacroRecall, MacroF1, ExpectedCalibrationError) = (f.MacroPrecision, f.MacroRecall, f.MacroF1,
-            f.ExpectedCalibrationError);
-        (Bleu, BleuTokenize, ChrF, ExactMatch, PairsEvaluated) = (f.Bleu, f.BleuTokenize, f.ChrF, f.ExactMatch,
-            f.PairsEvaluated);
+        Figures = figures;
         Sample = sample;
     }
-
-    public EvaluationFigures Figures() =>
-        new(Loss ?? double.NaN, Perplexity ?? double.NaN, BitsPerByte ?? double.NaN, Top1Accuracy ?? 0, Top5Accuracy
-        ?? 0, TokensEvaluated ?? 0)
-        {
-            MacroPrecision = MacroPrecision,
-            MacroRecall = MacroRecall,
-            MacroF1 = MacroF1,
-            ExpectedCalibrationError = ExpectedCalibrationError,
-            Bleu = Bleu,
-            BleuTokenize = BleuTokenize,
-            ChrF = ChrF,
-            ExactMatch = ExactMatch,
-            PairsEvaluated = PairsEvaluated,
-        };
 }

@@ -48,14 +48,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
                 cancellationToken, utf8: loaded.Utf8);
             sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
         }
-        return (new EvaluationFigures(f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy,
-            f.TokensEvaluated)
-        {
-            MacroPrecision = f.Classes?.MacroPrecision,
-            MacroRecall = f.Classes?.MacroRecall,
-            MacroF1 = f.Classes?.MacroF1,
-            ExpectedCalibrationError = f.Classes?.ExpectedCalibrationError,
-        }, sample);
+        return (EvaluationMetrics.Score(new ScoredPass(f)), sample);
     }
 
     private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, EvaluationTarget trained,
@@ -72,26 +65,14 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         var hypotheses = outputs.Select(ids => loaded.Tokenizer.Decode(ids)).ToList();
         var targets = Enumerable.Range(0, outputs.Count).Select(i => pairs.Pair(i).Target).ToList();
         var references = targets.Select(ids => loaded.Tokenizer.Decode(ids)).ToList();
-        var tokenize = BleuTokenizers.For(references);
-        var exact = hypotheses.Zip(references).Count(p => p.First == p.Second);
         // Bits per byte of the targets: the loss per target position over the UTF-8 bytes each position stands for.
         var targetBytes = references.Sum(r => Encoding.UTF8.GetByteCount(r)) + outputs.Count;
         var targetPositions = targets.Sum(ids => ids.Length + 1);
         var sample = outputs.Count == 0 ? null
             : $"{loaded.SourceTokenizer.Decode(pairs.Pair(0).Source)} → {hypotheses[0]}";
-        return (new EvaluationFigures(f.Loss, Math.Exp(f.Loss),
-            f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy,
-            f.Top5Accuracy, f.TokensEvaluated)
-        {
-            MacroPrecision = f.Classes.MacroPrecision,
-            MacroRecall = f.Classes.MacroRecall,
-            MacroF1 = f.Classes.MacroF1,
-            ExpectedCalibrationError = f.Classes.ExpectedCalibrationError,
-            Bleu = Bleu.Corpus(hypotheses, [references], tokenize).Score,
-            BleuTokenize = tokenize,
-            ChrF = ChrF.Corpus(hypotheses, [references]),
-            ExactMatch = outputs.Count == 0 ? 0 : (double)exact / outputs.Count,
-            PairsEvaluated = outputs.Count,
-        }, sample);
+        var tokens = new HeldOutFigures(f.Loss, Math.Exp(f.Loss),
+            f.Loss / Math.Log(2) / ((double)targetBytes / targetPositions), f.Top1Accuracy, f.Top5Accuracy,
+            f.TokensEvaluated, f.Classes);
+        return (EvaluationMetrics.Score(new ScoredPass(tokens, new DecodedPairs(hypotheses, references))), sample);
     }
 }

@@ -48,7 +48,7 @@ public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder e
     /// <summary>A run's own result, for the registry and Training, written with the record.</summary>
     public static void Announce(EvaluationDbContext db, EvaluationRecord record) =>
         db.PublishViaOutbox<object>(record.State == EvaluationState.Completed
-            ? new EvaluationCompleted(record.RunId, record.Id, record.Figures(), record.Sample, DateTimeOffset.UtcNow)
+            ? new EvaluationCompleted(record.RunId, record.Id, record.Figures!, record.Sample, DateTimeOffset.UtcNow)
             : new EvaluationFailed(record.RunId, record.FailureReason ?? "unknown error", DateTimeOffset.UtcNow));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -161,17 +161,9 @@ public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder e
     private void Log(EvaluationRecord record, EvaluationFigures f)
     {
         if (record.IsRunsOwn)
-            logger.LogInformation("run {RunId}: validation loss {Loss:F4}, perplexity {Ppl:F2}, {Bpb:F3} bits/byte, " +
-                "top-1 {Top1:P1}, top-5 {Top5:P1}, macro recall {Recall:P1}, F1 {F1:P1}, ECE {Ece:F3}{Sequences}",
-                record.RunId, f.Loss, f.Perplexity, f.BitsPerByte, f.Top1Accuracy, f.Top5Accuracy, f.MacroRecall,
-                f.MacroF1, f.ExpectedCalibrationError, f.Bleu is { } bleu
-                    ? $", BLEU {bleu:F2} ({f.BleuTokenize}), chrF {f.ChrF:F2}, exact match {f.ExactMatch:P1} of " +
-                      $"{f.PairsEvaluated} pairs"
-                    : "");
+            logger.LogInformation("run {RunId} evaluated: {Figures}", record.RunId, f);
         else
-            logger.LogInformation("Evaluation {Id}: {Model} v{Version} on dataset {Dataset}: loss {Loss:F4}, macro " +
-                "recall {Recall:P1}{Sequences}",
-                record.Id, record.ModelName, record.ModelVersion, record.DatasetId, f.Loss, f.MacroRecall,
-                f.ExactMatch is { } exact ? $", exact match {exact:P1}, BLEU {f.Bleu:F2}" : "");
+            logger.LogInformation("Evaluation {Id}: {Model} v{Version} on dataset {Dataset}: {Figures}", record.Id,
+                record.ModelName, record.ModelVersion, record.DatasetId, f);
     }
 }

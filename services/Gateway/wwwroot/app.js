@@ -485,6 +485,9 @@
           } catch (error) { showProblem(problem, error); }
         } }, t('moveAlias'));
         const figure = (v, k, d) => fmt(v.evaluation ? v.evaluation[k] : null, d);
+        // Every figure of the evaluation's document, whichever metrics it holds, on the row's tooltip.
+        const allFigures = v => Object.entries(v.evaluation || {})
+          .map(([k, x]) => `${k}: ${typeof x === 'number' ? fmt(x, 4) : x}`).join('\n');
         container.replaceChildren(
           h('p', {}, Object.entries(model.aliases || {})
           .map(([a, v]) =>
@@ -497,7 +500,7 @@
             h('tr', {},
             ['Version', 'Aliases', 'Eval loss', 'Top-1', 'Top-5', 'Macro recall', 'Val loss', 'Architecture', 'Base',
             'Created', ''].map(c => h('th', {}, c))),
-            model.versions.map(v => h('tr', {},
+            model.versions.map(v => h('tr', { title: allFigures(v) },
               h('td', {}, `v${v.version}`),
               h('td', {}, (v.aliases || []).map(a => h('span', { className: 'badge' }, '@' + a))),
               h('td', {}, figure(v, 'loss')), h('td', {}, figure(v, 'top1Accuracy', 3)),

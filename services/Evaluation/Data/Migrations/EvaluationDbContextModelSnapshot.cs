@@ -48,24 +48,12 @@ namespace Evaluation.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<double?>("BitsPerByte")
-                        .HasColumnType("double precision");
-
-                    b.Property<double?>("Bleu")
-                        .HasColumnType("double precision");
-
-                    b.Property<string>("BleuTokenize")
-                        .HasColumnType("text");
-
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<string>("CheckpointSha256")
                         .HasColumnType("text");
-
-                    b.Property<double?>("ChrF")
-                        .HasColumnType("double precision");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -76,29 +64,14 @@ namespace Evaluation.Data.Migrations
                     b.Property<long>("DurationMilliseconds")
                         .HasColumnType("bigint");
 
-                    b.Property<double?>("ExactMatch")
-                        .HasColumnType("double precision");
-
-                    b.Property<double?>("ExpectedCalibrationError")
-                        .HasColumnType("double precision");
-
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
+                    b.Property<string>("Figures")
+                        .HasColumnType("jsonb");
+
                     b.PrimitiveCollection<List<Guid>>("Lineage")
                         .HasColumnType("uuid[]");
-
-                    b.Property<double?>("Loss")
-                        .HasColumnType("double precision");
-
-                    b.Property<double?>("MacroF1")
-                        .HasColumnType("double precision");
-
-                    b.Property<double?>("MacroPrecision")
-                        .HasColumnType("double precision");
-
-                    b.Property<double?>("MacroRecall")
-                        .HasColumnType("double precision");
 
                     b.Property<string>("ModelName")
                         .IsRequired()
@@ -106,12 +79,6 @@ namespace Evaluation.Data.Migrations
 
                     b.Property<int?>("ModelVersion")
                         .HasColumnType("integer");
-
-                    b.Property<long?>("PairsEvaluated")
-                        .HasColumnType("bigint");
-
-                    b.Property<double?>("Perplexity")
-                        .HasColumnType("double precision");
 
                     b.Property<Guid?>("RequestedBy")
                         .HasColumnType("uuid");
@@ -135,15 +102,6 @@ namespace Evaluation.Data.Migrations
 
                     b.Property<string>("TokenizerKey")
                         .HasColumnType("text");
-
-                    b.Property<long?>("TokensEvaluated")
-                        .HasColumnType("bigint");
-
-                    b.Property<double?>("Top1Accuracy")
-                        .HasColumnType("double precision");
-
-                    b.Property<double?>("Top5Accuracy")
-                        .HasColumnType("double precision");
 
                     b.Property<string>("TraceParent")
                         .HasMaxLength(128)

@@ -65,7 +65,7 @@ public sealed record GateBound(double? Min, double? Max);
 
 /// <summary>
 /// What a version needs before an alias may point to it: e.g. production requires val_loss ≤ 1.9. Figures are the
-/// version's evaluation (loss, perplexity, top1_accuracy, …) and val_loss, its run's final validation loss.
+/// version's evaluation metrics (loss, perplexity, top1Accuracy, …) and val_loss, its run's final validation loss.
 /// </summary>
 public sealed class PromotionGate
 {
@@ -98,31 +98,21 @@ public sealed class PromotionGate
 
 public sealed record GateCheck(string Figure, double? Value, double? Min, double? Max, bool Passes);
 
-/// <summary>The figures a gate may name, read from a version.</summary>
+/// <summary>
+/// The figures a gate may name, read from a version: val_loss (its run's final validation loss) and every registered
+/// evaluation metric, by the name its evaluation document uses (snake_case also: "top1_accuracy" is top1Accuracy).
+/// </summary>
 public static class GateFigures
 {
-    private static readonly Dictionary<string, Func<ModelVersion, double?>> Figures = new()
-    {
-        ["val_loss"] = v => v.ValidationLoss,
-        ["loss"] = v => v.Evaluation?.Loss,
-        ["perplexity"] = v => v.Evaluation?.Perplexity,
-        ["bits_per_byte"] = v => v.Evaluation?.BitsPerByte,
-        ["top1_accuracy"] = v => v.Evaluation?.Top1Accuracy,
-        ["top5_accuracy"] = v => v.Evaluation?.Top5Accuracy,
-        ["macro_precision"] = v => v.Evaluation?.MacroPrecision,
-        ["macro_recall"] = v => v.Evaluation?.MacroRecall,
-        ["macro_f1"] = v => v.Evaluation?.MacroF1,
-        ["expected_calibration_error"] = v => v.Evaluation?.ExpectedCalibrationError,
-        ["bleu"] = v => v.Evaluation?.Bleu,
-        ["chrf"] = v => v.Evaluation?.ChrF,
-        ["exact_match"] = v => v.Evaluation?.ExactMatch,
-    };
+    public const string ValidationLoss = "val_loss";
 
-    public static IEnumerable<string> Names => Figures.Keys;
+    public static IEnumerable<string> Names => [ValidationLoss, .. Platform.ML.EvaluationMetrics.Names];
 
-    public static bool IsKnown(string figure) => Figures.ContainsKey(figure);
+    public static bool IsKnown(string figure) => figure == ValidationLoss
+        || Platform.ML.EvaluationMetrics.Find(figure) is not null;
 
     public static double? Of(ModelVersion version, string figure) =>
-        Figures.TryGetValue(figure, out var read) && read(version) is { } value && double.IsFinite(value) ? value
-        : null;
+        (figure == ValidationLoss ? version.ValidationLoss
+            : Platform.ML.EvaluationMetrics.Find(figure) is { } metric ? version.Evaluation?[metric.Name] : null)
+        is { } value && double.IsFinite(value) ? value : null;
 }

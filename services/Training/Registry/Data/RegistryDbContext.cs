@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
 
@@ -42,7 +43,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             // One version per run: a redelivered EvaluationCompleted cannot register a second.
             e.HasIndex(v => v.RunId).IsUnique();
             e.Property(v => v.OwnerName).HasMaxLength(64);
-            e.OwnsOne(v => v.Evaluation, f => f.ToJson());
+            e.Property(v => v.Evaluation).HasFiguresDocument();
             e.OwnsOne(v => v.Cost, c => c.ToJson());
             e.Property(v => v.Description).HasMaxLength(4000);
             e.Property(v => v.Tags).HasDefaultValueSql("'{}'::text[]");
@@ -94,7 +95,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(c => c.Name).HasMaxLength(64);
             e.Property(c => c.OwnerName).HasMaxLength(64);
             e.OwnsOne(c => c.Cost, c => c.ToJson());
-            e.OwnsOne(c => c.Evaluation, f => f.ToJson());
+            e.Property(c => c.Evaluation).HasFiguresDocument();
         });
         modelBuilder.ConfigureDatasetReach();
         modelBuilder.ConfigureOutbox();

@@ -231,6 +231,9 @@ namespace Training.Registry.Data.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<string>("Evaluation")
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("FineTuneMethod")
                         .HasColumnType("text");
 
@@ -342,6 +345,9 @@ namespace Training.Registry.Data.Migrations
                     b.Property<DateTimeOffset?>("EvaluatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Evaluation")
+                        .HasColumnType("jsonb");
+
                     b.Property<Guid?>("EvaluationId")
                         .HasColumnType("uuid");
 
@@ -424,55 +430,7 @@ namespace Training.Registry.Data.Migrations
                                 .HasForeignKey("ModelVersionId");
                         });
 
-                    b.OwnsOne("Platform.Contracts.EvaluationFigures", "Evaluation", b1 =>
-                        {
-                            b1.Property<Guid>("ModelVersionId");
-
-                            b1.Property<double>("BitsPerByte");
-
-                            b1.Property<double?>("Bleu");
-
-                            b1.Property<string>("BleuTokenize");
-
-                            b1.Property<double?>("ChrF");
-
-                            b1.Property<double?>("ExactMatch");
-
-                            b1.Property<double?>("ExpectedCalibrationError");
-
-                            b1.Property<double>("Loss");
-
-                            b1.Property<double?>("MacroF1");
-
-                            b1.Property<double?>("MacroPrecision");
-
-                            b1.Property<double?>("MacroRecall");
-
-                            b1.Property<long?>("PairsEvaluated");
-
-                            b1.Property<double>("Perplexity");
-
-                            b1.Property<long>("TokensEvaluated");
-
-                            b1.Property<double>("Top1Accuracy");
-
-                            b1.Property<double>("Top5Accuracy");
-
-                            b1.HasKey("ModelVersionId");
-
-                            b1.ToTable("model_versions", "registry");
-
-                            b1
-                                .ToJson("Evaluation")
-                                .HasColumnType("jsonb");
-
-                            b1.WithOwner()
-                                .HasForeignKey("ModelVersionId");
-                        });
-
                     b.Navigation("Cost");
-
-                    b.Navigation("Evaluation");
                 });
 
             modelBuilder.Entity("Training.Registry.Data.RegistrationCandidate", b =>
@@ -508,55 +466,7 @@ namespace Training.Registry.Data.Migrations
                                 .HasForeignKey("RegistrationCandidateRunId");
                         });
 
-                    b.OwnsOne("Platform.Contracts.EvaluationFigures", "Evaluation", b1 =>
-                        {
-                            b1.Property<Guid>("RegistrationCandidateRunId");
-
-                            b1.Property<double>("BitsPerByte");
-
-                            b1.Property<double?>("Bleu");
-
-                            b1.Property<string>("BleuTokenize");
-
-                            b1.Property<double?>("ChrF");
-
-                            b1.Property<double?>("ExactMatch");
-
-                            b1.Property<double?>("ExpectedCalibrationError");
-
-                            b1.Property<double>("Loss");
-
-                            b1.Property<double?>("MacroF1");
-
-                            b1.Property<double?>("MacroPrecision");
-
-                            b1.Property<double?>("MacroRecall");
-
-                            b1.Property<long?>("PairsEvaluated");
-
-                            b1.Property<double>("Perplexity");
-
-                            b1.Property<long>("TokensEvaluated");
-
-                            b1.Property<double>("Top1Accuracy");
-
-                            b1.Property<double>("Top5Accuracy");
-
-                            b1.HasKey("RegistrationCandidateRunId");
-
-                            b1.ToTable("registration_candidates", "registry");
-
-                            b1
-                                .ToJson("Evaluation")
-                                .HasColumnType("jsonb");
-
-                            b1.WithOwner()
-                                .HasForeignKey("RegistrationCandidateRunId");
-                        });
-
                     b.Navigation("Cost");
-
-                    b.Navigation("Evaluation");
                 });
 #pragma warning restore 612, 618
         }
