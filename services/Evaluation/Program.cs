@@ -24,11 +24,14 @@ builder.AddServiceMessaging("evaluation", bus =>
     bus.AddConsumer<ModelVersionDeletedConsumer>();
     bus.AddConsumer<ModelAliasMovedConsumer>();
     bus.AddConsumer<DatasetSharingChangedConsumer>();
+    bus.AddConsumer<DatasetTokenizedConsumer>();
+    bus.AddConsumer<DatasetTokenizationFailedConsumer>();
+    bus.AddConsumer<DatasetEncodedConsumer>();
+    bus.AddConsumer<DatasetEncodingFailedConsumer>();
 });
 builder.AddOutboxDispatcher<EvaluationDbContext>();
 builder.Services.Configure<EvaluationOptions>(builder.Configuration.GetSection("Evaluation"));
 builder.Services.AddSingleton<CheckpointScorer>();
-builder.Services.AddSingleton<SplitEncoder>();
 builder.Services.AddSingleton<EvaluationWorker>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EvaluationWorker>());
 

@@ -47,11 +47,12 @@ public sealed record PairedTokens(string? SourceTokenizerKey, int SourceVocabSiz
 public sealed record DatasetTokenizationFailed(Guid DatasetId, string Reason, DateTimeOffset FailedAt);
 
 /// <summary>
-/// Command: encode a text dataset's splits with a tokenizer other than its own (a base version's, or another
-/// dataset's), so a run can train on it. Answered by DatasetEncoded or DatasetEncodingFailed; cached per (dataset,
-/// tokenizer).
+/// Command: encode a dataset's splits with tokenizers other than its own (a base version's, or another dataset's), so
+/// a run can train on it or a version be evaluated on it. A paired dataset's sources are encoded with
+/// <paramref name="SourceTokenizerKey"/> (null: the same tokenizer as the targets). Answered by DatasetEncoded or
+/// DatasetEncodingFailed; cached per (dataset, tokenizer, source tokenizer).
 /// </summary>
-public sealed record EncodeDataset(Guid DatasetId, string TokenizerKey);
+public sealed record EncodeDataset(Guid DatasetId, string TokenizerKey, string? SourceTokenizerKey = null);
 
 /// <summary>A dataset's splits encoded with the named tokenizer (the counterpart of DatasetTokenized for a tokenizer
 /// not its own).</summary>
@@ -64,10 +65,12 @@ public sealed record DatasetEncoded(
     long TrainTokens,
     long ValidationTokens,
     long ValidationBytes,
-    DateTimeOffset EncodedAt);
+    DateTimeOffset EncodedAt,
+    string? SourceTokenizerKey = null);
 
-/// <summary>The dataset could not be encoded with the named tokenizer; Reason is shown to the user.</summary>
-public sealed record DatasetEncodingFailed(Guid DatasetId, string TokenizerKey, string Reason, DateTimeOffset FailedAt);
+/// <summary>The dataset could not be encoded with the named tokenizer(s); Reason is shown to the user.</summary>
+public sealed record DatasetEncodingFailed(Guid DatasetId, string TokenizerKey, string Reason, DateTimeOffset FailedAt,
+    string? SourceTokenizerKey = null);
 
 /// <summary>
 /// Who may now read a dataset and what was learned from it: its owner, admins, and <paramref name="Readers"/> (key

@@ -114,8 +114,8 @@ public sealed class EncoderDecoderTests(PlatformStack stack)
             e => e["state"]!.ToString() is "Completed" or "Failed", Deadline, stack.Logs);
         Assert.True(scored["state"]!.ToString() == "Completed", $"{scored}");
         Assert.Equal(otherId, scored["datasetId"]!.GetValue<string>());
-        Assert.Equal(60, scored["pairsEvaluated"]!.GetValue<long>());
-        Assert.True(scored["exactMatch"]!.GetValue<double>() >= 0.9, $"{scored}");
+        Assert.Equal(60, scored["figures"]!["pairsEvaluated"]!.GetValue<long>());
+        Assert.True(scored["figures"]!["exactMatch"]!.GetValue<double>() >= 0.9, $"{scored}");
 
         // A text dataset does not suit an encoder-decoder: refused, naming the field.
         var (textStatus, text) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..5_000]),

@@ -107,4 +107,39 @@ public sealed class PairedDataTests : IDisposable
         Assert.Equal((1L, source.VocabSize, target.VocabSize),
             (info.Count, info.SourceVocabSize, info.TargetVocabSize));
     }
+
+    [Fact]
+    public async Task A_paired_dataset_is_encoded_again_with_another_versions_source_and_target_tokenizers()
+    {
+        async Task<Tokenization.Data.TokenizerRecord> PairsAsync(string name, string train, string validation)
+        {
+            await _store.WriteAsync($"{name}/train.jsonl", s => s.WriteAsync(Encoding.UTF8.GetBytes(train)).AsTask());
+            await _store.WriteAsync($"{name}/validation.jsonl",
+                s => s.WriteAsync(Encoding.UTF8.GetBytes(validation)).AsTask());
+            return await new PairEncoder(_store).EncodeAsync(new DatasetIngested(Guid.NewGuid(), name,
+                $"{name}/train.jsonl", $"{name}/validation.jsonl", 1, 1,
+                new TokenizerSpec { Kind = TokenizerKinds.Char, Shared = false }, null, DateTimeOffset.UtcNow,
+                Format: DatasetFormats.Pairs), CancellationToken.None);
+        }
+        var version = await PairsAsync("v", "{\"source\":\"15 May 2023\",\"target\":\"2023-05-15\"}\n",
+            "{\"source\":\"1 May 1999\",\"target\":\"1999-05-01\"}\n");
+        var other = await PairsAsync("o", "{\"source\":\"3 May 2001\",\"target\":\"2001-05-03\"}\n",
+            "{\"source\":\"5 May 2021\",\"target\":\"2021-05-05\"}\n");
+
+        var encoder = new DatasetEncoder(_store, new PairEncoder(_store));
+        var encoding = await encoder.EncodeWithAsync(other, version.TokenizerKey, version.SourceTokenizerKey,
+            CancellationToken.None);
+        var (source, target) = (TokenizerFile.Load(_store.PathOf(version.SourceTokenizerKey!)),
+            TokenizerFile.Load(_store.PathOf(version.TokenizerKey)));
+        using var pairs = PairFile.Open(_store.PathOf(encoding.ValidationTokensKey));
+        // The oracle: the version's own tokenizers encoding the other dataset's held-out pair.
+        Assert.Equal(source.Encode("5 May 2021"), pairs.Source(0));
+        Assert.Equal(target.Encode("2021-05-05"), pairs.Target(0));
+        Assert.Equal(version.SourceTokenizerKey, encoding.SourceTokenizerKey);
+        Assert.Equal(1, PairFileInfo.Read(_store.PathOf(encoding.ValidationTokensKey)).Count);
+
+        other.Format = DatasetFormats.Text;
+        await Assert.ThrowsAsync<NotSupportedException>(() => encoder.EncodeWithAsync(other, version.TokenizerKey,
+            version.SourceTokenizerKey, CancellationToken.None));
+    }
 }

@@ -11,17 +11,14 @@ public sealed class DatasetIngestedConsumer(EvaluationDbContext db) : IConsumer<
     public async Task Consume(ConsumeContext<DatasetIngested> context)
     {
         var m = context.Message;
-        if (await db.Datasets.FindAsync([m.DatasetId], context.CancellationToken) is not null)
+        var dataset = await db.Datasets.FindAsync([m.DatasetId], context.CancellationToken);
+        // Known already: ingested (a redelivery), deleted, or tokenized first (its events came out of order), when
+        // only what Ingestion tells is filled in.
+        if (dataset is { Deleted: true } || dataset?.Name.Length > 0)
             return;
-        db.Datasets.Add(new KnownDataset
-        {
-            Id = m.DatasetId,
-            Name = m.Name,
-            Format = m.Format,
-            ValidationTextKey = m.ValidationTextKey,
-            ValidationBytes = m.ValidationBytes,
-            OwnerId = m.Owner?.Id,
-        });
+        if (dataset is null)
+            db.Datasets.Add(dataset = new KnownDataset { Id = m.DatasetId });
+        (dataset.Name, dataset.Format, dataset.OwnerId) = (m.Name, m.Format, m.Owner?.Id);
         await db.SaveChangesAsync(context.CancellationToken);
     }
 }

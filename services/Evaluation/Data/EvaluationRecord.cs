@@ -4,8 +4,9 @@ using Platform.Contracts;
 namespace Evaluation.Data;
 
 /// <summary>Every evaluation, a run's own or a requested one, goes Pending → Running → Completed | Failed, scored by
-/// the one <see cref="Scoring.EvaluationWorker"/>.</summary>
-public enum EvaluationState { Completed, Failed, Pending, Running }
+/// the one <see cref="Scoring.EvaluationWorker"/>. A requested one waits in Encoding while Tokenization encodes its
+/// dataset with the version's tokenizer, then is Pending again.</summary>
+public enum EvaluationState { Completed, Failed, Pending, Running, Encoding }
 
 public sealed class EvaluationRecord : IListed
 {
@@ -22,8 +23,9 @@ public sealed class EvaluationRecord : IListed
     public Guid? DatasetId { get; set; }
     public Guid? RequestedBy { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
-    /// <summary>A run's own evaluation: what it is scored on, as TrainingCompleted told it (a requested one encodes
-    /// its dataset when it is scored).</summary>
+    /// <summary>What it is scored on: a run's own, as TrainingCompleted told it; a requested one, the version's
+    /// checkpoint and tokenizers, and its dataset's validation split once Tokenization has encoded it with
+    /// them.</summary>
     public string? CheckpointSha256 { get; set; }
     [Platform.ServiceDefaults.Security.ArtifactKey]
     public string? TokenizerKey { get; set; }
@@ -73,8 +75,12 @@ public sealed class EvaluationRecord : IListed
     /// <summary>A run's own evaluation (no dataset was asked for): announced to the registry and Training.</summary>
     public bool IsRunsOwn => DatasetId is null;
 
-    /// <summary>What a run's own evaluation scores: its checkpoint on the held-out split it trained beside.</summary>
-    public Scoring.EvaluationTarget RunsOwnTarget() =>
+    /// <summary>Tokenization is still to encode its dataset with the version's tokenizer (a requested evaluation
+    /// scored on another dataset).</summary>
+    public bool NeedsEncoding => !IsRunsOwn && ValidationKey is null;
+
+    /// <summary>What it scores: its checkpoint on a held-out split encoded with the checkpoint's tokenizer.</summary>
+    public Scoring.EvaluationTarget Target() =>
         new(CheckpointKey, CheckpointSha256!, TokenizerKey!, SourceTokenizerKey, ValidationKey!, ValidationBytes ?? 0,
             ValidationTokens ?? 0);
 
@@ -87,6 +93,9 @@ public sealed class EvaluationRecord : IListed
             ModelVersion = version.Version,
             DatasetId = dataset.Id,
             CheckpointKey = version.CheckpointKey,
+            CheckpointSha256 = version.CheckpointSha256,
+            TokenizerKey = version.TokenizerKey,
+            SourceTokenizerKey = version.SourceTokenizerKey,
             Architecture = version.Architecture,
             RequestedBy = by,
             State = EvaluationState.Pending,
@@ -94,6 +103,31 @@ public sealed class EvaluationRecord : IListed
             CreatedAt = at,
             Lineage = version.Lineage is { } lineage ? [.. lineage, dataset.Id] : null,
         };
+
+    /// <summary>Waits for its dataset encoded with the version's tokenizer(s): see <see cref="EncodingRequest"/>.
+    /// </summary>
+    public void AwaitEncoding(KnownModelVersion version)
+    {
+        (CheckpointSha256, TokenizerKey, SourceTokenizerKey) = (version.CheckpointSha256, version.TokenizerKey,
+            version.SourceTokenizerKey);
+        State = EvaluationState.Encoding;
+    }
+
+    /// <summary>What it asks Tokenization for, once its dataset is tokenized.</summary>
+    public EncodeDataset EncodingRequest() => new(DatasetId!.Value, TokenizerKey!, SourceTokenizerKey);
+
+    /// <summary>The dataset's encoding arrived: the evaluation is ready to be scored.</summary>
+    public void Encoded(DatasetEncoded m)
+    {
+        (ValidationKey, ValidationTokens, ValidationBytes) = (m.ValidationTokensKey, m.ValidationTokens,
+            m.ValidationBytes);
+        State = EvaluationState.Pending;
+    }
+
+    /// <summary>Whether an encoding answers this evaluation's request.</summary>
+    public static System.Linq.Expressions.Expression<Func<EvaluationRecord, bool>> AwaitingEncoding(Guid datasetId,
+        string tokenizerKey, string? sourceTokenizerKey) => e => e.State == EvaluationState.Encoding
+        && e.DatasetId == datasetId && e.TokenizerKey == tokenizerKey && e.SourceTokenizerKey == sourceTokenizerKey;
 
     public void Fail(string reason)
     {

@@ -2,17 +2,21 @@ using Platform.Contracts;
 
 namespace Evaluation.Data;
 
-/// <summary>A dataset as Ingestion announced it: enough to encode its validation split for a requested
-/// evaluation.</summary>
+/// <summary>A dataset as Ingestion announced it: enough to check a requested evaluation's dataset exists and suits
+/// the version (Tokenization encodes it).</summary>
 public sealed class KnownDataset
 {
     public Guid Id { get; set; }
     public string Name { get; set; } = "";
     public string Format { get; set; } = DatasetFormats.Text;
-    public string ValidationTextKey { get; set; } = "";
-    public long ValidationBytes { get; set; }
     public Guid? OwnerId { get; set; }
     public bool Deleted { get; set; }
+    /// <summary>Tokenization has built its tokenizer: it can be encoded with a version's tokenizer now.</summary>
+    public bool Tokenized { get; set; }
+    /// <summary>Why Tokenization could not tokenize it; null while it has not failed.</summary>
+    public string? TokenizationFailure { get; set; }
+
+    public static string NotTokenized(string reason) => $"The dataset could not be tokenized: {reason}";
 }
 
 /// <summary>A registered model version as the registry announced it.</summary>

@@ -12,14 +12,15 @@ namespace Evaluation.Scoring;
 
 /// <summary>
 /// Scores every evaluation, one at a time, oldest first: a run's own (queued by TrainingCompletedConsumer, on the
-/// held-out split it trained beside) and those requested through the API (a version on a dataset, encoded for it
-/// here and removed afterwards). An evaluation is claimed by moving it from Pending to Running in one conditional
+/// held-out split it trained beside) and those requested through the API (a version on a dataset, which Tokenization
+/// encodes with the version's tokenizer first: see <see cref="EvaluationRecord.AwaitEncoding"/>). An evaluation is
+/// claimed by moving it from Pending to Running in one conditional
 /// update, so replicas never score one twice; one left Running by a worker that died is taken up again after
 /// <see cref="EvaluationOptions.StaleMinutes"/>. Whatever goes wrong while scoring fails the evaluation with the
 /// reason. A run's own result is announced (EvaluationCompleted or EvaluationFailed) with the save, unless the run was
 /// deleted meanwhile, when it is dropped.
 /// </summary>
-public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder encoder, CheckpointScorer scorer,
+public sealed class EvaluationWorker(IServiceScopeFactory scopes, CheckpointScorer scorer,
     IOptions<EvaluationOptions> options, ILogger<EvaluationWorker> logger) : BackgroundService
 {
     /// <summary>The worker's trace source: scoring continues the trace of whoever queued the evaluation.</summary>
@@ -96,6 +97,11 @@ public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder e
             return true; // another worker took it: look for the next one at once
 
         var record = await db.Evaluations.FirstAsync(e => e.Id == candidate.Id, stoppingToken);
+        if (record.NeedsEncoding)
+        {
+            await RequestEncodingAsync(db, record, stoppingToken);
+            return true;
+        }
         using var activity = ActivityContext.TryParse(record.TraceParent, null, out var parent)
             ? Source.StartActivity("evaluate", ActivityKind.Internal, parent)
             : Source.StartActivity("evaluate");
@@ -103,8 +109,7 @@ public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder e
         var clock = Stopwatch.StartNew();
         try
         {
-            var target = record.IsRunsOwn ? record.RunsOwnTarget() : await EncodeAsync(db, record, stoppingToken);
-            var (figures, sample) = await scorer.ScoreAsync(target, stoppingToken);
+            var (figures, sample) = await scorer.ScoreAsync(record.Target(), stoppingToken);
             record.Complete(figures, sample);
             Log(record, figures);
         }
@@ -114,11 +119,6 @@ public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder e
             logger.LogWarning("Evaluation {Id} of run {RunId} failed ({Error})", record.Id, record.RunId,
                 ex.GetType().Name);
             record.Fail(PublicReason.Of(ex.GetBaseException()));
-        }
-        finally
-        {
-            if (!record.IsRunsOwn)
-                encoder.Discard(record.Id);
         }
         record.DurationMilliseconds = clock.ElapsedMilliseconds;
         try
@@ -144,18 +144,40 @@ public sealed class EvaluationWorker(IServiceScopeFactory scopes, SplitEncoder e
         return true;
     }
 
-    /// <summary>A requested evaluation's dataset, encoded with the version's tokenizer.</summary>
-    private async Task<EvaluationTarget> EncodeAsync(EvaluationDbContext db, EvaluationRecord record,
+    /// <summary>
+    /// A requested evaluation's dataset is encoded by Tokenization, which owns every encoding: the evaluation waits in
+    /// Encoding until DatasetEncoded (or DatasetEncodingFailed) comes back. It is asked for at once when the dataset is
+    /// tokenized, or else by DatasetTokenizedConsumer when it is; both under the dataset's lock, so neither misses the
+    /// other.
+    /// </summary>
+    private static async Task RequestEncodingAsync(EvaluationDbContext db, EvaluationRecord record,
         CancellationToken stoppingToken)
     {
-        var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == record.ModelName
-            && v.Version == record.ModelVersion, stoppingToken);
-        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == record.DatasetId,
-            stoppingToken);
-        if (version is null || dataset is null || dataset.Deleted)
-            throw new InvalidDataException(version is null ? "The model version was deleted."
-                : "The dataset was deleted.");
-        return await encoder.EncodeAsync(record.Id, version, dataset, stoppingToken);
+        try
+        {
+            await db.ChangeUnderLockAsync(record.DatasetId!.Value, async () =>
+            {
+                var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == record.ModelName
+                    && v.Version == record.ModelVersion, stoppingToken);
+                var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == record.DatasetId,
+                    stoppingToken);
+                if (version is null || dataset is null || dataset.Deleted)
+                    record.Fail(version is null ? "The model version was deleted." : "The dataset was deleted.");
+                else if (dataset.TokenizationFailure is { } reason)
+                    record.Fail(KnownDataset.NotTokenized(reason));
+                else
+                {
+                    record.AwaitEncoding(version);
+                    if (dataset.Tokenized)
+                        db.SendViaOutbox(record.EncodingRequest(), Queues.EncodeDataset);
+                }
+                return true;
+            }, CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Deleted meanwhile (its version or dataset went): nothing to ask for.
+        }
     }
 
     private void Log(EvaluationRecord record, EvaluationFigures f)

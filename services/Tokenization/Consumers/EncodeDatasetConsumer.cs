@@ -12,7 +12,7 @@ using Tokenization.Encoding;
 namespace Tokenization.Consumers;
 
 /// <summary>
-/// Encodes a dataset with another tokenizer, once per (dataset, tokenizer): a repeated request announces the encoding
+/// Encodes a dataset with other tokenizers, once per (dataset, tokenizers): a repeated request announces the encoding
 /// that exists. A deleted or unknown dataset, or a tokenizer that cannot encode it, is answered DatasetEncodingFailed.
 /// </summary>
 public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncoder encoder, ArtifactStore store,
@@ -21,9 +21,10 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
 {
     public async Task Consume(ConsumeContext<EncodeDataset> context)
     {
-        var (datasetId, tokenizerKey) = (context.Message.DatasetId, context.Message.TokenizerKey);
+        var (datasetId, tokenizerKey, sourceKey) = (context.Message.DatasetId, context.Message.TokenizerKey,
+            context.Message.SourceTokenizerKey);
         var existing = await db.Encodings.AsNoTracking().FirstOrDefaultAsync(e => e.DatasetId == datasetId
-            && e.TokenizerKey == tokenizerKey,
+            && e.TokenizerKey == tokenizerKey && e.SourceTokenizerKey == (sourceKey ?? ""),
             context.CancellationToken);
         if (existing is not null)
         {
@@ -36,7 +37,7 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
         if (dataset is null
             || await db.DeletedDatasets.AnyAsync(d => d.DatasetId == datasetId, context.CancellationToken))
         {
-            await FailAsync(datasetId, tokenizerKey, $"Dataset {datasetId} is not tokenized (or was deleted).",
+            await FailAsync(context.Message, $"Dataset {datasetId} is not tokenized (or was deleted).",
                 context.CancellationToken);
             return;
         }
@@ -44,7 +45,7 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
         DatasetEncoding encoding;
         try
         {
-            encoding = await encoder.EncodeWithAsync(dataset, tokenizerKey, context.CancellationToken);
+            encoding = await encoder.EncodeWithAsync(dataset, tokenizerKey, sourceKey, context.CancellationToken);
         }
         catch (Exception ex) when (
             ex is NotSupportedException or UnknownTokenException or InvalidDataException or DecoderFallbackException
@@ -52,7 +53,7 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
         {
             logger.LogWarning("Dataset {Id} cannot be encoded with another tokenizer ({Error})", datasetId,
                 ex.GetType().Name);
-            await FailAsync(datasetId, tokenizerKey, ex.Message, context.CancellationToken);
+            await FailAsync(context.Message, ex.Message, context.CancellationToken);
             return;
         }
 
@@ -74,17 +75,17 @@ public sealed class EncodeDatasetConsumer(TokenizationDbContext db, DatasetEncod
             datasetId, encoding.VocabSize, encoding.TrainTokens, encoding.ValidationTokens, encoding.BuildMilliseconds);
     }
 
-    private async Task FailAsync(Guid datasetId, string tokenizerKey, string reason,
-        CancellationToken cancellationToken)
+    private async Task FailAsync(EncodeDataset request, string reason, CancellationToken cancellationToken)
     {
-        db.PublishViaOutbox(new DatasetEncodingFailed(datasetId, tokenizerKey, reason, DateTimeOffset.UtcNow));
+        db.PublishViaOutbox(new DatasetEncodingFailed(request.DatasetId, request.TokenizerKey, reason,
+            DateTimeOffset.UtcNow, request.SourceTokenizerKey));
         await db.SaveChangesAsync(cancellationToken);
     }
 
     private void Announce(DatasetEncoding e) =>
         db.PublishViaOutbox(new DatasetEncoded(e.DatasetId, e.TokenizerKey, e.VocabSize, e.TrainTokensKey,
-        e.ValidationTokensKey,
-            e.TrainTokens, e.ValidationTokens, e.ValidationBytes, DateTimeOffset.UtcNow));
+            e.ValidationTokensKey, e.TrainTokens, e.ValidationTokens, e.ValidationBytes, DateTimeOffset.UtcNow,
+            e.SourceTokenizerKey.Length == 0 ? null : e.SourceTokenizerKey));
 }
 
 public sealed class EncodeDatasetConsumerDefinition : ConsumerDefinition<EncodeDatasetConsumer>

@@ -16,12 +16,13 @@ public sealed class EncodeDatasetFaultConsumer(TokenizationDbContext db) : ICons
         var fault = context.Message;
         if (!fault.IsFromThisService())
             return;
-        var (datasetId, key) = (fault.Message.DatasetId, fault.Message.TokenizerKey);
-        if (await db.Encodings.AnyAsync(e => e.DatasetId == datasetId && e.TokenizerKey == key,
-            context.CancellationToken))
+        var (datasetId, key, source) = (fault.Message.DatasetId, fault.Message.TokenizerKey,
+            fault.Message.SourceTokenizerKey);
+        if (await db.Encodings.AnyAsync(e => e.DatasetId == datasetId && e.TokenizerKey == key
+            && e.SourceTokenizerKey == (source ?? ""), context.CancellationToken))
             return;
         db.PublishViaOutbox(new DatasetEncodingFailed(datasetId, key, fault.Reason("Encoding the dataset"),
-            DateTimeOffset.UtcNow));
+            DateTimeOffset.UtcNow, source));
         await db.SaveChangesAsync(context.CancellationToken);
     }
 }

@@ -29,9 +29,10 @@ public sealed class TokenizationDbContext(DbContextOptions<TokenizationDbContext
         modelBuilder.Entity<DatasetEncoding>(e =>
         {
             e.ToTable("encodings");
-            // One encoding per dataset and tokenizer: a repeated request announces the one that exists.
-            e.HasIndex(x => new { x.DatasetId, x.TokenizerKey }).IsUnique();
+            // One encoding per dataset and tokenizers: a repeated request announces the one that exists.
+            e.HasIndex(x => new { x.DatasetId, x.TokenizerKey, x.SourceTokenizerKey }).IsUnique();
             e.Property(x => x.TokenizerKey).HasMaxLength(256);
+            e.Property(x => x.SourceTokenizerKey).HasMaxLength(256).HasDefaultValue("");
         });
         modelBuilder.Entity<DeletedDataset>(e =>
         {

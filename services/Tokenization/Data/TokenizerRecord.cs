@@ -66,14 +66,16 @@ public sealed class TokenizerRecord : IOwned, IListed
 }
 
 /// <summary>
-/// A dataset's splits encoded with a tokenizer not its own (a base version's, or another dataset's), kept under the
-/// dataset tokenizer's prefix so deleting the dataset removes them too.
+/// A dataset's splits encoded with tokenizers not its own (a base version's, or another dataset's), kept under the
+/// dataset tokenizer's prefix so deleting the dataset removes them too. A paired dataset's are pair files, their
+/// sources encoded with SourceTokenizerKey ("" when the targets' tokenizer encodes both).
 /// </summary>
 public sealed class DatasetEncoding
 {
     public Guid Id { get; set; }
     public Guid DatasetId { get; set; }
     public string TokenizerKey { get; set; } = "";
+    public string SourceTokenizerKey { get; set; } = "";
     public int VocabSize { get; set; }
     public string TrainTokensKey { get; set; } = "";
     public string ValidationTokensKey { get; set; } = "";

@@ -45,44 +45,60 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     }
 
     /// <summary>
-    /// Encodes a tokenized text dataset's splits again with another tokenizer (a base version's or another dataset's),
-    /// under the dataset tokenizer's prefix so the dataset's deletion removes them too.
+    /// Encodes a tokenized dataset's splits again with another tokenizer (a base version's, another dataset's, or a
+    /// version's to be evaluated on it): a text dataset into token files, a paired one into pair files (its sources
+    /// with <paramref name="sourceTokenizerKey"/>, or the same tokenizer when null). They go under the dataset
+    /// tokenizer's prefix so the dataset's deletion removes them too.
     /// </summary>
     public async Task<DatasetEncoding> EncodeWithAsync(TokenizerRecord dataset, string tokenizerKey,
-        CancellationToken cancellationToken)
+        string? sourceTokenizerKey, CancellationToken cancellationToken)
     {
-        if (dataset.Format != DatasetFormats.Text)
-            throw new NotSupportedException("Only text datasets are encoded with another tokenizer; a paired dataset " +
-                "trains on its own tokenizers.");
+        var paired = dataset.Format == DatasetFormats.Pairs;
+        if (!paired && sourceTokenizerKey is not null)
+            throw new NotSupportedException("A text dataset is encoded with one tokenizer; a source tokenizer is for " +
+                "paired datasets.");
         if (dataset.TrainTextKey.Length == 0)
             throw new NotSupportedException("This dataset was tokenized before its text was kept for re-encoding; " +
                 "upload it again.");
-        if (!store.Exists(tokenizerKey))
-            throw new InvalidDataException($"Tokenizer {tokenizerKey} does not exist.");
+        foreach (var key in new[] { tokenizerKey, sourceTokenizerKey }.OfType<string>())
+            if (!store.Exists(key))
+                throw new InvalidDataException($"Tokenizer {key} does not exist.");
         var clock = Stopwatch.StartNew();
         var tokenizer = TokenizerFile.Load(store.PathOf(tokenizerKey));
         var id = Guid.NewGuid();
-        var name = Convert.ToHexStringLower(
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tokenizerKey)))[..16];
+        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(tokenizerKey + "\n" + sourceTokenizerKey)))[..16];
         var prefix = $"{TokenizerRecord.PrefixOf(dataset.Id)}/encodings/{name}";
+        var extension = paired ? "pairs" : "bin";
         var encoding = new DatasetEncoding
         {
             Id = id,
             DatasetId = dataset.DatasetId,
             TokenizerKey = tokenizerKey,
+            SourceTokenizerKey = sourceTokenizerKey ?? "",
             VocabSize = tokenizer.VocabSize,
-            TrainTokensKey = $"{prefix}/train.bin",
-            ValidationTokensKey = $"{prefix}/validation.bin",
+            TrainTokensKey = $"{prefix}/train.{extension}",
+            ValidationTokensKey = $"{prefix}/validation.{extension}",
             ValidationBytes = dataset.ValidationBytes,
             CreatedAt = DateTimeOffset.UtcNow,
         };
         try
         {
-            encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey, encoding.TrainTokensKey,
-                cancellationToken);
-            encoding.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey,
-                encoding.ValidationTokensKey, cancellationToken);
-            RequireEnoughTokens(encoding.TrainTokens, encoding.ValidationTokens);
+            if (paired)
+            {
+                var source = sourceTokenizerKey is null ? tokenizer
+                    : TokenizerFile.Load(store.PathOf(sourceTokenizerKey));
+                (encoding.TrainTokens, encoding.ValidationTokens) = await pairs.EncodeWithAsync(dataset, source,
+                    tokenizer, encoding.TrainTokensKey, encoding.ValidationTokensKey, id, cancellationToken);
+            }
+            else
+            {
+                encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey,
+                    encoding.TrainTokensKey, cancellationToken);
+                encoding.ValidationTokens = await EncodeSplitAsync(tokenizer, id, dataset.ValidationTextKey,
+                    encoding.ValidationTokensKey, cancellationToken);
+                RequireEnoughTokens(encoding.TrainTokens, encoding.ValidationTokens);
+            }
         }
         catch
         {

@@ -61,6 +61,19 @@ public sealed class PairEncoder(ArtifactStore store)
         return record;
     }
 
+    /// <summary>Encodes a paired dataset's kept text again with other tokenizers (a version's, to be evaluated on
+    /// it): token counts of the train and validation pair files.</summary>
+    public async Task<(long Train, long Validation)> EncodeWithAsync(TokenizerRecord dataset, ITokenizer source,
+        ITokenizer target, string trainKey, string validationKey, Guid id, CancellationToken cancellationToken)
+    {
+        var specials = (Source: PairSpecials.Of(source), Target: PairSpecials.Of(target));
+        var train = await WriteAsync(trainKey, ReadPairs(dataset.TrainTextKey), source, target, specials, id,
+            cancellationToken);
+        var validation = await WriteAsync(validationKey, ReadPairs(dataset.ValidationTextKey), source, target,
+            specials, id, cancellationToken);
+        return (train, validation);
+    }
+
     private List<(string Source, string Target)> ReadPairs(string key)
     {
         using var reader = new StreamReader(store.OpenRead(key), new UTF8Encoding(false, true));

@@ -150,12 +150,11 @@ namespace Evaluation.Data.Migrations
                     b.Property<Guid?>("OwnerId")
                         .HasColumnType("uuid");
 
-                    b.Property<long>("ValidationBytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("ValidationTextKey")
-                        .IsRequired()
+                    b.Property<string>("TokenizationFailure")
                         .HasColumnType("text");
+
+                    b.Property<bool>("Tokenized")
+                        .HasColumnType("boolean");
 
                     b.HasKey("Id");
 

@@ -121,6 +121,13 @@ namespace Tokenization.Data.Migrations
                     b.Property<Guid>("DatasetId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("SourceTokenizerKey")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasDefaultValue("");
+
                     b.Property<string>("TokenizerKey")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -148,7 +155,7 @@ namespace Tokenization.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DatasetId", "TokenizerKey")
+                    b.HasIndex("DatasetId", "TokenizerKey", "SourceTokenizerKey")
                         .IsUnique();
 
                     b.ToTable("encodings", "tokenization");
