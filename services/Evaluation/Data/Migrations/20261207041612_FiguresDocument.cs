@@ -19,23 +19,21 @@ namespace Evaluation.Data.Migrations
 
             // The figures move into one document; nothing is lost. JSON has no NaN or infinity, and figures not
             // taken (nulls) are left out.
-            migrationBuilder.Sql(@"CREATE FUNCTION pg_temp.finite(x float8) RETURNS float8 LANGUAGE sql AS
-                $$ SELECT CASE WHEN x IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE x END $$");
             migrationBuilder.Sql(@"UPDATE evaluation.evaluations SET ""Figures"" = jsonb_strip_nulls(jsonb_build_object(
-                    'loss', pg_temp.finite(""Loss""),
-                    'perplexity', pg_temp.finite(""Perplexity""),
-                    'bitsPerByte', pg_temp.finite(""BitsPerByte""),
-                    'top1Accuracy', pg_temp.finite(""Top1Accuracy""),
-                    'top5Accuracy', pg_temp.finite(""Top5Accuracy""),
-                    'tokensEvaluated', pg_temp.finite(""TokensEvaluated""),
-                    'macroPrecision', pg_temp.finite(""MacroPrecision""),
-                    'macroRecall', pg_temp.finite(""MacroRecall""),
-                    'macroF1', pg_temp.finite(""MacroF1""),
-                    'expectedCalibrationError', pg_temp.finite(""ExpectedCalibrationError""),
-                    'bleu', pg_temp.finite(""Bleu""),
-                    'chrF', pg_temp.finite(""ChrF""),
-                    'exactMatch', pg_temp.finite(""ExactMatch""),
-                    'pairsEvaluated', pg_temp.finite(""PairsEvaluated""),
+                    'loss', CASE WHEN ""Loss"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""Loss"" END,
+                    'perplexity', CASE WHEN ""Perplexity"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""Perplexity"" END,
+                    'bitsPerByte', CASE WHEN ""BitsPerByte"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""BitsPerByte"" END,
+                    'top1Accuracy', CASE WHEN ""Top1Accuracy"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""Top1Accuracy"" END,
+                    'top5Accuracy', CASE WHEN ""Top5Accuracy"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""Top5Accuracy"" END,
+                    'tokensEvaluated', ""TokensEvaluated"",
+                    'macroPrecision', CASE WHEN ""MacroPrecision"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""MacroPrecision"" END,
+                    'macroRecall', CASE WHEN ""MacroRecall"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""MacroRecall"" END,
+                    'macroF1', CASE WHEN ""MacroF1"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""MacroF1"" END,
+                    'expectedCalibrationError', CASE WHEN ""ExpectedCalibrationError"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""ExpectedCalibrationError"" END,
+                    'bleu', CASE WHEN ""Bleu"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""Bleu"" END,
+                    'chrF', CASE WHEN ""ChrF"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""ChrF"" END,
+                    'exactMatch', CASE WHEN ""ExactMatch"" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ""ExactMatch"" END,
+                    'pairsEvaluated', ""PairsEvaluated"",
                     'bleuTokenize', ""BleuTokenize""))
                 WHERE ""State"" = 'Completed'");
 
