@@ -140,7 +140,17 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
     {
         var (spec, datasetId, fineTuneBase, tokenizerKey, remote) = prepared;
         await RunScheduler.LockDatasetAsync(db, datasetId, cancellationToken);
+        // Read under the lock from the database, not from what this context tracks already: a projection read before
+        // the lock (the auto-train consumer records the dataset first) may predate DatasetTokenized, whose consumer
+        // released the waiting runs before this one existed; scheduled on the stale row, it would wait for ever.
         var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
+        if (dataset is not null)
+        {
+            var entry = db.Entry(dataset);
+            await entry.ReloadAsync(cancellationToken);
+            if (entry.State == Microsoft.EntityFrameworkCore.EntityState.Detached)
+                dataset = null;
+        }
         if (dataset is null && remote is not null)
             db.Datasets.Add(dataset = new KnownDataset
             {
