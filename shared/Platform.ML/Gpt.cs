@@ -22,21 +22,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
     /// cref="RecomputedBlock"/>).</summary>
     public bool RecomputeActivations { get; set; }
 
-    /// <summary>
-    /// Type the matmuls compute in: null for the parameters' own (fp32), or bf16 (see <see cref="MixedPrecision"/>).
-    /// Logits are returned in fp32 either way.
-    /// </summary>
-    public ScalarType? ComputeType
-    {
-        get => _computeType;
-        set
-        {
-            _computeType = value;
-            foreach (var block in h)
-                block.ComputeType = value;
-        }
-    }
-    private ScalarType? _computeType;
+    /// <summary>Type the matmuls compute in (the config's): null for the parameters' own (fp32), or bf16.</summary>
+    public ScalarType? ComputeType => Config.ComputeType;
 
     public Gpt(GptConfig config) : base(nameof(Gpt))
     {
@@ -59,6 +46,12 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     /// <summary>The token embedding table (padded rows included), which the output head shares.</summary>
     public Tensor TokenEmbedding => wte.weight!;
+
+    // Its parts, for decoding and explanations (Decoding/), which run the same layers step by step.
+    internal Embedding Wte => wte;
+    internal Embedding Wpe => wpe;
+    internal ModuleList<Block> Blocks => h;
+    internal LayerNorm FinalNorm => ln_f;
 
     /// <summary>Logits of shape (batch, time, vocab) for token ids of shape (batch, time): the real vocabulary
     /// only.</summary>
@@ -86,24 +79,6 @@ public sealed class Gpt : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// One inference pass kept open for explanations: the token embeddings (a leaf that gradients reach, for
-    /// gradient × input saliency), the logits of every position, and every layer's attention weights (batch, head,
-    /// query, key).
-    /// </summary>
-    public (Tensor Logits, Tensor TokenEmbeddings, Tensor[] Attention) Explain(Tensor idx, LoraAdapter? adapter = null)
-    {
-        var time = idx.shape[1];
-        if (time > Config.BlockSize)
-            throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
-        var embeddings = wte.forward(idx).detach().requires_grad_(true);
-        var x = embeddings + wpe.forward(arange(time, dtype: ScalarType.Int64, device: idx.device));
-        var attention = new Tensor[h.Count];
-        for (var layer = 0; layer < h.Count; layer++)
-            (x, attention[layer]) = h[layer].ForwardExplained(x, adapter);
-        return (Head(ln_f.forward(x)), embeddings, attention);
-    }
-
-    /// <summary>
     /// Copies another GPT's weights into this one (fine-tuning starts from them). The shapes must agree, except that a
     /// smaller block takes the first rows of the position table; dropout is not a weight and may differ.
     /// </summary>
@@ -123,83 +98,13 @@ public sealed class Gpt : Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>
-    /// Logits of the last position only, for token ids appended after what the cache holds (inference: no
-    /// dropout, no gradients). Positions continue from the cache's length.
-    /// </summary>
-    /// <param name="adapter">LoRA adapters for this call (null: the attached ones, if any).</param>
-    public Tensor ForwardLast(Tensor idx, KvCache cache, LoraAdapter? adapter = null)
-    {
-        var start = cache.Length;
-        var time = idx.shape[1];
-        if (start + time > Config.BlockSize)
-            throw new ArgumentException($"Position {start + time} is past the block size {Config.BlockSize}.");
-        var pos = arange(start, start + time, dtype: ScalarType.Int64, device: idx.device);
-        var x = wte.forward(idx) + wpe.forward(pos);
-        for (var layer = 0; layer < h.Count; layer++)
-            x = h[layer].ForwardCached(x, cache, layer, adapter ?? Adapter);
-        return Head(ln_f.forward(x[.., ^1..]))[.., -1];
-    }
-
-    /// <summary>
-    /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with a window of token ids (1, time) at
-    /// positions 0..time-1 and returns the logits after its last position (vocab) in fp32.
-    /// </summary>
-    /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
-    public Tensor PrefillSlot(Tensor idx, SlotKvCache cache, int slot, LoraAdapter? adapter = null,
-        PackedGpt? packed = null)
-    {
-        var time = idx.shape[1];
-        if (time > Config.BlockSize)
-            throw new ArgumentException($"Sequence of {time} tokens is longer than the block size {Config.BlockSize}.");
-        var x = wte.forward(idx) + wpe.forward(arange(time, dtype: ScalarType.Int64, device: idx.device));
-        for (var layer = 0; layer < h.Count; layer++)
-            x = h[layer].ForwardPrefill(x, cache, layer, slot, adapter ?? Adapter, packed);
-        return Head(ln_f.forward(x[.., ^1..]), packed)[0, -1];
-    }
-
-    /// <summary>
-    /// One decoding step for the cache's rows 0..M-1 at once: row r feeds token ids[r] at position positions[r] (both
-    /// of length M) and gets its next-token logits, (M, vocab) in fp32.
-    /// </summary>
-    /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
-    public Tensor DecodeSlots(Tensor ids, Tensor positions, SlotKvCache cache, LoraAdapter? adapter = null,
-        PackedGpt? packed = null)
-    {
-        // LibTorch's q·kᵀ reads keys transposed; the packed attention reads each position's key as it lies.
-        if (cache.KeysTransposed != (packed is null))
-            throw new ArgumentException(packed is null ? "LibTorch's decoding step reads keys transposed."
-                : "Packed decoding reads keys untransposed.", nameof(cache));
-        var x = (wte.forward(ids) + wpe.forward(positions)).unsqueeze(1);
-        if (packed is not null)
-        {
-            // Packed decoding attends row by row, each over its own positions (DecodeAttention): no mask, no common
-            // span.
-            var at = positions.data<long>().ToArray();
-            for (var layer = 0; layer < h.Count; layer++)
-                x = h[layer].ForwardDecode(x, cache, layer, at, adapter ?? Adapter, packed);
-            return Head(ln_f.forward(x), packed)[.., 0];
-        }
-        var rows = arange(ids.shape[0], dtype: ScalarType.Int64, device: ids.device);
-        // The positions attended: the furthest row's, rounded up to a multiple of 64 so that what a row sums over
-        // changes only by whole runs of masked (exactly zero) weights, which leave its sums as they were.
-        var span = (int)Math.Min(Config.BlockSize, (positions.max().item<long>() + 64) / 64 * 64);
-        // Row r does not see positions after positions[r]: (M, 1, 1, span), broadcast over heads and the single query,
-        // made once for every layer.
-        var hidden = arange(span, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).gt(positions.unsqueeze(1))
-            .unsqueeze(1).unsqueeze(1);
-        for (var layer = 0; layer < h.Count; layer++)
-            x = h[layer].ForwardDecode(x, cache, layer, rows, positions, hidden, adapter ?? Adapter);
-        return Head(ln_f.forward(x))[.., 0];
-    }
-
     // Tied head: logits = h · wteᵀ over the real rows only, so the softmax of training, evaluation and sampling is over
     // the same tokens (the padding rows would otherwise take probability mass the real tokens must first win back).
     // Returned in fp32 whatever the compute type (the loss and sampling want it).
-    private Tensor Head(Tensor x, PackedGpt? packed = null) =>
+    internal Tensor Head(Tensor x, PackedGpt? packed = null) =>
         packed?.Head.Apply(x)
         ?? MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null,
-        _computeType).to(ScalarType.Float32);
+        Config.ComputeType).to(ScalarType.Float32);
 
     /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
     public static Tensor Loss(Tensor logits, Tensor targets) =>

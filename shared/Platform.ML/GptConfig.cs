@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using static TorchSharp.torch;
+
 namespace Platform.ML;
 
 /// <summary>
@@ -9,6 +12,16 @@ public sealed record GptConfig(int VocabSize, int BlockSize, int NLayer, int NHe
     string Activation = GptConfig.Gelu)
 {
     public const string Gelu = "gelu", GeluTanh = "gelu_new";
+
+    /// <summary>
+    /// Type the matmuls compute in: null for the parameters' own (fp32), or bf16 (see <see cref="MixedPrecision"/>);
+    /// logits are fp32 either way. How the model runs, not what it is: a checkpoint records <see cref="Shape"/>.
+    /// </summary>
+    [JsonIgnore]
+    public ScalarType? ComputeType { get; init; }
+
+    /// <summary>The model's shape alone, without how it computes.</summary>
+    public GptConfig Shape() => this with { ComputeType = null };
 
     /// <summary>The embedding table is padded to a multiple of 64 rows (faster matmuls); ids past VocabSize are never
     /// produced.</summary>

@@ -16,17 +16,18 @@ public sealed class Mlp : Module<Tensor, Tensor>
 
     /// <summary>Type the projections compute in (null: the parameters' own); see <see
     /// cref="MixedPrecision"/>.</summary>
-    internal ScalarType? ComputeType { get; set; }
+    internal ScalarType? ComputeType { get; }
 
     /// <param name="layer">The block this MLP belongs to (it finds its LoRA adapters by it).</param>
-    public Mlp(GptConfig config, int layer = 0) : this(config.NEmbd, config.Dropout, config.Bias)
+    public Mlp(GptConfig config, int layer = 0) : this(config.NEmbd, config.Dropout, config.Bias, config.ComputeType)
     {
         _layer = layer;
         _tanhGelu = config.Activation == GptConfig.GeluTanh;
     }
 
-    public Mlp(int nEmbd, double dropout, bool bias) : base(nameof(Mlp))
+    public Mlp(int nEmbd, double dropout, bool bias, ScalarType? computeType = null) : base(nameof(Mlp))
     {
+        ComputeType = computeType;
         c_fc = Linear(nEmbd, 4 * nEmbd, hasBias: bias);
         c_proj = Linear(4 * nEmbd, nEmbd, hasBias: bias);
         this.dropout = new SeededDropout(dropout);

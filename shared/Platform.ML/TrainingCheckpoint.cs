@@ -14,10 +14,18 @@ public sealed record TrainingCheckpointHeader(GptConfig? Config, int Step, doubl
 
     public static TrainingCheckpointHeader For(object config, int step, double? best) => config switch
     {
-        GptConfig gpt => new(gpt, step, best),
-        EncoderDecoderConfig encoderDecoder => new(null, step, best, encoderDecoder),
+        GptConfig gpt => new(gpt.Shape(), step, best),
+        EncoderDecoderConfig encoderDecoder => new(null, step, best, encoderDecoder.Shape()),
         _ => throw new ArgumentException($"No checkpoint format for {config.GetType().Name}.", nameof(config)),
     };
+
+    /// <summary>Whether the checkpoint holds a model of this shape, however it computes.</summary>
+    public bool Holds(object config) => ModelConfig.Equals(config switch
+    {
+        GptConfig gpt => gpt.Shape(),
+        EncoderDecoderConfig encoderDecoder => encoderDecoder.Shape(),
+        _ => config,
+    });
 }
 
 /// <summary>
@@ -74,7 +82,7 @@ public static class TrainingCheckpoint
         OptimizerHelper optimizer, Generator generator)
     {
         var header = ReadHeader(stream, out var version);
-        if (!header.ModelConfig.Equals(config))
+        if (!header.Holds(config))
             throw new InvalidDataException($"Checkpoint is for {header.ModelConfig}, not {config}.");
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         using (var state = ReadState(reader))
@@ -92,7 +100,7 @@ public static class TrainingCheckpoint
     public static TrainingCheckpointHeader RestoreWeights(Stream stream, nn.Module model, object config)
     {
         var header = ReadHeader(stream, out var version);
-        if (!header.ModelConfig.Equals(config))
+        if (!header.Holds(config))
             throw new InvalidDataException($"Checkpoint is for {header.ModelConfig}, not {config}.");
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         for (var states = version >= 2 ? 2 : 1; states > 0; states--)

@@ -179,12 +179,15 @@ public class EncoderDecoderTests
             Ids([5, 6, 2, 0], [9, 9, 9, 2]));
         // Target ids stay below the separate target vocabulary (17).
         var fp32 = model.Loss(model.forward(source, input), labels);
-        model.ComputeType = ScalarType.BFloat16;
-        var bf16 = model.Loss(model.forward(source, input), labels);
+        // The same weights computing in bf16.
+        using var mixed = new EncoderDecoder(model.Config with { ComputeType = ScalarType.BFloat16 });
+        mixed.load_state_dict(model.state_dict());
+        mixed.train();
+        var bf16 = mixed.Loss(mixed.forward(source, input), labels);
         Assert.Equal(fp32.item<float>(), bf16.item<float>(), 1);
         bf16.backward();
         // Every parameter learns, the unshared source embedding and the cross-attention included (padding rows aside).
-        Assert.All(model.named_parameters(), p =>
+        Assert.All(mixed.named_parameters(), p =>
             Assert.True(p.parameter.grad is not null && p.parameter.grad.abs().sum().item<float>() > 0, p.name));
     }
 

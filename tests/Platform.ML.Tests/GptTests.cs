@@ -79,7 +79,7 @@ public class GptTests
         // Training on the CPU writes attention out where the fused kernel is slower (bf16; fp32 up to 256 positions);
         // outside training the fused kernel runs. Both must give the same logits and the same gradients.
         manual_seed(7);
-        using var model = new Gpt(Tiny) { ComputeType = compute == ScalarType.Float32 ? null : compute };
+        using var model = new Gpt(Tiny with { ComputeType = compute == ScalarType.Float32 ? null : compute });
         using var scope = NewDisposeScope();
         var idx = randint(0, 11, [3, 8], dtype: ScalarType.Int64);
         var gradLogits = randn(3, 8, 11);

@@ -76,10 +76,10 @@ public class MemoryTests(Xunit.Abstractions.ITestOutputHelper output)
     private static Growth Train(double dropout, bool bf16, bool leakPerStep)
     {
         manual_seed(8);
-        using var model = new Gpt(new GptConfig(16, BlockSize, 2, 2, Width, dropout))
+        using var model = new Gpt(new GptConfig(16, BlockSize, 2, 2, Width, dropout)
         {
             ComputeType = bf16 ? ScalarType.BFloat16 : null,
-        };
+        });
         var ids = Enumerable.Range(0, 5000).Select(i => (i * 5 + i / 11) % 16).ToArray();
         using var data = new TokenBatches(ids, BlockSize, CPU);
         using var sampler = new NativeMemorySampler(leakPerStep);

@@ -11,13 +11,15 @@ public class MixedPrecisionTests
     public void Bf16_compute_gives_fp32_logits_close_to_full_precision_and_fp32_gradients()
     {
         manual_seed(2);
-        using var model = new Gpt(Config);
+        using var full32 = new Gpt(Config);
         using var scope = NewDisposeScope();
         var x = randint(0, 16, [4, 16], dtype: ScalarType.Int64);
         var y = randint(0, 16, [4, 16], dtype: ScalarType.Int64);
-        var full = Gpt.Loss(model.forward(x), y).item<float>();
+        var full = Gpt.Loss(full32.forward(x), y).item<float>();
 
-        model.ComputeType = ScalarType.BFloat16;
+        // The same weights computing in bf16.
+        using var model = new Gpt(Config with { ComputeType = ScalarType.BFloat16 });
+        model.LoadWeightsFrom(full32);
         var logits = model.forward(x);
         var loss = Gpt.Loss(logits, y);
         loss.backward();
@@ -53,7 +55,7 @@ public class MixedPrecisionTests
         List<EvalReport> Run(ScalarType? compute)
         {
             manual_seed(3);
-            using var model = new Gpt(Config with { Dropout = 0.1 }) { ComputeType = compute };
+            using var model = new Gpt(Config with { Dropout = 0.1, ComputeType = compute });
             using var batches = new TokenBatches(data, Config.BlockSize, CPU);
             var recorder = new EvalRecorder();
             new Trainer(options).Train(model, batches, batches, recorder, CancellationToken.None);

@@ -31,7 +31,7 @@ public class PrecisionTrialTests
         var opened = new List<(ScalarType? Compute, Gpt Model)>();
         ITrainingTask Open(ScalarType? compute)
         {
-            var model = new Gpt(new GptConfig(16, 16, 1, 2, 16)) { ComputeType = compute };
+            var model = new Gpt(new GptConfig(16, 16, 1, 2, 16) { ComputeType = compute });
             opened.Add((compute, model));
             var delayed = (compute == ScalarType.BFloat16) == bf16Delayed;
             var extra = TimeSpan.FromMilliseconds(delayed ? 30 : 0);

@@ -11,11 +11,10 @@ public class RecomputeTests
     public void Recomputed_activations_give_the_same_loss_and_gradients_dropout_included(bool bf16)
     {
         manual_seed(12);
-        using var model = new Gpt(new GptConfig(16, 16, 3, 2, 32, Dropout: 0.2))
+        using var model = new Gpt(new GptConfig(16, 16, 3, 2, 32, Dropout: 0.2)
         {
-            ComputeType = bf16
-            ? ScalarType.BFloat16 : null
-        };
+            ComputeType = bf16 ? ScalarType.BFloat16 : null,
+        });
         model.train();
         using var scope = NewDisposeScope();
         var x = randint(0, 16, [4, 16], dtype: ScalarType.Int64);

@@ -15,7 +15,7 @@ static class MemoryBench
     {
         set_num_threads(torchThreads);
         manual_seed(options.Seed);
-        using var model = new Gpt(config) { ComputeType = compute };
+        using var model = new Gpt(config with { ComputeType = compute });
         Console.WriteLine($"\n== memory over {options.MaxSteps:N0} steps: " +
                           $"{config.NLayer}×{config.NHead}×{config.NEmbd}, " +
                           $"block {config.BlockSize}, batch {options.BatchSize}, {torchThreads} intra-op thread(s), " +

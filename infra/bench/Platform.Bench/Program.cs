@@ -249,10 +249,9 @@ List<EvalReport> Bench(string name, GptConfig config, TrainerOptions options, in
 {
     set_num_threads(torchThreads);
     manual_seed(options.Seed);
-    using var model = new Gpt(config)
+    using var model = new Gpt(config with { ComputeType = MixedPrecision.Parse(precision) })
     {
         RecomputeActivations = recompute,
-        ComputeType = MixedPrecision.Parse(precision)
     };
     model.to(device);
     using var train = new TokenBatches(ids[..split], config.BlockSize, device);

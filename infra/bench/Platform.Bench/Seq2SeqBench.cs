@@ -55,7 +55,7 @@ static class Seq2SeqBench
             Seed = 1,
         };
         manual_seed(1);
-        using var model = new EncoderDecoder(config) { ComputeType = MixedPrecision.Parse(precision) };
+        using var model = new EncoderDecoder(config with { ComputeType = MixedPrecision.Parse(precision) });
         using var train = PairBatches.FromFile(trainPath, config, CPU);
         using var validation = PairBatches.FromFile(validationPath, config, CPU);
         Console.WriteLine($"\n== encoder-decoder on dates: {model.parameters().Sum(p => p.numel()) / 1e6:F2} M " +

@@ -148,7 +148,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             var config = EncoderDecoderConfig(run.Spec, info.SourceVocabSize, info.TargetVocabSize, info.SourceSpecials,
                 info.TargetSpecials,
                 shared: dataset.SourceTokenizerKey is null);
-            var model = new EncoderDecoder(config) { ComputeType = compute };
+            var model = new EncoderDecoder(config with { ComputeType = compute });
             if (OpenBase(run, verify: !trial) is { } start)
                 using (start)
                     model.LoadWeightsFrom(start as EncoderDecoder
@@ -170,7 +170,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         var gptConfig = new GptConfig(dataset.VocabSize!.Value, m.BlockSize, m.NLayer, m.NHead, m.NEmbd, m.Dropout,
             m.Bias,
             (baseModel as Gpt)?.Config.Activation ?? GptConfig.Gelu);
-        var gpt = new Gpt(gptConfig) { RecomputeActivations = t.RecomputeActivations, ComputeType = compute };
+        var gpt = new Gpt(gptConfig with { ComputeType = compute }) { RecomputeActivations = t.RecomputeActivations };
         if (baseModel is not null)
         {
             using (baseModel)

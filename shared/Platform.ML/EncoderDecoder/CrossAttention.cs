@@ -19,10 +19,12 @@ public sealed class CrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
     private readonly int _nEmbd;
     private readonly double _dropout;
 
-    internal ScalarType? ComputeType { get; set; }
+    internal ScalarType? ComputeType { get; }
 
-    public CrossAttention(int nEmbd, int nHead, double dropout, bool bias) : base(nameof(CrossAttention))
+    public CrossAttention(int nEmbd, int nHead, double dropout, bool bias, ScalarType? computeType = null)
+        : base(nameof(CrossAttention))
     {
+        ComputeType = computeType;
         (_nHead, _nEmbd, _dropout) = (nHead, nEmbd, dropout);
         c_q = Linear(nEmbd, nEmbd, hasBias: bias);
         c_kv = Linear(nEmbd, 2 * nEmbd, hasBias: bias);

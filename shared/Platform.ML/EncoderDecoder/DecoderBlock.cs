@@ -15,19 +15,16 @@ public sealed class DecoderBlock : Module<Tensor, Tensor, Tensor, Tensor>
     private readonly LayerNorm ln_3;
     private readonly Mlp mlp;
 
-    internal ScalarType? ComputeType
-    {
-        set => (attn.ComputeType, cross_attn.ComputeType, mlp.ComputeType) = (value, value, value);
-    }
-
     public DecoderBlock(EncoderDecoderConfig config) : base(nameof(DecoderBlock))
     {
         ln_1 = LayerNorm(config.NEmbd, bias: config.Bias);
-        attn = new SelfAttention(config.NEmbd, config.NHead, config.Dropout, config.Bias, causal: true);
+        attn = new SelfAttention(config.NEmbd, config.NHead, config.Dropout, config.Bias, causal: true,
+            computeType: config.ComputeType);
         ln_2 = LayerNorm(config.NEmbd, bias: config.Bias);
-        cross_attn = new CrossAttention(config.NEmbd, config.NHead, config.Dropout, config.Bias);
+        cross_attn = new CrossAttention(config.NEmbd, config.NHead, config.Dropout, config.Bias,
+            config.ComputeType);
         ln_3 = LayerNorm(config.NEmbd, bias: config.Bias);
-        mlp = new Mlp(config.NEmbd, config.Dropout, config.Bias);
+        mlp = new Mlp(config.NEmbd, config.Dropout, config.Bias, config.ComputeType);
         RegisterComponents();
     }
 

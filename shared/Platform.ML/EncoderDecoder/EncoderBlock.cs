@@ -12,17 +12,13 @@ public sealed class EncoderBlock : Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm ln_2;
     private readonly Mlp mlp;
 
-    internal ScalarType? ComputeType
-    {
-        set => (attn.ComputeType, mlp.ComputeType) = (value, value);
-    }
-
     public EncoderBlock(EncoderDecoderConfig config) : base(nameof(EncoderBlock))
     {
         ln_1 = LayerNorm(config.NEmbd, bias: config.Bias);
-        attn = new SelfAttention(config.NEmbd, config.NHead, config.Dropout, config.Bias, causal: false);
+        attn = new SelfAttention(config.NEmbd, config.NHead, config.Dropout, config.Bias, causal: false,
+            computeType: config.ComputeType);
         ln_2 = LayerNorm(config.NEmbd, bias: config.Bias);
-        mlp = new Mlp(config.NEmbd, config.Dropout, config.Bias);
+        mlp = new Mlp(config.NEmbd, config.Dropout, config.Bias, config.ComputeType);
         RegisterComponents();
     }
 

@@ -21,23 +21,12 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm ln_encoder;
     private readonly ModuleList<DecoderBlock> decoder;
     private readonly LayerNorm ln_f;
-    private ScalarType? _computeType;
 
     public EncoderDecoderConfig Config { get; }
 
-    /// <summary>Type the matmuls compute in: null (fp32) or bf16, as for <see cref="Gpt.ComputeType"/>.</summary>
-    public ScalarType? ComputeType
-    {
-        get => _computeType;
-        set
-        {
-            _computeType = value;
-            foreach (var block in encoder)
-                block.ComputeType = value;
-            foreach (var block in decoder)
-                block.ComputeType = value;
-        }
-    }
+    /// <summary>Type the matmuls compute in (the config's): null (fp32) or bf16, as for <see
+    /// cref="Gpt.ComputeType"/>.</summary>
+    public ScalarType? ComputeType => Config.ComputeType;
 
     public EncoderDecoder(EncoderDecoderConfig config) : base(nameof(EncoderDecoder))
     {
@@ -157,7 +146,7 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
     // Tied to the target embedding's real rows: the padding rows are never a prediction.
     private Tensor Head(Tensor x) =>
         MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.TargetVocabSize), null,
-        _computeType).to(ScalarType.Float32);
+        Config.ComputeType).to(ScalarType.Float32);
 
     /// <summary>
     /// Mean cross-entropy over the real (non-padding) label positions, over the real vocabulary. With label smoothing

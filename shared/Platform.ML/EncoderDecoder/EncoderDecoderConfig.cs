@@ -1,4 +1,7 @@
 using Platform.Tokenizers;
+using System.Text.Json.Serialization;
+using static TorchSharp.torch;
+
 namespace Platform.ML;
 
 /// <summary>
@@ -23,6 +26,14 @@ public sealed record EncoderDecoderConfig(
     bool Bias = true)
 {
     public static int Padded(int vocabSize) => (vocabSize + 63) / 64 * 64;
+
+    /// <summary>Type the matmuls compute in, as <see cref="GptConfig.ComputeType"/>: how the model runs, not its
+    /// shape.</summary>
+    [JsonIgnore]
+    public ScalarType? ComputeType { get; init; }
+
+    /// <summary>The model's shape alone, without how it computes.</summary>
+    public EncoderDecoderConfig Shape() => this with { ComputeType = null };
 
     public int PaddedSourceVocabSize => Padded(SourceVocabSize);
     public int PaddedTargetVocabSize => Padded(TargetVocabSize);

@@ -18,10 +18,12 @@ public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
     private readonly double _dropout;
     private readonly bool _causal;
 
-    internal ScalarType? ComputeType { get; set; }
+    internal ScalarType? ComputeType { get; }
 
-    public SelfAttention(int nEmbd, int nHead, double dropout, bool bias, bool causal) : base(nameof(SelfAttention))
+    public SelfAttention(int nEmbd, int nHead, double dropout, bool bias, bool causal,
+        ScalarType? computeType = null) : base(nameof(SelfAttention))
     {
+        ComputeType = computeType;
         (_nHead, _nEmbd, _dropout, _causal) = (nHead, nEmbd, dropout, causal);
         c_attn = Linear(nEmbd, 3 * nEmbd, hasBias: bias);
         c_proj = Linear(nEmbd, nEmbd, hasBias: bias);
