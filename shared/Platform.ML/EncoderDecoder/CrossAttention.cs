@@ -42,18 +42,6 @@ public sealed class CrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
         return Attend(x, k, v, sourceMask);
     }
 
-    /// <summary>The same attention written out (inference), with its weights (batch, head, target, source) kept for
-    /// explanations.</summary>
-    public (Tensor Output, Tensor Weights) ForwardExplained(Tensor x, Tensor memory, Tensor sourceMask)
-    {
-        long batch = x.shape[0], time = x.shape[1];
-        var (k, v) = KeysValues(memory);
-        var weights = Attention.Weights(Attention.Heads(MixedPrecision.Linear(c_q, x, ComputeType), _nHead), k,
-            sourceMask, causal: false);
-        var y = weights.to(v.dtype).matmul(v);
-        return (MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType), weights);
-    }
-
     /// <summary>Keys and values of the encoder output, each (batch, heads, source time, head size).</summary>
     public (Tensor Keys, Tensor Values) KeysValues(Tensor memory)
     {
@@ -71,4 +59,10 @@ public sealed class CrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
         return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd),
             ComputeType));
     }
+
+    // What explanations (Decoding/) compute with: the same projections as forward.
+    internal int NHead => _nHead;
+    internal int NEmbd => _nEmbd;
+    internal Tensor ProjectQuery(Tensor x) => MixedPrecision.Linear(c_q, x, ComputeType);
+    internal Tensor ProjectOutput(Tensor y) => MixedPrecision.Linear(c_proj, y, ComputeType);
 }

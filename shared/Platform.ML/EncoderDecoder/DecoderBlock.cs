@@ -35,25 +35,11 @@ public sealed class DecoderBlock : Module<Tensor, Tensor, Tensor, Tensor>
         return x + mlp.forward(ln_3.forward(x));
     }
 
-    public (Tensor Output, Tensor SelfAttention, Tensor CrossAttention) ForwardExplained(Tensor x, Tensor memory,
-        Tensor sourceMask)
-    {
-        var (attended, self) = attn.ForwardExplained(ln_1.forward(x), null);
-        x = x + attended;
-        var (crossed, cross) = cross_attn.ForwardExplained(ln_2.forward(x), memory, sourceMask);
-        x = x + crossed;
-        return (x + mlp.forward(ln_3.forward(x)), self, cross);
-    }
-
-    /// <summary>Keys and values of the encoder output for this block's cross-attention, computed once per
-    /// input.</summary>
-    public (Tensor Keys, Tensor Values) CrossKeysValues(Tensor memory) => cross_attn.KeysValues(memory);
-
-    public Tensor ForwardCached(Tensor x, KvCache cache, int layer, Tensor crossKeys, Tensor crossValues,
-        Tensor sourceMask)
-    {
-        x = x + attn.ForwardCached(ln_1.forward(x), cache, layer);
-        x = x + cross_attn.Attend(ln_2.forward(x), crossKeys, crossValues, sourceMask);
-        return x + mlp.forward(ln_3.forward(x));
-    }
+    // Its parts, for decoding and explanations (Decoding/), which run the same block step by step.
+    internal LayerNorm Ln1 => ln_1;
+    internal SelfAttention Attention => attn;
+    internal LayerNorm Ln2 => ln_2;
+    internal CrossAttention Cross => cross_attn;
+    internal LayerNorm Ln3 => ln_3;
+    internal Mlp Mlp => mlp;
 }

@@ -22,16 +22,15 @@ public sealed class EncoderBlock : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public (Tensor Output, Tensor Attention) ForwardExplained(Tensor x, Tensor sourceMask)
-    {
-        var (attended, weights) = attn.ForwardExplained(ln_1.forward(x), sourceMask);
-        x = x + attended;
-        return (x + mlp.forward(ln_2.forward(x)), weights);
-    }
-
     public override Tensor forward(Tensor x, Tensor sourceMask)
     {
         x = x + attn.forward(ln_1.forward(x), sourceMask);
         return x + mlp.forward(ln_2.forward(x));
     }
+
+    // Its parts, for explanations (Decoding/), which run the same block step by step.
+    internal LayerNorm Ln1 => ln_1;
+    internal SelfAttention Attention => attn;
+    internal LayerNorm Ln2 => ln_2;
+    internal Mlp Mlp => mlp;
 }

@@ -49,6 +49,16 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         InitialiseWeights();
     }
 
+    // Its parts, for decoding and explanations (Decoding/), which run the same layers step by step.
+    internal Embedding SourceEmbedding => wte_source ?? wte;
+    internal Embedding TargetEmbedding => wte;
+    internal Embedding SourcePositions => wpe_source;
+    internal Embedding TargetPositions => wpe_target;
+    internal ModuleList<EncoderBlock> EncoderBlocks => encoder;
+    internal LayerNorm EncoderNorm => ln_encoder;
+    internal ModuleList<DecoderBlock> DecoderBlocks => decoder;
+    internal LayerNorm FinalNorm => ln_f;
+
     /// <summary>(batch, 1, 1, source time), true where a source id is not padding.</summary>
     public Tensor SourceMask(Tensor source) => source.ne(Config.SourceSpecials.Pad).unsqueeze(1).unsqueeze(1);
 
@@ -89,62 +99,8 @@ public sealed class EncoderDecoder : Module<Tensor, Tensor, Tensor>
         return Head(ln_f.forward(x));
     }
 
-    /// <summary>
-    /// One inference pass kept open for explanations: the source token embeddings (a leaf gradients reach), the logits
-    /// of every decoder position, and every layer's encoder self-attention, decoder self-attention and cross-attention
-    /// weights.
-    /// </summary>
-    public (Tensor Logits, Tensor SourceEmbeddings, Tensor[] Encoder, Tensor[] Decoder,
-        Tensor[] Cross) Explain(Tensor source, Tensor decoderInput)
-    {
-        var mask = SourceMask(source);
-        var embeddings = (wte_source ?? wte).forward(source).detach().requires_grad_(true);
-        var x = embeddings
-            + wpe_source.forward(arange(source.shape[1], dtype: ScalarType.Int64, device: source.device));
-        var encoderAttention = new Tensor[encoder.Count];
-        for (var layer = 0; layer < encoder.Count; layer++)
-            (x, encoderAttention[layer]) = encoder[layer].ForwardExplained(x, mask);
-        var memory = ln_encoder.forward(x);
-        var y = wte.forward(decoderInput)
-            + wpe_target.forward(arange(decoderInput.shape[1], dtype: ScalarType.Int64, device: decoderInput.device));
-        var (self, cross) = (new Tensor[decoder.Count], new Tensor[decoder.Count]);
-        for (var layer = 0; layer < decoder.Count; layer++)
-            (y, self[layer], cross[layer]) = decoder[layer].ForwardExplained(y, memory, mask);
-        return (Head(ln_f.forward(y)), embeddings, encoderAttention, self, cross);
-    }
-
-    /// <summary>
-    /// Encodes a batch of sources once and computes every decoder layer's cross-attention keys and values from it,
-    /// for decoding step by step with <see cref="ForwardLast"/>.
-    /// </summary>
-    public DecoderState StartDecoding(Tensor source)
-    {
-        using var scope = NewDisposeScope();
-        var mask = SourceMask(source);
-        var memory = Encode(source, mask);
-        var cross = decoder.Select(block => block.CrossKeysValues(memory)).ToArray();
-        return new DecoderState(decoder.Count, mask, cross.Select(c => c.Keys).ToArray(),
-            cross.Select(c => c.Values).ToArray());
-    }
-
-    /// <summary>Logits (batch, target vocabulary) of the position after the given decoder ids, appended to the state's
-    /// cache.</summary>
-    public Tensor ForwardLast(Tensor decoderInput, DecoderState state)
-    {
-        var start = state.Cache.Length;
-        var time = decoderInput.shape[1];
-        if (start + time > Config.MaxTargetLength)
-            throw new ArgumentException($"Position {start + time} is past maxTargetLength {Config.MaxTargetLength}.");
-        var pos = arange(start, start + time, dtype: ScalarType.Int64, device: decoderInput.device);
-        var x = wte.forward(decoderInput) + wpe_target.forward(pos);
-        for (var layer = 0; layer < decoder.Count; layer++)
-            x = decoder[layer].ForwardCached(x, state.Cache, layer, state.CrossKeys[layer], state.CrossValues[layer],
-                state.SourceMask);
-        return Head(ln_f.forward(x[.., ^1..]))[.., -1];
-    }
-
     // Tied to the target embedding's real rows: the padding rows are never a prediction.
-    private Tensor Head(Tensor x) =>
+    internal Tensor Head(Tensor x) =>
         MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.TargetVocabSize), null,
         Config.ComputeType).to(ScalarType.Float32);
 

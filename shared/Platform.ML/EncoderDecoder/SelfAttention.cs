@@ -45,28 +45,12 @@ public sealed class SelfAttention : Module<Tensor, Tensor?, Tensor>
             ComputeType));
     }
 
-    /// <summary>The same attention written out (inference), with its weights (batch, head, query, key) kept for
-    /// explanations.</summary>
-    public (Tensor Output, Tensor Weights) ForwardExplained(Tensor x, Tensor? keyMask)
-    {
-        long batch = x.shape[0], time = x.shape[1];
-        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
-        var weights = Attention.Weights(Attention.Heads(qkv[0], _nHead), Attention.Heads(qkv[1], _nHead), keyMask,
-            _causal);
-        var y = weights.to(qkv[2].dtype).matmul(Attention.Heads(qkv[2], _nHead));
-        return (MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType), weights);
-    }
-
-    /// <summary>The decoder's attention for positions appended to its cache (see <see
-    /// cref="CausalSelfAttention.ForwardCached"/>).</summary>
-    public Tensor ForwardCached(Tensor x, KvCache cache, int layer)
-    {
-        long batch = x.shape[0], time = x.shape[1];
-        var qkv = MixedPrecision.Linear(c_attn, x, ComputeType).split(_nEmbd, dim: 2);
-        var (k, v) = cache.Append(layer, Attention.Heads(qkv[1], _nHead), Attention.Heads(qkv[2], _nHead));
-        var y = functional.scaled_dot_product_attention(Attention.Heads(qkv[0], _nHead), k, v, is_casual: time > 1);
-        return MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd), ComputeType);
-    }
+    // What decoding and explanations (Decoding/) compute with: the same projections as forward.
+    internal int NHead => _nHead;
+    internal int NEmbd => _nEmbd;
+    internal bool Causal => _causal;
+    internal Tensor ProjectQkv(Tensor x) => MixedPrecision.Linear(c_attn, x, ComputeType);
+    internal Tensor ProjectOutput(Tensor y) => MixedPrecision.Linear(c_proj, y, ComputeType);
 }
 
 internal static class Attention
