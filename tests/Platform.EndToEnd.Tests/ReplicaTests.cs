@@ -175,7 +175,7 @@ public sealed class ReplicaTests(PlatformStack stack)
                     // Trained once, by the new worker while the first one stayed busy, evaluated once, registered once.
                     Assert.Equal(1, Api.CountOf(stack.LogsOf("Training"), $"run {runId} claimed by"));
                     Assert.Contains($"run {runId} claimed by Training-2", stack.LogsOf("Training-2"));
-                    Assert.Equal(1, Api.CountOf(stack.LogsOf("Evaluation"), $"run {runId}: validation loss"));
+                    Assert.Equal(1, Api.CountOf(stack.LogsOf("Evaluation"), $"run {runId} evaluated:"));
                     Assert.Single((await Api.GetOkAsync(http, $"/api/evaluations?runId={runId}"))["items"]!.AsArray());
                     Assert.Single((await Api.GetOkAsync(http,
                         $"/api/models/{ended["name"]!.GetValue<string>()}"))["versions"]!.AsArray());
