@@ -16,9 +16,8 @@ public sealed class DatasetEncodedConsumer(EvaluationDbContext db, EvaluationWor
     public async Task Consume(ConsumeContext<DatasetEncoded> context)
     {
         var m = context.Message;
-        var waiting = await db.Evaluations
-            .Where(EvaluationRecord.AwaitingEncoding(m.DatasetId, m.TokenizerKey, m.SourceTokenizerKey))
-            .ToListAsync(context.CancellationToken);
+        var waiting = await EvaluationRecord.AwaitingEncoding(db.Evaluations, m.DatasetId, m.TokenizerKey,
+            m.SourceTokenizerKey).ToListAsync(context.CancellationToken);
         if (waiting.Count == 0)
             return;
         foreach (var evaluation in waiting)

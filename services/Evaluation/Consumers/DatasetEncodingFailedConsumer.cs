@@ -12,9 +12,8 @@ public sealed class DatasetEncodingFailedConsumer(EvaluationDbContext db) : ICon
     public async Task Consume(ConsumeContext<DatasetEncodingFailed> context)
     {
         var m = context.Message;
-        var waiting = await db.Evaluations
-            .Where(EvaluationRecord.AwaitingEncoding(m.DatasetId, m.TokenizerKey, m.SourceTokenizerKey))
-            .ToListAsync(context.CancellationToken);
+        var waiting = await EvaluationRecord.AwaitingEncoding(db.Evaluations, m.DatasetId, m.TokenizerKey,
+            m.SourceTokenizerKey).ToListAsync(context.CancellationToken);
         foreach (var evaluation in waiting)
             evaluation.Fail(m.Reason);
         if (waiting.Count > 0)

@@ -19,8 +19,8 @@ public sealed class DatasetTokenizationFailedConsumer(EvaluationDbContext db) : 
             if (dataset is null)
                 db.Datasets.Add(dataset = new KnownDataset { Id = m.DatasetId });
             dataset.TokenizationFailure = m.Reason;
-            var waiting = await db.Evaluations.Where(e => e.State == EvaluationState.Encoding
-                && e.DatasetId == m.DatasetId).ToListAsync(context.CancellationToken);
+            var waiting = await EvaluationRecord.AwaitingEncoding(db.Evaluations, m.DatasetId)
+                .ToListAsync(context.CancellationToken);
             foreach (var evaluation in waiting)
                 evaluation.Fail(KnownDataset.NotTokenized(m.Reason));
             return true;

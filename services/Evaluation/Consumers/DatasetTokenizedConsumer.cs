@@ -29,8 +29,8 @@ public sealed class DatasetTokenizedConsumer(EvaluationDbContext db) : IConsumer
                     Format = m.Pairs is null ? DatasetFormats.Text : DatasetFormats.Pairs,
                 });
             dataset.Tokenized = true;
-            var waiting = await db.Evaluations.Where(e => e.State == EvaluationState.Encoding
-                && e.DatasetId == m.DatasetId).ToListAsync(context.CancellationToken);
+            var waiting = await EvaluationRecord.AwaitingEncoding(db.Evaluations, m.DatasetId)
+                .ToListAsync(context.CancellationToken);
             foreach (var evaluation in waiting)
                 db.SendViaOutbox(evaluation.EncodingRequest(), Queues.EncodeDataset);
             return true;

@@ -93,9 +93,6 @@ public sealed class EvaluationRecord : IListed
             ModelVersion = version.Version,
             DatasetId = dataset.Id,
             CheckpointKey = version.CheckpointKey,
-            CheckpointSha256 = version.CheckpointSha256,
-            TokenizerKey = version.TokenizerKey,
-            SourceTokenizerKey = version.SourceTokenizerKey,
             Architecture = version.Architecture,
             RequestedBy = by,
             State = EvaluationState.Pending,
@@ -124,10 +121,15 @@ public sealed class EvaluationRecord : IListed
         State = EvaluationState.Pending;
     }
 
-    /// <summary>Whether an encoding answers this evaluation's request.</summary>
-    public static System.Linq.Expressions.Expression<Func<EvaluationRecord, bool>> AwaitingEncoding(Guid datasetId,
-        string tokenizerKey, string? sourceTokenizerKey) => e => e.State == EvaluationState.Encoding
-        && e.DatasetId == datasetId && e.TokenizerKey == tokenizerKey && e.SourceTokenizerKey == sourceTokenizerKey;
+    /// <summary>The evaluations waiting for an encoding of the dataset (any tokenizers).</summary>
+    public static IQueryable<EvaluationRecord> AwaitingEncoding(IQueryable<EvaluationRecord> evaluations,
+        Guid datasetId) => evaluations.Where(e => e.State == EvaluationState.Encoding && e.DatasetId == datasetId);
+
+    /// <summary>Those an encoding with these tokenizers answers.</summary>
+    public static IQueryable<EvaluationRecord> AwaitingEncoding(IQueryable<EvaluationRecord> evaluations,
+        Guid datasetId, string tokenizerKey, string? sourceTokenizerKey) =>
+        AwaitingEncoding(evaluations, datasetId).Where(e => e.TokenizerKey == tokenizerKey
+            && e.SourceTokenizerKey == sourceTokenizerKey);
 
     public void Fail(string reason)
     {

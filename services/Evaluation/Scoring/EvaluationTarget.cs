@@ -1,5 +1,3 @@
-using Platform.Contracts;
-
 namespace Evaluation.Scoring;
 
 /// <summary>
@@ -8,9 +6,4 @@ namespace Evaluation.Scoring;
 /// </summary>
 public sealed record EvaluationTarget(string CheckpointKey, string CheckpointSha256, string TokenizerKey,
     string? SourceTokenizerKey,
-    string ValidationKey, long ValidationBytes, long ValidationTokens)
-{
-    public static EvaluationTarget Of(TrainingCompleted trained) =>
-        new(trained.CheckpointKey, trained.CheckpointSha256, trained.TokenizerKey,
-        trained.SourceTokenizerKey, trained.ValidationTokensKey, trained.ValidationBytes, trained.ValidationTokens);
-}
+    string ValidationKey, long ValidationBytes, long ValidationTokens);

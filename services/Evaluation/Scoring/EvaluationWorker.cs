@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Evaluation.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Platform.Tokenizers;
 using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Messaging;
 using Platform.Contracts;

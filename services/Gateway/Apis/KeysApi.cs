@@ -122,6 +122,5 @@ public static class KeysApi
     }
 
     private static ProblemHttpResult KeyNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found.",
-        detail: $"No key has id {id}.");
+        Problems.NotFound("Key not found.", $"No key has id {id}.");
 }

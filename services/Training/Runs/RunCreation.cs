@@ -143,14 +143,10 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         // Read under the lock from the database, not from what this context tracks already: a projection read before
         // the lock (the auto-train consumer records the dataset first) may predate DatasetTokenized, whose consumer
         // released the waiting runs before this one existed; scheduled on the stale row, it would wait for ever.
+        if (db.Datasets.Local.FindEntry(datasetId) is
+            { State: EntityState.Unchanged or EntityState.Modified } stale)
+            await stale.ReloadAsync(cancellationToken);
         var dataset = await db.Datasets.FindAsync([datasetId], cancellationToken);
-        if (dataset is not null)
-        {
-            var entry = db.Entry(dataset);
-            await entry.ReloadAsync(cancellationToken);
-            if (entry.State == Microsoft.EntityFrameworkCore.EntityState.Detached)
-                dataset = null;
-        }
         if (dataset is null && remote is not null)
             db.Datasets.Add(dataset = new KnownDataset
             {
@@ -215,6 +211,5 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         title: "The run is invalid.");
 
     private static ProblemHttpResult DatasetNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found.",
-        detail: $"No dataset has id {id}.");
+        Problems.NotFound("Dataset not found.", $"No dataset has id {id}.");
 }

@@ -99,8 +99,7 @@ public static class OutboxAdminApi
     {
         var row = await db.OutboxMessages.FindAsync([id], cancellationToken);
         if (row is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Outbox row not found.",
-                detail: $"This service's outbox has no row {id}.");
+            return Problems.NotFound("Outbox row not found.", $"This service's outbox has no row {id}.");
         if (!row.IsParked || row.DispatchedAt is not null)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
                 title: "Only a parked row can be retried.",

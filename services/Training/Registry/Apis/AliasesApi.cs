@@ -52,8 +52,7 @@ public static class AliasesApi
     }
 
     private static ProblemHttpResult ModelNotFound(string name) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found.",
-        detail: $"No model is named '{name}'.");
+        Problems.NotFound("Model not found.", $"No model is named '{name}'.");
 
     private static ProblemHttpResult? InvalidAlias(string alias) => ModelAliases.IsValid(alias)
         ? null
@@ -106,8 +105,7 @@ public static class AliasesApi
             && v.Version == number, cancellationToken);
         if (version is null)
             return await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken)
-                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model version not found.",
-                detail: $"Model '{name}' has no version {number}.")
+                ? Problems.NotFound("Model version not found.", $"Model '{name}' has no version {number}.")
                 : ModelNotFound(name);
         var caller = http.Caller();
         var from = await AliasBook.TargetAsync(db, name, alias, cancellationToken);
@@ -148,8 +146,7 @@ public static class AliasesApi
         var current = await db.ModelAliases.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name && a.Alias == alias,
             cancellationToken);
         if (current is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Alias not found.",
-                detail: $"Model '{name}' has no alias '{alias}'.");
+            return Problems.NotFound("Alias not found.", $"Model '{name}' has no alias '{alias}'.");
         var caller = http.Caller();
         var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name
             && v.Version == current.Version, cancellationToken);
@@ -214,8 +211,7 @@ public static class AliasesApi
         var deleted = await db.PromotionGates.Where(g => g.Name == name
             && g.Alias == alias).ExecuteDeleteAsync(cancellationToken);
         return deleted == 0
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Gate not found.",
-            detail: $"Model '{name}' has no gate on '{alias}'.")
+            ? Problems.NotFound("Gate not found.", $"Model '{name}' has no gate on '{alias}'.")
             : TypedResults.NoContent();
     }
 }

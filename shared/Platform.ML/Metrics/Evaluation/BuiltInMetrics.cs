@@ -74,11 +74,11 @@ public sealed class BleuMetric : EvaluationMetric
     public override string Name => "bleu";
 
     public override double? Of(ScoredPass pass) => pass.Decoded is { } d
-        ? Bleu.Corpus(d.Hypotheses, [d.References], BleuTokenizers.For(d.References)).Score
+        ? Bleu.Corpus(d.Hypotheses, [d.References], d.BleuTokenize).Score
         : null;
 
     public override IEnumerable<KeyValuePair<string, string>> NotesOf(ScoredPass pass) => pass.Decoded is { } d
-        ? [KeyValuePair.Create("bleuTokenize", BleuTokenizers.For(d.References))]
+        ? [KeyValuePair.Create("bleuTokenize", d.BleuTokenize)]
         : [];
 }
 

@@ -23,4 +23,8 @@ public abstract class EvaluationMetric
 /// </summary>
 public sealed record ScoredPass(HeldOutFigures Tokens, DecodedPairs? Decoded = null);
 
-public sealed record DecodedPairs(IReadOnlyList<string> Hypotheses, IReadOnlyList<string> References);
+public sealed record DecodedPairs(IReadOnlyList<string> Hypotheses, IReadOnlyList<string> References)
+{
+    /// <summary>sacreBLEU's tokenisation for these references ("13a", or "zh" when they are mostly Chinese).</summary>
+    public string BleuTokenize { get; } = BleuTokenizers.For(References);
+}
