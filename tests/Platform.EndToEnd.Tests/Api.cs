@@ -169,7 +169,8 @@ public static class Api
                 return last;
             await Task.Delay(250);
         } while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Condition not met within {timeout}: last value {last}\n{logs()}");
+        // The logs first: where a long failure is cut, its head goes, and what was awaited stays readable.
+        Assert.Fail($"{logs()}\nCondition not met within {timeout}: last value {last}");
         return last;
     }
 

@@ -18,19 +18,29 @@ public sealed class DatasetDeletedConsumer(TrainingDbContext db, RunDeletion del
 {
     public async Task Consume(ConsumeContext<DatasetDeleted> context)
     {
-        var m = context.Message;
+        foreach (var id in await SettleRunsAsync(context.Message, context.CancellationToken))
+            deletion.RemoveFiles(id);
+    }
+
+    /// <summary>Marks the projection Deleted and deletes or cancels the dataset's runs, in one transaction; answers
+    /// the runs deleted now, whose files go once it has committed.</summary>
+    public async Task<List<Guid>> SettleRunsAsync(DatasetDeleted m, CancellationToken cancellationToken)
+    {
         var deletedNow = new List<Guid>();
         await DatasetProjection.UpdateAsync(db, m.DatasetId, async dataset =>
         {
             dataset.Status = DatasetStatus.Deleted;
             dataset.UpdatedAt = m.DeletedAt;
-            var runs = await db.Runs.Where(r => r.DatasetId == m.DatasetId && r.State != RunState.Deleted)
-                .ToListAsync(context.CancellationToken);
+            // Row locks, so no worker claims or starts one of these runs between this read and the commit: each
+            // decision below is made on the run as it is (a run a worker started meanwhile is read as Training).
+            var runs = await db.Runs.FromSqlInterpolated($"""
+                SELECT * FROM training.runs WHERE "DatasetId" = {m.DatasetId} AND "State" <> 'Deleted' FOR UPDATE
+                """).ToListAsync(cancellationToken);
             foreach (var run in runs)
             {
                 if (m.Cascade && (m.Runs is null || m.Runs.Contains(run.Id)))
                 {
-                    if (await deletion.DeleteOrScheduleAsync(run, context.CancellationToken))
+                    if (await deletion.DeleteOrScheduleAsync(run, cancellationToken))
                         deletedNow.Add(run.Id);
                 }
                 else if (!run.IsFinished && run.State != RunState.Evaluating)
@@ -40,8 +50,7 @@ public sealed class DatasetDeletedConsumer(TrainingDbContext db, RunDeletion del
                         m.DatasetId);
                 }
             }
-        }, context.CancellationToken);
-        foreach (var id in deletedNow)
-            deletion.RemoveFiles(id);
+        }, cancellationToken);
+        return deletedNow;
     }
 }

@@ -40,7 +40,9 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
         modelBuilder.Entity<Run>(e =>
         {
             e.ToTable("runs");
-            e.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
+            // Like the lease token, the state a change was decided on must still be the stored one: a cancel or a
+            // deletion decided on a Queued run must not land on a run a worker started meanwhile.
+            e.Property(r => r.State).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
             e.Property(r => r.Name).HasMaxLength(64);
             e.Property(r => r.OwnerName).HasMaxLength(64);
             e.HasIndex(r => r.OwnerId);
