@@ -31,6 +31,9 @@ public static class ServiceDefaultsExtensions
             o.TimestampFormat = "HH:mm:ss ";
         });
 
+        // Ahead of the default writer: OpenAI's routes answer OpenAI's error envelope.
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IProblemDetailsWriter, Http.OpenAIErrorWriter>());
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         builder.Services.AddExceptionHandler<Persistence.DatabaseExceptionHandler>();

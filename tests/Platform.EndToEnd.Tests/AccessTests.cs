@@ -34,11 +34,26 @@ public sealed class AccessTests(PlatformStack stack)
         (HttpMethod.Get, "/openapi.json"), (HttpMethod.Get, "/api/not-yet-built"),
     ];
 
+    /// <summary>An RFC 7807 problem, or on OpenAI's routes (<paramref name="because"/> names a /v1 path) OpenAI's error
+    /// envelope.</summary>
     private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response,
         string because)
     {
         Assert.True(response.Status == expected,
             $"{because}: expected {(int)expected}, got {(int)response.Status}: {response.Body}");
+        if (because.Contains(" /v1/"))
+        {
+            Assert.False(string.IsNullOrEmpty(response.Body?["error"]?["message"]?.GetValue<string>()),
+                $"{because}: no error message in {response.Body}");
+            Assert.Equal(expected switch
+            {
+                HttpStatusCode.Unauthorized => "invalid_api_key",
+                HttpStatusCode.NotFound => "not_found",
+                HttpStatusCode.TooManyRequests => "rate_limit_exceeded",
+                _ => null,
+            }, response.Body!["error"]!["code"]?.GetValue<string>());
+            return;
+        }
         Assert.Equal((int)expected, response.Body?["status"]?.GetValue<int>());
         Assert.False(string.IsNullOrEmpty(response.Body?["title"]?.GetValue<string>()),
             $"{because}: no title in {response.Body}");

@@ -150,6 +150,28 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(2, (await Api.GetOkAsync(Http, "/api/models/e2e-char"))["versions"]!.AsArray().Count);
     }
 
+    /// <summary>OpenAI's official .NET client, unmodified, pointed at the gateway with a platform key: it lists the
+    /// served models, reads one by an id with slashes, and reads a refusal from OpenAI's error envelope.</summary>
+    private async Task OfficialClientReadsModelsAndErrorsAsync(IReadOnlyList<string> served)
+    {
+        var client = new OpenAI.Models.OpenAIModelClient(new System.ClientModel.ApiKeyCredential(stack.AdminKey),
+            new OpenAI.OpenAIClientOptions { Endpoint = new Uri(PlatformStack.GatewayAddress, "/v1") });
+        var listed = (await client.GetModelsAsync()).Value.Select(m => m.Id).ToList();
+        Assert.Equal(served, listed);
+        var version = (await client.GetModelAsync("e2e-char/versions/1")).Value;
+        var raw = (await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Single(m =>
+            m!["id"]!.GetValue<string>() == "e2e-char/versions/1")!;
+        Assert.Equal(("e2e-char/versions/1", raw["owned_by"]!.GetValue<string>()), (version.Id, version.OwnedBy));
+        Assert.True(version.CreatedAt > DateTimeOffset.UtcNow.AddHours(-1));
+        var missing = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() =>
+            client.GetModelAsync("no-such-model"));
+        Assert.Equal(404, missing.Status);
+        var envelope = JsonNode.Parse(missing.GetRawResponse()!.Content.ToString())!["error"]!;
+        Assert.Equal(("invalid_request_error", "not_found"), (envelope["type"]!.GetValue<string>(),
+            envelope["code"]!.GetValue<string>()));
+        Assert.Contains("no-such-model", envelope["message"]!.GetValue<string>());
+    }
+
     private async Task OpenAiCompatibleCompletionsAsync(string datasetId)
     {
         const string request =
@@ -185,6 +207,18 @@ public sealed class PipelineTests(PlatformStack stack)
             Assert.True(chunks.Count > 2, $"only {chunks.Count} chunks");
             Assert.Equal(text, string.Concat(chunks.Select(c => c["text"]!.GetValue<string>())));
             Assert.Equal("length", chunks[^1]["finish_reason"]!.GetValue<string>());
+        }
+        // With include_usage, a last chunk without choices carries the same usage as the whole completion.
+        using (var streamed = await Http.PostAsync("/v1/completions", new StringContent(
+            request + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}", Encoding.UTF8,
+            "application/json")))
+        {
+            var events = (await streamed.Content.ReadAsStringAsync()).Split("\n\n",
+                StringSplitOptions.RemoveEmptyEntries)[..^1].Select(e => JsonNode.Parse(e["data: ".Length..])!)
+                .ToList();
+            Assert.All(events[..^1], e => Assert.Null(e["usage"]));
+            Assert.Empty(events[^1]["choices"]!.AsArray());
+            Assert.Equal(usage.ToJsonString(), events[^1]["usage"]!.ToJsonString());
         }
 
         // A stop string spanning three tokens ends the completion just before it.
@@ -232,14 +266,19 @@ public sealed class PipelineTests(PlatformStack stack)
         }
         var (badStatus, bad) = await Api.PostJsonAsync(Http, "/v1/completions",
             "{\"model\":\"e2e-char\",\"prompt\":\"a\",\"top_p\":1.5,\"max_tokens\":0}");
+        // OpenAI's error envelope, as its clients read it: the first field at fault as param, every one in the message.
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);
-        Assert.NotNull(bad!["errors"]!["top_p"]);
-        Assert.NotNull(bad["errors"]!["max_tokens"]);
+        var error = bad!["error"]!;
+        Assert.Equal("invalid_request_error", error["type"]!.GetValue<string>());
+        Assert.Contains(error["param"]!.GetValue<string>(), new[] { "top_p", "max_tokens" });
+        Assert.Contains("top_p:", error["message"]!.GetValue<string>());
+        Assert.Contains("max_tokens:", error["message"]!.GetValue<string>());
 
         var models = (await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Select(m =>
             m!["id"]!.GetValue<string>()).ToList();
         Assert.Contains("e2e-char", models);
         Assert.Contains("e2e-char/versions/1", models);
+        await OfficialClientReadsModelsAndErrorsAsync(models);
 
         // Two batch slots and one queue place (see PlatformStack): of six long requests at once, some must be turned
         // away.

@@ -6,10 +6,11 @@ using System.Text.Json.Nodes;
 
 namespace Platform.Cli;
 
-/// <summary>An answer other than success: its status and RFC 7807 problem, said plainly by <see
-/// cref="Describe"/>.</summary>
+/// <summary>An answer other than success: its status and RFC 7807 problem (or, from OpenAI's routes, OpenAI's error
+/// envelope), said plainly by <see cref="Describe"/>.</summary>
 public sealed class PlatformException(int status, JsonNode? problem, string? message = null)
-    : Exception(message ?? problem?["detail"]?.ToString() ?? problem?["title"]?.ToString() ?? $"HTTP {status}")
+    : Exception(message ?? problem?["detail"]?.ToString() ?? problem?["title"]?.ToString()
+        ?? problem?["error"]?["message"]?.ToString() ?? $"HTTP {status}")
 {
     public int Status { get; } = status;
     public JsonNode? Problem { get; } = problem;

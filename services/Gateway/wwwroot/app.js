@@ -69,7 +69,10 @@
 
   // ---- API ----------------------------------------------------------------------------------------------------------
   class ApiError extends Error {
-    constructor(status, problem) { super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    // An RFC 7807 problem, or OpenAI's error envelope from /v1.
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title || (problem.error && problem.error.message)))
+        || `HTTP ${status}`);
       this.status = status; this.problem = problem || {}; }
   }
   const auth = () => ({ Authorization: 'Bearer ' + state.key });

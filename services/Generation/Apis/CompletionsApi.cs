@@ -35,7 +35,12 @@ public sealed record CompletionRequest(
     [property: JsonPropertyName("length_penalty")] double? LengthPenalty = null,
     [property: JsonPropertyName("early_stopping")] bool? EarlyStopping = null,
     [property: JsonPropertyName("no_repeat_ngram_size")] int? NoRepeatNgramSize = null,
-    [property: JsonPropertyName("valid_utf8")] bool? ValidUtf8 = null);
+    [property: JsonPropertyName("valid_utf8")] bool? ValidUtf8 = null,
+    [property: JsonPropertyName("stream_options")] StreamOptions? StreamOptions = null);
+
+/// <summary>OpenAI's stream options: include_usage adds a last chunk, with no choices, that carries the usage (the
+/// chunks before it carry "usage": null).</summary>
+public sealed record StreamOptions([property: JsonPropertyName("include_usage")] bool? IncludeUsage);
 
 /// <summary>Log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
 public sealed record CompletionLogprobs(
@@ -75,6 +80,8 @@ public static class CompletionsApi
     {
         app.MapPost("/v1/completions", CompleteAsync).WithTags("OpenAI");
         app.MapGet("/v1/models", ListModelsAsync).WithTags("OpenAI");
+        // A version's id holds slashes ("name/versions/2"): the rest of the path is the id.
+        app.MapGet("/v1/models/{**id}", GetModelAsync).WithTags("OpenAI");
         return app;
     }
 
@@ -117,7 +124,8 @@ public static class CompletionsApi
         var model = request.Model!;
         if (body.Stream == true)
         {
-            await StreamAsync(http, running, id, created, model, cancellationToken);
+            await StreamAsync(http, running, new StreamedCompletion(id, created, model, prompt!.Length,
+                body.StreamOptions?.IncludeUsage == true), cancellationToken);
             return TypedResults.Empty;
         }
 
@@ -143,26 +151,51 @@ public static class CompletionsApi
         return new CompletionLogprobs(tokens, runner.Tokens.Select(t => t.LogProbability).ToList(), null, offsets);
     }
 
-    private static async Task StreamAsync(HttpContext http, RunningCompletions running, string id, long created,
-        string model,
+    /// <summary>What every chunk of one streamed completion repeats, and whether its usage follows.</summary>
+    private sealed record StreamedCompletion(string Id, long Created, string Model, int PromptTokens,
+        bool IncludeUsage);
+
+    private static async Task StreamAsync(HttpContext http, RunningCompletions running, StreamedCompletion stream,
         CancellationToken cancellationToken)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
-        // Each text delta is written and flushed as it arrives; the n completions' chunks interleave as they decode.
-        await foreach (var (index, text, finish) in running.ReadAllAsync(cancellationToken))
+        async Task WriteAsync(object chunk)
         {
-            var chunk = new
-            {
-                id,
-                @object = "text_completion",
-                created,
-                model,
-                choices = new[] { new { text, index, logprobs = (object?)null, finish_reason = finish } },
-            };
             await http.Response.WriteAsync($"data: {JsonSerializer.Serialize(chunk, SnakeCase)}\n\n",
                 cancellationToken);
             await http.Response.Body.FlushAsync(cancellationToken);
+        }
+        // Each text delta is written and flushed as it arrives; the n completions' chunks interleave as they decode.
+        await foreach (var (index, text, finish) in running.ReadAllAsync(cancellationToken))
+        {
+            var choices = new[] { new { text, index, logprobs = (object?)null, finish_reason = finish } };
+            object chunk = stream.IncludeUsage
+                ? new
+                {
+                    stream.Id,
+                    @object = "text_completion",
+                    stream.Created,
+                    stream.Model,
+                    choices,
+                    usage = (CompletionUsage?)null
+                }
+                : new { stream.Id, @object = "text_completion", stream.Created, stream.Model, choices };
+            await WriteAsync(chunk);
+        }
+        if (stream.IncludeUsage)
+        {
+            var completionTokens = running.Runners.Sum(r => r.Tokens.Count);
+            await WriteAsync(new
+            {
+                stream.Id,
+                @object = "text_completion",
+                stream.Created,
+                stream.Model,
+                choices = Array.Empty<object>(),
+                usage = new CompletionUsage(stream.PromptTokens, completionTokens,
+                    stream.PromptTokens + completionTokens),
+            });
         }
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
@@ -186,9 +219,25 @@ public static class CompletionsApi
         }
     }
 
+    private static async Task<Ok<ModelList>> ListModelsAsync(HttpContext http, GenerationDbContext db,
+        CancellationToken cancellationToken) =>
+        TypedResults.Ok(new ModelList("list", await ServedModelsAsync(http, db, cancellationToken)));
+
+    /// <summary>One entry of the list, by its id; 404 for one the caller cannot use, as for one that does not
+    /// exist.</summary>
+    private static async Task<Results<Ok<ModelEntry>, ProblemHttpResult>> GetModelAsync(string id, HttpContext http,
+        GenerationDbContext db, CancellationToken cancellationToken)
+    {
+        // Clients escape the id as one path segment; the server leaves "%2F" in the path as it came.
+        id = Uri.UnescapeDataString(id);
+        return (await ServedModelsAsync(http, db, cancellationToken)).FirstOrDefault(m => m.Id == id) is { } model
+            ? TypedResults.Ok(model)
+            : Problems.NotFound("Model not found.", $"No model '{id}' is served to this key.");
+    }
+
     /// <summary>The versions the caller may use (see <see cref="ModelResolver.ResolveAsync"/>), by id, name and
     /// alias.</summary>
-    private static async Task<Ok<ModelList>> ListModelsAsync(HttpContext http, GenerationDbContext db,
+    private static async Task<List<ModelEntry>> ServedModelsAsync(HttpContext http, GenerationDbContext db,
         CancellationToken cancellationToken)
     {
         var all = await db.Models.AsNoTracking().OrderBy(m => m.Name).ThenBy(m => m.Version)
@@ -209,6 +258,6 @@ public static class CompletionsApi
             .OrderBy(e => e.Id, StringComparer.Ordinal)
             .Select(e => new ModelEntry(e.Id, "model", e.Version.RegisteredAt.ToUnixTimeSeconds(),
                 e.Version.OwnerName ?? "platform", e.Version.Architecture));
-        return TypedResults.Ok(new ModelList("list", data));
+        return data.ToList();
     }
 }
