@@ -248,6 +248,15 @@ public sealed class PipelineTests(PlatformStack stack)
             b => b["choices"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(text, served["choices"]![0]!["text"]!.GetValue<string>());
 
+        // An array of prompts: each prompt's choices in turn, each as that prompt alone would have them.
+        var (_, juliet) = await Api.PostJsonAsync(Http, "/v1/completions", request.Replace("ROMEO:", "JULIET:") + "}");
+        var (_, both) = await Api.PostJsonAsync(Http, "/v1/completions",
+            request.Replace("\"ROMEO:\"", "[\"ROMEO:\",\"JULIET:\"]") + "}");
+        Assert.Equal(new[] { (0, text), (1, juliet!["choices"]![0]!["text"]!.GetValue<string>()) },
+            both!["choices"]!.AsArray().Select(c => (c!["index"]!.GetValue<int>(), c["text"]!.GetValue<string>())));
+        Assert.Equal((13, 80), (both["usage"]!["prompt_tokens"]!.GetValue<int>(),
+            both["usage"]!["completion_tokens"]!.GetValue<int>()));
+
         var (_, two) = await Api.PostJsonAsync(Http, "/v1/completions", request + ",\"n\":2}");
         Assert.Equal(new[] { 0, 1 }, two!["choices"]!.AsArray().Select(c => c!["index"]!.GetValue<int>()));
         Assert.Equal(text, two["choices"]![0]!["text"]!.GetValue<string>());
@@ -273,6 +282,10 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Contains(error["param"]!.GetValue<string>(), new[] { "top_p", "max_tokens" });
         Assert.Contains("top_p:", error["message"]!.GetValue<string>());
         Assert.Contains("max_tokens:", error["message"]!.GetValue<string>());
+        var (tokensStatus, tokens) = await Api.PostJsonAsync(Http, "/v1/completions",
+            "{\"model\":\"e2e-char\",\"prompt\":[1,2,3]}");
+        Assert.Equal((HttpStatusCode.BadRequest, "prompt"),
+            (tokensStatus, tokens!["error"]!["param"]!.GetValue<string>()));
 
         var models = (await Api.GetOkAsync(Http, "/v1/models"))["data"]!.AsArray().Select(m =>
             m!["id"]!.GetValue<string>()).ToList();

@@ -15,11 +15,12 @@ namespace Generation.Apis;
 
 /// <summary>
 /// OpenAI's completions request (snake_case); top_k and the beam settings (encoder-decoder models, whose source is the
-/// prompt) are extensions.
+/// prompt) are extensions. The prompt is a string or an array of strings (up to
+/// <see cref="CompletionsApi.MaxPrompts"/>, each with its n choices; token arrays are refused).
 /// </summary>
 public sealed record CompletionRequest(
     [property: JsonPropertyName("model")] string? Model,
-    [property: JsonPropertyName("prompt")] string? Prompt,
+    [property: JsonPropertyName("prompt")] JsonElement? Prompt,
     [property: JsonPropertyName("max_tokens")] int? MaxTokens,
     [property: JsonPropertyName("temperature")] double? Temperature,
     [property: JsonPropertyName("top_p")] double? TopP,
@@ -71,6 +72,8 @@ public sealed record ModelList(string Object, IEnumerable<ModelEntry> Data);
 /// Events).</summary>
 public static class CompletionsApi
 {
+    public const int MaxPrompts = 8;
+
     private static readonly JsonSerializerOptions SnakeCase = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower
@@ -93,8 +96,9 @@ public static class CompletionsApi
         if (problem is not null)
             return problem;
         var stop = ReadStop(body!.Stop, out var stopError);
-        var request = new SamplingRequest(body.Model, body.Prompt, body.MaxTokens ?? 16, body.Temperature, body.TopK,
-            body.TopP, body.Seed,
+        var prompts = ReadPrompts(body.Prompt, out var promptError);
+        var request = new SamplingRequest(body.Model, prompts.Count > 0 ? prompts[0] : null, body.MaxTokens ?? 16,
+            body.Temperature, body.TopK, body.TopP, body.Seed,
             body.FrequencyPenalty, body.PresencePenalty, stop, body.N)
         {
             NumBeams = body.NumBeams,
@@ -104,6 +108,12 @@ public static class CompletionsApi
             ValidUtf8 = body.ValidUtf8,
         };
         var errors = request.Validate(options.Value, snakeCase: true);
+        if (promptError is not null)
+            errors.Add("prompt", promptError);
+        foreach (var later in prompts.Skip(1))
+            foreach (var (field, messages) in (request with { Prompt = later }).Validate(options.Value, snakeCase: true)
+                .ToDictionary().Where(e => e.Key == "prompt"))
+                errors.Add(field, messages[0]);
         if (stopError is not null)
             errors.Add("stop", stopError);
         errors.Range(body.Logprobs ?? 0, 0, 5, "logprobs");
@@ -114,27 +124,59 @@ public static class CompletionsApi
             "The completion request is invalid.", cancellationToken);
         if (notPrepared is not null)
             return notPrepared;
-        var (resolved, prompt, beam) = prepared!;
+        var (resolved, first, beam) = prepared!;
         using var _ = resolved;
+        var encoded = new List<int[]> { first };
+        foreach (var later in prompts.Skip(1))
+        {
+            var (ids, unencodable) = ModelResolver.EncodePrompt(resolved, later);
+            if (unencodable is not null)
+                return unencodable;
+            encoded.Add(ids!);
+        }
 
         var id = $"cmpl-{Guid.NewGuid():N}";
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        if (await scheduler.StartAsync(resolved.Loaded, prompt!, request, beam, cancellationToken) is not { } running)
+        // The prompts are completed one after another, each with its n choices (indices prompt × n + choice): a request
+        // holds at most n places in the batch. The first that finds no place answers 429; a later one waits for one.
+        if (await scheduler.StartAsync(resolved.Loaded, first, request, beam, cancellationToken) is not { } running)
             return GenerateApi.Busy(http);
+        async Task<RunningCompletions> StartAsync(int index)
+        {
+            if (index == 0)
+                return running;
+            var next = request with { Prompt = prompts[index] };
+            while (true)
+            {
+                if (await scheduler.StartAsync(resolved.Loaded, encoded[index], next, beam, cancellationToken) is
+                    { } started)
+                    return started;
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+        }
         var model = request.Model!;
+        var n = request.N ?? 1;
         if (body.Stream == true)
         {
-            await StreamAsync(http, running, new StreamedCompletion(id, created, model, prompt!.Length,
-                body.StreamOptions?.IncludeUsage == true), cancellationToken);
+            await StreamAsync(http, encoded.Count, StartAsync, new StreamedCompletion(id, created, model, n,
+                encoded.Sum(e => e.Length), body.StreamOptions?.IncludeUsage == true), cancellationToken);
             return TypedResults.Empty;
         }
 
-        await running.RunToEndAsync(cancellationToken);
-        var choices = running.Runners.Select((runner, index) => new CompletionChoice(runner.Text, index,
-            body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null, runner.FinishReason)).ToList();
-        var completionTokens = running.Runners.Sum(r => r.Tokens.Count);
+        var choices = new List<CompletionChoice>();
+        var completionTokens = 0;
+        for (var index = 0; index < encoded.Count; index++)
+        {
+            var completed = await StartAsync(index);
+            await completed.RunToEndAsync(cancellationToken);
+            choices.AddRange(completed.Runners.Select((runner, choice) => new CompletionChoice(runner.Text,
+                index * n + choice, body.Logprobs is > 0 ? Logprobs(resolved.Loaded.Tokenizer, runner) : null,
+                runner.FinishReason)));
+            completionTokens += completed.Runners.Sum(r => r.Tokens.Count);
+        }
+        var promptTokens = encoded.Sum(e => e.Length);
         return TypedResults.Ok(new CompletionResponse(id, "text_completion", created, model, choices,
-            new CompletionUsage(prompt!.Length, completionTokens, prompt.Length + completionTokens)));
+            new CompletionUsage(promptTokens, completionTokens, promptTokens + completionTokens)));
     }
 
     /// <summary>Per-token log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
@@ -152,11 +194,11 @@ public static class CompletionsApi
     }
 
     /// <summary>What every chunk of one streamed completion repeats, and whether its usage follows.</summary>
-    private sealed record StreamedCompletion(string Id, long Created, string Model, int PromptTokens,
+    private sealed record StreamedCompletion(string Id, long Created, string Model, int N, int PromptTokens,
         bool IncludeUsage);
 
-    private static async Task StreamAsync(HttpContext http, RunningCompletions running, StreamedCompletion stream,
-        CancellationToken cancellationToken)
+    private static async Task StreamAsync(HttpContext http, int prompts, Func<int, Task<RunningCompletions>> start,
+        StreamedCompletion stream, CancellationToken cancellationToken)
     {
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
@@ -166,26 +208,32 @@ public static class CompletionsApi
                 cancellationToken);
             await http.Response.Body.FlushAsync(cancellationToken);
         }
-        // Each text delta is written and flushed as it arrives; the n completions' chunks interleave as they decode.
-        await foreach (var (index, text, finish) in running.ReadAllAsync(cancellationToken))
+        var completionTokens = 0;
+        for (var prompt = 0; prompt < prompts; prompt++)
         {
-            var choices = new[] { new { text, index, logprobs = (object?)null, finish_reason = finish } };
-            object chunk = stream.IncludeUsage
-                ? new
-                {
-                    stream.Id,
-                    @object = "text_completion",
-                    stream.Created,
-                    stream.Model,
-                    choices,
-                    usage = (CompletionUsage?)null
-                }
-                : new { stream.Id, @object = "text_completion", stream.Created, stream.Model, choices };
-            await WriteAsync(chunk);
+            var running = await start(prompt);
+            // Each text delta is written and flushed as it arrives; the n completions' chunks interleave as they
+            // decode.
+            await foreach (var (choice, text, finish) in running.ReadAllAsync(cancellationToken))
+            {
+                var index = prompt * stream.N + choice;
+                var choices = new[] { new { text, index, logprobs = (object?)null, finish_reason = finish } };
+                object chunk = stream.IncludeUsage
+                    ? new
+                    {
+                        stream.Id,
+                        @object = "text_completion",
+                        stream.Created,
+                        stream.Model,
+                        choices,
+                        usage = (CompletionUsage?)null
+                    }
+                    : new { stream.Id, @object = "text_completion", stream.Created, stream.Model, choices };
+                await WriteAsync(chunk);
+            }
+            completionTokens += running.Runners.Sum(r => r.Tokens.Count);
         }
         if (stream.IncludeUsage)
-        {
-            var completionTokens = running.Runners.Sum(r => r.Tokens.Count);
             await WriteAsync(new
             {
                 stream.Id,
@@ -196,9 +244,27 @@ public static class CompletionsApi
                 usage = new CompletionUsage(stream.PromptTokens, completionTokens,
                     stream.PromptTokens + completionTokens),
             });
-        }
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>OpenAI's prompt: a string, or an array of 1 to <see cref="MaxPrompts"/> strings.</summary>
+    private static IReadOnlyList<string> ReadPrompts(JsonElement? prompt, out string? error)
+    {
+        error = null;
+        switch (prompt?.ValueKind)
+        {
+            case null or JsonValueKind.Null or JsonValueKind.Undefined:
+                return [];
+            case JsonValueKind.String:
+                return [prompt.Value.GetString()!];
+            case JsonValueKind.Array when prompt.Value.GetArrayLength() is > 0 and <= MaxPrompts
+                && prompt.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
+                return prompt.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+            default:
+                error = $"must be a string or an array of 1 to {MaxPrompts} strings (token arrays are not accepted).";
+                return [];
+        }
     }
 
     /// <summary>OpenAI's stop: a string or an array of strings.</summary>
