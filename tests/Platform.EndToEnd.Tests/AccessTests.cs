@@ -34,14 +34,13 @@ public sealed class AccessTests(PlatformStack stack)
         (HttpMethod.Get, "/openapi.json"), (HttpMethod.Get, "/api/not-yet-built"),
     ];
 
-    /// <summary>An RFC 7807 problem, or on OpenAI's routes (<paramref name="because"/> names a /v1 path) OpenAI's error
-    /// envelope.</summary>
+    /// <summary>An RFC 7807 problem, or on OpenAI's routes (a path under /v1) OpenAI's error envelope.</summary>
     private static void AssertProblem(HttpStatusCode expected, (HttpStatusCode Status, JsonNode? Body) response,
-        string because)
+        string because, string? path = null)
     {
         Assert.True(response.Status == expected,
             $"{because}: expected {(int)expected}, got {(int)response.Status}: {response.Body}");
-        if (because.Contains(" /v1/"))
+        if (path?.StartsWith("/v1/") == true)
         {
             Assert.False(string.IsNullOrEmpty(response.Body?["error"]?["message"]?.GetValue<string>()),
                 $"{because}: no error message in {response.Body}");
@@ -106,15 +105,15 @@ public sealed class AccessTests(PlatformStack stack)
             using (var response = await stack.Anonymous.SendAsync(request))
             {
                 AssertProblem(HttpStatusCode.Unauthorized, (response.StatusCode, await Api.ReadAsync(response)),
-                    $"{method} {path} without a key");
+                    $"{method} {path} without a key", path);
                 Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
             }
             AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknown, method, path),
-                $"{method} {path} with an unknown bearer key");
+                $"{method} {path} with an unknown bearer key", path);
             AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(unknownHeader, method, path),
-                $"{method} {path} with an unknown X-Api-Key");
+                $"{method} {path} with an unknown X-Api-Key", path);
             AssertProblem(HttpStatusCode.Unauthorized, await Api.SendAsync(revoked, method, path),
-                $"{method} {path} with a revoked key");
+                $"{method} {path} with a revoked key", path);
         }
         // Health needs nothing: probes and load balancers have no key. They learn only the status; an admin, which
         // check answered what.
@@ -702,33 +701,33 @@ public sealed class AccessTests(PlatformStack stack)
             string For(string role, long expires) => Sign(stack.InternalSecret, role, expires, "GET", path, target);
             using var direct = new HttpClient { BaseAddress = PlatformStack.ServiceAddress(service) };
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
-                $"{service} without the gateway");
+                $"{service} without the gateway", path);
             // The caller's API key means nothing to a service: only the gateway turns it into a signed identity.
             direct.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.AdminKey);
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
-                $"{service} with an API key but no signature");
+                $"{service} with an API key but no signature", path);
             direct.DefaultRequestHeaders.Authorization = null;
             direct.DefaultRequestHeaders.Add("X-Platform-Caller",
                 Sign("a-forger-s-guess-at-the-secret-0123456789", "admin", later, "GET", path, target));
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
-                $"{service} with a forged signature");
+                $"{service} with a forged signature", path);
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
             var past = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds();
             direct.DefaultRequestHeaders.Add("X-Platform-Caller", For("admin", past));
             AssertProblem(HttpStatusCode.Unauthorized, await Api.GetAsync(direct, path),
-                $"{service} with an expired signature");
+                $"{service} with an expired signature", path);
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
             // A genuine signature seen once is good for its own request only: not another path, nor another service.
             direct.DefaultRequestHeaders.Add("X-Platform-Caller", For("viewer", later));
             Assert.Equal(HttpStatusCode.OK, (await Api.GetAsync(direct, path)).Status);
             var replayed = await Api.GetAsync(direct, path + "/" + Guid.NewGuid());
-            AssertProblem(HttpStatusCode.Unauthorized, replayed, $"{service}, replayed on another path");
+            AssertProblem(HttpStatusCode.Unauthorized, replayed, $"{service}, replayed on another path", path);
             var elsewhere = paths.First(p => p.Key != service);
             using (var other = new HttpClient { BaseAddress = PlatformStack.ServiceAddress(elsewhere.Key) })
             {
                 other.DefaultRequestHeaders.Add("X-Platform-Caller", For("viewer", later));
                 var misdirected = await Api.GetAsync(other, path);
-                AssertProblem(HttpStatusCode.Unauthorized, misdirected, $"{service}'s, at {elsewhere.Key}");
+                AssertProblem(HttpStatusCode.Unauthorized, misdirected, $"{service}'s, at {elsewhere.Key}", path);
             }
             direct.DefaultRequestHeaders.Remove("X-Platform-Caller");
             Assert.Equal(HttpStatusCode.OK,

@@ -73,8 +73,10 @@ public sealed class DocsTests(PlatformStack stack)
                 request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
             using var response = await stack.Gateway.SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
-            var title = response.Content.Headers.ContentType?.MediaType?.Contains("json") == true
-                && body.StartsWith('{') ? JsonNode.Parse(body)?["title"]?.ToString() : null;
+            var json = response.Content.Headers.ContentType?.MediaType?.Contains("json") == true
+                && body.StartsWith('{') ? JsonNode.Parse(body) : null;
+            // An RFC 7807 title, or on OpenAI's routes its error envelope's message.
+            var title = json?["title"]?.ToString() ?? json?["error"]?["message"]?.ToString();
             // A handler answered: not a server error, not "no such route" (a routing 404 is titled plain "Not Found"),
             // not a wrong method.
             if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.MethodNotAllowed
