@@ -59,7 +59,11 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     /// <summary>The same with the given LoRA adapters (null: the base alone), whatever is attached: one base serves
     /// many adapters.</summary>
-    public Tensor Forward(Tensor idx, LoraAdapter? adapter)
+    public Tensor Forward(Tensor idx, LoraAdapter? adapter) => Head(FinalHidden(idx, adapter));
+
+    /// <summary>The final hidden states (batch, time, embedding): after the last block and the final LayerNorm, what
+    /// the head reads.</summary>
+    internal Tensor FinalHidden(Tensor idx, LoraAdapter? adapter)
     {
         var time = idx.shape[1];
         if (time > Config.BlockSize)
@@ -75,7 +79,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
             x = (recompute ? RecomputedBlock.Apply(block, x, adapter)
                 : block.Forward(x, adapter)).MoveToOuterDisposeScope();
         }
-        return Head(ln_f.forward(x));
+        return ln_f.forward(x);
     }
 
     /// <summary>

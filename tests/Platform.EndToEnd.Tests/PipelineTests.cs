@@ -151,11 +151,13 @@ public sealed class PipelineTests(PlatformStack stack)
     }
 
     /// <summary>OpenAI's official .NET client, unmodified, pointed at the gateway with a platform key: it lists the
-    /// served models, reads one by an id with slashes, and reads a refusal from OpenAI's error envelope.</summary>
-    private async Task OfficialClientReadsModelsAndErrorsAsync(IReadOnlyList<string> served)
+    /// served models, reads one by an id with slashes, embeds texts, and reads a refusal from OpenAI's error
+    /// envelope.</summary>
+    private async Task OfficialClientReadsModelsEmbeddingsAndErrorsAsync(IReadOnlyList<string> served)
     {
-        var client = new OpenAI.Models.OpenAIModelClient(new System.ClientModel.ApiKeyCredential(stack.AdminKey),
-            new OpenAI.OpenAIClientOptions { Endpoint = new Uri(PlatformStack.GatewayAddress, "/v1") });
+        var key = new System.ClientModel.ApiKeyCredential(stack.AdminKey);
+        var options = new OpenAI.OpenAIClientOptions { Endpoint = new Uri(PlatformStack.GatewayAddress, "/v1") };
+        var client = new OpenAI.Models.OpenAIModelClient(key, options);
         var listed = (await client.GetModelsAsync()).Value.Select(m => m.Id).ToList();
         Assert.Equal(served, listed);
         var version = (await client.GetModelAsync("e2e-char/versions/1")).Value;
@@ -170,6 +172,25 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal(("invalid_request_error", "not_found"), (envelope["type"]!.GetValue<string>(),
             envelope["code"]!.GetValue<string>()));
         Assert.Contains("no-such-model", envelope["message"]!.GetValue<string>());
+
+        // Embeddings (the client asks for base64): one per input, unit length, the model's width; the same text
+        // embeds the same alone, in a batch, and as the plain JSON floats the API gives without the client.
+        var embeddings = new OpenAI.Embeddings.EmbeddingClient("e2e-char", key, options);
+        var pair = (await embeddings.GenerateEmbeddingsAsync(["ROMEO:", "JULIET:"])).Value;
+        Assert.Equal((2, 13, 13), (pair.Count, pair.Usage.InputTokenCount, pair.Usage.TotalTokenCount));
+        var romeo = pair[0].ToFloats().ToArray();
+        Assert.Equal(32, romeo.Length);
+        Assert.Equal(1.0, Math.Sqrt(romeo.Sum(v => (double)v * v)), 4);
+        var alone = (await embeddings.GenerateEmbeddingAsync("ROMEO:")).Value.ToFloats().ToArray();
+        var (_, plain) = await Api.PostJsonAsync(Http, "/v1/embeddings",
+            "{\"model\":\"e2e-char\",\"input\":\"ROMEO:\"}");
+        var floats = plain!["data"]![0]!["embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray();
+        Assert.All(Enumerable.Range(0, 32), i => Assert.True(Math.Abs(romeo[i] - alone[i]) < 1e-5
+            && Math.Abs(romeo[i] - floats[i]) < 1e-5, $"dimension {i}: {romeo[i]}, {alone[i]}, {floats[i]}"));
+        var (longStatus, tooLong) = await Api.PostJsonAsync(Http, "/v1/embeddings",
+            $"{{\"model\":\"e2e-char\",\"input\":[\"ROMEO:\",\"{new string('a', 33)}\"]}}");
+        Assert.Equal((HttpStatusCode.BadRequest, "input"),
+            (longStatus, tooLong!["error"]!["param"]!.GetValue<string>()));
     }
 
     private async Task OpenAiCompatibleCompletionsAsync(string datasetId)
@@ -291,7 +312,7 @@ public sealed class PipelineTests(PlatformStack stack)
             m!["id"]!.GetValue<string>()).ToList();
         Assert.Contains("e2e-char", models);
         Assert.Contains("e2e-char/versions/1", models);
-        await OfficialClientReadsModelsAndErrorsAsync(models);
+        await OfficialClientReadsModelsEmbeddingsAndErrorsAsync(models);
 
         // Two batch slots and one queue place (see PlatformStack): of six long requests at once, some must be turned
         // away.
