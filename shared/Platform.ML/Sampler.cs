@@ -111,8 +111,9 @@ public static class Sampler
             var best = logits.argmax(1);
             var logProbabilities = nn.functional.log_softmax(logits, -1).gather(1, best.unsqueeze(1)).squeeze(1);
             var (ids, lps) = (best.data<long>().ToArray(), logProbabilities.data<float>().ToArray());
+            var top = Likeliest(nn.functional.log_softmax(logits, -1), rows, greedy);
             foreach (var i in greedy)
-                result[i] = new SampledToken((int)ids[i], lps[i]);
+                result[i] = new SampledToken((int)ids[i], lps[i], top?[i]);
         }
         if (greedy.Length == count)
             return result;
@@ -144,9 +145,30 @@ public static class Sampler
             if (rows[i].Options.Temperature > 0)
                 drawn[i] = multinomial(exp[i], 1, generator: rows[i].Generator).item<long>();
         var chosen = all.gather(1, tensor(drawn, device: device).unsqueeze(1)).squeeze(1).data<float>().ToArray();
-        for (var i = 0; i < count; i++)
-            if (rows[i].Options.Temperature > 0)
-                result[i] = new SampledToken((int)drawn[i], chosen[i]);
+        var sampled = Enumerable.Range(0, count).Where(i => rows[i].Options.Temperature > 0).ToArray();
+        var likeliest = Likeliest(all, rows, sampled);
+        foreach (var i in sampled)
+            result[i] = new SampledToken((int)drawn[i], chosen[i], likeliest?[i]);
+        return result;
+    }
+
+    /// <summary>Each of <paramref name="among"/>'s rows' likeliest tokens under its log-probabilities, as many as
+    /// the row asks for (none: null); null when no row asks.</summary>
+    private static IReadOnlyList<TokenAlternative>?[]? Likeliest(Tensor logProbabilities,
+        IReadOnlyList<RowSampling> rows, int[] among)
+    {
+        var largest = among.Select(i => rows[i].Options.TopLogprobs).DefaultIfEmpty(0).Max();
+        if (largest <= 0)
+            return null;
+        var (values, ids) = topk(logProbabilities, (int)Math.Min(largest, logProbabilities.shape[1]));
+        var (v, d, width) = (values.data<float>().ToArray(), ids.data<long>().ToArray(), (int)values.shape[1]);
+        var result = new IReadOnlyList<TokenAlternative>?[rows.Count];
+        foreach (var i in among)
+            if (rows[i].Options.TopLogprobs > 0)
+                result[i] = Enumerable.Range(0, Math.Min(rows[i].Options.TopLogprobs, width))
+                    .Select(j => new TokenAlternative((int)d[i * width + j], v[i * width + j]))
+                    // A token the draw could not reach (masked by top-k or top-p) is not an alternative.
+                    .Where(a => !double.IsNegativeInfinity(a.LogProbability)).ToList();
         return result;
     }
 
@@ -166,7 +188,8 @@ public static class Sampler
         if (options.Temperature <= 0)
         {
             var best = (int)logits.argmax().item<long>();
-            return new SampledToken(best, nn.functional.log_softmax(logits, -1)[best].item<float>());
+            var greedy = nn.functional.log_softmax(logits, -1);
+            return new SampledToken(best, greedy[best].item<float>(), Likeliest(greedy, options));
         }
         logits = logits / options.Temperature;
         if (options.TopK is > 0 and var k && k < logits.shape[0])
@@ -185,8 +208,13 @@ public static class Sampler
         }
         var logProbabilities = nn.functional.log_softmax(logits, dim: -1);
         var id = (int)multinomial(logProbabilities.exp(), 1, generator: generator).item<long>();
-        return new SampledToken(id, logProbabilities[id].item<float>());
+        return new SampledToken(id, logProbabilities[id].item<float>(), Likeliest(logProbabilities, options));
     }
+
+    private static IReadOnlyList<TokenAlternative>? Likeliest(Tensor logProbabilities, SamplingOptions options) =>
+        options.TopLogprobs > 0
+            ? Likeliest(logProbabilities.unsqueeze(0), [new RowSampling(options, null!, null)], [0])![0]
+            : null;
 }
 
 /// <summary>One row's sampling in <see cref="Sampler.PickRows"/>: its settings, its generator, and its counts of

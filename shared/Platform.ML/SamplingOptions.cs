@@ -13,7 +13,11 @@ public sealed record SamplingOptions(int MaxNewTokens, double Temperature = 1.0,
     /// <summary>Byte-level BPE: never draw a token that would make the text invalid UTF-8 (given a <see
     /// cref="Utf8Constraint"/>).</summary>
     public bool ValidUtf8 { get; init; } = true;
+    /// <summary>How many of the likeliest tokens are reported beside each token drawn, with their log-probabilities
+    /// under the same distribution (0: none).</summary>
+    public int TopLogprobs { get; init; }
 }
 
-/// <summary>A decoded token and its log-probability under the distribution it was drawn from.</summary>
-public readonly record struct SampledToken(int Id, double LogProbability);
+/// <summary>A decoded token and its log-probability under the distribution it was drawn from, with that
+/// distribution's likeliest tokens when they were asked for (<see cref="SamplingOptions.TopLogprobs"/>).</summary>
+public readonly record struct SampledToken(int Id, double LogProbability, IReadOnlyList<TokenAlternative>? Top = null);

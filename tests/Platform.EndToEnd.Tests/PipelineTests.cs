@@ -211,6 +211,11 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal("length", choice["finish_reason"]!.GetValue<string>());
         Assert.Equal(40, choice["logprobs"]!["tokens"]!.AsArray().Count);
         Assert.All(choice["logprobs"]!["token_logprobs"]!.AsArray(), l => Assert.True(l!.GetValue<double>() <= 0));
+        // logprobs 1: the likeliest token at each position, which the drawn one cannot beat.
+        var tops = choice["logprobs"]!["top_logprobs"]!.AsArray();
+        Assert.Equal(40, tops.Count);
+        Assert.All(tops.Zip(choice["logprobs"]!["token_logprobs"]!.AsArray()), p => Assert.True(
+            p.First!.AsObject().Single().Value!.GetValue<double>() >= p.Second!.GetValue<double>() - 1e-6));
         var usage = completion["usage"]!;
         Assert.Equal(6, usage["prompt_tokens"]!.GetValue<int>());
         Assert.Equal(40, usage["completion_tokens"]!.GetValue<int>());

@@ -129,4 +129,44 @@ public class SamplerTests
             }
         }
     }
+
+    /// <summary>
+    /// The likeliest tokens beside each drawn one, against log-softmax computed by hand: greedy rows report the
+    /// model's distribution; a sampled row with top-k 2 reports only what it could draw, at temperature 2.
+    /// </summary>
+    [Fact]
+    public void The_likeliest_alternatives_are_the_top_of_the_distribution_each_row_draws_from()
+    {
+        float[] row = [1f, 3f, 0f, 2f];
+        using var logits = tensor(row.Concat(row).Concat(row).ToArray()).view(3, 4);
+        var rows = new[]
+        {
+            new RowSampling(new SamplingOptions(1, 0) { TopLogprobs = 3 }, new Generator(1), null),
+            new RowSampling(new SamplingOptions(1, 0), new Generator(1), null),
+            new RowSampling(new SamplingOptions(1, 2.0, TopK: 2) { TopLogprobs = 3 }, new Generator(1), null),
+        };
+        var picked = Sampler.PickRows(logits, rows);
+
+        static double[] LogSoftmax(double[] x)
+        {
+            var z = Math.Log(x.Sum(v => Math.Exp(v)));
+            return x.Select(v => v - z).ToArray();
+        }
+        var greedy = LogSoftmax([1, 3, 0, 2]);
+        Assert.Equal([1, 3, 0], picked[0].Top!.Select(a => a.Id));
+        Assert.All(picked[0].Top!, a => Assert.Equal(greedy[a.Id], a.LogProbability, 5));
+        Assert.Null(picked[1].Top);
+        // Top-k 2 at temperature 2 keeps 3/2 and 2/2: the other two cannot be drawn and are not listed.
+        var sampled = LogSoftmax([3 / 2.0, 2 / 2.0]);
+        Assert.Equal([1, 3], picked[2].Top!.Select(a => a.Id));
+        Assert.Equal(sampled, picked[2].Top!.Select(a => a.LogProbability), new Tolerance(1e-5));
+        Assert.Contains(picked[2].Top!, a => a.Id == picked[2].Id && Math.Abs(a.LogProbability
+            - picked[2].LogProbability) < 1e-6);
+    }
+
+    private sealed class Tolerance(double within) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= within;
+        public int GetHashCode(double obj) => 0;
+    }
 }

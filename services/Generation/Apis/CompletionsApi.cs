@@ -43,11 +43,12 @@ public sealed record CompletionRequest(
 /// chunks before it carry "usage": null).</summary>
 public sealed record StreamOptions([property: JsonPropertyName("include_usage")] bool? IncludeUsage);
 
-/// <summary>Log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
+/// <summary>Log-probabilities of the chosen tokens and, per position, of the logprobs likeliest tokens (by their text;
+/// null where beam search chose).</summary>
 public sealed record CompletionLogprobs(
     IReadOnlyList<string> Tokens,
     [property: JsonPropertyName("token_logprobs")] IReadOnlyList<double> TokenLogprobs,
-    [property: JsonPropertyName("top_logprobs")] object? TopLogprobs,
+    [property: JsonPropertyName("top_logprobs")] IReadOnlyList<IReadOnlyDictionary<string, double>?> TopLogprobs,
     [property: JsonPropertyName("text_offset")] IReadOnlyList<int> TextOffset);
 
 public sealed record CompletionChoice(string Text, int Index, CompletionLogprobs? Logprobs,
@@ -106,6 +107,7 @@ public static class CompletionsApi
             EarlyStopping = body.EarlyStopping,
             NoRepeatNgramSize = body.NoRepeatNgramSize,
             ValidUtf8 = body.ValidUtf8,
+            TopLogprobs = body.Logprobs ?? 0,
         };
         var errors = request.Validate(options.Value, snakeCase: true);
         if (promptError is not null)
@@ -179,9 +181,13 @@ public static class CompletionsApi
             new CompletionUsage(promptTokens, completionTokens, promptTokens + completionTokens)));
     }
 
-    /// <summary>Per-token log-probabilities of the chosen tokens (top alternatives are not reported).</summary>
+    /// <summary>Per-token log-probabilities of the chosen tokens, and of the likeliest ones at each position (two ids
+    /// with one text keep the likelier).</summary>
     private static CompletionLogprobs Logprobs(ITokenizer tokenizer, CompletionRunner runner)
     {
+        var top = runner.Tokens.Select(t => t.Top is null ? null : (IReadOnlyDictionary<string, double>)t.Top
+            .GroupBy(a => tokenizer.Decode([a.Id]))
+            .ToDictionary(g => g.Key, g => g.Max(a => a.LogProbability))).ToList();
         var tokens = runner.Tokens.Select(t => tokenizer.Decode([t.Id])).ToList();
         var offsets = new List<int>();
         var offset = 0;
@@ -190,7 +196,7 @@ public static class CompletionsApi
             offsets.Add(offset);
             offset += token.Length;
         }
-        return new CompletionLogprobs(tokens, runner.Tokens.Select(t => t.LogProbability).ToList(), null, offsets);
+        return new CompletionLogprobs(tokens, runner.Tokens.Select(t => t.LogProbability).ToList(), top, offsets);
     }
 
     /// <summary>What every chunk of one streamed completion repeats, and whether its usage follows.</summary>

@@ -21,6 +21,8 @@ public sealed record SamplingRequest(
     public double? LengthPenalty { get; init; }
     public bool? EarlyStopping { get; init; }
     public int? NoRepeatNgramSize { get; init; }
+    /// <summary>The likeliest tokens reported beside each generated one (OpenAI's completions' logprobs).</summary>
+    public int TopLogprobs { get; init; }
     /// <summary>Byte-level BPE models: mask tokens that would produce invalid UTF-8 (default true).</summary>
     public bool? ValidUtf8 { get; init; }
 
@@ -84,5 +86,6 @@ public sealed record SamplingRequest(
             FrequencyPenalty = FrequencyPenalty ?? 0,
             PresencePenalty = PresencePenalty ?? 0,
             ValidUtf8 = ValidUtf8 ?? true,
+            TopLogprobs = TopLogprobs,
         };
 }
