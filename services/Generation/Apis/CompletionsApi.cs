@@ -96,11 +96,12 @@ public static class CompletionsApi
         var (body, problem) = await JsonBody.ReadAsync<CompletionRequest>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
-        var stop = ReadStop(body!.Stop, out var stopError);
-        var prompts = ReadPrompts(body.Prompt, out var promptError);
-        var request = new SamplingRequest(body.Model, prompts.Count > 0 ? prompts[0] : null, body.MaxTokens ?? 16,
-            body.Temperature, body.TopK, body.TopP, body.Seed,
-            body.FrequencyPenalty, body.PresencePenalty, stop, body.N)
+        // Stops beyond the limit are named by the request's own validation.
+        var stop = StringOrArray.Read(body!.Stop, int.MaxValue);
+        var prompts = StringOrArray.Read(body.Prompt, MaxPrompts);
+        var request = new SamplingRequest(body.Model, prompts is [var first, ..] ? first : null,
+            body.MaxTokens ?? 16, body.Temperature, body.TopK, body.TopP, body.Seed,
+            body.FrequencyPenalty, body.PresencePenalty, stop ?? [], body.N)
         {
             NumBeams = body.NumBeams,
             LengthPenalty = body.LengthPenalty,
@@ -110,14 +111,16 @@ public static class CompletionsApi
             TopLogprobs = body.Logprobs ?? 0,
         };
         var errors = request.Validate(options.Value, snakeCase: true);
-        if (promptError is not null)
-            errors.Add("prompt", promptError);
+        if (prompts is null)
+            errors.Add("prompt",
+                $"must be a string or an array of 1 to {MaxPrompts} strings (token arrays are not accepted).");
+        prompts ??= [];
         foreach (var later in prompts.Skip(1))
             foreach (var (field, messages) in (request with { Prompt = later }).Validate(options.Value, snakeCase: true)
                 .ToDictionary().Where(e => e.Key == "prompt"))
                 errors.Add(field, messages[0]);
-        if (stopError is not null)
-            errors.Add("stop", stopError);
+        if (stop is null)
+            errors.Add("stop", "must be a string or an array of strings.");
         errors.Range(body.Logprobs ?? 0, 0, 5, "logprobs");
         if (!errors.IsValid)
             return Problems.Invalid(errors.ToDictionary(), title: "The completion request is invalid.");
@@ -126,9 +129,9 @@ public static class CompletionsApi
             "The completion request is invalid.", cancellationToken);
         if (notPrepared is not null)
             return notPrepared;
-        var (resolved, first, beam) = prepared!;
+        var (resolved, firstIds, beam) = prepared!;
         using var _ = resolved;
-        var encoded = new List<int[]> { first };
+        var encoded = new List<int[]> { firstIds };
         foreach (var later in prompts.Skip(1))
         {
             var (ids, unencodable) = ModelResolver.EncodePrompt(resolved, later);
@@ -141,7 +144,7 @@ public static class CompletionsApi
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         // The prompts are completed one after another, each with its n choices (indices prompt × n + choice): a request
         // holds at most n places in the batch. The first that finds no place answers 429; a later one waits for one.
-        if (await scheduler.StartAsync(resolved.Loaded, first, request, beam, cancellationToken) is not { } running)
+        if (await scheduler.StartAsync(resolved.Loaded, firstIds, request, beam, cancellationToken) is not { } running)
             return GenerateApi.Busy(http);
         async Task<RunningCompletions> StartAsync(int index)
         {
@@ -252,43 +255,6 @@ public static class CompletionsApi
             });
         await http.Response.WriteAsync("data: [DONE]\n\n", cancellationToken);
         await http.Response.Body.FlushAsync(cancellationToken);
-    }
-
-    /// <summary>OpenAI's prompt: a string, or an array of 1 to <see cref="MaxPrompts"/> strings.</summary>
-    private static IReadOnlyList<string> ReadPrompts(JsonElement? prompt, out string? error)
-    {
-        error = null;
-        switch (prompt?.ValueKind)
-        {
-            case null or JsonValueKind.Null or JsonValueKind.Undefined:
-                return [];
-            case JsonValueKind.String:
-                return [prompt.Value.GetString()!];
-            case JsonValueKind.Array when prompt.Value.GetArrayLength() is > 0 and <= MaxPrompts
-                && prompt.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
-                return prompt.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
-            default:
-                error = $"must be a string or an array of 1 to {MaxPrompts} strings (token arrays are not accepted).";
-                return [];
-        }
-    }
-
-    /// <summary>OpenAI's stop: a string or an array of strings.</summary>
-    private static IReadOnlyList<string> ReadStop(JsonElement? stop, out string? error)
-    {
-        error = null;
-        switch (stop?.ValueKind)
-        {
-            case null or JsonValueKind.Null or JsonValueKind.Undefined:
-                return [];
-            case JsonValueKind.String:
-                return [stop.Value.GetString()!];
-            case JsonValueKind.Array when stop.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
-                return stop.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
-            default:
-                error = "must be a string or an array of strings.";
-                return [];
-        }
     }
 
     private static async Task<Ok<ModelList>> ListModelsAsync(HttpContext http, GenerationDbContext db,

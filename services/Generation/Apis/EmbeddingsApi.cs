@@ -54,8 +54,8 @@ public static class EmbeddingsApi
             return problem;
         var errors = new ValidationErrors();
         errors.Require(ModelReference.Parse(body!.Model) is not null, "model", $"must be {ModelReference.Forms}.");
-        var inputs = ReadInputs(body.Input);
-        errors.Require(inputs is not null, "input",
+        var inputs = StringOrArray.Read(body.Input, MaxInputs);
+        errors.Require(inputs is [_, ..] && inputs.All(i => i.Length > 0), "input",
             $"must be a non-empty string or an array of 1 to {MaxInputs} non-empty strings (token arrays are not " +
             "accepted).");
         errors.Require(inputs is null || inputs.All(i => i.Length <= options.Value.MaxPromptCharacters), "input",
@@ -99,16 +99,4 @@ public static class EmbeddingsApi
         var tokens = encoded.Sum(e => e.Length);
         return TypedResults.Ok(new EmbeddingResponse("list", data, body.Model!, new EmbeddingUsage(tokens, tokens)));
     }
-
-    /// <summary>A non-empty string, or an array of 1 to <see cref="MaxInputs"/> non-empty strings; null
-    /// otherwise.</summary>
-    private static List<string>? ReadInputs(JsonElement? input) => input?.ValueKind switch
-    {
-        JsonValueKind.String when input.Value.GetString() is { Length: > 0 } text => [text],
-        JsonValueKind.Array when input.Value.GetArrayLength() is > 0 and <= MaxInputs
-            && input.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String
-                && e.GetString()!.Length > 0) =>
-            input.Value.EnumerateArray().Select(e => e.GetString()!).ToList(),
-        _ => null,
-    };
 }
