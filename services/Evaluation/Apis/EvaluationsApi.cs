@@ -24,7 +24,7 @@ public static class EvaluationsApi
     }
 
     /// <summary>Evaluations, newest first, a page at a time (limit, cursor); by run, model name and dataset.</summary>
-    private static async Task<Results<Ok<Page<EvaluationRecord>>, ValidationProblem>> ListAsync(HttpContext http,
+    private static async Task<Results<Ok<Page<EvaluationRecord>>, ProblemHttpResult>> ListAsync(HttpContext http,
         EvaluationDbContext db, Guid? runId, string? model,
         Guid? datasetId, int? limit, string? cursor,
         CancellationToken cancellationToken)

@@ -31,7 +31,7 @@ public static class AuditApi
     /// <summary>The audit log, newest first, a page at a time (limit 1–1000, default 100; cursor); keyId filters by
     /// key.</summary>
     private static async Task<Results<Ok<Page<AuditEntryResponse>>,
-        ValidationProblem>> ListAsync(AccessDbContext db, int? limit, string? cursor,
+        ProblemHttpResult>> ListAsync(AccessDbContext db, int? limit, string? cursor,
         Guid? keyId, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<AuditPosition>(limit, cursor);

@@ -48,7 +48,7 @@ public static class KeysApi
         return app;
     }
 
-    private static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult, ValidationProblem>> CreateAsync(
+    private static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateAsync(
         HttpContext http, AccessDbContext db, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateKeyRequest>(http.Request, cancellationToken);
@@ -64,7 +64,7 @@ public static class KeysApi
         if (body.MaxConcurrentGenerations is { } generations)
             errors.Range(generations, 1, MaxGenerations, "maxConcurrentGenerations");
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The key is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The key is invalid.");
 
         var secret = ApiKeySecret.New();
         var key = ApiKey.Create(name, body.Role!, secret, body.RequestsPerSecond, body.MaxConcurrentGenerations,
@@ -78,7 +78,7 @@ public static class KeysApi
 
     /// <summary>Keys, newest first, a page at a time (limit, cursor); revoked ones only when asked for.</summary>
     private static async Task<Results<Ok<Page<KeyResponse>>,
-        ValidationProblem>> ListAsync(AccessDbContext db, bool? includeRevoked, int? limit,
+        ProblemHttpResult>> ListAsync(AccessDbContext db, bool? includeRevoked, int? limit,
         string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);

@@ -57,7 +57,7 @@ public static class OutboxApi
     /// order left off (its own cursor, derived from the overview's), so a page never repeats or skips a row.
     /// </summary>
     private static async Task<Results<Ok<OutboxOverview>,
-        ValidationProblem>> ListAsync(HttpContext http, string? state, int? limit, string? cursor,
+        ProblemHttpResult>> ListAsync(HttpContext http, string? state, int? limit, string? cursor,
         IProxyStateLookup proxy, IHttpClientFactory clients, CallerSignature signature,
         CancellationToken cancellationToken)
     {

@@ -183,7 +183,7 @@ public static class DatasetsApi
     /// <summary>Datasets, newest first, a page at a time (limit, cursor); owner= "me", a key id or a key
     /// name.</summary>
     private static async Task<Results<Ok<Page<DatasetResponse>>,
-        ValidationProblem>> ListAsync(HttpContext http, IngestionDbContext db, int? limit,
+        ProblemHttpResult>> ListAsync(HttpContext http, IngestionDbContext db, int? limit,
         string? cursor, string? owner, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<CreatedPosition>(limit, cursor);
@@ -213,7 +213,7 @@ public static class DatasetsApi
     /// Replaces whom the dataset (and what is learned from it) is shared with; its owner or an admin only. The other
     /// services follow by DatasetSharingChanged, so a revocation reaches them within a message's delivery.
     /// </summary>
-    private static async Task<Results<Ok<DatasetSharing>, ProblemHttpResult, ValidationProblem>> ShareAsync(Guid id,
+    private static async Task<Results<Ok<DatasetSharing>, ProblemHttpResult>> ShareAsync(Guid id,
         DatasetSharingRequest? body, HttpContext http, IngestionDbContext db, ILogger<DatasetDeletion> logger,
         CancellationToken cancellationToken)
     {
@@ -222,7 +222,7 @@ public static class DatasetsApi
         errors.Require(body?.Readers is not { Count: > 1000 }, "readers", "lists at most 1000 keys.");
         errors.Require(body?.Readers?.Contains(Guid.Empty) != true, "readers", "holds an empty key id.");
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The sharing is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The sharing is invalid.");
         var caller = http.Caller();
         var dataset = await db.ReadableBy(caller).FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (dataset is null)

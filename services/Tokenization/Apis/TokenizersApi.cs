@@ -48,7 +48,7 @@ public static class TokenizersApi
 
     /// <summary>Tokenizers, newest first, a page at a time (limit, cursor); by dataset, and by owner ("me", a key id or
     /// a key name).</summary>
-    private static async Task<Results<Ok<Page<TokenizerResponse>>, ValidationProblem>> ListAsync(HttpContext http,
+    private static async Task<Results<Ok<Page<TokenizerResponse>>, ProblemHttpResult>> ListAsync(HttpContext http,
         TokenizationDbContext db, Guid? datasetId, string? owner, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {

@@ -81,7 +81,7 @@ public static class RunsApi
     /// Runs, a page at a time (limit, cursor), newest first or by best validation loss (runs without one last) or by
     /// step; filtered by dataset, sweep, state, name, tag and owner.
     /// </summary>
-    private static async Task<Results<Ok<Page<RunResponse>>, ValidationProblem>> ListAsync(HttpContext http,
+    private static async Task<Results<Ok<Page<RunResponse>>, ProblemHttpResult>> ListAsync(HttpContext http,
         TrainingDbContext db, Guid? datasetId, Guid? sweepId, string? state, string? name, string? owner, string? tag,
         string? orderBy, int? limit, string? cursor, CancellationToken cancellationToken)
     {
@@ -159,11 +159,11 @@ public static class RunsApi
     /// What deleting a dataset with cascade takes away, of every owner: the runs on it and the versions learned from
     /// it (with their aliases). Ingestion asks before it deletes; a caller sees only what it may read.
     /// </summary>
-    private static async Task<Results<Ok<DatasetDependents>, ValidationProblem>> DependentsAsync(Guid? datasetId,
+    private static async Task<Results<Ok<DatasetDependents>, ProblemHttpResult>> DependentsAsync(Guid? datasetId,
         HttpContext http, TrainingDbContext db, ModelRegistry registry, CancellationToken cancellationToken)
     {
         if (datasetId is not { } id)
-            return TypedResults.ValidationProblem(new Dictionary<string,
+            return Problems.Invalid(new Dictionary<string,
                 string[]>
             { ["datasetId"] = ["is required."] });
         var learned = await registry.LearnedFromAsync(id, cancellationToken);
@@ -181,8 +181,8 @@ public static class RunsApi
     }
 
     /// <summary>By the run's owner or an admin: replaces its tags and/or its note.</summary>
-    private static async Task<Results<Ok<RunResponse>, ValidationProblem,
-        ProblemHttpResult>> PatchAsync(Guid id, HttpContext http, TrainingDbContext db,
+    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> PatchAsync(Guid id, HttpContext http,
+        TrainingDbContext db,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<RunPatch>(http.Request, cancellationToken);
@@ -190,7 +190,7 @@ public static class RunsApi
             return problem;
         var errors = Annotations.Validate(body!.Tags, body.Note, "note");
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The run update is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The run update is invalid.");
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
@@ -206,14 +206,14 @@ public static class RunsApi
     /// Two to ten runs side by side: every hyper-parameter with the differing ones marked, and each metric's series on
     /// one step axis (the union of the runs' steps; a run without a point at a step has null there).
     /// </summary>
-    private static async Task<Results<Ok<RunComparison>, ValidationProblem,
-        ProblemHttpResult>> CompareAsync(string? ids, string? keys, HttpContext http,
+    private static async Task<Results<Ok<RunComparison>, ProblemHttpResult>> CompareAsync(string? ids, string? keys,
+        HttpContext http,
         TrainingDbContext db, CancellationToken cancellationToken)
     {
         var parts = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var parsed = parts.Select(p => Guid.TryParse(p, out var g) ? g : Guid.Empty).ToList();
         if (parsed.Count is < 2 or > 10 || parsed.Contains(Guid.Empty) || parsed.Distinct().Count() != parsed.Count)
-            return TypedResults.ValidationProblem(new Dictionary<string,
+            return Problems.Invalid(new Dictionary<string,
                 string[]>
             { ["ids"] = ["must be 2 to 10 distinct run ids, separated by commas."] },
                 title: "The comparison is invalid.");

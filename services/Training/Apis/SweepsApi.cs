@@ -176,7 +176,7 @@ public static class SweepsApi
 
     /// <summary>Sweeps, newest first, a page at a time; filtered by dataset, state and owner. Without their runs: GET
     /// one for those.</summary>
-    private static async Task<Results<Ok<Page<SweepResponse>>, ValidationProblem>> ListAsync(HttpContext http,
+    private static async Task<Results<Ok<Page<SweepResponse>>, ProblemHttpResult>> ListAsync(HttpContext http,
         TrainingDbContext db, Guid? datasetId, string? state, string? owner, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {

@@ -96,7 +96,7 @@ public static class VectorsApi
     }
 
     /// <summary>Word-vector files, newest first, a page at a time (limit, cursor).</summary>
-    private static async Task<Results<Ok<Page<VectorsResponse>>, ValidationProblem>> ListVectorsAsync(
+    private static async Task<Results<Ok<Page<VectorsResponse>>, ProblemHttpResult>> ListVectorsAsync(
         TrainingDbContext db, int? limit, string? cursor,
         CancellationToken cancellationToken)
     {

@@ -52,8 +52,8 @@ public static class Pages
         return (limit ?? DefaultLimit, position, errors);
     }
 
-    public static ValidationProblem Invalid(ValidationErrors errors) =>
-        TypedResults.ValidationProblem(errors.ToDictionary(), title: "The page request is invalid.");
+    public static ProblemHttpResult Invalid(ValidationErrors errors) =>
+        Problems.Invalid(errors.ToDictionary(), title: "The page request is invalid.");
 
     /// <summary>Newest first, after <paramref name="position"/>.</summary>
     public static IQueryable<T> NewestFirst<T>(this IQueryable<T> query, CreatedPosition? position) where T : class,

@@ -73,7 +73,7 @@ public static class OutboxAdminApi
 
     /// <summary>Rows in one state, newest first, a page at a time (limit, cursor).</summary>
     private static async Task<Results<Ok<Page<OutboxRowResponse>>,
-        ValidationProblem>> ListAsync<TContext>(TContext db, string? state, int? limit,
+        ProblemHttpResult>> ListAsync<TContext>(TContext db, string? state, int? limit,
         string? cursor, CancellationToken cancellationToken) where TContext : DbContext, IOutboxContext
     {
         state ??= OutboxStates.Parked;

@@ -84,8 +84,8 @@ public static class AliasesApi
     /// version's figures (409 naming each failing figure), the move is recorded, and the event leaves with the same
     /// commit.
     /// </summary>
-    private static async Task<Results<Ok<AliasResponse>, ValidationProblem,
-        ProblemHttpResult>> MoveAsync(string name, string alias, HttpContext http,
+    private static async Task<Results<Ok<AliasResponse>, ProblemHttpResult>> MoveAsync(string name, string alias,
+        HttpContext http,
         RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
@@ -94,7 +94,7 @@ public static class AliasesApi
         if (problem is not null)
             return problem;
         if (body!.Version is not ({ } number and >= 1))
-            return TypedResults.ValidationProblem(new Dictionary<string,
+            return Problems.Invalid(new Dictionary<string,
                 string[]>
             { ["version"] = ["is required: the version number the alias points to."] },
                 title: "The alias move is invalid.");
@@ -160,8 +160,8 @@ public static class AliasesApi
 
     /// <summary>Admins only: {"requires": {"val_loss": {"max": 1.9}, "top1_accuracy": {"min": 0.4}}} for moves onto the
     /// alias from now on.</summary>
-    private static async Task<Results<Ok<GateResponse>, ValidationProblem,
-        ProblemHttpResult>> SetGateAsync(string name, string alias, HttpContext http,
+    private static async Task<Results<Ok<GateResponse>, ProblemHttpResult>> SetGateAsync(string name, string alias,
+        HttpContext http,
         RegistryDbContext db, CancellationToken cancellationToken)
     {
         if (InvalidAlias(alias) is { } invalid)
@@ -188,7 +188,7 @@ public static class AliasesApi
                 $"requires.{figure}", "bounds must be finite numbers.");
         }
         if (!errors.IsValid)
-            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The gate is invalid.");
+            return Problems.Invalid(errors.ToDictionary(), title: "The gate is invalid.");
         if (!await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken))
             return ModelNotFound(name);
 

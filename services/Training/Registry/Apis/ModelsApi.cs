@@ -57,7 +57,7 @@ public static class ModelsApi
     /// Model names with their latest version, by name, a page at a time (limit, cursor); owner= ("me", a key id or a
     /// key name) counts only that owner's versions.
     /// </summary>
-    private static async Task<Results<Ok<Page<ModelSummary>>, ValidationProblem>> ListAsync(HttpContext http,
+    private static async Task<Results<Ok<Page<ModelSummary>>, ProblemHttpResult>> ListAsync(HttpContext http,
         RegistryDbContext db, string? owner, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var (take, after, errors) = Pages.Read<ModelPosition>(limit, cursor);
