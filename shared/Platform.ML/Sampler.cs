@@ -109,9 +109,10 @@ public static class Sampler
         if (greedy.Length > 0)
         {
             var best = logits.argmax(1);
-            var logProbabilities = nn.functional.log_softmax(logits, -1).gather(1, best.unsqueeze(1)).squeeze(1);
+            var distribution = nn.functional.log_softmax(logits, -1);
+            var logProbabilities = distribution.gather(1, best.unsqueeze(1)).squeeze(1);
             var (ids, lps) = (best.data<long>().ToArray(), logProbabilities.data<float>().ToArray());
-            var top = Likeliest(nn.functional.log_softmax(logits, -1), rows, greedy);
+            var top = Likeliest(distribution, rows, greedy);
             foreach (var i in greedy)
                 result[i] = new SampledToken((int)ids[i], lps[i], top?[i]);
         }

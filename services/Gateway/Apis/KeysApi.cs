@@ -64,7 +64,7 @@ public static class KeysApi
         if (body.MaxConcurrentGenerations is { } generations)
             errors.Range(generations, 1, MaxGenerations, "maxConcurrentGenerations");
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The key is invalid.");
+            return Problems.Invalid(errors, "The key is invalid.");
 
         var secret = ApiKeySecret.New();
         var key = ApiKey.Create(name, body.Role!, secret, body.RequestsPerSecond, body.MaxConcurrentGenerations,

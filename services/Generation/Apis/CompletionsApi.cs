@@ -116,14 +116,12 @@ public static class CompletionsApi
                 $"must be a string or an array of 1 to {MaxPrompts} strings (token arrays are not accepted).");
         prompts ??= [];
         foreach (var later in prompts.Skip(1))
-            foreach (var (field, messages) in (request with { Prompt = later }).Validate(options.Value, snakeCase: true)
-                .ToDictionary().Where(e => e.Key == "prompt"))
-                errors.Add(field, messages[0]);
+            SamplingRequest.CheckPrompt(errors, later, options.Value);
         if (stop is null)
             errors.Add("stop", "must be a string or an array of strings.");
         errors.Range(body.Logprobs ?? 0, 0, 5, "logprobs");
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The completion request is invalid.");
+            return Problems.Invalid(errors, "The completion request is invalid.");
 
         var (prepared, notPrepared) = await resolver.PrepareAsync(request, http.Caller(), snakeCase: true, "prompt",
             "The completion request is invalid.", cancellationToken);
@@ -161,10 +159,11 @@ public static class CompletionsApi
         }
         var model = request.Model!;
         var n = request.N ?? 1;
+        var promptTokens = encoded.Sum(e => e.Length);
         if (body.Stream == true)
         {
             await StreamAsync(http, encoded.Count, StartAsync, new StreamedCompletion(id, created, model, n,
-                encoded.Sum(e => e.Length), body.StreamOptions?.IncludeUsage == true), cancellationToken);
+                promptTokens, body.StreamOptions?.IncludeUsage == true), cancellationToken);
             return TypedResults.Empty;
         }
 
@@ -179,7 +178,6 @@ public static class CompletionsApi
                 runner.FinishReason)));
             completionTokens += completed.Runners.Sum(r => r.Tokens.Count);
         }
-        var promptTokens = encoded.Sum(e => e.Length);
         return TypedResults.Ok(new CompletionResponse(id, "text_completion", created, model, choices,
             new CompletionUsage(promptTokens, completionTokens, promptTokens + completionTokens)));
     }

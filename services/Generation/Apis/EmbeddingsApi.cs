@@ -16,8 +16,7 @@ namespace Generation.Apis;
 public sealed record EmbeddingRequest(
     [property: JsonPropertyName("model")] string? Model,
     [property: JsonPropertyName("input")] JsonElement? Input,
-    [property: JsonPropertyName("encoding_format")] string? EncodingFormat,
-    [property: JsonPropertyName("user")] string? User);
+    [property: JsonPropertyName("encoding_format")] string? EncodingFormat);
 
 /// <summary>One input's embedding: a float array, or with encoding_format "base64" a base64 string.</summary>
 public sealed record EmbeddingData(string Object, int Index, object Embedding);

@@ -60,7 +60,7 @@ public static class ExplainApi
         errors.Require((body.Prompt?.Length ?? 0) + (body.Target?.Length ?? 0) <= o.MaxPromptCharacters, "prompt",
             $"and target together must be at most {o.MaxPromptCharacters} characters.");
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The explain request is invalid.");
+            return Problems.Invalid(errors, "The explain request is invalid.");
 
         var (resolved, notFound) = await resolver.ResolveAsync(ModelReference.Parse(body.Model)!, http.Caller(),
             cancellationToken);

@@ -56,7 +56,7 @@ public static class GenerateApi
         var request = body!.ToSampling();
         var errors = request.Validate(options.Value, snakeCase: false);
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The generation request is invalid.");
+            return Problems.Invalid(errors, "The generation request is invalid.");
 
         var (prepared, notPrepared) = await resolver.PrepareAsync(request, http.Caller(), snakeCase: false,
             body.Input is null ? "prompt" : "input",

@@ -26,15 +26,21 @@ public sealed record SamplingRequest(
     /// <summary>Byte-level BPE models: mask tokens that would produce invalid UTF-8 (default true).</summary>
     public bool? ValidUtf8 { get; init; }
 
+    /// <summary>What every prompt must be (the request's, and each further one of an array of prompts).</summary>
+    public static void CheckPrompt(ValidationErrors errors, string? prompt, GenerationOptions o)
+    {
+        errors.Require(!string.IsNullOrEmpty(prompt), "prompt", "is required and must not be empty.");
+        errors.Require((prompt?.Length ?? 0) <= o.MaxPromptCharacters, "prompt",
+            $"must be at most {o.MaxPromptCharacters:N0} characters.");
+    }
+
     public ValidationErrors Validate(GenerationOptions o, bool snakeCase)
     {
         string F(string name) => snakeCase
             ? string.Concat(name.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString())) : name;
         var errors = new ValidationErrors();
         errors.Require(ModelReference.Parse(Model) is not null, F("model"), $"must be {ModelReference.Forms}.");
-        errors.Require(!string.IsNullOrEmpty(Prompt), F("prompt"), "is required and must not be empty.");
-        errors.Require((Prompt?.Length ?? 0) <= o.MaxPromptCharacters, F("prompt"),
-            $"must be at most {o.MaxPromptCharacters:N0} characters.");
+        CheckPrompt(errors, Prompt, o);
         errors.Range(MaxTokens ?? DefaultMaxTokens, 1, o.MaxNewTokens, F("maxTokens"));
         errors.Range(Temperature ?? 1.0, 0, o.MaxTemperature, F("temperature"));
         errors.Range(TopK ?? 0, 0, 1_000_000, F("topK"));

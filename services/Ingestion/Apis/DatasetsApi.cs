@@ -58,7 +58,7 @@ public static class DatasetsApi
             if (upload.TokenizerFile is not null)
                 CheckTokenizerFile(upload.TokenizerFile, errors);
             if (fields is null || !errors.IsValid)
-                return Problems.Invalid(errors.ToDictionary(), title: "The upload's fields are invalid.");
+                return Problems.Invalid(errors, "The upload's fields are invalid.");
 
             var dataset = Dataset.Ingested(Guid.NewGuid(), fields.Name, http.Caller(), DateTimeOffset.UtcNow,
                 fields.Format);
@@ -222,7 +222,7 @@ public static class DatasetsApi
         errors.Require(body?.Readers is not { Count: > 1000 }, "readers", "lists at most 1000 keys.");
         errors.Require(body?.Readers?.Contains(Guid.Empty) != true, "readers", "holds an empty key id.");
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The sharing is invalid.");
+            return Problems.Invalid(errors, "The sharing is invalid.");
         var caller = http.Caller();
         var dataset = await db.ReadableBy(caller).FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (dataset is null)

@@ -163,9 +163,7 @@ public static class RunsApi
         HttpContext http, TrainingDbContext db, ModelRegistry registry, CancellationToken cancellationToken)
     {
         if (datasetId is not { } id)
-            return Problems.Invalid(new Dictionary<string,
-                string[]>
-            { ["datasetId"] = ["is required."] });
+            return Problems.Invalid("datasetId", "is required.");
         var learned = await registry.LearnedFromAsync(id, cancellationToken);
         // One look at the reach of this dataset and of what the versions learned from, not of every dataset.
         var readable = await db.ReadableAmongAsync(http.Caller(), [id, .. learned.SelectMany(v => v.Lineage)],
@@ -190,7 +188,7 @@ public static class RunsApi
             return problem;
         var errors = Annotations.Validate(body!.Tags, body.Note, "note");
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The run update is invalid.");
+            return Problems.Invalid(errors, "The run update is invalid.");
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
@@ -213,10 +211,8 @@ public static class RunsApi
         var parts = (ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var parsed = parts.Select(p => Guid.TryParse(p, out var g) ? g : Guid.Empty).ToList();
         if (parsed.Count is < 2 or > 10 || parsed.Contains(Guid.Empty) || parsed.Distinct().Count() != parsed.Count)
-            return Problems.Invalid(new Dictionary<string,
-                string[]>
-            { ["ids"] = ["must be 2 to 10 distinct run ids, separated by commas."] },
-                title: "The comparison is invalid.");
+            return Problems.Invalid("ids", "must be 2 to 10 distinct run ids, separated by commas.",
+                "The comparison is invalid.");
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var runs = await readable.AsNoTracking().Where(r => parsed.Contains(r.Id)).ToListAsync(cancellationToken);
         if (parsed.FirstOrDefault(id => runs.All(r => r.Id != id)) is var missing && missing != Guid.Empty)

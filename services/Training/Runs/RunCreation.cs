@@ -46,7 +46,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
         var errors = RunSpecValidator.Validate(spec);
         errors.Require(body.DatasetId is { } d && d != Guid.Empty, "datasetId", "is required.");
         if (!errors.IsValid)
-            return (null, Problems.Invalid(errors.ToDictionary(), title: "The run is invalid."));
+            return (null, Problems.Invalid(errors, "The run is invalid."));
 
         // A fine-tune takes its base's architecture and tokenizer; a named tokenizer is another dataset's. Both, like
         // the dataset, must be readable by the caller: what it cannot read does not exist for it.

@@ -53,7 +53,7 @@ public static class Pages
     }
 
     public static ProblemHttpResult Invalid(ValidationErrors errors) =>
-        Problems.Invalid(errors.ToDictionary(), title: "The page request is invalid.");
+        Problems.Invalid(errors, "The page request is invalid.");
 
     /// <summary>Newest first, after <paramref name="position"/>.</summary>
     public static IQueryable<T> NewestFirst<T>(this IQueryable<T> query, CreatedPosition? position) where T : class,

@@ -94,10 +94,8 @@ public static class AliasesApi
         if (problem is not null)
             return problem;
         if (body!.Version is not ({ } number and >= 1))
-            return Problems.Invalid(new Dictionary<string,
-                string[]>
-            { ["version"] = ["is required: the version number the alias points to."] },
-                title: "The alias move is invalid.");
+            return Problems.Invalid("version", "is required: the version number the alias points to.",
+                "The alias move is invalid.");
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await AliasBook.LockAsync(db, name, cancellationToken);
@@ -188,7 +186,7 @@ public static class AliasesApi
                 $"requires.{figure}", "bounds must be finite numbers.");
         }
         if (!errors.IsValid)
-            return Problems.Invalid(errors.ToDictionary(), title: "The gate is invalid.");
+            return Problems.Invalid(errors, "The gate is invalid.");
         if (!await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken))
             return ModelNotFound(name);
 
