@@ -34,6 +34,7 @@ app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapGenerateApi();
 app.MapCompletionsApi();
+app.MapChatCompletionsApi();
 app.MapEmbeddingsApi();
 app.MapExplainApi();
 

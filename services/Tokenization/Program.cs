@@ -25,6 +25,7 @@ builder.AddServiceMessaging("tokenization", bus =>
 });
 builder.AddOutboxDispatcher<TokenizationDbContext>();
 builder.Services.AddSingleton<PairEncoder>();
+builder.Services.AddSingleton<ChatEncoder>();
 builder.Services.AddSingleton<DatasetEncoder>();
 builder.Services.AddSingleton<TokenizerCache>();
 

@@ -34,7 +34,12 @@ public sealed record DatasetTokenized(
     long ValidationTokens,
     long ValidationBytes,
     DateTimeOffset TokenizedAt,
-    PairedTokens? Pairs = null);
+    PairedTokens? Pairs = null,
+    string? Format = null)
+{
+    /// <summary>The dataset's format (an event from before conversations names none: pairs when it has pairs).</summary>
+    public string FormatOrInferred => Format ?? (Pairs is null ? DatasetFormats.Text : DatasetFormats.Pairs);
+}
 
 /// <summary>
 /// A paired dataset's encoding: the token keys of DatasetTokenized then name pair files, TokenizerKey the target

@@ -24,6 +24,10 @@ public sealed record ModelVersionRegistered(
     /// may use the version. A version registered before sharing is announced again with it.
     /// </summary>
     public IReadOnlyList<Guid>? Lineage { get; init; }
+
+    /// <summary>The chat template (Jinja) of a version trained on conversations: only such a version serves chat
+    /// completions.</summary>
+    public string? ChatTemplate { get; init; }
 }
 
 /// <summary>

@@ -34,14 +34,28 @@ public static class Architectures
     public static string For(string format) => format == DatasetFormats.Pairs ? EncoderDecoder : Gpt;
 }
 
-/// <summary>What a dataset holds: running text, or source/target pairs (JSON lines or two-column TSV).</summary>
+/// <summary>What a dataset holds: running text, source/target pairs (JSON lines or two-column TSV), or conversations
+/// (JSON lines in OpenAI's fine-tuning format).</summary>
 public static class DatasetFormats
 {
-    public const string Text = "text", Pairs = "pairs";
-    public static readonly IReadOnlyList<string> Supported = [Text, Pairs];
+    public const string Text = "text", Pairs = "pairs", Chat = "chat";
+    public static readonly IReadOnlyList<string> Supported = [Text, Pairs, Chat];
 
-    /// <summary>The dataset format an architecture trains on.</summary>
+    /// <summary>The dataset format an architecture trains on first (a GPT also trains on conversations).</summary>
     public static string For(string architecture) => architecture == Architectures.EncoderDecoder ? Pairs : Text;
+
+    /// <summary>Whether a model of <paramref name="architecture"/> trains (and is evaluated) on a dataset of
+    /// <paramref name="format"/>.</summary>
+    public static bool Trains(string architecture, string format) =>
+        architecture == Architectures.EncoderDecoder ? format == Pairs : format is Text or Chat;
+
+    /// <summary>The formats a model of <paramref name="architecture"/> trains on, in words.</summary>
+    public static string TrainedBy(string architecture) =>
+        string.Join(" or ", Supported.Where(f => Trains(architecture, f)));
+
+    /// <summary>Whether the dataset's splits are stored as JSON lines (pairs, conversations) rather than
+    /// text.</summary>
+    public static bool IsJsonLines(string format) => format is Pairs or Chat;
 }
 
 /// <summary>Optimisation settings of a training run (nanoGPT names, camelCase on the wire).</summary>

@@ -32,6 +32,8 @@ public sealed record TrainingCompleted(
     public RunCost? Cost { get; init; }
     /// <summary>The datasets the weights learned from: the run's, and its base's lineage for a fine-tune.</summary>
     public IReadOnlyList<Guid>? Lineage { get; init; }
+    /// <summary>The chat template (Jinja) of a model trained on conversations; null for one that was not.</summary>
+    public string? ChatTemplate { get; init; }
 }
 
 /// <summary>Live progress of a run, published at most once per second.</summary>

@@ -110,9 +110,19 @@ public sealed class Gpt : Module<Tensor, Tensor>
         ?? MixedPrecision.Linear(x, wte.weight!.narrow(0, 0, Config.VocabSize), null,
         Config.ComputeType).to(ScalarType.Float32);
 
-    /// <summary>Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time).</summary>
-    public static Tensor Loss(Tensor logits, Tensor targets) =>
-        functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
+    /// <summary>
+    /// Mean cross-entropy of logits (batch, time, vocab) against target ids (batch, time), over the targets that are
+    /// not <see cref="TokenBatches.IgnoredTarget"/>; 0 (and no gradient) when a batch has none, where a plain mean
+    /// would be NaN.
+    /// </summary>
+    public static Tensor Loss(Tensor logits, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        var flat = targets.reshape(-1);
+        var sum = functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), flat,
+            ignore_index: TokenBatches.IgnoredTarget, reduction: Reduction.Sum);
+        return (sum / flat.ne(TokenBatches.IgnoredTarget).sum().clamp_min(1)).MoveToOuterDisposeScope();
+    }
 
     // nanoGPT's init: N(0, 0.02) for weights, zero biases, residual projections scaled by 1/sqrt(2·layers)
     // so the residual stream's variance does not grow with depth.

@@ -9,7 +9,8 @@ public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsP
 /// <summary>
 /// Scores a model on consecutive, non-overlapping windows of the held-out split (deterministic: no sampling).
 /// Bits per byte converts the mean loss per token to bits per UTF-8 byte using the split's bytes-per-token
-/// ratio, so models with different tokenizers can be compared.
+/// ratio, so models with different tokenizers can be compared. A masked split (conversations) is scored on its
+/// trained targets only: the held-out assistant tokens.
 /// </summary>
 public static class HeldOutEvaluator
 {
@@ -32,6 +33,13 @@ public static class HeldOutEvaluator
             var logits = model.forward(x);
             var flat = logits.reshape(-1, logits.shape[^1]);
             var targets = y.reshape(-1);
+            if (split.IsMasked)
+            {
+                var kept = targets.ne(TokenBatches.IgnoredTarget).nonzero().squeeze(1);
+                (flat, targets) = (flat.index_select(0, kept), targets.index_select(0, kept));
+                if (targets.shape[0] == 0)
+                    continue;
+            }
             lossSum += nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum).item<float>();
             var (_, best) = topk(flat, Math.Min(5, model.Config.VocabSize));
             var hits = best.eq(targets.unsqueeze(1));
@@ -40,6 +48,8 @@ public static class HeldOutEvaluator
             count += targets.shape[0];
             classes.Add(flat, targets);
         }
+        if (count == 0)
+            throw new InvalidDataException("The held-out split has no trained tokens to score.");
         var loss = lossSum / count;
         return new HeldOutFigures(loss, Math.Exp(loss), loss / Math.Log(2) / bytesPerToken, (double)top1 / count,
             (double)top5 / count, count,

@@ -7,35 +7,51 @@ namespace Platform.ML;
 /// <summary>
 /// Random windows of blockSize + 1 tokens from a split, as (x, y) with y shifted by one. A token file is
 /// memory-mapped, so memory does not grow with the corpus: each batch copies just its B windows into one
-/// buffer and becomes one tensor (no per-sample tensors). Window starts come from the seeded generator.
+/// buffer and becomes one tensor (no per-sample tensors). Window starts come from the seeded generator. A token file
+/// with a loss mask (a conversation dataset's) gives <see cref="IgnoredTarget"/> as the target wherever the mask
+/// leaves the token out of the loss, so only the assistant's replies are learned.
 /// </summary>
 public sealed class TokenBatches : IDisposable
 {
+    /// <summary>The target id <see cref="Gpt.Loss"/> skips.</summary>
+    public const long IgnoredTarget = -1;
+
     private readonly ITokenSource _source;
+    private readonly MappedMask? _mask;
     private readonly Device _device;
 
     public long Length => _source.Length;
     public int BlockSize { get; }
 
-    public TokenBatches(int[] ids, int blockSize, Device device) : this(new ArrayTokens(ids), blockSize, device)
+    /// <param name="trained">Per token, whether the loss covers it as a target (null: every token).</param>
+    public TokenBatches(int[] ids, int blockSize, Device device, bool[]? trained = null)
+        : this(new ArrayTokens(ids), trained is null ? null : new MappedMask(trained), blockSize, device)
     {
     }
 
-    private TokenBatches(ITokenSource source, int blockSize, Device device)
+    private TokenBatches(ITokenSource source, MappedMask? mask, int blockSize, Device device)
     {
         if (source.Length < blockSize + 2)
         {
             source.Dispose();
+            mask?.Dispose();
             throw new ArgumentException($"{source.Length} tokens are too few for windows of {blockSize + 1}: need at " +
                 $"least {blockSize + 2}.");
         }
-        (_source, BlockSize, _device) = (source, blockSize, device);
+        (_source, _mask, BlockSize, _device) = (source, mask, blockSize, device);
     }
 
-    /// <summary>A token file written by the tokenization service (its sidecar names the dtype),
-    /// memory-mapped.</summary>
-    public static TokenBatches FromFile(string path, int blockSize, Device device) =>
-        new(new MappedTokens(path, TokenFileInfo.ReadVerified(path)), blockSize, device);
+    /// <summary>A token file written by the tokenization service (its sidecar names the dtype, and whether a loss
+    /// mask lies beside it), memory-mapped.</summary>
+    public static TokenBatches FromFile(string path, int blockSize, Device device)
+    {
+        var info = TokenFileInfo.ReadVerified(path);
+        return new(new MappedTokens(path, info), info.LossMask ? new MappedMask(TokenFileInfo.MaskPath(path)) : null,
+            blockSize, device);
+    }
+
+    /// <summary>Whether some targets are left out of the loss.</summary>
+    public bool IsMasked => _mask is not null;
 
     /// <summary>Random (x, y), each (batch, blockSize); the caller's dispose scope owns them.</summary>
     public (Tensor X, Tensor Y) Sample(int batchSize, Generator generator)
@@ -52,11 +68,46 @@ public sealed class TokenBatches : IDisposable
         var buffer = new long[starts.Length * window];
         for (var i = 0; i < starts.Length; i++)
             _source.Read(starts[i], buffer.AsSpan(i * window, window));
-        var windows = tensor(buffer, [starts.Length, window]);
-        return (windows[.., ..BlockSize].to(_device), windows[.., 1..].to(_device));
+        using var windows = tensor(buffer, [starts.Length, window]);
+        if (_mask is null)
+            return (windows[.., ..BlockSize].to(_device), windows[.., 1..].to(_device));
+        var targets = new long[starts.Length * BlockSize];
+        for (var i = 0; i < starts.Length; i++)
+            for (var t = 0; t < BlockSize; t++)
+                targets[i * BlockSize + t] = _mask.Trains(starts[i] + t + 1) ? buffer[i * window + t + 1]
+                    : IgnoredTarget;
+        return (windows[.., ..BlockSize].to(_device), tensor(targets, [starts.Length, BlockSize]).to(_device));
     }
 
-    public void Dispose() => _source.Dispose();
+    public void Dispose()
+    {
+        _source.Dispose();
+        _mask?.Dispose();
+    }
+
+    /// <summary>One byte per token, non-zero where the token is a trained target.</summary>
+    private sealed class MappedMask : IDisposable
+    {
+        private readonly bool[]? _array;
+        private readonly MemoryMappedFile? _file;
+        private readonly MemoryMappedViewAccessor? _view;
+
+        public MappedMask(bool[] trained) => _array = trained;
+
+        public MappedMask(string path)
+        {
+            _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        }
+
+        public bool Trains(long index) => _array?[index] ?? _view!.ReadByte(index) != 0;
+
+        public void Dispose()
+        {
+            _view?.Dispose();
+            _file?.Dispose();
+        }
+    }
 
     private interface ITokenSource : IDisposable
     {

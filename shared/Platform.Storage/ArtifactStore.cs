@@ -46,17 +46,23 @@ public sealed class ArtifactStore
 
     /// <summary>
     /// The path of a token or pair file whose description is a sidecar beside it ("{key}.json"), which readers open by
-    /// path: both are fetched, so the pair is there even in a folder that held neither.
+    /// path: both, and a token file's loss mask when it has one, are fetched, so they are there even in a folder that
+    /// held none.
     /// </summary>
     public string PathOfWithSidecar(string key)
     {
         PathOf(key + SidecarSuffix);
+        if (Exists(key + MaskSuffix))
+            PathOf(key + MaskSuffix);
         return PathOf(key);
     }
 
     /// <summary>The suffix of a token or pair file's sidecar (Platform.Tokenizers' TokenFileInfo and
     /// PairFileInfo).</summary>
     public const string SidecarSuffix = ".json";
+
+    /// <summary>The suffix of a token file's loss mask (Platform.Tokenizers' TokenFileInfo), when it has one.</summary>
+    public const string MaskSuffix = ".mask";
 
     private string LocalPathOf(string key)
     {

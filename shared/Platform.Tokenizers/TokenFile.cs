@@ -6,9 +6,18 @@ namespace Platform.Tokenizers;
 
 public enum TokenDType { UInt16, UInt32 }
 
-/// <summary>Sidecar of a token file ("{file}.json"): how to read the raw little-endian ids beside it.</summary>
-public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, Guid TokenizerId)
+/// <summary>
+/// Sidecar of a token file ("{file}.json"): how to read the raw little-endian ids beside it. With
+/// <paramref name="LossMask"/>, a mask file ("{file}.mask") lies beside it too: one byte per token, 1 where the token
+/// is a target the loss covers (a conversation's assistant replies), 0 where it is only context.
+/// </summary>
+public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, Guid TokenizerId,
+    bool LossMask = false)
 {
+    public const string MaskSuffix = ".mask";
+
+    public static string MaskPath(string tokenFilePath) => tokenFilePath + MaskSuffix;
+
     public static TokenDType DTypeFor(int vocabSize) => vocabSize <= ushort.MaxValue + 1 ? TokenDType.UInt16
         : TokenDType.UInt32;
 
@@ -28,6 +37,10 @@ public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, 
         if (bytes != info.Count * info.BytesPerToken)
             throw new InvalidDataException($"{tokenFilePath} holds {bytes} bytes, its sidecar says {info.Count} " +
                 $"{info.DType} ids.");
+        if (info.LossMask && (File.Exists(MaskPath(tokenFilePath)) ? new FileInfo(MaskPath(tokenFilePath)).Length
+                : -1) != info.Count)
+            throw new InvalidDataException($"{tokenFilePath}'s loss mask is missing or does not hold {info.Count} " +
+                "bytes.");
         return info;
     }
 

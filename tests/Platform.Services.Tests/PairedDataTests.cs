@@ -126,7 +126,7 @@ public sealed class PairedDataTests : IDisposable
         var other = await PairsAsync("o", "{\"source\":\"3 May 2001\",\"target\":\"2001-05-03\"}\n",
             "{\"source\":\"5 May 2021\",\"target\":\"2021-05-05\"}\n");
 
-        var encoder = new DatasetEncoder(_store, new PairEncoder(_store));
+        var encoder = new DatasetEncoder(_store, new PairEncoder(_store), new ChatEncoder(_store));
         var encoding = await encoder.EncodeWithAsync(other, version.TokenizerKey, version.SourceTokenizerKey,
             CancellationToken.None);
         var (source, target) = (TokenizerFile.Load(_store.PathOf(version.SourceTokenizerKey!)),

@@ -28,6 +28,7 @@ public sealed class RouteRolesTests
     [InlineData("tokenization", "POST", "/api/tokenizers", Roles.Admin)]
     [InlineData("generation", "POST", "/v1/completions", Roles.Viewer)]
     [InlineData("generation", "POST", "/v1/embeddings", Roles.Viewer)]
+    [InlineData("generation", "POST", "/v1/chat/completions", Roles.Viewer)]
     [InlineData("ingestion", "DELETE", "/api/datasets/5", Roles.Editor)]
     public void A_request_needs_the_role_of_the_first_route_of_its_service_that_matches(string service, string method,
         string path, string role) => Assert.Equal(role, For(service).RoleFor(method, path));

@@ -26,7 +26,7 @@ public sealed class DatasetTokenizedConsumer(EvaluationDbContext db) : IConsumer
                 db.Datasets.Add(dataset = new KnownDataset
                 {
                     Id = m.DatasetId,
-                    Format = m.Pairs is null ? DatasetFormats.Text : DatasetFormats.Pairs,
+                    Format = m.FormatOrInferred,
                 });
             dataset.Tokenized = true;
             var waiting = await EvaluationRecord.AwaitingEncoding(db.Evaluations, m.DatasetId)

@@ -7,8 +7,8 @@ public sealed class RateLimitOptions
     public int RequestsPerSecond { get; set; } = 50;
     /// <summary>How many requests beyond the average a key may make at once (a token bucket of this size).</summary>
     public int Burst { get; set; } = 100;
-    /// <summary>Generations (/api/generate, /v1/completions, /v1/embeddings) one key may run at the same
-    /// time.</summary>
+    /// <summary>Generations (/api/generate, /v1/completions, /v1/chat/completions, /v1/embeddings) one key may run at
+    /// the same time.</summary>
     public int ConcurrentGenerations { get; set; } = 4;
     /// <summary>Requests per second from one address without a valid key (they are all refused; this bounds the
     /// work).</summary>

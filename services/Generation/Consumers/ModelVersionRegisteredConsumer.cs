@@ -35,6 +35,7 @@ public sealed class ModelVersionRegisteredConsumer(GenerationDbContext db) : ICo
             OwnerName = m.Owner?.Name,
             RegisteredAt = m.RegisteredAt,
             Lineage = m.Lineage?.ToList(),
+            ChatTemplate = m.ChatTemplate,
         });
         await db.SaveChangesAsync(context.CancellationToken);
     }

@@ -19,4 +19,6 @@ public sealed class ServableModel
     /// <summary>The datasets it learned from; null until the registry announced it (a version from before
     /// sharing).</summary>
     public List<Guid>? Lineage { get; set; }
+    /// <summary>The chat template of a version trained on conversations; null when it serves no chat.</summary>
+    public string? ChatTemplate { get; set; }
 }

@@ -10,9 +10,11 @@ namespace Generation.Serving;
 /// a stop string, or an incomplete UTF-8 character, is held back. The deltas
 /// therefore concatenate to exactly the final text. An encoder-decoder decodes its source greedily, by sampling, or
 /// with beam search (whose tokens are known only at the end, so its text comes in one piece); it finishes with "stop"
-/// when it produces &lt;/s&gt;.
+/// when it produces &lt;/s&gt;. A chat reply ends, with "stop", at <paramref name="endToken"/> (the template's end
+/// marker), which is counted but not part of the text.
 /// </summary>
-public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> stop, GenerationMetrics? metrics = null)
+public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> stop, GenerationMetrics? metrics = null,
+    int? endToken = null)
 {
     private readonly int _holdBack = stop.Count == 0 ? 0 : stop.Max(s => s.Length) - 1;
 
@@ -107,6 +109,11 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
         _previous = now;
         metrics?.Token();
         Tokens.Add(token);
+        if (token.Id == endToken)
+        {
+            _ended = true;
+            return (Finish(), true);
+        }
         return _decoder.Add(token.Id).Length == 0 ? (null, false) : Advance(final: false);
     }
 

@@ -25,7 +25,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
         var completions = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToArray();
         var stop = request.Stop ?? [];
-        var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics)).ToArray();
+        var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics, request.EndToken))
+            .ToArray();
         if (loaded.EncoderDecoder is null)
         {
             if (batchers.For(loaded).TrySubmit(prompt, completions, cancellationToken) is not { } sequences)

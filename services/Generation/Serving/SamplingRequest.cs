@@ -23,6 +23,8 @@ public sealed record SamplingRequest(
     public int? NoRepeatNgramSize { get; init; }
     /// <summary>The likeliest tokens reported beside each generated one (OpenAI's completions' logprobs).</summary>
     public int TopLogprobs { get; init; }
+    /// <summary>A token that ends each completion with "stop" (a chat reply's end marker).</summary>
+    public int? EndToken { get; init; }
     /// <summary>Byte-level BPE models: mask tokens that would produce invalid UTF-8 (default true).</summary>
     public bool? ValidUtf8 { get; init; }
 

@@ -43,7 +43,8 @@ public sealed record DatasetResponse(
     DateTimeOffset UpdatedAt,
     string Format,
     PairSummary? Pairs,
-    DatasetSharing Sharing)
+    DatasetSharing Sharing,
+    ChatSummary? Chat)
 {
     /// <summary>Where the auto-train run is: Training creates it, or records it Failed with the reason it was
     /// refused (a spec it does not accept, a model that would not fit).</summary>
@@ -55,7 +56,7 @@ public sealed record DatasetResponse(
         d.TrainBytes, d.ValidationBytes, new TokenizerSummary(d.TokenizerKind, d.TokenizerId, d.VocabSize),
         d.TrainTokens, d.ValidationTokens, d.AutoTrainRunId, RedactionResponse.From(d.Redaction), d.CreatedAt,
         d.UpdatedAt,
-        d.Format, d.Pairs, DatasetSharing.From(d));
+        d.Format, d.Pairs, DatasetSharing.From(d), d.Chat);
 }
 
 /// <summary>

@@ -139,6 +139,15 @@ public static class DatasetsApi
     private static async Task StoreSplitsAsync(Upload upload, Dataset dataset, ArtifactStore store,
         CancellationToken cancellationToken)
     {
+        if (dataset.Format == DatasetFormats.Chat)
+        {
+            dataset.Chat = await ChatCorpus.SplitAsync(upload.Staged.Path, dataset.ValidationFraction, store,
+                dataset.TrainKey, dataset.ValidationKey, cancellationToken);
+            dataset.TrainBytes = new FileInfo(store.PathOf(dataset.TrainKey)).Length;
+            dataset.ValidationBytes = new FileInfo(store.PathOf(dataset.ValidationKey)).Length;
+            upload.Staged.Commit(dataset.CorpusKey);
+            return;
+        }
         if (dataset.Format == DatasetFormats.Pairs)
         {
             var stats = await PairCorpus.SplitAsync(upload.Staged.Path, dataset.ValidationFraction, store,

@@ -19,7 +19,6 @@ public sealed record PairStatistics(long Pairs, long TrainPairs, long Validation
 /// </summary>
 public static class PairCorpus
 {
-    public const int MaxErrorsReported = 10;
     private const int ShuffleSeed = 20_261_130;
 
     private sealed record StoredPair(string source, string target);
@@ -32,14 +31,14 @@ public static class PairCorpus
         long count = 0, sourceCharacters = 0, targetCharacters = 0;
         int maxSource = 0, maxTarget = 0;
         bool? json = null;
-        foreach (var (line, number) in Lines(corpusPath))
+        foreach (var (line, number) in JsonLines.NonBlank(corpusPath))
         {
             cancellationToken.ThrowIfCancellationRequested();
             json ??= line.TrimStart().StartsWith('{');
             var (pair, error) = Parse(line, json.Value);
             if (pair is null)
             {
-                if (errors.Count < MaxErrorsReported)
+                if (errors.Count < JsonLines.MaxErrorsReported)
                     errors.Add($"line {number}: {error}");
                 continue;
             }
@@ -51,7 +50,7 @@ public static class PairCorpus
         }
         if (errors.Count > 0)
             throw new CorpusRejectedException("Malformed pairs: " + string.Join("; ", errors)
-                + (errors.Count == MaxErrorsReported ? "; …" : "."));
+                + (errors.Count == JsonLines.MaxErrorsReported ? "; …" : "."));
         if (count < 2)
             throw new CorpusRejectedException($"A paired dataset needs at least 2 pairs, one to train on and one to " +
                 $"validate; it has {count}.");
@@ -66,7 +65,7 @@ public static class PairCorpus
             await using var trainWriter = new StreamWriter(train, new UTF8Encoding(false), leaveOpen: true);
             await using var heldWriter = new StreamWriter(held, new UTF8Encoding(false), leaveOpen: true);
             var index = 0;
-            foreach (var (line, _) in Lines(corpusPath))
+            foreach (var (line, _) in JsonLines.NonBlank(corpusPath))
             {
                 var (pair, _) = Parse(line, json!.Value);
                 await (validation.Contains(index++) ? heldWriter
@@ -77,18 +76,6 @@ public static class PairCorpus
         return new PairStatistics(count, count - validationCount, validationCount, (double)sourceCharacters / count,
             maxSource,
             (double)targetCharacters / count, maxTarget);
-    }
-
-    /// <summary>Non-blank lines with their 1-based line numbers.</summary>
-    private static IEnumerable<(string Line, long Number)> Lines(string path)
-    {
-        long number = 0;
-        foreach (var line in File.ReadLines(path, Encoding.UTF8))
-        {
-            number++;
-            if (!string.IsNullOrWhiteSpace(line))
-                yield return (line, number);
-        }
     }
 
     private static (StoredPair? Pair, string? Error) Parse(string line, bool json)

@@ -32,6 +32,27 @@ public sealed class PairSummary
     public int MaxTargetCharacters { get; set; }
 }
 
+/// <summary>A conversation dataset's counts: conversations in each split, and turns and characters per
+/// role.</summary>
+public sealed class ChatSummary
+{
+    public long Conversations { get; set; }
+    public long TrainConversations { get; set; }
+    public long ValidationConversations { get; set; }
+    public Dictionary<string, long> Turns { get; set; } = [];
+    public Dictionary<string, long> Characters { get; set; } = [];
+
+    public void Add(IReadOnlyList<Platform.Tokenizers.ChatMessage> conversation)
+    {
+        Conversations++;
+        foreach (var message in conversation)
+        {
+            Turns[message.Role] = Turns.GetValueOrDefault(message.Role) + 1;
+            Characters[message.Role] = Characters.GetValueOrDefault(message.Role) + message.Content.Length;
+        }
+    }
+}
+
 public sealed class Dataset : IOwned, IListed
 {
     public Guid Id { get; set; }
@@ -60,6 +81,8 @@ public sealed class Dataset : IOwned, IListed
     /// <summary>"text" or "pairs" (see <see cref="DatasetFormats"/>).</summary>
     public string Format { get; set; } = DatasetFormats.Text;
     public PairSummary? Pairs { get; set; }
+    /// <summary>A conversation dataset's counts (null for other formats).</summary>
+    public ChatSummary? Chat { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; private set; }
     public DateTimeOffset? DeletedAt { get; private set; }
@@ -89,8 +112,8 @@ public sealed class Dataset : IOwned, IListed
             OwnerName = owner.Name,
             Format = format,
             CorpusKey = $"{PrefixOf(id)}/corpus.txt",
-            TrainKey = $"{PrefixOf(id)}/train.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
-            ValidationKey = $"{PrefixOf(id)}/validation.{(format == DatasetFormats.Pairs ? "jsonl" : "txt")}",
+            TrainKey = $"{PrefixOf(id)}/train.{(DatasetFormats.IsJsonLines(format) ? "jsonl" : "txt")}",
+            ValidationKey = $"{PrefixOf(id)}/validation.{(DatasetFormats.IsJsonLines(format) ? "jsonl" : "txt")}",
             CreatedAt = at,
             UpdatedAt = at,
             SharingSequence = 1,

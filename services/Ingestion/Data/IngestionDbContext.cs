@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Security;
 using Platform.ServiceDefaults.Messaging;
@@ -38,6 +40,16 @@ public sealed class IngestionDbContext(DbContextOptions<IngestionDbContext> opti
             e.Property(d => d.DeletedBy).HasMaxLength(64);
             e.OwnsOne(d => d.Redaction, r => r.ToJson());
             e.OwnsOne(d => d.Pairs, p => p.ToJson());
+            // Written once at upload; the comparer compares documents, so EF sees no change where there is none.
+            e.Property(d => d.Chat).HasColumnType("jsonb").HasConversion(
+                c => JsonSerializer.Serialize(c, (JsonSerializerOptions?)null),
+                json => JsonSerializer.Deserialize<ChatSummary>(json, (JsonSerializerOptions?)null),
+                new ValueComparer<ChatSummary?>(
+                    (a, b) => JsonSerializer.Serialize(a, (JsonSerializerOptions?)null)
+                              == JsonSerializer.Serialize(b, (JsonSerializerOptions?)null),
+                    c => JsonSerializer.Serialize(c, (JsonSerializerOptions?)null).GetHashCode(),
+                    c => c == null ? null : JsonSerializer.Deserialize<ChatSummary>(
+                        JsonSerializer.Serialize(c, (JsonSerializerOptions?)null), (JsonSerializerOptions?)null)));
             e.Property(d => d.Format).HasMaxLength(16).HasDefaultValue(Platform.Contracts.DatasetFormats.Text);
             e.HasIndex(d => d.CreatedAt);
             e.HasIndex(d => d.OwnerId);

@@ -82,5 +82,5 @@ public sealed class DatasetIngestedConsumer(TokenizationDbContext db, DatasetEnc
             record.Format == DatasetFormats.Pairs
                 ? new PairedTokens(record.SourceTokenizerKey, record.SourceVocabSize ?? record.VocabSize,
                 record.TrainPairs ?? 0, record.ValidationPairs ?? 0)
-                : null));
+                : null, record.Format));
 }

@@ -22,8 +22,8 @@ public sealed class TokenizerRecord : IOwned, IListed
     public long TrainBytes { get; set; }
     public long ValidationBytes { get; set; }
     public long BuildMilliseconds { get; set; }
-    /// <summary>"text", or "pairs": the token keys then name pair files and TokenizerKey is the target side's
-    /// tokenizer.</summary>
+    /// <summary>"text"; "chat" (token files with loss masks); or "pairs": the token keys then name pair files and
+    /// TokenizerKey is the target side's tokenizer.</summary>
     public string Format { get; set; } = Platform.Contracts.DatasetFormats.Text;
     /// <summary>Pairs with one tokenizer per side: the source side's tokenizer.</summary>
     public string? SourceTokenizerKey { get; set; }

@@ -12,7 +12,7 @@ namespace Tokenization.Encoding;
 /// Builds the requested tokenizer from a dataset's text and encodes both splits into token files, reading the
 /// text in chunks so memory does not grow with the corpus.
 /// </summary>
-public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
+public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs, ChatEncoder chats)
 {
     public const int MinTokensPerSplit = 2;
 
@@ -20,6 +20,8 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     {
         if (dataset.Format == DatasetFormats.Pairs)
             return await pairs.EncodeAsync(dataset, cancellationToken);
+        if (dataset.Format == DatasetFormats.Chat)
+            return await chats.EncodeAsync(dataset, cancellationToken);
         var clock = Stopwatch.StartNew();
         var id = Guid.NewGuid();
         var prefix = TokenizerRecord.PrefixOf(id);
@@ -55,8 +57,8 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     {
         var paired = dataset.Format == DatasetFormats.Pairs;
         if (!paired && sourceTokenizerKey is not null)
-            throw new NotSupportedException("A text dataset is encoded with one tokenizer; a source tokenizer is for " +
-                "paired datasets.");
+            throw new NotSupportedException($"A {dataset.Format} dataset is encoded with one tokenizer; a source " +
+                "tokenizer is for paired datasets.");
         if (dataset.TrainTextKey.Length == 0)
             throw new NotSupportedException("This dataset was tokenized before its text was kept for re-encoding; " +
                 "upload it again.");
@@ -91,6 +93,9 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
                 (encoding.TrainTokens, encoding.ValidationTokens) = await pairs.EncodeWithAsync(dataset, source,
                     tokenizer, encoding.TrainTokensKey, encoding.ValidationTokensKey, id, cancellationToken);
             }
+            else if (dataset.Format == DatasetFormats.Chat)
+                (encoding.TrainTokens, encoding.ValidationTokens) = await chats.EncodeWithAsync(dataset, tokenizer,
+                    encoding.TrainTokensKey, encoding.ValidationTokensKey, id, cancellationToken);
             else
             {
                 encoding.TrainTokens = await EncodeSplitAsync(tokenizer, id, dataset.TrainTextKey,
@@ -110,7 +115,7 @@ public sealed class DatasetEncoder(ArtifactStore store, PairEncoder pairs)
     }
 
     /// <summary>A split needs an input token and its target at the very least.</summary>
-    private static void RequireEnoughTokens(long train, long validation)
+    public static void RequireEnoughTokens(long train, long validation)
     {
         if (train < MinTokensPerSplit || validation < MinTokensPerSplit)
             throw new InvalidDataException($"The splits encode to {train} train and {validation} validation tokens; " +

@@ -22,9 +22,10 @@ public sealed class DatasetTokenizedConsumer(TrainingDbContext db) : IConsumer<D
             dataset.TrainTokensKey = m.TrainTokensKey;
             dataset.ValidationTokensKey = m.ValidationTokensKey;
             dataset.VocabSize = m.VocabSize;
+            dataset.Format = m.FormatOrInferred;
             if (m.Pairs is { } pairs)
-                (dataset.Format, dataset.SourceTokenizerKey, dataset.SourceVocabSize) = (DatasetFormats.Pairs,
-                    pairs.SourceTokenizerKey, pairs.SourceVocabSize);
+                (dataset.SourceTokenizerKey, dataset.SourceVocabSize) = (pairs.SourceTokenizerKey,
+                    pairs.SourceVocabSize);
             dataset.ValidationTokens = m.ValidationTokens;
             dataset.ValidationBytes = m.ValidationBytes;
             dataset.UpdatedAt = DateTimeOffset.UtcNow;

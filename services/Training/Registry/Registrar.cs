@@ -53,7 +53,7 @@ public sealed class Registrar(RegistryDbContext db, ILogger<Registrar> logger)
         new(version.Name, version.Version, version.RunId, version.CheckpointKey, version.CheckpointSha256,
             version.TokenizerKey, version.Evaluation, version.CreatedAt, version.OwnerOf(), version.Architecture,
             version.SourceTokenizerKey)
-        { Lineage = version.Lineage };
+        { Lineage = version.Lineage, ChatTemplate = version.ChatTemplate };
 
     /// <summary>
     /// A deleted run registers nothing more, and the versions it registered go: their aliases are removed (each move

@@ -86,7 +86,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
                 && x.Status == DatasetStatus.Tokenized, cancellationToken);
             if (named is null || !await db.MayReadAsync(caller, named.Id, cancellationToken))
                 return (null, Invalid("tokenizerId", $"names no tokenizer of a tokenized dataset ({tokenizerId})."));
-            if (named.Format != DatasetFormats.Text)
+            if (!DatasetFormats.Trains(Architectures.Gpt, named.Format))
                 return (null,
                     Invalid("tokenizerId",
                     "names a paired dataset's tokenizer; runs on another tokenizer train GPTs on text."));
@@ -163,7 +163,7 @@ public sealed class RunCreation(TrainingDbContext db, IngestionClient ingestion,
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The dataset failed.",
                 detail: $"Dataset {datasetId} cannot be trained on: {dataset.FailureReason}"));
 
-        if (DatasetFormats.For(spec.Model.Architecture) != dataset.Format)
+        if (!DatasetFormats.Trains(spec.Model.Architecture, dataset.Format))
             return (null, Problems.Invalid(new Dictionary<string, string[]>
             {
                 ["model.architecture"] = [$"'{spec.Model.Architecture}' does not train on dataset {datasetId}, which " +

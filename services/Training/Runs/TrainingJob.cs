@@ -39,7 +39,7 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
         var t = run.Spec.Training;
         var precision = run.Precision ?? throw new InvalidOperationException($"Run {run.Id} has no precision decided.");
         var trainerOptions = TrainerOptionsOf(run);
-        if (DatasetFormats.For(run.Spec.Model.Architecture) != dataset.Format)
+        if (!DatasetFormats.Trains(run.Spec.Model.Architecture, dataset.Format))
             throw new InvalidDataException($"A {run.Spec.Model.Architecture} model does not train on a dataset of " +
                 $"{dataset.Format}.");
 

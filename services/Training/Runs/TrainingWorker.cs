@@ -393,6 +393,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
                 ? run.BestValidationLoss
                 : run.LatestValidationLoss,
             Lineage = run.Lineage ?? [run.DatasetId],
+            ChatTemplate = dataset.Format == DatasetFormats.Chat ? Platform.Tokenizers.ChatTemplate.Jinja : null,
         };
     }
 }

@@ -36,6 +36,9 @@ namespace Generation.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("ChatTemplate")
+                        .HasColumnType("text");
+
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");

@@ -39,6 +39,9 @@ namespace Ingestion.Data.Migrations
                     b.Property<long>("Characters")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Chat")
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("CorpusKey")
                         .IsRequired()
                         .HasColumnType("text");

@@ -15,7 +15,8 @@ public sealed record ModelVersionResponse(
     string? Sample, DateTimeOffset CreatedAt, string Architecture, [property: ArtifactKey] string? SourceTokenizerKey,
     string? BaseModel, string? FineTuneMethod, string? ImportedFrom, double? ValidationLoss, string? Description,
     IReadOnlyList<string> Tags,
-    IReadOnlyList<string> Aliases)
+    IReadOnlyList<string> Aliases,
+    string? ChatTemplate)
 {
     public static ModelVersionResponse From(ModelVersion v, IEnumerable<ModelAlias>? aliases = null) =>
         new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
@@ -23,7 +24,7 @@ public sealed record ModelVersionResponse(
         v.Architecture, v.SourceTokenizerKey,
         v.BaseModel, v.FineTuneMethod, v.ImportedFrom, v.ValidationLoss, v.Description, v.Tags,
         [.. (aliases ?? []).Where(a => a.Name == v.Name && a.Version == v.Version).Select(a =>
-        a.Alias).Order(StringComparer.Ordinal)]);
+        a.Alias).Order(StringComparer.Ordinal)], v.ChatTemplate);
 }
 
 /// <summary>PATCH body for a version: a description and/or its tags (null leaves one as it is).</summary>

@@ -34,6 +34,8 @@ public sealed class ModelVersion : IOwned
     /// from scratch.</summary>
     public string? BaseModel { get; set; }
     public string? FineTuneMethod { get; set; }
+    /// <summary>The chat template (Jinja) of a version trained on conversations; null when it serves no chat.</summary>
+    public string? ChatTemplate { get; set; }
     public EvaluationFigures? Evaluation { get; set; }
     /// <summary>The run's final validation loss, as recorded in training (null for an import).</summary>
     public double? ValidationLoss { get; set; }

@@ -35,6 +35,7 @@ public sealed class RegistrationCandidate
     public string? Sample { get; private set; }
     public DateTimeOffset? EvaluatedAt { get; private set; }
     public int? RegisteredVersion { get; private set; }
+    public string? ChatTemplate { get; private set; }
 
     public static RegistrationCandidate For(Guid runId) => new() { RunId = runId };
 
@@ -53,6 +54,7 @@ public sealed class RegistrationCandidate
         (ValidationLoss, Cost, TrainedAt) = (m.RegisteredValidationLoss ?? m.FinalValidationLoss, m.Cost,
             m.CompletedAt);
         Lineage = m.Lineage?.ToList();
+        ChatTemplate = m.ChatTemplate;
     }
 
     /// <summary>The evaluated half.</summary>
@@ -95,6 +97,7 @@ public sealed class RegistrationCandidate
             CreatedAt = now,
             Lineage = Lineage ?? [DatasetId],
             LineageAnnounced = true,
+            ChatTemplate = ChatTemplate,
         };
     }
 

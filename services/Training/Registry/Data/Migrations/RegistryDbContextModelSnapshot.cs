@@ -213,6 +213,9 @@ namespace Training.Registry.Data.Migrations
                     b.Property<string>("BaseModel")
                         .HasColumnType("text");
 
+                    b.Property<string>("ChatTemplate")
+                        .HasColumnType("text");
+
                     b.Property<string>("CheckpointKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -331,6 +334,9 @@ namespace Training.Registry.Data.Migrations
                         .HasColumnType("text");
 
                     b.Property<string>("BaseModel")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ChatTemplate")
                         .HasColumnType("text");
 
                     b.Property<string>("CheckpointKey")
