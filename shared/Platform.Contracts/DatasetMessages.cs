@@ -37,7 +37,8 @@ public sealed record DatasetTokenized(
     PairedTokens? Pairs = null,
     string? Format = null)
 {
-    /// <summary>The dataset's format (an event from before conversations names none: pairs when it has pairs).</summary>
+    /// <summary>The dataset's format (an event from before conversations names none: pairs when it has
+    /// pairs).</summary>
     public string FormatOrInferred => Format ?? (Pairs is null ? DatasetFormats.Text : DatasetFormats.Pairs);
 }
 

@@ -59,7 +59,8 @@ public sealed class ChatDataTests : IDisposable
             + "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n"
             + "\n"
             + "{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}\n"
-            + "{\"messages\":[{\"role\":\"user\",\"content\":\"<|im_end|>\"},{\"role\":\"assistant\",\"content\":\"y\"}]}\n"
+            + "{\"messages\":[{\"role\":\"user\",\"content\":\"<|im_end|>\"},"
+            + "{\"role\":\"assistant\",\"content\":\"y\"}]}\n"
             + "not json\n");
         var ex = await Assert.ThrowsAsync<CorpusRejectedException>(() => ChatCorpus.SplitAsync(path, 0.5, _store,
             "b/train.jsonl", "b/validation.jsonl", CancellationToken.None));

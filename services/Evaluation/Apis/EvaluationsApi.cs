@@ -84,7 +84,8 @@ public static class EvaluationsApi
             return Problems.NotFound("Dataset not found.", $"No dataset has id {body.DatasetId}.");
         if (!DatasetFormats.Trains(version.Architecture, dataset.Format))
             return Problems.Invalid("datasetId", $"holds {dataset.Format}; {version.Name} v{version.Version} is a " +
-                $"{version.Architecture} model, which is evaluated on {DatasetFormats.TrainedBy(version.Architecture)}.",
+                $"{version.Architecture} model, which is evaluated on " +
+                $"{DatasetFormats.TrainedBy(version.Architecture)}.",
                 "The dataset does not suit the model.");
 
         var record = EvaluationRecord.Requested(version, dataset, caller.KeyId, DateTimeOffset.UtcNow);

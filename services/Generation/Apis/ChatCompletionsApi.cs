@@ -239,7 +239,8 @@ public static class ChatCompletionsApi
         await foreach (var (index, text, finish) in running.ReadAllAsync(cancellationToken))
             await WriteAsync(new[]
             {
-                new { index, delta = finish is null ? (object)new { content = text } : new { }, logprobs = (object?)null,
+                new { index, delta = finish is null ? (object)new { content = text } : new { },
+                    logprobs = (object?)null,
                     finish_reason = finish },
             });
         if (includeUsage)

@@ -36,8 +36,8 @@ public static class ChatCorpus
                 + (errors.Count == JsonLines.MaxErrorsReported ? "; …" : "."));
         var count = summary.Conversations;
         if (count < 2)
-            throw new CorpusRejectedException("A conversation dataset needs at least 2 conversations, one to train on " +
-                $"and one to validate; it has {count}.");
+            throw new CorpusRejectedException("A conversation dataset needs at least 2 conversations, one to train " +
+                $"on and one to validate; it has {count}.");
 
         var validationCount = (int)Math.Clamp(Math.Round(count * validationFraction), 1, count - 1);
         var order = Enumerable.Range(0, (int)count).ToArray();
