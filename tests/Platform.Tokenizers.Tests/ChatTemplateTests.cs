@@ -21,8 +21,12 @@ public class ChatTemplateTests
         // <s>system\nBe kind.<e>\n<s>user\nHi<e>\n<s>assistant\nHello!<e>\n<s>assistant\n, one id per character.
         var text = "\u0000system\nBe kind.\u0001\n\u0000user\nHi\u0001\n\u0000assistant\nHello!\u0001\n"
             + "\u0000assistant\n";
-        Assert.Equal(text.Select(c => c switch { '\u0000' => start, '\u0001' => end,
-            _ => tokenizer.Encode(c.ToString())[0] }),
+        Assert.Equal(text.Select(c => c switch
+        {
+            '\u0000' => start,
+            '\u0001' => end,
+            _ => tokenizer.Encode(c.ToString())[0]
+        }),
             encoded.Ids);
         // Trained: "Hello!" and the end marker after it.
         var firstReply = text.IndexOf("Hello!", StringComparison.Ordinal);
