@@ -191,6 +191,14 @@ public sealed class PipelineTests(PlatformStack stack)
             $"{{\"model\":\"e2e-char\",\"input\":[\"ROMEO:\",\"{new string('a', 33)}\"]}}");
         Assert.Equal((HttpStatusCode.BadRequest, "input"),
             (longStatus, tooLong!["error"]!["param"]!.GetValue<string>()));
+
+        // A version trained on text has no chat template: chat completions are refused, naming the model.
+        var chat = new OpenAI.Chat.ChatClient("e2e-char", key, options);
+        var refused = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() =>
+            chat.CompleteChatAsync([new OpenAI.Chat.UserChatMessage("ROMEO:")]));
+        var refusal = JsonNode.Parse(refused.GetRawResponse()!.Content.ToString())!["error"]!;
+        Assert.Equal((400, "model"), (refused.Status, refusal["param"]!.GetValue<string>()));
+        Assert.Contains("no chat template", refusal["message"]!.GetValue<string>());
     }
 
     private async Task OpenAiCompatibleCompletionsAsync(string datasetId)

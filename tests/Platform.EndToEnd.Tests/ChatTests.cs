@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using OpenAI.Chat;
+
+namespace Platform.EndToEnd.Tests;
+
+/// <summary>
+/// Conversations through the whole pipeline: a chat dataset (a system prompt, a date in words from the user, and the
+/// assistant's ISO form of it) is uploaded, a GPT trains on the assistant's turns only, is registered with its chat
+/// template, and answers OpenAI's official chat client, whole and streamed.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed partial class ChatTests(PlatformStack stack)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(6);
+    private static readonly string[] Months = CultureInfo.InvariantCulture.DateTimeFormat.MonthNames[..12];
+    private const string System = "Write the date in ISO form.";
+
+    private HttpClient Http => stack.Gateway;
+
+    private static string Words(DateOnly date) => $"{date.Day} {Months[date.Month - 1]} {date.Year}";
+
+    private static string Line(DateOnly date) => new JsonObject
+    {
+        ["messages"] = new JsonArray(
+            new JsonObject { ["role"] = "system", ["content"] = System },
+            new JsonObject { ["role"] = "user", ["content"] = Words(date) },
+            new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = date.ToString("yyyy-MM-dd",
+                CultureInfo.InvariantCulture)
+            }),
+    }.ToJsonString();
+
+    private static byte[] Conversations(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, count).Select(_ =>
+            Line(new DateOnly(1950, 1, 1).AddDays(random.Next(0, 36_500))))) + "\n");
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}$")]
+    private static partial Regex IsoDate();
+
+    [Fact]
+    public async Task A_conversation_dataset_trains_a_chat_model_that_OpenAIs_chat_client_talks_to()
+    {
+        // A malformed conversation refuses the whole upload, naming its line.
+        var bad = Encoding.UTF8.GetBytes(Line(new DateOnly(2000, 1, 1)) + "\n"
+            + "{\"messages\":[{\"role\":\"user\",\"content\":\"no reply\"}]}\n");
+        var (badStatus, refused) = await Api.UploadAsync(Http, bad, "chat-bad", format: "chat");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Contains("line 2: the conversation has no assistant message", refused!["errors"]!["file"]![0]!
+            .GetValue<string>());
+
+        const string autoTrain = """
+            {"name":"e2e-chat",
+             "model":{"nLayer":2,"nHead":4,"nEmbd":64,"blockSize":96,"dropout":0.0},
+             "training":{"maxSteps":700,"batchSize":24,"learningRate":0.003,"warmupSteps":50,"evalInterval":350,
+                         "evalIters":5,"seed":5}}
+            """;
+        var (status, dataset) = await Api.UploadAsync(Http, Conversations(1500, 3), "date-chats", autoTrain,
+            tokenizer: "char", format: "chat", validationFraction: "0.1");
+        Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
+        var chat = dataset!["chat"]!;
+        Assert.Equal((1500, 150), (chat["conversations"]!.GetValue<long>(),
+            chat["validationConversations"]!.GetValue<long>()));
+        Assert.Equal(1500, chat["turns"]!["assistant"]!.GetValue<long>());
+        Assert.Equal(1500 * 10, chat["characters"]!["assistant"]!.GetValue<long>());
+        Assert.Equal(1500 * System.Length, chat["characters"]!["system"]!.GetValue<long>());
+
+        var runId = dataset["autoTrainRunId"]!.GetValue<string>();
+        var datasetId = dataset["id"]!.GetValue<string>();
+        var tokenized = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"),
+            d => d["state"]!.GetValue<string>() is "Tokenized" or "Failed", Deadline, stack.Logs);
+        Assert.True(tokenized["state"]!.GetValue<string>() == "Tokenized", $"{tokenized}");
+        var run = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
+            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
+        Assert.True(run["state"]!.GetValue<string>() == "Completed", $"run ended {run}\n{stack.Logs()}");
+        var version = run["modelVersion"]!.GetValue<int>();
+        var registered = await Api.GetOkAsync(Http, $"/api/models/e2e-chat/versions/{version}");
+        Assert.Contains("<|im_start|>", registered["chatTemplate"]!.GetValue<string>());
+        // Scored on the held-out assistant tokens only: the dates' digits and dashes are nearly certain by now.
+        Assert.InRange(registered["evaluation"]!["loss"]!.GetValue<double>(), 0, 1.0);
+
+        var key = new global::System.ClientModel.ApiKeyCredential(stack.AdminKey);
+        var options = new OpenAI.OpenAIClientOptions { Endpoint = new Uri(PlatformStack.GatewayAddress, "/v1") };
+        var client = new ChatClient($"e2e-chat/versions/{version}", key, options);
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/v1/models"),
+            m => m["data"]!.AsArray().Any(e => e!["id"]!.GetValue<string>() == $"e2e-chat/versions/{version}"),
+            TimeSpan.FromSeconds(30), stack.Logs);
+
+        ChatMessage[] conversation = [new SystemChatMessage(System), new UserChatMessage(Words(new(2031, 7, 4)))];
+        var greedy = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 20 };
+        var reply = (await client.CompleteChatAsync(conversation, greedy)).Value;
+        var text = reply.Content.Single().Text;
+        // The model learned to answer with a date and to end its turn (the end marker, not the token limit).
+        Assert.True(IsoDate().IsMatch(text), $"reply '{text}'");
+        Assert.Equal(ChatFinishReason.Stop, reply.FinishReason);
+        Assert.Equal(ChatMessageRole.Assistant, reply.Role);
+        Assert.Equal(11, reply.Usage.OutputTokenCount); // ten characters and the end marker
+
+        // Streamed, the deltas make the same reply, and the last update carries the usage.
+        var streamed = new StringBuilder();
+        ChatFinishReason? finish = null;
+        ChatTokenUsage? usage = null;
+        await foreach (var update in client.CompleteChatStreamingAsync(conversation, greedy))
+        {
+            foreach (var part in update.ContentUpdate)
+                streamed.Append(part.Text);
+            finish ??= update.FinishReason;
+            usage ??= update.Usage;
+        }
+        Assert.Equal(text, streamed.ToString());
+        Assert.Equal(ChatFinishReason.Stop, finish);
+        Assert.Equal((reply.Usage.InputTokenCount, 11), (usage!.InputTokenCount, usage.OutputTokenCount));
+
+        // n choices with log-probabilities, and max_completion_tokens ending them at the limit.
+        var (rawStatus, raw) = await Api.PostJsonAsync(Http, "/v1/chat/completions", $$"""
+            {"model":"e2e-chat","messages":[{"role":"developer","content":"{{System}}"},
+             {"role":"user","content":[{"type":"text","text":"1 May 1999"}]}],
+             "n":2,"seed":4,"temperature":0.7,"max_completion_tokens":4,"logprobs":true,"top_logprobs":3}
+            """);
+        Assert.True(rawStatus == HttpStatusCode.OK, $"{raw}");
+        Assert.Equal("chat.completion", raw!["object"]!.GetValue<string>());
+        var choices = raw["choices"]!.AsArray();
+        Assert.Equal([0, 1], choices.Select(c => c!["index"]!.GetValue<int>()));
+        Assert.All(choices, c =>
+        {
+            Assert.Equal("length", c!["finish_reason"]!.GetValue<string>());
+            Assert.Equal(4, c["message"]!["content"]!.GetValue<string>().Length);
+            var tokens = c["logprobs"]!["content"]!.AsArray();
+            Assert.Equal(4, tokens.Count);
+            Assert.All(tokens, t => Assert.Equal(3, t!["top_logprobs"]!.AsArray().Count));
+        });
+
+        // Refusals name the field, in OpenAI's envelope.
+        var (roleStatus, role) = await Api.PostJsonAsync(Http, "/v1/chat/completions",
+            """{"model":"e2e-chat","messages":[{"role":"tool","content":"x"}]}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "messages[0].role"),
+            (roleStatus, role!["error"]!["param"]!.GetValue<string>()));
+    }
+}
