@@ -22,7 +22,8 @@ public static class ChatTemplate
     public static readonly IReadOnlyList<string> Roles = [System, User, Assistant];
     public static readonly IReadOnlyList<string> SpecialTokens = [Start, End];
 
-    /// <summary>The same template in Jinja, as Hugging Face's tokenizer_config.json states it.</summary>
+    /// <summary>The same template in Jinja, as Hugging Face's tokenizer_config.json states it (the ChatML example of
+    /// Hugging Face's chat-templating guide, character for character).</summary>
     public const string Jinja =
         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + " +
         "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

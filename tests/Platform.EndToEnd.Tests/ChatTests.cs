@@ -87,6 +87,19 @@ public sealed partial class ChatTests(PlatformStack stack)
         // Scored on the held-out assistant tokens only: the dates' digits and dashes are nearly certain by now.
         Assert.InRange(registered["evaluation"]!["loss"]!.GetValue<double>(), 0, 1.0);
 
+        // Exported for Hugging Face's libraries: the tokenizer, and its config with the template and the markers.
+        var tokenizerJson = await Api.GetOkAsync(Http, $"/api/models/e2e-chat/versions/{version}/files/tokenizer.json");
+        var config = await Api.GetOkAsync(Http,
+            $"/api/models/e2e-chat/versions/{version}/files/tokenizer_config.json");
+        Assert.Equal(registered["chatTemplate"]!.GetValue<string>(), config["chat_template"]!.GetValue<string>());
+        Assert.Equal("<|im_end|>", config["eos_token"]!.GetValue<string>());
+        foreach (var marker in tokenizerJson["added_tokens"]!.AsArray())
+            Assert.Equal(marker!["content"]!.GetValue<string>(),
+                config["added_tokens_decoder"]![marker["id"]!.GetValue<int>().ToString(CultureInfo.InvariantCulture)]!
+                    ["content"]!.GetValue<string>());
+        Assert.Equal(["<|im_start|>", "<|im_end|>"], tokenizerJson["added_tokens"]!.AsArray()
+            .Select(t => t!["content"]!.GetValue<string>()));
+
         var key = new global::System.ClientModel.ApiKeyCredential(stack.AdminKey);
         var options = new OpenAI.OpenAIClientOptions { Endpoint = new Uri(PlatformStack.GatewayAddress, "/v1") };
         var client = new ChatClient($"e2e-chat/versions/{version}", key, options);

@@ -49,6 +49,7 @@ public static class ModelsApi
         group.MapGet("/{name}", GetModelAsync);
         group.MapGet("/{name}/versions/{version:int}", GetVersionAsync);
         group.MapGet("/{name}/versions/{version:int}/weights", GetWeightsAsync);
+        group.MapGet("/{name}/versions/{version:int}/files/{file}", GetFileAsync);
         group.MapPatch("/{name}/versions/{version:int}", PatchVersionAsync);
         group.MapDelete("/{name}/versions/{version:int}", DeleteVersionAsync);
         return app;
@@ -103,6 +104,32 @@ public static class ModelsApi
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
             && a.Version == version).ToListAsync(cancellationToken);
         return TypedResults.Ok(ModelVersionResponse.From(v, aliases));
+    }
+
+    /// <summary>
+    /// A file that loads the version's tokenizer in Hugging Face's libraries: tokenizer.json as it was trained or
+    /// uploaded, and tokenizer_config.json with the version's chat template when it has one.
+    /// </summary>
+    private static async Task<Results<FileStreamHttpResult, ContentHttpResult, ProblemHttpResult>> GetFileAsync(
+        string name, int version, string file, HttpContext http, RegistryDbContext db, ArtifactStore store,
+        CancellationToken cancellationToken)
+    {
+        string[] files = ["tokenizer.json", "tokenizer_config.json"];
+        if (!files.Contains(file))
+            return Problems.NotFound("File not found.", $"A version's files are {string.Join(" and ", files)}.");
+        var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
+        var v = await readable.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version,
+            cancellationToken);
+        if (v is null)
+            return NotFound(new ModelReference(name, version, null));
+        if (!store.Exists(v.TokenizerKey))
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Tokenizer unavailable.", detail: $"{name} v{version}'s tokenizer file is missing.");
+        if (file == "tokenizer.json")
+            return TypedResults.Stream(store.OpenRead(v.TokenizerKey), "application/json", file);
+        await using var tokenizer = store.OpenRead(v.TokenizerKey);
+        return TypedResults.Content(Platform.Tokenizers.HuggingFaceTokenizerConfig.Write(tokenizer, v.ChatTemplate),
+            "application/json");
     }
 
     /// <summary>By the version's owner or an admin: sets its description and/or tags.</summary>
