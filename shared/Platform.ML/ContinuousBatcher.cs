@@ -233,7 +233,7 @@ public sealed class ContinuousBatcher : IDisposable
                     (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
                 var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache,
                     _adapter, packed);
-                var decoded = decoding.Any(s => s.Utf8 is not null)
+                var decoded = decoding.Any(s => s.Utf8 is not null || s.Options.Grammar is not null)
                     ? stack(decoding.Select(s => Guarded(s, logits[s.Slot])).ToArray())
                     : logits.index_select(0, tensor(decoding.Select(s => (long)s.Slot).ToArray(), device: _device));
                 var tokens = Sampler.PickRows(decoded,
@@ -257,9 +257,20 @@ public sealed class ContinuousBatcher : IDisposable
         }
     }
 
-    /// <summary>The logits with the tokens that would break UTF-8 masked, for a sequence with the guard.</summary>
-    private static Tensor Guarded(DecodingSequence s, Tensor logits) =>
-        s.Utf8?.Apply(logits, s.Utf8State, last: s.Produced == s.Options.MaxNewTokens - 1) ?? logits;
+    /// <summary>The logits with the tokens that would break UTF-8 masked, for a sequence with the guard, and those its
+    /// grammar does not allow, for a sequence with structured output.</summary>
+    private static Tensor Guarded(DecodingSequence s, Tensor logits)
+    {
+        logits = s.Utf8?.Apply(logits, s.Utf8State, last: s.Produced == s.Options.MaxNewTokens - 1) ?? logits;
+        if (s.Options.Grammar is not { } grammar)
+            return logits;
+        var allowed = grammar.Allowed();
+        // The model's rows may pad the vocabulary: those are never allowed.
+        var blocked = new bool[logits.shape[^1]];
+        for (var i = 0; i < blocked.Length; i++)
+            blocked[i] = i >= allowed.Length || !allowed[i];
+        return logits.masked_fill(tensor(blocked, device: logits.device), double.NegativeInfinity);
+    }
 
     /// <summary>Ends the decoding thread (after its current step); sequences still waiting or decoding are
     /// cancelled.</summary>

@@ -60,6 +60,7 @@ public sealed class DecodingSequence
         Produced++;
         if (Utf8 is not null)
             Utf8State = Utf8.Mask.Next(Utf8State, token.Id);
+        Options.Grammar?.Advance(token.Id);
         _tokens.Writer.TryWrite(token);
     }
 

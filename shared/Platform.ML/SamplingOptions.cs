@@ -16,6 +16,9 @@ public sealed record SamplingOptions(int MaxNewTokens, double Temperature = 1.0,
     /// <summary>How many of the likeliest tokens are reported beside each token drawn, with their log-probabilities
     /// under the same distribution (0: none).</summary>
     public int TopLogprobs { get; init; }
+    /// <summary>Structured output: the grammar this completion's text must follow (one per completion: it keeps the
+    /// document's state). Only the continuous batch applies it.</summary>
+    public Platform.Tokenizers.Structured.GrammarConstraint? Grammar { get; init; }
 }
 
 /// <summary>A decoded token and its log-probability under the distribution it was drawn from, with that

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see docs/benchmarks.md).
 //   dotnet run -c Release --project infra/bench/Platform.Bench --
-//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory|dropout] [--threads N] [--steps N]
-//       [--baby-steps N] [--recompute] [--precision fp32|bf16] [--corpus PATH] [--every N]
+//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory|dropout|structured] [--threads N]
+//       [--steps N] [--baby-steps N] [--recompute] [--precision fp32|bf16] [--corpus PATH] [--every N]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
 var recompute = args.Contains("--recompute");
@@ -107,6 +107,9 @@ if (mode is "seq2seq")
     Seq2SeqBench.Run(IntArg("--steps", 900), threads > 0 ? threads : Environment.ProcessorCount, precision,
         double.Parse(StringArg("--label-smoothing", "0"), System.Globalization.CultureInfo.InvariantCulture),
         IntArg("--pairs", 5000));
+
+if (mode is "structured")
+    await StructuredBench.RunAsync(text, threads > 0 ? threads : 1, IntArg("--rounds", 5), IntArg("--max-tokens", 200));
 
 if (mode is "dropout")
     DropoutBench.Run(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--steps", 5),

@@ -8,6 +8,7 @@ using Platform.Contracts;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Tokenizers;
+using Platform.Tokenizers.Structured;
 
 namespace Generation.Apis;
 
@@ -54,7 +55,9 @@ public sealed record ChatCompletionResponse(string Id, string Object, long Creat
 /// <summary>
 /// POST /v1/chat/completions: the conversation is rendered with the version's chat template (a version trained on
 /// conversations has one; any other is refused with 400), a reply is prompted, and each choice ends at the template's
-/// end marker, a stop string or the token limit. Streams as Server-Sent Events of chat.completion.chunk objects.
+/// end marker, a stop string or the token limit. Streams as Server-Sent Events of chat.completion.chunk objects. With
+/// response_format, replies are decoded under a grammar (see <see cref="JsonSchemaGrammar"/>): each token that cannot
+/// continue a valid document is masked before the draw, and the end marker is allowed once the document is whole.
 /// </summary>
 public static class ChatCompletionsApi
 {
@@ -89,10 +92,7 @@ public static class ChatCompletionsApi
         errors.Range(body.TopLogprobs ?? 0, 0, MaxTopLogprobs, "top_logprobs");
         errors.Require(body.TopLogprobs is null or 0 || body.Logprobs == true, "top_logprobs",
             "needs logprobs set to true.");
-        if (body.ResponseFormat is { ValueKind: JsonValueKind.Object } format
-            && !(format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
-                 && type.GetString() == "text"))
-            errors.Add("response_format", "only {\"type\": \"text\"} is served; structured output is not available.");
+        var grammar = ReadResponseFormat(body.ResponseFormat, errors);
         // The contents stand for the prompt in the checks the completion APIs share (its length in characters).
         var request = new SamplingRequest(body.Model, string.Concat(messages.Select(m => m.Content)),
             body.MaxCompletionTokens ?? body.MaxTokens ?? SamplingRequest.DefaultMaxTokens, body.Temperature, null,
@@ -131,8 +131,25 @@ public static class ChatCompletionsApi
         }
         // The end marker ends each reply; it is counted in the usage but is not part of the text.
         var end = ChatTemplate.MarkersOf(resolved.Loaded.Tokenizer).End;
-        var running = await scheduler.StartAsync(resolved.Loaded, prompt, request with { EndToken = end }, null,
-            cancellationToken);
+        if (grammar is not null)
+        {
+            try
+            {
+                TokenTrie.For(resolved.Loaded.Tokenizer);
+                resolved.Loaded.Tokenizer.Encode(JsonSchemaGrammar.RequiredText(grammar), cancellationToken);
+            }
+            catch (NotSupportedException ex)
+            {
+                return Problems.Invalid("response_format", ex.Message, Title);
+            }
+            catch (UnknownTokenException ex)
+            {
+                return Problems.Invalid("response_format", $"{version}'s vocabulary cannot write the document: " +
+                    ex.Message, Title);
+            }
+        }
+        var running = await scheduler.StartAsync(resolved.Loaded, prompt,
+            request with { EndToken = end, Grammar = grammar }, null, cancellationToken);
         if (running is null)
             return GenerateApi.Busy(http);
 
@@ -153,6 +170,56 @@ public static class ChatCompletionsApi
         var completionTokens = running.Runners.Sum(r => r.Tokens.Count);
         return TypedResults.Ok(new ChatCompletionResponse(id, "chat.completion", created, model, choices,
             new CompletionUsage(prompt.Length, completionTokens, prompt.Length + completionTokens)));
+    }
+
+    /// <summary>
+    /// The grammar a response_format asks for: none for text; any JSON object for json_object; the schema's for
+    /// json_schema; one of a list of strings for the "choice" extension. A schema that cannot be enforced is refused
+    /// at the path of its fault.
+    /// </summary>
+    private static GrammarNode? ReadResponseFormat(JsonElement? value, ValidationErrors errors)
+    {
+        const string field = "response_format";
+        if (value is null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined })
+            return null;
+        var kinds = "text, json_object, json_schema or choice";
+        if (value.Value.ValueKind != JsonValueKind.Object || !value.Value.TryGetProperty("type", out var type)
+            || type.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(field, $"must be an object whose type is {kinds}.");
+            return null;
+        }
+        switch (type.GetString())
+        {
+            case "text":
+                return null;
+            case "json_object":
+                return JsonSchemaGrammar.AnyObject;
+            case "json_schema":
+                if (!value.Value.TryGetProperty("json_schema", out var spec) || spec.ValueKind != JsonValueKind.Object
+                    || !spec.TryGetProperty("schema", out var schema))
+                {
+                    errors.Add(field + ".json_schema.schema", "is required: the JSON schema replies must follow.");
+                    return null;
+                }
+                var (grammar, error) = JsonSchemaGrammar.Compile(schema, field + ".json_schema.schema");
+                if (error is not null)
+                    errors.Add(error.Path, error.Reason);
+                return grammar;
+            case "choice":
+                if (!value.Value.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array
+                    || choices.GetArrayLength() is 0 or > JsonSchemaGrammar.MaxEnumValues
+                    || choices.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String || c.GetString() is ""))
+                {
+                    errors.Add(field + ".choices",
+                        $"must be 1 to {JsonSchemaGrammar.MaxEnumValues} non-empty strings.");
+                    return null;
+                }
+                return JsonSchemaGrammar.Choices(choices.EnumerateArray().Select(c => c.GetString()!));
+            default:
+                errors.Add(field + ".type", $"must be {kinds} (got '{type.GetString()}').");
+                return null;
+        }
     }
 
     /// <summary>The conversation: an array of 1 to <see cref="MaxMessages"/> messages, each with a role the template

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Platform.ML;
+using Platform.Tokenizers.Structured;
 
 namespace Generation.Serving;
 
@@ -23,7 +24,12 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
         CancellationToken cancellationToken)
     {
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var completions = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index)).ToArray();
+        var completions = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index) with
+        {
+            Grammar = request.Grammar is { } grammar
+                ? new GrammarConstraint(grammar, TokenTrie.For(loaded.Tokenizer), request.EndToken!.Value)
+                : null,
+        }).ToArray();
         var stop = request.Stop ?? [];
         var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics, request.EndToken))
             .ToArray();

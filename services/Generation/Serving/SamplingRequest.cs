@@ -25,6 +25,9 @@ public sealed record SamplingRequest(
     public int TopLogprobs { get; init; }
     /// <summary>A token that ends each completion with "stop" (a chat reply's end marker).</summary>
     public int? EndToken { get; init; }
+    /// <summary>Structured output: the grammar each completion follows, ending with <see cref="EndToken"/> once its
+    /// document is complete.</summary>
+    public Platform.Tokenizers.Structured.GrammarNode? Grammar { get; init; }
     /// <summary>Byte-level BPE models: mask tokens that would produce invalid UTF-8 (default true).</summary>
     public bool? ValidUtf8 { get; init; }
 
