@@ -5,8 +5,10 @@
 # parameters, ms/step, peak RSS, validation loss). "memory" trains the CPU configuration for --steps (10,000) and
 # prints RSS, native memory (RSS less the GC's committed bytes, after a full collection) and live tensors every
 # --every (500) steps, then the native growth in each half after warm-up. "dropout" times dropout and attention
-# with dropout at the baby GPT's shape, LibTorch's own against the platform's (median of --steps, 5).
-#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory|dropout]
+# with dropout at the baby GPT's shape, LibTorch's own against the platform's (median of --steps, 5). "structured"
+# decodes chat replies with no grammar, json_object and a JSON schema, side by side (--rounds 5, --max-tokens 200).
+#   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory|dropout|
+#                              structured]
 #                             [--threads N] [--steps N] [--baby-steps N] [--base-steps N] [--precision fp32|bf16]
 #                             [--recompute] [--every N]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]
