@@ -3,8 +3,9 @@
 # RabbitMQ and the six services, upload the demo corpus through the gateway with an auto-train spec,
 # follow training, then print the evaluation and a generated sample. The stack is left running:
 # stop it with infra/stop.sh.
-# Then the same for an encoder-decoder on the bundled paired dataset (dates), served with beam search.
-#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char DEMO_SEQ2SEQ=1 infra/demo.sh
+# Then the same for an encoder-decoder on the bundled paired dataset (dates), served with beam search, and for a chat
+# GPT on conversations made from those dates, asked through /v1/chat/completions (streamed, then with a JSON schema).
+#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char DEMO_SEQ2SEQ=1 DEMO_CHAT=1 infra/demo.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -162,6 +163,43 @@ if [ "${DEMO_SEQ2SEQ:-1}" != 0 ]; then
   log "Rewriting \"4 July 2031\" with beam search (4 beams)"
   curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/generate" -H 'Content-Type: application/json' \
     -d '{"model":"dates","input":"4 July 2031","numBeams":4}' | jq -c '{text, finishReason, model, version}'
+fi
+
+if [ "${DEMO_CHAT:-1}" != 0 ]; then
+  # Chat: conversations made from the dates by a script, a GPT trained on the assistant's turns only.
+  chats="$(mktemp -d)/date-chats.jsonl"
+  bash "$here/demo/make-chats.sh" "$here/demo/dates.tsv" >"$chats"
+  chat_spec='{"name":"date-chat","model":{"nLayer":2,"nHead":4,"nEmbd":64,"blockSize":128,"dropout":0.0},
+    "training":{"maxSteps":700,"batchSize":24,"learningRate":0.003,"warmupSteps":50,"evalInterval":350,"evalIters":5,
+                "seed":5}}'
+  log "Uploading $(wc -l <"$chats") conversations (infra/demo/make-chats.sh), with a GPT to train on the assistant's" \
+    "turns"
+  chat_set=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$chats;type=text/plain" \
+    -F "name=date-chats" -F "format=chat" -F "tokenizer=char" -F "autoTrain=$chat_spec")
+  jq -c '{id, format, chat}' <<<"$chat_set"
+  share_with_everyone "$(jq -r .id <<<"$chat_set")"
+  follow_run "$(jq -r .autoTrainRunId <<<"$chat_set")"
+  chat_version=$(jq -r .modelVersion <<<"$r")
+  log "Model date-chat v$chat_version: its template, and its evaluation over the held-out assistant tokens"
+  curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/date-chat/versions/$chat_version" \
+    | jq '{name, version, chatTemplate, evaluation: (.evaluation | {loss, perplexity, top1Accuracy, macroRecall})}'
+  wait_servable "date-chat/versions/$chat_version"
+  ask() {
+    jq -cn --arg q "$1" '{model: "date-chat", temperature: 0,
+      messages: [{role: "system", content: "Write the date in ISO form."}, {role: "user", content: $q}]}'
+  }
+  log "Asking it \"4 July 2031\" through /v1/chat/completions, streamed"
+  curl -fsSN "${auth[@]}" "$GATEWAY_URL/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "$(ask "4 July 2031" | jq -c '. + {stream: true}')" \
+    | sed -n 's/^data: //p' | grep -v '^\[DONE\]$' | jq -j '.choices[0].delta.content // empty'
+  echo
+  log "Asking again for JSON, with a schema the answer must follow; the answer parsed"
+  schema='{"type":"object","properties":{"date":{"type":"string","maxLength":10},"year":{"type":"integer"},
+           "sure":{"type":"boolean"}},"required":["date","year","sure"]}'
+  curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "$(ask "4 July 2031 as JSON" | jq -c --argjson s "$schema" \
+      '. + {response_format: {type: "json_schema", json_schema: {name: "date", schema: $s}}}')" \
+    | jq -c '.choices[0] | {finish_reason, answer: (.message.content | fromjson)}'
 fi
 
 log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"
