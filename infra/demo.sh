@@ -169,8 +169,8 @@ if [ "${DEMO_CHAT:-1}" != 0 ]; then
   # Chat: conversations made from the dates by a script, a GPT trained on the assistant's turns only.
   chats="$(mktemp -d)/date-chats.jsonl"
   bash "$here/demo/make-chats.sh" "$here/demo/dates.tsv" >"$chats"
-  chat_spec='{"name":"date-chat","model":{"nLayer":2,"nHead":4,"nEmbd":64,"blockSize":128,"dropout":0.0},
-    "training":{"maxSteps":700,"batchSize":24,"learningRate":0.003,"warmupSteps":50,"evalInterval":350,"evalIters":5,
+  chat_spec='{"name":"date-chat","model":{"nLayer":3,"nHead":4,"nEmbd":64,"blockSize":128,"dropout":0.0},
+    "training":{"maxSteps":1000,"batchSize":32,"learningRate":0.003,"warmupSteps":50,"evalInterval":500,"evalIters":5,
                 "seed":5}}'
   log "Uploading $(wc -l <"$chats") conversations (infra/demo/make-chats.sh), with a GPT to train on the assistant's" \
     "turns"
@@ -182,7 +182,8 @@ if [ "${DEMO_CHAT:-1}" != 0 ]; then
   chat_version=$(jq -r .modelVersion <<<"$r")
   log "Model date-chat v$chat_version: its template, and its evaluation over the held-out assistant tokens"
   curl -fsS "${auth[@]}" "$GATEWAY_URL/api/models/date-chat/versions/$chat_version" \
-    | jq '{name, version, chatTemplate, evaluation: (.evaluation | {loss, perplexity, top1Accuracy, macroRecall})}'
+    | jq '{name, version, chatTemplate, sample,
+           evaluation: (.evaluation | {loss, perplexity, top1Accuracy, macroRecall, exactMatch, pairsEvaluated})}'
   wait_servable "date-chat/versions/$chat_version"
   ask() {
     jq -cn --arg q "$1" '{model: "date-chat", temperature: 0,

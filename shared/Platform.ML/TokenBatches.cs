@@ -85,7 +85,7 @@ public sealed class TokenBatches : IDisposable
         _mask?.Dispose();
     }
 
-    /// <summary>One byte per token, non-zero where the token is a trained target.</summary>
+    /// <summary>One byte per token, <see cref="TokenFileInfo.Trained"/> where the token is a trained target.</summary>
     private sealed class MappedMask : IDisposable
     {
         private readonly bool[]? _array;
@@ -100,7 +100,7 @@ public sealed class TokenBatches : IDisposable
             _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         }
 
-        public bool Trains(long index) => _array?[index] ?? _view!.ReadByte(index) != 0;
+        public bool Trains(long index) => _array?[index] ?? _view!.ReadByte(index) == TokenFileInfo.Trained;
 
         public void Dispose()
         {

@@ -8,13 +8,15 @@ public enum TokenDType { UInt16, UInt32 }
 
 /// <summary>
 /// Sidecar of a token file ("{file}.json"): how to read the raw little-endian ids beside it. With
-/// <paramref name="LossMask"/>, a mask file ("{file}.mask") lies beside it too: one byte per token, 1 where the token
-/// is a target the loss covers (a conversation's assistant replies), 0 where it is only context.
+/// <paramref name="LossMask"/>, a mask file ("{file}.mask") lies beside it too: one byte per token,
+/// <see cref="Trained"/> where the token is a target the loss covers (a conversation's assistant replies), else
+/// context: <see cref="ConversationStart"/> on each conversation's first token, 0 elsewhere.
 /// </summary>
 public sealed record TokenFileInfo(TokenDType DType, long Count, int VocabSize, Guid TokenizerId,
     bool LossMask = false)
 {
     public const string MaskSuffix = ".mask";
+    public const byte Context = 0, Trained = 1, ConversationStart = 2;
 
     public static string MaskPath(string tokenFilePath) => tokenFilePath + MaskSuffix;
 

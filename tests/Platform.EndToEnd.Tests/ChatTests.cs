@@ -62,8 +62,8 @@ public sealed partial class ChatTests(PlatformStack stack)
 
         const string autoTrain = """
             {"name":"e2e-chat",
-             "model":{"nLayer":2,"nHead":4,"nEmbd":64,"blockSize":128,"dropout":0.0},
-             "training":{"maxSteps":700,"batchSize":24,"learningRate":0.003,"warmupSteps":50,"evalInterval":350,
+             "model":{"nLayer":3,"nHead":4,"nEmbd":64,"blockSize":128,"dropout":0.0},
+             "training":{"maxSteps":1000,"batchSize":32,"learningRate":0.003,"warmupSteps":50,"evalInterval":500,
                          "evalIters":5,"seed":5}}
             """;
         var (status, dataset) = await Api.UploadAsync(Http, Conversations(1500, 3), "date-chats", autoTrain,
@@ -89,7 +89,12 @@ public sealed partial class ChatTests(PlatformStack stack)
         var registered = await Api.GetOkAsync(Http, $"/api/models/e2e-chat/versions/{version}");
         Assert.Contains("<|im_start|>", registered["chatTemplate"]!.GetValue<string>());
         // Scored on the held-out assistant tokens only: the dates' digits and dashes are nearly certain by now.
-        Assert.InRange(registered["evaluation"]!["loss"]!.GetValue<double>(), 0, 1.0);
+        var evaluation = registered["evaluation"]!;
+        Assert.InRange(evaluation["loss"]!.GetValue<double>(), 0, 1.0);
+        // And by its greedy replies to the 150 held-out conversations' last turns, against the data's.
+        Assert.Equal(150, evaluation["pairsEvaluated"]!.GetValue<long>());
+        Assert.True(evaluation["exactMatch"]!.GetValue<double>() >= 0.8, $"{evaluation}");
+        Assert.Contains(" → ", registered["sample"]!.GetValue<string>());
 
         // Exported for Hugging Face's libraries: the tokenizer, and its config with the template and the markers.
         var tokenizerJson = await Api.GetOkAsync(Http, $"/api/models/e2e-chat/versions/{version}/files/tokenizer.json");
@@ -196,11 +201,85 @@ public sealed partial class ChatTests(PlatformStack stack)
             (patternStatus, pattern!["error"]!["param"]!.GetValue<string>()));
         // Any JSON object may need '[', which this char vocabulary never saw: refused rather than left to fail.
         var (anyStatus, any) = await Api.PostJsonAsync(Http, "/v1/chat/completions", """
-            {"model":"e2e-chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}
+            {"model":"e2e-chat","messages":[{"role":"user","content":"1 May 1999"}],
+             "response_format":{"type":"json_object"}}
             """);
         Assert.Equal((HttpStatusCode.BadRequest, "response_format"),
             (anyStatus, any!["error"]!["param"]!.GetValue<string>()));
         Assert.Contains("cannot write the document", any["error"]!["message"]!.GetValue<string>());
+
+        // The command line: one message from stdin, the reply streamed to stdout; then with a schema file.
+        var home = Directory.CreateTempSubdirectory("platform-cli-chat-").FullName;
+        try
+        {
+            string[] greedyArgs = ["chat", $"e2e-chat/versions/{version}", "--system", System, "--temperature", "0"];
+            var (exit, output, error) = await CliProcess.RunAsync(home, stack.AdminKey, Words(new(2031, 7, 4)),
+                greedyArgs);
+            Assert.True(exit == 0, error);
+            Assert.Equal(text, output.Trim());
+            var schemaFile = Path.Combine(home, "date.json");
+            await File.WriteAllTextAsync(schemaFile, schema);
+            (exit, output, error) = await CliProcess.RunAsync(home, stack.AdminKey, Words(new(2031, 7, 4)) + " as JSON",
+                [.. greedyArgs, "--schema", schemaFile]);
+            Assert.True(exit == 0, error);
+            Assert.Equal(3, JsonNode.Parse(output)!.AsObject().Count);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+
+        // The dashboard's chat view, in Chromium: the template shown, a reply streamed, then one under a schema.
+        var (playwright, browser) = await DashboardTests.LaunchAsync();
+        using (playwright)
+        await using (browser)
+        {
+            var page = await DashboardTests.SignedInPageAsync(browser, stack.AdminKey);
+            await page.GotoAsync(new Uri(PlatformStack.GatewayAddress, "/#/chat").ToString());
+            await page.SelectOptionAsync("#chat-model", $"e2e-chat/versions/{version}");
+            await DashboardTests.WaitAsync(page,
+                "() => document.querySelector('#chat-template').textContent.includes('<|im_start|>')");
+            await page.FillAsync("#chat-system", System);
+            await page.FillAsync("#chat-input", Words(new(2031, 7, 4)));
+            await page.ClickAsync("#chat-send");
+            await DashboardTests.WaitAsync(page, "() => document.querySelector('#chat-transcript').dataset.done === " +
+                "'true' && document.querySelectorAll('#chat-transcript .assistant').length === 1");
+            Assert.NotEmpty((await page.TextContentAsync("#chat-transcript .assistant"))!);
+            await page.FillAsync("#chat-schema", schema);
+            await page.FillAsync("#chat-input", Words(new(1999, 5, 1)) + " as JSON");
+            await page.ClickAsync("#chat-send");
+            await DashboardTests.WaitAsync(page, "() => document.querySelector('#chat-transcript').dataset.done === " +
+                "'true' && document.querySelectorAll('#chat-transcript .assistant').length === 2");
+            var structuredReply = await page.TextContentAsync("#chat-transcript .assistant:nth-of-type(4)");
+            Assert.Equal(3, JsonNode.Parse(structuredReply!)!.AsObject().Count);
+            await DashboardTests.ShotAsync(page, "chat");
+        }
+
+        // A LoRA fine-tune of the chat version on conversations: the dataset encoded with the base's tokenizer (markers
+        // and mask included), the adapters served on the base, the template kept.
+        var (loraStatus, lora) = await Api.PostJsonAsync(Http, "/api/runs", $$$"""
+            {"datasetId":"{{{datasetId}}}","name":"e2e-chat-lora",
+             "initFrom":{"model":"e2e-chat/versions/{{{version}}}"},
+             "fineTune":{"method":"lora","rank":4,"alpha":8,"targets":["attn"]},
+             "training":{"maxSteps":40,"learningRate":0.001,"warmupSteps":5,"evalInterval":40,"evalIters":2}}
+            """);
+        Assert.True(loraStatus == HttpStatusCode.Accepted, $"{lora}");
+        var loraRun = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{lora!["id"]}"),
+            r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
+        Assert.True(loraRun["state"]!.GetValue<string>() == "Completed", $"{loraRun}");
+        var loraVersion = await Api.GetOkAsync(Http,
+            $"/api/models/e2e-chat-lora/versions/{loraRun["modelVersion"]!.GetValue<int>()}");
+        Assert.Equal(("lora", registered["chatTemplate"]!.GetValue<string>()),
+            (loraVersion["fineTuneMethod"]!.GetValue<string>(), loraVersion["chatTemplate"]!.GetValue<string>()));
+        var loraReply = await Api.EventuallyAsync(async () =>
+        {
+            var (code, body) = await Api.PostJsonAsync(Http, "/v1/chat/completions", $$"""
+                {"model":"e2e-chat-lora","messages":[{"role":"user","content":"{{Words(new(2031, 7, 4))}}"}],
+                 "temperature":0,"max_completion_tokens":20}
+                """);
+            return code == HttpStatusCode.OK ? body! : new JsonObject { ["pending"] = (int)code };
+        }, b => b["choices"] is not null, TimeSpan.FromSeconds(30), stack.Logs);
+        Assert.Equal("stop", loraReply["choices"]![0]!["finish_reason"]!.GetValue<string>());
 
         // Refusals name the field, in OpenAI's envelope.
         var (roleStatus, role) = await Api.PostJsonAsync(Http, "/v1/chat/completions",

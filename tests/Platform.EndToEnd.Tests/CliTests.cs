@@ -13,36 +13,10 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 
-    private static string Cli =>
-        Path.Combine(PlatformStack.RepoRoot, "tools", "Platform.Cli", "bin", PlatformStack.Configuration, "net10.0",
-        "platform.dll");
+    private static string Cli => CliProcess.Path;
 
-    /// <summary>Runs the CLI with only what it is given: the address, and a key when one is passed (else its login
-    /// file).</summary>
-    private async Task<(int Exit, string Out, string Err)> RunAsync(string? key, string? stdin, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Cli, .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        start.Environment["XDG_CONFIG_HOME"] = _home;
-        start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString();
-        start.Environment.Remove("PLATFORM_API_KEY");
-        if (key is not null)
-            start.Environment["PLATFORM_API_KEY"] = key;
-        using var process = Process.Start(start)!;
-        if (stdin is not null)
-            await process.StandardInput.WriteLineAsync(stdin);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private Task<(int Exit, string Out, string Err)> RunAsync(string? key, string? stdin, params string[] args) =>
+        CliProcess.RunAsync(_home, key, stdin, args);
 
     [Fact]
     public async Task The_cli_logs_in_uploads_watches_promotes_generates_and_explains_with_exit_codes_to_rely_on()

@@ -25,7 +25,7 @@ public sealed class DashboardTests(PlatformStack stack)
     /// <summary>What the pages logged as errors, for the failure message.</summary>
     private static readonly StringBuilder BrowserLog = new();
 
-    private static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    internal static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: infra/setup.sh --test installs Debian's chromium");
         var playwright = await Playwright.CreateAsync();
@@ -39,7 +39,7 @@ public sealed class DashboardTests(PlatformStack stack)
         return (playwright, browser);
     }
 
-    private static async Task<IPage> SignedInPageAsync(IBrowser browser, string key)
+    internal static async Task<IPage> SignedInPageAsync(IBrowser browser, string key)
     {
         var context = await browser.NewContextAsync(
             new BrowserNewContextOptions
@@ -64,7 +64,7 @@ public sealed class DashboardTests(PlatformStack stack)
         return page;
     }
 
-    private static Task ShotAsync(IPage page, string name)
+    internal static Task ShotAsync(IPage page, string name)
     {
         Directory.CreateDirectory(Screenshots);
         return page.ScreenshotAsync(new PageScreenshotOptions
@@ -76,7 +76,7 @@ public sealed class DashboardTests(PlatformStack stack)
 
     /// <summary>Waits for a condition in the page; on timeout, fails with what the page shows and logged, and a
     /// screenshot.</summary>
-    private static async Task WaitAsync(IPage page, string expression, object? argument = null)
+    internal static async Task WaitAsync(IPage page, string expression, object? argument = null)
     {
         try
         {

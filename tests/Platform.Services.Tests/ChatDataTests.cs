@@ -103,19 +103,29 @@ public sealed class ChatDataTests : IDisposable
         Assert.True(TokenFileInfo.ReadVerified(path).LossMask);
 
         // The oracle: the template's parts encoded one by one, in order.
-        var expected = new List<(int Id, bool Trained)>();
+        // Mask: 1 on trained tokens, 2 on each conversation's first token, 0 on the rest.
+        var expected = new List<(int Id, byte Mask)>();
         foreach (var conversation in ChatLines.Read(new StringReader(string.Join('\n', conversations[..2]))))
             foreach (var message in conversation)
             {
-                var reply = message.Role == ChatTemplate.Assistant;
-                expected.Add((start, false));
-                expected.AddRange(tokenizer.Encode(message.Role + "\n").Select(id => (id, false)));
+                byte reply = message.Role == ChatTemplate.Assistant ? (byte)1 : (byte)0;
+                expected.Add((start, ReferenceEquals(message, conversation[0]) ? (byte)2 : (byte)0));
+                expected.AddRange(tokenizer.Encode(message.Role + "\n").Select(id => (id, (byte)0)));
                 expected.AddRange(tokenizer.Encode(message.Content).Select(id => (id, reply)));
                 expected.Add((end, reply));
-                expected.AddRange(tokenizer.Encode("\n").Select(id => (id, false)));
+                expected.AddRange(tokenizer.Encode("\n").Select(id => (id, (byte)0)));
             }
         Assert.Equal(expected.Select(e => e.Id), ids);
-        Assert.Equal(expected.Select(e => e.Trained ? (byte)1 : (byte)0), mask);
+        Assert.Equal(expected.Select(e => e.Mask), mask);
+
+        // The last turn of each conversation, as evaluation reads them back.
+        var turns = HeldOutReplies.LastTurns(path, 10);
+        Assert.Equal(2, turns.Count);
+        Assert.Equal(tokenizer.Encode("4"), turns[0].Reply);
+        Assert.Equal(tokenizer.Encode("6"), turns[1].Reply);
+        Assert.Equal(start, turns[1].Prompt[0]);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.Assistant + "\n"), turns[1].Prompt[^tokenizer.Encode(
+            ChatTemplate.Assistant + "\n").Length..]);
 
         // Batches read the mask beside the file: a target is the next token where it is trained, ignored elsewhere.
         using var batches = TokenBatches.FromFile(path, blockSize: ids.Length - 2, CPU);

@@ -1,3 +1,4 @@
+using System.Net.ServerSentEvents;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -73,21 +74,10 @@ public sealed class PlatformClient(CliConfig config) : IDisposable
         request.Headers.Accept.ParseAdd("text/event-stream");
         using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseHeadersRead,
             cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
-        var name = "message";
-        var data = new StringBuilder();
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
-        {
-            if (line.StartsWith("event:", StringComparison.Ordinal))
-                name = line[6..].Trim();
-            else if (line.StartsWith("data:", StringComparison.Ordinal))
-                data.Append(line[5..].TrimStart());
-            else if (line.Length == 0 && data.Length > 0)
-            {
-                yield return (name, data.ToString());
-                (name, data) = ("message", new StringBuilder());
-            }
-        }
+        // .NET's own parser: multi-line data fields are joined with newlines, as the specification says.
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken))
+            yield return (item.EventType, item.Data);
     }
 
     private async Task<HttpResponseMessage> SendRequestAsync(HttpRequestMessage request,

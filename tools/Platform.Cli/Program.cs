@@ -21,7 +21,7 @@ var json = new Option<bool>("--json")
 };
 var globals = new GlobalOptions(url, key, json);
 
-var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps, models, generation and " +
+var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps, models, generation, chat and " +
     "explanations, through the gateway.")
 {
     url, key, json,
@@ -31,6 +31,7 @@ var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps
     SweepsCommands.Create(globals),
     ModelsCommands.Create(globals),
     GenerateCommands.CreateGenerate(globals),
+    ChatCommand.Create(globals),
     GenerateCommands.CreateExplain(globals),
 };
 

@@ -3,13 +3,16 @@ using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.ML;
 using Platform.Storage;
+using Platform.Tokenizers;
 
 namespace Evaluation.Scoring;
 
 /// <summary>
 /// Scores a trained checkpoint on its dataset's held-out split and keeps a short sample. A GPT is scored on windows of
-/// the token stream and samples a continuation; an encoder-decoder is scored teacher-forced on the held-out pairs, then
-/// decodes their sources with beam search for BLEU, chrF and exact match, and shows its first output.
+/// the token stream and samples a continuation (on conversations: over the assistant's tokens, and by its greedy
+/// replies to each conversation's last turn, for BLEU, chrF and exact match); an encoder-decoder is scored
+/// teacher-forced on the held-out pairs, then decodes their sources with beam search for BLEU, chrF and exact match,
+/// and shows its first output.
 /// </summary>
 public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOptions> options)
 {
@@ -38,8 +41,17 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         var f = HeldOutEvaluator.Evaluate(loaded.Model, validation, bytesPerToken, o.BatchSize, o.MaxTokens);
         cancellationToken.ThrowIfCancellationRequested();
 
+        // Conversations: the greedy reply to each held-out conversation's last turn, against the one in the data.
+        DecodedPairs? replies = null;
+        var path = store.PathOfWithSidecar(trained.ValidationKey);
+        if (TokenFileInfo.Read(path).LossMask)
+            replies = HeldOutReplies.Decode(loaded.Model, loaded.Tokenizer, HeldOutReplies.LastTurns(path, o.MaxPairs),
+                loaded.Utf8, cancellationToken);
+
         string? sample = null;
-        if (o.SampleTokens > 0)
+        if (replies is { Hypotheses.Count: > 0 })
+            sample = $"{replies.References[0]} → {replies.Hypotheses[0]}";
+        else if (o.SampleTokens > 0)
         {
             // Seeded from the first held-out token, so the same checkpoint always shows the same sample.
             var (first, _) = validation.At([0]);
@@ -48,7 +60,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
                 cancellationToken, utf8: loaded.Utf8);
             sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
         }
-        return (EvaluationMetrics.Score(new ScoredPass(f)), sample);
+        return (EvaluationMetrics.Score(new ScoredPass(f, replies)), sample);
     }
 
     private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, EvaluationTarget trained,

@@ -24,6 +24,10 @@
       alternatives: 'Top alternatives for', layer: 'Layer', head: 'Head', saliency: 'Saliency of each prompt token',
       shared: 'Shared with', everyone: 'every key', keys: 'keys', onlyOwner: 'its owner only',
       shareEveryone: 'Share with every key', makePrivate: 'Make private',
+      chat: 'Chat', send: 'Send', message: 'Message', systemMessage: 'System message', jsonSchema: 'JSON schema',
+      schemaHint: 'Replies follow this schema when it is given', template: 'Chat template', noTemplate:
+        'This version has no chat template: it was not trained on conversations.', badSchema:
+        'The JSON schema is not valid JSON.',
     },
     zh: {
       datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
@@ -36,6 +40,9 @@
       alternatives: '候选词：', layer: '层', head: '头', saliency: '各提示词元的显著性',
       shared: '共享给', everyone: '所有密钥', keys: '个密钥', onlyOwner: '仅所有者',
       shareEveryone: '共享给所有密钥', makePrivate: '设为私有',
+      chat: '对话', send: '发送', message: '消息', systemMessage: '系统消息', jsonSchema: 'JSON 模式',
+      schemaHint: '填写后，回复将遵循此模式', template: '对话模板', noTemplate: '此版本没有对话模板：它未在对话数据上训练。',
+      badSchema: 'JSON 模式不是有效的 JSON。',
     },
   };
   const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
@@ -642,6 +649,85 @@
       problem, output, alternatives);
   }
 
+  /** The version a model id names ("name", "name/versions/N" or "name@alias"), as the registry describes it. */
+  async function versionOf(id) {
+    const [name, rest] = id.split(/\/versions\/|@/);
+    if (/\/versions\//.test(id)) return get(`/api/models/${encodeURIComponent(name)}/versions/${rest}`);
+    const model = await get(`/api/models/${encodeURIComponent(name)}`);
+    const number = rest === undefined ? model.latestVersion : model.aliases[rest];
+    return model.versions.find(v => v.version === number);
+  }
+
+  async function chatView() {
+    const model = await modelPicker('chat-model');
+    const system = h('input', { id: 'chat-system', type: 'text', style: 'width:100%' });
+    const transcript = h('div', { id: 'chat-transcript', className: 'chat', 'aria-live': 'polite' });
+    const input = h('textarea', { id: 'chat-input', placeholder: '4 July 2031' });
+    const schema = h('textarea', { id: 'chat-schema', placeholder: '{"type":"object","properties":{…}}' });
+    const template = h('pre', { id: 'chat-template', className: 'muted' });
+    const problem = h('div', { id: 'chat-problem' });
+    const messages = [];
+    const showTemplate = async () => {
+      try {
+        const version = model.value ? await versionOf(model.value) : null;
+        template.textContent = version && version.chatTemplate ? version.chatTemplate : t('noTemplate');
+      } catch (error) { template.textContent = error.message; }
+    };
+    model.addEventListener('change', () => { messages.length = 0; transcript.replaceChildren(); showTemplate(); });
+    showTemplate();
+    const send = h('button', { id: 'chat-send', type: 'button', onclick: async () => {
+      const text = input.value.trim();
+      if (!text) return;
+      problem.replaceChildren();
+      let format;
+      if (schema.value.trim()) {
+        try { format = { type: 'json_schema', json_schema: { name: 'schema', schema: JSON.parse(schema.value) } }; }
+        catch (error) {
+          showProblem(problem, new ApiError(400, { title: t('badSchema'), detail: error.message }));
+          return;
+        }
+      }
+      send.disabled = true;
+      messages.push({ role: 'user', content: text });
+      const reply = h('div', { className: 'message assistant' });
+      transcript.append(h('div', { className: 'message user' }, text), reply);
+      input.value = '';
+      transcript.dataset.done = 'false';
+      try {
+        const body = { model: model.value, stream: true, max_completion_tokens: 200,
+          messages: (system.value ? [{ role: 'system', content: system.value }] : []).concat(messages) };
+        if (format) body.response_format = format;
+        const response = await fetch('/v1/chat/completions', { method: 'POST',
+          headers: Object.assign({ 'Content-Type': 'application/json' }, auth()), body: JSON.stringify(body) });
+        if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+        let content = '';
+        await readEvents(response, (name, data) => {
+          if (data === '[DONE]') return;
+          const choice = JSON.parse(data).choices[0];
+          if (choice && choice.delta && choice.delta.content) {
+            content += choice.delta.content;
+            reply.textContent = content;
+          }
+        });
+        messages.push({ role: 'assistant', content });
+      } catch (error) {
+        messages.pop();
+        transcript.lastChild.remove(); transcript.lastChild.remove();
+        input.value = text;
+        showProblem(problem, error);
+      }
+      transcript.dataset.done = 'true';
+      send.disabled = false;
+    } }, t('send'));
+    return h('div', {}, h('h1', {}, t('chat')),
+      h('div', { className: 'card' }, h('label', {}, t('model'), model), h('p'),
+        h('label', {}, t('systemMessage'), system), transcript,
+        h('label', {}, t('message'), input),
+        h('label', {}, `${t('jsonSchema')} (${t('schemaHint')})`, schema),
+        h('div', { className: 'row' }, send)),
+      problem, h('details', {}, h('summary', {}, t('template')), template));
+  }
+
   async function attentionView() {
     const model = await modelPicker('at-model');
     const prompt = h('textarea', { id: 'at-prompt', placeholder: 'ROMEO:' });
@@ -710,6 +796,7 @@
       case 'compare': content = await compareView(query); break;
       case 'models': content = parts[1] ? await modelView(parts[1]) : await modelsView(); break;
       case 'playground': content = await playgroundView(); break;
+      case 'chat': content = await chatView(); break;
       case 'attention': content = await attentionView(); break;
       default: location.hash = '#/runs'; return;
     }

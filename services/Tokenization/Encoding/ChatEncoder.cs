@@ -89,7 +89,9 @@ public sealed class ChatEncoder(ArtifactStore store)
                 cancellationToken.ThrowIfCancellationRequested();
                 var encoded = ChatTemplate.Encode(tokenizer, conversation);
                 writer.Write(encoded.Ids);
-                mask.Write(encoded.Trained.Select(t => t ? (byte)1 : (byte)0).ToArray());
+                var bytes = encoded.Trained.Select(t => t ? TokenFileInfo.Trained : TokenFileInfo.Context).ToArray();
+                bytes[0] = TokenFileInfo.ConversationStart; // always an opening marker, never trained
+                mask.Write(bytes);
             }
             writer.Flush();
             count = writer.Count;
