@@ -235,6 +235,24 @@ public sealed partial class ChatTests(PlatformStack stack)
         await using (browser)
         {
             var page = await DashboardTests.SignedInPageAsync(browser, stack.AdminKey);
+            // An upload of conversations from the dashboard: its format follows the file's extension, its email is
+            // redacted, and the table shows the format, the conversations and the redaction's count.
+            await page.GotoAsync(new Uri(PlatformStack.GatewayAddress, "/#/datasets").ToString());
+            await page.SetInputFilesAsync("#file", new Microsoft.Playwright.FilePayload
+            {
+                Name = "chats.jsonl",
+                MimeType = "application/jsonl",
+                Buffer = Encoding.UTF8.GetBytes(Line(new(2000, 1, 1)) + "\n" + Line(new(2001, 2, 2), json: true)
+                    + "\n" + Line(new(2002, 3, 3)).Replace(System, "Mail ann@example.com the date.") + "\n"),
+            });
+            Assert.Equal("chat", await page.InputValueAsync("#ds-format"));
+            await page.FillAsync("#ds-name", "browser-chats");
+            await page.CheckAsync("input[name=redact][value=email]");
+            await page.ClickAsync("#ds-upload");
+            await DashboardTests.WaitAsync(page, "() => [...document.querySelectorAll('#datasets-table tr')].some(r => " +
+                "r.textContent.includes('browser-chats') && r.querySelector('.format').textContent === 'chat (3)' " +
+                "&& r.textContent.includes('email 1'))");
+
             await page.GotoAsync(new Uri(PlatformStack.GatewayAddress, "/#/chat").ToString());
             await page.SelectOptionAsync("#chat-model", $"e2e-chat/versions/{version}");
             await DashboardTests.WaitAsync(page,

@@ -24,6 +24,8 @@
       alternatives: 'Top alternatives for', layer: 'Layer', head: 'Head', saliency: 'Saliency of each prompt token',
       shared: 'Shared with', everyone: 'every key', keys: 'keys', onlyOwner: 'its owner only',
       shareEveryone: 'Share with every key', makePrivate: 'Make private',
+      format: 'Format', formatText: 'text', formatPairs: 'pairs (TSV or JSON lines)',
+      formatChat: 'conversations (JSON lines)',
       chat: 'Chat', send: 'Send', message: 'Message', systemMessage: 'System message', jsonSchema: 'JSON schema',
       schemaHint: 'Replies follow this schema when it is given', template: 'Chat template', noTemplate:
         'This version has no chat template: it was not trained on conversations.', badSchema:
@@ -40,6 +42,7 @@
       alternatives: '候选词：', layer: '层', head: '头', saliency: '各提示词元的显著性',
       shared: '共享给', everyone: '所有密钥', keys: '个密钥', onlyOwner: '仅所有者',
       shareEveryone: '共享给所有密钥', makePrivate: '设为私有',
+      format: '格式', formatText: '文本', formatPairs: '句对（TSV 或 JSON 行）', formatChat: '对话（JSON 行）',
       chat: '对话', send: '发送', message: '消息', systemMessage: '系统消息', jsonSchema: 'JSON 模式',
       schemaHint: '填写后，回复将遵循此模式', template: '对话模板', noTemplate: '此版本没有对话模板：它未在对话数据上训练。',
       badSchema: 'JSON 模式不是有效的 JSON。',
@@ -207,6 +210,14 @@
     const tokenizerKinds = await get('/api/tokenizers/kinds').catch(() => []);
     const tokenizer = h('select', { id: 'ds-tokenizer' },
       tokenizerKinds.map(k => h('option', { value: k.name, title: k.description }, k.name)));
+    // What the file holds; its extension suggests it (a .tsv holds pairs, a .jsonl conversations or pairs).
+    const format = h('select', { id: 'ds-format' },
+      [['text', 'formatText'], ['pairs', 'formatPairs'], ['chat', 'formatChat']]
+        .map(([value, label]) => h('option', { value }, t(label))));
+    file.addEventListener('change', () => {
+      if (/\.tsv$/i.test(file.files[0] ? file.files[0].name : '')) format.value = 'pairs';
+      else if (/\.jsonl$/i.test(file.files[0] ? file.files[0].name : '')) format.value = 'chat';
+    });
     const kinds = ['email', 'phone', 'ip', 'creditCard', 'cnId'];
     const redactions = kinds.map(k => h('input', { type: 'checkbox', name: 'redact', value: k }));
     const autoTrain = h('input', { id: 'ds-autotrain', type: 'checkbox' });
@@ -217,10 +228,16 @@
       const datasetName = name.value.trim() || chosen.file.name.replace(/\.[^.]+$/, '');
       form.append('name', datasetName);
       form.append('tokenizer', tokenizer.value);
+      form.append('format', format.value);
+      // A small model of the family the format trains: an encoder-decoder for pairs, a GPT (a longer block for
+      // conversations) otherwise.
+      const model = format.value === 'pairs'
+        ? { architecture: 'encoder-decoder', nEncoderLayer: 2, nDecoderLayer: 2, nHead: 2, nEmbd: 64,
+          maxSourceLength: 64, maxTargetLength: 64, dropout: 0 }
+        : { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: format.value === 'chat' ? 128 : 64, dropout: 0 };
       if (autoTrain.checked)
         form.append('autoTrain',
-        JSON.stringify({ name: datasetName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'model',
-          model: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, dropout: 0 },
+        JSON.stringify({ name: datasetName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'model', model,
           training: { maxSteps: +steps.value, batchSize: 16, learningRate: 0.003, warmupSteps: 20,
             evalInterval: Math.max(1, Math.floor(+steps.value / 5)), evalIters: 5 } }));
       form.append('file', chosen.file);
@@ -253,15 +270,17 @@
       try {
         const items = (await get('/api/datasets?limit=100')).items;
         table.replaceChildren(items.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
-          h('tr', {}, ['Name', 'State', 'Characters', 'Tokenizer', 'Vocabulary', 'Train tokens', 'Redacted', 'Owner',
-            t('shared'),
-            'Created'].map(c => h('th', {}, c))),
+          h('tr', {}, ['Name', 'State', t('format'), 'Characters', 'Tokenizer', 'Vocabulary', 'Train tokens',
+            'Redacted', 'Owner', t('shared'), 'Created'].map(c => h('th', {}, c))),
           items.map(d => h('tr', { dataset: { id: d.id } },
-            h('td', {}, d.name), h('td', { className: 'state-' + d.state }, d.state), h('td', {}, fmt(d.characters)),
+            h('td', {}, d.name), h('td', { className: 'state-' + d.state }, d.state),
+            h('td', { className: 'format' }, d.format + (d.chat ? ` (${fmt(d.chat.conversations)})`
+              : d.pairs ? ` (${fmt(d.pairs.pairs)})` : '')),
+            h('td', {}, fmt(d.characters)),
             h('td', {}, d.tokenizer ? d.tokenizer.kind : '—'), h('td', {}, fmt(d.tokenizer && d.tokenizer.vocabSize)),
             h('td', {}, fmt(d.trainTokens)),
             h('td', {},
-            d.redaction ? Object.entries(d.redaction.counts || {}).map(([k, v]) => `${k} ${v}`).join(', ')
+            d.redaction ? Object.entries(d.redaction.replaced || {}).map(([k, v]) => `${k} ${v}`).join(', ')
             || (d.redaction.kinds || []).join(', ') : '—'),
             h('td', {}, d.owner ? d.owner.name : '—'), h('td', { className: 'sharing' }, sharing(d)),
             h('td', {}, when(d.createdAt))))));
@@ -287,7 +306,8 @@
     refresh();
     return h('div', {}, h('h1', {}, t('datasets')),
       h('div', { className: 'card' }, drop, h('p'),
-        h('div', { className: 'row' }, h('label', {}, t('name'), name), h('label', {}, t('tokenizer'), tokenizer)),
+        h('div', { className: 'row' }, h('label', {}, t('name'), name), h('label', {}, t('tokenizer'), tokenizer),
+          h('label', {}, t('format'), format)),
         h('p', {}, h('span', { className: 'muted' }, t('redact') + ': '),
         kinds.map((k, i) => h('label', {}, redactions[i], k))),
         h('p', {}, h('label', {}, autoTrain, t('autoTrain')), h('label', {}, steps, t('steps'))),
