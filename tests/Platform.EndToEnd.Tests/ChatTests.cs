@@ -249,7 +249,8 @@ public sealed partial class ChatTests(PlatformStack stack)
             await page.FillAsync("#ds-name", "browser-chats");
             await page.CheckAsync("input[name=redact][value=email]");
             await page.ClickAsync("#ds-upload");
-            await DashboardTests.WaitAsync(page, "() => [...document.querySelectorAll('#datasets-table tr')].some(r => " +
+            await DashboardTests.WaitAsync(page,
+                "() => [...document.querySelectorAll('#datasets-table tr')].some(r => " +
                 "r.textContent.includes('browser-chats') && r.querySelector('.format').textContent === 'chat (3)' " +
                 "&& r.textContent.includes('email 1'))");
 
