@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.ML;
 using Platform.Storage;
-using Platform.Tokenizers;
 
 namespace Evaluation.Scoring;
 
@@ -33,8 +32,8 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         TorchSharp.torch.Device device, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        using var validation = TokenBatches.FromFile(store.PathOfWithSidecar(trained.ValidationKey),
-            loaded.Model.Config.BlockSize, device);
+        var path = store.PathOfWithSidecar(trained.ValidationKey);
+        using var validation = TokenBatches.FromFile(path, loaded.Model.Config.BlockSize, device);
         var bytesPerToken = trained.ValidationTokens > 0 && trained.ValidationBytes > 0
             ? (double)trained.ValidationBytes / trained.ValidationTokens
             : 1.0;
@@ -43,8 +42,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
 
         // Conversations: the greedy reply to each held-out conversation's last turn, against the one in the data.
         DecodedPairs? replies = null;
-        var path = store.PathOfWithSidecar(trained.ValidationKey);
-        if (TokenFileInfo.Read(path).LossMask)
+        if (validation.IsMasked)
             replies = HeldOutReplies.Decode(loaded.Model, loaded.Tokenizer, HeldOutReplies.LastTurns(path, o.MaxPairs),
                 loaded.Utf8, cancellationToken);
 
