@@ -152,7 +152,8 @@ public sealed class GgufWriter
         {
             w.Write((uint)type);
             write(w);
-        }));
+        }
+    ));
 
     private void WriteHeader(BinaryWriter writer)
     {
