@@ -108,6 +108,10 @@ public sealed partial class ChatTests(PlatformStack stack)
                     ["content"]!.GetValue<string>());
         Assert.Equal(["<|im_start|>", "<|im_end|>"], tokenizerJson["added_tokens"]!.AsArray()
             .Select(t => t!["content"]!.GetValue<string>()));
+        // A character vocabulary has no GGUF form llama.cpp would read: refused, naming the field, with the reason.
+        var (gguf, ggufBody) = await Api.GetAsync(Http, $"/api/models/e2e-chat/versions/{version}/weights?format=gguf");
+        Assert.Equal(HttpStatusCode.BadRequest, gguf);
+        Assert.Contains("character-level", ggufBody!["errors"]!["format"]![0]!.GetValue<string>());
 
         var key = new global::System.ClientModel.ApiKeyCredential(stack.AdminKey);
         var options = new OpenAI.OpenAIClientOptions { Endpoint = new Uri(PlatformStack.GatewayAddress, "/v1") };

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Platform.ML.Gguf;
+using Platform.Tests.Interop;
 using Platform.Tokenizers;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

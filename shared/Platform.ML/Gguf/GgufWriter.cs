@@ -147,13 +147,15 @@ public sealed class GgufWriter
         }
     }
 
-    private void Add(string key, ValueType type, Action<BinaryWriter> write) =>
-        _metadata.Add((key, w =>
+    private void Add(string key, ValueType type, Action<BinaryWriter> write)
+    {
+        void Entry(BinaryWriter writer)
         {
-            w.Write((uint)type);
-            write(w);
+            writer.Write((uint)type);
+            write(writer);
         }
-    ));
+        _metadata.Add((key, Entry));
+    }
 
     private void WriteHeader(BinaryWriter writer)
     {

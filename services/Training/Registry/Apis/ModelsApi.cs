@@ -2,9 +2,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.ML;
+using Platform.ML.Gguf;
 using Platform.ServiceDefaults.Http;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
+using Platform.Tokenizers;
 using Training.Registry.Data;
 
 namespace Training.Registry.Apis;
@@ -160,21 +162,39 @@ public static class ModelsApi
     }
 
     /// <summary>
-    /// The version's weights as .safetensors (a GPT under nanoGPT's names with a GPT-2-style config in the header
-    /// metadata, an encoder-decoder under its own names with its config), exported once from the verified checkpoint
-    /// and kept beside it. A LoRA version is exported merged into its (verified) base: a plain GPT any loader takes.
+    /// The version's weights, exported once from the verified checkpoint and kept beside it. format=safetensors (the
+    /// default): a GPT under nanoGPT's names with a GPT-2-style config in the header metadata, an encoder-decoder under
+    /// its own names with its config. format=gguf: a GPT with a BPE tokenizer as llama.cpp's "gpt2", its vocabulary,
+    /// merges and chat template inside, in type=f32 (the default), f16 or q8_0. A LoRA version is exported merged into
+    /// its (verified) base: a plain GPT any loader takes.
     /// </summary>
     private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetWeightsAsync(string name,
-        int version, HttpContext http, RegistryDbContext db, ArtifactStore store, CancellationToken cancellationToken)
+        int version, string? format, string? type, HttpContext http, RegistryDbContext db, ArtifactStore store,
+        CancellationToken cancellationToken)
     {
+        format ??= "safetensors";
+        if (format is not ("safetensors" or "gguf"))
+            return Problems.Invalid("format", "must be safetensors or gguf.", "The export is invalid.");
+        GgmlType? ggmlType = null;
+        if (type is not null)
+        {
+            if (format != "gguf")
+                return Problems.Invalid("type", "applies to format=gguf only.", "The export is invalid.");
+            if (!GgufExport.Types.TryGetValue(type, out var parsed))
+                return Problems.Invalid("type", $"must be one of {string.Join(", ", GgufExport.Types.Keys)}.",
+                    "The export is invalid.");
+            ggmlType = parsed;
+        }
         var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
         var v = await readable.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name && m.Version == version,
             cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
-        var key = v.ExportKey;
+        var key = format == "gguf" ? v.GgufKey(type ?? "f32") : v.ExportKey;
         if (!store.Exists(key))
         {
+            if (format == "gguf" && GgufRefusal(v, store) is { } refusal)
+                return Problems.Invalid("format", refusal, "The export is invalid.");
             if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Checkpoint corrupted.",
@@ -182,13 +202,25 @@ public static class ModelsApi
             await Task.Run(() => store.WriteAsync(key, s =>
             {
                 using var model = LoadedModel.LoadNetwork(store.PathOf(v.CheckpointKey), store.PathOf);
-                SafetensorsExport.Write(model, s);
+                if (format == "gguf")
+                    GgufExport.Write((Gpt)model, (BpeTokenizer)TokenizerFile.Load(store.PathOf(v.TokenizerKey)),
+                        ggmlType ?? GgmlType.F32, s, $"{name}-v{version}", v.ChatTemplate);
+                else
+                    SafetensorsExport.Write(model, s);
                 return Task.CompletedTask;
             }), cancellationToken);
         }
         return TypedResults.PhysicalFile(store.PathOf(key), "application/octet-stream",
-            $"{name}-v{version}.safetensors");
+            format == "gguf" ? $"{name}-v{version}-{type ?? "f32"}.gguf" : $"{name}-v{version}.safetensors");
     }
+
+    // llama.cpp's GPT-2 is decoder-only and reads byte-level BPE: why another version cannot be written as GGUF.
+    private static string? GgufRefusal(ModelVersion v, ArtifactStore store) =>
+        v.Architecture != Architectures.Gpt
+            ? $"llama.cpp's GPT-2 architecture is decoder-only; a {v.Architecture} exports as safetensors."
+            : !store.Exists(v.TokenizerKey)
+            ? "the version's tokenizer file is missing."
+            : GgufExport.Refusal(TokenizerFile.Load(store.PathOf(v.TokenizerKey)));
 
     /// <summary>
     /// By the version's owner or an admin: removes a version from the registry, refused with 409 while an alias points
@@ -218,7 +250,8 @@ public static class ModelsApi
         if (v.ImportPrefix is { } files)
             store.DeletePrefix(files);
         else
-            store.Delete(v.ExportKey);
+            foreach (var export in v.ExportKeys)
+                store.Delete(export);
         return TypedResults.NoContent();
     }
 

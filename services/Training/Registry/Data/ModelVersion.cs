@@ -50,6 +50,12 @@ public sealed class ModelVersion : IOwned
     /// files.</summary>
     public string ExportKey => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/model.safetensors";
 
+    /// <summary>Where its GGUF export of a type (f32, f16, q8_0) is kept, beside the safetensors.</summary>
+    public string GgufKey(string type) => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/model-{type}.gguf";
+
+    /// <summary>Every export it may have.</summary>
+    public IEnumerable<string> ExportKeys => [ExportKey, .. Platform.ML.Gguf.GgufExport.Types.Keys.Select(GgufKey)];
+
     /// <summary>The files of an imported version (a trained version's files are its run's).</summary>
     public string? ImportPrefix => ImportedFrom is null ? null : $"imports/{RunId:N}";
 }

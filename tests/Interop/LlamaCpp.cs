@@ -2,7 +2,7 @@ using LLama;
 using LLama.Common;
 using LLama.Native;
 
-namespace Platform.ML.Tests;
+namespace Platform.Tests.Interop;
 
 /// <summary>
 /// A GGUF file loaded in llama.cpp (through LLamaSharp, unmodified): the other side the exports are checked against.
