@@ -45,7 +45,8 @@ public sealed class GgufTests(PlatformStack stack)
         var path = Path.Combine(Path.GetTempPath(), $"e2e-{Guid.NewGuid():N}.gguf");
         try
         {
-            using (var response = await Http.GetAsync(weights + "?format=gguf", HttpCompletionOption.ResponseHeadersRead))
+            using (var response = await Http.GetAsync(weights + "?format=gguf",
+                HttpCompletionOption.ResponseHeadersRead))
             {
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal($"e2e-gguf-v{version}-f32.gguf", response.Content.Headers.ContentDisposition?.FileName);
