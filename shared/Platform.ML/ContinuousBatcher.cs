@@ -129,7 +129,9 @@ public sealed class ContinuousBatcher : IDisposable
                 }
                 if (cache is null)
                 {
-                    packed = _options.PackedWeights && PackedGpt.Supports(_model) ? new PackedGpt(_model) : null;
+                    packed = _options.PackedWeights && PackedGpt.Supports(_model)
+                        ? new PackedGpt(_model, _options.ProductThreads)
+                        : null;
                     cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device,
                         keysTransposed: packed is null);
                 }

@@ -26,6 +26,13 @@ public sealed record ContinuousBatchingOptions
     /// </summary>
     public bool PackedWeights { get; init; } = true;
 
+    /// <summary>
+    /// Threads that share each large packed matrix product (<see cref="ProductWorkers"/>, the decoding thread
+    /// included); the rest of a step runs on LibTorch's intra-op threads. They spin between a step's products, so they
+    /// are best on cores LibTorch's threads do not use.
+    /// </summary>
+    public int ProductThreads { get; init; } = 1;
+
     /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/>
     /// refuses.</summary>
     public int MaxWaiting { get; init; } = 16;

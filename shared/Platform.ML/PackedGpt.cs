@@ -12,8 +12,12 @@ public sealed class PackedGpt : IDisposable
     private static readonly string[] Projections = ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"];
     private readonly Dictionary<(int Layer, string Name), PackedLinear> _layers = [];
 
-    public PackedGpt(Gpt model)
+    private readonly ProductWorkers? _workers;
+
+    /// <param name="threads">Threads that share each large product (see <see cref="ProductWorkers"/>).</param>
+    public PackedGpt(Gpt model, int threads = 1)
     {
+        _workers = threads > 1 ? new ProductWorkers(threads) : null;
         if (!Supports(model))
             throw new ArgumentException("Only an fp32 GPT on a CPU with 256-bit fused multiply-add can be packed.",
                 nameof(model));
@@ -21,8 +25,8 @@ public sealed class PackedGpt : IDisposable
         for (var layer = 0; layer < model.Config.NLayer; layer++)
             foreach (var name in Projections)
                 _layers[(layer, name)] = new PackedLinear(parameters[$"h.{layer}.{name}.weight"],
-                    parameters.GetValueOrDefault($"h.{layer}.{name}.bias"));
-        Head = new PackedLinear(model.TokenEmbedding.narrow(0, 0, model.Config.VocabSize), null);
+                    parameters.GetValueOrDefault($"h.{layer}.{name}.bias"), _workers);
+        Head = new PackedLinear(model.TokenEmbedding.narrow(0, 0, model.Config.VocabSize), null, _workers);
     }
 
     /// <summary>Whether <paramref name="model"/> can be packed: fp32 weights computing in fp32, on the CPU, and the CPU
@@ -44,5 +48,6 @@ public sealed class PackedGpt : IDisposable
         foreach (var layer in _layers.Values)
             layer.Dispose();
         Head.Dispose();
+        _workers?.Dispose();
     }
 }

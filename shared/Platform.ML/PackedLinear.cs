@@ -22,14 +22,21 @@ public sealed unsafe class PackedLinear : IDisposable
     /// <summary>Rows computed together against one panel (8 × 3 vector accumulators fit AVX-512's 32
     /// registers).</summary>
     private const int RowTile = 8;
+    /// <summary>Matrices of at least this many weights are shared among the workers by panels; a smaller one costs
+    /// less alone than handed out.</summary>
+    private const long ParallelWeights = 1 << 20;
 
     private float* _panels;
     private readonly float[]? _bias;
+    private readonly ProductWorkers? _workers;
 
     /// <param name="weight">(out, in), as <c>nn.Linear</c> keeps it.</param>
     /// <param name="bias">(out), or null.</param>
-    public PackedLinear(Tensor weight, Tensor? bias)
+    /// <param name="workers">Threads that share a large product by panels of output columns (null: the caller's
+    /// alone).</param>
+    public PackedLinear(Tensor weight, Tensor? bias, ProductWorkers? workers = null)
     {
+        _workers = workers;
         if (!IsSupported)
             throw new PlatformNotSupportedException("Packed decoding needs 256-bit vectors with fused multiply-add.");
         if (weight.dtype != ScalarType.Float32 || weight.dim() != 2)
@@ -63,6 +70,7 @@ public sealed unsafe class PackedLinear : IDisposable
     public int In { get; }
     public int Out { get; }
 
+
     /// <summary>x·Wᵀ + b for x of shape (…, in), fp32 on the CPU: a new tensor (…, out).</summary>
     public Tensor Apply(Tensor x)
     {
@@ -80,8 +88,28 @@ public sealed unsafe class PackedLinear : IDisposable
     private void Apply(float* x, float* y, int rows)
     {
         ObjectDisposedException.ThrowIf(_panels is null, this);
+        var panels = (Out + Width - 1) / Width;
+        var parts = _workers is not null && (long)In * Out >= ParallelWeights ? _workers.Threads : 1;
+        if (parts == 1 || panels < parts)
+            ApplyPanels(x, y, rows, 0, panels);
+        else
+        {
+            // Whole panels per thread: every output element is still the same chain of multiply-adds, so the result is
+            // the same bit for bit however many threads share the work.
+            var (xs, ys) = ((nint)x, (nint)y);
+            _workers!.Run(part =>
+                ApplyPanels((float*)xs, (float*)ys, rows, panels * part / parts, panels * (part + 1) / parts));
+        }
+        if (_bias is not null)
+            fixed (float* b = _bias)
+                for (var r = 0; r < rows; r++)
+                    AddBias(y + (nuint)r * (nuint)Out, b, Out);
+    }
+
+    private void ApplyPanels(float* x, float* y, int rows, int firstPanel, int endPanel)
+    {
         var tile = stackalloc float[RowTile * Width];
-        for (var column = 0; column < Out; column += Width)
+        for (var column = firstPanel * Width; column < Math.Min(Out, endPanel * Width); column += Width)
         {
             var panel = _panels + (nuint)column * (nuint)In;
             var columns = Math.Min(Width, Out - column);
@@ -104,10 +132,6 @@ public sealed unsafe class PackedLinear : IDisposable
                             columns));
             }
         }
-        if (_bias is not null)
-            fixed (float* b = _bias)
-                for (var r = 0; r < rows; r++)
-                    AddBias(y + (nuint)r * (nuint)Out, b, Out);
     }
 
     /// <summary>

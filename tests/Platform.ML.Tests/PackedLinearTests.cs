@@ -57,4 +57,30 @@ public class PackedLinearTests
         foreach (var rows in new[] { 2, 7, 8, 9, 16, 21 })
             Assert.True(packed.Apply(x[..rows])[..1].equal(alone).all().item<bool>(), $"{rows} rows");
     }
+
+    /// <summary>Shared among threads by whole panels, a product is the same bit for bit as on one thread, at any row
+    /// count and with a partial last panel, product after product.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Products_shared_among_threads_are_the_same_bits_as_on_one(int threads)
+    {
+        manual_seed(6);
+        using var scope = NewDisposeScope();
+        var weight = randn(1_450, 768) * 0.05; // 1.1 M weights: shared; 30 panels and a partial one
+        var bias = randn(1_450);
+        using var alone = new PackedLinear(weight, bias);
+        using var workers = new ProductWorkers(threads);
+        using var shared = new PackedLinear(weight, bias, workers);
+        foreach (var rows in new[] { 1, 3, 8, 17 })
+            for (var repeat = 0; repeat < 20; repeat++)
+            {
+                var x = randn(rows, 768);
+                Assert.Equal(alone.Apply(x).data<float>().ToArray(), shared.Apply(x).data<float>().ToArray());
+            }
+        // After the workers have gone to sleep, the next product wakes them.
+        Thread.Sleep(ProductWorkers.SpinTime * 5);
+        var last = randn(2, 768);
+        Assert.Equal(alone.Apply(last).data<float>().ToArray(), shared.Apply(last).data<float>().ToArray());
+    }
 }

@@ -30,6 +30,12 @@ public sealed class GenerationOptions
     /// <summary>Decode fp32 GPTs with their weights packed (ContinuousBatchingOptions.PackedWeights): a second copy of
     /// the weights while a batch has work.</summary>
     public bool PackedDecoding { get; set; } = true;
+    /// <summary>
+    /// Threads that share each large packed product of a decoding step, the batch's own thread included
+    /// (ContinuousBatchingOptions.ProductThreads). They spin between a step's products, so give them cores that
+    /// TorchThreads and the other services do not use.
+    /// </summary>
+    public int DecodeProductThreads { get; set; } = 1;
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>

@@ -23,6 +23,7 @@ public sealed class ModelBatchers : IDisposable
             MaxSequences = o.MaxBatchSequences,
             MinimumRows = o.MinimumDecodeRows,
             PackedWeights = o.PackedDecoding,
+            ProductThreads = o.DecodeProductThreads,
             MaxWaiting = o.MaxQueuedGenerations,
         };
         metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () =>
