@@ -42,9 +42,10 @@ public sealed class Mlp : Module<Tensor, Tensor>
         dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter, packed)),
         adapter, packed));
 
-    // GPT-2's "gelu_new": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    // GPT-2's "gelu_new", 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), is LibTorch's GELU with the tanh approximation:
+    // one fused operation instead of seven.
     private Tensor Activation(Tensor x) =>
-        _tanhGelu ? 0.5 * x * (1 + tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x.pow(3)))) : functional.gelu(x);
+        _tanhGelu ? functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh, inplace: false) : functional.gelu(x);
 
     private Tensor Project(Linear linear, string name, Tensor x, LoraAdapter? adapter, PackedGpt? packed) =>
         BlockProjection.Apply(linear, _layer, name, x, ComputeType, adapter, packed);
