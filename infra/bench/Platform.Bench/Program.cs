@@ -111,6 +111,10 @@ if (mode is "seq2seq")
 if (mode is "structured")
     await StructuredBench.RunAsync(text, threads > 0 ? threads : 1, IntArg("--rounds", 5), IntArg("--max-tokens", 200));
 
+if (mode is "llama")
+    await LlamaBench.RunAsync(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--prompt", 64),
+        IntArg("--new-tokens", 256), IntArg("--long-prompt", 512), [4, 16]);
+
 if (mode is "dropout")
     DropoutBench.Run(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--steps", 5),
         precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32);
