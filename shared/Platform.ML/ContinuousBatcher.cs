@@ -130,7 +130,7 @@ public sealed class ContinuousBatcher : IDisposable
                 if (cache is null)
                 {
                     packed = _options.PackedWeights && PackedGpt.Supports(_model)
-                        ? new PackedGpt(_model, _options.ProductThreads)
+                        ? new PackedGpt(_model, _options.ProductThreads, _options.Int8Weights)
                         : null;
                     cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device,
                         keysTransposed: packed is null);

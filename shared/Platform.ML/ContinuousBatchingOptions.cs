@@ -33,6 +33,10 @@ public sealed record ContinuousBatchingOptions
     /// </summary>
     public int ProductThreads { get; init; } = 1;
 
+    /// <summary>Decode with the packed weights quantized to int8 (<see cref="PackedInt8Linear"/>): a quarter of the
+    /// bytes each token reads, at the quality cost the version's evaluation reports as int8Loss.</summary>
+    public bool Int8Weights { get; init; }
+
     /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/>
     /// refuses.</summary>
     public int MaxWaiting { get; init; } = 16;

@@ -15,16 +15,13 @@ namespace Platform.ML;
 /// row's result is the same bit for bit alone or among any others.
 /// </para>
 /// </summary>
-public sealed unsafe class PackedLinear : IDisposable
+public sealed unsafe class PackedLinear : IPackedLinear
 {
     /// <summary>Output columns per panel: three 512-bit vectors, or six 256-bit ones.</summary>
     private const int Width = 48;
     /// <summary>Rows computed together against one panel (8 × 3 vector accumulators fit AVX-512's 32
     /// registers).</summary>
     private const int RowTile = 8;
-    /// <summary>Matrices of at least this many weights are shared among the workers by panels; a smaller one costs
-    /// less alone than handed out.</summary>
-    private const long ParallelWeights = 1 << 20;
 
     private float* _panels;
     private readonly float[]? _bias;
@@ -89,17 +86,9 @@ public sealed unsafe class PackedLinear : IDisposable
     {
         ObjectDisposedException.ThrowIf(_panels is null, this);
         var panels = (Out + Width - 1) / Width;
-        var parts = _workers is not null && (long)In * Out >= ParallelWeights ? _workers.Threads : 1;
-        if (parts == 1 || panels < parts)
-            ApplyPanels(x, y, rows, 0, panels);
-        else
-        {
-            // Whole panels per thread: every output element is still the same chain of multiply-adds, so the result is
-            // the same bit for bit however many threads share the work.
-            var (xs, ys) = ((nint)x, (nint)y);
-            _workers!.Run(part =>
-                ApplyPanels((float*)xs, (float*)ys, rows, panels * part / parts, panels * (part + 1) / parts));
-        }
+        var (xs, ys) = ((nint)x, (nint)y);
+        ProductWorkers.Share(_workers, panels, (long)In * Out, (first, end) =>
+            ApplyPanels((float*)xs, (float*)ys, rows, first, end));
         if (_bias is not null)
             fixed (float* b = _bias)
                 for (var r = 0; r < rows; r++)

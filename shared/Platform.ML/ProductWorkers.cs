@@ -1,7 +1,7 @@
 namespace Platform.ML;
 
 /// <summary>
-/// Threads of its own that share one packed matrix product at a time with the caller (<see cref="PackedLinear"/>).
+/// Threads of its own that share one packed matrix product at a time with the caller (<see cref="IPackedLinear"/>).
 /// A decoding step runs dozens of products with a little LibTorch work between them; waking pool threads for each
 /// would cost more than a one-row product of a small model takes. So the workers spin for a while after each product,
 /// ready for the next, and block once no product has come for <see cref="SpinTime"/>, so an idle server does not burn
@@ -36,6 +36,25 @@ public sealed class ProductWorkers : IDisposable
     }
 
     public int Threads { get; }
+
+    /// <summary>Matrices of at least this many weights are shared among the workers; a smaller one costs less alone
+    /// than handed out.</summary>
+    public const long SharedWeights = 1 << 20;
+
+    /// <summary>
+    /// Runs panels 0..<paramref name="panels"/>−1 of a product through <paramref name="run"/> (first, end): on the
+    /// caller alone without workers or for a matrix under <see cref="SharedWeights"/>, else in whole panels per thread.
+    /// Every output element is one panel's own chain of multiply-adds, so the result is the same bit for bit however
+    /// many threads share the work.
+    /// </summary>
+    public static void Share(ProductWorkers? workers, int panels, long weights, Action<int, int> run)
+    {
+        var parts = workers is not null && weights >= SharedWeights ? workers.Threads : 1;
+        if (parts == 1 || panels < parts)
+            run(0, panels);
+        else
+            workers!.Run(part => run(panels * part / parts, panels * (part + 1) / parts));
+    }
 
     /// <summary>Runs <paramref name="work"/> for parts 0..<see cref="Threads"/>−1 at once, part 0 on the calling
     /// thread, and returns when every part has.</summary>

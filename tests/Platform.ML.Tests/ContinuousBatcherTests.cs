@@ -58,34 +58,42 @@ public class ContinuousBatcherTests
 
     private static Tensor Ids(int[] ids) => tensor(ids.Select(t => (long)t).ToArray()).unsqueeze(0);
 
-    public static TheoryData<double, int, int, bool> Cases()
+    public static TheoryData<double, int, int, bool, bool> Cases()
     {
-        var cases = new TheoryData<double, int, int, bool>();
+        var cases = new TheoryData<double, int, int, bool, bool>();
         // Packed weights (no padding rows), and LibTorch's products (padded to MinimumRows).
         foreach (var packed in new[] { true, false })
         {
-            cases.Add(0.0, 128, 1, packed); // greedy, one intra-op thread
-            cases.Add(0.9, 128, 1, packed); // seeded sampling
-            cases.Add(0.0, 128, 2, packed); // two threads: LibTorch's products split their rows between them
-            cases.Add(0.9, 128, 2, packed);
+            cases.Add(0.0, 128, 1, packed, false); // greedy, one intra-op thread
+            cases.Add(0.9, 128, 1, packed, false); // seeded sampling
+            cases.Add(0.0, 128, 2, packed, false); // two threads: LibTorch's products split their rows between them
+            cases.Add(0.9, 128, 2, packed, false);
             // greedy across several window restarts (each 24 positions, restarting at 12)
-            cases.Add(0.0, 24, 2, packed);
-            cases.Add(0.8, 24, 1, packed);  // seeded sampling across window restarts
+            cases.Add(0.0, 24, 2, packed, false);
+            cases.Add(0.8, 24, 1, packed, false);  // seeded sampling across window restarts
         }
+        // Int8 weights, sharing each product with a second thread.
+        cases.Add(0.0, 128, 2, true, true);
+        cases.Add(0.9, 24, 2, true, true);
         return cases;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task A_requests_tokens_are_the_same_alone_and_in_a_batch_of_16(double temperature, int blockSize,
-        int threads, bool packedWeights)
+        int threads, bool packedWeights, bool int8)
     {
         var threadsBefore = get_num_threads();
         set_num_threads(threads);
         try
         {
             using var model = Model(blockSize, embedding: 128);
-            var options = new ContinuousBatchingOptions { PackedWeights = packedWeights };
+            var options = new ContinuousBatchingOptions
+            {
+                PackedWeights = packedWeights,
+                Int8Weights = int8,
+                ProductThreads = int8 ? 2 : 1,
+            };
             var target = new SamplingOptions(80, temperature, TopK: 20, Seed: 11) { FrequencyPenalty = 0.3 };
             int[] prompt = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7];
 

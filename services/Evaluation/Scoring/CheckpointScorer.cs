@@ -39,6 +39,11 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
             : 1.0;
         var f = HeldOutEvaluator.Evaluate(loaded.Model, validation, bytesPerToken, o.BatchSize, o.MaxTokens);
         cancellationToken.ThrowIfCancellationRequested();
+        double? int8Loss = null;
+        if (o.Int8Loss)
+            using (var int8 = Q8Blocks.QuantizedCopy(loaded.Model))
+                int8Loss = HeldOutEvaluator.Evaluate(int8, validation, bytesPerToken, o.BatchSize, o.MaxTokens).Loss;
+        cancellationToken.ThrowIfCancellationRequested();
 
         // Conversations: the greedy reply to each held-out conversation's last turn, against the one in the data.
         DecodedPairs? replies = null;
@@ -58,7 +63,7 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
                 cancellationToken, utf8: loaded.Utf8);
             sample = loaded.Tokenizer.Decode(prompt.Concat(ids));
         }
-        return (EvaluationMetrics.Score(new ScoredPass(f, replies)), sample);
+        return (EvaluationMetrics.Score(new ScoredPass(f, replies, int8Loss)), sample);
     }
 
     private (EvaluationFigures, string?) ScorePairs(LoadedModel loaded, EncoderDecoder model, EvaluationTarget trained,

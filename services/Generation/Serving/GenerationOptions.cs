@@ -36,6 +36,9 @@ public sealed class GenerationOptions
     /// TorchThreads and the other services do not use.
     /// </summary>
     public int DecodeProductThreads { get; set; } = 1;
+    /// <summary>Decode fp32 GPTs with their packed weights quantized to int8 (ContinuousBatchingOptions.Int8Weights):
+    /// a quarter of the bytes a token reads; each version's evaluation reports the quality cost as int8Loss.</summary>
+    public bool Int8Decoding { get; set; }
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>

@@ -24,6 +24,7 @@ public sealed class ModelBatchers : IDisposable
             MinimumRows = o.MinimumDecodeRows,
             PackedWeights = o.PackedDecoding,
             ProductThreads = o.DecodeProductThreads,
+            Int8Weights = o.Int8Decoding,
             MaxWaiting = o.MaxQueuedGenerations,
         };
         metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () =>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Platform.ML.Gguf;
@@ -23,7 +24,7 @@ public enum GgmlType : uint
 public sealed class GgufWriter
 {
     public const int Alignment = 32;
-    public const int Q8BlockSize = 32;
+    public const int Q8BlockSize = Q8Blocks.Size;
 
     private enum ValueType : uint
     {
@@ -103,27 +104,17 @@ public sealed class GgufWriter
         }
     }
 
-    /// <summary>
-    /// Q8_0 as ggml's reference quantiser computes it: per block of 32, d = max |x| / 127 stored as f16, and each
-    /// weight as round(x / d) (halves away from zero) with the unrounded d, so a file matches one llama.cpp's own
-    /// quantiser writes from the same f32 values.
-    /// </summary>
+    /// <summary>Q8_0 (<see cref="Q8Blocks"/>): per block of 32, the f16 scale, then 32 signed bytes.</summary>
     public static byte[] QuantizeQ8_0(ReadOnlySpan<float> values)
     {
         var blocks = values.Length / Q8BlockSize;
         var bytes = new byte[blocks * (2 + Q8BlockSize)];
         for (var b = 0; b < blocks; b++)
         {
-            var block = values.Slice(b * Q8BlockSize, Q8BlockSize);
-            var max = 0f;
-            foreach (var x in block)
-                max = Math.Max(max, Math.Abs(x));
-            var d = max / 127f;
-            var inverse = d != 0 ? 1f / d : 0f;
             var at = b * (2 + Q8BlockSize);
-            BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(at), (Half)d);
-            for (var i = 0; i < Q8BlockSize; i++)
-                bytes[at + 2 + i] = (byte)(sbyte)MathF.Round(block[i] * inverse, MidpointRounding.AwayFromZero);
+            var scale = Q8Blocks.Quantize(values.Slice(b * Q8BlockSize, Q8BlockSize),
+                MemoryMarshal.Cast<byte, sbyte>(bytes.AsSpan(at + 2, Q8BlockSize)));
+            BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(at), scale);
         }
         return bytes;
     }

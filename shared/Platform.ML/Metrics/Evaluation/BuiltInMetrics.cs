@@ -101,6 +101,14 @@ public sealed class ExactMatchMetric : EvaluationMetric
         : null;
 }
 
+/// <summary>The held-out loss of the model's int8 form (<see cref="Q8Blocks.QuantizedCopy"/>) on the same split: its
+/// difference from loss is what serving the version in int8 costs.</summary>
+public sealed class Int8LossMetric : EvaluationMetric
+{
+    public override string Name => "int8Loss";
+    public override double? Of(ScoredPass pass) => pass.Int8Loss;
+}
+
 public sealed class PairsEvaluatedMetric : EvaluationMetric
 {
     public override string Name => "pairsEvaluated";

@@ -19,9 +19,10 @@ public abstract class EvaluationMetric
 
 /// <summary>
 /// What one scoring pass produced. Tokens: the teacher-forced next-token figures every model has. Decoded: an
-/// encoder-decoder's whole outputs beside their references, for sequence metrics.
+/// encoder-decoder's whole outputs beside their references, for sequence metrics. Int8Loss: a GPT's held-out loss
+/// with its matrices quantized to int8, as int8 decoding computes.
 /// </summary>
-public sealed record ScoredPass(HeldOutFigures Tokens, DecodedPairs? Decoded = null);
+public sealed record ScoredPass(HeldOutFigures Tokens, DecodedPairs? Decoded = null, double? Int8Loss = null);
 
 public sealed record DecodedPairs(IReadOnlyList<string> Hypotheses, IReadOnlyList<string> References)
 {

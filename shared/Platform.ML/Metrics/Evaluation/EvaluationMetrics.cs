@@ -10,7 +10,7 @@ public static class EvaluationMetrics
         new LossMetric(), new PerplexityMetric(), new BitsPerByteMetric(), new Top1AccuracyMetric(),
         new Top5AccuracyMetric(), new TokensEvaluatedMetric(), new MacroPrecisionMetric(), new MacroRecallMetric(),
         new MacroF1Metric(), new ExpectedCalibrationErrorMetric(), new BleuMetric(), new ChrFMetric(),
-        new ExactMatchMetric(), new PairsEvaluatedMetric(),
+        new ExactMatchMetric(), new PairsEvaluatedMetric(), new Int8LossMetric(),
     ];
 
     public static IEnumerable<string> Names => All.Select(m => m.Name);

@@ -1,0 +1,83 @@
+using Platform.ML;
+using static TorchSharp.torch;
+
+namespace Platform.ML.Tests;
+
+public class PackedInt8LinearTests
+{
+    [Fact]
+    public void A_product_equals_its_hand_computation_on_the_quantized_weights()
+    {
+        // One output over 64 inputs, two blocks. Block 0's largest magnitude is 127, so its scale is 1 and its weights
+        // are kept: 127, −64, 1. Block 1's is 63.5 (scale 0.5): 63.5 stays, −0.25 is −0.5 steps and rounds away from
+        // zero to −1 step, −0.5.
+        var w = new float[64];
+        (w[0], w[1], w[2], w[32], w[33]) = (127, -64, 1, 63.5f, -0.25f);
+        var x = new float[64];
+        (x[0], x[1], x[2], x[32], x[33]) = (1, 2, 3, 2, 4);
+        using var weight = tensor(w).view(1, 64);
+        using var bias = tensor(new[] { 0.5f });
+        using var packed = new PackedInt8Linear(weight, bias);
+        using var input = tensor(x).view(1, 64);
+        // 127 − 128 + 3 + 127 − 2 + 0.5
+        Assert.Equal(127.5f, packed.Apply(input).item<float>());
+    }
+
+    public static TheoryData<int, int> Shapes => new()
+    {
+        { 384, 128 }, // whole panels and blocks
+        { 50, 70 },   // a partial last panel (48 + 2) and a partial last block (64 + 6)
+    };
+
+    /// <summary>Against LibTorch's product of the same weights after a quantize-dequantize round trip: equal up to
+    /// the order of fp32 additions, at every row count, and bit for bit the same row alone or among others.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_product_is_LibTorchs_on_the_int8_values_at_every_row_count(int outputs, int inputs)
+    {
+        manual_seed(8);
+        using var scope = NewDisposeScope();
+        var weight = randn(outputs, inputs) * 0.1;
+        var bias = randn(outputs);
+        var rows = weight.data<float>().ToArray().Chunk(inputs).SelectMany(r => Q8Blocks.RoundTrip(r)).ToArray();
+        var dequantized = tensor(rows).view(outputs, inputs);
+        using var packed = new PackedInt8Linear(weight, bias);
+        var single = randn(1, inputs);
+        var alone = packed.Apply(single).data<float>().ToArray();
+        foreach (var count in new[] { 1, 3, 9 })
+        {
+            var x = cat([single, randn(count - 1, inputs)]);
+            var actual = packed.Apply(x);
+            var expected = nn.functional.linear(x, dequantized, bias);
+            Assert.True(allclose(actual, expected, rtol: 1e-5, atol: 1e-5),
+                $"largest difference {(actual - expected).abs().max().item<float>()}");
+            Assert.Equal(alone, actual[0].data<float>().ToArray());
+        }
+        // And the quantization is the one the Q8_0 export writes: the round trip moves no weight by more than half a
+        // step of its block (the largest magnitude / 254), to within the f16 scale's rounding.
+        var original = weight.data<float>().ToArray();
+        for (var i = 0; i < original.Length; i += 97)
+        {
+            var row = i / inputs;
+            var start = i % inputs / 32 * 32;
+            var block = original.Skip(row * inputs + start).Take(Math.Min(32, inputs - start));
+            Assert.InRange(Math.Abs(rows[i] - original[i]), 0, block.Max(Math.Abs) / 254 * 1.01 + 1e-7);
+        }
+    }
+
+    [Fact]
+    public void Shared_among_threads_it_gives_the_same_bits()
+    {
+        manual_seed(9);
+        using var scope = NewDisposeScope();
+        var weight = randn(1_450, 768) * 0.05;
+        using var alone = new PackedInt8Linear(weight, null);
+        using var workers = new ProductWorkers(2);
+        using var shared = new PackedInt8Linear(weight, null, workers);
+        foreach (var count in new[] { 1, 5 })
+        {
+            var x = randn(count, 768);
+            Assert.Equal(alone.Apply(x).data<float>().ToArray(), shared.Apply(x).data<float>().ToArray());
+        }
+    }
+}
