@@ -7,8 +7,10 @@
 # --every (500) steps, then the native growth in each half after warm-up. "dropout" times dropout and attention
 # with dropout at the baby GPT's shape, LibTorch's own against the platform's (median of --steps, 5). "structured"
 # decodes chat replies with no grammar, json_object and a JSON schema, side by side (--rounds 5, --max-tokens 200).
+# "llama" decodes GPT-2 small's shape in the platform and in llama.cpp (LLamaSharp; f32 and Q8_0 GGUF exports) with
+# --threads (default: every core) side by side (--prompt 64, --new-tokens 256, --long-prompt 512).
 #   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory|dropout|
-#                              structured]
+#                              structured|llama]
 #                             [--threads N] [--steps N] [--baby-steps N] [--base-steps N] [--precision fp32|bf16]
 #                             [--recompute] [--every N]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]

@@ -40,15 +40,20 @@ internal static class LlamaBench
         Console.WriteLine($"== GPT-2 small's shape, {weights / 1e6:F0} M weights in matrices, {threads} thread(s), " +
             $"{promptTokens}-token prompts, {newTokens} new tokens, {Environment.ProcessorCount} cores");
         Console.WriteLine($"   memory bandwidth (copy, read + write): {bandwidth / 1e9:F1} GB/s; one stream's limit: " +
-            $"f32 {bandwidth / (weights * 4.0):F1} tokens/s, int8 (Q8_0) {bandwidth / (weights * 34.0 / 32):F1}");
+            $"f32 {bandwidth / (weights * 4.0):F1} tokens/s, Q8_0 {bandwidth / (weights * 34.0 / 32):F1}, the " +
+            $"platform's int8 (an f32 scale per 32) {bandwidth / (weights * 36.0 / 32):F1}");
 
         var random = new Random(2);
         int[] Prompt(int length) => [.. Enumerable.Range(0, length).Select(_ => random.Next(Vocab))];
         var rows = new List<(string Engine, string Precision, Figures Figures)>();
 
-        ProductsOfOneStep(model, threads);
-        var platform = await PlatformAsync(model, threads, Prompt, promptTokens, newTokens, longPrompt, concurrency);
+        ProductsOfOneStep(model, threads, int8: false);
+        ProductsOfOneStep(model, threads, int8: true);
+        var platform = await PlatformAsync(model, threads, false, Prompt, promptTokens, newTokens, longPrompt,
+            concurrency);
         rows.Add(("platform", "f32", platform));
+        rows.Add(("platform", "int8", await PlatformAsync(model, threads, true, Prompt, promptTokens, newTokens,
+            longPrompt, concurrency)));
         foreach (var (name, type) in new[] { ("f32", GgmlType.F32), ("Q8_0", GgmlType.Q8_0) })
         {
             var path = Path.Combine(Path.GetTempPath(), $"bench-gpt2-{name}.gguf");
@@ -72,22 +77,26 @@ internal static class LlamaBench
                 string.Join(" ", f.Concurrent.Select(c => $"{c,10:F1}")) + $" {f.FirstTokenMs,8:F0} ms");
         Console.WriteLine("   (tokens/s; one stream counts the decoding after the first token, the concurrent " +
             "columns every token from submission to the last)");
-        var llamaF32 = rows[1].Figures;
-        Console.WriteLine($"   platform ÷ llama.cpp, f32: one stream {platform.OneStream / llamaF32.OneStream:F2}×, " +
-            string.Join(", ", concurrency.Select((c, i) =>
-            $"{c} seqs {platform.Concurrent[i] / llamaF32.Concurrent[i]:F2}×")) +
-            $", time to first token {platform.FirstTokenMs / llamaF32.FirstTokenMs:F2}× llama.cpp's");
-        Console.WriteLine($"   one stream against the limit: platform f32 " +
-            $"{platform.OneStream / (bandwidth / (weights * 4.0)):P0}, llama.cpp f32 " +
-            $"{llamaF32.OneStream / (bandwidth / (weights * 4.0)):P0}, llama.cpp Q8_0 " +
-            $"{rows[2].Figures.OneStream / (bandwidth / (weights * 34.0 / 32)):P0}");
+        var (llamaF32, llamaQ8, platformInt8) = (rows[2].Figures, rows[3].Figures, rows[1].Figures);
+        Console.WriteLine("   platform ÷ llama.cpp, f32: " + Ratios(platform, llamaF32, concurrency));
+        Console.WriteLine("   platform int8 ÷ llama.cpp Q8_0: " + Ratios(platformInt8, llamaQ8, concurrency));
+        var (f32Limit, q8Limit) = (bandwidth / (weights * 4.0), bandwidth / (weights * 34.0 / 32));
+        Console.WriteLine($"   one stream against the limit: platform f32 {platform.OneStream / f32Limit:P0}, " +
+            $"llama.cpp f32 {llamaF32.OneStream / f32Limit:P0}, platform int8 " +
+            $"{platformInt8.OneStream / (bandwidth / (weights * 36.0 / 32)):P0}, llama.cpp Q8_0 " +
+            $"{llamaQ8.OneStream / q8Limit:P0}");
     }
+
+    private static string Ratios(Figures platform, Figures llama, int[] concurrency) =>
+        $"one stream {platform.OneStream / llama.OneStream:F2}×, " + string.Join(", ", concurrency.Select((c, i) =>
+            $"{c} seqs {platform.Concurrent[i] / llama.Concurrent[i]:F2}×")) +
+        $", time to first token {platform.FirstTokenMs / llama.FirstTokenMs:F2}× llama.cpp's";
 
     /// <summary>How long one decoding step's matrix products take on the packed weights alone, one row, median of
     /// 20: what a step costs before attention, norms and sampling.</summary>
-    private static void ProductsOfOneStep(Gpt model, int threads)
+    private static void ProductsOfOneStep(Gpt model, int threads, bool int8)
     {
-        using var packed = new PackedGpt(model, threads);
+        using var packed = new PackedGpt(model, threads, int8);
         using var scope = NewDisposeScope();
         var d = model.Config.NEmbd;
         var (x, h) = (randn(1, d), randn(1, 4 * d));
@@ -107,14 +116,14 @@ internal static class LlamaBench
                 times.Add(clock.Elapsed.TotalMilliseconds);
         }
         times.Sort();
-        Console.WriteLine($"   platform f32: one step's matrix products, one row, packed: " +
+        Console.WriteLine($"   platform {(int8 ? "int8" : "f32")}: one step's matrix products, one row: " +
             $"{times[times.Count / 2]:F1} ms (median of {times.Count})");
     }
 
     private sealed record Figures(double OneStream, double[] Concurrent, double FirstTokenMs);
 
-    private static async Task<Figures> PlatformAsync(Gpt model, int threads, Func<int, int[]> prompt, int promptTokens,
-        int newTokens, int longPrompt, int[] concurrency)
+    private static async Task<Figures> PlatformAsync(Gpt model, int threads, bool int8, Func<int, int[]> prompt,
+        int promptTokens, int newTokens, int longPrompt, int[] concurrency)
     {
         using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
         {
@@ -122,7 +131,9 @@ internal static class LlamaBench
             MaxSequences = Math.Max(16, concurrency.Max()),
             MaxWaiting = Math.Max(16, concurrency.Max()),
             ProductThreads = threads,
+            Int8Weights = int8,
         });
+        var label = int8 ? "platform int8" : "platform f32";
         async Task<(int Count, double FirstMs, double LastMs)[]> Decode(int sequences, int length, int tokens)
         {
             var clock = Stopwatch.StartNew();
@@ -143,17 +154,17 @@ internal static class LlamaBench
         await Decode(1, 8, 2); // packs the weights and allocates the cache, as a server does once
         var one = (await Decode(1, promptTokens, newTokens))[0];
         var oneStream = (one.Count - 1) / ((one.LastMs - one.FirstMs) / 1000);
-        Console.WriteLine($"   platform f32: one stream {oneStream:F1} tokens/s");
+        Console.WriteLine($"   {label}: one stream {oneStream:F1} tokens/s");
         var concurrent = new List<double>();
         foreach (var sequences in concurrency)
         {
             var clock = Stopwatch.StartNew();
             var all = await Decode(sequences, promptTokens, newTokens);
             concurrent.Add(all.Sum(a => a.Count) / clock.Elapsed.TotalSeconds);
-            Console.WriteLine($"   platform f32: {sequences} sequences {concurrent[^1]:F1} tokens/s");
+            Console.WriteLine($"   {label}: {sequences} sequences {concurrent[^1]:F1} tokens/s");
         }
         var firstToken = (await Decode(1, longPrompt, 1))[0].FirstMs;
-        Console.WriteLine($"   platform f32: first token of a {longPrompt}-token prompt after {firstToken:F0} ms");
+        Console.WriteLine($"   {label}: first token of a {longPrompt}-token prompt after {firstToken:F0} ms");
         return new Figures(oneStream, [.. concurrent], firstToken);
     }
 

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 // Training benchmark against nanoGPT's numbers on the same machine (see docs/benchmarks.md).
 //   dotnet run -c Release --project infra/bench/Platform.Bench --
-//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory|dropout|structured] [--threads N]
+//       [small|baby|all|generate|utf8|precision|seq2seq|lora|attention|memory|dropout|structured|llama]
+//       [--threads N]
 //       [--steps N] [--baby-steps N] [--recompute] [--precision fp32|bf16] [--corpus PATH] [--every N]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 var threads = IntArg("--threads", 0);
