@@ -62,6 +62,7 @@ public sealed class RegistryRuleTests
             ["chrF"] = 60,
             ["exactMatch"] = 0.7,
             ["pairsEvaluated"] = 10,
+            ["int8Loss"] = 1.21,
         });
         Assert.All(GateFigures.Names, name => Assert.NotNull(GateFigures.Of(v, name)));
         Assert.Equal(0.2, GateFigures.Of(v, "macro_recall"));
