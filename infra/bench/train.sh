@@ -8,9 +8,12 @@
 # with dropout at the baby GPT's shape, LibTorch's own against the platform's (median of --steps, 5). "structured"
 # decodes chat replies with no grammar, json_object and a JSON schema, side by side (--rounds 5, --max-tokens 200).
 # "llama" decodes GPT-2 small's shape in the platform and in llama.cpp (LLamaSharp; f32 and Q8_0 GGUF exports) with
-# --threads (default: every core) side by side (--prompt 64, --new-tokens 256, --long-prompt 512).
+# --threads (default: every core) side by side (--prompt 64, --new-tokens 256, --long-prompt 512). "prefill" serves
+# the same shape: time to first token after a shared --prefix (1,000) tokens, cold and warm, with and without prefix
+# reuse; and --streams (4) streams' inter-token latency while a --prefix-token prompt arrives, prefilled in chunks of
+# 256 and 64 and whole (--rounds 3 of each).
 #   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory|dropout|
-#                              structured|llama]
+#                              structured|llama|prefill]
 #                             [--threads N] [--steps N] [--baby-steps N] [--base-steps N] [--precision fp32|bf16]
 #                             [--recompute] [--every N]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]

@@ -9,10 +9,12 @@ namespace Platform.ML;
 /// waiting request (FIFO). Each keeps its own sampling settings, seed, penalties and UTF-8 guard, and the window policy
 /// of <see cref="Sampler"/> (a full window keeps its newest half and is prefilled again).
 /// <para>
-/// A request's tokens do not depend on what decodes beside it: a prefill runs alone, a decoding step computes its
-/// matrix products with packed weights (<see cref="PackedGpt"/>), whose rows are exact at any count, or else at least
+/// A request's tokens do not depend on what decodes beside it: a decoding step computes its matrix products with packed
+/// weights (<see cref="PackedGpt"/>), whose rows are exact at any count, or else at least
 /// <see cref="ContinuousBatchingOptions.MinimumRows"/> rows; it attends over whole runs of 64 positions (masked), and
-/// each sequence draws from its own seeded generator.
+/// each sequence draws from its own seeded generator. With packed weights and no adapter a prompt's positions are
+/// computed as decoding rows are, so they may be prefilled in chunks between other sequences' steps and start from a
+/// prefix restored from the <see cref="PrefixCache"/>; otherwise a window is prefilled alone and at once.
 /// </para>
 /// Work runs on one dedicated thread, started by the first request and ended (freeing the cache) after
 /// <see cref="ContinuousBatchingOptions.IdleRelease"/> without work.
@@ -35,6 +37,7 @@ public sealed class ContinuousBatcher : IDisposable
     private int _waitingSequences;
     private Thread? _thread;
     private bool _disposed;
+    private long _prefixTokensReused;
 
     public ContinuousBatcher(Gpt model, LoraAdapter? adapter, Utf8Constraint? utf8, ContinuousBatchingOptions options)
     {
@@ -56,6 +59,10 @@ public sealed class ContinuousBatcher : IDisposable
 
     /// <summary>Sequences waiting for a slot.</summary>
     public int Waiting => Volatile.Read(ref _waitingSequences);
+
+    /// <summary>Prompt positions restored from the prefix cache instead of prefilled, since the batcher was
+    /// made.</summary>
+    public long PrefixTokensReused => Interlocked.Read(ref _prefixTokensReused);
 
     /// <summary>
     /// Queues one request's completions (one sequence each; they are admitted together). Null when they do not fit in
@@ -110,6 +117,7 @@ public sealed class ContinuousBatcher : IDisposable
     {
         SlotKvCache? cache = null;
         PackedGpt? packed = null;
+        PrefixCache? prefixes = null;
         try
         {
             while (true)
@@ -134,10 +142,13 @@ public sealed class ContinuousBatcher : IDisposable
                         : null;
                     cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device,
                         keysTransposed: packed is null);
+                    prefixes = packed is not null && _adapter is null && _options.PrefixCacheBytes > 0
+                        ? new PrefixCache(_model.Config, _options.PrefixCacheBytes)
+                        : null;
                 }
                 try
                 {
-                    Step(cache, packed);
+                    Step(cache, packed, prefixes);
                 }
                 catch (Exception ex)
                 {
@@ -152,6 +163,7 @@ public sealed class ContinuousBatcher : IDisposable
         {
             cache?.Dispose();
             packed?.Dispose();
+            prefixes?.Dispose();
         }
     }
 
@@ -200,7 +212,7 @@ public sealed class ContinuousBatcher : IDisposable
         _slots[last] = null;
     }
 
-    private void Step(SlotKvCache cache, PackedGpt? packed)
+    private void Step(SlotKvCache cache, PackedGpt? packed, PrefixCache? prefixes)
     {
         lock (_lock)
             for (var slot = _active - 1; slot >= 0; slot--)
@@ -213,31 +225,34 @@ public sealed class ContinuousBatcher : IDisposable
         {
             // The window is full: keep its newest half and prefill it again (learned positions rule out sliding the
             // cache).
-            if (s.Cached > 0 && s.Context.Count - s.WindowStart > block)
-                (s.WindowStart, s.Cached) = (s.Context.Count - block / 2, 0);
+            if (s.Decoding && s.WindowLength > block)
+                (s.WindowStart, s.Cached, s.Decoding) = (s.Context.Count - block / 2, 0, false);
         }
 
         using var noGrad = no_grad();
         using (NewDisposeScope())
         {
-            // Decode first: its padding rows write into position 0 of idle slots, which a prefill below then
+            // Decode first: LibTorch's padding rows write into position 0 of idle slots, which a prefill below then
             // overwrites.
-            var decoding = sequences.Where(s => s.Cached > 0).ToArray();
+            var decoding = sequences.Where(s => s.Decoding).ToArray();
             if (decoding.Length > 0)
             {
-                // Packed products treat every row alike; LibTorch's (and a LoRA adapter's, which it computes) need
-                // padding.
+                // Packed products treat every row alike, so only the decoding slots are computed (a slot whose
+                // prefill is under way is left alone); LibTorch's (and a LoRA adapter's, which it computes) need
+                // padding, row r being slot r.
                 var exact = packed is not null && _adapter is null;
-                var rows = exact ? active : Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
+                var rows = exact ? decoding.Length : Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
+                var rowOf = exact ? Enumerable.Range(0, rows).ToArray() : decoding.Select(s => s.Slot).ToArray();
                 var ids = new long[rows];
                 var positions = new long[rows];
-                foreach (var s in decoding)
-                    (ids[s.Slot], positions[s.Slot]) = (s.Context[^1], s.Cached);
+                for (var i = 0; i < decoding.Length; i++)
+                    (ids[rowOf[i]], positions[rowOf[i]]) = (decoding[i].Context[^1], decoding[i].Cached);
                 var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache,
-                    _adapter, packed);
+                    _adapter, packed, exact ? decoding.Select(s => s.Slot).ToArray() : null);
                 var decoded = decoding.Any(s => s.Utf8 is not null || s.Options.Grammar is not null)
-                    ? stack(decoding.Select(s => Guarded(s, logits[s.Slot])).ToArray())
-                    : logits.index_select(0, tensor(decoding.Select(s => (long)s.Slot).ToArray(), device: _device));
+                    ? stack(decoding.Select((s, i) => Guarded(s, logits[rowOf[i]])).ToArray())
+                    : exact ? logits : logits.index_select(0, tensor(rowOf.Select(r => (long)r).ToArray(),
+                        device: _device));
                 var tokens = Sampler.PickRows(decoded,
                     decoding.Select(s => new RowSampling(s.Options, s.Generator!, s.Generated)).ToArray());
                 for (var i = 0; i < decoding.Length; i++)
@@ -247,15 +262,43 @@ public sealed class ContinuousBatcher : IDisposable
                 }
             }
         }
-        foreach (var s in sequences.Where(s => s.Cached == 0 && s.Produced < s.Options.MaxNewTokens))
+        Prefill(sequences, cache, packed, prefixes);
+    }
+
+    /// <summary>
+    /// Prefills the windows not yet decoding, in slot order. Where positions are the same bits however they are
+    /// prefilled (packed weights, no adapter), a window starts from the longest prefix the cache holds and, while
+    /// others decode, the step prefills <see cref="ContinuousBatchingOptions.PrefillChunkTokens"/> positions at most,
+    /// the rest following at the next steps. A window's last position gives its first token.
+    /// </summary>
+    private void Prefill(DecodingSequence[] sequences, SlotKvCache cache, PackedGpt? packed, PrefixCache? prefixes)
+    {
+        var exact = packed is not null && _adapter is null;
+        var budget = exact && sequences.Any(s => s.Decoding) ? Math.Max(1, _options.PrefillChunkTokens) : int.MaxValue;
+        foreach (var s in sequences.Where(s => !s.Decoding && s.Produced < s.Options.MaxNewTokens))
         {
+            if (budget == 0)
+                return;
             using var scope = NewDisposeScope();
-            var window = s.Context.Skip(s.WindowStart).Select(t => (long)t).ToArray();
-            var logits = _model.PrefillSlot(tensor(window, device: _device).unsqueeze(0), cache, s.Slot, _adapter,
-                packed);
-            s.Cached = window.Length;
+            var window = s.Context.Skip(s.WindowStart).ToArray();
+            if (s.Cached == 0 && prefixes is not null)
+            {
+                s.Cached = prefixes.Restore(window, cache, s.Slot);
+                Interlocked.Add(ref _prefixTokensReused, s.Cached);
+            }
+            var count = exact ? Math.Min(budget, window.Length - s.Cached) : window.Length;
+            var ids = window.Skip(s.Cached).Take(count).Select(t => (long)t).ToArray();
+            var logits = _model.PrefillSlot(tensor(ids, device: _device).unsqueeze(0), cache, s.Slot, _adapter,
+                packed, start: s.Cached);
+            s.Cached += count;
+            budget -= Math.Min(budget, count);
+            if (s.Cached < window.Length)
+                continue;
+            s.Decoding = true;
             s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0),
                 [new RowSampling(s.Options, s.Generator!, s.Generated)])[0]);
+            // After the first token is out: a new block's copy is no part of the time to it.
+            prefixes?.Store(window, s.Cached, cache, s.Slot);
         }
     }
 

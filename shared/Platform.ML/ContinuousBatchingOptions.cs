@@ -37,6 +37,20 @@ public sealed record ContinuousBatchingOptions
     /// bytes each token reads, at the quality cost the version's evaluation reports as int8Loss.</summary>
     public bool Int8Weights { get; init; }
 
+    /// <summary>
+    /// Memory for the keys and values of prompt prefixes kept for reuse (<see cref="PrefixCache"/>), taken as blocks
+    /// are stored and freed with the KV cache; 0 turns reuse off. Only with packed weights and no LoRA adapter, whose
+    /// positions are the same bits however they were prefilled.
+    /// </summary>
+    public long PrefixCacheBytes { get; init; } = 128L << 20;
+
+    /// <summary>
+    /// Prompt positions one step prefills at most while other sequences decode, so that a long prompt arriving delays
+    /// their next tokens by a chunk's time, not the whole prompt's. Only with packed weights and no LoRA adapter (see
+    /// <see cref="PrefixCacheBytes"/>); otherwise, or when nothing decodes, a window is prefilled at once.
+    /// </summary>
+    public int PrefillChunkTokens { get; init; } = 64;
+
     /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/>
     /// refuses.</summary>
     public int MaxWaiting { get; init; } = 16;

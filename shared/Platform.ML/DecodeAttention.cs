@@ -17,9 +17,13 @@ internal static unsafe class DecodeAttention
     /// <param name="keys">The layer's keys, (slots, heads, block, head size), fp32 (a cache whose keys are not
     /// transposed).</param>
     /// <param name="values">The layer's values, (slots, heads, block, head size), fp32.</param>
-    /// <param name="positions">Row r's position (its slot is r).</param>
+    /// <param name="positions">Row r's position.</param>
+    /// <param name="slots">Row r's slot (null: r). Rows of one slot are a prefill's consecutive positions: each row
+    /// writes before it attends, so a later row sees the earlier ones, and a position's result is the same whichever
+    /// rows share its call.</param>
     /// <returns>(rows, 1, embedding): each row's attention output, heads side by side.</returns>
-    public static Tensor Apply(Tensor qkv, Tensor keys, Tensor values, long[] positions, int heads)
+    public static Tensor Apply(Tensor qkv, Tensor keys, Tensor values, long[] positions, int heads,
+        int[]? slots = null)
     {
         var rows = positions.Length;
         var width = (int)qkv.shape[^1] / 3;
@@ -27,34 +31,56 @@ internal static unsafe class DecodeAttention
         var block = (int)keys.shape[^2];
         var input = qkv.contiguous();
         var output = empty(rows, 1, width, ScalarType.Float32);
-        // Scores for one row and head, padded to whole vectors with -∞ (weight 0 after the softmax).
-        var scores = stackalloc float[(block + 7) / 8 * 8];
         fixed (byte* q0 = input.bytes)
         fixed (byte* y0 = output.bytes)
         fixed (byte* k0 = keys.bytes)
         fixed (byte* v0 = values.bytes)
         {
-            var scale = 1 / MathF.Sqrt(headSize);
-            for (var row = 0; row < rows; row++)
+            var layer = new Layer((float*)q0, (float*)k0, (float*)v0, (float*)y0, width, heads, headSize, block);
+            if (slots is not null && rows >= ParallelPrefillRows)
             {
-                var position = (int)positions[row];
-                var x = (float*)q0 + (nint)row * 3 * width;
-                for (var head = 0; head < heads; head++)
+                // A long prefill's attention grows with the square of its length: its heads are independent, so they
+                // share the cores (each head's rows still in order).
+                Parallel.For(0, heads, head =>
                 {
-                    var slice = (nint)(row * heads + head) * headSize * block;
-                    var k = (float*)k0 + slice; // (block, head size)
-                    var v = (float*)v0 + slice; // (block, head size)
-                    var q = x + head * headSize;
-                    new Span<float>(x + width + head * headSize,
-                        headSize).CopyTo(new Span<float>(k + position * headSize, headSize));
-                    new Span<float>(x + 2 * width + head * headSize,
-                        headSize).CopyTo(new Span<float>(v + position * headSize, headSize));
-                    Attend(q, k, v, position + 1, headSize, scale, scores, (float*)y0 + (nint)row * width + head
-                        * headSize);
-                }
+                    for (var row = 0; row < rows; row++)
+                        layer.Row(row, slots[row], (int)positions[row], head);
+                });
+            }
+            else
+            {
+                for (var row = 0; row < rows; row++)
+                    for (var head = 0; head < heads; head++)
+                        layer.Row(row, slots?[row] ?? row, (int)positions[row], head);
             }
         }
         return output;
+    }
+
+    /// <summary>Rows from which a prefill's heads run in parallel.</summary>
+    private const int ParallelPrefillRows = 64;
+
+    /// <summary>One call's tensors: the rows' q, k and v side by side, the layer's cache, the output.</summary>
+    private readonly struct Layer(float* qkv, float* keys, float* values, float* output, int width, int heads,
+        int headSize, int block)
+    {
+        /// <summary>Writes row <paramref name="row"/>'s key and value for one head at its position in its slot, then
+        /// attends over the slot's positions up to it.</summary>
+        public void Row(int row, int slot, int position, int head)
+        {
+            // Scores padded to whole vectors with -∞ (weight 0 after the softmax).
+            var scores = stackalloc float[(block + 7) / 8 * 8];
+            var x = qkv + (nint)row * 3 * width;
+            var slice = ((nint)slot * heads + head) * headSize * block;
+            var k = keys + slice; // (block, head size)
+            var v = values + slice; // (block, head size)
+            new Span<float>(x + width + head * headSize, headSize).CopyTo(new Span<float>(k + position * headSize,
+                headSize));
+            new Span<float>(x + 2 * width + head * headSize, headSize).CopyTo(new Span<float>(v + position * headSize,
+                headSize));
+            Attend(x + head * headSize, k, v, position + 1, headSize, 1 / MathF.Sqrt(headSize), scores,
+                output + (nint)row * width + head * headSize);
+        }
     }
 
     /// <summary>y = softmax(q·K[..count]ᵀ · scale) · V[..count]: one row's attention in one head.</summary>

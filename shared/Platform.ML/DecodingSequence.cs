@@ -44,8 +44,11 @@ public sealed class DecodingSequence
     /// <summary>Prompt and sampled tokens; the model sees Context[WindowStart..].</summary>
     internal List<int> Context { get; }
     internal int WindowStart { get; set; }
-    /// <summary>Positions of the window held in the slot; 0 until the window is prefilled (again).</summary>
+    /// <summary>Positions of the window held in the slot; 0 until its prefill (again) starts.</summary>
     internal int Cached { get; set; }
+    /// <summary>Whether the window is prefilled and the sequence advances a token per step.</summary>
+    internal bool Decoding { get; set; }
+    internal int WindowLength => Context.Count - WindowStart;
     internal int Produced { get; private set; }
     internal int Slot { get; set; } = -1;
     internal int[] Generated { get; }

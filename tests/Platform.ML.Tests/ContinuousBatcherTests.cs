@@ -93,6 +93,8 @@ public class ContinuousBatcherTests
                 PackedWeights = packedWeights,
                 Int8Weights = int8,
                 ProductThreads = int8 ? 2 : 1,
+                // With packed weights, prompts arriving while the target decodes are prefilled 4 positions a step.
+                PrefillChunkTokens = 4,
             };
             var target = new SamplingOptions(80, temperature, TopK: 20, Seed: 11) { FrequencyPenalty = 0.3 };
             int[] prompt = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7];

@@ -116,6 +116,10 @@ if (mode is "llama")
     await LlamaBench.RunAsync(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--prompt", 64),
         IntArg("--new-tokens", 256), IntArg("--long-prompt", 512), [4, 16]);
 
+if (mode is "prefill")
+    await PrefillBench.RunAsync(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--prefix", 1000),
+        IntArg("--streams", 4), IntArg("--rounds", 3));
+
 if (mode is "dropout")
     DropoutBench.Run(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--steps", 5),
         precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32);

@@ -39,6 +39,12 @@ public sealed class GenerationOptions
     /// <summary>Decode fp32 GPTs with their packed weights quantized to int8 (ContinuousBatchingOptions.Int8Weights):
     /// a quarter of the bytes a token reads; each version's evaluation reports the quality cost as int8Loss.</summary>
     public bool Int8Decoding { get; set; }
+    /// <summary>Memory per model for the keys and values of prompt prefixes kept for reuse, such as a system prompt
+    /// (ContinuousBatchingOptions.PrefixCacheBytes; default 128 MiB, 0 turns reuse off).</summary>
+    public long PrefixCacheBytes { get; set; } = 128L << 20;
+    /// <summary>Prompt positions a step prefills at most while other sequences decode
+    /// (ContinuousBatchingOptions.PrefillChunkTokens).</summary>
+    public int PrefillChunkTokens { get; set; } = 64;
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>

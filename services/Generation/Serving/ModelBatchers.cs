@@ -25,6 +25,8 @@ public sealed class ModelBatchers : IDisposable
             PackedWeights = o.PackedDecoding,
             ProductThreads = o.DecodeProductThreads,
             Int8Weights = o.Int8Decoding,
+            PrefixCacheBytes = o.PrefixCacheBytes,
+            PrefillChunkTokens = o.PrefillChunkTokens,
             MaxWaiting = o.MaxQueuedGenerations,
         };
         metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () =>
@@ -33,6 +35,9 @@ public sealed class ModelBatchers : IDisposable
         metrics.Meter.CreateObservableGauge("platform.generation.batch.waiting", () =>
             _batchers.Sum(b => b.Value.Waiting), "{sequence}",
             "Sequences waiting for a slot in a continuous batch");
+        metrics.Meter.CreateObservableCounter("platform.generation.prefix.reused", () =>
+            _batchers.Sum(b => b.Value.PrefixTokensReused), "{token}",
+            "Prompt positions restored from the prefix cache instead of prefilled");
     }
 
     public ContinuousBatcher For(LoadedModel loaded) =>

@@ -31,22 +31,44 @@ public static class GptDecoding
     }
 
     /// <summary>
-    /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with a window of token ids (1, time) at
-    /// positions 0..time-1 and returns the logits after its last position (vocab) in fp32.
+    /// Fills slot <paramref name="slot"/> of a <see cref="SlotKvCache"/> with token ids (1, time) at positions
+    /// start..start+time-1, after the start positions it already holds, and returns the logits after the last of them
+    /// (vocab) in fp32.
     /// </summary>
-    /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
+    /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products). With them every
+    /// position is computed as a decoding step computes it (<see cref="DecodeAttention"/>), so a position's key, value
+    /// and logits are the same bits whether it was prefilled in one call, in chunks or after a restored prefix.</param>
+    /// <param name="start">Positions the slot already holds (only with <paramref name="packed"/>).</param>
     public static Tensor PrefillSlot(this Gpt model, Tensor idx, SlotKvCache cache, int slot,
-        LoraAdapter? adapter = null, PackedGpt? packed = null)
+        LoraAdapter? adapter = null, PackedGpt? packed = null, int start = 0)
     {
         var time = idx.shape[1];
-        if (time > model.Config.BlockSize)
+        if (start + time > model.Config.BlockSize)
             throw new ArgumentException(
-                $"Sequence of {time} tokens is longer than the block size {model.Config.BlockSize}.");
+                $"Position {start + time} is past the block size {model.Config.BlockSize}.");
+        if (start > 0 && packed is null)
+            throw new ArgumentException("Only packed decoding prefills after a start.", nameof(start));
+        if (cache.KeysTransposed != (packed is null))
+            throw new ArgumentException(packed is null ? "LibTorch's prefill writes keys transposed."
+                : "Packed decoding reads keys untransposed.", nameof(cache));
         adapter ??= model.Adapter;
-        var x = model.Wte.forward(idx) + model.Wpe.forward(arange(time, dtype: ScalarType.Int64, device: idx.device));
-        for (var layer = 0; layer < model.Blocks.Count; layer++)
-            x = Step(model.Blocks[layer], x, (attn, h) => Prefill(attn, h, cache, layer, slot, adapter, packed),
-                adapter, packed);
+        var pos = arange(start, start + time, dtype: ScalarType.Int64, device: idx.device);
+        var x = model.Wte.forward(idx) + model.Wpe.forward(pos);
+        if (packed is not null)
+        {
+            var positions = pos.data<long>().ToArray();
+            var slots = Enumerable.Repeat(slot, positions.Length).ToArray();
+            for (var layer = 0; layer < model.Blocks.Count; layer++)
+                x = Step(model.Blocks[layer], x,
+                    (attn, h) => DecodePacked(attn, h, cache, layer, positions, adapter, packed, slots), adapter,
+                    packed);
+        }
+        else
+        {
+            for (var layer = 0; layer < model.Blocks.Count; layer++)
+                x = Step(model.Blocks[layer], x, (attn, h) => Prefill(attn, h, cache, layer, slot, adapter),
+                    adapter, null);
+        }
         return model.Head(model.FinalNorm.forward(x[.., ^1..]), packed)[0, -1];
     }
 
@@ -55,8 +77,10 @@ public static class GptDecoding
     /// of length M) and gets its next-token logits, (M, vocab) in fp32.
     /// </summary>
     /// <param name="packed">This model's weights packed for decoding (null: LibTorch's products).</param>
+    /// <param name="slots">With <paramref name="packed"/>, row r's slot (null: r), so that only the slots that decode
+    /// are computed.</param>
     public static Tensor DecodeSlots(this Gpt model, Tensor ids, Tensor positions, SlotKvCache cache,
-        LoraAdapter? adapter = null, PackedGpt? packed = null)
+        LoraAdapter? adapter = null, PackedGpt? packed = null, int[]? slots = null)
     {
         // LibTorch's q·kᵀ reads keys transposed; the packed attention reads each position's key as it lies.
         if (cache.KeysTransposed != (packed is null))
@@ -70,8 +94,8 @@ public static class GptDecoding
             // span.
             var at = positions.data<long>().ToArray();
             for (var layer = 0; layer < model.Blocks.Count; layer++)
-                x = Step(model.Blocks[layer], x, (attn, h) => DecodePacked(attn, h, cache, layer, at, adapter, packed),
-                    adapter, packed);
+                x = Step(model.Blocks[layer], x,
+                    (attn, h) => DecodePacked(attn, h, cache, layer, at, adapter, packed, slots), adapter, packed);
             return model.Head(model.FinalNorm.forward(x), packed)[.., 0];
         }
         var rows = arange(ids.shape[0], dtype: ScalarType.Int64, device: ids.device);
@@ -117,10 +141,10 @@ public static class GptDecoding
     /// the same computation as a prefill into a <see cref="KvCache"/>, whatever else the cache holds.
     /// </summary>
     private static Tensor Prefill(CausalSelfAttention attn, Tensor x, SlotKvCache cache, int layer, int slot,
-        LoraAdapter? adapter, PackedGpt? packed)
+        LoraAdapter? adapter)
     {
         long time = x.shape[1];
-        var qkv = attn.ProjectQkv(x, adapter, packed).split(attn.NEmbd, dim: 2);
+        var qkv = attn.ProjectQkv(x, adapter).split(attn.NEmbd, dim: 2);
         var (q, k, v) = (attn.Heads(qkv[0], 1, time), attn.Heads(qkv[1], 1, time), attn.Heads(qkv[2], 1, time));
         if (cache.KeysTransposed)
             cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
@@ -128,7 +152,7 @@ public static class GptDecoding
             cache.Keys(layer)[slot].narrow(1, 0, time).copy_(k[0]);
         cache.Values(layer)[slot].narrow(1, 0, time).copy_(v[0]);
         var y = functional.scaled_dot_product_attention(q, k, v, is_casual: true);
-        return attn.ProjectOutput(y.transpose(1, 2).contiguous().view(1, time, attn.NEmbd), adapter, packed);
+        return attn.ProjectOutput(y.transpose(1, 2).contiguous().view(1, time, attn.NEmbd), adapter);
     }
 
     /// <summary>
@@ -158,13 +182,14 @@ public static class GptDecoding
 
     /// <summary>
     /// The same step with packed weights: row r (x: M, 1, embedding) at positions[r] writes its key and value there and
-    /// attends over its own positions only (<see cref="DecodeAttention"/>), so it needs no mask.
+    /// attends over its own positions only (<see cref="DecodeAttention"/>), so it needs no mask. A prefill's rows
+    /// (x: 1, time, embedding) are one slot's consecutive positions (<paramref name="slots"/>).
     /// </summary>
     private static Tensor DecodePacked(CausalSelfAttention attn, Tensor x, SlotKvCache cache, int layer,
-        long[] positions, LoraAdapter? adapter, PackedGpt packed)
+        long[] positions, LoraAdapter? adapter, PackedGpt packed, int[]? slots = null)
     {
         var qkv = attn.ProjectQkv(x, adapter, packed);
-        var y = DecodeAttention.Apply(qkv, cache.Keys(layer), cache.Values(layer), positions, attn.NHead);
-        return attn.ProjectOutput(y, adapter, packed);
+        var y = DecodeAttention.Apply(qkv, cache.Keys(layer), cache.Values(layer), positions, attn.NHead, slots);
+        return attn.ProjectOutput(y.view(x.shape), adapter, packed);
     }
 }
