@@ -11,9 +11,10 @@
 # --threads (default: every core) side by side (--prompt 64, --new-tokens 256, --long-prompt 512). "prefill" serves
 # the same shape: time to first token after a shared --prefix (1,000) tokens, cold and warm, with and without prefix
 # reuse; and --streams (4) streams' inter-token latency while a --prefix-token prompt arrives, prefilled in chunks of
-# 256 and 64 and whole (--rounds 3 of each).
+# 256 and 64 and whole (--rounds 3 of each). "speculative" decodes one stream of that shape with drafts of 4 tokens by
+# prompt lookup and without (--new-tokens 256, --rounds 3): a repetitive prompt greedily, free text sampled.
 #   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory|dropout|
-#                              structured|llama|prefill]
+#                              structured|llama|prefill|speculative]
 #                             [--threads N] [--steps N] [--baby-steps N] [--base-steps N] [--precision fp32|bf16]
 #                             [--recompute] [--every N]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]

@@ -38,6 +38,7 @@ public sealed class ContinuousBatcher : IDisposable
     private Thread? _thread;
     private bool _disposed;
     private long _prefixTokensReused;
+    private long _draftedTokensAccepted;
 
     public ContinuousBatcher(Gpt model, LoraAdapter? adapter, Utf8Constraint? utf8, ContinuousBatchingOptions options)
     {
@@ -63,6 +64,9 @@ public sealed class ContinuousBatcher : IDisposable
     /// <summary>Prompt positions restored from the prefix cache instead of prefilled, since the batcher was
     /// made.</summary>
     public long PrefixTokensReused => Interlocked.Read(ref _prefixTokensReused);
+
+    /// <summary>Drafted tokens that the sampler picked (each a step saved), since the batcher was made.</summary>
+    public long DraftedTokensAccepted => Interlocked.Read(ref _draftedTokensAccepted);
 
     /// <summary>
     /// Queues one request's completions (one sequence each; they are admitted together). Null when they do not fit in
@@ -238,31 +242,119 @@ public sealed class ContinuousBatcher : IDisposable
             if (decoding.Length > 0)
             {
                 // Packed products treat every row alike, so only the decoding slots are computed (a slot whose
-                // prefill is under way is left alone); LibTorch's (and a LoRA adapter's, which it computes) need
-                // padding, row r being slot r.
+                // prefill is under way is left alone), each with its draft's rows after its own; LibTorch's (and a
+                // LoRA adapter's, which it computes) need padding, row r being slot r.
                 var exact = packed is not null && _adapter is null;
-                var rows = exact ? decoding.Length : Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
-                var rowOf = exact ? Enumerable.Range(0, rows).ToArray() : decoding.Select(s => s.Slot).ToArray();
-                var ids = new long[rows];
-                var positions = new long[rows];
-                for (var i = 0; i < decoding.Length; i++)
-                    (ids[rowOf[i]], positions[rowOf[i]]) = (decoding[i].Context[^1], decoding[i].Cached);
-                var logits = _model.DecodeSlots(tensor(ids, device: _device), tensor(positions, device: _device), cache,
-                    _adapter, packed, exact ? decoding.Select(s => s.Slot).ToArray() : null);
-                var decoded = decoding.Any(s => s.Utf8 is not null || s.Options.Grammar is not null)
-                    ? stack(decoding.Select((s, i) => Guarded(s, logits[rowOf[i]])).ToArray())
-                    : exact ? logits : logits.index_select(0, tensor(rowOf.Select(r => (long)r).ToArray(),
-                        device: _device));
-                var tokens = Sampler.PickRows(decoded,
-                    decoding.Select(s => new RowSampling(s.Options, s.Generator!, s.Generated)).ToArray());
+                var drafts = decoding.Select(s => exact ? Draft(s) : []).ToArray();
+                var rowOf = new int[decoding.Length];
+                var (ids, positions, slots) = (new List<long>(), new List<long>(), new List<int>());
                 for (var i = 0; i < decoding.Length; i++)
                 {
-                    decoding[i].Cached++;
-                    decoding[i].Add(tokens[i]);
+                    var s = decoding[i];
+                    rowOf[i] = exact ? ids.Count : s.Slot;
+                    ids.AddRange(drafts[i].Prepend(s.Context[^1]).Select(t => (long)t));
+                    positions.AddRange(Enumerable.Range(s.Cached, drafts[i].Length + 1).Select(p => (long)p));
+                    slots.AddRange(Enumerable.Repeat(s.Slot, drafts[i].Length + 1));
                 }
+                if (!exact)
+                {
+                    // Row r is slot r; idle slots up to the minimum are padding.
+                    var rows = Math.Min(cache.Slots, Math.Max(active, _options.MinimumRows));
+                    var (padded, at) = (new long[rows], new long[rows]);
+                    for (var i = 0; i < decoding.Length; i++)
+                        (padded[rowOf[i]], at[rowOf[i]]) = (ids[i], positions[i]);
+                    (ids, positions) = ([.. padded], [.. at]);
+                }
+                var logits = _model.DecodeSlots(tensor(ids.ToArray(), device: _device),
+                    tensor(positions.ToArray(), device: _device), cache, _adapter, packed,
+                    exact ? [.. slots] : null);
+                var plain = Enumerable.Range(0, decoding.Length).Where(i => drafts[i].Length == 0).ToArray();
+                if (plain.Length > 0)
+                {
+                    var guarded = plain.Select(i => decoding[i])
+                        .Any(s => s.Utf8 is not null || s.Options.Grammar is not null);
+                    var decoded = guarded
+                        ? stack(plain.Select(i => Guarded(decoding[i], logits[rowOf[i]])).ToArray())
+                        : logits.index_select(0, tensor(plain.Select(i => (long)rowOf[i]).ToArray(), device: _device));
+                    var tokens = Sampler.PickRows(decoded, plain.Select(i => Sampling(decoding[i])).ToArray());
+                    foreach (var (i, token) in plain.Zip(tokens))
+                    {
+                        decoding[i].Cached++;
+                        decoding[i].Add(token);
+                    }
+                }
+                foreach (var i in Enumerable.Range(0, decoding.Length).Where(i => drafts[i].Length > 0))
+                    Verify(decoding[i], drafts[i], logits.narrow(0, rowOf[i], drafts[i].Length + 1));
             }
         }
         Prefill(sequences, cache, packed, prefixes);
+    }
+
+    private static RowSampling Sampling(DecodingSequence s) => new(s.Options, s.Generator!, s.Generated);
+
+    /// <summary>
+    /// A draft of the tokens that may come next, by prompt lookup: the continuation of the latest earlier occurrence of
+    /// the context's last <see cref="DraftMatch"/> tokens (2 if 3 do not occur), up to
+    /// <see cref="ContinuousBatchingOptions.SpeculativeTokens"/> tokens, as many as the sequence may still produce
+    /// less one, and as its window has room for. Empty when nothing matches, and for a while after drafts that missed
+    /// (1, 2, 4… up to 16 steps), where a text's n-grams recur without what followed them (a character model's "the").
+    /// </summary>
+    private int[] Draft(DecodingSequence s)
+    {
+        if (s.DraftWait > 0)
+        {
+            s.DraftWait--;
+            return [];
+        }
+        var room = Math.Min(_options.SpeculativeTokens,
+            Math.Min(s.Options.MaxNewTokens - s.Produced - 1, _model.Config.BlockSize - 1 - s.Cached));
+        if (room <= 0)
+            return [];
+        var context = s.Context;
+        var end = context.Count;
+        for (var n = DraftMatch; n >= 2; n--)
+        {
+            if (end < n + 1)
+                continue;
+            // Latest first: a text being repeated is most likely being repeated from where it last was.
+            for (var at = end - n - 1; at >= 0; at--)
+            {
+                var same = true;
+                for (var k = 0; k < n && same; k++)
+                    same = context[at + k] == context[end - n + k];
+                if (same)
+                    return [.. context.Skip(at + n).Take(Math.Min(room, end - at - n))];
+            }
+        }
+        return [];
+    }
+
+    /// <summary>Tokens an n-gram must share with the context's end for its continuation to be drafted.</summary>
+    private const int DraftMatch = 3;
+
+    /// <summary>
+    /// Samples a drafted sequence's rows in order, each as a plain step would (its guard, penalties and generator
+    /// advanced by the tokens before it): while a row's token is the draft's next, the draft was right and the next row
+    /// stands; the first that differs, or the row after the whole draft, gives the last token of the step. Row j's
+    /// logits are the bits a plain step would compute at that position, so the text is the same as without drafts.
+    /// </summary>
+    private void Verify(DecodingSequence s, int[] draft, Tensor logits)
+    {
+        for (var j = 0; j <= draft.Length; j++)
+        {
+            var token = Sampler.PickRows(Guarded(s, logits[j]).unsqueeze(0), [Sampling(s)])[0];
+            s.Cached++;
+            s.Add(token);
+            if (j == 0)
+            {
+                var missed = token.Id != draft[0];
+                s.DraftMisses = missed ? s.DraftMisses + 1 : 0;
+                s.DraftWait = missed ? 1 << Math.Min(4, s.DraftMisses - 1) : 0;
+            }
+            if (j == draft.Length || token.Id != draft[j] || s.Ended)
+                return;
+            Interlocked.Increment(ref _draftedTokensAccepted);
+        }
     }
 
     /// <summary>

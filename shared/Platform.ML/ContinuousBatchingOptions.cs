@@ -51,6 +51,14 @@ public sealed record ContinuousBatchingOptions
     /// </summary>
     public int PrefillChunkTokens { get; init; } = 64;
 
+    /// <summary>
+    /// Tokens drafted per step by prompt lookup (speculative decoding): where the context's last tokens occurred
+    /// before, what followed them is verified in the same step as the sequence's own row, each drafted token that the
+    /// sampler then picks saving a step. 0 turns it off. Only with packed weights and no LoRA adapter, whose rows are
+    /// the same bits as plain steps', so the text is unchanged.
+    /// </summary>
+    public int SpeculativeTokens { get; init; } = 4;
+
     /// <summary>Requests waiting for slots at most; beyond, <see cref="ContinuousBatcher.TrySubmit"/>
     /// refuses.</summary>
     public int MaxWaiting { get; init; } = 16;

@@ -49,6 +49,10 @@ public sealed class DecodingSequence
     /// <summary>Whether the window is prefilled and the sequence advances a token per step.</summary>
     internal bool Decoding { get; set; }
     internal int WindowLength => Context.Count - WindowStart;
+    /// <summary>Drafts in a row that the sampler rejected from their first token.</summary>
+    internal int DraftMisses { get; set; }
+    /// <summary>Steps to go before the next draft.</summary>
+    internal int DraftWait { get; set; }
     internal int Produced { get; private set; }
     internal int Slot { get; set; } = -1;
     internal int[] Generated { get; }

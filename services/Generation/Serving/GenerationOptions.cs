@@ -45,6 +45,9 @@ public sealed class GenerationOptions
     /// <summary>Prompt positions a step prefills at most while other sequences decode
     /// (ContinuousBatchingOptions.PrefillChunkTokens).</summary>
     public int PrefillChunkTokens { get; set; } = 64;
+    /// <summary>Tokens drafted per step by prompt lookup, verified in the same step
+    /// (ContinuousBatchingOptions.SpeculativeTokens; 0 turns speculative decoding off).</summary>
+    public int SpeculativeTokens { get; set; } = 4;
     /// <summary>Completions per request (OpenAI's n).</summary>
     public int MaxCompletionsPerRequest { get; set; } = 8;
     /// <summary>Positions (prompt and target tokens) an explanation covers at most; more answer 413.</summary>

@@ -27,6 +27,7 @@ public sealed class ModelBatchers : IDisposable
             Int8Weights = o.Int8Decoding,
             PrefixCacheBytes = o.PrefixCacheBytes,
             PrefillChunkTokens = o.PrefillChunkTokens,
+            SpeculativeTokens = o.SpeculativeTokens,
             MaxWaiting = o.MaxQueuedGenerations,
         };
         metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () =>
@@ -38,6 +39,9 @@ public sealed class ModelBatchers : IDisposable
         metrics.Meter.CreateObservableCounter("platform.generation.prefix.reused", () =>
             _batchers.Sum(b => b.Value.PrefixTokensReused), "{token}",
             "Prompt positions restored from the prefix cache instead of prefilled");
+        metrics.Meter.CreateObservableCounter("platform.generation.speculative.accepted", () =>
+            _batchers.Sum(b => b.Value.DraftedTokensAccepted), "{token}",
+            "Tokens drafted by prompt lookup that the sampler picked, each a decoding step saved");
     }
 
     public ContinuousBatcher For(LoadedModel loaded) =>

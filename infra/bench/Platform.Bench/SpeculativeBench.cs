@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Platform.ML;
+using static TorchSharp.torch;
+
+/// <summary>
+/// Speculative decoding by prompt lookup at GPT-2 small's shape (seeded random weights, as in
+/// <see cref="LlamaBench"/>), one stream, with drafts of 2, 4 and 8 tokens and without, side by side. Repetitive:
+/// greedy decoding after a prompt that holds the model's own greedy text, which by then repeats tokens in runs (a
+/// random model does not copy a given text, as a trained one editing it would). Free text: seeded sampling at
+/// temperature 1, whose n-grams seldom recur. Then the step's cost when every draft is wrong: one slot's step with 1
+/// row against 1 + 4.
+/// </summary>
+internal static class SpeculativeBench
+{
+    private const int Vocab = 50_257, Block = 1_024, Layers = 12, Heads = 12, Embedding = 768;
+
+    public static async Task RunAsync(int threads, int newTokens, int rounds)
+    {
+        set_num_threads(1);
+        manual_seed(1);
+        using var model = new Gpt(new GptConfig(Vocab, Block, Layers, Heads, Embedding,
+            Activation: GptConfig.GeluTanh));
+        model.eval();
+        var random = new Random(4);
+        var phrase = Enumerable.Range(0, 48).Select(_ => random.Next(Vocab)).ToArray();
+        int[] repetitive = [.. phrase, .. phrase, .. phrase[..16]];
+        using (var plain = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
+        {
+            MaxSequences = 1,
+            ProductThreads = threads,
+            SpeculativeTokens = 0,
+        }))
+        {
+            var continued = new List<int>();
+            await foreach (var token in plain.TrySubmit(repetitive, [new SamplingOptions(512, 0)])![0].Tokens
+                .ReadAllAsync())
+                continued.Add(token.Id);
+            repetitive = [.. repetitive, .. continued];
+        }
+        var free = Enumerable.Range(0, 64).Select(_ => random.Next(Vocab)).ToArray();
+        Console.WriteLine($"== GPT-2 small's shape, f32 packed, {threads} product thread(s), one stream, " +
+            $"{newTokens} new tokens, {Environment.ProcessorCount} cores");
+        foreach (var (name, prompt, sampling) in new[]
+        {
+            ("repetitive, greedy", repetitive, new SamplingOptions(newTokens, 0)),
+            ("free text, sampled", free, new SamplingOptions(newTokens, 1.0, Seed: 5)),
+        })
+        {
+            int[] lengths = [0, 2, 4, 8];
+            var speeds = lengths.ToDictionary(k => k, _ => new List<double>());
+            var accepted = lengths.ToDictionary(k => k, _ => 0L);
+            for (var round = 0; round < rounds; round++)
+                foreach (var drafted in lengths)
+                {
+                    using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
+                    {
+                        CacheBytes = 256L << 20,
+                        MaxSequences = 1,
+                        ProductThreads = threads,
+                        SpeculativeTokens = drafted,
+                    });
+                    await Decode(batcher, prompt[..8], new SamplingOptions(2, 0)); // packs the weights once
+                    speeds[drafted].Add(await Decode(batcher, prompt, sampling));
+                    accepted[drafted] += batcher.DraftedTokensAccepted;
+                }
+            var plain = Median(speeds[0]);
+            Console.WriteLine($"   {name}: plain {plain:F1} tokens/s; " + string.Join("; ", lengths.Skip(1).Select(k =>
+                $"drafts of {k} {Median(speeds[k]):F1} (×{Median(speeds[k]) / plain:F2}, " +
+                $"{accepted[k] / (double)(rounds * newTokens):P0} drafted and accepted)")) + $" (medians of {rounds})");
+        }
+
+        // Every draft wrong: a step computes 1 + 4 rows of the slot and keeps one token.
+        using var packed = new PackedGpt(model, threads);
+        using var cache = new SlotKvCache(model.Config, 1, ScalarType.Float32, CPU, keysTransposed: false);
+        using var _ = no_grad();
+        model.PrefillSlot(tensor(free.Select(t => (long)t).ToArray()).unsqueeze(0), cache, 0, packed: packed)
+            .Dispose();
+        double Step(int rows)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 21; i++)
+            {
+                using var scope = NewDisposeScope();
+                var clock = Stopwatch.StartNew();
+                model.DecodeSlots(tensor(free[..rows].Select(t => (long)t).ToArray()),
+                    tensor(Enumerable.Range(64, rows).Select(p => (long)p).ToArray()), cache, packed: packed,
+                    slots: new int[rows]);
+                if (i > 0)
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            return Median(times);
+        }
+        var (one, five) = (Step(1), Step(5));
+        Console.WriteLine($"   a step of 1 row {one:F1} ms, of 1 + 4 drafted rows {five:F1} ms (×{five / one:F2}): " +
+            "the cost of a draft that is wrong from its first token");
+    }
+
+    private static async Task<double> Decode(ContinuousBatcher batcher, int[] prompt, SamplingOptions sampling)
+    {
+        var clock = Stopwatch.StartNew();
+        var (count, first, last) = (0, 0.0, 0.0);
+        await foreach (var _ in batcher.TrySubmit(prompt, [sampling])![0].Tokens.ReadAllAsync())
+        {
+            last = clock.Elapsed.TotalMilliseconds;
+            if (count++ == 0)
+                first = last;
+        }
+        return (count - 1) / ((last - first) / 1000);
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+}
