@@ -18,6 +18,7 @@ builder.AddServiceMessaging("generation", bus =>
     bus.AddConsumer<ModelVersionRegisteredConsumer>();
     bus.AddConsumer<ModelVersionDeletedConsumer>();
     bus.AddConsumer<ModelAliasMovedConsumer>();
+    bus.AddConsumer<ModelVersionQuantizationChangedConsumer>();
     bus.AddConsumer<DatasetSharingChangedConsumer>();
 });
 builder.Services.Configure<GenerationOptions>(builder.Configuration.GetSection("Generation"));

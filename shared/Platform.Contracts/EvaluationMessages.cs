@@ -31,6 +31,21 @@ public sealed record ModelVersionRegistered(
 }
 
 /// <summary>
+/// How a model version is now served: <paramref name="Quantization"/> "int8" (its weights quantized for decoding) or
+/// null (as trained). <paramref name="Sequence"/> grows with every change of the version's setting, so a projection
+/// keeps the newest and ignores a redelivered or late older one.
+/// </summary>
+public sealed record ModelVersionQuantizationChanged(string Name, int Version, string? Quantization, long Sequence,
+    DateTimeOffset ChangedAt);
+
+/// <summary>How a version may be served: "int8" (<see cref="Int8"/>), or as trained ("none" in requests, null in
+/// records).</summary>
+public static class Quantizations
+{
+    public const string Int8 = "int8", None = "none";
+}
+
+/// <summary>
 /// An alias of a model now points to <paramref name="Version"/> (null: removed). <paramref name="Sequence"/> grows with
 /// every move, so a projection keeps the newest and ignores a redelivered or late older move.
 /// </summary>

@@ -7,7 +7,7 @@ namespace Platform.EndToEnd.Tests;
 
 /// <summary>
 /// A model trained by the platform, downloaded as GGUF through the gateway and run in llama.cpp itself: its greedy
-/// continuation is the one the platform's own /v1/completions serves.
+/// continuation is the one the platform's own /v1/completions serves. The same version then served with int8 weights.
 /// </summary>
 [Collection(PlatformCollection.Name)]
 public sealed class GgufTests(PlatformStack stack)
@@ -84,10 +84,52 @@ public sealed class GgufTests(PlatformStack stack)
             var choice = completion!["choices"]![0]!;
             Assert.Equal("length", choice["finish_reason"]!.GetValue<string>());
             Assert.Equal(choice["text"]!.GetValue<string>(), decoded!["text"]!.GetValue<string>());
+
+            await ServedInt8Async(version, prompt);
         }
         finally
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// The version promoted with "quantization":"int8": Generation then decodes it with int8 weights, whose
+    /// log-probabilities differ from fp32's (the oracle: the same request before), and "none" brings fp32's back bit
+    /// for bit. A quantization the platform does not have is named.
+    /// </summary>
+    private async Task ServedInt8Async(int version, string prompt)
+    {
+        var model = $"/api/models/e2e-gguf/versions/{version}";
+        async Task<JsonNode> LogProbabilities()
+        {
+            var (status, body) = await Api.PostJsonAsync(Http, "/v1/completions", new JsonObject
+            {
+                ["model"] = $"e2e-gguf/versions/{version}",
+                ["prompt"] = prompt,
+                ["max_tokens"] = 8,
+                ["temperature"] = 0,
+                ["logprobs"] = 1,
+            }.ToJsonString());
+            Assert.True(status == HttpStatusCode.OK, $"{body}");
+            return body!["choices"]![0]!["logprobs"]!["token_logprobs"]!;
+        }
+        var fp32 = (await LogProbabilities()).ToJsonString();
+
+        var (bad, badBody) = await Api.SendAsync(Http, HttpMethod.Patch, model, """{"quantization":"int4"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad);
+        Assert.NotNull(badBody!["errors"]!["quantization"]);
+        var (moved, movedBody) = await Api.SendAsync(Http, HttpMethod.Put, "/api/models/e2e-gguf/aliases/int8",
+            $$"""{"version":{{version}},"quantization":"int8"}""");
+        Assert.True(moved == HttpStatusCode.OK, $"{movedBody}");
+        Assert.Equal("int8", (await Api.GetOkAsync(Http, model))["quantization"]!.GetValue<string>());
+        await Api.EventuallyAsync(async () => await LogProbabilities(), l => l.ToJsonString() != fp32,
+            TimeSpan.FromSeconds(30), stack.Logs);
+
+        var (patched, patchedBody) = await Api.SendAsync(Http, HttpMethod.Patch, model, """{"quantization":"none"}""");
+        Assert.True(patched == HttpStatusCode.OK, $"{patchedBody}");
+        Assert.Null(patchedBody!["quantization"]);
+        await Api.EventuallyAsync(async () => await LogProbabilities(), l => l.ToJsonString() == fp32,
+            TimeSpan.FromSeconds(30), stack.Logs);
     }
 }

@@ -128,4 +128,22 @@ public sealed class RegistryRuleTests
         Assert.False(legacy.AllowsRegistrationBy(alice, isAdmin: false));
         Assert.True(legacy.AllowsRegistrationBy(alice, isAdmin: true));
     }
+    [Fact]
+    public void A_version_is_served_int8_or_as_trained_and_each_change_is_announced_once_in_order()
+    {
+        var version = Version(1.2, 0.5);
+        var at = DateTimeOffset.UnixEpoch;
+        var first = version.SetQuantization(Quantizations.Int8, at);
+        Assert.Equal(new ModelVersionQuantizationChanged("m", 3, "int8", 1, at), first);
+        Assert.Null(version.SetQuantization(Quantizations.Int8, at)); // already so: nothing to announce
+        Assert.Equal(new ModelVersionQuantizationChanged("m", 3, null, 2, at),
+            version.SetQuantization(Quantizations.None, at));
+        Assert.Throws<ArgumentException>(() => version.SetQuantization("int4", at));
+
+        var translation = Version(1.2, 0.5);
+        translation.Architecture = Architectures.EncoderDecoder;
+        Assert.Throws<InvalidOperationException>(() => translation.SetQuantization(Quantizations.Int8, at));
+        Assert.Null(translation.SetQuantization(Quantizations.None, at));
+        Assert.Null(translation.Quantization);
+    }
 }

@@ -148,7 +148,7 @@ public static class ChatCompletionsApi
                     ex.Message, Title);
             }
         }
-        var running = await scheduler.StartAsync(resolved.Loaded, prompt,
+        var running = await scheduler.StartAsync(resolved, prompt,
             request with { EndToken = end, Grammar = grammar }, null, cancellationToken);
         if (running is null)
             return GenerateApi.Busy(http);

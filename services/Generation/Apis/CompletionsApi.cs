@@ -142,7 +142,7 @@ public static class CompletionsApi
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         // The prompts are completed one after another, each with its n choices (indices prompt × n + choice): a request
         // holds at most n places in the batch. The first that finds no place answers 429; a later one waits for one.
-        if (await scheduler.StartAsync(resolved.Loaded, firstIds, request, beam, cancellationToken) is not { } running)
+        if (await scheduler.StartAsync(resolved, firstIds, request, beam, cancellationToken) is not { } running)
             return GenerateApi.Busy(http);
         async Task<RunningCompletions> StartAsync(int index)
         {
@@ -151,7 +151,7 @@ public static class CompletionsApi
             var next = request with { Prompt = prompts[index] };
             while (true)
             {
-                if (await scheduler.StartAsync(resolved.Loaded, encoded[index], next, beam, cancellationToken) is
+                if (await scheduler.StartAsync(resolved, encoded[index], next, beam, cancellationToken) is
                     { } started)
                     return started;
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);

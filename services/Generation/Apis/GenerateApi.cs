@@ -66,7 +66,7 @@ public static class GenerateApi
         var (resolved, prompt, beam) = prepared!;
         using var _ = resolved;
 
-        if (await scheduler.StartAsync(resolved.Loaded, prompt!, request, beam, cancellationToken) is not { } running)
+        if (await scheduler.StartAsync(resolved, prompt!, request, beam, cancellationToken) is not { } running)
             return Busy(http);
         await running.RunToEndAsync(cancellationToken);
         var completions = running.Runners.Select(runner =>

@@ -21,4 +21,8 @@ public sealed class ServableModel
     public List<Guid>? Lineage { get; set; }
     /// <summary>The chat template of a version trained on conversations; null when it serves no chat.</summary>
     public string? ChatTemplate { get; set; }
+    /// <summary>"int8": decoded with its packed weights quantized; null: as trained.</summary>
+    public string? Quantization { get; set; }
+    /// <summary>The registry's sequence of the setting above, so that only a newer one replaces it.</summary>
+    public long QuantizationSequence { get; set; }
 }

@@ -19,10 +19,11 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
     /// The request's n completions under way (each with its own seed: the request's, or a random one, plus its index),
     /// or null when the batch (or the gate) and its queue are full: answer 429.
     /// </summary>
-    public async Task<RunningCompletions?> StartAsync(LoadedModel loaded, int[] prompt, SamplingRequest request,
+    public async Task<RunningCompletions?> StartAsync(ResolvedModel resolved, int[] prompt, SamplingRequest request,
         BeamSearchOptions? beam,
         CancellationToken cancellationToken)
     {
+        var loaded = resolved.Loaded;
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
         var completions = Enumerable.Range(0, request.N ?? 1).Select(index => request.ToOptions(seed, index) with
         {
@@ -35,7 +36,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
             .ToArray();
         if (loaded.EncoderDecoder is null)
         {
-            if (batchers.For(loaded).TrySubmit(prompt, completions, cancellationToken) is not { } sequences)
+            var int8 = resolved.Model.Quantization == Platform.Contracts.Quantizations.Int8;
+            if (batchers.For(loaded, int8).TrySubmit(prompt, completions, cancellationToken) is not { } sequences)
             {
                 gate.Metrics.Rejected();
                 return null;

@@ -6,12 +6,14 @@ namespace Generation.Serving;
 
 /// <summary>
 /// One <see cref="ContinuousBatcher"/> per loaded GPT (a LoRA version's adapter on its shared base counts as a model of
-/// its own), made on first use. A batcher touches its model only while a request, which holds a lease on the model,
-/// has a sequence in it; an idle batcher's thread ends and frees its cache, and it goes with its model.
+/// its own) and weight precision (a version served int8 gets its own, with its own packed copy), made on first use. A
+/// batcher touches its model only while a request, which holds a lease on the model, has a sequence in it; an idle
+/// batcher's thread ends and frees its cache, and it goes with its model.
 /// </summary>
 public sealed class ModelBatchers : IDisposable
 {
     private readonly ConditionalWeakTable<LoadedModel, ContinuousBatcher> _batchers = new();
+    private readonly ConditionalWeakTable<LoadedModel, ContinuousBatcher> _int8Batchers = new();
     private readonly ContinuousBatchingOptions _options;
 
     public ModelBatchers(IOptions<GenerationOptions> options, GenerationMetrics metrics)
@@ -31,25 +33,32 @@ public sealed class ModelBatchers : IDisposable
             MaxWaiting = o.MaxQueuedGenerations,
         };
         metrics.Meter.CreateObservableGauge("platform.generation.batch.sequences", () =>
-            _batchers.Sum(b => b.Value.Active), "{sequence}",
+            All().Sum(b => b.Active), "{sequence}",
             "Sequences decoding in continuous batches");
         metrics.Meter.CreateObservableGauge("platform.generation.batch.waiting", () =>
-            _batchers.Sum(b => b.Value.Waiting), "{sequence}",
+            All().Sum(b => b.Waiting), "{sequence}",
             "Sequences waiting for a slot in a continuous batch");
         metrics.Meter.CreateObservableCounter("platform.generation.prefix.reused", () =>
-            _batchers.Sum(b => b.Value.PrefixTokensReused), "{token}",
+            All().Sum(b => b.PrefixTokensReused), "{token}",
             "Prompt positions restored from the prefix cache instead of prefilled");
         metrics.Meter.CreateObservableCounter("platform.generation.speculative.accepted", () =>
-            _batchers.Sum(b => b.Value.DraftedTokensAccepted), "{token}",
+            All().Sum(b => b.DraftedTokensAccepted), "{token}",
             "Tokens drafted by prompt lookup that the sampler picked, each a decoding step saved");
     }
 
-    public ContinuousBatcher For(LoadedModel loaded) =>
-        _batchers.GetValue(loaded, l => new ContinuousBatcher(l.Model, l.Adapter, l.Utf8, _options));
+    /// <param name="int8">The version is served with int8 weights (its registry setting), whatever
+    /// Generation:Int8Decoding says; where the CPU cannot, it decodes as trained.</param>
+    public ContinuousBatcher For(LoadedModel loaded, bool int8 = false) =>
+        int8 && !_options.Int8Weights && PackedInt8Linear.IsSupported
+            ? _int8Batchers.GetValue(loaded, l => new ContinuousBatcher(l.Model, l.Adapter, l.Utf8,
+                _options with { Int8Weights = true }))
+            : _batchers.GetValue(loaded, l => new ContinuousBatcher(l.Model, l.Adapter, l.Utf8, _options));
+
+    private IEnumerable<ContinuousBatcher> All() => _batchers.Concat(_int8Batchers).Select(b => b.Value);
 
     public void Dispose()
     {
-        foreach (var (_, batcher) in _batchers)
+        foreach (var batcher in All())
             batcher.Dispose();
     }
 }

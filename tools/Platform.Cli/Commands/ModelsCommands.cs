@@ -32,14 +32,22 @@ public static class ModelsCommands
             DefaultValueFactory = _ =>
             "production"
         };
+        var quantization = new Option<string?>("--quantization")
+        {
+            Description = "Serve the version from now on with int8 weights (int8) or as trained (none)",
+        };
+        quantization.AcceptOnlyFromAmong("int8", "none");
         var promote = new Command("promote",
-            "Point an alias (default production) at a version; its gate, if any, must pass") { name, version, alias };
+            "Point an alias (default production) at a version; its gate, if any, must pass")
+            { name, version, alias, quantization };
         promote.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
             var path = $"/api/models/{Uri.EscapeDataString(result.GetValue(name)!)}" +
                 $"/aliases/{Uri.EscapeDataString(result.GetValue(alias)!)}";
-            var moved = await client.SendJsonAsync(HttpMethod.Put, path,
-                new JsonObject { ["version"] = result.GetValue(version) }, cancellationToken);
+            var body = new JsonObject { ["version"] = result.GetValue(version) };
+            if (result.GetValue(quantization) is { } served)
+                body["quantization"] = served;
+            var moved = await client.SendJsonAsync(HttpMethod.Put, path, body, cancellationToken);
             if (globals.WantsJson(result))
                 GlobalOptions.Print(moved);
             else

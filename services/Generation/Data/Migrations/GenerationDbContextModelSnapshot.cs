@@ -53,6 +53,12 @@ namespace Generation.Data.Migrations
                     b.Property<string>("OwnerName")
                         .HasColumnType("text");
 
+                    b.Property<string>("Quantization")
+                        .HasColumnType("text");
+
+                    b.Property<long>("QuantizationSequence")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTimeOffset>("RegisteredAt")
                         .HasColumnType("timestamp with time zone");
 

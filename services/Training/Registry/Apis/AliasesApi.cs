@@ -8,7 +8,9 @@ using Training.Registry;
 
 namespace Training.Registry.Apis;
 
-public sealed record MoveAliasRequest(int? Version);
+/// <summary>The version an alias points to, and optionally how that version is served from now on ("int8" or
+/// "none").</summary>
+public sealed record MoveAliasRequest(int? Version, string? Quantization = null);
 
 public sealed record GateRequest(Dictionary<string, GateBound>? Requires);
 
@@ -96,6 +98,8 @@ public static class AliasesApi
         if (body!.Version is not ({ } number and >= 1))
             return Problems.Invalid("version", "is required: the version number the alias points to.",
                 "The alias move is invalid.");
+        if (ModelsApi.QuantizationProblem(body.Quantization, "The alias move is invalid.") is { } invalidQuantization)
+            return invalidQuantization;
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await AliasBook.LockAsync(db, name, cancellationToken);
@@ -119,6 +123,13 @@ public static class AliasesApi
                     : $"{name} v{number} has no {c.Figure}, the gate requires {Bounds(c)}")),
                 extensions: new Dictionary<string, object?> { ["checks"] = checks });
 
+        if (body.Quantization is { } quantization)
+        {
+            // Promoted and served int8 (or as trained) in the same commit.
+            var tracked = await db.ModelVersions.FirstAsync(v => v.Id == version.Id, cancellationToken);
+            if (ModelsApi.SetQuantization(db, tracked, quantization, "The alias move is invalid.") is { } refused)
+                return refused;
+        }
         var moved = await AliasBook.MoveAsync(db, name, alias, number, caller.Name, caller.KeyId, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -4,6 +4,7 @@ using Platform.Contracts;
 using Platform.ML;
 using Platform.ML.Gguf;
 using Platform.ServiceDefaults.Http;
+using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
 using Platform.Storage;
 using Platform.Tokenizers;
@@ -18,7 +19,8 @@ public sealed record ModelVersionResponse(
     string? BaseModel, string? FineTuneMethod, string? ImportedFrom, double? ValidationLoss, string? Description,
     IReadOnlyList<string> Tags,
     IReadOnlyList<string> Aliases,
-    string? ChatTemplate)
+    string? ChatTemplate,
+    string? Quantization)
 {
     public static ModelVersionResponse From(ModelVersion v, IEnumerable<ModelAlias>? aliases = null) =>
         new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
@@ -26,11 +28,13 @@ public sealed record ModelVersionResponse(
         v.Architecture, v.SourceTokenizerKey,
         v.BaseModel, v.FineTuneMethod, v.ImportedFrom, v.ValidationLoss, v.Description, v.Tags,
         [.. (aliases ?? []).Where(a => a.Name == v.Name && a.Version == v.Version).Select(a =>
-        a.Alias).Order(StringComparer.Ordinal)], v.ChatTemplate);
+        a.Alias).Order(StringComparer.Ordinal)], v.ChatTemplate, v.Quantization);
 }
 
 /// <summary>PATCH body for a version: a description and/or its tags (null leaves one as it is).</summary>
-public sealed record VersionPatch(string? Description, List<string>? Tags);
+/// <summary>A version's description, tags and how it is served ("int8" or "none"); what is null stays as it
+/// is.</summary>
+public sealed record VersionPatch(string? Description, List<string>? Tags, string? Quantization = null);
 
 /// <summary>A name with its latest version, its aliases (alias → version) and the versions the caller may
 /// read.</summary>
@@ -144,6 +148,8 @@ public static class ModelsApi
         var errors = Annotations.Validate(body!.Tags, body.Description, "description");
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The version update is invalid.");
+        if (QuantizationProblem(body.Quantization, "The version update is invalid.") is { } invalid)
+            return invalid;
         var readable = await db.ReadableVersionsAsync(http.Caller(), cancellationToken);
         var v = await readable
             .FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken);
@@ -155,10 +161,39 @@ public static class ModelsApi
             v.Description = body.Description.Length == 0 ? null : body.Description;
         if (body.Tags is not null)
             v.Tags = [.. body.Tags.Distinct(StringComparer.Ordinal)];
+        if (body.Quantization is { } quantization)
+        {
+            if (SetQuantization(db, v, quantization, "The version update is invalid.") is { } refused)
+                return refused;
+        }
         await db.SaveChangesAsync(cancellationToken);
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
             && a.Version == version).ToListAsync(cancellationToken);
         return TypedResults.Ok(ModelVersionResponse.From(v, aliases));
+    }
+
+    /// <summary>400 naming "quantization" unless it is null, "int8" or "none".</summary>
+    internal static ProblemHttpResult? QuantizationProblem(string? quantization, string title) =>
+        quantization is null or Quantizations.Int8 or Quantizations.None
+            ? null
+            : Problems.Invalid("quantization", $"must be '{Quantizations.Int8}' (decode with int8 weights) or " +
+                $"'{Quantizations.None}' (as trained).", title);
+
+    /// <summary>Sets how a tracked version is served and queues its event for the same commit; 400 naming
+    /// "quantization" for a version that cannot be served so.</summary>
+    internal static ProblemHttpResult? SetQuantization(RegistryDbContext db, ModelVersion v, string quantization,
+        string title)
+    {
+        try
+        {
+            if (v.SetQuantization(quantization, DateTimeOffset.UtcNow) is { } changed)
+                db.PublishViaOutbox(changed);
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Problems.Invalid("quantization", ex.Message, title);
+        }
     }
 
     /// <summary>

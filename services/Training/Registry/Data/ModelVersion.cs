@@ -45,6 +45,31 @@ public sealed class ModelVersion : IOwned
     public RunCost? Cost { get; set; }
     public string? Sample { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>"int8" when Generation serves it with int8 weights; null: as trained.</summary>
+    public string? Quantization { get; private set; }
+    /// <summary>Changes of <see cref="Quantization"/> so far: the order of their events.</summary>
+    public long QuantizationSequence { get; private set; }
+
+    /// <summary>
+    /// Sets how the version is served ("int8", or "none" for as trained), and returns the event to announce, or null
+    /// when nothing changed. Only a GPT decodes with int8 weights.
+    /// </summary>
+    public ModelVersionQuantizationChanged? SetQuantization(string quantization, DateTimeOffset now)
+    {
+        var value = quantization switch
+        {
+            Quantizations.Int8 => Quantizations.Int8,
+            Quantizations.None => null,
+            _ => throw new ArgumentException($"'{quantization}' is not a quantization.", nameof(quantization)),
+        };
+        if (value is not null && Architecture != Architectures.Gpt)
+            throw new InvalidOperationException("Only a GPT version can be served with int8 weights.");
+        if (value == Quantization)
+            return null;
+        Quantization = value;
+        QuantizationSequence++;
+        return new ModelVersionQuantizationChanged(Name, Version, Quantization, QuantizationSequence, now);
+    }
 
     /// <summary>Where its .safetensors export is kept: beside its checkpoint, so it goes with the run's or the import's
     /// files.</summary>

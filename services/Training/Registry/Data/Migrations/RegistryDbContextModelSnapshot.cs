@@ -261,6 +261,12 @@ namespace Training.Registry.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Quantization")
+                        .HasColumnType("text");
+
+                    b.Property<long>("QuantizationSequence")
+                        .HasColumnType("bigint");
+
                     b.Property<Guid>("RunId")
                         .HasColumnType("uuid");
 
