@@ -29,10 +29,7 @@ internal static class LlamaBench
             if (level >= LLamaLogLevel.Error)
                 Console.Error.Write(message);
         });
-        manual_seed(1);
-        using var model = new Gpt(new GptConfig(Vocab, Block, Layers, Heads, Embedding,
-            Activation: GptConfig.GeluTanh));
-        model.eval();
+        using var model = Gpt2SmallShape();
         var tokenizer = SyntheticVocabulary();
         var bandwidth = CopyBandwidth(threads);
         // Each token reads every matrix once: the blocks' 12·d² and the tied head's vocabulary × d.
@@ -85,6 +82,16 @@ internal static class LlamaBench
             $"llama.cpp f32 {llamaF32.OneStream / f32Limit:P0}, platform int8 " +
             $"{platformInt8.OneStream / (bandwidth / (weights * 36.0 / 32)):P0}, llama.cpp Q8_0 " +
             $"{llamaQ8.OneStream / q8Limit:P0}");
+    }
+
+    /// <summary>GPT-2 small's shape with weights seeded 1, for inference: what every GPT-2-size benchmark
+    /// times.</summary>
+    public static Gpt Gpt2SmallShape()
+    {
+        manual_seed(1);
+        var model = new Gpt(new GptConfig(Vocab, Block, Layers, Heads, Embedding, Activation: GptConfig.GeluTanh));
+        model.eval();
+        return model;
     }
 
     private static string Ratios(Figures platform, Figures llama, int[] concurrency) =>

@@ -10,15 +10,12 @@ using static TorchSharp.torch;
 /// </summary>
 internal static class PrefillBench
 {
-    private const int Vocab = 50_257, Block = 1_024, Layers = 12, Heads = 12, Embedding = 768;
+    private const int Vocab = 50_257, Block = 1_024;
 
     public static async Task RunAsync(int threads, int prefix, int streams, int rounds)
     {
         set_num_threads(1);
-        manual_seed(1);
-        using var model = new Gpt(new GptConfig(Vocab, Block, Layers, Heads, Embedding,
-            Activation: GptConfig.GeluTanh));
-        model.eval();
+        using var model = LlamaBench.Gpt2SmallShape();
         var random = new Random(3);
         int[] Tokens(int length) => [.. Enumerable.Range(0, length).Select(_ => random.Next(Vocab))];
         Console.WriteLine($"== GPT-2 small's shape, f32 packed, {threads} product thread(s), " +

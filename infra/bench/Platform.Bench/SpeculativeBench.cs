@@ -12,15 +12,12 @@ using static TorchSharp.torch;
 /// </summary>
 internal static class SpeculativeBench
 {
-    private const int Vocab = 50_257, Block = 1_024, Layers = 12, Heads = 12, Embedding = 768;
+    private const int Vocab = 50_257;
 
     public static async Task RunAsync(int threads, int newTokens, int rounds)
     {
         set_num_threads(1);
-        manual_seed(1);
-        using var model = new Gpt(new GptConfig(Vocab, Block, Layers, Heads, Embedding,
-            Activation: GptConfig.GeluTanh));
-        model.eval();
+        using var model = LlamaBench.Gpt2SmallShape();
         var random = new Random(4);
         var phrase = Enumerable.Range(0, 48).Select(_ => random.Next(Vocab)).ToArray();
         int[] repetitive = [.. phrase, .. phrase, .. phrase[..16]];
