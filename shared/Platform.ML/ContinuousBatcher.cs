@@ -146,7 +146,7 @@ public sealed class ContinuousBatcher : IDisposable
                         : null;
                     cache = new SlotKvCache(_model.Config, _cacheSlots, _cacheType, _device,
                         keysTransposed: packed is null);
-                    prefixes = packed is not null && _adapter is null && _options.PrefixCacheBytes > 0
+                    prefixes = Exact(packed) && _options.PrefixCacheBytes > 0
                         ? new PrefixCache(_model.Config, _options.PrefixCacheBytes)
                         : null;
                 }
@@ -244,7 +244,7 @@ public sealed class ContinuousBatcher : IDisposable
                 // Packed products treat every row alike, so only the decoding slots are computed (a slot whose
                 // prefill is under way is left alone), each with its draft's rows after its own; LibTorch's (and a
                 // LoRA adapter's, which it computes) need padding, row r being slot r.
-                var exact = packed is not null && _adapter is null;
+                var exact = Exact(packed);
                 var drafts = decoding.Select(s => exact ? Draft(s) : []).ToArray();
                 var rowOf = new int[decoding.Length];
                 var (ids, positions, slots) = (new List<long>(), new List<long>(), new List<int>());
@@ -291,6 +291,10 @@ public sealed class ContinuousBatcher : IDisposable
     }
 
     private static RowSampling Sampling(DecodingSequence s) => new(s.Options, s.Generator!, s.Generated);
+
+    /// <summary>Whether a position's bits are the same however it is computed (packed weights, no adapter): what
+    /// drafts, chunked prefill and restored prefixes need.</summary>
+    private bool Exact(PackedGpt? packed) => packed is not null && _adapter is null;
 
     /// <summary>
     /// A draft of the tokens that may come next, by prompt lookup: the continuation of the latest earlier occurrence of
@@ -365,7 +369,7 @@ public sealed class ContinuousBatcher : IDisposable
     /// </summary>
     private void Prefill(DecodingSequence[] sequences, SlotKvCache cache, PackedGpt? packed, PrefixCache? prefixes)
     {
-        var exact = packed is not null && _adapter is null;
+        var exact = Exact(packed);
         var budget = exact && sequences.Any(s => s.Decoding) ? Math.Max(1, _options.PrefillChunkTokens) : int.MaxValue;
         foreach (var s in sequences.Where(s => !s.Decoding && s.Produced < s.Options.MaxNewTokens))
         {
@@ -387,8 +391,7 @@ public sealed class ContinuousBatcher : IDisposable
             if (s.Cached < window.Length)
                 continue;
             s.Decoding = true;
-            s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0),
-                [new RowSampling(s.Options, s.Generator!, s.Generated)])[0]);
+            s.Add(Sampler.PickRows(Guarded(s, logits).unsqueeze(0), [Sampling(s)])[0]);
             // After the first token is out: a new block's copy is no part of the time to it.
             prefixes?.Store(window, s.Cached, cache, s.Slot);
         }

@@ -43,15 +43,17 @@ internal static unsafe class DecodeAttention
                 // share the cores (each head's rows still in order).
                 Parallel.For(0, heads, head =>
                 {
+                    var scores = stackalloc float[ScoresLength(block)];
                     for (var row = 0; row < rows; row++)
-                        layer.Row(row, slots[row], (int)positions[row], head);
+                        layer.Row(row, slots[row], (int)positions[row], head, scores);
                 });
             }
             else
             {
+                var scores = stackalloc float[ScoresLength(block)];
                 for (var row = 0; row < rows; row++)
                     for (var head = 0; head < heads; head++)
-                        layer.Row(row, slots?[row] ?? row, (int)positions[row], head);
+                        layer.Row(row, slots?[row] ?? row, (int)positions[row], head, scores);
             }
         }
         return output;
@@ -60,16 +62,20 @@ internal static unsafe class DecodeAttention
     /// <summary>Rows from which a prefill's heads run in parallel.</summary>
     private const int ParallelPrefillRows = 64;
 
+    /// <summary>Scores for one row and head, padded to whole vectors with -∞ (weight 0 after the softmax).</summary>
+    private static int ScoresLength(int block) => (block + 7) / 8 * 8;
+
     /// <summary>One call's tensors: the rows' q, k and v side by side, the layer's cache, the output.</summary>
     private readonly struct Layer(float* qkv, float* keys, float* values, float* output, int width, int heads,
         int headSize, int block)
     {
+        private readonly float _scale = 1 / MathF.Sqrt(headSize);
+
         /// <summary>Writes row <paramref name="row"/>'s key and value for one head at its position in its slot, then
-        /// attends over the slot's positions up to it.</summary>
-        public void Row(int row, int slot, int position, int head)
+        /// attends over the slot's positions up to it (<paramref name="scores"/>: the caller's buffer of
+        /// <see cref="ScoresLength"/> floats).</summary>
+        public void Row(int row, int slot, int position, int head, float* scores)
         {
-            // Scores padded to whole vectors with -∞ (weight 0 after the softmax).
-            var scores = stackalloc float[(block + 7) / 8 * 8];
             var x = qkv + (nint)row * 3 * width;
             var slice = ((nint)slot * heads + head) * headSize * block;
             var k = keys + slice; // (block, head size)
@@ -78,7 +84,7 @@ internal static unsafe class DecodeAttention
                 headSize));
             new Span<float>(x + 2 * width + head * headSize, headSize).CopyTo(new Span<float>(v + position * headSize,
                 headSize));
-            Attend(x + head * headSize, k, v, position + 1, headSize, 1 / MathF.Sqrt(headSize), scores,
+            Attend(x + head * headSize, k, v, position + 1, headSize, _scale, scores,
                 output + (nint)row * width + head * headSize);
         }
     }

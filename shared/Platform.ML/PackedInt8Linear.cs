@@ -92,9 +92,9 @@ public sealed unsafe class PackedInt8Linear : IPackedLinear
             ProductWorkers.Share(_workers, (Out + Width - 1) / Width, (long)In * Out, (first, end) =>
                 ApplyPanels((float*)xp, (float*)yp, rows, first, end));
             if (_bias is not null)
-                for (var r = 0; r < rows; r++)
-                    for (var n = 0; n < Out; n++)
-                        ((float*)ys)[r * Out + n] += _bias[n];
+                fixed (float* b = _bias)
+                    for (var r = 0; r < rows; r++)
+                        PackedLinear.AddBias((float*)ys + (nuint)r * (nuint)Out, b, Out);
         }
         return output;
     }

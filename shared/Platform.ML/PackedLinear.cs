@@ -234,7 +234,8 @@ public sealed unsafe class PackedLinear : IPackedLinear
         a72.Store(y + 32);
     }
 
-    private static void AddBias(float* y, float* bias, int count)
+    /// <summary>y[i] += bias[i]: each output's own addition, the same bits however the loop is vectorised.</summary>
+    internal static void AddBias(float* y, float* bias, int count)
     {
         var i = 0;
         for (; i + 8 <= count; i += 8)

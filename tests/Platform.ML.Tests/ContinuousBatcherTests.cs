@@ -16,7 +16,7 @@ public class ContinuousBatcherTests
     private static async Task<int[]> ReadAll(DecodingSequence sequence) =>
         (await ReadTokens(sequence)).Select(t => t.Id).ToArray();
 
-    private static async Task<SampledToken[]> ReadTokens(DecodingSequence sequence)
+    internal static async Task<SampledToken[]> ReadTokens(DecodingSequence sequence)
     {
         var tokens = new List<SampledToken>();
         await foreach (var token in sequence.Tokens.ReadAllAsync())

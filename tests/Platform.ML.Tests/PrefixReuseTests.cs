@@ -105,14 +105,6 @@ public class PrefixReuseTests
         Assert.Equal(64, prefixes.Restore(c, cache, 0));
     }
 
-    private static async Task<SampledToken[]> ReadTokens(DecodingSequence sequence)
-    {
-        var tokens = new List<SampledToken>();
-        await foreach (var token in sequence.Tokens.ReadAllAsync())
-            tokens.Add(token);
-        return [.. tokens];
-    }
-
     [Fact]
     public async Task Requests_sharing_a_prefix_reuse_it_and_get_the_tokens_they_get_without_reuse()
     {
@@ -126,8 +118,8 @@ public class PrefixReuseTests
         SampledToken[] firstAlone, secondAlone;
         using (var batcher = new ContinuousBatcher(model, null, null, none))
         {
-            firstAlone = await ReadTokens(batcher.TrySubmit(first, [sampling])![0]);
-            secondAlone = await ReadTokens(batcher.TrySubmit(second, [sampling])![0]);
+            firstAlone = await ContinuousBatcherTests.ReadTokens(batcher.TrySubmit(first, [sampling])![0]);
+            secondAlone = await ContinuousBatcherTests.ReadTokens(batcher.TrySubmit(second, [sampling])![0]);
             Assert.Equal(0, batcher.PrefixTokensReused);
         }
 
@@ -138,8 +130,8 @@ public class PrefixReuseTests
         {
             var firstTokens = batcher.TrySubmit(first, [sampling])![0];
             await firstTokens.Tokens.WaitToReadAsync();
-            var secondTokens = ReadTokens(batcher.TrySubmit(second, [sampling])![0]);
-            Assert.Equal(firstAlone, await ReadTokens(firstTokens));
+            var secondTokens = ContinuousBatcherTests.ReadTokens(batcher.TrySubmit(second, [sampling])![0]);
+            Assert.Equal(firstAlone, await ContinuousBatcherTests.ReadTokens(firstTokens));
             Assert.Equal(secondAlone, await secondTokens);
             Assert.Equal(128, batcher.PrefixTokensReused);
         }

@@ -5,14 +5,6 @@ namespace Platform.ML.Tests;
 
 public class SpeculativeDecodingTests
 {
-    private static async Task<SampledToken[]> ReadTokens(DecodingSequence sequence)
-    {
-        var tokens = new List<SampledToken>();
-        await foreach (var token in sequence.Tokens.ReadAllAsync())
-            tokens.Add(token);
-        return [.. tokens];
-    }
-
     public static TheoryData<double, int, int> Cases() => new()
     {
         { 0.0, 4, 200 },  // greedy: a random model's greedy text falls into a loop, which drafts then foresee
@@ -38,11 +30,11 @@ public class SpeculativeDecodingTests
         SampledToken[] plain;
         using (var batcher = new ContinuousBatcher(model, null, null,
             new ContinuousBatchingOptions { SpeculativeTokens = 0 }))
-            plain = await ReadTokens(batcher.TrySubmit(prompt, [sampling])![0]);
+            plain = await ContinuousBatcherTests.ReadTokens(batcher.TrySubmit(prompt, [sampling])![0]);
 
         using var speculative = new ContinuousBatcher(model, null, null,
             new ContinuousBatchingOptions { SpeculativeTokens = drafted });
-        var tokens = await ReadTokens(speculative.TrySubmit(prompt, [sampling])![0]);
+        var tokens = await ContinuousBatcherTests.ReadTokens(speculative.TrySubmit(prompt, [sampling])![0]);
         Assert.Equal(maxTokens, tokens.Length);
         Assert.Equal(plain, tokens);
         if (maxTokens == 200)

@@ -55,14 +55,8 @@ public static class GptDecoding
         var pos = arange(start, start + time, dtype: ScalarType.Int64, device: idx.device);
         var x = model.Wte.forward(idx) + model.Wpe.forward(pos);
         if (packed is not null)
-        {
-            var positions = pos.data<long>().ToArray();
-            var slots = Enumerable.Repeat(slot, positions.Length).ToArray();
-            for (var layer = 0; layer < model.Blocks.Count; layer++)
-                x = Step(model.Blocks[layer], x,
-                    (attn, h) => DecodePacked(attn, h, cache, layer, positions, adapter, packed, slots), adapter,
-                    packed);
-        }
+            x = PackedLayers(model, x, cache, pos.data<long>().ToArray(), Enumerable.Repeat(slot, (int)time).ToArray(),
+                adapter, packed);
         else
         {
             for (var layer = 0; layer < model.Blocks.Count; layer++)
@@ -92,10 +86,7 @@ public static class GptDecoding
         {
             // Packed decoding attends row by row, each over its own positions (DecodeAttention): no mask, no common
             // span.
-            var at = positions.data<long>().ToArray();
-            for (var layer = 0; layer < model.Blocks.Count; layer++)
-                x = Step(model.Blocks[layer], x,
-                    (attn, h) => DecodePacked(attn, h, cache, layer, at, adapter, packed, slots), adapter, packed);
+            x = PackedLayers(model, x, cache, positions.data<long>().ToArray(), slots, adapter, packed);
             return model.Head(model.FinalNorm.forward(x), packed)[.., 0];
         }
         var rows = arange(ids.shape[0], dtype: ScalarType.Int64, device: ids.device);
@@ -110,6 +101,17 @@ public static class GptDecoding
             x = Step(model.Blocks[layer], x, (attn, h) => Decode(attn, h, cache, layer, rows, positions, hidden,
                 adapter), adapter, null);
         return model.Head(model.FinalNorm.forward(x))[.., 0];
+    }
+
+    /// <summary>Every block over packed weights, each row at its position in its slot (<see cref="DecodePacked"/>):
+    /// a decoding step's rows and a prefill's alike.</summary>
+    private static Tensor PackedLayers(Gpt model, Tensor x, SlotKvCache cache, long[] positions, int[]? slots,
+        LoraAdapter? adapter, PackedGpt packed)
+    {
+        for (var layer = 0; layer < model.Blocks.Count; layer++)
+            x = Step(model.Blocks[layer], x,
+                (attn, h) => DecodePacked(attn, h, cache, layer, positions, adapter, packed, slots), adapter, packed);
+        return x;
     }
 
     /// <summary>A pre-LN block, its attention given: x + attn(ln₁(x)), then x + mlp(ln₂(x)).</summary>
@@ -138,7 +140,8 @@ public static class GptDecoding
 
     /// <summary>
     /// A sequence's window into its slot of a <see cref="SlotKvCache"/> (positions 0..time-1, causal among themselves):
-    /// the same computation as a prefill into a <see cref="KvCache"/>, whatever else the cache holds.
+    /// the same computation as a prefill into a <see cref="KvCache"/>, whatever else the cache holds. Keys are written
+    /// transposed, as LibTorch's decoding step reads them.
     /// </summary>
     private static Tensor Prefill(CausalSelfAttention attn, Tensor x, SlotKvCache cache, int layer, int slot,
         LoraAdapter? adapter)
@@ -146,10 +149,7 @@ public static class GptDecoding
         long time = x.shape[1];
         var qkv = attn.ProjectQkv(x, adapter).split(attn.NEmbd, dim: 2);
         var (q, k, v) = (attn.Heads(qkv[0], 1, time), attn.Heads(qkv[1], 1, time), attn.Heads(qkv[2], 1, time));
-        if (cache.KeysTransposed)
-            cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
-        else
-            cache.Keys(layer)[slot].narrow(1, 0, time).copy_(k[0]);
+        cache.Keys(layer)[slot].narrow(2, 0, time).copy_(k[0].transpose(-2, -1));
         cache.Values(layer)[slot].narrow(1, 0, time).copy_(v[0]);
         var y = functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         return attn.ProjectOutput(y.transpose(1, 2).contiguous().view(1, time, attn.NEmbd), adapter);

@@ -31,9 +31,8 @@ public sealed record ModelVersionResponse(
         a.Alias).Order(StringComparer.Ordinal)], v.ChatTemplate, v.Quantization);
 }
 
-/// <summary>PATCH body for a version: a description and/or its tags (null leaves one as it is).</summary>
-/// <summary>A version's description, tags and how it is served ("int8" or "none"); what is null stays as it
-/// is.</summary>
+/// <summary>PATCH body for a version: a description, its tags and how it is served ("int8" or "none"); null leaves
+/// one as it is.</summary>
 public sealed record VersionPatch(string? Description, List<string>? Tags, string? Quantization = null);
 
 /// <summary>A name with its latest version, its aliases (alias → version) and the versions the caller may
@@ -161,11 +160,9 @@ public static class ModelsApi
             v.Description = body.Description.Length == 0 ? null : body.Description;
         if (body.Tags is not null)
             v.Tags = [.. body.Tags.Distinct(StringComparer.Ordinal)];
-        if (body.Quantization is { } quantization)
-        {
-            if (SetQuantization(db, v, quantization, "The version update is invalid.") is { } refused)
-                return refused;
-        }
+        if (body.Quantization is { } quantization
+            && SetQuantization(db, v, quantization, "The version update is invalid.") is { } refused)
+            return refused;
         await db.SaveChangesAsync(cancellationToken);
         var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name
             && a.Version == version).ToListAsync(cancellationToken);
