@@ -70,13 +70,20 @@ public sealed class PrecisionChoice(TrainingDbContext db, RunEstimator estimator
             return new PrecisionDecision(estimate.Precision, estimate.PrecisionReason);
 
         logger.LogInformation("run {RunId}: timing fp32 and bf16 for {Shape} on {Machine}", run.Id, shape, machine);
-        var timing = await job.TimePrecisionsAsync(run, dataset, cancellationToken);
+        var timed = await job.TimePrecisionsAsync(run, dataset, cancellationToken);
+        // Decided and reported from the figures as stored, so that this run and the later ones that read them choose
+        // and say the same (1.9501 ms would read "2.0" now and, stored as 1.95, "1.9" later).
+        var timing = timed with
+        {
+            Fp32Millis = Math.Round(timed.Fp32Millis, 3),
+            Bf16Millis = Math.Round(timed.Bf16Millis, 3),
+        };
         var measurement = new PrecisionMeasurement
         {
             Machine = machine,
             Shape = shape,
-            Fp32Millis = Math.Round(timing.Fp32Millis, 3),
-            Bf16Millis = Math.Round(timing.Bf16Millis, 3),
+            Fp32Millis = timing.Fp32Millis,
+            Bf16Millis = timing.Bf16Millis,
             StepsEach = timing.StepsEach,
             MeasuredAt = DateTimeOffset.UtcNow,
             RunId = run.Id,
