@@ -25,10 +25,11 @@ public sealed class Block : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => Forward(x, null);
 
     /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
-    public Tensor Forward(Tensor x, LoraAdapter? adapter)
+    /// <param name="packed">The model's weights packed for decoding (null: LibTorch's products).</param>
+    public Tensor Forward(Tensor x, LoraAdapter? adapter, PackedGpt? packed = null)
     {
-        x = x + attn.Forward(ln_1.forward(x), adapter);
-        return x + mlp.Forward(ln_2.forward(x), adapter);
+        x = x + attn.Forward(ln_1.forward(x), adapter, packed);
+        return x + mlp.Forward(ln_2.forward(x), adapter, packed);
     }
 
     // Its parts, for decoding and explanations (Decoding/), which run the same block step by step.

@@ -37,10 +37,11 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => Forward(x, null);
 
     /// <param name="adapter">LoRA adapters to add to the projections (null: the base alone).</param>
-    public Tensor Forward(Tensor x, LoraAdapter? adapter)
+    /// <param name="packed">The model's weights packed for decoding (null: LibTorch's products).</param>
+    public Tensor Forward(Tensor x, LoraAdapter? adapter, PackedGpt? packed = null)
     {
         long batch = x.shape[0], time = x.shape[1];
-        var qkv = Project(c_attn, "attn.c_attn", x, adapter).split(_nEmbd, dim: 2);
+        var qkv = Project(c_attn, "attn.c_attn", x, adapter, packed).split(_nEmbd, dim: 2);
         var q = Heads(qkv[0], batch, time);
         var k = Heads(qkv[1], batch, time);
         var v = Heads(qkv[2], batch, time);
@@ -57,7 +58,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
             y = functional.scaled_dot_product_attention(q, k, v, p: training ? _dropout : 0.0, is_casual: true);
         }
         y = y.transpose(1, 2).contiguous().view(batch, time, _nEmbd);
-        return resid_dropout.forward(Project(c_proj, "attn.c_proj", y, adapter));
+        return resid_dropout.forward(Project(c_proj, "attn.c_proj", y, adapter, packed));
     }
 
     /// <summary>

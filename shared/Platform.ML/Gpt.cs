@@ -59,11 +59,16 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     /// <summary>The same with the given LoRA adapters (null: the base alone), whatever is attached: one base serves
     /// many adapters.</summary>
-    public Tensor Forward(Tensor idx, LoraAdapter? adapter) => Head(FinalHidden(idx, adapter));
+    public Tensor Forward(Tensor idx, LoraAdapter? adapter) => Forward(idx, adapter, null);
+
+    /// <summary>The same computed with the weights packed for decoding (null: LibTorch's products): what serving an
+    /// int8 version computes, for scoring it.</summary>
+    public Tensor Forward(Tensor idx, LoraAdapter? adapter, PackedGpt? packed) =>
+        Head(FinalHidden(idx, adapter, packed), packed);
 
     /// <summary>The final hidden states (batch, time, embedding): after the last block and the final LayerNorm, what
     /// the head reads.</summary>
-    internal Tensor FinalHidden(Tensor idx, LoraAdapter? adapter)
+    internal Tensor FinalHidden(Tensor idx, LoraAdapter? adapter, PackedGpt? packed = null)
     {
         var time = idx.shape[1];
         if (time > Config.BlockSize)
@@ -77,7 +82,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
             // natively, so the step's dispose scope need not hold every intermediate of every layer.
             using var scope = NewDisposeScope();
             x = (recompute ? RecomputedBlock.Apply(block, x, adapter)
-                : block.Forward(x, adapter)).MoveToOuterDisposeScope();
+                : block.Forward(x, adapter, packed)).MoveToOuterDisposeScope();
         }
         return ln_f.forward(x);
     }

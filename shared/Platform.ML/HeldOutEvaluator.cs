@@ -14,8 +14,10 @@ public sealed record HeldOutFigures(double Loss, double Perplexity, double BitsP
 /// </summary>
 public static class HeldOutEvaluator
 {
+    /// <param name="packed">Weights packed for decoding to compute with (null: LibTorch's products): int8 ones score
+    /// what serving the model in int8 computes.</param>
     public static HeldOutFigures Evaluate(Gpt model, TokenBatches split, double bytesPerToken, int batchSize = 32,
-        long maxTokens = 262_144)
+        long maxTokens = 262_144, PackedGpt? packed = null)
     {
         model.eval();
         using var _ = no_grad();
@@ -30,7 +32,7 @@ public static class HeldOutEvaluator
             var starts = Enumerable.Range(0, (int)Math.Min(batchSize, windows - first)).Select(i => (first + i)
                 * block).ToArray();
             var (x, y) = split.At(starts);
-            var logits = model.forward(x);
+            var logits = model.Forward(x, model.Adapter, packed);
             var flat = logits.reshape(-1, logits.shape[^1]);
             var targets = y.reshape(-1);
             if (split.IsMasked)

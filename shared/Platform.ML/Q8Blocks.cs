@@ -40,30 +40,4 @@ public static class Q8Blocks
         }
         return result;
     }
-
-    /// <summary>
-    /// A copy of a GPT whose matrices (every linear layer, and the token embedding the head shares) hold their int8
-    /// values: what int8 decoding computes with, for scoring its quality with the fp32 path. The embedding's rows are
-    /// quantized for both its uses; int8 decoding reads the input embedding in fp32, so its cost is at most this
-    /// copy's.
-    /// </summary>
-    public static Gpt QuantizedCopy(Gpt model)
-    {
-        var copy = new Gpt(model.Config.Shape());
-        copy.LoadWeightsFrom(model);
-        copy.eval();
-        using var _ = no_grad();
-        foreach (var (name, parameter) in copy.named_parameters())
-        {
-            if (parameter.dim() != 2 || name == "wpe.weight")
-                continue;
-            using var scope = NewDisposeScope();
-            var columns = (int)parameter.shape[1];
-            var values = parameter.detach().cpu().contiguous().data<float>().ToArray();
-            for (var row = 0; row < values.Length; row += columns)
-                RoundTrip(values.AsSpan(row, columns)).CopyTo(values, row);
-            parameter.copy_(tensor(values).view(parameter.shape));
-        }
-        return copy;
-    }
 }

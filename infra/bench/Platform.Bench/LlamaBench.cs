@@ -46,6 +46,7 @@ internal static class LlamaBench
 
         ProductsOfOneStep(model, threads, int8: false);
         ProductsOfOneStep(model, threads, int8: true);
+        Int8Kernels(model, threads);
         var platform = await PlatformAsync(model, threads, false, Prompt, promptTokens, newTokens, longPrompt,
             concurrency);
         rows.Add(("platform", "f32", platform));
@@ -125,6 +126,53 @@ internal static class LlamaBench
         times.Sort();
         Console.WriteLine($"   platform {(int8 ? "int8" : "f32")}: one step's matrix products, one row: " +
             $"{times[times.Count / 2]:F1} ms (median of {times.Count})");
+    }
+
+    /// <summary>The int8 products of one step (every block's matrices and the head) by VNNI's kernel and by AVX2's,
+    /// at 1 and 16 rows, median of 10: what the byte dot products buy.</summary>
+    private static void Int8Kernels(Gpt model, int threads)
+    {
+        if (!PackedInt8Linear.HasVnni)
+        {
+            Console.WriteLine("   int8 kernels: this CPU has no AVX-VNNI; the AVX2 kernel computes int8 products");
+            return;
+        }
+        using var workers = threads > 1 ? new ProductWorkers(threads) : null;
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var matrices = parameters.Where(p => p.Key.StartsWith("h.", StringComparison.Ordinal) && p.Value.dim() == 2)
+            .Select(p => ((Tensor)p.Value, (Tensor?)parameters.GetValueOrDefault(p.Key[..^"weight".Length] + "bias")))
+            .Append((model.TokenEmbedding.narrow(0, 0, model.Config.VocabSize), null)).ToArray();
+        var line = new List<string>();
+        foreach (var vnni in new[] { true, false })
+        {
+            var layers = matrices.Select(m => new PackedInt8Linear(m.Item1, m.Item2, workers, vnni)).ToArray();
+            try
+            {
+                foreach (var rows in new[] { 1, 16 })
+                {
+                    using var scope = NewDisposeScope();
+                    var inputs = layers.Select(l => randn(rows, l.In)).ToArray();
+                    var times = new List<double>();
+                    for (var round = 0; round < 11; round++)
+                    {
+                        var clock = Stopwatch.StartNew();
+                        for (var i = 0; i < layers.Length; i++)
+                            layers[i].Apply(inputs[i]).Dispose();
+                        if (round > 0)
+                            times.Add(clock.Elapsed.TotalMilliseconds);
+                    }
+                    times.Sort();
+                    var name = $"{(vnni ? "VNNI" : "AVX2")} {rows} row{(rows > 1 ? "s" : "")}";
+                    line.Add($"{name} {times[times.Count / 2]:F1} ms");
+                }
+            }
+            finally
+            {
+                foreach (var layer in layers)
+                    layer.Dispose();
+            }
+        }
+        Console.WriteLine($"   int8 products of one step (median of 10): {string.Join(", ", line)}");
     }
 
     private sealed record Figures(double OneStream, double[] Concurrent, double FirstTokenMs);

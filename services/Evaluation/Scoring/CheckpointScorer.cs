@@ -40,9 +40,12 @@ public sealed class CheckpointScorer(ArtifactStore store, IOptions<EvaluationOpt
         var f = HeldOutEvaluator.Evaluate(loaded.Model, validation, bytesPerToken, o.BatchSize, o.MaxTokens);
         cancellationToken.ThrowIfCancellationRequested();
         double? int8Loss = null;
-        if (o.Int8Loss)
-            using (var int8 = Q8Blocks.QuantizedCopy(loaded.Model))
-                int8Loss = HeldOutEvaluator.Evaluate(int8, validation, bytesPerToken, o.BatchSize, o.MaxTokens).Loss;
+        // Computed by the int8 kernel itself, so it is what serving the version in int8 computes; a model that cannot
+        // be served in int8 (bf16, on a GPU, or a CPU without AVX2) has none.
+        if (o.Int8Loss && PackedGpt.Supports(loaded.Model) && PackedInt8Linear.IsSupported)
+            using (var int8 = new PackedGpt(loaded.Model, o.TorchThreads, int8: true))
+                int8Loss = HeldOutEvaluator.Evaluate(loaded.Model, validation, bytesPerToken, o.BatchSize, o.MaxTokens,
+                    int8).Loss;
         cancellationToken.ThrowIfCancellationRequested();
 
         // Conversations: the greedy reply to each held-out conversation's last turn, against the one in the data.

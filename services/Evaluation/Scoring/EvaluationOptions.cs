@@ -8,7 +8,7 @@ public sealed class EvaluationOptions
     public int BatchSize { get; set; } = 32;
     /// <summary>Length of the sample stored with the evaluation (0 for none).</summary>
     public int SampleTokens { get; set; } = 200;
-    /// <summary>GPTs: score the held-out split again with the matrices quantized to int8 (the int8Loss metric), the
+    /// <summary>GPTs: score the held-out split again with the int8 kernel serving uses (the int8Loss metric), the
     /// quality cost of serving the version in int8.</summary>
     public bool Int8Loss { get; set; } = true;
     /// <summary>Encoder-decoder: held-out pairs scored and decoded at most.</summary>

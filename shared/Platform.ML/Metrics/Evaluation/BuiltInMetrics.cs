@@ -101,8 +101,8 @@ public sealed class ExactMatchMetric : EvaluationMetric
         : null;
 }
 
-/// <summary>The held-out loss of the model's int8 form (<see cref="Q8Blocks.QuantizedCopy"/>) on the same split: its
-/// difference from loss is what serving the version in int8 costs.</summary>
+/// <summary>The held-out loss computed by int8 decoding's kernel (<see cref="PackedInt8Linear"/>) on the same split:
+/// its difference from loss is what serving the version in int8 costs.</summary>
 public sealed class Int8LossMetric : EvaluationMetric
 {
     public override string Name => "int8Loss";
