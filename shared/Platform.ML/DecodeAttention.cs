@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
@@ -30,7 +31,7 @@ internal static unsafe class DecodeAttention
         var headSize = width / heads;
         var block = (int)keys.shape[^2];
         var input = qkv.contiguous();
-        var output = empty(rows, 1, width, ScalarType.Float32);
+        var output = input.new_empty(rows, 1, width);
         fixed (byte* q0 = input.bytes)
         fixed (byte* y0 = output.bytes)
         fixed (byte* k0 = keys.bytes)
@@ -89,7 +90,10 @@ internal static unsafe class DecodeAttention
         }
     }
 
-    /// <summary>y = softmax(q·K[..count]ᵀ · scale) · V[..count]: one row's attention in one head.</summary>
+    /// <summary>y = softmax(q·K[..count]ᵀ · scale) · V[..count]: one row's attention in one head. Optimized from its
+    /// first call: tiered compilation's first tier ran a served model's first hundreds of steps several times
+    /// slower.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Attend(float* q, float* k, float* v, int count, int headSize, float scale, float* scores,
         float* y)
     {
@@ -110,7 +114,7 @@ internal static unsafe class DecodeAttention
         var total = Vector256<float>.Zero;
         for (t = 0; t < padded; t += 8)
         {
-            var e = Vector256.Exp(Vector256.Load(scores + t) - top);
+            var e = VectorExp.NonPositive(Vector256.Load(scores + t) - top);
             e.Store(scores + t);
             total += e;
         }
