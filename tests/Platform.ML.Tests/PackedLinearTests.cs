@@ -84,3 +84,23 @@ public class PackedLinearTests
         Assert.Equal(alone.Apply(last).data<float>().ToArray(), shared.Apply(last).data<float>().ToArray());
     }
 }
+
+public class PackedServingTests
+{
+    /// <summary>A run trained in bf16 keeps fp32 master weights, and its checkpoint records the shape, not the compute
+    /// type: loaded for serving, it is an fp32 model that packs, with the weights it trained.</summary>
+    [Fact]
+    public void A_checkpoint_trained_in_bf16_loads_as_an_fp32_model_that_packs()
+    {
+        manual_seed(3);
+        using var trained = new Gpt(new GptConfig(40, 16, 1, 2, 16) { ComputeType = ScalarType.BFloat16 });
+        Assert.False(PackedGpt.Supports(trained));
+        using var stream = new MemoryStream();
+        Checkpoint.Save(trained, stream);
+        stream.Position = 0;
+        using var served = Checkpoint.Load(stream);
+        Assert.Null(served.ComputeType);
+        Assert.True(PackedGpt.Supports(served) || !PackedLinear.IsSupported);
+        Assert.Equal(trained.TokenEmbedding.data<float>().ToArray(), served.TokenEmbedding.data<float>().ToArray());
+    }
+}
