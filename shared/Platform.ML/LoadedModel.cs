@@ -35,6 +35,12 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
     public Utf8Constraint? Utf8 => _utf8.Value;
     private readonly Lazy<Utf8Constraint?> _utf8 = new(() => Utf8Constraint.For(tokenizer));
 
+    /// <summary>An encoder-decoder's decoder packed for decoding, built on first use and freed with the model; null for
+    /// a GPT (its batcher packs its own) or a model that cannot be packed.</summary>
+    public PackedEncoderDecoder? PackedDecoder => _packedDecoder.Value;
+    private readonly Lazy<PackedEncoderDecoder?> _packedDecoder = new(() =>
+        network is EncoderDecoder e && PackedEncoderDecoder.Supports(e) ? new PackedEncoderDecoder(e) : null);
+
     /// <summary>Throws unless the file is byte for byte the one that was registered.</summary>
     public static void Verify(string path, string expectedSha256)
     {
@@ -109,5 +115,7 @@ public sealed class LoadedModel(nn.Module network, ITokenizer tokenizer, ITokeni
             Network.Dispose();
         if (_utf8.IsValueCreated)
             _utf8.Value?.Dispose();
+        if (_packedDecoder.IsValueCreated)
+            _packedDecoder.Value?.Dispose();
     }
 }

@@ -42,6 +42,11 @@ public sealed class Mlp : Module<Tensor, Tensor>
         dropout.forward(Project(c_proj, "mlp.c_proj", Activation(Project(c_fc, "mlp.c_fc", x, adapter, packed)),
         adapter, packed));
 
+    /// <summary>The same with both projections packed for decoding (an encoder-decoder's decoder: <see
+    /// cref="PackedEncoderDecoder"/>).</summary>
+    internal Tensor Forward(Tensor x, IPackedLinear fc, IPackedLinear proj) =>
+        dropout.forward(proj.Apply(Activation(fc.Apply(x))));
+
     // GPT-2's "gelu_new", 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), is LibTorch's GELU with the tanh approximation:
     // one fused operation instead of seven.
     private Tensor Activation(Tensor x) =>

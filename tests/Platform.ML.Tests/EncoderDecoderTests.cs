@@ -128,6 +128,52 @@ public class EncoderDecoderTests
         }
     }
 
+    /// <summary>The decoder packed for decoding computes LibTorch's logits step by step, through reorders, up to the
+    /// order of fp32 additions, and greedy decoding and beam search give the same tokens.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_packed_decoder_computes_LibTorchs_logits_and_tokens(bool sharedEmbeddings)
+    {
+        using var model = Model(Config(sharedEmbeddings), seed: sharedEmbeddings ? 8 : 12);
+        Assert.True(PackedEncoderDecoder.Supports(model));
+        using var packed = new PackedEncoderDecoder(model);
+        int[] source = [4, 9, 12, 3, 7, 2];
+        using (var scope = NewDisposeScope())
+        {
+            using var plain = new EncoderDecoderSession(model, source);
+            using var fast = new EncoderDecoderSession(model, source, packed: packed);
+            List<List<int>> rows = [[1]];
+            var bitsDiffer = false;
+            for (var step = 0; step < 6; step++)
+            {
+                var (expected, actual) = (plain.NextLogits(rows), fast.NextLogits(rows));
+                Assert.True(allclose(actual, expected, rtol: 1e-5, atol: 1e-5),
+                    $"step {step}: largest difference {(actual - expected).abs().max().item<float>()}");
+                bitsDiffer |= !actual.equal(expected).all().item<bool>();
+                long[] order = step == 0 ? [0, 0, 0] : [2, 0, 1];
+                plain.Reorder(order);
+                fast.Reorder(order);
+                rows = [.. order.Select((r, i) => rows[(int)r].Append(3 + (step + i) % 7).ToList())];
+            }
+            // Other kernels sum in another order: identical bits throughout would mean the packed weights were unused.
+            Assert.True(bitsDiffer);
+        }
+        var greedy = new SamplingOptions(12, 0.0);
+        using (var plain = new EncoderDecoderSession(model, source))
+        using (var fast = new EncoderDecoderSession(model, source, packed: packed))
+            Assert.Equal(Seq2SeqGeneration.Stream(plain, Specials, greedy).Select(t => t.Id),
+                Seq2SeqGeneration.Stream(fast, Specials, greedy).Select(t => t.Id));
+        var beam = new BeamSearchOptions(4, 12, LengthPenalty: 0.8);
+        using (var plain = new EncoderDecoderSession(model, source))
+        using (var fast = new EncoderDecoderSession(model, source, packed: packed))
+        {
+            var (a, b) = (BeamSearch.Search(plain, Specials, beam), BeamSearch.Search(fast, Specials, beam));
+            Assert.Equal(a.Tokens, b.Tokens);
+            Assert.Equal(a.Score, b.Score, 4);
+        }
+    }
+
     [Fact]
     public void An_encoder_decoder_run_resumed_from_its_checkpoint_continues_exactly()
     {

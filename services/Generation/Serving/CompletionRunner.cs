@@ -13,8 +13,9 @@ namespace Generation.Serving;
 /// when it produces &lt;/s&gt;. A chat reply ends, with "stop", at <paramref name="endToken"/> (the template's end
 /// marker), which is counted but not part of the text.
 /// </summary>
+/// <param name="packedDecoder">An encoder-decoder's decoder packed for decoding (null: LibTorch's products).</param>
 public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> stop, GenerationMetrics? metrics = null,
-    int? endToken = null)
+    int? endToken = null, PackedEncoderDecoder? packedDecoder = null)
 {
     private readonly int _holdBack = stop.Count == 0 ? 0 : stop.Max(s => s.Length) - 1;
 
@@ -27,7 +28,7 @@ public sealed class CompletionRunner(LoadedModel loaded, IReadOnlyList<string> s
     {
         var model = loaded.EncoderDecoder
             ?? throw new InvalidOperationException("A GPT decodes in its continuous batch (RunAsync).");
-        using var session = new EncoderDecoderSession(model, prompt);
+        using var session = new EncoderDecoderSession(model, prompt, packed: packedDecoder);
         var specials = model.Config.TargetSpecials;
         // The decoder has MaxTargetLength positions, <s> included.
         var room = Math.Min(sampling.MaxNewTokens, model.Config.MaxTargetLength - 1);

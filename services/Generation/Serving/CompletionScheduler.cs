@@ -32,8 +32,8 @@ public sealed class CompletionScheduler(ModelBatchers batchers, GenerationGate g
                 : null,
         }).ToArray();
         var stop = request.Stop ?? [];
-        var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics, request.EndToken))
-            .ToArray();
+        var runners = completions.Select(_ => new CompletionRunner(loaded, stop, gate.Metrics, request.EndToken,
+            batchers.PackedDecoder(loaded))).ToArray();
         if (loaded.EncoderDecoder is null)
         {
             var int8 = resolved.Model.Quantization == Platform.Contracts.Quantizations.Int8;

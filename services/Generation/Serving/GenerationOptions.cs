@@ -28,7 +28,8 @@ public sealed class GenerationOptions
     /// </summary>
     public int MinimumDecodeRows { get; set; } = 16;
     /// <summary>Decode fp32 GPTs with their weights packed (ContinuousBatchingOptions.PackedWeights): a second copy of
-    /// the weights while a batch has work.</summary>
+    /// the weights while a batch has work; and encoder-decoders with their decoder packed (PackedEncoderDecoder), a
+    /// copy of the decoder's weights while the model is loaded.</summary>
     public bool PackedDecoding { get; set; } = true;
     /// <summary>
     /// Threads that share each large packed product of a decoding step, the batch's own thread included

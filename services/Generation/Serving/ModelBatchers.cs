@@ -54,6 +54,11 @@ public sealed class ModelBatchers : IDisposable
                 _options with { Int8Weights = true }))
             : _batchers.GetValue(loaded, l => new ContinuousBatcher(l.Model, l.Adapter, l.Utf8, _options));
 
+    /// <summary>An encoder-decoder's decoder packed for decoding (kept by the loaded model), or null where
+    /// Generation:PackedDecoding is off or the model cannot be packed.</summary>
+    public PackedEncoderDecoder? PackedDecoder(LoadedModel loaded) =>
+        _options.PackedWeights ? loaded.PackedDecoder : null;
+
     private IEnumerable<ContinuousBatcher> All() => _batchers.Concat(_int8Batchers).Select(b => b.Value);
 
     public void Dispose()

@@ -24,7 +24,9 @@ public static class EncoderDecoderDecoding
 
     /// <summary>Logits (batch, target vocabulary) of the position after the given decoder ids, appended to the state's
     /// cache.</summary>
-    public static Tensor ForwardLast(this EncoderDecoder model, Tensor decoderInput, DecoderState state)
+    /// <param name="packed">This model's decoder packed for decoding (null: LibTorch's products).</param>
+    public static Tensor ForwardLast(this EncoderDecoder model, Tensor decoderInput, DecoderState state,
+        PackedEncoderDecoder? packed = null)
     {
         var start = state.Cache.Length;
         var time = decoderInput.shape[1];
@@ -36,23 +38,27 @@ public static class EncoderDecoderDecoding
         for (var layer = 0; layer < model.DecoderBlocks.Count; layer++)
         {
             var block = model.DecoderBlocks[layer];
-            x = x + Cached(block.Attention, block.Ln1.forward(x), state.Cache, layer);
+            x = x + Cached(block.Attention, block.Ln1.forward(x), state.Cache, layer, packed);
             x = x + block.Cross.Attend(block.Ln2.forward(x), state.CrossKeys[layer], state.CrossValues[layer],
-                state.SourceMask);
-            x = x + block.Mlp.forward(block.Ln3.forward(x));
+                state.SourceMask, packed?[layer, "cross_attn.c_q"], packed?[layer, "cross_attn.c_proj"]);
+            var h = block.Ln3.forward(x);
+            x = x + (packed is null ? block.Mlp.forward(h)
+                : block.Mlp.Forward(h, packed[layer, "mlp.c_fc"], packed[layer, "mlp.c_proj"]));
         }
-        return model.Head(model.FinalNorm.forward(x[.., ^1..]))[.., -1];
+        var last = model.FinalNorm.forward(x[.., ^1..]);
+        return (packed?.Head.Apply(last) ?? model.Head(last))[.., -1];
     }
 
     /// <summary>The decoder's self-attention for positions appended to its cache (see <see
     /// cref="GptDecoding.ForwardLast"/>).</summary>
-    private static Tensor Cached(SelfAttention attn, Tensor x, KvCache cache, int layer)
+    private static Tensor Cached(SelfAttention attn, Tensor x, KvCache cache, int layer, PackedEncoderDecoder? packed)
     {
         long batch = x.shape[0], time = x.shape[1];
-        var qkv = attn.ProjectQkv(x).split(attn.NEmbd, dim: 2);
+        var qkv = (packed?[layer, "attn.c_attn"].Apply(x) ?? attn.ProjectQkv(x)).split(attn.NEmbd, dim: 2);
         var (k, v) = cache.Append(layer, Attention.Heads(qkv[1], attn.NHead), Attention.Heads(qkv[2], attn.NHead));
         var y = functional.scaled_dot_product_attention(Attention.Heads(qkv[0], attn.NHead), k, v,
             is_casual: time > 1);
-        return attn.ProjectOutput(Attention.Merge(y, batch, time, attn.NEmbd));
+        var merged = Attention.Merge(y, batch, time, attn.NEmbd);
+        return packed?[layer, "attn.c_proj"].Apply(merged) ?? attn.ProjectOutput(merged);
     }
 }

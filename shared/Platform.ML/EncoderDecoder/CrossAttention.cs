@@ -49,15 +49,18 @@ public sealed class CrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
         return (Attention.Heads(kv[0], _nHead), Attention.Heads(kv[1], _nHead));
     }
 
-    public Tensor Attend(Tensor x, Tensor keys, Tensor values, Tensor sourceMask)
+    /// <param name="query">c_q packed for decoding (null: LibTorch's product).</param>
+    /// <param name="output">c_proj packed for decoding (null: LibTorch's product).</param>
+    public Tensor Attend(Tensor x, Tensor keys, Tensor values, Tensor sourceMask, IPackedLinear? query = null,
+        IPackedLinear? output = null)
     {
         long batch = x.shape[0], time = x.shape[1];
-        var q = Attention.Heads(MixedPrecision.Linear(c_q, x, ComputeType), _nHead);
+        var q = Attention.Heads(query?.Apply(x) ?? MixedPrecision.Linear(c_q, x, ComputeType), _nHead);
         if (training && _dropout > 0)
             SeededDropout.SeedDevice(x);
         var y = functional.scaled_dot_product_attention(q, keys, values, sourceMask, p: training ? _dropout : 0.0);
-        return resid_dropout.forward(MixedPrecision.Linear(c_proj, Attention.Merge(y, batch, time, _nEmbd),
-            ComputeType));
+        var merged = Attention.Merge(y, batch, time, _nEmbd);
+        return resid_dropout.forward(output?.Apply(merged) ?? MixedPrecision.Linear(c_proj, merged, ComputeType));
     }
 
     // What explanations (Decoding/) compute with: the same projections as forward.

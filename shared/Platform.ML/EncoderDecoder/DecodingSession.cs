@@ -31,12 +31,17 @@ public sealed class EncoderDecoderSession : IDecodingSession
     private readonly Device _device;
     private readonly DecoderState? _state;
     private readonly Tensor _source;
+    private readonly PackedEncoderDecoder? _packed;
 
-    public EncoderDecoderSession(EncoderDecoder model, IReadOnlyList<int> source, bool useCache = true)
+    /// <param name="packed">The model's decoder packed for decoding (null: LibTorch's products); cached decoding
+    /// only.</param>
+    public EncoderDecoderSession(EncoderDecoder model, IReadOnlyList<int> source, bool useCache = true,
+        PackedEncoderDecoder? packed = null)
     {
         if (source.Count == 0)
             throw new ArgumentException("The source must hold at least one token.", nameof(source));
         _model = model;
+        _packed = packed;
         _device = model.parameters().First().device;
         model.eval();
         using var _ = no_grad();
@@ -62,7 +67,7 @@ public sealed class EncoderDecoderSession : IDecodingSession
             var width = fresh[0].Count();
             var ids = tensor(fresh.SelectMany(r => r).ToArray(), [rows.Count, width], dtype: ScalarType.Int64,
                 device: _device);
-            return _model.ForwardLast(ids, state);
+            return _model.ForwardLast(ids, state, _packed);
         }
         var time = rows[0].Count;
         var input = tensor(rows.SelectMany(r => r.Select(t => (long)t)).ToArray(), [rows.Count, time],
