@@ -13,8 +13,10 @@
 # reuse; and --streams (4) streams' inter-token latency while a --prefix-token prompt arrives, prefilled in chunks of
 # 256 and 64 and whole (--rounds 3 of each). "speculative" decodes one stream of that shape with drafts of 4 tokens by
 # prompt lookup and without (--new-tokens 256, --rounds 3): a repetitive prompt greedily, free text sampled.
+# "speculative-trained" trains a small character GPT to copy a given passage (--steps 1500), then decodes held-out
+# copies greedily with drafts of 0, 2, 4 and 8 tokens (--rounds 5).
 #   bash infra/bench/train.sh [small|baby|all|generate|batching|precision|lora|pytorch|attention|memory|dropout|
-#                              structured|llama|prefill|speculative]
+#                              structured|llama|prefill|speculative|speculative-trained]
 #                             [--threads N] [--steps N] [--baby-steps N] [--base-steps N] [--precision fp32|bf16]
 #                             [--recompute] [--every N]
 #   bash infra/bench/train.sh service [--steps 500] [--precision fp32|bf16] [--threads N]

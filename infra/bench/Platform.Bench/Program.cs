@@ -120,6 +120,10 @@ if (mode is "prefill")
     await PrefillBench.RunAsync(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--prefix", 1000),
         IntArg("--streams", 4), IntArg("--rounds", 3));
 
+if (mode is "speculative-trained")
+    await SpeculativeBench.TrainedCopierAsync(text, threads > 0 ? threads : Environment.ProcessorCount,
+        IntArg("--rounds", 5), IntArg("--steps", 1500));
+
 if (mode is "speculative")
     await SpeculativeBench.RunAsync(threads > 0 ? threads : Environment.ProcessorCount, IntArg("--new-tokens", 256),
         IntArg("--rounds", 3));

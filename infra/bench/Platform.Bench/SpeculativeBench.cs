@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 /// Speculative decoding by prompt lookup at GPT-2 small's shape (seeded random weights, as in
 /// <see cref="LlamaBench"/>), one stream, with drafts of 2, 4 and 8 tokens and without, side by side. Repetitive:
 /// greedy decoding after a prompt that holds the model's own greedy text, which by then repeats tokens in runs (a
-/// random model does not copy a given text, as a trained one editing it would). Free text: seeded sampling at
-/// temperature 1, whose n-grams seldom recur. Then the step's cost when every draft is wrong: one slot's step with 1
-/// row against 1 + 4.
+/// random model does not copy a given text, as a trained one editing it would: <see cref="TrainedCopierAsync"/> is
+/// one). Free text: seeded sampling at temperature 1, whose n-grams seldom recur. Then the step's cost when every draft
+/// is wrong: one slot's step with 1 row against 1 + 4.
 /// </summary>
 internal static class SpeculativeBench
 {
@@ -90,6 +90,113 @@ internal static class SpeculativeBench
         var (one, five) = (Step(1), Step(5));
         Console.WriteLine($"   a step of 1 row {one:F1} ms, of 1 + 4 drafted rows {five:F1} ms (×{five / one:F2}): " +
             "the cost of a draft that is wrong from its first token");
+    }
+
+    /// <summary>
+    /// A model that edits a given text by copying it: a small character GPT (2 layers × 4 heads × 128) trained on
+    /// Shakespeare passages of 48 characters each followed by a separator and the same passage, the loss on the copy
+    /// only. Then the copies of 16 held-out passages, greedy, with drafts of 0, 2, 4 and 8 tokens (medians of the
+    /// rounds), and whether the text is the same. (Free text is <see cref="RunAsync"/>'s.)
+    /// </summary>
+    public static async Task TrainedCopierAsync(string text, int threads, int rounds, int steps)
+    {
+        const int Passage = 48, Block = 128;
+        var alphabet = text.Distinct().Order().ToArray();
+        var id = alphabet.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i);
+        var separator = alphabet.Length;
+        int[] Encode(string s) => [.. s.Select(c => id[c])];
+        (int[] Ids, bool[] Trained) Copies(int from, int to)
+        {
+            var (ids, trained) = (new List<int>(), new List<bool>());
+            for (var start = from; start + Passage <= to; start += Passage)
+            {
+                var passage = Encode(text.Substring(start, Passage));
+                ids.AddRange([.. passage, separator, .. passage, separator]);
+                trained.AddRange([.. new bool[Passage + 1], .. Enumerable.Repeat(true, Passage + 1)]);
+            }
+            return ([.. ids], [.. trained]);
+        }
+        var (trainIds, trainMask) = Copies(0, text.Length * 9 / 10);
+        var (heldIds, heldMask) = Copies(text.Length * 9 / 10, text.Length);
+        using var train = new TokenBatches(trainIds, Block, CPU, trainMask);
+        using var held = new TokenBatches(heldIds, Block, CPU, heldMask);
+        set_num_threads(threads);
+        manual_seed(7);
+        using var model = new Gpt(new GptConfig(alphabet.Length + 1, Block, NLayer: 2, NHead: 4, NEmbd: 128));
+        var clock = Stopwatch.StartNew();
+        new Trainer(new TrainerOptions
+        {
+            MaxSteps = steps,
+            BatchSize = 32,
+            LearningRate = 3e-3,
+            MinLearningRate = 3e-4,
+            WarmupSteps = 50,
+            EvalInterval = steps,
+            EvalIters = 4,
+            LogInterval = 100,
+            Seed = 1,
+        }).Train(model, train, held, new BenchObserver(steps), CancellationToken.None);
+        model.eval();
+        set_num_threads(1);
+        Console.WriteLine($"\n== a trained copier: {steps} steps in {clock.Elapsed.TotalSeconds:F0} s, f32 packed, " +
+            $"{threads} product thread(s), one stream");
+        var passages = Enumerable.Range(0, 16).Select(i => Encode(text.Substring(text.Length * 9 / 10 + i * 1_000,
+            Passage))).ToArray();
+        var prompts = passages.Select(p => (int[])[.. p, separator]).ToArray();
+        var copy = new SamplingOptions(Passage, 0);
+        int[] lengths = [0, 2, 4, 8];
+        var speeds = lengths.ToDictionary(k => k, _ => new List<double>());
+        var outputs = lengths.ToDictionary(k => k, _ => new List<string>());
+        var accepted = lengths.ToDictionary(k => k, _ => 0L);
+        long generated = 0;
+        for (var round = 0; round < rounds; round++)
+            foreach (var drafted in lengths)
+            {
+                using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
+                {
+                    CacheBytes = 256L << 20,
+                    MaxSequences = 1,
+                    ProductThreads = threads,
+                    SpeculativeTokens = drafted,
+                });
+                await Decode(batcher, prompts[0][..8], new SamplingOptions(2, 0)); // packs the weights once
+                // A request's 48 tokens take milliseconds: the round's tokens over its decoding time.
+                var (tokens, seconds) = (0, 0.0);
+                foreach (var prompt in prompts)
+                {
+                    var (ids, elapsed) = await DecodeIds(batcher, prompt, copy);
+                    (tokens, seconds) = (tokens + ids.Count - 1, seconds + elapsed);
+                    outputs[drafted].Add(string.Join(",", ids));
+                    generated += drafted == 0 ? ids.Count : 0;
+                }
+                speeds[drafted].Add(tokens / seconds);
+                accepted[drafted] += batcher.DraftedTokensAccepted;
+            }
+        var copied = passages.Select((p, i) => outputs[0][i].Split(',').Zip(p).Count(t => t.First == $"{t.Second}"))
+            .Sum() / (double)(passages.Length * Passage);
+        var plain = Median(speeds[0]);
+        Console.WriteLine($"   copying {passages.Length} held-out passages, greedy ({copied:P0} of their characters " +
+            $"reproduced): plain {plain:F1} tokens/s; " + string.Join("; ", lengths.Skip(1).Select(k =>
+            $"drafts of {k} {Median(speeds[k]):F1} (×{Median(speeds[k]) / plain:F2}, " +
+            $"{accepted[k] / (double)generated:P0} of tokens drafted and accepted, " +
+            $"{(outputs[k].SequenceEqual(outputs[0]) ? "same text" : "DIFFERENT TEXT")})")) +
+            $" (medians of {rounds})");
+    }
+
+    /// <summary>The tokens of one request and the seconds from its first token to its last.</summary>
+    private static async Task<(List<int> Ids, double Seconds)> DecodeIds(ContinuousBatcher batcher, int[] prompt,
+        SamplingOptions sampling)
+    {
+        var clock = Stopwatch.StartNew();
+        var (ids, first, last) = (new List<int>(), 0.0, 0.0);
+        await foreach (var token in batcher.TrySubmit(prompt, [sampling])![0].Tokens.ReadAllAsync())
+        {
+            last = clock.Elapsed.TotalSeconds;
+            if (ids.Count == 0)
+                first = last;
+            ids.Add(token.Id);
+        }
+        return (ids, last - first);
     }
 
     private static async Task<double> Decode(ContinuousBatcher batcher, int[] prompt, SamplingOptions sampling)
