@@ -49,14 +49,7 @@ internal static class SpeculativeBench
             for (var round = 0; round < rounds; round++)
                 foreach (var drafted in lengths)
                 {
-                    using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
-                    {
-                        CacheBytes = 256L << 20,
-                        MaxSequences = 1,
-                        ProductThreads = threads,
-                        SpeculativeTokens = drafted,
-                    });
-                    await Decode(batcher, prompt[..8], new SamplingOptions(2, 0)); // packs the weights once
+                    using var batcher = await OneStreamAsync(model, threads, drafted, prompt);
                     speeds[drafted].Add(await Decode(batcher, prompt, sampling));
                     accepted[drafted] += batcher.DraftedTokensAccepted;
                 }
@@ -152,14 +145,7 @@ internal static class SpeculativeBench
         for (var round = 0; round < rounds; round++)
             foreach (var drafted in lengths)
             {
-                using var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
-                {
-                    CacheBytes = 256L << 20,
-                    MaxSequences = 1,
-                    ProductThreads = threads,
-                    SpeculativeTokens = drafted,
-                });
-                await Decode(batcher, prompts[0][..8], new SamplingOptions(2, 0)); // packs the weights once
+                using var batcher = await OneStreamAsync(model, threads, drafted, prompts[0]);
                 // A request's 48 tokens take milliseconds: the round's tokens over its decoding time.
                 var (tokens, seconds) = (0, 0.0);
                 foreach (var prompt in prompts)
@@ -181,6 +167,21 @@ internal static class SpeculativeBench
             $"{accepted[k] / (double)generated:P0} of tokens drafted and accepted, " +
             $"{(outputs[k].SequenceEqual(outputs[0]) ? "same text" : "DIFFERENT TEXT")})")) +
             $" (medians of {rounds})");
+    }
+
+    /// <summary>A batcher of one sequence drafting <paramref name="drafted"/> tokens, its weights packed by a short
+    /// first request (the start of <paramref name="prompt"/>).</summary>
+    private static async Task<ContinuousBatcher> OneStreamAsync(Gpt model, int threads, int drafted, int[] prompt)
+    {
+        var batcher = new ContinuousBatcher(model, null, null, new ContinuousBatchingOptions
+        {
+            CacheBytes = 256L << 20,
+            MaxSequences = 1,
+            ProductThreads = threads,
+            SpeculativeTokens = drafted,
+        });
+        await Decode(batcher, prompt[..8], new SamplingOptions(2, 0));
+        return batcher;
     }
 
     /// <summary>The tokens of one request and the seconds from its first token to its last.</summary>
