@@ -71,7 +71,10 @@ public sealed class ContainerStartTests(PlatformStack stack)
             var deadline = DateTime.UtcNow.AddSeconds(90);
             while (true)
             {
-                Assert.False(process.HasExited, $"{service} exited: {output}");
+                // The output is read under its lock only: the handlers append to it from other threads.
+                if (process.HasExited)
+                    lock (output)
+                        Assert.Fail($"{service} exited: {output}");
                 try
                 {
                     using var response = await http.GetAsync($"http://127.0.0.1:{port}/health/live");
