@@ -62,6 +62,13 @@ public static class DatasetFormats
 public sealed record TrainingSpec
 {
     public int MaxSteps { get; init; } = 2000;
+    /// <summary>
+    /// Passes over the training split; when set, they decide the run's steps and maxSteps is ignored. An epoch is as
+    /// many steps as it takes batches of batchSize × gradientAccumulationSteps windows of blockSize tokens (of pairs,
+    /// for an encoder-decoder) to cover the split once (<see cref="EpochPlan"/>), counted when the run starts. Each
+    /// epoch ends with an evaluation.
+    /// </summary>
+    public int? Epochs { get; init; }
     public int BatchSize { get; init; } = 12;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Floor of the cosine decay; defaults to learningRate / 10.</summary>
@@ -95,6 +102,26 @@ public sealed record TrainingSpec
     /// weights at the evaluation with the lowest validation loss).
     /// </summary>
     public string? Registration { get; init; }
+}
+
+/// <summary>How many optimiser steps an epoch of a training split takes.</summary>
+public static class EpochPlan
+{
+    /// <summary>The steps that cover <paramref name="examples"/> rows (windows or pairs) once: the last one may be a
+    /// partial batch's worth, so it rounds up; at least one.</summary>
+    public static int StepsPerEpoch(long examples, int batchSize, int gradientAccumulationSteps)
+    {
+        var rowsPerStep = (long)Math.Max(1, batchSize) * Math.Max(1, gradientAccumulationSteps);
+        return (int)Math.Clamp((examples + rowsPerStep - 1) / rowsPerStep, 1, int.MaxValue);
+    }
+
+    /// <summary>The windows of <paramref name="blockSize"/> predicted tokens that cover a split of
+    /// <paramref name="tokens"/> once (a window of blockSize + 1 tokens predicts blockSize of them).</summary>
+    public static long WindowsOf(long tokens, int blockSize) =>
+        Math.Max(1, (Math.Max(0, tokens - 1) + blockSize - 1) / Math.Max(1, blockSize));
+
+    /// <summary>The 1-based epoch that step <paramref name="step"/> (0-based) belongs to.</summary>
+    public static int EpochOf(int step, int stepsPerEpoch) => step / Math.Max(1, stepsPerEpoch) + 1;
 }
 
 public static class Registrations

@@ -9,7 +9,8 @@ namespace Platform.Contracts;
 public static partial class RunSpecValidator
 {
     public const int MaxLayers = 48, MaxHeads = 64, MaxEmbedding = 4096, MaxBlockSize = 4096;
-    public const int MaxSteps = 1_000_000, MaxBatchSize = 1024, MaxEvalIters = 1000, MaxAccumulationSteps = 256;
+    public const int MaxSteps = 1_000_000, MaxEpochs = 10_000;
+    public const int MaxBatchSize = 1024, MaxEvalIters = 1000, MaxAccumulationSteps = 256;
     public const long MaxTokensPerStep = 262_144;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -57,6 +58,8 @@ public static partial class RunSpecValidator
         else
         {
             errors.Range(t.MaxSteps, 1, MaxSteps, prefix + "training.maxSteps");
+            if (t.Epochs is { } epochs)
+                errors.Range(epochs, 1, MaxEpochs, prefix + "training.epochs");
             errors.Range(t.BatchSize, 1, MaxBatchSize, prefix + "training.batchSize");
             errors.Range(t.LearningRate, 0, 1, prefix + "training.learningRate", minExclusive: true);
             if (t.MinLearningRate is { } min)

@@ -43,6 +43,9 @@ public sealed record TrainingProgressed(Guid RunId, int Step, int MaxSteps, doub
     /// <summary>Every metric point recorded since the previous event (loss, lr, val_loss, train_loss), for live
     /// charts.</summary>
     public IReadOnlyList<MetricSample> Points { get; init; } = [];
+    /// <summary>The epoch the step belongs to (1-based) and the run's epochs, for a run counted in epochs.</summary>
+    public int? Epoch { get; init; }
+    public int? Epochs { get; init; }
 }
 
 public sealed record MetricSample(string Key, int Step, double Value);

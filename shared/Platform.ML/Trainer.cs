@@ -47,7 +47,8 @@ public sealed class Trainer(TrainerOptions options)
         {
             // The resume point was evaluated and saved before the interruption: evaluating it again would
             // consume the generator differently from an uninterrupted run.
-            var evaluate = (step % options.EvalInterval == 0 || step == options.MaxSteps)
+            var evaluate = (step % options.EvalInterval == 0 || step == options.MaxSteps
+                    || step % options.StepsPerEpoch.GetValueOrDefault(int.MaxValue) == 0)
                 && !(resumeFrom is not null && step == startStep);
             if (evaluate)
             {

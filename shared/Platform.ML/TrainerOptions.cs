@@ -11,6 +11,8 @@ public sealed record TrainerOptions
     private static readonly TrainingSpec Defaults = new();
 
     public int MaxSteps { get; init; } = Defaults.MaxSteps;
+    /// <summary>A run counted in epochs: each epoch's last step is followed by an evaluation.</summary>
+    public int? StepsPerEpoch { get; init; }
     public int BatchSize { get; init; } = Defaults.BatchSize;
     public double LearningRate { get; init; } = Defaults.LearningRate;
     /// <summary>Floor of the cosine decay; null: the spec's default for the learning rate.</summary>

@@ -43,8 +43,13 @@ public sealed class PipelineTests(PlatformStack stack)
         Assert.Equal("Tokenized", dataset["state"]!.GetValue<string>());
         Assert.InRange(dataset["tokenizer"]!["vocabSize"]!.GetValue<int>(), 30, 80);
 
-        // 3. A second run on the same dataset, through POST /api/runs: bf16 compute, with dropout.
-        var bf16Training = TinyTraining.Replace("\"seed\":7", "\"seed\":7,\"precision\":\"bf16\"");
+        // 3. A second run on the same dataset, through POST /api/runs: bf16 compute, with dropout, counted in epochs.
+        //    An epoch of windows of 32 tokens in batches of 64 covers the train split once: by hand, its N tokens
+        //    predict N − 1 of them, in ⌈(N − 1) / 32⌉ windows and ⌈windows / 64⌉ steps.
+        var bf16Training = TinyTraining.Replace("\"seed\":7", "\"seed\":7,\"precision\":\"bf16\"")
+            .Replace("\"batchSize\":16", "\"batchSize\":64,\"epochs\":3");
+        var trainTokens = dataset["trainTokens"]!.GetValue<long>();
+        var stepsPerEpoch = (int)Math.Ceiling(Math.Ceiling((trainTokens - 1) / 32.0) / 64.0);
         var (runStatus, explicitRun) = await Api.PostJsonAsync(Http, "/api/runs",
             $"{{\"datasetId\":\"{datasetId}\",\"name\":\"e2e-char\"," +
             $"{TinyModel.Replace("\"dropout\":0.0", "\"dropout\":0.1")},{bf16Training}}}");
@@ -56,7 +61,11 @@ public sealed class PipelineTests(PlatformStack stack)
             var run = await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/runs/{runId}"),
                 r => r["state"]!.GetValue<string>() is "Completed" or "Failed" or "Cancelled", Deadline, stack.Logs);
             Assert.True(run["state"]!.GetValue<string>() == "Completed", $"run ended {run}\n{stack.Logs()}");
-            Assert.Equal(150, run["step"]!.GetValue<int>());
+            var epochs = runId == explicitRunId ? 3 : (int?)null;
+            var steps = epochs is { } e ? e * stepsPerEpoch : 150;
+            Assert.Equal((steps, steps), (run["step"]!.GetValue<int>(), run["maxSteps"]!.GetValue<int>()));
+            Assert.Equal(epochs is null ? null : stepsPerEpoch, run["stepsPerEpoch"]?.GetValue<int>());
+            Assert.Equal(epochs, run["epoch"]?.GetValue<int>());
             // The spec's precision as asked ("auto" by default), and what the worker trains in, with why.
             Assert.Equal(runId == explicitRunId ? "bf16" : "auto", run["training"]!["precision"]!.GetValue<string>());
             Assert.Contains(run["precision"]!.GetValue<string>(), (string[])["fp32", "bf16"]);
@@ -71,7 +80,12 @@ public sealed class PipelineTests(PlatformStack stack)
             var loss = Series(metrics, "loss");
             Assert.True(loss.Count >= 10, $"only {loss.Count} loss points");
             Assert.True(loss[^1] < loss[0] - 1.0, $"loss went from {loss[0]} to {loss[^1]}");
-            Assert.Equal(4, Series(metrics, "val_loss").Count);
+            // Every 50 steps and at the end; a run in epochs also after each epoch's last step, which the "epoch"
+            // series marks.
+            var evaluated = Enumerable.Range(0, steps + 1)
+                .Where(s => s % 50 == 0 || s == steps || (epochs is not null && s % stepsPerEpoch == 0)).Count();
+            Assert.Equal(evaluated, Series(metrics, "val_loss").Count);
+            Assert.Equal(epochs is null ? new List<double>() : [1.0, 2.0, 3.0], Series(metrics, "epoch"));
             Assert.NotEmpty(Series(metrics, "tokens_per_sec"));
         }
 

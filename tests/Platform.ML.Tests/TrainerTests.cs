@@ -67,6 +67,27 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_run_in_epochs_is_evaluated_after_each_epochs_last_step()
+    {
+        manual_seed(2);
+        using var model = new Gpt(new GptConfig(8, 8, 1, 2, 16));
+        using var train = new TokenBatches(Repeating(200), 8, CPU);
+        using var validation = new TokenBatches(Repeating(100), 8, CPU);
+        var recorder = new Recorder();
+        new Trainer(new TrainerOptions
+        {
+            MaxSteps = 21,
+            StepsPerEpoch = 7,
+            BatchSize = 2,
+            EvalInterval = 10,
+            EvalIters = 1,
+            WarmupSteps = 0,
+        }).Train(model, train, validation, recorder, CancellationToken.None);
+        // Every 10 steps, at the end, and at the end of each epoch of 7.
+        Assert.Equal([0, 7, 10, 14, 20, 21], recorder.Evals.Select(e => e.Step));
+    }
+
+    [Fact]
     public void Training_on_a_repeating_sequence_drives_the_loss_down_and_reports_progress()
     {
         manual_seed(1);

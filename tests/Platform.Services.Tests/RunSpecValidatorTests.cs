@@ -33,6 +33,36 @@ public class RunSpecValidatorTests
     }
 
     [Theory]
+    [InlineData(null, true)]
+    [InlineData(1, true)]
+    [InlineData(10, true)]
+    [InlineData(0, false)]
+    [InlineData(-3, false)]
+    [InlineData(10_001, false)]
+    public void Epochs_are_at_least_one_when_given(int? epochs, bool valid)
+    {
+        var errors = RunSpecValidator.Validate(Valid with { Training = Valid.Training with { Epochs = epochs } });
+        Assert.Equal(valid, errors.IsValid);
+        if (!valid)
+            Assert.Equal(["training.epochs"], errors.Fields);
+    }
+
+    [Theory]
+    // 1,000 tokens predict 999 in windows of 32: ⌈999 / 32⌉ = 32 windows; in batches of 12, ⌈32 / 12⌉ = 3 steps.
+    [InlineData(1_000L, 32, 12, 1, 32L, 3)]
+    // Exactly 4 windows of 8 (33 tokens), 2 a step: 2 steps; accumulating 2 micro-batches of 2: 1 step.
+    [InlineData(33L, 8, 2, 1, 4L, 2)]
+    [InlineData(33L, 8, 2, 2, 4L, 1)]
+    // A split smaller than one window still makes a step.
+    [InlineData(5L, 64, 64, 1, 1L, 1)]
+    public void An_epoch_covers_the_training_split_once(long tokens, int blockSize, int batchSize, int accumulation,
+        long windows, int steps)
+    {
+        Assert.Equal(windows, EpochPlan.WindowsOf(tokens, blockSize));
+        Assert.Equal(steps, EpochPlan.StepsPerEpoch(windows, batchSize, accumulation));
+    }
+
+    [Theory]
     [InlineData(0.0)]
     [InlineData(-1e-3)]
     [InlineData(double.NaN)]

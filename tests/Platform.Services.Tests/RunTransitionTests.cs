@@ -25,6 +25,29 @@ public class RunTransitionTests
     }
 
     [Fact]
+    public void A_run_in_epochs_counts_its_steps_once_before_it_starts()
+    {
+        var run = Run.Create(Guid.NewGuid(), new RunSpec { Name = "m", Training = new TrainingSpec { Epochs = 10 } },
+            Guid.NewGuid(), null);
+        Assert.Equal((2000, null, null), (run.MaxSteps, run.StepsPerEpoch, run.Epoch));
+        run.PlanEpochs(53);
+        Assert.Equal((530, 53, 1), (run.MaxSteps, run.StepsPerEpoch, run.Epoch));
+        Assert.Throws<RunStateException>(() => run.PlanEpochs(53));
+        // Resumed at step 106 (the end of epoch 2), the run is in its third epoch; its last one stays the tenth.
+        run.Start(fromStep: 106);
+        Assert.Equal(3, run.Epoch);
+        run.FinishTraining(1000, "runs/x/checkpoint.bin", new string('0', 64), 530);
+        Assert.Equal(10, run.Epoch);
+
+        var inSteps = NewRun();
+        Assert.Contains("steps, not epochs", Assert.Throws<RunStateException>(() => inSteps.PlanEpochs(5)).Message);
+        var tooLong = Run.Create(Guid.NewGuid(),
+            new RunSpec { Name = "m", Training = new TrainingSpec { Epochs = 10_000 } }, Guid.NewGuid(), null);
+        Assert.Contains("more than 1,000,000 steps",
+            Assert.Throws<RunStateException>(() => tooLong.PlanEpochs(101)).Message);
+    }
+
+    [Fact]
     public void Illegal_transitions_are_refused_with_the_state_named()
     {
         var run = NewRun();

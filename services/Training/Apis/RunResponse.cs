@@ -61,7 +61,9 @@ public sealed record RunResponse(
     Guid? SweepId = null,
     DateTimeOffset? TrainedAt = null,
     string? Precision = null,
-    string? PrecisionReason = null)
+    string? PrecisionReason = null,
+    int? Epoch = null,
+    int? StepsPerEpoch = null)
 {
     // Precision: what the run trains in ("fp32" or "bf16"), decided by the worker that starts it, with the reason;
     // Training.Precision is what the spec asked for ("auto" by default).
@@ -79,7 +81,8 @@ public sealed record RunResponse(
         r.Cost, r.Crashes, r.LeaseOwner,
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
         r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey,
-        r.Spec.VectorsId, r.Tags, r.Note, r.SweepId, r.TrainedAt, r.Precision, r.PrecisionReason);
+        r.Spec.VectorsId, r.Tags, r.Note, r.SweepId, r.TrainedAt, r.Precision, r.PrecisionReason,
+        r.Epoch, r.StepsPerEpoch);
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>

@@ -28,6 +28,9 @@ public sealed class Run : IOwned, IListed
     public bool DeleteRequested { get; private set; }
     public int Step { get; private set; }
     public int MaxSteps { get; private set; }
+    /// <summary>A run counted in epochs: the steps one epoch takes, counted from its training split when it
+    /// starts.</summary>
+    public int? StepsPerEpoch { get; private set; }
     public long? Parameters { get; private set; }
     public double? LatestTrainLoss { get; private set; }
     public double? LatestValidationLoss { get; private set; }
@@ -203,6 +206,27 @@ public sealed class Run : IOwned, IListed
         FinishedAt = null;
         StartedAt ??= UpdatedAt;
     }
+
+    /// <summary>
+    /// A run counted in epochs learns how many steps they take from its training split, once, before it starts: a
+    /// resumed run keeps its plan, so its learning-rate schedule continues where it was.
+    /// </summary>
+    public void PlanEpochs(int stepsPerEpoch)
+    {
+        if (Spec.Training.Epochs is not { } epochs)
+            throw new RunStateException($"Run {Id} is counted in steps, not epochs.");
+        if (State is not (RunState.Queued or RunState.WaitingForData) || StepsPerEpoch is not null)
+            throw new RunStateException($"Run {Id} is {State}; its epochs are counted once, before it starts.");
+        if (stepsPerEpoch < 1 || (long)epochs * stepsPerEpoch > RunSpecValidator.MaxSteps)
+            throw new RunStateException($"{epochs} epochs of {stepsPerEpoch:N0} steps is more than " +
+                $"{RunSpecValidator.MaxSteps:N0} steps.");
+        (StepsPerEpoch, MaxSteps) = (stepsPerEpoch, epochs * stepsPerEpoch);
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>The epoch (1-based) that the next step belongs to, for a run counted in epochs.</summary>
+    public int? Epoch => StepsPerEpoch is { } perEpoch && Spec.Training.Epochs is { } epochs
+        ? Math.Min(epochs, EpochPlan.EpochOf(Step, perEpoch)) : null;
 
     /// <summary>
     /// The worker that starts the run decides its precision once; a resumed run keeps it, so its checkpoints and its

@@ -44,10 +44,17 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
                 TokensPerSecond = r.TokensPerSecond,
                 EtaSeconds = r.EtaSeconds
             });
-        logger.LogInformation("run {RunId} step {Step}/{MaxSteps} loss {Loss:F4} lr {Lr:E2} grad-norm {GradNorm:F2} " +
-            "{TokensPerSecond:N0} tokens/s ETA {Eta}",
-            run.Id, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond,
-            TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
+        var epoch = EpochOf(r.Step);
+        if (epoch is not null)
+            logger.LogInformation("run {RunId} epoch {Epoch}/{Epochs} step {Step}/{MaxSteps} loss {Loss:F4} " +
+                "lr {Lr:E2} grad-norm {GradNorm:F2} {TokensPerSecond:N0} tokens/s ETA {Eta}",
+                run.Id, epoch, run.Spec.Training.Epochs, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm,
+                r.TokensPerSecond, TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
+        else
+            logger.LogInformation("run {RunId} step {Step}/{MaxSteps} loss {Loss:F4} lr {Lr:E2} " +
+                "grad-norm {GradNorm:F2} {TokensPerSecond:N0} tokens/s ETA {Eta}",
+                run.Id, r.Step, r.MaxSteps, r.Loss, r.LearningRate, r.GradNorm, r.TokensPerSecond,
+                TimeSpan.FromSeconds(Math.Round(r.EtaSeconds)));
 
         var now = DateTimeOffset.UtcNow;
         if (now - _lastPublished >= TimeSpan.FromSeconds(1) || r.Step + 1 >= r.MaxSteps)
@@ -59,7 +66,7 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
             _unpublished = [];
             bus.Publish(new TrainingProgressed(run.Id, r.Step, r.MaxSteps, r.Loss, r.TokensPerSecond, r.EtaSeconds,
                 now)
-            { Points = points })
+            { Points = points, Epoch = epoch, Epochs = epoch is null ? null : run.Spec.Training.Epochs })
                 .ContinueWith(t =>
                 logger.LogDebug("Progress event not published: {Message}", t.Exception?.GetBaseException().Message),
                     TaskContinuationOptions.OnlyOnFaulted);
@@ -75,7 +82,21 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
         metrics.UpdateProgress(run.Id, s => s with { Step = r.Step, ValidationLoss = r.ValidationLoss });
         logger.LogInformation("run {RunId} eval at step {Step}: train loss {Train:F4}, validation loss {Validation:F4}",
             run.Id, r.Step, r.TrainLoss, r.ValidationLoss);
+        // The evaluation after an epoch's last step closes the epoch: its number is a series of its own.
+        if (run.StepsPerEpoch is { } perEpoch && r.Step > 0 && r.Step % perEpoch == 0)
+        {
+            var epoch = r.Step / perEpoch;
+            metrics.Record(run.Id, "epoch", r.Step, epoch);
+            _unpublished.Add(new MetricSample("epoch", r.Step, epoch));
+            logger.LogInformation("run {RunId} epoch {Epoch}/{Epochs} done at step {Step}: train loss {Train:F4}, " +
+                "validation loss {Validation:F4}", run.Id, epoch, run.Spec.Training.Epochs, r.Step, r.TrainLoss,
+                r.ValidationLoss);
+        }
     }
+
+    /// <summary>The epoch (1-based) of a 0-based step, for a run counted in epochs.</summary>
+    private int? EpochOf(int step) => run.StepsPerEpoch is { } perEpoch && run.Spec.Training.Epochs is { } epochs
+        ? Math.Min(epochs, EpochPlan.EpochOf(step, perEpoch)) : null;
 
     /// <summary>
     /// Writes the resumable state as the latest checkpoint, and as the best one when validation improved; nothing while

@@ -114,8 +114,25 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             return timing;
         }, cancellationToken);
 
+    /// <summary>A run counted in epochs takes its steps from the run (see <see cref="Run.PlanEpochs"/>).</summary>
     private TrainerOptions TrainerOptionsOf(Run run) =>
-        TrainerOptions.From(run.Spec.Training, options.Value.LogInterval);
+        TrainerOptions.From(run.Spec.Training, options.Value.LogInterval) with
+        {
+            MaxSteps = run.MaxSteps,
+            StepsPerEpoch = run.StepsPerEpoch,
+        };
+
+    /// <summary>The steps one epoch of the run's training split takes: its windows of blockSize tokens, or its
+    /// pairs, in batches of batchSize × gradientAccumulationSteps.</summary>
+    public int StepsPerEpoch(Run run, KnownDataset dataset)
+    {
+        var path = store.PathOfWithSidecar(dataset.TrainTokensKey!);
+        var examples = run.Spec.Model.Architecture == Architectures.EncoderDecoder
+            ? PairFileInfo.Read(path).Count
+            : EpochPlan.WindowsOf(TokenFileInfo.Read(path).Count, run.Spec.Model.BlockSize);
+        return EpochPlan.StepsPerEpoch(examples, run.Spec.Training.BatchSize,
+            run.Spec.Training.GradientAccumulationSteps);
+    }
 
     /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>
     public static EncoderDecoderConfig EncoderDecoderConfig(RunSpec spec, int sourceVocabSize, int targetVocabSize,

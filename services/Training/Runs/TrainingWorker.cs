@@ -202,9 +202,26 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
             return null;
         }
 
+        if (run.Spec.Training.Epochs is { } epochs && run.StepsPerEpoch is null)
+        {
+            var stepsPerEpoch = services.GetRequiredService<TrainingJob>().StepsPerEpoch(run, dataset);
+            try
+            {
+                run.PlanEpochs(stepsPerEpoch);
+            }
+            catch (RunStateException ex)
+            {
+                run.Fail("Not started: " + ex.Message);
+                await db.SaveChangesAsync(CancellationToken.None);
+                return null;
+            }
+            logger.LogInformation("run {RunId}: {Epochs} epochs of {StepsPerEpoch:N0} steps, {Steps:N0} steps in all",
+                run.Id, epochs, stepsPerEpoch, run.MaxSteps);
+        }
         // Checked again with the real vocabulary: a run that cannot fit fails with the estimate instead of the OOM
         // killer ending the worker.
-        var estimate = estimator.Estimate(run.Spec, dataset.VocabSize);
+        var estimate = estimator.Estimate(
+            run.Spec with { Training = run.Spec.Training with { MaxSteps = run.MaxSteps } }, dataset.VocabSize);
         if (!estimate.Fits)
         {
             run.Fail("Not started: " + estimate.Explanation);

@@ -394,6 +394,9 @@ namespace Training.Data.Migrations
                     b.Property<int>("Step")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("StepsPerEpoch")
+                        .HasColumnType("integer");
+
                     b.Property<Guid?>("SweepId")
                         .HasColumnType("uuid");
 
@@ -689,6 +692,8 @@ namespace Training.Data.Migrations
                                     b2.Property<double>("Beta1");
 
                                     b2.Property<double>("Beta2");
+
+                                    b2.Property<int?>("Epochs");
 
                                     b2.Property<int>("EvalInterval");
 
