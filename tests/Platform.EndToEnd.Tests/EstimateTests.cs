@@ -77,6 +77,15 @@ public sealed class EstimateTests(PlatformStack stack, Xunit.Abstractions.ITestO
         Assert.True(asked!["fits"]!.GetValue<bool>());
         Assert.Equal(Parameters(vocab, 32, 2, 64), asked["parameters"]!.GetValue<long>());
         Assert.Equal(4L * 32 * 100, asked["tokens"]!.GetValue<long>());
+
+        // In epochs, the steps are counted from the split as the worker counts them: by hand, N train tokens make
+        // ⌈(N − 1) / 32⌉ windows, ⌈windows / 4⌉ steps an epoch; 3 epochs of 4 windows of 32 tokens a step.
+        var trainTokens = (await Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"))["trainTokens"]!.GetValue<long>();
+        var (_, inEpochs) = await Api.PostJsonAsync(Http, "/api/runs/estimate",
+            $"{{\"datasetId\":\"{datasetId}\",\"model\":{{\"nLayer\":2,\"nHead\":2,\"nEmbd\":64," +
+            $"\"blockSize\":32}},\"training\":{{\"epochs\":3,\"batchSize\":4}}}}");
+        var stepsPerEpoch = (long)Math.Ceiling(Math.Ceiling((trainTokens - 1) / 32.0) / 4.0);
+        Assert.Equal(3 * stepsPerEpoch * 4 * 32, inEpochs!["tokens"]!.GetValue<long>());
     }
 
     [Fact]

@@ -39,7 +39,8 @@ public static class RunsApi
     /// <summary>What the run would take (parameters, FLOPs, peak memory against the worker's, time), without starting
     /// anything.</summary>
     private static async Task<Results<Ok<RunEstimate>, ProblemHttpResult>> EstimateAsync(HttpContext http,
-        TrainingDbContext db, RunEstimator estimator, PrecisionChoice precisions, CancellationToken cancellationToken)
+        TrainingDbContext db, RunEstimator estimator, PrecisionChoice precisions, ArtifactStore store,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<CreateRunRequest>(http.Request, cancellationToken);
         if (problem is not null)
@@ -48,7 +49,19 @@ public static class RunsApi
         var errors = RunSpecValidator.Validate(spec with { Name = spec.Name.Length == 0 ? "estimate" : spec.Name });
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The run is invalid.");
-        var vocab = body.DatasetId is { } id ? (await db.Datasets.FindAsync([id], cancellationToken))?.VocabSize : null;
+        var dataset = body.DatasetId is { } id ? await db.Datasets.FindAsync([id], cancellationToken) : null;
+        var vocab = dataset?.VocabSize;
+        // A run in epochs on a tokenized dataset: its steps are counted as the worker will count them.
+        if (spec.Training.Epochs is { } epochs
+            && dataset is { Status: DatasetStatus.Tokenized, TrainTokensKey: not null })
+            spec = spec with
+            {
+                Training = spec.Training with
+                {
+                    MaxSteps = (int)Math.Min(RunSpecValidator.MaxSteps,
+                        (long)epochs * TrainingJob.StepsPerEpoch(spec, dataset, store)),
+                },
+            };
         var measured = await precisions.MeasuredAsync(spec, vocab ?? RunEstimator.AssumedVocabSize, cancellationToken);
         var estimate = estimator.Estimate(spec, vocab, measured);
         return TypedResults.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));

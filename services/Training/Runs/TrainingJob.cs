@@ -122,16 +122,15 @@ public sealed class TrainingJob(ArtifactStore store, IOptions<TrainingOptions> o
             StepsPerEpoch = run.StepsPerEpoch,
         };
 
-    /// <summary>The steps one epoch of the run's training split takes: its windows of blockSize tokens, or its
-    /// pairs, in batches of batchSize × gradientAccumulationSteps.</summary>
-    public int StepsPerEpoch(Run run, KnownDataset dataset)
+    /// <summary>The steps one epoch of a spec's training split takes: its windows of blockSize tokens, or its pairs,
+    /// in batches of batchSize × gradientAccumulationSteps.</summary>
+    public static int StepsPerEpoch(RunSpec spec, KnownDataset dataset, ArtifactStore store)
     {
         var path = store.PathOfWithSidecar(dataset.TrainTokensKey!);
-        var examples = run.Spec.Model.Architecture == Architectures.EncoderDecoder
+        var examples = spec.Model.Architecture == Architectures.EncoderDecoder
             ? PairFileInfo.Read(path).Count
-            : EpochPlan.WindowsOf(TokenFileInfo.Read(path).Count, run.Spec.Model.BlockSize);
-        return EpochPlan.StepsPerEpoch(examples, run.Spec.Training.BatchSize,
-            run.Spec.Training.GradientAccumulationSteps);
+            : EpochPlan.WindowsOf(TokenFileInfo.Read(path).Count, spec.Model.BlockSize);
+        return EpochPlan.StepsPerEpoch(examples, spec.Training.BatchSize, spec.Training.GradientAccumulationSteps);
     }
 
     /// <summary>The shape of an encoder-decoder run on a dataset with these vocabularies and special ids.</summary>

@@ -7,6 +7,7 @@ using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Persistence;
 using Training.Data;
 using Platform.ServiceDefaults.Reliability;
+using Platform.Storage;
 
 namespace Training.Runs;
 
@@ -204,7 +205,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
 
         if (run.Spec.Training.Epochs is { } epochs && run.StepsPerEpoch is null)
         {
-            var stepsPerEpoch = services.GetRequiredService<TrainingJob>().StepsPerEpoch(run, dataset);
+            var stepsPerEpoch = TrainingJob.StepsPerEpoch(run.Spec, dataset,
+                services.GetRequiredService<ArtifactStore>());
             try
             {
                 run.PlanEpochs(stepsPerEpoch);
