@@ -5,7 +5,10 @@
 # stop it with infra/stop.sh.
 # Then the same for an encoder-decoder on the bundled paired dataset (dates), served with beam search, and for a chat
 # GPT on conversations made from those dates, asked through /v1/chat/completions (streamed, then with a JSON schema).
-#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char DEMO_SEQ2SEQ=1 DEMO_CHAT=1 infra/demo.sh
+# Last, the founding document's example: Chinese text (fortunes-zh) on WordPiece, trained for epochs
+# (infra/demo/founding-example.sh).
+#   DEMO_STEPS=2000 DEMO_MODEL=tinyshakespeare-char DEMO_TOKENIZER=char DEMO_SEQ2SEQ=1 DEMO_CHAT=1 DEMO_CHINESE=1 \
+#   DEMO_ZH_EPOCHS=10 DEMO_ZH_LAYERS=1 infra/demo.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -15,8 +18,7 @@ bash "$here/setup.sh"
 bash "$here/infra-up.sh"
 bash "$here/services-up.sh"
 # The admin key services-up.sh generated (or PLATFORM_ADMIN_KEY): every request but health checks needs a key.
-ensure_secrets
-auth=(-H "Authorization: Bearer $PLATFORM_ADMIN_KEY")
+source "$here/demo/lib.sh"
 
 corpus="${DEMO_CORPUS:-$here/demo/tinyshakespeare.txt}"
 model="${DEMO_MODEL:-tinyshakespeare-char}"
@@ -27,12 +29,6 @@ spec=$(jq -cn --arg name "$model" --argjson steps "$steps" '{
   model: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0.0 },
   training: { maxSteps: $steps, batchSize: 12, learningRate: 0.001, minLearningRate: 0.0001, warmupSteps: 100,
               beta2: 0.99, evalInterval: 250, evalIters: 20, seed: 1337 } }')
-
-# Uploads are private to their key; the demo's corpora are public-domain, so any viewer key may use what they teach.
-share_with_everyone() {
-  curl -fsS "${auth[@]}" -X PUT "$GATEWAY_URL/api/datasets/$1/sharing" -H 'Content-Type: application/json' \
-    -d '{"everyone":true}' | jq -c '{sharedWithEveryone: .everyone}'
-}
 
 log "Uploading $(basename "$corpus") ($(stat -c %s "$corpus") bytes) to $GATEWAY_URL/api/datasets"
 dataset=$(curl -fsS "${auth[@]}" -X POST "$GATEWAY_URL/api/datasets" -F "file=@$corpus;type=text/plain" \
@@ -53,39 +49,6 @@ while :; do
   esac
   sleep 1
 done
-
-# Prints a run's progress every 5 s until it completes (it may not exist for a moment after an upload); sets $r to the
-# run.
-follow_run() {
-  local told_precision=""
-  while :; do
-    r=$(curl -fsS "${auth[@]}" "$GATEWAY_URL/api/runs/$1" 2>/dev/null \
-      || echo '{"state":"Queued","step":0,"maxSteps":0}')
-    # The precision the worker chose ("auto" times fp32 and bf16 on this machine first), once it has.
-    if [ -z "$told_precision" ] && [ "$(jq -r '.precision // empty' <<<"$r")" != "" ]; then
-      jq -r '"  trains in \(.precision): \(.precisionReason)"' <<<"$r"
-      told_precision=yes
-    fi
-    jq -r '"  \(.state) step \(.step)/\(.maxSteps)"
-           + "  loss \(.latestTrainLoss // "-" | tostring | .[0:6])"
-           + "  val \(.latestValidationLoss // "-" | tostring | .[0:6])"
-           + "  \((.tokensPerSecond // 0) | floor) tokens/s  ETA \((.etaSeconds // 0) | floor) s"' <<<"$r"
-    case "$(jq -r .state <<<"$r")" in
-      Completed) return ;;
-      Failed|Cancelled) jq . <<<"$r"; die "run $(jq -r .state <<<"$r")" ;;
-    esac
-    sleep 5
-  done
-}
-
-# Waits until Generation has heard of a version (from its ModelVersionRegistered event, a moment after the registry has
-# it).
-wait_servable() {
-  for _ in $(seq 1 60); do
-    curl -fsS "${auth[@]}" "$GATEWAY_URL/v1/models" | jq -e --arg id "$1" '.data | any(.id == $id)' >/dev/null && return
-    sleep 0.5
-  done
-}
 
 log "Run $run_id: training $model for $steps steps (progress every 5 s)"
 follow_run "$run_id"
@@ -201,6 +164,12 @@ if [ "${DEMO_CHAT:-1}" != 0 ]; then
     -d "$(ask "4 July 2031 as JSON" | jq -c --argjson s "$schema" \
       '. + {response_format: {type: "json_schema", json_schema: {name: "date", schema: $s}}}')" \
     | jq -c '.choices[0] | {finish_reason, answer: (.message.content | fromjson)}'
+fi
+
+if [ "${DEMO_CHINESE:-1}" != 0 ]; then
+  # The founding document's example as it is written: Chinese, WordPiece, 512 wide with 8 heads, batches of 64, Adam,
+  # epochs, accuracy and recall, and 50 tokens from "我".
+  bash "$here/demo/founding-example.sh"
 fi
 
 log "Done in $(( $(date +%s) - started )) s. The stack is still running at $GATEWAY_URL; stop it with infra/stop.sh"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on Debian 12, only where missing: PostgreSQL 15, RabbitMQ, g++ and
 # patchelf (for the TorchSharp libstdc++ fix), jemalloc (the training allocator), curl and jq, supervisor (it
-# restarts a service that dies) and docker-compose (the tests validate docker-compose.yml with it; no Docker engine
-# is needed); with --test also Chromium and a CJK font for the browser tests, kubectl, and s3rver (Node.js) for the S3
-# tests. The .NET 10 SDK must already be on PATH.
+# restarts a service that dies), docker-compose (the tests validate docker-compose.yml with it; no Docker engine
+# is needed) and fortunes-zh (the Chinese corpus of the founding example); with --test also Chromium and a CJK font
+# for the browser tests, kubectl, and s3rver (Node.js) for the S3 tests. The .NET 10 SDK must already be on PATH.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -18,6 +18,8 @@ command -v jq >/dev/null || missing+=(jq)
 command -v runuser >/dev/null || missing+=(util-linux)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v supervisord >/dev/null || missing+=(supervisor)
+# The founding example's Chinese corpus (infra/demo/fortunes-zh.sh cleans it; the demo and the tests read it).
+[ -r /usr/share/games/fortunes/chinese ] || missing+=(fortunes-zh)
 # The browser tests (setup.sh --test): Debian's Chromium, driven by Playwright, and a CJK font for Chinese text.
 if [ "${1:-}" = --test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
