@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Platform.EndToEnd.Tests;
 
@@ -125,5 +127,50 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.Equal(2,
             (await RunAsync(null, null, "datasets", "upload", Path.Combine(_home, "no-such-file.txt"))).Exit);
         Assert.Equal(6, (await RunAsync(null, null, "runs", "ls", "--url", "http://127.0.0.1:9")).Exit);
+    }
+    [Fact]
+    public async Task The_command_line_tour_in_the_docs_runs_as_written()
+    {
+        var tour = Path.Combine(PlatformStack.RepoRoot, "docs", "examples", "cli-tour.sh");
+        var docs = await File.ReadAllTextAsync(Path.Combine(PlatformStack.RepoRoot, "docs", "dashboard-and-cli.md"));
+        var shown = Regex.Match(docs, "<!-- cli-tour -->\n```bash\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(shown.Success, "docs/dashboard-and-cli.md has no cli-tour block");
+        Assert.Equal(await File.ReadAllTextAsync(tour), shown.Groups[1].Value);
+
+        var start = new ProcessStartInfo("bash", [tour])
+        {
+            WorkingDirectory = PlatformStack.RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.Environment["XDG_CONFIG_HOME"] = _home;
+        start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString();
+        start.Environment["PLATFORM_API_KEY"] = stack.AdminKey;
+        start.Environment["BUILD_CONFIGURATION"] = PlatformStack.Configuration;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
+            await process.WaitForExitAsync(timeout.Token);
+        var (stdout, stderr) = (await output, await error);
+        Assert.True(process.ExitCode == 0, $"the tour exited {process.ExitCode}\n{stdout}\n{stderr}\n{stack.Logs()}");
+
+        Assert.Contains("Signed in to", stdout);
+        Assert.Contains("admin (admin, key", stdout);
+        Assert.Matches(@"│ format +│ pairs", stdout);
+        Assert.Contains("Run ", stdout);
+        Assert.Contains("top1Accuracy", stdout);
+        // Two completions, a line of dashes apart; each stopped before a blank line, or at 40 tokens.
+        Assert.Contains($"{Environment.NewLine}----{Environment.NewLine}", stdout);
+        Assert.Matches(@"shakespeare-imported v1: imported from \S+", stdout);
+        Assert.Contains("Signed out", stdout);
+        Assert.False(File.Exists(Path.Combine(_home, "platform", "config.json")));
+
+        // What the tour left, seen through the API: the import, and nothing learned from the deleted datasets.
+        var imported = await Api.GetOkAsync(stack.Gateway, "/api/models/shakespeare-imported/versions/1");
+        Assert.Equal("shakespeare-imported", imported["name"]!.GetValue<string>());
+        await Api.EventuallyAnswersAsync(stack.Gateway, "/api/models/shakespeare-char", HttpStatusCode.NotFound,
+            stack.Logs);
     }
 }

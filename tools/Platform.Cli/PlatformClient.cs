@@ -62,6 +62,30 @@ public sealed class PlatformClient(CliConfig config) : IDisposable
         return text.Length == 0 ? null : JsonNode.Parse(text);
     }
 
+    /// <summary>
+    /// Writes a file the platform serves to <paramref name="path"/> on disk: into a temporary file beside it first, so
+    /// a refused or broken download leaves nothing behind. Returns the bytes written.
+    /// </summary>
+    public async Task<long> DownloadAsync(string route, string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, route.TrimStart('/'));
+        using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseHeadersRead,
+            cancellationToken);
+        var partial = path + ".partial";
+        try
+        {
+            await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+            await using (var file = File.Create(partial))
+                await body.CopyToAsync(file, cancellationToken);
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+        return new FileInfo(path).Length;
+    }
+
     /// <summary>Server-Sent Events: (event, data) as they arrive, until the stream ends.</summary>
     public async IAsyncEnumerable<(string Event, string Data)> StreamAsync(HttpMethod method, string path,
         JsonNode? body,

@@ -21,11 +21,13 @@ var json = new Option<bool>("--json")
 };
 var globals = new GlobalOptions(url, key, json);
 
-var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps, models, generation, chat and " +
-    "explanations, through the gateway.")
+var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps, models, evaluations, generation, " +
+    "chat and explanations, through the gateway.")
 {
     url, key, json,
     LoginCommand.Create(globals),
+    AccountCommands.CreateWhoami(globals),
+    AccountCommands.CreateLogout(),
     DatasetsCommands.Create(globals),
     RunsCommands.Create(globals),
     SweepsCommands.Create(globals),
@@ -33,6 +35,7 @@ var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps
     GenerateCommands.CreateGenerate(globals),
     ChatCommand.Create(globals),
     GenerateCommands.CreateExplain(globals),
+    EvaluateCommand.Create(globals),
 };
 
 var parsed = root.Parse(args);

@@ -29,21 +29,50 @@ public static class GenerateCommands
         };
         var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature (0: greedy)" };
         var topK = new Option<int?>("--top-k") { Description = "Sample from the k likeliest tokens" };
+        var topP = new Option<double?>("--top-p")
+        {
+            Description = "Sample from the likeliest tokens whose " +
+            "probabilities add up to p (nucleus sampling)"
+        };
+        var stop = new Option<string[]>("--stop")
+        {
+            Description = "Stop before this text (repeat for up to 4)",
+        };
+        var count = new Option<int>("-n", "--n")
+        {
+            Description = "How many completions (printed one after another, separated by a line of dashes)",
+            DefaultValueFactory = _ => 1,
+        };
         var seed = new Option<long?>("--seed") { Description = "A seed, for repeatable sampling" };
-        var command = new Command("generate", "Generate a completion") { Model, Prompt, stream, maxTokens, temperature,
-            topK, seed };
+        var prompt = new Argument<string?>("prompt")
+        {
+            Description = "The prompt (an encoder-decoder's input); none or -: read from stdin",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("generate", "Generate a completion") { Model, prompt, stream, maxTokens,
+            temperature, topK, topP, stop, count, seed };
         command.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
             var body = new JsonObject
             {
                 ["model"] = result.GetValue(Model),
-                ["prompt"] = result.GetValue(Prompt),
+                ["prompt"] = await PromptAsync(result.GetValue(prompt), cancellationToken),
                 ["max_tokens"] = result.GetValue(maxTokens)
             };
             if (result.GetValue(temperature) is { } t)
                 body["temperature"] = t;
             if (result.GetValue(topK) is { } k)
                 body["top_k"] = k;
+            if (result.GetValue(topP) is { } p)
+                body["top_p"] = p;
+            if (result.GetValue(stop) is { Length: > 0 } stops)
+                body["stop"] = new JsonArray([.. stops.Select(x => (JsonNode?)x)]);
+            if (result.GetValue(count) is not 1 and var n)
+            {
+                if (result.GetValue(stream))
+                    throw new UsageException("--stream prints one completion; leave it out to get several (-n).");
+                body["n"] = n;
+            }
             if (result.GetValue(seed) is { } s)
                 body["seed"] = s;
             if (!result.GetValue(stream))
@@ -53,7 +82,8 @@ public static class GenerateCommands
                 if (globals.WantsJson(result))
                     GlobalOptions.Print(completion);
                 else
-                    Console.WriteLine(completion!["choices"]![0]!["text"]);
+                    Console.WriteLine(string.Join(Environment.NewLine + "----" + Environment.NewLine,
+                        completion!["choices"]!.AsArray().Select(c => c!["text"]!.ToString())));
                 return ExitCodes.Ok;
             }
             body["stream"] = true;
@@ -75,6 +105,16 @@ public static class GenerateCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>The prompt given, or all of stdin when it is "-" or left out and stdin is not a terminal.</summary>
+    private static async Task<string> PromptAsync(string? given, CancellationToken cancellationToken)
+    {
+        if (given is not (null or "-"))
+            return given;
+        if (!Console.IsInputRedirected)
+            throw new UsageException("No prompt: give one, or pipe it in on stdin.");
+        return (await Console.In.ReadToEndAsync(cancellationToken)).TrimEnd('\n', '\r');
     }
 
     public static Command CreateExplain(GlobalOptions globals)

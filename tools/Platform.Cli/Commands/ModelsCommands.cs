@@ -79,6 +79,142 @@ public static class ModelsCommands
             }
             return ExitCodes.Ok;
         }));
-        return new Command("models", "List models, move their aliases and share their names") { list, promote, share };
+        var showName = new Argument<string>("name") { Description = "The model's name" };
+        var showVersion = new Argument<int?>("version")
+        {
+            Description = "A version (none: the model and all its versions)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var show = new Command("show", "Show a model's versions and aliases, or one version with its evaluation")
+            { showName, showVersion };
+        show.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var path = $"/api/models/{Uri.EscapeDataString(result.GetValue(showName)!)}";
+            if (result.GetValue(showVersion) is { } v)
+                path += $"/versions/{v}";
+            var model = await client.GetAsync(path, cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(model);
+            else if (result.GetValue(showVersion) is null)
+                DescribeModel(model!);
+            else
+                DescribeVersion(model!);
+            return ExitCodes.Ok;
+        }));
+
+        var exportName = new Argument<string>("name") { Description = "The model's name" };
+        var exportVersion = new Argument<int>("version") { Description = "The version" };
+        var format = new Option<string>("--format")
+        {
+            Description = "safetensors (the platform's names, config in the metadata), gguf (for llama.cpp) or hf " +
+            "(a Hugging Face model folder, zipped)",
+            DefaultValueFactory = _ => "safetensors",
+        };
+        format.AcceptOnlyFromAmong("safetensors", "gguf", "hf");
+        var type = new Option<string?>("--type") { Description = "gguf only: f32 (default), f16 or q8_0" };
+        type.AcceptOnlyFromAmong("f32", "f16", "q8_0");
+        var output = new Option<FileInfo?>("--output", "-o")
+        {
+            Description = "Where to write it (default: NAME-vVERSION with the format's extension, here)",
+        };
+        var export = new Command("export", "Download a version's weights in a format other tools load")
+            { exportName, exportVersion, format, type, output };
+        export.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var (model, version, kind) = (result.GetValue(exportName)!, result.GetValue(exportVersion),
+                result.GetValue(format)!);
+            var query = $"?format={kind}" + (result.GetValue(type) is { } t ? $"&type={t}" : "");
+            var extension = kind switch { "gguf" => ".gguf", "hf" => ".zip", _ => ".safetensors" };
+            var path = result.GetValue(output)?.FullName ?? Path.GetFullPath($"{model}-v{version}{extension}");
+            var bytes = await client.DownloadAsync(
+                $"/api/models/{Uri.EscapeDataString(model)}/versions/{version}/weights{query}", path,
+                cancellationToken);
+            Print(globals, result, path, bytes);
+            return ExitCodes.Ok;
+        }));
+
+        var file = new Argument<string>("file")
+        {
+            Description = "tokenizer.json, tokenizer_config.json or another file the version lists",
+        };
+        var download = new Command("download", "Download one of a version's files (its tokenizer, its chat template…)")
+            { exportName, exportVersion, file, output };
+        download.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var (model, version, name) = (result.GetValue(exportName)!, result.GetValue(exportVersion),
+                result.GetValue(file)!);
+            var path = result.GetValue(output)?.FullName ?? Path.GetFullPath(Path.GetFileName(name));
+            var bytes = await client.DownloadAsync($"/api/models/{Uri.EscapeDataString(model)}/versions/{version}/" +
+                $"files/{Uri.EscapeDataString(name)}", path, cancellationToken);
+            Print(globals, result, path, bytes);
+            return ExitCodes.Ok;
+        }));
+
+        var importName = new Argument<string>("name") { Description = "The model name to register it under" };
+        var weights = new Option<FileInfo?>("--weights")
+        {
+            Description = "safetensors in the platform's, nanoGPT's or Hugging Face GPT-2's layout",
+            Required = true,
+        };
+        var tokenizer = new Option<FileInfo?>("--tokenizer") { Description = "Its tokenizer.json", Required = true };
+        var config = new Option<FileInfo?>("--config") { Description = "Its config.json (when the weights hold none)" };
+        var import = new Command("import", "Register weights trained elsewhere as a new version")
+            { importName, weights, tokenizer, config };
+        import.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            using var form = new MultipartFormDataContent();
+            form.Add(new StringContent(result.GetValue(importName)!), "name");
+            foreach (var (option, field) in new[] { (weights, "weights"), (tokenizer, "tokenizer"),
+                (config, "config") })
+            {
+                if (result.GetValue(option) is not { } given)
+                    continue;
+                if (!given.Exists)
+                    throw new UsageException($"{given.FullName} does not exist.");
+                form.Add(new StreamContent(given.OpenRead()), field, given.Name);
+            }
+            var version = await client.SendAsync(HttpMethod.Post, "/api/models/import", form, cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(version);
+            else
+                Console.WriteLine($"{version!["name"]} v{version["version"]}: imported from {version["importedFrom"]}");
+            return ExitCodes.Ok;
+        }));
+
+        return new Command("models", "List, show, export, import and promote models, and share their names")
+            { list, show, export, download, import, promote, share };
+    }
+
+    private static void Print(GlobalOptions globals, ParseResult result, string path, long bytes)
+    {
+        if (globals.WantsJson(result))
+            GlobalOptions.Print(new JsonObject { ["path"] = path, ["bytes"] = bytes });
+        else
+            Console.WriteLine($"Wrote {path} ({bytes:N0} bytes)");
+    }
+
+    private static void DescribeModel(JsonNode model)
+    {
+        var aliases = model["aliases"] is JsonObject a ? a.Select(p => $"{p.Key} → v{p.Value}").ToList() : [];
+        Console.WriteLine($"{model["name"]}: latest v{model["latestVersion"]}" +
+            (aliases.Count > 0 ? $"; {string.Join(", ", aliases)}" : ""));
+        var table = GlobalOptions.Table("Version", "Architecture", "Loss", "Top-1", "Recall", "Created");
+        foreach (var v in model["versions"]?.AsArray() ?? [])
+            GlobalOptions.Row(table, $"v{v!["version"]}", v["architecture"], v["evaluation"]?["loss"],
+                v["evaluation"]?["top1Accuracy"], v["evaluation"]?["macroRecall"], v["createdAt"]);
+        AnsiConsole.Write(table);
+    }
+
+    private static void DescribeVersion(JsonNode version)
+    {
+        var table = GlobalOptions.Table("Field", "Value");
+        foreach (var field in new[] { "name", "version", "architecture", "runId", "datasetId", "baseModel",
+            "fineTuneMethod", "importedFrom", "quantization", "checkpointSha256", "sample", "createdAt" })
+            if (version[field] is JsonValue value)
+                GlobalOptions.Row(table, field, value);
+        foreach (var (figure, value) in version["evaluation"] as JsonObject ?? [])
+            if (value is JsonValue)
+                GlobalOptions.Row(table, $"evaluation.{figure}", value);
+        AnsiConsole.Write(table);
     }
 }

@@ -39,6 +39,50 @@ public static class RunsCommands
             return ExitCodes.Ok;
         }));
 
+        var specFile = new Argument<FileInfo>("spec")
+        {
+            Description = "A run spec (JSON: name, model, training, …; docs/examples/spec.json)",
+        };
+        var dataset = new Option<Guid?>("--dataset") { Description = "The dataset to train on (else the spec's)" };
+        var wait = new Option<bool>("--wait")
+        {
+            Description = "Follow the run until it ends; exit 7 if it does not complete",
+        };
+        var create = new Command("create",
+            "Start a run; one that would not fit in the training worker's memory is refused with the estimate and " +
+            "what to change") { specFile, dataset, wait };
+        create.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var body = await SpecAsync(result.GetValue(specFile)!, result.GetValue(dataset), cancellationToken);
+            var run = await client.SendJsonAsync(HttpMethod.Post, "/api/runs", body, cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(run);
+            else
+                Console.WriteLine($"Run {run!["id"]} ({run["name"]}): {run["state"]}");
+            return result.GetValue(wait)
+                ? await WatchAsync(client, run!["id"]!.GetValue<Guid>(), globals.WantsJson(result), cancellationToken)
+                : ExitCodes.Ok;
+        }));
+        var estimate = new Command("estimate",
+            "Estimate a run before starting it: parameters, FLOPs, peak memory, time, and whether it fits")
+            { specFile, dataset };
+        estimate.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var body = await SpecAsync(result.GetValue(specFile)!, result.GetValue(dataset), cancellationToken);
+            var figures = await client.SendJsonAsync(HttpMethod.Post, "/api/runs/estimate", body, cancellationToken);
+            if (globals.WantsJson(result))
+            {
+                GlobalOptions.Print(figures);
+                return ExitCodes.Ok;
+            }
+            var table = GlobalOptions.Table("Estimate", "Value");
+            foreach (var (field, value) in figures!.AsObject())
+                if (value is JsonValue)
+                    GlobalOptions.Row(table, field, value);
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+
         var id = new Argument<Guid>("id") { Description = "The run's id" };
         var show = new Command("show", "Show a run") { id };
         show.SetAction(globals.Run(async (result, client, cancellationToken) =>
@@ -62,6 +106,26 @@ public static class RunsCommands
         var resume = new Command("resume", "Resume a failed or cancelled run from its latest checkpoint") { id };
         resume.SetAction(globals.Run((result, client, cancellationToken) =>
             PostAsync(client, globals, result, $"/api/runs/{result.GetValue(id)}/resume", cancellationToken)));
+
+        var cascade = new Option<bool>("--cascade")
+        {
+            Description = "Also delete the model version it registered (without it, a run with a version is refused)",
+        };
+        var delete = new Command("delete",
+            "Delete a run: its checkpoints, metrics and evaluation (a live run stops first)") { id, cascade };
+        delete.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var query = result.GetValue(cascade) ? "?cascade=true" : "";
+            var deleted = await client.SendAsync(HttpMethod.Delete, $"/api/runs/{result.GetValue(id)}{query}", null,
+                cancellationToken);
+            if (globals.WantsJson(result))
+                GlobalOptions.Print(deleted);
+            else
+                Console.WriteLine($"Run {result.GetValue(id)}: {deleted?["state"]}" +
+                    (deleted?["modelVersions"] is JsonArray { Count: > 0 } versions
+                    ? $", with {string.Join(", ", versions.Select(v => v!.ToString()))}" : ""));
+            return ExitCodes.Ok;
+        }));
 
         var ids = new Argument<Guid[]>("ids") { Description = "Two to ten run ids", Arity = new ArgumentArity(2, 10) };
         var compare = new Command("compare",
@@ -88,8 +152,28 @@ public static class RunsCommands
             return ExitCodes.Ok;
         }));
 
-        return new Command("runs", "List, follow and manage training runs") { list, show, watch, cancel, resume,
-            compare };
+        return new Command("runs", "Start, list, follow and manage training runs") { create, estimate, list, show,
+            watch, cancel, resume, delete, compare };
+    }
+
+    /// <summary>A spec file as POST /api/runs takes it, on the dataset given (which overrides the file's).</summary>
+    private static async Task<JsonObject> SpecAsync(FileInfo file, Guid? dataset, CancellationToken cancellationToken)
+    {
+        if (!file.Exists)
+            throw new UsageException($"{file.FullName} does not exist.");
+        JsonObject body;
+        try
+        {
+            body = JsonNode.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken)) as JsonObject
+                ?? throw new UsageException($"{file.Name} is not a JSON object.");
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new UsageException($"{file.Name} is not JSON: {ex.Message}");
+        }
+        if (dataset is { } d)
+            body["datasetId"] = d;
+        return body;
     }
 
     private static async Task<int> PostAsync(PlatformClient client, GlobalOptions globals, ParseResult result,
@@ -111,7 +195,9 @@ public static class RunsCommands
         var table = GlobalOptions.Table("Field", "Value");
         foreach (var field in new[] { "id", "name", "state", "failureReason", "step", "maxSteps", "latestTrainLoss",
             "latestValidationLoss", "bestValidationLoss",
-                     "tokensPerSecond", "etaSeconds", "parameters", "precision", "precisionReason", "modelVersion",
+                     "tokensPerSecond", "etaSeconds", "epoch", "stepsPerEpoch", "parameters", "precision",
+                     "precisionReason",
+                     "modelVersion",
                      "baseModel", "note",
                      "createdAt", "finishedAt" })
             if (run[field] is { } value)
@@ -127,7 +213,7 @@ public static class RunsCommands
 
     /// <summary>A progress bar with loss and ETA on a terminal; one JSON line per event with --json or when
     /// piped.</summary>
-    private static async Task<int> WatchAsync(PlatformClient client, Guid id, bool json,
+    public static async Task<int> WatchAsync(PlatformClient client, Guid id, bool json,
         CancellationToken cancellationToken)
     {
         string? last = null;
@@ -150,6 +236,7 @@ public static class RunsCommands
                 {
                     var task = context.AddTask($"run {id.ToString()[..8]}", maxValue: 1);
                     double? loss = null, validation = null;
+                    var epoch = "";
                     await foreach (var (name, data) in events)
                     {
                         var node = JsonNode.Parse(data)!;
@@ -168,7 +255,10 @@ public static class RunsCommands
                             validation = node["points"]?.AsArray().LastOrDefault(p =>
                                 p!["key"]!.ToString() == "val_loss")?["value"]?.GetValue<double>() ?? validation;
                         }
-                        task.Description = Markup.Escape($"{node["name"] ?? $"run {id.ToString()[..8]}"} {last} loss " +
+                        epoch = node["epoch"]?.ToString() is { } e
+                            ? $" epoch {e}/{node["epochs"] ?? node["training"]?["epochs"]}" : epoch;
+                        var runName = node["name"]?.ToString() ?? $"run {id.ToString()[..8]}";
+                        task.Description = Markup.Escape($"{runName} {last}{epoch} loss " +
                             $"{loss?.ToString("F4", CultureInfo.CurrentCulture) ?? "—"} " +
                             $"val {validation?.ToString("F4", CultureInfo.CurrentCulture) ?? "—"}");
                         if (Finished(last))
