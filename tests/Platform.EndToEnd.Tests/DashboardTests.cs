@@ -94,6 +94,52 @@ public sealed class DashboardTests(PlatformStack stack)
         page.EvalOnSelectorAsync<int>(chart, "e => +(e.dataset.points || 0)");
 
     [Fact]
+    public async Task A_run_is_estimated_refused_with_advice_and_started_in_epochs_from_the_form()
+    {
+        var datasetId = await Api.TokenizedDatasetAsync(Http, Api.DemoCorpus[..20_000], "form-data",
+            TimeSpan.FromMinutes(2), stack.Logs);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await SignedInPageAsync(browser, stack.AdminKey);
+        await page.GotoAsync(PlatformStack.GatewayAddress + "#/runs");
+        await page.ClickAsync("#run-form summary");
+        await page.SelectOptionAsync("#rf-dataset", datasetId);
+        await page.FillAsync("#rf-name", "form-run");
+
+        // Too big for the worker: the estimate says so with what would fit, and starting it is refused the same way.
+        await page.FillAsync("#rf-layers", "48");
+        await page.FillAsync("#rf-width", "4096");
+        await page.FillAsync("#rf-heads", "32");
+        await page.FillAsync("#rf-block", "1024");
+        await page.ClickAsync("#rf-estimate");
+        await WaitAsync(page, "() => document.querySelector('#rf-figures') && " +
+            "document.querySelectorAll('#rf-result .advice li').length > 0");
+        Assert.Contains("✗", await page.TextContentAsync("#rf-figures"));
+        await page.ClickAsync("#rf-start");
+        await WaitAsync(page, "() => document.querySelector('#rf-result .problem[data-status=\"422\"] .advice li')");
+        await ShotAsync(page, "run-form-refused");
+
+        // A small one, for one epoch: estimated, then started, and its page counts the epoch.
+        await page.FillAsync("#rf-layers", "1");
+        await page.FillAsync("#rf-width", "32");
+        await page.FillAsync("#rf-heads", "2");
+        await page.FillAsync("#rf-block", "32");
+        await page.SelectOptionAsync("#rf-unit", "epochs");
+        await page.FillAsync("#rf-length", "1");
+        await page.ClickAsync("#rf-estimate");
+        await WaitAsync(page, "() => (document.querySelector('#rf-figures') || {}).textContent?.includes('✓')");
+        await ShotAsync(page, "run-form");
+        await page.ClickAsync("#rf-start");
+        await WaitAsync(page, "() => location.hash.startsWith('#/runs/') && " +
+            "document.getElementById('run-state')?.textContent === 'Completed'");
+        Assert.Equal("1 / 1", await page.TextContentAsync("#run-epoch"));
+        var parameters = await page.TextContentAsync("#view table");
+        Assert.Contains("training.epochs", parameters);
+        Assert.DoesNotContain("nEncoderLayer", parameters);
+    }
+
+    [Fact]
     public async Task A_person_uploads_watches_a_run_moves_an_alias_streams_completions_and_a_viewer_is_refused()
     {
         var (playwright, browser) = await LaunchAsync();

@@ -30,6 +30,10 @@
       schemaHint: 'Replies follow this schema when it is given', template: 'Chat template', noTemplate:
         'This version has no chat template: it was not trained on conversations.', badSchema:
         'The JSON schema is not valid JSON.',
+      epoch: 'Epoch', epochs: 'epochs', newRun: 'New run', dataset: 'Dataset', layers: 'Layers', heads: 'Heads',
+      width: 'Width', block: 'Block', length: 'Length', unit: 'Unit', batch: 'Batch', learningRate: 'Learning rate',
+      estimate: 'Estimate', startRun: 'Start run', parameters: 'Parameters', tokens: 'Tokens',
+      memory: 'Peak memory / worker', time: 'Time', fits: 'Fits',
     },
     zh: {
       datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
@@ -46,6 +50,9 @@
       chat: '对话', send: '发送', message: '消息', systemMessage: '系统消息', jsonSchema: 'JSON 模式',
       schemaHint: '填写后，回复将遵循此模式', template: '对话模板', noTemplate: '此版本没有对话模板：它未在对话数据上训练。',
       badSchema: 'JSON 模式不是有效的 JSON。',
+      epoch: '轮次', epochs: '轮', newRun: '新建训练', dataset: '数据集', layers: '层数', heads: '注意力头', width: '宽度',
+      block: '上下文长度', length: '长度', unit: '单位', batch: '批大小', learningRate: '学习率', estimate: '估算',
+      startRun: '开始训练', parameters: '参数量', tokens: '词元数', memory: '峰值内存 / 工作节点', time: '时间', fits: '可容纳',
     },
   };
   const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
@@ -113,6 +120,9 @@
         && error.problem.detail !== error.problem.title) box.append(h('div', {}, error.problem.detail));
       for (const [field, messages] of Object.entries(error.problem.errors || {})) box.append(h('div', {},
         h('code', {}, field), ': ', [].concat(messages).join(' ')));
+      // A run that would not fit comes with what would (422 with its estimate).
+      const advice = error.problem.estimate && error.problem.estimate.advice;
+      if (advice && advice.length) box.append(h('ul', { className: 'advice' }, advice.map(a => h('li', {}, a))));
     }
     box.dataset.status = String(error.status);
     return box;
@@ -349,8 +359,67 @@
           h('td', {}, (r.tags || []).map(tag => h('span', { className: 'badge' }, tag))),
           h('td', {}, r.owner ? r.owner.name : '—'), h('td', {}, when(r.createdAt))))));
     } catch (error) { showProblem(table, error); }
-    return h('div', {}, h('h1', {}, t('runs')),
+    const form = mayEdit() ? await runForm(run => { location.hash = `#/runs/${run.id}`; }) : null;
+    return h('div', {}, h('h1', {}, t('runs')), form,
       h('div', { className: 'row' }, stateFilter, nameFilter, tagFilter, compare), h('p'), table);
+  }
+
+  // The model fields of one architecture: a GPT's spec also carries the encoder-decoder's defaults, and back.
+  const ENCODER_DECODER_ONLY = ['nEncoderLayer', 'nDecoderLayer', 'maxSourceLength', 'maxTargetLength',
+    'sharedEmbeddings'];
+  const GPT_ONLY = ['nLayer', 'blockSize'];
+  const appliesTo = (architecture, field) => architecture === 'encoder-decoder' ? !GPT_ONLY.includes(field)
+    : !ENCODER_DECODER_ONLY.includes(field);
+
+  /** A run from a form: estimated first (parameters, memory against the worker's, time), then started. */
+  async function runForm(onStarted) {
+    const datasets = await allPages('/api/datasets').catch(() => []);
+    const num = (id, value, attrs) => h('input', Object.assign({ id, type: 'number', value, style: 'width:6rem' },
+      attrs || {}));
+    const field = (label, input) => h('label', {}, label, input);
+    const dataset = h('select', { id: 'rf-dataset' }, datasets.filter(d => d.state === 'Tokenized')
+      .map(d => h('option', { value: d.id, dataset: { format: d.format } }, `${d.name} (${d.format})`)));
+    const name = h('input', { id: 'rf-name', placeholder: 'my-model', style: 'width:10rem' });
+    const layers = num('rf-layers', 2, { min: 1 }), heads = num('rf-heads', 2, { min: 1 });
+    const width = num('rf-width', 64, { min: 8, step: 8 }), block = num('rf-block', 64, { min: 2 });
+    const unit = h('select', { id: 'rf-unit' }, h('option', { value: 'steps' }, t('steps')),
+      h('option', { value: 'epochs' }, t('epochs')));
+    const length = num('rf-length', 500, { min: 1 }), batch = num('rf-batch', 16, { min: 1 });
+    const rate = num('rf-lr', 0.003, { min: 0, step: 'any' });
+    const out = h('div', { id: 'rf-result' });
+    const spec = () => {
+      const pairs = (dataset.selectedOptions[0] || {}).dataset?.format === 'pairs';
+      const model = pairs
+        ? { architecture: 'encoder-decoder', nEncoderLayer: +layers.value, nDecoderLayer: +layers.value,
+          nHead: +heads.value, nEmbd: +width.value, maxSourceLength: +block.value, maxTargetLength: +block.value }
+        : { nLayer: +layers.value, nHead: +heads.value, nEmbd: +width.value, blockSize: +block.value };
+      const training = { batchSize: +batch.value, learningRate: +rate.value };
+      training[unit.value === 'epochs' ? 'epochs' : 'maxSteps'] = +length.value;
+      return { datasetId: dataset.value, name: name.value.trim(), model, training };
+    };
+    const estimate = h('button', { id: 'rf-estimate', type: 'button', className: 'secondary', onclick: async () => {
+      try {
+        const e = await api('POST', '/api/runs/estimate', spec());
+        const gib = b => `${(b / 2 ** 30).toFixed(2)} GiB`;
+        out.replaceChildren(h('div', { className: 'grid', id: 'rf-figures' },
+          [[t('parameters'), fmt(e.parameters)], [t('tokens'), fmt(e.tokens)],
+            [t('memory'), `${gib(e.memory.peakBytes)} / ${gib(e.memory.limitBytes)}`],
+            [t('time'), duration(e.estimatedSeconds)], [t('fits'), e.fits ? '✓' : '✗']]
+            .map(([label, value]) => h('div', { className: 'stat' }, h('b', {}, value), h('span', {}, label)))),
+          e.fits ? null : h('ul', { className: 'advice' }, (e.advice || []).map(a => h('li', {}, a))));
+      } catch (error) { showProblem(out, error); }
+    } }, t('estimate'));
+    const start = h('button', { id: 'rf-start', type: 'button', onclick: async () => {
+      try { const run = await api('POST', '/api/runs', spec()); onStarted(run); }
+      catch (error) { showProblem(out, error); }
+    } }, t('startRun'));
+    return h('details', { className: 'card', id: 'run-form' }, h('summary', {}, t('newRun')),
+      h('div', { className: 'row' }, field(t('dataset'), dataset), field(t('name'), name)),
+      h('div', { className: 'row' }, field(t('layers'), layers), field(t('heads'), heads), field(t('width'), width),
+        field(t('block'), block)),
+      h('div', { className: 'row' }, field(t('length'), length), field(t('unit'), unit), field(t('batch'), batch),
+        field(t('learningRate'), rate)),
+      h('p', {}, estimate, ' ', start), out);
   }
 
   async function runView(id) {
@@ -379,7 +448,9 @@
       run = r;
       title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state));
       header.replaceChildren(
-        stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'), stat('loss', fmt(r.latestTrainLoss)),
+        stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'),
+        r.epoch ? stat(t('epoch'), `${r.epoch} / ${r.training.epochs}`, 'run-epoch') : null,
+        stat('loss', fmt(r.latestTrainLoss)),
         stat('val loss', fmt(r.latestValidationLoss)),
         stat('tokens/s', fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))), stat('ETA', duration(r.etaSeconds)),
         stat('parameters', fmt(r.parameters)), stat('cost', r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'),
@@ -390,7 +461,8 @@
       params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, 'Parameter'), h('th', {}, 'Value')), precision,
         Object.entries(Object.assign({},
           ...['model', 'training']
-          .map(k => Object.fromEntries(Object.entries(r[k] || {}).filter(([, v]) => v !== null)
+          .map(k => Object.fromEntries(Object.entries(r[k] || {})
+          .filter(([p, v]) => v !== null && (k !== 'model' || appliesTo(r.model.architecture, p)))
           .map(([p, v]) => [`${k}.${p}`, v])))))
           .map(([p, v]) =>
             h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
@@ -425,6 +497,8 @@
             draw();
             const step = document.getElementById('run-step');
             if (step) step.textContent = `${fmt(payload.step)} / ${fmt(payload.maxSteps)}`;
+            const epoch = document.getElementById('run-epoch');
+            if (epoch && payload.epoch) epoch.textContent = `${payload.epoch} / ${payload.epochs}`;
           }
         });
         // the final evaluation's points, and any the stream missed
