@@ -140,6 +140,78 @@ public sealed class DashboardTests(PlatformStack stack)
     }
 
     [Fact]
+    public async Task Sweeps_evaluations_keys_and_the_audit_log_have_views_and_only_admins_see_keys()
+    {
+        var datasetId = await Api.TokenizedDatasetAsync(Http, Api.DemoCorpus[..20_000], "views-data",
+            TimeSpan.FromMinutes(2), stack.Logs);
+        var (sweepStatus, sweep) = await Api.PostJsonAsync(Http, "/api/sweeps",
+            $"{{\"datasetId\":\"{datasetId}\",\"base\":{{\"name\":\"views-sweep\",\"model\":{{\"nLayer\":1," +
+            "\"nHead\":2,\"nEmbd\":32,\"blockSize\":32},\"training\":{\"maxSteps\":20,\"batchSize\":8," +
+            "\"evalInterval\":10,\"evalIters\":2}},\"grid\":{\"training.learningRate\":[0.001,0.01]}}");
+        Assert.True(sweepStatus == HttpStatusCode.Accepted, $"{(int)sweepStatus}: {sweep}");
+        var sweepId = sweep!["id"]!.GetValue<string>();
+
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await SignedInPageAsync(browser, stack.AdminKey);
+
+        // The sweep, live until it ends, with the swept parameter as a column and its best run marked.
+        await page.GotoAsync(PlatformStack.GatewayAddress + "#/sweeps");
+        await page.ClickAsync($"#sweeps-table a[href='#/sweeps/{sweepId}']");
+        await WaitAsync(page, "() => document.getElementById('sweep-state')?.textContent === 'Completed'");
+        await WaitAsync(page, "() => document.querySelector('#sweep-runs tr.best')");
+        Assert.Contains("training.learningRate", await page.TextContentAsync("#sweep-runs"));
+        await ShotAsync(page, "sweep");
+
+        // An evaluation of the best run's version on the same dataset, requested here and followed to its figures.
+        var version = (await Api.GetOkAsync(Http, "/api/models/views-sweep"))["latestVersion"]!.GetValue<int>();
+        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, "/v1/models"),
+            m => m["data"]!.AsArray().Any(v => v!["id"]!.GetValue<string>() == "views-sweep"),
+            TimeSpan.FromSeconds(30), stack.Logs);
+        await page.GotoAsync(PlatformStack.GatewayAddress + "#/evaluations");
+        await page.SelectOptionAsync("#ev-model", "views-sweep");
+        await page.SelectOptionAsync("#ev-dataset", datasetId);
+        await page.ClickAsync("#ev-request");
+        await WaitAsync(page, "() => document.getElementById('ev-state')?.textContent === 'Completed'");
+        Assert.Contains("top1Accuracy", await page.TextContentAsync("#ev-figures"));
+        Assert.Contains($"views-sweep v{version}", await page.TextContentAsync("#view h1"));
+        await ShotAsync(page, "evaluation");
+
+        // A key created here: its secret is shown once and works; revoked here, it no longer does.
+        await page.GotoAsync(PlatformStack.GatewayAddress + "#/keys");
+        await page.FillAsync("#key-name", "dashboard-made");
+        await page.SelectOptionAsync("#key-role", "viewer");
+        await page.ClickAsync("#key-create");
+        await WaitAsync(page, "() => document.getElementById('key-value')");
+        var secret = (await page.TextContentAsync("#key-value"))!.Trim();
+        using var made = new HttpClient { BaseAddress = PlatformStack.GatewayAddress };
+        made.DefaultRequestHeaders.Authorization = new("Bearer", secret);
+        Assert.Equal(HttpStatusCode.OK, (await made.GetAsync("/api/keys/me")).StatusCode);
+        await ShotAsync(page, "keys");
+        var keys = await Api.GetOkAsync(Http, "/api/keys?limit=1000");
+        Assert.DoesNotContain(secret, keys.ToJsonString());
+        var keyId = keys["items"]!.AsArray().Single(k => k!["name"]!.GetValue<string>() == "dashboard-made")!["id"]!
+            .GetValue<string>();
+        await page.ClickAsync($"#keys-table tr[data-id='{keyId}'] button.revoke");
+        await WaitAsync(page, $"() => !document.querySelector(\"#keys-table tr[data-id='{keyId}'] button.revoke\")");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await made.GetAsync("/api/keys/me")).StatusCode);
+
+        // The audit log holds both writes; a viewer sees neither admin view in the header, and the API refuses it.
+        await page.GotoAsync(PlatformStack.GatewayAddress + "#/audit");
+        await WaitAsync(page, "() => document.querySelectorAll('#audit-table tr').length > 2");
+        var audit = await page.TextContentAsync("#audit-table");
+        Assert.Contains("POST /api/keys", audit);
+        Assert.Contains($"DELETE /api/keys/{keyId}", audit);
+        await ShotAsync(page, "audit");
+        var (_, viewerKey) = await Api.CreateKeyAsync(Http, "views-viewer", "viewer");
+        var viewer = await SignedInPageAsync(browser, viewerKey);
+        Assert.False(await viewer.IsVisibleAsync("header a[href='#/keys']"));
+        Assert.False(await viewer.IsVisibleAsync("header a[href='#/audit']"));
+        Assert.True(await viewer.IsVisibleAsync("header a[href='#/sweeps']"));
+    }
+
+    [Fact]
     public async Task A_person_uploads_watches_a_run_moves_an_alias_streams_completions_and_a_viewer_is_refused()
     {
         var (playwright, browser) = await LaunchAsync();

@@ -34,6 +34,14 @@
       width: 'Width', block: 'Block', length: 'Length', unit: 'Unit', batch: 'Batch', learningRate: 'Learning rate',
       estimate: 'Estimate', startRun: 'Start run', parameters: 'Parameters', tokens: 'Tokens',
       memory: 'Peak memory / worker', time: 'Time', fits: 'Fits',
+      sweeps: 'Sweeps', evaluations: 'Evaluations', keysNav: 'Keys', audit: 'Audit log', strategy: 'Strategy',
+      objective: 'Objective', best: 'Best', created: 'Created', evaluate: 'Evaluate', figure: 'Figure', value: 'Value',
+      apiKeys: 'API keys', role: 'Role', prefix: 'Prefix', createdBy: 'Created by', lastUsed: 'Last used',
+      revoked: 'Revoked', revoke: 'Revoke', createKey: 'Create key', when: 'When', key: 'Key', request: 'Request',
+      status: 'Status', detail: 'Detail',
+      keyOnce: 'Copy this key now: it is shown this once, and the platform keeps only its hash.',
+      sweepsHint: 'Start a sweep with the API or the CLI (platform sweeps start); follow it here.',
+      auditHint: 'Every write through the gateway, newest first: who, what, and how it was answered.',
     },
     zh: {
       datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
@@ -53,6 +61,13 @@
       epoch: '轮次', epochs: '轮', newRun: '新建训练', dataset: '数据集', layers: '层数', heads: '注意力头', width: '宽度',
       block: '上下文长度', length: '长度', unit: '单位', batch: '批大小', learningRate: '学习率', estimate: '估算',
       startRun: '开始训练', parameters: '参数量', tokens: '词元数', memory: '峰值内存 / 工作节点', time: '时间', fits: '可容纳',
+      sweeps: '超参数搜索', evaluations: '评估', keysNav: '密钥', audit: '审计日志', strategy: '策略', objective: '目标',
+      best: '最佳', created: '创建时间', evaluate: '评估', figure: '指标', value: '值', apiKeys: 'API 密钥', role: '角色',
+      prefix: '前缀', createdBy: '创建者', lastUsed: '最近使用', revoked: '已吊销', revoke: '吊销', createKey: '创建密钥',
+      when: '时间', key: '密钥', request: '请求', status: '状态', detail: '详情',
+      keyOnce: '请立即复制此密钥：它只显示这一次，平台只保存其哈希值。',
+      sweepsHint: '通过 API 或命令行（platform sweeps start）启动搜索，在这里跟踪进度。',
+      auditHint: '经网关的每一次写操作，最新的在前：谁、做了什么、结果如何。',
     },
   };
   const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
@@ -190,6 +205,7 @@
 
   function frame() {
     document.getElementById('top').hidden = !state.me;
+    document.querySelectorAll('[data-admin]').forEach(e => { e.hidden = !isAdmin(); });
     document.getElementById('who').textContent = state.me ? `${state.me.name} (${state.me.role})` : '';
     document.querySelectorAll('[data-i18n]').forEach(e => { e.textContent = t(e.dataset.i18n); });
     document.getElementById('language').textContent = state.lang === 'en' ? '中文' : 'English';
@@ -869,6 +885,166 @@
       problem, heatmap, h('p'), saliency);
   }
 
+  // ---- sweeps -------------------------------------------------------------------------------------------------------
+  async function sweepsView() {
+    const list = h('div', { id: 'sweeps-table' }, t('loading'));
+    try {
+      const sweeps = (await get('/api/sweeps?limit=100')).items;
+      list.replaceChildren(sweeps.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
+        h('tr', {}, [t('name'), t('state'), t('strategy'), t('objective'), t('best'), t('created')]
+          .map(c => h('th', {}, c))),
+        sweeps.map(s => h('tr', {}, h('td', {}, h('a', { href: `#/sweeps/${s.id}` }, s.name)),
+          h('td', { className: 'state-' + s.state }, s.state), h('td', {}, s.strategy), h('td', {}, s.objective),
+          h('td', {}, fmt(s.bestValue)), h('td', {}, when(s.createdAt))))));
+    } catch (error) { showProblem(list, error); }
+    return h('div', {}, h('h1', {}, t('sweeps')),
+      h('p', { className: 'muted' }, t('sweepsHint')), list);
+  }
+
+  /** A sweep live: its runs with the swept parameters, the best so far marked, refreshed until it ends. */
+  async function sweepView(id) {
+    const title = h('h1', {}, t('loading')), body = h('div', { id: 'sweep-runs' }), problem = h('div');
+    const controller = new AbortController();
+    state.stop = controller;
+    const show = s => {
+      title.replaceChildren(`${s.name} `, h('span', { id: 'sweep-state', className: 'state-' + s.state }, s.state));
+      const params = [...new Set((s.runs || []).flatMap(r => Object.keys(r.parameters || {})))];
+      const bestId = s.best && s.best.runId;
+      body.replaceChildren(
+        h('p', {}, `${t('objective')}: ${s.objective}`, s.best ? h('span', { id: 'sweep-best' },
+          ` · ${t('best')}: ${fmt(s.best.value)} (${s.best.model}${s.best.modelVersion ? ' v' + s.best.modelVersion
+            : ''})`) : null),
+        h('table', {}, h('tr', {}, ['Run', t('state'), ...params, t('step'), 'Best val loss'].map(c => h('th', {}, c))),
+          (s.runs || []).map(r => h('tr', { className: r.id === bestId ? 'best' : '' },
+            h('td', {}, h('a', { href: `#/runs/${r.id}` }, r.id.slice(0, 8))),
+            h('td', { className: 'state-' + r.state }, r.state),
+            params.map(p => h('td', {}, JSON.stringify(r.parameters[p]))),
+            h('td', {}, `${fmt(r.step)} / ${fmt(r.maxSteps)}`), h('td', {}, fmt(r.bestValidationLoss))))),
+        mayEdit() && !['Completed', 'Failed', 'Cancelled'].includes(s.state)
+          ? h('p', {}, h('button', { id: 'sweep-cancel', className: 'danger', type: 'button', onclick: async () => {
+            try { show(await api('POST', `/api/sweeps/${id}/cancel`, {})); } catch (e) { showProblem(problem, e); }
+          } }, t('cancel'))) : null);
+      return ['Completed', 'Failed', 'Cancelled'].includes(s.state);
+    };
+    (async () => {
+      while (!controller.signal.aborted) {
+        try { if (show(await get(`/api/sweeps/${id}`))) return; } catch (error) { showProblem(problem, error); return; }
+        await new Promise(resolve => setTimeout(resolve, 2000));
+      }
+    })();
+    return h('div', {}, title, problem, body);
+  }
+
+  // ---- evaluations --------------------------------------------------------------------------------------------------
+  async function evaluationsView() {
+    const model = await modelPicker('ev-model');
+    const datasets = await allPages('/api/datasets').catch(() => []);
+    const dataset = h('select', { id: 'ev-dataset' }, datasets.filter(d => d.state === 'Tokenized')
+      .map(d => h('option', { value: d.id }, `${d.name} (${d.format})`)));
+    const problem = h('div', { id: 'ev-problem' });
+    const list = h('div', { id: 'evaluations-table' }, t('loading'));
+    const request = h('button', { id: 'ev-request', type: 'button', onclick: async () => {
+      try {
+        const e = await api('POST', '/api/evaluations', { model: model.value, datasetId: dataset.value });
+        location.hash = `#/evaluations/${e.id}`;
+      } catch (error) { showProblem(problem, error); }
+    } }, t('evaluate'));
+    try {
+      const items = (await get('/api/evaluations?limit=100')).items;
+      const names = new Map(datasets.map(d => [d.id, d.name]));
+      list.replaceChildren(items.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
+        h('tr', {}, [t('model'), t('dataset'), t('state'), 'Loss', 'Top-1', 'Macro recall', t('created')]
+          .map(c => h('th', {}, c))),
+        items.map(e => h('tr', {},
+          h('td', {}, h('a', { href: `#/evaluations/${e.id}` }, `${e.modelName} v${e.modelVersion ?? '?'}`)),
+          h('td', {}, names.get(e.datasetId) || (e.datasetId ? e.datasetId.slice(0, 8) : '—')),
+          h('td', { className: 'state-' + e.state }, e.state),
+          h('td', {}, fmt(e.figures && e.figures.loss)), h('td', {}, fmt(e.figures && e.figures.top1Accuracy, 3)),
+          h('td', {}, fmt(e.figures && e.figures.macroRecall, 3)), h('td', {}, when(e.createdAt))))));
+    } catch (error) { showProblem(list, error); }
+    return h('div', {}, h('h1', {}, t('evaluations')),
+      mayEdit() ? h('div', { className: 'card row' }, h('label', {}, t('model'), model),
+        h('label', {}, t('dataset'), dataset), request) : null, problem, list);
+  }
+
+  /** One evaluation, followed until it has its figures. */
+  async function evaluationView(id) {
+    const title = h('h1', {}, t('loading')), figures = h('div', { id: 'ev-figures' }), problem = h('div');
+    const controller = new AbortController();
+    state.stop = controller;
+    (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          const e = await get(`/api/evaluations/${id}`);
+          title.replaceChildren(`${e.modelName} v${e.modelVersion ?? '?'} `,
+            h('span', { id: 'ev-state', className: 'state-' + e.state }, e.state));
+          if (e.state === 'Failed') { figures.replaceChildren(h('p', { className: 'problem' }, e.failureReason));
+            return; }
+          if (e.state === 'Completed') {
+            figures.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, t('figure')), h('th', {}, t('value'))),
+              Object.entries(e.figures || {}).filter(([, v]) => typeof v !== 'object')
+                .map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, fmt(v))))));
+            return;
+          }
+        } catch (error) { showProblem(problem, error); return; }
+        await new Promise(resolve => setTimeout(resolve, 1000));
+      }
+    })();
+    return h('div', {}, title, problem, figures);
+  }
+
+  // ---- keys and the audit log (admins) ------------------------------------------------------------------------------
+  async function keysView() {
+    const list = h('div', { id: 'keys-table' }, t('loading')), problem = h('div', { id: 'key-problem' });
+    const secret = h('div', { id: 'key-secret' });
+    const name = h('input', { id: 'key-name', placeholder: 'ci-bot', 'aria-label': t('name') });
+    const role = h('select', { id: 'key-role', 'aria-label': t('role') },
+      ['viewer', 'editor', 'admin'].map(r => h('option', { value: r }, r)));
+    async function refresh() {
+      try {
+        const keys = (await get('/api/keys?limit=200&includeRevoked=true')).items;
+        list.replaceChildren(h('table', {},
+          h('tr', {}, [t('name'), t('role'), t('prefix'), t('createdBy'), t('lastUsed'), t('revoked'), '']
+            .map(c => h('th', {}, c))),
+          keys.map(k => h('tr', { dataset: { id: k.id } }, h('td', {}, k.name), h('td', {}, k.role),
+            h('td', {}, h('code', {}, k.prefix)), h('td', {}, k.createdBy || '—'), h('td', {}, when(k.lastUsedAt)),
+            h('td', {}, when(k.revokedAt)),
+            h('td', {}, k.revokedAt || k.bootstrap ? null : h('button', { className: 'danger revoke', type: 'button',
+              onclick: async () => {
+                try { await api('DELETE', `/api/keys/${k.id}`); refresh(); } catch (e) { showProblem(problem, e); }
+              } }, t('revoke')))))));
+      } catch (error) { showProblem(list, error); }
+    }
+    const create = h('button', { id: 'key-create', type: 'button', onclick: async () => {
+      try {
+        const created = await api('POST', '/api/keys', { name: name.value.trim(), role: role.value });
+        // The secret exists only in this answer: the platform keeps its hash.
+        secret.replaceChildren(h('div', { className: 'card secret', role: 'status' }, h('strong', {}, t('keyOnce')),
+          h('pre', { id: 'key-value' }, created.key)));
+        problem.replaceChildren();
+        refresh();
+      } catch (error) { showProblem(problem, error); }
+    } }, t('createKey'));
+    refresh();
+    return h('div', {}, h('h1', {}, t('apiKeys')),
+      h('div', { className: 'card row' }, h('label', {}, t('name'), name), h('label', {}, t('role'), role), create),
+      problem, secret, list);
+  }
+
+  async function auditView() {
+    const list = h('div', { id: 'audit-table' }, t('loading'));
+    try {
+      const entries = (await get('/api/audit?limit=200')).items;
+      list.replaceChildren(h('table', {},
+        h('tr', {}, [t('when'), t('key'), t('role'), t('request'), t('status'), 'ms', t('detail')]
+          .map(c => h('th', {}, c))),
+        entries.map(a => h('tr', {}, h('td', {}, when(a.at)), h('td', {}, a.keyName), h('td', {}, a.role),
+          h('td', {}, h('code', {}, `${a.method} ${a.path}`)), h('td', {}, String(a.status)),
+          h('td', {}, fmt(a.durationMilliseconds)), h('td', {}, a.detail || '—')))));
+    } catch (error) { showProblem(list, error); }
+    return h('div', {}, h('h1', {}, t('audit')), h('p', { className: 'muted' }, t('auditHint')), list);
+  }
+
   // ---- router -------------------------------------------------------------------------------------------------------
   let rendering = 0;
   async function render() {
@@ -892,6 +1068,10 @@
       case 'playground': content = await playgroundView(); break;
       case 'chat': content = await chatView(); break;
       case 'attention': content = await attentionView(); break;
+      case 'sweeps': content = parts[1] ? await sweepView(parts[1]) : await sweepsView(); break;
+      case 'evaluations': content = parts[1] ? await evaluationView(parts[1]) : await evaluationsView(); break;
+      case 'keys': content = await keysView(); break;
+      case 'audit': content = await auditView(); break;
       default: location.hash = '#/runs'; return;
     }
     if (ticket !== rendering) return;
