@@ -134,6 +134,20 @@ public sealed class DashboardTests(PlatformStack stack)
         await WaitAsync(page, "() => location.hash.startsWith('#/runs/') && " +
             "document.getElementById('run-state')?.textContent === 'Completed'");
         Assert.Equal("1 / 1", await page.TextContentAsync("#run-epoch"));
+
+        // Any series the run recorded can be charted (the epoch's marker among them), and a chart reads out its values.
+        await WaitAsync(page, "() => [...document.querySelectorAll('#metric-key option')].some(o => o.value === 'epoch')");
+        await page.SelectOptionAsync("#metric-key", "grad_norm");
+        await WaitAsync(page, "() => +(document.getElementById('metric-chart').dataset.points || 0) > 0");
+        var chart = (await page.QuerySelectorAsync("#loss-chart"))!;
+        var box = (await chart.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync((float)(box.X + box.Width * 0.6), (float)(box.Y + box.Height / 2));
+        await WaitAsync(page, "() => (document.getElementById('loss-chart').dataset.hover || '').startsWith('step ')");
+        var raw = await page.EvalOnSelectorAsync<string>("#loss-chart polyline", "e => e.getAttribute('points')");
+        await page.EvalOnSelectorAsync("#smoothing",
+            "e => { e.value = '0.9'; e.dispatchEvent(new Event('input')); }");
+        Assert.NotEqual(raw,
+            await page.EvalOnSelectorAsync<string>("#loss-chart polyline", "e => e.getAttribute('points')"));
         var parameters = await page.TextContentAsync("#view table");
         Assert.Contains("training.epochs", parameters);
         Assert.DoesNotContain("nEncoderLayer", parameters);

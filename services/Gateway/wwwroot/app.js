@@ -33,7 +33,8 @@
       epoch: 'Epoch', epochs: 'epochs', newRun: 'New run', dataset: 'Dataset', layers: 'Layers', heads: 'Heads',
       width: 'Width', block: 'Block', length: 'Length', unit: 'Unit', batch: 'Batch', learningRate: 'Learning rate',
       estimate: 'Estimate', startRun: 'Start run', parameters: 'Parameters', tokens: 'Tokens',
-      memory: 'Peak memory / worker', time: 'Time', fits: 'Fits',
+      memory: 'Peak memory / worker', time: 'Time', fits: 'Fits', loss: 'Loss', smoothing: 'Smoothing',
+      otherMetrics: 'Other metrics', metric: 'Metric',
       sweeps: 'Sweeps', evaluations: 'Evaluations', keysNav: 'Keys', audit: 'Audit log', strategy: 'Strategy',
       objective: 'Objective', best: 'Best', created: 'Created', evaluate: 'Evaluate', figure: 'Figure', value: 'Value',
       apiKeys: 'API keys', role: 'Role', prefix: 'Prefix', createdBy: 'Created by', lastUsed: 'Last used',
@@ -61,6 +62,7 @@
       epoch: '轮次', epochs: '轮', newRun: '新建训练', dataset: '数据集', layers: '层数', heads: '注意力头', width: '宽度',
       block: '上下文长度', length: '长度', unit: '单位', batch: '批大小', learningRate: '学习率', estimate: '估算',
       startRun: '开始训练', parameters: '参数量', tokens: '词元数', memory: '峰值内存 / 工作节点', time: '时间', fits: '可容纳',
+      loss: '损失', smoothing: '平滑', otherMetrics: '其他指标', metric: '指标',
       sweeps: '超参数搜索', evaluations: '评估', keysNav: '密钥', audit: '审计日志', strategy: '策略', objective: '目标',
       best: '最佳', created: '创建时间', evaluate: '评估', figure: '指标', value: '值', apiKeys: 'API 密钥', role: '角色',
       prefix: '前缀', createdBy: '创建者', lastUsed: '最近使用', revoked: '已吊销', revoke: '吊销', createKey: '创建密钥',
@@ -447,17 +449,34 @@
     const lrChart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     lrChart.id = 'lr-chart';
     const lossLegend = h('div'), params = h('div'), actions = h('div', { className: 'row' });
+    const otherChart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    otherChart.id = 'metric-chart';
+    // Every series the run recorded (grad_norm, tokens_per_sec, epoch, …) can be charted; loss is smoothed on request.
+    const metric = h('select', { id: 'metric-key', 'aria-label': t('metric') });
+    const smoothing = h('input', { id: 'smoothing', type: 'range', min: 0, max: 0.99, step: 0.01, value: 0,
+      'aria-label': t('smoothing') });
     const series = { loss: new Map(), val_loss: new Map(), lr: new Map() };
     let run = null;
+    const sorted = key => [...(series[key] || new Map())].sort((a, b) => a[0] - b[0]);
     const draw = () => {
-      const loss =
-        [{ name: 'loss', points: [...series.loss].sort((a, b) => a[0] - b[0]) },
-        { name: 'val_loss', points: [...series.val_loss].sort((a, b) => a[0] - b[0]), dashed: true }];
-      Charts.lineChart(lossChart, loss);
+      const loss = [{ name: 'loss', points: sorted('loss') }, { name: 'val_loss', points: sorted('val_loss'),
+        dashed: true }];
+      Charts.lineChart(lossChart, loss, { smoothing: +smoothing.value });
       Charts.legend(lossLegend, loss);
-      Charts.lineChart(lrChart, [{ name: 'lr', points: [...series.lr].sort((a, b) => a[0] - b[0]), color: '#2f9e44' }],
+      Charts.lineChart(lrChart, [{ name: 'lr', points: sorted('lr'), color: '#2f9e44' }],
         { height: 160, format: v => v.toExponential(1) });
+      if (metric.value) Charts.lineChart(otherChart, [{ name: metric.value, points: sorted(metric.value),
+        color: '#ae3ec9' }], { height: 160, smoothing: +smoothing.value });
     };
+    smoothing.addEventListener('input', draw);
+    metric.addEventListener('change', async () => {
+      if (!series[metric.value]) {
+        series[metric.value] = new Map();
+        const m = await get(`/api/runs/${id}/metrics?keys=${encodeURIComponent(metric.value)}&maxPoints=2000`);
+        for (const s of m.series) for (const p of s.points) series[s.key].set(p.step, p.value);
+      }
+      draw();
+    });
     const stat = (label, value, idName) =>
       h('div', { className: 'stat' }, h('b', { id: idName }, value), h('span', {}, label));
     const show = r => {
@@ -494,8 +513,14 @@
         } catch (error) { showProblem(problem, error); }
     }
     async function loadSeries() {
-      const metrics = await get(`/api/runs/${id}/metrics?keys=loss,val_loss,lr&maxPoints=2000`);
-      for (const s of metrics.series) for (const p of s.points) series[s.key].set(p.step, p.value);
+      const metrics = await get(`/api/runs/${id}/metrics?maxPoints=2000`);
+      const chosen = metric.value;
+      metric.replaceChildren(...metrics.series.map(s => s.key).filter(k => !['loss', 'val_loss', 'lr'].includes(k))
+        .map(k => h('option', { value: k, selected: k === chosen }, k)));
+      for (const s of metrics.series) {
+        series[s.key] = series[s.key] || new Map();
+        for (const p of s.points) series[s.key].set(p.step, p.value);
+      }
       draw();
     }
     async function watch() {
@@ -534,8 +559,11 @@
       await loadSeries();
       watch();
     } catch (error) { showProblem(problem, error); }
-    return h('div', {}, title, problem, header, h('p'), actions, h('h2', {}, 'Loss'), lossLegend, lossChart,
-      h('h2', {}, 'Learning rate'), lrChart, h('h2', {}, 'Parameters'), params);
+    return h('div', {}, title, problem, header, h('p'), actions, h('h2', {}, t('loss')),
+      h('div', { className: 'row' }, lossLegend, h('label', {}, t('smoothing'), smoothing)), lossChart,
+      h('h2', {}, t('learningRate')), lrChart,
+      h('h2', {}, t('otherMetrics')), h('label', {}, t('metric'), metric), otherChart,
+      h('h2', {}, t('parameters')), params);
   }
 
   async function compareView(query) {

@@ -1,4 +1,5 @@
-// Small SVG line charts for live training curves: no library, nothing fetched.
+// Small SVG line charts for live training curves: no library, nothing fetched. Smoothing is TensorBoard's (an
+// exponential moving average, debiased at the start); hovering shows every series' value at the nearest step.
 (function () {
   'use strict';
   const palette = ['#3056d3', '#e8590c', '#2f9e44', '#ae3ec9', '#1098ad', '#f08c00', '#c2255c', '#5c940d'];
@@ -13,9 +14,21 @@
     return ticks;
   }
 
-  // series: [{ name, points: [[x, y], ...], dashed? }]
+  /** An exponential moving average with weight w on the past, debiased like TensorBoard's so it starts at the data. */
+  function smooth(points, w) {
+    if (!(w > 0)) return points;
+    let last = 0, n = 0;
+    return points.map(([x, y]) => {
+      if (!Number.isFinite(y)) return [x, y];
+      last = last * w + (1 - w) * y; n++;
+      return [x, last / (1 - Math.pow(w, n))];
+    });
+  }
+
+  // series: [{ name, points: [[x, y], ...], dashed? }]; options: width, height, format, smoothing (0 to 1)
   function lineChart(svg, series, options) {
     options = options || {};
+    series = series.map(s => Object.assign({}, s, { points: smooth(s.points, options.smoothing) }));
     const width = options.width || 560, height = options.height || 240, pad = { l: 52, r: 12, t: 12, b: 28 };
     const all = series.flatMap(s => s.points).filter(p => Number.isFinite(p[1]));
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
@@ -57,6 +70,27 @@
       });
       if (pts.length < 40) pts.forEach(p => el('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: color }));
     });
+    // Hover: a line at the nearest recorded step, and each series' value there.
+    const steps = [...new Set(xs)].sort((a, b) => a - b);
+    const cursor = el('line', { y1: pad.t, y2: height - pad.b, stroke: '#98a2b3', visibility: 'hidden' });
+    const readout = el('text', { x: pad.l + 4, y: pad.t + 10, class: 'readout' });
+    const area = el('rect', { x: pad.l, y: pad.t, width: width - pad.l - pad.r, height: height - pad.t - pad.b,
+      fill: 'transparent' });
+    const fmtValue = v => options.format ? options.format(v) : String(+v.toPrecision(4));
+    area.addEventListener('mousemove', e => {
+      const box = svg.getBoundingClientRect();
+      const x = x0 + ((e.clientX - box.left) * (width / box.width) - pad.l) / (width - pad.l - pad.r) * (x1 - x0);
+      const step = steps.reduce((best, s) => Math.abs(s - x) < Math.abs(best - x) ? s : best, steps[0]);
+      cursor.setAttribute('x1', sx(step)); cursor.setAttribute('x2', sx(step));
+      cursor.setAttribute('visibility', 'visible');
+      readout.textContent = `step ${step}: ` + series.map(s => {
+        const p = s.points.find(q => q[0] === step);
+        return p && Number.isFinite(p[1]) ? `${s.name} ${fmtValue(p[1])}` : null;
+      }).filter(Boolean).join(', ');
+      svg.dataset.hover = readout.textContent;
+    });
+    area.addEventListener('mouseleave', () => { cursor.setAttribute('visibility', 'hidden');
+      readout.textContent = ''; });
   }
 
   function legend(container, series) {
@@ -71,5 +105,5 @@
     });
   }
 
-  window.Charts = { lineChart, legend, palette };
+  window.Charts = { lineChart, legend, palette, smooth };
 })();
