@@ -39,13 +39,16 @@ public sealed class DashboardTests(PlatformStack stack)
         return (playwright, browser);
     }
 
-    internal static async Task<IPage> SignedInPageAsync(IBrowser browser, string key)
+    /// <param name="bypassCsp">Lets the test inject axe-core, which the dashboard's own policy (script-src 'self')
+    /// refuses, as it should.</param>
+    internal static async Task<IPage> SignedInPageAsync(IBrowser browser, string key, bool bypassCsp = false)
     {
         var context = await browser.NewContextAsync(
             new BrowserNewContextOptions
             {
                 ViewportSize = new ViewportSize { Width = 1280, Height = 860 },
-                Locale = "en-GB"
+                Locale = "en-GB",
+                BypassCSP = bypassCsp,
             });
         context.SetDefaultTimeout(Timeout);
         var page = await context.NewPageAsync();
@@ -88,6 +91,54 @@ public sealed class DashboardTests(PlatformStack stack)
             Assert.Fail($"timed out waiting for {expression} at " +
                 $"{page.Url}:\n{await page.TextContentAsync("#view")}\n{BrowserLog}");
         }
+    }
+
+    private static readonly string Axe = Path.Combine(PlatformStack.RepoRoot, "tests", "Platform.EndToEnd.Tests",
+        "vendor", "axe-core", "axe.min.js");
+
+    /// <summary>Runs axe-core (vendored for the tests) on the page as it is: no serious or critical violation of
+    /// WCAG 2 A and AA, or the failure lists each with the elements it found.</summary>
+    internal static async Task AssertAccessibleAsync(IPage page, string view)
+    {
+        if (!await page.EvaluateAsync<bool>("() => typeof axe !== 'undefined'"))
+            await page.AddScriptTagAsync(new PageAddScriptTagOptions { Path = Axe });
+        var violations = await page.EvaluateAsync<System.Text.Json.JsonElement>(
+            "async () => (await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }))" +
+            ".violations.filter(v => v.impact === 'serious' || v.impact === 'critical')" +
+            ".map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 4).map(n => n.target.join(' '))" +
+            ".join(' | ')}`)");
+        Assert.True(violations.GetArrayLength() == 0, $"{view}:\n{string.Join("\n", violations.EnumerateArray())}");
+    }
+
+    [Fact]
+    public async Task Every_view_passes_axe_core_in_both_languages()
+    {
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { BypassCSP = true }))
+            .NewPageAsync();
+        await page.GotoAsync(PlatformStack.GatewayAddress.ToString());
+        await page.WaitForSelectorAsync("#login-key");
+        await AssertAccessibleAsync(page, "sign-in");
+        page = await SignedInPageAsync(browser, stack.AdminKey, bypassCsp: true);
+        foreach (var language in new[] { "en", "zh" })
+        {
+            if (language == "zh")
+                await page.ClickAsync("#language");
+            foreach (var view in new[] { "datasets", "runs", "models", "playground", "chat", "attention", "sweeps",
+                "evaluations", "keys", "audit" })
+            {
+                await page.GotoAsync(PlatformStack.GatewayAddress + "#/" + view);
+                await WaitAsync(page, "() => document.querySelector('#view h1') && " +
+                    "!document.querySelector('#view').textContent.includes('Loading…')");
+                await AssertAccessibleAsync(page, $"{view} ({language})");
+            }
+        }
+        // The check can fail: an image without a text alternative is a critical violation.
+        await page.EvaluateAsync("() => document.getElementById('view').append(document.createElement('img'))");
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() => AssertAccessibleAsync(page, "control"));
+        Assert.Contains("image-alt", failed.Message);
     }
 
     private static Task<int> PointsAsync(IPage page, string chart) =>
@@ -136,7 +187,8 @@ public sealed class DashboardTests(PlatformStack stack)
         Assert.Equal("1 / 1", await page.TextContentAsync("#run-epoch"));
 
         // Any series the run recorded can be charted (the epoch's marker among them), and a chart reads out its values.
-        await WaitAsync(page, "() => [...document.querySelectorAll('#metric-key option')].some(o => o.value === 'epoch')");
+        await WaitAsync(page,
+            "() => [...document.querySelectorAll('#metric-key option')].some(o => o.value === 'epoch')");
         await page.SelectOptionAsync("#metric-key", "grad_norm");
         await WaitAsync(page, "() => +(document.getElementById('metric-chart').dataset.points || 0) > 0");
         var chart = (await page.QuerySelectorAsync("#loss-chart"))!;

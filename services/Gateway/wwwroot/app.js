@@ -34,7 +34,7 @@
       width: 'Width', block: 'Block', length: 'Length', unit: 'Unit', batch: 'Batch', learningRate: 'Learning rate',
       estimate: 'Estimate', startRun: 'Start run', parameters: 'Parameters', tokens: 'Tokens',
       memory: 'Peak memory / worker', time: 'Time', fits: 'Fits', loss: 'Loss', smoothing: 'Smoothing',
-      otherMetrics: 'Other metrics', metric: 'Metric',
+      otherMetrics: 'Other metrics', metric: 'Metric', tag: 'Tag', select: 'Select',
       sweeps: 'Sweeps', evaluations: 'Evaluations', keysNav: 'Keys', audit: 'Audit log', strategy: 'Strategy',
       objective: 'Objective', best: 'Best', created: 'Created', evaluate: 'Evaluate', figure: 'Figure', value: 'Value',
       apiKeys: 'API keys', role: 'Role', prefix: 'Prefix', createdBy: 'Created by', lastUsed: 'Last used',
@@ -62,7 +62,7 @@
       epoch: '轮次', epochs: '轮', newRun: '新建训练', dataset: '数据集', layers: '层数', heads: '注意力头', width: '宽度',
       block: '上下文长度', length: '长度', unit: '单位', batch: '批大小', learningRate: '学习率', estimate: '估算',
       startRun: '开始训练', parameters: '参数量', tokens: '词元数', memory: '峰值内存 / 工作节点', time: '时间', fits: '可容纳',
-      loss: '损失', smoothing: '平滑', otherMetrics: '其他指标', metric: '指标',
+      loss: '损失', smoothing: '平滑', otherMetrics: '其他指标', metric: '指标', tag: '标签', select: '选择',
       sweeps: '超参数搜索', evaluations: '评估', keysNav: '密钥', audit: '审计日志', strategy: '策略', objective: '目标',
       best: '最佳', created: '创建时间', evaluate: '评估', figure: '指标', value: '值', apiKeys: 'API 密钥', role: '角色',
       prefix: '前缀', createdBy: '创建者', lastUsed: '最近使用', revoked: '已吊销', revoke: '吊销', createKey: '创建密钥',
@@ -195,7 +195,8 @@
   function loginView() {
     const problem = h('div');
     const input =
-      h('input', { id: 'login-key', type: 'password', placeholder: 'plk_…', autocomplete: 'off', style: 'width:100%' });
+      h('input', { id: 'login-key', 'aria-label': t('apiKey'), type: 'password', placeholder: 'plk_…',
+        autocomplete: 'off', style: 'width:100%' });
     const form = h('form', { className: 'card login', onsubmit: async e => {
       e.preventDefault();
       try { await signIn(input.value.trim()); render(); } catch (error) { state.key = null;
@@ -221,7 +222,8 @@
   async function datasetsView() {
     const progress = h('progress', { id: 'ds-progress', max: 1, value: 0, hidden: true });
     const result = h('div', { id: 'ds-result' });
-    const file = h('input', { id: 'file', type: 'file', accept: '.txt,.tsv,.jsonl,text/plain' });
+    const file = h('input', { id: 'file', 'aria-label': t('dropHere'), type: 'file',
+      accept: '.txt,.tsv,.jsonl,text/plain' });
     const drop = h('div', { id: 'drop' }, t('dropHere'), h('div', {}, file));
     const chosen = { file: null };
     file.addEventListener('change',
@@ -346,11 +348,13 @@
   // ---- runs ---------------------------------------------------------------------------------------------------------
   async function runsView(query) {
     const stateFilter =
-      h('select', { id: 'f-state' },
+      h('select', { id: 'f-state', 'aria-label': t('state') },
       ['', 'Queued', 'WaitingForData', 'Training', 'Evaluating', 'Completed', 'Failed', 'Cancelled']
       .map(s => h('option', { value: s, selected: s === (query.get('state') || '') }, s || 'any state')));
-    const nameFilter = h('input', { id: 'f-name', placeholder: 'name', value: query.get('name') || '' });
-    const tagFilter = h('input', { id: 'f-tag', placeholder: 'tag', value: query.get('tag') || '' });
+    const nameFilter = h('input', { id: 'f-name', 'aria-label': t('name'), placeholder: 'name',
+      value: query.get('name') || '' });
+    const tagFilter = h('input', { id: 'f-tag', 'aria-label': t('tag'), placeholder: 'tag',
+      value: query.get('tag') || '' });
     const apply = () =>
       { const q = new URLSearchParams(); if (stateFilter.value) q.set('state', stateFilter.value);
       if (nameFilter.value) q.set('name', nameFilter.value); if (tagFilter.value) q.set('tag', tagFilter.value);
@@ -369,7 +373,8 @@
         h('tr', {},
         ['', 'Name', 'State', 'Progress', 'Best val loss', 'Tags', 'Owner', 'Created'].map(c => h('th', {}, c))),
         runs.map(r => h('tr', {},
-          h('td', {}, h('input', { type: 'checkbox', className: 'pick', value: r.id })),
+          h('td', {}, h('input', { type: 'checkbox', className: 'pick', value: r.id,
+            'aria-label': `${t('select')} ${r.name} ${r.id.slice(0, 8)}` })),
           h('td', {}, h('a', { href: `#/runs/${r.id}` }, r.name)),
           h('td', { className: 'state-' + r.state }, r.state),
           h('td', {}, `${fmt(r.step)} / ${fmt(r.maxSteps)}`),
@@ -720,7 +725,7 @@
 
   async function playgroundView() {
     const model = await modelPicker('pg-model');
-    const prompt = h('textarea', { id: 'pg-prompt', placeholder: 'ROMEO:' });
+    const prompt = h('textarea', { id: 'pg-prompt', 'aria-label': t('prompt'), placeholder: 'ROMEO:' });
     const maxTokens = h('input', { id: 'pg-max', type: 'number', value: 80, min: 1, max: 1000, style: 'width:5rem' });
     const temperature =
       h('input', { id: 'pg-temperature', type: 'number', value: 0.8, step: 0.1, min: 0, max: 2, style: 'width:5rem' });
@@ -763,14 +768,18 @@
           completion.replaceChildren(...explained.predictions.filter(p =>
             p.position >= explained.promptTokens).map(p => {
             const probability = Math.exp(p.logprob);
+            const showAlternatives = () => alternatives.replaceChildren(
+              h('strong', {}, `${t('alternatives')} “${p.text}”`),
+              h('table', {}, p.top.map(a => h('tr', {}, h('td', {}, JSON.stringify(a.text)),
+                h('td', {}, Math.exp(a.logprob).toFixed(3))))));
+            // A button to the keyboard and to screen readers: Enter or Space shows its alternatives.
             return h('span',
             { className: 'token', title: `p = ${probability.toFixed(3)}`, style: `background:${shade(probability)}`,
-            dataset: { prob: probability.toFixed(4) },
-              onclick: () => alternatives.replaceChildren(h('strong', {}, `${t('alternatives')} “${p.text}”`),
-                h('table', {},
-                  p.top.map(a =>
-                  h('tr', {}, h('td', {}, JSON.stringify(a.text)),
-                  h('td', {}, Math.exp(a.logprob).toFixed(3)))))) }, p.text);
+              dataset: { prob: probability.toFixed(4) }, tabIndex: 0, role: 'button',
+              'aria-label': `${JSON.stringify(p.text)}, p = ${probability.toFixed(3)}`,
+              onclick: showAlternatives,
+              onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); showAlternatives(); } } },
+            p.text);
           }), rest ? h('span',
             { className: 'muted', title: 'beyond the window the model can explain at once' }, rest) : '');
         }
@@ -868,8 +877,9 @@
 
   async function attentionView() {
     const model = await modelPicker('at-model');
-    const prompt = h('textarea', { id: 'at-prompt', placeholder: 'ROMEO:' });
-    const layer = h('select', { id: 'at-layer' }), head = h('select', { id: 'at-head' });
+    const prompt = h('textarea', { id: 'at-prompt', 'aria-label': t('prompt'), placeholder: 'ROMEO:' });
+    const layer = h('select', { id: 'at-layer', 'aria-label': t('layer') }),
+      head = h('select', { id: 'at-head', 'aria-label': t('head') });
     const heatmap = h('div', { id: 'at-heatmap' }), saliency = h('div', { id: 'at-saliency', className: 'saliency' }),
       problem = h('div');
     let explained = null;
@@ -884,7 +894,9 @@
         grid.append(h('div', { className: 'label' }, JSON.stringify(tokens[q]).slice(1, -1)));
         row.forEach((w, k) =>
           grid.append(h('div',
-          { className: 'cell', title: `${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${w.toFixed(3)}`,
+          { className: 'cell', tabIndex: 0, role: 'img',
+          'aria-label': `${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${w.toFixed(3)}`,
+          title: `${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${w.toFixed(3)}`,
           style: `background: rgba(48, 86, 211, ${Math.min(1, w).toFixed(3)})` })));
       });
       heatmap.replaceChildren(grid);
