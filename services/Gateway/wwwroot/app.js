@@ -35,6 +35,17 @@
       estimate: 'Estimate', startRun: 'Start run', parameters: 'Parameters', tokens: 'Tokens',
       memory: 'Peak memory / worker', time: 'Time', fits: 'Fits', loss: 'Loss', smoothing: 'Smoothing',
       otherMetrics: 'Other metrics', metric: 'Metric', tag: 'Tag', select: 'Select',
+      watchRun: 'Watch its training run →', uploadLost: 'The upload did not reach the platform.',
+      characters: 'Characters', vocabulary: 'Vocabulary', trainTokens: 'Train tokens', redacted: 'Redacted',
+      owner: 'Owner', anyState: 'any state', progress: 'Progress', bestValLoss: 'Best val loss', tags: 'Tags',
+      valLoss: 'Val loss', tokensPerSecond: 'tokens/s', eta: 'ETA', cost: 'Cost', parameter: 'Parameter',
+      waitingForRun: 'Waiting for the run to be created…', latest: 'Latest', versions: 'Versions',
+      updated: 'Updated', aliases: 'Aliases', evalLoss: 'Eval loss', top1: 'Top-1', top5: 'Top-5',
+      macroRecall: 'Macro recall', architecture: 'Architecture', base: 'Base', aliasHistory: 'Alias history',
+      from: 'From', to: 'To', by: 'By', maxTokens: 'Max tokens', temperature: 'Temperature', seed: 'Seed',
+      nextToken: 'Next token', run: 'Run', beyondWindow: 'Beyond the window the model can explain at once',
+      pickTwo: 'Pick two or more runs.', 'redact-email': 'email', 'redact-phone': 'phone', 'redact-ip': 'IP',
+      'redact-creditCard': 'credit card', 'redact-cnId': 'Chinese ID',
       sweeps: 'Sweeps', evaluations: 'Evaluations', keysNav: 'Keys', audit: 'Audit log', strategy: 'Strategy',
       objective: 'Objective', best: 'Best', created: 'Created', evaluate: 'Evaluate', figure: 'Figure', value: 'Value',
       apiKeys: 'API keys', role: 'Role', prefix: 'Prefix', createdBy: 'Created by', lastUsed: 'Last used',
@@ -63,6 +74,15 @@
       block: '上下文长度', length: '长度', unit: '单位', batch: '批大小', learningRate: '学习率', estimate: '估算',
       startRun: '开始训练', parameters: '参数量', tokens: '词元数', memory: '峰值内存 / 工作节点', time: '时间', fits: '可容纳',
       loss: '损失', smoothing: '平滑', otherMetrics: '其他指标', metric: '指标', tag: '标签', select: '选择',
+      watchRun: '查看其训练运行 →', uploadLost: '上传未能到达平台。', characters: '字符数', vocabulary: '词表大小',
+      trainTokens: '训练词元数', redacted: '已脱敏', owner: '所有者', anyState: '任意状态', progress: '进度',
+      bestValLoss: '最佳验证损失', tags: '标签', valLoss: '验证损失', tokensPerSecond: '词元/秒', eta: '预计剩余',
+      cost: '成本', parameter: '参数', waitingForRun: '正在等待创建训练运行…', latest: '最新', versions: '版本数',
+      updated: '更新时间', aliases: '别名', evalLoss: '评估损失', top1: 'Top-1 准确率', top5: 'Top-5 准确率',
+      macroRecall: '宏召回率', architecture: '架构', base: '基础模型', aliasHistory: '别名历史', from: '从', to: '到',
+      by: '操作者', maxTokens: '最大词元数', temperature: '温度', seed: '随机种子', nextToken: '下一个词元', run: '运行',
+      beyondWindow: '超出模型一次能解释的窗口', pickTwo: '请选择两个或更多运行。', 'redact-email': '电子邮件',
+      'redact-phone': '电话号码', 'redact-ip': 'IP 地址', 'redact-creditCard': '信用卡号', 'redact-cnId': '身份证号',
       sweeps: '超参数搜索', evaluations: '评估', keysNav: '密钥', audit: '审计日志', strategy: '策略', objective: '目标',
       best: '最佳', created: '创建时间', evaluate: '评估', figure: '指标', value: '值', apiKeys: 'API 密钥', role: '角色',
       prefix: '前缀', createdBy: '创建者', lastUsed: '最近使用', revoked: '已吊销', revoke: '吊销', createKey: '创建密钥',
@@ -287,12 +307,12 @@
         `${body.name}: ${body.state}, ${fmt(body.characters)} characters`,
           body.autoTrainRunId
             ? h('div', {},
-            h('a', { id: 'ds-run-link', href: `#/runs/${body.autoTrainRunId}` }, 'Watch its training run →')) : null));
+            h('a', { id: 'ds-run-link', href: `#/runs/${body.autoTrainRunId}` }, t('watchRun'))) : null));
         refresh();
       };
       xhr.onerror = () =>
         { button.disabled = false;
-        showProblem(result, new ApiError(0, { title: 'The upload did not reach the platform.' })); };
+        showProblem(result, new ApiError(0, { title: t('uploadLost') })); };
       xhr.send(form);
     } }, t('upload'));
     const table = h('div', { id: 'datasets-table' }, t('loading'));
@@ -300,8 +320,8 @@
       try {
         const items = (await get('/api/datasets?limit=100')).items;
         table.replaceChildren(items.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
-          h('tr', {}, ['Name', 'State', t('format'), 'Characters', 'Tokenizer', 'Vocabulary', 'Train tokens',
-            'Redacted', 'Owner', t('shared'), 'Created'].map(c => h('th', {}, c))),
+          h('tr', {}, [t('name'), t('state'), t('format'), t('characters'), t('tokenizer'), t('vocabulary'),
+            t('trainTokens'), t('redacted'), t('owner'), t('shared'), t('created')].map(c => h('th', {}, c))),
           items.map(d => h('tr', { dataset: { id: d.id } },
             h('td', {}, d.name), h('td', { className: 'state-' + d.state }, d.state),
             h('td', { className: 'format' }, d.format + (d.chat ? ` (${fmt(d.chat.conversations)})`
@@ -339,7 +359,7 @@
         h('div', { className: 'row' }, h('label', {}, t('name'), name), h('label', {}, t('tokenizer'), tokenizer),
           h('label', {}, t('format'), format)),
         h('p', {}, h('span', { className: 'muted' }, t('redact') + ': '),
-        kinds.map((k, i) => h('label', {}, redactions[i], k))),
+        kinds.map((k, i) => h('label', {}, redactions[i], t('redact-' + k)))),
         h('p', {}, h('label', {}, autoTrain, t('autoTrain')), h('label', {}, steps, t('steps'))),
         button, h('p'), progress, result),
       table);
@@ -350,7 +370,7 @@
     const stateFilter =
       h('select', { id: 'f-state', 'aria-label': t('state') },
       ['', 'Queued', 'WaitingForData', 'Training', 'Evaluating', 'Completed', 'Failed', 'Cancelled']
-      .map(s => h('option', { value: s, selected: s === (query.get('state') || '') }, s || 'any state')));
+      .map(s => h('option', { value: s, selected: s === (query.get('state') || '') }, s || t('anyState'))));
     const nameFilter = h('input', { id: 'f-name', 'aria-label': t('name'), placeholder: 'name',
       value: query.get('name') || '' });
     const tagFilter = h('input', { id: 'f-tag', 'aria-label': t('tag'), placeholder: 'tag',
@@ -363,7 +383,7 @@
     const table = h('div', { id: 'runs-table' }, t('loading'));
     const compare = h('button', { id: 'compare', type: 'button', onclick: () => {
       const ids = [...table.querySelectorAll('input.pick:checked')].map(c => c.value);
-      if (ids.length < 2) { toast('Pick two or more runs.'); return; }
+      if (ids.length < 2) { toast(t('pickTwo')); return; }
       location.hash = '#/compare?ids=' + ids.join(',');
     } }, t('compare'));
     try {
@@ -371,7 +391,8 @@
       const runs = (await get('/api/runs?' + q)).items;
       table.replaceChildren(runs.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
         h('tr', {},
-        ['', 'Name', 'State', 'Progress', 'Best val loss', 'Tags', 'Owner', 'Created'].map(c => h('th', {}, c))),
+        ['', t('name'), t('state'), t('progress'), t('bestValLoss'), t('tags'), t('owner'), t('created')]
+          .map(c => h('th', {}, c))),
         runs.map(r => h('tr', {},
           h('td', {}, h('input', { type: 'checkbox', className: 'pick', value: r.id,
             'aria-label': `${t('select')} ${r.name} ${r.id.slice(0, 8)}` })),
@@ -490,15 +511,17 @@
       header.replaceChildren(
         stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'),
         r.epoch ? stat(t('epoch'), `${r.epoch} / ${r.training.epochs}`, 'run-epoch') : null,
-        stat('loss', fmt(r.latestTrainLoss)),
-        stat('val loss', fmt(r.latestValidationLoss)),
-        stat('tokens/s', fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))), stat('ETA', duration(r.etaSeconds)),
-        stat('parameters', fmt(r.parameters)), stat('cost', r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'),
-          stat('version', r.modelVersion ? `v${r.modelVersion}` : '—'));
+        stat(t('loss'), fmt(r.latestTrainLoss)),
+        stat(t('valLoss'), fmt(r.latestValidationLoss)),
+        stat(t('tokensPerSecond'), fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))),
+        stat(t('eta'), duration(r.etaSeconds)),
+        stat(t('parameters'), fmt(r.parameters)), stat(t('cost'), r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'),
+          stat(t('version'), r.modelVersion ? `v${r.modelVersion}` : '—'));
       // What the run trains in ("auto" picks one on the worker's machine) and why, above what the spec asked for.
       const precision = r.precision ? [h('tr', {}, h('td', {}, 'precision'),
         h('td', { id: 'run-precision' }, `${r.precision}: ${r.precisionReason || ''}`))] : [];
-      params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, 'Parameter'), h('th', {}, 'Value')), precision,
+      params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, t('parameter')), h('th', {}, t('value'))),
+        precision,
         Object.entries(Object.assign({},
           ...['model', 'training']
           .map(k => Object.fromEntries(Object.entries(r[k] || {})
@@ -556,7 +579,7 @@
       for (let attempt = 0; ; attempt++) {
         try { show(await get(`/api/runs/${id}`)); break; } catch (error) {
           if (error.status !== 404 || attempt >= 30) throw error;
-          title.textContent = 'Waiting for the run to be created…';
+          title.textContent = t('waitingForRun');
           await new Promise(resolve => setTimeout(resolve, 1000));
         }
       }
@@ -590,8 +613,8 @@
       const legend = h('div');
       Charts.lineChart(chart, lines, { width: 760, height: 300 });
       Charts.legend(legend, lines);
-      container.replaceChildren(legend, chart, h('h2', {}, 'Parameters'), h('table', { id: 'cmp-params' },
-        h('tr', {}, h('th', {}, 'Parameter'), comparison.runs.map(r => h('th', {}, r.name))),
+      container.replaceChildren(legend, chart, h('h2', {}, t('parameters')), h('table', { id: 'cmp-params' },
+        h('tr', {}, h('th', {}, t('parameter')), comparison.runs.map(r => h('th', {}, r.name))),
         comparison.parameters.map(p => h('tr', { className: p.differs ? 'differs' : '' }, h('td', {}, p.parameter),
           p.values.map(v =>
             h('td', {},
@@ -607,7 +630,7 @@
       const models = await allPages('/api/models');
       list.replaceChildren(models.length === 0 ? h('p', { className: 'muted' }, t('none'))
       : h('table', { id: 'models-table' },
-        h('tr', {}, ['Name', 'Latest', 'Versions', 'Updated'].map(c => h('th', {}, c))),
+        h('tr', {}, [t('name'), t('latest'), t('versions'), t('updated')].map(c => h('th', {}, c))),
         models.map(m =>
         h('tr', {}, h('td', {}, h('a', { href: `#/models/${encodeURIComponent(m.name)}` }, m.name)),
         h('td', {}, `v${m.latestVersion}`),
@@ -651,8 +674,8 @@
           problem,
           h('table', { id: 'versions-table' },
             h('tr', {},
-            ['Version', 'Aliases', 'Eval loss', 'Top-1', 'Top-5', 'Macro recall', 'Val loss', 'Architecture', 'Base',
-            'Created', ''].map(c => h('th', {}, c))),
+            [t('version'), t('aliases'), t('evalLoss'), t('top1'), t('top5'), t('macroRecall'), t('valLoss'),
+            t('architecture'), t('base'), t('created'), ''].map(c => h('th', {}, c))),
             model.versions.map(v => h('tr', { title: allFigures(v) },
               h('td', {}, `v${v.version}`),
               h('td', {}, (v.aliases || []).map(a => h('span', { className: 'badge' }, '@' + a))),
@@ -663,9 +686,9 @@
               h('td', {},
               h('button', { className: 'secondary', type: 'button', onclick: () => download(v.version) },
               t('download')))))),
-          h('h2', {}, 'Alias history'),
+          h('h2', {}, t('aliasHistory')),
           book.history.length === 0 ? h('p', { className: 'muted' }, t('none'))
-          : h('table', {}, h('tr', {}, ['When', 'Alias', 'From', 'To', 'By'].map(c => h('th', {}, c))),
+          : h('table', {}, h('tr', {}, [t('when'), t('alias'), t('from'), t('to'), t('by')].map(c => h('th', {}, c))),
             book.history.map(m =>
             h('tr', {}, h('td', {}, when(m.at)), h('td', {}, '@' + m.alias),
             h('td', {}, m.fromVersion ? `v${m.fromVersion}` : '—'),
@@ -781,7 +804,7 @@
               onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); showAlternatives(); } } },
             p.text);
           }), rest ? h('span',
-            { className: 'muted', title: 'beyond the window the model can explain at once' }, rest) : '');
+            { className: 'muted', title: t('beyondWindow') }, rest) : '');
         }
       } catch (error) { showProblem(problem, error); }
       output.dataset.done = 'true';
@@ -790,9 +813,9 @@
     return h('div', {}, h('h1', {}, t('playground')),
       h('div', { className: 'card' }, h('div', { className: 'row' }, h('label', {}, t('model'), model)), h('p'),
       prompt, h('p'),
-        h('div', { className: 'row' }, h('label', {}, 'max tokens', maxTokens),
-        h('label', {}, 'temperature', temperature), h('label', {}, 'top-k', topK),
-          h('label', {}, 'top-p', topP), h('label', {}, 'seed', seed), generate)),
+        h('div', { className: 'row' }, h('label', {}, t('maxTokens'), maxTokens),
+        h('label', {}, t('temperature'), temperature), h('label', {}, 'top-k', topK),
+          h('label', {}, 'top-p', topP), h('label', {}, t('seed'), seed), generate)),
       problem, output, alternatives);
   }
 
@@ -913,7 +936,7 @@
           ...explained.saliency.scores.map(s =>
           h('span', { title: `${(100 * s.share).toFixed(1)}%`,
           style: `background: rgba(232, 89, 12, ${(Math.abs(s.share) / max).toFixed(3)})` }, s.text)),
-          h('p', {}, `Next token: ${JSON.stringify(explained.next.text)} ` +
+          h('p', {}, `${t('nextToken')}: ${JSON.stringify(explained.next.text)} ` +
             `(p = ${Math.exp(explained.next.logprob).toFixed(3)})`));
       } catch (error) { showProblem(problem, error); }
     } }, t('explain'));
@@ -954,7 +977,8 @@
         h('p', {}, `${t('objective')}: ${s.objective}`, s.best ? h('span', { id: 'sweep-best' },
           ` · ${t('best')}: ${fmt(s.best.value)} (${s.best.model}${s.best.modelVersion ? ' v' + s.best.modelVersion
             : ''})`) : null),
-        h('table', {}, h('tr', {}, ['Run', t('state'), ...params, t('step'), 'Best val loss'].map(c => h('th', {}, c))),
+        h('table', {},
+          h('tr', {}, [t('run'), t('state'), ...params, t('step'), t('bestValLoss')].map(c => h('th', {}, c))),
           (s.runs || []).map(r => h('tr', { className: r.id === bestId ? 'best' : '' },
             h('td', {}, h('a', { href: `#/runs/${r.id}` }, r.id.slice(0, 8))),
             h('td', { className: 'state-' + r.state }, r.state),
@@ -993,7 +1017,7 @@
       const items = (await get('/api/evaluations?limit=100')).items;
       const names = new Map(datasets.map(d => [d.id, d.name]));
       list.replaceChildren(items.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
-        h('tr', {}, [t('model'), t('dataset'), t('state'), 'Loss', 'Top-1', 'Macro recall', t('created')]
+        h('tr', {}, [t('model'), t('dataset'), t('state'), t('loss'), t('top1'), t('macroRecall'), t('created')]
           .map(c => h('th', {}, c))),
         items.map(e => h('tr', {},
           h('td', {}, h('a', { href: `#/evaluations/${e.id}` }, `${e.modelName} v${e.modelVersion ?? '?'}`)),
