@@ -355,6 +355,13 @@ public sealed class DashboardTests(PlatformStack stack)
             (await Api.GetOkAsync(Http, $"/api/models/{model}"))["aliases"]!["production"]!.GetValue<int>());
         await ShotAsync(page, "models");
 
+        // Its weights download from the page: safetensors with the platform's tensor names.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#versions-table button.secondary"));
+        Assert.EndsWith(".safetensors", download.SuggestedFilename);
+        var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
+        var header = Encoding.UTF8.GetString(bytes, 8, (int)BitConverter.ToUInt64(bytes, 0));
+        Assert.Contains("transformer.wte.weight", header);
+
         // The playground streams a completion from name@alias, then colours each token by its probability; a click
         // shows alternatives.
         await Api.EventuallyAsync(async () =>

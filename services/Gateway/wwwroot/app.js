@@ -45,7 +45,7 @@
       from: 'From', to: 'To', by: 'By', maxTokens: 'Max tokens', temperature: 'Temperature', seed: 'Seed',
       nextToken: 'Next token', run: 'Run', beyondWindow: 'Beyond the window the model can explain at once',
       pickTwo: 'Pick two or more runs.', 'redact-email': 'email', 'redact-phone': 'phone', 'redact-ip': 'IP',
-      'redact-creditCard': 'credit card', 'redact-cnId': 'Chinese ID',
+      'redact-creditCard': 'credit card', 'redact-cnId': 'Chinese ID', exportFormat: 'Download as',
       sweeps: 'Sweeps', evaluations: 'Evaluations', keysNav: 'Keys', audit: 'Audit log', strategy: 'Strategy',
       objective: 'Objective', best: 'Best', created: 'Created', evaluate: 'Evaluate', figure: 'Figure', value: 'Value',
       apiKeys: 'API keys', role: 'Role', prefix: 'Prefix', createdBy: 'Created by', lastUsed: 'Last used',
@@ -83,6 +83,7 @@
       by: '操作者', maxTokens: '最大词元数', temperature: '温度', seed: '随机种子', nextToken: '下一个词元', run: '运行',
       beyondWindow: '超出模型一次能解释的窗口', pickTwo: '请选择两个或更多运行。', 'redact-email': '电子邮件',
       'redact-phone': '电话号码', 'redact-ip': 'IP 地址', 'redact-creditCard': '信用卡号', 'redact-cnId': '身份证号',
+      exportFormat: '下载格式',
       sweeps: '超参数搜索', evaluations: '评估', keysNav: '密钥', audit: '审计日志', strategy: '策略', objective: '目标',
       best: '最佳', created: '创建时间', evaluate: '评估', figure: '指标', value: '值', apiKeys: 'API 密钥', role: '角色',
       prefix: '前缀', createdBy: '创建者', lastUsed: '最近使用', revoked: '已吊销', revoke: '吊销', createKey: '创建密钥',
@@ -695,18 +696,25 @@
               h('td', {}, m.toVersion ? `v${m.toVersion}` : 'removed'), h('td', {}, m.by)))));
       } catch (error) { showProblem(container, error); }
     }
+    // What a download exports: the platform's safetensors, or GGUF for llama.cpp (a refusal says why a model cannot).
+    const exportFormat = h('select', { id: 'export-format', 'aria-label': t('exportFormat') },
+      [['safetensors', 'safetensors'], ['gguf&type=f32', 'GGUF f32'], ['gguf&type=f16', 'GGUF f16'],
+        ['gguf&type=q8_0', 'GGUF Q8_0']].map(([value, label]) => h('option', { value }, label)));
     async function download(version) {
       try {
-        const response =
-          await fetch(`/api/models/${encodeURIComponent(name)}/versions/${version}/weights`, { headers: auth() });
+        const format = exportFormat.value;
+        const response = await fetch(`/api/models/${encodeURIComponent(name)}/versions/${version}/weights` +
+          `?format=${format}`, { headers: auth() });
         if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
         const url = URL.createObjectURL(await response.blob());
-        h('a', { href: url, download: `${name}-v${version}.safetensors` }).click();
+        const file = format === 'safetensors' ? `${name}-v${version}.safetensors`
+          : `${name}-v${version}-${format.split('=')[1]}.gguf`;
+        h('a', { href: url, download: file }).click();
         setTimeout(() => URL.revokeObjectURL(url), 10000);
       } catch (error) { showProblem(problem, error); }
     }
     load();
-    return h('div', {}, h('h1', {}, name), container);
+    return h('div', {}, h('h1', {}, name), h('label', {}, t('exportFormat'), exportFormat), container);
   }
 
   // ---- playground and attention -------------------------------------------------------------------------------------
