@@ -20,10 +20,11 @@ sweep=$(infra/platform sweeps start docs/examples/sweep.json --dataset "$dataset
 infra/platform sweeps watch "$sweep" > /dev/null
 infra/platform sweeps show "$sweep"                    # its runs, with the swept parameter, and the best so far
 
-# The version the run registered: shown, promoted, evaluated again, generated from and explained.
+# The version the run registered: shown, promoted, evaluated again, generated from and explained. (Evaluation and
+# Generation learn of a moved alias from its event, a moment later; the evaluation names the version itself.)
 infra/platform models show shakespeare-char
 infra/platform models promote shakespeare-char 1 --alias production
-infra/platform evaluate shakespeare-char@production --dataset "$dataset" --wait
+infra/platform evaluate shakespeare-char/versions/1 --dataset "$dataset" --wait
 echo "ROMEO:" | infra/platform generate shakespeare-char@production --max-tokens 40 --top-p 0.9 --seed 1
 infra/platform generate shakespeare-char@production "JULIET:" -n 2 --stop $'\n\n' --max-tokens 40 --seed 2
 infra/platform explain shakespeare-char@production "ROMEO:"

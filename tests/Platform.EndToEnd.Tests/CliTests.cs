@@ -131,31 +131,7 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
     [Fact]
     public async Task The_command_line_tour_in_the_docs_runs_as_written()
     {
-        var tour = Path.Combine(PlatformStack.RepoRoot, "docs", "examples", "cli-tour.sh");
-        var docs = await File.ReadAllTextAsync(Path.Combine(PlatformStack.RepoRoot, "docs", "dashboard-and-cli.md"));
-        var shown = Regex.Match(docs, "<!-- cli-tour -->\n```bash\n(.*?)```", RegexOptions.Singleline);
-        Assert.True(shown.Success, "docs/dashboard-and-cli.md has no cli-tour block");
-        Assert.Equal(await File.ReadAllTextAsync(tour), shown.Groups[1].Value);
-
-        var start = new ProcessStartInfo("bash", [tour])
-        {
-            WorkingDirectory = PlatformStack.RepoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        start.Environment["XDG_CONFIG_HOME"] = _home;
-        start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString();
-        start.Environment["PLATFORM_API_KEY"] = stack.AdminKey;
-        start.Environment["BUILD_CONFIGURATION"] = PlatformStack.Configuration;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
-            await process.WaitForExitAsync(timeout.Token);
-        var (stdout, stderr) = (await output, await error);
-        Assert.True(process.ExitCode == 0, $"the tour exited {process.ExitCode}\n{stdout}\n{stderr}\n{stack.Logs()}");
-
+        var stdout = await RunTourAsync("cli-tour", "dashboard-and-cli.md");
         Assert.Contains("Signed in to", stdout);
         Assert.Contains("admin (admin, key", stdout);
         Assert.Matches(@"│ format +│ pairs", stdout);
@@ -172,5 +148,48 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.Equal("shakespeare-imported", imported["name"]!.GetValue<string>());
         await Api.EventuallyAnswersAsync(stack.Gateway, "/api/models/shakespeare-char", HttpStatusCode.NotFound,
             stack.Logs);
+    }
+
+    [Fact]
+    public async Task The_curl_tour_in_the_docs_runs_as_written()
+    {
+        var stdout = await RunTourAsync("api-tour", "api.md");
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("{\"state\":\"Completed\",\"step\":200,\"maxSteps\":200,"));
+        Assert.Contains(lines, l => l.StartsWith("{\"state\":\"Completed\",\"figures\":{\"loss\":"));
+        Assert.Contains(lines, l => l.StartsWith("{\"name\":\"api-tour-imported\",\"version\":1,"));
+        Assert.Equal("{\"runs\":1,\"modelVersions\":1}", lines[^1]);
+        await Api.EventuallyAnswersAsync(stack.Gateway, "/api/models/api-tour", HttpStatusCode.NotFound, stack.Logs);
+    }
+
+    /// <summary>Runs docs/examples/NAME.sh from the checkout's root with the stack's address and admin key, after
+    /// checking that the page shows it as it is (the block after &lt;!-- NAME --&gt;); returns its output.</summary>
+    private async Task<string> RunTourAsync(string name, string page)
+    {
+        var tour = Path.Combine(PlatformStack.RepoRoot, "docs", "examples", name + ".sh");
+        var docs = await File.ReadAllTextAsync(Path.Combine(PlatformStack.RepoRoot, "docs", page));
+        var shown = Regex.Match(docs, $"<!-- {name} -->\n```bash\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(shown.Success, $"docs/{page} has no {name} block");
+        Assert.Equal(await File.ReadAllTextAsync(tour), shown.Groups[1].Value);
+
+        var start = new ProcessStartInfo("bash", [tour])
+        {
+            WorkingDirectory = PlatformStack.RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.Environment["XDG_CONFIG_HOME"] = _home;
+        start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString().TrimEnd('/');
+        start.Environment["PLATFORM_API_KEY"] = stack.AdminKey;
+        start.Environment["BUILD_CONFIGURATION"] = PlatformStack.Configuration;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
+            await process.WaitForExitAsync(timeout.Token);
+        var (stdout, stderr) = (await output, await error);
+        Assert.True(process.ExitCode == 0, $"{name} exited {process.ExitCode}\n{stdout}\n{stderr}\n{stack.Logs()}");
+        return stdout;
     }
 }
