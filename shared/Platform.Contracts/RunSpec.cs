@@ -157,6 +157,9 @@ public sealed record RunSpec
 
     /// <summary>The same spec, training in the given precision.</summary>
     public RunSpec WithPrecision(string precision) => this with { Training = Training with { Precision = precision } };
+
+    /// <summary>The same spec, training for the given number of steps.</summary>
+    public RunSpec WithMaxSteps(int steps) => this with { Training = Training with { MaxSteps = steps } };
 }
 
 /// <summary>The version a run starts from: "name" (latest) or "name/versions/N".</summary>

@@ -54,14 +54,8 @@ public static class RunsApi
         // A run in epochs on a tokenized dataset: its steps are counted as the worker will count them.
         if (spec.Training.Epochs is { } epochs
             && dataset is { Status: DatasetStatus.Tokenized, TrainTokensKey: not null })
-            spec = spec with
-            {
-                Training = spec.Training with
-                {
-                    MaxSteps = (int)Math.Min(RunSpecValidator.MaxSteps,
-                        (long)epochs * TrainingJob.StepsPerEpoch(spec, dataset, store)),
-                },
-            };
+            spec = spec.WithMaxSteps((int)Math.Min(RunSpecValidator.MaxSteps,
+                (long)epochs * TrainingJob.StepsPerEpoch(spec, dataset, store)));
         var measured = await precisions.MeasuredAsync(spec, vocab ?? RunEstimator.AssumedVocabSize, cancellationToken);
         var estimate = estimator.Estimate(spec, vocab, measured);
         return TypedResults.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));

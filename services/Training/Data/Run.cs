@@ -225,8 +225,12 @@ public sealed class Run : IOwned, IListed
     }
 
     /// <summary>The epoch (1-based) that the next step belongs to, for a run counted in epochs.</summary>
-    public int? Epoch => StepsPerEpoch is { } perEpoch && Spec.Training.Epochs is { } epochs
-        ? Math.Min(epochs, EpochPlan.EpochOf(Step, perEpoch)) : null;
+    public int? Epoch => EpochOf(Step);
+
+    /// <summary>The epoch (1-based) of a 0-based step, for a run counted in epochs (the last one from the end
+    /// on).</summary>
+    public int? EpochOf(int step) => StepsPerEpoch is { } perEpoch && Spec.Training.Epochs is { } epochs
+        ? Math.Min(epochs, EpochPlan.EpochOf(step, perEpoch)) : null;
 
     /// <summary>
     /// The worker that starts the run decides its precision once; a resumed run keeps it, so its checkpoints and its

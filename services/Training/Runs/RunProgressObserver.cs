@@ -44,7 +44,7 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
                 TokensPerSecond = r.TokensPerSecond,
                 EtaSeconds = r.EtaSeconds
             });
-        var epoch = EpochOf(r.Step);
+        var epoch = run.EpochOf(r.Step);
         if (epoch is not null)
             logger.LogInformation("run {RunId} epoch {Epoch}/{Epochs} step {Step}/{MaxSteps} loss {Loss:F4} " +
                 "lr {Lr:E2} grad-norm {GradNorm:F2} {TokensPerSecond:N0} tokens/s ETA {Eta}",
@@ -93,10 +93,6 @@ public sealed class RunProgressObserver(Run run, MetricsWriter metrics, IBus bus
                 r.ValidationLoss);
         }
     }
-
-    /// <summary>The epoch (1-based) of a 0-based step, for a run counted in epochs.</summary>
-    private int? EpochOf(int step) => run.StepsPerEpoch is { } perEpoch && run.Spec.Training.Epochs is { } epochs
-        ? Math.Min(epochs, EpochPlan.EpochOf(step, perEpoch)) : null;
 
     /// <summary>
     /// Writes the resumable state as the latest checkpoint, and as the best one when validation improved; nothing while

@@ -222,8 +222,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
         }
         // Checked again with the real vocabulary: a run that cannot fit fails with the estimate instead of the OOM
         // killer ending the worker.
-        var estimate = estimator.Estimate(
-            run.Spec with { Training = run.Spec.Training with { MaxSteps = run.MaxSteps } }, dataset.VocabSize);
+        var estimate = estimator.Estimate(run.Spec.WithMaxSteps(run.MaxSteps), dataset.VocabSize);
         if (!estimate.Fits)
         {
             run.Fail("Not started: " + estimate.Explanation);
