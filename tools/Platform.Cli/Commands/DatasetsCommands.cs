@@ -64,7 +64,7 @@ public static class DatasetsCommands
             var dataset = await client.SendAsync(HttpMethod.Post, "/api/datasets" + query, form, cancellationToken);
             // Waiting with --json prints one line per event, this answer the first.
             if (globals.WantsJson(result) && result.GetValue(wait))
-                Console.WriteLine(new JsonObject { ["event"] = "upload", ["data"] = dataset }.ToJsonString());
+                GlobalOptions.PrintEvent("upload", dataset);
             else if (globals.WantsJson(result))
                 GlobalOptions.Print(dataset);
             else
@@ -88,19 +88,16 @@ public static class DatasetsCommands
         var show = new Command("show", "Show a dataset: its splits, tokenizer, redactions and sharing") { id };
         show.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
-            var dataset = await client.GetAsync($"/api/datasets/{result.GetValue(id)}", cancellationToken);
+            var dataset = (await client.GetAsync($"/api/datasets/{result.GetValue(id)}", cancellationToken))!;
             if (globals.WantsJson(result))
             {
                 GlobalOptions.Print(dataset);
                 return ExitCodes.Ok;
             }
-            var table = GlobalOptions.Table("Field", "Value");
-            foreach (var field in new[] { "id", "name", "state", "failureReason", "format", "bytes", "characters",
-                "lines", "trainBytes", "validationBytes", "trainTokens", "validationTokens", "sha256",
-                "autoTrainRunId", "createdAt" })
-                if (dataset![field] is { } value)
-                    GlobalOptions.Row(table, field, value);
-            if (dataset!["tokenizer"] is JsonObject t)
+            var table = GlobalOptions.FieldTable(dataset, "id", "name", "state", "failureReason", "format", "bytes",
+                "characters", "lines", "trainBytes", "validationBytes", "trainTokens", "validationTokens", "sha256",
+                "autoTrainRunId", "createdAt");
+            if (dataset["tokenizer"] is JsonObject t)
                 GlobalOptions.Row(table, "tokenizer", $"{t["kind"]}, {t["vocabSize"]} tokens ({t["id"]})");
             if (dataset["redaction"]?["replaced"] is JsonObject replaced && replaced.Count > 0)
                 GlobalOptions.Row(table, "redacted",
@@ -205,8 +202,7 @@ public static class DatasetsCommands
             if (state != last)
             {
                 if (json || Console.IsOutputRedirected)
-                    Console.WriteLine(new JsonObject { ["event"] = "dataset", ["data"] = dataset.DeepClone() }
-                        .ToJsonString());
+                    GlobalOptions.PrintEvent("dataset", dataset);
                 else
                     Console.WriteLine($"Dataset {id}: {state}" + (state == "Tokenized"
                         ? $", {dataset["trainTokens"]} train and {dataset["validationTokens"]} validation tokens"

@@ -53,9 +53,7 @@ public static class EvaluateCommand
             else
             {
                 var table = GlobalOptions.Table("Figure", "Value");
-                foreach (var (figure, value) in evaluation["figures"] as JsonObject ?? [])
-                    if (value is JsonValue)
-                        GlobalOptions.Row(table, figure, value);
+                GlobalOptions.ScalarRows(table, evaluation["figures"]);
                 AnsiConsole.Write(table);
             }
             return evaluation["state"]!.ToString() == "Completed" ? ExitCodes.Ok : ExitCodes.RunDidNotComplete;

@@ -38,6 +38,27 @@ public sealed record GlobalOptions(Option<string?> Url, Option<string?> Key, Opt
     public static void Print(JsonNode? node) =>
         Console.WriteLine(node?.ToJsonString(Platform.Cli.Json.Options) ?? "null");
 
+    /// <summary>One line of a followed stream, for scripts: {"event": name, "data": …}.</summary>
+    public static void PrintEvent(string name, JsonNode? data) =>
+        Console.WriteLine(new JsonObject { ["event"] = name, ["data"] = data?.DeepClone() }.ToJsonString());
+
+    /// <summary>A JSON object from a file the command line names (a run spec, a sweep); a missing file or one that is
+    /// not a JSON object is the command line's fault.</summary>
+    public static async Task<JsonObject> ReadJsonObjectAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        if (!file.Exists)
+            throw new UsageException($"{file.FullName} does not exist.");
+        try
+        {
+            return JsonNode.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken)) as JsonObject
+                ?? throw new UsageException($"{file.FullName} does not hold a JSON object.");
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new UsageException($"{file.FullName} is not JSON: {ex.Message}");
+        }
+    }
+
     public static string Text(JsonNode? node, string fallback = "—") => node switch
     {
         null => fallback,
@@ -53,6 +74,25 @@ public sealed record GlobalOptions(Option<string?> Url, Option<string?> Key, Opt
         foreach (var column in columns)
             table.AddColumn(column);
         return table;
+    }
+
+    /// <summary>A Field/Value table of those of <paramref name="fields"/> that <paramref name="node"/> holds.</summary>
+    public static Table FieldTable(JsonNode node, params string[] fields)
+    {
+        var table = Table("Field", "Value");
+        foreach (var field in fields)
+            if (node[field] is { } value)
+                Row(table, field, value);
+        return table;
+    }
+
+    /// <summary>A row for each scalar member of an object (an estimate, an evaluation's figures), its name after
+    /// <paramref name="prefix"/>.</summary>
+    public static void ScalarRows(Table table, JsonNode? node, string prefix = "")
+    {
+        foreach (var (name, value) in node as JsonObject ?? [])
+            if (value is JsonValue)
+                Row(table, prefix + name, value);
     }
 
     public static void Row(Table table, params object?[] cells) =>

@@ -207,14 +207,9 @@ public static class ModelsCommands
 
     private static void DescribeVersion(JsonNode version)
     {
-        var table = GlobalOptions.Table("Field", "Value");
-        foreach (var field in new[] { "name", "version", "architecture", "runId", "datasetId", "baseModel",
-            "fineTuneMethod", "importedFrom", "quantization", "checkpointSha256", "sample", "createdAt" })
-            if (version[field] is JsonValue value)
-                GlobalOptions.Row(table, field, value);
-        foreach (var (figure, value) in version["evaluation"] as JsonObject ?? [])
-            if (value is JsonValue)
-                GlobalOptions.Row(table, $"evaluation.{figure}", value);
+        var table = GlobalOptions.FieldTable(version, "name", "version", "architecture", "runId", "datasetId",
+            "baseModel", "fineTuneMethod", "importedFrom", "quantization", "checkpointSha256", "sample", "createdAt");
+        GlobalOptions.ScalarRows(table, version["evaluation"], "evaluation.");
         AnsiConsole.Write(table);
     }
 }

@@ -76,9 +76,7 @@ public static class RunsCommands
                 return ExitCodes.Ok;
             }
             var table = GlobalOptions.Table("Estimate", "Value");
-            foreach (var (field, value) in figures!.AsObject())
-                if (value is JsonValue)
-                    GlobalOptions.Row(table, field, value);
+            GlobalOptions.ScalarRows(table, figures);
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
         }));
@@ -159,18 +157,7 @@ public static class RunsCommands
     /// <summary>A spec file as POST /api/runs takes it, on the dataset given (which overrides the file's).</summary>
     private static async Task<JsonObject> SpecAsync(FileInfo file, Guid? dataset, CancellationToken cancellationToken)
     {
-        if (!file.Exists)
-            throw new UsageException($"{file.FullName} does not exist.");
-        JsonObject body;
-        try
-        {
-            body = JsonNode.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken)) as JsonObject
-                ?? throw new UsageException($"{file.Name} is not a JSON object.");
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new UsageException($"{file.Name} is not JSON: {ex.Message}");
-        }
+        var body = await GlobalOptions.ReadJsonObjectAsync(file, cancellationToken);
         if (dataset is { } d)
             body["datasetId"] = d;
         return body;
@@ -192,16 +179,10 @@ public static class RunsCommands
 
     private static void Describe(JsonNode run)
     {
-        var table = GlobalOptions.Table("Field", "Value");
-        foreach (var field in new[] { "id", "name", "state", "failureReason", "step", "maxSteps", "latestTrainLoss",
-            "latestValidationLoss", "bestValidationLoss",
-                     "tokensPerSecond", "etaSeconds", "epoch", "stepsPerEpoch", "parameters", "precision",
-                     "precisionReason",
-                     "modelVersion",
-                     "baseModel", "note",
-                     "createdAt", "finishedAt" })
-            if (run[field] is { } value)
-                GlobalOptions.Row(table, field, value);
+        var table = GlobalOptions.FieldTable(run, "id", "name", "state", "failureReason", "step", "maxSteps",
+            "latestTrainLoss", "latestValidationLoss", "bestValidationLoss", "tokensPerSecond", "etaSeconds", "epoch",
+            "stepsPerEpoch", "parameters", "precision", "precisionReason", "modelVersion", "baseModel", "note",
+            "createdAt", "finishedAt");
         if (run["tags"] is JsonArray { Count: > 0 } tags)
             GlobalOptions.Row(table, "tags", string.Join(", ", tags.Select(t => t!.ToString())));
         if (run["cost"] is JsonObject cost)
@@ -222,7 +203,7 @@ public static class RunsCommands
         {
             await foreach (var (name, data) in events)
             {
-                Console.WriteLine(new JsonObject { ["event"] = name, ["data"] = JsonNode.Parse(data) }.ToJsonString());
+                GlobalOptions.PrintEvent(name, JsonNode.Parse(data));
                 if (name == "run")
                     last = JsonNode.Parse(data)!["state"]!.ToString();
             }

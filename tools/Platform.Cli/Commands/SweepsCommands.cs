@@ -21,11 +21,7 @@ public static class SweepsCommands
         var start = new Command("start", "Start a sweep: its runs queue for any training worker") { file, dataset };
         start.SetAction(globals.Run(async (result, client, cancellationToken) =>
         {
-            var path = result.GetValue(file)!;
-            if (!path.Exists)
-                throw new UsageException($"{path.FullName} does not exist.");
-            if (JsonNode.Parse(await File.ReadAllTextAsync(path.FullName, cancellationToken)) is not JsonObject body)
-                throw new UsageException($"{path.FullName} does not hold a JSON object.");
+            var body = await GlobalOptions.ReadJsonObjectAsync(result.GetValue(file)!, cancellationToken);
             if (result.GetValue(dataset) is { } id)
                 body["datasetId"] = id.ToString();
             var sweep = await client.SendJsonAsync(HttpMethod.Post, "/api/sweeps", body, cancellationToken);
