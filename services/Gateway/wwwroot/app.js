@@ -119,6 +119,11 @@
   const duration = s =>
     s === null || s === undefined ? '—' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min`
     : `${(s / 3600).toFixed(1)} h`;
+  /** A figure above its label. */
+  const stat = (label, value, idName) =>
+    h('div', { className: 'stat' }, h('b', { id: idName }, value), h('span', {}, label));
+  /** What would make a run fit, as its estimate advises. */
+  const adviceList = advice => h('ul', { className: 'advice' }, (advice || []).map(a => h('li', {}, a)));
   function toast(text) { const e = document.getElementById('toast'); e.textContent = text; e.hidden = false;
     clearTimeout(toast.timer); toast.timer = setTimeout(() => { e.hidden = true; }, 3500); }
 
@@ -160,7 +165,7 @@
         h('code', {}, field), ': ', [].concat(messages).join(' ')));
       // A run that would not fit comes with what would (422 with its estimate).
       const advice = error.problem.estimate && error.problem.estimate.advice;
-      if (advice && advice.length) box.append(h('ul', { className: 'advice' }, advice.map(a => h('li', {}, a))));
+      if (advice && advice.length) box.append(adviceList(advice));
     }
     box.dataset.status = String(error.status);
     return box;
@@ -187,6 +192,18 @@
         if (data) onEvent(name, data);
       }
     }
+  }
+
+  /** Calls `load` every `ms` until it answers true, fails (shown in `problem`), or the view is left. */
+  function follow(load, ms, problem) {
+    const controller = new AbortController();
+    state.stop = controller;
+    (async () => {
+      while (!controller.signal.aborted) {
+        try { if (await load()) return; } catch (error) { showProblem(problem, error); return; }
+        await new Promise(resolve => setTimeout(resolve, ms));
+      }
+    })();
   }
 
   async function allPages(path, limit) {
@@ -422,8 +439,7 @@
     const num = (id, value, attrs) => h('input', Object.assign({ id, type: 'number', value, style: 'width:6rem' },
       attrs || {}));
     const field = (label, input) => h('label', {}, label, input);
-    const dataset = h('select', { id: 'rf-dataset' }, datasets.filter(d => d.state === 'Tokenized')
-      .map(d => h('option', { value: d.id, dataset: { format: d.format } }, `${d.name} (${d.format})`)));
+    const dataset = datasetPicker('rf-dataset', datasets);
     const name = h('input', { id: 'rf-name', placeholder: 'my-model', style: 'width:10rem' });
     const layers = num('rf-layers', 2, { min: 1 }), heads = num('rf-heads', 2, { min: 1 });
     const width = num('rf-width', 64, { min: 8, step: 8 }), block = num('rf-block', 64, { min: 2 });
@@ -450,8 +466,8 @@
           [[t('parameters'), fmt(e.parameters)], [t('tokens'), fmt(e.tokens)],
             [t('memory'), `${gib(e.memory.peakBytes)} / ${gib(e.memory.limitBytes)}`],
             [t('time'), duration(e.estimatedSeconds)], [t('fits'), e.fits ? '✓' : '✗']]
-            .map(([label, value]) => h('div', { className: 'stat' }, h('b', {}, value), h('span', {}, label)))),
-          e.fits ? null : h('ul', { className: 'advice' }, (e.advice || []).map(a => h('li', {}, a))));
+            .map(([label, value]) => stat(label, value))),
+          e.fits ? null : adviceList(e.advice));
       } catch (error) { showProblem(out, error); }
     } }, t('estimate'));
     const start = h('button', { id: 'rf-start', type: 'button', onclick: async () => {
@@ -504,8 +520,6 @@
       }
       draw();
     });
-    const stat = (label, value, idName) =>
-      h('div', { className: 'stat' }, h('b', { id: idName }, value), h('span', {}, label));
     const show = r => {
       run = r;
       title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state));
@@ -718,6 +732,10 @@
   }
 
   // ---- playground and attention -------------------------------------------------------------------------------------
+  /** The tokenized datasets, to train or evaluate on; each option carries the dataset's format. */
+  const datasetPicker = (id, datasets) => h('select', { id }, datasets.filter(d => d.state === 'Tokenized')
+    .map(d => h('option', { value: d.id, dataset: { format: d.format } }, `${d.name} (${d.format})`)));
+
   async function modelPicker(id) {
     const select = h('select', { id });
     try {
@@ -975,8 +993,6 @@
   /** A sweep live: its runs with the swept parameters, the best so far marked, refreshed until it ends. */
   async function sweepView(id) {
     const title = h('h1', {}, t('loading')), body = h('div', { id: 'sweep-runs' }), problem = h('div');
-    const controller = new AbortController();
-    state.stop = controller;
     const show = s => {
       title.replaceChildren(`${s.name} `, h('span', { id: 'sweep-state', className: 'state-' + s.state }, s.state));
       const params = [...new Set((s.runs || []).flatMap(r => Object.keys(r.parameters || {})))];
@@ -998,12 +1014,7 @@
           } }, t('cancel'))) : null);
       return ['Completed', 'Failed', 'Cancelled'].includes(s.state);
     };
-    (async () => {
-      while (!controller.signal.aborted) {
-        try { if (show(await get(`/api/sweeps/${id}`))) return; } catch (error) { showProblem(problem, error); return; }
-        await new Promise(resolve => setTimeout(resolve, 2000));
-      }
-    })();
+    follow(async () => show(await get(`/api/sweeps/${id}`)), 2000, problem);
     return h('div', {}, title, problem, body);
   }
 
@@ -1011,8 +1022,7 @@
   async function evaluationsView() {
     const model = await modelPicker('ev-model');
     const datasets = await allPages('/api/datasets').catch(() => []);
-    const dataset = h('select', { id: 'ev-dataset' }, datasets.filter(d => d.state === 'Tokenized')
-      .map(d => h('option', { value: d.id }, `${d.name} (${d.format})`)));
+    const dataset = datasetPicker('ev-dataset', datasets);
     const problem = h('div', { id: 'ev-problem' });
     const list = h('div', { id: 'evaluations-table' }, t('loading'));
     const request = h('button', { id: 'ev-request', type: 'button', onclick: async () => {
@@ -1042,26 +1052,17 @@
   /** One evaluation, followed until it has its figures. */
   async function evaluationView(id) {
     const title = h('h1', {}, t('loading')), figures = h('div', { id: 'ev-figures' }), problem = h('div');
-    const controller = new AbortController();
-    state.stop = controller;
-    (async () => {
-      while (!controller.signal.aborted) {
-        try {
-          const e = await get(`/api/evaluations/${id}`);
-          title.replaceChildren(`${e.modelName} v${e.modelVersion ?? '?'} `,
-            h('span', { id: 'ev-state', className: 'state-' + e.state }, e.state));
-          if (e.state === 'Failed') { figures.replaceChildren(h('p', { className: 'problem' }, e.failureReason));
-            return; }
-          if (e.state === 'Completed') {
-            figures.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, t('figure')), h('th', {}, t('value'))),
-              Object.entries(e.figures || {}).filter(([, v]) => typeof v !== 'object')
-                .map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, fmt(v))))));
-            return;
-          }
-        } catch (error) { showProblem(problem, error); return; }
-        await new Promise(resolve => setTimeout(resolve, 1000));
-      }
-    })();
+    follow(async () => {
+      const e = await get(`/api/evaluations/${id}`);
+      title.replaceChildren(`${e.modelName} v${e.modelVersion ?? '?'} `,
+        h('span', { id: 'ev-state', className: 'state-' + e.state }, e.state));
+      if (e.state === 'Failed') figures.replaceChildren(h('p', { className: 'problem' }, e.failureReason));
+      if (e.state === 'Completed')
+        figures.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, t('figure')), h('th', {}, t('value'))),
+          Object.entries(e.figures || {}).filter(([, v]) => typeof v !== 'object')
+            .map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, fmt(v))))));
+      return e.state === 'Failed' || e.state === 'Completed';
+    }, 1000, problem);
     return h('div', {}, title, problem, figures);
   }
 
