@@ -166,30 +166,20 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
     /// checking that the page shows it as it is (the block after &lt;!-- NAME --&gt;); returns its output.</summary>
     private async Task<string> RunTourAsync(string name, string page)
     {
-        var tour = Path.Combine(PlatformStack.RepoRoot, "docs", "examples", name + ".sh");
+        var tour = Path.Combine("docs", "examples", name + ".sh");
         var docs = await File.ReadAllTextAsync(Path.Combine(PlatformStack.RepoRoot, "docs", page));
         var shown = Regex.Match(docs, $"<!-- {name} -->\n```bash\n(.*?)```", RegexOptions.Singleline);
         Assert.True(shown.Success, $"docs/{page} has no {name} block");
-        Assert.Equal(await File.ReadAllTextAsync(tour), shown.Groups[1].Value);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(PlatformStack.RepoRoot, tour)), shown.Groups[1].Value);
 
-        var start = new ProcessStartInfo("bash", [tour])
+        var (exit, stdout, stderr) = await Script.RunAsync(tour, new Dictionary<string, string>
         {
-            WorkingDirectory = PlatformStack.RepoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        start.Environment["XDG_CONFIG_HOME"] = _home;
-        start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString().TrimEnd('/');
-        start.Environment["PLATFORM_API_KEY"] = stack.AdminKey;
-        start.Environment["BUILD_CONFIGURATION"] = PlatformStack.Configuration;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8)))
-            await process.WaitForExitAsync(timeout.Token);
-        var (stdout, stderr) = (await output, await error);
-        Assert.True(process.ExitCode == 0, $"{name} exited {process.ExitCode}\n{stdout}\n{stderr}\n{stack.Logs()}");
+            ["XDG_CONFIG_HOME"] = _home,
+            ["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString().TrimEnd('/'),
+            ["PLATFORM_API_KEY"] = stack.AdminKey,
+            ["BUILD_CONFIGURATION"] = PlatformStack.Configuration,
+        }, TimeSpan.FromMinutes(8));
+        Assert.True(exit == 0, $"{name} exited {exit}\n{stdout}\n{stderr}\n{stack.Logs()}");
         return stdout;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -22,7 +21,8 @@ public sealed partial class FoundingExampleTests(PlatformStack stack)
     [Fact]
     public async Task Chinese_text_trains_for_epochs_on_WordPiece_and_generates_from_我()
     {
-        var corpus = CleanedFortunes();
+        var (exit, corpus, error) = await Script.RunAsync("infra/demo/fortunes-zh.sh");
+        Assert.True(exit == 0, $"fortunes-zh.sh exited {exit}: {error}");
         Assert.DoesNotContain('\u001b', corpus);
         Assert.DoesNotMatch(@"(?m)^%", corpus);
         var slice = corpus[..60_000];
@@ -69,23 +69,5 @@ public sealed partial class FoundingExampleTests(PlatformStack stack)
         var text = "我" + body["text"]!.GetValue<string>();
         Assert.Matches(@"(?s)\p{IsCJKUnifiedIdeographs}.*\p{IsCJKUnifiedIdeographs}", text);
         Assert.DoesNotMatch(SpaceBetweenIdeographs(), text);
-    }
-
-    /// <summary>The corpus as the demo cleans it: infra/demo/fortunes-zh.sh over the package's file.</summary>
-    private static string CleanedFortunes()
-    {
-        var start = new ProcessStartInfo("bash", [Path.Combine(PlatformStack.RepoRoot, "infra", "demo",
-            "fortunes-zh.sh")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"fortunes-zh.sh exited {process.ExitCode}: {stderr.Result}");
-        return text;
     }
 }
