@@ -71,12 +71,16 @@ public static class EvaluationsApi
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The evaluation request is invalid.");
 
-        var versions = db.ModelVersions.AsNoTracking().Where(v => v.Name == reference!.Name);
-        if (await db.VersionOfAsync(reference!, cancellationToken) is { } number)
-            versions = versions.Where(v => v.Version == number);
-        var version = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(cancellationToken);
         var caller = http.Caller();
-        if (version is null || !await db.MayReadAsync(caller, version.Lineage, cancellationToken))
+        var version = await ProjectionLag.SettleAsync(async ct =>
+        {
+            var versions = db.ModelVersions.AsNoTracking().Where(v => v.Name == reference!.Name);
+            if (await db.VersionOfAsync(reference!, ct) is { } number)
+                versions = versions.Where(v => v.Version == number);
+            var found = await versions.OrderByDescending(v => v.Version).FirstOrDefaultAsync(ct);
+            return found is not null && await db.MayReadAsync(caller, found.Lineage, ct) ? found : null;
+        }, cancellationToken);
+        if (version is null)
             return Problems.NotFound("Model not found.", reference!.NotFoundDetail);
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == body.DatasetId && !d.Deleted,
             cancellationToken);

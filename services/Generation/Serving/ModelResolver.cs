@@ -85,14 +85,16 @@ public sealed class ModelResolver(GenerationDbContext db, ModelCache cache, ILog
         Caller caller, CancellationToken cancellationToken)
     {
         // An alias is read on every request, so a moved alias is followed as soon as its ModelAliasMoved has arrived.
-        var number = await db.VersionOfAsync(reference, cancellationToken);
-        var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
-        if (number is { } v)
-            query = query.Where(m => m.Version == v);
-        var candidates = await query.OrderByDescending(m => m.Version).ToListAsync(cancellationToken);
-        var readable = await db.ReadableAmongAsync(caller, candidates.SelectMany(m => m.Lineage ?? []),
-            cancellationToken);
-        var servable = candidates.FirstOrDefault(m => readable.Covers(m.Lineage));
+        var servable = await ProjectionLag.SettleAsync(async ct =>
+        {
+            var number = await db.VersionOfAsync(reference, ct);
+            var query = db.Models.AsNoTracking().Where(m => m.Name == reference.Name);
+            if (number is { } v)
+                query = query.Where(m => m.Version == v);
+            var candidates = await query.OrderByDescending(m => m.Version).ToListAsync(ct);
+            var readable = await db.ReadableAmongAsync(caller, candidates.SelectMany(m => m.Lineage ?? []), ct);
+            return candidates.FirstOrDefault(m => readable.Covers(m.Lineage));
+        }, cancellationToken);
         if (servable is null)
             return (null, Problems.NotFound("Model not found.", reference.NotFoundDetail));
         try

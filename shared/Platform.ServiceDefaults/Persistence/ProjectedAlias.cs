@@ -69,3 +69,37 @@ public abstract class ModelAliasProjector<TContext>(TContext db) : IConsumer<Mod
             await db.SaveChangesAsync(context.CancellationToken);
     }
 }
+
+/// <summary>
+/// Read-your-writes across the projection: a caller who has just registered a version or moved an alias in the
+/// registry may name it here before the event has arrived, so a lookup that finds nothing is retried for a moment
+/// before the service answers 404. Found or not, the wait is the same for every caller, so it tells no one whether a
+/// name they may not read exists.
+/// </summary>
+public static class ProjectionLag
+{
+    /// <summary>Long enough for an event that is already on its way (it usually lands within tens of ms), short
+    /// enough that a mistyped name is answered promptly.</summary>
+    public static readonly TimeSpan Allowance = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// <paramref name="lookup"/>'s first non-null answer, trying again every 100 ms until <paramref name="within"/>
+    /// (default <see cref="Allowance"/>) has passed; null if it never finds one.
+    /// </summary>
+    public static async Task<T?> SettleAsync<T>(Func<CancellationToken, Task<T?>> lookup,
+        CancellationToken cancellationToken, TimeSpan? within = null, TimeProvider? time = null) where T : class
+    {
+        time ??= TimeProvider.System;
+        var deadline = time.GetTimestamp() + (long)((within ?? Allowance).TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            if (await lookup(cancellationToken) is { } found)
+                return found;
+            if (time.GetTimestamp() >= deadline)
+                return null;
+            await Task.Delay(Poll, time, cancellationToken);
+        }
+    }
+}
