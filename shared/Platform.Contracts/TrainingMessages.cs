@@ -34,6 +34,8 @@ public sealed record TrainingCompleted(
     public IReadOnlyList<Guid>? Lineage { get; init; }
     /// <summary>The chat template (Jinja) of a model trained on conversations; null for one that was not.</summary>
     public string? ChatTemplate { get; init; }
+    /// <summary>What the weights were trained on and how (null from a worker from before it was sent).</summary>
+    public TrainingProvenance? Provenance { get; init; }
 }
 
 /// <summary>Live progress of a run, published at most once per second.</summary>
@@ -66,3 +68,10 @@ public static class Queues
 public sealed record SweepCompleted(Guid SweepId, string State, Guid? BestRunId, string? BestModelName,
     int? BestVersion, double? BestValue,
     string? PromoteAlias, Owner? Owner, DateTimeOffset CompletedAt);
+
+/// <summary>
+/// What a version was trained on and how, for its model card: the dataset's name, its splits' sizes in tokens (and the
+/// held-out split's in bytes), and the run's spec as it was trained.
+/// </summary>
+public sealed record TrainingProvenance(string DatasetName, long? TrainTokens, long? ValidationTokens,
+    long? ValidationBytes, RunSpec Spec);

@@ -26,6 +26,7 @@ public sealed class DatasetTokenizedConsumer(TrainingDbContext db) : IConsumer<D
             if (m.Pairs is { } pairs)
                 (dataset.SourceTokenizerKey, dataset.SourceVocabSize) = (pairs.SourceTokenizerKey,
                     pairs.SourceVocabSize);
+            dataset.TrainTokens = m.TrainTokens;
             dataset.ValidationTokens = m.ValidationTokens;
             dataset.ValidationBytes = m.ValidationBytes;
             dataset.UpdatedAt = DateTimeOffset.UtcNow;

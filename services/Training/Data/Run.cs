@@ -417,6 +417,8 @@ public sealed class KnownDataset
     /// side's).</summary>
     public string? SourceTokenizerKey { get; set; }
     public int? SourceVocabSize { get; set; }
+    /// <summary>The training split's tokens (null for a dataset tokenized before they were recorded).</summary>
+    public long? TrainTokens { get; set; }
     public long? ValidationTokens { get; set; }
     public long? ValidationBytes { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -412,6 +412,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Trainin
                 : run.LatestValidationLoss,
             Lineage = run.Lineage ?? [run.DatasetId],
             ChatTemplate = dataset.Format == DatasetFormats.Chat ? Platform.Tokenizers.ChatTemplate.Jinja : null,
+            Provenance = new TrainingProvenance(dataset.Name, dataset.TrainTokens, dataset.ValidationTokens,
+                dataset.ValidationBytes, run.Spec),
         };
     }
 }

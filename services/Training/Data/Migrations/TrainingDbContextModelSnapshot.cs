@@ -140,6 +140,9 @@ namespace Training.Data.Migrations
                     b.Property<string>("TokenizerKey")
                         .HasColumnType("text");
 
+                    b.Property<long?>("TrainTokens")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("TrainTokensKey")
                         .HasColumnType("text");
 

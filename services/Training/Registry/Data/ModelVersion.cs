@@ -44,6 +44,9 @@ public sealed class ModelVersion : IOwned
     /// <summary>The training cost of the run that produced the version.</summary>
     public RunCost? Cost { get; set; }
     public string? Sample { get; set; }
+    /// <summary>What the run trained on and how; null for an import, and for a version registered before it was
+    /// recorded.</summary>
+    public TrainingProvenance? Provenance { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>"int8" when Generation serves it with int8 weights; null: as trained.</summary>
     public string? Quantization { get; private set; }
@@ -75,11 +78,16 @@ public sealed class ModelVersion : IOwned
     /// files.</summary>
     public string ExportKey => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/model.safetensors";
 
+    /// <summary>Where the Hugging Face folder's model.safetensors is kept once exported (GPT-2's names and
+    /// layout).</summary>
+    public string HuggingFaceWeightsKey => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/hf-model.safetensors";
+
     /// <summary>Where its GGUF export of a type (f32, f16, q8_0) is kept, beside the safetensors.</summary>
     public string GgufKey(string type) => $"{CheckpointKey[..CheckpointKey.LastIndexOf('/')]}/model-{type}.gguf";
 
     /// <summary>Every export it may have.</summary>
-    public IEnumerable<string> ExportKeys => [ExportKey, .. Platform.ML.Gguf.GgufExport.Types.Keys.Select(GgufKey)];
+    public IEnumerable<string> ExportKeys =>
+        [ExportKey, HuggingFaceWeightsKey, .. Platform.ML.Gguf.GgufExport.Types.Keys.Select(GgufKey)];
 
     /// <summary>The files of an imported version (a trained version's files are its run's).</summary>
     public string? ImportPrefix => ImportedFrom is null ? null : $"imports/{RunId:N}";

@@ -36,6 +36,7 @@ public sealed class RegistrationCandidate
     public DateTimeOffset? EvaluatedAt { get; private set; }
     public int? RegisteredVersion { get; private set; }
     public string? ChatTemplate { get; private set; }
+    public TrainingProvenance? Provenance { get; private set; }
 
     public static RegistrationCandidate For(Guid runId) => new() { RunId = runId };
 
@@ -55,6 +56,7 @@ public sealed class RegistrationCandidate
             m.CompletedAt);
         Lineage = m.Lineage?.ToList();
         ChatTemplate = m.ChatTemplate;
+        Provenance = m.Provenance;
     }
 
     /// <summary>The evaluated half.</summary>
@@ -98,6 +100,7 @@ public sealed class RegistrationCandidate
             Lineage = Lineage ?? [DatasetId],
             LineageAnnounced = true,
             ChatTemplate = ChatTemplate,
+            Provenance = Provenance,
         };
     }
 

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Platform.Contracts;
 using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Security;
@@ -45,6 +47,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(v => v.OwnerName).HasMaxLength(64);
             e.Property(v => v.Evaluation).HasFiguresDocument();
             e.OwnsOne(v => v.Cost, c => c.ToJson());
+            e.Property(v => v.Provenance).HasProvenanceDocument();
             e.Property(v => v.Description).HasMaxLength(4000);
             e.Property(v => v.Tags).HasDefaultValueSql("'{}'::text[]");
         });
@@ -95,9 +98,22 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(c => c.Name).HasMaxLength(64);
             e.Property(c => c.OwnerName).HasMaxLength(64);
             e.OwnsOne(c => c.Cost, c => c.ToJson());
+            e.Property(c => c.Provenance).HasProvenanceDocument();
             e.Property(c => c.Evaluation).HasFiguresDocument();
         });
         modelBuilder.ConfigureDatasetReach();
         modelBuilder.ConfigureOutbox();
     }
+}
+
+internal static class ProvenanceColumn
+{
+    /// <summary>A version's provenance as one jsonb document, in the API's own JSON (camelCase): it is written once and
+    /// only ever read whole.</summary>
+    public static PropertyBuilder<TrainingProvenance?> HasProvenanceDocument(
+        this PropertyBuilder<TrainingProvenance?> p) =>
+        p.HasColumnType("jsonb").HasConversion(
+            v => System.Text.Json.JsonSerializer.Serialize(v, System.Text.Json.JsonSerializerOptions.Web),
+            json => System.Text.Json.JsonSerializer.Deserialize<TrainingProvenance>(json,
+                System.Text.Json.JsonSerializerOptions.Web));
 }

@@ -261,6 +261,9 @@ namespace Training.Registry.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Provenance")
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("Quantization")
                         .HasColumnType("text");
 
@@ -380,6 +383,9 @@ namespace Training.Registry.Data.Migrations
                     b.Property<string>("OwnerName")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Provenance")
+                        .HasColumnType("jsonb");
 
                     b.Property<int?>("RegisteredVersion")
                         .HasColumnType("integer");
