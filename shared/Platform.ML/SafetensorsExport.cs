@@ -66,47 +66,49 @@ public static class SafetensorsExport
 
     private static void Write(nn.Module model, string prefix, Dictionary<string, string> metadata, Stream output)
     {
-        var tensors = model.state_dict()
-            .Select(p => (Name: prefix + p.Key, Tensor: p.Value.detach().to(ScalarType.Float32).cpu().contiguous()))
-            .OrderBy(p => p.Name, StringComparer.Ordinal)
-            .ToList();
-        try
+        var state = model.state_dict();
+        Write(state.Select(p => (prefix + p.Key, p.Value)), metadata, output);
+    }
+
+    /// <summary>
+    /// Named tensors as F32 in name order, with <paramref name="metadata"/> in the header. Each is copied to fp32 on
+    /// the CPU only while its bytes are written, so the export holds one tensor's copy at a time; the caller's tensors
+    /// are left as they are.
+    /// </summary>
+    public static void Write(IEnumerable<(string Name, Tensor Tensor)> named, Dictionary<string, string> metadata,
+        Stream output)
+    {
+        var tensors = named.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        var header = new Dictionary<string, object> { ["__metadata__"] = metadata };
+        long offset = 0;
+        foreach (var (name, tensor) in tensors)
         {
-            var header = new Dictionary<string, object> { ["__metadata__"] = metadata };
-            long offset = 0;
-            foreach (var (name, tensor) in tensors)
+            var bytes = tensor.numel() * 4;
+            header[name] = new
             {
-                var bytes = tensor.numel() * 4;
-                header[name] = new
-                {
-                    dtype = "F32",
-                    shape = tensor.shape,
-                    data_offsets = new[] { offset, offset + bytes }
-                };
-                offset += bytes;
-            }
-            var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-            // The header is padded with spaces to a multiple of 8 bytes, as the reference implementation does.
-            var padded = (json.Length + 7) / 8 * 8;
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-            output.Write(length);
-            output.Write(json);
-            for (var i = json.Length; i < padded; i++)
-                output.WriteByte((byte)' ');
-            foreach (var (_, tensor) in tensors)
-            {
-                var values = tensor.data<float>().ToArray();
-                var bytes = new byte[values.Length * 4];
-                for (var i = 0; i < values.Length; i++)
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
-                output.Write(bytes);
-            }
+                dtype = "F32",
+                shape = tensor.shape,
+                data_offsets = new[] { offset, offset + bytes }
+            };
+            offset += bytes;
         }
-        finally
+        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+        // The header is padded with spaces to a multiple of 8 bytes, as the reference implementation does.
+        var padded = (json.Length + 7) / 8 * 8;
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+        output.Write(length);
+        output.Write(json);
+        for (var i = json.Length; i < padded; i++)
+            output.WriteByte((byte)' ');
+        foreach (var (_, tensor) in tensors)
         {
-            foreach (var (_, tensor) in tensors)
-                tensor.Dispose();
+            using var scope = NewDisposeScope();
+            var values = tensor.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            var bytes = new byte[values.Length * 4];
+            for (var i = 0; i < values.Length; i++)
+                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+            output.Write(bytes);
         }
     }
 }
