@@ -29,10 +29,13 @@ echo "ROMEO:" | infra/platform generate shakespeare-char@production --max-tokens
 infra/platform generate shakespeare-char@production "JULIET:" -n 2 --stop $'\n\n' --max-tokens 40 --seed 2
 infra/platform explain shakespeare-char@production "ROMEO:"
 
-# Out and back in: the weights and the tokenizer exported, then imported as a model of their own.
-infra/platform models export shakespeare-char 1 --format safetensors -o "$out/model.safetensors"
-infra/platform models download shakespeare-char 1 tokenizer.json -o "$out/tokenizer.json"
-infra/platform models import shakespeare-imported --weights "$out/model.safetensors" --tokenizer "$out/tokenizer.json"
+# Out and back in: the version as a Hugging Face model folder (GPT-2's config and names, the tokenizer, a model
+# card), then imported as a model of its own from that folder's files.
+infra/platform models export shakespeare-char 1 --format hf -o "$out/shakespeare-char.zip"
+unzip -q -o "$out/shakespeare-char.zip" -d "$out/shakespeare-char"
+head -n 12 "$out/shakespeare-char/README.md"
+infra/platform models import shakespeare-imported --weights "$out/shakespeare-char/model.safetensors" \
+  --tokenizer "$out/shakespeare-char/tokenizer.json" --config "$out/shakespeare-char/config.json"
 
 # Cleaning up: each dataset with the runs and versions learned from it (the import stays), then the saved key.
 infra/platform datasets delete "$dataset" --cascade

@@ -139,7 +139,8 @@ public sealed class CliTests(PlatformStack stack) : IDisposable
         Assert.Contains("top1Accuracy", stdout);
         // Two completions, a line of dashes apart; each stopped before a blank line, or at 40 tokens.
         Assert.Contains($"{Environment.NewLine}----{Environment.NewLine}", stdout);
-        Assert.Matches(@"shakespeare-imported v1: imported from \S+", stdout);
+        Assert.Contains("# shakespeare-char v1", stdout);
+        Assert.Matches(@"shakespeare-imported v1: imported from hf-gpt2", stdout);
         Assert.Contains("Signed out", stdout);
         Assert.False(File.Exists(Path.Combine(_home, "platform", "config.json")));
 

@@ -20,7 +20,8 @@ public sealed record ModelVersionResponse(
     IReadOnlyList<string> Tags,
     IReadOnlyList<string> Aliases,
     string? ChatTemplate,
-    string? Quantization)
+    string? Quantization,
+    TrainingProvenance? TrainedOn)
 {
     public static ModelVersionResponse From(ModelVersion v, IEnumerable<ModelAlias>? aliases = null) =>
         new(v.Name, v.Version, v.RunId, v.DatasetId, v.OwnerOf(),
@@ -28,7 +29,7 @@ public sealed record ModelVersionResponse(
         v.Architecture, v.SourceTokenizerKey,
         v.BaseModel, v.FineTuneMethod, v.ImportedFrom, v.ValidationLoss, v.Description, v.Tags,
         [.. (aliases ?? []).Where(a => a.Name == v.Name && a.Version == v.Version).Select(a =>
-        a.Alias).Order(StringComparer.Ordinal)], v.ChatTemplate, v.Quantization);
+        a.Alias).Order(StringComparer.Ordinal)], v.ChatTemplate, v.Quantization, v.Provenance);
 }
 
 /// <summary>PATCH body for a version: a description, its tags and how it is served ("int8" or "none"); null leaves
@@ -197,16 +198,17 @@ public static class ModelsApi
     /// The version's weights, exported once from the verified checkpoint and kept beside it. format=safetensors (the
     /// default): a GPT under nanoGPT's names with a GPT-2-style config in the header metadata, an encoder-decoder under
     /// its own names with its config. format=gguf: a GPT with a BPE tokenizer as llama.cpp's "gpt2", its vocabulary,
-    /// merges and chat template inside, in type=f32 (the default), f16 or q8_0. A LoRA version is exported merged into
-    /// its (verified) base: a plain GPT any loader takes.
+    /// merges and chat template inside, in type=f32 (the default), f16 or q8_0. format=hf: a GPT as a zipped Hugging
+    /// Face model folder (see <see cref="HuggingFaceFolder"/>). A LoRA version is exported merged into its (verified)
+    /// base: a plain GPT any loader takes.
     /// </summary>
-    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetWeightsAsync(string name,
-        int version, string? format, string? type, HttpContext http, RegistryDbContext db, ArtifactStore store,
-        CancellationToken cancellationToken)
+    private static async Task<Results<PhysicalFileHttpResult, PushStreamHttpResult, ProblemHttpResult>>
+        GetWeightsAsync(string name, int version, string? format, string? type, HttpContext http, RegistryDbContext db,
+        ArtifactStore store, CancellationToken cancellationToken)
     {
         format ??= "safetensors";
-        if (format is not ("safetensors" or "gguf"))
-            return Problems.Invalid("format", "must be safetensors or gguf.", "The export is invalid.");
+        if (format is not ("safetensors" or "gguf" or "hf"))
+            return Problems.Invalid("format", "must be safetensors, gguf or hf.", "The export is invalid.");
         GgmlType? ggmlType = null;
         if (type is not null)
         {
@@ -222,10 +224,21 @@ public static class ModelsApi
             cancellationToken);
         if (v is null)
             return NotFound(new ModelReference(name, version, null));
-        var key = format == "gguf" ? v.GgufKey(type ?? "f32") : v.ExportKey;
+        var key = format switch
+        {
+            "gguf" => v.GgufKey(type ?? "f32"),
+            "hf" => v.HuggingFaceWeightsKey,
+            _ => v.ExportKey,
+        };
         if (!store.Exists(key))
         {
-            if (format == "gguf" && GgufRefusal(v, store) is { } refusal)
+            var refusal = format switch
+            {
+                "gguf" => GgufRefusal(v, store),
+                "hf" => HuggingFaceFolder.Refusal(v),
+                _ => null,
+            };
+            if (refusal is not null)
                 return Problems.Invalid("format", refusal, "The export is invalid.");
             if (await store.Sha256Async(v.CheckpointKey, cancellationToken) != v.CheckpointSha256)
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
@@ -234,13 +247,31 @@ public static class ModelsApi
             await Task.Run(() => store.WriteAsync(key, s =>
             {
                 using var model = LoadedModel.LoadNetwork(store.PathOf(v.CheckpointKey), store.PathOf);
-                if (format == "gguf")
-                    GgufExport.Write((Gpt)model, (BpeTokenizer)TokenizerFile.Load(store.PathOf(v.TokenizerKey)),
-                        ggmlType ?? GgmlType.F32, s, $"{name}-v{version}", v.ChatTemplate);
-                else
-                    SafetensorsExport.Write(model, s);
+                switch (format)
+                {
+                    case "gguf":
+                        GgufExport.Write((Gpt)model, (BpeTokenizer)TokenizerFile.Load(store.PathOf(v.TokenizerKey)),
+                            ggmlType ?? GgmlType.F32, s, $"{name}-v{version}", v.ChatTemplate);
+                        break;
+                    case "hf":
+                        HuggingFaceGpt2.WriteWeights((Gpt)model, s);
+                        break;
+                    default:
+                        SafetensorsExport.Write(model, s);
+                        break;
+                }
                 return Task.CompletedTask;
             }), cancellationToken);
+        }
+        if (format == "hf")
+        {
+            if (!store.Exists(v.TokenizerKey))
+                return Problems.Invalid("format", "the version's tokenizer file is missing.", "The export is invalid.");
+            var aliases = await db.ModelAliases.AsNoTracking().Where(a => a.Name == name && a.Version == version)
+                .Select(a => a.Alias).OrderBy(a => a).ToListAsync(cancellationToken);
+            var (weights, tokenizer) = (store.PathOf(key), store.PathOf(v.TokenizerKey));
+            return TypedResults.Stream(body => HuggingFaceFolder.WriteAsync(v, aliases, weights, tokenizer, body,
+                http.RequestAborted), "application/zip", $"{name}-v{version}-hf.zip");
         }
         return TypedResults.PhysicalFile(store.PathOf(key), "application/octet-stream",
             format == "gguf" ? $"{name}-v{version}-{type ?? "f32"}.gguf" : $"{name}-v{version}.safetensors");
