@@ -361,6 +361,12 @@ public sealed class DashboardTests(PlatformStack stack)
         var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
         var header = Encoding.UTF8.GetString(bytes, 8, (int)BitConverter.ToUInt64(bytes, 0));
         Assert.Contains("transformer.wte.weight", header);
+        // And as a Hugging Face folder: a zip with GPT-2's config and a model card.
+        await page.SelectOptionAsync("#export-format", "hf");
+        var folder = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#versions-table button.secondary"));
+        Assert.EndsWith("-hf.zip", folder.SuggestedFilename);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead((await folder.PathAsync())!))
+            Assert.Contains(zip.Entries, e => e.FullName == "config.json");
 
         // The playground streams a completion from name@alias, then colours each token by its probability; a click
         // shows alternatives.

@@ -710,10 +710,12 @@
               h('td', {}, m.toVersion ? `v${m.toVersion}` : 'removed'), h('td', {}, m.by)))));
       } catch (error) { showProblem(container, error); }
     }
-    // What a download exports: the platform's safetensors, or GGUF for llama.cpp (a refusal says why a model cannot).
+    // What a download exports: the platform's safetensors, GGUF for llama.cpp, or a Hugging Face model folder (a
+    // refusal says why a model cannot).
     const exportFormat = h('select', { id: 'export-format', 'aria-label': t('exportFormat') },
       [['safetensors', 'safetensors'], ['gguf&type=f32', 'GGUF f32'], ['gguf&type=f16', 'GGUF f16'],
-        ['gguf&type=q8_0', 'GGUF Q8_0']].map(([value, label]) => h('option', { value }, label)));
+        ['gguf&type=q8_0', 'GGUF Q8_0'], ['hf', 'Hugging Face (zip)']]
+        .map(([value, label]) => h('option', { value }, label)));
     async function download(version) {
       try {
         const format = exportFormat.value;
@@ -722,6 +724,7 @@
         if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
         const url = URL.createObjectURL(await response.blob());
         const file = format === 'safetensors' ? `${name}-v${version}.safetensors`
+          : format === 'hf' ? `${name}-v${version}-hf.zip`
           : `${name}-v${version}-${format.split('=')[1]}.gguf`;
         h('a', { href: url, download: file }).click();
         setTimeout(() => URL.revokeObjectURL(url), 10000);
