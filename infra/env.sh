@@ -18,6 +18,8 @@ if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres --
 fi
 
 RABBIT_PORT="${RABBIT_PORT:-5673}"
+# RabbitMQ's Prometheus exporter (queue depths), on loopback like the broker.
+RABBIT_PROMETHEUS_PORT="${RABBIT_PROMETHEUS_PORT:-15693}"
 RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-25673}"
 RABBIT_VHOST="${RABBIT_VHOST:-platform}"
 RABBIT_NODE="${RABBIT_NODE:-platform@localhost}"

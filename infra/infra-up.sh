@@ -42,8 +42,11 @@ listeners.tcp.default = 127.0.0.1:$RABBIT_PORT
 consumer_timeout = 3600000
 loopback_users.guest = true
 log.console = false
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RABBIT_PROMETHEUS_PORT
 CONF
-  echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+  # Its Prometheus exporter only (no management UI): queue depths for infra/observability's alerts.
+  echo '[rabbitmq_prometheus].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
   if /usr/lib/rabbitmq/bin/rabbitmqctl -q -t 5 status >/dev/null 2>&1; then
     log "RabbitMQ already running on 127.0.0.1:$RABBIT_PORT"
   else

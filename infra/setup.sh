@@ -29,6 +29,10 @@ if [ "${1:-}" = --test ]; then
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
   # The S3 artifact store's tests run against s3rver, an S3-compatible server on Node.js (installed from npm below).
   command -v npm >/dev/null || missing+=(nodejs npm)
+  # infra/observability: promtool checks its config and rules, and a real Prometheus scrapes the test stack.
+  command -v promtool >/dev/null || missing+=(prometheus)
+  # clients/python: a user's training script, tested with Debian's Python and nothing else.
+  [ -x /usr/bin/python3 ] || missing+=(python3)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

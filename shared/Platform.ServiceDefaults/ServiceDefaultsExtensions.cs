@@ -25,11 +25,7 @@ public static class ServiceDefaultsExtensions
     /// has.</summary>
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
+        builder.AddConsoleLogging();
 
         // Ahead of the default writer: OpenAI's routes answer OpenAI's error envelope.
         builder.Services.TryAddEnumerable(
@@ -63,6 +59,38 @@ public static class ServiceDefaultsExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<Storage.StagingSweeper>();
         return builder;
+    }
+
+    /// <summary>
+    /// Logging:Format "text" (the default): one line an entry, for a person at a terminal. "json": one JSON object an
+    /// entry, for a log store, with the trace and span ids of the request or message being handled under
+    /// <c>Scopes</c>, so an entry leads to its trace.
+    /// </summary>
+    private static void AddConsoleLogging(this IHostApplicationBuilder builder)
+    {
+        var format = builder.Configuration["Logging:Format"] ?? "text";
+        switch (format)
+        {
+            case "text":
+                builder.Logging.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                });
+                break;
+            case "json":
+                builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId
+                    | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+                builder.Logging.AddJsonConsole(o =>
+                {
+                    o.IncludeScopes = true;
+                    o.UseUtcTimestamp = true;
+                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                });
+                break;
+            default:
+                throw new InvalidOperationException($"Logging:Format is '{format}'; it must be text or json.");
+        }
     }
 
     /// <summary>The platform's own trace sources and meters ("Platform.Outbox", "Platform.Training",

@@ -52,4 +52,35 @@ public sealed class LogTests(PlatformStack stack)
                  })
             Assert.False(logs.Contains(secret, StringComparison.Ordinal), $"{what} appears in the logs");
     }
+
+    [Fact]
+    public async Task Json_logs_are_one_object_a_line_and_carry_the_trace_and_span_of_the_request()
+    {
+        // A W3C trace context sent by the caller: the gateway continues the trace, and so does the service behind it.
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/datasets");
+        request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent("to be or not to be\n"u8.ToArray()), "file", "corpus.txt");
+        form.Add(new StringContent("json-logged"), "name");
+        request.Content = form;
+        using var response = await Admin.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var entries = await Api.EventuallyAsync(() =>
+        {
+            var lines = stack.LogsOf(PlatformStack.JsonLoggingService)
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return Task.FromResult<JsonNode>(new JsonArray([.. lines.Select(l => (JsonNode?)JsonValue.Create(l))]));
+        }, all => all.AsArray().Any(l => l!.GetValue<string>().Contains(traceId, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), stack.Logs);
+        var parsed = entries.AsArray().Select(l => JsonNode.Parse(l!.GetValue<string>())!.AsObject()).ToList();
+        Assert.All(parsed, e => Assert.True(e.ContainsKey("Timestamp") && e.ContainsKey("LogLevel")
+            && e.ContainsKey("Category") && e.ContainsKey("Message")));
+        var traced = parsed.Where(e => e["Scopes"]?.AsArray().Any(s => s is JsonObject scope
+            && scope["TraceId"]?.GetValue<string>() == traceId) == true).ToList();
+        Assert.NotEmpty(traced);
+        var scope = traced[0]["Scopes"]!.AsArray().OfType<JsonObject>().First(s => s["TraceId"] is not null);
+        Assert.Matches("^[0-9a-f]{16}$", scope["SpanId"]!.GetValue<string>());
+    }
 }

@@ -26,6 +26,9 @@ public sealed class PlatformStack : IAsyncLifetime
     ];
     private static readonly string[] Schemas = ["gateway", "ingestion", "tokenization", "training", "registry",
         "evaluation", "generation"];
+    /// <summary>The service started with Logging:Format=json; the others log text.</summary>
+    public const string JsonLoggingService = "Ingestion";
+
     public static readonly Uri GatewayAddress = new("http://127.0.0.1:18080");
 
     // The services are run from the same build configuration as the tests: bin/<Configuration>/net10.0.
@@ -164,6 +167,9 @@ public sealed class PlatformStack : IAsyncLifetime
         env["Outbox__RetentionHours"] = "0.01";
         if (instance is not null)
             env["Training__WorkerId"] = instance;
+        // One service logs as a log store would take it (LogTests reads its JSON and its trace ids).
+        if (name == JsonLoggingService)
+            env["Logging__Format"] = "json";
         var rules = FaultRules.GetValueOrDefault(name) ?? [];
         for (var i = 0; i < rules.Length; i++)
             (env[$"FaultInjection__Rules__{i}__Point"], env[$"FaultInjection__Rules__{i}__Match"],

@@ -17,9 +17,11 @@ public sealed class GenerationMetrics
     {
         Meter = meters.Create(Name);
         _timeToFirstToken = Meter.CreateHistogram<double>("platform.generation.time_to_first_token", "s",
-            "From the start of decoding to the first token");
+            "From the start of decoding to the first token",
+            advice: Platform.ServiceDefaults.HistogramBuckets.TimeToFirstToken);
         _interTokenLatency = Meter.CreateHistogram<double>("platform.generation.inter_token_latency", "s",
-            "Between consecutive tokens of one completion");
+            "Between consecutive tokens of one completion",
+            advice: Platform.ServiceDefaults.HistogramBuckets.InterTokenLatency);
         _tokens = Meter.CreateCounter<long>("platform.generation.tokens", "{token}", "Tokens generated");
         _rejected = Meter.CreateCounter<long>("platform.generation.rejected", "{request}",
             "Generations refused with 429 (slots and queue full)");

@@ -20,7 +20,7 @@ public sealed class TrainingTelemetry
     {
         var meter = meters.Create(Name);
         _stepDuration = meter.CreateHistogram<double>("platform.training.step.duration", "s",
-            "Wall time of one optimiser step");
+            "Wall time of one optimiser step", advice: Platform.ServiceDefaults.HistogramBuckets.TrainingStep);
         _tokens = meter.CreateCounter<long>("platform.training.tokens", "{token}", "Tokens trained on");
         _runsEnded = meter.CreateCounter<long>("platform.training.runs.ended", "{run}",
             "Runs this worker stopped training, by outcome");

@@ -22,7 +22,7 @@ public sealed class OutboxTelemetry
         _parked = meter.CreateCounter<long>("platform.outbox.parked", "{message}",
             "Outbox rows parked after their last failed attempt");
         _lag = meter.CreateHistogram<double>("platform.outbox.lag", "s",
-            "Time from writing an outbox row to publishing it");
+            "Time from writing an outbox row to publishing it", advice: HistogramBuckets.OutboxLag);
     }
 
     public void Dispatched(TimeSpan lag)
