@@ -63,6 +63,8 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewayCallers();
 app.MapRunsApi();
+app.MapRunTrackingApi();
+app.MapExperimentsApi();
 app.MapSweepsApi();
 app.MapVectorsApi();
 app.MapModelRegistry();

@@ -1,6 +1,7 @@
 using Platform.Contracts;
 using Platform.ServiceDefaults.Security;
 using Training.Data;
+using Training.Runs;
 
 namespace Training.Apis;
 
@@ -63,7 +64,10 @@ public sealed record RunResponse(
     string? Precision = null,
     string? PrecisionReason = null,
     int? Epoch = null,
-    int? StepsPerEpoch = null)
+    int? StepsPerEpoch = null,
+    bool External = false,
+    Guid? ExperimentId = null,
+    IReadOnlyDictionary<string, string>? Params = null)
 {
     // Precision: what the run trains in ("fp32" or "bf16"), decided by the worker that starts it, with the reason;
     // Training.Precision is what the spec asked for ("auto" by default).
@@ -82,7 +86,7 @@ public sealed record RunResponse(
         r.CreatedAt, r.StartedAt, r.FinishedAt, r.UpdatedAt,
         r.BaseModel, r.BaseModel is null ? null : r.Spec.FineTune ?? new FineTuneSpec(), r.TokenizerKey,
         r.Spec.VectorsId, r.Tags, r.Note, r.SweepId, r.TrainedAt, r.Precision, r.PrecisionReason,
-        r.Epoch, r.StepsPerEpoch);
+        r.Epoch, r.StepsPerEpoch, r.External, r.ExperimentId, RunParameters.Of(r));
 }
 
 /// <summary>A deletion: done (Deleted), or pending until the training run has stopped (DeleteRequested).</summary>

@@ -25,6 +25,7 @@ public static class RunsApi
         group.MapPost("/estimate", EstimateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/compare", CompareAsync);
+        group.MapGet("/search", SearchAsync);
         group.MapGet("/dependents", DependentsAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapPatch("/{id:guid}", PatchAsync).RetriedOnConflict<TrainingDbContext>();
@@ -61,27 +62,97 @@ public static class RunsApi
         return TypedResults.Ok(await RunEstimator.WithMeasuredTimeAsync(estimate, db, cancellationToken));
     }
 
-    private static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> CreateAsync(HttpContext http,
-        TrainingDbContext db, RunCreation creation, ModelRegistry registry, CancellationToken cancellationToken)
+    /// <summary>
+    /// A run the platform trains (202: it is queued, or waits for its dataset), or with "external": true a run a
+    /// user's script trains and logs to (201; see <see cref="RunTrackingApi"/>). Either may name an experiment the
+    /// caller owns.
+    /// </summary>
+    private static async Task<Results<Accepted<RunResponse>, Created<RunResponse>, ProblemHttpResult>> CreateAsync(
+        HttpContext http, TrainingDbContext db, RunCreation creation, ModelRegistry registry,
+        CancellationToken cancellationToken)
     {
         // Read raw first: a fine-tune must know which model fields the request set, not just their values after
         // defaults.
         var (json, problem) = await JsonBody.ReadAsync<JsonObject>(http.Request, cancellationToken);
         if (problem is not null)
             return problem;
-        var (prepared, refused) = await creation.PrepareAsync(json!, http.Request, cancellationToken);
+        if (json!["external"] is JsonValue external && external.GetValueKind() == JsonValueKind.True)
+        {
+            var (tracked, invalid) = await RunTrackingApi.CreateAsync(json, http, db, cancellationToken);
+            if (invalid is not null)
+                return invalid;
+            return TypedResults.Created($"/api/runs/{tracked!.Id}", RunResponse.From(tracked));
+        }
+        var experiment = json["experiment"];
+        json.Remove("experiment");
+        json.Remove("external");
+        var (prepared, refused) = await creation.PrepareAsync(json, http.Request, cancellationToken);
         if (refused is not null)
             return refused;
         var caller = http.Caller();
+        var (experimentId, notJoinable) = await RunTrackingApi.ExperimentOfAsync(experiment, caller, db,
+            cancellationToken);
+        if (notJoinable is not null)
+            return notJoinable;
         if (await registry.RefuseNameAsync(prepared!.Spec.Name, caller, "name", cancellationToken) is { } taken)
             return taken;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (run, rejected) = await creation.AddAsync(prepared, caller.AsOwner(), sweepId: null, cancellationToken);
         if (rejected is not null)
             return rejected;
+        if (experimentId is { } joined)
+            run!.JoinExperiment(joined);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Accepted($"/api/runs/{run!.Id}", RunResponse.From(run));
+    }
+
+    /// <summary>Where a page of a search ended: the search it belongs to and how many runs came before.</summary>
+    public sealed record SearchPosition(string Filter, string Order, int Offset);
+
+    /// <summary>
+    /// Runs matching an MLflow-style filter (see <see cref="RunFilter"/>), in orderBy's order (MLflow's order_by is
+    /// taken too), a page at a time. A filter or order that does not parse is a 400 naming the field and the position
+    /// of the fault.
+    /// </summary>
+    private static async Task<Results<Ok<Page<RunResponse>>, ProblemHttpResult>> SearchAsync(HttpContext http,
+        TrainingDbContext db, RunSearch search, string? filter, string? orderBy,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "order_by")] string? mlflowOrderBy, int? limit, string? cursor,
+        CancellationToken cancellationToken)
+    {
+        var (take, after, errors) = Pages.Read<SearchPosition>(limit, cursor);
+        var (filterText, orderText) = (filter ?? "", orderBy ?? mlflowOrderBy ?? "");
+        IReadOnlyList<FilterClause> clauses = [];
+        IReadOnlyList<OrderTerm> order = [];
+        try
+        {
+            clauses = RunFilter.Parse(filterText);
+        }
+        catch (RunFilterException ex)
+        {
+            errors.Add("filter", ex.Message);
+        }
+        try
+        {
+            if (orderText.Trim().Length > 0)
+                order = RunFilter.ParseOrder(orderText);
+        }
+        catch (RunFilterException ex)
+        {
+            errors.Add(orderBy is null ? "order_by" : "orderBy", ex.Message);
+        }
+        errors.Require(after is null || (after.Filter == filterText && after.Order == orderText), "cursor",
+            "was given out for another search.");
+        if (!errors.IsValid)
+            return Problems.Invalid(errors, "The search is invalid.");
+        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
+        var found = await search.SearchAsync(readable, clauses, order, cancellationToken);
+        var offset = after?.Offset ?? 0;
+        var page = found.Skip(offset).Take(take).ToList();
+        var next = offset + page.Count < found.Count
+            ? Pages.Encode(new SearchPosition(filterText, orderText, offset + page.Count))
+            : null;
+        return TypedResults.Ok(new Page<RunResponse>([.. page.Select(RunResponse.From)], next));
     }
 
     /// <summary>
@@ -228,7 +299,7 @@ public static class RunsApi
 
         var options = JsonBody.Options(http.Request);
         var flattened = runs.Select(r =>
-            Flatten(JsonSerializer.SerializeToNode(new
+            RunParameters.Flatten(JsonSerializer.SerializeToNode(new
             {
                 r.Spec.Model,
                 r.Spec.Training,
@@ -259,22 +330,6 @@ public static class RunsApi
             return new AlignedSeries(g.Key, steps, aligned);
         }).ToList();
         return TypedResults.Ok(new RunComparison([.. runs.Select(RunResponse.From)], parameters, metrics));
-    }
-
-    private static Dictionary<string, JsonNode?> Flatten(JsonNode node, string prefix)
-    {
-        var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        if (node is JsonObject obj)
-            foreach (var (key, value) in obj)
-            {
-                var path = prefix.Length == 0 ? key : $"{prefix}.{key}";
-                if (value is JsonObject)
-                    foreach (var (k, v) in Flatten(value, path))
-                        result[k] = v;
-                else
-                    result[path] = value;
-            }
-        return result;
     }
 
     /// <summary>

@@ -89,6 +89,15 @@ public sealed class Run : IOwned, IListed
     public string? Note { get; private set; }
     /// <summary>The sweep that created the run, if one did (see <see cref="Sweep"/>).</summary>
     public Guid? SweepId { get; private set; }
+    /// <summary>
+    /// A run that a user's own script trains and logs to (parameters, metrics, tags, artifacts), as MLflow tracks one:
+    /// the platform's trainer never claims it. It is Training from its creation until the script ends it.
+    /// </summary>
+    public bool External { get; private set; }
+    /// <summary>The experiment the run belongs to, if any.</summary>
+    public Guid? ExperimentId { get; private set; }
+    /// <summary>An external run's logged parameters (name → value as text); set once each, as MLflow's are.</summary>
+    public Dictionary<string, string> Params { get; private set; } = [];
     /// <summary>What it trains in, "fp32" or "bf16": the spec's, or auto's choice once a worker made it.</summary>
     public string? Precision { get; private set; }
     /// <summary>Why it trains in <see cref="Precision"/>: asked for, only one fits, or measured step times.</summary>
@@ -124,6 +133,117 @@ public sealed class Run : IOwned, IListed
     };
 
     /// <summary>
+    /// A run a user's script trains: no dataset (only its owner and admins read it), no spec to train by, Training
+    /// until <see cref="End"/>. Tags are "key:value" strings, as on any run.
+    /// </summary>
+    public static Run CreateExternal(Guid id, string name, Owner owner, Guid? experimentId,
+        IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> tags)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new Run
+        {
+            Id = id,
+            Name = name,
+            External = true,
+            ExperimentId = experimentId,
+            Spec = new RunSpec { Name = name },
+            State = RunState.Training,
+            OwnerId = owner.Id,
+            OwnerName = owner.Name,
+            Params = new Dictionary<string, string>(parameters, StringComparer.Ordinal),
+            Tags = [.. tags.Distinct(StringComparer.Ordinal)],
+            CreatedAt = now,
+            StartedAt = now,
+            UpdatedAt = now,
+            Lineage = [],
+        };
+    }
+
+    /// <summary>Puts the run in an experiment (at creation; a run does not move between experiments).</summary>
+    public void JoinExperiment(Guid experimentId)
+    {
+        if (StartedAt is not null && !External)
+            throw new RunStateException($"Run {Id} has started; its experiment is set when it is created.");
+        ExperimentId = experimentId;
+    }
+
+    private void RequireLogging()
+    {
+        if (!External)
+            throw new RunStateException($"Run {Id} is trained by the platform; only an external run is logged to.");
+        if (State != RunState.Training)
+            throw new RunStateException($"Run {Id} is {State}; an ended run takes no more logging.");
+    }
+
+    /// <summary>
+    /// Logs parameters. A parameter keeps its first value: logging another value for it is refused (the key is
+    /// returned), logging the same one again changes nothing.
+    /// </summary>
+    public string? LogParams(IReadOnlyDictionary<string, string> parameters)
+    {
+        RequireLogging();
+        if (parameters.FirstOrDefault(p => Params.TryGetValue(p.Key, out var old) && old != p.Value) is
+            { Key: not null } changed)
+            return changed.Key;
+        Params = new Dictionary<string, string>(Params.Concat(parameters.Where(p => !Params.ContainsKey(p.Key))),
+            StringComparer.Ordinal);
+        UpdatedAt = DateTimeOffset.UtcNow;
+        return null;
+    }
+
+    /// <summary>
+    /// Metric points were logged: the run's step is the highest logged, and "loss" and "val_loss" (its latest and
+    /// best) fill the fields that lists and searches order by.
+    /// </summary>
+    public void RecordLoggedMetrics(IEnumerable<(string Key, int Step, double Value)> points)
+    {
+        RequireLogging();
+        foreach (var (key, step, value) in points.OrderBy(p => p.Step))
+        {
+            Step = Math.Max(Step, step);
+            MaxSteps = Math.Max(MaxSteps, Step);
+            if (key == "loss")
+                LatestTrainLoss = value;
+            else if (key == "val_loss")
+            {
+                LatestValidationLoss = value;
+                BestValidationLoss = BestValidationLoss is { } best ? Math.Min(best, value) : value;
+            }
+        }
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>Replaces the tags with these keys ("key:value"; a bare tag is a key with no value).</summary>
+    public void SetTags(IReadOnlyDictionary<string, string> tags)
+    {
+        if (State == RunState.Deleted)
+            throw new RunStateException($"Run {Id} is deleted.");
+        Tags = [.. Tags.Where(t => !tags.ContainsKey(RunTags.KeyOf(t))).Concat(tags.Select(t => RunTags.Of(t.Key,
+            t.Value)))];
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>The script ended the run: Completed, Failed (with its reason) or Cancelled.</summary>
+    public void End(RunState state, string? reason)
+    {
+        RequireLogging();
+        if (state is not (RunState.Completed or RunState.Failed or RunState.Cancelled))
+            throw new RunStateException($"A run ends Completed, Failed or Cancelled, not {state}.");
+        State = state;
+        FailureReason = state == RunState.Failed ? reason ?? "failed in its script" : null;
+        FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>A version was registered from the external run's files; it stays as it is otherwise.</summary>
+    public void RecordRegistration(int modelVersion)
+    {
+        if (!External)
+            throw new RunStateException($"Run {Id} is registered by the platform when it completes.");
+        ModelVersion = modelVersion;
+        UpdatedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>
     /// A fine-tune: the run starts from a registered version's checkpoint, on that version's tokenizer, and learns from
     /// what the version learned from as well as from its own dataset.
     /// </summary>
@@ -151,10 +271,11 @@ public sealed class Run : IOwned, IListed
         TraceParent = System.Diagnostics.Activity.Current?.Id ?? TraceParent;
     }
 
-    /// <summary>A Queued run, or a Training run whose worker stopped renewing its lease, may be claimed by a
-    /// worker.</summary>
-    public bool IsClaimable(DateTimeOffset now) =>
-        State == RunState.Queued || (State == RunState.Training && (LeaseExpiresAt is null || LeaseExpiresAt < now));
+    /// <summary>A Queued run, or a Training run whose worker stopped renewing its lease, may be claimed by a worker;
+    /// an external run never.</summary>
+    public bool IsClaimable(DateTimeOffset now) => !External
+        && (State == RunState.Queued
+            || (State == RunState.Training && (LeaseExpiresAt is null || LeaseExpiresAt < now)));
 
     /// <summary>
     /// A worker takes the run for <paramref name="lease"/>, renewable. Taking it from a worker whose lease expired
@@ -292,7 +413,8 @@ public sealed class Run : IOwned, IListed
         if (IsFinished || State == RunState.Evaluating)
             throw new RunStateException($"Run {Id} is {State}.");
         CancelRequested = true;
-        if (State is RunState.WaitingForData or RunState.Queued)
+        // No trainer holds an external run: it is cancelled now, and its script's next call is refused.
+        if (State is RunState.WaitingForData or RunState.Queued || External)
         {
             // A worker may have claimed the run without starting it yet (it is still Queued): raising the fencing
             // token makes that worker's next write fail, so it cannot start a cancelled run.
@@ -334,6 +456,8 @@ public sealed class Run : IOwned, IListed
     {
         if (State is not (RunState.Failed or RunState.Cancelled))
             throw new RunStateException($"Run {Id} is {State}; only Failed or Cancelled runs resume.");
+        if (External)
+            throw new RunStateException($"Run {Id} is an external run: its script trains it, not the platform.");
         Move(RunState.Queued, from: [RunState.Failed, RunState.Cancelled]);
         TraceParent = System.Diagnostics.Activity.Current?.Id ?? TraceParent;
         CancelRequested = false;
@@ -366,7 +490,7 @@ public sealed class Run : IOwned, IListed
     /// <summary>The run's checkpoints, metrics and version are being removed; it answers 404 from now on.</summary>
     public void MarkDeleted()
     {
-        if (State == RunState.Training)
+        if (State == RunState.Training && !External)
             throw new RunStateException($"Run {Id} is training; it is deleted once it has stopped.");
         // As with a cancel: a worker that claimed the run but has not started it yet must fail its next write, or its
         // start would bring the deleted run back as Training.
@@ -514,4 +638,17 @@ public sealed class VectorsFile : IOwned, IListed
     public DateTimeOffset CreatedAt { get; set; }
 
     public static string PrefixOf(Guid id) => $"vectors/{id:N}";
+}
+
+/// <summary>Tags as keys and values: "team:nlp" is key "team", value "nlp"; "baseline" is key "baseline", no
+/// value.</summary>
+public static class RunTags
+{
+    public static string KeyOf(string tag) =>
+        tag.IndexOf(':', StringComparison.Ordinal) is var i and >= 0 ? tag[..i] : tag;
+
+    public static string ValueOf(string tag) =>
+        tag.IndexOf(':', StringComparison.Ordinal) is var i and >= 0 ? tag[(i + 1)..] : "";
+
+    public static string Of(string key, string value) => value.Length == 0 ? key : $"{key}:{value}";
 }

@@ -15,6 +15,8 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<VectorsFile> Vectors => Set<VectorsFile>();
     public DbSet<Sweep> Sweeps => Set<Sweep>();
     public DbSet<PrecisionMeasurement> PrecisionMeasurements => Set<PrecisionMeasurement>();
+    public DbSet<Experiment> Experiments => Set<Experiment>();
+    public DbSet<RunArtifact> RunArtifacts => Set<RunArtifact>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     /// <summary>Runs that have not been deleted: what every read sees.</summary>
@@ -22,10 +24,10 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<DatasetReach> DatasetReach => Set<DatasetReach>();
 
     /// <summary>The live runs <paramref name="caller"/> may read: those on a dataset it may read (see
-    /// <see cref="DatasetReach"/>).</summary>
+    /// <see cref="DatasetReach"/>), and the external runs it owns.</summary>
     public async Task<IQueryable<Run>> ReadableRunsAsync(Caller caller, CancellationToken cancellationToken) =>
         await this.ReadableByAsync(caller, cancellationToken) is { } readable
-            ? LiveRuns.Where(r => readable.Contains(r.DatasetId))
+            ? LiveRuns.Where(r => r.External ? r.OwnerId == caller.KeyId : readable.Contains(r.DatasetId))
             : LiveRuns;
 
     /// <summary>The sweeps <paramref name="caller"/> may read: those on a dataset it may read.</summary>
@@ -64,6 +66,30 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.Property(r => r.Precision).HasMaxLength(8);
             e.Property(r => r.PrecisionReason).HasMaxLength(512);
             e.OwnsOne(r => r.Cost, c => c.ToJson());
+            e.Property(r => r.Params).HasColumnType("jsonb").HasDefaultValueSql("'{}'::jsonb").HasConversion(
+                v => System.Text.Json.JsonSerializer.Serialize(v, (System.Text.Json.JsonSerializerOptions?)null),
+                v => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(v,
+                    (System.Text.Json.JsonSerializerOptions?)null) ?? new(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, string>>(
+                    (a, b) => a!.Count == b!.Count && a.All(p => b.ContainsKey(p.Key) && b[p.Key] == p.Value),
+                    d => d.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key, p.Value)),
+                    d => new Dictionary<string, string>(d)));
+            e.HasIndex(r => r.ExperimentId);
+        });
+        modelBuilder.Entity<Experiment>(e =>
+        {
+            e.ToTable("experiments");
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(64);
+            e.Property(x => x.Description).HasMaxLength(4000);
+            e.Property(x => x.OwnerName).HasMaxLength(64);
+        });
+        modelBuilder.Entity<RunArtifact>(e =>
+        {
+            e.ToTable("run_artifacts");
+            e.HasKey(a => new { a.RunId, a.Path });
+            e.Property(a => a.Path).HasMaxLength(256);
+            e.Property(a => a.Sha256).HasMaxLength(64);
         });
         modelBuilder.Entity<MetricPoint>(e =>
         {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
@@ -30,8 +31,25 @@ public sealed record RegisteredVersion(string Name, int Version, string Checkpoi
 /// fine-tune's base), and whether deleting a run's versions must wait for something. Training never reads the
 /// registry's tables.
 /// </summary>
-public sealed class ModelRegistry(RegistryDbContext db)
+public sealed class ModelRegistry(RegistryDbContext db, ModelImporter importer)
 {
+    /// <summary>
+    /// Registers an external run's files as the next version of <paramref name="name"/>, checked as an import is;
+    /// the problem (400 naming "weights", "tokenizer" or "config"; 409 for a name another key holds; 422 for a model
+    /// too big) when they cannot be.
+    /// </summary>
+    public async Task<(RegisteredVersion? Version, ProblemHttpResult? Problem)> RegisterFilesAsync(string name,
+        Guid runId, Func<Stream, Task> writeWeights, Func<Stream, Task> writeTokenizer, JsonObject? config,
+        Caller caller, CancellationToken cancellationToken)
+    {
+        var (v, problem) = await importer.ImportAsync(name, writeWeights, writeTokenizer, config, caller, runId,
+            cancellationToken);
+        return v is null
+            ? (null, problem)
+            : (new RegisteredVersion(v.Name, v.Version, v.CheckpointKey, v.CheckpointSha256, v.TokenizerKey,
+                v.SourceTokenizerKey, v.Lineage), null);
+    }
+
     /// <summary>The version "name", "name/versions/N" or "name@alias" names now (not tracked), or null.</summary>
     public async Task<RegisteredVersion?> FindAsync(ModelReference reference, CancellationToken cancellationToken) =>
         await ModelVersions.FindAsync(db, reference, cancellationToken) is { } v

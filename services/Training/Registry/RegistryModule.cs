@@ -20,6 +20,7 @@ public static class RegistryModule
         builder.AddOutboxDispatcher<RegistryDbContext>();
         builder.Services.AddHostedService<LineageAnnouncement>();
         builder.Services.AddScoped<Registrar>();
+        builder.Services.AddScoped<ModelImporter>();
         builder.Services.AddScoped<ModelRegistry>();
         return builder;
     }

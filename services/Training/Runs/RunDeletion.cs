@@ -18,7 +18,8 @@ public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogg
     /// SaveChanges, then <see cref="RemoveFiles"/>.</summary>
     public async Task<bool> DeleteOrScheduleAsync(Run run, CancellationToken cancellationToken)
     {
-        if (run.State == RunState.Training)
+        // A training run stops first; no trainer holds an external one, so it goes at once.
+        if (run.State == RunState.Training && !run.External)
         {
             run.RequestDeletion();
             return false;
@@ -30,6 +31,7 @@ public sealed class RunDeletion(TrainingDbContext db, ArtifactStore store, ILogg
     public async Task DeleteNowAsync(Run run, CancellationToken cancellationToken)
     {
         db.Metrics.RemoveRange(await db.Metrics.Where(m => m.RunId == run.Id).ToListAsync(cancellationToken));
+        db.RunArtifacts.RemoveRange(await db.RunArtifacts.Where(a => a.RunId == run.Id).ToListAsync(cancellationToken));
         run.MarkDeleted();
         db.PublishViaOutbox(new RunDeleted(run.Id, run.DatasetId, run.UpdatedAt));
     }

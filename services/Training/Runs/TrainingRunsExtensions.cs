@@ -20,6 +20,7 @@ public static class TrainingRunsExtensions
         builder.Services.AddScoped<PrecisionChoice>();
         builder.Services.AddScoped<RunDeletion>();
         builder.Services.AddScoped<RunCreation>();
+        builder.Services.AddScoped<RunSearch>();
         builder.Services.Configure<Sweeps.SweepOptions>(builder.Configuration.GetSection(Sweeps.SweepOptions.Section));
         builder.Services.AddHostedService<Sweeps.SweepMonitor>();
         builder.AddServiceClient<IngestionClient>("Ingestion");

@@ -106,6 +106,39 @@ namespace Training.Data.Migrations
                     b.ToTable("dataset_reach", "training");
                 });
 
+            modelBuilder.Entity("Training.Data.Experiment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerName")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("experiments", "training");
+                });
+
             modelBuilder.Entity("Training.Data.KnownDataset", b =>
                 {
                     b.Property<Guid>("Id")
@@ -320,6 +353,12 @@ namespace Training.Data.Migrations
                     b.Property<double?>("EtaSeconds")
                         .HasColumnType("double precision");
 
+                    b.Property<Guid?>("ExperimentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("External")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
@@ -377,6 +416,12 @@ namespace Training.Data.Migrations
                     b.Property<long?>("Parameters")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("Params")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("jsonb")
+                        .HasDefaultValueSql("'{}'::jsonb");
+
                     b.Property<string>("Precision")
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)");
@@ -430,6 +475,8 @@ namespace Training.Data.Migrations
 
                     b.HasIndex("DatasetId");
 
+                    b.HasIndex("ExperimentId");
+
                     b.HasIndex("OwnerId");
 
                     b.HasIndex("State");
@@ -437,6 +484,31 @@ namespace Training.Data.Migrations
                     b.HasIndex("SweepId");
 
                     b.ToTable("runs", "training");
+                });
+
+            modelBuilder.Entity("Training.Data.RunArtifact", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("RunId", "Path");
+
+                    b.ToTable("run_artifacts", "training");
                 });
 
             modelBuilder.Entity("Training.Data.Sweep", b =>
