@@ -147,14 +147,20 @@ public sealed class TrackingTests(PlatformStack stack)
     [Fact]
     public async Task The_docs_training_script_logs_a_run_with_the_python_client_and_registers_a_served_model()
     {
+        // The docs show the script as it is.
+        var script = Path.Combine(PlatformStack.RepoRoot, "docs", "examples", "train_tiny.py");
+        var shown = Regex.Match(await File.ReadAllTextAsync(Path.Combine(PlatformStack.RepoRoot, "docs",
+            "tracking.md")), "<!-- train-tiny -->\n```python\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(shown.Success, "docs/tracking.md does not show the script");
+        Assert.Equal(await File.ReadAllTextAsync(script), shown.Groups[1].Value);
+
         var (_, key) = await Api.CreateKeyAsync(Admin, "tracking-script", "editor");
         var work = Directory.CreateTempSubdirectory("tracking-").FullName;
         try
         {
             var corpus = Path.Combine(work, "corpus.txt");
             await File.WriteAllTextAsync(corpus, Api.DemoCorpus[..20_000]);
-            var start = new ProcessStartInfo("/usr/bin/python3",
-                [Path.Combine(PlatformStack.RepoRoot, "docs", "examples", "train_tiny.py"), corpus, "tiny-bigram"])
+            var start = new ProcessStartInfo("/usr/bin/python3", [script, corpus, "tiny-bigram"])
             {
                 WorkingDirectory = work,
                 RedirectStandardOutput = true,
@@ -185,6 +191,26 @@ public sealed class TrackingTests(PlatformStack stack)
             var files = (await Api.GetOkAsync(user, $"/api/runs/{run["id"]}/artifacts")).AsArray()
                 .Select(f => f!["path"]!.GetValue<string>());
             Assert.Equal(["config.json", "model.safetensors", "tokenizer.json"], files);
+
+            // The dashboard shows the script's run: what it logged, its files, and that a script logged it.
+            var (playwright, browser) = await DashboardTests.LaunchAsync();
+            using (playwright)
+            await using (browser)
+            {
+                var page = await DashboardTests.SignedInPageAsync(browser, key);
+                await page.GotoAsync(PlatformStack.GatewayAddress + $"#/runs/{run["id"]}");
+                await page.WaitForSelectorAsync("#run-files");
+                Assert.Contains("logged by a script", await page.TextContentAsync("#run-external"));
+                // A figure the run does not have (its epoch) is left out, not written as "null".
+                Assert.DoesNotContain("null", await page.TextContentAsync("#run-stats"));
+                var shownParams = await page.TextContentAsync("#run-params");
+                Assert.Contains("steps", shownParams);
+                Assert.Contains("300", shownParams);
+                Assert.Equal(3, await page.Locator("#run-files tr").CountAsync() - 1);
+                Assert.Contains("team:nlp", await page.TextContentAsync("#run-tags"));
+                Assert.Equal(0, await page.Locator("#resume").CountAsync());
+                await DashboardTests.ShotAsync(page, "external-run");
+            }
 
             // Generation serves the registered version.
             var (generated, text) = await Api.PostJsonAsync(user, "/api/generate",

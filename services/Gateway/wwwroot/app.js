@@ -54,6 +54,7 @@
       keyOnce: 'Copy this key now: it is shown this once, and the platform keeps only its hash.',
       sweepsHint: 'Start a sweep with the API or the CLI (platform sweeps start); follow it here.',
       auditHint: 'Every write through the gateway, newest first: who, what, and how it was answered.',
+      external: 'logged by a script', files: 'Files', size: 'Size', path: 'Path', experiment: 'Experiment',
     },
     zh: {
       datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
@@ -91,6 +92,7 @@
       keyOnce: '请立即复制此密钥：它只显示这一次，平台只保存其哈希值。',
       sweepsHint: '通过 API 或命令行（platform sweeps start）启动搜索，在这里跟踪进度。',
       auditHint: '经网关的每一次写操作，最新的在前：谁、做了什么、结果如何。',
+      external: '由脚本记录', files: '文件', size: '大小', path: '路径', experiment: '实验',
     },
   };
   const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
@@ -491,7 +493,7 @@
     lossChart.id = 'loss-chart';
     const lrChart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     lrChart.id = 'lr-chart';
-    const lossLegend = h('div'), params = h('div'), actions = h('div', { className: 'row' });
+    const lossLegend = h('div'), params = h('div'), files = h('div'), actions = h('div', { className: 'row' });
     const otherChart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     otherChart.id = 'metric-chart';
     // Every series the run recorded (grad_norm, tokens_per_sec, epoch, …) can be charted; loss is smoothed on request.
@@ -522,8 +524,9 @@
     });
     const show = r => {
       run = r;
-      title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state));
-      header.replaceChildren(
+      title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state),
+        r.external ? h('span', { id: 'run-external', className: 'muted' }, ' · ' + t('external')) : null);
+      header.replaceChildren(...[
         stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'),
         r.epoch ? stat(t('epoch'), `${r.epoch} / ${r.training.epochs}`, 'run-epoch') : null,
         stat(t('loss'), fmt(r.latestTrainLoss)),
@@ -531,24 +534,32 @@
         stat(t('tokensPerSecond'), fmt(r.tokensPerSecond && Math.round(r.tokensPerSecond))),
         stat(t('eta'), duration(r.etaSeconds)),
         stat(t('parameters'), fmt(r.parameters)), stat(t('cost'), r.cost ? `${r.cost.price} ${r.cost.currency}` : '—'),
-          stat(t('version'), r.modelVersion ? `v${r.modelVersion}` : '—'));
+          stat(t('version'), r.modelVersion ? `v${r.modelVersion}` : '—')].filter(Boolean));
       // What the run trains in ("auto" picks one on the worker's machine) and why, above what the spec asked for.
       const precision = r.precision ? [h('tr', {}, h('td', {}, 'precision'),
         h('td', { id: 'run-precision' }, `${r.precision}: ${r.precisionReason || ''}`))] : [];
-      params.replaceChildren(h('table', {}, h('tr', {}, h('th', {}, t('parameter')), h('th', {}, t('value'))),
-        precision,
-        Object.entries(Object.assign({},
-          ...['model', 'training']
-          .map(k => Object.fromEntries(Object.entries(r[k] || {})
-          .filter(([p, v]) => v !== null && (k !== 'model' || appliesTo(r.model.architecture, p)))
-          .map(([p, v]) => [`${k}.${p}`, v])))))
-          .map(([p, v]) =>
-            h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
+      // A script's run shows what its script logged; the platform's, its spec.
+      const entries = r.external ? Object.entries(r.params || {}) : Object.entries(Object.assign({},
+        ...['model', 'training']
+        .map(k => Object.fromEntries(Object.entries(r[k] || {})
+        .filter(([p, v]) => v !== null && (k !== 'model' || appliesTo(r.model.architecture, p)))
+        .map(([p, v]) => [`${k}.${p}`, v])))));
+      params.replaceChildren(...[h('table', { id: 'run-params' },
+        h('tr', {}, h('th', {}, t('parameter')), h('th', {}, t('value'))), precision,
+        entries.map(([p, v]) =>
+          h('tr', {}, h('td', {}, p), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))),
+        (r.tags || []).length ? h('p', { id: 'run-tags' }, `${t('tags')}: ${r.tags.join(', ')}`) : null]
+        .filter(Boolean));
+      if (r.external) get(`/api/runs/${id}/artifacts`).then(list => files.replaceChildren(h('h2', {}, t('files')),
+        list.length === 0 ? h('p', { className: 'muted' }, t('none'))
+        : h('table', { id: 'run-files' }, h('tr', {}, [t('path'), t('size'), 'sha256'].map(c => h('th', {}, c))),
+          list.map(f => h('tr', {}, h('td', {}, f.path), h('td', {}, fmt(f.bytes)),
+            h('td', {}, f.sha256.slice(0, 12)))))), error => showProblem(problem, error));
       actions.replaceChildren();
       if (mayEdit() && ['Queued', 'WaitingForData', 'Training']
         .includes(r.state)) actions.append(h('button',
         { id: 'cancel', className: 'danger', onclick: () => act('cancel') }, t('cancel')));
-      if (mayEdit() && ['Failed', 'Cancelled']
+      if (mayEdit() && !r.external && ['Failed', 'Cancelled']
         .includes(r.state)) actions.append(h('button', { id: 'resume', onclick: () => act('resume') }, t('resume')));
     };
     async function act(what) {
@@ -606,7 +617,7 @@
       h('div', { className: 'row' }, lossLegend, h('label', {}, t('smoothing'), smoothing)), lossChart,
       h('h2', {}, t('learningRate')), lrChart,
       h('h2', {}, t('otherMetrics')), h('label', {}, t('metric'), metric), otherChart,
-      h('h2', {}, t('parameters')), params);
+      h('h2', {}, t('parameters')), params, files);
   }
 
   async function compareView(query) {
