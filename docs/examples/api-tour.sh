@@ -22,12 +22,11 @@ curl -fsSN -H "$K" "$G/api/runs/$run/events" | grep -c '^event: progress' || tru
 curl -fsS -H "$K" "$G/api/runs/$run" | jq -c '{state, step, maxSteps, bestValidationLoss, modelVersion}'
 version=$(curl -fsS -H "$K" "$G/api/runs/$run" | jq -r .modelVersion)
 
-# Its version: evaluated when registered, promoted, evaluated again on request, and served. (Evaluation and
-# Generation learn of a moved alias from its event, a moment later; the evaluation names the version itself.)
+# Its version: evaluated when registered, promoted, evaluated again through its new alias on request, and served.
 curl -fsS -H "$K" "$G/api/models/api-tour/versions/$version" | jq -c '.evaluation | {loss, top1Accuracy, macroRecall}'
 curl -fsS -H "$K" -H "$J" -X PUT "$G/api/models/api-tour/aliases/production" -d "{\"version\":$version}"; echo
 evaluation=$(curl -fsS -H "$K" -H "$J" "$G/api/evaluations" \
-  -d "{\"model\":\"api-tour/versions/$version\",\"datasetId\":\"$dataset\"}" | jq -r .id)
+  -d "{\"model\":\"api-tour@production\",\"datasetId\":\"$dataset\"}" | jq -r .id)
 until curl -fsS -H "$K" "$G/api/evaluations/$evaluation" | jq -e '.state == "Completed" or .state == "Failed"' \
   > /dev/null; do sleep 1; done
 curl -fsS -H "$K" "$G/api/evaluations/$evaluation" | jq -c '{state, figures: (.figures | {loss, top1Accuracy})}'

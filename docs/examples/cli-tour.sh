@@ -19,12 +19,15 @@ infra/platform runs ls --name shakespeare-char
 sweep=$(infra/platform sweeps start docs/examples/sweep.json --dataset "$dataset" --json | jq -r .id)
 infra/platform sweeps watch "$sweep" > /dev/null
 infra/platform sweeps show "$sweep"                    # its runs, with the swept parameter, and the best so far
+# Runs found by what they recorded (docs/tracking.md has the syntax), best first.
+infra/platform runs search "attributes.name = 'shakespeare-char' and metrics.val_loss < 10" \
+  --order-by "metrics.val_loss ASC"
+infra/platform experiments ls
 
-# The version the run registered: shown, promoted, evaluated again, generated from and explained. (Evaluation and
-# Generation learn of a moved alias from its event, a moment later; the evaluation names the version itself.)
+# The version the run registered: shown, promoted, evaluated again, generated from and explained.
 infra/platform models show shakespeare-char
 infra/platform models promote shakespeare-char 1 --alias production
-infra/platform evaluate shakespeare-char/versions/1 --dataset "$dataset" --wait
+infra/platform evaluate shakespeare-char@production --dataset "$dataset" --wait
 echo "ROMEO:" | infra/platform generate shakespeare-char@production --max-tokens 40 --top-p 0.9 --seed 1
 infra/platform generate shakespeare-char@production "JULIET:" -n 2 --stop $'\n\n' --max-tokens 40 --seed 2
 infra/platform explain shakespeare-char@production "ROMEO:"

@@ -30,6 +30,7 @@ var root = new RootCommand("The platform from a terminal: datasets, runs, sweeps
     AccountCommands.CreateLogout(),
     DatasetsCommands.Create(globals),
     RunsCommands.Create(globals),
+    ExperimentsCommands.Create(globals),
     SweepsCommands.Create(globals),
     ModelsCommands.Create(globals),
     GenerateCommands.CreateGenerate(globals),

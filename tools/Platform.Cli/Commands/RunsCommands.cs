@@ -39,6 +39,38 @@ public static class RunsCommands
             return ExitCodes.Ok;
         }));
 
+        var filter = new Argument<string>("filter")
+        {
+            Description = "MLflow's syntax: 'metrics.val_loss < 1.9 and params.training.learningRate = 0.001 and " +
+                          "tags.team = \"nlp\"' (docs/tracking.md)",
+            DefaultValueFactory = _ => "",
+        };
+        var orderBy = new Option<string?>("--order-by")
+        {
+            Description = "Terms apart by commas, each ASC or DESC: 'metrics.val_loss ASC'",
+        };
+        var search = new Command("search", "Find runs by a filter of metrics, parameters, tags and attributes")
+        {
+            filter, orderBy, limit,
+        };
+        search.SetAction(globals.Run(async (result, client, cancellationToken) =>
+        {
+            var query = $"limit={result.GetValue(limit)}&filter={Uri.EscapeDataString(result.GetValue(filter) ?? "")}" +
+                        $"&order_by={Uri.EscapeDataString(result.GetValue(orderBy) ?? "")}";
+            var page = await client.GetAsync("/api/runs/search?" + query, cancellationToken);
+            if (globals.WantsJson(result))
+            {
+                GlobalOptions.Print(page);
+                return ExitCodes.Ok;
+            }
+            var table = GlobalOptions.Table("Id", "Name", "State", "Step", "Val loss", "Tags", "Created");
+            foreach (var r in page!["items"]!.AsArray())
+                GlobalOptions.Row(table, r!["id"], r["name"], r["state"], r["step"], r["latestValidationLoss"],
+                    string.Join(",", r["tags"]?.AsArray().Select(t => t!.ToString()) ?? []), r["createdAt"]);
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+
         var specFile = new Argument<FileInfo>("spec")
         {
             Description = "A run spec (JSON: name, model, training, …; docs/examples/spec.json)",
@@ -150,8 +182,8 @@ public static class RunsCommands
             return ExitCodes.Ok;
         }));
 
-        return new Command("runs", "Start, list, follow and manage training runs") { create, estimate, list, show,
-            watch, cancel, resume, delete, compare };
+        return new Command("runs", "Start, list, follow and manage training runs") { create, estimate, list, search,
+            show, watch, cancel, resume, delete, compare };
     }
 
     /// <summary>A spec file as POST /api/runs takes it, on the dataset given (which overrides the file's).</summary>
