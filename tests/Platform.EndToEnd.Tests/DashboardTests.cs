@@ -340,6 +340,8 @@ public sealed class DashboardTests(PlatformStack stack)
             "document.getElementById('run-state').textContent === 'Training'", before);
         Assert.True(await PointsAsync(page, "#loss-chart") > before);
         await WaitAsync(page, "() => document.getElementById('run-state').textContent === 'Completed'");
+        // What a run does not have (an epoch, a script) is left out, not written as "null".
+        Assert.DoesNotContain("null", await page.TextContentAsync("#view"));
         await ShotAsync(page, "run");
         var runId = page.Url.Split('/')[^1];
         var run = await Api.GetOkAsync(Http, $"/api/runs/{runId}");

@@ -129,6 +129,25 @@ public sealed class TrackingTests(PlatformStack stack)
         AssertField(HttpStatusCode.BadRequest, await Api.GetAsync(alice,
             "/api/runs/search?order_by=" + Uri.EscapeDataString("metrics.val_loss UP")), "order_by", "at position 17");
 
+        // The dashboard's runs list searches with the same syntax, and shows where a filter went wrong.
+        var (playwright, browser) = await DashboardTests.LaunchAsync();
+        using (playwright)
+        await using (browser)
+        {
+            // The test waits on page state with script, which the dashboard's CSP would refuse.
+            var page = await DashboardTests.SignedInPageAsync(browser, aliceKey, bypassCsp: true);
+            await page.GotoAsync(PlatformStack.GatewayAddress + "#/runs");
+            await page.FillAsync("#f-search", "attributes.experiment = 'track-exp' and metrics.val_loss < 1.9");
+            await page.PressAsync("#f-search", "Enter");
+            await DashboardTests.WaitAsync(page, "document.querySelectorAll('#runs-table tr').length === 3");
+            var found = await page.Locator("#runs-table tr td:nth-child(2)").AllTextContentsAsync();
+            Assert.Equal(["track-a", "track-c"], found.Order(StringComparer.Ordinal));
+            await page.FillAsync("#f-search", "metrics.val_loss lt 1.9");
+            await page.PressAsync("#f-search", "Enter");
+            await page.WaitForSelectorAsync("#runs-table .problem");
+            Assert.Contains("at position 17", await page.TextContentAsync("#runs-table"));
+        }
+
         // The experiment counts the runs its reader may see.
         Assert.Equal(3, (await Api.GetOkAsync(alice, "/api/experiments/track-exp"))["runs"]!.GetValue<int>());
 

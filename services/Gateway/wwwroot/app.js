@@ -54,7 +54,8 @@
       keyOnce: 'Copy this key now: it is shown this once, and the platform keeps only its hash.',
       sweepsHint: 'Start a sweep with the API or the CLI (platform sweeps start); follow it here.',
       auditHint: 'Every write through the gateway, newest first: who, what, and how it was answered.',
-      external: 'logged by a script', files: 'Files', size: 'Size', path: 'Path', experiment: 'Experiment',
+      external: 'logged by a script', search: 'Search', files: 'Files', size: 'Size', path: 'Path',
+      experiment: 'Experiment',
     },
     zh: {
       datasets: '数据集', runs: '训练运行', models: '模型', playground: '试用', attention: '注意力', api: 'API', signOut: '退出',
@@ -92,7 +93,7 @@
       keyOnce: '请立即复制此密钥：它只显示这一次，平台只保存其哈希值。',
       sweepsHint: '通过 API 或命令行（platform sweeps start）启动搜索，在这里跟踪进度。',
       auditHint: '经网关的每一次写操作，最新的在前：谁、做了什么、结果如何。',
-      external: '由脚本记录', files: '文件', size: '大小', path: '路径', experiment: '实验',
+      external: '由脚本记录', search: '搜索', files: '文件', size: '大小', path: '路径', experiment: '实验',
     },
   };
   const t = key => (TEXT[state.lang] && TEXT[state.lang][key]) || TEXT.en[key] || key;
@@ -395,11 +396,16 @@
       value: query.get('name') || '' });
     const tagFilter = h('input', { id: 'f-tag', 'aria-label': t('tag'), placeholder: 'tag',
       value: query.get('tag') || '' });
+    // MLflow's search syntax over metrics, parameters, tags and attributes (docs/tracking.md); it replaces the
+    // other filters while it is set.
+    const searchFilter = h('input', { id: 'f-search', 'aria-label': t('search'), className: 'wide',
+      placeholder: 'metrics.val_loss < 1.9 and tags.team = "nlp"', value: query.get('filter') || '' });
     const apply = () =>
       { const q = new URLSearchParams(); if (stateFilter.value) q.set('state', stateFilter.value);
       if (nameFilter.value) q.set('name', nameFilter.value); if (tagFilter.value) q.set('tag', tagFilter.value);
+      if (searchFilter.value.trim()) q.set('filter', searchFilter.value.trim());
       location.hash = '#/runs?' + q; };
-    [stateFilter, nameFilter, tagFilter].forEach(e => e.addEventListener('change', apply));
+    [stateFilter, nameFilter, tagFilter, searchFilter].forEach(e => e.addEventListener('change', apply));
     const table = h('div', { id: 'runs-table' }, t('loading'));
     const compare = h('button', { id: 'compare', type: 'button', onclick: () => {
       const ids = [...table.querySelectorAll('input.pick:checked')].map(c => c.value);
@@ -408,7 +414,7 @@
     } }, t('compare'));
     try {
       const q = new URLSearchParams(query); q.set('limit', '100');
-      const runs = (await get('/api/runs?' + q)).items;
+      const runs = (await get((query.get('filter') ? '/api/runs/search?' : '/api/runs?') + q)).items;
       table.replaceChildren(runs.length === 0 ? h('p', { className: 'muted' }, t('none')) : h('table', {},
         h('tr', {},
         ['', t('name'), t('state'), t('progress'), t('bestValLoss'), t('tags'), t('owner'), t('created')]
@@ -425,7 +431,8 @@
     } catch (error) { showProblem(table, error); }
     const form = mayEdit() ? await runForm(run => { location.hash = `#/runs/${run.id}`; }) : null;
     return h('div', {}, h('h1', {}, t('runs')), form,
-      h('div', { className: 'row' }, stateFilter, nameFilter, tagFilter, compare), h('p'), table);
+      h('div', { className: 'row' }, stateFilter, nameFilter, tagFilter, compare),
+      h('div', { className: 'row' }, h('label', {}, t('search'), searchFilter)), h('p'), table);
   }
 
   // The model fields of one architecture: a GPT's spec also carries the encoder-decoder's defaults, and back.
@@ -524,8 +531,9 @@
     });
     const show = r => {
       run = r;
-      title.replaceChildren(`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state),
-        r.external ? h('span', { id: 'run-external', className: 'muted' }, ' · ' + t('external')) : null);
+      title.replaceChildren(...[`${r.name} `, h('span', { id: 'run-state', className: 'state-' + r.state }, r.state),
+        r.external ? h('span', { id: 'run-external', className: 'muted' }, ' · ' + t('external')) : null]
+        .filter(Boolean));
       header.replaceChildren(...[
         stat(t('step'), `${fmt(r.step)} / ${fmt(r.maxSteps)}`, 'run-step'),
         r.epoch ? stat(t('epoch'), `${r.epoch} / ${r.training.epochs}`, 'run-epoch') : null,
