@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Platform.ServiceDefaults.Messaging;
+using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Security;
 
 namespace Training.Data;
@@ -66,14 +67,7 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
             e.Property(r => r.Precision).HasMaxLength(8);
             e.Property(r => r.PrecisionReason).HasMaxLength(512);
             e.OwnsOne(r => r.Cost, c => c.ToJson());
-            e.Property(r => r.Params).HasColumnType("jsonb").HasDefaultValueSql("'{}'::jsonb").HasConversion(
-                v => System.Text.Json.JsonSerializer.Serialize(v, (System.Text.Json.JsonSerializerOptions?)null),
-                v => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(v,
-                    (System.Text.Json.JsonSerializerOptions?)null) ?? new(),
-                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, string>>(
-                    (a, b) => a!.Count == b!.Count && a.All(p => b.ContainsKey(p.Key) && b[p.Key] == p.Value),
-                    d => d.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key, p.Value)),
-                    d => new Dictionary<string, string>(d)));
+            e.Property(r => r.Params).HasJsonbDictionary().HasDefaultValueSql("'{}'::jsonb");
             e.HasIndex(r => r.ExperimentId);
         });
         modelBuilder.Entity<Experiment>(e =>

@@ -81,14 +81,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.HasKey(g => new { g.Name, g.Alias });
             e.Property(g => g.Alias).HasMaxLength(40);
             e.Property(g => g.UpdatedBy).HasMaxLength(64);
-            e.Property(g => g.Requires).HasColumnType("jsonb").HasConversion(
-                v => System.Text.Json.JsonSerializer.Serialize(v, (System.Text.Json.JsonSerializerOptions?)null),
-                v => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string,
-                GateBound>>(v, (System.Text.Json.JsonSerializerOptions?)null) ?? new(),
-                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, GateBound>>(
-                    (a, b) => a!.Count == b!.Count && a.All(p => b.ContainsKey(p.Key) && Equals(b[p.Key], p.Value)),
-                    d => d.Aggregate(0, (h, p) => HashCode.Combine(h, p.Key, p.Value)),
-                    d => new Dictionary<string, GateBound>(d)));
+            e.Property(g => g.Requires).HasJsonbDictionary();
         });
         modelBuilder.Entity<RegistrationCandidate>(e =>
         {
