@@ -98,9 +98,9 @@ public static class Api
     /// <summary>Uploads <paramref name="text"/> as a dataset with the char tokenizer, waits until it is tokenized, and
     /// returns its id.</summary>
     public static async Task<string> TokenizedDatasetAsync(HttpClient http, string text, string name, TimeSpan deadline,
-        Func<string> logs)
+        Func<string> logs, string tokenizer = "char")
     {
-        var (status, dataset) = await UploadAsync(http, Encoding.UTF8.GetBytes(text), name, tokenizer: "char");
+        var (status, dataset) = await UploadAsync(http, Encoding.UTF8.GetBytes(text), name, tokenizer: tokenizer);
         Assert.True(status == HttpStatusCode.Accepted, $"upload answered {(int)status}: {dataset}");
         var id = dataset!["id"]!.GetValue<string>();
         await EventuallyAsync(() => GetOkAsync(http, $"/api/datasets/{id}"), d =>

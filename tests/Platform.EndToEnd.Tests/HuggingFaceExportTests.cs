@@ -47,12 +47,8 @@ public sealed class HuggingFaceExportTests(PlatformStack stack)
     [Fact]
     public async Task A_version_exports_as_a_hugging_face_folder_that_imports_back_with_the_same_log_probabilities()
     {
-        var (uploaded, dataset) = await Api.UploadAsync(Http, Encoding.UTF8.GetBytes(Api.DemoCorpus[..60_000]),
-            "hf-export-data", tokenizer: "{\"kind\":\"bpe\",\"vocabSize\":300}");
-        Assert.True(uploaded == HttpStatusCode.Accepted, $"{(int)uploaded}: {dataset}");
-        var datasetId = dataset!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{datasetId}"), d =>
-            d["state"]!.GetValue<string>() == "Tokenized", Deadline, stack.Logs);
+        var datasetId = await Api.TokenizedDatasetAsync(Http, Api.DemoCorpus[..60_000], "hf-export-data", Deadline,
+            stack.Logs, tokenizer: "{\"kind\":\"bpe\",\"vocabSize\":300}");
         // No biases: the folder carries zero biases, which GPT-2's layout needs and which compute the same.
         var run = await Api.TrainToEndAsync(Http, $"{{\"datasetId\":\"{datasetId}\",\"name\":\"hf-export\"," +
             "\"model\":{\"nLayer\":2,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32,\"dropout\":0.0,\"bias\":false}," +

@@ -19,21 +19,6 @@ public sealed class ObservabilityTests(PlatformStack stack) : IDisposable
 
     private HttpClient Http => stack.Gateway;
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(cancel.Token);
-        return (process.ExitCode, await output + await error);
-    }
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -60,16 +45,17 @@ public sealed class ObservabilityTests(PlatformStack stack) : IDisposable
         var (_, key) = await Api.CreateKeyAsync(Http, "prometheus", "viewer");
 
         var committed = Copy("committed", key);
-        var (configExit, configOutput) = await RunAsync("promtool", "check", "config",
-            Path.Combine(committed, "prometheus.yml"));
-        Assert.True(configExit == 0, configOutput);
-        var (rulesExit, rulesOutput) = await RunAsync("promtool", "check", "rules",
-            Path.Combine(committed, "alerts.yml"));
-        Assert.True(rulesExit == 0, rulesOutput);
-        Assert.Contains("SUCCESS: 6 rules found", rulesOutput);
+        var (configExit, configOutput, configError) = await Script.RunProgramAsync("promtool",
+            ["check", "config", Path.Combine(committed, "prometheus.yml")], timeout: TimeSpan.FromMinutes(1));
+        Assert.True(configExit == 0, configOutput + configError);
+        var (rulesExit, rulesOutput, rulesError) = await Script.RunProgramAsync("promtool",
+            ["check", "rules", Path.Combine(committed, "alerts.yml")], timeout: TimeSpan.FromMinutes(1));
+        Assert.True(rulesExit == 0, rulesOutput + rulesError);
+        Assert.Contains("SUCCESS: 6 rules found", rulesOutput + rulesError);
 
         // Some completions, so that time to first token has observations.
-        var datasetId = await TokenizedAsync();
+        var datasetId = await Api.TokenizedDatasetAsync(Http, Api.DemoCorpus[..20_000], "observed-data",
+            TimeSpan.FromMinutes(2), stack.Logs);
         var run = await Api.TrainToEndAsync(Http, $"{{\"datasetId\":\"{datasetId}\",\"name\":\"observed\"," +
             "\"model\":{\"nLayer\":1,\"nHead\":2,\"nEmbd\":32,\"blockSize\":32}," +
             "\"training\":{\"maxSteps\":10,\"batchSize\":8,\"evalInterval\":10,\"evalIters\":2}}", stack.Logs);
@@ -148,16 +134,6 @@ public sealed class ObservabilityTests(PlatformStack stack) : IDisposable
             JsonNode.Parse(await prometheus.GetStringAsync("/api/v1/rules"))!["data"]!["groups"]![0]!["rules"]!,
             r => r.AsArray().All(x => x!["health"]!.GetValue<string>() == "ok"), TimeSpan.FromSeconds(30), stack.Logs);
         Assert.Equal(6, rules.AsArray().Count);
-    }
-
-    private async Task<string> TokenizedAsync()
-    {
-        var (_, dataset) = await Api.UploadAsync(Http,
-            System.Text.Encoding.UTF8.GetBytes(Api.DemoCorpus[..20_000]), "observed-data", tokenizer: "char");
-        var id = dataset!["id"]!.GetValue<string>();
-        await Api.EventuallyAsync(() => Api.GetOkAsync(Http, $"/api/datasets/{id}"),
-            d => d["state"]!.GetValue<string>() == "Tokenized", TimeSpan.FromMinutes(2), stack.Logs);
-        return id;
     }
 
     public void Dispose()

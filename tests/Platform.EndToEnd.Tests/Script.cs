@@ -3,16 +3,25 @@ using System.Text;
 
 namespace Platform.EndToEnd.Tests;
 
-/// <summary>Runs one of the repository's bash scripts from the checkout's root, as its docs say to.</summary>
+/// <summary>Runs a program the tests drive as its user would: one of the repository's bash scripts from the checkout's
+/// root, as its docs say to, or a tool such as promtool or python3.</summary>
 public static class Script
 {
-    /// <summary>Its exit code and output; <paramref name="environment"/> is added to the test's own.</summary>
-    public static async Task<(int Exit, string Out, string Err)> RunAsync(string path,
-        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    /// <summary>The script's exit code and output; <paramref name="environment"/> is added to the test's
+    /// own.</summary>
+    public static Task<(int Exit, string Out, string Err)> RunAsync(string path,
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        RunProgramAsync("bash", [Path.Combine(PlatformStack.RepoRoot, path)], environment, timeout);
+
+    /// <summary>A program's exit code and output, run in <paramref name="workingDirectory"/> (default: the checkout's
+    /// root); <paramref name="environment"/> is added to the test's own.</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunProgramAsync(string program,
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+        TimeSpan? timeout = null, string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(PlatformStack.RepoRoot, path)])
+        var start = new ProcessStartInfo(program, arguments)
         {
-            WorkingDirectory = PlatformStack.RepoRoot,
+            WorkingDirectory = workingDirectory ?? PlatformStack.RepoRoot,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             StandardOutputEncoding = Encoding.UTF8,

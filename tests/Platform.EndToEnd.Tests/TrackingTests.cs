@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -179,22 +178,15 @@ public sealed class TrackingTests(PlatformStack stack)
         {
             var corpus = Path.Combine(work, "corpus.txt");
             await File.WriteAllTextAsync(corpus, Api.DemoCorpus[..20_000]);
-            var start = new ProcessStartInfo("/usr/bin/python3", [script, corpus, "tiny-bigram"])
-            {
-                WorkingDirectory = work,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            start.Environment["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString();
-            start.Environment["PLATFORM_API_KEY"] = key;
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using (var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
-                await process.WaitForExitAsync(cancel.Token);
-            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{await output}\n{await error}");
-            var printed = Regex.Match(await output, @"run (\S+): registered tiny-bigram v(\d+)");
-            Assert.True(printed.Success, await output);
+            var (exit, output, error) = await Script.RunProgramAsync("/usr/bin/python3",
+                [script, corpus, "tiny-bigram"], new Dictionary<string, string>
+                {
+                    ["PLATFORM_URL"] = PlatformStack.GatewayAddress.ToString(),
+                    ["PLATFORM_API_KEY"] = key,
+                }, TimeSpan.FromMinutes(2), work);
+            Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+            var printed = Regex.Match(output, @"run (\S+): registered tiny-bigram v(\d+)");
+            Assert.True(printed.Success, output);
 
             // The run, seen through the API: the script's parameters, tags, falling loss, files and version.
             using var user = PlatformStack.ClientWithKey(key);
