@@ -34,14 +34,17 @@ public sealed class RunSearch(TrainingDbContext db)
         var experiments = operands.Any(o => o is { Scope: FilterScope.Attributes, Name: "experiment" })
             ? await db.Experiments.AsNoTracking().ToDictionaryAsync(e => e.Id, e => e.Name, cancellationToken)
             : [];
-        var parameters = runs.ToDictionary(r => r.Id, RunParameters.Of);
+        // A platform run's parameters are its spec flattened: worked out only for runs a clause asks them of.
+        var parameters = new Dictionary<Guid, IReadOnlyDictionary<string, string>>();
+        IReadOnlyDictionary<string, string> ParametersOf(Run run) =>
+            parameters.TryGetValue(run.Id, out var known) ? known : parameters[run.Id] = RunParameters.Of(run);
 
         string? Text(Run run, FilterOperand operand) => operand.Scope switch
         {
             FilterScope.Metrics => metrics.TryGetValue((run.Id, operand.Name), out var v)
                 ? v.ToString("R", CultureInfo.InvariantCulture)
                 : null,
-            FilterScope.Params => parameters[run.Id].GetValueOrDefault(operand.Name),
+            FilterScope.Params => ParametersOf(run).GetValueOrDefault(operand.Name),
             FilterScope.Tags => run.Tags.Where(t => RunTags.KeyOf(t) == operand.Name).Select(RunTags.ValueOf)
                 .FirstOrDefault(),
             _ => operand.Name switch
