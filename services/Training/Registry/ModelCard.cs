@@ -132,10 +132,13 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine("## 用途与局限");
         card.AppendLine();
-        card.AppendLine("- 用途：生成与训练语料风格相近的文本，研究小型语言模型如何从单一语料中学习。不可作为事实、建议或对人的判断依据。");
-        card.AppendLine("- 偏差：模型只学过一份语料，会重复其中的观点、刻板印象和错误，并会一本正经地编造内容。");
+        card.AppendLine("- 用途：生成与训练语料风格相近的文本，研究小型语言模型如何从单一语料中学习。" +
+                        "不可作为事实、建议或对人的判断依据。");
+        card.AppendLine("- 偏差：模型只学过一份语料，会重复其中的观点、刻板印象和错误，" +
+                        "并会一本正经地编造内容。");
         card.AppendLine("- 隐私：模型可能复现训练文本的片段；含个人信息的文本应在上传时脱敏。");
-        card.AppendLine("- 可解释性：请用平台的 `/api/explain` 查看每个生成词元的概率、候选词及提示词元的贡献，再决定是否采信。");
+        card.AppendLine("- 可解释性：请用平台的 `/api/explain` 查看每个生成词元的概率、候选词及提示词元的贡献，" +
+                        "再决定是否采信。");
         card.AppendLine();
         card.AppendLine("## Loading");
         card.AppendLine();
