@@ -10,6 +10,12 @@ public static partial class Annotations
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:=/-]{0,63}$")]
     private static partial Regex TagPattern();
 
+    /// <summary>What a tag is made of, for the messages that refuse one.</summary>
+    public const string TagCharacters =
+        "1-64 letters, digits, '.', '_', ':', '=', '/' or '-', starting with a letter or digit.";
+
+    public static bool IsTag(string? tag) => tag is not null && TagPattern().IsMatch(tag);
+
     public static ValidationErrors Validate(IReadOnlyList<string>? tags, string? text, string textField)
     {
         var errors = new ValidationErrors();
@@ -17,8 +23,7 @@ public static partial class Annotations
         {
             errors.Require(tags.Count <= MaxTags, "tags", $"must be at most {MaxTags} tags.");
             for (var i = 0; i < tags.Count; i++)
-                errors.Require(tags[i] is not null && TagPattern().IsMatch(tags[i]), $"tags[{i}]",
-                    "must be 1-64 letters, digits, '.', '_', ':', '=', '/' or '-', starting with a letter or digit.");
+                errors.Require(IsTag(tags[i]), $"tags[{i}]", $"must be {TagCharacters}");
         }
         errors.Require(text is null || text.Length <= MaxText, textField, $"must be at most {MaxText} characters.");
         return errors;

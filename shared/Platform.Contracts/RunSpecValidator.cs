@@ -19,14 +19,17 @@ public static partial class RunSpecValidator
     /// <summary>A model name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
     public static bool IsModelName(string? name) => ModelName().IsMatch(name ?? "");
 
+    /// <summary>What a field holding a model name (or a run's or an experiment's) is told when it holds none.</summary>
+    public const string ModelNameRule =
+        "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.";
+
     public static ValidationErrors Validate(RunSpec? spec, string prefix = "", ValidationErrors? errors = null)
     {
         errors ??= new ValidationErrors();
         if (spec is null)
             return errors.Add(prefix.TrimEnd('.') is { Length: > 0 } p ? p : "body", "is required.");
 
-        errors.Require(ModelName().IsMatch(spec.Name ?? ""), prefix + "name",
-            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        errors.Require(IsModelName(spec.Name), prefix + "name", ModelNameRule);
 
         var m = spec.Model;
         if (m is null)

@@ -34,8 +34,7 @@ public static class ExperimentsApi
         if (problem is not null)
             return problem;
         var errors = new ValidationErrors()
-            .Require(RunSpecValidator.IsModelName(body!.Name), "name",
-                "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.")
+            .Require(RunSpecValidator.IsModelName(body!.Name), "name", RunSpecValidator.ModelNameRule)
             .Require(body.Description is null || body.Description.Length <= 4000, "description",
                 "must be at most 4,000 characters.");
         if (!errors.IsValid)

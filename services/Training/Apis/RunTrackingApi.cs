@@ -71,8 +71,7 @@ public static partial class RunTrackingApi
     {
         var errors = new ValidationErrors();
         var name = json["name"] is JsonValue n && n.TryGetValue<string>(out var text) ? text : null;
-        errors.Require(RunSpecValidator.IsModelName(name), "name",
-            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        errors.Require(RunSpecValidator.IsModelName(name), "name", RunSpecValidator.ModelNameRule);
         foreach (var (key, _) in json)
             errors.Require(key is "external" or "name" or "experiment" or "params" or "tags", key,
                 "is not a field of an external run (name, experiment, params, tags).");
@@ -112,21 +111,20 @@ public static partial class RunTrackingApi
     }
 
     /// <summary>name → value, each value a string, number or boolean kept as its text.</summary>
-    private static Dictionary<string, string> ReadParams(JsonNode? node, ValidationErrors errors,
-        string field = "params")
+    private static Dictionary<string, string> ReadParams(JsonNode? node, ValidationErrors errors)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         if (node is null)
             return result;
         if (node is not JsonObject values)
         {
-            errors.Add(field, "must be an object of name → value.");
+            errors.Add("params", "must be an object of name → value.");
             return result;
         }
-        errors.Require(values.Count <= MaxParamsPerRun, field, $"must hold at most {MaxParamsPerRun} parameters.");
+        errors.Require(values.Count <= MaxParamsPerRun, "params", $"must hold at most {MaxParamsPerRun} parameters.");
         foreach (var (key, value) in values)
         {
-            errors.Require(KeyPattern().IsMatch(key), $"{field}.{key}", KeyRule);
+            errors.Require(KeyPattern().IsMatch(key), $"params.{key}", KeyRule);
             var text = value is JsonValue v ? v.GetValueKind() switch
             {
                 JsonValueKind.String => v.GetValue<string>(),
@@ -136,7 +134,7 @@ public static partial class RunTrackingApi
                 _ => null,
             } : null;
             if (text is null || text.Length > MaxParamValue)
-                errors.Add($"{field}.{key}", $"must be a string, number or boolean of at most {MaxParamValue} " +
+                errors.Add($"params.{key}", $"must be a string, number or boolean of at most {MaxParamValue} " +
                                               "characters.");
             else
                 result[key] = text;
@@ -171,24 +169,10 @@ public static partial class RunTrackingApi
                 return result;
         }
         foreach (var (key, value) in result)
-            errors.Require(Annotations.Validate([RunTags.Of(key, value)], null, "note").IsValid, $"tags.{key}",
-                "must make a tag \"key:value\" of 1-64 letters, digits, '.', '_', ':', '=', '/' or '-', starting " +
-                "with a letter or digit.");
+            errors.Require(Annotations.IsTag(RunTags.Of(key, value)), $"tags.{key}",
+                $"must make a tag \"key:value\" of {Annotations.TagCharacters}");
         errors.Require(result.Count <= Annotations.MaxTags, "tags", $"must be at most {Annotations.MaxTags} tags.");
         return result;
-    }
-
-    /// <summary>The run, if the caller may log to it; else the problem (404 when it may not even read it).</summary>
-    private static async Task<(Run? Run, ProblemHttpResult? Problem)> LoggableAsync(Guid id, HttpContext http,
-        TrainingDbContext db, CancellationToken cancellationToken)
-    {
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (run is null)
-            return (null, Problems.NotFound("Run not found.", $"No run has id {id}."));
-        if (!http.Caller().MayChange(run.OwnerId))
-            return (null, AccessProblems.NotOwner("run"));
-        return (run, null);
     }
 
     private static ProblemHttpResult Conflict(RunStateException ex) =>
@@ -208,7 +192,7 @@ public static partial class RunTrackingApi
         var parameters = ReadParams(body["params"], errors);
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The parameters are invalid.");
-        var (run, refused) = await LoggableAsync(id, http, db, cancellationToken);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
         if (refused is not null)
             return refused;
         try
@@ -249,7 +233,7 @@ public static partial class RunTrackingApi
         }
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The metrics are invalid.");
-        var (run, refused) = await LoggableAsync(id, http, db, cancellationToken);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
         if (refused is not null)
             return refused;
         try
@@ -285,7 +269,7 @@ public static partial class RunTrackingApi
         var tags = ReadTags(body["tags"], errors);
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The tags are invalid.");
-        var (run, refused) = await LoggableAsync(id, http, db, cancellationToken);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
         if (refused is not null)
             return refused;
         var merged = run!.Tags.Where(t => !tags.ContainsKey(RunTags.KeyOf(t))).Count() + tags.Count;
@@ -316,7 +300,7 @@ public static partial class RunTrackingApi
             .Require(body.Reason is null || body.Reason.Length <= 4000, "reason", "must be at most 4,000 characters.");
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The end of the run is invalid.");
-        var (run, refused) = await LoggableAsync(id, http, db, cancellationToken);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
         if (refused is not null)
             return refused;
         try
@@ -341,7 +325,7 @@ public static partial class RunTrackingApi
         if (path.Length > 256 || !ArtifactPath().IsMatch(path))
             return Problems.Invalid("path", "must be a relative path of 1-8 parts of letters, digits, '.', '_' or " +
                 "'-' (no '.' or '..' part), at most 256 characters.", "The artifact is invalid.");
-        var (run, refused) = await LoggableAsync(id, http, db, cancellationToken);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
         if (refused is not null)
             return refused;
         if (!run!.External || run.State != RunState.Training)
@@ -365,9 +349,8 @@ public static partial class RunTrackingApi
     private static async Task<Results<Ok<IReadOnlyList<ArtifactResponse>>, ProblemHttpResult>> ListArtifactsAsync(
         Guid id, HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        if (!await readable.AnyAsync(r => r.Id == id, cancellationToken))
-            return Problems.NotFound("Run not found.", $"No run has id {id}.");
+        if (!await RunLookup.IsReadableAsync(id, http, db, cancellationToken))
+            return RunLookup.NotFound(id);
         var artifacts = await db.RunArtifacts.AsNoTracking().Where(a => a.RunId == id).OrderBy(a => a.Path)
             .ToListAsync(cancellationToken);
         return TypedResults.Ok<IReadOnlyList<ArtifactResponse>>([.. artifacts.Select(From)]);
@@ -376,9 +359,8 @@ public static partial class RunTrackingApi
     private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> GetArtifactAsync(Guid id,
         string path, HttpContext http, TrainingDbContext db, ArtifactStore store, CancellationToken cancellationToken)
     {
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        if (!await readable.AnyAsync(r => r.Id == id, cancellationToken))
-            return Problems.NotFound("Run not found.", $"No run has id {id}.");
+        if (!await RunLookup.IsReadableAsync(id, http, db, cancellationToken))
+            return RunLookup.NotFound(id);
         var artifact = await db.RunArtifacts.AsNoTracking().FirstOrDefaultAsync(a => a.RunId == id && a.Path == path,
             cancellationToken);
         if (artifact is null || !store.Exists(RunArtifact.KeyOf(id, path)))
@@ -400,13 +382,12 @@ public static partial class RunTrackingApi
         if (problem is not null)
             return problem;
         var errors = new ValidationErrors()
-            .Require(RunSpecValidator.IsModelName(body!.Model), "model",
-                "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.")
+            .Require(RunSpecValidator.IsModelName(body!.Model), "model", RunSpecValidator.ModelNameRule)
             .Require(!string.IsNullOrEmpty(body.Weights), "weights", "is required: the path of a .safetensors file.")
             .Require(!string.IsNullOrEmpty(body.Tokenizer), "tokenizer", "is required: the path of a tokenizer.json.");
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The registration is invalid.");
-        var (run, refused) = await LoggableAsync(id, http, db, cancellationToken);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
         if (refused is not null)
             return refused;
         if (!run!.External)

@@ -231,7 +231,7 @@ public static class RunsApi
         await (await db.ReadableRunsAsync(http.Caller(), cancellationToken)).AsNoTracking()
             .FirstOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
             ? TypedResults.Ok(RunResponse.From(run))
-            : RunNotFound(id);
+            : RunLookup.NotFound(id);
 
     /// <summary>
     /// What deleting a dataset with cascade takes away, of every owner: the runs on it and the versions learned from
@@ -267,13 +267,10 @@ public static class RunsApi
         var errors = Annotations.Validate(body!.Tags, body.Note, "note");
         if (!errors.IsValid)
             return Problems.Invalid(errors, "The run update is invalid.");
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (run is null)
-            return RunNotFound(id);
-        if (!http.Caller().MayChange(run.OwnerId))
-            return AccessProblems.NotOwner("run");
-        run.Annotate(body.Tags, body.Note);
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
+        if (refused is not null)
+            return refused;
+        run!.Annotate(body.Tags, body.Note);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(RunResponse.From(run));
     }
@@ -294,7 +291,7 @@ public static class RunsApi
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var runs = await readable.AsNoTracking().Where(r => parsed.Contains(r.Id)).ToListAsync(cancellationToken);
         if (parsed.FirstOrDefault(id => runs.All(r => r.Id != id)) is var missing && missing != Guid.Empty)
-            return RunNotFound(missing);
+            return RunLookup.NotFound(missing);
         runs = [.. parsed.Select(id => runs.First(r => r.Id == id))];
 
         var options = JsonBody.Options(http.Request);
@@ -344,7 +341,7 @@ public static class RunsApi
         var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
         var run = await readable.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null)
-            return RunNotFound(id);
+            return RunLookup.NotFound(id);
         return TypedResults.ServerSentEvents(RunEventsAsync(run, feed, scopes, cancellationToken));
     }
 
@@ -398,9 +395,8 @@ public static class RunsApi
     {
         if (maxPoints is < 4 or > MaxMaxPoints)
             return Problems.Invalid("maxPoints", $"must be between 4 and {MaxMaxPoints}.");
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        if (!await readable.AnyAsync(r => r.Id == id, cancellationToken))
-            return RunNotFound(id);
+        if (!await RunLookup.IsReadableAsync(id, http, db, cancellationToken))
+            return RunLookup.NotFound(id);
         var wanted = keys?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var query = db.Metrics.AsNoTracking().Where(m => m.RunId == id);
         if (wanted is { Length: > 0 })
@@ -421,15 +417,12 @@ public static class RunsApi
     private static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> CancelAsync(Guid id,
         HttpContext http, TrainingDbContext db, CancellationToken cancellationToken)
     {
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (run is null)
-            return RunNotFound(id);
-        if (!http.Caller().MayChange(run.OwnerId))
-            return AccessProblems.NotOwner("run");
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
+        if (refused is not null)
+            return refused;
         try
         {
-            run.RequestCancel();
+            run!.RequestCancel();
         }
         catch (RunStateException ex)
         {
@@ -445,13 +438,10 @@ public static class RunsApi
     private static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> ResumeAsync(Guid id,
         HttpContext http, TrainingDbContext db, TrainingJob job, CancellationToken cancellationToken)
     {
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (run is null)
-            return RunNotFound(id);
-        if (!http.Caller().MayChange(run.OwnerId))
-            return AccessProblems.NotOwner("run");
-        if (run.State is (RunState.Failed or RunState.Cancelled) && job.ResumableStep(run) is null)
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
+        if (refused is not null)
+            return refused;
+        if (run!.State is (RunState.Failed or RunState.Cancelled) && job.ResumableStep(run) is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The run cannot be resumed.",
                 detail: $"Run {id} has no checkpoint yet (one is written after each evaluation).");
         try
@@ -478,13 +468,10 @@ public static class RunsApi
         DeleteAsync(Guid id, bool? cascade, HttpContext http, TrainingDbContext db, RunDeletion deletion,
         ModelRegistry registry, CancellationToken cancellationToken)
     {
-        var readable = await db.ReadableRunsAsync(http.Caller(), cancellationToken);
-        var run = await readable.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (run is null)
-            return RunNotFound(id);
-        if (!http.Caller().MayChange(run.OwnerId))
-            return AccessProblems.NotOwner("run");
-        List<string> versions = run.ModelVersion is { } registered ? [$"{run.Name}/versions/{registered}"] : [];
+        var (run, refused) = await RunLookup.ChangeableAsync(id, http, db, cancellationToken);
+        if (refused is not null)
+            return refused;
+        List<string> versions = run!.ModelVersion is { } registered ? [$"{run.Name}/versions/{registered}"] : [];
         if (await registry.RefuseDeletionAsync(versions, cancellationToken) is { } adapted)
             return adapted;
         if (versions.Count > 0 && cascade != true)
@@ -501,6 +488,4 @@ public static class RunsApi
         return TypedResults.Ok(new RunDeletionResponse(id, nameof(RunState.Deleted), versions));
     }
 
-    private static ProblemHttpResult RunNotFound(Guid id) => Problems.NotFound("Run not found.",
-        $"No run has id {id}.");
 }

@@ -45,8 +45,7 @@ public static class ModelImportApi
             return problem;
         var errors = new ValidationErrors();
         var name = form!["name"].ToString().Trim();
-        errors.Require(RunSpecValidator.IsModelName(name), "name",
-            "must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        errors.Require(RunSpecValidator.IsModelName(name), "name", RunSpecValidator.ModelNameRule);
         var weights = form.Files.GetFile("weights");
         errors.Require(weights is { Length: > 0 }, "weights", "is required: a .safetensors file.");
         errors.Require(weights is null || weights.Length <= limit, "weights", $"must be at most {limit:N0} bytes.");
